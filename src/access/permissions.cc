@@ -1,0 +1,134 @@
+#include "access/permissions.h"
+
+namespace bomvault::access {
+
+std::string_view RoleName(Role r) {
+  switch (r) {
+    case Role::kAdministrator: return "administrator";
+    case Role::kEditor: return "editor";
+    case Role::kViewer: return "viewer";
+  }
+  return "viewer";
+}
+
+std::optional<Role> ParseRole(std::string_view s) {
+  if (s == "administrator") return Role::kAdministrator;
+  if (s == "editor") return Role::kEditor;
+  if (s == "viewer") return Role::kViewer;
+  return std::nullopt;
+}
+
+std::string_view ShareAccessName(ShareAccess a) { return a == ShareAccess::kEdit ? "edit" : "view"; }
+
+std::optional<ShareAccess> ParseShareAccess(std::string_view s) {
+  if (s == "view") return ShareAccess::kView;
+  if (s == "edit") return ShareAccess::kEdit;
+  return std::nullopt;
+}
+
+namespace {
+
+bool Writes(Function f) {
+  switch (f) {
+    case Function::kOrgSettingsRead:
+    case Function::kUserList:
+    case Function::kAuditRead:
+    case Function::kBomList:
+    case Function::kBomRead:
+    case Function::kSelf:  // a read-only token may still read its own account
+      return false;
+    default:
+      return true;
+  }
+}
+
+}  // namespace
+
+Decision MayUse(const Principal& p, Function f) {
+  switch (p.kind) {
+    case PrincipalKind::kAnonymous:
+      return Decision::kUnauthenticated;
+    case PrincipalKind::kOperator:
+      switch (f) {
+        case Function::kOrgCreate:
+        case Function::kOrgList:
+        case Function::kOrgDelete:
+        case Function::kSeal:
+        case Function::kMetrics:
+          return Decision::kAllow;
+        default:
+          return Decision::kForbidden;
+      }
+    case PrincipalKind::kUser:
+      break;
+  }
+  if (p.read_only && Writes(f)) return Decision::kForbidden;
+  switch (f) {
+    case Function::kOrgCreate:
+    case Function::kOrgList:
+    case Function::kOrgDelete:
+    case Function::kSeal:
+    case Function::kMetrics:
+      return Decision::kForbidden;
+    case Function::kOrgSettingsRead:
+    case Function::kOrgSettingsWrite:
+    case Function::kUserCreate:
+    case Function::kUserList:
+    case Function::kUserUpdate:
+    case Function::kAuditRead:
+      return p.role == Role::kAdministrator ? Decision::kAllow : Decision::kForbidden;
+    case Function::kBomCreate:
+      return p.role == Role::kViewer ? Decision::kForbidden : Decision::kAllow;
+    case Function::kBomUpdate:
+    case Function::kBomDelete:
+    case Function::kBomShare:
+      // Viewers may own a BOM (by transfer) but only view and transfer it.
+      return p.role == Role::kViewer ? Decision::kForbidden : Decision::kAllow;
+    case Function::kBomList:
+    case Function::kBomRead:
+    case Function::kBomTransfer:
+    case Function::kSelf:
+      return Decision::kAllow;
+  }
+  return Decision::kForbidden;
+}
+
+Decision MayOnBom(const Principal& p, Function f, const BomFacts& bom) {
+  Decision use = MayUse(p, f);
+  if (use == Decision::kUnauthenticated) return use;
+  // The operator and other tenants learn nothing, not even that the BOM exists.
+  if (p.kind != PrincipalKind::kUser || p.org != bom.org) {
+    return use == Decision::kAllow ? Decision::kNotFound : use;
+  }
+  const bool admin = p.role == Role::kAdministrator;
+  const bool owner = p.user == bom.owner;
+  const bool shared = bom.share.has_value() && bom.org_sharing_enabled;
+  const bool can_see = admin || owner || shared;
+  if (!can_see) return Decision::kNotFound;
+  if (use != Decision::kAllow) return use;
+  switch (f) {
+    case Function::kBomRead:
+      return Decision::kAllow;
+    case Function::kBomUpdate:
+      return admin || owner || (shared && *bom.share == ShareAccess::kEdit) ? Decision::kAllow
+                                                                            : Decision::kForbidden;
+    case Function::kBomDelete:
+    case Function::kBomShare:
+    case Function::kBomTransfer:
+      return admin || owner ? Decision::kAllow : Decision::kForbidden;
+    default:
+      return Decision::kForbidden;
+  }
+}
+
+Decision MayShareWith(const Principal& p, const util::OrgId& target_org, bool target_verified,
+                      bool target_disabled, bool org_sharing_enabled) {
+  // Another org's user is invisible: same answer as a user that does not exist.
+  if (p.kind != PrincipalKind::kUser || target_org != p.org || target_disabled) {
+    return Decision::kNotFound;
+  }
+  if (!org_sharing_enabled || !p.email_verified || !target_verified) return Decision::kForbidden;
+  return Decision::kAllow;
+}
+
+}  // namespace bomvault::access

@@ -1,0 +1,408 @@
+#include "app/app.h"
+
+#include <arpa/inet.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "crypto/crypto.h"
+#include "http/api.h"
+#include "http/engine.h"
+#include "http/unseal_client.h"
+#include "service/instance.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+namespace bomvault::app {
+namespace {
+
+constexpr int kLogRetentionDays = 7;
+
+const char* kUsage =
+    "usage:\n"
+    "  bomvault version\n"
+    "  bomvault init --data DIR [--shares N] [--threshold K] [--json]\n"
+    "  bomvault serve --data DIR [--listen HOST:PORT] [--unseal-file FILE] [--init]\n"
+    "                 [--tls-cert FILE --tls-key FILE] [--behind-proxy]\n"
+    "                 [--rate-limit N] [--workers N]\n"
+    "  bomvault unseal --url URL        (reads one share from stdin)\n"
+    "  bomvault check --data DIR --unseal-file FILE\n";
+
+// --flag value / --switch parsing; unknown flags are an error so typos don't go unnoticed.
+struct Flags {
+  std::map<std::string, std::string> values;
+  std::vector<std::string> errors;
+
+  Flags(int argc, char** argv, const std::vector<std::string>& with_value,
+        const std::vector<std::string>& switches) {
+    for (int i = 2; i < argc; ++i) {
+      std::string a = argv[i];
+      if (std::find(switches.begin(), switches.end(), a) != switches.end()) {
+        values[a] = "1";
+      } else if (std::find(with_value.begin(), with_value.end(), a) != with_value.end()) {
+        if (i + 1 >= argc) {
+          errors.push_back(a + " needs a value");
+        } else {
+          values[a] = argv[++i];
+        }
+      } else {
+        errors.push_back("unknown argument: " + a);
+      }
+    }
+  }
+  bool Has(const std::string& k) const { return values.count(k) != 0; }
+  std::string Get(const std::string& k, const std::string& d = "") const {
+    auto it = values.find(k);
+    return it == values.end() ? d : it->second;
+  }
+  bool Ok() const {
+    for (const auto& e : errors) std::cerr << "bomvault: " << e << "\n";
+    return errors.empty();
+  }
+};
+
+bool ParseInt(const std::string& s, int* out) {
+  try {
+    size_t used = 0;
+    int v = std::stoi(s, &used);
+    if (used != s.size()) return false;
+    *out = v;
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+void Harden() {
+  umask(077);
+  // Keys live in this process's memory: no core dumps, no ptrace by same-uid processes.
+  rlimit none{0, 0};
+  setrlimit(RLIMIT_CORE, &none);
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+std::vector<std::string> ReadShareFile(const std::string& path, bool* ok) {
+  std::vector<std::string> shares;
+  std::ifstream in(path);
+  *ok = static_cast<bool>(in);
+  std::string line;
+  while (std::getline(in, line)) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (!line.empty()) shares.push_back(line);
+  }
+  return shares;
+}
+
+void PrintInitResult(const service::InitResult& r, bool json) {
+  if (json) {
+    nlohmann::json j = {{"shares", r.shares}, {"threshold", r.threshold},
+                        {"operator_token", r.operator_token}};
+    std::cout << j.dump() << std::endl;
+    return;
+  }
+  std::cout << "\n"
+            << "==================================================================\n"
+            << " bomvault store created. This is the ONLY time these are shown.\n"
+            << " Give each key share to a different person and store them apart:\n"
+            << " any " << r.threshold << " of " << r.shares.size()
+            << " reopen the vault after a restart; fewer reveal nothing.\n"
+            << " The root key itself is never stored anywhere.\n"
+            << "==================================================================\n";
+  for (size_t i = 0; i < r.shares.size(); ++i) {
+    std::cout << " share " << (i + 1) << ": " << r.shares[i] << "\n";
+  }
+  std::cout << "\n operator token (creates organisations, seals the vault):\n   "
+            << r.operator_token << "\n"
+            << "==================================================================\n\n"
+            << std::flush;
+}
+
+int CmdInit(int argc, char** argv) {
+  Flags f(argc, argv, {"--data", "--shares", "--threshold"}, {"--json"});
+  if (!f.Ok()) return 2;
+  if (!f.Has("--data")) {
+    std::cerr << "bomvault init: --data DIR is required\n";
+    return 2;
+  }
+  int shares = 3, threshold = 3;
+  if ((f.Has("--shares") && !ParseInt(f.Get("--shares"), &shares)) ||
+      (f.Has("--threshold") && !ParseInt(f.Get("--threshold"), &threshold))) {
+    std::cerr << "bomvault init: --shares and --threshold take whole numbers\n";
+    return 2;
+  }
+  util::log::SetStderr(false);
+  auto r = service::Instance::Initialise(f.Get("--data"), shares, threshold);
+  if (!r.ok()) {
+    std::cerr << "bomvault init: " << r.status().message() << "\n";
+    return 1;
+  }
+  PrintInitResult(r.value(), f.Has("--json"));
+  return 0;
+}
+
+bool SplitListen(const std::string& listen, std::string* host, int* port) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return false;
+  *host = listen.substr(0, colon);
+  if (host->size() >= 2 && host->front() == '[' && host->back() == ']') {
+    *host = host->substr(1, host->size() - 2);
+  }
+  return ParseInt(listen.substr(colon + 1), port) && *port >= 0 && *port <= 65535;
+}
+
+bool IsLoopback(const std::string& host) {
+  if (host == "localhost" || host == "::1") return true;
+  in_addr a{};
+  return inet_pton(AF_INET, host.c_str(), &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
+
+// The in-process timers: right after each unseal, then every period. Jobs are ids-only logged.
+class Scheduler {
+ public:
+  explicit Scheduler(service::Instance& instance) : instance_(instance) {
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~Scheduler() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void Loop() {
+    bool was_sealed = true;
+    int64_t next_logs = 0;
+    std::unique_lock lock(mu_);
+    while (!stop_) {
+      bool sealed = instance_.sealed();
+      int64_t now = util::NowUnix();
+      if (!sealed && (was_sealed || now >= next_logs)) {
+        int deleted = util::log::PurgeOlderThan(kLogRetentionDays);
+        util::log::Info("job.log_retention").Num("files_deleted", deleted);
+        next_logs = now + 3600;
+      }
+      was_sealed = sealed;
+      cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; });
+    }
+  }
+
+  service::Instance& instance_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+int CmdServe(int argc, char** argv) {
+  Flags f(argc, argv,
+          {"--data", "--listen", "--unseal-file", "--tls-cert", "--tls-key", "--rate-limit",
+           "--workers"},
+          {"--behind-proxy", "--init"});
+  if (!f.Ok()) return 2;
+  std::string data = f.Get("--data", "./data");
+  std::string host;
+  int port = 0;
+  if (!SplitListen(f.Get("--listen", "127.0.0.1:8080"), &host, &port)) {
+    std::cerr << "bomvault serve: --listen takes HOST:PORT\n";
+    return 2;
+  }
+  bool tls = f.Has("--tls-cert") || f.Has("--tls-key");
+  if (tls && !(f.Has("--tls-cert") && f.Has("--tls-key"))) {
+    std::cerr << "bomvault serve: --tls-cert and --tls-key go together\n";
+    return 2;
+  }
+  if (!tls && !IsLoopback(host) && !f.Has("--behind-proxy")) {
+    std::cerr << "bomvault serve: refusing plain HTTP on a non-loopback address; give "
+                 "--tls-cert/--tls-key, or --behind-proxy if a TLS-terminating proxy is in front\n";
+    return 2;
+  }
+  int rate = 200, workers = 64;
+  if ((f.Has("--rate-limit") && (!ParseInt(f.Get("--rate-limit"), &rate) || rate < 0)) ||
+      (f.Has("--workers") && (!ParseInt(f.Get("--workers"), &workers) || workers < 1 || workers > 1024))) {
+    std::cerr << "bomvault serve: --rate-limit and --workers take whole numbers\n";
+    return 2;
+  }
+
+  // Signals are taken by one thread with sigwait; every other thread blocks them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  std::optional<vault::Keys> init_keys;
+  if (f.Has("--init") && ::access(vault::KeyringPath(data).c_str(), F_OK) != 0) {
+    auto r = service::Instance::Initialise(data, 3, 3);
+    if (!r.ok()) {
+      std::cerr << "bomvault serve: " << r.status().message() << "\n";
+      return 1;
+    }
+    PrintInitResult(r.value(), false);
+    init_keys = std::move(r.value().keys);
+  }
+  util::log::Init(data);
+  service::InstanceOptions options;
+  options.data_dir = data;
+  auto loaded = service::Instance::Load(options);
+  if (!loaded.ok()) {
+    std::cerr << "bomvault serve: " << loaded.status().message()
+              << " (run `bomvault init --data " << data << "` first)\n";
+    return 1;
+  }
+  service::Instance& instance = *loaded.value();
+  if (init_keys) {
+    util::Status st = instance.OpenWithKeys(std::move(*init_keys));
+    if (!st.ok()) {
+      std::cerr << "bomvault serve: " << st.message() << "\n";
+      return 1;
+    }
+  } else if (f.Has("--unseal-file")) {
+    util::log::Warn("vault.unseal_from_file_development_only");
+    std::cerr << "bomvault: WARNING: unsealing from a file of key shares. This is for development "
+                 "and tests only: anyone who can read that file can open the vault.\n";
+    bool ok = false;
+    auto shares = ReadShareFile(f.Get("--unseal-file"), &ok);
+    if (!ok) {
+      std::cerr << "bomvault serve: the unseal file could not be read\n";
+      return 1;
+    }
+    for (const auto& s : shares) {
+      auto r = instance.SubmitShare(s);
+      if (!r.ok()) {
+        std::cerr << "bomvault serve: a share in the unseal file was refused: "
+                  << r.status().message() << "\n";
+        return 1;
+      }
+      if (!r->sealed) break;
+    }
+    if (instance.sealed()) {
+      std::cerr << "bomvault serve: the unseal file holds too few shares\n";
+      return 1;
+    }
+  }
+
+  http::EngineOptions eo;
+  eo.worker_threads = workers;
+  eo.tls_cert_file = f.Get("--tls-cert");
+  eo.tls_key_file = f.Get("--tls-key");
+  http::Engine engine(eo);
+  http::ApiOptions ao;
+  ao.rate_per_address = rate;
+  ao.rate_per_token = rate;
+  ao.tls = tls;
+  http::Api api(engine, instance, ao);
+  util::Status st = engine.Listen(host, port);
+  if (!st.ok()) {
+    std::cerr << "bomvault serve: " << st.message() << "\n";
+    return 1;
+  }
+  util::log::Info("server.listening").Num("port", engine.port()).Num("tls", tls ? 1 : 0)
+      .Num("sealed", instance.sealed() ? 1 : 0);
+  std::cerr << "bomvault: listening on " << (tls ? "https://" : "http://")
+            << (host.find(':') != std::string::npos ? "[" + host + "]" : host) << ":"
+            << engine.port() << (instance.sealed() ? " (sealed: unseal it in the UI or with "
+                                                     "`bomvault unseal`)" : "")
+            << "\n";
+  Scheduler scheduler(instance);
+  std::thread signal_thread([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    util::log::Info("server.stopping").Num("signal", sig);
+    engine.Stop();
+  });
+  engine.Run();
+  // Run() also returns if the engine stopped for another reason: release the signal thread.
+  pthread_kill(signal_thread.native_handle(), SIGTERM);
+  signal_thread.join();
+  util::log::Info("server.stopped");
+  return 0;
+}
+
+int CmdUnseal(int argc, char** argv) {
+  Flags f(argc, argv, {"--url"}, {});
+  if (!f.Ok()) return 2;
+  std::string url = f.Get("--url", "http://127.0.0.1:8080");
+  if (isatty(STDIN_FILENO)) std::cerr << "Paste one key share and press Enter: " << std::flush;
+  std::string share;
+  std::getline(std::cin, share);
+  auto r = http::SubmitShareTo(url, share);
+  crypto::SecureBuffer wipe = crypto::SecureBuffer::FromString(share);  // then wipe the copy
+  sodium_memzero(share.data(), share.size());
+  if (!r.ok()) {
+    std::cerr << "bomvault unseal: " << r.status().message() << "\n";
+    return 1;
+  }
+  if (r->sealed) {
+    std::cout << "share accepted: " << r->progress << " of " << r->threshold
+              << " given; the vault is still sealed\n";
+  } else {
+    std::cout << "the vault is unsealed\n";
+  }
+  return 0;
+}
+
+int CmdCheck(int argc, char** argv) {
+  Flags f(argc, argv, {"--data", "--unseal-file"}, {});
+  if (!f.Ok()) return 2;
+  if (!f.Has("--data") || !f.Has("--unseal-file")) {
+    std::cerr << "bomvault check: --data DIR and --unseal-file FILE are required\n";
+    return 2;
+  }
+  util::log::SetStderr(false);
+  bool ok = false;
+  auto shares = ReadShareFile(f.Get("--unseal-file"), &ok);
+  if (!ok) {
+    std::cerr << "bomvault check: the unseal file could not be read\n";
+    return 1;
+  }
+  std::vector<std::string> problems, summary;
+  util::Status st = service::Instance::Check(f.Get("--data"), shares, &problems, &summary);
+  if (!st.ok()) {
+    std::cerr << "bomvault check: " << st.message() << "\n";
+    return 1;
+  }
+  for (const auto& s : summary) std::cout << s << "\n";
+  for (const auto& p : problems) std::cout << "FAULT: " << p << "\n";
+  std::cout << (problems.empty() ? "check: ok\n" : "check: FAILED\n");
+  return problems.empty() ? 0 : 1;
+}
+
+}  // namespace
+
+int Run(int argc, char** argv) {
+  Harden();
+  if (!crypto::Init()) {
+    std::cerr << "bomvault: the cryptography library could not start\n";
+    return 1;
+  }
+  std::string cmd = argc > 1 ? argv[1] : "";
+  if (cmd == "version" || cmd == "--version") {
+    std::cout << "bomvault " << BOMVAULT_VERSION << "\n";
+    return 0;
+  }
+  if (cmd == "init") return CmdInit(argc, argv);
+  if (cmd == "serve") return CmdServe(argc, argv);
+  if (cmd == "unseal") return CmdUnseal(argc, argv);
+  if (cmd == "check") return CmdCheck(argc, argv);
+  std::cerr << kUsage;
+  return cmd.empty() || cmd == "help" || cmd == "--help" ? 0 : 2;
+}
+
+}  // namespace bomvault::app

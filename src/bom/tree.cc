@@ -1,0 +1,480 @@
+#include "bom/tree.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "bom/decimal.h"
+
+namespace bomvault::bom {
+namespace {
+
+struct ColumnAlias {
+  std::string_view name;
+  std::string_view field;
+};
+
+constexpr std::array<ColumnAlias, 22> kColumnAliases = {{
+    {"ref", "ref"},
+    {"parent", "parent"},
+    {"level", "level"},
+    {"find_number", "find_number"},
+    {"find", "find_number"},
+    {"find_no", "find_number"},
+    {"item_no", "find_number"},
+    {"pos", "find_number"},
+    {"part_number", "part_number"},
+    {"part", "part_number"},
+    {"part_no", "part_number"},
+    {"pn", "part_number"},
+    {"number", "part_number"},
+    {"description", "description"},
+    {"desc", "description"},
+    {"quantity", "quantity"},
+    {"qty", "quantity"},
+    {"unit", "unit"},
+    {"uom", "unit"},
+    {"refdes", "refdes"},
+    {"reference_designators", "refdes"},
+    {"ref_des", "refdes"},
+}};
+
+bool IsBlank(char c) { return c == ' ' || c == '\t'; }
+
+constexpr int kUnvisited = -2;
+constexpr int kOnPath = -3;
+constexpr int kUnreachable = -1;
+
+std::string ItemLabel(size_t index, const Item& item) {
+  if (item.ref.empty()) return "item " + std::to_string(index + 1);
+  return "item " + QuoteForMessage(item.ref);
+}
+
+util::Status WithLabel(const std::string& label, const util::Status& status) {
+  return util::Status(status.code(), status.machine_code(), label + ": " + status.message());
+}
+
+std::string ControlCharName(unsigned char c) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out = "U+00";
+  out += kHex[c >> 4];
+  out += kHex[c & 0xF];
+  return out;
+}
+
+// The cheap yes/no form of CheckText, run on every field of every item; the message-building
+// CheckText only runs for fields that fail.
+bool TextOk(std::string_view value, size_t max_bytes, bool multiline) {
+  if (value.size() > max_bytes) return false;
+  // Skip 8-byte words that are all printable ASCII (0x20..0x7E), using the classic SWAR tests
+  // "some byte < 0x20" and "some byte > 0x7E"; descriptions make this the hot loop of an import.
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHighs = 0x8080808080808080ULL;
+  size_t i = 0;
+  for (; value.size() - i >= 8; i += 8) {
+    uint64_t word;
+    std::memcpy(&word, value.data() + i, 8);
+    const uint64_t below = (word - kOnes * 0x20) & ~word & kHighs;
+    const uint64_t above = ((word + kOnes * (127 - 0x7E)) | word) & kHighs;
+    if ((below | above) != 0) break;
+  }
+  value.remove_prefix(i);
+  bool ascii = true;
+  for (const char ch : value) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c != 0x7F) {
+      ascii = ascii && c < 0x80;
+      continue;
+    }
+    if (c != '\t' && !(multiline && (c == '\n' || c == '\r'))) return false;
+  }
+  return ascii || Utf8ErrorOffset(value) == std::string_view::npos;
+}
+
+// Length, encoding and control characters of one text field. `multiline` admits line breaks for
+// free-text fields; identifiers stay single-line so they display and match predictably.
+util::Status CheckText(std::string_view value, std::string_view name, size_t max_bytes,
+                       bool multiline) {
+  if (value.size() > max_bytes) {
+    return util::Status::Invalid("bom_field_too_long",
+                                 std::string(name) + " is " + std::to_string(value.size()) +
+                                     " bytes long; the limit is " + std::to_string(max_bytes));
+  }
+  if (const size_t bad = Utf8ErrorOffset(value); bad != std::string_view::npos) {
+    return util::Status::Invalid("bom_invalid", std::string(name) + " is not valid UTF-8 (byte " +
+                                                    std::to_string(bad + 1) + ")");
+  }
+  for (const char ch : value) {
+    const auto c = static_cast<unsigned char>(ch);
+    const bool control = c < 0x20 || c == 0x7F;
+    if (!control || c == '\t' || (multiline && (c == '\n' || c == '\r'))) continue;
+    return util::Status::Invalid(
+        "bom_invalid", std::string(name) + " contains the control character " +
+                           ControlCharName(c) +
+                           (multiline ? "; only tabs and line breaks are allowed"
+                                      : "; only tabs are allowed"));
+  }
+  return util::Status::Ok();
+}
+
+// Fills levels (see Levels()) from parent indices with one upward walk per unvisited item,
+// memoised, so total work is O(n) however deep the chains are. Each cycle found is appended to
+// `cycles` (if given) once, listed from the item where the walk closed it, following parents.
+std::vector<int> ComputeLevels(const std::vector<size_t>& parent_of,
+                               std::vector<std::vector<size_t>>* cycles) {
+  const size_t n = parent_of.size();
+  std::vector<int> level(n, kUnvisited);
+  std::vector<size_t> position(n, 0);
+  std::vector<size_t> path;
+  for (size_t start = 0; start < n; ++start) {
+    if (level[start] != kUnvisited) continue;
+    path.clear();
+    size_t cur = start;
+    int above = kUnreachable;  // level of the item above path.back()
+    bool reachable = false;
+    while (true) {
+      if (cur == kNoParent) {
+        reachable = true;
+        above = -1;
+        break;
+      }
+      if (cur == kMissingParent) break;
+      if (level[cur] == kOnPath) {
+        if (cycles != nullptr) cycles->emplace_back(path.begin() + position[cur], path.end());
+        break;
+      }
+      if (level[cur] != kUnvisited) {
+        reachable = level[cur] >= 0;
+        above = level[cur];
+        break;
+      }
+      level[cur] = kOnPath;
+      position[cur] = path.size();
+      path.push_back(cur);
+      cur = parent_of[cur];
+    }
+    for (size_t k = path.size(); k-- > 0;) {
+      level[path[k]] = reachable ? ++above : kUnreachable;
+    }
+  }
+  return level;
+}
+
+std::string DescribeCycle(const std::vector<Item>& items, const std::vector<size_t>& cycle) {
+  constexpr size_t kShown = 6;
+  const Item& first = items[cycle.front()];
+  if (cycle.size() == 1) return "item " + QuoteForMessage(first.ref) + " is its own parent";
+  std::string out = "item " + QuoteForMessage(first.ref) + " is in a parent cycle: ";
+  for (size_t k = 0; k < cycle.size() && k < kShown; ++k) {
+    out += QuoteForMessage(items[cycle[k]].ref);
+    out += " -> ";
+  }
+  if (cycle.size() > kShown) {
+    out += "… (" + std::to_string(cycle.size()) + " items) -> ";
+  }
+  out += QuoteForMessage(first.ref);
+  return out;
+}
+
+}  // namespace
+
+std::string NormalizeColumnName(std::string_view name) {
+  while (!name.empty() && IsBlank(name.front())) name.remove_prefix(1);
+  while (!name.empty() && IsBlank(name.back())) name.remove_suffix(1);
+  std::string out(name);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    } else if (c == ' ' || c == '-') {
+      c = '_';
+    }
+  }
+  return out;
+}
+
+std::string_view RecognizedColumn(std::string_view normalized_name) {
+  for (const ColumnAlias& alias : kColumnAliases) {
+    if (alias.name == normalized_name) return alias.field;
+  }
+  return {};
+}
+
+util::Status ValidatePropertyKey(std::string_view key, const Limits& limits) {
+  if (key.empty()) return util::Status::Invalid("bom_bad_property", "a property name is empty");
+  auto quoted = [key] { return QuoteForMessage(key); };
+  if (!TextOk(key, limits.max_property_key, false)) {
+    return CheckText(key, "property name " + quoted(), limits.max_property_key, false);
+  }
+  // Same test as NormalizeColumnName(key) == key, without building a string per property.
+  const bool normalized =
+      !IsBlank(key.front()) && !IsBlank(key.back()) &&
+      std::none_of(key.begin(), key.end(),
+                   [](char c) { return (c >= 'A' && c <= 'Z') || c == ' ' || c == '-'; });
+  if (!normalized) {
+    return util::Status::Invalid("bom_bad_property",
+                                 "property name " + quoted() + " is not in normalised form; use " +
+                                     QuoteForMessage(NormalizeColumnName(key)) +
+                                     " (lowercase, '_' instead of spaces and '-')");
+  }
+  if (const std::string_view field = RecognizedColumn(key); !field.empty()) {
+    return util::Status::Invalid("bom_bad_property", "property name " + quoted() +
+                                                         " is reserved for the " +
+                                                         std::string(field) + " column");
+  }
+  return util::Status::Ok();
+}
+
+std::vector<ItemError> FindItemErrors(const std::vector<Item>& items, const Limits& limits,
+                                      size_t max_errors) {
+  std::vector<ItemError> errors;
+  if (max_errors == 0) return errors;
+  // Returns false once the caller has enough, so every check below can bail out at once.
+  auto add = [&](size_t index, std::string field, util::Status status) {
+    errors.push_back(ItemError{index, std::move(field), std::move(status)});
+    return errors.size() < max_errors;
+  };
+
+  if (items.size() > limits.max_items) {
+    add(limits.max_items, "",
+        util::Status::Invalid("bom_too_many_items",
+                              "the BOM has " + std::to_string(items.size()) +
+                                  " items; the limit is " + std::to_string(limits.max_items)));
+    return errors;
+  }
+
+  struct TextField {
+    std::string_view name;
+    std::string Item::*member;
+    size_t Limits::*limit;
+    bool multiline;
+  };
+  static constexpr std::array<TextField, 6> kTextFields = {{
+      {"parent", &Item::parent, &Limits::max_ref, false},
+      {"find_number", &Item::find_number, &Limits::max_find_number, false},
+      {"part_number", &Item::part_number, &Limits::max_part_number, false},
+      {"description", &Item::description, &Limits::max_description, true},
+      {"unit", &Item::unit, &Limits::max_unit, false},
+      {"refdes", &Item::refdes, &Limits::max_refdes, true},
+  }};
+
+  std::vector<std::string_view> keys;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const Item& item = items[i];
+    auto fail = [&](std::string field, const util::Status& status) {
+      return add(i, std::move(field), WithLabel(ItemLabel(i, item), status));
+    };
+
+    if (item.ref.empty()) {
+      if (!fail("ref", util::Status::Invalid("bom_empty_field", "ref is empty"))) return errors;
+    } else if (!TextOk(item.ref, limits.max_ref, false)) {
+      if (!fail("ref", CheckText(item.ref, "ref", limits.max_ref, false))) return errors;
+    }
+    if (item.part_number.empty()) {
+      if (!fail("part_number", util::Status::Invalid("bom_empty_field", "part_number is empty"))) {
+        return errors;
+      }
+    }
+    for (const TextField& f : kTextFields) {
+      const std::string& value = item.*f.member;
+      if (TextOk(value, limits.*f.limit, f.multiline)) continue;
+      if (!fail(std::string(f.name), CheckText(value, f.name, limits.*f.limit, f.multiline))) {
+        return errors;
+      }
+    }
+
+    util::Result<std::string> canonical = CanonicalQuantity(item.quantity);
+    if (!canonical.ok()) {
+      if (!fail("quantity", util::Status::Invalid("bom_bad_quantity", canonical.status().message()))) {
+        return errors;
+      }
+    } else if (*canonical != item.quantity) {
+      if (!fail("quantity", util::Status::Invalid("bom_bad_quantity",
+                                                  "quantity " + QuoteForMessage(item.quantity) +
+                                                      " is not in canonical form; store it as " +
+                                                      QuoteForMessage(*canonical)))) {
+        return errors;
+      }
+    }
+
+    if (item.properties.size() > limits.max_properties) {
+      if (!fail("properties",
+                util::Status::Invalid("bom_bad_property",
+                                      "has " + std::to_string(item.properties.size()) +
+                                          " properties; the limit is " +
+                                          std::to_string(limits.max_properties)))) {
+        return errors;
+      }
+      continue;  // per-key checks on an oversized set would only repeat the same complaint
+    }
+    keys.clear();
+    for (const auto& [key, value] : item.properties) {
+      if (util::Status s = ValidatePropertyKey(key, limits); !s.ok()) {
+        if (!fail("properties." + key, s)) return errors;
+        continue;
+      }
+      keys.push_back(key);
+      if (value.empty()) {
+        if (!fail("properties." + key,
+                  util::Status::Invalid("bom_bad_property", "property " + QuoteForMessage(key) +
+                                                                " has an empty value; leave it "
+                                                                "out instead"))) {
+          return errors;
+        }
+      } else if (!TextOk(value, limits.max_property_value, true)) {
+        if (!fail("properties." + key, CheckText(value, "property " + QuoteForMessage(key),
+                                                 limits.max_property_value, true))) {
+          return errors;
+        }
+      }
+    }
+    if (keys.size() > 1) std::sort(keys.begin(), keys.end());
+    for (size_t k = 1; k < keys.size(); ++k) {
+      if (keys[k] != keys[k - 1]) continue;
+      if (!fail("properties." + std::string(keys[k]),
+                util::Status::Invalid("bom_bad_property", "property " + QuoteForMessage(keys[k]) +
+                                                              " appears more than once"))) {
+        return errors;
+      }
+      while (k + 1 < keys.size() && keys[k + 1] == keys[k]) ++k;
+    }
+  }
+
+  // Relations. Refs first: a duplicate makes "the parent" ambiguous, so cycles and depth are
+  // only meaningful once refs and parents are sound.
+  bool sound = true;
+  std::unordered_map<std::string_view, size_t> by_ref;
+  by_ref.reserve(items.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (items[i].ref.empty()) {
+      sound = false;
+      continue;
+    }
+    const auto [it, inserted] = by_ref.emplace(items[i].ref, i);
+    if (inserted) continue;
+    sound = false;
+    if (!add(i, "ref",
+             util::Status::Unprocessable(
+                 "bom_duplicate_ref", "item " + std::to_string(i + 1) + ": ref " +
+                                          QuoteForMessage(items[i].ref) + " is already used by item " +
+                                          std::to_string(it->second + 1) + "; refs must be unique"))) {
+      return errors;
+    }
+  }
+  std::vector<size_t> parent_of(items.size(), kNoParent);
+  for (size_t i = 0; i < items.size(); ++i) {
+    const Item& item = items[i];
+    if (item.parent.empty()) continue;
+    const auto it = by_ref.find(item.parent);
+    if (it != by_ref.end()) {
+      parent_of[i] = it->second;
+      continue;
+    }
+    sound = false;
+    if (!add(i, "parent",
+             util::Status::Unprocessable("bom_dangling_parent",
+                                         ItemLabel(i, item) + ": parent " +
+                                             QuoteForMessage(item.parent) + " does not exist"))) {
+      return errors;
+    }
+  }
+  if (!sound) return errors;
+
+  std::vector<std::vector<size_t>> cycles;
+  const std::vector<int> levels = ComputeLevels(parent_of, &cycles);
+  for (const std::vector<size_t>& cycle : cycles) {
+    if (!add(cycle.front(), "parent",
+             util::Status::Unprocessable("bom_cycle", DescribeCycle(items, cycle)))) {
+      return errors;
+    }
+  }
+  for (size_t i = 0; i < items.size(); ++i) {
+    // Only the first item past the limit on each branch: its descendants add nothing new.
+    // (Written without max_depth + 1, which would wrap for an "unlimited" SIZE_MAX.)
+    if (levels[i] <= 0) continue;
+    const auto level = static_cast<size_t>(levels[i]);
+    if (level <= limits.max_depth || level - 1 > limits.max_depth) continue;
+    if (!add(i, "parent",
+             util::Status::Unprocessable(
+                 "bom_too_deep", ItemLabel(i, items[i]) + " is at level " +
+                                     std::to_string(levels[i]) + "; the deepest allowed level is " +
+                                     std::to_string(limits.max_depth)))) {
+      return errors;
+    }
+  }
+  return errors;
+}
+
+util::Status ValidateItems(const std::vector<Item>& items, const Limits& limits) {
+  std::vector<ItemError> errors = FindItemErrors(items, limits, 1);
+  if (errors.empty()) return util::Status::Ok();
+  return std::move(errors.front().status);
+}
+
+std::vector<size_t> ParentIndices(const std::vector<Item>& items) {
+  std::unordered_map<std::string_view, size_t> by_ref;
+  by_ref.reserve(items.size());
+  for (size_t i = 0; i < items.size(); ++i) by_ref.emplace(items[i].ref, i);
+  std::vector<size_t> parent_of(items.size(), kNoParent);
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (items[i].parent.empty()) continue;
+    const auto it = by_ref.find(items[i].parent);
+    parent_of[i] = it == by_ref.end() ? kMissingParent : it->second;
+  }
+  return parent_of;
+}
+
+std::vector<int> Levels(const std::vector<Item>& items) {
+  return ComputeLevels(ParentIndices(items), nullptr);
+}
+
+std::vector<size_t> TreeOrder(const std::vector<Item>& items) {
+  const size_t n = items.size();
+  const std::vector<size_t> parent_of = ParentIndices(items);
+  // Children as one flat array sliced per parent (CSR): two passes, no per-node vectors.
+  std::vector<size_t> first_child(n + 1, 0);
+  for (size_t i = 0; i < n; ++i) {
+    if (parent_of[i] < n) ++first_child[parent_of[i] + 1];
+  }
+  for (size_t i = 0; i < n; ++i) first_child[i + 1] += first_child[i];
+  std::vector<size_t> children(first_child[n]);
+  std::vector<size_t> fill(first_child.begin(), first_child.end() - 1);
+  for (size_t i = 0; i < n; ++i) {
+    if (parent_of[i] < n) children[fill[parent_of[i]]++] = i;
+  }
+
+  std::vector<size_t> order;
+  order.reserve(n);
+  std::vector<bool> visited(n, false);
+  std::vector<std::pair<size_t, size_t>> stack;  // (item, next position in children)
+  for (size_t root = 0; root < n; ++root) {
+    if (parent_of[root] != kNoParent) continue;
+    visited[root] = true;
+    order.push_back(root);
+    stack.emplace_back(root, first_child[root]);
+    while (!stack.empty()) {
+      auto& [node, next] = stack.back();
+      if (next == first_child[node + 1]) {
+        stack.pop_back();
+        continue;
+      }
+      const size_t child = children[next++];
+      // A child is only reachable through its own parent, so it cannot have been seen before;
+      // the check keeps the walk finite even if that reasoning is ever broken.
+      if (visited[child]) continue;
+      visited[child] = true;
+      order.push_back(child);
+      stack.emplace_back(child, first_child[child]);
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (!visited[i]) order.push_back(i);
+  }
+  return order;
+}
+
+}  // namespace bomvault::bom

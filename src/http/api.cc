@@ -1,0 +1,350 @@
+#include "http/api.h"
+
+#include <chrono>
+#include <regex>
+
+#include "util/embedded.h"
+
+namespace bomvault::http {
+
+using util::Code;
+using util::Status;
+
+namespace {
+
+constexpr const char* kCsp =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'";
+
+int HttpStatus(Code code) {
+  switch (code) {
+    case Code::kOk: return 200;
+    case Code::kInvalid: return 400;
+    case Code::kUnauthenticated: return 401;
+    case Code::kForbidden: return 403;
+    case Code::kNotFound: return 404;
+    case Code::kConflict: return 409;
+    case Code::kPayloadTooLarge: return 413;
+    case Code::kUnprocessable: return 422;
+    case Code::kTooManyRequests: return 429;
+    case Code::kSealed: return 503;
+    case Code::kUnavailable: return 503;
+    case Code::kInternal: return 500;
+  }
+  return 500;
+}
+
+nlohmann::json ErrorBody(const std::string& code, const std::string& message) {
+  return {{"error", {{"code", code}, {"message", message}}}};
+}
+
+void EarlyRefusal(httplib::Response& res, int status, const char* code, const char* message) {
+  res.status = status;
+  res.set_header("Connection", "close");
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(ErrorBody(code, message).dump(), "application/json");
+}
+
+std::string CookieValue(const httplib::Request& req, const std::string& name) {
+  std::string header = req.get_header_value("Cookie");
+  size_t pos = 0;
+  while (pos < header.size()) {
+    size_t end = header.find(';', pos);
+    if (end == std::string::npos) end = header.size();
+    std::string part = header.substr(pos, end - pos);
+    size_t start = part.find_first_not_of(' ');
+    if (start != std::string::npos) part = part.substr(start);
+    if (part.rfind(name + "=", 0) == 0) return part.substr(name.size() + 1);
+    pos = end + 1;
+  }
+  return "";
+}
+
+std::string PathRegex(const char* path) {
+  // "{id}" segments become one capture group each; everything else is literal.
+  std::string out;
+  for (const char* p = path; *p != 0; ++p) {
+    if (*p == '{') {
+      while (*p != 0 && *p != '}') ++p;
+      out += "([^/]+)";
+      if (*p == 0) break;
+    } else if (std::string_view(".+*?()[]^$|\\").find(*p) != std::string_view::npos) {
+      out += '\\';
+      out += *p;
+    } else {
+      out += *p;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string SessionCookieName(bool tls) { return tls ? "__Host-bv_session" : "bv_session"; }
+
+void SendRawJson(Ctx& c, int status, std::string body) {
+  c.res.status = status;
+  c.res.set_content(std::move(body), "application/json");
+}
+
+void SendJson(Ctx& c, int status, const nlohmann::json& body) {
+  SendRawJson(c, status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void SendNoContent(Ctx& c) {
+  c.res.status = 204;
+  c.res.body.clear();
+}
+
+void SendError(Ctx& c, const Status& st) {
+  int status = HttpStatus(st.code());
+  std::string message = st.message();
+  if (status >= 500 && st.code() != Code::kSealed && st.code() != Code::kUnavailable) {
+    // Internal faults never describe themselves to the caller; the request id finds the log line.
+    message = "internal error (request " + c.request_id.str() + ")";
+  }
+  if (st.code() == Code::kTooManyRequests && st.retry_after() > 0) {
+    c.res.set_header("Retry-After", std::to_string(st.retry_after()));
+  }
+  SendJson(c, status, ErrorBody(st.machine_code().empty() ? "error" : st.machine_code(), message));
+}
+
+std::optional<nlohmann::json> JsonBody(Ctx& c, size_t max_bytes) {
+  if (max_bytes == 0) max_bytes = 1 << 20;
+  if (c.req.body.size() > max_bytes) {
+    SendError(c, Status(Code::kPayloadTooLarge, "payload_too_large", "the request body is too large"));
+    return std::nullopt;
+  }
+  std::string type = c.req.get_header_value("Content-Type");
+  if (!c.req.body.empty() && !type.empty() && type.rfind("application/json", 0) != 0) {
+    SendError(c, Status(Code::kInvalid, "unsupported_media_type", "send the body as application/json"));
+    c.res.status = 415;
+    return std::nullopt;
+  }
+  if (c.req.body.empty()) return nlohmann::json::object();
+  auto j = nlohmann::json::parse(c.req.body, nullptr, false);
+  if (j.is_discarded()) {
+    SendError(c, Status::Invalid("invalid_json", "the request body is not valid JSON"));
+    return std::nullopt;
+  }
+  if (!j.is_object()) {
+    SendError(c, Status::Invalid("invalid_json", "the request body must be a JSON object"));
+    return std::nullopt;
+  }
+  return j;
+}
+
+std::optional<std::string> StringField(Ctx& c, const nlohmann::json& body, const char* key,
+                                       bool required) {
+  auto it = body.find(key);
+  if (it == body.end() || it->is_null()) {
+    if (required) {
+      SendError(c, Status::Invalid("missing_field", std::string("\"") + key + "\" is required"));
+      return std::nullopt;
+    }
+    return std::string();
+  }
+  if (!it->is_string()) {
+    SendError(c, Status::Invalid("invalid_field", std::string("\"") + key + "\" must be a string"));
+    return std::nullopt;
+  }
+  return it->get<std::string>();
+}
+
+Api::Api(Engine& engine, service::Instance& instance, ApiOptions options)
+    : engine_(engine),
+      instance_(instance),
+      options_(options),
+      per_address_(options.rate_per_address, options.rate_per_address * 5),
+      per_token_(options.rate_per_token, options.rate_per_token * 5) {
+  httplib::Headers headers = {
+      {"Content-Security-Policy", kCsp},
+      {"X-Content-Type-Options", "nosniff"},
+      {"X-Frame-Options", "DENY"},
+      {"Referrer-Policy", "no-referrer"},
+      {"Cross-Origin-Opener-Policy", "same-origin"},
+      {"Cross-Origin-Resource-Policy", "same-origin"},
+      {"Permissions-Policy", "camera=(), microphone=(), geolocation=()"},
+  };
+  if (options_.tls) {
+    headers.emplace("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+  }
+  engine_.set_default_headers(headers);
+  engine_.set_payload_max_length(options_.max_import_body);
+
+  engine_.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    using R = httplib::Server::HandlerResponse;
+    // httplib 0.11.4 ignores its payload limit for chunked bodies and inflates encoded bodies
+    // without bound: refuse both before the body is read, and close the connection.
+    if (req.has_header("Transfer-Encoding")) {
+      EarlyRefusal(res, 411, "length_required",
+                   "chunked request bodies are not accepted; send Content-Length");
+      return R::Handled;
+    }
+    if (req.has_header("Content-Encoding")) {
+      EarlyRefusal(res, 415, "encoding_not_supported", "encoded request bodies are not accepted");
+      return R::Handled;
+    }
+    // Overlapping ranges multiply a response in memory; nothing here needs partial content.
+    if (req.has_header("Range")) {
+      EarlyRefusal(res, 416, "range_not_supported", "range requests are not supported");
+      return R::Handled;
+    }
+    return R::Unhandled;
+  });
+  engine_.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        res.status = 500;
+        res.set_content(ErrorBody("internal", "internal error").dump(), "application/json");
+      });
+  engine_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    const char* code = "error";
+    const char* message = "the request could not be served";
+    switch (res.status) {
+      case 400: code = "bad_request"; message = "the request is malformed"; break;
+      case 404: code = "not_found"; message = "no such route"; break;
+      case 413: code = "payload_too_large"; message = "the request body is too large"; break;
+      case 416: code = "range_not_supported"; message = "range requests are not supported"; break;
+      default: break;
+    }
+    (void)req;
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(ErrorBody(code, message).dump(), "application/json");
+  });
+  RegisterAll();
+}
+
+void Api::Route(const RouteSpec& spec, Handler handler) {
+  routes_.push_back(spec);
+  std::string pattern = PathRegex(spec.path);
+  auto fn = [this, spec, handler = std::move(handler)](const httplib::Request& req,
+                                                        httplib::Response& res) {
+    Dispatch(spec, handler, req, res);
+  };
+  std::string_view m = spec.method;
+  if (m == "GET") engine_.Get(pattern, fn);
+  else if (m == "POST") engine_.Post(pattern, fn);
+  else if (m == "PATCH") engine_.Patch(pattern, fn);
+  else if (m == "PUT") engine_.Put(pattern, fn);
+  else if (m == "DELETE") engine_.Delete(pattern, fn);
+}
+
+void Api::Dispatch(const RouteSpec& spec, const Handler& handler, const httplib::Request& req,
+                   httplib::Response& res) {
+  auto started = std::chrono::steady_clock::now();
+  Ctx c{req, res, util::RequestId::Generate(), {}, "", false, std::nullopt, instance_};
+  res.set_header("X-Request-Id", c.request_id.str());
+  res.set_header("Cache-Control", "no-store");
+  try {
+    if (options_.rate_per_address > 0) {
+      if (int64_t wait = per_address_.Take(req.remote_addr); wait > 0) {
+        SendError(c, Status(Code::kTooManyRequests, "rate_limited", "too many requests; slow down")
+                         .WithRetryAfter(wait));
+        return;
+      }
+    }
+    c.services = instance_.Acquire();
+    if (!c.services && !spec.while_sealed) {
+      SendError(c, Status(Code::kSealed, "sealed",
+                          "the vault is sealed; unseal it with the key shares first"));
+      return;
+    }
+    std::string auth = req.get_header_value("Authorization");
+    if (auth.rfind("Bearer ", 0) == 0) {
+      c.bearer = auth.substr(7);
+    } else {
+      c.bearer = CookieValue(req, SessionCookieName(options_.tls));
+      c.cookie_session = !c.bearer.empty();
+    }
+    if (!c.bearer.empty() && c.services) c.principal = c.s().accounts->Resolve(c.bearer);
+    if (c.cookie_session && req.method != "GET" &&
+        req.get_header_value("X-Bomvault-Csrf") != "1") {
+      SendError(c, Status(Code::kForbidden, "csrf", "a cookie session needs the X-Bomvault-Csrf header"));
+      return;
+    }
+    if (spec.auth == Auth::kSignedIn && c.principal.kind == access::PrincipalKind::kAnonymous) {
+      SendError(c, Status::Unauthenticated(c.bearer.empty()
+                                               ? "sign-in required"
+                                               : "the token is invalid or has expired"));
+      return;
+    }
+    if (options_.rate_per_token > 0 && c.principal.kind != access::PrincipalKind::kAnonymous) {
+      std::string key = c.principal.kind == access::PrincipalKind::kOperator ? "operator"
+                                                                              : c.principal.user.str();
+      if (int64_t wait = per_token_.Take(key); wait > 0) {
+        SendError(c, Status(Code::kTooManyRequests, "rate_limited", "too many requests; slow down")
+                         .WithRetryAfter(wait));
+        return;
+      }
+    }
+    handler(c);
+  } catch (...) {
+    SendError(c, Status::Internal());
+    util::log::Error("http.handler_exception").Text("route", spec.name).Ref("request_id", c.request_id);
+  }
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - started).count();
+  util::log::Line line(res.status >= 500 ? util::log::Level::kError : util::log::Level::kInfo,
+                       "http.request");
+  line.Text("route", spec.name).Num("status", res.status).Num("ms", ms).Ref("request_id", c.request_id);
+  if (c.principal.kind == access::PrincipalKind::kUser) line.Ref("user_id", c.principal.user);
+}
+
+void Api::ServeUi(const httplib::Request& req, httplib::Response& res) {
+  std::string path = req.path;
+  const util::EmbeddedFile* f = util::FindEmbedded(util::kWebFiles, path);
+  if (f == nullptr && path.rfind("/api/", 0) != 0 && path.find('.') == std::string::npos) {
+    f = util::FindEmbedded(util::kWebFiles, "/index.html");  // client-side routes
+  }
+  if (f == nullptr) {
+    res.status = 404;
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(ErrorBody("not_found", "no such route").dump(), "application/json");
+    return;
+  }
+  res.set_header("Cache-Control", "no-cache");
+  res.set_content(reinterpret_cast<const char*>(f->data), f->size, f->content_type);
+}
+
+void Api::RegisterAll() {
+  RegisterSystemRoutes(*this);
+  RegisterAccountRoutes(*this);
+  RegisterBomRoutes(*this);
+  // Last: everything else under GET is the UI (embedded files only; nothing is read from disk).
+  engine_.Get(".*", [this](const httplib::Request& req, httplib::Response& res) { ServeUi(req, res); });
+}
+
+nlohmann::json Api::OpenApi() const {
+  nlohmann::json paths = nlohmann::json::object();
+  for (const RouteSpec& r : routes_) {
+    std::string method = r.method;
+    for (char& ch : method) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    nlohmann::json op = {{"summary", r.summary},
+                         {"operationId", r.name.s},
+                         {"x-while-sealed", r.while_sealed}};
+    if (r.auth == Auth::kSignedIn) op["security"] = {{{"bearer", nlohmann::json::array()}}};
+    nlohmann::json params = nlohmann::json::array();
+    for (const char* p = r.path; *p != 0; ++p) {
+      if (*p == '{') {
+        const char* e = p;
+        while (*e != 0 && *e != '}') ++e;
+        params.push_back({{"name", std::string(p + 1, e)}, {"in", "path"}, {"required", true},
+                          {"schema", {{"type", "string"}}}});
+        p = e;
+        if (*p == 0) break;
+      }
+    }
+    if (!params.empty()) op["parameters"] = params;
+    op["responses"] = {{"default", {{"description", "JSON; errors are {\"error\":{\"code\",\"message\"}}"}}}};
+    paths[r.path][method] = op;
+  }
+  return {{"openapi", "3.0.3"},
+          {"info", {{"title", "bomvault"}, {"version", BOMVAULT_VERSION}}},
+          {"components",
+           {{"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}}}},
+          {"paths", paths}};
+}
+
+}  // namespace bomvault::http

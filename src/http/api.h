@@ -1,0 +1,123 @@
+// The JSON API and the bundled UI, mounted on an Engine. The only layer that sees HTTP.
+//
+// Every route is declared once in a RouteSpec (method, path, auth, summary) through Api::Route;
+// the same list produces /api/v1/openapi.json and is what the route × role test walks, so a route
+// cannot exist without a row. The middleware chain, in order, for every request:
+//   1. pre-routing refusals (Range on the API, request Transfer-Encoding or Content-Encoding):
+//      4xx JSON and the connection is closed, so an unread body can't be parsed as a request;
+//   2. security headers (CSP without inline script, nosniff, frame-ancestors, Referrer-Policy,
+//      no-store on the API, HSTS over TLS) and a request id;
+//   3. the seal gate: while sealed only routes marked while_sealed answer, the rest 503 "sealed";
+//   4. rate limits per address and per token (429 + Retry-After);
+//   5. authentication (Bearer token, or the session cookie plus the CSRF header);
+//   6. the handler, which asks access:: (through the services) before touching data;
+//   7. any exception becomes the generic 500 JSON error with the request id, nothing else.
+// Status codes come from util::Status codes in one place (SendError). Thread-safe: handlers run
+// on engine workers; the Api object is immutable once routes are registered.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "access/permissions.h"
+#include "http/engine.h"
+#include "service/instance.h"
+#include "service/limiter.h"
+#include "util/ids.h"
+#include "util/log.h"
+#include "util/status.h"
+
+namespace bomvault::http {
+
+enum class Auth { kNone, kSignedIn };
+
+struct ApiOptions {
+  double rate_per_address = 200;  // requests per second, 0 = no limit
+  double rate_per_token = 200;
+  bool tls = false;
+  size_t max_json_body = 1 << 20;
+  size_t max_import_body = 64 << 20;
+};
+
+struct Ctx {
+  const httplib::Request& req;
+  httplib::Response& res;
+  util::RequestId request_id;
+  access::Principal principal;
+  std::string bearer;
+  bool cookie_session = false;
+  std::optional<service::Instance::Hold> services;  // set when the instance is unsealed
+  service::Instance& instance;
+
+  service::Services& s() { return **services; }
+  std::string Param(size_t i) const { return req.matches.size() > i ? std::string(req.matches[i]) : ""; }
+};
+
+using Handler = std::function<void(Ctx&)>;
+
+struct RouteSpec {
+  const char* method;    // "GET", "POST", "PATCH", "DELETE"
+  const char* path;      // OpenAPI form: /api/v1/boms/{id}
+  util::log::Literal name;
+  Auth auth;
+  bool while_sealed;
+  const char* summary;
+};
+
+// "bv_session", or "__Host-bv_session" over TLS (Secure, host-only).
+std::string SessionCookieName(bool tls);
+
+// Helpers for handlers.
+void SendJson(Ctx& c, int status, const nlohmann::json& body);
+void SendRawJson(Ctx& c, int status, std::string body);
+void SendError(Ctx& c, const util::Status& status);
+void SendNoContent(Ctx& c);
+// Parses the JSON object body; on failure sends 400/415 and returns nullopt.
+std::optional<nlohmann::json> JsonBody(Ctx& c, size_t max_bytes = 0);
+// A typed id from a path segment, or a 404 sent.
+template <class Id>
+std::optional<Id> PathId(Ctx& c, size_t index) {
+  auto id = Id::Parse(c.Param(index));
+  if (!id) SendError(c, util::Status::NotFound());
+  return id;
+}
+// Field readers for JSON bodies: send 400 and return nullopt on a wrong type.
+std::optional<std::string> StringField(Ctx& c, const nlohmann::json& body, const char* key,
+                                       bool required);
+
+class Api {
+ public:
+  Api(Engine& engine, service::Instance& instance, ApiOptions options);
+
+  const std::vector<RouteSpec>& routes() const { return routes_; }
+  const ApiOptions& options() const { return options_; }
+  service::Instance& instance() { return instance_; }
+
+  void Route(const RouteSpec& spec, Handler handler);
+
+ private:
+  void Dispatch(const RouteSpec& spec, const Handler& handler, const httplib::Request& req,
+                httplib::Response& res);
+  void RegisterAll();
+  void ServeUi(const httplib::Request& req, httplib::Response& res);
+  nlohmann::json OpenApi() const;
+
+  Engine& engine_;
+  service::Instance& instance_;
+  ApiOptions options_;
+  std::vector<RouteSpec> routes_;
+  service::TokenBucket per_address_;
+  service::TokenBucket per_token_;
+
+  friend void RegisterSystemRoutes(Api& api);
+};
+
+void RegisterSystemRoutes(Api& api);
+void RegisterAccountRoutes(Api& api);
+void RegisterBomRoutes(Api& api);
+
+}  // namespace bomvault::http

@@ -1,0 +1,924 @@
+#include "http/engine.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <utility>
+
+namespace bomvault::http {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A read buffer never shrinks below this while a connection is being served: httplib's line
+// reader asks for one byte per call, so every request head must come out of memory.
+constexpr size_t kMinBufferBytes = 16 * 1024;
+// Body reads at least this large bypass the buffer and land in the caller's memory directly.
+constexpr size_t kDirectReadBytes = 16 * 1024;
+// httplib writes a response head and then its body in separate calls; joining them (up to this
+// size) halves the packets and syscalls per small response.
+constexpr size_t kCoalesceBytes = 64 * 1024;
+// After answering, a worker waits this long for the next request on the same connection before
+// parking it. Under load the next request usually arrives well within it, which saves the
+// epoll round trip and two thread hand-offs; an idle client costs the thread only this long.
+constexpr auto kLinger = std::chrono::microseconds(2000);
+// When accept() runs out of descriptors the listening socket stays readable; back off this long
+// instead of spinning.
+constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
+constexpr int kAcceptBatch = 256;
+
+thread_local const Engine* tl_worker_of = nullptr;  // set on worker threads, for Stop()
+
+enum class Io { kOk, kWantRead, kWantWrite, kEof, kError };
+
+// Waits until fd reports any of `events` (or an error/hangup) or the deadline passes. ppoll
+// rather than poll: the linger window is shorter than poll's millisecond resolution.
+bool WaitFd(int fd, short events, Clock::time_point deadline) {
+  for (;;) {
+    auto left = std::max(Clock::duration::zero(), deadline - Clock::now());
+    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+    timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+    pollfd p{fd, events, 0};
+    int r = ppoll(&p, 1, &ts, nullptr);
+    if (r > 0) return true;
+    if (r == 0 || errno != EINTR) return false;
+  }
+}
+
+int MillisUntil(Clock::time_point deadline) {
+  auto ms = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+  return static_cast<int>(std::clamp<int64_t>(ms, 0, INT_MAX));
+}
+
+// Numeric address of a socket peer or local end. IPv4-mapped IPv6 addresses (a dual-stack
+// listener) are reported as plain IPv4 so rate limits and audit logs see one form per client.
+std::string IpString(const sockaddr_storage& ss, int* port) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  *port = -1;
+  if (ss.ss_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&ss);
+    inet_ntop(AF_INET, &in->sin_addr, buf, sizeof(buf));
+    *port = ntohs(in->sin_port);
+  } else if (ss.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+    if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+      inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], buf, sizeof(buf));
+    } else {
+      inet_ntop(AF_INET6, &in6->sin6_addr, buf, sizeof(buf));
+    }
+    *port = ntohs(in6->sin6_port);
+  }
+  return buf;
+}
+
+}  // namespace
+
+// One accepted socket. It is also the httplib::Stream handed to process_request(): reads come
+// from a per-connection buffer (so the parser's one-byte reads cost no syscalls) and are capped
+// and deadlined while the request head is being parsed; writes hold a response head back so it
+// leaves together with the first body bytes.
+//
+// Ownership: exactly one party touches a Connection at a time. While parked_ (registered and
+// armed in epoll) it belongs to the epoll thread, which may sweep it; otherwise to the worker
+// that was handed it. parked_ and deadline_ change only under Engine::conns_mu_.
+class Connection : public httplib::Stream {
+ public:
+  Connection(Engine* engine, int fd, std::string peer_ip, int peer_port, Clock::time_point now)
+      : engine_(engine),
+        fd_(fd),
+        peer_ip_(std::move(peer_ip)),
+        peer_port_(peer_port),
+        accepted_(now),
+        request_start_(now) {}
+  ~Connection() override { ::close(fd_); }
+
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // --- httplib::Stream ---
+  using httplib::Stream::write;
+
+  bool is_readable() const override {
+    return rpos_ < wpos_ || Pending() ||
+           WaitFd(fd_, POLLIN, Clock::now() + engine_->opts_.read_timeout);
+  }
+
+  bool is_writable() const override {
+    return !broken_ && WaitFd(fd_, POLLOUT, Clock::now() + engine_->opts_.write_timeout);
+  }
+
+  ssize_t read(char* ptr, size_t size) override {
+    if (size == 0) return 0;
+    if (header_phase_) {
+      // The cap that keeps memory bounded however many headers a client sends: httplib has
+      // no limit of its own on their number.
+      size_t limit = engine_->opts_.max_header_bytes;
+      if (header_bytes_ >= limit) return -1;
+      size = std::min(size, limit - header_bytes_);
+    }
+    if (rpos_ == wpos_) {
+      // About to block for the peer: anything held back (e.g. "100 Continue") must go first.
+      if (!Flush()) return -1;
+      Clock::time_point deadline = header_phase_
+                                       ? request_start_ + engine_->opts_.header_timeout
+                                       : Clock::now() + engine_->opts_.read_timeout;
+      if (!header_phase_ && size >= kDirectReadBytes) return RecvBlocking(ptr, size, deadline);
+      rpos_ = wpos_ = 0;
+      if (buf_size_ == 0 && !Grow()) return -1;
+      ssize_t n = RecvBlocking(buf_.get(), buf_size_, deadline);
+      if (n <= 0) return n;
+      wpos_ = static_cast<size_t>(n);
+    }
+    size_t n = std::min(size, wpos_ - rpos_);
+    std::memcpy(ptr, buf_.get() + rpos_, n);
+    rpos_ += n;
+    if (header_phase_) header_bytes_ += n;
+    return static_cast<ssize_t>(n);
+  }
+
+  ssize_t write(const char* ptr, size_t size) override {
+    if (broken_) return -1;
+    if (hold_next_write_) {
+      hold_next_write_ = false;
+      if (out_.empty() && size <= kCoalesceBytes) {
+        out_.assign(ptr, size);
+        return static_cast<ssize_t>(size);
+      }
+    }
+    if (!out_.empty()) {
+      if (out_.size() + size <= kCoalesceBytes) {
+        out_.append(ptr, size);
+        return Flush() ? static_cast<ssize_t>(size) : -1;
+      }
+      if (!Flush()) return -1;
+    }
+    return SendAll(ptr, size) ? static_cast<ssize_t>(size) : -1;
+  }
+
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    ip = peer_ip_;
+    port = peer_port_;
+  }
+
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    if (local_port_ < 0) {
+      sockaddr_storage ss{};
+      socklen_t len = sizeof(ss);
+      if (getsockname(fd_, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+        local_ip_ = IpString(ss, &local_port_);
+      }
+    }
+    ip = local_ip_;
+    port = local_port_;
+  }
+
+  socket_t socket() const override { return fd_; }
+
+  // --- transport, overridden by the TLS variant ---
+  virtual Io Handshake() { return Io::kOk; }
+  virtual bool Pending() const { return false; }  // bytes decrypted but not yet read
+  virtual const SSL* ssl() const { return nullptr; }
+
+ protected:
+  virtual Io RecvSome(char* p, size_t n, size_t* got) = 0;
+  virtual Io SendSome(const char* p, size_t n, size_t* sent) = 0;
+
+  int fd() const { return fd_; }
+  void set_broken() { broken_ = true; }
+
+ private:
+  friend class Engine;
+
+  size_t Buffered() const { return wpos_ - rpos_; }
+
+  // Makes the buffer larger, up to max(max_header_bytes, kMinBufferBytes), keeping the
+  // unread bytes at its start. Returns false at the cap.
+  bool Grow() {
+    size_t cap = std::max(kMinBufferBytes, engine_->opts_.max_header_bytes);
+    size_t want = buf_size_ == 0 ? kMinBufferBytes : std::min(buf_size_ * 2, cap);
+    if (want <= buf_size_) return false;
+    auto bigger = std::make_unique_for_overwrite<char[]>(want);
+    if (Buffered() > 0) std::memcpy(bigger.get(), buf_.get() + rpos_, Buffered());
+    wpos_ -= rpos_;
+    rpos_ = 0;
+    buf_ = std::move(bigger);
+    buf_size_ = want;
+    return true;
+  }
+
+  // Reads whatever the socket has now, without blocking, into the buffer.
+  Io FillOnce() {
+    bool was_empty = Buffered() == 0;
+    if (was_empty) rpos_ = wpos_ = 0;
+    if (wpos_ == buf_size_) {
+      if (rpos_ > 0) {
+        std::memmove(buf_.get(), buf_.get() + rpos_, Buffered());
+        wpos_ -= rpos_;
+        rpos_ = 0;
+      } else if (!Grow()) {
+        return Io::kOk;  // full at the cap: the caller hands the head to httplib to reject
+      }
+    }
+    size_t got = 0;
+    Io r = RecvSome(buf_.get() + wpos_, buf_size_ - wpos_, &got);
+    if (r == Io::kOk) {
+      wpos_ += got;
+      // A new request's header clock starts with its first byte (the first request's
+      // started at accept, so a silent client cannot reset it).
+      if (was_empty && requests_ > 0) request_start_ = Clock::now();
+    }
+    return r;
+  }
+
+  // True once the buffered bytes contain the blank line ending a request head. Remembers how
+  // far it looked, so a client dripping one byte at a time costs linear, not quadratic, work.
+  bool HeadComplete() {
+    if (head_complete_) return true;
+    size_t from = scanned_ >= 3 ? scanned_ - 3 : 0;
+    if (Buffered() >= from + 4) {
+      head_complete_ =
+          memmem(buf_.get() + rpos_ + from, Buffered() - from, "\r\n\r\n", 4) != nullptr;
+    }
+    scanned_ = Buffered();
+    return head_complete_;
+  }
+
+  void BeginRequest() {
+    header_phase_ = true;
+    header_bytes_ = 0;
+    hold_next_write_ = true;
+    setup_ran_ = false;
+  }
+
+  void EndRequest() {
+    head_complete_ = false;
+    scanned_ = 0;
+    header_phase_ = false;
+    if (Buffered() > 0) request_start_ = Clock::now();  // a pipelined request already began
+  }
+
+  // Frees the buffers of a connection that is going idle: thousands of parked keep-alive
+  // connections should cost a socket each, not 16 KiB each.
+  void ReleaseIdleBuffers() {
+    if (Buffered() == 0) {
+      buf_.reset();
+      buf_size_ = rpos_ = wpos_ = 0;
+    }
+    if (out_.capacity() > 4096) std::string().swap(out_);
+  }
+
+  bool Flush() {
+    if (out_.empty()) return !broken_;
+    bool ok = SendAll(out_.data(), out_.size());
+    out_.clear();
+    return ok;
+  }
+
+  bool SendAll(const char* p, size_t n) {
+    while (n > 0) {
+      if (broken_) return false;
+      size_t sent = 0;
+      Io r = SendSome(p, n, &sent);
+      if (r == Io::kOk) {
+        p += sent;
+        n -= sent;
+        continue;
+      }
+      auto deadline = Clock::now() + engine_->opts_.write_timeout;
+      if ((r == Io::kWantWrite && WaitFd(fd_, POLLOUT, deadline)) ||
+          (r == Io::kWantRead && WaitFd(fd_, POLLIN, deadline))) {
+        continue;
+      }
+      broken_ = true;
+      return false;
+    }
+    return true;
+  }
+
+  ssize_t RecvBlocking(char* p, size_t n, Clock::time_point deadline) {
+    for (;;) {
+      if (engine_->stopping_.load(std::memory_order_relaxed)) return -1;
+      size_t got = 0;
+      switch (RecvSome(p, n, &got)) {
+        case Io::kOk:
+          return static_cast<ssize_t>(got);
+        case Io::kEof:
+          return 0;
+        case Io::kError:
+          broken_ = true;
+          return -1;
+        case Io::kWantRead:
+          if (!WaitFd(fd_, POLLIN, deadline)) return -1;
+          break;
+        case Io::kWantWrite:
+          if (!WaitFd(fd_, POLLOUT, deadline)) return -1;
+          break;
+      }
+    }
+  }
+
+  Engine* const engine_;
+  const int fd_;
+  const std::string peer_ip_;
+  const int peer_port_;
+  mutable std::string local_ip_;
+  mutable int local_port_ = -1;
+  const Clock::time_point accepted_;
+  Clock::time_point request_start_;  // header deadline = this + header_timeout
+  size_t requests_ = 0;
+  bool handshake_done_ = false;
+
+  std::unique_ptr<char[]> buf_;
+  size_t buf_size_ = 0;
+  size_t rpos_ = 0;
+  size_t wpos_ = 0;
+  size_t scanned_ = 0;
+  bool head_complete_ = false;
+
+  bool header_phase_ = false;
+  size_t header_bytes_ = 0;
+  bool setup_ran_ = false;
+
+  std::string out_;
+  bool hold_next_write_ = false;
+  bool broken_ = false;
+
+  // Guarded by Engine::conns_mu_.
+  bool parked_ = false;  // armed in conn_epoll_fd_, owned by no thread
+  Clock::time_point deadline_{};
+};
+
+namespace {
+
+class PlainConnection final : public Connection {
+ public:
+  using Connection::Connection;
+
+ protected:
+  Io RecvSome(char* p, size_t n, size_t* got) override {
+    for (;;) {
+      ssize_t r = ::recv(fd(), p, n, 0);
+      if (r > 0) {
+        *got = static_cast<size_t>(r);
+        return Io::kOk;
+      }
+      if (r == 0) return Io::kEof;
+      if (errno == EINTR) continue;
+      return (errno == EAGAIN || errno == EWOULDBLOCK) ? Io::kWantRead : Io::kError;
+    }
+  }
+
+  Io SendSome(const char* p, size_t n, size_t* sent) override {
+    for (;;) {
+      // MSG_NOSIGNAL: a peer that vanished must not kill the process with SIGPIPE.
+      ssize_t r = ::send(fd(), p, n, MSG_NOSIGNAL);
+      if (r >= 0) {
+        *sent = static_cast<size_t>(r);
+        return Io::kOk;
+      }
+      if (errno == EINTR) continue;
+      return (errno == EAGAIN || errno == EWOULDBLOCK) ? Io::kWantWrite : Io::kError;
+    }
+  }
+};
+
+// The socket is non-blocking, so every SSL_* call may ask to wait for readability or
+// writability; the callers above turn that into deadline-bounded waits or parking.
+class TlsConnection final : public Connection {
+ public:
+  TlsConnection(Engine* engine, int fd, std::string peer_ip, int peer_port, Clock::time_point now,
+                SSL* ssl)
+      : Connection(engine, fd, std::move(peer_ip), peer_port, now), ssl_(ssl) {}
+
+  ~TlsConnection() override {
+    // Best-effort close_notify; never after a fatal error (OpenSSL forbids it) and never
+    // waiting for the peer's reply.
+    if (handshaken_ && !fatal_) {
+      ERR_clear_error();
+      SSL_shutdown(ssl_);
+    }
+    SSL_free(ssl_);
+    ERR_clear_error();
+  }
+
+  Io Handshake() override {
+    ERR_clear_error();
+    int r = SSL_do_handshake(ssl_);
+    if (r == 1) {
+      handshaken_ = true;
+      return Io::kOk;
+    }
+    return Classify(r);
+  }
+
+  bool Pending() const override { return SSL_pending(ssl_) > 0 || SSL_has_pending(ssl_) == 1; }
+  const SSL* ssl() const override { return ssl_; }
+
+ protected:
+  Io RecvSome(char* p, size_t n, size_t* got) override {
+    ERR_clear_error();
+    int r = SSL_read(ssl_, p, static_cast<int>(std::min<size_t>(n, INT_MAX)));
+    if (r > 0) {
+      *got = static_cast<size_t>(r);
+      return Io::kOk;
+    }
+    return Classify(r);
+  }
+
+  Io SendSome(const char* p, size_t n, size_t* sent) override {
+    ERR_clear_error();
+    int r = SSL_write(ssl_, p, static_cast<int>(std::min<size_t>(n, INT_MAX)));
+    if (r > 0) {
+      *sent = static_cast<size_t>(r);
+      return Io::kOk;
+    }
+    return Classify(r);
+  }
+
+ private:
+  Io Classify(int r) {
+    switch (SSL_get_error(ssl_, r)) {
+      case SSL_ERROR_WANT_READ:
+        return Io::kWantRead;
+      case SSL_ERROR_WANT_WRITE:
+        return Io::kWantWrite;
+      case SSL_ERROR_ZERO_RETURN:
+        return Io::kEof;  // clean close_notify from the peer
+      default:
+        fatal_ = true;
+        set_broken();
+        ERR_clear_error();
+        return Io::kError;
+    }
+  }
+
+  SSL* const ssl_;
+  bool handshaken_ = false;
+  bool fatal_ = false;
+};
+
+EngineOptions Normalize(EngineOptions o) {
+  using std::chrono::milliseconds;
+  o.worker_threads = std::max(1, o.worker_threads);
+  o.max_connections = std::max(1, o.max_connections);
+  o.header_timeout = std::max(o.header_timeout, milliseconds(1));
+  o.read_timeout = std::max(o.read_timeout, milliseconds(1));
+  o.write_timeout = std::max(o.write_timeout, milliseconds(1));
+  o.keep_alive_idle = std::max(o.keep_alive_idle, milliseconds(1));
+  o.max_header_bytes = std::max<size_t>(o.max_header_bytes, 256);
+  o.max_requests_per_connection = std::max<size_t>(o.max_requests_per_connection, 1);
+  return o;
+}
+
+// OpenSSL's default would prompt on the terminal for an encrypted key and hang the server.
+int NoPassphrase(char*, int, int, void*) { return 0; }
+
+}  // namespace
+
+Engine::Engine(EngineOptions opts) : opts_(Normalize(std::move(opts))) {
+  // Only the advertised "Keep-Alive: timeout=, max=" header uses these; the engine enforces them.
+  keep_alive_max_count_ = opts_.max_requests_per_connection;
+  keep_alive_timeout_sec_ = std::max<time_t>(
+      1, std::chrono::duration_cast<std::chrono::seconds>(opts_.keep_alive_idle).count());
+  // Deadlines are checked by a periodic sweep; its period bounds how late a check can be.
+  sweep_interval_ = std::clamp(std::min(opts_.header_timeout, opts_.keep_alive_idle) / 8,
+                               std::chrono::milliseconds(10), std::chrono::milliseconds(500));
+}
+
+Engine::~Engine() {
+  Stop();
+  // Run() never ran (or never got past its checks): nothing else will release these.
+  for (Connection* c : conns_) delete c;
+  conns_.clear();
+  if (listen_fd_ >= 0) ::close(listen_fd_);
+  if (epoll_fd_ >= 0) ::close(epoll_fd_);
+  if (conn_epoll_fd_ >= 0) ::close(conn_epoll_fd_);
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+  if (ssl_ctx_ != nullptr) SSL_CTX_free(ssl_ctx_);
+}
+
+util::Status Engine::LoadTls() {
+  auto fail = [this](std::string code, std::string message) {
+    ERR_clear_error();  // never surface OpenSSL's queue: it can quote the offending input
+    if (ssl_ctx_ != nullptr) SSL_CTX_free(ssl_ctx_);
+    ssl_ctx_ = nullptr;
+    return util::Status(util::Code::kInvalid, std::move(code), std::move(message));
+  };
+  ssl_ctx_ = SSL_CTX_new(TLS_server_method());
+  if (ssl_ctx_ == nullptr) return fail("tls_init", "cannot create a TLS context");
+  SSL_CTX_set_default_passwd_cb(ssl_ctx_, NoPassphrase);
+  // TLS 1.0/1.1 lack AEAD suites and are deprecated (RFC 8996). Compression enables CRIME;
+  // renegotiation is a DoS and injection vector; server preference keeps the order below;
+  // stateless tickets would reuse one never-rotated key for the process lifetime.
+  if (SSL_CTX_set_min_proto_version(ssl_ctx_, TLS1_2_VERSION) != 1) {
+    return fail("tls_init", "cannot restrict TLS versions");
+  }
+  SSL_CTX_set_options(ssl_ctx_, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+                                    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
+  // Forward secrecy and AEAD only for TLS 1.2; TLS 1.3 suites are all AEAD with (EC)DHE.
+  if (SSL_CTX_set_cipher_list(ssl_ctx_, "ECDHE+AESGCM:ECDHE+CHACHA20") != 1 ||
+      SSL_CTX_set_ciphersuites(
+          ssl_ctx_, "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256") !=
+          1) {
+    return fail("tls_init", "cannot configure TLS cipher suites");
+  }
+  // Release per-connection record buffers while idle: parked TLS connections stay cheap.
+  SSL_CTX_set_mode(ssl_ctx_, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  if (SSL_CTX_use_certificate_chain_file(ssl_ctx_, opts_.tls_cert_file.c_str()) != 1) {
+    return fail("tls_certificate", "cannot load the TLS certificate chain (tls_cert_file)");
+  }
+  if (SSL_CTX_use_PrivateKey_file(ssl_ctx_, opts_.tls_key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    return fail("tls_key", "cannot load the TLS private key (tls_key_file)");
+  }
+  if (SSL_CTX_check_private_key(ssl_ctx_) != 1) {
+    return fail("tls_key", "the TLS private key does not match the certificate");
+  }
+  ERR_clear_error();
+  return util::Status::Ok();
+}
+
+util::Status Engine::Listen(const std::string& host, int port) {
+  if (listen_fd_ >= 0) return util::Status::Invalid("already_listening", "Listen() called twice");
+  if (opts_.tls_cert_file.empty() != opts_.tls_key_file.empty()) {
+    return util::Status::Invalid("tls_config", "set both tls_cert_file and tls_key_file, or none");
+  }
+  if (port < 0 || port > 65535) return util::Status::Invalid("bad_port", "port out of range");
+  if (tls()) {
+    util::Status st = LoadTls();
+    if (!st.ok()) return st;
+  }
+
+  std::string literal = host;
+  if (literal.size() >= 2 && literal.front() == '[' && literal.back() == ']') {
+    literal = literal.substr(1, literal.size() - 2);
+  }
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  auto* in = reinterpret_cast<sockaddr_in*>(&ss);
+  auto* in6 = reinterpret_cast<sockaddr_in6*>(&ss);
+  if (inet_pton(AF_INET, literal.c_str(), &in->sin_addr) == 1) {
+    in->sin_family = AF_INET;
+    in->sin_port = htons(static_cast<uint16_t>(port));
+    len = sizeof(sockaddr_in);
+  } else if (inet_pton(AF_INET6, literal.c_str(), &in6->sin6_addr) == 1) {
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(static_cast<uint16_t>(port));
+    len = sizeof(sockaddr_in6);
+  } else {
+    return util::Status::Invalid("bad_listen_address",
+                                 "listen host must be an IPv4 or IPv6 address literal");
+  }
+
+  auto fail = [this, &host, port](const char* what) {
+    std::string message = std::string("cannot ") + what + " " + host + " port " +
+                          std::to_string(port) + ": " + std::strerror(errno);
+    for (int* fd : {&listen_fd_, &epoll_fd_, &conn_epoll_fd_, &wake_fd_}) {
+      if (*fd >= 0) ::close(*fd);
+      *fd = -1;
+    }
+    return util::Status(util::Code::kUnavailable, "listen_failed", message);
+  };
+  listen_fd_ = ::socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (listen_fd_ < 0) return fail("create a socket for");
+  int yes = 1;
+  setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&ss), len) != 0) return fail("bind");
+  if (::listen(listen_fd_, 4096) != 0) return fail("listen on");
+  sockaddr_storage bound{};
+  socklen_t bound_len = sizeof(bound);
+  if (getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&bound), &bound_len) != 0) {
+    return fail("inspect");
+  }
+  IpString(bound, &port_);
+
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0) return fail("create epoll for");
+  conn_epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (conn_epoll_fd_ < 0) return fail("create epoll for");
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) return fail("create eventfd for");
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = &listen_fd_;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev) != 0) return fail("watch");
+  ev.data.ptr = &wake_fd_;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev) != 0) return fail("watch");
+  return util::Status::Ok();
+}
+
+void Engine::Run() {
+  {
+    std::lock_guard<std::mutex> lock(run_mu_);
+    if (running_ || stopping_.load() || listen_fd_ < 0 || epoll_fd_ < 0) return;
+    running_ = true;
+  }
+  workers_.reserve(static_cast<size_t>(opts_.worker_threads));
+  for (int i = 0; i < opts_.worker_threads; ++i) workers_.emplace_back([this] { WorkerMain(); });
+
+  epoll_event events[2];
+  auto next_sweep = Clock::now() + sweep_interval_;
+  while (!stopping_.load()) {
+    int n = epoll_wait(epoll_fd_, events, 2, MillisUntil(next_sweep));
+    if (n < 0 && errno != EINTR) break;
+    for (int i = 0; i < n; ++i) {
+      if (events[i].data.ptr == &listen_fd_) AcceptReady();
+    }
+    auto now = Clock::now();
+    if (now >= next_sweep) {
+      Sweep(now);
+      next_sweep = now + sweep_interval_;
+    }
+  }
+  Shutdown();
+  {
+    std::lock_guard<std::mutex> lock(run_mu_);
+    running_ = false;
+  }
+  run_cv_.notify_all();
+}
+
+void Engine::Stop() {
+  stopping_.store(true);
+  if (wake_fd_ >= 0) {
+    uint64_t one = 1;
+    ssize_t ignored = ::write(wake_fd_, &one, sizeof(one));
+    (void)ignored;  // the counter can only be full if a wake-up is already pending
+  }
+  // A handler calling Stop() must not wait for the pool it runs on.
+  if (tl_worker_of == this) return;
+  std::unique_lock<std::mutex> lock(run_mu_);
+  run_cv_.wait(lock, [this] { return !running_; });
+}
+
+void Engine::AcceptReady() {
+  auto now = Clock::now();
+  for (int i = 0; i < kAcceptBatch; ++i) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof(ss);
+    int fd = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&ss), &len,
+                     SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // Out of descriptors: stop watching the listener (it would stay readable and spin
+        // this loop) until the sweep after the back-off re-arms it.
+        epoll_event ev{};
+        ev.data.ptr = &listen_fd_;
+        epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, listen_fd_, &ev);
+        accept_paused_until_ = now + kAcceptBackoff;
+      }
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(conns_mu_);
+      if (conns_.size() >= static_cast<size_t>(opts_.max_connections)) {
+        ::close(fd);
+        continue;
+      }
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    int peer_port = -1;
+    std::string peer_ip = IpString(ss, &peer_port);
+    Connection* c = nullptr;
+    try {
+      if (ssl_ctx_ != nullptr) {
+        SSL* ssl = SSL_new(ssl_ctx_);
+        if (ssl == nullptr || SSL_set_fd(ssl, fd) != 1) {
+          if (ssl != nullptr) SSL_free(ssl);
+          ERR_clear_error();
+          ::close(fd);
+          continue;
+        }
+        SSL_set_accept_state(ssl);
+        c = new TlsConnection(this, fd, std::move(peer_ip), peer_port, now, ssl);
+      } else {
+        c = new PlainConnection(this, fd, std::move(peer_ip), peer_port, now);
+      }
+    } catch (...) {
+      ::close(fd);  // allocation failure: drop this client, keep serving the rest
+      continue;
+    }
+    // Registered under the lock: a worker may receive its first event at once and must find
+    // it parked and in conns_.
+    std::lock_guard<std::mutex> lock(conns_mu_);
+    conns_.insert(c);
+    c->parked_ = true;
+    c->deadline_ = now + opts_.header_timeout;
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLONESHOT;
+    ev.data.ptr = c;
+    if (epoll_ctl(conn_epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+      conns_.erase(c);
+      delete c;
+    }
+  }
+}
+
+void Engine::Sweep(Clock::time_point now) {
+  {
+    std::lock_guard<std::mutex> lock(conns_mu_);
+    for (Connection* c : conns_) {
+      if (c->parked_ && c->deadline_ <= now) {
+        // Expired while parked. Its event may already be on its way to a worker, so this
+        // thread must not free it; shutting the socket down makes it report readable/hang-up,
+        // and whichever worker takes it reads EOF and closes it.
+        ::shutdown(c->fd_, SHUT_RDWR);
+        c->deadline_ = Clock::time_point::max();
+      }
+    }
+  }
+  if (accept_paused_until_ != Clock::time_point{} && now >= accept_paused_until_) {
+    accept_paused_until_ = {};
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = &listen_fd_;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, listen_fd_, &ev);
+  }
+}
+
+void Engine::WorkerMain() {
+  tl_worker_of = this;
+  for (;;) {
+    epoll_event ev{};
+    idle_workers_.fetch_add(1, std::memory_order_relaxed);
+    // One event per call: a worker must not sit on ready connections while it runs a handler.
+    int n = epoll_wait(conn_epoll_fd_, &ev, 1, -1);
+    idle_workers_.fetch_sub(1, std::memory_order_relaxed);
+    if (n < 0 && errno != EINTR) break;
+    if (n <= 0) continue;
+    if (ev.data.ptr == &wake_fd_) break;  // Shutdown(): every connection is closed
+    auto* c = static_cast<Connection*>(ev.data.ptr);
+    {
+      std::lock_guard<std::mutex> lock(conns_mu_);
+      c->parked_ = false;  // ONESHOT disarmed it; it is this worker's until parked again
+    }
+    Serve(c);
+  }
+  tl_worker_of = nullptr;
+}
+
+void Engine::Serve(Connection* c) {
+  try {
+    bool served = false;
+    for (;;) {
+      if (stopping_.load(std::memory_order_relaxed)) break;
+      if (!c->handshake_done_) {
+        Io r = c->Handshake();
+        if (r == Io::kOk) {
+          c->handshake_done_ = true;
+        } else if (r == Io::kWantRead || r == Io::kWantWrite) {
+          if (Park(c, r == Io::kWantRead ? Wake::kReadable : Wake::kWritable,
+                   c->accepted_ + opts_.header_timeout)) {
+            return;
+          }
+          break;
+        } else {
+          break;
+        }
+      }
+      if (c->HeadComplete() || c->Buffered() >= opts_.max_header_bytes) {
+        bool keep = false;
+        if (!ServeBuffered(c, &keep) || !keep) break;
+        served = true;
+        continue;
+      }
+      if (c->Pending()) {  // TLS plaintext already decrypted: the socket won't signal it
+        if (c->FillOnce() != Io::kOk) break;
+        continue;
+      }
+      Io r = c->FillOnce();
+      if (r == Io::kOk) continue;
+      if (r == Io::kEof || r == Io::kError) break;
+      Wake wake = r == Io::kWantWrite ? Wake::kWritable : Wake::kReadable;
+      if (c->Buffered() > 0) {  // part of a head: wait for the rest without holding a thread
+        if (Clock::now() >= c->request_start_ + opts_.header_timeout) break;
+        if (Park(c, wake, c->request_start_ + opts_.header_timeout)) return;
+        break;
+      }
+      // Between requests. Under load the next one is usually microseconds away: waiting a
+      // moment here is cheaper than parking and re-arming, but only while another worker is
+      // idle to take whatever else becomes ready meanwhile.
+      if (served && wake == Wake::kReadable &&
+          idle_workers_.load(std::memory_order_relaxed) > 0 &&
+          WaitFd(c->fd_, POLLIN, Clock::now() + kLinger)) {
+        served = false;  // linger at most once per request
+        continue;
+      }
+      Clock::time_point deadline =
+          c->requests_ == 0 ? c->accepted_ + opts_.header_timeout
+                            : Clock::now() + opts_.keep_alive_idle;
+      if (Park(c, wake, deadline)) return;
+      break;
+    }
+  } catch (...) {
+    // Nothing may escape a worker; the connection that caused it is simply dropped.
+  }
+  Close(c);
+}
+
+bool Engine::ServeBuffered(Connection* c, bool* keep) {
+  c->BeginRequest();
+  ++c->requests_;
+  const bool close_connection =
+      stopping_.load(std::memory_order_relaxed) || c->requests_ >= opts_.max_requests_per_connection;
+  bool connection_closed = false;
+  // Captures two pointers, so std::function stores it inline: no allocation per request.
+  const std::function<void(httplib::Request&)> setup = [this, c](httplib::Request& req) {
+    c->header_phase_ = false;
+    c->setup_ran_ = true;
+    // httplib inserted the socket's addresses as headers *after* the client's, and
+    // get_header_value() returns the first: drop every copy and put back only the truth.
+    req.remote_addr = c->peer_ip_;
+    req.remote_port = c->peer_port_;
+    c->get_local_ip_and_port(req.local_addr, req.local_port);
+    for (const char* name : {"REMOTE_ADDR", "REMOTE_PORT", "LOCAL_ADDR", "LOCAL_PORT"}) {
+      req.headers.erase(name);
+    }
+    req.headers.emplace("REMOTE_ADDR", req.remote_addr);
+    req.headers.emplace("REMOTE_PORT", std::to_string(req.remote_port));
+    req.headers.emplace("LOCAL_ADDR", req.local_addr);
+    req.headers.emplace("LOCAL_PORT", std::to_string(req.local_port));
+    req.ssl = c->ssl();
+    if (user_setup_) user_setup_(req);
+  };
+  bool ok = process_request(*c, close_connection, connection_closed, setup);
+  ok = c->Flush() && ok;
+  // A request httplib rejected before its headers were complete (400/414/416, a header
+  // limit or timeout) leaves the stream mid-request: never parse what follows as a request.
+  *keep = ok && c->setup_ran_ && !connection_closed && !close_connection;
+  c->EndRequest();
+  return ok;
+}
+
+bool Engine::Park(Connection* c, Wake wake, Clock::time_point deadline) {
+  c->ReleaseIdleBuffers();
+  {
+    std::lock_guard<std::mutex> lock(conns_mu_);
+    // Either Shutdown() already shut every socket down and this sees stopping_ (the caller
+    // closes the connection), or Shutdown() shuts this one down after it is re-armed below,
+    // which wakes a worker to close it.
+    if (stopping_.load()) return false;
+    c->deadline_ = deadline;
+    c->parked_ = true;
+  }
+  epoll_event ev{};
+  ev.events = (wake == Wake::kReadable ? EPOLLIN : EPOLLOUT) | EPOLLONESHOT;
+  ev.data.ptr = c;
+  // After this call another worker may own the connection: it must be the last touch.
+  if (epoll_ctl(conn_epoll_fd_, EPOLL_CTL_MOD, c->fd_, &ev) == 0) return true;
+  std::lock_guard<std::mutex> lock(conns_mu_);
+  c->parked_ = false;
+  return false;
+}
+
+void Engine::Close(Connection* c) {
+  bool drained = false;
+  {
+    std::lock_guard<std::mutex> lock(conns_mu_);
+    conns_.erase(c);
+    drained = conns_.empty() && stopping_.load();
+  }
+  delete c;  // closes the fd, which also removes it from conn_epoll_fd_
+  if (drained) drained_cv_.notify_all();
+}
+
+void Engine::Shutdown() {
+  stopping_.store(true);
+  {
+    // Workers own all closing: shut every socket down (parked ones then report hang-up to a
+    // worker, busy ones fail their next read or write) and wait until they have all closed.
+    // Safe under the lock: a connection's fd is closed only after it has left conns_.
+    std::unique_lock<std::mutex> lock(conns_mu_);
+    for (Connection* c : conns_) ::shutdown(c->fd_, SHUT_RDWR);
+    drained_cv_.wait(lock, [this] { return conns_.empty(); });
+  }
+  // Now release the workers: the eventfd is readable (level-triggered) for every one of them.
+  uint64_t one = 1;
+  ssize_t ignored = ::write(wake_fd_, &one, sizeof(one));
+  (void)ignored;
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = &wake_fd_;
+  epoll_ctl(conn_epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+  for (std::thread& t : workers_) t.join();
+  workers_.clear();
+  if (listen_fd_ >= 0) {
+    ::close(listen_fd_);  // free the port as soon as Run() returns
+    listen_fd_ = -1;
+  }
+}
+
+}  // namespace bomvault::http

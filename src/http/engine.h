@@ -1,0 +1,155 @@
+// Engine: the connection layer of the HTTP server; httplib only parses, routes and writes.
+//
+// httplib 0.11.4's own listen loop pins one pool thread per keep-alive connection, never limits
+// the number of request headers, lets a client header named REMOTE_ADDR shadow the real peer
+// address, and its CPPHTTPLIB_* tuning macros are dead because Debian ships it precompiled. The
+// Engine therefore owns the sockets: one epoll thread accepts and parks every connection that has
+// nothing complete to process, and a fixed pool of workers runs httplib's protected
+// Server::process_request() on a Stream of our own once a full request head is buffered. Routes,
+// pre-routing and exception handlers are registered on the Engine exactly as on httplib::Server;
+// the engine installs none of them itself.
+//
+// Invariants:
+//  * An idle or slow connection costs no thread: a worker only holds a connection while a request
+//    head is complete (or over the limit) or while it is reading a body / writing a response.
+//  * A request line plus headers never occupies more than max(max_header_bytes, 16 KiB) bytes of
+//    engine memory and must arrive within header_timeout, however many headers are sent.
+//  * req.remote_addr/remote_port and the REMOTE_ADDR/REMOTE_PORT/LOCAL_ADDR/LOCAL_PORT headers
+//    always describe the socket; copies sent by the client are erased before any handler runs.
+//    IPv4-mapped IPv6 peers are reported in dotted IPv4 form so per-address policies see one key.
+//  * At most max_connections sockets are open; the excess is accepted and closed at once.
+//  * No exception escapes a worker: a request that throws past httplib closes its connection.
+//  * Request bodies are read by the worker with read_timeout per read, so a deliberately slow
+//    upload does hold a worker; cap bodies with set_payload_max_length() and a pre-routing check.
+//
+// Thread-safety: configure (routes, SetRequestSetup, httplib setters) before Listen(); Listen()
+// then Run() are called once each, typically from one thread. Handlers run concurrently on up to
+// worker_threads workers. Stop() may be called from any thread, including a handler (then it does
+// not wait for the workers); it is not async-signal-safe, so call it from a signal-watching
+// thread, not from a signal handler. The destructor stops and joins everything.
+#pragma once
+
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "util/status.h"
+
+typedef struct ssl_ctx_st SSL_CTX;
+
+namespace bomvault::http {
+
+struct EngineOptions {
+  int worker_threads = 64;  // handlers may block on the database / Argon2
+  int max_connections = 10000;  // beyond: accept and close at once
+  // The whole request line + headers must arrive within this, counted from the accept for the
+  // first request and from its first byte for later ones; also bounds the TLS handshake.
+  std::chrono::milliseconds header_timeout{10000};
+  std::chrono::milliseconds read_timeout{10000};  // per body read
+  std::chrono::milliseconds write_timeout{10000};  // per blocked write
+  std::chrono::milliseconds keep_alive_idle{30000};  // idle keep-alive connections parked, then closed
+  size_t max_header_bytes = 64 * 1024;  // request line + all headers
+  size_t max_requests_per_connection = 10000;
+  // Both set => HTTPS: TLS 1.2 and 1.3 only, ECDHE with AES-GCM/ChaCha20 for 1.2, no compression,
+  // no renegotiation, no session tickets.
+  std::string tls_cert_file, tls_key_file;
+};
+
+class Connection;  // engine.cc: one accepted socket, its buffers and (optionally) its TLS state.
+
+class Engine : public httplib::Server {
+ public:
+  explicit Engine(EngineOptions opts);
+  ~Engine() override;
+
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Binds and listens (SO_REUSEADDR, non-blocking) on an IPv4 or IPv6 literal ("127.0.0.1",
+  // "::1", "[::1]", "0.0.0.0", "::"); port 0 picks a free port, see port(). Loads the TLS
+  // certificate and key when configured. Call once, before Run().
+  util::Status Listen(const std::string& host, int port);
+  int port() const { return port_; }
+  bool tls() const { return !opts_.tls_cert_file.empty() && !opts_.tls_key_file.empty(); }
+
+  // Runs the accept/epoll loop on the calling thread and the worker pool; returns after Stop(),
+  // once every connection is closed and every worker joined. Returns at once if Listen() did not
+  // succeed or Stop() came first.
+  void Run();
+
+  // Thread-safe: wakes Run(), which closes all connections and joins the workers. Blocks until
+  // that is done unless called from a worker (a handler) or while Run() is not running.
+  void Stop();
+
+  // Runs after the engine's own setup (which fixes the peer address headers) for every request,
+  // once its headers are parsed and before routing. Set before Run().
+  void SetRequestSetup(std::function<void(httplib::Request&)> setup) {
+    user_setup_ = std::move(setup);
+  }
+
+ private:
+  friend class Connection;
+
+  // httplib's own loop must never run on an Engine: it would bypass every protection above.
+  using httplib::Server::bind_to_any_port;
+  using httplib::Server::bind_to_port;
+  using httplib::Server::listen;
+  using httplib::Server::listen_after_bind;
+  using httplib::Server::stop;
+
+  enum class Wake { kReadable, kWritable };
+
+  util::Status LoadTls();
+  void AcceptReady();
+  void Sweep(std::chrono::steady_clock::time_point now);
+  void WorkerMain();
+  void Serve(Connection* conn);
+  bool ServeBuffered(Connection* conn, bool* keep);
+  bool Park(Connection* conn, Wake wake, std::chrono::steady_clock::time_point deadline);
+  void Close(Connection* conn);
+  void Shutdown();
+
+  const EngineOptions opts_;
+  std::function<void(httplib::Request&)> user_setup_;
+  SSL_CTX* ssl_ctx_ = nullptr;
+
+  int listen_fd_ = -1;
+  int epoll_fd_ = -1;  // the acceptor's: listen_fd_ and wake_fd_
+  int wake_fd_ = -1;   // eventfd: Stop() -> Run(), then Run() -> workers
+  int port_ = 0;
+  std::chrono::milliseconds sweep_interval_{1000};
+  std::chrono::steady_clock::time_point accept_paused_until_{};
+
+  std::atomic<bool> stopping_{false};
+
+  // Run() lifecycle, so Stop() can wait for the cleanup it requested.
+  std::mutex run_mu_;
+  std::condition_variable run_cv_;
+  bool running_ = false;
+
+  // Every open connection. Guards Connection::parked_/deadline_ so the sweep and Shutdown()
+  // see a consistent state; a connection's fd is closed only after it left this set, so the
+  // epoll thread may shutdown() any fd it finds here. drained_cv_ signals the set emptied.
+  std::mutex conns_mu_;
+  std::condition_variable drained_cv_;
+  std::unordered_set<Connection*> conns_;
+
+  // Workers wait in epoll_wait on conn_epoll_fd_ themselves (one event each): the kernel hands a
+  // ready connection straight to one sleeping worker, with no user-space queue and no second
+  // wake-up. idle_workers_ counts those waiting, so a busy worker knows whether it may linger.
+  int conn_epoll_fd_ = -1;
+  std::atomic<int> idle_workers_{0};
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace bomvault::http

@@ -1,0 +1,75 @@
+#include "http/json_out.h"
+
+namespace bomvault::http {
+
+void AppendJsonString(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  size_t run = 0;  // start of the pending unescaped run
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out += '"';
+}
+
+void AppendItemJson(std::string& out, const bom::Item& it) {
+  out += "{\"ref\":";
+  AppendJsonString(out, it.ref);
+  out += ",\"parent\":";
+  if (it.parent.empty()) {
+    out += "null";
+  } else {
+    AppendJsonString(out, it.parent);
+  }
+  out += ",\"find_number\":";
+  AppendJsonString(out, it.find_number);
+  out += ",\"part_number\":";
+  AppendJsonString(out, it.part_number);
+  out += ",\"description\":";
+  AppendJsonString(out, it.description);
+  out += ",\"quantity\":";
+  out += it.quantity.empty() ? "0" : it.quantity;
+  out += ",\"unit\":";
+  AppendJsonString(out, it.unit);
+  out += ",\"refdes\":";
+  AppendJsonString(out, it.refdes);
+  out += ",\"properties\":{";
+  bool first = true;
+  for (const auto& [k, v] : it.properties) {
+    if (!first) out += ',';
+    first = false;
+    AppendJsonString(out, k);
+    out += ':';
+    AppendJsonString(out, v);
+  }
+  out += "}}";
+}
+
+std::string ItemsJson(const std::vector<bom::Item>& items) {
+  std::string out;
+  out.reserve(64 + items.size() * 200);
+  out += "{\"items\":[";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i != 0) out += ',';
+    AppendItemJson(out, items[i]);
+  }
+  out += "]}";
+  return out;
+}
+
+}  // namespace bomvault::http

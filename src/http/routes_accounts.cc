@@ -1,0 +1,377 @@
+// Routes for organisations, people, sessions, tokens, MFA, org settings and the audit log.
+#include "http/api.h"
+#include "util/clock.h"
+
+namespace bomvault::http {
+
+using access::Decision;
+using access::Function;
+using util::Status;
+
+namespace {
+
+nlohmann::json UserJson(const service::UserView& u) {
+  return {{"id", u.id.str()},
+          {"org_id", u.org.str()},
+          {"email", u.email},
+          {"role", access::RoleName(u.role)},
+          {"email_verified", u.email_verified},
+          {"disabled", u.disabled},
+          {"mfa_enabled", u.mfa_enabled},
+          {"created_at", util::FormatUtc(u.created_at)},
+          {"last_active_at", util::FormatUtc(u.last_active_at)}};
+}
+
+nlohmann::json TokenJson(const service::TokenView& t) {
+  return {{"id", t.id.str()},
+          {"kind", t.kind},
+          {"name", t.name},
+          {"scope", t.scope},
+          {"created_at", util::FormatUtc(t.created_at)},
+          {"last_seen_at", util::FormatUtc(t.last_seen_at)},
+          {"expires_at", util::FormatUtc(t.expires_at)},
+          {"current", t.current}};
+}
+
+bool Require(Ctx& c, Function f) {
+  Decision d = access::MayUse(c.principal, f);
+  if (d == Decision::kAllow) return true;
+  SendError(c, d == Decision::kUnauthenticated ? Status::Unauthenticated() : Status::Forbidden());
+  return false;
+}
+
+std::optional<int64_t> IntParam(Ctx& c, const char* name, int64_t lo, int64_t hi, int64_t dflt) {
+  if (!c.req.has_param(name)) return dflt;
+  std::string v = c.req.get_param_value(name);
+  try {
+    size_t used = 0;
+    long long n = std::stoll(v, &used);
+    if (used == v.size() && n >= lo && n <= hi) return n;
+  } catch (...) {
+  }
+  SendError(c, Status::Invalid("invalid_parameter",
+                               std::string("\"") + name + "\" must be a whole number from " +
+                                   std::to_string(lo) + " to " + std::to_string(hi)));
+  return std::nullopt;
+}
+
+}  // namespace
+
+void RegisterAccountRoutes(Api& api) {
+  // --- Organisations (operator) ---
+  api.Route({"POST", "/api/v1/orgs", "orgs.create", Auth::kSignedIn, false,
+             "Operator: create an organisation and its first Administrator"},
+            [](Ctx& c) {
+              if (!Require(c, Function::kOrgCreate)) return;
+              auto body = JsonBody(c);
+              if (!body) return;
+              auto name = StringField(c, *body, "name", true);
+              if (!name) return;
+              auto email = StringField(c, *body, "admin_email", true);
+              if (!email) return;
+              auto password = StringField(c, *body, "admin_password", true);
+              if (!password) return;
+              auto r = c.s().orgs->Create(c.principal, *name, *email, *password);
+              if (!r.ok()) return SendError(c, r.status());
+              SendJson(c, 201, {{"id", r->first.str()}, {"admin_user_id", r->second.str()}});
+            });
+
+  api.Route({"GET", "/api/v1/orgs", "orgs.list", Auth::kSignedIn, false,
+             "Operator: list organisations"},
+            [](Ctx& c) {
+              auto r = c.s().orgs->List(c.principal);
+              if (!r.ok()) return SendError(c, r.status());
+              nlohmann::json out = nlohmann::json::array();
+              for (const auto& o : r.value()) {
+                out.push_back({{"id", o.id.str()},
+                               {"name", o.name},
+                               {"users", o.users},
+                               {"created_at", util::FormatUtc(o.created_at)},
+                               {"support_access_until",
+                                o.support_until > util::NowUnix() ? util::FormatUtc(o.support_until)
+                                                                  : ""}});
+              }
+              SendJson(c, 200, {{"orgs", out}});
+            });
+
+  api.Route({"DELETE", "/api/v1/orgs/{id}", "orgs.delete", Auth::kSignedIn, false,
+             "Operator: delete an organisation and destroy its data key"},
+            [](Ctx& c) {
+              if (!Require(c, Function::kOrgDelete)) return;
+              auto id = PathId<util::OrgId>(c, 1);
+              if (!id) return;
+              Status st = c.s().orgs->Delete(c.principal, *id);
+              if (!st.ok()) return SendError(c, st);
+              SendNoContent(c);
+            });
+
+  // --- Sessions ---
+  api.Route({"POST", "/api/v1/sessions", "sessions.create", Auth::kNone, false,
+             "Sign in with e-mail, password and (when enrolled) a TOTP code; "
+             "{\"cookie\":true} sets an HttpOnly session cookie instead of returning the token"},
+            [&api](Ctx& c) {
+              auto body = JsonBody(c, 8192);
+              if (!body) return;
+              auto email = StringField(c, *body, "email", true);
+              if (!email) return;
+              auto password = StringField(c, *body, "password", true);
+              if (!password) return;
+              auto totp = StringField(c, *body, "totp", false);
+              if (!totp) return;
+              bool cookie = body->value("cookie", false) == true;
+              auto r = c.s().accounts->SignIn(*email, *password, *totp, c.req.remote_addr);
+              if (!r.ok()) return SendError(c, r.status());
+              nlohmann::json user = {{"id", r->user.str()},
+                                     {"org_id", r->org.str()},
+                                     {"role", access::RoleName(r->role)}};
+              if (cookie) {
+                bool tls = api.options().tls;
+                c.res.set_header("Set-Cookie", SessionCookieName(tls) + "=" + r->token +
+                                                   "; Path=/; HttpOnly; SameSite=Strict" +
+                                                   (tls ? "; Secure" : ""));
+                SendJson(c, 201, {{"token", ""}, {"cookie", true}, {"user", user},
+                                  {"expires_at", util::FormatUtc(r->expires_at)}});
+                return;
+              }
+              SendJson(c, 201, {{"token", r->token}, {"user", user},
+                                {"expires_at", util::FormatUtc(r->expires_at)}});
+            });
+
+  api.Route({"DELETE", "/api/v1/sessions/current", "sessions.delete", Auth::kSignedIn, false,
+             "Sign out: ends this session on the server"},
+            [&api](Ctx& c) {
+              Status st = c.s().accounts->SignOut(c.bearer);
+              if (!st.ok()) return SendError(c, st);
+              if (c.cookie_session) {
+                c.res.set_header("Set-Cookie", SessionCookieName(api.options().tls) +
+                                                   "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" +
+                                                   (api.options().tls ? "; Secure" : ""));
+              }
+              SendNoContent(c);
+            });
+
+  // --- The signed-in user ---
+  api.Route({"GET", "/api/v1/me", "me.get", Auth::kSignedIn, false, "Who am I"},
+            [](Ctx& c) {
+              if (c.principal.kind == access::PrincipalKind::kOperator) {
+                SendJson(c, 200, {{"operator", true}});
+                return;
+              }
+              auto r = c.s().accounts->GetUser(c.principal, c.principal.user);
+              if (!r.ok()) return SendError(c, r.status());
+              nlohmann::json j = UserJson(r.value());
+              j["operator"] = false;
+              j["read_only"] = c.principal.read_only;
+              SendJson(c, 200, j);
+            });
+
+  api.Route({"DELETE", "/api/v1/me/sessions", "me.sessions.delete", Auth::kSignedIn, false,
+             "Sign out everywhere: ends every session and API token of this user"},
+            [](Ctx& c) {
+              Status st = c.s().accounts->SignOutEverywhere(c.principal);
+              if (!st.ok()) return SendError(c, st);
+              SendNoContent(c);
+            });
+
+  api.Route({"GET", "/api/v1/me/tokens", "me.tokens.list", Auth::kSignedIn, false,
+             "This user's sessions and personal API tokens"},
+            [](Ctx& c) {
+              auto r = c.s().accounts->ListTokens(c.principal, c.bearer);
+              if (!r.ok()) return SendError(c, r.status());
+              nlohmann::json out = nlohmann::json::array();
+              for (const auto& t : r.value()) out.push_back(TokenJson(t));
+              SendJson(c, 200, {{"tokens", out}});
+            });
+
+  api.Route({"POST", "/api/v1/me/tokens", "me.tokens.create", Auth::kSignedIn, false,
+             "Create a personal API token {name, scope: read|write, days}; shown once"},
+            [](Ctx& c) {
+              auto body = JsonBody(c, 4096);
+              if (!body) return;
+              auto name = StringField(c, *body, "name", true);
+              if (!name) return;
+              auto scope = StringField(c, *body, "scope", true);
+              if (!scope) return;
+              int64_t days = 30;
+              if (body->contains("days")) {
+                if (!(*body)["days"].is_number_integer()) {
+                  return SendError(c, Status::Invalid("invalid_field", "\"days\" must be a whole number"));
+                }
+                days = (*body)["days"].get<int64_t>();
+              }
+              auto r = c.s().accounts->CreateApiToken(c.principal, *name, *scope, days);
+              if (!r.ok()) return SendError(c, r.status());
+              nlohmann::json j = TokenJson(r->second);
+              j["token"] = r->first;
+              SendJson(c, 201, j);
+            });
+
+  api.Route({"DELETE", "/api/v1/me/tokens/{id}", "me.tokens.delete", Auth::kSignedIn, false,
+             "Revoke one of this user's sessions or tokens"},
+            [](Ctx& c) {
+              auto id = PathId<util::SessionId>(c, 1);
+              if (!id) return;
+              Status st = c.s().accounts->RevokeToken(c.principal, *id);
+              if (!st.ok()) return SendError(c, st);
+              SendNoContent(c);
+            });
+
+  api.Route({"POST", "/api/v1/me/mfa/totp", "me.totp.start", Auth::kSignedIn, false,
+             "Start TOTP enrolment (RFC 6238, SHA-1, 6 digits, 30 s)"},
+            [](Ctx& c) {
+              auto body = JsonBody(c, 1024);
+              if (!body) return;
+              auto r = c.s().accounts->StartTotp(c.principal);
+              if (!r.ok()) return SendError(c, r.status());
+              SendJson(c, 200, {{"secret", r->secret_base32}, {"otpauth_uri", r->otpauth_uri}});
+            });
+
+  api.Route({"POST", "/api/v1/me/mfa/totp/confirm", "me.totp.confirm", Auth::kSignedIn, false,
+             "Confirm TOTP enrolment with a current code"},
+            [](Ctx& c) {
+              auto body = JsonBody(c, 1024);
+              if (!body) return;
+              auto code = StringField(c, *body, "code", true);
+              if (!code) return;
+              Status st = c.s().accounts->ConfirmTotp(c.principal, *code);
+              if (!st.ok()) return SendError(c, st);
+              SendJson(c, 200, {{"mfa_enabled", true}});
+            });
+
+  // --- Users (org Administrators) ---
+  api.Route({"POST", "/api/v1/users", "users.create", Auth::kSignedIn, false,
+             "Administrator: add a local account {email, password, role}"},
+            [](Ctx& c) {
+              if (!Require(c, Function::kUserCreate)) return;
+              auto body = JsonBody(c, 8192);
+              if (!body) return;
+              auto email = StringField(c, *body, "email", true);
+              if (!email) return;
+              auto password = StringField(c, *body, "password", true);
+              if (!password) return;
+              auto role = StringField(c, *body, "role", true);
+              if (!role) return;
+              auto r = c.s().accounts->CreateUser(c.principal, *email, *password, *role);
+              if (!r.ok()) return SendError(c, r.status());
+              SendJson(c, 201, {{"id", r->str()}});
+            });
+
+  api.Route({"GET", "/api/v1/users", "users.list", Auth::kSignedIn, false,
+             "Administrator: the organisation's users"},
+            [](Ctx& c) {
+              auto r = c.s().accounts->ListUsers(c.principal);
+              if (!r.ok()) return SendError(c, r.status());
+              nlohmann::json out = nlohmann::json::array();
+              for (const auto& u : r.value()) out.push_back(UserJson(u));
+              SendJson(c, 200, {{"users", out}});
+            });
+
+  api.Route({"PATCH", "/api/v1/users/{id}", "users.update", Auth::kSignedIn, false,
+             "Administrator: change a user's role or disable them {role?, disabled?}"},
+            [](Ctx& c) {
+              if (!Require(c, Function::kUserUpdate)) return;
+              auto id = PathId<util::UserId>(c, 1);
+              if (!id) return;
+              auto body = JsonBody(c, 4096);
+              if (!body) return;
+              std::optional<std::string> role;
+              std::optional<bool> disabled;
+              if (body->contains("role")) {
+                auto r = StringField(c, *body, "role", true);
+                if (!r) return;
+                role = *r;
+              }
+              if (body->contains("disabled")) {
+                if (!(*body)["disabled"].is_boolean()) {
+                  return SendError(c, Status::Invalid("invalid_field", "\"disabled\" must be a boolean"));
+                }
+                disabled = (*body)["disabled"].get<bool>();
+              }
+              Status st = c.s().accounts->UpdateUser(c.principal, *id, role, disabled);
+              if (!st.ok()) return SendError(c, st);
+              auto u = c.s().accounts->GetUser(c.principal, *id);
+              if (!u.ok()) return SendError(c, u.status());
+              SendJson(c, 200, UserJson(u.value()));
+            });
+
+  // --- Organisation settings (Administrators) ---
+  api.Route({"GET", "/api/v1/org/settings", "org.settings.get", Auth::kSignedIn, false,
+             "Administrator: the organisation's policy settings"},
+            [](Ctx& c) {
+              auto r = c.s().orgs->Settings(c.principal);
+              if (!r.ok()) return SendError(c, r.status());
+              SendJson(c, 200, r->ToJson());
+            });
+
+  api.Route({"PATCH", "/api/v1/org/settings", "org.settings.update", Auth::kSignedIn, false,
+             "Administrator: change settings {sharing_enabled, audit_depth, mfa_policy, "
+             "purge_notice, purge_days}"},
+            [](Ctx& c) {
+              if (!Require(c, Function::kOrgSettingsWrite)) return;
+              auto body = JsonBody(c, 4096);
+              if (!body) return;
+              auto r = c.s().orgs->UpdateSettings(c.principal, *body);
+              if (!r.ok()) return SendError(c, r.status());
+              SendJson(c, 200, r->ToJson());
+            });
+
+  api.Route({"POST", "/api/v1/org/support-access", "org.support_access", Auth::kSignedIn, false,
+             "Administrator: grant the operator support access for {hours} (1-72), 0 revokes"},
+            [](Ctx& c) {
+              if (!Require(c, Function::kOrgSettingsWrite)) return;
+              auto body = JsonBody(c, 1024);
+              if (!body) return;
+              if (!body->contains("hours") || !(*body)["hours"].is_number_integer()) {
+                return SendError(c, Status::Invalid("invalid_field", "\"hours\" must be a whole number"));
+              }
+              int64_t hours = (*body)["hours"].get<int64_t>();
+              Status st = c.s().orgs->SetSupportAccess(c.principal, static_cast<int>(std::clamp<int64_t>(hours, -1, 1000)));
+              if (!st.ok()) return SendError(c, st);
+              SendJson(c, 200, {{"hours", hours}});
+            });
+
+  // --- Audit (Administrators) ---
+  api.Route({"GET", "/api/v1/audit", "audit.search", Auth::kSignedIn, false,
+             "Administrator: audit entries, newest first; filters object, actor, action, from, "
+             "to (unix seconds), before (cursor), limit"},
+            [](Ctx& c) {
+              if (!Require(c, Function::kAuditRead)) return;
+              service::AuditQuery q;
+              q.object = c.req.get_param_value("object");
+              q.actor_id = c.req.get_param_value("actor");
+              q.action = c.req.get_param_value("action");
+              if (q.object.size() > 100 || q.actor_id.size() > 100 || q.action.size() > 100) {
+                return SendError(c, Status::Invalid("invalid_parameter", "filter too long"));
+              }
+              auto from = IntParam(c, "from", 0, INT64_MAX / 2, 0);
+              if (!from) return;
+              auto to = IntParam(c, "to", 0, INT64_MAX / 2, 0);
+              if (!to) return;
+              auto before = IntParam(c, "before", 0, INT64_MAX / 2, 0);
+              if (!before) return;
+              auto limit = IntParam(c, "limit", 1, 500, 100);
+              if (!limit) return;
+              q.from = *from;
+              q.to = *to;
+              q.before_id = *before;
+              q.limit = static_cast<int>(*limit);
+              auto r = c.s().orgs->SearchAudit(c.principal, q);
+              if (!r.ok()) return SendError(c, r.status());
+              nlohmann::json out = nlohmann::json::array();
+              int64_t last = 0;
+              for (const auto& e : r.value()) {
+                out.push_back({{"id", e.id},
+                               {"at", util::FormatUtc(e.at)},
+                               {"object", e.object},
+                               {"actor_id", e.actor_id},
+                               {"action", e.action},
+                               {"change", e.change}});
+                last = e.id;
+              }
+              nlohmann::json body = {{"entries", out}};
+              if (static_cast<int64_t>(out.size()) == *limit) body["next_before"] = last;
+              SendJson(c, 200, body);
+            });
+}
+
+}  // namespace bomvault::http

@@ -1,0 +1,414 @@
+// Routes for BOMs: create, import, read, views, export, change, share, transfer, delete.
+#include "bom/csv.h"
+#include "bom/decimal.h"
+#include "bom/views.h"
+#include "http/api.h"
+#include "http/json_out.h"
+#include "util/clock.h"
+
+namespace bomvault::http {
+
+using util::Status;
+
+namespace {
+
+nlohmann::json SummaryJson(const service::BomSummary& b) {
+  return {{"id", b.id.str()},
+          {"name", b.name},
+          {"owner_id", b.owner.str()},
+          {"items", b.items},
+          {"metadata", b.metadata},
+          {"my_access", b.my_access},
+          {"created_at", util::FormatUtc(b.created_at)},
+          {"updated_at", util::FormatUtc(b.updated_at)},
+          {"last_interacted_at", util::FormatUtc(b.last_interacted_at)}};
+}
+
+// One item from the JSON create/replace body; a message naming the item on failure.
+util::Result<bom::Item> ItemFromJson(const nlohmann::json& j, size_t index) {
+  std::string where = "items[" + std::to_string(index) + "]";
+  if (!j.is_object()) return Status::Invalid("invalid_item", where + " must be an object");
+  bom::Item it;
+  auto text = [&](const char* key, std::string* out, bool required) -> Status {
+    auto f = j.find(key);
+    if (f == j.end() || f->is_null()) {
+      return required ? Status::Invalid("invalid_item", where + "." + key + " is required")
+                      : Status::Ok();
+    }
+    if (f->is_string()) {
+      *out = f->get<std::string>();
+    } else if (f->is_number_integer() || f->is_number_unsigned()) {
+      *out = f->dump();  // refs and find numbers are often numbers in tools' JSON
+    } else {
+      return Status::Invalid("invalid_item", where + "." + key + " must be a string");
+    }
+    return Status::Ok();
+  };
+  Status st;
+  if (!(st = text("ref", &it.ref, true)).ok()) return st;
+  if (!(st = text("parent", &it.parent, false)).ok()) return st;
+  if (!(st = text("find_number", &it.find_number, false)).ok()) return st;
+  if (!(st = text("part_number", &it.part_number, true)).ok()) return st;
+  if (!(st = text("description", &it.description, false)).ok()) return st;
+  if (!(st = text("unit", &it.unit, false)).ok()) return st;
+  if (!(st = text("refdes", &it.refdes, false)).ok()) return st;
+  auto q = j.find("quantity");
+  if (q == j.end() || !(q->is_number() || q->is_string())) {
+    return Status::Invalid("invalid_item", where + ".quantity must be a number");
+  }
+  auto canonical = bom::CanonicalQuantity(q->is_string() ? q->get<std::string>() : q->dump());
+  if (!canonical.ok()) {
+    return Status::Invalid("bom_bad_quantity", where + ".quantity: " + canonical.status().message());
+  }
+  it.quantity = canonical.value();
+  auto p = j.find("properties");
+  if (p != j.end() && !p->is_null()) {
+    if (!p->is_object()) return Status::Invalid("invalid_item", where + ".properties must be an object");
+    for (auto e = p->begin(); e != p->end(); ++e) {
+      if (e->is_string()) {
+        it.properties.emplace_back(e.key(), e->get<std::string>());
+      } else if (e->is_number() || e->is_boolean()) {
+        it.properties.emplace_back(e.key(), e->dump());
+      } else if (!e->is_null()) {
+        return Status::Invalid("invalid_item", where + ".properties values must be text or numbers");
+      }
+    }
+  }
+  return it;
+}
+
+util::Result<std::vector<bom::Item>> ItemsFromJson(const nlohmann::json& body) {
+  auto f = body.find("items");
+  if (f == body.end() || !f->is_array()) {
+    return Status::Invalid("missing_field", "\"items\" must be an array");
+  }
+  std::vector<bom::Item> items;
+  items.reserve(f->size());
+  for (size_t i = 0; i < f->size(); ++i) {
+    auto it = ItemFromJson((*f)[i], i);
+    if (!it.ok()) return it.status();
+    items.push_back(std::move(it.value()));
+  }
+  return items;
+}
+
+std::optional<nlohmann::json> MetadataField(Ctx& c, const nlohmann::json& body) {
+  nlohmann::json meta = nlohmann::json::object();
+  if (body.contains("metadata") && !body["metadata"].is_null()) {
+    if (!body["metadata"].is_object()) {
+      SendError(c, Status::Invalid("invalid_metadata", "\"metadata\" must be an object"));
+      return std::nullopt;
+    }
+    meta = body["metadata"];
+  }
+  if (body.contains("source") && !body["source"].is_null()) {
+    if (!body["source"].is_string()) {
+      SendError(c, Status::Invalid("invalid_field", "\"source\" must be a string"));
+      return std::nullopt;
+    }
+    meta["source"] = body["source"];
+  }
+  return meta;
+}
+
+void SendItemsError(Ctx& c, const Status& st) { SendError(c, st); }
+
+}  // namespace
+
+void RegisterBomRoutes(Api& api) {
+  const size_t max_import = api.options().max_import_body;
+
+  api.Route({"POST", "/api/v1/boms", "boms.create", Auth::kSignedIn, false,
+             "Administrator, Editor: create a BOM {name, items[], metadata?, source?}"},
+            [max_import](Ctx& c) {
+              auto body = JsonBody(c, max_import);
+              if (!body) return;
+              auto name = StringField(c, *body, "name", true);
+              if (!name) return;
+              auto meta = MetadataField(c, *body);
+              if (!meta) return;
+              auto items = ItemsFromJson(*body);
+              if (!items.ok()) return SendItemsError(c, items.status());
+              auto r = c.s().boms->Create(c.principal, *name, *meta, std::move(items.value()), "json");
+              if (!r.ok()) return SendError(c, r.status());
+              SendJson(c, 201, {{"id", r->id.str()}, {"items", r->items}});
+            });
+
+  api.Route({"POST", "/api/v1/boms/import", "boms.import", Auth::kSignedIn, false,
+             "Administrator, Editor: import a CSV (?name=); header with level or parent, "
+             "part_number, quantity; other columns become properties"},
+            [max_import](Ctx& c) {
+              if (c.req.body.size() > max_import) {
+                return SendError(c, Status(util::Code::kPayloadTooLarge, "payload_too_large",
+                                           "the CSV is too large"));
+              }
+              std::string name = c.req.get_param_value("name");
+              if (name.empty()) {
+                return SendError(c, Status::Invalid("missing_field", "give the BOM a name with ?name="));
+              }
+              // Refuse before parsing anything the caller may not create.
+              if (access::MayUse(c.principal, access::Function::kBomCreate) != access::Decision::kAllow) {
+                return SendError(c, Status::Forbidden());
+              }
+              std::vector<bom::CsvError> errors;
+              auto items = bom::ParseCsv(c.req.body, bom::Limits{}, &errors);
+              if (!items.ok()) {
+                nlohmann::json details = nlohmann::json::array();
+                for (const auto& e : errors) {
+                  details.push_back({{"line", e.line}, {"column", e.column}, {"code", e.code},
+                                     {"message", e.message}});
+                }
+                const Status& st = items.status();
+                SendJson(c, st.code() == util::Code::kUnprocessable ? 422 : 400,
+                         {{"error", {{"code", st.machine_code()}, {"message", st.message()},
+                                     {"details", details}}}});
+                return;
+              }
+              nlohmann::json meta = nlohmann::json::object();
+              std::string source = c.req.get_param_value("source");
+              if (!source.empty()) meta["source"] = source;
+              auto r = c.s().boms->Create(c.principal, name, meta, std::move(items.value()), "csv");
+              if (!r.ok()) return SendError(c, r.status());
+              SendJson(c, 201, {{"id", r->id.str()}, {"items", r->items}});
+            });
+
+  api.Route({"GET", "/api/v1/boms", "boms.list", Auth::kSignedIn, false,
+             "The BOMs this user may see; filters q (name contains), part_number, limit, offset"},
+            [](Ctx& c) {
+              service::BomListQuery q;
+              q.name_contains = c.req.get_param_value("q");
+              q.part_number = c.req.get_param_value("part_number");
+              if (q.name_contains.size() > 200 || q.part_number.size() > 128) {
+                return SendError(c, Status::Invalid("invalid_parameter", "search text too long"));
+              }
+              try {
+                if (c.req.has_param("limit")) q.limit = std::clamp<size_t>(std::stoul(c.req.get_param_value("limit")), 1, 1000);
+                if (c.req.has_param("offset")) q.offset = std::stoul(c.req.get_param_value("offset"));
+              } catch (...) {
+                return SendError(c, Status::Invalid("invalid_parameter", "limit and offset must be whole numbers"));
+              }
+              auto r = c.s().boms->List(c.principal, q);
+              if (!r.ok()) return SendError(c, r.status());
+              nlohmann::json out = nlohmann::json::array();
+              for (const auto& b : r.value()) out.push_back(SummaryJson(b));
+              SendJson(c, 200, {{"boms", out}});
+            });
+
+  api.Route({"GET", "/api/v1/where-used", "boms.where_used", Auth::kSignedIn, false,
+             "BOMs this user may see that use ?part_number="},
+            [](Ctx& c) {
+              auto r = c.s().boms->WhereUsed(c.principal, c.req.get_param_value("part_number"));
+              if (!r.ok()) return SendError(c, r.status());
+              nlohmann::json out = nlohmann::json::array();
+              for (const auto& b : r.value()) out.push_back(SummaryJson(b));
+              SendJson(c, 200, {{"boms", out}});
+            });
+
+  api.Route({"GET", "/api/v1/boms/{id}", "boms.get", Auth::kSignedIn, false,
+             "One BOM's summary: owner, shared-with, org Administrator"},
+            [](Ctx& c) {
+              auto id = PathId<util::BomId>(c, 1);
+              if (!id) return;
+              auto r = c.s().boms->Get(c.principal, *id);
+              if (!r.ok()) return SendError(c, r.status());
+              SendJson(c, 200, SummaryJson(r.value()));
+            });
+
+  api.Route({"GET", "/api/v1/boms/{id}/items", "boms.items", Auth::kSignedIn, false,
+             "The BOM's items (ref, parent, part_number, description, quantity, unit, refdes, "
+             "find_number, properties)"},
+            [](Ctx& c) {
+              auto id = PathId<util::BomId>(c, 1);
+              if (!id) return;
+              auto r = c.s().boms->Items(c.principal, *id);
+              if (!r.ok()) return SendError(c, r.status());
+              SendRawJson(c, 200, ItemsJson(r.value()));
+            });
+
+  api.Route({"GET", "/api/v1/boms/{id}/export", "boms.export", Auth::kSignedIn, false,
+             "Export as ?format=csv (formula-safe) or json, same columns as import"},
+            [](Ctx& c) {
+              auto id = PathId<util::BomId>(c, 1);
+              if (!id) return;
+              std::string format = c.req.has_param("format") ? c.req.get_param_value("format") : "csv";
+              if (format != "csv" && format != "json") {
+                return SendError(c, Status::Invalid("invalid_parameter", "format must be csv or json"));
+              }
+              auto r = c.s().boms->Items(c.principal, *id);
+              if (!r.ok()) return SendError(c, r.status());
+              c.res.set_header("Content-Disposition", "attachment; filename=\"" + id->str() + "." + format + "\"");
+              if (format == "json") return SendRawJson(c, 200, ItemsJson(r.value()));
+              c.res.status = 200;
+              c.res.set_content(bom::ExportCsv(r.value()), "text/csv; charset=utf-8");
+            });
+
+  api.Route({"GET", "/api/v1/boms/{id}/flat", "boms.flat", Auth::kSignedIn, false,
+             "Flattened view: total quantity per part number rolled up through the levels"},
+            [](Ctx& c) {
+              auto id = PathId<util::BomId>(c, 1);
+              if (!id) return;
+              auto r = c.s().boms->Items(c.principal, *id);
+              if (!r.ok()) return SendError(c, r.status());
+              auto flat = bom::Flatten(r.value());
+              if (!flat.ok()) return SendError(c, flat.status());
+              std::string out = "{\"rows\":[";
+              bool first = true;
+              for (const auto& row : flat.value()) {
+                if (!first) out += ',';
+                first = false;
+                out += "{\"part_number\":";
+                AppendJsonString(out, row.part_number);
+                out += ",\"description\":";
+                AppendJsonString(out, row.description);
+                out += ",\"unit\":";
+                AppendJsonString(out, row.unit);
+                out += ",\"total_quantity\":" + row.total_quantity;
+                out += ",\"occurrences\":" + std::to_string(row.occurrences) + "}";
+              }
+              out += "]}";
+              SendRawJson(c, 200, std::move(out));
+            });
+
+  api.Route({"GET", "/api/v1/boms/{id}/compare/{other}", "boms.compare", Auth::kSignedIn, false,
+             "What turns BOM {id} into BOM {other}: added, removed, changed"},
+            [](Ctx& c) {
+              auto a_id = PathId<util::BomId>(c, 1);
+              if (!a_id) return;
+              auto b_id = PathId<util::BomId>(c, 2);
+              if (!b_id) return;
+              auto a = c.s().boms->Items(c.principal, *a_id);
+              if (!a.ok()) return SendError(c, a.status());
+              auto b = c.s().boms->Items(c.principal, *b_id);
+              if (!b.ok()) return SendError(c, b.status());
+              bom::Comparison cmp = bom::Compare(a.value(), b.value());
+              std::string out = "{\"added\":[";
+              for (size_t i = 0; i < cmp.added.size(); ++i) {
+                if (i) out += ',';
+                AppendItemJson(out, cmp.added[i]);
+              }
+              out += "],\"removed\":[";
+              for (size_t i = 0; i < cmp.removed.size(); ++i) {
+                if (i) out += ',';
+                AppendItemJson(out, cmp.removed[i]);
+              }
+              out += "],\"changed\":[";
+              for (size_t i = 0; i < cmp.changed.size(); ++i) {
+                const auto& ch = cmp.changed[i];
+                if (i) out += ',';
+                out += "{\"key\":";
+                AppendJsonString(out, ch.key);
+                out += ",\"field\":";
+                AppendJsonString(out, ch.field);
+                out += ",\"before\":";
+                AppendJsonString(out, ch.before);
+                out += ",\"after\":";
+                AppendJsonString(out, ch.after);
+                out += '}';
+              }
+              out += "]}";
+              SendRawJson(c, 200, std::move(out));
+            });
+
+  api.Route({"PATCH", "/api/v1/boms/{id}", "boms.update", Auth::kSignedIn, false,
+             "Owner, edit-share, Administrator: change {name?, metadata?, items?}"},
+            [max_import](Ctx& c) {
+              auto id = PathId<util::BomId>(c, 1);
+              if (!id) return;
+              auto body = JsonBody(c, max_import);
+              if (!body) return;
+              std::optional<std::string> name;
+              std::optional<nlohmann::json> meta;
+              std::optional<std::vector<bom::Item>> items;
+              if (body->contains("name")) {
+                auto n = StringField(c, *body, "name", true);
+                if (!n) return;
+                name = *n;
+              }
+              if (body->contains("metadata")) {
+                auto m = MetadataField(c, *body);
+                if (!m) return;
+                meta = *m;
+              }
+              if (body->contains("items")) {
+                auto its = ItemsFromJson(*body);
+                if (!its.ok()) return SendItemsError(c, its.status());
+                items = std::move(its.value());
+              }
+              auto r = c.s().boms->Update(c.principal, *id, name, meta, std::move(items));
+              if (!r.ok()) return SendError(c, r.status());
+              SendJson(c, 200, SummaryJson(r.value()));
+            });
+
+  api.Route({"DELETE", "/api/v1/boms/{id}", "boms.delete", Auth::kSignedIn, false,
+             "Owner, Administrator: delete a BOM for good"},
+            [](Ctx& c) {
+              auto id = PathId<util::BomId>(c, 1);
+              if (!id) return;
+              Status st = c.s().boms->Delete(c.principal, *id);
+              if (!st.ok()) return SendError(c, st);
+              SendNoContent(c);
+            });
+
+  api.Route({"GET", "/api/v1/boms/{id}/shares", "boms.shares.list", Auth::kSignedIn, false,
+             "Who has access to this BOM"},
+            [](Ctx& c) {
+              auto id = PathId<util::BomId>(c, 1);
+              if (!id) return;
+              auto r = c.s().boms->Shares(c.principal, *id);
+              if (!r.ok()) return SendError(c, r.status());
+              nlohmann::json out = nlohmann::json::array();
+              for (const auto& s : r.value()) {
+                out.push_back({{"user_id", s.user.str()}, {"access", s.access},
+                               {"created_at", util::FormatUtc(s.created_at)}});
+              }
+              SendJson(c, 200, {{"shares", out}});
+            });
+
+  api.Route({"POST", "/api/v1/boms/{id}/shares", "boms.shares.create", Auth::kSignedIn, false,
+             "Owner, Administrator: share with a verified colleague {user_id, access: view|edit}"},
+            [](Ctx& c) {
+              auto id = PathId<util::BomId>(c, 1);
+              if (!id) return;
+              auto body = JsonBody(c, 4096);
+              if (!body) return;
+              auto user = StringField(c, *body, "user_id", true);
+              if (!user) return;
+              auto access = StringField(c, *body, "access", true);
+              if (!access) return;
+              auto uid = util::UserId::Parse(*user);
+              if (!uid) return SendError(c, Status(util::Code::kNotFound, "user_not_found", "no such user in your organisation"));
+              Status st = c.s().boms->Share(c.principal, *id, *uid, *access);
+              if (!st.ok()) return SendError(c, st);
+              SendJson(c, 201, {{"user_id", uid->str()}, {"access", *access}});
+            });
+
+  api.Route({"DELETE", "/api/v1/boms/{id}/shares/{user_id}", "boms.shares.delete", Auth::kSignedIn,
+             false, "Owner, Administrator: revoke a share (effective on the next request)"},
+            [](Ctx& c) {
+              auto id = PathId<util::BomId>(c, 1);
+              if (!id) return;
+              auto uid = PathId<util::UserId>(c, 2);
+              if (!uid) return;
+              Status st = c.s().boms->Unshare(c.principal, *id, *uid);
+              if (!st.ok()) return SendError(c, st);
+              SendNoContent(c);
+            });
+
+  api.Route({"POST", "/api/v1/boms/{id}/transfer", "boms.transfer", Auth::kSignedIn, false,
+             "Owner, Administrator: give the BOM to another verified user {user_id}"},
+            [](Ctx& c) {
+              auto id = PathId<util::BomId>(c, 1);
+              if (!id) return;
+              auto body = JsonBody(c, 4096);
+              if (!body) return;
+              auto user = StringField(c, *body, "user_id", true);
+              if (!user) return;
+              auto uid = util::UserId::Parse(*user);
+              if (!uid) return SendError(c, Status(util::Code::kNotFound, "user_not_found", "no such user in your organisation"));
+              Status st = c.s().boms->Transfer(c.principal, *id, *uid);
+              if (!st.ok()) return SendError(c, st);
+              SendJson(c, 200, {{"id", id->str()}, {"owner_id", uid->str()}});
+            });
+}
+
+}  // namespace bomvault::http

@@ -1,0 +1,71 @@
+// Routes that keep the instance itself running: health, unseal, seal, the API description.
+#include "http/api.h"
+
+namespace bomvault::http {
+
+using util::Status;
+
+namespace {
+
+nlohmann::json UnsealJson(const service::UnsealStatus& s) {
+  return {{"sealed", s.sealed}, {"progress", s.progress}, {"threshold", s.threshold}};
+}
+
+}  // namespace
+
+void RegisterSystemRoutes(Api& api) {
+  api.Route({"GET", "/api/v1/health", "health", Auth::kNone, true, "Liveness and seal state"},
+            [](Ctx& c) {
+              SendJson(c, 200, {{"status", "ok"}, {"sealed", c.instance.sealed()},
+                                {"version", BOMVAULT_VERSION}});
+            });
+
+  api.Route({"GET", "/api/v1/unseal", "unseal.status", Auth::kNone, true,
+             "Unseal progress: shares given so far and the threshold"},
+            [](Ctx& c) { SendJson(c, 200, UnsealJson(c.instance.SealStatus())); });
+
+  api.Route({"POST", "/api/v1/unseal", "unseal.submit", Auth::kNone, true,
+             "Submit one key share ({\"share\"}), or {\"reset\":true} to discard the shares given"},
+            [](Ctx& c) {
+              auto body = JsonBody(c, 4096);
+              if (!body) return;
+              if (body->contains("reset")) {
+                if (!(*body)["reset"].is_boolean()) {
+                  SendError(c, Status::Invalid("invalid_field", "\"reset\" must be a boolean"));
+                  return;
+                }
+                if ((*body)["reset"].get<bool>()) {
+                  SendJson(c, 200, UnsealJson(c.instance.ResetUnseal()));
+                  return;
+                }
+              }
+              auto share = StringField(c, *body, "share", true);
+              if (!share) return;
+              // The hold taken by Dispatch would block the unseal's exclusive lock.
+              c.services.reset();
+              auto r = c.instance.SubmitShare(*share);
+              if (!r.ok()) {
+                SendError(c, r.status());
+                return;
+              }
+              SendJson(c, 200, UnsealJson(r.value()));
+            });
+
+  api.Route({"POST", "/api/v1/seal", "seal", Auth::kSignedIn, false,
+             "Operator: seal now; every key leaves memory"},
+            [](Ctx& c) {
+              if (access::MayUse(c.principal, access::Function::kSeal) != access::Decision::kAllow) {
+                SendError(c, Status::Forbidden());
+                return;
+              }
+              c.services.reset();  // release our hold so Seal can take the exclusive lock
+              c.instance.Seal("operator");
+              SendJson(c, 200, {{"sealed", true}});
+            });
+
+  api.Route({"GET", "/api/v1/openapi.json", "openapi", Auth::kNone, true,
+             "This API description"},
+            [&api](Ctx& c) { SendJson(c, 200, api.OpenApi()); });
+}
+
+}  // namespace bomvault::http

@@ -1,0 +1,714 @@
+#include "service/accounts.h"
+
+#include <SQLiteCpp/Statement.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "crypto/totp.h"
+#include "service/audit.h"
+#include "service/common_passwords.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+namespace bomvault::service {
+
+using access::Principal;
+using access::PrincipalKind;
+using util::Code;
+using util::Status;
+
+namespace {
+
+constexpr int64_t kPrincipalCacheSeconds = 5;
+constexpr int64_t kLastSeenGranularity = 60;
+// A valid Argon2id hash of a random password, verified when the account does not exist so that
+// sign-in takes as long for an unknown address as for a wrong password.
+const char* DummyHash() {
+  static const std::string h = crypto::PasswordHash(crypto::RandomToken()).value_or("");
+  return h.c_str();
+}
+
+Status BadCredentials() {
+  return Status(Code::kUnauthenticated, "bad_credentials", "wrong e-mail address or password");
+}
+
+std::span<const uint8_t> Blob(const SQLite::Column& c) {
+  return {static_cast<const uint8_t*>(c.getBlob()), static_cast<size_t>(c.size())};
+}
+
+std::string UrlEncode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '@') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+size_t CodePoints(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xc0) != 0x80;
+  return n;
+}
+
+}  // namespace
+
+util::Result<std::string> NormaliseEmail(std::string_view email) {
+  while (!email.empty() && std::isspace(static_cast<unsigned char>(email.front()))) {
+    email.remove_prefix(1);
+  }
+  while (!email.empty() && std::isspace(static_cast<unsigned char>(email.back()))) {
+    email.remove_suffix(1);
+  }
+  auto bad = Status::Invalid("invalid_email", "this is not a valid e-mail address");
+  if (email.size() < 3 || email.size() > 254) return bad;
+  size_t at = email.find('@');
+  if (at == std::string_view::npos || at == 0 || at > 64 || email.find('@', at + 1) != email.npos) {
+    return bad;
+  }
+  std::string_view domain = email.substr(at + 1);
+  if (domain.size() < 3 || domain.find('.') == domain.npos || domain.front() == '.' ||
+      domain.back() == '.') {
+    return bad;
+  }
+  std::string out;
+  for (unsigned char c : email) {
+    if (c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '"' || c == '\\' || c == ',' ||
+        c == ';' || c == '(' || c == ')' || c == '[' || c == ']') {
+      return bad;
+    }
+    out += static_cast<char>(std::tolower(c));
+  }
+  return out;
+}
+
+Status CheckPasswordPolicy(std::string_view password) {
+  if (CodePoints(password) < 8) {
+    return Status::Invalid("password_too_short", "the password must have at least 8 characters");
+  }
+  if (password.size() > 1024) {
+    return Status::Invalid("password_too_long", "the password must have at most 1024 bytes");
+  }
+  if (IsCommonPassword(password)) {
+    return Status::Invalid("password_common",
+                           "this password is too common; choose one that is harder to guess");
+  }
+  return Status::Ok();
+}
+
+Accounts::Accounts(store::Database& db, OrgKeys& org_keys, const crypto::SecureBuffer& index_key,
+                   crypto::Bytes operator_token_hash)
+    : db_(db),
+      org_keys_(org_keys),
+      index_key_(index_key.Clone()),
+      operator_hash_(std::move(operator_token_hash)) {
+  DummyHash();
+}
+
+util::Result<std::string> Accounts::HashPassword(std::string_view password) {
+  hashing_.acquire();
+  auto h = crypto::PasswordHash(password);
+  hashing_.release();
+  if (!h) return Status::Internal("the password could not be hashed");
+  return *h;
+}
+
+crypto::Bytes Accounts::EmailIndex(std::string_view normalised_email) const {
+  return crypto::KeyedHash(index_key_, "email", crypto::AsBytes(normalised_email));
+}
+
+crypto::Bytes Accounts::TokenHash(std::string_view token) const {
+  return crypto::Hash("bomvault-token", crypto::AsBytes(token));
+}
+
+util::Result<std::shared_ptr<const OrgCrypto>> Accounts::Org(store::Db& db,
+                                                             const util::OrgId& org) {
+  return org_keys_.Get(db, org);
+}
+
+util::Result<util::UserId> Accounts::InsertUser(store::Db& db, const OrgCrypto& org,
+                                                const std::string& email,
+                                                const std::string& pw_hash, access::Role role,
+                                                bool verified) {
+  crypto::Bytes bidx = EmailIndex(email);
+  {
+    SQLite::Statement q(db, "SELECT 1 FROM users WHERE email_bidx = ?");
+    q.bind(1, bidx.data(), static_cast<int>(bidx.size()));
+    if (q.executeStep()) {
+      return Status::Conflict("email_taken", "an account with this e-mail address exists");
+    }
+  }
+  util::UserId id = util::UserId::Generate();
+  auto sealed = org.SealText("email", id.str(), email);
+  int64_t now = util::NowUnix();
+  SQLite::Statement ins(db,
+                        "INSERT INTO users(id, org_id, email_bidx, email_sealed, password_hash, "
+                        "role, email_verified, last_active_at, created_at) "
+                        "VALUES (?,?,?,?,?,?,?,?,?)");
+  ins.bind(1, id.str());
+  ins.bind(2, org.org().str());
+  ins.bind(3, bidx.data(), static_cast<int>(bidx.size()));
+  ins.bind(4, sealed.data(), static_cast<int>(sealed.size()));
+  ins.bind(5, pw_hash);
+  ins.bind(6, std::string(access::RoleName(role)));
+  ins.bind(7, verified ? 1 : 0);
+  ins.bind(8, static_cast<int64_t>(now));
+  ins.bind(9, static_cast<int64_t>(now));
+  ins.exec();
+  return id;
+}
+
+util::Result<util::UserId> Accounts::CreateUser(const Principal& actor, std::string_view email,
+                                                std::string_view password,
+                                                std::string_view role_text) {
+  if (access::MayUse(actor, access::Function::kUserCreate) != access::Decision::kAllow) {
+    return Status::Forbidden();
+  }
+  auto norm = NormaliseEmail(email);
+  if (!norm.ok()) return norm.status();
+  auto role = access::ParseRole(role_text);
+  if (!role) {
+    return Status::Invalid("invalid_role", "role must be administrator, editor or viewer");
+  }
+  Status st = CheckPasswordPolicy(password);
+  if (!st.ok()) return st;
+  auto hash = HashPassword(password);
+  if (!hash.ok()) return hash.status();
+  util::UserId created;
+  st = db_.Write([&](store::Db& db) -> Status {
+    auto org = Org(db, actor.org);
+    if (!org.ok()) return org.status();
+    auto id = InsertUser(db, *org.value(), norm.value(), hash.value(), *role, true);
+    if (!id.ok()) return id.status();
+    created = id.value();
+    RecordAudit(db, org.value().get(),
+                {"user:" + created.str(), actor.user.str(), "user.create",
+                 {{"role", access::RoleName(*role)}, {"email_verified", true}}});
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  util::log::Info("user.created").Ref("org_id", actor.org).Ref("user_id", created);
+  return created;
+}
+
+util::Result<std::vector<UserView>> Accounts::ListUsers(const Principal& actor) {
+  if (access::MayUse(actor, access::Function::kUserList) != access::Decision::kAllow) {
+    return Status::Forbidden();
+  }
+  return ListOrgUsers(actor.org);
+}
+
+util::Result<std::vector<UserView>> Accounts::ListOrgUsers(const util::OrgId& org_id) {
+  Principal actor;
+  actor.org = org_id;
+  std::vector<UserView> out;
+  Status st = db_.Read([&](store::Db& db) -> Status {
+    auto org = Org(db, actor.org);
+    if (!org.ok()) return org.status();
+    SQLite::Statement q(db,
+                        "SELECT id, email_sealed, role, email_verified, disabled, totp_enabled, "
+                        "created_at, last_active_at FROM users WHERE org_id = ? ORDER BY created_at, id "
+                        "LIMIT 1000");
+    q.bind(1, actor.org.str());
+    while (q.executeStep()) {
+      UserView u;
+      u.id = util::UserId::FromTrusted(q.getColumn(0).getString());
+      u.org = actor.org;
+      auto email = org.value()->OpenText("email", u.id.str(), Blob(q.getColumn(1)));
+      if (!email) return Status::Internal("an account could not be opened");
+      u.email = *email;
+      u.role = access::ParseRole(q.getColumn(2).getString()).value_or(access::Role::kViewer);
+      u.email_verified = q.getColumn(3).getInt() != 0;
+      u.disabled = q.getColumn(4).getInt() != 0;
+      u.mfa_enabled = q.getColumn(5).getInt() != 0;
+      u.created_at = q.getColumn(6).getInt64();
+      u.last_active_at = q.getColumn(7).getInt64();
+      out.push_back(std::move(u));
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+util::Result<UserView> Accounts::GetUser(const Principal& actor, const util::UserId& id) {
+  // A user may read their own account; Administrators any in their org.
+  if (actor.kind != PrincipalKind::kUser) return Status::Forbidden();
+  if (actor.user != id &&
+      access::MayUse(actor, access::Function::kUserList) != access::Decision::kAllow) {
+    return Status::Forbidden();
+  }
+  auto all = ListOrgUsers(actor.org);
+  if (!all.ok()) return all.status();
+  for (auto& u : all.value()) {
+    if (u.id == id) return u;
+  }
+  return Status::NotFound();
+}
+
+Status Accounts::UpdateUser(const Principal& actor, const util::UserId& id,
+                            std::optional<std::string> role_text, std::optional<bool> disabled) {
+  if (access::MayUse(actor, access::Function::kUserUpdate) != access::Decision::kAllow) {
+    return Status::Forbidden();
+  }
+  std::optional<access::Role> role;
+  if (role_text) {
+    role = access::ParseRole(*role_text);
+    if (!role) return Status::Invalid("invalid_role", "role must be administrator, editor or viewer");
+  }
+  if (actor.user == id && ((role && *role != access::Role::kAdministrator) || disabled.value_or(false))) {
+    return Status::Conflict("self_demotion",
+                            "you cannot demote or disable yourself; ask another Administrator");
+  }
+  Status st = db_.Write([&](store::Db& db) -> Status {
+    SQLite::Statement q(db, "SELECT role, disabled FROM users WHERE id = ? AND org_id = ?");
+    q.bind(1, id.str());
+    q.bind(2, actor.org.str());
+    if (!q.executeStep()) return Status::NotFound();
+    std::string before_role = q.getColumn(0).getString();
+    bool before_disabled = q.getColumn(1).getInt() != 0;
+    nlohmann::json change = nlohmann::json::object();
+    if (role && access::RoleName(*role) != before_role) {
+      change["role"] = {{"before", before_role}, {"after", access::RoleName(*role)}};
+      // Revoked privileges: the address must be verified again before sharing (seed rule).
+      SQLite::Statement u(db, "UPDATE users SET role = ?, email_verified = CASE WHEN ? THEN 0 "
+                              "ELSE email_verified END WHERE id = ?");
+      bool demoted = (before_role == "administrator") ||
+                     (before_role == "editor" && *role == access::Role::kViewer);
+      u.bind(1, std::string(access::RoleName(*role)));
+      u.bind(2, demoted ? 1 : 0);
+      u.bind(3, id.str());
+      u.exec();
+    }
+    if (disabled && *disabled != before_disabled) {
+      change["disabled"] = {{"before", before_disabled}, {"after", *disabled}};
+      SQLite::Statement u(db, "UPDATE users SET disabled = ? WHERE id = ?");
+      u.bind(1, *disabled ? 1 : 0);
+      u.bind(2, id.str());
+      u.exec();
+      if (*disabled) {
+        SQLite::Statement d(db, "DELETE FROM sessions WHERE user_id = ?");
+        d.bind(1, id.str());
+        d.exec();
+      }
+    }
+    if (change.empty()) return Status::Ok();
+    auto org = Org(db, actor.org);
+    if (!org.ok()) return org.status();
+    RecordAudit(db, org.value().get(), {"user:" + id.str(), actor.user.str(), "user.update", change});
+    return Status::Ok();
+  });
+  ForgetCachedPrincipals();
+  return st;
+}
+
+util::Result<SignInResult> Accounts::SignIn(std::string_view email, std::string_view password,
+                                            std::string_view totp, const std::string& peer) {
+  auto norm = NormaliseEmail(email);
+  if (!norm.ok()) return BadCredentials();
+  crypto::Bytes bidx = EmailIndex(norm.value());
+  std::string account_key(bidx.begin(), bidx.end());
+  std::string peer_key = "addr:" + peer;
+  int64_t wait = std::max(address_backoff_.RetryAfter(peer_key),
+                          account_backoff_.RetryAfter(account_key));
+  if (wait > 0) {
+    util::log::Warn("session.throttled").Num("retry_after", wait);
+    return Status(Code::kTooManyRequests, "too_many_attempts",
+                  "too many failed sign-ins; wait before trying again")
+        .WithRetryAfter(wait);
+  }
+  struct Row {
+    util::UserId id;
+    util::OrgId org;
+    std::string pw_hash, role;
+    bool disabled = false, totp_enabled = false;
+    crypto::Bytes totp_sealed;
+    int64_t totp_last_step = 0;
+  };
+  std::optional<Row> row;
+  Status st = db_.Read([&](store::Db& db) -> Status {
+    SQLite::Statement q(db,
+                        "SELECT id, org_id, password_hash, role, disabled, totp_enabled, "
+                        "totp_secret_sealed, totp_last_step FROM users WHERE email_bidx = ?");
+    q.bind(1, bidx.data(), static_cast<int>(bidx.size()));
+    if (!q.executeStep()) return Status::Ok();
+    Row r;
+    r.id = util::UserId::FromTrusted(q.getColumn(0).getString());
+    r.org = util::OrgId::FromTrusted(q.getColumn(1).getString());
+    r.pw_hash = q.getColumn(2).getString();
+    r.role = q.getColumn(3).getString();
+    r.disabled = q.getColumn(4).getInt() != 0;
+    r.totp_enabled = q.getColumn(5).getInt() != 0;
+    auto blob = Blob(q.getColumn(6));
+    r.totp_sealed.assign(blob.begin(), blob.end());
+    r.totp_last_step = q.getColumn(7).getInt64();
+    row = std::move(r);
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+
+  hashing_.acquire();
+  bool password_ok = crypto::PasswordVerify(row ? row->pw_hash : DummyHash(), password);
+  hashing_.release();
+  if (!row || !password_ok || row->disabled) {
+    account_backoff_.Failure(account_key);
+    address_backoff_.Failure(peer_key);
+    if (row) {
+      util::log::Warn("session.failure").Ref("user_id", row->id).AddrHash("peer", peer);
+      db_.Write([&](store::Db& db) -> Status {
+        auto org = Org(db, row->org);
+        if (!org.ok()) return org.status();
+        RecordAudit(db, org.value().get(),
+                    {"user:" + row->id.str(), row->id.str(), "session.failure",
+                     {{"reason", row->disabled ? "disabled" : "password"}}});
+        return Status::Ok();
+      });
+    } else {
+      util::log::Warn("session.failure_unknown_account").AddrHash("peer", peer);
+    }
+    return BadCredentials();
+  }
+  access::Role role = access::ParseRole(row->role).value_or(access::Role::kViewer);
+  util::Result<SignInResult> result = Status::Internal();
+  st = db_.Write([&](store::Db& db) -> Status {
+    auto org = Org(db, row->org);
+    if (!org.ok()) return org.status();
+    if (row->totp_enabled) {
+      auto fail = [&](const char* code, const char* message) {
+        RecordAudit(db, org.value().get(),
+                    {"user:" + row->id.str(), row->id.str(), "session.failure",
+                     {{"reason", "totp"}}});
+        return Status(Code::kUnauthenticated, code, message);
+      };
+      if (totp.empty()) return fail("totp_required", "a one-time code from your authenticator is required");
+      auto secret_b = org.value()->Open("totp", row->id.str(), row->totp_sealed);
+      if (!secret_b) return Status::Internal("the second factor could not be opened");
+      crypto::SecureBuffer secret(secret_b->data(), secret_b->size());
+      sodium_memzero(secret_b->data(), secret_b->size());
+      auto step = crypto::TotpVerify(secret, totp, util::NowUnix());
+      if (!step || *step <= row->totp_last_step) {
+        return fail("totp_invalid", "the one-time code is wrong, expired or already used");
+      }
+      SQLite::Statement u(db, "UPDATE users SET totp_last_step = ? WHERE id = ?");
+      u.bind(1, static_cast<int64_t>(*step));
+      u.bind(2, row->id.str());
+      u.exec();
+    }
+    result = IssueSession(db, row->id, row->org, role);
+    if (!result.ok()) return result.status();
+    RecordAudit(db, org.value().get(),
+                {"user:" + row->id.str(), row->id.str(), "session.create", {{"kind", "session"}}});
+    return Status::Ok();
+  });
+  if (!st.ok()) {
+    // A wrong second factor counts towards the back-off like a wrong password; the audit entry
+    // was rolled back with the transaction, so write it again on its own.
+    if (st.code() == Code::kUnauthenticated) {
+      account_backoff_.Failure(account_key);
+      address_backoff_.Failure(peer_key);
+      db_.Write([&](store::Db& db) -> Status {
+        auto org = Org(db, row->org);
+        if (!org.ok()) return org.status();
+        RecordAudit(db, org.value().get(),
+                    {"user:" + row->id.str(), row->id.str(), "session.failure", {{"reason", "totp"}}});
+        return Status::Ok();
+      });
+    }
+    return st;
+  }
+  account_backoff_.Success(account_key);
+  util::log::Info("session.created").Ref("user_id", row->id).Ref("org_id", row->org);
+  return result;
+}
+
+util::Result<SignInResult> Accounts::IssueSession(store::Db& db, const util::UserId& user,
+                                                  const util::OrgId& org, access::Role role) {
+  SignInResult r;
+  r.token = crypto::RandomToken();
+  r.user = user;
+  r.org = org;
+  r.role = role;
+  int64_t now = util::NowUnix();
+  r.expires_at = now + kSessionAbsoluteSeconds;
+  crypto::Bytes h = TokenHash(r.token);
+  SQLite::Statement ins(db,
+                        "INSERT INTO sessions(id, token_hash, user_id, kind, scope, created_at, "
+                        "last_seen_at, expires_at) VALUES (?,?,?,'session','write',?,?,?)");
+  ins.bind(1, util::SessionId::Generate().str());
+  ins.bind(2, h.data(), static_cast<int>(h.size()));
+  ins.bind(3, user.str());
+  ins.bind(4, static_cast<int64_t>(now));
+  ins.bind(5, static_cast<int64_t>(now));
+  ins.bind(6, static_cast<int64_t>(r.expires_at));
+  ins.exec();
+  SQLite::Statement u(db, "UPDATE users SET last_active_at = ? WHERE id = ?");
+  u.bind(1, static_cast<int64_t>(now));
+  u.bind(2, user.str());
+  u.exec();
+  return r;
+}
+
+Principal Accounts::Resolve(std::string_view bearer) {
+  Principal p;
+  if (bearer.empty() || bearer.size() > 256) return p;
+  crypto::Bytes h = TokenHash(bearer);
+  if (crypto::ConstantTimeEquals(h, operator_hash_)) {
+    p.kind = PrincipalKind::kOperator;
+    return p;
+  }
+  std::string key(h.begin(), h.end());
+  int64_t now = util::NowUnix();
+  {
+    std::lock_guard lock(cache_mu_);
+    auto it = cache_.find(key);
+    if (it != cache_.end() && now - it->second.cached_at < kPrincipalCacheSeconds) {
+      return it->second.principal;
+    }
+  }
+  bool found = false;
+  int64_t last_seen = 0;
+  std::string kind;
+  db_.Read([&](store::Db& db) -> Status {
+    SQLite::Statement q(db,
+                        "SELECT s.user_id, s.kind, s.scope, s.expires_at, s.last_seen_at, "
+                        "u.org_id, u.role, u.email_verified, u.disabled FROM sessions s JOIN "
+                        "users u ON u.id = s.user_id WHERE s.token_hash = ?");
+    q.bind(1, h.data(), static_cast<int>(h.size()));
+    if (!q.executeStep()) return Status::Ok();
+    kind = q.getColumn(1).getString();
+    int64_t expires = q.getColumn(3).getInt64();
+    last_seen = q.getColumn(4).getInt64();
+    if (expires <= now || q.getColumn(8).getInt() != 0) return Status::Ok();
+    if (kind == "session" && last_seen + kSessionIdleSeconds <= now) return Status::Ok();
+    p.kind = PrincipalKind::kUser;
+    p.user = util::UserId::FromTrusted(q.getColumn(0).getString());
+    p.read_only = q.getColumn(2).getString() == "read";
+    p.org = util::OrgId::FromTrusted(q.getColumn(5).getString());
+    p.role = access::ParseRole(q.getColumn(6).getString()).value_or(access::Role::kViewer);
+    p.email_verified = q.getColumn(7).getInt() != 0;
+    found = true;
+    return Status::Ok();
+  });
+  if (!found) return Principal{};
+  if (now - last_seen >= kLastSeenGranularity) {
+    // Activity feeds idle expiry and the stale-data purge; a minute's precision is plenty and
+    // keeps reads from turning into writes.
+    db_.Write([&](store::Db& db) -> Status {
+      SQLite::Statement u(db, "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?");
+      u.bind(1, static_cast<int64_t>(now));
+      u.bind(2, h.data(), static_cast<int>(h.size()));
+      u.exec();
+      SQLite::Statement a(db, "UPDATE users SET last_active_at = ? WHERE id = ?");
+      a.bind(1, static_cast<int64_t>(now));
+      a.bind(2, p.user.str());
+      a.exec();
+      return Status::Ok();
+    });
+  }
+  std::lock_guard lock(cache_mu_);
+  if (cache_.size() > 100000) cache_.clear();
+  cache_[key] = Cached{p, now, now};
+  return p;
+}
+
+void Accounts::ForgetCachedPrincipals() {
+  std::lock_guard lock(cache_mu_);
+  cache_.clear();
+}
+
+Status Accounts::SignOut(std::string_view bearer) {
+  crypto::Bytes h = TokenHash(bearer);
+  Status st = db_.Write([&](store::Db& db) -> Status {
+    SQLite::Statement d(db, "DELETE FROM sessions WHERE token_hash = ?");
+    d.bind(1, h.data(), static_cast<int>(h.size()));
+    d.exec();
+    return Status::Ok();
+  });
+  ForgetCachedPrincipals();
+  return st;
+}
+
+Status Accounts::SignOutEverywhere(const Principal& actor) {
+  if (actor.kind != PrincipalKind::kUser) return Status::Forbidden();
+  Status st = db_.Write([&](store::Db& db) -> Status {
+    SQLite::Statement d(db, "DELETE FROM sessions WHERE user_id = ?");
+    d.bind(1, actor.user.str());
+    d.exec();
+    auto org = Org(db, actor.org);
+    if (!org.ok()) return org.status();
+    RecordAudit(db, org.value().get(),
+                {"user:" + actor.user.str(), actor.user.str(), "session.revoke_all", {}});
+    return Status::Ok();
+  });
+  ForgetCachedPrincipals();
+  return st;
+}
+
+util::Result<std::pair<std::string, TokenView>> Accounts::CreateApiToken(const Principal& actor,
+                                                                         std::string_view name,
+                                                                         std::string_view scope,
+                                                                         int64_t days) {
+  if (actor.kind != PrincipalKind::kUser || actor.read_only) return Status::Forbidden();
+  if (name.empty() || name.size() > 100) {
+    return Status::Invalid("invalid_name", "a token needs a name of 1 to 100 characters");
+  }
+  if (scope != "read" && scope != "write") {
+    return Status::Invalid("invalid_scope", "scope must be read or write");
+  }
+  if (days < 1 || days > 365) {
+    return Status::Invalid("invalid_expiry", "a token expires after 1 to 365 days");
+  }
+  std::string token = crypto::RandomToken();
+  TokenView v;
+  v.id = util::SessionId::Generate();
+  v.kind = "api";
+  v.name = std::string(name);
+  v.scope = std::string(scope);
+  v.created_at = v.last_seen_at = util::NowUnix();
+  v.expires_at = v.created_at + days * util::kSecondsPerDay;
+  Status st = db_.Write([&](store::Db& db) -> Status {
+    auto org = Org(db, actor.org);
+    if (!org.ok()) return org.status();
+    crypto::Bytes h = TokenHash(token);
+    auto sealed_name = org.value()->SealText("token-name", v.id.str(), name);
+    SQLite::Statement ins(db,
+                          "INSERT INTO sessions(id, token_hash, user_id, kind, scope, name_sealed, "
+                          "created_at, last_seen_at, expires_at) VALUES (?,?,?,'api',?,?,?,?,?)");
+    ins.bind(1, v.id.str());
+    ins.bind(2, h.data(), static_cast<int>(h.size()));
+    ins.bind(3, actor.user.str());
+    ins.bind(4, v.scope);
+    ins.bind(5, sealed_name.data(), static_cast<int>(sealed_name.size()));
+    ins.bind(6, static_cast<int64_t>(v.created_at));
+    ins.bind(7, static_cast<int64_t>(v.last_seen_at));
+    ins.bind(8, static_cast<int64_t>(v.expires_at));
+    ins.exec();
+    RecordAudit(db, org.value().get(),
+                {"user:" + actor.user.str(), actor.user.str(), "token.create",
+                 {{"token_id", v.id.str()}, {"scope", v.scope}, {"expires_at", v.expires_at}}});
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return std::make_pair(std::move(token), std::move(v));
+}
+
+util::Result<std::vector<TokenView>> Accounts::ListTokens(const Principal& actor,
+                                                          std::string_view current_bearer) {
+  if (actor.kind != PrincipalKind::kUser) return Status::Forbidden();
+  crypto::Bytes current = TokenHash(current_bearer);
+  std::vector<TokenView> out;
+  Status st = db_.Read([&](store::Db& db) -> Status {
+    auto org = Org(db, actor.org);
+    if (!org.ok()) return org.status();
+    SQLite::Statement q(db,
+                        "SELECT id, kind, scope, name_sealed, created_at, last_seen_at, "
+                        "expires_at, token_hash FROM sessions WHERE user_id = ? AND expires_at > ? "
+                        "ORDER BY created_at DESC LIMIT 200");
+    q.bind(1, actor.user.str());
+    q.bind(2, static_cast<int64_t>(util::NowUnix()));
+    while (q.executeStep()) {
+      TokenView v;
+      v.id = util::SessionId::FromTrusted(q.getColumn(0).getString());
+      v.kind = q.getColumn(1).getString();
+      v.scope = q.getColumn(2).getString();
+      if (!q.getColumn(3).isNull()) {
+        v.name = org.value()->OpenText("token-name", v.id.str(), Blob(q.getColumn(3))).value_or("");
+      }
+      v.created_at = q.getColumn(4).getInt64();
+      v.last_seen_at = q.getColumn(5).getInt64();
+      v.expires_at = q.getColumn(6).getInt64();
+      v.current = crypto::ConstantTimeEquals(Blob(q.getColumn(7)), current);
+      out.push_back(std::move(v));
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+Status Accounts::RevokeToken(const Principal& actor, const util::SessionId& id) {
+  if (actor.kind != PrincipalKind::kUser || actor.read_only) return Status::Forbidden();
+  Status st = db_.Write([&](store::Db& db) -> Status {
+    SQLite::Statement d(db, "DELETE FROM sessions WHERE id = ? AND user_id = ?");
+    d.bind(1, id.str());
+    d.bind(2, actor.user.str());
+    if (d.exec() == 0) return Status::NotFound();
+    auto org = Org(db, actor.org);
+    if (!org.ok()) return org.status();
+    RecordAudit(db, org.value().get(),
+                {"user:" + actor.user.str(), actor.user.str(), "token.revoke",
+                 {{"token_id", id.str()}}});
+    return Status::Ok();
+  });
+  ForgetCachedPrincipals();
+  return st;
+}
+
+util::Result<TotpEnrollment> Accounts::StartTotp(const Principal& actor) {
+  if (actor.kind != PrincipalKind::kUser || actor.read_only) return Status::Forbidden();
+  TotpEnrollment out;
+  Status st = db_.Write([&](store::Db& db) -> Status {
+    auto org = Org(db, actor.org);
+    if (!org.ok()) return org.status();
+    SQLite::Statement q(db, "SELECT totp_enabled, email_sealed FROM users WHERE id = ?");
+    q.bind(1, actor.user.str());
+    if (!q.executeStep()) return Status::NotFound();
+    if (q.getColumn(0).getInt() != 0) {
+      return Status::Conflict("mfa_enabled", "an authenticator is already enrolled");
+    }
+    auto email = org.value()->OpenText("email", actor.user.str(), Blob(q.getColumn(1)));
+    if (!email) return Status::Internal("the account could not be opened");
+    auto secret = crypto::SecureBuffer::Random(20);
+    out.secret_base32 = crypto::Base32Encode(secret.span());
+    out.otpauth_uri = "otpauth://totp/bomvault:" + UrlEncode(*email) + "?secret=" +
+                      out.secret_base32 + "&issuer=bomvault&algorithm=SHA1&digits=6&period=30";
+    auto sealed = org.value()->Seal("totp", actor.user.str(), secret.span());
+    SQLite::Statement u(db, "UPDATE users SET totp_secret_sealed = ?, totp_last_step = 0 WHERE id = ?");
+    u.bind(1, sealed.data(), static_cast<int>(sealed.size()));
+    u.bind(2, actor.user.str());
+    u.exec();
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+Status Accounts::ConfirmTotp(const Principal& actor, std::string_view code) {
+  if (actor.kind != PrincipalKind::kUser || actor.read_only) return Status::Forbidden();
+  return db_.Write([&](store::Db& db) -> Status {
+    auto org = Org(db, actor.org);
+    if (!org.ok()) return org.status();
+    SQLite::Statement q(db, "SELECT totp_enabled, totp_secret_sealed FROM users WHERE id = ?");
+    q.bind(1, actor.user.str());
+    if (!q.executeStep()) return Status::NotFound();
+    if (q.getColumn(0).getInt() != 0) {
+      return Status::Conflict("mfa_enabled", "an authenticator is already enrolled");
+    }
+    if (q.getColumn(1).isNull()) {
+      return Status::Conflict("mfa_not_started", "start the enrolment first");
+    }
+    auto plain = org.value()->Open("totp", actor.user.str(), Blob(q.getColumn(1)));
+    if (!plain) return Status::Internal("the second factor could not be opened");
+    crypto::SecureBuffer secret(plain->data(), plain->size());
+    sodium_memzero(plain->data(), plain->size());
+    auto step = crypto::TotpVerify(secret, code, util::NowUnix());
+    if (!step) {
+      return Status::Invalid("totp_invalid", "the code does not match; check the device's clock");
+    }
+    SQLite::Statement u(db, "UPDATE users SET totp_enabled = 1, totp_last_step = ? WHERE id = ?");
+    u.bind(1, static_cast<int64_t>(*step));
+    u.bind(2, actor.user.str());
+    u.exec();
+    RecordAudit(db, org.value().get(), {"user:" + actor.user.str(), actor.user.str(), "mfa.enable", {{"method", "totp"}}});
+    return Status::Ok();
+  });
+}
+
+}  // namespace bomvault::service

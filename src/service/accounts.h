@@ -1,0 +1,134 @@
+// Accounts: local users, sign-in, sessions, personal API tokens and TOTP.
+//
+// Passwords are hashed with Argon2id (crypto::PasswordHash); at most kHashingSlots hashes run at
+// once so a burst of sign-ins cannot starve other requests or exhaust memory. Sign-in failures
+// back off per account and per address (429 with a retry time). Session and API tokens are 256
+// random bits shown once and stored only as BLAKE2b hashes; lookups go by hash. E-mail addresses
+// are found through an instance-wide blind index and stored sealed under the org key.
+// Resolve() turns a bearer token into a Principal; resolved principals are cached for a few
+// seconds and the cache is cleared whenever a session, role or account state changes, so a
+// revocation takes effect on the next request. Thread-safe.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <semaphore>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "access/permissions.h"
+#include "service/limiter.h"
+#include "service/org_keys.h"
+#include "store/database.h"
+
+namespace bomvault::service {
+
+struct SignInResult {
+  std::string token;  // shown once
+  util::UserId user;
+  util::OrgId org;
+  access::Role role;
+  int64_t expires_at = 0;
+};
+
+struct UserView {
+  util::UserId id;
+  util::OrgId org;
+  std::string email;
+  access::Role role;
+  bool email_verified = false;
+  bool disabled = false;
+  bool mfa_enabled = false;
+  int64_t created_at = 0;
+  int64_t last_active_at = 0;
+};
+
+struct TokenView {
+  util::SessionId id;
+  std::string kind;  // "session" | "api"
+  std::string name;
+  std::string scope;
+  int64_t created_at = 0, last_seen_at = 0, expires_at = 0;
+  bool current = false;
+};
+
+struct TotpEnrollment {
+  std::string secret_base32;
+  std::string otpauth_uri;
+};
+
+// Validation shared with org creation.
+util::Result<std::string> NormaliseEmail(std::string_view email);
+util::Status CheckPasswordPolicy(std::string_view password);
+
+class Accounts {
+ public:
+  static constexpr int kHashingSlots = 2;
+  static constexpr int64_t kSessionIdleSeconds = 2 * 3600;
+  static constexpr int64_t kSessionAbsoluteSeconds = 12 * 3600;
+
+  Accounts(store::Database& db, OrgKeys& org_keys, const crypto::SecureBuffer& index_key,
+           crypto::Bytes operator_token_hash);
+
+  // Hashes a password with bounded concurrency.
+  util::Result<std::string> HashPassword(std::string_view password);
+  crypto::Bytes EmailIndex(std::string_view normalised_email) const;
+
+  // Inserts a user inside the caller's transaction (org creation uses this).
+  util::Result<util::UserId> InsertUser(store::Db& db, const OrgCrypto& org,
+                                        const std::string& email, const std::string& pw_hash,
+                                        access::Role role, bool verified);
+
+  util::Result<util::UserId> CreateUser(const access::Principal& actor, std::string_view email,
+                                        std::string_view password, std::string_view role);
+  util::Result<std::vector<UserView>> ListUsers(const access::Principal& actor);
+  util::Result<UserView> GetUser(const access::Principal& actor, const util::UserId& id);
+  util::Status UpdateUser(const access::Principal& actor, const util::UserId& id,
+                          std::optional<std::string> role, std::optional<bool> disabled);
+
+  util::Result<SignInResult> SignIn(std::string_view email, std::string_view password,
+                                    std::string_view totp, const std::string& peer);
+  // anonymous principal when the token is unknown, expired or its account disabled.
+  access::Principal Resolve(std::string_view bearer);
+  util::Status SignOut(std::string_view bearer);
+  util::Status SignOutEverywhere(const access::Principal& actor);
+
+  util::Result<std::pair<std::string, TokenView>> CreateApiToken(const access::Principal& actor,
+                                                                 std::string_view name,
+                                                                 std::string_view scope,
+                                                                 int64_t days);
+  util::Result<std::vector<TokenView>> ListTokens(const access::Principal& actor,
+                                                  std::string_view current_bearer);
+  util::Status RevokeToken(const access::Principal& actor, const util::SessionId& id);
+
+  util::Result<TotpEnrollment> StartTotp(const access::Principal& actor);
+  util::Status ConfirmTotp(const access::Principal& actor, std::string_view code);
+
+  void ForgetCachedPrincipals();
+
+ private:
+  struct Cached {
+    access::Principal principal;
+    int64_t cached_at = 0;
+    int64_t last_seen_at = 0;
+  };
+  util::Result<std::vector<UserView>> ListOrgUsers(const util::OrgId& org);
+  util::Result<std::shared_ptr<const OrgCrypto>> Org(store::Db& db, const util::OrgId& org);
+  crypto::Bytes TokenHash(std::string_view token) const;
+  util::Result<SignInResult> IssueSession(store::Db& db, const util::UserId& user,
+                                          const util::OrgId& org, access::Role role);
+
+  store::Database& db_;
+  OrgKeys& org_keys_;
+  crypto::SecureBuffer index_key_;
+  crypto::Bytes operator_hash_;
+  std::counting_semaphore<kHashingSlots> hashing_{kHashingSlots};
+  Backoff account_backoff_{5, 900};
+  Backoff address_backoff_{30, 900};
+  std::mutex cache_mu_;
+  std::unordered_map<std::string, Cached> cache_;  // token hash → principal; guarded by cache_mu_
+};
+
+}  // namespace bomvault::service

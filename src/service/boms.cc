@@ -1,0 +1,570 @@
+#include "service/boms.h"
+
+#include <SQLiteCpp/Statement.h>
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "bom/codec.h"
+#include "bom/tree.h"
+#include "service/audit.h"
+#include "service/orgs.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+namespace bomvault::service {
+
+using access::Decision;
+using access::Function;
+using access::Principal;
+using util::Status;
+
+namespace {
+
+constexpr int64_t kTouchGranularity = 3600;
+constexpr size_t kMaxName = 200;
+constexpr size_t kMaxMetadata = 16 * 1024;
+
+std::span<const uint8_t> Blob(const SQLite::Column& c) {
+  return {static_cast<const uint8_t*>(c.getBlob()), static_cast<size_t>(c.size())};
+}
+
+Status ToStatus(Decision d) {
+  switch (d) {
+    case Decision::kAllow: return Status::Ok();
+    case Decision::kForbidden: return Status::Forbidden();
+    case Decision::kNotFound: return Status::NotFound();
+    case Decision::kUnauthenticated: return Status::Unauthenticated();
+  }
+  return Status::Forbidden();
+}
+
+Status CheckName(std::string_view name) {
+  if (name.empty() || name.size() > kMaxName) {
+    return Status::Invalid("invalid_name", "a BOM needs a name of 1 to 200 characters");
+  }
+  for (unsigned char c : name) {
+    if (c < 0x20 || c == 0x7f) {
+      return Status::Invalid("invalid_name", "a BOM name cannot hold control characters");
+    }
+  }
+  return Status::Ok();
+}
+
+Status CheckMetadata(const nlohmann::json& m) {
+  if (!m.is_object()) return Status::Invalid("invalid_metadata", "metadata must be an object");
+  if (m.dump().size() > kMaxMetadata) {
+    return Status::Invalid("invalid_metadata", "metadata is limited to 16 KiB");
+  }
+  return Status::Ok();
+}
+
+std::string ChunkObject(const util::BomId& id, int64_t seq) {
+  return id.str() + "/" + std::to_string(seq);
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+struct Boms::Loaded {
+  BomSummary summary;
+  std::shared_ptr<const OrgCrypto> crypto;
+  access::BomFacts facts;
+  int64_t chunks = 0;
+};
+
+util::Result<Boms::Loaded> Boms::Load(store::Db& db, const Principal& actor, const util::BomId& id,
+                                      Function f) {
+  // Function-level refusals (operator, anonymous) come before any lookup.
+  Decision use = access::MayUse(actor, f);
+  if (use != Decision::kAllow && use != Decision::kForbidden) return ToStatus(use);
+  if (actor.kind != access::PrincipalKind::kUser) return ToStatus(use);
+  SQLite::Statement q(db,
+                      "SELECT b.org_id, b.owner_id, b.name_sealed, b.meta_sealed, b.item_count, "
+                      "b.chunk_count, b.created_at, b.updated_at, b.last_interacted_at, "
+                      "(SELECT access FROM bom_shares s WHERE s.bom_id = b.id AND s.user_id = ?2), "
+                      "coalesce(json_extract(o.settings, '$.sharing_enabled'), 1) "
+                      "FROM boms b JOIN orgs o ON o.id = b.org_id WHERE b.id = ?1 AND b.org_id = ?3");
+  q.bind(1, id.str());
+  q.bind(2, actor.user.str());
+  q.bind(3, actor.org.str());
+  if (!q.executeStep()) return Status::NotFound();
+  Loaded l;
+  l.facts.org = util::OrgId::FromTrusted(q.getColumn(0).getString());
+  l.facts.owner = util::UserId::FromTrusted(q.getColumn(1).getString());
+  if (!q.getColumn(9).isNull()) l.facts.share = access::ParseShareAccess(q.getColumn(9).getString());
+  l.facts.org_sharing_enabled = q.getColumn(10).getInt() != 0;
+  Status allowed = ToStatus(access::MayOnBom(actor, f, l.facts));
+  if (!allowed.ok()) return allowed;
+  auto crypto = keys_.Get(db, l.facts.org);
+  if (!crypto.ok()) return crypto.status();
+  l.crypto = crypto.value();
+  BomSummary& s = l.summary;
+  s.id = id;
+  s.org = l.facts.org;
+  s.owner = l.facts.owner;
+  auto name = l.crypto->OpenText("bom-name", id.str(), Blob(q.getColumn(2)));
+  auto meta = l.crypto->OpenText("bom-meta", id.str(), Blob(q.getColumn(3)));
+  if (!name || !meta) {
+    util::log::Error("bom.unreadable").Ref("bom_id", id);
+    return Status::Internal("this BOM could not be decrypted");
+  }
+  s.name = std::move(*name);
+  s.metadata = nlohmann::json::parse(*meta, nullptr, false);
+  s.items = q.getColumn(4).getInt64();
+  l.chunks = q.getColumn(5).getInt64();
+  s.created_at = q.getColumn(6).getInt64();
+  s.updated_at = q.getColumn(7).getInt64();
+  s.last_interacted_at = q.getColumn(8).getInt64();
+  if (actor.user == s.owner) {
+    s.my_access = "owner";
+  } else if (actor.role == access::Role::kAdministrator) {
+    s.my_access = "administrator";
+  } else {
+    s.my_access = std::string(access::ShareAccessName(*l.facts.share));
+  }
+  return l;
+}
+
+Status Boms::WriteItems(store::Db& db, const OrgCrypto& crypto, const util::BomId& id,
+                        const std::vector<bom::Item>& items) {
+  {
+    SQLite::Statement d(db, "DELETE FROM bom_chunks WHERE bom_id = ?");
+    d.bind(1, id.str());
+    d.exec();
+    SQLite::Statement p(db, "DELETE FROM bom_parts WHERE bom_id = ?");
+    p.bind(1, id.str());
+    p.exec();
+  }
+  SQLite::Statement ins(db, "INSERT INTO bom_chunks(bom_id, seq, sealed) VALUES (?,?,?)");
+  std::vector<uint8_t> plain;
+  crypto::Bytes sealed;
+  int64_t seq = 0;
+  for (size_t start = 0; start < items.size(); start += kChunkItems, ++seq) {
+    size_t n = std::min(kChunkItems, items.size() - start);
+    plain.clear();
+    bom::EncodeItems(std::span(items).subspan(start, n), plain);
+    std::string object = ChunkObject(id, seq);
+    sealed = crypto.Seal("bom-chunk", object, plain);
+    sodium_memzero(plain.data(), plain.size());
+    ins.bind(1, id.str());
+    ins.bind(2, static_cast<int64_t>(seq));
+    ins.bind(3, sealed.data(), static_cast<int>(sealed.size()));
+    ins.exec();
+    ins.reset();
+  }
+  std::set<crypto::Bytes> parts;
+  for (const auto& it : items) {
+    crypto::Bytes b = crypto.BlindIndex("part", it.part_number);
+    b.resize(16);  // 128 bits: ample for equality, half the index size
+    parts.insert(std::move(b));
+  }
+  SQLite::Statement pi(db, "INSERT INTO bom_parts(bom_id, part_bidx) VALUES (?,?)");
+  for (const auto& b : parts) {
+    pi.bind(1, id.str());
+    pi.bind(2, b.data(), static_cast<int>(b.size()));
+    pi.exec();
+    pi.reset();
+  }
+  SQLite::Statement u(db, "UPDATE boms SET item_count = ?, chunk_count = ? WHERE id = ?");
+  u.bind(1, static_cast<int64_t>(items.size()));
+  u.bind(2, seq);
+  u.bind(3, id.str());
+  u.exec();
+  return Status::Ok();
+}
+
+util::Result<std::vector<bom::Item>> Boms::ReadItems(store::Db& db, const OrgCrypto& crypto,
+                                                     const util::BomId& id) {
+  std::vector<bom::Item> items;
+  SQLite::Statement q(db, "SELECT seq, sealed FROM bom_chunks WHERE bom_id = ? ORDER BY seq");
+  q.bind(1, id.str());
+  int64_t expected = 0;
+  while (q.executeStep()) {
+    int64_t seq = q.getColumn(0).getInt64();
+    auto plain = crypto.Open("bom-chunk", ChunkObject(id, seq), Blob(q.getColumn(1)));
+    // A missing chunk (seq gap) or one that fails to open means tampering or damage: refuse.
+    if (seq != expected++ || !plain || !bom::DecodeItems(*plain, items)) {
+      util::log::Error("bom.chunk_unreadable").Ref("bom_id", id).Num("seq", seq);
+      return Status::Internal("this BOM's items could not be decrypted");
+    }
+    sodium_memzero(plain->data(), plain->size());
+  }
+  return items;
+}
+
+void Boms::Touch(const util::BomId& id, int64_t last) {
+  int64_t now = util::NowUnix();
+  if (now - last < kTouchGranularity) return;
+  db_.Write([&](store::Db& db) -> Status {
+    SQLite::Statement u(db, "UPDATE boms SET last_interacted_at = ? WHERE id = ?");
+    u.bind(1, static_cast<int64_t>(now));
+    u.bind(2, id.str());
+    u.exec();
+    return Status::Ok();
+  });
+}
+
+util::Result<BomSummary> Boms::Create(const Principal& actor, std::string_view name,
+                                      const nlohmann::json& metadata, std::vector<bom::Item> items,
+                                      std::string_view via) {
+  Status st = ToStatus(access::MayUse(actor, Function::kBomCreate));
+  if (!st.ok()) return st;
+  if (!(st = CheckName(name)).ok()) return st;
+  if (!(st = CheckMetadata(metadata)).ok()) return st;
+  if (!(st = bom::ValidateItems(items, bom::Limits{})).ok()) return st;
+  BomSummary s;
+  s.id = util::BomId::Generate();
+  s.org = actor.org;
+  s.owner = actor.user;
+  s.name = std::string(name);
+  s.metadata = metadata;
+  s.items = static_cast<int64_t>(items.size());
+  s.created_at = s.updated_at = s.last_interacted_at = util::NowUnix();
+  s.my_access = "owner";
+  st = db_.Write([&](store::Db& db) -> Status {
+    auto crypto = keys_.Get(db, actor.org);
+    if (!crypto.ok()) return crypto.status();
+    const OrgCrypto& c = *crypto.value();
+    auto name_sealed = c.SealText("bom-name", s.id.str(), name);
+    auto name_bidx = c.BlindIndex("bom-name", Lower(name));
+    auto meta_sealed = c.SealText("bom-meta", s.id.str(), metadata.dump());
+    SQLite::Statement ins(db,
+                          "INSERT INTO boms(id, org_id, owner_id, name_sealed, name_bidx, "
+                          "meta_sealed, item_count, chunk_count, created_at, updated_at, "
+                          "last_interacted_at) VALUES (?,?,?,?,?,?,0,0,?,?,?)");
+    ins.bind(1, s.id.str());
+    ins.bind(2, actor.org.str());
+    ins.bind(3, actor.user.str());
+    ins.bind(4, name_sealed.data(), static_cast<int>(name_sealed.size()));
+    ins.bind(5, name_bidx.data(), static_cast<int>(name_bidx.size()));
+    ins.bind(6, meta_sealed.data(), static_cast<int>(meta_sealed.size()));
+    ins.bind(7, static_cast<int64_t>(s.created_at));
+    ins.bind(8, static_cast<int64_t>(s.created_at));
+    ins.bind(9, static_cast<int64_t>(s.created_at));
+    ins.exec();
+    Status w = WriteItems(db, c, s.id, items);
+    if (!w.ok()) return w;
+    RecordAudit(db, &c,
+                {"bom:" + s.id.str(), actor.user.str(), "bom.create",
+                 {{"name", {{"after", s.name}}}, {"items", {{"after", s.items}}}, {"via", via}}});
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  util::log::Info("bom.created").Ref("bom_id", s.id).Ref("user_id", actor.user).Num("items", s.items);
+  return s;
+}
+
+util::Result<std::vector<BomSummary>> Boms::List(const Principal& actor, const BomListQuery& query) {
+  Status st = ToStatus(access::MayUse(actor, Function::kBomList));
+  if (!st.ok()) return st;
+  std::vector<BomSummary> out;
+  st = db_.Read([&](store::Db& db) -> Status {
+    auto crypto = keys_.Get(db, actor.org);
+    if (!crypto.ok()) return crypto.status();
+    const OrgCrypto& c = *crypto.value();
+    OrgSettings settings = Orgs::LoadSettings(db, actor.org);
+    bool admin = actor.role == access::Role::kAdministrator;
+    std::string sql =
+        "SELECT b.id, b.owner_id, b.name_sealed, b.meta_sealed, b.item_count, b.created_at, "
+        "b.updated_at, b.last_interacted_at, s.access FROM boms b LEFT JOIN bom_shares s ON "
+        "s.bom_id = b.id AND s.user_id = ?2 WHERE b.org_id = ?1";
+    if (!admin) {
+      sql += settings.sharing_enabled ? " AND (b.owner_id = ?2 OR s.access IS NOT NULL)"
+                                      : " AND b.owner_id = ?2";
+    }
+    crypto::Bytes part;
+    if (!query.part_number.empty()) {
+      part = c.BlindIndex("part", query.part_number);
+      part.resize(16);
+      sql += " AND b.id IN (SELECT bom_id FROM bom_parts WHERE part_bidx = ?3)";
+    }
+    sql += " ORDER BY b.created_at DESC, b.id";
+    SQLite::Statement q(db, sql);
+    q.bind(1, actor.org.str());
+    q.bind(2, actor.user.str());
+    if (!part.empty()) q.bind(3, part.data(), static_cast<int>(part.size()));
+    std::string needle = Lower(query.name_contains);
+    size_t skipped = 0;
+    while (q.executeStep() && out.size() < query.limit) {
+      BomSummary s;
+      s.id = util::BomId::FromTrusted(q.getColumn(0).getString());
+      s.org = actor.org;
+      s.owner = util::UserId::FromTrusted(q.getColumn(1).getString());
+      auto name = c.OpenText("bom-name", s.id.str(), Blob(q.getColumn(2)));
+      if (!name) return Status::Internal("a BOM could not be decrypted");
+      if (!needle.empty() && Lower(*name).find(needle) == std::string::npos) continue;
+      if (skipped < query.offset) {
+        ++skipped;
+        continue;
+      }
+      s.name = std::move(*name);
+      auto meta = c.OpenText("bom-meta", s.id.str(), Blob(q.getColumn(3)));
+      s.metadata = meta ? nlohmann::json::parse(*meta, nullptr, false) : nlohmann::json::object();
+      s.items = q.getColumn(4).getInt64();
+      s.created_at = q.getColumn(5).getInt64();
+      s.updated_at = q.getColumn(6).getInt64();
+      s.last_interacted_at = q.getColumn(7).getInt64();
+      if (s.owner == actor.user) {
+        s.my_access = "owner";
+      } else if (!q.getColumn(8).isNull()) {
+        s.my_access = q.getColumn(8).getString();
+      } else {
+        s.my_access = "administrator";
+      }
+      out.push_back(std::move(s));
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+util::Result<BomSummary> Boms::Get(const Principal& actor, const util::BomId& id) {
+  util::Result<BomSummary> out = Status::NotFound();
+  Status st = db_.Read([&](store::Db& db) -> Status {
+    auto l = Load(db, actor, id, Function::kBomRead);
+    if (!l.ok()) return l.status();
+    out = std::move(l.value().summary);
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  Touch(id, out->last_interacted_at);
+  return out;
+}
+
+util::Result<std::vector<bom::Item>> Boms::Items(const Principal& actor, const util::BomId& id) {
+  util::Result<std::vector<bom::Item>> out = Status::NotFound();
+  int64_t last = 0;
+  Status st = db_.Read([&](store::Db& db) -> Status {
+    auto l = Load(db, actor, id, Function::kBomRead);
+    if (!l.ok()) return l.status();
+    last = l->summary.last_interacted_at;
+    out = ReadItems(db, *l->crypto, id);
+    return out.status();
+  });
+  if (!st.ok()) return st;
+  Touch(id, last);
+  return out;
+}
+
+util::Result<BomSummary> Boms::Update(const Principal& actor, const util::BomId& id,
+                                      std::optional<std::string> name,
+                                      std::optional<nlohmann::json> metadata,
+                                      std::optional<std::vector<bom::Item>> items) {
+  Status st;
+  if (name && !(st = CheckName(*name)).ok()) return st;
+  if (metadata && !(st = CheckMetadata(*metadata)).ok()) return st;
+  if (items && !(st = bom::ValidateItems(*items, bom::Limits{})).ok()) return st;
+  util::Result<BomSummary> out = Status::NotFound();
+  st = db_.Write([&](store::Db& db) -> Status {
+    auto l = Load(db, actor, id, Function::kBomUpdate);
+    if (!l.ok()) return l.status();
+    BomSummary s = l->summary;
+    const OrgCrypto& c = *l->crypto;
+    nlohmann::json change = nlohmann::json::object();
+    if (name && *name != s.name) {
+      change["name"] = {{"before", s.name}, {"after", *name}};
+      s.name = *name;
+      auto sealed = c.SealText("bom-name", id.str(), s.name);
+      auto bidx = c.BlindIndex("bom-name", Lower(s.name));
+      SQLite::Statement u(db, "UPDATE boms SET name_sealed = ?, name_bidx = ? WHERE id = ?");
+      u.bind(1, sealed.data(), static_cast<int>(sealed.size()));
+      u.bind(2, bidx.data(), static_cast<int>(bidx.size()));
+      u.bind(3, id.str());
+      u.exec();
+    }
+    if (metadata && *metadata != s.metadata) {
+      change["metadata"] = {{"before", s.metadata}, {"after", *metadata}};
+      s.metadata = *metadata;
+      auto sealed = c.SealText("bom-meta", id.str(), s.metadata.dump());
+      SQLite::Statement u(db, "UPDATE boms SET meta_sealed = ? WHERE id = ?");
+      u.bind(1, sealed.data(), static_cast<int>(sealed.size()));
+      u.bind(2, id.str());
+      u.exec();
+    }
+    if (items) {
+      auto before = ReadItems(db, c, id);
+      if (!before.ok()) return before.status();
+      bom::Comparison cmp = bom::Compare(before.value(), *items);
+      change["items"] = {{"before", s.items},
+                         {"after", items->size()},
+                         {"added", cmp.added.size()},
+                         {"removed", cmp.removed.size()},
+                         {"changed", cmp.changed.size()}};
+      Status w = WriteItems(db, c, id, *items);
+      if (!w.ok()) return w;
+      s.items = static_cast<int64_t>(items->size());
+    }
+    s.updated_at = s.last_interacted_at = util::NowUnix();
+    SQLite::Statement u(db, "UPDATE boms SET updated_at = ?, last_interacted_at = ? WHERE id = ?");
+    u.bind(1, static_cast<int64_t>(s.updated_at));
+    u.bind(2, static_cast<int64_t>(s.updated_at));
+    u.bind(3, id.str());
+    u.exec();
+    if (!change.empty()) RecordAudit(db, &c, {"bom:" + id.str(), actor.user.str(), "bom.update", change});
+    out = std::move(s);
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+Status Boms::Delete(const Principal& actor, const util::BomId& id) {
+  Status st = db_.Write([&](store::Db& db) -> Status {
+    auto l = Load(db, actor, id, Function::kBomDelete);
+    if (!l.ok()) return l.status();
+    SQLite::Statement d(db, "DELETE FROM boms WHERE id = ?");
+    d.bind(1, id.str());
+    d.exec();
+    // The BOM's detailed history goes with it (it names content); one tombstone remains.
+    SQLite::Statement a(db, "DELETE FROM audit WHERE object = ?");
+    a.bind(1, "bom:" + id.str());
+    a.exec();
+    RecordAudit(db, l->crypto.get(),
+                {"bom:" + id.str(), actor.user.str(), "bom.delete", {{"items", l->summary.items}}});
+    return Status::Ok();
+  });
+  if (st.ok()) util::log::Info("bom.deleted").Ref("bom_id", id).Ref("user_id", actor.user);
+  return st;
+}
+
+util::Result<std::vector<ShareView>> Boms::Shares(const Principal& actor, const util::BomId& id) {
+  std::vector<ShareView> out;
+  Status st = db_.Read([&](store::Db& db) -> Status {
+    auto l = Load(db, actor, id, Function::kBomRead);
+    if (!l.ok()) return l.status();
+    SQLite::Statement q(db, "SELECT user_id, access, created_at FROM bom_shares WHERE bom_id = ? "
+                            "ORDER BY created_at");
+    q.bind(1, id.str());
+    while (q.executeStep()) {
+      out.push_back({util::UserId::FromTrusted(q.getColumn(0).getString()),
+                     q.getColumn(1).getString(), q.getColumn(2).getInt64()});
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+namespace {
+
+struct Target {
+  util::OrgId org;
+  bool verified = false;
+  bool disabled = false;
+};
+
+std::optional<Target> LoadTarget(store::Db& db, const util::UserId& user) {
+  SQLite::Statement q(db, "SELECT org_id, email_verified, disabled FROM users WHERE id = ?");
+  q.bind(1, user.str());
+  if (!q.executeStep()) return std::nullopt;
+  return Target{util::OrgId::FromTrusted(q.getColumn(0).getString()), q.getColumn(1).getInt() != 0,
+                q.getColumn(2).getInt() != 0};
+}
+
+Status UserNotFound() {
+  return Status(util::Code::kNotFound, "user_not_found", "no such user in your organisation");
+}
+
+}  // namespace
+
+Status Boms::Share(const Principal& actor, const util::BomId& id, const util::UserId& with,
+                   std::string_view access_text) {
+  auto access = access::ParseShareAccess(access_text);
+  if (!access) return Status::Invalid("invalid_access", "access must be view or edit");
+  return db_.Write([&](store::Db& db) -> Status {
+    auto l = Load(db, actor, id, Function::kBomShare);
+    if (!l.ok()) return l.status();
+    auto target = LoadTarget(db, with);
+    if (!target) return UserNotFound();
+    Decision d = access::MayShareWith(actor, target->org, target->verified, target->disabled,
+                                      l->facts.org_sharing_enabled);
+    if (d == Decision::kNotFound) return UserNotFound();
+    if (d != Decision::kAllow) {
+      return Status(util::Code::kForbidden, "sharing_not_allowed",
+                    !l->facts.org_sharing_enabled
+                        ? "sharing is turned off for this organisation"
+                        : "both addresses must be verified before sharing");
+    }
+    if (with == l->facts.owner) {
+      return Status::Conflict("share_with_owner", "the owner already has access");
+    }
+    SQLite::Statement up(db,
+                         "INSERT INTO bom_shares(bom_id, user_id, access, created_at) VALUES "
+                         "(?,?,?,?) ON CONFLICT(bom_id, user_id) DO UPDATE SET access = excluded.access");
+    up.bind(1, id.str());
+    up.bind(2, with.str());
+    up.bind(3, std::string(access::ShareAccessName(*access)));
+    up.bind(4, static_cast<int64_t>(util::NowUnix()));
+    up.exec();
+    RecordAudit(db, l->crypto.get(),
+                {"bom:" + id.str(), actor.user.str(), "bom.share",
+                 {{"user_id", with.str()}, {"access", access::ShareAccessName(*access)}}});
+    return Status::Ok();
+  });
+}
+
+Status Boms::Unshare(const Principal& actor, const util::BomId& id, const util::UserId& with) {
+  return db_.Write([&](store::Db& db) -> Status {
+    auto l = Load(db, actor, id, Function::kBomShare);
+    if (!l.ok()) return l.status();
+    SQLite::Statement d(db, "DELETE FROM bom_shares WHERE bom_id = ? AND user_id = ?");
+    d.bind(1, id.str());
+    d.bind(2, with.str());
+    if (d.exec() == 0) return Status(util::Code::kNotFound, "share_not_found", "this BOM is not shared with that user");
+    RecordAudit(db, l->crypto.get(),
+                {"bom:" + id.str(), actor.user.str(), "bom.unshare", {{"user_id", with.str()}}});
+    return Status::Ok();
+  });
+}
+
+Status Boms::Transfer(const Principal& actor, const util::BomId& id, const util::UserId& to) {
+  return db_.Write([&](store::Db& db) -> Status {
+    auto l = Load(db, actor, id, Function::kBomTransfer);
+    if (!l.ok()) return l.status();
+    auto target = LoadTarget(db, to);
+    if (!target) return UserNotFound();
+    // Transfer is not sharing: the org's sharing switch does not apply, verification does.
+    Decision d = access::MayShareWith(actor, target->org, target->verified, target->disabled, true);
+    if (d == Decision::kNotFound) return UserNotFound();
+    if (d != Decision::kAllow) {
+      return Status(util::Code::kForbidden, "transfer_not_allowed",
+                    "both addresses must be verified before a transfer");
+    }
+    if (to == l->facts.owner) return Status::Ok();
+    SQLite::Statement u(db, "UPDATE boms SET owner_id = ?, updated_at = ? WHERE id = ?");
+    u.bind(1, to.str());
+    u.bind(2, static_cast<int64_t>(util::NowUnix()));
+    u.bind(3, id.str());
+    u.exec();
+    // The new owner no longer needs a share; the previous owner keeps nothing.
+    SQLite::Statement d2(db, "DELETE FROM bom_shares WHERE bom_id = ? AND user_id = ?");
+    d2.bind(1, id.str());
+    d2.bind(2, to.str());
+    d2.exec();
+    RecordAudit(db, l->crypto.get(),
+                {"bom:" + id.str(), actor.user.str(), "bom.transfer",
+                 {{"owner_id", {{"before", l->facts.owner.str()}, {"after", to.str()}}}}});
+    return Status::Ok();
+  });
+}
+
+util::Result<std::vector<BomSummary>> Boms::WhereUsed(const Principal& actor,
+                                                      std::string_view part_number) {
+  if (part_number.empty() || part_number.size() > 128) {
+    return Status::Invalid("invalid_part_number", "give a part number of 1 to 128 characters");
+  }
+  BomListQuery q;
+  q.part_number = std::string(part_number);
+  q.limit = 1000;
+  return List(actor, q);
+}
+
+}  // namespace bomvault::service

@@ -1,0 +1,98 @@
+// BOMs: create, import, read, change, share, transfer and delete, with every rule of who may.
+//
+// Storage: name and metadata are sealed under the org data key (associated data names the org,
+// the BOM and the field); items are encoded (bom/codec.h) in chunks of kChunkItems and each chunk
+// is sealed with the chunk number in its associated data, so chunks cannot be reordered or moved
+// between BOMs or tenants. Part numbers are searchable through keyed blind indexes only.
+// Every decision goes through access::MayOnBom before data is touched; a BOM the caller may not
+// see is NotFound, exactly like a missing one. Each change is audited in its own transaction.
+// Reading a BOM marks it as interacted with (hour precision) for the stale-data purge.
+// Thread-safe: state lives in the store.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "access/permissions.h"
+#include "bom/item.h"
+#include "bom/views.h"
+#include "service/org_keys.h"
+#include "store/database.h"
+
+namespace bomvault::service {
+
+constexpr size_t kChunkItems = 512;
+
+struct BomSummary {
+  util::BomId id;
+  util::OrgId org;
+  util::UserId owner;
+  std::string name;
+  nlohmann::json metadata = nlohmann::json::object();  // includes "source" if given
+  int64_t items = 0;
+  int64_t created_at = 0, updated_at = 0, last_interacted_at = 0;
+  std::string my_access;  // "owner" | "edit" | "view" | "administrator"
+};
+
+struct ShareView {
+  util::UserId user;
+  std::string access;
+  int64_t created_at = 0;
+};
+
+struct BomListQuery {
+  std::string name_contains;  // case-insensitive substring of the name
+  std::string part_number;    // exact part number used in the BOM
+  size_t limit = 100;
+  size_t offset = 0;
+};
+
+class Boms {
+ public:
+  Boms(store::Database& db, OrgKeys& keys) : db_(db), keys_(keys) {}
+
+  util::Result<BomSummary> Create(const access::Principal& actor, std::string_view name,
+                                  const nlohmann::json& metadata, std::vector<bom::Item> items,
+                                  std::string_view via);  // via: "json" | "csv"
+  util::Result<std::vector<BomSummary>> List(const access::Principal& actor,
+                                             const BomListQuery& q);
+  util::Result<BomSummary> Get(const access::Principal& actor, const util::BomId& id);
+  util::Result<std::vector<bom::Item>> Items(const access::Principal& actor,
+                                             const util::BomId& id);
+  // name / metadata / items (a full replacement of the tree), any subset.
+  util::Result<BomSummary> Update(const access::Principal& actor, const util::BomId& id,
+                                  std::optional<std::string> name,
+                                  std::optional<nlohmann::json> metadata,
+                                  std::optional<std::vector<bom::Item>> items);
+  util::Status Delete(const access::Principal& actor, const util::BomId& id);
+
+  util::Result<std::vector<ShareView>> Shares(const access::Principal& actor,
+                                              const util::BomId& id);
+  util::Status Share(const access::Principal& actor, const util::BomId& id,
+                     const util::UserId& with, std::string_view access);
+  util::Status Unshare(const access::Principal& actor, const util::BomId& id,
+                       const util::UserId& with);
+  util::Status Transfer(const access::Principal& actor, const util::BomId& id,
+                        const util::UserId& to);
+
+  // BOMs visible to the actor that use this part number, with the quantity per BOM.
+  util::Result<std::vector<BomSummary>> WhereUsed(const access::Principal& actor,
+                                                  std::string_view part_number);
+
+ private:
+  struct Loaded;
+  util::Result<Loaded> Load(store::Db& db, const access::Principal& actor, const util::BomId& id,
+                            access::Function f);
+  util::Status WriteItems(store::Db& db, const OrgCrypto& crypto, const util::BomId& id,
+                          const std::vector<bom::Item>& items);
+  util::Result<std::vector<bom::Item>> ReadItems(store::Db& db, const OrgCrypto& crypto,
+                                                 const util::BomId& id);
+  void Touch(const util::BomId& id, int64_t last_interacted_at);
+
+  store::Database& db_;
+  OrgKeys& keys_;
+};
+
+}  // namespace bomvault::service

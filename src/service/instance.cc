@@ -1,0 +1,285 @@
+#include "service/instance.h"
+
+#include <SQLiteCpp/Statement.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "bom/codec.h"
+#include "bom/tree.h"
+#include "service/audit.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+namespace bomvault::service {
+
+using util::Code;
+using Status = util::Status;
+
+std::string DatabasePath(const std::string& data_dir) { return data_dir + "/bomvault.db"; }
+
+namespace {
+
+bool Exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+
+crypto::Bytes OperatorHash(std::string_view token) {
+  return crypto::Hash("bomvault-token", crypto::AsBytes(token));
+}
+
+std::unique_ptr<Services> BuildServices(std::unique_ptr<store::Database> db,
+                                        const vault::Keys& keys) {
+  crypto::Bytes op_hash;
+  db->Read([&](store::Db& conn) -> Status {
+    SQLite::Statement q(conn, "SELECT operator_token_hash FROM instance WHERE id = 1");
+    if (q.executeStep()) {
+      auto c = q.getColumn(0);
+      const auto* p = static_cast<const uint8_t*>(c.getBlob());
+      op_hash.assign(p, p + c.size());
+    }
+    return Status::Ok();
+  });
+  auto s = std::make_unique<Services>();
+  s->db = std::move(db);
+  s->org_keys = std::make_unique<OrgKeys>(keys.data_master);
+  s->accounts = std::make_unique<Accounts>(*s->db, *s->org_keys, keys.index_key, op_hash);
+  s->orgs = std::make_unique<Orgs>(*s->db, *s->org_keys, *s->accounts);
+  s->boms = std::make_unique<Boms>(*s->db, *s->org_keys);
+  return s;
+}
+
+}  // namespace
+
+util::Result<InitResult> Instance::Initialise(const std::string& data_dir, int shares,
+                                              int threshold) {
+  if (shares < 2 || shares > 10 || threshold < 2 || threshold > shares) {
+    return Status::Invalid("invalid_threshold",
+                           "shares and threshold must satisfy 2 <= threshold <= shares <= 10");
+  }
+  if (Exists(vault::KeyringPath(data_dir)) || Exists(DatabasePath(data_dir))) {
+    return Status::Conflict("store_exists", "this directory already holds a bomvault store");
+  }
+  if (!Exists(data_dir) && mkdir(data_dir.c_str(), 0700) != 0) {
+    return Status::Invalid("data_dir", "the data directory could not be created");
+  }
+  chmod(data_dir.c_str(), 0700);
+  auto created = vault::CreateKeyring(shares, threshold);
+  if (!created.ok()) return created.status();
+  vault::NewKeyring& nk = created.value();
+  Status st = vault::WriteKeyringFile(data_dir, nk.file);
+  if (!st.ok()) return st;
+  InitResult out;
+  out.operator_token = crypto::RandomToken();
+  out.threshold = threshold;
+  auto db = store::Database::Open(DatabasePath(data_dir), nk.keys.db_key, 0);
+  if (!db.ok()) {
+    unlink(vault::KeyringPath(data_dir).c_str());
+    return db.status();
+  }
+  st = db.value()->Write([&](store::Db& conn) -> Status {
+    SQLite::Statement ins(conn, "INSERT INTO instance(id, store_id, operator_token_hash, created_at) "
+                                "VALUES (1, ?, ?, ?)");
+    crypto::Bytes h = OperatorHash(out.operator_token);
+    ins.bind(1, vault::StoreIdHex(nk.file.store_id));
+    ins.bind(2, h.data(), static_cast<int>(h.size()));
+    ins.bind(3, static_cast<int64_t>(util::NowUnix()));
+    ins.exec();
+    RecordAudit(conn, nullptr, {"instance", "system", "instance.init",
+                                {{"shares", shares}, {"threshold", threshold}}});
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  out.shares = std::move(nk.share_texts);
+  out.keys = std::move(nk.keys);
+  return out;
+}
+
+util::Result<std::unique_ptr<Instance>> Instance::Load(InstanceOptions options) {
+  auto kf = vault::ReadKeyringFile(options.data_dir);
+  if (!kf.ok()) return kf.status();
+  return std::unique_ptr<Instance>(new Instance(std::move(options), std::move(kf.value())));
+}
+
+Instance::Instance(InstanceOptions options, vault::KeyringFile keyring)
+    : options_(std::move(options)), progress_(std::move(keyring)) {}
+
+Instance::~Instance() {
+  std::unique_lock lock(mu_);
+  services_.reset();
+}
+
+std::optional<Instance::Hold> Instance::Acquire() {
+  std::shared_lock lock(mu_);
+  if (!services_) return std::nullopt;
+  Services* s = services_.get();
+  return Hold(std::move(lock), s);
+}
+
+UnsealStatus Instance::SealStatus() const {
+  return {sealed_.load(), progress_.progress(), progress_.threshold()};
+}
+
+UnsealStatus Instance::ResetUnseal() {
+  progress_.Reset();
+  util::log::Info("vault.unseal_reset");
+  return SealStatus();
+}
+
+void Instance::RecordInstanceEvent(const char* action, nlohmann::json change) {
+  std::lock_guard lock(pending_mu_);
+  if (pending_events_.size() < 100) pending_events_.emplace_back(action, std::move(change));
+}
+
+util::Result<UnsealStatus> Instance::SubmitShare(std::string_view share) {
+  if (!sealed_.load()) return SealStatus();
+  auto outcome = progress_.Submit(share);
+  if (!outcome.ok()) {
+    const util::Status& st = outcome.status();
+    if (st.machine_code() == "unseal_failed") {
+      util::log::Warn("vault.unseal_failed");
+      RecordInstanceEvent("unseal.failure", {{"reason", "combination"}});
+    } else {
+      util::log::Warn("vault.share_refused");
+    }
+    return st;
+  }
+  util::log::Info("vault.share_accepted").Num("share_index", outcome->share_index)
+      .Num("progress", outcome->progress).Num("threshold", outcome->threshold);
+  RecordInstanceEvent("unseal.share", {{"share_index", outcome->share_index}});
+  if (outcome->keys) {
+    util::Status st = OpenWithKeys(std::move(*outcome->keys));
+    if (!st.ok()) return st;
+  }
+  return SealStatus();
+}
+
+util::Status Instance::OpenWithKeys(vault::Keys keys) {
+  std::unique_lock lock(mu_);
+  if (services_) return util::Status::Ok();
+  auto db = store::Database::Open(DatabasePath(options_.data_dir), keys.db_key,
+                                  options_.reader_connections);
+  if (!db.ok()) {
+    util::log::Error("vault.store_open_failed");
+    return db.status();
+  }
+  db.value()->SetFatalHandler([this] { SealFromFault(); });
+  services_ = BuildServices(std::move(db.value()), keys);
+  std::vector<std::pair<std::string, nlohmann::json>> events;
+  {
+    std::lock_guard plock(pending_mu_);
+    events.swap(pending_events_);
+  }
+  events.emplace_back("unseal.success", nlohmann::json::object());
+  services_->db->Write([&](store::Db& conn) -> util::Status {
+    for (auto& [action, change] : events) {
+      RecordAudit(conn, nullptr, {"instance", "system", action, change});
+    }
+    return util::Status::Ok();
+  });
+  sealed_ = false;
+  util::log::Info("vault.unsealed").Num("schema_version", services_->db->schema_version());
+  return util::Status::Ok();
+}
+
+void Instance::Seal(const char* reason) {
+  std::unique_lock lock(mu_);
+  if (services_) {
+    services_->db->Write([&](store::Db& conn) -> util::Status {
+      RecordAudit(conn, nullptr, {"instance", "operator", "seal", {{"reason", reason}}});
+      return util::Status::Ok();
+    });
+    services_->db->CheckpointTruncate();
+  }
+  services_.reset();  // closes the store; every SecureBuffer is wiped
+  progress_.Reset();
+  sealed_ = true;
+  util::log::Warn("vault.sealed");
+}
+
+void Instance::SealFromFault() {
+  if (sealed_.exchange(true)) return;
+  util::log::Error("vault.sealing_on_storage_fault");
+  std::thread([this] {
+    std::unique_lock lock(mu_);
+    services_.reset();
+    progress_.Reset();
+  }).detach();
+}
+
+util::Status Instance::Check(const std::string& data_dir, const std::vector<std::string>& shares,
+                             std::vector<std::string>* problems, std::vector<std::string>* summary) {
+  auto kf = vault::ReadKeyringFile(data_dir);
+  if (!kf.ok()) return kf.status();
+  vault::UnsealProgress progress(kf.value());
+  std::optional<vault::Keys> keys;
+  for (const auto& s : shares) {
+    auto r = progress.Submit(s);
+    if (!r.ok()) return r.status();
+    if (r->keys) {
+      keys = std::move(r->keys);
+      break;
+    }
+  }
+  if (!keys) return util::Status::Invalid("not_enough_shares", "not enough shares to open the store");
+  for (const std::string& f : {DatabasePath(data_dir), DatabasePath(data_dir) + "-wal"}) {
+    if (store::LooksLikePlainSqlite(f)) problems->push_back("a store file is not encrypted");
+  }
+  auto db = store::Database::Open(DatabasePath(data_dir), keys->db_key, 1);
+  if (!db.ok()) return db.status();
+  util::Status st = db.value()->IntegrityCheck(problems);
+  if (!st.ok()) return st;
+  OrgKeys org_keys(keys->data_master);
+  int64_t orgs = 0, users = 0, boms = 0, items = 0;
+  st = db.value()->Read([&](store::Db& conn) -> util::Status {
+    SQLite::Statement oq(conn, "SELECT id FROM orgs");
+    while (oq.executeStep()) {
+      ++orgs;
+      auto id = util::OrgId::FromTrusted(oq.getColumn(0).getString());
+      if (!org_keys.Get(conn, id).ok()) problems->push_back("org " + id.str() + ": data key does not open");
+    }
+    SQLite::Statement uq(conn, "SELECT count(*) FROM users");
+    if (uq.executeStep()) users = uq.getColumn(0).getInt64();
+    SQLite::Statement bq(conn, "SELECT id, org_id, name_sealed, meta_sealed, item_count, chunk_count FROM boms");
+    while (bq.executeStep()) {
+      ++boms;
+      auto id = util::BomId::FromTrusted(bq.getColumn(0).getString());
+      auto org = util::OrgId::FromTrusted(bq.getColumn(1).getString());
+      auto crypto = org_keys.Get(conn, org);
+      std::string where = "bom " + id.str() + ": ";
+      if (!crypto.ok()) {
+        problems->push_back(where + "org key missing");
+        continue;
+      }
+      auto blob = [](const SQLite::Column& c) {
+        return std::span<const uint8_t>(static_cast<const uint8_t*>(c.getBlob()), c.size());
+      };
+      if (!crypto.value()->Open("bom-name", id.str(), blob(bq.getColumn(2)))) problems->push_back(where + "name does not decrypt");
+      if (!crypto.value()->Open("bom-meta", id.str(), blob(bq.getColumn(3)))) problems->push_back(where + "metadata does not decrypt");
+      std::vector<bom::Item> its;
+      SQLite::Statement cq(conn, "SELECT seq, sealed FROM bom_chunks WHERE bom_id = ? ORDER BY seq");
+      cq.bind(1, id.str());
+      int64_t expected = 0;
+      bool chunks_ok = true;
+      while (cq.executeStep()) {
+        int64_t seq = cq.getColumn(0).getInt64();
+        auto plain = crypto.value()->Open("bom-chunk", id.str() + "/" + std::to_string(seq), blob(cq.getColumn(1)));
+        if (seq != expected++ || !plain || !bom::DecodeItems(*plain, its)) chunks_ok = false;
+      }
+      if (!chunks_ok) problems->push_back(where + "items do not decrypt");
+      if (expected != bq.getColumn(5).getInt64()) problems->push_back(where + "chunk count mismatch");
+      if (static_cast<int64_t>(its.size()) != bq.getColumn(4).getInt64()) problems->push_back(where + "item count mismatch");
+      if (chunks_ok && !bom::ValidateItems(its, bom::Limits{}).ok()) problems->push_back(where + "item tree invalid");
+      items += static_cast<int64_t>(its.size());
+    }
+    return util::Status::Ok();
+  });
+  if (!st.ok()) return st;
+  summary->push_back("schema version: " + std::to_string(db.value()->schema_version()));
+  summary->push_back("organisations: " + std::to_string(orgs));
+  summary->push_back("users: " + std::to_string(users));
+  summary->push_back("boms: " + std::to_string(boms));
+  summary->push_back("items: " + std::to_string(items));
+  return util::Status::Ok();
+}
+
+}  // namespace bomvault::service

@@ -1,0 +1,80 @@
+#include "service/limiter.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <vector>
+
+#include "util/clock.h"
+
+namespace bomvault::service {
+
+int64_t Backoff::RetryAfter(const std::string& key) {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return 0;
+  int64_t now = util::NowUnix();
+  return it->second.next_allowed > now ? it->second.next_allowed - now : 0;
+}
+
+void Backoff::Failure(const std::string& key) {
+  std::lock_guard lock(mu_);
+  if (entries_.size() >= max_keys_ && entries_.find(key) == entries_.end()) Evict();
+  Entry& e = entries_[key];
+  int64_t now = util::NowUnix();
+  e.failures++;
+  e.last = now;
+  if (e.failures > free_failures_) {
+    int shift = std::min(e.failures - free_failures_ - 1, 20);
+    e.next_allowed = now + std::min<int64_t>(int64_t{1} << shift, max_delay_);
+  }
+}
+
+void Backoff::Success(const std::string& key) {
+  std::lock_guard lock(mu_);
+  entries_.erase(key);
+}
+
+void Backoff::Evict() {
+  std::vector<int64_t> lasts;
+  lasts.reserve(entries_.size());
+  for (auto& [k, e] : entries_) lasts.push_back(e.last);
+  std::nth_element(lasts.begin(), lasts.begin() + lasts.size() / 2, lasts.end());
+  int64_t median = lasts[lasts.size() / 2];
+  int64_t now = util::NowUnix();
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    // Keep keys that are still locked out: evicting them would reset an attacker's back-off.
+    if (it->second.last <= median && it->second.next_allowed <= now) {
+      it = entries_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+int64_t TokenBucket::Take(const std::string& key) {
+  double now = util::NowUnixMillis() / 1000.0;
+  std::lock_guard lock(mu_);
+  if (entries_.size() >= max_keys_ && entries_.find(key) == entries_.end()) {
+    for (auto it = entries_.begin(); it != entries_.end();) {
+      // Full buckets carry no state worth keeping.
+      if (it->second.tokens + (now - it->second.last) * rate_ >= burst_) {
+        it = entries_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (entries_.size() >= max_keys_) entries_.clear();
+  }
+  auto [it, inserted] = entries_.try_emplace(key, Entry{burst_, now});
+  Entry& e = it->second;
+  e.tokens = std::min(burst_, e.tokens + (now - e.last) * rate_);
+  e.last = now;
+  if (e.tokens >= 1.0) {
+    e.tokens -= 1.0;
+    return 0;
+  }
+  return static_cast<int64_t>(std::ceil((1.0 - e.tokens) / rate_));
+}
+
+}  // namespace bomvault::service

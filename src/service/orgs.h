@@ -1,0 +1,70 @@
+// Organisations: created and deleted by the operator, configured by their Administrators.
+//
+// Creating an org makes its data key, its first Administrator (address counted as verified)
+// and the audit entries in one transaction. Deleting an org deletes its wrapped data key and all
+// of its rows (secure_delete on), then truncates the WAL, so none of its data can be read back
+// from any file bomvault manages. Settings are non-secret policy stored as JSON.
+// Thread-safe (all state is in the store).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "access/permissions.h"
+#include "service/accounts.h"
+#include "service/audit.h"
+#include "service/org_keys.h"
+#include "store/database.h"
+
+namespace bomvault::service {
+
+struct OrgSettings {
+  bool sharing_enabled = true;
+  int audit_depth = 10;          // entries kept per object, 1..1000
+  std::string mfa_policy = "optional";  // "optional" | "administrators" | "everyone"
+  bool purge_notice = true;      // mail owners when stale BOMs are removed
+  int purge_days = 5;            // 1..365
+  nlohmann::json ToJson() const;
+  static util::Result<OrgSettings> FromJson(const nlohmann::json& j);  // missing keys = defaults
+};
+
+struct OrgView {
+  util::OrgId id;
+  std::string name;
+  int64_t created_at = 0;
+  int64_t users = 0;
+  int64_t support_until = 0;
+};
+
+class Orgs {
+ public:
+  Orgs(store::Database& db, OrgKeys& keys, Accounts& accounts)
+      : db_(db), keys_(keys), accounts_(accounts) {}
+
+  util::Result<std::pair<util::OrgId, util::UserId>> Create(const access::Principal& actor,
+                                                            std::string_view name,
+                                                            std::string_view admin_email,
+                                                            std::string_view admin_password);
+  util::Result<std::vector<OrgView>> List(const access::Principal& actor);
+  util::Status Delete(const access::Principal& actor, const util::OrgId& org);
+
+  util::Result<OrgSettings> Settings(const access::Principal& actor);
+  util::Result<OrgSettings> UpdateSettings(const access::Principal& actor,
+                                           const nlohmann::json& patch);
+  // Support access for the operator: granted by an Administrator for 1..72 hours, or revoked.
+  util::Status SetSupportAccess(const access::Principal& actor, int hours);
+
+  // Administrator: the org's audit entries matching the query, newest first.
+  util::Result<std::vector<AuditEntry>> SearchAudit(const access::Principal& actor,
+                                                    const AuditQuery& query);
+
+  static OrgSettings LoadSettings(store::Db& db, const util::OrgId& org);
+
+ private:
+  store::Database& db_;
+  OrgKeys& keys_;
+  Accounts& accounts_;
+};
+
+}  // namespace bomvault::service

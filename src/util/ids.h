@@ -1,0 +1,76 @@
+// Distinct id types for the objects bomvault keeps (OrgId, UserId, BomId, ...).
+//
+// An id is a short prefix naming its kind and 24 lowercase hex characters of randomness
+// (96 bits), e.g. "bom_5f0c...". Distinct C++ types keep a UserId from being passed where a BomId
+// is wanted. Ids are internal identifiers, safe to log; they never encode names or content.
+// Parse() accepts only the exact canonical form, so an id from a URL is validated before use.
+#pragma once
+
+#include <sodium.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace bomvault::util {
+
+template <class Tag>
+class Id {
+ public:
+  Id() = default;
+  static Id Generate() {
+    unsigned char raw[12];
+    randombytes_buf(raw, sizeof raw);
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string v(Tag::kPrefix);
+    v += '_';
+    for (unsigned char c : raw) {
+      v += kHex[c >> 4];
+      v += kHex[c & 15];
+    }
+    return Id(std::move(v));
+  }
+  static std::optional<Id> Parse(std::string_view s) {
+    std::string_view prefix(Tag::kPrefix);
+    if (s.size() != prefix.size() + 1 + 24 || s.substr(0, prefix.size()) != prefix ||
+        s[prefix.size()] != '_') {
+      return std::nullopt;
+    }
+    for (char c : s.substr(prefix.size() + 1)) {
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return std::nullopt;
+    }
+    return Id(std::string(s));
+  }
+  // For values read back from our own database, already canonical.
+  static Id FromTrusted(std::string v) { return Id(std::move(v)); }
+
+  const std::string& str() const { return value_; }
+  bool empty() const { return value_.empty(); }
+  bool operator==(const Id& o) const { return value_ == o.value_; }
+  bool operator!=(const Id& o) const { return value_ != o.value_; }
+  bool operator<(const Id& o) const { return value_ < o.value_; }
+
+ private:
+  explicit Id(std::string v) : value_(std::move(v)) {}
+  std::string value_;
+};
+
+struct OrgTag { static constexpr const char* kPrefix = "org"; };
+struct UserTag { static constexpr const char* kPrefix = "usr"; };
+struct BomTag { static constexpr const char* kPrefix = "bom"; };
+struct SessionTag { static constexpr const char* kPrefix = "ses"; };
+struct TokenTag { static constexpr const char* kPrefix = "tok"; };
+struct InvitationTag { static constexpr const char* kPrefix = "inv"; };
+struct AttachmentTag { static constexpr const char* kPrefix = "att"; };
+struct RequestTag { static constexpr const char* kPrefix = "req"; };
+
+using OrgId = Id<OrgTag>;
+using UserId = Id<UserTag>;
+using BomId = Id<BomTag>;
+using SessionId = Id<SessionTag>;
+using TokenId = Id<TokenTag>;
+using InvitationId = Id<InvitationTag>;
+using AttachmentId = Id<AttachmentTag>;
+using RequestId = Id<RequestTag>;
+
+}  // namespace bomvault::util

@@ -1,0 +1,100 @@
+// Status and Result: how every layer below http/ reports failure.
+//
+// A Status carries a coarse Code (mapped to an HTTP status by http/ only), a stable machine code
+// string that clients may switch on (e.g. "invalid_share"), and a human message. Messages are
+// shown to callers, so they never contain secrets, SQL, file paths or another tenant's data.
+// Result<T> is a value or a Status. Both are plain values, safe to move across threads.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace bomvault::util {
+
+// Coarse failure classes; http/ maps each to one HTTP status.
+enum class Code {
+  kOk,
+  kInvalid,           // 400: malformed or out-of-range input
+  kUnauthenticated,   // 401
+  kForbidden,         // 403: a function the caller may not use
+  kNotFound,          // 404: missing, or not visible to the caller
+  kConflict,          // 409
+  kPayloadTooLarge,   // 413
+  kUnprocessable,     // 422: well-formed but semantically wrong (e.g. a cycle in a BOM)
+  kTooManyRequests,   // 429
+  kSealed,            // 503 "sealed"
+  kUnavailable,       // 503
+  kInternal,          // 500: a bug or a storage fault; message is generic
+};
+
+class Status {
+ public:
+  Status() = default;
+  Status(Code code, std::string machine_code, std::string message)
+      : code_(code), machine_code_(std::move(machine_code)), message_(std::move(message)) {}
+
+  static Status Ok() { return Status(); }
+  static Status Invalid(std::string machine_code, std::string message) {
+    return Status(Code::kInvalid, std::move(machine_code), std::move(message));
+  }
+  static Status NotFound(std::string message = "not found") {
+    return Status(Code::kNotFound, "not_found", std::move(message));
+  }
+  static Status Forbidden(std::string message = "you may not do this") {
+    return Status(Code::kForbidden, "forbidden", std::move(message));
+  }
+  static Status Unauthenticated(std::string message = "sign-in required") {
+    return Status(Code::kUnauthenticated, "unauthenticated", std::move(message));
+  }
+  static Status Conflict(std::string machine_code, std::string message) {
+    return Status(Code::kConflict, std::move(machine_code), std::move(message));
+  }
+  static Status Unprocessable(std::string machine_code, std::string message) {
+    return Status(Code::kUnprocessable, std::move(machine_code), std::move(message));
+  }
+  static Status Internal(std::string message = "internal error") {
+    return Status(Code::kInternal, "internal", std::move(message));
+  }
+
+  bool ok() const { return code_ == Code::kOk; }
+  Code code() const { return code_; }
+  const std::string& machine_code() const { return machine_code_; }
+  const std::string& message() const { return message_; }
+  // For kTooManyRequests: seconds until a retry may succeed (sent as Retry-After).
+  long long retry_after() const { return retry_after_; }
+  Status& WithRetryAfter(long long seconds) {
+    retry_after_ = seconds;
+    return *this;
+  }
+
+ private:
+  Code code_ = Code::kOk;
+  std::string machine_code_;
+  std::string message_;
+  long long retry_after_ = 0;
+};
+
+template <class T>
+class Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}            // NOLINT: implicit by design
+  Result(Status status) : v_(std::move(status)) {}     // NOLINT: implicit by design
+
+  bool ok() const { return std::holds_alternative<T>(v_); }
+  const Status& status() const {
+    static const Status kOk;
+    return ok() ? kOk : std::get<Status>(v_);
+  }
+  T& value() & { return std::get<T>(v_); }
+  const T& value() const& { return std::get<T>(v_); }
+  T&& value() && { return std::get<T>(std::move(v_)); }
+  T* operator->() { return &std::get<T>(v_); }
+  const T* operator->() const { return &std::get<T>(v_); }
+  T& operator*() & { return std::get<T>(v_); }
+
+ private:
+  std::variant<T, Status> v_;
+};
+
+}  // namespace bomvault::util

@@ -1,0 +1,111 @@
+#include "vault/keyring.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "crypto/shamir.h"
+#include "vault/share_codec.h"
+
+namespace bomvault::vault {
+namespace {
+
+using util::Status;
+constexpr size_t kKeyringPlainSize = 3 * crypto::kKeySize;
+
+crypto::Bytes AssociatedData(const StoreId& id) {
+  std::string ad = "bomvault-keyring-v1:" + StoreIdHex(id);
+  return crypto::Bytes(ad.begin(), ad.end());
+}
+
+}  // namespace
+
+std::string StoreIdHex(const StoreId& id) { return crypto::ToHex(id); }
+std::string KeyringPath(const std::string& data_dir) { return data_dir + "/keyring.json"; }
+
+util::Result<NewKeyring> CreateKeyring(int shares, int threshold) {
+  NewKeyring out;
+  randombytes_buf(out.file.store_id.data(), out.file.store_id.size());
+  out.file.shares = shares;
+  out.file.threshold = threshold;
+  out.root_key = crypto::SecureBuffer::Random(crypto::kKeySize);
+  out.keys.db_key = crypto::SecureBuffer::Random(crypto::kKeySize);
+  out.keys.data_master = crypto::SecureBuffer::Random(crypto::kKeySize);
+  out.keys.index_key = crypto::SecureBuffer::Random(crypto::kKeySize);
+
+  crypto::SecureBuffer plain(kKeyringPlainSize);
+  std::copy(out.keys.db_key.data(), out.keys.db_key.data() + 32, plain.data());
+  std::copy(out.keys.data_master.data(), out.keys.data_master.data() + 32, plain.data() + 32);
+  std::copy(out.keys.index_key.data(), out.keys.index_key.data() + 32, plain.data() + 64);
+  out.file.sealed = crypto::AeadSeal(out.root_key, plain.span(), AssociatedData(out.file.store_id));
+
+  auto split = crypto::ShamirSplit(out.root_key.span(), shares, threshold);
+  if (!split.ok()) return split.status();
+  for (const crypto::ShamirShare& s : split.value()) {
+    out.share_texts.push_back(EncodeShare(out.file.store_id, static_cast<uint8_t>(threshold), s.x,
+                                          s.y.span()));
+  }
+  return out;
+}
+
+std::optional<Keys> OpenKeyring(const KeyringFile& file, const crypto::SecureBuffer& root_key) {
+  auto plain = crypto::AeadOpenSecret(root_key, file.sealed, AssociatedData(file.store_id));
+  if (!plain || plain->size() != kKeyringPlainSize) return std::nullopt;
+  Keys k;
+  k.db_key = crypto::SecureBuffer(plain->data(), 32);
+  k.data_master = crypto::SecureBuffer(plain->data() + 32, 32);
+  k.index_key = crypto::SecureBuffer(plain->data() + 64, 32);
+  return k;
+}
+
+util::Result<KeyringFile> ReadKeyringFile(const std::string& data_dir) {
+  std::ifstream in(KeyringPath(data_dir));
+  if (!in) return Status(util::Code::kNotFound, "no_store", "no bomvault store in this directory");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto j = nlohmann::json::parse(ss.str(), nullptr, false);
+  auto bad = Status(util::Code::kInternal, "keyring_damaged", "the keyring file is damaged");
+  if (!j.is_object() || j.value("format", 0) != 1) return bad;
+  KeyringFile f;
+  auto id = crypto::FromHex(j.value("store_id", ""));
+  auto sealed = crypto::FromBase64(j.value("keyring", ""));
+  if (!id || id->size() != 8 || !sealed) return bad;
+  std::copy(id->begin(), id->end(), f.store_id.begin());
+  f.threshold = j.value("threshold", 0);
+  f.shares = j.value("shares", 0);
+  f.sealed = std::move(*sealed);
+  if (f.threshold < 2 || f.threshold > f.shares || f.shares > 10) return bad;
+  return f;
+}
+
+Status WriteKeyringFile(const std::string& data_dir, const KeyringFile& file) {
+  nlohmann::json j = {{"format", 1},
+                      {"store_id", StoreIdHex(file.store_id)},
+                      {"threshold", file.threshold},
+                      {"shares", file.shares},
+                      {"keyring", crypto::ToBase64(file.sealed)}};
+  std::string text = j.dump(2) + "\n";
+  std::string path = KeyringPath(data_dir);
+  std::string tmp = path + ".tmp";
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::Internal("the keyring could not be written");
+  bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+            fsync(fd) == 0;
+  close(fd);
+  if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
+    unlink(tmp.c_str());
+    return Status::Internal("the keyring could not be written");
+  }
+  int dfd = open(data_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    fsync(dfd);
+    close(dfd);
+  }
+  return Status::Ok();
+}
+
+}  // namespace bomvault::vault

@@ -1,0 +1,53 @@
+#include "vault/unseal.h"
+
+#include "vault/share_codec.h"
+
+namespace bomvault::vault {
+
+using util::Status;
+
+util::Result<UnsealOutcome> UnsealProgress::Submit(std::string_view share_text) {
+  auto decoded = DecodeShare(share_text, file_.store_id);
+  if (!decoded.ok()) return decoded.status();
+  DecodedShare& d = decoded.value();
+  if (d.threshold != file_.threshold || d.index > file_.shares) {
+    return Status::Invalid("malformed_share", "this share does not belong to this store's key");
+  }
+  std::lock_guard lock(mu_);
+  for (const auto& s : shares_) {
+    if (s.x == d.index) {
+      return Status::Invalid("duplicate_share",
+                             "share " + std::to_string(d.index) + " was already given");
+    }
+  }
+  shares_.push_back(crypto::ShamirShare{d.index, std::move(d.y)});
+  UnsealOutcome out;
+  out.threshold = file_.threshold;
+  out.share_index = d.index;
+  if (static_cast<int>(shares_.size()) < file_.threshold) {
+    out.progress = static_cast<int>(shares_.size());
+    return out;
+  }
+  std::vector<const crypto::ShamirShare*> ptrs;
+  for (const auto& s : shares_) ptrs.push_back(&s);
+  auto root = crypto::ShamirCombine(ptrs);
+  shares_.clear();  // wipes every y (SecureBuffer)
+  if (root.ok()) out.keys = OpenKeyring(file_, root.value());
+  if (!out.keys) {
+    return Status::Invalid("unseal_failed",
+                           "these shares do not open this store; progress was reset");
+  }
+  return out;
+}
+
+void UnsealProgress::Reset() {
+  std::lock_guard lock(mu_);
+  shares_.clear();
+}
+
+int UnsealProgress::progress() const {
+  std::lock_guard lock(mu_);
+  return static_cast<int>(shares_.size());
+}
+
+}  // namespace bomvault::vault

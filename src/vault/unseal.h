@@ -1,0 +1,46 @@
+// Unseal progress: the key shares submitted so far, until the threshold is reached.
+//
+// Shares are checked one by one as they arrive (format, checksum, store id, threshold, no
+// duplicate index), so a mistyped or foreign share is refused at once and does not count. Their
+// secret parts live in locked memory (SecureBuffer) and are wiped on Reset(), on a failed
+// combination and as soon as the threshold is reached. Reaching the threshold combines the
+// shares and tries to open the keyring; a wrong combination fails closed (progress resets).
+// Thread-safe: a mutex guards the shares.
+#pragma once
+
+#include <mutex>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "crypto/shamir.h"
+#include "vault/keyring.h"
+
+namespace bomvault::vault {
+
+struct UnsealOutcome {
+  int progress = 0;          // shares held after this one (0 once opened or reset)
+  int threshold = 0;
+  int share_index = 0;       // index carried by the submitted share (not secret)
+  std::optional<Keys> keys;  // set when the threshold was reached and the keyring opened
+};
+
+class UnsealProgress {
+ public:
+  explicit UnsealProgress(KeyringFile file) : file_(std::move(file)) {}
+
+  // 4xx Status for a malformed, mistyped, foreign or duplicate share; "unseal_failed" when the
+  // threshold was reached but the shares do not open the keyring (progress is reset then).
+  util::Result<UnsealOutcome> Submit(std::string_view share_text);
+  void Reset();
+  int progress() const;
+  int threshold() const { return file_.threshold; }
+  const KeyringFile& keyring_file() const { return file_; }
+
+ private:
+  const KeyringFile file_;
+  mutable std::mutex mu_;
+  std::vector<crypto::ShamirShare> shares_;  // guarded by mu_
+};
+
+}  // namespace bomvault::vault

@@ -1,0 +1,90 @@
+// Unit tests for crypto/: AEAD binding, hashing, encodings, TOTP against RFC 6238 vectors.
+#include <doctest/doctest.h>
+
+#include "crypto/crypto.h"
+#include "crypto/totp.h"
+
+using namespace bomvault::crypto;
+
+TEST_CASE("AEAD opens only with the same key and associated data") {
+  REQUIRE(Init());
+  auto key = SecureBuffer::Random(kKeySize);
+  auto other = SecureBuffer::Random(kKeySize);
+  auto sealed = AeadSeal(key, AsBytes("bracket BRK-2"), AsBytes("bom-name:org_a:bom_1"));
+  CHECK(sealed.size() == 13 + kAeadOverhead);
+  auto opened = AeadOpen(key, sealed, AsBytes("bom-name:org_a:bom_1"));
+  REQUIRE(opened);
+  CHECK(std::string(opened->begin(), opened->end()) == "bracket BRK-2");
+  CHECK_FALSE(AeadOpen(key, sealed, AsBytes("bom-name:org_b:bom_1")));  // moved to another tenant
+  CHECK_FALSE(AeadOpen(key, sealed, AsBytes("bom-name:org_a:bom_2")));  // moved to another object
+  CHECK_FALSE(AeadOpen(other, sealed, AsBytes("bom-name:org_a:bom_1")));
+  sealed[30] ^= 1;
+  CHECK_FALSE(AeadOpen(key, sealed, AsBytes("bom-name:org_a:bom_1")));
+  CHECK_FALSE(AeadOpen(key, Bytes(10), AsBytes("")));
+}
+
+TEST_CASE("two seals of the same text differ (random nonces)") {
+  REQUIRE(Init());
+  auto key = SecureBuffer::Random(kKeySize);
+  CHECK(AeadSeal(key, AsBytes("x"), AsBytes("a")) != AeadSeal(key, AsBytes("x"), AsBytes("a")));
+}
+
+TEST_CASE("keyed hash separates keys and domains") {
+  REQUIRE(Init());
+  auto k1 = SecureBuffer::Random(kKeySize);
+  auto k2 = SecureBuffer::Random(kKeySize);
+  CHECK(KeyedHash(k1, "part", AsBytes("SCR-M4")) == KeyedHash(k1, "part", AsBytes("SCR-M4")));
+  CHECK(KeyedHash(k1, "part", AsBytes("SCR-M4")) != KeyedHash(k2, "part", AsBytes("SCR-M4")));
+  CHECK(KeyedHash(k1, "part", AsBytes("SCR-M4")) != KeyedHash(k1, "name", AsBytes("SCR-M4")));
+}
+
+TEST_CASE("hex and base64 round trip and refuse garbage") {
+  Bytes b = {0, 1, 2, 254, 255};
+  CHECK(ToHex(b) == "000102feff");
+  CHECK(*FromHex("000102feff") == b);
+  CHECK_FALSE(FromHex("abc"));
+  CHECK_FALSE(FromHex("zz"));
+  CHECK(*FromBase64(ToBase64(b)) == b);
+  CHECK_FALSE(FromBase64("!!!"));
+}
+
+TEST_CASE("password hashing verifies the right password only") {
+  REQUIRE(Init());
+  auto h = PasswordHash("Correct-Horse-Battery-9");
+  REQUIRE(h);
+  CHECK(h->rfind("$argon2id$", 0) == 0);
+  CHECK(PasswordVerify(*h, "Correct-Horse-Battery-9"));
+  CHECK_FALSE(PasswordVerify(*h, "Correct-Horse-Battery-8"));
+  CHECK_FALSE(PasswordVerify("not a hash", "x"));
+}
+
+TEST_CASE("random tokens are 43 url-safe characters and distinct") {
+  REQUIRE(Init());
+  auto a = RandomToken(), b = RandomToken();
+  CHECK(a.size() == 43);
+  CHECK(a != b);
+  CHECK(a.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") ==
+        std::string::npos);
+}
+
+TEST_CASE("TOTP matches RFC 6238 SHA-1 test vectors") {
+  // RFC 6238 appendix B: secret "12345678901234567890", 8-digit codes; we use the last 6.
+  auto secret = SecureBuffer::FromString("12345678901234567890");
+  CHECK(HotpCode(secret, 59 / 30) == "287082");            // 94287082
+  CHECK(HotpCode(secret, 1111111109 / 30) == "081804");    // 07081804
+  CHECK(HotpCode(secret, 1234567890 / 30) == "005924");    // 89005924
+  CHECK(HotpCode(secret, 2000000000 / 30) == "279037");    // 69279037
+  CHECK(TotpVerify(secret, "081804", 1111111109) == 1111111109 / 30);
+  CHECK(TotpVerify(secret, "081804", 1111111109 + 30) == 1111111109 / 30);   // one step late
+  CHECK_FALSE(TotpVerify(secret, "081804", 1111111109 + 90));                // too late
+  CHECK_FALSE(TotpVerify(secret, "08180", 1111111109));
+}
+
+TEST_CASE("base32 round trip (RFC 4648)") {
+  CHECK(Base32Encode(AsBytes("foobar")) == "MZXW6YTBOI");
+  auto d = Base32Decode("MZXW6YTBOI");
+  REQUIRE(d);
+  CHECK(d->view() == "foobar");
+  CHECK(Base32Decode("mzxw6ytboi")->view() == "foobar");
+  CHECK_FALSE(Base32Decode("MZ1W"));
+}

@@ -1,0 +1,173 @@
+// The permission table, exhaustively: every principal kind × role × function × relation to the
+// BOM × sharing setting × token scope is checked against the rules written out independently.
+#include <doctest/doctest.h>
+
+#include <map>
+
+#include "access/permissions.h"
+
+using namespace bomvault::access;
+using bomvault::util::OrgId;
+using bomvault::util::UserId;
+
+namespace {
+
+const Function kAll[] = {
+    Function::kOrgCreate, Function::kOrgList, Function::kOrgDelete, Function::kSeal,
+    Function::kMetrics, Function::kOrgSettingsRead, Function::kOrgSettingsWrite,
+    Function::kUserCreate, Function::kUserList, Function::kUserUpdate, Function::kAuditRead,
+    Function::kBomCreate, Function::kBomList, Function::kBomRead, Function::kBomUpdate,
+    Function::kBomDelete, Function::kBomShare, Function::kBomTransfer, Function::kSelf};
+
+const Function kBomFns[] = {Function::kBomRead, Function::kBomUpdate, Function::kBomDelete,
+                            Function::kBomShare, Function::kBomTransfer};
+
+bool OperatorFn(Function f) {
+  return f == Function::kOrgCreate || f == Function::kOrgList || f == Function::kOrgDelete ||
+         f == Function::kSeal || f == Function::kMetrics;
+}
+bool AdminFn(Function f) {
+  return f == Function::kOrgSettingsRead || f == Function::kOrgSettingsWrite ||
+         f == Function::kUserCreate || f == Function::kUserList || f == Function::kUserUpdate ||
+         f == Function::kAuditRead;
+}
+bool ReadFn(Function f) {
+  return f == Function::kOrgSettingsRead || f == Function::kUserList || f == Function::kAuditRead ||
+         f == Function::kBomList || f == Function::kBomRead || f == Function::kSelf;
+}
+
+enum class Rel { kOwner, kSharedView, kSharedEdit, kColleague, kOtherOrg };
+
+// The seeds' rules, spelled out as a table of what each role may do to a BOM it can see.
+Decision Expected(Role role, bool read_only, Function f, Rel rel, bool sharing) {
+  if (read_only && !ReadFn(f)) return Decision::kForbidden;
+  if (rel == Rel::kOtherOrg) return Decision::kNotFound;
+  bool admin = role == Role::kAdministrator;
+  bool owner = rel == Rel::kOwner;
+  bool shared = (rel == Rel::kSharedView || rel == Rel::kSharedEdit) && sharing;
+  if (!(admin || owner || shared)) return Decision::kNotFound;
+  bool viewer = role == Role::kViewer;
+  switch (f) {
+    case Function::kBomRead: return Decision::kAllow;
+    case Function::kBomTransfer: return admin || owner ? Decision::kAllow : Decision::kForbidden;
+    case Function::kBomUpdate:
+      if (viewer) return Decision::kForbidden;
+      return admin || owner || rel == Rel::kSharedEdit ? Decision::kAllow : Decision::kForbidden;
+    case Function::kBomDelete:
+    case Function::kBomShare:
+      if (viewer) return Decision::kForbidden;
+      return admin || owner ? Decision::kAllow : Decision::kForbidden;
+    default: return Decision::kForbidden;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("role and share names round trip; unknown names are refused") {
+  for (Role r : {Role::kAdministrator, Role::kEditor, Role::kViewer}) {
+    CHECK(ParseRole(RoleName(r)) == r);
+  }
+  CHECK_FALSE(ParseRole("Administrator"));
+  CHECK_FALSE(ParseRole("root"));
+  CHECK(ParseShareAccess("edit") == ShareAccess::kEdit);
+  CHECK_FALSE(ParseShareAccess("owner"));
+}
+
+TEST_CASE("anonymous callers are unauthenticated for every function") {
+  Principal anon;
+  for (Function f : kAll) CHECK(MayUse(anon, f) == Decision::kUnauthenticated);
+}
+
+TEST_CASE("the operator manages the instance and reads no organisation data") {
+  Principal op;
+  op.kind = PrincipalKind::kOperator;
+  BomFacts bom{OrgId::Generate(), UserId::Generate(), std::nullopt, true};
+  for (Function f : kAll) {
+    CHECK(MayUse(op, f) == (OperatorFn(f) ? Decision::kAllow : Decision::kForbidden));
+  }
+  for (Function f : kBomFns) CHECK(MayOnBom(op, f, bom) == Decision::kForbidden);
+}
+
+TEST_CASE("function-level table for each role and token scope") {
+  for (Role role : {Role::kAdministrator, Role::kEditor, Role::kViewer}) {
+    for (bool ro : {false, true}) {
+      Principal p;
+      p.kind = PrincipalKind::kUser;
+      p.role = role;
+      p.read_only = ro;
+      for (Function f : kAll) {
+        Decision want;
+        if (OperatorFn(f)) want = Decision::kForbidden;
+        else if (ro && !ReadFn(f)) want = Decision::kForbidden;
+        else if (AdminFn(f)) want = role == Role::kAdministrator ? Decision::kAllow : Decision::kForbidden;
+        else if (f == Function::kBomCreate || f == Function::kBomUpdate || f == Function::kBomDelete || f == Function::kBomShare)
+          want = role == Role::kViewer ? Decision::kForbidden : Decision::kAllow;
+        else want = Decision::kAllow;
+        CAPTURE(static_cast<int>(role));
+        CAPTURE(ro);
+        CAPTURE(static_cast<int>(f));
+        CHECK(MayUse(p, f) == want);
+      }
+    }
+  }
+}
+
+TEST_CASE("BOM table: role × relation × sharing × scope × function") {
+  OrgId org = OrgId::Generate();
+  UserId me = UserId::Generate();
+  int checked = 0;
+  for (Role role : {Role::kAdministrator, Role::kEditor, Role::kViewer}) {
+    for (bool ro : {false, true}) {
+      for (Rel rel : {Rel::kOwner, Rel::kSharedView, Rel::kSharedEdit, Rel::kColleague, Rel::kOtherOrg}) {
+        for (bool sharing : {true, false}) {
+          Principal p;
+          p.kind = PrincipalKind::kUser;
+          p.role = role;
+          p.user = me;
+          p.org = org;
+          p.read_only = ro;
+          BomFacts bom;
+          bom.org = rel == Rel::kOtherOrg ? OrgId::Generate() : org;
+          bom.owner = rel == Rel::kOwner ? me : UserId::Generate();
+          if (rel == Rel::kSharedView) bom.share = ShareAccess::kView;
+          if (rel == Rel::kSharedEdit) bom.share = ShareAccess::kEdit;
+          bom.org_sharing_enabled = sharing;
+          for (Function f : kBomFns) {
+            CAPTURE(static_cast<int>(role));
+            CAPTURE(ro);
+            CAPTURE(static_cast<int>(rel));
+            CAPTURE(sharing);
+            CAPTURE(static_cast<int>(f));
+            Decision want = Expected(role, ro, f, rel, sharing);
+            // Visibility wins over scope: an invisible BOM is 404 even for a read-only token.
+            if (rel == Rel::kOtherOrg ||
+                (!(role == Role::kAdministrator || rel == Rel::kOwner ||
+                   ((rel == Rel::kSharedView || rel == Rel::kSharedEdit) && sharing)))) {
+              want = Decision::kNotFound;
+            }
+            CHECK(MayOnBom(p, f, bom) == want);
+            ++checked;
+          }
+        }
+      }
+    }
+  }
+  CHECK(checked == 3 * 2 * 5 * 2 * 5);
+}
+
+TEST_CASE("sharing targets: same org, verified on both sides, enabled, not disabled") {
+  Principal p;
+  p.kind = PrincipalKind::kUser;
+  p.org = OrgId::Generate();
+  p.email_verified = true;
+  CHECK(MayShareWith(p, p.org, true, false, true) == Decision::kAllow);
+  CHECK(MayShareWith(p, OrgId::Generate(), true, false, true) == Decision::kNotFound);
+  CHECK(MayShareWith(p, p.org, true, true, true) == Decision::kNotFound);
+  CHECK(MayShareWith(p, p.org, false, false, true) == Decision::kForbidden);
+  CHECK(MayShareWith(p, p.org, true, false, false) == Decision::kForbidden);
+  p.email_verified = false;
+  CHECK(MayShareWith(p, p.org, true, false, true) == Decision::kForbidden);
+  Principal op;
+  op.kind = PrincipalKind::kOperator;
+  CHECK(MayShareWith(op, p.org, true, false, true) == Decision::kNotFound);
+}
