@@ -315,10 +315,9 @@ int CmdServe(int argc, char** argv) {
   }
   util::log::Info("server.listening").Num("port", engine.port()).Num("tls", tls ? 1 : 0)
       .Num("sealed", instance.sealed() ? 1 : 0);
-  std::cerr << "bomvault: listening on " << (tls ? "https://" : "http://")
-            << (host.find(':') != std::string::npos ? "[" + host + "]" : host) << ":"
-            << engine.port() << (instance.sealed() ? " (sealed: unseal it in the UI or with "
-                                                     "`bomvault unseal`)" : "")
+  // The bound port only: addresses stay out of output that may be collected with the logs.
+  std::cerr << "bomvault: listening on port " << engine.port() << (tls ? " (https)" : " (http)")
+            << (instance.sealed() ? "; sealed: unseal it in the UI or with `bomvault unseal`" : "")
             << "\n";
   Scheduler scheduler(instance);
   std::thread signal_thread([&] {

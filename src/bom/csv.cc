@@ -235,8 +235,7 @@ class Parser {
       }
     }
     const Problem& first = problems_.front();
-    return util::Status(first.kind, first.code,
-                        Prefix(first.line, first.column) + first.message);
+    return util::Status(first.kind, first.code, Prefix(first.line, first.column) + first.message);
   }
 
  private:
@@ -247,8 +246,7 @@ class Parser {
   }
 
   // Records a problem; returns whether the caller may keep looking for more.
-  bool Report(size_t line, size_t column, util::Code kind, std::string code,
-              std::string message) {
+  bool Report(size_t line, size_t column, util::Code kind, std::string code, std::string message) {
     problems_.push_back(Problem{line, column, kind, std::move(code), std::move(message)});
     return problems_.size() < max_errors_;
   }
@@ -287,7 +285,7 @@ class Parser {
 
     // One item per line is the common case; reserving avoids regrowth of a 100k-item vector.
     const size_t lines = static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
-    items_.reserve(std::min(lines, limits_.max_items + 1));
+    items_.reserve(std::min(lines, limits_.max_items));
     row_lines_.reserve(items_.capacity());
 
     size_t data_row = 0;
@@ -331,8 +329,8 @@ class Parser {
       const std::string& field = rec.fields[c];
       const size_t bad = Utf8ErrorOffset(field);
       if (bad == std::string_view::npos) continue;
-      const size_t line = rec.field_lines[c] + static_cast<size_t>(std::count(
-                                                   field.begin(), field.begin() + bad, '\n'));
+      const size_t line = rec.field_lines[c] +
+                          static_cast<size_t>(std::count(field.begin(), field.begin() + bad, '\n'));
       static constexpr char kHex[] = "0123456789ABCDEF";
       const auto byte = static_cast<unsigned char>(field[bad]);
       Report(line, c + 1, util::Code::kInvalid, "csv_syntax",
@@ -412,9 +410,8 @@ class Parser {
       Value(line, column, "level is empty");
       return false;
     }
-    if (cell.size() > kMaxLevelDigits || !std::all_of(cell.begin(), cell.end(), [](char c) {
-          return c >= '0' && c <= '9';
-        })) {
+    if (cell.size() > kMaxLevelDigits ||
+        !std::all_of(cell.begin(), cell.end(), [](char c) { return c >= '0' && c <= '9'; })) {
       Value(line, column,
             "level " + QuoteForMessage(cell) + " is not a whole number from 0 to 999999");
       return false;
@@ -514,8 +511,7 @@ class Parser {
   }
 
   void CheckTree() {
-    std::vector<ItemError> errors =
-        FindItemErrors(items_, limits_, max_errors_ - problems_.size());
+    std::vector<ItemError> errors = FindItemErrors(items_, limits_, max_errors_ - problems_.size());
     for (ItemError& e : errors) {
       const size_t column = layout_.ColumnOf(e.field);
       const size_t index = std::min(e.index, items_.size() - 1);
@@ -548,10 +544,10 @@ class Parser {
   size_t max_errors_;
   Layout layout_;
   std::vector<Item> items_;
-  std::vector<size_t> row_lines_;             // line of each item's record
-  std::vector<int64_t> declared_levels_;      // parent mode: the level cell, -1 when empty
+  std::vector<size_t> row_lines_;         // line of each item's record
+  std::vector<int64_t> declared_levels_;  // parent mode: the level cell, -1 when empty
   std::unordered_map<size_t, std::vector<size_t>> multiline_rows_;  // item -> field lines
-  std::vector<std::string> level_stack_;      // level mode: ref of the latest item per depth
+  std::vector<std::string> level_stack_;  // level mode: ref of the latest item per depth
   int64_t base_level_ = -1;
   std::vector<Problem> problems_;
 };
@@ -559,9 +555,8 @@ class Parser {
 void AppendCell(std::string* out, std::string_view value, bool neutralise) {
   if (value.empty()) return;
   const char first = value.front();
-  const bool prefix = neutralise && (first == '=' || first == '+' || first == '-' ||
-                                     first == '@' || first == '\t' || first == '\r' ||
-                                     first == '\'');
+  const bool prefix = neutralise && (first == '=' || first == '+' || first == '-' || first == '@' ||
+                                     first == '\t' || first == '\r' || first == '\'');
   // Blanks at either end would be trimmed on import unless quoted.
   const bool quote = value.find_first_of(",;\"\r\n") != std::string_view::npos ||
                      (!prefix && IsBlank(first)) || IsBlank(value.back());

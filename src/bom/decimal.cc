@@ -101,14 +101,17 @@ util::Result<Decimal> Decimal::Parse(std::string_view text) {
   uint64_t fraction = 0;
   for (int k = 0; k < kFractionDigits; ++k) {
     const size_t pos = static_cast<size_t>(k);
-    fraction = fraction * 10 +
-               (pos < parts->fraction.size() ? static_cast<unsigned>(parts->fraction[pos] - '0') : 0);
+    fraction =
+        fraction * 10 +
+        (pos < parts->fraction.size() ? static_cast<unsigned>(parts->fraction[pos] - '0') : 0);
   }
   // At most 15 integer digits, so this cannot overflow 128 bits.
   return Decimal(integer * kScale + fraction);
 }
 
-Decimal Decimal::FromInteger(uint64_t value) { return Decimal(static_cast<Scaled>(value) * kScale); }
+Decimal Decimal::FromInteger(uint64_t value) {
+  return Decimal(static_cast<Scaled>(value) * kScale);
+}
 
 util::Result<Decimal> Decimal::Add(Decimal other) const {
   Scaled sum;
@@ -130,7 +133,8 @@ util::Result<Decimal> Decimal::Mul(Decimal other) const {
   }
   const Scaled tail = (af * bf + kScale / 2) / kScale;  // af·bf < 10^18: no overflow
   if (__builtin_add_overflow(whole, cross1, &total) ||
-      __builtin_add_overflow(total, cross2, &total) || __builtin_add_overflow(total, tail, &total)) {
+      __builtin_add_overflow(total, cross2, &total) ||
+      __builtin_add_overflow(total, tail, &total)) {
     return Overflow();
   }
   return Decimal(total);

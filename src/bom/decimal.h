@@ -49,7 +49,7 @@ class Decimal {
 
   friend bool operator==(Decimal a, Decimal b) { return a.scaled_ == b.scaled_; }
   friend std::strong_ordering operator<=>(Decimal a, Decimal b) {
-    return a.scaled_ < b.scaled_    ? std::strong_ordering::less
+    return a.scaled_ < b.scaled_   ? std::strong_ordering::less
            : a.scaled_ > b.scaled_ ? std::strong_ordering::greater
                                    : std::strong_ordering::equal;
   }

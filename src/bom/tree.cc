@@ -114,10 +114,9 @@ util::Status CheckText(std::string_view value, std::string_view name, size_t max
     const bool control = c < 0x20 || c == 0x7F;
     if (!control || c == '\t' || (multiline && (c == '\n' || c == '\r'))) continue;
     return util::Status::Invalid(
-        "bom_invalid", std::string(name) + " contains the control character " +
-                           ControlCharName(c) +
-                           (multiline ? "; only tabs and line breaks are allowed"
-                                      : "; only tabs are allowed"));
+        "bom_invalid",
+        std::string(name) + " contains the control character " + ControlCharName(c) +
+            (multiline ? "; only tabs and line breaks are allowed" : "; only tabs are allowed"));
   }
   return util::Status::Ok();
 }
@@ -211,10 +210,10 @@ util::Status ValidatePropertyKey(std::string_view key, const Limits& limits) {
     return CheckText(key, "property name " + quoted(), limits.max_property_key, false);
   }
   // Same test as NormalizeColumnName(key) == key, without building a string per property.
-  const bool normalized =
-      !IsBlank(key.front()) && !IsBlank(key.back()) &&
-      std::none_of(key.begin(), key.end(),
-                   [](char c) { return (c >= 'A' && c <= 'Z') || c == ' ' || c == '-'; });
+  const bool normalized = !IsBlank(key.front()) && !IsBlank(key.back()) &&
+                          std::none_of(key.begin(), key.end(), [](char c) {
+                            return (c >= 'A' && c <= 'Z') || c == ' ' || c == '-';
+                          });
   if (!normalized) {
     return util::Status::Invalid("bom_bad_property",
                                  "property name " + quoted() + " is not in normalised form; use " +
@@ -222,9 +221,9 @@ util::Status ValidatePropertyKey(std::string_view key, const Limits& limits) {
                                      " (lowercase, '_' instead of spaces and '-')");
   }
   if (const std::string_view field = RecognizedColumn(key); !field.empty()) {
-    return util::Status::Invalid("bom_bad_property", "property name " + quoted() +
-                                                         " is reserved for the " +
-                                                         std::string(field) + " column");
+    return util::Status::Invalid(
+        "bom_bad_property",
+        "property name " + quoted() + " is reserved for the " + std::string(field) + " column");
   }
   return util::Status::Ok();
 }
@@ -241,9 +240,9 @@ std::vector<ItemError> FindItemErrors(const std::vector<Item>& items, const Limi
 
   if (items.size() > limits.max_items) {
     add(limits.max_items, "",
-        util::Status::Invalid("bom_too_many_items",
-                              "the BOM has " + std::to_string(items.size()) +
-                                  " items; the limit is " + std::to_string(limits.max_items)));
+        util::Status::Invalid("bom_too_many_items", "the BOM has " + std::to_string(items.size()) +
+                                                        " items; the limit is " +
+                                                        std::to_string(limits.max_items)));
     return errors;
   }
 
@@ -289,7 +288,8 @@ std::vector<ItemError> FindItemErrors(const std::vector<Item>& items, const Limi
 
     util::Result<std::string> canonical = CanonicalQuantity(item.quantity);
     if (!canonical.ok()) {
-      if (!fail("quantity", util::Status::Invalid("bom_bad_quantity", canonical.status().message()))) {
+      if (!fail("quantity",
+                util::Status::Invalid("bom_bad_quantity", canonical.status().message()))) {
         return errors;
       }
     } else if (*canonical != item.quantity) {
@@ -359,9 +359,10 @@ std::vector<ItemError> FindItemErrors(const std::vector<Item>& items, const Limi
     sound = false;
     if (!add(i, "ref",
              util::Status::Unprocessable(
-                 "bom_duplicate_ref", "item " + std::to_string(i + 1) + ": ref " +
-                                          QuoteForMessage(items[i].ref) + " is already used by item " +
-                                          std::to_string(it->second + 1) + "; refs must be unique"))) {
+                 "bom_duplicate_ref",
+                 "item " + std::to_string(i + 1) + ": ref " + QuoteForMessage(items[i].ref) +
+                     " is already used by item " + std::to_string(it->second + 1) +
+                     "; refs must be unique"))) {
       return errors;
     }
   }
@@ -376,9 +377,9 @@ std::vector<ItemError> FindItemErrors(const std::vector<Item>& items, const Limi
     }
     sound = false;
     if (!add(i, "parent",
-             util::Status::Unprocessable("bom_dangling_parent",
-                                         ItemLabel(i, item) + ": parent " +
-                                             QuoteForMessage(item.parent) + " does not exist"))) {
+             util::Status::Unprocessable("bom_dangling_parent", ItemLabel(i, item) + ": parent " +
+                                                                    QuoteForMessage(item.parent) +
+                                                                    " does not exist"))) {
       return errors;
     }
   }
@@ -399,10 +400,10 @@ std::vector<ItemError> FindItemErrors(const std::vector<Item>& items, const Limi
     const auto level = static_cast<size_t>(levels[i]);
     if (level <= limits.max_depth || level - 1 > limits.max_depth) continue;
     if (!add(i, "parent",
-             util::Status::Unprocessable(
-                 "bom_too_deep", ItemLabel(i, items[i]) + " is at level " +
-                                     std::to_string(levels[i]) + "; the deepest allowed level is " +
-                                     std::to_string(limits.max_depth)))) {
+             util::Status::Unprocessable("bom_too_deep", ItemLabel(i, items[i]) + " is at level " +
+                                                             std::to_string(levels[i]) +
+                                                             "; the deepest allowed level is " +
+                                                             std::to_string(limits.max_depth)))) {
       return errors;
     }
   }

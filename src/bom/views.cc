@@ -189,8 +189,7 @@ util::Result<std::vector<FlatRow>> Flatten(const std::vector<Item>& items) {
       if (!quantity.ok()) return quantity.status();
     }
     path_quantity[i] = *quantity;
-    auto [it, inserted] =
-        groups.try_emplace({item.part_number, item.unit}, Group{i, Decimal(), 0});
+    auto [it, inserted] = groups.try_emplace({item.part_number, item.unit}, Group{i, Decimal(), 0});
     util::Result<Decimal> total = it->second.total.Add(*quantity);
     if (!total.ok()) return total.status();
     it->second.total = *total;

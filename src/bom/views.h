@@ -31,7 +31,7 @@ namespace bomvault::bom {
 // units cannot honestly be summed, so it gets two rows.
 struct FlatRow {
   std::string part_number;
-  std::string description;     // from the first occurrence in TreeOrder
+  std::string description;  // from the first occurrence in TreeOrder
   std::string unit;
   std::string total_quantity;  // canonical decimal text, may exceed 15 integer digits
   size_t occurrences = 0;      // how many items carry this part number and unit
@@ -45,16 +45,16 @@ struct FlatRow {
 util::Result<std::vector<FlatRow>> Flatten(const std::vector<Item>& items);
 
 struct Change {
-  std::string key;  // matching key, see above
-  std::string field;  // "quantity", "description", "unit", "refdes", "find_number",
-                      // or "properties.<key>"
+  std::string key;     // matching key, see above
+  std::string field;   // "quantity", "description", "unit", "refdes", "find_number",
+                       // or "properties.<key>"
   std::string before;  // "" when a property was absent
   std::string after;
 };
 
 struct Comparison {
-  std::vector<Item> added;    // in b, not in a; in b's TreeOrder
-  std::vector<Item> removed;  // in a, not in b; in a's TreeOrder
+  std::vector<Item> added;      // in b, not in a; in b's TreeOrder
+  std::vector<Item> removed;    // in a, not in b; in a's TreeOrder
   std::vector<Change> changed;  // b's TreeOrder, fields in the order listed in Change::field,
                                 // properties in a's order then b's new keys
 };

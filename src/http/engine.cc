@@ -31,8 +31,8 @@ constexpr size_t kDirectReadBytes = 16 * 1024;
 // size) halves the packets and syscalls per small response.
 constexpr size_t kCoalesceBytes = 64 * 1024;
 // After answering, a worker waits this long for the next request on the same connection before
-// parking it. Under load the next request usually arrives well within it, which saves the
-// epoll round trip and two thread hand-offs; an idle client costs the thread only this long.
+// parking it. Under load the next request usually arrives well within it, which saves re-arming
+// epoll and a wake-up of another thread; an idle client costs the thread only this long.
 constexpr auto kLinger = std::chrono::microseconds(2000);
 // When accept() runs out of descriptors the listening socket stays readable; back off this long
 // instead of spinning.
@@ -131,9 +131,8 @@ class Connection : public httplib::Stream {
     if (rpos_ == wpos_) {
       // About to block for the peer: anything held back (e.g. "100 Continue") must go first.
       if (!Flush()) return -1;
-      Clock::time_point deadline = header_phase_
-                                       ? request_start_ + engine_->opts_.header_timeout
-                                       : Clock::now() + engine_->opts_.read_timeout;
+      Clock::time_point deadline = header_phase_ ? request_start_ + engine_->opts_.header_timeout
+                                                 : Clock::now() + engine_->opts_.read_timeout;
       if (!header_phase_ && size >= kDirectReadBytes) return RecvBlocking(ptr, size, deadline);
       rpos_ = wpos_ = 0;
       if (buf_size_ == 0 && !Grow()) return -1;
@@ -423,7 +422,7 @@ class TlsConnection final : public Connection {
     return Classify(r);
   }
 
-  bool Pending() const override { return SSL_pending(ssl_) > 0 || SSL_has_pending(ssl_) == 1; }
+  bool Pending() const override { return SSL_pending(ssl_) > 0; }
   const SSL* ssl() const override { return ssl_; }
 
  protected:
@@ -667,8 +666,8 @@ void Engine::AcceptReady() {
   for (int i = 0; i < kAcceptBatch; ++i) {
     sockaddr_storage ss{};
     socklen_t len = sizeof(ss);
-    int fd = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&ss), &len,
-                     SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd =
+        accept4(listen_fd_, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
@@ -795,13 +794,13 @@ void Engine::Serve(Connection* c) {
         served = true;
         continue;
       }
-      if (c->Pending()) {  // TLS plaintext already decrypted: the socket won't signal it
-        if (c->FillOnce() != Io::kOk) break;
-        continue;
-      }
       Io r = c->FillOnce();
       if (r == Io::kOk) continue;
       if (r == Io::kEof || r == Io::kError) break;
+      // Plaintext OpenSSL already decrypted would never make the socket readable again, so a
+      // TLS connection with any must not be parked. (SSL_read only asks for more input once
+      // it has none, so this cannot spin.)
+      if (c->Pending()) continue;
       Wake wake = r == Io::kWantWrite ? Wake::kWritable : Wake::kReadable;
       if (c->Buffered() > 0) {  // part of a head: wait for the rest without holding a thread
         if (Clock::now() >= c->request_start_ + opts_.header_timeout) break;
@@ -811,15 +810,13 @@ void Engine::Serve(Connection* c) {
       // Between requests. Under load the next one is usually microseconds away: waiting a
       // moment here is cheaper than parking and re-arming, but only while another worker is
       // idle to take whatever else becomes ready meanwhile.
-      if (served && wake == Wake::kReadable &&
-          idle_workers_.load(std::memory_order_relaxed) > 0 &&
+      if (served && wake == Wake::kReadable && idle_workers_.load(std::memory_order_relaxed) > 0 &&
           WaitFd(c->fd_, POLLIN, Clock::now() + kLinger)) {
         served = false;  // linger at most once per request
         continue;
       }
-      Clock::time_point deadline =
-          c->requests_ == 0 ? c->accepted_ + opts_.header_timeout
-                            : Clock::now() + opts_.keep_alive_idle;
+      Clock::time_point deadline = c->requests_ == 0 ? c->accepted_ + opts_.header_timeout
+                                                     : Clock::now() + opts_.keep_alive_idle;
       if (Park(c, wake, deadline)) return;
       break;
     }
@@ -832,8 +829,8 @@ void Engine::Serve(Connection* c) {
 bool Engine::ServeBuffered(Connection* c, bool* keep) {
   c->BeginRequest();
   ++c->requests_;
-  const bool close_connection =
-      stopping_.load(std::memory_order_relaxed) || c->requests_ >= opts_.max_requests_per_connection;
+  const bool close_connection = stopping_.load(std::memory_order_relaxed) ||
+                                c->requests_ >= opts_.max_requests_per_connection;
   bool connection_closed = false;
   // Captures two pointers, so std::function stores it inline: no allocation per request.
   const std::function<void(httplib::Request&)> setup = [this, c](httplib::Request& req) {
@@ -865,21 +862,19 @@ bool Engine::ServeBuffered(Connection* c, bool* keep) {
 
 bool Engine::Park(Connection* c, Wake wake, Clock::time_point deadline) {
   c->ReleaseIdleBuffers();
-  {
-    std::lock_guard<std::mutex> lock(conns_mu_);
-    // Either Shutdown() already shut every socket down and this sees stopping_ (the caller
-    // closes the connection), or Shutdown() shuts this one down after it is re-armed below,
-    // which wakes a worker to close it.
-    if (stopping_.load()) return false;
-    c->deadline_ = deadline;
-    c->parked_ = true;
-  }
+  // Re-armed under the lock the next owner takes first (WorkerMain, Sweep, Shutdown), so all
+  // our writes happen-before its reads even to tools that do not model epoll as a handover.
+  std::lock_guard<std::mutex> lock(conns_mu_);
+  // Either Shutdown() already shut every socket down and this sees stopping_ (the caller
+  // closes the connection), or it will shut this one down once parked, which wakes a worker
+  // to close it.
+  if (stopping_.load()) return false;
+  c->deadline_ = deadline;
+  c->parked_ = true;
   epoll_event ev{};
   ev.events = (wake == Wake::kReadable ? EPOLLIN : EPOLLOUT) | EPOLLONESHOT;
   ev.data.ptr = c;
-  // After this call another worker may own the connection: it must be the last touch.
   if (epoll_ctl(conn_epoll_fd_, EPOLL_CTL_MOD, c->fd_, &ev) == 0) return true;
-  std::lock_guard<std::mutex> lock(conns_mu_);
   c->parked_ = false;
   return false;
 }

@@ -3,15 +3,19 @@
 // httplib 0.11.4's own listen loop pins one pool thread per keep-alive connection, never limits
 // the number of request headers, lets a client header named REMOTE_ADDR shadow the real peer
 // address, and its CPPHTTPLIB_* tuning macros are dead because Debian ships it precompiled. The
-// Engine therefore owns the sockets: one epoll thread accepts and parks every connection that has
-// nothing complete to process, and a fixed pool of workers runs httplib's protected
-// Server::process_request() on a Stream of our own once a full request head is buffered. Routes,
-// pre-routing and exception handlers are registered on the Engine exactly as on httplib::Server;
-// the engine installs none of them itself.
+// Engine therefore owns the sockets. One thread accepts (and sweeps deadlines); every
+// connection with nothing complete to process is parked in an epoll set with EPOLLONESHOT, and
+// a fixed pool of workers waits on that set, so the kernel hands each ready connection to one
+// sleeping worker. The worker buffers what arrived and, once a full request head is in memory,
+// runs httplib's protected Server::process_request() on a Stream of our own; between requests
+// it lingers ~2 ms for the next one before parking the connection again. Routes, pre-routing and
+// exception handlers are registered on the Engine exactly as on httplib::Server; the engine
+// installs none of them itself.
 //
 // Invariants:
 //  * An idle or slow connection costs no thread: a worker only holds a connection while a request
-//    head is complete (or over the limit) or while it is reading a body / writing a response.
+//    head is complete (or over the limit), while it reads that request's body or writes its
+//    response, and for the short linger after it.
 //  * A request line plus headers never occupies more than max(max_header_bytes, 16 KiB) bytes of
 //    engine memory and must arrive within header_timeout, however many headers are sent.
 //  * req.remote_addr/remote_port and the REMOTE_ADDR/REMOTE_PORT/LOCAL_ADDR/LOCAL_PORT headers
@@ -50,14 +54,15 @@ typedef struct ssl_ctx_st SSL_CTX;
 namespace bomvault::http {
 
 struct EngineOptions {
-  int worker_threads = 64;  // handlers may block on the database / Argon2
+  int worker_threads = 64;      // handlers may block on the database / Argon2
   int max_connections = 10000;  // beyond: accept and close at once
   // The whole request line + headers must arrive within this, counted from the accept for the
   // first request and from its first byte for later ones; also bounds the TLS handshake.
   std::chrono::milliseconds header_timeout{10000};
-  std::chrono::milliseconds read_timeout{10000};  // per body read
+  std::chrono::milliseconds read_timeout{10000};   // per body read
   std::chrono::milliseconds write_timeout{10000};  // per blocked write
-  std::chrono::milliseconds keep_alive_idle{30000};  // idle keep-alive connections parked, then closed
+  std::chrono::milliseconds keep_alive_idle{
+      30000};                           // idle keep-alive connections parked, then closed
   size_t max_header_bytes = 64 * 1024;  // request line + all headers
   size_t max_requests_per_connection = 10000;
   // Both set => HTTPS: TLS 1.2 and 1.3 only, ECDHE with AES-GCM/ChaCha20 for 1.2, no compression,

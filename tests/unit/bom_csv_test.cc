@@ -181,12 +181,18 @@ TEST_CASE("every documented alias maps to its field") {
     std::string Item::*member;
   };
   const Alias aliases[] = {
-      {"find", &Item::find_number},       {"find_no", &Item::find_number},
-      {"item_no", &Item::find_number},    {"pos", &Item::find_number},
-      {"find_number", &Item::find_number}, {"description", &Item::description},
-      {"desc", &Item::description},       {"unit", &Item::unit},
-      {"uom", &Item::unit},               {"refdes", &Item::refdes},
-      {"reference_designators", &Item::refdes}, {"ref_des", &Item::refdes},
+      {"find", &Item::find_number},
+      {"find_no", &Item::find_number},
+      {"item_no", &Item::find_number},
+      {"pos", &Item::find_number},
+      {"find_number", &Item::find_number},
+      {"description", &Item::description},
+      {"desc", &Item::description},
+      {"unit", &Item::unit},
+      {"uom", &Item::unit},
+      {"refdes", &Item::refdes},
+      {"reference_designators", &Item::refdes},
+      {"ref_des", &Item::refdes},
   };
   for (const Alias& a : aliases) {
     CAPTURE(a.header);
@@ -225,7 +231,8 @@ TEST_CASE("header errors") {
 
   s = ParseError("level,qty,pn,Quantity\n0,1,A,1\n");
   CHECK(s.machine_code() == "csv_header");
-  CHECK(s.message() == "line 1, column 4: column \"Quantity\" means the same as column 2 (\"qty\")");
+  CHECK(s.message() ==
+        "line 1, column 4: column \"Quantity\" means the same as column 2 (\"qty\")");
   CHECK(ParseError("level,pn,qty,Color,color\n").message() ==
         "line 1, column 5: column \"color\" appears twice (also column 4)");
 
@@ -323,8 +330,8 @@ TEST_CASE("quoted cells: escapes, delimiters, line breaks, verbatim content") {
   CHECK(items[0].part_number == "A,1");
   CHECK(items[0].description == "say \"hi\"");
   CHECK(items[0].properties == Properties{{"note", "  padded  "}});
-  CHECK(items[1].part_number == "B");               // blanks around quotes ignored
-  CHECK(items[1].description == "12\" pipe");       // bare quote is literal, cell trimmed
+  CHECK(items[1].part_number == "B");          // blanks around quotes ignored
+  CHECK(items[1].description == "12\" pipe");  // bare quote is literal, cell trimmed
   CHECK(items[1].quantity == "2");
   CHECK(items[1].properties == Properties{{"note", "x\r\ny"}});  // kept verbatim
 }
@@ -343,8 +350,8 @@ TEST_CASE("quoted line breaks keep physical line numbers") {
   CHECK(errors[0].message == "quantity \"abc\" is not a number");
   CHECK(ParseError(body).message() == "line 5, column 4: quantity \"abc\" is not a number");
 
-  const std::vector<Item> items = Parse(
-      "level,pn,description,qty\n0,TOP,\"multi\nline\ndescription\",1\n1,SCR,ok,2\n");
+  const std::vector<Item> items =
+      Parse("level,pn,description,qty\n0,TOP,\"multi\nline\ndescription\",1\n1,SCR,ok,2\n");
   REQUIRE(items.size() == 2);
   CHECK(items[0].description == "multi\nline\ndescription");
   CHECK(items[1].parent == "1");
@@ -368,13 +375,17 @@ TEST_CASE("invalid UTF-8 is refused with line and column, once") {
   CHECK(s.message().rfind("line 3, column 2: the file is not valid UTF-8 (byte 0xC3)", 0) == 0);
   CHECK(ParseError("level,p\xE9,qty\n").message().rfind("line 1, column 2: ", 0) == 0);
   // A Latin-1 file has many bad bytes; one message says it all.
-  CHECK(AllErrors("level,pn,qty\n0,Gr\xF6\xDF" "e,1\n1,M\xFC" "de,1\n").size() == 1);
+  CHECK(AllErrors("level,pn,qty\n0,Gr\xF6\xDF"
+                  "e,1\n1,M\xFC"
+                  "de,1\n")
+            .size() == 1);
 }
 
 TEST_CASE("quote syntax errors") {
   util::Status s = ParseError("level,pn,qty\n0,\"A,1\n1,B,2\n");
   CHECK(s.machine_code() == "csv_syntax");
-  CHECK(s.message() == "line 2, column 2: a quoted cell is never closed: the closing \" is missing");
+  CHECK(s.message() ==
+        "line 2, column 2: a quoted cell is never closed: the closing \" is missing");
   s = ParseError("level,pn,qty\n0,\"A\"x,1\n");
   CHECK(s.machine_code() == "csv_syntax");
   CHECK(s.message().rfind("line 2, column 2: unexpected text after the closing quote", 0) == 0);
@@ -391,8 +402,9 @@ TEST_CASE("rows with the wrong number of cells") {
         "quotes");
   CHECK(errors[1].line == 3);
   CHECK(errors[1].message == "this row has 2 cells but the header has 3");
-  CHECK(ParseError("level,pn,qty\n0,A,1,extra\n").message().rfind(
-            "line 2: this row has 4 cells", 0) == 0);
+  CHECK(ParseError("level,pn,qty\n0,A,1,extra\n")
+            .message()
+            .rfind("line 2: this row has 4 cells", 0) == 0);
 }
 
 TEST_CASE("blank lines, whitespace-only lines and all-empty rows are skipped") {
@@ -401,8 +413,9 @@ TEST_CASE("blank lines, whitespace-only lines and all-empty rows are skipped") {
   REQUIRE(items.size() == 2);
   CHECK(items[1].ref == "2");  // data row numbers skip them too
   CHECK(items[1].parent == "1");
-  CHECK(ParseError("\nlevel,pn,qty\n\n0,A,1\n   \n,,\n1,B,x\n").message().rfind(
-            "line 7, column 3", 0) == 0);
+  CHECK(ParseError("\nlevel,pn,qty\n\n0,A,1\n   \n,,\n1,B,x\n")
+            .message()
+            .rfind("line 7, column 3", 0) == 0);
 }
 
 TEST_CASE("one leading apostrophe is removed from every cell") {
@@ -574,8 +587,8 @@ TEST_CASE("ExportCsv neutralises formula starters in every text cell") {
       if (i == row.size() || (!in_quotes && (row[i] == ',' || row[i] == '\n'))) {
         std::string_view cell = std::string_view(row).substr(start, i - start);
         if (!cell.empty() && cell.front() == '"') cell.remove_prefix(1);
-        CHECK((cell.empty() || std::string_view("=+-@\t\r").find(cell.front()) ==
-                                   std::string_view::npos));
+        CHECK((cell.empty() ||
+               std::string_view("=+-@\t\r").find(cell.front()) == std::string_view::npos));
         start = i + 1;
       }
     }
@@ -596,8 +609,8 @@ TEST_CASE("round trip with hostile values") {
   items[0].refdes = "R1,R2;R3\nR4";
   items[0].find_number = "-1";
   items[0].unit = "@u";
-  items[0].properties = {{"=key", "=1+2"}, {"'k", "'v"}, {"k;1", "a;b"}, {"k,2", "a,b"},
-                         {"k\"3", "\"q\""}, {"ключ", "значение 🙂"}};
+  items[0].properties = {{"=key", "=1+2"}, {"'k", "'v"},      {"k;1", "a;b"},
+                         {"k,2", "a,b"},   {"k\"3", "\"q\""}, {"ключ", "значение 🙂"}};
   items[1].description = "\ttab first";
   items[1].properties = {{"=key", "\r\nstarts with CRLF"}, {"k,2", " padded "}};
   items[2].description = "-negative looking";

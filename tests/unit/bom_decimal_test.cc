@@ -75,8 +75,8 @@ TEST_CASE("CanonicalQuantity refuses what is not a plain non-negative decimal") 
   CHECK(CanonError("2.5e0").message().find("exponent") != std::string::npos);
   CHECK(CanonError("1,5").message().find("'.' as the decimal point") != std::string::npos);
   CHECK(CanonError("1,000.5").message().find("thousands") != std::string::npos);
-  for (std::string_view bad : {"NaN", "nan", "inf", "Infinity", "-inf", ".", "abc", "1.2.3",
-                               "0x10", "1 000", "1/2", "e5", "\xD9\xA1", "8 pcs"}) {
+  for (std::string_view bad : {"NaN", "nan", "inf", "Infinity", "-inf", ".", "abc", "1.2.3", "0x10",
+                               "1 000", "1/2", "e5", "\xD9\xA1", "8 pcs"}) {
     CAPTURE(bad);
     CanonError(bad);
   }
@@ -115,8 +115,7 @@ TEST_CASE("Decimal compares by value") {
 
 TEST_CASE("Decimal::Add is exact") {
   CHECK(D("0.1").Add(D("0.2"))->ToString() == "0.3");
-  CHECK(D("999999999999999.999999999").Add(D("0.000000001"))->ToString() ==
-        "1000000000000000");
+  CHECK(D("999999999999999.999999999").Add(D("0.000000001"))->ToString() == "1000000000000000");
   CHECK(D("0").Add(D("0"))->ToString() == "0");
 }
 

@@ -19,8 +19,8 @@ Item MakeItem(std::string ref, std::string parent, std::string part, std::string
 }
 
 std::vector<Item> SmallBom() {
-  return {MakeItem("1", "", "TOP"), MakeItem("2", "1", "SUB", "2"),
-          MakeItem("3", "2", "SCR", "4"), MakeItem("4", "1", "SCR", "3")};
+  return {MakeItem("1", "", "TOP"), MakeItem("2", "1", "SUB", "2"), MakeItem("3", "2", "SCR", "4"),
+          MakeItem("4", "1", "SCR", "3")};
 }
 
 // Expects exactly one problem and returns it.
@@ -151,7 +151,9 @@ TEST_CASE("every text field has a byte limit") {
       {"unit", limits.max_unit, [](Item& i, std::string v) { i.unit = v; }},
       {"refdes", limits.max_refdes, [](Item& i, std::string v) { i.refdes = v; }},
       {"properties.note", limits.max_property_value,
-       [](Item& i, std::string v) { i.properties = {{"note", v}}; }},
+       [](Item& i, std::string v) {
+         i.properties = {{"note", v}};
+       }},
   };
   for (const Case& c : cases) {
     CAPTURE(c.field);
@@ -217,7 +219,9 @@ TEST_CASE("property rules") {
 
 TEST_CASE("control characters and invalid UTF-8 are refused") {
   std::vector<Item> items = {MakeItem("1", "", "TOP")};
-  items[0].part_number = "A\x07" "B";
+  items[0].part_number =
+      "A\x07"
+      "B";
   util::Status s = OnlyError(items);
   CHECK(s.code() == util::Code::kInvalid);
   CHECK(s.machine_code() == "bom_invalid");

@@ -38,10 +38,10 @@ const FlatRow& Row(const std::vector<FlatRow>& rows, const std::string& part) {
 //          └ SUB (x1) ─ …same children as the other SUB
 std::vector<Item> Assembly() {
   std::vector<Item> items = {
-      MakeItem("t", "", "TOP", "2"),     MakeItem("s1", "t", "SUB", "3"),
-      MakeItem("k1", "s1", "SCR", "4"),  MakeItem("n1", "s1", "NUT", "0.5"),
-      MakeItem("k0", "t", "SCR", "1"),   MakeItem("s2", "t", "SUB", "1"),
-      MakeItem("k2", "s2", "SCR", "4"),  MakeItem("n2", "s2", "NUT", "0.5"),
+      MakeItem("t", "", "TOP", "2"),    MakeItem("s1", "t", "SUB", "3"),
+      MakeItem("k1", "s1", "SCR", "4"), MakeItem("n1", "s1", "NUT", "0.5"),
+      MakeItem("k0", "t", "SCR", "1"),  MakeItem("s2", "t", "SUB", "1"),
+      MakeItem("k2", "s2", "SCR", "4"), MakeItem("n2", "s2", "NUT", "0.5"),
   };
   items[0].description = "Top assembly";
   items[1].description = "Sub assembly";
@@ -76,7 +76,7 @@ TEST_CASE("Flatten keeps fractions exact and rounds products to 9 places") {
   const std::vector<FlatRow> rows =
       Flat({MakeItem("a", "", "A", "0.5"), MakeItem("b", "a", "B", "0.25"),
             MakeItem("c", "b", "C", "0.333333333"), MakeItem("d", "", "B", "0.1")});
-  CHECK(Row(rows, "B").total_quantity == "0.225");  // 0.5·0.25 + 0.1
+  CHECK(Row(rows, "B").total_quantity == "0.225");        // 0.5·0.25 + 0.1
   CHECK(Row(rows, "C").total_quantity == "0.041666667");  // 0.041666666625 rounded
 }
 
@@ -102,8 +102,8 @@ TEST_CASE("Flatten on empty, zero and deep input") {
   // Deeper than the storage limit: Flatten does not enforce size limits, and must not recurse.
   std::vector<Item> chain;
   for (int i = 0; i < 5000; ++i) {
-    chain.push_back(MakeItem("r" + std::to_string(i), i == 0 ? "" : "r" + std::to_string(i - 1),
-                             "P", "1"));
+    chain.push_back(
+        MakeItem("r" + std::to_string(i), i == 0 ? "" : "r" + std::to_string(i - 1), "P", "1"));
   }
   const std::vector<FlatRow> deep = Flat(chain);
   REQUIRE(deep.size() == 1);
@@ -128,8 +128,8 @@ TEST_CASE("Flatten refuses unsound trees and overflow") {
 
   std::vector<Item> huge;
   for (int i = 0; i < 4; ++i) {
-    huge.push_back(MakeItem("r" + std::to_string(i), i == 0 ? "" : "r" + std::to_string(i - 1),
-                            "P", "999999999999999"));
+    huge.push_back(MakeItem("r" + std::to_string(i), i == 0 ? "" : "r" + std::to_string(i - 1), "P",
+                            "999999999999999"));
   }
   r = Flatten(huge);
   REQUIRE_FALSE(r.ok());

@@ -276,8 +276,8 @@ TEST_CASE("engine: 20,000 headers of 4 KB are cut off with bounded memory") {
   CHECK(sent < 20000);  // the server closed the connection long before the end
   CHECK(attacker.ClosedWithin(milliseconds(5000)));
   int64_t rss_after = RssKb();
-  MESSAGE("headers accepted before cut-off: " << sent << ", RSS " << rss_before / 1024
-                                               << " MB -> " << rss_after / 1024 << " MB");
+  MESSAGE("headers accepted before cut-off: " << sent << ", RSS " << rss_before / 1024 << " MB -> "
+                                              << rss_after / 1024 << " MB");
   CHECK(rss_after - rss_before < 64 * 1024);
 
   // Small headers in bulk hit the same byte budget.
@@ -453,9 +453,10 @@ class TempCert {
     char tmpl[] = "/tmp/engine_test_XXXXXX";
     REQUIRE(mkdtemp(tmpl) != nullptr);
     dir_ = tmpl;
-    std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 "
-                      "-keyout " +
-                      key() + " -out " + cert() + " >/dev/null 2>&1";
+    std::string cmd =
+        "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 "
+        "-keyout " +
+        key() + " -out " + cert() + " >/dev/null 2>&1";
     REQUIRE(std::system(cmd.c_str()) == 0);
   }
   ~TempCert() { std::filesystem::remove_all(dir_); }
@@ -493,8 +494,7 @@ TEST_CASE("engine: TLS 1.2/1.3 only") {
 
   const std::string target = " -connect 127.0.0.1:" + std::to_string(server.port());
   // SECLEVEL=0 lets the client offer TLS 1.1 at all, so a failure is the server's refusal.
-  CHECK(RunQuiet("timeout 10 openssl s_client -tls1_1 -cipher DEFAULT:@SECLEVEL=0" + target) !=
-        0);
+  CHECK(RunQuiet("timeout 10 openssl s_client -tls1_1 -cipher DEFAULT:@SECLEVEL=0" + target) != 0);
   CHECK(RunQuiet("timeout 10 openssl s_client -tls1_2 -cipher AES256-SHA" + target) != 0);
   CHECK(RunQuiet("timeout 10 openssl s_client -tls1_2" + target) == 0);
   CHECK(RunQuiet("timeout 10 openssl s_client -tls1_3" + target) == 0);
