@@ -1,33 +1,80 @@
 // Talks to the bomvault JSON API. The browser session is an HttpOnly cookie, so no token is ever
 // visible to scripts; state-changing requests carry the CSRF header the server requires.
+// The operator is the exception: it has no cookie session, so its token lives in this tab's
+// sessionStorage only (gone when the tab closes) and is sent as a Bearer token.
 export class ApiError extends Error {
-  constructor(status, code, message, details) {
+  constructor(status, code, message, details, retryAfter) {
     super(message);
+    this.name = 'ApiError';
     this.status = status;
     this.code = code;
-    this.details = details || [];
+    this.details = Array.isArray(details) ? details : [];
+    this.retryAfter = retryAfter || 0;
   }
 }
 
-export async function api(method, path, body, contentType) {
+const OPERATOR_KEY = 'bomvault.operator_token';
+
+export const operatorToken = {
+  get() { try { return sessionStorage.getItem(OPERATOR_KEY) || ''; } catch { return ''; } },
+  set(token) { sessionStorage.setItem(OPERATOR_KEY, token); },
+  clear() { try { sessionStorage.removeItem(OPERATOR_KEY); } catch { /* storage disabled */ } },
+};
+
+function headersFor(contentType) {
   const headers = { 'X-Bomvault-Csrf': '1' };
+  const op = operatorToken.get();
+  if (op) headers.Authorization = 'Bearer ' + op;
+  if (contentType) headers['Content-Type'] = contentType;
+  return headers;
+}
+
+function errorFrom(status, data, retryAfter) {
+  const e = (data && typeof data === 'object' && data.error) || {};
+  return new ApiError(status, e.code || 'error', e.message || ('HTTP ' + status), e.details,
+    Number(retryAfter) || 0);
+}
+
+export async function api(method, path, body, contentType) {
   let payload;
   if (body !== undefined) {
-    if (contentType) {
-      headers['Content-Type'] = contentType;
-      payload = body;
-    } else {
-      headers['Content-Type'] = 'application/json';
-      payload = JSON.stringify(body);
-    }
+    if (contentType) payload = body;
+    else { contentType = 'application/json'; payload = JSON.stringify(body); }
   }
-  const res = await fetch('/api/v1' + path, { method, headers, body: payload, credentials: 'same-origin' });
+  const res = await fetch('/api/v1' + path, {
+    method, headers: headersFor(contentType), body: payload, credentials: 'same-origin', cache: 'no-store',
+  });
   if (res.status === 204) return null;
   const type = res.headers.get('Content-Type') || '';
-  const data = type.includes('json') ? await res.json() : await res.text();
-  if (!res.ok) {
-    const e = (data && data.error) || {};
-    throw new ApiError(res.status, e.code || 'error', e.message || ('HTTP ' + res.status), e.details);
-  }
+  const data = type.includes('json') ? await res.json().catch(() => null) : await res.text();
+  if (!res.ok) throw errorFrom(res.status, data, res.headers.get('Retry-After'));
   return data;
+}
+
+// Uploads with progress (fetch cannot report upload progress): onProgress(sentBytes, total).
+export function upload(path, body, contentType, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', '/api/v1' + path);
+    for (const [k, v] of Object.entries(headersFor(contentType))) xhr.setRequestHeader(k, v);
+    xhr.responseType = 'text';
+    if (onProgress) xhr.upload.addEventListener('progress', (ev) => onProgress(ev.loaded, ev.lengthComputable ? ev.total : 0));
+    xhr.addEventListener('load', () => {
+      let data = null;
+      try { data = xhr.responseText ? JSON.parse(xhr.responseText) : null; } catch { data = xhr.responseText; }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(data);
+      else reject(errorFrom(xhr.status, data, xhr.getResponseHeader('Retry-After')));
+    });
+    xhr.addEventListener('error', () => reject(new TypeError('network error')));
+    xhr.addEventListener('abort', () => reject(new TypeError('upload aborted')));
+    xhr.send(body);
+  });
+}
+
+// "?a=1&b=x" from an object, leaving out empty values; "" when nothing is left.
+export function qs(params) {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
+  const s = p.toString();
+  return s ? '?' + s : '';
 }

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -163,6 +163,45 @@ std::vector<int> ComputeLevels(const std::vector<size_t>& parent_of,
   }
   return level;
 }
+
+constexpr size_t kNotFound = SIZE_MAX;
+
+// Ref -> index of the first item carrying it. Open addressing over one flat array of indices:
+// a node-based hash map would make one allocation per item, which dominates at 200k items.
+class RefIndex {
+ public:
+  explicit RefIndex(const std::vector<Item>& items) : items_(items) {
+    size_t capacity = 16;
+    while (capacity < items.size() * 2) capacity <<= 1;
+    slots_.assign(capacity, kNotFound);
+    mask_ = capacity - 1;
+  }
+
+  // Adds item `index` unless its ref is already present; returns the earlier item or kNotFound.
+  size_t Insert(size_t index) {
+    const std::string_view ref = items_[index].ref;
+    for (size_t slot = Hash(ref);; slot = (slot + 1) & mask_) {
+      if (slots_[slot] == kNotFound) {
+        slots_[slot] = index;
+        return kNotFound;
+      }
+      if (items_[slots_[slot]].ref == ref) return slots_[slot];
+    }
+  }
+
+  size_t Find(std::string_view ref) const {
+    for (size_t slot = Hash(ref);; slot = (slot + 1) & mask_) {
+      if (slots_[slot] == kNotFound || items_[slots_[slot]].ref == ref) return slots_[slot];
+    }
+  }
+
+ private:
+  size_t Hash(std::string_view ref) const { return std::hash<std::string_view>()(ref) & mask_; }
+
+  const std::vector<Item>& items_;
+  std::vector<size_t> slots_;
+  size_t mask_ = 0;
+};
 
 std::string DescribeCycle(const std::vector<Item>& items, const std::vector<size_t>& cycle) {
   constexpr size_t kShown = 6;
@@ -347,22 +386,21 @@ std::vector<ItemError> FindItemErrors(const std::vector<Item>& items, const Limi
   // Relations. Refs first: a duplicate makes "the parent" ambiguous, so cycles and depth are
   // only meaningful once refs and parents are sound.
   bool sound = true;
-  std::unordered_map<std::string_view, size_t> by_ref;
-  by_ref.reserve(items.size());
+  RefIndex by_ref(items);
   for (size_t i = 0; i < items.size(); ++i) {
     if (items[i].ref.empty()) {
       sound = false;
       continue;
     }
-    const auto [it, inserted] = by_ref.emplace(items[i].ref, i);
-    if (inserted) continue;
+    const size_t earlier = by_ref.Insert(i);
+    if (earlier == kNotFound) continue;
     sound = false;
     if (!add(i, "ref",
              util::Status::Unprocessable(
-                 "bom_duplicate_ref",
-                 "item " + std::to_string(i + 1) + ": ref " + QuoteForMessage(items[i].ref) +
-                     " is already used by item " + std::to_string(it->second + 1) +
-                     "; refs must be unique"))) {
+                 "bom_duplicate_ref", "item " + std::to_string(i + 1) + ": ref " +
+                                          QuoteForMessage(items[i].ref) +
+                                          " is already used by item " +
+                                          std::to_string(earlier + 1) + "; refs must be unique"))) {
       return errors;
     }
   }
@@ -370,9 +408,8 @@ std::vector<ItemError> FindItemErrors(const std::vector<Item>& items, const Limi
   for (size_t i = 0; i < items.size(); ++i) {
     const Item& item = items[i];
     if (item.parent.empty()) continue;
-    const auto it = by_ref.find(item.parent);
-    if (it != by_ref.end()) {
-      parent_of[i] = it->second;
+    if (const size_t p = by_ref.Find(item.parent); p != kNotFound) {
+      parent_of[i] = p;
       continue;
     }
     sound = false;
@@ -417,14 +454,13 @@ util::Status ValidateItems(const std::vector<Item>& items, const Limits& limits)
 }
 
 std::vector<size_t> ParentIndices(const std::vector<Item>& items) {
-  std::unordered_map<std::string_view, size_t> by_ref;
-  by_ref.reserve(items.size());
-  for (size_t i = 0; i < items.size(); ++i) by_ref.emplace(items[i].ref, i);
+  RefIndex by_ref(items);
+  for (size_t i = 0; i < items.size(); ++i) by_ref.Insert(i);
   std::vector<size_t> parent_of(items.size(), kNoParent);
   for (size_t i = 0; i < items.size(); ++i) {
     if (items[i].parent.empty()) continue;
-    const auto it = by_ref.find(items[i].parent);
-    parent_of[i] = it == by_ref.end() ? kMissingParent : it->second;
+    const size_t p = by_ref.Find(items[i].parent);
+    parent_of[i] = p == kNotFound ? kMissingParent : p;
   }
   return parent_of;
 }

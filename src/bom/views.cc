@@ -31,13 +31,22 @@ class PathInterner {
  public:
   static constexpr uint32_t kRoot = UINT32_MAX;
 
-  uint32_t Intern(uint32_t parent, std::string_view part, uint32_t occurrence) {
-    std::vector<uint32_t>& ids = children_[SiblingKey{parent, part}];
-    while (ids.size() < occurrence) {
-      ids.push_back(static_cast<uint32_t>(nodes_.size()));
-      nodes_.push_back(Node{parent, part, static_cast<uint32_t>(ids.size())});
+  // Starts numbering occurrences afresh, for the next BOM.
+  void NextBom() { ++bom_; }
+
+  // The id of the next sibling with this part number under `parent` in the current BOM.
+  uint32_t Next(uint32_t parent, std::string_view part) {
+    Siblings& siblings = children_[SiblingKey{parent, part}];
+    if (siblings.bom != bom_) {
+      siblings.bom = bom_;
+      siblings.seen = 0;
     }
-    return ids[occurrence - 1];
+    const uint32_t occurrence = ++siblings.seen;
+    if (siblings.ids.size() < occurrence) {
+      siblings.ids.push_back(static_cast<uint32_t>(nodes_.size()));
+      nodes_.push_back(Node{parent, part, occurrence});
+    }
+    return siblings.ids[occurrence - 1];
   }
 
   size_t size() const { return nodes_.size(); }
@@ -78,12 +87,20 @@ class PathInterner {
   };
   struct SiblingKeyHash {
     size_t operator()(const SiblingKey& k) const {
-      return std::hash<std::string_view>()(k.part) ^ (static_cast<size_t>(k.parent) * 0x9E3779B9u);
+      return std::hash<std::string_view>()(k.part) ^
+             (static_cast<size_t>(k.parent) * 0x9E3779B97F4A7C15ULL);
     }
   };
 
+  struct Siblings {
+    std::vector<uint32_t> ids;  // by occurrence - 1
+    uint32_t bom = 0;           // which BOM `seen` counts for
+    uint32_t seen = 0;
+  };
+
   std::vector<Node> nodes_;
-  std::unordered_map<SiblingKey, std::vector<uint32_t>, SiblingKeyHash> children_;
+  std::unordered_map<SiblingKey, Siblings, SiblingKeyHash> children_;
+  uint32_t bom_ = 0;
 };
 
 // Interns every item of one BOM; returns (item ids, TreeOrder). Items are visited in TreeOrder,
@@ -96,12 +113,11 @@ std::pair<std::vector<uint32_t>, std::vector<size_t>> AssignIds(const std::vecto
   std::vector<size_t> order = TreeOrder(items);
   std::vector<uint32_t> ids(n, PathInterner::kRoot);
   std::vector<bool> assigned(n, false);
-  std::map<std::pair<uint32_t, std::string_view>, uint32_t> seen;  // occurrences so far
+  interner->NextBom();
   for (size_t i : order) {
     const size_t p = parent_of[i];
     const uint32_t parent_id = p < n && assigned[p] ? ids[p] : PathInterner::kRoot;
-    const uint32_t occurrence = ++seen[{parent_id, items[i].part_number}];
-    ids[i] = interner->Intern(parent_id, items[i].part_number, occurrence);
+    ids[i] = interner->Next(parent_id, items[i].part_number);
     assigned[i] = true;
   }
   return {std::move(ids), std::move(order)};

@@ -12,6 +12,8 @@ using util::Status;
 
 namespace {
 
+constexpr const char* kRangeRefusedHeader = "X-Bomvault-Range-Refused";
+
 constexpr const char* kCsp =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -173,6 +175,17 @@ Api::Api(Engine& engine, service::Instance& instance, ApiOptions options)
   engine_.set_default_headers(headers);
   engine_.set_payload_max_length(options_.max_import_body);
 
+  // httplib parses Range before routing and would slice even an error answer into a multipart
+  // response, so the ranges are dropped here, before routing, and the refusal is marked for the
+  // pre-routing handler. A client cannot forge the mark: any copy it sends is erased first.
+  engine_.SetRequestSetup([](httplib::Request& req) {
+    req.headers.erase(kRangeRefusedHeader);
+    if (req.has_header("Range") || !req.ranges.empty()) {
+      req.ranges.clear();
+      req.headers.erase("Range");
+      req.headers.emplace(kRangeRefusedHeader, "1");
+    }
+  });
   engine_.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
     using R = httplib::Server::HandlerResponse;
     // httplib 0.11.4 ignores its payload limit for chunked bodies and inflates encoded bodies
@@ -187,7 +200,7 @@ Api::Api(Engine& engine, service::Instance& instance, ApiOptions options)
       return R::Handled;
     }
     // Overlapping ranges multiply a response in memory; nothing here needs partial content.
-    if (req.has_header("Range")) {
+    if (req.has_header(kRangeRefusedHeader)) {
       EarlyRefusal(res, 416, "range_not_supported", "range requests are not supported");
       return R::Handled;
     }

@@ -38,6 +38,15 @@ constexpr auto kLinger = std::chrono::microseconds(2000);
 // instead of spinning.
 constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
 constexpr int kAcceptBatch = 256;
+// A worker inside one request for longer than this is presumed blocked (database, Argon2, a
+// slow client) and its run slot goes to a reserve worker; checked every kStallCheck.
+constexpr auto kStall = std::chrono::milliseconds(10);
+constexpr auto kStallCheck = std::chrono::milliseconds(5);
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+      .count();
+}
 
 thread_local const Engine* tl_worker_of = nullptr;  // set on worker threads, for Stop()
 
@@ -623,18 +632,46 @@ void Engine::Run() {
     if (running_ || stopping_.load() || listen_fd_ < 0 || epoll_fd_ < 0) return;
     running_ = true;
   }
+  // Enough runnable workers to keep every core busy while some are between syscalls.
+  unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  active_limit_ = std::min(opts_.worker_threads, static_cast<int>(std::max(4u, 2 * cores)));
+  {
+    std::lock_guard<std::mutex> lock(gate_mu_);
+    free_slots_ = active_limit_;
+    gate_open_ = false;
+  }
+  slots_ = std::make_unique<WorkerSlot[]>(static_cast<size_t>(opts_.worker_threads));
   workers_.reserve(static_cast<size_t>(opts_.worker_threads));
-  for (int i = 0; i < opts_.worker_threads; ++i) workers_.emplace_back([this] { WorkerMain(); });
+  for (int i = 0; i < opts_.worker_threads; ++i) {
+    workers_.emplace_back([this, slot = &slots_[i]] { WorkerMain(slot); });
+  }
 
   epoll_event events[2];
   auto next_sweep = Clock::now() + sweep_interval_;
   while (!stopping_.load()) {
-    int n = epoll_wait(epoll_fd_, events, 2, MillisUntil(next_sweep));
+    // While any worker is serving, wake every kStallCheck to hand stalled slots on. Otherwise
+    // sleep until the sweep; a worker that makes every slot busy sets wake_fd_ (Dekker-style
+    // with monitor_asleep_, so one of the two always notices the other).
+    Clock::time_point until = next_sweep;
+    monitor_asleep_.store(true);
+    if (serving_.load() > 0) {
+      monitor_asleep_.store(false);
+      until = std::min(until, Clock::now() + kStallCheck);
+    }
+    int n = epoll_wait(epoll_fd_, events, 2, MillisUntil(until));
+    monitor_asleep_.store(false);
     if (n < 0 && errno != EINTR) break;
     for (int i = 0; i < n; ++i) {
-      if (events[i].data.ptr == &listen_fd_) AcceptReady();
+      if (events[i].data.ptr == &listen_fd_) {
+        AcceptReady();
+      } else if (events[i].data.ptr == &wake_fd_ && !stopping_.load()) {
+        uint64_t count;
+        while (::read(wake_fd_, &count, sizeof(count)) > 0) {
+        }
+      }
     }
     auto now = Clock::now();
+    if (serving_.load() > 0) CheckStalls(now);
     if (now >= next_sweep) {
       Sweep(now);
       next_sweep = now + sweep_interval_;
@@ -748,9 +785,37 @@ void Engine::Sweep(Clock::time_point now) {
   }
 }
 
-void Engine::WorkerMain() {
+void Engine::CheckStalls(Clock::time_point now) {
+  const int64_t cutoff =
+      std::chrono::duration_cast<std::chrono::nanoseconds>((now - kStall).time_since_epoch())
+          .count();
+  int released = 0;
+  {
+    std::lock_guard<std::mutex> lock(gate_mu_);
+    for (int i = 0; i < opts_.worker_threads; ++i) {
+      WorkerSlot& w = slots_[i];
+      int64_t since = w.serving_since.load();
+      if (w.has_slot.load() && since != 0 && since < cutoff) {
+        w.has_slot.store(false);
+        ++free_slots_;
+        ++released;
+      }
+    }
+  }
+  for (int i = 0; i < released; ++i) gate_cv_.notify_one();
+}
+
+void Engine::WorkerMain(WorkerSlot* me) {
   tl_worker_of = this;
   for (;;) {
+    if (!me->has_slot.load()) {
+      std::unique_lock<std::mutex> lock(gate_mu_);
+      gate_cv_.wait(lock, [this] { return free_slots_ > 0 || gate_open_; });
+      if (!gate_open_) {
+        --free_slots_;
+        me->has_slot.store(true);
+      }
+    }
     epoll_event ev{};
     idle_workers_.fetch_add(1, std::memory_order_relaxed);
     // One event per call: a worker must not sit on ready connections while it runs a handler.
@@ -764,7 +829,15 @@ void Engine::WorkerMain() {
       std::lock_guard<std::mutex> lock(conns_mu_);
       c->parked_ = false;  // ONESHOT disarmed it; it is this worker's until parked again
     }
+    me->serving_since.store(NowNs());
+    if (serving_.fetch_add(1) + 1 >= active_limit_ && monitor_asleep_.load()) {
+      uint64_t one = 1;  // every slot may now be busy: get the stall checks going
+      ssize_t ignored = ::write(wake_fd_, &one, sizeof(one));
+      (void)ignored;
+    }
     Serve(c);
+    serving_.fetch_sub(1);
+    me->serving_since.store(0);
   }
   tl_worker_of = nullptr;
 }
@@ -896,6 +969,11 @@ void Engine::Shutdown() {
     // Workers own all closing: shut every socket down (parked ones then report hang-up to a
     // worker, busy ones fail their next read or write) and wait until they have all closed.
     // Safe under the lock: a connection's fd is closed only after it has left conns_.
+    {
+      std::lock_guard<std::mutex> lock(gate_mu_);
+      gate_open_ = true;  // reserve workers help, and a stalled slot needs no monitor now
+    }
+    gate_cv_.notify_all();
     std::unique_lock<std::mutex> lock(conns_mu_);
     for (Connection* c : conns_) ::shutdown(c->fd_, SHUT_RDWR);
     drained_cv_.wait(lock, [this] { return conns_.empty(); });

@@ -1,0 +1,152 @@
+"""The route × role table: every route, called as every kind of caller, answers as it must.
+
+Callers: anonymous, the operator, the org's Administrator, the BOM's owner (an Editor), a Viewer
+the BOM is shared with, an unrelated colleague (an Editor of the same org, no share), and another
+organisation's Administrator. 403 means "a function you may not use"; 404 "an object you may not
+see", exactly like a missing one. The test fails if the server has a route without rows here.
+"""
+import itertools
+
+from harness import PASSWORD, Org, Server, Store, add_user, call, make_bom, sign_in
+
+CALLERS = ["anon", "operator", "admin", "owner", "shared_viewer", "colleague", "other_admin"]
+_counter = itertools.count()
+
+
+def unique(prefix):
+    return f"{prefix}{next(_counter)}"
+
+
+class World:
+    def __init__(self, srv):
+        self.srv = srv
+        self.b = srv.base
+        self.a = Org(srv, "Org A", "a.example")
+        self.other = Org(srv, "Org B", "b.example")
+        self.tokens = {"anon": None, "operator": srv.store.operator, "admin": self.a.admin,
+                       "owner": self.a.editor, "shared_viewer": self.a.viewer, "colleague": self.a.editor2,
+                       "other_admin": self.other.admin}
+        self.emails = {"admin": "admin@a.example", "owner": "editor@a.example",
+                       "shared_viewer": "viewer@a.example", "colleague": "editor2@a.example",
+                       "other_admin": "admin@b.example"}
+
+    def fresh_bom(self):
+        bom = make_bom(self.b, self.tokens["owner"], name=unique("Table BOM "))
+        s, _, _ = call(self.b, "POST", f"/api/v1/boms/{bom}/shares",
+                       {"user_id": self.a.viewer_id, "access": "view"}, token=self.tokens["owner"])
+        assert s == 201
+        return bom
+
+    def resign(self, caller):
+        if caller in self.emails:
+            self.tokens[caller] = sign_in(self.b, self.emails[caller])
+
+    def own_token_id(self, caller):
+        if caller in ("anon", "operator"):
+            return "ses_" + "0" * 24
+        s, r, _ = call(self.b, "POST", "/api/v1/me/tokens", {"name": "t", "scope": "read", "days": 1},
+                       token=self.tokens[caller])
+        assert s == 201, r
+        return r["id"]
+
+
+def row(method, path, expect, body=None, path_fn=None, ctype="application/json", after=None):
+    return {"method": method, "path": path, "expect": dict(zip(CALLERS, expect)), "body": body,
+            "path_fn": path_fn, "ctype": ctype, "after": after}
+
+
+def table(w):
+    bom_path = lambda suffix="": (lambda c: f"/api/v1/boms/{w.fresh_bom()}{suffix}")
+    # anon, operator, admin, owner, shared_viewer, colleague, other_admin
+    read_bom = [401, 403, 200, 200, 200, 404, 404]
+    return [
+        row("GET", "/api/v1/health", [200] * 7),
+        row("GET", "/api/v1/unseal", [200] * 7),
+        row("POST", "/api/v1/unseal", [200] * 7, body={"share": "x"}),
+        row("GET", "/api/v1/openapi.json", [200] * 7),
+        row("POST", "/api/v1/orgs", [401, 201, 403, 403, 403, 403, 403],
+            body=lambda c: {"name": "New", "admin_email": unique("n") + "@new.example", "admin_password": PASSWORD}),
+        row("GET", "/api/v1/orgs", [401, 200, 403, 403, 403, 403, 403]),
+        row("DELETE", "/api/v1/orgs/{id}", [401, 204, 403, 403, 403, 403, 403],
+            path_fn=lambda c: "/api/v1/orgs/" + (call(w.b, "POST", "/api/v1/orgs", {
+                "name": "Doomed", "admin_email": unique("d") + "@doomed.example", "admin_password": PASSWORD},
+                token=w.srv.store.operator)[1]["id"] if c == "operator" else "org_" + "0" * 24)),
+        row("POST", "/api/v1/sessions", [201] * 7, body={"email": "viewer@a.example", "password": PASSWORD}),
+        row("DELETE", "/api/v1/sessions/current", [401, 204, 204, 204, 204, 204, 204], after=w.resign),
+        row("GET", "/api/v1/me", [401, 200, 200, 200, 200, 200, 200]),
+        row("DELETE", "/api/v1/me/sessions", [401, 403, 204, 204, 204, 204, 204], after=w.resign),
+        row("GET", "/api/v1/me/tokens", [401, 403, 200, 200, 200, 200, 200]),
+        row("POST", "/api/v1/me/tokens", [401, 403, 201, 201, 201, 201, 201],
+            body={"name": "ci", "scope": "read", "days": 7}),
+        row("DELETE", "/api/v1/me/tokens/{id}", [401, 403, 204, 204, 204, 204, 204],
+            path_fn=lambda c: "/api/v1/me/tokens/" + w.own_token_id(c)),
+        row("POST", "/api/v1/me/mfa/totp", [401, 403, 200, 200, 200, 200, 200], body={}),
+        row("POST", "/api/v1/me/mfa/totp/confirm", [401, 403, 400, 400, 400, 400, 400], body={"code": "000000"}),
+        row("POST", "/api/v1/users", [401, 403, 201, 403, 403, 403, 201],
+            body=lambda c: {"email": unique("u") + "@a.example", "password": PASSWORD, "role": "viewer"}),
+        row("GET", "/api/v1/users", [401, 403, 200, 403, 403, 403, 200]),
+        row("PATCH", "/api/v1/users/{id}", [401, 403, 200, 403, 403, 403, 404],
+            path_fn=lambda c: f"/api/v1/users/{w.a.editor2_id}", body={"role": "editor"}),
+        row("GET", "/api/v1/org/settings", [401, 403, 200, 403, 403, 403, 200]),
+        row("PATCH", "/api/v1/org/settings", [401, 403, 200, 403, 403, 403, 200], body={"audit_depth": 10}),
+        row("POST", "/api/v1/org/support-access", [401, 403, 200, 403, 403, 403, 200], body={"hours": 0}),
+        row("GET", "/api/v1/audit", [401, 403, 200, 403, 403, 403, 200],
+            path_fn=lambda c: f"/api/v1/audit?object=bom:{w.fresh_bom()}"),
+        row("POST", "/api/v1/boms", [401, 403, 201, 201, 403, 201, 201],
+            body={"name": "Created", "items": [{"ref": "1", "part_number": "P-1", "quantity": 1}]}),
+        row("POST", "/api/v1/boms/import", [401, 403, 201, 201, 403, 201, 201],
+            path_fn=lambda c: "/api/v1/boms/import?name=Imported",
+            body=b"level,part_number,quantity\n0,TOP,1\n1,SUB,2\n", ctype="text/csv"),
+        row("GET", "/api/v1/boms", [401, 403, 200, 200, 200, 200, 200]),
+        row("GET", "/api/v1/where-used", [401, 403, 200, 200, 200, 200, 200],
+            path_fn=lambda c: "/api/v1/where-used?part_number=SHF-7"),
+        row("GET", "/api/v1/boms/{id}", read_bom, path_fn=bom_path()),
+        row("GET", "/api/v1/boms/{id}/items", read_bom, path_fn=bom_path("/items")),
+        row("GET", "/api/v1/boms/{id}/export", read_bom, path_fn=bom_path("/export?format=csv")),
+        row("GET", "/api/v1/boms/{id}/flat", read_bom, path_fn=bom_path("/flat")),
+        row("GET", "/api/v1/boms/{id}/shares", read_bom, path_fn=bom_path("/shares")),
+        row("GET", "/api/v1/boms/{id}/compare/{other}", read_bom,
+            path_fn=lambda c: f"/api/v1/boms/{w.fresh_bom()}/compare/{w.fresh_bom()}"),
+        row("PATCH", "/api/v1/boms/{id}", [401, 403, 200, 200, 403, 404, 404], body={"name": "Renamed"},
+            path_fn=bom_path()),
+        row("DELETE", "/api/v1/boms/{id}", [401, 403, 204, 204, 403, 404, 404], path_fn=bom_path()),
+        row("POST", "/api/v1/boms/{id}/shares", [401, 403, 201, 201, 403, 404, 404],
+            body=lambda c: {"user_id": w.a.editor2_id, "access": "edit"}, path_fn=bom_path("/shares")),
+        row("DELETE", "/api/v1/boms/{id}/shares/{user_id}", [401, 403, 204, 204, 403, 404, 404],
+            path_fn=lambda c: f"/api/v1/boms/{w.fresh_bom()}/shares/{w.a.viewer_id}"),
+        row("POST", "/api/v1/boms/{id}/transfer", [401, 403, 200, 200, 403, 404, 404],
+            body=lambda c: {"user_id": w.a.editor2_id}, path_fn=bom_path("/transfer")),
+        # Last: sealing ends the run for everyone.
+        row("POST", "/api/v1/seal", [401, 200, 403, 403, 403, 403, 403], body={}),
+    ]
+
+
+def test_every_route_answers_every_caller_as_the_table_says():
+    st = Store()
+    srv = Server(st, extra=["--rate-limit", "0"])
+    try:
+        w = World(srv)
+        rows = table(w)
+        s, spec, _ = call(srv.base, "GET", "/api/v1/openapi.json")
+        served = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
+        covered = {(r["method"], r["path"]) for r in rows}
+        assert served - covered == set(), f"routes without rows: {sorted(served - covered)}"
+        assert covered - served == set(), f"rows for routes that do not exist: {sorted(covered - served)}"
+        failures = []
+        # Seal must run with the operator last of all; everything else in table order.
+        for r in rows:
+            callers = CALLERS if r["path"] != "/api/v1/seal" else [c for c in CALLERS if c != "operator"] + ["operator"]
+            for caller in callers:
+                path = r["path_fn"](caller) if r["path_fn"] else r["path"]
+                body = r["body"](caller) if callable(r["body"]) else r["body"]
+                s, resp, _ = call(srv.base, r["method"], path, body, token=w.tokens[caller], ctype=r["ctype"])
+                if s != r["expect"][caller]:
+                    failures.append(f"{r['method']} {r['path']} as {caller}: {s} (want {r['expect'][caller]}) {str(resp)[:120]}")
+                if s >= 400 and not (isinstance(resp, dict) and "error" in resp):
+                    failures.append(f"{r['method']} {r['path']} as {caller}: error without the error body")
+                if r["after"]:
+                    r["after"](caller)
+        assert not failures, "\n".join(failures)
+    finally:
+        srv.stop()
+        st.cleanup()

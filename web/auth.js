@@ -1,0 +1,139 @@
+// Pages before anyone is signed in: unseal, sign-in (with the TOTP step), operator sign-in.
+import { api, ApiError, operatorToken } from './api.js';
+import { el, field, messageArea, busy, pageHeading, checkbox } from './dom.js';
+import { signedIn } from './app.js';
+
+// The vault is sealed: key holders submit shares one at a time until the threshold is reached.
+export async function renderUnseal(root, { onUnsealed }) {
+  const status = await api('GET', '/unseal');
+  const msg = messageArea();
+  const progressText = el('strong', { id: 'unseal-progress' });
+  const bar = el('div', { class: 'bar' });
+  const meter = el('div', { class: 'progress', role: 'progressbar', 'aria-label': 'Shares accepted', 'aria-valuemin': '0' }, bar);
+  const input = el('input', { id: 'share', name: 'share', type: 'password', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'off', required: true, 'data-autofocus': true });
+  const show = checkbox('Show the share while typing');
+  show.input.addEventListener('change', () => { input.type = show.input.checked ? 'text' : 'password'; });
+  const submit = el('button', { type: 'submit' }, 'Submit share');
+
+  function paint(s) {
+    progressText.textContent = `${s.progress} of ${s.threshold}`;
+    meter.setAttribute('aria-valuenow', String(s.progress));
+    meter.setAttribute('aria-valuemax', String(s.threshold));
+    meter.setAttribute('aria-valuetext', `${s.progress} of ${s.threshold} shares`);
+    bar.style.width = s.threshold ? `${Math.round((100 * s.progress) / s.threshold)}%` : '0%';
+  }
+  paint(status);
+
+  const form = el('form', { class: 'stack', novalidate: true, onsubmit: async (ev) => {
+    ev.preventDefault();
+    msg.clear();
+    const share = input.value.trim();
+    if (!share) { msg.error('Enter a key share.'); input.focus(); return; }
+    await busy(submit, async () => {
+      try {
+        const r = await api('POST', '/unseal', { share });
+        input.value = '';
+        if (!r.sealed) { onUnsealed(); return; }
+        paint(r);
+        msg.ok(`Share accepted: ${r.progress} of ${r.threshold}. The next key holder enters theirs now.`);
+      } catch (e) {
+        msg.error(e);
+        if (e instanceof ApiError) api('GET', '/unseal').then(paint).catch(() => {});
+      }
+      input.focus();
+    });
+  } },
+  field('Key share', input, 'Paste one share exactly as printed by "bomvault init". Each key holder enters their own.'),
+  show.node,
+  el('div', { class: 'actions' }, submit,
+    el('button', { type: 'button', class: 'secondary', onclick: async () => {
+      msg.clear();
+      try { paint(await api('POST', '/unseal', { reset: true })); msg.ok('The shares given so far were discarded.'); } catch (e) { msg.error(e); }
+      input.focus();
+    } }, 'Start over')),
+  msg.node);
+
+  root.replaceChildren(el('section', { class: 'card narrow' },
+    pageHeading('The vault is sealed'),
+    el('p', {}, 'No data can be read until enough key holders have entered their shares. Shares accepted: ', progressText, '.'),
+    meter,
+    form));
+}
+
+export async function signInPage({ root, query }) {
+  const msg = messageArea();
+  const email = el('input', { type: 'email', name: 'email', autocomplete: 'username', required: true, 'data-autofocus': true });
+  const password = el('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true });
+  const totp = el('input', { type: 'text', name: 'totp', inputmode: 'numeric', autocomplete: 'one-time-code', pattern: '[0-9]{6}', maxlength: '6' });
+  const totpField = field('One-time code', totp, 'The 6-digit code your authenticator app shows now.');
+  totpField.hidden = true;
+  const submit = el('button', { type: 'submit' }, 'Sign in');
+  const form = el('form', { class: 'stack', novalidate: true, onsubmit: async (ev) => {
+    ev.preventDefault();
+    msg.clear();
+    if (!email.value.trim() || !password.value) { msg.error('Enter your e-mail address and password.'); return; }
+    const body = { email: email.value.trim(), password: password.value, cookie: true };
+    if (!totpField.hidden) {
+      if (!/^\d{6}$/.test(totp.value.trim())) { msg.error('Enter the 6-digit code from your authenticator.'); totp.focus(); return; }
+      body.totp = totp.value.trim();
+    }
+    await busy(submit, async () => {
+      try {
+        await api('POST', '/sessions', body);
+        password.value = '';
+        await signedIn(query.get('next'));
+      } catch (e) {
+        if (e instanceof ApiError && (e.code === 'totp_required' || e.code === 'totp_invalid')) {
+          totpField.hidden = false;
+          totp.required = true;
+          if (e.code === 'totp_required') msg.info('Your account uses an authenticator: enter the current code to finish signing in.');
+          else { msg.error(e); totp.value = ''; }
+          totp.focus();
+          return;
+        }
+        msg.error(e);
+      }
+    });
+  } },
+  field('E-mail address', email), field('Password', password), totpField,
+  el('div', { class: 'actions' }, submit), msg.node);
+  root.replaceChildren(el('section', { class: 'card narrow' },
+    pageHeading('Sign in'),
+    form,
+    el('p', { class: 'muted small' }, 'Running this instance? ', el('a', { href: '#/operator-sign-in' }, 'Sign in as the operator'), '.')));
+}
+
+export async function operatorSignInPage({ root }) {
+  const msg = messageArea();
+  const token = el('input', { type: 'password', name: 'operator_token', autocomplete: 'off', spellcheck: 'false', required: true, 'data-autofocus': true });
+  const submit = el('button', { type: 'submit' }, 'Sign in as operator');
+  const form = el('form', { class: 'stack', novalidate: true, onsubmit: async (ev) => {
+    ev.preventDefault();
+    msg.clear();
+    const t = token.value.trim();
+    if (!t) { msg.error('Paste the operator token.'); return; }
+    await busy(submit, async () => {
+      operatorToken.set(t);
+      try {
+        const me = await api('GET', '/me');
+        if (!me.operator) {
+          operatorToken.clear();
+          msg.error('That is a user token, not the operator token. Users sign in with their e-mail address.');
+          return;
+        }
+        token.value = '';
+        await signedIn('#/orgs');
+      } catch (e) {
+        operatorToken.clear();
+        msg.error(e instanceof ApiError && e.status === 401 ? 'The operator token was not accepted.' : e);
+      }
+    });
+  } },
+  field('Operator token', token, 'Printed once by "bomvault init". It is kept only in this browser tab and forgotten when the tab closes.'),
+  el('div', { class: 'actions' }, submit), msg.node);
+  root.replaceChildren(el('section', { class: 'card narrow' },
+    pageHeading('Operator sign-in'),
+    el('p', {}, 'The operator manages organisations and sealing; it cannot read any organisation\'s BOMs.'),
+    form,
+    el('p', { class: 'muted small' }, el('a', { href: '#/sign-in' }, 'Back to the user sign-in'))));
+}

@@ -1,0 +1,167 @@
+// Small DOM helpers shared by every page. No framework: elements are built with el() and
+// replaced wholesale when a page re-renders. Nothing here writes a `style` attribute (the CSP
+// forbids inline styles); el() assigns `style` objects through the CSSOM instead.
+
+let idCounter = 0;
+export function uid(prefix = 'f') { idCounter += 1; return `${prefix}-${idCounter}`; }
+
+// el('button', { class: 'x', onclick: fn, disabled: true }, 'text', childNode, [more])
+export function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === false || v === null || v === undefined) continue;
+    if (k.startsWith('on') && typeof v === 'function') e.addEventListener(k.slice(2), v);
+    else if (k === 'style' && typeof v === 'object') Object.assign(e.style, v);
+    else if (k === 'value' || k === 'checked' || k === 'indeterminate') e[k] = v;
+    else if (k === 'dataset') Object.assign(e.dataset, v);
+    else e.setAttribute(k, v === true ? '' : String(v));
+  }
+  append(e, children);
+  return e;
+}
+
+function append(parent, children) {
+  for (const c of children.flat(Infinity)) {
+    if (c === null || c === undefined || c === false) continue;
+    parent.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+// A labelled form control. `control` is an <input>/<select>/<textarea> element; it gets an id
+// when it has none, and the hint is tied to it with aria-describedby.
+export function field(label, control, hint) {
+  if (!control.id) control.id = uid('field');
+  const wrap = el('div', { class: 'field' }, el('label', { for: control.id }, label), control);
+  if (hint) {
+    const h = el('p', { class: 'hint', id: control.id + '-hint' }, hint);
+    control.setAttribute('aria-describedby', h.id);
+    wrap.append(h);
+  }
+  return wrap;
+}
+
+export function checkbox(label, attrs = {}) {
+  const input = el('input', { type: 'checkbox', id: uid('check'), ...attrs });
+  return { input, node: el('div', { class: 'check' }, input, el('label', { for: input.id }, label)) };
+}
+
+export function select(options, attrs = {}) {
+  return el('select', attrs, options.map(([value, text]) => el('option', { value }, text)));
+}
+
+// A message area for one form or page: role=alert for errors (read at once), plain text
+// otherwise. Errors from the API show their message and, when useful, their code.
+export function messageArea() {
+  const box = el('div', { class: 'message', 'aria-live': 'polite' });
+  return {
+    node: box,
+    clear() { box.replaceChildren(); box.className = 'message'; },
+    error(e) {
+      const text = typeof e === 'string' ? e : describeError(e);
+      box.replaceChildren(el('p', { role: 'alert', class: 'error' }, text));
+    },
+    ok(text) { box.replaceChildren(el('p', { class: 'ok' }, text)); },
+    info(...nodes) { box.replaceChildren(el('p', {}, ...nodes)); },
+  };
+}
+
+export function describeError(e) {
+  if (!e) return 'Something went wrong.';
+  if (e.name === 'ApiError') {
+    if (e.status === 429 && e.retryAfter) return `${e.message} (try again in ${e.retryAfter} s)`;
+    return e.message;
+  }
+  if (e instanceof TypeError) return 'The server could not be reached. Check the connection and try again.';
+  return e.message || String(e);
+}
+
+// The page-wide live region: short confirmations ("Saved") that outlive a re-render.
+export function announce(text, kind = 'ok') {
+  const region = document.getElementById('flash');
+  if (!region) return;
+  region.replaceChildren(el('p', { class: kind }, text));
+  clearTimeout(announce.timer);
+  announce.timer = setTimeout(() => region.replaceChildren(), 8000);
+}
+
+// Tables always sit in a scrolling wrapper so wide BOMs never break the layout on a phone.
+export function table({ caption, columns, rows, empty, className }) {
+  if (!rows.length && empty) return el('p', { class: 'empty' }, empty);
+  return el('div', { class: 'table-wrap' },
+    el('table', { class: className || null },
+      caption ? el('caption', {}, caption) : null,
+      el('thead', {}, el('tr', {}, columns.map((c) => el('th', { scope: 'col', class: c.className || null }, c.label)))),
+      el('tbody', {}, rows.map((r) => el('tr', {}, columns.map((c) => el('td', { class: c.className || null }, c.render(r))))))));
+}
+
+export function fmtTime(iso) {
+  if (!iso || iso.startsWith('1970-01-01')) return '—';
+  return iso.replace('T', ' ').replace(/:\d\dZ$/, ' UTC');
+}
+
+export function shortId(id) { return id ? id.slice(0, 8) + '…' : ''; }
+
+// A heading every page starts with; focus moves here on navigation so screen readers announce
+// the new page.
+export function pageHeading(text, ...after) {
+  return el('div', { class: 'page-head' }, el('h1', { tabindex: '-1' }, text), ...after);
+}
+
+export function loading(text = 'Loading…') { return el('p', { class: 'muted', role: 'status' }, text); }
+
+export function button(text, onclick, attrs = {}) {
+  return el('button', { type: 'button', onclick, ...attrs }, text);
+}
+
+// Disables a form's submit button while `fn` runs, so double clicks do not submit twice.
+export async function busy(btn, fn) {
+  const was = btn.disabled;
+  btn.disabled = true;
+  btn.setAttribute('aria-busy', 'true');
+  try { return await fn(); } finally { btn.disabled = was; btn.removeAttribute('aria-busy'); }
+}
+
+// A modal built on <dialog>: showModal() traps focus and Esc closes it; focus returns to the
+// element that opened it. `build(close)` returns the dialog's content. Resolves with the value
+// passed to close().
+export function openDialog(title, build, { wide = false } = {}) {
+  const opener = document.activeElement;
+  const headingId = uid('dlg');
+  const dlg = el('dialog', { class: wide ? 'wide' : null, 'aria-labelledby': headingId });
+  return new Promise((resolve) => {
+    let result;
+    const close = (value) => { result = value; dlg.close(); };
+    dlg.addEventListener('close', () => {
+      dlg.remove();
+      if (opener && opener.isConnected) opener.focus();
+      resolve(result);
+    });
+    dlg.append(
+      el('div', { class: 'dialog-head' },
+        el('h2', { id: headingId }, title),
+        el('button', { type: 'button', class: 'icon', 'aria-label': 'Close', onclick: () => close(undefined) }, '×')),
+      build(close));
+    document.body.append(dlg);
+    dlg.showModal();
+    const first = dlg.querySelector('[data-autofocus], input:not([type=hidden]), select, textarea');
+    if (first) first.focus();
+  });
+}
+
+// "Are you sure?" with a danger button. Resolves true when confirmed.
+export function confirmDialog(title, text, confirmLabel, { danger = true } = {}) {
+  return openDialog(title, (close) => el('div', {},
+    el('p', {}, text),
+    el('div', { class: 'actions' },
+      button(confirmLabel, () => close(true), { class: danger ? 'danger' : null, 'data-autofocus': true }),
+      button('Cancel', () => close(false), { class: 'secondary' })))).then((v) => v === true);
+}
+
+export async function copyText(text, label = 'Copied to the clipboard') {
+  try {
+    await navigator.clipboard.writeText(text);
+    announce(label);
+  } catch {
+    announce('Copying is not available here; select the text and copy it by hand.', 'error');
+  }
+}
