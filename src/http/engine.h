@@ -114,10 +114,22 @@ class Engine : public httplib::Server {
 
   enum class Wake { kReadable, kWritable };
 
+  // The run gate. Only active_limit_ workers (a small multiple of the cores) hold a slot to
+  // take connections; the rest sleep in reserve. That keeps the runnable threads few, so under
+  // load a worker finds the next ready connection without sleeping and waking. A slot held by a
+  // worker stuck in one request for kStall (a database call, Argon2, a slow client) is revoked
+  // by the epoll thread and handed to a reserve worker, so blocking handlers still get all
+  // worker_threads. The stalled worker rejoins the reserve when it finishes.
+  struct WorkerSlot {
+    std::atomic<bool> has_slot{false};      // written under gate_mu_
+    std::atomic<int64_t> serving_since{0};  // steady_clock ns while in Serve(), else 0
+  };
+
   util::Status LoadTls();
   void AcceptReady();
   void Sweep(std::chrono::steady_clock::time_point now);
   void WorkerMain(WorkerSlot* me);
+  void CheckStalls(std::chrono::steady_clock::time_point now);
   void Serve(Connection* conn);
   bool ServeBuffered(Connection* conn, bool* keep);
   bool Park(Connection* conn, Wake wake, std::chrono::steady_clock::time_point deadline);
@@ -156,17 +168,7 @@ class Engine : public httplib::Server {
   std::atomic<int> idle_workers_{0};
   std::vector<std::thread> workers_;
 
-  // The run gate. Only active_limit_ workers (a small multiple of the cores) hold a slot to
-  // take connections; the rest sleep in reserve. That keeps the runnable threads few, so under
-  // load a worker finds the next ready connection without sleeping and waking. A slot held by a
-  // worker stuck in one request for kStall (a database call, Argon2, a slow client) is revoked
-  // by the epoll thread and handed to a reserve worker, so blocking handlers still get all
-  // worker_threads. The stalled worker rejoins the reserve when it finishes.
-  struct WorkerSlot {
-    std::atomic<bool> has_slot{false};      // written under gate_mu_
-    std::atomic<int64_t> serving_since{0};  // steady_clock ns while in Serve(), else 0
-  };
-  void CheckStalls(std::chrono::steady_clock::time_point now);
+  // The run gate (see WorkerSlot).
   int active_limit_ = 1;
   std::unique_ptr<WorkerSlot[]> slots_;
   std::mutex gate_mu_;
