@@ -52,7 +52,7 @@ Bytes Hash(std::string_view domain, std::span<const uint8_t> data);
 // Derives a subkey for `context` (8 chars) and `id` from a master key (crypto_kdf).
 SecureBuffer DeriveKey(const SecureBuffer& master, uint64_t id, const char context[8]);
 
-// Argon2id. Limits chosen in docs/security.md: opslimit 3, memlimit 64 MiB (~100 ms here).
+// Argon2id, libsodium's interactive limits (2 passes, 64 MiB, ~80 ms here); see crypto.cc.
 std::optional<std::string> PasswordHash(std::string_view password);
 bool PasswordVerify(std::string_view encoded_hash, std::string_view password);
 

@@ -1,6 +1,7 @@
 // Routes for BOMs: create, import, read, views, export, change, share, transfer, delete.
 #include "bom/csv.h"
 #include "bom/decimal.h"
+#include "bom/tree.h"
 #include "bom/views.h"
 #include "http/api.h"
 #include "http/json_out.h"
@@ -65,10 +66,13 @@ util::Result<bom::Item> ItemFromJson(const nlohmann::json& j, size_t index) {
   if (p != j.end() && !p->is_null()) {
     if (!p->is_object()) return Status::Invalid("invalid_item", where + ".properties must be an object");
     for (auto e = p->begin(); e != p->end(); ++e) {
+      // Keys take the same normal form as CSV column names ("Supplier Name" → supplier_name),
+      // so a BOM exports to CSV and back without renaming anything.
+      std::string key = bom::NormalizeColumnName(e.key());
       if (e->is_string()) {
-        it.properties.emplace_back(e.key(), e->get<std::string>());
+        if (!e->get<std::string>().empty()) it.properties.emplace_back(key, e->get<std::string>());
       } else if (e->is_number() || e->is_boolean()) {
-        it.properties.emplace_back(e.key(), e->dump());
+        it.properties.emplace_back(key, e->dump());
       } else if (!e->is_null()) {
         return Status::Invalid("invalid_item", where + ".properties values must be text or numbers");
       }

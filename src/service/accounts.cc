@@ -41,7 +41,7 @@ std::string UrlEncode(std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '@') {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
       out += static_cast<char>(c);
     } else {
       out += '%';
@@ -355,6 +355,15 @@ util::Result<SignInResult> Accounts::SignIn(std::string_view email, std::string_
   if (!st.ok()) return st;
 
   hashing_.acquire();
+  // Attempts that queued for a hashing slot while the account or address got locked out leave
+  // without hashing, so a flood cannot keep the slots busy for the next honest sign-in.
+  wait = std::max(address_backoff_.RetryAfter(peer_key), account_backoff_.RetryAfter(account_key));
+  if (wait > 0) {
+    hashing_.release();
+    return Status(Code::kTooManyRequests, "too_many_attempts",
+                  "too many failed sign-ins; wait before trying again")
+        .WithRetryAfter(wait);
+  }
   bool password_ok = crypto::PasswordVerify(row ? row->pw_hash : DummyHash(), password);
   hashing_.release();
   if (!row || !password_ok || row->disabled) {

@@ -14,11 +14,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -362,6 +364,52 @@ TEST_CASE("engine: a throwing handler or setup hook never takes the server down"
   RawClient after(server.port());
   REQUIRE(after.Send(kGetHello));
   CHECK(after.ReadResponse() == 200);
+}
+
+TEST_CASE("engine: blocking handlers get every worker, and fast requests still pass") {
+  // Only a few workers run at a time (the run gate); blocked ones must hand their slot on.
+  EngineOptions opts;
+  opts.worker_threads = 24;
+  Engine engine(opts);
+  std::mutex mu;
+  std::condition_variable cv;
+  int inside = 0;
+  bool release = false;
+  engine.Get("/block", [&](const httplib::Request&, httplib::Response& res) {
+    std::unique_lock<std::mutex> lock(mu);
+    ++inside;
+    cv.notify_all();
+    cv.wait_for(lock, std::chrono::seconds(10), [&] { return release; });
+    res.set_content("done", "text/plain");
+  });
+  engine.Get("/hello", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("hi", "text/plain");
+  });
+  REQUIRE(engine.Listen("127.0.0.1", 0).ok());
+  std::thread runner([&engine] { engine.Run(); });
+
+  std::vector<std::unique_ptr<RawClient>> blocked;
+  for (int i = 0; i < 16; ++i) {
+    blocked.push_back(std::make_unique<RawClient>(engine.port()));
+    REQUIRE(blocked.back()->Send("GET /block HTTP/1.1\r\nHost: t\r\n\r\n"));
+  }
+  bool all_inside = false;
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    all_inside = cv.wait_for(lock, std::chrono::seconds(5), [&] { return inside == 16; });
+  }
+  CHECK(all_inside);  // 16 handlers blocked at once
+  RawClient fast(engine.port());
+  REQUIRE(fast.Send(kGetHello));
+  CHECK(fast.ReadResponse() == 200);  // and a worker was still free for this one
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  for (auto& c : blocked) CHECK(c->ReadResponse() == 200);
+  engine.Stop();
+  runner.join();
 }
 
 TEST_CASE("engine: connections beyond max_connections are closed at once") {

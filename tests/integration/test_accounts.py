@@ -1,0 +1,188 @@
+"""Sign-in, sessions, tokens, TOTP (checked against oathtool) and brute-force throttling."""
+import base64
+import hashlib
+import hmac
+import shutil
+import struct
+import subprocess
+import threading
+import time
+
+from harness import PASSWORD, Org, Server, Store, add_user, call, is_error, sign_in
+
+
+def totp_now(secret, offset=0):
+    """An independent TOTP, used only if oathtool is missing."""
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    counter = int(time.time()) // 30 + offset
+    mac = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    o = mac[-1] & 15
+    return "%06d" % ((struct.unpack(">I", mac[o:o + 4])[0] & 0x7FFFFFFF) % 1000000)
+
+
+def oathtool(secret, offset=0):
+    assert shutil.which("oathtool"), "oathtool is required (make test installs it)"
+    args = ["oathtool", "--totp", "-b", secret]
+    if offset:
+        args.append(f"--now=@{int(time.time()) + 30 * offset}")
+    return subprocess.run(args, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_totp_enrolment_interoperates_with_oathtool_and_refuses_replay():
+    st = Store()
+    srv = Server(st)
+    try:
+        org = Org(srv)
+        b = srv.base
+        s, r, _ = call(b, "POST", "/api/v1/me/mfa/totp", {}, token=org.editor)
+        assert s == 200 and r["otpauth_uri"].startswith("otpauth://totp/bomvault:editor%40acme.example?secret=")
+        secret = r["secret"]
+        assert "SHA1" in r["otpauth_uri"] and "digits=6" in r["otpauth_uri"] and "period=30" in r["otpauth_uri"]
+        assert oathtool(secret) == totp_now(secret)
+        s, r, _ = call(b, "POST", "/api/v1/me/mfa/totp/confirm", {"code": "123456" if oathtool(secret) != "123456" else "654321"}, token=org.editor)
+        assert s == 400 and is_error(r, "totp_invalid")
+        s, r, _ = call(b, "POST", "/api/v1/me/mfa/totp/confirm", {"code": oathtool(secret, -1)}, token=org.editor)
+        assert s == 200, r
+        # From now on sign-in needs a valid, unused code.
+        s, r, _ = call(b, "POST", "/api/v1/sessions", {"email": "editor@acme.example", "password": PASSWORD})
+        assert s == 401 and is_error(r, "totp_required")
+        s, r, _ = call(b, "POST", "/api/v1/sessions", {"email": "editor@acme.example", "password": PASSWORD, "totp": "000000"})
+        assert s == 401
+        code = oathtool(secret)
+        s, r, _ = call(b, "POST", "/api/v1/sessions", {"email": "editor@acme.example", "password": PASSWORD, "totp": code})
+        assert s == 201, r
+        s, r, _ = call(b, "POST", "/api/v1/sessions", {"email": "editor@acme.example", "password": PASSWORD, "totp": code})
+        assert s == 401 and is_error(r, "totp_invalid")  # replayed
+        s, r, _ = call(b, "POST", "/api/v1/me/mfa/totp", {}, token=org.editor)
+        assert s == 409
+        s, r, _ = call(b, "GET", "/api/v1/audit?object=user:" + org.editor_id, token=org.admin)
+        assert "mfa.enable" in [e["action"] for e in r["entries"]]
+    finally:
+        srv.stop()
+        st.cleanup()
+
+
+def test_password_rules():
+    st = Store()
+    srv = Server(st)
+    try:
+        org = Org(srv)
+        b = srv.base
+        for pw, code in [("short1!", "password_too_short"), ("password123", "password_common"),
+                         ("P" * 1025, "password_too_long"), ("ünïcødé", "password_too_short")]:
+            s, r, _ = call(b, "POST", "/api/v1/users", {"email": "x@acme.example", "password": pw, "role": "viewer"}, token=org.admin)
+            assert s == 400 and is_error(r, code), (pw, r)
+        long_pw = "a long passphrase with spaces " * 4  # 120 characters, accepted whole
+        add_user(b, org.admin, "long@acme.example", "viewer")
+        s, r, _ = call(b, "POST", "/api/v1/users", {"email": "long2@acme.example", "password": long_pw, "role": "viewer"}, token=org.admin)
+        assert s == 201
+        assert call(b, "POST", "/api/v1/sessions", {"email": "long2@acme.example", "password": long_pw})[0] == 201
+        assert call(b, "POST", "/api/v1/sessions", {"email": "long2@acme.example", "password": long_pw[:-1]})[0] == 401
+        s, r, _ = call(b, "POST", "/api/v1/users", {"email": "EDITOR@acme.example", "password": PASSWORD, "role": "viewer"}, token=org.admin)
+        assert s == 409 and is_error(r, "email_taken")
+        s, r, _ = call(b, "POST", "/api/v1/users", {"email": "not-an-address", "password": PASSWORD, "role": "viewer"}, token=org.admin)
+        assert s == 400 and is_error(r, "invalid_email")
+        s, r, _ = call(b, "POST", "/api/v1/users", {"email": "r@acme.example", "password": PASSWORD, "role": "root"}, token=org.admin)
+        assert s == 400 and is_error(r, "invalid_role")
+    finally:
+        srv.stop()
+        st.cleanup()
+
+
+def test_brute_force_is_throttled_and_others_still_sign_in():
+    st = Store()
+    srv = Server(st, extra=["--rate-limit", "0"])
+    try:
+        org = Org(srv)
+        b = srv.base
+        before = srv.rss_kb()
+        statuses = []
+        retry_after = None
+        lock = threading.Lock()
+
+        def attack(n):
+            nonlocal retry_after
+            for i in range(n):
+                s, r, h = call(b, "POST", "/api/v1/sessions", {"email": "admin@acme.example", "password": f"wrong-{i}-pass"})
+                with lock:
+                    statuses.append(s)
+                    if s == 429:
+                        retry_after = h["Retry-After"]
+        threads = [threading.Thread(target=attack, args=(125,)) for _ in range(8)]
+        [t.start() for t in threads]
+        time.sleep(1.0)
+        t0 = time.time()
+        tok = sign_in(b, "viewer@acme.example")
+        elapsed = time.time() - t0
+        [t.join() for t in threads]
+        assert len(statuses) == 1000
+        assert statuses.count(429) > 900, statuses.count(429)
+        assert set(statuses) <= {401, 429}
+        assert retry_after and int(retry_after) >= 1
+        assert tok and elapsed < 1.0, elapsed
+        # The real password is also refused while the account is locked out.
+        s, r, _ = call(b, "POST", "/api/v1/sessions", {"email": "admin@acme.example", "password": PASSWORD})
+        assert s == 429 and is_error(r, "too_many_attempts")
+        assert srv.rss_kb() - before < 64 * 1024
+    finally:
+        srv.stop()
+        st.cleanup()
+
+
+def test_sessions_sign_out_disable_and_read_only_tokens():
+    st = Store()
+    srv = Server(st)
+    try:
+        org = Org(srv)
+        b = srv.base
+        second = sign_in(b, "editor@acme.example")
+        assert call(b, "DELETE", "/api/v1/sessions/current", token=second)[0] == 204
+        assert call(b, "GET", "/api/v1/me", token=second)[0] == 401
+        assert call(b, "GET", "/api/v1/me", token=org.editor)[0] == 200
+        # Personal API token, read scope: reads work, writes are refused.
+        s, r, _ = call(b, "POST", "/api/v1/me/tokens", {"name": "ci", "scope": "read", "days": 30}, token=org.editor)
+        assert s == 201 and len(r["token"]) == 43
+        ro = r["token"]
+        assert call(b, "GET", "/api/v1/boms", token=ro)[0] == 200
+        s, r, _ = call(b, "POST", "/api/v1/boms", {"name": "x", "items": []}, token=ro)
+        assert s == 403
+        s, r, _ = call(b, "GET", "/api/v1/me/tokens", token=org.editor)
+        assert "token" not in str(r["tokens"][0].keys()) or all("token" != k for t in r["tokens"] for k in t)
+        # Disabling a user ends every session at once.
+        assert call(b, "PATCH", f"/api/v1/users/{org.editor_id}", {"disabled": True}, token=org.admin)[0] == 200
+        assert call(b, "GET", "/api/v1/me", token=org.editor)[0] == 401
+        assert call(b, "GET", "/api/v1/boms", token=ro)[0] == 401
+        assert call(b, "POST", "/api/v1/sessions", {"email": "editor@acme.example", "password": PASSWORD})[0] == 401
+        # Sign out everywhere.
+        t2 = sign_in(b, "viewer@acme.example")
+        assert call(b, "DELETE", "/api/v1/me/sessions", token=org.viewer)[0] == 204
+        assert call(b, "GET", "/api/v1/me", token=t2)[0] == 401
+        # Administrators cannot lock themselves out.
+        s, r, _ = call(b, "PATCH", f"/api/v1/users/{org.admin_id}", {"role": "viewer"}, token=org.admin)
+        assert s == 409
+    finally:
+        srv.stop()
+        st.cleanup()
+
+
+def test_cookie_sessions_need_the_csrf_header():
+    st = Store()
+    srv = Server(st)
+    try:
+        org = Org(srv)
+        b = srv.base
+        s, r, h = call(b, "POST", "/api/v1/sessions", {"email": "editor@acme.example", "password": PASSWORD, "cookie": True})
+        assert s == 201 and r["token"] == ""
+        cookie = h["Set-Cookie"]
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+        value = cookie.split(";")[0]
+        assert call(b, "GET", "/api/v1/me", headers={"Cookie": value})[0] == 200
+        s, r, _ = call(b, "POST", "/api/v1/boms", {"name": "c", "items": [{"ref": "1", "part_number": "P", "quantity": 1}]},
+                       headers={"Cookie": value})
+        assert s == 403 and is_error(r, "csrf")
+        s, r, _ = call(b, "POST", "/api/v1/boms", {"name": "c", "items": [{"ref": "1", "part_number": "P", "quantity": 1}]},
+                       headers={"Cookie": value, "X-Bomvault-Csrf": "1"})
+        assert s == 201
+    finally:
+        srv.stop()
+        st.cleanup()
