@@ -36,6 +36,7 @@ run: build
 unit: build
 	build/unit_tests
 	build/engine_tests
+	build/store_tests
 
 # The pure modules' unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
 sanitize: deps

@@ -127,16 +127,21 @@ cpu_ticks() {  # user+system clock ticks of a process and its threads (nginx: ma
   done
   echo "$total"
 }
+ctx_switches() {  # voluntary + involuntary context switches of all threads of the given processes
+  local p
+  for p in "$@"; do cat /proc/"$p"/task/*/status 2>/dev/null; done |
+    awk '/^(voluntary|nonvoluntary)_ctxt_switches:/ {n += $2} END {print n + 0}'
+}
 nginx_pids() { echo "$NGINX_PID" $(pgrep -P "$NGINX_PID" || true); }
 
-# run_wrk NAME URL -> appends "rps p99_ms cpu_us_per_req" to $BV_TMP/NAME.txt
+# run_wrk NAME URL -> appends "rps p99_ms cpu_us_per_req ctxsw_per_req" to $BV_TMP/NAME.txt
 run_wrk() {
-  local name="$1" url="$2" out="$BV_TMP/wrk-$1.out" pids t0 t1
+  local name="$1" url="$2" out="$BV_TMP/wrk-$1.out" pids t0 t1 s0 s1
   if [ "$name" = bomvault ]; then pids="$BV_PID"; else pids="$(nginx_pids)"; fi
-  t0="$(cpu_ticks $pids)"
+  t0="$(cpu_ticks $pids)"; s0="$(ctx_switches $pids)"
   timeout 120 wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -H "$AUTH" "$url" >"$out"
-  t1="$(cpu_ticks $pids)"
-  python3 - "$out" "$((t1 - t0))" "$(getconf CLK_TCK)" >>"$BV_TMP/$name.txt" <<'EOF'
+  t1="$(cpu_ticks $pids)"; s1="$(ctx_switches $pids)"
+  python3 - "$out" "$((t1 - t0))" "$(getconf CLK_TCK)" "$((s1 - s0))" >>"$BV_TMP/$name.txt" <<'EOF'
 import re, sys
 text = open(sys.argv[1]).read()
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
@@ -149,7 +154,7 @@ if bad or errs:
     print("warning:", sys.argv[1], (bad.group(0) if bad else ""), (errs.group(0) if errs else ""),
           file=sys.stderr)
 cpu_us = int(sys.argv[2]) / int(sys.argv[3]) * 1e6
-print(f"{rps:.0f} {p99:.2f} {cpu_us / max(total, 1):.1f}")
+print(f"{rps:.0f} {p99:.2f} {cpu_us / max(total, 1):.1f} {int(sys.argv[4]) / max(total, 1):.2f}")
 EOF
 }
 
@@ -160,13 +165,13 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 timeout 30 wrk -t"$THREADS" -c"$CONNS" -d3s -H "$AUTH" "$BV_URL$PATH_ID" >/dev/null
 timeout 30 wrk -t"$THREADS" -c"$CONNS" -d3s -H "$AUTH" "$NG_URL$PATH_ID" >/dev/null
 : >"$BV_TMP/bomvault.txt"; : >"$BV_TMP/nginx.txt"
-printf '%-6s %-9s %10s %9s %12s\n' round server req/s p99_ms cpu_us/req
+printf '%-6s %-9s %10s %9s %12s %12s\n' round server req/s p99_ms cpu_us/req ctxsw/req
 for r in $(seq 1 "$ROUNDS"); do
   run_wrk bomvault "$BV_URL$PATH_ID"; sleep 1
   run_wrk nginx "$NG_URL$PATH_ID"; sleep 1
-  read -r a ap ac < <(tail -n1 "$BV_TMP/bomvault.txt")
-  read -r b bp bc < <(tail -n1 "$BV_TMP/nginx.txt")
-  printf '%-6s %-9s %10s %9s %12s\n' "$r" bomvault "$a" "$ap" "$ac" "$r" nginx "$b" "$bp" "$bc"
+  read -r a ap ac as < <(tail -n1 "$BV_TMP/bomvault.txt")
+  read -r b bp bc bs < <(tail -n1 "$BV_TMP/nginx.txt")
+  printf '%-6s %-9s %10s %9s %12s %12s\n' "$r" bomvault "$a" "$ap" "$ac" "$as" "$r" nginx "$b" "$bp" "$bc" "$bs"
   echo "$a $b" | awk '{printf "%-6s ratio     %10.3f\n", "", $1/$2}'
 done
 
@@ -174,10 +179,11 @@ col() { awk -v c="$2" '{print $c}' "$BV_TMP/$1.txt"; }
 bv_rps="$(median $(col bomvault 1))"; ng_rps="$(median $(col nginx 1))"
 bv_p99="$(median $(col bomvault 2))"; ng_p99="$(median $(col nginx 2))"
 bv_cpu="$(median $(col bomvault 3))"; ng_cpu="$(median $(col nginx 3))"
-ratio_med="$(median $(paste -d' ' "$BV_TMP/bomvault.txt" "$BV_TMP/nginx.txt" | awk '{printf "%.3f\n", $1/$4}'))"
+bv_cs="$(median $(col bomvault 4))"; ng_cs="$(median $(col nginx 4))"
+ratio_med="$(median $(paste -d' ' "$BV_TMP/bomvault.txt" "$BV_TMP/nginx.txt" | awk '{printf "%.3f\n", $1/$(NF/2+1)}'))"
 echo
 echo "median of $ROUNDS rounds"
-printf '  %-9s %10s req/s  p99 %7s ms  %7s us CPU/req\n' bomvault "$bv_rps" "$bv_p99" "$bv_cpu" nginx "$ng_rps" "$ng_p99" "$ng_cpu"
+printf '  %-9s %10s req/s  p99 %7s ms  %7s us CPU/req  %6s ctxsw/req\n' bomvault "$bv_rps" "$bv_p99" "$bv_cpu" "$bv_cs" nginx "$ng_rps" "$ng_p99" "$ng_cpu" "$ng_cs"
 echo "  ratio bomvault/nginx req/s: median of per-round ratios $ratio_med (ratio of medians $(awk -v a="$bv_rps" -v b="$ng_rps" 'BEGIN{printf "%.3f", a/b}'))"
 awk -v r="$ratio_med" -v p="$bv_p99" 'BEGIN {
   printf "  target req/s >= 0.6x nginx: %s\n", (r >= 0.6 ? "MET" : "MISSED")

@@ -9,10 +9,12 @@
 //   scan:   SELECT every row in order and copy every column into std::strings.
 // Plain (unencrypted) Debian libsqlite3, file on the same filesystem as the server's store,
 // journal_mode=WAL and synchronous=NORMAL like bomvault's connections.
-// Prints one line: "rows=N insert_s=X scan_s=Y bytes=Z".
+// Prints one line: "rows=N insert_s=X scan_s=Y insert_cpu_s=.. scan_cpu_s=.. bytes=Z" (wall
+// seconds, then this process's user+system CPU seconds for the same two phases).
 #include <sqlite3.h>
 
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -34,6 +36,12 @@ void Exec(sqlite3* db, const char* sql) { Check(sqlite3_exec(db, sql, nullptr, n
 
 double Seconds(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+double CpuSeconds() {  // user + system time of this process
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
 }  // namespace
@@ -63,6 +71,7 @@ int main(int argc, char** argv) {
 
   // --- insert ---
   auto t0 = std::chrono::steady_clock::now();
+  double c0 = CpuSeconds();
   Exec(db, "BEGIN IMMEDIATE");
   sqlite3_stmt* ins = nullptr;
   Check(sqlite3_prepare_v2(db,
@@ -122,9 +131,11 @@ int main(int argc, char** argv) {
   sqlite3_finalize(ins);
   Exec(db, "COMMIT");
   double insert_s = Seconds(t0);
+  double insert_cpu = CpuSeconds() - c0;
 
   // --- scan ---
   t0 = std::chrono::steady_clock::now();
+  c0 = CpuSeconds();
   sqlite3_stmt* q = nullptr;
   Check(sqlite3_prepare_v2(db, "SELECT * FROM items WHERE bom_id = 'bom_bench' ORDER BY seq", -1,
                            &q, nullptr),
@@ -145,11 +156,13 @@ int main(int argc, char** argv) {
   Check(rc, db, "scan");
   sqlite3_finalize(q);
   double scan_s = Seconds(t0);
+  double scan_cpu = CpuSeconds() - c0;
   sqlite3_close(db);
   if (scanned != rows) {
     std::fprintf(stderr, "sqlite_ref: inserted %ld rows, scanned %ld\n", rows, scanned);
     return 1;
   }
-  std::printf("rows=%ld insert_s=%.4f scan_s=%.4f bytes=%zu\n", rows, insert_s, scan_s, bytes);
+  std::printf("rows=%ld insert_s=%.4f scan_s=%.4f insert_cpu_s=%.4f scan_cpu_s=%.4f bytes=%zu\n",
+              rows, insert_s, scan_s, insert_cpu, scan_cpu, bytes);
   return 0;
 }

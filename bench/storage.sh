@@ -46,8 +46,7 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 reset_hwm() { echo 5 >"/proc/$BV_PID/clear_refs" 2>/dev/null && echo reset || echo lifetime; }
 TICK="$(getconf CLK_TCK)"
 
-imp=(); rd=(); rins=(); rscan=(); imp_rss=(); rd_rss=(); imp_cpu=(); rd_cpu=()
-printf '%-6s %12s %12s %12s %12s %14s %14s\n' round import_s read_s ref_insert_s ref_scan_s import_peak_MB read_peak_MB
+: >"$BV_TMP/rounds.txt"
 for r in $(seq 1 "$ROUNDS"); do
   # server import
   hwm_mode="$(reset_hwm)"
@@ -56,7 +55,7 @@ for r in $(seq 1 "$ROUNDS"); do
         -H 'Content-Type: text/csv' --data-binary @"$CSV" "$BV_URL/api/v1/boms/import?name=bench-$r")"
   c1="$(cpu_ticks "$BV_PID")"
   [ "${t%% *}" = 201 ] || { cat "$BV_TMP/import.json" >&2; die "import answered ${t%% *}"; }
-  imp+=("${t#* }"); imp_rss+=("$(vm_field "$BV_PID" VmHWM)"); imp_cpu+=("$(( (c1 - c0) * 1000 / TICK ))")
+  imp_s="${t#* }"; imp_hwm="$(vm_field "$BV_PID" VmHWM)"; imp_cpu="$(( (c1 - c0) * 1000 / TICK ))"
   id="$(jget "$BV_TMP/import.json" id)"
   n="$(jget "$BV_TMP/import.json" items)"
   [ "$n" = "$ROWS" ] || die "import stored $n items, expected $ROWS"
@@ -68,7 +67,7 @@ for r in $(seq 1 "$ROUNDS"); do
         "$BV_URL/api/v1/boms/$id/items")"
   c1="$(cpu_ticks "$BV_PID")"
   [ "${t%% *}" = 200 ] || die "items answered ${t%% *}"
-  rd+=("${t#* }"); rd_rss+=("$(vm_field "$BV_PID" VmHWM)"); rd_cpu+=("$(( (c1 - c0) * 1000 / TICK ))")
+  rd_s="${t#* }"; rd_hwm="$(vm_field "$BV_PID" VmHWM)"; rd_cpu="$(( (c1 - c0) * 1000 / TICK ))"
   if [ "$r" = 1 ]; then
     got="$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["items"]))' "$BV_TMP/items.json")"
     [ "$got" = "$ROWS" ] || die "read back $got items, expected $ROWS"
@@ -79,25 +78,33 @@ for r in $(seq 1 "$ROUNDS"); do
   # raw reference
   line="$(timeout 600 "$REF" "$CSV" "$BV_TMP/ref.db")"
   rm -f "$BV_TMP"/ref.db*
-  rins+=("$(sed 's/.*insert_s=\([0-9.]*\).*/\1/' <<<"$line")")
-  rscan+=("$(sed 's/.*scan_s=\([0-9.]*\).*/\1/' <<<"$line")")
-  printf '%-6s %12s %12s %12s %12s %14s %14s\n' "$r" "${imp[-1]}" "${rd[-1]}" "${rins[-1]}" "${rscan[-1]}" \
-    "$((imp_rss[-1] / 1024))" "$((rd_rss[-1] / 1024))"
+  field() { sed "s/.* $1=\([0-9.]*\).*/\1/" <<<"$line"; }
+  echo "$r $imp_s $rd_s $(field insert_s) $(field scan_s) $imp_cpu $rd_cpu $(field insert_cpu_s) $(field scan_cpu_s) $imp_hwm $rd_hwm" \
+    >>"$BV_TMP/rounds.txt"
   sleep 1
 done
 
-m_imp="$(median "${imp[@]}")"; m_rd="$(median "${rd[@]}")"
-m_rins="$(median "${rins[@]}")"; m_rscan="$(median "${rscan[@]}")"
-peak_imp="$(printf '%s\n' "${imp_rss[@]}" | sort -n | tail -1)"
-peak_rd="$(printf '%s\n' "${rd_rss[@]}" | sort -n | tail -1)"
-echo
-echo "median of $ROUNDS rounds ($ROWS rows; items JSON ${ITEMS_BYTES:-?} bytes; VmHWM $hwm_mode per phase)"
-awk -v n="$ROWS" -v i="$m_imp" -v r="$m_rd" -v ri="$m_rins" -v rs="$m_rscan" \
-    -v ic="$(median "${imp_cpu[@]}")" -v rc="$(median "${rd_cpu[@]}")" \
-    -v pi="$peak_imp" -v pr="$peak_rd" 'BEGIN {
-  printf "  import  bomvault %8.3f s %9.0f rows/s (server CPU %d ms)   raw %7.3f s %9.0f rows/s   ratio %.3f\n", i, n/i, ic, ri, n/ri, ri/i
-  printf "  read    bomvault %8.3f s %9.0f rows/s (server CPU %d ms)   raw %7.3f s %9.0f rows/s   ratio %.3f\n", r, n/r, rc, rs, n/rs, rs/r
-  printf "  peak RSS (VmHWM) during import %.1f MB, during read %.1f MB\n", pi/1024, pr/1024
-  printf "  target import >= 0.3x raw: %s\n", (ri/i >= 0.3 ? "MET" : "MISSED")
-  printf "  target read   >= 0.3x raw: %s\n", (rs/r >= 0.3 ? "MET" : "MISSED")
-  printf "  target peak RSS <= 300 MB: %s\n", (pi/1024 <= 300 ? "MET" : "MISSED") }'
+echo "items JSON ${ITEMS_BYTES:-?} bytes; VmHWM ${hwm_mode} before each phase (reset = true per-phase peak)"
+python3 - "$BV_TMP/rounds.txt" "$ROWS" <<'PY'
+import statistics, sys
+rows = int(sys.argv[2])
+R = [list(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
+med = lambda xs: statistics.median(xs)
+print(f"{'round':<6}{'import_s':>9}{'raw_ins_s':>10}{'ratio':>7}{'read_s':>9}{'raw_scan_s':>11}{'ratio':>7}"
+      f"{'imp_cpu_ms':>11}{'raw_cpu_ms':>11}{'rd_cpu_ms':>10}{'raw_cpu_ms':>11}{'imp_HWM_MB':>11}{'rd_HWM_MB':>10}")
+for r in R:
+    print(f"{int(r[0]):<6}{r[1]:9.3f}{r[3]:10.3f}{r[3]/r[1]:7.3f}{r[2]:9.3f}{r[4]:11.3f}{r[4]/r[2]:7.3f}"
+          f"{r[5]:11.0f}{r[7]*1e3:11.0f}{r[6]:10.0f}{r[8]*1e3:11.0f}{r[9]/1024:11.1f}{r[10]/1024:10.1f}")
+imp, rd, ri, rs = (med([r[i] for r in R]) for i in (1, 2, 3, 4))
+imp_ratio = med([r[3] / r[1] for r in R]); rd_ratio = med([r[4] / r[2] for r in R])
+imp_cpu_ratio = med([r[7] * 1e3 / max(r[5], 1) for r in R]); rd_cpu_ratio = med([r[8] * 1e3 / max(r[6], 1) for r in R])
+peak_imp = max(r[9] for r in R) / 1024; peak_rd = max(r[10] for r in R) / 1024
+print(f"\nmedians of {len(R)} rounds, {rows} rows (ratio = raw time / bomvault time, median of per-round ratios)")
+print(f"  import  bomvault {imp:7.3f} s {rows/imp:9.0f} rows/s   raw {ri:7.3f} s {rows/ri:9.0f} rows/s   ratio {imp_ratio:.3f}   (CPU-time ratio {imp_cpu_ratio:.3f})")
+print(f"  read    bomvault {rd:7.3f} s {rows/rd:9.0f} rows/s   raw {rs:7.3f} s {rows/rs:9.0f} rows/s   ratio {rd_ratio:.3f}   (CPU-time ratio {rd_cpu_ratio:.3f})")
+print(f"  server peak RSS (VmHWM): import {peak_imp:.1f} MB, read {peak_rd:.1f} MB")
+ok = lambda b: "MET" if b else "MISSED"
+print(f"  target import >= 0.3x raw: {ok(imp_ratio >= 0.3)}")
+print(f"  target read   >= 0.3x raw: {ok(rd_ratio >= 0.3)}")
+print(f"  target peak RSS <= 300 MB: {ok(peak_imp <= 300)}")
+PY

@@ -16,7 +16,7 @@ export async function orgsPage({ root }) {
     const r = await api('GET', '/orgs');
     const orgs = r.orgs.slice().sort((a, b) => a.name.localeCompare(b.name));
     listBox.replaceChildren(
-      el('h2', { id: 'orgs-h' }, `Organisations (${orgs.length})`),
+      el('h2', { id: 'orgs-h' }, `All organisations (${orgs.length})`),
       table({
         className: 'orgs',
         empty: 'There are no organisations yet. Create the first one above.',
@@ -68,7 +68,7 @@ export async function orgsPage({ root }) {
     });
   } },
   field('Organisation name', name), field('Administrator e-mail', email),
-  field('Administrator initial password', password, 'At least 8 characters. Hand it over through a safe channel.'),
+  field('Administrator password', password, 'At least 8 characters. Hand it over through a safe channel.'),
   el('div', { class: 'actions' }, submit));
 
   root.replaceChildren(pageHeading('Organisations'),

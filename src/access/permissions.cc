@@ -96,10 +96,11 @@ Decision MayUse(const Principal& p, Function f) {
 Decision MayOnBom(const Principal& p, Function f, const BomFacts& bom) {
   Decision use = MayUse(p, f);
   if (use == Decision::kUnauthenticated) return use;
-  // The operator and other tenants learn nothing, not even that the BOM exists.
-  if (p.kind != PrincipalKind::kUser || p.org != bom.org) {
-    return use == Decision::kAllow ? Decision::kNotFound : use;
-  }
+  // The operator has no BOM functions at all. A user of another tenant learns nothing, not even
+  // that the BOM exists: visibility is decided before the function, so the answer is the same
+  // 404 as for a missing BOM whatever the role or token scope.
+  if (p.kind != PrincipalKind::kUser) return use == Decision::kAllow ? Decision::kNotFound : use;
+  if (p.org != bom.org) return Decision::kNotFound;
   const bool admin = p.role == Role::kAdministrator;
   const bool owner = p.user == bom.owner;
   const bool shared = bom.share.has_value() && bom.org_sharing_enabled;

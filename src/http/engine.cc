@@ -49,6 +49,9 @@ int64_t NowNs() {
 }
 
 thread_local const Engine* tl_worker_of = nullptr;  // set on worker threads, for Stop()
+// The current worker's WorkerSlot::serving_since, restarted per request so a busy keep-alive
+// connection served back to back is not mistaken for a stalled one.
+thread_local std::atomic<int64_t>* tl_serving_since = nullptr;
 
 enum class Io { kOk, kWantRead, kWantWrite, kEof, kError };
 
@@ -99,9 +102,10 @@ std::string IpString(const sockaddr_storage& ss, int* port) {
 // and deadlined while the request head is being parsed; writes hold a response head back so it
 // leaves together with the first body bytes.
 //
-// Ownership: exactly one party touches a Connection at a time. While parked_ (registered and
-// armed in epoll) it belongs to the epoll thread, which may sweep it; otherwise to the worker
-// that was handed it. parked_ and deadline_ change only under Engine::conns_mu_.
+// Ownership: exactly one worker touches a Connection at a time: the one whose epoll_wait
+// returned it, until it parks (re-arms) or closes it. While parked_ nobody owns it; the epoll
+// thread may then only shutdown() its socket (to expire it), under Engine::conns_mu_, which
+// also guards parked_ and deadline_. Only the owner closes it, after removing it from conns_.
 class Connection : public httplib::Stream {
  public:
   Connection(Engine* engine, int fd, std::string peer_ip, int peer_port, Clock::time_point now)
@@ -807,6 +811,7 @@ void Engine::CheckStalls(Clock::time_point now) {
 
 void Engine::WorkerMain(WorkerSlot* me) {
   tl_worker_of = this;
+  tl_serving_since = &me->serving_since;
   for (;;) {
     if (!me->has_slot.load()) {
       std::unique_lock<std::mutex> lock(gate_mu_);
@@ -839,6 +844,7 @@ void Engine::WorkerMain(WorkerSlot* me) {
     serving_.fetch_sub(1);
     me->serving_since.store(0);
   }
+  tl_serving_since = nullptr;
   tl_worker_of = nullptr;
 }
 
@@ -900,6 +906,7 @@ void Engine::Serve(Connection* c) {
 }
 
 bool Engine::ServeBuffered(Connection* c, bool* keep) {
+  if (tl_serving_since != nullptr) tl_serving_since->store(NowNs());
   c->BeginRequest();
   ++c->requests_;
   const bool close_connection = stopping_.load(std::memory_order_relaxed) ||

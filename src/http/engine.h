@@ -3,14 +3,16 @@
 // httplib 0.11.4's own listen loop pins one pool thread per keep-alive connection, never limits
 // the number of request headers, lets a client header named REMOTE_ADDR shadow the real peer
 // address, and its CPPHTTPLIB_* tuning macros are dead because Debian ships it precompiled. The
-// Engine therefore owns the sockets. One thread accepts (and sweeps deadlines); every
-// connection with nothing complete to process is parked in an epoll set with EPOLLONESHOT, and
-// a fixed pool of workers waits on that set, so the kernel hands each ready connection to one
-// sleeping worker. The worker buffers what arrived and, once a full request head is in memory,
-// runs httplib's protected Server::process_request() on a Stream of our own; between requests
-// it lingers ~2 ms for the next one before parking the connection again. Routes, pre-routing and
-// exception handlers are registered on the Engine exactly as on httplib::Server; the engine
-// installs none of them itself.
+// Engine therefore owns the sockets. One thread accepts and sweeps deadlines; every connection
+// with nothing complete to process is parked in an epoll set with EPOLLONESHOT, and a fixed pool
+// of workers waits on that set, so the kernel hands each ready connection to one worker. The
+// worker buffers what arrived and, once a full request head is in memory, runs httplib's
+// protected Server::process_request() on a Stream of our own; between requests it lingers ~2 ms
+// for the next one before parking the connection again. Only about 2x cores workers take
+// connections at a time (fewer context switches); one stuck in a request for 10 ms hands its
+// turn to a reserve worker, so handlers blocking on the database or Argon2 still get all
+// worker_threads. Routes, pre-routing and exception handlers are registered on the Engine
+// exactly as on httplib::Server; the engine installs none of them itself.
 //
 // Invariants:
 //  * An idle or slow connection costs no thread: a worker only holds a connection while a request
@@ -61,8 +63,8 @@ struct EngineOptions {
   std::chrono::milliseconds header_timeout{10000};
   std::chrono::milliseconds read_timeout{10000};   // per body read
   std::chrono::milliseconds write_timeout{10000};  // per blocked write
-  std::chrono::milliseconds keep_alive_idle{
-      30000};                           // idle keep-alive connections parked, then closed
+  // Idle keep-alive connections are parked in epoll (no thread), and closed after this.
+  std::chrono::milliseconds keep_alive_idle{30000};
   size_t max_header_bytes = 64 * 1024;  // request line + all headers
   size_t max_requests_per_connection = 10000;
   // Both set => HTTPS: TLS 1.2 and 1.3 only, ECDHE with AES-GCM/ChaCha20 for 1.2, no compression,

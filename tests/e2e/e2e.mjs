@@ -244,7 +244,7 @@ async function main() {
     check(stored, 'the operator token lives in sessionStorage, with no cookie');
     await page.getByLabel('Organisation name').fill(ORG);
     await page.getByLabel('Administrator e-mail').fill(ADMIN);
-    await page.getByLabel('Administrator initial password').fill(PASSWORD);
+    await page.getByLabel('Administrator password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Create organisation' }).click();
     await page.getByRole('cell', { name: ORG, exact: true }).waitFor();
     await checkLabels(page, 'orgs');
@@ -317,7 +317,7 @@ async function main() {
     await add('contractor@acme.example', 'viewer');
     viewerId = await page.locator(`code[data-email="${VIEWER}"]`).getAttribute('data-user-id');
     check(/^[A-Za-z0-9_-]{8,}$/.test(viewerId || ''), `the viewer's id is shown (${viewerId})`);
-    await page.getByLabel('Role of contractor@acme.example').selectOption('editor');
+    await page.getByLabel('Role of contractor@acme.example', { exact: true }).selectOption('editor');
     await page.getByRole('button', { name: 'Change the role of contractor@acme.example' }).click();
     await page.locator('#flash').getByText('contractor@acme.example is now Editor').waitFor();
     await page.getByRole('button', { name: 'Disable contractor@acme.example' }).click();

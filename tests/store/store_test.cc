@@ -1,0 +1,167 @@
+// Tests over a real SQLCipher store in a temporary directory, through the services (no HTTP):
+// tenant binding of ciphertext, the keyring, and what is on disk.
+#include <doctest/doctest.h>
+#include <SQLiteCpp/Statement.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "crypto/crypto.h"
+#include "service/instance.h"
+#include "util/log.h"
+
+using namespace bomvault;
+
+namespace {
+
+struct TempStore {
+  std::string dir;
+  std::unique_ptr<service::Instance> instance;
+  std::vector<std::string> shares;
+
+  TempStore() {
+    REQUIRE(crypto::Init());
+    util::log::SetStderr(false);
+    char tmpl[] = "/tmp/bv-store-test-XXXXXX";
+    dir = std::string(mkdtemp(tmpl)) + "/data";
+    auto init = service::Instance::Initialise(dir, 3, 2);
+    REQUIRE(init.ok());
+    shares = init->shares;
+    auto loaded = service::Instance::Load({dir, 2});
+    REQUIRE(loaded.ok());
+    instance = std::move(loaded.value());
+    REQUIRE(instance->OpenWithKeys(std::move(init->keys)).ok());
+  }
+  ~TempStore() {
+    instance.reset();
+    std::filesystem::remove_all(std::filesystem::path(dir).parent_path());
+  }
+};
+
+access::Principal Operator() {
+  access::Principal p;
+  p.kind = access::PrincipalKind::kOperator;
+  return p;
+}
+
+access::Principal AdminOf(const util::OrgId& org, const util::UserId& user) {
+  access::Principal p;
+  p.kind = access::PrincipalKind::kUser;
+  p.org = org;
+  p.user = user;
+  p.role = access::Role::kAdministrator;
+  p.email_verified = true;
+  return p;
+}
+
+std::vector<bom::Item> Items(const std::string& part) {
+  bom::Item top;
+  top.ref = "1";
+  top.part_number = part;
+  top.description = "secret description of " + part;
+  top.quantity = "1";
+  return {top};
+}
+
+}  // namespace
+
+TEST_CASE("a BOM row copied into another organisation's BOM fails to decrypt") {
+  TempStore ts;
+  auto hold = ts.instance->Acquire();
+  REQUIRE(hold);
+  service::Services& s = **hold;
+  auto a = s.orgs->Create(Operator(), "Org A", "a@a.example", "Correct-Horse-Battery-9");
+  auto b = s.orgs->Create(Operator(), "Org B", "b@b.example", "Correct-Horse-Battery-9");
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  auto admin_a = AdminOf(a->first, a->second);
+  auto admin_b = AdminOf(b->first, b->second);
+  auto bom_a = s.boms->Create(admin_a, "A's BOM", nlohmann::json::object(), Items("A-1"), "json");
+  auto bom_b = s.boms->Create(admin_b, "B's BOM", nlohmann::json::object(), Items("B-1"), "json");
+  auto bom_a2 = s.boms->Create(admin_a, "A's other BOM", nlohmann::json::object(), Items("A-2"), "json");
+  REQUIRE(bom_a.ok());
+  REQUIRE(bom_b.ok());
+  REQUIRE(bom_a2.ok());
+  REQUIRE(s.boms->Items(admin_b, bom_b->id).ok());
+
+  auto copy = [&](const char* table, const char* column, const util::BomId& from,
+                  const util::BomId& to) {
+    std::string key = std::string(table) == "boms" ? "id" : "bom_id";
+    std::string sql = std::string("UPDATE ") + table + " SET " + column + " = (SELECT " + column +
+                      " FROM " + table + " WHERE " + key + " = ?1" +
+                      (std::string(table) == "boms" ? "" : " AND seq = 0") + ") WHERE " + key +
+                      " = ?2";
+    REQUIRE(s.db->Write([&](store::Db& db) {
+                 SQLite::Statement q(db, sql);
+                 q.bind(1, from.str());
+                 q.bind(2, to.str());
+                 CHECK(q.exec() == 1);
+                 return util::Status::Ok();
+               }).ok());
+  };
+  // Items: A's chunk pasted over B's chunk.
+  copy("bom_chunks", "sealed", bom_a->id, bom_b->id);
+  auto items = s.boms->Items(admin_b, bom_b->id);
+  CHECK_FALSE(items.ok());
+  CHECK(items.status().code() == util::Code::kInternal);
+  // Same tenant, other object: still refused (associated data names the BOM).
+  copy("bom_chunks", "sealed", bom_a->id, bom_a2->id);
+  CHECK_FALSE(s.boms->Items(admin_a, bom_a2->id).ok());
+  // The name column, across tenants.
+  copy("boms", "name_sealed", bom_a->id, bom_b->id);
+  CHECK_FALSE(s.boms->Get(admin_b, bom_b->id).ok());
+  // The untouched BOM still opens.
+  auto good = s.boms->Items(admin_a, bom_a->id);
+  REQUIRE(good.ok());
+  CHECK(good.value()[0].part_number == "A-1");
+}
+
+TEST_CASE("org data keys differ and deleting the org deletes its key") {
+  TempStore ts;
+  auto hold = ts.instance->Acquire();
+  service::Services& s = **hold;
+  auto a = s.orgs->Create(Operator(), "Org A", "a@a.example", "Correct-Horse-Battery-9");
+  auto b = s.orgs->Create(Operator(), "Org B", "b@b.example", "Correct-Horse-Battery-9");
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  crypto::Bytes ka, kb;
+  REQUIRE(s.db->Read([&](store::Db& db) {
+                auto ca = s.org_keys->Get(db, a->first);
+                auto cb = s.org_keys->Get(db, b->first);
+                ka.assign(ca.value()->data_key().data(), ca.value()->data_key().data() + 32);
+                kb.assign(cb.value()->data_key().data(), cb.value()->data_key().data() + 32);
+                return util::Status::Ok();
+              }).ok());
+  CHECK(ka != kb);
+  REQUIRE(s.orgs->Delete(Operator(), a->first).ok());
+  int64_t keys = -1;
+  REQUIRE(s.db->Read([&](store::Db& db) {
+                SQLite::Statement q(db, "SELECT count(*) FROM org_keys");
+                q.executeStep();
+                keys = q.getColumn(0).getInt64();
+                return util::Status::Ok();
+              }).ok());
+  CHECK(keys == 1);
+  // Neither the key bytes nor anything else readable remain in the files.
+  hold.reset();
+  ts.instance->Seal("test");
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(ts.dir)) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(data.find(std::string(ka.begin(), ka.end())) == std::string::npos);
+    CHECK(data.rfind("SQLite format 3", 0) != 0);
+    CHECK(data.find("a@a.example") == std::string::npos);
+  }
+}
+
+TEST_CASE("the keyring opens only with enough shares of this store") {
+  TempStore ts;
+  std::vector<std::string> problems, summary;
+  CHECK(service::Instance::Check(ts.dir, {ts.shares[0], ts.shares[2]}, &problems, &summary).ok());
+  CHECK(problems.empty());
+  CHECK_FALSE(service::Instance::Check(ts.dir, {ts.shares[1]}, &problems, &summary).ok());
+}
