@@ -3,7 +3,7 @@
 import { api } from './api.js';
 import {
   el, field, select, messageArea, table, fmtTime, pageHeading, button, busy, confirmDialog,
-  announce, copyText,
+  announce, copyText, fill,
 } from './dom.js';
 
 const ROLE_TEXT = { administrator: 'Administrator', editor: 'Editor', viewer: 'Viewer' };
@@ -16,7 +16,7 @@ export async function accountPage(ctx) {
   const tokensBox = el('section', { class: 'card', 'aria-labelledby': 'tokens-h' });
   const sessionsBox = el('section', { class: 'card', 'aria-labelledby': 'sessions-h' });
 
-  root.replaceChildren(
+  fill(root, 
     pageHeading('Account'),
     el('section', { class: 'card', 'aria-labelledby': 'profile-h' },
       el('h2', { id: 'profile-h' }, 'Profile'),
@@ -50,11 +50,11 @@ function renderMfa(box, me, ctx) {
   const msg = messageArea();
   const heading = el('h2', { id: 'mfa-h' }, 'Two-step sign-in');
   if (me.mfa_enabled) {
-    box.replaceChildren(heading, el('p', { class: 'ok', id: 'mfa-status' }, 'An authenticator app is enrolled. Signing in asks for its code.'));
+    fill(box, heading, el('p', { class: 'ok', id: 'mfa-status' }, 'An authenticator app is enrolled. Signing in asks for its code.'));
     return;
   }
   if (me.read_only) {
-    box.replaceChildren(heading, el('p', { class: 'muted' }, 'Not enrolled. Sign in with a full session to enrol an authenticator.'));
+    fill(box, heading, el('p', { class: 'muted' }, 'Not enrolled. Sign in with a full session to enrol an authenticator.'));
     return;
   }
   const start = button('Set up an authenticator app', async () => {
@@ -66,7 +66,7 @@ function renderMfa(box, me, ctx) {
       } catch (e) { msg.error(e); }
     });
   });
-  box.replaceChildren(heading,
+  fill(box, heading,
     el('p', { id: 'mfa-status' }, 'Not enrolled. With an authenticator app (any TOTP app), signing in also needs a 6-digit code from your phone.'),
     el('div', { class: 'actions' }, start), msg.node);
 
@@ -92,7 +92,7 @@ function renderMfa(box, me, ctx) {
         } catch (e) { msg.error(e); code.select(); }
       });
     } }, field('Code from the app', code, 'Codes change every 30 seconds.'), el('div', { class: 'actions' }, confirm));
-    box.replaceChildren(heading,
+    fill(box, heading,
       el('ol', { class: 'steps' },
         el('li', {}, 'Scan this QR code with your authenticator app.',
           qr || el('p', { class: 'warn' }, 'The QR code cannot be drawn here; type the key below into the app instead.')),
@@ -166,7 +166,7 @@ async function renderTokens(tokensBox, sessionsBox, me, ctx) {
         const t = await api('POST', '/me/tokens', { name: name.value.trim(), scope: scope.value, days: d });
         await refresh();
         const box = tokensBox.querySelector('.new-token-slot');
-        box.replaceChildren(el('div', { class: 'new-token', role: 'alert' },
+        fill(box, el('div', { class: 'new-token', role: 'alert' },
           el('p', {}, el('strong', {}, `Token “${t.name}” created.`), ' Copy it now: it is shown only this once.'),
           el('code', { class: 'secret', id: 'new-token' }, t.token), ' ',
           button('Copy token', () => copyText(t.token, 'Token copied'), { class: 'secondary small' })));
@@ -174,7 +174,7 @@ async function renderTokens(tokensBox, sessionsBox, me, ctx) {
     });
   } }, field('Name', name), field('Access', scope), field('Expires after (days)', days), el('div', { class: 'actions' }, create));
 
-  tokensBox.replaceChildren(
+  fill(tokensBox, 
     el('h2', { id: 'tokens-h' }, 'Personal API tokens'),
     el('p', { class: 'muted' }, 'For scripts and integrations: send as "Authorization: Bearer TOKEN".'),
     me.read_only ? null : form, msg.node,
@@ -193,7 +193,7 @@ async function renderTokens(tokensBox, sessionsBox, me, ctx) {
       rows: tokens,
     }));
 
-  sessionsBox.replaceChildren(
+  fill(sessionsBox, 
     el('h2', { id: 'sessions-h' }, 'Sessions'),
     table({
       className: 'sessions',

@@ -2,7 +2,7 @@
 import { api, ApiError, qs } from './api.js';
 import {
   el, field, select, checkbox, messageArea, table, fmtTime, shortId, pageHeading, button, busy,
-  confirmDialog, announce, copyText,
+  confirmDialog, announce, copyText, fill,
 } from './dom.js';
 
 const ROLES = [['viewer', 'Viewer'], ['editor', 'Editor'], ['administrator', 'Administrator']];
@@ -29,7 +29,7 @@ export async function usersPage(ctx) {
   async function refresh() {
     const r = await api('GET', '/users');
     const users = r.users.slice().sort((a, b) => a.email.localeCompare(b.email));
-    listBox.replaceChildren(
+    fill(listBox, 
       el('h2', { id: 'users-h' }, `People (${users.length})`),
       table({
         className: 'users',
@@ -102,7 +102,7 @@ export async function usersPage(ctx) {
   field('Role', role),
   el('div', { class: 'actions' }, submit));
 
-  root.replaceChildren(pageHeading('Users'),
+  fill(root, pageHeading('Users'),
     el('section', { class: 'card', 'aria-labelledby': 'add-h' }, el('h2', { id: 'add-h' }, 'Add a user'), form, msg.node),
     listBox);
   await refresh();
@@ -157,7 +157,7 @@ export async function auditPage({ root, query, navigate }) {
   el('div', { class: 'actions' }, el('button', { type: 'submit' }, 'Search'), el('a', { class: 'button secondary', href: '#/audit' }, 'Reset')));
 
   const results = el('section', { class: 'card', 'aria-label': 'Audit entries' });
-  root.replaceChildren(pageHeading('Audit log'), el('section', { class: 'card' }, form, msg.node), results);
+  fill(root, pageHeading('Audit log'), el('section', { class: 'card' }, form, msg.node), results);
 
   const apiQuery = { object: f.object, actor: f.actor, action: f.action, from: f.from, to: f.to, limit: limit.value, before: f.before };
   let r;
@@ -169,7 +169,7 @@ export async function auditPage({ root, query, navigate }) {
   }
   const base = { object: f.object, actor: f.actor, action: f.action, from: f.from, to: f.to, limit: limit.value };
   const filtered = Boolean(f.object || f.actor || f.action || f.from || f.to);
-  results.replaceChildren(
+  fill(results, 
     el('p', { role: 'status', class: 'muted' }, r.entries.length
       ? `${r.entries.length} entr${r.entries.length === 1 ? 'y' : 'ies'}${f.before ? ' (older page)' : ''}, newest first.`
       : ''),
@@ -268,7 +268,7 @@ export async function settingsPage({ root }) {
     }, { class: 'secondary' })),
   supportMsg.node);
 
-  root.replaceChildren(pageHeading('Organisation settings'),
+  fill(root, pageHeading('Organisation settings'),
     el('section', { class: 'card', 'aria-label': 'Policy settings' }, form),
     el('section', { class: 'card', 'aria-labelledby': 'support-h' }, el('h2', { id: 'support-h' }, 'Support access'),
       el('p', { class: 'muted' }, 'Lets the instance operator help with this organisation for a limited time. Every grant and revocation is audited.'),

@@ -3,7 +3,7 @@
 // the session (cookie, or the operator token in sessionStorage), draws the navigation for the
 // role, runs the page and moves focus to its heading. A sealed vault always shows the unseal page.
 import { api, ApiError, operatorToken } from './api.js';
-import { el, describeError, announce } from './dom.js';
+import { el, describeError, announce, fill } from './dom.js';
 import { routes, navFor } from './pages.js';
 import { renderUnseal } from './auth.js';
 
@@ -98,7 +98,7 @@ export async function signOut() {
 function renderNav(path) {
   const me = session.me;
   const items = session.health && !session.health.sealed ? navFor(kindOf(me), me) : [];
-  nav.replaceChildren(...items.map(([href, label]) => {
+  fill(nav, ...items.map(([href, label]) => {
     const base = href.slice(1);
     const current = path === base || path.startsWith(base + '/');
     return el('a', { href, 'aria-current': current ? 'page' : null }, label);
@@ -106,7 +106,7 @@ function renderNav(path) {
   nav.hidden = items.length === 0;
   if (me) {
     const who = me.operator ? 'Operator' : me.email;
-    userBox.replaceChildren(el('span', { class: 'who' }, who),
+    fill(userBox, el('span', { class: 'who' }, who),
       el('button', { type: 'button', class: 'link', onclick: signOut }, 'Sign out'));
   } else {
     userBox.replaceChildren();
@@ -119,7 +119,7 @@ function focusPage(root) {
 }
 
 function renderDown(root, e) {
-  root.replaceChildren(el('section', { class: 'card' },
+  fill(root, el('section', { class: 'card' },
     el('h1', { tabindex: '-1' }, 'The server does not answer'),
     el('p', {}, describeError(e)),
     el('button', { type: 'button', onclick: () => route() }, 'Try again')));
@@ -137,7 +137,7 @@ export async function route() {
     if (stale()) return;
     session.health = null;
     renderNav(path);
-    main.replaceChildren(root);
+    fill(main, root);
     renderDown(root, e);
     focusPage(root);
     return;
@@ -148,7 +148,7 @@ export async function route() {
     session.me = undefined;
     renderNav(path);
     document.title = 'Unseal · bomvault';
-    main.replaceChildren(root);
+    fill(main, root);
     await renderUnseal(root, { onUnsealed: () => { announce('The vault is unsealed.'); route(); } });
     if (!stale()) focusPage(root);
     return;
@@ -157,7 +157,7 @@ export async function route() {
     if (session.me === undefined) await loadSession();
   } catch (e) {
     if (stale()) return;
-    main.replaceChildren(root);
+    fill(main, root);
     renderDown(root, e);
     return;
   }
@@ -167,7 +167,7 @@ export async function route() {
   if (!found) {
     if (path !== '/' && me) {
       renderNav(path);
-      main.replaceChildren(root);
+      fill(main, root);
       root.append(el('section', { class: 'card' }, el('h1', { tabindex: '-1' }, 'Page not found'),
         el('p', {}, 'There is no page at this address. ', el('a', { href: home(me) }, 'Go to the start page'), '.')));
       focusPage(root);
@@ -184,7 +184,7 @@ export async function route() {
       navigate(home(me), { replace: true });
     } else {
       renderNav(path);
-      main.replaceChildren(root);
+      fill(main, root);
       root.append(el('section', { class: 'card' }, el('h1', { tabindex: '-1' }, 'Not available'),
         el('p', {}, 'Your account may not use this page. ', el('a', { href: home(me) }, 'Go to the start page'), '.')));
       focusPage(root);
@@ -193,7 +193,7 @@ export async function route() {
   }
   renderNav(path);
   document.title = `${found.route.title} · bomvault`;
-  main.replaceChildren(root);
+  fill(main, root);
   root.append(el('p', { class: 'muted' }, 'Loading…'));
   const ctx = { root, params: found.params, query, me, navigate, route, stale, session };
   try {
@@ -207,7 +207,7 @@ export async function route() {
       return;
     }
     if (e instanceof ApiError && e.code === 'sealed') { route(); return; }
-    root.replaceChildren(el('section', { class: 'card' },
+    fill(root, el('section', { class: 'card' },
       el('h1', { tabindex: '-1' }, e instanceof ApiError && e.status === 404 ? 'Not found' : 'Something went wrong'),
       el('p', { role: 'alert', class: 'error' }, describeError(e)),
       el('p', {}, el('a', { href: home(me) }, 'Go to the start page'))));

@@ -1,6 +1,6 @@
 // Pages before anyone is signed in: unseal, sign-in (with the TOTP step), operator sign-in.
 import { api, ApiError, operatorToken } from './api.js';
-import { el, field, messageArea, busy, pageHeading, checkbox } from './dom.js';
+import { el, field, messageArea, busy, pageHeading, checkbox, fill } from './dom.js';
 import { signedIn } from './app.js';
 
 // The vault is sealed: key holders submit shares one at a time until the threshold is reached.
@@ -53,7 +53,7 @@ export async function renderUnseal(root, { onUnsealed }) {
     } }, 'Start over')),
   msg.node);
 
-  root.replaceChildren(el('section', { class: 'card narrow' },
+  fill(root, el('section', { class: 'card narrow' },
     pageHeading('The vault is sealed'),
     el('p', {}, 'No data can be read until enough key holders have entered their shares. Shares accepted: ', progressText, '.'),
     meter,
@@ -97,7 +97,7 @@ export async function signInPage({ root, query }) {
   } },
   field('E-mail address', email), field('Password', password), totpField,
   el('div', { class: 'actions' }, submit), msg.node);
-  root.replaceChildren(el('section', { class: 'card narrow' },
+  fill(root, el('section', { class: 'card narrow' },
     pageHeading('Sign in'),
     form,
     el('p', { class: 'muted small' }, 'Running this instance? ', el('a', { href: '#/operator-sign-in' }, 'Sign in as the operator'), '.')));
@@ -131,7 +131,7 @@ export async function operatorSignInPage({ root }) {
   } },
   field('Operator token', token, 'Printed once by "bomvault init". It is kept only in this browser tab and forgotten when the tab closes.'),
   el('div', { class: 'actions' }, submit), msg.node);
-  root.replaceChildren(el('section', { class: 'card narrow' },
+  fill(root, el('section', { class: 'card narrow' },
     pageHeading('Operator sign-in'),
     el('p', {}, 'The operator manages organisations and sealing; it cannot read any organisation\'s BOMs.'),
     form,

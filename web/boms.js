@@ -3,7 +3,7 @@
 import { api, ApiError, qs } from './api.js';
 import {
   el, field, select, messageArea, table, fmtTime, shortId, pageHeading, button, busy,
-  openDialog, confirmDialog, announce, describeError, loading,
+  openDialog, confirmDialog, announce, describeError, loading, fill,
 } from './dom.js';
 
 const PAGE = 50;
@@ -79,7 +79,7 @@ export async function bomListPage({ root, me, query, navigate }) {
     boms.length ? el('span', { class: 'muted' }, `${offset + 1}–${offset + boms.length}`) : null,
     more ? el('a', { class: 'button secondary', href: '#/boms' + qs({ q, part_number: part, offset: offset + PAGE }) }, 'Next →') : null);
 
-  root.replaceChildren(
+  fill(root, 
     pageHeading('BOMs', canCreate(me) ? el('a', { class: 'button', href: '#/import' }, 'Import CSV') : null),
     el('section', { class: 'card' }, form),
     el('section', { class: 'card', 'aria-label': 'Results' },
@@ -98,11 +98,11 @@ export async function whereUsedPage({ root, me, query, navigate }) {
   } }, field('Part number', input, 'Exact part number, e.g. BRG-6204'),
   el('div', { class: 'actions' }, el('button', { type: 'submit' }, 'Find')));
   const results = el('section', { class: 'card', 'aria-label': 'Results' });
-  root.replaceChildren(pageHeading('Where used'), el('section', { class: 'card' }, el('p', { class: 'muted' }, 'Find every BOM you can see that uses a part.'), form, msg.node), results);
+  fill(root, pageHeading('Where used'), el('section', { class: 'card' }, el('p', { class: 'muted' }, 'Find every BOM you can see that uses a part.'), form, msg.node), results);
   if (!part) { results.append(el('p', { class: 'empty' }, 'Enter a part number to see which BOMs use it.')); return; }
   results.append(loading());
   const [r, users] = await Promise.all([api('GET', '/where-used' + qs({ part_number: part })), directory(me)]);
-  results.replaceChildren(
+  fill(results, 
     el('p', { role: 'status' }, `${r.boms.length} BOM${r.boms.length === 1 ? '' : 's'} use `, el('code', {}, part), '.'),
     bomTable(r.boms, me, users, `No BOM you can see uses ${part}.`));
 }
@@ -139,7 +139,7 @@ export async function bomPage(ctx, view) {
       .map(([key, href, label]) => el('a', { href, 'aria-current': key === view ? 'page' : null }, label)));
   const body = el('section', { class: 'card', 'aria-label': 'BOM content' }, loading());
 
-  root.replaceChildren(
+  fill(root, 
     el('div', { class: 'page-head' }, heading),
     el('p', {}, el('a', { href: '#/boms' }, '← All BOMs')),
     el('section', { class: 'card' }, meta, actions),
@@ -157,7 +157,7 @@ function propsText(p) {
 async function renderTree(body, id) {
   const r = await api('GET', `/boms/${encodeURIComponent(id)}/items`);
   const items = r.items;
-  if (!items.length) { body.replaceChildren(el('p', { class: 'empty' }, 'This BOM has no items.')); return; }
+  if (!items.length) { fill(body, el('p', { class: 'empty' }, 'This BOM has no items.')); return; }
   const byRef = new Set(items.map((it) => it.ref));
   const kids = new Map();
   const roots = [];
@@ -242,7 +242,7 @@ async function renderTree(body, id) {
   const walk = (i, d) => { levelOf.set(i, d); depth = Math.max(depth, d + 1); for (const c of kids.get(items[i].ref) || []) if (!levelOf.has(c)) walk(c, d + 1); };
   roots.forEach((i) => walk(i, 0));
 
-  body.replaceChildren(
+  fill(body, 
     el('div', { class: 'toolbar' },
       el('p', { class: 'muted' }, `${items.length} item${items.length === 1 ? '' : 's'}, ${depth} level${depth === 1 ? '' : 's'} deep.`),
       button('Expand all', () => roots.forEach((i) => expand(i, true)), { class: 'secondary' }),
@@ -257,7 +257,7 @@ async function renderTree(body, id) {
 
 async function renderFlat(body, id) {
   const r = await api('GET', `/boms/${encodeURIComponent(id)}/flat`);
-  body.replaceChildren(
+  fill(body, 
     el('p', { class: 'muted' }, `Total quantity of each part number, multiplied through the levels: ${r.rows.length} part number${r.rows.length === 1 ? '' : 's'}.`),
     table({
       className: 'flat',
@@ -279,7 +279,7 @@ async function renderCompare(ctx, body, bom) {
   const list = await api('GET', '/boms' + qs({ limit: 1000 }));
   const candidates = list.boms.filter((b) => b.id !== bom.id);
   if (!candidates.length) {
-    body.replaceChildren(el('p', { class: 'empty' }, 'There is no other BOM you can see to compare this one with.'));
+    fill(body, el('p', { class: 'empty' }, 'There is no other BOM you can see to compare this one with.'));
     return;
   }
   const pick = select([['', 'Choose a BOM…'], ...candidates.map((b) => [b.id, `${b.name} (${b.items} items)`])], { name: 'with', required: true });
@@ -292,7 +292,7 @@ async function renderCompare(ctx, body, bom) {
   } }, field('Compare with', pick, `Shows what turns "${bom.name}" into the chosen BOM.`),
   el('div', { class: 'actions' }, el('button', { type: 'submit' }, 'Compare')));
   const out = el('div', { 'aria-live': 'polite' });
-  body.replaceChildren(form, msg.node, out);
+  fill(body, form, msg.node, out);
   if (!other) return;
   out.append(loading('Comparing…'));
   let r;
@@ -312,7 +312,7 @@ async function renderCompare(ctx, body, bom) {
     { label: 'Parent', render: (x) => x.parent || '—' },
   ];
   const total = r.added.length + r.removed.length + r.changed.length;
-  out.replaceChildren(
+  fill(out, 
     el('p', { role: 'status', class: total ? null : 'ok' }, total
       ? `From "${bom.name}" to "${otherName}": ${r.added.length} added, ${r.removed.length} removed, ${r.changed.length} changed.`
       : `"${bom.name}" and "${otherName}" have the same items.`),
@@ -384,7 +384,7 @@ async function shareDialog(ctx, bom, users) {
       try {
         const r = await api('GET', `/boms/${enc}/shares`);
         current = r.shares;
-        listBox.replaceChildren(
+        fill(listBox, 
           el('p', {}, 'Owner: ', el('strong', {}, who(bom.owner_id, me, users)), '. Administrators of the organisation can also open every BOM.'),
           table({
             className: 'shares',

@@ -20,6 +20,13 @@ export function el(tag, attrs = {}, ...children) {
   return e;
 }
 
+// Like replaceChildren(), but skips null/false/undefined (replaceChildren would print "null").
+export function fill(node, ...children) {
+  node.replaceChildren();
+  append(node, children);
+  return node;
+}
+
 function append(parent, children) {
   for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;

@@ -1,8 +1,8 @@
 // Import a BOM from a CSV file: drag-and-drop or file picker, a client-side preview of the first
 // rows, an upload with progress, and the server's per-line errors next to the preview.
 import { upload, qs } from './api.js';
-import { el, field, messageArea, pageHeading, busy, table, announce, describeError } from './dom.js';
-import { previewCsv, recognizedColumn } from './csv.js';
+import { el, field, messageArea, pageHeading, busy, table, announce, describeError, fill } from './dom.js';
+import { previewCsv, recognizedColumn, normalizeColumn } from './csv.js';
 
 const MAX_BYTES = 64 * 1024 * 1024;
 const PREVIEW_ROWS = 10;
@@ -34,11 +34,11 @@ export async function importPage({ root, navigate }) {
   function showPreview(p) {
     preview.hidden = false;
     if (p.error) {
-      preview.replaceChildren(el('h2', {}, 'Preview'), el('p', { class: 'error' }, `This file cannot be read as CSV: ${p.error}.`));
+      fill(preview, el('h2', {}, 'Preview'), el('p', { class: 'error' }, `This file cannot be read as CSV: ${p.error}.`));
       return;
     }
     if (!p.header) {
-      preview.replaceChildren(el('h2', {}, 'Preview'), el('p', { class: 'error' }, 'The file is empty.'));
+      fill(preview, el('h2', {}, 'Preview'), el('p', { class: 'error' }, 'The file is empty.'));
       return;
     }
     const cols = p.header.cells;
@@ -48,9 +48,13 @@ export async function importPage({ root, navigate }) {
     const width = Math.max(cols.length, ...p.rows.map((r) => r.cells.length));
     const headCells = [];
     for (let i = 0; i < width; i += 1) {
-      headCells.push(el('th', { scope: 'col' }, cols[i] ?? '', known[i] ? el('span', { class: 'tag' }, known[i]) : (cols[i] ? el('span', { class: 'tag prop' }, 'property') : null)));
+      // Tag aliases with the field they stand for, and unrecognised columns as properties.
+      let tag = null;
+      if (known[i] && normalizeColumn(cols[i]) !== known[i]) tag = el('span', { class: 'tag', title: `read as ${known[i]}` }, `→ ${known[i]}`);
+      else if (!known[i] && cols[i]) tag = el('span', { class: 'tag prop', title: 'kept as a property' }, 'property');
+      headCells.push(el('th', { scope: 'col' }, cols[i] ?? '', tag));
     }
-    preview.replaceChildren(
+    fill(preview, 
       el('h2', {}, 'Preview'),
       el('p', { class: 'muted' }, `${p.total} data row${p.total === 1 ? '' : 's'}, ${cols.length} column${cols.length === 1 ? '' : 's'}, separated by "${p.delimiter}". `,
         p.total > p.rows.length ? `Showing the first ${p.rows.length}.` : ''),
@@ -98,7 +102,7 @@ export async function importPage({ root, navigate }) {
     const details = e.details || [];
     problems.hidden = false;
     const header = lastHeader();
-    problems.replaceChildren(
+    fill(problems, 
       el('h2', { id: 'problems-h', tabindex: '-1' }, details.length > 1 ? `${details.length} problems in the file` : 'The file was not imported'),
       el('p', { role: 'alert', class: 'error' }, describeError(e)),
       details.length ? table({
@@ -155,7 +159,7 @@ export async function importPage({ root, navigate }) {
   field('Source (optional)', source, 'Where the file came from, e.g. the PLM system or drawing number.'),
   el('div', { class: 'actions' }, submit), progress, msg.node);
 
-  root.replaceChildren(
+  fill(root, 
     pageHeading('Import a BOM'),
     el('section', { class: 'card' },
       el('p', { class: 'muted' }, 'A header row with a part number and quantity column, and either a level or a parent column (with ref). Other columns are kept as properties. Comma or semicolon separated, UTF-8.'),

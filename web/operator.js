@@ -1,7 +1,7 @@
 // Operator pages: organisations (list, create, delete) and sealing the vault.
 import { api } from './api.js';
 import {
-  el, field, messageArea, table, fmtTime, pageHeading, button, busy, openDialog, announce,
+  el, field, messageArea, table, fmtTime, pageHeading, button, busy, openDialog, announce, fill,
 } from './dom.js';
 
 export async function orgsPage({ root }) {
@@ -15,7 +15,7 @@ export async function orgsPage({ root }) {
   async function refresh() {
     const r = await api('GET', '/orgs');
     const orgs = r.orgs.slice().sort((a, b) => a.name.localeCompare(b.name));
-    listBox.replaceChildren(
+    fill(listBox, 
       el('h2', { id: 'orgs-h' }, `All organisations (${orgs.length})`),
       table({
         className: 'orgs',
@@ -71,7 +71,7 @@ export async function orgsPage({ root }) {
   field('Administrator password', password, 'At least 8 characters. Hand it over through a safe channel.'),
   el('div', { class: 'actions' }, submit));
 
-  root.replaceChildren(pageHeading('Organisations'),
+  fill(root, pageHeading('Organisations'),
     el('section', { class: 'card', 'aria-labelledby': 'new-org-h' }, el('h2', { id: 'new-org-h' }, 'New organisation'), form, msg.node),
     listBox);
   await refresh();
@@ -92,7 +92,7 @@ export async function sealPage({ root, route }) {
       route();
     } catch (e) { msg.error(e); }
   }, { class: 'danger' });
-  root.replaceChildren(pageHeading('Seal'),
+  fill(root, pageHeading('Seal'),
     el('section', { class: 'card' },
       el('p', {}, 'Sealing drops every key from memory: use it when the machine may be compromised or before maintenance. Unsealing needs the key holders\' shares.'),
       seal, msg.node));

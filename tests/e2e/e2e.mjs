@@ -359,7 +359,8 @@ async function main() {
     check(await rows.count() === 9, `9 tree rows (got ${await rows.count()})`);
     const bearing = page.locator('table.tree tr:has-text("BRG-6204")');
     check(await bearing.isVisible(), 'the bearing row is visible when expanded');
-    const toggle = page.getByRole('button', { name: /^SHF-7: hide/ });
+    const toggle = page.locator('table.tree tr:has-text("SHF-7") button.tree-toggle');
+    check(/^SHF-7: hide/.test(await toggle.getAttribute('aria-label')), 'the toggle names its part and action');
     await toggle.click();
     check(await bearing.isHidden(), 'collapsing the shaft hides the bearing');
     check((await toggle.getAttribute('aria-expanded')) === 'false', 'aria-expanded follows');
