@@ -5,7 +5,7 @@ SHELL := /bin/bash
 
 BUILD_DEBS := meson ninja-build pkg-config g++ python3 libcpp-httplib-dev libsqlitecpp-dev \
   libsodium-dev nlohmann-json3-dev doctest-dev libssl-dev zlib1g-dev libbrotli-dev
-TEST_DEBS := clang-format oathtool faketime curl
+TEST_DEBS := clang-format oathtool faketime curl openssl
 
 .PHONY: deps test-deps build run test unit sanitize integration format-check clean
 
