@@ -4,10 +4,11 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := build
 
 BUILD_DEBS := meson ninja-build pkg-config g++ python3 libcpp-httplib-dev libsqlitecpp-dev \
-  libsodium-dev nlohmann-json3-dev doctest-dev libssl-dev zlib1g-dev libbrotli-dev
-TEST_DEBS := clang-format oathtool faketime curl openssl
+  libsodium-dev nlohmann-json3-dev doctest-dev libssl-dev zlib1g-dev libbrotli-dev \
+  libcurl4-openssl-dev
+TEST_DEBS := clang-format oathtool faketime curl openssl python3-aiosmtpd chromium
 
-.PHONY: deps test-deps build run test unit sanitize integration format-check clean
+.PHONY: deps test-deps build run test unit sanitize integration e2e format-check clean
 
 # Installs only what is missing, so a warm machine skips apt entirely.
 define apt_install
@@ -22,6 +23,7 @@ deps:
 	$(call apt_install,$(BUILD_DEBS))
 	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
 	@tools/fetch-sqlcipher.sh
+	@tools/vendor-web.sh
 
 test-deps: deps
 	$(call apt_install,$(TEST_DEBS))
@@ -47,11 +49,15 @@ sanitize: deps
 integration: build test-deps
 	python3 tests/integration/run.py build/bomvault
 
+# The UI in headless Chromium (Debian's; playwright-core drives it, no browser is downloaded).
+e2e: build test-deps
+	tests/e2e/run.sh build/bomvault
+
 format-check: test-deps
 	@files=$$(git ls-files 'src/*.h' 'src/*.cc' 'tests/*.h' 'tests/*.cc'); \
 	clang-format --dry-run --Werror $$files && echo "clang-format: clean"
 
-test: build test-deps format-check unit sanitize integration
+test: build test-deps format-check unit sanitize integration e2e
 
 clean:
 	rm -rf build build-asan

@@ -160,6 +160,7 @@ EOF
 
 echo "bomvault $BIN  (body $BODY_LEN bytes; full response bomvault $bv_resp, nginx $ng_resp bytes)"
 echo "wrk -t$THREADS -c$CONNS -d$DURATION --latency, $ROUNDS rounds alternating; nginx worker_processes $NGINX_WORKERS"
+echo "tree: $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO" diff --quiet HEAD -- src 2>/dev/null || echo ' + uncommitted src changes'); binary built $(date -u -r "$BIN" '+%F %T') UTC"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 # warm-up (not recorded): page cache, session cache, allocator arenas, nginx open files
 timeout 30 wrk -t"$THREADS" -c"$CONNS" -d3s -H "$AUTH" "$BV_URL$PATH_ID" >/dev/null

@@ -143,12 +143,12 @@ export async function auditPage({ root, query, navigate }) {
   const action = el('input', { type: 'text', name: 'action', value: f.action, list: 'audit-actions', spellcheck: 'false' });
   const from = el('input', { type: 'datetime-local', name: 'from', value: fromUnix(f.from) });
   const to = el('input', { type: 'datetime-local', name: 'to', value: fromUnix(f.to) });
-  const limit = select([['25', '25'], ['50', '50'], ['100', '100'], ['500', '500']], { name: 'limit' });
-  limit.value = ['25', '50', '100', '500'].includes(f.limit) ? f.limit : '50';
+  const limit = select([['10', '10'], ['25', '25'], ['50', '50'], ['100', '100'], ['500', '500']], { name: 'limit' });
+  limit.value = ['10', '25', '50', '100', '500'].includes(f.limit) ? f.limit : '50';
   const msg = messageArea();
 
   const params = () => ({ object: object.value.trim(), actor: actor.value, action: action.value.trim(), from: toUnix(from.value), to: toUnix(to.value), limit: limit.value });
-  const form = el('form', { class: 'filters', role: 'search', 'aria-label': 'Audit filters', onsubmit: (ev) => {
+  const form = el('form', { class: 'grid-form', role: 'search', 'aria-label': 'Audit filters', onsubmit: (ev) => {
     ev.preventDefault();
     navigate('#/audit' + qs(params()));
   } },
@@ -168,6 +168,7 @@ export async function auditPage({ root, query, navigate }) {
     throw e;
   }
   const base = { object: f.object, actor: f.actor, action: f.action, from: f.from, to: f.to, limit: limit.value };
+  const actorName = (id) => emailOf.get(id) || (id === 'operator' ? 'Operator' : shortId(id));
   const filtered = Boolean(f.object || f.actor || f.action || f.from || f.to);
   fill(results, 
     el('p', { role: 'status', class: 'muted' }, r.entries.length
@@ -180,7 +181,7 @@ export async function auditPage({ root, query, navigate }) {
         { label: 'When', render: (x) => fmtTime(x.at) },
         { label: 'Action', render: (x) => el('code', {}, x.action) },
         { label: 'Object', render: (x) => el('a', { href: '#/audit' + qs({ object: x.object }), title: `Entries for ${x.object}` }, x.object) },
-        { label: 'Actor', render: (x) => (x.actor_id ? el('a', { href: '#/audit' + qs({ actor: x.actor_id }), title: x.actor_id }, emailOf.get(x.actor_id) || shortId(x.actor_id)) : '—') },
+        { label: 'Actor', render: (x) => (x.actor_id ? el('a', { href: '#/audit' + qs({ actor: x.actor_id }), title: x.actor_id }, actorName(x.actor_id)) : '—') },
         { label: 'Change', className: 'change', render: (x) => changeText(x.change, emailOf) },
       ],
       rows: r.entries,
@@ -195,6 +196,7 @@ function changeText(change, emailOf) {
   const parts = Object.entries(change).map(([k, v]) => {
     let text;
     if (v && typeof v === 'object' && 'before' in v && 'after' in v) text = `${show(v.before)} → ${show(v.after)}`;
+    else if (v && typeof v === 'object' && Object.keys(v).length === 1 && 'after' in v) text = show(v.after);
     else text = show(v);
     return el('div', {}, el('span', { class: 'muted' }, k + ': '), text);
   });

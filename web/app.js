@@ -125,8 +125,16 @@ function renderDown(root, e) {
     el('button', { type: 'button', onclick: () => route() }, 'Try again')));
 }
 
+// A confirmation announced just before a navigation ("Imported …") belongs to the next page;
+// anything older is stale once the user moves on.
+function clearStaleFlash() {
+  const flash = document.getElementById('flash');
+  if (Date.now() - Number(flash.dataset.at || 0) > 700) flash.replaceChildren();
+}
+
 export async function route() {
   const gen = ++generation;
+  clearStaleFlash();
   const stale = () => gen !== generation;
   const { path, query } = parseHash();
   const root = el('div', { class: 'page' });

@@ -76,14 +76,14 @@ export async function bomListPage({ root, me, query, navigate }) {
 
   const pager = el('div', { class: 'pager' },
     offset > 0 ? el('a', { class: 'button secondary', href: '#/boms' + qs({ q, part_number: part, offset: Math.max(0, offset - PAGE) || '' }) }, '← Previous') : null,
-    boms.length ? el('span', { class: 'muted' }, `${offset + 1}–${offset + boms.length}`) : null,
+    boms.length && (offset > 0 || more) ? el('span', { class: 'muted' }, `${offset + 1}–${offset + boms.length}`) : null,
     more ? el('a', { class: 'button secondary', href: '#/boms' + qs({ q, part_number: part, offset: offset + PAGE }) }, 'Next →') : null);
 
   fill(root, 
     pageHeading('BOMs', canCreate(me) ? el('a', { class: 'button', href: '#/import' }, 'Import CSV') : null),
     el('section', { class: 'card' }, form),
     el('section', { class: 'card', 'aria-label': 'Results' },
-      el('p', { class: 'muted', role: 'status' }, filtered ? `${boms.length}${more ? '+' : ''} matching BOM${boms.length === 1 ? '' : 's'}` : `${boms.length}${more ? '+' : ''} BOM${boms.length === 1 ? '' : 's'}`),
+      boms.length === 0 ? null : el('p', { class: 'muted', role: 'status' }, filtered ? `${boms.length}${more ? '+' : ''} matching BOM${boms.length === 1 ? '' : 's'}` : `${boms.length}${more ? '+' : ''} BOM${boms.length === 1 ? '' : 's'}`),
       bomTable(boms, me, users, empty), pager));
 }
 
@@ -103,7 +103,7 @@ export async function whereUsedPage({ root, me, query, navigate }) {
   results.append(loading());
   const [r, users] = await Promise.all([api('GET', '/where-used' + qs({ part_number: part })), directory(me)]);
   fill(results, 
-    el('p', { role: 'status' }, `${r.boms.length} BOM${r.boms.length === 1 ? '' : 's'} use `, el('code', {}, part), '.'),
+    r.boms.length ? el('p', { role: 'status' }, `${r.boms.length} BOM${r.boms.length === 1 ? ' uses' : 's use'} `, el('code', {}, part), '.') : null,
     bomTable(r.boms, me, users, `No BOM you can see uses ${part}.`));
 }
 
@@ -121,9 +121,9 @@ export async function bomPage(ctx, view) {
   const actions = el('div', { class: 'toolbar', role: 'group', 'aria-label': 'BOM actions' },
     el('a', { class: 'button secondary', href: `/api/v1/boms/${enc}/export?format=csv`, download: `${bom.name}.csv` }, 'Export CSV'),
     el('a', { class: 'button secondary', href: `/api/v1/boms/${enc}/export?format=json`, download: `${bom.name}.json` }, 'Export JSON'),
-    canEdit(me, bom) ? button('Rename…', () => renameDialog(bom, title)) : null,
-    button(canShare(me, bom) ? 'Sharing…' : 'Who has access', () => shareDialog(ctx, bom, users)),
-    canTransfer(me, bom) ? button('Transfer…', () => transferDialog(ctx, bom, users)) : null,
+    canEdit(me, bom) ? button('Rename…', () => renameDialog(bom, title), { class: 'secondary' }) : null,
+    button(canShare(me, bom) ? 'Sharing…' : 'Who has access', () => shareDialog(ctx, bom, users), { class: 'secondary' }),
+    canTransfer(me, bom) ? button('Transfer…', () => transferDialog(ctx, bom, users), { class: 'secondary' }) : null,
     canShare(me, bom) ? button('Delete…', () => deleteDialog(ctx, bom), { class: 'danger' }) : null);
 
   const source = bom.metadata && typeof bom.metadata.source === 'string' ? bom.metadata.source : '';
@@ -150,6 +150,8 @@ export async function bomPage(ctx, view) {
   else await renderCompare(ctx, body, bom);
 }
 
+function wideField(node) { node.classList.add('wide'); return node; }
+
 function propsText(p) {
   return Object.entries(p || {}).map(([k, v]) => `${k}: ${v}`).join('; ');
 }
@@ -169,6 +171,15 @@ async function renderTree(body, id) {
       roots.push(i);
     }
   });
+  // Columns after the part number; optional ones only when some item fills them.
+  const cols = [
+    { label: 'Find no.', className: 'num', value: (it) => it.find_number, optional: true },
+    { label: 'Description', value: (it) => it.description },
+    { label: 'Qty', className: 'num', value: (it) => String(it.quantity) },
+    { label: 'Unit', value: (it) => it.unit, optional: true },
+    { label: 'Ref. des.', className: 'refdes', value: (it) => it.refdes, optional: true },
+    { label: 'Properties', className: 'props', value: (it) => propsText(it.properties), optional: true },
+  ].filter((c) => !c.optional || items.some((it) => c.value(it)));
   const nodes = new Map();  // index -> { row, toggle, expanded, rendered, level }
   const tbody = el('tbody');
 
@@ -191,13 +202,7 @@ async function renderTree(body, id) {
       node.toggle || el('span', { class: 'tree-leaf', 'aria-hidden': 'true' }),
       el('span', { class: 'pn' }, it.part_number));
     node.row = el('tr', { 'data-ref': it.ref, 'data-level': String(level) },
-      el('td', {}, first),
-      el('td', { class: 'num' }, it.find_number),
-      el('td', {}, it.description),
-      el('td', { class: 'num' }, String(it.quantity)),
-      el('td', {}, it.unit),
-      el('td', { class: 'refdes' }, it.refdes),
-      el('td', { class: 'props' }, propsText(it.properties)));
+      el('td', {}, first), cols.map((c) => el('td', { class: c.className || null }, c.value(it))));
     nodes.set(i, node);
     return node.row;
   }
@@ -249,9 +254,8 @@ async function renderTree(body, id) {
       button('Collapse all', () => roots.forEach((i) => collapse(i)), { class: 'secondary' })),
     el('div', { class: 'table-wrap' },
       el('table', { class: 'tree', 'aria-label': 'Indented BOM' },
-        el('thead', {}, el('tr', {},
-          ['Part number', 'Find no.', 'Description', 'Qty', 'Unit', 'Ref. des.', 'Properties'].map((h, k) =>
-            el('th', { scope: 'col', class: k === 1 || k === 3 ? 'num' : null }, h)))),
+        el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Part number'),
+          cols.map((c) => el('th', { scope: 'col', class: c.className === 'num' ? 'num' : null }, c.label)))),
         tbody)));
 }
 
@@ -289,7 +293,7 @@ async function renderCompare(ctx, body, bom) {
     ev.preventDefault();
     if (!pick.value) { msg.error('Choose the BOM to compare with.'); pick.focus(); return; }
     navigate(`#/boms/${encodeURIComponent(bom.id)}/compare` + qs({ with: pick.value }));
-  } }, field('Compare with', pick, `Shows what turns "${bom.name}" into the chosen BOM.`),
+  } }, wideField(field('Compare with', pick, `Shows what turns "${bom.name}" into the chosen BOM.`)),
   el('div', { class: 'actions' }, el('button', { type: 'submit' }, 'Compare')));
   const out = el('div', { 'aria-live': 'polite' });
   fill(body, form, msg.node, out);
@@ -390,7 +394,9 @@ async function shareDialog(ctx, bom, users) {
             className: 'shares',
             empty: 'It is not shared with anyone.',
             columns: [
-              { label: 'User', render: (s) => el('span', { title: s.user_id, class: users.has(s.user_id) ? null : 'mono' }, who(s.user_id, me, users)) },
+              { label: 'User', render: (s) => (users.has(s.user_id) || s.user_id === me.id
+                ? el('span', { title: s.user_id }, who(s.user_id, me, users))
+                : el('code', { class: 'user-id' }, s.user_id)) },
               { label: 'Access', render: (s) => ACCESS_TEXT[s.access] || s.access },
               { label: 'Since', render: (s) => fmtTime(s.created_at) },
               ...(mayShare ? [{ label: 'Actions', render: (s) => button('Revoke', () => revoke(s), { class: 'danger small', 'aria-label': `Revoke access for ${who(s.user_id, me, users)}` }) }] : []),
@@ -423,7 +429,7 @@ async function shareDialog(ctx, bom, users) {
         await busy(submit, async () => {
           try {
             await api('POST', `/boms/${enc}/shares`, { user_id: uid, access: access.value });
-            msg.ok(`Shared with ${who(uid, me, users)} (${ACCESS_TEXT[access.value].toLowerCase()}).`);
+            msg.ok(`Shared with ${users.has(uid) ? users.get(uid).email : uid} (${ACCESS_TEXT[access.value].toLowerCase()}).`);
             if (picker.control.tagName === 'INPUT') picker.control.value = '';
             await refresh();
           } catch (e) {

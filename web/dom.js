@@ -87,6 +87,7 @@ export function announce(text, kind = 'ok') {
   const region = document.getElementById('flash');
   if (!region) return;
   region.replaceChildren(el('p', { class: kind }, text));
+  region.dataset.at = String(Date.now());
   clearTimeout(announce.timer);
   announce.timer = setTimeout(() => region.replaceChildren(), 8000);
 }

@@ -33,14 +33,19 @@ bool Writes(Function f) {
     case Function::kOrgSettingsRead:
     case Function::kUserList:
     case Function::kAuditRead:
+    case Function::kInvitationRead:
+    case Function::kBlockListRead:
     case Function::kBomList:
     case Function::kBomRead:
     case Function::kSelf:  // a read-only token may still read its own account
+    case Function::kSelfSessions:
       return false;
     default:
       return true;
   }
 }
+
+bool AllowedDuringEnrolment(Function f) { return f == Function::kSelf || f == Function::kMfaEnrol; }
 
 }  // namespace
 
@@ -63,6 +68,7 @@ Decision MayUse(const Principal& p, Function f) {
       break;
   }
   if (p.read_only && Writes(f)) return Decision::kForbidden;
+  if (p.mfa_enrolment_only && !AllowedDuringEnrolment(f)) return Decision::kForbidden;
   switch (f) {
     case Function::kOrgCreate:
     case Function::kOrgList:
@@ -76,6 +82,10 @@ Decision MayUse(const Principal& p, Function f) {
     case Function::kUserList:
     case Function::kUserUpdate:
     case Function::kAuditRead:
+    case Function::kInvitationRead:
+    case Function::kInvitationWrite:
+    case Function::kBlockListRead:
+    case Function::kBlockListWrite:
       return p.role == Role::kAdministrator ? Decision::kAllow : Decision::kForbidden;
     case Function::kBomCreate:
       return p.role == Role::kViewer ? Decision::kForbidden : Decision::kAllow;
@@ -88,9 +98,40 @@ Decision MayUse(const Principal& p, Function f) {
     case Function::kBomRead:
     case Function::kBomTransfer:
     case Function::kSelf:
+    case Function::kSelfSessions:
+    case Function::kSelfManage:
+    case Function::kMfaEnrol:
       return Decision::kAllow;
   }
   return Decision::kForbidden;
+}
+
+util::Status Refusal(const Principal& p, Function f, Decision d) {
+  switch (d) {
+    case Decision::kAllow:
+      return util::Status::Ok();
+    case Decision::kUnauthenticated:
+      return util::Status::Unauthenticated();
+    case Decision::kNotFound:
+      return util::Status::NotFound();
+    case Decision::kForbidden:
+      break;
+  }
+  // The MFA code only when enrolling would actually open the door.
+  Principal enrolled = p;
+  enrolled.mfa_enrolment_only = false;
+  if (p.mfa_enrolment_only && MayUse(enrolled, f) == Decision::kAllow) {
+    return util::Status(util::Code::kForbidden, "mfa_enrolment_required",
+                        "your organisation requires two-step sign-in: enrol an authenticator "
+                        "first");
+  }
+  return util::Status::Forbidden();
+}
+
+bool MfaRequired(std::string_view policy, Role role) {
+  if (policy == "optional") return false;
+  if (policy == "administrators") return role == Role::kAdministrator;
+  return true;  // "everyone", and anything unknown: fail closed
 }
 
 Decision MayOnBom(const Principal& p, Function f, const BomFacts& bom) {
@@ -128,7 +169,9 @@ Decision MayShareWith(const Principal& p, const util::OrgId& target_org, bool ta
   if (p.kind != PrincipalKind::kUser || target_org != p.org || target_disabled) {
     return Decision::kNotFound;
   }
-  if (!org_sharing_enabled || !p.email_verified || !target_verified) return Decision::kForbidden;
+  if (!org_sharing_enabled || !p.email_verified || !target_verified || p.mfa_enrolment_only) {
+    return Decision::kForbidden;
+  }
   return Decision::kAllow;
 }
 

@@ -10,12 +10,15 @@
 //   Administrator: everything in the org, every BOM in it.
 //   Editor: creates BOMs; edits, shares, deletes, transfers what it owns or may edit.
 //   Viewer: views what it owns or what is shared with it; transfers what it owns.
+// A user whose org requires a second factor they have not enrolled is "enrolment only": they may
+// read their own profile and enrol an authenticator (kSelf, kMfaEnrol), nothing else.
 #pragma once
 
 #include <optional>
 #include <string_view>
 
 #include "util/ids.h"
+#include "util/status.h"
 
 namespace bomvault::access {
 
@@ -38,6 +41,8 @@ struct Principal {
   Role role = Role::kViewer;
   bool email_verified = false;
   bool read_only = false;  // an API token with read scope
+  // Signed in without the second factor the org's MFA policy requires: may only enrol one.
+  bool mfa_enrolment_only = false;
 };
 
 enum class Function {
@@ -45,14 +50,28 @@ enum class Function {
   kOrgSettingsRead, kOrgSettingsWrite,                // org administration
   kUserCreate, kUserList, kUserUpdate,
   kAuditRead,
+  kInvitationRead, kInvitationWrite,                   // invitations by e-mail
+  kBlockListRead, kBlockListWrite,                     // addresses and domains refused
   kBomCreate, kBomList, kBomRead, kBomUpdate, kBomDelete, kBomShare, kBomTransfer,
-  kSelf,                                               // one's own account, MFA, tokens
+  kSelf,                                               // read one's own profile
+  kSelfSessions,                                       // list one's own sessions and tokens
+  kSelfManage,  // change one's own account: password, tokens, sign-out everywhere, recovery
+                // codes, address verification
+  kMfaEnrol,    // enrol an authenticator (TOTP start and confirm)
 };
 
 enum class Decision { kAllow, kForbidden, kNotFound, kUnauthenticated };
 
 // Question 1: the function as such.
 Decision MayUse(const Principal& p, Function f);
+
+// The Status for a decision: Ok for kAllow; 401, 404, or 403 (code "mfa_enrolment_required" when
+// only the missing second factor stands in the way), so every layer refuses alike.
+util::Status Refusal(const Principal& p, Function f, Decision d);
+
+// Whether an org's MFA policy (persisted in its settings: "optional" | "administrators" |
+// "everyone") requires a second factor of a user with this role. Unknown policies require one.
+bool MfaRequired(std::string_view policy, Role role);
 
 // What the store knows about a BOM, for question 2.
 struct BomFacts {

@@ -119,5 +119,6 @@ class Api {
 void RegisterSystemRoutes(Api& api);
 void RegisterAccountRoutes(Api& api);
 void RegisterBomRoutes(Api& api);
+void RegisterLifecycleRoutes(Api& api);
 
 }  // namespace bomvault::http

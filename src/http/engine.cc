@@ -52,6 +52,7 @@ thread_local const Engine* tl_worker_of = nullptr;  // set on worker threads, fo
 // The current worker's WorkerSlot::serving_since, restarted per request so a busy keep-alive
 // connection served back to back is not mistaken for a stalled one.
 thread_local std::atomic<int64_t>* tl_serving_since = nullptr;
+thread_local bool tl_close_after_response = false;  // see Engine::CloseAfterResponse
 
 enum class Io { kOk, kWantRead, kWantWrite, kEof, kError };
 
@@ -905,6 +906,8 @@ void Engine::Serve(Connection* c) {
   Close(c);
 }
 
+void Engine::CloseAfterResponse() { tl_close_after_response = true; }
+
 bool Engine::ServeBuffered(Connection* c, bool* keep) {
   if (tl_serving_since != nullptr) tl_serving_since->store(NowNs());
   c->BeginRequest();
@@ -931,8 +934,11 @@ bool Engine::ServeBuffered(Connection* c, bool* keep) {
     req.ssl = c->ssl();
     if (user_setup_) user_setup_(req);
   };
+  tl_close_after_response = false;
   bool ok = process_request(*c, close_connection, connection_closed, setup);
   ok = c->Flush() && ok;
+  if (tl_close_after_response) connection_closed = true;
+  tl_close_after_response = false;
   // A request httplib rejected before its headers were complete (400/414/416, a header
   // limit or timeout) leaves the stream mid-request: never parse what follows as a request.
   *keep = ok && c->setup_ran_ && !connection_closed && !close_connection;

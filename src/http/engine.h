@@ -104,6 +104,11 @@ class Engine : public httplib::Server {
     user_setup_ = std::move(setup);
   }
 
+  // Called from a handler (or pre-routing handler): close the connection once this response is
+  // written. Needed after refusing a request whose body was not read, so that body can never be
+  // parsed as the next request. httplib 0.11.4 ignores a handler's "Connection: close".
+  static void CloseAfterResponse();
+
  private:
   friend class Connection;
 

@@ -61,8 +61,17 @@ void AppendItemJson(std::string& out, const bom::Item& it) {
 }
 
 std::string ItemsJson(const std::vector<bom::Item>& items) {
+  // Size the buffer once: the text is the fields plus ~140 bytes of names and punctuation per
+  // item, plus escaping (rare; a regrowth then is acceptable).
+  size_t size = 16;
+  for (const auto& it : items) {
+    size += 140 + it.ref.size() + it.parent.size() + it.find_number.size() +
+            it.part_number.size() + it.description.size() + it.quantity.size() + it.unit.size() +
+            it.refdes.size();
+    for (const auto& [k, v] : it.properties) size += 6 + k.size() + v.size();
+  }
   std::string out;
-  out.reserve(64 + items.size() * 200);
+  out.reserve(size);
   out += "{\"items\":[";
   for (size_t i = 0; i < items.size(); ++i) {
     if (i != 0) out += ',';

@@ -1,4 +1,7 @@
-// Routes for organisations, people, sessions, tokens, MFA, org settings and the audit log.
+// Routes for organisations, people, sessions, tokens, MFA, invitations, address verification,
+// the block list, org settings and the audit log. Each handler asks access:: (Require, or the
+// service) before it reads the body's data; refusals go through access::Refusal so an
+// enrolment-only session hears "mfa_enrolment_required" wherever it is turned away.
 #include "http/api.h"
 #include "util/clock.h"
 
@@ -18,6 +21,7 @@ nlohmann::json UserJson(const service::UserView& u) {
           {"email_verified", u.email_verified},
           {"disabled", u.disabled},
           {"mfa_enabled", u.mfa_enabled},
+          {"recovery_codes_left", u.recovery_codes_left},
           {"created_at", util::FormatUtc(u.created_at)},
           {"last_active_at", util::FormatUtc(u.last_active_at)}};
 }
@@ -36,8 +40,31 @@ nlohmann::json TokenJson(const service::TokenView& t) {
 bool Require(Ctx& c, Function f) {
   Decision d = access::MayUse(c.principal, f);
   if (d == Decision::kAllow) return true;
-  SendError(c, d == Decision::kUnauthenticated ? Status::Unauthenticated() : Status::Forbidden());
+  SendError(c, access::Refusal(c.principal, f, d));
   return false;
+}
+
+nlohmann::json InvitationJson(const service::InvitationView& v) {
+  return {{"id", v.id.str()},
+          {"email", v.email},
+          {"role", access::RoleName(v.role)},
+          {"inviter_id", v.inviter.str()},
+          {"created_at", util::FormatUtc(v.created_at)},
+          {"expires_at", util::FormatUtc(v.expires_at)},
+          {"status", v.expired ? "expired" : "pending"}};
+}
+
+nlohmann::json BlockedJson(const service::BlockedEntry& e) {
+  return {{"entry", e.entry},
+          {"kind", e.kind},
+          {"created_by", e.created_by},
+          {"created_at", util::FormatUtc(e.created_at)}};
+}
+
+nlohmann::json CodesJson(const std::vector<std::string>& codes) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& code : codes) out.push_back(code);
+  return out;
 }
 
 std::optional<int64_t> IntParam(Ctx& c, const char* name, int64_t lo, int64_t hi, int64_t dflt) {
@@ -76,23 +103,24 @@ void RegisterAccountRoutes(Api& api) {
               SendJson(c, 201, {{"id", r->first.str()}, {"admin_user_id", r->second.str()}});
             });
 
-  api.Route({"GET", "/api/v1/orgs", "orgs.list", Auth::kSignedIn, false,
-             "Operator: list organisations"},
-            [](Ctx& c) {
-              auto r = c.s().orgs->List(c.principal);
-              if (!r.ok()) return SendError(c, r.status());
-              nlohmann::json out = nlohmann::json::array();
-              for (const auto& o : r.value()) {
-                out.push_back({{"id", o.id.str()},
-                               {"name", o.name},
-                               {"users", o.users},
-                               {"created_at", util::FormatUtc(o.created_at)},
-                               {"support_access_until",
-                                o.support_until > util::NowUnix() ? util::FormatUtc(o.support_until)
-                                                                  : ""}});
-              }
-              SendJson(c, 200, {{"orgs", out}});
-            });
+  api.Route(
+      {"GET", "/api/v1/orgs", "orgs.list", Auth::kSignedIn, false, "Operator: list organisations"},
+      [](Ctx& c) {
+        if (!Require(c, Function::kOrgList)) return;
+        auto r = c.s().orgs->List(c.principal);
+        if (!r.ok()) return SendError(c, r.status());
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& o : r.value()) {
+          out.push_back(
+              {{"id", o.id.str()},
+               {"name", o.name},
+               {"users", o.users},
+               {"created_at", util::FormatUtc(o.created_at)},
+               {"support_access_until",
+                o.support_until > util::NowUnix() ? util::FormatUtc(o.support_until) : ""}});
+        }
+        SendJson(c, 200, {{"orgs", out}});
+      });
 
   api.Route({"DELETE", "/api/v1/orgs/{id}", "orgs.delete", Auth::kSignedIn, false,
              "Operator: delete an organisation and destroy its data key"},
@@ -106,36 +134,47 @@ void RegisterAccountRoutes(Api& api) {
             });
 
   // --- Sessions ---
-  api.Route({"POST", "/api/v1/sessions", "sessions.create", Auth::kNone, false,
-             "Sign in with e-mail, password and (when enrolled) a TOTP code; "
-             "{\"cookie\":true} sets an HttpOnly session cookie instead of returning the token"},
-            [&api](Ctx& c) {
-              auto body = JsonBody(c, 8192);
-              if (!body) return;
-              auto email = StringField(c, *body, "email", true);
-              if (!email) return;
-              auto password = StringField(c, *body, "password", true);
-              if (!password) return;
-              auto totp = StringField(c, *body, "totp", false);
-              if (!totp) return;
-              bool cookie = body->value("cookie", false) == true;
-              auto r = c.s().accounts->SignIn(*email, *password, *totp, c.req.remote_addr);
-              if (!r.ok()) return SendError(c, r.status());
-              nlohmann::json user = {{"id", r->user.str()},
-                                     {"org_id", r->org.str()},
-                                     {"role", access::RoleName(r->role)}};
-              if (cookie) {
-                bool tls = api.options().tls;
-                c.res.set_header("Set-Cookie", SessionCookieName(tls) + "=" + r->token +
-                                                   "; Path=/; HttpOnly; SameSite=Strict" +
-                                                   (tls ? "; Secure" : ""));
-                SendJson(c, 201, {{"token", ""}, {"cookie", true}, {"user", user},
-                                  {"expires_at", util::FormatUtc(r->expires_at)}});
-                return;
-              }
-              SendJson(c, 201, {{"token", r->token}, {"user", user},
-                                {"expires_at", util::FormatUtc(r->expires_at)}});
-            });
+  api.Route(
+      {"POST", "/api/v1/sessions", "sessions.create", Auth::kNone, false,
+       "Sign in {email, password, totp?, recovery_code?, cookie?}: with TOTP enrolled a "
+       "current code or an unused recovery code is needed; {\"cookie\":true} sets an "
+       "HttpOnly session cookie instead of returning the token. \"mfa_enrolment_required\": "
+       "true means the org requires MFA and this session may only enrol it"},
+      [&api](Ctx& c) {
+        auto body = JsonBody(c, 8192);
+        if (!body) return;
+        auto email = StringField(c, *body, "email", true);
+        if (!email) return;
+        auto password = StringField(c, *body, "password", true);
+        if (!password) return;
+        auto totp = StringField(c, *body, "totp", false);
+        if (!totp) return;
+        auto recovery = StringField(c, *body, "recovery_code", false);
+        if (!recovery) return;
+        bool cookie = body->value("cookie", false) == true;
+        auto r = c.s().accounts->SignIn(*email, *password, *totp, *recovery, c.req.remote_addr);
+        if (!r.ok()) return SendError(c, r.status());
+        nlohmann::json user = {
+            {"id", r->user.str()}, {"org_id", r->org.str()}, {"role", access::RoleName(r->role)}};
+        if (cookie) {
+          bool tls = api.options().tls;
+          c.res.set_header("Set-Cookie", SessionCookieName(tls) + "=" + r->token +
+                                             "; Path=/; HttpOnly; SameSite=Strict" +
+                                             (tls ? "; Secure" : ""));
+          SendJson(c, 201,
+                   {{"token", ""},
+                    {"cookie", true},
+                    {"user", user},
+                    {"expires_at", util::FormatUtc(r->expires_at)},
+                    {"mfa_enrolment_required", r->mfa_enrolment_required}});
+          return;
+        }
+        SendJson(c, 201,
+                 {{"token", r->token},
+                  {"user", user},
+                  {"expires_at", util::FormatUtc(r->expires_at)},
+                  {"mfa_enrolment_required", r->mfa_enrolment_required}});
+      });
 
   api.Route({"DELETE", "/api/v1/sessions/current", "sessions.delete", Auth::kSignedIn, false,
              "Sign out: ends this session on the server"},
@@ -143,27 +182,28 @@ void RegisterAccountRoutes(Api& api) {
               Status st = c.s().accounts->SignOut(c.bearer);
               if (!st.ok()) return SendError(c, st);
               if (c.cookie_session) {
-                c.res.set_header("Set-Cookie", SessionCookieName(api.options().tls) +
-                                                   "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" +
-                                                   (api.options().tls ? "; Secure" : ""));
+                c.res.set_header("Set-Cookie",
+                                 SessionCookieName(api.options().tls) +
+                                     "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" +
+                                     (api.options().tls ? "; Secure" : ""));
               }
               SendNoContent(c);
             });
 
   // --- The signed-in user ---
-  api.Route({"GET", "/api/v1/me", "me.get", Auth::kSignedIn, false, "Who am I"},
-            [](Ctx& c) {
-              if (c.principal.kind == access::PrincipalKind::kOperator) {
-                SendJson(c, 200, {{"operator", true}});
-                return;
-              }
-              auto r = c.s().accounts->GetUser(c.principal, c.principal.user);
-              if (!r.ok()) return SendError(c, r.status());
-              nlohmann::json j = UserJson(r.value());
-              j["operator"] = false;
-              j["read_only"] = c.principal.read_only;
-              SendJson(c, 200, j);
-            });
+  api.Route({"GET", "/api/v1/me", "me.get", Auth::kSignedIn, false, "Who am I"}, [](Ctx& c) {
+    if (c.principal.kind == access::PrincipalKind::kOperator) {
+      SendJson(c, 200, {{"operator", true}});
+      return;
+    }
+    auto r = c.s().accounts->GetUser(c.principal, c.principal.user);
+    if (!r.ok()) return SendError(c, r.status());
+    nlohmann::json j = UserJson(r.value());
+    j["operator"] = false;
+    j["read_only"] = c.principal.read_only;
+    j["mfa_enrolment_required"] = c.principal.mfa_enrolment_only;
+    SendJson(c, 200, j);
+  });
 
   api.Route({"DELETE", "/api/v1/me/sessions", "me.sessions.delete", Auth::kSignedIn, false,
              "Sign out everywhere: ends every session and API token of this user"},
@@ -195,7 +235,8 @@ void RegisterAccountRoutes(Api& api) {
               int64_t days = 30;
               if (body->contains("days")) {
                 if (!(*body)["days"].is_number_integer()) {
-                  return SendError(c, Status::Invalid("invalid_field", "\"days\" must be a whole number"));
+                  return SendError(
+                      c, Status::Invalid("invalid_field", "\"days\" must be a whole number"));
                 }
                 days = (*body)["days"].get<int64_t>();
               }
@@ -233,9 +274,179 @@ void RegisterAccountRoutes(Api& api) {
               if (!body) return;
               auto code = StringField(c, *body, "code", true);
               if (!code) return;
-              Status st = c.s().accounts->ConfirmTotp(c.principal, *code);
+              auto r = c.s().accounts->ConfirmTotp(c.principal, *code);
+              if (!r.ok()) return SendError(c, r.status());
+              SendJson(c, 200, {{"mfa_enabled", true}, {"recovery_codes", CodesJson(r.value())}});
+            });
+
+  api.Route({"POST", "/api/v1/me/mfa/recovery-codes", "me.recovery_codes.regenerate",
+             Auth::kSignedIn, false,
+             "Replace every recovery code {code: a current TOTP code}; the new codes are shown "
+             "once"},
+            [](Ctx& c) {
+              auto body = JsonBody(c, 1024);
+              if (!body) return;
+              auto code = StringField(c, *body, "code", true);
+              if (!code) return;
+              auto r = c.s().accounts->RegenerateRecoveryCodes(c.principal, *code);
+              if (!r.ok()) return SendError(c, r.status());
+              SendJson(c, 200, {{"recovery_codes", CodesJson(r.value())}});
+            });
+
+  api.Route({"POST", "/api/v1/me/password", "me.password", Auth::kSignedIn, false,
+             "Change the password {current_password, new_password, sign_out_others?: bool "
+             "(default true: ends this user's other browser sessions)}"},
+            [](Ctx& c) {
+              auto body = JsonBody(c, 8192);
+              if (!body) return;
+              auto current = StringField(c, *body, "current_password", true);
+              if (!current) return;
+              auto next = StringField(c, *body, "new_password", true);
+              if (!next) return;
+              bool others = true;
+              if (body->contains("sign_out_others")) {
+                if (!(*body)["sign_out_others"].is_boolean()) {
+                  return SendError(
+                      c, Status::Invalid("invalid_field", "\"sign_out_others\" must be a boolean"));
+                }
+                others = (*body)["sign_out_others"].get<bool>();
+              }
+              Status st =
+                  c.s().accounts->ChangePassword(c.principal, *current, *next, others, c.bearer);
               if (!st.ok()) return SendError(c, st);
-              SendJson(c, 200, {{"mfa_enabled", true}});
+              SendNoContent(c);
+            });
+
+  // --- Verified addresses ---
+  api.Route({"POST", "/api/v1/me/verify-email", "me.verify_email", Auth::kSignedIn, false,
+             "Send a verification link to this user's unverified address (valid 24 h, once)"},
+            [](Ctx& c) {
+              auto body = JsonBody(c, 1024);
+              if (!body) return;
+              Status st = c.s().invitations->RequestVerification(c.principal);
+              if (!st.ok()) return SendError(c, st);
+              SendJson(c, 202, {{"sent", true}});
+            });
+
+  api.Route({"POST", "/api/v1/verify-email", "verify_email", Auth::kNone, false,
+             "Verify an address with the token from its link {token}; the link is "
+             "PUBLIC_URL/verify-email#token=..."},
+            [](Ctx& c) {
+              auto body = JsonBody(c, 1024);
+              if (!body) return;
+              auto token = StringField(c, *body, "token", true);
+              if (!token) return;
+              Status st = c.s().invitations->Verify(*token);
+              if (!st.ok()) return SendError(c, st);
+              SendJson(c, 200, {{"email_verified", true}});
+            });
+
+  // --- Invitations (org Administrators; accepting needs only the link) ---
+  api.Route({"POST", "/api/v1/invitations", "invitations.create", Auth::kSignedIn, false,
+             "Administrator: invite {email, role} by mail; the link works once and expires "
+             "(72 h by default)"},
+            [](Ctx& c) {
+              if (!Require(c, Function::kInvitationWrite)) return;
+              auto body = JsonBody(c, 4096);
+              if (!body) return;
+              auto email = StringField(c, *body, "email", true);
+              if (!email) return;
+              auto role = StringField(c, *body, "role", true);
+              if (!role) return;
+              auto r = c.s().invitations->Invite(c.principal, *email, *role);
+              if (!r.ok()) return SendError(c, r.status());
+              SendJson(c, 201, InvitationJson(r.value()));
+            });
+
+  api.Route({"GET", "/api/v1/invitations", "invitations.list", Auth::kSignedIn, false,
+             "Administrator: the org's invitations, newest first; limit (1-100, default 50), "
+             "after (the next_after of the previous page)"},
+            [](Ctx& c) {
+              if (!Require(c, Function::kInvitationRead)) return;
+              auto limit = IntParam(c, "limit", 1, 100, 50);
+              if (!limit) return;
+              std::optional<util::InvitationId> after;
+              if (c.req.has_param("after")) {
+                after = util::InvitationId::Parse(c.req.get_param_value("after"));
+                if (!after) {
+                  return SendError(c, Status::Invalid("invalid_parameter",
+                                                      "\"after\" must be an invitation id"));
+                }
+              }
+              auto r = c.s().invitations->List(c.principal, static_cast<int>(*limit), after);
+              if (!r.ok()) return SendError(c, r.status());
+              nlohmann::json out = nlohmann::json::array();
+              for (const auto& v : r->invitations) out.push_back(InvitationJson(v));
+              nlohmann::json body = {{"invitations", out}};
+              if (r->next_after) body["next_after"] = r->next_after->str();
+              SendJson(c, 200, body);
+            });
+
+  api.Route({"DELETE", "/api/v1/invitations/{id}", "invitations.delete", Auth::kSignedIn, false,
+             "Administrator: revoke an invitation; its link stops working at once"},
+            [](Ctx& c) {
+              if (!Require(c, Function::kInvitationWrite)) return;
+              auto id = PathId<util::InvitationId>(c, 1);
+              if (!id) return;
+              Status st = c.s().invitations->Revoke(c.principal, *id);
+              if (!st.ok()) return SendError(c, st);
+              SendNoContent(c);
+            });
+
+  api.Route({"POST", "/api/v1/invitations/accept", "invitations.accept", Auth::kNone, false,
+             "Accept an invitation {token, password}: creates the account, address verified; "
+             "the link is PUBLIC_URL/invitation#token=..."},
+            [](Ctx& c) {
+              auto body = JsonBody(c, 8192);
+              if (!body) return;
+              auto token = StringField(c, *body, "token", true);
+              if (!token) return;
+              auto password = StringField(c, *body, "password", true);
+              if (!password) return;
+              auto r = c.s().invitations->Accept(*token, *password);
+              if (!r.ok()) return SendError(c, r.status());
+              SendJson(c, 201,
+                       {{"user_id", r->user.str()},
+                        {"org_id", r->org.str()},
+                        {"role", access::RoleName(r->role)}});
+            });
+
+  // --- Block list (org Administrators) ---
+  api.Route({"GET", "/api/v1/org/blocked", "org.blocked.list", Auth::kSignedIn, false,
+             "Administrator: addresses and domains refused for invitations and sharing"},
+            [](Ctx& c) {
+              if (!Require(c, Function::kBlockListRead)) return;
+              auto r = c.s().invitations->Blocked(c.principal);
+              if (!r.ok()) return SendError(c, r.status());
+              nlohmann::json out = nlohmann::json::array();
+              for (const auto& e : r.value()) out.push_back(BlockedJson(e));
+              SendJson(c, 200, {{"entries", out}});
+            });
+
+  api.Route({"POST", "/api/v1/org/blocked", "org.blocked.add", Auth::kSignedIn, false,
+             "Administrator: block {entry: an address, or a domain (blocks its subdomains too)}"},
+            [](Ctx& c) {
+              if (!Require(c, Function::kBlockListWrite)) return;
+              auto body = JsonBody(c, 1024);
+              if (!body) return;
+              auto entry = StringField(c, *body, "entry", true);
+              if (!entry) return;
+              auto r = c.s().invitations->Block(c.principal, *entry);
+              if (!r.ok()) return SendError(c, r.status());
+              SendJson(c, 201, BlockedJson(r.value()));
+            });
+
+  api.Route({"DELETE", "/api/v1/org/blocked", "org.blocked.delete", Auth::kSignedIn, false,
+             "Administrator: unblock {entry} (in the body, so no address travels in a URL)"},
+            [](Ctx& c) {
+              if (!Require(c, Function::kBlockListWrite)) return;
+              auto body = JsonBody(c, 1024);
+              if (!body) return;
+              auto entry = StringField(c, *body, "entry", true);
+              if (!entry) return;
+              Status st = c.s().invitations->Unblock(c.principal, *entry);
+              if (!st.ok()) return SendError(c, st);
+              SendNoContent(c);
             });
 
   // --- Users (org Administrators) ---
@@ -259,6 +470,7 @@ void RegisterAccountRoutes(Api& api) {
   api.Route({"GET", "/api/v1/users", "users.list", Auth::kSignedIn, false,
              "Administrator: the organisation's users"},
             [](Ctx& c) {
+              if (!Require(c, Function::kUserList)) return;
               auto r = c.s().accounts->ListUsers(c.principal);
               if (!r.ok()) return SendError(c, r.status());
               nlohmann::json out = nlohmann::json::array();
@@ -283,7 +495,8 @@ void RegisterAccountRoutes(Api& api) {
               }
               if (body->contains("disabled")) {
                 if (!(*body)["disabled"].is_boolean()) {
-                  return SendError(c, Status::Invalid("invalid_field", "\"disabled\" must be a boolean"));
+                  return SendError(
+                      c, Status::Invalid("invalid_field", "\"disabled\" must be a boolean"));
                 }
                 disabled = (*body)["disabled"].get<bool>();
               }
@@ -298,6 +511,7 @@ void RegisterAccountRoutes(Api& api) {
   api.Route({"GET", "/api/v1/org/settings", "org.settings.get", Auth::kSignedIn, false,
              "Administrator: the organisation's policy settings"},
             [](Ctx& c) {
+              if (!Require(c, Function::kOrgSettingsRead)) return;
               auto r = c.s().orgs->Settings(c.principal);
               if (!r.ok()) return SendError(c, r.status());
               SendJson(c, 200, r->ToJson());
@@ -322,10 +536,12 @@ void RegisterAccountRoutes(Api& api) {
               auto body = JsonBody(c, 1024);
               if (!body) return;
               if (!body->contains("hours") || !(*body)["hours"].is_number_integer()) {
-                return SendError(c, Status::Invalid("invalid_field", "\"hours\" must be a whole number"));
+                return SendError(
+                    c, Status::Invalid("invalid_field", "\"hours\" must be a whole number"));
               }
               int64_t hours = (*body)["hours"].get<int64_t>();
-              Status st = c.s().orgs->SetSupportAccess(c.principal, static_cast<int>(std::clamp<int64_t>(hours, -1, 1000)));
+              Status st = c.s().orgs->SetSupportAccess(
+                  c.principal, static_cast<int>(std::clamp<int64_t>(hours, -1, 1000)));
               if (!st.ok()) return SendError(c, st);
               SendJson(c, 200, {{"hours", hours}});
             });

@@ -58,6 +58,52 @@ size_t CodePoints(std::string_view s) {
   return n;
 }
 
+Status Allowed(const Principal& p, access::Function f) {
+  return access::Refusal(p, f, access::MayUse(p, f));
+}
+
+// Recovery codes: 15 random bytes = 24 base32 characters (120 bits, above the 112 bits that let a
+// plain hash stand in for a password hash), shown in six groups of four.
+constexpr size_t kRecoveryCodeChars = 24;
+
+std::string FormatRecoveryCode(const std::string& base32) {
+  std::string out;
+  for (size_t i = 0; i < base32.size(); ++i) {
+    if (i > 0 && i % 4 == 0) out += '-';
+    out += static_cast<char>(std::tolower(static_cast<unsigned char>(base32[i])));
+  }
+  return out;
+}
+
+// Case, spaces and dashes do not matter; anything else outside the alphabet is refused.
+std::optional<std::string> NormaliseRecoveryCode(std::string_view code) {
+  std::string out;
+  for (unsigned char c : code) {
+    if (c == '-' || c == ' ') continue;
+    c = static_cast<unsigned char>(std::tolower(c));
+    if (!((c >= 'a' && c <= 'z') || (c >= '2' && c <= '7'))) return std::nullopt;
+    out += static_cast<char>(c);
+    if (out.size() > kRecoveryCodeChars) return std::nullopt;
+  }
+  if (out.size() != kRecoveryCodeChars) return std::nullopt;
+  return out;
+}
+
+std::optional<crypto::SecureBuffer> OpenTotpSecret(const OrgCrypto& org, const util::UserId& user,
+                                                   std::span<const uint8_t> sealed) {
+  auto plain = org.Open("totp", user.str(), sealed);
+  if (!plain) return std::nullopt;
+  crypto::SecureBuffer secret(plain->data(), plain->size());
+  sodium_memzero(plain->data(), plain->size());
+  return secret;
+}
+
+Status TooManyAttempts(int64_t wait) {
+  return Status(Code::kTooManyRequests, "too_many_attempts",
+                "too many failed attempts; wait before trying again")
+      .WithRetryAfter(wait);
+}
+
 }  // namespace
 
 util::Result<std::string> NormaliseEmail(std::string_view email) {
@@ -168,9 +214,7 @@ util::Result<util::UserId> Accounts::InsertUser(store::Db& db, const OrgCrypto& 
 util::Result<util::UserId> Accounts::CreateUser(const Principal& actor, std::string_view email,
                                                 std::string_view password,
                                                 std::string_view role_text) {
-  if (access::MayUse(actor, access::Function::kUserCreate) != access::Decision::kAllow) {
-    return Status::Forbidden();
-  }
+  if (Status st = Allowed(actor, access::Function::kUserCreate); !st.ok()) return st;
   auto norm = NormaliseEmail(email);
   if (!norm.ok()) return norm.status();
   auto role = access::ParseRole(role_text);
@@ -189,7 +233,9 @@ util::Result<util::UserId> Accounts::CreateUser(const Principal& actor, std::str
     if (!id.ok()) return id.status();
     created = id.value();
     RecordAudit(db, org.value().get(),
-                {"user:" + created.str(), actor.user.str(), "user.create",
+                {"user:" + created.str(),
+                 actor.user.str(),
+                 "user.create",
                  {{"role", access::RoleName(*role)}, {"email_verified", true}}});
     return Status::Ok();
   });
@@ -199,9 +245,7 @@ util::Result<util::UserId> Accounts::CreateUser(const Principal& actor, std::str
 }
 
 util::Result<std::vector<UserView>> Accounts::ListUsers(const Principal& actor) {
-  if (access::MayUse(actor, access::Function::kUserList) != access::Decision::kAllow) {
-    return Status::Forbidden();
-  }
+  if (Status st = Allowed(actor, access::Function::kUserList); !st.ok()) return st;
   return ListOrgUsers(actor.org);
 }
 
@@ -214,7 +258,8 @@ util::Result<std::vector<UserView>> Accounts::ListOrgUsers(const util::OrgId& or
     if (!org.ok()) return org.status();
     SQLite::Statement q(db,
                         "SELECT id, email_sealed, role, email_verified, disabled, totp_enabled, "
-                        "created_at, last_active_at FROM users WHERE org_id = ? ORDER BY created_at, id "
+                        "created_at, last_active_at, (SELECT count(*) FROM recovery_codes r WHERE "
+                        "r.user_id = users.id) FROM users WHERE org_id = ? ORDER BY created_at, id "
                         "LIMIT 1000");
     q.bind(1, actor.org.str());
     while (q.executeStep()) {
@@ -230,6 +275,7 @@ util::Result<std::vector<UserView>> Accounts::ListOrgUsers(const util::OrgId& or
       u.mfa_enabled = q.getColumn(5).getInt() != 0;
       u.created_at = q.getColumn(6).getInt64();
       u.last_active_at = q.getColumn(7).getInt64();
+      u.recovery_codes_left = q.getColumn(8).getInt();
       out.push_back(std::move(u));
     }
     return Status::Ok();
@@ -241,10 +287,9 @@ util::Result<std::vector<UserView>> Accounts::ListOrgUsers(const util::OrgId& or
 util::Result<UserView> Accounts::GetUser(const Principal& actor, const util::UserId& id) {
   // A user may read their own account; Administrators any in their org.
   if (actor.kind != PrincipalKind::kUser) return Status::Forbidden();
-  if (actor.user != id &&
-      access::MayUse(actor, access::Function::kUserList) != access::Decision::kAllow) {
-    return Status::Forbidden();
-  }
+  Status st =
+      Allowed(actor, actor.user == id ? access::Function::kSelf : access::Function::kUserList);
+  if (!st.ok()) return st;
   auto all = ListOrgUsers(actor.org);
   if (!all.ok()) return all.status();
   for (auto& u : all.value()) {
@@ -255,15 +300,15 @@ util::Result<UserView> Accounts::GetUser(const Principal& actor, const util::Use
 
 Status Accounts::UpdateUser(const Principal& actor, const util::UserId& id,
                             std::optional<std::string> role_text, std::optional<bool> disabled) {
-  if (access::MayUse(actor, access::Function::kUserUpdate) != access::Decision::kAllow) {
-    return Status::Forbidden();
-  }
+  if (Status st = Allowed(actor, access::Function::kUserUpdate); !st.ok()) return st;
   std::optional<access::Role> role;
   if (role_text) {
     role = access::ParseRole(*role_text);
-    if (!role) return Status::Invalid("invalid_role", "role must be administrator, editor or viewer");
+    if (!role)
+      return Status::Invalid("invalid_role", "role must be administrator, editor or viewer");
   }
-  if (actor.user == id && ((role && *role != access::Role::kAdministrator) || disabled.value_or(false))) {
+  if (actor.user == id &&
+      ((role && *role != access::Role::kAdministrator) || disabled.value_or(false))) {
     return Status::Conflict("self_demotion",
                             "you cannot demote or disable yourself; ask another Administrator");
   }
@@ -278,8 +323,9 @@ Status Accounts::UpdateUser(const Principal& actor, const util::UserId& id,
     if (role && access::RoleName(*role) != before_role) {
       change["role"] = {{"before", before_role}, {"after", access::RoleName(*role)}};
       // Revoked privileges: the address must be verified again before sharing (seed rule).
-      SQLite::Statement u(db, "UPDATE users SET role = ?, email_verified = CASE WHEN ? THEN 0 "
-                              "ELSE email_verified END WHERE id = ?");
+      SQLite::Statement u(db,
+                          "UPDATE users SET role = ?, email_verified = CASE WHEN ? THEN 0 "
+                          "ELSE email_verified END WHERE id = ?");
       bool demoted = (before_role == "administrator") ||
                      (before_role == "editor" && *role == access::Role::kViewer);
       u.bind(1, std::string(access::RoleName(*role)));
@@ -302,7 +348,8 @@ Status Accounts::UpdateUser(const Principal& actor, const util::UserId& id,
     if (change.empty()) return Status::Ok();
     auto org = Org(db, actor.org);
     if (!org.ok()) return org.status();
-    RecordAudit(db, org.value().get(), {"user:" + id.str(), actor.user.str(), "user.update", change});
+    RecordAudit(db, org.value().get(),
+                {"user:" + id.str(), actor.user.str(), "user.update", change});
     return Status::Ok();
   });
   ForgetCachedPrincipals();
@@ -310,14 +357,15 @@ Status Accounts::UpdateUser(const Principal& actor, const util::UserId& id,
 }
 
 util::Result<SignInResult> Accounts::SignIn(std::string_view email, std::string_view password,
-                                            std::string_view totp, const std::string& peer) {
+                                            std::string_view totp, std::string_view recovery_code,
+                                            const std::string& peer) {
   auto norm = NormaliseEmail(email);
   if (!norm.ok()) return BadCredentials();
   crypto::Bytes bidx = EmailIndex(norm.value());
   std::string account_key(bidx.begin(), bidx.end());
   std::string peer_key = "addr:" + peer;
-  int64_t wait = std::max(address_backoff_.RetryAfter(peer_key),
-                          account_backoff_.RetryAfter(account_key));
+  int64_t wait =
+      std::max(address_backoff_.RetryAfter(peer_key), account_backoff_.RetryAfter(account_key));
   if (wait > 0) {
     util::log::Warn("session.throttled").Num("retry_after", wait);
     return Status(Code::kTooManyRequests, "too_many_attempts",
@@ -327,7 +375,7 @@ util::Result<SignInResult> Accounts::SignIn(std::string_view email, std::string_
   struct Row {
     util::UserId id;
     util::OrgId org;
-    std::string pw_hash, role;
+    std::string pw_hash, role, mfa_policy;
     bool disabled = false, totp_enabled = false;
     crypto::Bytes totp_sealed;
     int64_t totp_last_step = 0;
@@ -335,8 +383,10 @@ util::Result<SignInResult> Accounts::SignIn(std::string_view email, std::string_
   std::optional<Row> row;
   Status st = db_.Read([&](store::Db& db) -> Status {
     SQLite::Statement q(db,
-                        "SELECT id, org_id, password_hash, role, disabled, totp_enabled, "
-                        "totp_secret_sealed, totp_last_step FROM users WHERE email_bidx = ?");
+                        "SELECT u.id, u.org_id, u.password_hash, u.role, u.disabled, "
+                        "u.totp_enabled, u.totp_secret_sealed, u.totp_last_step, "
+                        "coalesce(json_extract(o.settings, '$.mfa_policy'), 'optional') "
+                        "FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.email_bidx = ?");
     q.bind(1, bidx.data(), static_cast<int>(bidx.size()));
     if (!q.executeStep()) return Status::Ok();
     Row r;
@@ -349,6 +399,7 @@ util::Result<SignInResult> Accounts::SignIn(std::string_view email, std::string_
     auto blob = Blob(q.getColumn(6));
     r.totp_sealed.assign(blob.begin(), blob.end());
     r.totp_last_step = q.getColumn(7).getInt64();
+    r.mfa_policy = q.getColumn(8).getString();
     row = std::move(r);
     return Status::Ok();
   });
@@ -375,7 +426,9 @@ util::Result<SignInResult> Accounts::SignIn(std::string_view email, std::string_
         auto org = Org(db, row->org);
         if (!org.ok()) return org.status();
         RecordAudit(db, org.value().get(),
-                    {"user:" + row->id.str(), row->id.str(), "session.failure",
+                    {"user:" + row->id.str(),
+                     row->id.str(),
+                     "session.failure",
                      {{"reason", row->disabled ? "disabled" : "password"}}});
         return Status::Ok();
       });
@@ -385,60 +438,98 @@ util::Result<SignInResult> Accounts::SignIn(std::string_view email, std::string_
     return BadCredentials();
   }
   access::Role role = access::ParseRole(row->role).value_or(access::Role::kViewer);
+  // Signed in without the second factor the org requires: the session may only enrol one.
+  const bool enrolment_only = !row->totp_enabled && access::MfaRequired(row->mfa_policy, role);
+  const char* failure_reason = "totp";
   util::Result<SignInResult> result = Status::Internal();
   st = db_.Write([&](store::Db& db) -> Status {
     auto org = Org(db, row->org);
     if (!org.ok()) return org.status();
+    nlohmann::json change = {{"kind", "session"}};
     if (row->totp_enabled) {
       auto fail = [&](const char* code, const char* message) {
-        RecordAudit(db, org.value().get(),
-                    {"user:" + row->id.str(), row->id.str(), "session.failure",
-                     {{"reason", "totp"}}});
         return Status(Code::kUnauthenticated, code, message);
       };
-      if (totp.empty()) return fail("totp_required", "a one-time code from your authenticator is required");
-      auto secret_b = org.value()->Open("totp", row->id.str(), row->totp_sealed);
-      if (!secret_b) return Status::Internal("the second factor could not be opened");
-      crypto::SecureBuffer secret(secret_b->data(), secret_b->size());
-      sodium_memzero(secret_b->data(), secret_b->size());
-      auto step = crypto::TotpVerify(secret, totp, util::NowUnix());
-      if (!step || *step <= row->totp_last_step) {
-        return fail("totp_invalid", "the one-time code is wrong, expired or already used");
+      if (!totp.empty()) {
+        auto secret = OpenTotpSecret(*org.value(), row->id, row->totp_sealed);
+        if (!secret) return Status::Internal("the second factor could not be opened");
+        auto step = crypto::TotpVerify(*secret, totp, util::NowUnix());
+        if (!step || *step <= row->totp_last_step) {
+          return fail("totp_invalid", "the one-time code is wrong, expired or already used");
+        }
+        SQLite::Statement u(db, "UPDATE users SET totp_last_step = ? WHERE id = ?");
+        u.bind(1, static_cast<int64_t>(*step));
+        u.bind(2, row->id.str());
+        u.exec();
+        change["mfa"] = "totp";
+      } else if (!recovery_code.empty()) {
+        failure_reason = "recovery_code";
+        auto normalised = NormaliseRecoveryCode(recovery_code);
+        if (!normalised) {
+          return fail("recovery_code_invalid", "the recovery code is wrong or already used");
+        }
+        crypto::Bytes h = RecoveryCodeHash(row->id, *normalised);
+        // Deleting is the single use: two sign-ins racing with one code cannot both delete it.
+        SQLite::Statement d(db, "DELETE FROM recovery_codes WHERE user_id = ? AND code_hash = ?");
+        d.bind(1, row->id.str());
+        d.bind(2, h.data(), static_cast<int>(h.size()));
+        if (d.exec() == 0) {
+          return fail("recovery_code_invalid", "the recovery code is wrong or already used");
+        }
+        SQLite::Statement left(db, "SELECT count(*) FROM recovery_codes WHERE user_id = ?");
+        left.bind(1, row->id.str());
+        left.executeStep();
+        RecordAudit(db, org.value().get(),
+                    {"user:" + row->id.str(),
+                     row->id.str(),
+                     "mfa.recovery_code_used",
+                     {{"codes_left", left.getColumn(0).getInt()}}});
+        change["mfa"] = "recovery_code";
+      } else {
+        return fail("totp_required", "a one-time code from your authenticator is required");
       }
-      SQLite::Statement u(db, "UPDATE users SET totp_last_step = ? WHERE id = ?");
-      u.bind(1, static_cast<int64_t>(*step));
-      u.bind(2, row->id.str());
-      u.exec();
     }
-    result = IssueSession(db, row->id, row->org, role);
+    result = IssueSession(db, row->id, row->org, role, enrolment_only);
     if (!result.ok()) return result.status();
+    if (enrolment_only) change["mfa_enrolment_only"] = true;
     RecordAudit(db, org.value().get(),
-                {"user:" + row->id.str(), row->id.str(), "session.create", {{"kind", "session"}}});
+                {"user:" + row->id.str(), row->id.str(), "session.create", change});
     return Status::Ok();
   });
   if (!st.ok()) {
     // A wrong second factor counts towards the back-off like a wrong password; the audit entry
-    // was rolled back with the transaction, so write it again on its own.
+    // is written on its own because the failed transaction rolled back.
     if (st.code() == Code::kUnauthenticated) {
       account_backoff_.Failure(account_key);
       address_backoff_.Failure(peer_key);
+      util::log::Warn("session.failure_second_factor")
+          .Ref("user_id", row->id)
+          .AddrHash("peer", peer);
       db_.Write([&](store::Db& db) -> Status {
         auto org = Org(db, row->org);
         if (!org.ok()) return org.status();
         RecordAudit(db, org.value().get(),
-                    {"user:" + row->id.str(), row->id.str(), "session.failure", {{"reason", "totp"}}});
+                    {"user:" + row->id.str(),
+                     row->id.str(),
+                     "session.failure",
+                     {{"reason", failure_reason}}});
         return Status::Ok();
       });
     }
     return st;
   }
   account_backoff_.Success(account_key);
-  util::log::Info("session.created").Ref("user_id", row->id).Ref("org_id", row->org);
+  result->mfa_enrolment_required = enrolment_only;
+  util::log::Info("session.created")
+      .Ref("user_id", row->id)
+      .Ref("org_id", row->org)
+      .Num("mfa_enrolment_only", enrolment_only ? 1 : 0);
   return result;
 }
 
 util::Result<SignInResult> Accounts::IssueSession(store::Db& db, const util::UserId& user,
-                                                  const util::OrgId& org, access::Role role) {
+                                                  const util::OrgId& org, access::Role role,
+                                                  bool mfa_pending) {
   SignInResult r;
   r.token = crypto::RandomToken();
   r.user = user;
@@ -447,15 +538,17 @@ util::Result<SignInResult> Accounts::IssueSession(store::Db& db, const util::Use
   int64_t now = util::NowUnix();
   r.expires_at = now + kSessionAbsoluteSeconds;
   crypto::Bytes h = TokenHash(r.token);
-  SQLite::Statement ins(db,
-                        "INSERT INTO sessions(id, token_hash, user_id, kind, scope, created_at, "
-                        "last_seen_at, expires_at) VALUES (?,?,?,'session','write',?,?,?)");
+  SQLite::Statement ins(
+      db,
+      "INSERT INTO sessions(id, token_hash, user_id, kind, scope, mfa_pending, "
+      "created_at, last_seen_at, expires_at) VALUES (?,?,?,'session','write',?,?,?,?)");
   ins.bind(1, util::SessionId::Generate().str());
   ins.bind(2, h.data(), static_cast<int>(h.size()));
   ins.bind(3, user.str());
-  ins.bind(4, static_cast<int64_t>(now));
+  ins.bind(4, mfa_pending ? 1 : 0);
   ins.bind(5, static_cast<int64_t>(now));
-  ins.bind(6, static_cast<int64_t>(r.expires_at));
+  ins.bind(6, static_cast<int64_t>(now));
+  ins.bind(7, static_cast<int64_t>(r.expires_at));
   ins.exec();
   SQLite::Statement u(db, "UPDATE users SET last_active_at = ? WHERE id = ?");
   u.bind(1, static_cast<int64_t>(now));
@@ -485,10 +578,13 @@ Principal Accounts::Resolve(std::string_view bearer) {
   int64_t last_seen = 0;
   std::string kind;
   db_.Read([&](store::Db& db) -> Status {
-    SQLite::Statement q(db,
-                        "SELECT s.user_id, s.kind, s.scope, s.expires_at, s.last_seen_at, "
-                        "u.org_id, u.role, u.email_verified, u.disabled FROM sessions s JOIN "
-                        "users u ON u.id = s.user_id WHERE s.token_hash = ?");
+    SQLite::Statement& q =
+        db_.Prepared(db,
+                     "SELECT s.user_id, s.kind, s.scope, s.expires_at, s.last_seen_at, "
+                     "u.org_id, u.role, u.email_verified, u.disabled, s.mfa_pending, "
+                     "u.totp_enabled, coalesce(json_extract(o.settings, '$.mfa_policy'), "
+                     "'optional') FROM sessions s JOIN users u ON u.id = s.user_id JOIN orgs o "
+                     "ON o.id = u.org_id WHERE s.token_hash = ?");
     q.bind(1, h.data(), static_cast<int>(h.size()));
     if (!q.executeStep()) return Status::Ok();
     kind = q.getColumn(1).getString();
@@ -502,6 +598,12 @@ Principal Accounts::Resolve(std::string_view bearer) {
     p.org = util::OrgId::FromTrusted(q.getColumn(5).getString());
     p.role = access::ParseRole(q.getColumn(6).getString()).value_or(access::Role::kViewer);
     p.email_verified = q.getColumn(7).getInt() != 0;
+    // The policy is read afresh, so tightening it also restricts sessions and API tokens that
+    // were issued before; a session issued as enrolment-only stays so until TOTP is confirmed.
+    bool totp_enabled = q.getColumn(10).getInt() != 0;
+    p.mfa_enrolment_only =
+        !totp_enabled &&
+        (q.getColumn(9).getInt() != 0 || access::MfaRequired(q.getColumn(11).getString(), p.role));
     found = true;
     return Status::Ok();
   });
@@ -545,8 +647,9 @@ Status Accounts::SignOut(std::string_view bearer) {
 }
 
 Status Accounts::SignOutEverywhere(const Principal& actor) {
-  if (actor.kind != PrincipalKind::kUser) return Status::Forbidden();
-  Status st = db_.Write([&](store::Db& db) -> Status {
+  Status st = Allowed(actor, access::Function::kSelfManage);
+  if (!st.ok()) return st;
+  st = db_.Write([&](store::Db& db) -> Status {
     SQLite::Statement d(db, "DELETE FROM sessions WHERE user_id = ?");
     d.bind(1, actor.user.str());
     d.exec();
@@ -564,7 +667,7 @@ util::Result<std::pair<std::string, TokenView>> Accounts::CreateApiToken(const P
                                                                          std::string_view name,
                                                                          std::string_view scope,
                                                                          int64_t days) {
-  if (actor.kind != PrincipalKind::kUser || actor.read_only) return Status::Forbidden();
+  if (Status st = Allowed(actor, access::Function::kSelfManage); !st.ok()) return st;
   if (name.empty() || name.size() > 100) {
     return Status::Invalid("invalid_name", "a token needs a name of 1 to 100 characters");
   }
@@ -600,7 +703,9 @@ util::Result<std::pair<std::string, TokenView>> Accounts::CreateApiToken(const P
     ins.bind(8, static_cast<int64_t>(v.expires_at));
     ins.exec();
     RecordAudit(db, org.value().get(),
-                {"user:" + actor.user.str(), actor.user.str(), "token.create",
+                {"user:" + actor.user.str(),
+                 actor.user.str(),
+                 "token.create",
                  {{"token_id", v.id.str()}, {"scope", v.scope}, {"expires_at", v.expires_at}}});
     return Status::Ok();
   });
@@ -610,7 +715,7 @@ util::Result<std::pair<std::string, TokenView>> Accounts::CreateApiToken(const P
 
 util::Result<std::vector<TokenView>> Accounts::ListTokens(const Principal& actor,
                                                           std::string_view current_bearer) {
-  if (actor.kind != PrincipalKind::kUser) return Status::Forbidden();
+  if (Status st = Allowed(actor, access::Function::kSelfSessions); !st.ok()) return st;
   crypto::Bytes current = TokenHash(current_bearer);
   std::vector<TokenView> out;
   Status st = db_.Read([&](store::Db& db) -> Status {
@@ -643,17 +748,18 @@ util::Result<std::vector<TokenView>> Accounts::ListTokens(const Principal& actor
 }
 
 Status Accounts::RevokeToken(const Principal& actor, const util::SessionId& id) {
-  if (actor.kind != PrincipalKind::kUser || actor.read_only) return Status::Forbidden();
-  Status st = db_.Write([&](store::Db& db) -> Status {
+  Status st = Allowed(actor, access::Function::kSelfManage);
+  if (!st.ok()) return st;
+  st = db_.Write([&](store::Db& db) -> Status {
     SQLite::Statement d(db, "DELETE FROM sessions WHERE id = ? AND user_id = ?");
     d.bind(1, id.str());
     d.bind(2, actor.user.str());
     if (d.exec() == 0) return Status::NotFound();
     auto org = Org(db, actor.org);
     if (!org.ok()) return org.status();
-    RecordAudit(db, org.value().get(),
-                {"user:" + actor.user.str(), actor.user.str(), "token.revoke",
-                 {{"token_id", id.str()}}});
+    RecordAudit(
+        db, org.value().get(),
+        {"user:" + actor.user.str(), actor.user.str(), "token.revoke", {{"token_id", id.str()}}});
     return Status::Ok();
   });
   ForgetCachedPrincipals();
@@ -661,7 +767,7 @@ Status Accounts::RevokeToken(const Principal& actor, const util::SessionId& id) 
 }
 
 util::Result<TotpEnrollment> Accounts::StartTotp(const Principal& actor) {
-  if (actor.kind != PrincipalKind::kUser || actor.read_only) return Status::Forbidden();
+  if (Status st = Allowed(actor, access::Function::kMfaEnrol); !st.ok()) return st;
   TotpEnrollment out;
   Status st = db_.Write([&](store::Db& db) -> Status {
     auto org = Org(db, actor.org);
@@ -676,10 +782,12 @@ util::Result<TotpEnrollment> Accounts::StartTotp(const Principal& actor) {
     if (!email) return Status::Internal("the account could not be opened");
     auto secret = crypto::SecureBuffer::Random(20);
     out.secret_base32 = crypto::Base32Encode(secret.span());
-    out.otpauth_uri = "otpauth://totp/bomvault:" + UrlEncode(*email) + "?secret=" +
-                      out.secret_base32 + "&issuer=bomvault&algorithm=SHA1&digits=6&period=30";
+    out.otpauth_uri = "otpauth://totp/bomvault:" + UrlEncode(*email) +
+                      "?secret=" + out.secret_base32 +
+                      "&issuer=bomvault&algorithm=SHA1&digits=6&period=30";
     auto sealed = org.value()->Seal("totp", actor.user.str(), secret.span());
-    SQLite::Statement u(db, "UPDATE users SET totp_secret_sealed = ?, totp_last_step = 0 WHERE id = ?");
+    SQLite::Statement u(db,
+                        "UPDATE users SET totp_secret_sealed = ?, totp_last_step = 0 WHERE id = ?");
     u.bind(1, sealed.data(), static_cast<int>(sealed.size()));
     u.bind(2, actor.user.str());
     u.exec();
@@ -689,9 +797,43 @@ util::Result<TotpEnrollment> Accounts::StartTotp(const Principal& actor) {
   return out;
 }
 
-Status Accounts::ConfirmTotp(const Principal& actor, std::string_view code) {
-  if (actor.kind != PrincipalKind::kUser || actor.read_only) return Status::Forbidden();
-  return db_.Write([&](store::Db& db) -> Status {
+crypto::Bytes Accounts::RecoveryCodeHash(const util::UserId& user,
+                                         std::string_view normalised) const {
+  // 120 random bits per code: a plain hash is enough (ASVS 6.5.2); the user id keeps equal codes
+  // of two users apart.
+  return crypto::Hash("bomvault-recovery-code",
+                      crypto::AsBytes(user.str() + ":" + std::string(normalised)));
+}
+
+std::vector<std::string> Accounts::ReplaceRecoveryCodes(store::Db& db, const util::UserId& user) {
+  SQLite::Statement d(db, "DELETE FROM recovery_codes WHERE user_id = ?");
+  d.bind(1, user.str());
+  d.exec();
+  std::vector<std::string> codes;
+  int64_t now = util::NowUnix();
+  while (static_cast<int>(codes.size()) < kRecoveryCodes) {
+    crypto::SecureBuffer raw = crypto::SecureBuffer::Random(15);
+    std::string base32 = crypto::Base32Encode(raw.span());
+    std::string normalised = *NormaliseRecoveryCode(base32);
+    crypto::Bytes h = RecoveryCodeHash(user, normalised);
+    SQLite::Statement ins(db,
+                          "INSERT OR IGNORE INTO recovery_codes(user_id, code_hash, created_at) "
+                          "VALUES (?,?,?)");
+    ins.bind(1, user.str());
+    ins.bind(2, h.data(), static_cast<int>(h.size()));
+    ins.bind(3, static_cast<int64_t>(now));
+    if (ins.exec() == 1) codes.push_back(FormatRecoveryCode(normalised));
+    sodium_memzero(base32.data(), base32.size());
+    sodium_memzero(normalised.data(), normalised.size());
+  }
+  return codes;
+}
+
+util::Result<std::vector<std::string>> Accounts::ConfirmTotp(const Principal& actor,
+                                                             std::string_view code) {
+  if (Status st = Allowed(actor, access::Function::kMfaEnrol); !st.ok()) return st;
+  std::vector<std::string> codes;
+  Status st = db_.Write([&](store::Db& db) -> Status {
     auto org = Org(db, actor.org);
     if (!org.ok()) return org.status();
     SQLite::Statement q(db, "SELECT totp_enabled, totp_secret_sealed FROM users WHERE id = ?");
@@ -703,11 +845,9 @@ Status Accounts::ConfirmTotp(const Principal& actor, std::string_view code) {
     if (q.getColumn(1).isNull()) {
       return Status::Conflict("mfa_not_started", "start the enrolment first");
     }
-    auto plain = org.value()->Open("totp", actor.user.str(), Blob(q.getColumn(1)));
-    if (!plain) return Status::Internal("the second factor could not be opened");
-    crypto::SecureBuffer secret(plain->data(), plain->size());
-    sodium_memzero(plain->data(), plain->size());
-    auto step = crypto::TotpVerify(secret, code, util::NowUnix());
+    auto secret = OpenTotpSecret(*org.value(), actor.user, Blob(q.getColumn(1)));
+    if (!secret) return Status::Internal("the second factor could not be opened");
+    auto step = crypto::TotpVerify(*secret, code, util::NowUnix());
     if (!step) {
       return Status::Invalid("totp_invalid", "the code does not match; check the device's clock");
     }
@@ -715,9 +855,123 @@ Status Accounts::ConfirmTotp(const Principal& actor, std::string_view code) {
     u.bind(1, static_cast<int64_t>(*step));
     u.bind(2, actor.user.str());
     u.exec();
-    RecordAudit(db, org.value().get(), {"user:" + actor.user.str(), actor.user.str(), "mfa.enable", {{"method", "totp"}}});
+    codes = ReplaceRecoveryCodes(db, actor.user);
+    // The enrolment proved the new factor in this user's sessions: they are whole sessions now.
+    SQLite::Statement s(db, "UPDATE sessions SET mfa_pending = 0 WHERE user_id = ?");
+    s.bind(1, actor.user.str());
+    s.exec();
+    RecordAudit(db, org.value().get(),
+                {"user:" + actor.user.str(),
+                 actor.user.str(),
+                 "mfa.enable",
+                 {{"method", "totp"}, {"recovery_codes", kRecoveryCodes}}});
     return Status::Ok();
   });
+  ForgetCachedPrincipals();
+  if (!st.ok()) return st;
+  util::log::Info("mfa.enabled").Ref("user_id", actor.user);
+  return codes;
+}
+
+util::Result<std::vector<std::string>> Accounts::RegenerateRecoveryCodes(const Principal& actor,
+                                                                         std::string_view totp) {
+  if (Status st = Allowed(actor, access::Function::kSelfManage); !st.ok()) return st;
+  const std::string key = "totp:" + actor.user.str();
+  if (int64_t wait = reauth_backoff_.RetryAfter(key); wait > 0) return TooManyAttempts(wait);
+  std::vector<std::string> codes;
+  bool wrong_code = false;
+  Status st = db_.Write([&](store::Db& db) -> Status {
+    auto org = Org(db, actor.org);
+    if (!org.ok()) return org.status();
+    SQLite::Statement q(db,
+                        "SELECT totp_enabled, totp_secret_sealed, totp_last_step FROM users "
+                        "WHERE id = ?");
+    q.bind(1, actor.user.str());
+    if (!q.executeStep()) return Status::NotFound();
+    if (q.getColumn(0).getInt() == 0) {
+      return Status::Conflict("mfa_not_enabled", "enrol an authenticator first");
+    }
+    auto secret = OpenTotpSecret(*org.value(), actor.user, Blob(q.getColumn(1)));
+    if (!secret) return Status::Internal("the second factor could not be opened");
+    auto step = crypto::TotpVerify(*secret, totp, util::NowUnix());
+    if (!step || *step <= q.getColumn(2).getInt64()) {
+      wrong_code = true;
+      return Status::Invalid("totp_invalid", "the one-time code is wrong, expired or already used");
+    }
+    SQLite::Statement u(db, "UPDATE users SET totp_last_step = ? WHERE id = ?");
+    u.bind(1, static_cast<int64_t>(*step));
+    u.bind(2, actor.user.str());
+    u.exec();
+    codes = ReplaceRecoveryCodes(db, actor.user);
+    RecordAudit(db, org.value().get(),
+                {"user:" + actor.user.str(),
+                 actor.user.str(),
+                 "mfa.recovery_codes_regenerate",
+                 {{"recovery_codes", kRecoveryCodes}}});
+    return Status::Ok();
+  });
+  if (wrong_code) reauth_backoff_.Failure(key);
+  if (!st.ok()) return st;
+  reauth_backoff_.Success(key);
+  return codes;
+}
+
+Status Accounts::ChangePassword(const Principal& actor, std::string_view current_password,
+                                std::string_view new_password, bool sign_out_others,
+                                std::string_view current_bearer) {
+  if (Status st = Allowed(actor, access::Function::kSelfManage); !st.ok()) return st;
+  const std::string key = "password:" + actor.user.str();
+  if (int64_t wait = reauth_backoff_.RetryAfter(key); wait > 0) return TooManyAttempts(wait);
+  std::string old_hash;
+  Status st = db_.Read([&](store::Db& db) -> Status {
+    SQLite::Statement q(db, "SELECT password_hash FROM users WHERE id = ?");
+    q.bind(1, actor.user.str());
+    if (!q.executeStep()) return Status::NotFound();
+    old_hash = q.getColumn(0).getString();
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  hashing_.acquire();
+  bool ok = crypto::PasswordVerify(old_hash, current_password);
+  hashing_.release();
+  if (!ok) {
+    reauth_backoff_.Failure(key);
+    util::log::Warn("user.password_change_refused").Ref("user_id", actor.user);
+    return Status::Invalid("current_password_wrong", "the current password is not correct");
+  }
+  reauth_backoff_.Success(key);
+  st = CheckPasswordPolicy(new_password);
+  if (!st.ok()) return st;
+  auto hash = HashPassword(new_password);
+  if (!hash.ok()) return hash.status();
+  crypto::Bytes current = TokenHash(current_bearer);
+  int64_t ended = 0;
+  st = db_.Write([&](store::Db& db) -> Status {
+    SQLite::Statement u(db, "UPDATE users SET password_hash = ? WHERE id = ?");
+    u.bind(1, hash.value());
+    u.bind(2, actor.user.str());
+    u.exec();
+    if (sign_out_others) {
+      // Browser sessions only: API tokens are separate credentials, listed and revoked apart.
+      SQLite::Statement d(db,
+                          "DELETE FROM sessions WHERE user_id = ? AND kind = 'session' AND "
+                          "token_hash != ?");
+      d.bind(1, actor.user.str());
+      d.bind(2, current.data(), static_cast<int>(current.size()));
+      ended = d.exec();
+    }
+    auto org = Org(db, actor.org);
+    if (!org.ok()) return org.status();
+    RecordAudit(db, org.value().get(),
+                {"user:" + actor.user.str(),
+                 actor.user.str(),
+                 "user.password_change",
+                 {{"sessions_ended", ended}}});
+    return Status::Ok();
+  });
+  ForgetCachedPrincipals();
+  if (st.ok()) util::log::Info("user.password_changed").Ref("user_id", actor.user);
+  return st;
 }
 
 }  // namespace bomvault::service

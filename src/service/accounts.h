@@ -7,7 +7,17 @@
 // are found through an instance-wide blind index and stored sealed under the org key.
 // Resolve() turns a bearer token into a Principal; resolved principals are cached for a few
 // seconds and the cache is cleared whenever a session, role or account state changes, so a
-// revocation takes effect on the next request. Thread-safe.
+// revocation takes effect on the next request.
+//
+// Second factor: TOTP (RFC 6238) plus kRecoveryCodes single-use recovery codes of 120 random bits
+// each, shown once when TOTP is confirmed (or regenerated) and stored only as BLAKE2b hashes; a
+// recovery code is accepted at sign-in in place of a TOTP code and deleted in the same
+// transaction. When the org's MFA policy requires a second factor the user has not enrolled,
+// sign-in still succeeds but the session is marked (sessions.mfa_pending) and Resolve() sets
+// Principal::mfa_enrolment_only, which access::MayUse turns into "enrol first" everywhere; the
+// policy is also applied at every Resolve(), so tightening it reaches existing sessions and API
+// tokens too. Wrong current passwords and TOTP codes given by a signed-in user back off per user.
+// Thread-safe.
 #pragma once
 
 #include <memory>
@@ -31,6 +41,7 @@ struct SignInResult {
   util::OrgId org;
   access::Role role;
   int64_t expires_at = 0;
+  bool mfa_enrolment_required = false;  // the session may only enrol a second factor
 };
 
 struct UserView {
@@ -41,6 +52,7 @@ struct UserView {
   bool email_verified = false;
   bool disabled = false;
   bool mfa_enabled = false;
+  int recovery_codes_left = 0;
   int64_t created_at = 0;
   int64_t last_active_at = 0;
 };
@@ -68,6 +80,7 @@ class Accounts {
   static constexpr int kHashingSlots = 2;
   static constexpr int64_t kSessionIdleSeconds = 2 * 3600;
   static constexpr int64_t kSessionAbsoluteSeconds = 12 * 3600;
+  static constexpr int kRecoveryCodes = 10;
 
   Accounts(store::Database& db, OrgKeys& org_keys, const crypto::SecureBuffer& index_key,
            crypto::Bytes operator_token_hash);
@@ -88,8 +101,10 @@ class Accounts {
   util::Status UpdateUser(const access::Principal& actor, const util::UserId& id,
                           std::optional<std::string> role, std::optional<bool> disabled);
 
+  // With TOTP enrolled, either `totp` or `recovery_code` must be valid (totp wins if both given).
   util::Result<SignInResult> SignIn(std::string_view email, std::string_view password,
-                                    std::string_view totp, const std::string& peer);
+                                    std::string_view totp, std::string_view recovery_code,
+                                    const std::string& peer);
   // anonymous principal when the token is unknown, expired or its account disabled.
   access::Principal Resolve(std::string_view bearer);
   util::Status SignOut(std::string_view bearer);
@@ -104,7 +119,16 @@ class Accounts {
   util::Status RevokeToken(const access::Principal& actor, const util::SessionId& id);
 
   util::Result<TotpEnrollment> StartTotp(const access::Principal& actor);
-  util::Status ConfirmTotp(const access::Principal& actor, std::string_view code);
+  // Enables TOTP and returns the first kRecoveryCodes recovery codes (shown once).
+  util::Result<std::vector<std::string>> ConfirmTotp(const access::Principal& actor,
+                                                     std::string_view code);
+  // Replaces every recovery code; needs a current TOTP code.
+  util::Result<std::vector<std::string>> RegenerateRecoveryCodes(const access::Principal& actor,
+                                                                 std::string_view totp);
+  // Needs the current password; ends the user's other browser sessions when sign_out_others.
+  util::Status ChangePassword(const access::Principal& actor, std::string_view current_password,
+                              std::string_view new_password, bool sign_out_others,
+                              std::string_view current_bearer);
 
   void ForgetCachedPrincipals();
 
@@ -118,7 +142,11 @@ class Accounts {
   util::Result<std::shared_ptr<const OrgCrypto>> Org(store::Db& db, const util::OrgId& org);
   crypto::Bytes TokenHash(std::string_view token) const;
   util::Result<SignInResult> IssueSession(store::Db& db, const util::UserId& user,
-                                          const util::OrgId& org, access::Role role);
+                                          const util::OrgId& org, access::Role role,
+                                          bool mfa_pending);
+  crypto::Bytes RecoveryCodeHash(const util::UserId& user, std::string_view normalised) const;
+  // Replaces the user's recovery codes inside the caller's transaction; returns the new codes.
+  std::vector<std::string> ReplaceRecoveryCodes(store::Db& db, const util::UserId& user);
 
   store::Database& db_;
   OrgKeys& org_keys_;
@@ -127,6 +155,7 @@ class Accounts {
   std::counting_semaphore<kHashingSlots> hashing_{kHashingSlots};
   Backoff account_backoff_{5, 900};
   Backoff address_backoff_{30, 900};
+  Backoff reauth_backoff_{5, 900};  // per user: current password and TOTP checks when signed in
   std::mutex cache_mu_;
   std::unordered_map<std::string, Cached> cache_;  // token hash → principal; guarded by cache_mu_
 };

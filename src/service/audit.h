@@ -1,20 +1,34 @@
-// Short-term audit: for each object, its last N entries (N per organisation, default 10, 1-1000).
+// Audit: the short-term per-object history, and the optional long-term hash chain.
 //
+// Short-term: for each object, its last N entries (N per organisation, default 10, 1-1000).
 // An entry says who (actor id), when (UTC), what action and what changed (field-level
 // before/after; secrets never enter). Entries are written with Record() inside the same
 // transaction as the change they describe, so a change and its audit commit or fail together.
 // Record() prunes the object's older entries past N in that transaction too, so exactly N remain
 // under concurrent edits (writers are serialised by the store). Changes of organisation objects
 // are sealed with the org key (they may name BOMs); instance events (seal, unseal) hold ids only.
-// Call from a store callback; the functions are stateless.
+//
+// Long-term (operator option, off by default): while SetAuditChainEnabled(true), every entry is
+// also appended to audit_chain in the same transaction, hash-chained (ChainHash below) so that
+// VerifyAuditChain detects an edited, inserted, reordered or deleted row. Retention trims only a
+// prefix of the oldest rows and appends a checkpoint row naming what it removed. The chain's hash
+// is unkeyed: someone who can write the store can rebuild the whole chain, which is why a verify
+// can be pinned to a head (seq and hash) recorded outside the store earlier.
+//
+// Call the store functions from a store callback; they are stateless apart from the
+// process-wide chain switch (an atomic, set once at start-up). The pure chain functions
+// (ChainEncoding, ChainHash, ChainVerifier) touch no store and are thread-compatible.
 #pragma once
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "crypto/crypto.h"
 #include "service/org_keys.h"
 #include "store/database.h"
 
@@ -50,5 +64,78 @@ util::Result<std::vector<AuditEntry>> QueryAudit(store::Db& db, const OrgCrypto&
                                                  const AuditQuery& q);
 
 int AuditDepth(store::Db& db, const util::OrgId& org);
+
+// Instance events (org_id IS NULL: seal, unseal.*, org.delete, ...), newest first. `q.object`,
+// `q.actor_id` and `q.action` filter exactly as for QueryAudit.
+util::Result<std::vector<AuditEntry>> QueryInstanceAudit(store::Db& db, const AuditQuery& q);
+
+// --- Long-term audit chain --------------------------------------------------------------------
+
+// Process-wide: set by the composition root before serving (serve --audit-retention-days > 0).
+void SetAuditChainEnabled(bool on);
+bool AuditChainEnabled();
+
+constexpr size_t kChainHashSize = 32;
+constexpr const char* kChainCheckpointAction = "chain.checkpoint";
+
+struct ChainRow {
+  int64_t seq = 0;
+  int64_t at = 0;
+  std::optional<std::string> org_id;  // nullopt for instance events and checkpoints
+  std::string object, actor_id, action;
+  bool sealed = false;  // change is org-key ciphertext (else plain JSON text)
+  crypto::Bytes change;
+  crypto::Bytes prev_hash, hash;
+};
+
+// The canonical encoding, every integer big-endian:
+//   u64 seq | i64 at | field(org_id) | field(object) | field(actor_id) | field(action)
+//   | u8 kind (0 sealed, 1 plain) | field(change)
+// where field(x) = u8 1 | u32 length | bytes, and an absent org_id is the single byte 0.
+// Length prefixes make the encoding injective: no two rows encode alike.
+crypto::Bytes ChainEncoding(const ChainRow& row);
+// BLAKE2b-256("bomvault-audit-chain-v1" || 0x00 || prev_hash || ChainEncoding(row)).
+crypto::Bytes ChainHash(std::span<const uint8_t> prev_hash, const ChainRow& row);
+
+struct ChainReport {
+  int64_t entries = 0;
+  int64_t first_seq = 0, head_seq = 0;
+  crypto::Bytes head_hash;
+  int64_t checkpoints = 0;
+  int64_t trimmed_through = 0;        // the latest checkpoint's last deleted seq, 0 if none
+  std::vector<std::string> problems;  // empty: the chain is intact
+  bool ok() const { return problems.empty(); }
+};
+
+// Checks rows given in seq order: contiguous seq, each prev_hash equal to the previous row's
+// hash, each hash recomputed from the row, and the oldest row either the genesis (seq 1, zero
+// prev_hash) or exactly the continuation named by the latest checkpoint.
+class ChainVerifier {
+ public:
+  // Optionally pin an entry recorded earlier outside the store: it must still be there with this
+  // hash, unless retention trimmed it (then a checkpoint covers it), and the chain must not end
+  // before it (which would mean the newest entries were deleted).
+  void Expect(int64_t seq, crypto::Bytes hash);
+  void Add(const ChainRow& row);
+  ChainReport Finish();
+
+ private:
+  void Problem(std::string text);
+  ChainReport r_;
+  crypto::Bytes first_prev_, last_hash_;
+  int64_t last_seq_ = 0;
+  std::optional<std::pair<int64_t, crypto::Bytes>> checkpoint_;  // through seq, its hash
+  std::optional<std::pair<int64_t, crypto::Bytes>> expect_;
+  bool expect_seen_ = false;
+  int64_t problems_dropped_ = 0;
+};
+
+// Reads the whole chain in seq order through a ChainVerifier.
+ChainReport VerifyAuditChain(store::Db& db,
+                             std::optional<std::pair<int64_t, crypto::Bytes>> expect = {});
+
+// Deletes the longest prefix of rows older than `cutoff` (unix seconds) and, when it deleted
+// any, appends a checkpoint row in the same transaction. Returns the rows deleted.
+int64_t TrimAuditChain(store::Db& db, int64_t cutoff, int retention_days);
 
 }  // namespace bomvault::service

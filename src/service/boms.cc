@@ -9,6 +9,8 @@
 #include "bom/codec.h"
 #include "bom/tree.h"
 #include "service/audit.h"
+#include "service/invitations.h"
+#include "service/lifecycle.h"
 #include "service/orgs.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -85,7 +87,7 @@ util::Result<Boms::Loaded> Boms::Load(store::Db& db, const Principal& actor, con
   Decision use = access::MayUse(actor, f);
   if (use != Decision::kAllow && use != Decision::kForbidden) return ToStatus(use);
   if (actor.kind != access::PrincipalKind::kUser) return ToStatus(use);
-  SQLite::Statement q(db,
+  SQLite::Statement& q = db_.Prepared(db,
                       "SELECT b.org_id, b.owner_id, b.name_sealed, b.meta_sealed, b.item_count, "
                       "b.chunk_count, b.created_at, b.updated_at, b.last_interacted_at, "
                       "(SELECT access FROM bom_shares s WHERE s.bom_id = b.id AND s.user_id = ?2), "
@@ -116,7 +118,7 @@ util::Result<Boms::Loaded> Boms::Load(store::Db& db, const Principal& actor, con
     return Status::Internal("this BOM could not be decrypted");
   }
   s.name = std::move(*name);
-  s.metadata = nlohmann::json::parse(*meta, nullptr, false);
+  s.metadata_json = std::move(*meta);
   s.items = q.getColumn(4).getInt64();
   l.chunks = q.getColumn(5).getInt64();
   s.created_at = q.getColumn(6).getInt64();
@@ -181,8 +183,9 @@ Status Boms::WriteItems(store::Db& db, const OrgCrypto& crypto, const util::BomI
 }
 
 util::Result<std::vector<bom::Item>> Boms::ReadItems(store::Db& db, const OrgCrypto& crypto,
-                                                     const util::BomId& id) {
+                                                     const util::BomId& id, size_t item_count) {
   std::vector<bom::Item> items;
+  items.reserve(item_count);  // one allocation instead of ~17 regrowths for 100k items
   SQLite::Statement q(db, "SELECT seq, sealed FROM bom_chunks WHERE bom_id = ? ORDER BY seq");
   q.bind(1, id.str());
   int64_t expected = 0;
@@ -213,18 +216,18 @@ void Boms::Touch(const util::BomId& id, int64_t last) {
 
 util::Result<BomSummary> Boms::Create(const Principal& actor, std::string_view name,
                                       const nlohmann::json& metadata, std::vector<bom::Item> items,
-                                      std::string_view via) {
+                                      std::string_view via, bool items_validated) {
   Status st = ToStatus(access::MayUse(actor, Function::kBomCreate));
   if (!st.ok()) return st;
   if (!(st = CheckName(name)).ok()) return st;
   if (!(st = CheckMetadata(metadata)).ok()) return st;
-  if (!(st = bom::ValidateItems(items, bom::Limits{})).ok()) return st;
+  if (!items_validated && !(st = bom::ValidateItems(items, bom::Limits{})).ok()) return st;
   BomSummary s;
   s.id = util::BomId::Generate();
   s.org = actor.org;
   s.owner = actor.user;
   s.name = std::string(name);
-  s.metadata = metadata;
+  s.metadata_json = metadata.dump();
   s.items = static_cast<int64_t>(items.size());
   s.created_at = s.updated_at = s.last_interacted_at = util::NowUnix();
   s.my_access = "owner";
@@ -306,7 +309,7 @@ util::Result<std::vector<BomSummary>> Boms::List(const Principal& actor, const B
       }
       s.name = std::move(*name);
       auto meta = c.OpenText("bom-meta", s.id.str(), Blob(q.getColumn(3)));
-      s.metadata = meta ? nlohmann::json::parse(*meta, nullptr, false) : nlohmann::json::object();
+      s.metadata_json = meta ? std::move(*meta) : "{}";
       s.items = q.getColumn(4).getInt64();
       s.created_at = q.getColumn(5).getInt64();
       s.updated_at = q.getColumn(6).getInt64();
@@ -336,6 +339,7 @@ util::Result<BomSummary> Boms::Get(const Principal& actor, const util::BomId& id
   });
   if (!st.ok()) return st;
   Touch(id, out->last_interacted_at);
+  NoteBomRead(actor, id, 0);
   return out;
 }
 
@@ -346,11 +350,12 @@ util::Result<std::vector<bom::Item>> Boms::Items(const Principal& actor, const u
     auto l = Load(db, actor, id, Function::kBomRead);
     if (!l.ok()) return l.status();
     last = l->summary.last_interacted_at;
-    out = ReadItems(db, *l->crypto, id);
+    out = ReadItems(db, *l->crypto, id, static_cast<size_t>(l->summary.items));
     return out.status();
   });
   if (!st.ok()) return st;
   Touch(id, last);
+  NoteBomRead(actor, id, static_cast<int64_t>(out->size()));
   return out;
 }
 
@@ -380,17 +385,18 @@ util::Result<BomSummary> Boms::Update(const Principal& actor, const util::BomId&
       u.bind(3, id.str());
       u.exec();
     }
-    if (metadata && *metadata != s.metadata) {
-      change["metadata"] = {{"before", s.metadata}, {"after", *metadata}};
-      s.metadata = *metadata;
-      auto sealed = c.SealText("bom-meta", id.str(), s.metadata.dump());
+    nlohmann::json before_meta = nlohmann::json::parse(s.metadata_json, nullptr, false);
+    if (metadata && *metadata != before_meta) {
+      change["metadata"] = {{"before", before_meta}, {"after", *metadata}};
+      s.metadata_json = metadata->dump();
+      auto sealed = c.SealText("bom-meta", id.str(), s.metadata_json);
       SQLite::Statement u(db, "UPDATE boms SET meta_sealed = ? WHERE id = ?");
       u.bind(1, sealed.data(), static_cast<int>(sealed.size()));
       u.bind(2, id.str());
       u.exec();
     }
     if (items) {
-      auto before = ReadItems(db, c, id);
+      auto before = ReadItems(db, c, id, static_cast<size_t>(s.items));
       if (!before.ok()) return before.status();
       bom::Comparison cmp = bom::Compare(before.value(), *items);
       change["items"] = {{"before", s.items},
@@ -493,6 +499,10 @@ Status Boms::Share(const Principal& actor, const util::BomId& id, const util::Us
                         ? "sharing is turned off for this organisation"
                         : "both addresses must be verified before sharing");
     }
+    if (IsUserBlocked(db, *l->crypto, with)) {
+      return Status(util::Code::kForbidden, "address_blocked",
+                    "this user's address or domain is blocked by your organisation");
+    }
     if (with == l->facts.owner) {
       return Status::Conflict("share_with_owner", "the owner already has access");
     }
@@ -537,6 +547,10 @@ Status Boms::Transfer(const Principal& actor, const util::BomId& id, const util:
     if (d != Decision::kAllow) {
       return Status(util::Code::kForbidden, "transfer_not_allowed",
                     "both addresses must be verified before a transfer");
+    }
+    if (IsUserBlocked(db, *l->crypto, to)) {
+      return Status(util::Code::kForbidden, "address_blocked",
+                    "this user's address or domain is blocked by your organisation");
     }
     if (to == l->facts.owner) return Status::Ok();
     SQLite::Statement u(db, "UPDATE boms SET owner_id = ?, updated_at = ? WHERE id = ?");

@@ -28,7 +28,7 @@ crypto::Bytes OperatorHash(std::string_view token) {
 }
 
 std::unique_ptr<Services> BuildServices(std::unique_ptr<store::Database> db,
-                                        const vault::Keys& keys) {
+                                        const vault::Keys& keys, const InstanceOptions& options) {
   crypto::Bytes op_hash;
   db->Read([&](store::Db& conn) -> Status {
     SQLite::Statement q(conn, "SELECT operator_token_hash FROM instance WHERE id = 1");
@@ -45,6 +45,12 @@ std::unique_ptr<Services> BuildServices(std::unique_ptr<store::Database> db,
   s->accounts = std::make_unique<Accounts>(*s->db, *s->org_keys, keys.index_key, op_hash);
   s->orgs = std::make_unique<Orgs>(*s->db, *s->org_keys, *s->accounts);
   s->boms = std::make_unique<Boms>(*s->db, *s->org_keys);
+  s->lifecycle = std::make_unique<Lifecycle>(*s->db, *s->org_keys, *s->accounts);
+  MailOptions mail = options.mail;
+  if (mail.outbox_dir.empty()) mail.outbox_dir = options.data_dir + "/outbox";
+  s->mailer = std::make_unique<Mailer>(std::move(mail));
+  s->invitations = std::make_unique<Invitations>(*s->db, *s->org_keys, *s->accounts, *s->mailer,
+                                                 options.invitations);
   return s;
 }
 
@@ -163,7 +169,7 @@ util::Status Instance::OpenWithKeys(vault::Keys keys) {
     return db.status();
   }
   db.value()->SetFatalHandler([this] { SealFromFault(); });
-  services_ = BuildServices(std::move(db.value()), keys);
+  services_ = BuildServices(std::move(db.value()), keys, options_);
   std::vector<std::pair<std::string, nlohmann::json>> events;
   {
     std::lock_guard plock(pending_mu_);

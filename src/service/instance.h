@@ -20,6 +20,9 @@
 
 #include "service/accounts.h"
 #include "service/boms.h"
+#include "service/invitations.h"
+#include "service/lifecycle.h"
+#include "service/mail.h"
 #include "service/org_keys.h"
 #include "service/orgs.h"
 #include "store/database.h"
@@ -34,11 +37,16 @@ struct Services {
   std::unique_ptr<Accounts> accounts;
   std::unique_ptr<Orgs> orgs;
   std::unique_ptr<Boms> boms;
+  std::unique_ptr<Lifecycle> lifecycle;
+  std::unique_ptr<Mailer> mailer;
+  std::unique_ptr<Invitations> invitations;  // uses mailer and accounts: declared after them
 };
 
 struct InstanceOptions {
   std::string data_dir;
   int reader_connections = 8;
+  MailOptions mail{};  // outbox_dir empty = data_dir + "/outbox"
+  InvitationOptions invitations{};
 };
 
 struct InitResult {

@@ -117,11 +117,13 @@ util::Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
     if (!st.ok()) return st;
     st = Migrate(*d->writer_, &d->schema_version_);
     if (!st.ok()) return st;
+    d->statements_[d->writer_.get()];
     for (int i = 0; i < readers; ++i) {
       auto r = std::make_unique<Db>(path, SQLite::OPEN_READWRITE | SQLITE_OPEN_NOMUTEX);
       st = ConfigureConnection(*r, key);
       if (!st.ok()) return st;
       d->idle_readers_.push_back(r.get());
+      d->statements_[r.get()];
       d->all_readers_.push_back(std::move(r));
     }
   } catch (const SQLite::Exception& e) {
@@ -135,7 +137,21 @@ util::Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
   return d;
 }
 
-Database::~Database() = default;
+Database::~Database() {
+  statements_.clear();  // statements finalize before their connections close
+}
+
+SQLite::Statement& Database::Prepared(Db& conn, const char* sql) {
+  StatementCache& cache = statements_.at(&conn);
+  auto it = cache.find(sql);
+  if (it == cache.end()) {
+    it = cache.emplace(sql, std::make_unique<SQLite::Statement>(conn, sql)).first;
+  } else {
+    it->second->reset();
+    it->second->clearBindings();
+  }
+  return *it->second;
+}
 
 Status Database::Guard(const std::function<Status()>& body) {
   try {
@@ -156,6 +172,7 @@ Status Database::Write(const std::function<Status(Db&)>& fn) {
   return Guard([&]() -> Status {
     SQLite::Transaction tx(*writer_, SQLite::TransactionBehavior::IMMEDIATE);
     Status st = fn(*writer_);
+    for (auto& [sql, stmt] : statements_.at(writer_.get())) stmt->reset();
     if (st.ok()) tx.commit();  // otherwise ~Transaction rolls back
     return st;
   });
@@ -170,7 +187,7 @@ Status Database::Read(const std::function<Status(Db&)>& fn) {
     idle_readers_.pop_back();
   }
   Status st = Guard([&]() -> Status {
-    conn->exec("BEGIN");
+    Prepared(*conn, "BEGIN").exec();
     Status inner;
     try {
       inner = fn(*conn);
@@ -178,7 +195,9 @@ Status Database::Read(const std::function<Status(Db&)>& fn) {
       conn->exec("ROLLBACK");
       throw;
     }
-    conn->exec("COMMIT");
+    // A cached statement left mid-step would keep the read transaction open.
+    for (auto& [sql, stmt] : statements_.at(conn)) stmt->reset();
+    Prepared(*conn, "COMMIT").exec();
     return inner;
   });
   {

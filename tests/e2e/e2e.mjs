@@ -490,7 +490,7 @@ async function main() {
       return a.length === 1 && a[0] === 'bom.share';
     }, 'only the bom.share entry');
     await page.getByRole('link', { name: 'Reset' }).click();
-    await page.getByLabel('Per page').selectOption('25');
+    await page.getByLabel('Per page').selectOption('10');
     await page.getByRole('button', { name: 'Search', exact: true }).click();
     await page.getByRole('link', { name: 'Older →' }).click();
     await page.getByRole('link', { name: '← Newest' }).waitFor();

@@ -2,6 +2,7 @@
 import base64
 import hashlib
 import hmac
+import re
 import shutil
 import struct
 import subprocess
@@ -183,6 +184,148 @@ def test_cookie_sessions_need_the_csrf_header():
         s, r, _ = call(b, "POST", "/api/v1/boms", {"name": "c", "items": [{"ref": "1", "part_number": "P", "quantity": 1}]},
                        headers={"Cookie": value, "X-Bomvault-Csrf": "1"})
         assert s == 201
+    finally:
+        srv.stop()
+        st.cleanup()
+
+
+def enrol(b, token):
+    """Enrols TOTP for the token's user; returns (secret, recovery codes)."""
+    s, r, _ = call(b, "POST", "/api/v1/me/mfa/totp", {}, token=token)
+    assert s == 200, r
+    secret = r["secret"]
+    s, r, _ = call(b, "POST", "/api/v1/me/mfa/totp/confirm", {"code": oathtool(secret, -1)}, token=token)
+    assert s == 200 and r["mfa_enabled"] is True, r
+    return secret, r["recovery_codes"]
+
+
+def test_recovery_codes_are_single_use_and_can_be_regenerated():
+    st = Store()
+    srv = Server(st)
+    try:
+        org = Org(srv)
+        b = srv.base
+        secret, codes = enrol(b, org.editor)
+        assert len(codes) == 10 and len(set(codes)) == 10
+        assert all(re.fullmatch(r"[a-z2-7]{4}(-[a-z2-7]{4}){5}", c) for c in codes), codes
+        login = {"email": "editor@acme.example", "password": PASSWORD}
+        s, r, _ = call(b, "POST", "/api/v1/sessions", {**login, "recovery_code": codes[0]})
+        assert s == 201 and r["mfa_enrolment_required"] is False, r
+        s, r, _ = call(b, "POST", "/api/v1/sessions", {**login, "recovery_code": codes[0]})
+        assert s == 401 and is_error(r, "recovery_code_invalid")  # used once already
+        # Case, spaces and dashes do not matter.
+        loose = codes[1].upper().replace("-", " ")
+        assert call(b, "POST", "/api/v1/sessions", {**login, "recovery_code": loose})[0] == 201
+        s, r, _ = call(b, "POST", "/api/v1/sessions", {**login, "recovery_code": "aaaa-bbbb"})
+        assert s == 401 and is_error(r, "recovery_code_invalid")
+        s, me, _ = call(b, "GET", "/api/v1/me", token=org.editor)
+        assert me["mfa_enabled"] is True and me["recovery_codes_left"] == 8
+        # Regeneration needs a current TOTP code and replaces every code.
+        s, r, _ = call(b, "POST", "/api/v1/me/mfa/recovery-codes", {"code": "000000" if oathtool(secret) != "000000" else "111111"},
+                       token=org.editor)
+        assert s == 400 and is_error(r, "totp_invalid")
+        s, r, _ = call(b, "POST", "/api/v1/me/mfa/recovery-codes", {"code": oathtool(secret)}, token=org.editor)
+        assert s == 200 and len(r["recovery_codes"]) == 10 and not set(r["recovery_codes"]) & set(codes)
+        s, r, _ = call(b, "POST", "/api/v1/sessions", {**login, "recovery_code": codes[2]})
+        assert s == 401 and is_error(r, "recovery_code_invalid")
+        s, r, _ = call(b, "GET", "/api/v1/audit?object=user:" + org.editor_id, token=org.admin)
+        actions = [e["action"] for e in r["entries"]]
+        assert "mfa.recovery_code_used" in actions and "mfa.recovery_codes_regenerate" in actions
+        failure = [e for e in r["entries"] if e["action"] == "session.failure"][0]
+        assert failure["change"]["reason"] == "recovery_code"
+        # Without TOTP there is nothing to regenerate.
+        s, r, _ = call(b, "POST", "/api/v1/me/mfa/recovery-codes", {"code": "123456"}, token=org.viewer)
+        assert s == 409 and is_error(r, "mfa_not_enabled")
+    finally:
+        srv.stop()
+        st.cleanup()
+
+
+def test_mfa_policy_everyone_makes_sessions_enrolment_only_until_enrolled():
+    st = Store()
+    srv = Server(st)
+    try:
+        org = Org(srv)
+        b = srv.base
+        token_before = org.viewer  # issued before the policy, never used yet
+        s, r, _ = call(b, "PATCH", "/api/v1/org/settings", {"mfa_policy": "everyone"}, token=org.admin)
+        assert s == 200 and r["mfa_policy"] == "everyone"
+        s, r, _ = call(b, "POST", "/api/v1/sessions", {"email": "editor@acme.example", "password": PASSWORD})
+        assert s == 201 and r["mfa_enrolment_required"] is True
+        pending = r["token"]
+        s, me, _ = call(b, "GET", "/api/v1/me", token=pending)
+        assert s == 200 and me["mfa_enrolment_required"] is True and me["mfa_enabled"] is False
+        for method, path, body in [("GET", "/api/v1/me/tokens", None),
+                                   ("POST", "/api/v1/me/tokens", {"name": "x", "scope": "read", "days": 1}),
+                                   ("DELETE", "/api/v1/me/sessions", None),
+                                   ("POST", "/api/v1/me/verify-email", {})]:
+            s, r, _ = call(b, method, path, body, token=pending)
+            assert s == 403 and is_error(r, "mfa_enrolment_required"), (path, r)
+        # Functions the role lacks anyway are plainly forbidden; enrolling would not help.
+        s, r, _ = call(b, "GET", "/api/v1/users", token=pending)
+        assert s == 403 and is_error(r, "forbidden")
+        # Data routes refuse too (decided by the same permission table).
+        assert call(b, "GET", "/api/v1/boms", token=pending)[0] == 403
+        assert call(b, "POST", "/api/v1/boms", {"name": "x", "items": [{"ref": "1", "part_number": "P", "quantity": 1}]},
+                    token=pending)[0] == 403
+        # A session issued before the policy follows it too.
+        assert call(b, "GET", "/api/v1/boms", token=token_before)[0] == 403
+        # Enrolling turns this very session into a whole one.
+        secret, codes = enrol(b, pending)
+        assert len(codes) == 10
+        s, me, _ = call(b, "GET", "/api/v1/me", token=pending)
+        assert me["mfa_enrolment_required"] is False and me["mfa_enabled"] is True
+        assert call(b, "GET", "/api/v1/boms", token=pending)[0] == 200
+        s, r, _ = call(b, "POST", "/api/v1/sessions", {"email": "editor@acme.example", "password": PASSWORD})
+        assert s == 401 and is_error(r, "totp_required")
+        s, r, _ = call(b, "POST", "/api/v1/sessions", {"email": "editor@acme.example", "password": PASSWORD,
+                                                       "totp": oathtool(secret)})
+        assert s == 201 and r["mfa_enrolment_required"] is False
+        # Sign-out stays open to an enrolment-only session.
+        s, r, _ = call(b, "POST", "/api/v1/sessions", {"email": "viewer@acme.example", "password": PASSWORD})
+        assert r["mfa_enrolment_required"] is True
+        assert call(b, "DELETE", "/api/v1/sessions/current", token=r["token"])[0] == 204
+        # The Administrator who set the policy is held to it as well once the cache expires.
+        time.sleep(5.5)
+        s, r, _ = call(b, "GET", "/api/v1/org/settings", token=org.admin)
+        assert s == 403 and is_error(r, "mfa_enrolment_required")
+        s, me, _ = call(b, "GET", "/api/v1/me", token=org.admin)
+        assert s == 200 and me["mfa_enrolment_required"] is True
+    finally:
+        srv.stop()
+        st.cleanup()
+
+
+def test_password_change_needs_the_current_password_and_ends_other_sessions():
+    st = Store()
+    srv = Server(st)
+    try:
+        org = Org(srv)
+        b = srv.base
+        other = sign_in(b, "editor@acme.example")
+        s, r, _ = call(b, "POST", "/api/v1/me/tokens", {"name": "ci", "scope": "read", "days": 1}, token=org.editor)
+        api_token = r["token"]
+        new = "Another-Long-Passphrase-42"
+        s, r, _ = call(b, "POST", "/api/v1/me/password", {"current_password": "not-it-at-all", "new_password": new},
+                       token=org.editor)
+        assert s == 400 and is_error(r, "current_password_wrong")
+        s, r, _ = call(b, "POST", "/api/v1/me/password", {"current_password": PASSWORD, "new_password": "password123"},
+                       token=org.editor)
+        assert s == 400 and is_error(r, "password_common")
+        s, r, _ = call(b, "POST", "/api/v1/me/password", {"current_password": PASSWORD, "new_password": new},
+                       token=org.editor)
+        assert s == 204, r
+        assert call(b, "GET", "/api/v1/me", token=org.editor)[0] == 200
+        assert call(b, "GET", "/api/v1/me", token=other)[0] == 401
+        assert call(b, "GET", "/api/v1/me", token=api_token)[0] == 200  # tokens are revoked apart
+        assert call(b, "POST", "/api/v1/sessions", {"email": "editor@acme.example", "password": PASSWORD})[0] == 401
+        assert sign_in(b, "editor@acme.example", new)
+        # Guessing the current password from a stolen session backs off.
+        statuses = [call(b, "POST", "/api/v1/me/password", {"current_password": f"guess-{i}-xyz", "new_password": new},
+                         token=org.editor)[0] for i in range(8)]
+        assert statuses[:5] == [400] * 5 and 429 in statuses[5:]
+        s, r, _ = call(b, "GET", "/api/v1/audit?object=user:" + org.editor_id, token=org.admin)
+        assert "user.password_change" in [e["action"] for e in r["entries"]]
     finally:
         srv.stop()
         st.cleanup()

@@ -59,6 +59,19 @@ def table(w):
     bom_path = lambda suffix="": (lambda c: f"/api/v1/boms/{w.fresh_bom()}{suffix}")
     # anon, operator, admin, owner, shared_viewer, colleague, other_admin
     read_bom = [401, 403, 200, 200, 200, 404, 404]
+
+    def invite_in_a():
+        s, r, _ = call(w.b, "POST", "/api/v1/invitations",
+                       {"email": unique("revoke") + "@invited.example", "role": "viewer"}, token=w.tokens["admin"])
+        assert s == 201, r
+        return r["id"]
+
+    def block_in_a():
+        entry = unique("unblock") + ".example"
+        s, r, _ = call(w.b, "POST", "/api/v1/org/blocked", {"entry": entry}, token=w.tokens["admin"])
+        assert s == 201, r
+        return entry
+
     return [
         row("GET", "/api/v1/health", [200] * 7),
         row("GET", "/api/v1/unseal", [200] * 7),
@@ -82,6 +95,22 @@ def table(w):
             path_fn=lambda c: "/api/v1/me/tokens/" + w.own_token_id(c)),
         row("POST", "/api/v1/me/mfa/totp", [401, 403, 200, 200, 200, 200, 200], body={}),
         row("POST", "/api/v1/me/mfa/totp/confirm", [401, 403, 400, 400, 400, 400, 400], body={"code": "000000"}),
+        row("POST", "/api/v1/me/mfa/recovery-codes", [401, 403, 409, 409, 409, 409, 409], body={"code": "000000"}),
+        row("POST", "/api/v1/me/password", [401, 403, 204, 204, 204, 204, 204],
+            body={"current_password": PASSWORD, "new_password": PASSWORD, "sign_out_others": False}),
+        row("POST", "/api/v1/me/verify-email", [401, 403, 409, 409, 409, 409, 409], body={}),
+        row("POST", "/api/v1/verify-email", [400] * 7, body={"token": "x" * 43}),
+        row("POST", "/api/v1/invitations", [401, 403, 201, 403, 403, 403, 201],
+            body=lambda c: {"email": unique("inv") + "@invited.example", "role": "viewer"}),
+        row("GET", "/api/v1/invitations", [401, 403, 200, 403, 403, 403, 200]),
+        row("DELETE", "/api/v1/invitations/{id}", [401, 403, 204, 403, 403, 403, 404],
+            path_fn=lambda c: "/api/v1/invitations/" + invite_in_a()),
+        row("POST", "/api/v1/invitations/accept", [400] * 7, body={"token": "x" * 43, "password": PASSWORD}),
+        row("GET", "/api/v1/org/blocked", [401, 403, 200, 403, 403, 403, 200]),
+        row("POST", "/api/v1/org/blocked", [401, 403, 201, 403, 403, 403, 201],
+            body=lambda c: {"entry": unique("blocked") + ".example"}),
+        row("DELETE", "/api/v1/org/blocked", [401, 403, 204, 403, 403, 403, 404],
+            body=lambda c: {"entry": block_in_a()}),
         row("POST", "/api/v1/users", [401, 403, 201, 403, 403, 403, 201],
             body=lambda c: {"email": unique("u") + "@a.example", "password": PASSWORD, "role": "viewer"}),
         row("GET", "/api/v1/users", [401, 403, 200, 403, 403, 403, 200]),
@@ -116,6 +145,8 @@ def table(w):
             path_fn=lambda c: f"/api/v1/boms/{w.fresh_bom()}/shares/{w.a.viewer_id}"),
         row("POST", "/api/v1/boms/{id}/transfer", [401, 403, 200, 200, 403, 404, 404],
             body=lambda c: {"user_id": w.a.editor2_id}, path_fn=bom_path("/transfer")),
+        row("GET", "/api/v1/instance/audit", [401, 200, 403, 403, 403, 403, 403]),
+        row("GET", "/api/v1/metrics", [401, 200, 403, 403, 403, 403, 403]),
         # Last: sealing ends the run for everyone.
         row("POST", "/api/v1/seal", [401, 200, 403, 403, 403, 403, 403], body={}),
     ]

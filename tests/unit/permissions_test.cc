@@ -16,8 +16,10 @@ const Function kAll[] = {
     Function::kOrgCreate, Function::kOrgList, Function::kOrgDelete, Function::kSeal,
     Function::kMetrics, Function::kOrgSettingsRead, Function::kOrgSettingsWrite,
     Function::kUserCreate, Function::kUserList, Function::kUserUpdate, Function::kAuditRead,
-    Function::kBomCreate, Function::kBomList, Function::kBomRead, Function::kBomUpdate,
-    Function::kBomDelete, Function::kBomShare, Function::kBomTransfer, Function::kSelf};
+    Function::kInvitationRead, Function::kInvitationWrite, Function::kBlockListRead,
+    Function::kBlockListWrite, Function::kBomCreate, Function::kBomList, Function::kBomRead,
+    Function::kBomUpdate, Function::kBomDelete, Function::kBomShare, Function::kBomTransfer,
+    Function::kSelf, Function::kSelfSessions, Function::kSelfManage, Function::kMfaEnrol};
 
 const Function kBomFns[] = {Function::kBomRead, Function::kBomUpdate, Function::kBomDelete,
                             Function::kBomShare, Function::kBomTransfer};
@@ -29,11 +31,15 @@ bool OperatorFn(Function f) {
 bool AdminFn(Function f) {
   return f == Function::kOrgSettingsRead || f == Function::kOrgSettingsWrite ||
          f == Function::kUserCreate || f == Function::kUserList || f == Function::kUserUpdate ||
-         f == Function::kAuditRead;
+         f == Function::kAuditRead || f == Function::kInvitationRead ||
+         f == Function::kInvitationWrite || f == Function::kBlockListRead ||
+         f == Function::kBlockListWrite;
 }
 bool ReadFn(Function f) {
   return f == Function::kOrgSettingsRead || f == Function::kUserList || f == Function::kAuditRead ||
-         f == Function::kBomList || f == Function::kBomRead || f == Function::kSelf;
+         f == Function::kInvitationRead || f == Function::kBlockListRead ||
+         f == Function::kBomList || f == Function::kBomRead || f == Function::kSelf ||
+         f == Function::kSelfSessions;
 }
 
 enum class Rel { kOwner, kSharedView, kSharedEdit, kColleague, kOtherOrg };
@@ -170,4 +176,76 @@ TEST_CASE("sharing targets: same org, verified on both sides, enabled, not disab
   Principal op;
   op.kind = PrincipalKind::kOperator;
   CHECK(MayShareWith(op, p.org, true, false, true) == Decision::kNotFound);
+}
+
+TEST_CASE("enrolment-only sessions may read their profile and enrol, nothing else") {
+  OrgId org = OrgId::Generate();
+  UserId me = UserId::Generate();
+  for (Role role : {Role::kAdministrator, Role::kEditor, Role::kViewer}) {
+    for (bool ro : {false, true}) {
+      Principal p;
+      p.kind = PrincipalKind::kUser;
+      p.role = role;
+      p.user = me;
+      p.org = org;
+      p.read_only = ro;
+      p.email_verified = true;
+      p.mfa_enrolment_only = true;
+      for (Function f : kAll) {
+        CAPTURE(static_cast<int>(role));
+        CAPTURE(ro);
+        CAPTURE(static_cast<int>(f));
+        Decision want = Decision::kForbidden;
+        if (f == Function::kSelf) want = Decision::kAllow;
+        if (f == Function::kMfaEnrol && !ro) want = Decision::kAllow;
+        CHECK(MayUse(p, f) == want);
+        bomvault::util::Status st = Refusal(p, f, MayUse(p, f));
+        if (want == Decision::kAllow) {
+          CHECK(st.ok());
+        } else if ((ro && !ReadFn(f)) || OperatorFn(f) ||
+                   (AdminFn(f) && role != Role::kAdministrator) ||
+                   (role == Role::kViewer &&
+                    (f == Function::kBomCreate || f == Function::kBomUpdate ||
+                     f == Function::kBomDelete || f == Function::kBomShare))) {
+          // Scope or role refuses: enrolling would not help, so the answer does not suggest it.
+          CHECK(st.machine_code() == "forbidden");
+        } else {
+          CHECK(st.code() == bomvault::util::Code::kForbidden);
+          CHECK(st.machine_code() == "mfa_enrolment_required");
+        }
+      }
+      // Visibility still comes first: an invisible BOM is 404, a visible one 403.
+      BomFacts own{org, me, std::nullopt, true};
+      BomFacts colleague{org, UserId::Generate(), std::nullopt, true};
+      BomFacts other{OrgId::Generate(), UserId::Generate(), std::nullopt, true};
+      for (Function f : kBomFns) {
+        CHECK(MayOnBom(p, f, own) == Decision::kForbidden);
+        CHECK(MayOnBom(p, f, other) == Decision::kNotFound);
+        if (role != Role::kAdministrator) CHECK(MayOnBom(p, f, colleague) == Decision::kNotFound);
+      }
+      CHECK(MayShareWith(p, org, true, false, true) == Decision::kForbidden);
+    }
+  }
+}
+
+TEST_CASE("refusals map to one Status each; plain principals never get the MFA code") {
+  Principal p;
+  p.kind = PrincipalKind::kUser;
+  p.role = Role::kEditor;
+  CHECK(Refusal(p, Function::kBomRead, Decision::kAllow).ok());
+  CHECK(Refusal(p, Function::kBomRead, Decision::kNotFound).code() == bomvault::util::Code::kNotFound);
+  CHECK(Refusal(p, Function::kUserList, Decision::kForbidden).machine_code() == "forbidden");
+  Principal anon;
+  CHECK(Refusal(anon, Function::kSelf, MayUse(anon, Function::kSelf)).code() ==
+        bomvault::util::Code::kUnauthenticated);
+}
+
+TEST_CASE("MFA policy: optional, administrators, everyone; unknown fails closed") {
+  for (Role role : {Role::kAdministrator, Role::kEditor, Role::kViewer}) {
+    CHECK_FALSE(MfaRequired("optional", role));
+    CHECK(MfaRequired("everyone", role));
+    CHECK(MfaRequired("administrators", role) == (role == Role::kAdministrator));
+    CHECK(MfaRequired("", role));
+    CHECK(MfaRequired("Optional", role));
+  }
 }

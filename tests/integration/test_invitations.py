@@ -1,0 +1,427 @@
+"""Invitations, verified addresses and block lists, with mail read from the outbox or received by a
+real SMTP server (aiosmtpd, over STARTTLS or implicit TLS, with AUTH) run by the test.
+
+Mail without a relay lands in DATA/outbox/*.eml; the tests parse those files as RFC 5322 messages,
+take the token from the link and use it the way a person who received the mail would.
+"""
+import email
+import email.policy
+import glob
+import json
+import os
+import re
+import ssl
+import stat
+import subprocess
+import sys
+import threading
+import time
+
+from harness import PASSWORD, Org, Server, Store, add_user, call, is_error, make_bom, sign_in
+
+PUBLIC = "https://bom.example.test"
+TOKEN_RE = r"#token=([A-Za-z0-9_-]{43})"
+
+
+def outbox(store):
+    """Parsed messages in the outbox, oldest first."""
+    out = []
+    for path in sorted(glob.glob(os.path.join(store.data, "outbox", "*.eml"))):
+        with open(path, "rb") as f:
+            msg = email.message_from_binary_file(f, policy=email.policy.default)
+        out.append((path, msg))
+    return out
+
+
+def token_from(msg, page):
+    body = msg.get_body(("plain",)).get_content()
+    m = re.search(re.escape(f"{PUBLIC}/{page}") + TOKEN_RE, body)
+    assert m, body
+    return m.group(1)
+
+
+def to_of(msg):
+    return [a.addr_spec for a in msg["To"].addresses]
+
+
+def all_logs(srv):
+    text = srv.log()
+    for path in glob.glob(os.path.join(srv.store.data, "logs", "*")):
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text += f.read()
+    return text
+
+
+def invite(srv, token, address, role="viewer"):
+    return call(srv.base, "POST", "/api/v1/invitations", {"email": address, "role": role}, token=token)
+
+
+def test_invitation_by_outbox_then_accept_and_sign_in():
+    st = Store()
+    srv = Server(st, extra=["--public-url", PUBLIC + "/"])
+    try:
+        org = Org(srv)
+        b = srv.base
+        s, r, _ = invite(srv, org.admin, " New.Person@Acme.example ", "editor")
+        assert s == 201 and r["email"] == "new.person@acme.example" and r["status"] == "pending", r
+        assert r["role"] == "editor" and r["inviter_id"] == org.admin_id
+        inv_id = r["id"]
+        assert invite(srv, org.editor, "x@acme.example")[0] == 403
+        mails = outbox(st)
+        assert len(mails) == 1
+        path, msg = mails[0]
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+        assert stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode) == 0o700
+        assert to_of(msg) == ["new.person@acme.example"] and "bomvault" in msg["Subject"].lower()
+        assert msg["Date"] and msg["Message-ID"] and msg["From"]
+        token = token_from(msg, "invitation")
+        assert token not in json.dumps(r)  # only the mail carries the link
+        # The same address again, or one with an account, is refused.
+        s, r, _ = invite(srv, org.admin, "new.person@acme.example")
+        assert s == 409 and is_error(r, "already_invited")
+        s, r, _ = invite(srv, org.admin, "EDITOR@acme.example")
+        assert s == 409 and is_error(r, "email_taken")
+        # A weak password leaves the invitation usable.
+        s, r, _ = call(b, "POST", "/api/v1/invitations/accept", {"token": token, "password": "short"})
+        assert s == 400 and is_error(r, "password_too_short")
+        s, r, _ = call(b, "POST", "/api/v1/invitations/accept", {"token": token[:-1] + ("A" if token[-1] != "A" else "B"),
+                                                                  "password": PASSWORD})
+        assert s == 400 and is_error(r, "invitation_invalid")
+        s, r, _ = call(b, "POST", "/api/v1/invitations/accept", {"token": token, "password": PASSWORD})
+        assert s == 201 and r["org_id"] == org.id and r["role"] == "editor", r
+        user_id = r["user_id"]
+        # Single use.
+        s, r, _ = call(b, "POST", "/api/v1/invitations/accept", {"token": token, "password": PASSWORD})
+        assert s == 400 and is_error(r, "invitation_invalid")
+        me_token = sign_in(b, "new.person@acme.example")
+        s, me, _ = call(b, "GET", "/api/v1/me", token=me_token)
+        assert s == 200 and me["id"] == user_id and me["email_verified"] is True and me["role"] == "editor"
+        s, r, _ = call(b, "GET", "/api/v1/invitations", token=org.admin)
+        assert s == 200 and inv_id not in [i["id"] for i in r["invitations"]]
+        s, r, _ = call(b, "GET", f"/api/v1/audit?object=user:{user_id}", token=org.admin)
+        created = [e for e in r["entries"] if e["action"] == "user.create"]
+        assert created and created[0]["change"]["invitation_id"] == inv_id
+        s, r, _ = call(b, "GET", f"/api/v1/audit?object=invitation:{inv_id}", token=org.admin)
+        assert [e["action"] for e in r["entries"]] == ["invitation.accept", "invitation.create"]
+        logs = all_logs(srv)
+        assert "new.person" not in logs.lower() and token not in logs and "invitation.created" in logs
+    finally:
+        srv.stop()
+        st.cleanup()
+
+
+def test_invitation_expires_and_revoked_links_stop_working():
+    st = Store()
+    srv = Server(st, extra=["--invitation-ttl-seconds", "2", "--public-url", PUBLIC])
+    try:
+        org = Org(srv)
+        other = Org(srv, "Org B", "b.example")
+        b = srv.base
+        assert invite(srv, org.admin, "late@acme.example")[0] == 201
+        token = token_from(outbox(st)[-1][1], "invitation")
+        time.sleep(3)
+        s, r, _ = call(b, "POST", "/api/v1/invitations/accept", {"token": token, "password": PASSWORD})
+        assert s == 400 and is_error(r, "invitation_expired")
+        s, r, _ = call(b, "GET", "/api/v1/invitations", token=org.admin)
+        assert [i["status"] for i in r["invitations"]] == ["expired"]
+        # An expired invitation does not block a new one, nor count towards the caps.
+        s, r, _ = invite(srv, org.admin, "late@acme.example")
+        assert s == 201
+        # Revoked: the link stops working at once; another org cannot see or revoke it.
+        s, r, _ = invite(srv, org.admin, "gone@acme.example")
+        gone = r["id"]
+        token = token_from(outbox(st)[-1][1], "invitation")
+        assert call(b, "DELETE", f"/api/v1/invitations/{gone}", token=other.admin)[0] == 404
+        assert call(b, "DELETE", f"/api/v1/invitations/{gone}", token=org.editor)[0] == 403
+        assert call(b, "DELETE", f"/api/v1/invitations/{gone}", token=org.admin)[0] == 204
+        assert call(b, "DELETE", f"/api/v1/invitations/{gone}", token=org.admin)[0] == 404
+        s, r, _ = call(b, "POST", "/api/v1/invitations/accept", {"token": token, "password": PASSWORD})
+        assert s == 400 and is_error(r, "invitation_invalid")
+        assert call(b, "POST", "/api/v1/sessions", {"email": "gone@acme.example", "password": PASSWORD})[0] == 401
+    finally:
+        srv.stop()
+        st.cleanup()
+
+
+def test_invitation_caps_per_inviter_and_per_org_and_paging():
+    st = Store()
+    srv = Server(st, extra=["--rate-limit", "0"])
+    try:
+        org = Org(srv)
+        b = srv.base
+        first = [invite(srv, org.admin, f"p{i}@acme.example") for i in range(20)]
+        assert all(s == 201 for s, _, _ in first)
+        s, r, h = invite(srv, org.admin, "p20@acme.example")
+        assert s == 429 and is_error(r, "invitation_limit_inviter") and int(h["Retry-After"]) > 0
+        assert call(b, "DELETE", f"/api/v1/invitations/{first[0][1]['id']}", token=org.admin)[0] == 204
+        assert invite(srv, org.admin, "p20@acme.example")[0] == 201
+        # Four more Administrators fill the org's 100.
+        for n in range(4):
+            add_user(b, org.admin, f"admin{n}@acme.example", "administrator")
+            tok = sign_in(b, f"admin{n}@acme.example")
+            for i in range(20):
+                s, r, _ = invite(srv, tok, f"a{n}-{i}@acme.example")
+                assert s == 201, (n, i, r)
+        add_user(b, org.admin, "admin9@acme.example", "administrator")
+        s, r, _ = invite(srv, sign_in(b, "admin9@acme.example"), "one-more@acme.example")
+        assert s == 409 and is_error(r, "invitation_limit_org")
+        # Bounded pages, newest first, each invitation exactly once.
+        seen, after, pages = [], None, 0
+        while True:
+            q = "/api/v1/invitations?limit=30" + (f"&after={after}" if after else "")
+            s, r, _ = call(b, "GET", q, token=org.admin)
+            assert s == 200 and len(r["invitations"]) <= 30
+            seen += r["invitations"]
+            pages += 1
+            after = r.get("next_after")
+            if not after:
+                break
+        assert pages == 4 and len(seen) == 100 and len({i["id"] for i in seen}) == 100
+        stamps = [i["created_at"] for i in seen]
+        assert stamps == sorted(stamps, reverse=True)
+        assert call(b, "GET", "/api/v1/invitations?limit=101", token=org.admin)[0] == 400
+        assert call(b, "GET", "/api/v1/invitations?after=nope", token=org.admin)[0] == 400
+    finally:
+        srv.stop()
+        st.cleanup()
+
+
+def test_blocked_domain_and_address_are_refused_for_invitation_and_sharing():
+    st = Store()
+    srv = Server(st, extra=["--public-url", PUBLIC])
+    try:
+        org = Org(srv)
+        other = Org(srv, "Org B", "b.example")
+        b = srv.base
+        s, r, _ = call(b, "POST", "/api/v1/org/blocked", {"entry": "@Partner.Example"}, token=org.admin)
+        assert s == 201 and r == {**r, "entry": "partner.example", "kind": "domain"}
+        s, r, _ = call(b, "POST", "/api/v1/org/blocked", {"entry": "Spy@acme.example"}, token=org.admin)
+        assert s == 201 and r["entry"] == "spy@acme.example" and r["kind"] == "address"
+        s, r, _ = call(b, "POST", "/api/v1/org/blocked", {"entry": "partner.example"}, token=org.admin)
+        assert s == 409 and is_error(r, "already_blocked")
+        s, r, _ = call(b, "POST", "/api/v1/org/blocked", {"entry": "not a domain"}, token=org.admin)
+        assert s == 400 and is_error(r, "invalid_entry")
+        assert call(b, "POST", "/api/v1/org/blocked", {"entry": "x.example"}, token=org.editor)[0] == 403
+        s, r, _ = call(b, "GET", "/api/v1/org/blocked", token=org.admin)
+        assert sorted((e["entry"], e["kind"]) for e in r["entries"]) == [
+            ("partner.example", "domain"), ("spy@acme.example", "address")]
+        assert call(b, "GET", "/api/v1/org/blocked", token=org.viewer)[0] == 403
+        s, r, _ = call(b, "GET", "/api/v1/org/blocked", token=other.admin)
+        assert s == 200 and r["entries"] == []
+        # Invitations: the address, the domain and its subdomains are refused; nothing is mailed.
+        for address in ["x@partner.example", "x@eu.partner.example", "SPY@acme.example"]:
+            s, r, _ = invite(srv, org.admin, address)
+            assert s == 403 and is_error(r, "address_blocked"), address
+        assert outbox(st) == []
+        assert invite(srv, org.admin, "x@notpartner.example")[0] == 201
+        assert invite(srv, other.admin, "x@partner.example")[0] == 201  # another org's list
+        # An invitation whose address is blocked after it was sent cannot be accepted.
+        assert invite(srv, org.admin, "later@acme.example")[0] == 201
+        token = token_from(outbox(st)[-1][1], "invitation")
+        assert call(b, "POST", "/api/v1/org/blocked", {"entry": "later@acme.example"}, token=org.admin)[0] == 201
+        s, r, _ = call(b, "POST", "/api/v1/invitations/accept", {"token": token, "password": PASSWORD})
+        assert s == 403 and is_error(r, "address_blocked")
+        # Sharing and transfer: an existing account in a blocked domain is refused.
+        bob = add_user(b, org.admin, "bob@partner.example", "editor")
+        bom = make_bom(b, org.editor)
+        s, r, _ = call(b, "POST", f"/api/v1/boms/{bom}/shares", {"user_id": bob, "access": "view"}, token=org.editor)
+        assert s == 403 and is_error(r, "address_blocked")
+        s, r, _ = call(b, "POST", f"/api/v1/boms/{bom}/transfer", {"user_id": bob}, token=org.editor)
+        assert s == 403 and is_error(r, "address_blocked")
+        assert call(b, "POST", f"/api/v1/boms/{bom}/shares", {"user_id": org.viewer_id, "access": "view"},
+                    token=org.editor)[0] == 201
+        # Unblocking (entry in the body, not the URL) lets it through again.
+        assert call(b, "DELETE", "/api/v1/org/blocked", {"entry": "partner.example"}, token=org.editor)[0] == 403
+        assert call(b, "DELETE", "/api/v1/org/blocked", {"entry": "partner.example"}, token=org.admin)[0] == 204
+        s, r, _ = call(b, "DELETE", "/api/v1/org/blocked", {"entry": "partner.example"}, token=org.admin)
+        assert s == 404 and is_error(r, "not_blocked")
+        assert call(b, "POST", f"/api/v1/boms/{bom}/shares", {"user_id": bob, "access": "view"}, token=org.editor)[0] == 201
+        s, r, _ = call(b, "GET", f"/api/v1/audit?object=blocklist:{org.id}", token=org.admin)
+        assert [e["action"] for e in r["entries"]][:1] == ["blocklist.remove"]
+        assert "partner.example" not in all_logs(srv)
+    finally:
+        srv.stop()
+        st.cleanup()
+
+
+def test_demoted_user_reverifies_by_mail_before_sharing_again():
+    st = Store()
+    srv = Server(st, extra=["--public-url", PUBLIC])
+    try:
+        org = Org(srv)
+        b = srv.base
+        bom = make_bom(b, org.editor2)
+        assert call(b, "PATCH", f"/api/v1/users/{org.editor_id}", {"role": "viewer"}, token=org.admin)[0] == 200
+        s, me, _ = call(b, "GET", "/api/v1/me", token=org.editor)
+        assert me["email_verified"] is False
+        s, r, _ = call(b, "POST", f"/api/v1/boms/{bom}/shares", {"user_id": org.editor_id, "access": "view"},
+                       token=org.editor2)
+        assert s == 403 and is_error(r, "sharing_not_allowed")
+        s, r, _ = call(b, "POST", "/api/v1/me/verify-email", {}, token=org.editor)
+        assert s == 202, r
+        s, r, h = call(b, "POST", "/api/v1/me/verify-email", {}, token=org.editor)
+        assert s == 429 and is_error(r, "verification_recently_sent") and int(h["Retry-After"]) > 0
+        (path, msg), = outbox(st)
+        assert to_of(msg) == ["editor@acme.example"]
+        token = token_from(msg, "verify-email")
+        s, r, _ = call(b, "POST", "/api/v1/verify-email", {"token": "y" * 43})
+        assert s == 400 and is_error(r, "verification_invalid")
+        s, r, _ = call(b, "POST", "/api/v1/verify-email", {"token": token})
+        assert s == 200 and r["email_verified"] is True
+        s, r, _ = call(b, "POST", "/api/v1/verify-email", {"token": token})
+        assert s == 400 and is_error(r, "verification_invalid")
+        s, me, _ = call(b, "GET", "/api/v1/me", token=org.editor)
+        assert me["email_verified"] is True and me["role"] == "viewer"
+        assert call(b, "POST", f"/api/v1/boms/{bom}/shares", {"user_id": org.editor_id, "access": "view"},
+                    token=org.editor2)[0] == 201
+        s, r, _ = call(b, "POST", "/api/v1/me/verify-email", {}, token=org.admin)
+        assert s == 409 and is_error(r, "already_verified")
+        s, r, _ = call(b, "GET", f"/api/v1/audit?object=user:{org.editor_id}", token=org.admin)
+        assert "user.verify_email" in [e["action"] for e in r["entries"]]
+    finally:
+        srv.stop()
+        st.cleanup()
+
+
+def _aiosmtpd():
+    try:
+        from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import AuthResult
+    except ImportError:
+        # Debian's python3-aiosmtpd lives in the system interpreter's dist-packages; a python3
+        # installed beside it (pyenv, venv) does not see it on its own. Pure Python: safe to add.
+        sys.path.append("/usr/lib/python3/dist-packages")
+        from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import AuthResult
+    return Controller, AuthResult
+
+
+class _Inbox:
+    """aiosmtpd handler: keeps every message with how its session was secured."""
+
+    def __init__(self):
+        self.messages = []
+        self.arrived = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos),
+                              "data": envelope.content,
+                              # STARTTLS sets session.ssl; implicit TLS shows on the transport.
+                              "tls": session.ssl is not None or
+                              server.transport.get_extra_info("ssl_object") is not None,
+                              "auth": bool(session.authenticated)})
+        self.arrived.set()
+        return "250 OK"
+
+
+def _certificate(tmp):
+    cert, key = os.path.join(tmp, "smtp-cert.pem"), os.path.join(tmp, "smtp-key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    return cert, key
+
+
+def test_invitation_mail_reaches_a_real_smtp_relay_over_tls_with_auth():
+    Controller, AuthResult = _aiosmtpd()
+    from harness import free_port
+    st = Store()
+    cert, key = _certificate(st.tmp)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    secret = "relay-pass-7Qx!"
+    pw_file = os.path.join(st.tmp, "smtp-password")
+    with open(pw_file, "w") as f:
+        f.write(secret + "\n")
+    os.chmod(pw_file, 0o600)
+    bad_pw_file = os.path.join(st.tmp, "smtp-password-bad")
+    with open(bad_pw_file, "w") as f:
+        f.write("bad-relay-pass-Zq9\n")
+    os.chmod(bad_pw_file, 0o600)
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = auth_data.login == b"bomvault" and auth_data.password == secret.encode()
+        return AuthResult(success=ok)
+
+    inbox = _Inbox()
+    starttls_port, implicit_port = free_port(), free_port()
+    starttls = Controller(inbox, hostname="127.0.0.1", port=starttls_port, tls_context=ctx,
+                          require_starttls=True, authenticator=authenticator, auth_required=True)
+    # aiosmtpd 1.4 only counts STARTTLS as TLS for AUTH; on an implicit-TLS port the whole
+    # connection is TLS already, so its AUTH-needs-TLS check is switched off there.
+    implicit = Controller(inbox, hostname="127.0.0.1", port=implicit_port, ssl_context=ctx,
+                          authenticator=authenticator, auth_required=True, auth_require_tls=False)
+    starttls.start()
+    implicit.start()
+    servers = []
+
+    def serve(url, password_file):
+        srv = Server(st, extra=["--smtp-url", url, "--smtp-user", "bomvault",
+                                "--smtp-password-file", password_file, "--smtp-ca-file", cert,
+                                "--mail-from", "noreply@acme.example", "--public-url", PUBLIC])
+        servers.append(srv)
+        return srv
+
+    try:
+        srv = serve(f"smtp://127.0.0.1:{starttls_port}", pw_file)
+        org = Org(srv)
+        s, r, _ = invite(srv, org.admin, "relay.user@acme.example", "viewer")
+        assert s == 201, r
+        assert inbox.arrived.wait(10)
+        got = inbox.messages[-1]
+        assert got["tls"] and got["auth"]
+        assert got["from"] == "noreply@acme.example" and got["to"] == ["relay.user@acme.example"]
+        msg = email.message_from_bytes(got["data"], policy=email.policy.default)
+        token = token_from(msg, "invitation")
+        assert outbox(st) == []
+        s, r, _ = call(srv.base, "POST", "/api/v1/invitations/accept", {"token": token, "password": PASSWORD})
+        assert s == 201, r
+        assert sign_in(srv.base, "relay.user@acme.example")
+        logs = all_logs(srv)
+        assert secret not in logs and "relay.user" not in logs and "mail.sent" in logs
+        srv.stop()
+
+        # Implicit TLS (smtps://) works the same.
+        inbox.arrived.clear()
+        srv = serve(f"smtps://127.0.0.1:{implicit_port}", pw_file)
+        admin = sign_in(srv.base, "admin@acme.example")
+        s, r, _ = invite(srv, admin, "second@acme.example")
+        assert s == 201, (r, srv.log()[-1500:])
+        assert inbox.arrived.wait(10) and inbox.messages[-1]["to"] == ["second@acme.example"]
+        assert inbox.messages[-1]["tls"] and inbox.messages[-1]["auth"]
+        srv.stop()
+
+        # A relay that refuses the credentials: 503, and the invitation is taken back.
+        count = len(inbox.messages)
+        srv = serve(f"smtp://127.0.0.1:{starttls_port}", bad_pw_file)
+        admin = sign_in(srv.base, "admin@acme.example")
+        s, r, _ = invite(srv, admin, "third@acme.example")
+        assert s == 503 and is_error(r, "mail_unavailable")
+        s, r, _ = call(srv.base, "GET", "/api/v1/invitations", token=admin)
+        assert "third@acme.example" not in [i["email"] for i in r["invitations"]]
+        assert len(inbox.messages) == count
+        assert "bad-relay-pass-Zq9" not in all_logs(srv) and "third@" not in all_logs(srv)
+    finally:
+        for srv in servers:
+            srv.stop()
+        starttls.stop()
+        implicit.stop()
+        st.cleanup()
+
+
+def test_smtp_flags_are_checked_at_start():
+    st = Store()
+    try:
+        for extra in (["--smtp-url", "http://relay.example:25"],
+                      ["--smtp-url", "smtp://user:pw@relay.example:587"],
+                      ["--smtp-url", "smtp://relay.example:587", "--smtp-user", "u"],
+                      ["--smtp-user", "u", "--smtp-password-file", "/nonexistent"],
+                      ["--public-url", "ftp://x"], ["--invitation-ttl-seconds", "0"],
+                      ["--mail-from", "not-an-address"]):
+            r = subprocess.run([os.environ.get("BOMVAULT_BIN", "build/bomvault"), "serve", "--data", st.data,
+                                "--listen", "127.0.0.1:0", "--unseal-file", st.share_file] + extra,
+                               capture_output=True, text=True, timeout=30)
+            assert r.returncode == 2, (extra, r.returncode, r.stderr)
+            assert "pw@" not in r.stderr
+    finally:
+        st.cleanup()
