@@ -85,13 +85,13 @@ CREATE TABLE bom_chunks (
   PRIMARY KEY (bom_id, seq)
 ) WITHOUT ROWID;
 
--- Blind index of the part numbers each BOM uses: search and where-used without plaintext.
-CREATE TABLE bom_parts (
-  bom_id TEXT NOT NULL REFERENCES boms(id) ON DELETE CASCADE,
-  part_bidx BLOB NOT NULL,
-  PRIMARY KEY (bom_id, part_bidx)
+-- Blind index of the part numbers each BOM uses, for search and where-used without plaintext:
+-- one sorted blob of 16-byte keyed hashes per BOM (one row, not one per part, so a 100k-item
+-- import does not write 100k index rows).
+CREATE TABLE bom_part_index (
+  bom_id TEXT PRIMARY KEY REFERENCES boms(id) ON DELETE CASCADE,
+  entries BLOB NOT NULL
 ) WITHOUT ROWID;
-CREATE INDEX bom_parts_part ON bom_parts(part_bidx);
 
 CREATE TABLE bom_shares (
   bom_id TEXT NOT NULL REFERENCES boms(id) ON DELETE CASCADE,

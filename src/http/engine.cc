@@ -628,6 +628,9 @@ util::Status Engine::Listen(const std::string& host, int port) {
   if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev) != 0) return fail("watch");
   ev.data.ptr = &wake_fd_;
   if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev) != 0) return fail("watch");
+  // httplib aborts streamed (content-provider) responses while svr_sock_ is INVALID_SOCKET, its
+  // "shutting down" signal; we own the socket, so mirror it there. Stop() clears it again.
+  svr_sock_ = listen_fd_;
   return util::Status::Ok();
 }
 
@@ -692,6 +695,7 @@ void Engine::Run() {
 
 void Engine::Stop() {
   stopping_.store(true);
+  svr_sock_ = INVALID_SOCKET;  // streamed responses in flight end now
   if (wake_fd_ >= 0) {
     uint64_t one = 1;
     ssize_t ignored = ::write(wake_fd_, &one, sizeof(one));
@@ -1002,6 +1006,7 @@ void Engine::Shutdown() {
   for (std::thread& t : workers_) t.join();
   workers_.clear();
   if (listen_fd_ >= 0) {
+    svr_sock_ = INVALID_SOCKET;
     ::close(listen_fd_);  // free the port as soon as Run() returns
     listen_fd_ = -1;
   }

@@ -4,7 +4,8 @@
 
 #include <algorithm>
 #include <cctype>
-#include <set>
+#include <array>
+#include <unordered_set>
 
 #include "bom/codec.h"
 #include "bom/tree.h"
@@ -25,6 +26,7 @@ using util::Status;
 namespace {
 
 constexpr int64_t kTouchGranularity = 3600;
+constexpr size_t kPartIndexBytes = 16;
 constexpr size_t kMaxName = 200;
 constexpr size_t kMaxMetadata = 16 * 1024;
 
@@ -64,6 +66,18 @@ Status CheckMetadata(const nlohmann::json& m) {
 
 std::string ChunkObject(const util::BomId& id, int64_t seq) {
   return id.str() + "/" + std::to_string(seq);
+}
+
+// Binary search of the BOM's sorted blind-index blob.
+bool UsesPart(store::Db& db, const util::BomId& id,
+              const std::array<uint8_t, kPartIndexBytes>& part) {
+  SQLite::Statement q(db, "SELECT entries FROM bom_part_index WHERE bom_id = ?");
+  q.bind(1, id.str());
+  if (!q.executeStep()) return false;
+  auto col = q.getColumn(0);
+  const auto* data = static_cast<const std::array<uint8_t, kPartIndexBytes>*>(col.getBlob());
+  size_t n = static_cast<size_t>(col.size()) / kPartIndexBytes;
+  return std::binary_search(data, data + n, part);
 }
 
 std::string Lower(std::string_view s) {
@@ -140,7 +154,7 @@ Status Boms::WriteItems(store::Db& db, const OrgCrypto& crypto, const util::BomI
     SQLite::Statement d(db, "DELETE FROM bom_chunks WHERE bom_id = ?");
     d.bind(1, id.str());
     d.exec();
-    SQLite::Statement p(db, "DELETE FROM bom_parts WHERE bom_id = ?");
+    SQLite::Statement p(db, "DELETE FROM bom_part_index WHERE bom_id = ?");
     p.bind(1, id.str());
     p.exec();
   }
@@ -161,19 +175,24 @@ Status Boms::WriteItems(store::Db& db, const OrgCrypto& crypto, const util::BomI
     ins.exec();
     ins.reset();
   }
-  std::set<crypto::Bytes> parts;
-  for (const auto& it : items) {
-    crypto::Bytes b = crypto.BlindIndex("part", it.part_number);
-    b.resize(16);  // 128 bits: ample for equality, half the index size
-    parts.insert(std::move(b));
+  // One sorted blob of 16-byte blind indexes per BOM (128 bits: ample for equality): one row
+  // instead of one per distinct part keeps large imports near raw insert speed.
+  std::unordered_set<std::string_view> distinct;
+  distinct.reserve(items.size());
+  for (const auto& it : items) distinct.insert(it.part_number);
+  std::vector<std::array<uint8_t, kPartIndexBytes>> entries;
+  entries.reserve(distinct.size());
+  for (std::string_view part : distinct) {
+    crypto::Bytes b = crypto.BlindIndex("part", part);
+    std::array<uint8_t, kPartIndexBytes> e;
+    std::copy(b.begin(), b.begin() + kPartIndexBytes, e.begin());
+    entries.push_back(e);
   }
-  SQLite::Statement pi(db, "INSERT INTO bom_parts(bom_id, part_bidx) VALUES (?,?)");
-  for (const auto& b : parts) {
-    pi.bind(1, id.str());
-    pi.bind(2, b.data(), static_cast<int>(b.size()));
-    pi.exec();
-    pi.reset();
-  }
+  std::sort(entries.begin(), entries.end());
+  SQLite::Statement pi(db, "INSERT INTO bom_part_index(bom_id, entries) VALUES (?,?)");
+  pi.bind(1, id.str());
+  pi.bind(2, entries.data(), static_cast<int>(entries.size() * kPartIndexBytes));
+  pi.exec();
   SQLite::Statement u(db, "UPDATE boms SET item_count = ?, chunk_count = ? WHERE id = ?");
   u.bind(1, static_cast<int64_t>(items.size()));
   u.bind(2, seq);
@@ -282,22 +301,23 @@ util::Result<std::vector<BomSummary>> Boms::List(const Principal& actor, const B
       sql += settings.sharing_enabled ? " AND (b.owner_id = ?2 OR s.access IS NOT NULL)"
                                       : " AND b.owner_id = ?2";
     }
-    crypto::Bytes part;
+    std::optional<std::array<uint8_t, kPartIndexBytes>> part;
     if (!query.part_number.empty()) {
-      part = c.BlindIndex("part", query.part_number);
-      part.resize(16);
-      sql += " AND b.id IN (SELECT bom_id FROM bom_parts WHERE part_bidx = ?3)";
+      crypto::Bytes b = c.BlindIndex("part", query.part_number);
+      part.emplace();
+      std::copy(b.begin(), b.begin() + kPartIndexBytes, part->begin());
+      sql += " AND EXISTS (SELECT 1 FROM bom_part_index p WHERE p.bom_id = b.id)";
     }
     sql += " ORDER BY b.created_at DESC, b.id";
     SQLite::Statement q(db, sql);
     q.bind(1, actor.org.str());
     q.bind(2, actor.user.str());
-    if (!part.empty()) q.bind(3, part.data(), static_cast<int>(part.size()));
     std::string needle = Lower(query.name_contains);
     size_t skipped = 0;
     while (q.executeStep() && out.size() < query.limit) {
       BomSummary s;
       s.id = util::BomId::FromTrusted(q.getColumn(0).getString());
+      if (part && !UsesPart(db, s.id, *part)) continue;
       s.org = actor.org;
       s.owner = util::UserId::FromTrusted(q.getColumn(1).getString());
       auto name = c.OpenText("bom-name", s.id.str(), Blob(q.getColumn(2)));

@@ -1,5 +1,7 @@
 """Sign-in, sessions, tokens, TOTP (checked against oathtool) and brute-force throttling."""
 import base64
+import datetime
+import glob
 import hashlib
 import hmac
 import re
@@ -326,6 +328,43 @@ def test_password_change_needs_the_current_password_and_ends_other_sessions():
         assert statuses[:5] == [400] * 5 and 429 in statuses[5:]
         s, r, _ = call(b, "GET", "/api/v1/audit?object=user:" + org.editor_id, token=org.admin)
         assert "user.password_change" in [e["action"] for e in r["entries"]]
+    finally:
+        srv.stop()
+        st.cleanup()
+
+
+def test_sessions_expire_after_idle_time_and_absolute_lifetime():
+    # The server's clock is moved with libfaketime across restarts (sessions live in the store).
+    lib = (glob.glob("/usr/lib/*/faketime/libfaketime.so.1") or
+           ["/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"])[0]
+
+    def at(minutes):
+        t = datetime.datetime(2026, 1, 1) + datetime.timedelta(minutes=minutes)
+        return {"LD_PRELOAD": lib, "FAKETIME": "@" + t.strftime("%Y-%m-%d %H:%M:%S"),
+                "FAKETIME_DONT_FAKE_MONOTONIC": "1", "TZ": "UTC"}
+
+    st = Store()
+    srv = Server(st, env=at(0))
+    try:
+        org = Org(srv)
+        b = srv.base
+        idle = sign_in(b, "editor@acme.example")
+        active = sign_in(b, "viewer@acme.example")
+        s, r, _ = call(b, "POST", "/api/v1/me/tokens", {"name": "ci", "scope": "read", "days": 1}, token=active)
+        api = r["token"]
+        srv.stop()
+        # Used every 110 minutes, a session lives; unused for more than 2 hours, it does not.
+        for minutes in [110, 125, 235, 345, 455, 565, 675]:
+            srv = Server(st, env=at(minutes))
+            assert call(srv.base, "GET", "/api/v1/me", token=active)[0] == 200, minutes
+            if minutes == 125:
+                assert call(srv.base, "GET", "/api/v1/me", token=idle)[0] == 401
+            srv.stop()
+        # Past 12 hours it ends however active it was; the API token (1 day) still works.
+        srv = Server(st, env=at(725))
+        assert call(srv.base, "GET", "/api/v1/me", token=active)[0] == 401
+        assert call(srv.base, "GET", "/api/v1/me", token=api)[0] == 200
+        assert org.id
     finally:
         srv.stop()
         st.cleanup()

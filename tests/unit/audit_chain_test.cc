@@ -433,11 +433,11 @@ TEST_CASE("a purge removes a stale BOM's rows everywhere and the chain records i
     return n;
   };
   const std::string chunks = "SELECT count(*) FROM bom_chunks WHERE bom_id = ?";
-  const std::string parts = "SELECT count(*) FROM bom_parts WHERE bom_id = ?";
+  const std::string parts = "SELECT count(*) FROM bom_part_index WHERE bom_id = ?";
   const std::string shares = "SELECT count(*) FROM bom_shares WHERE bom_id = ?";
   const std::string history = "SELECT count(*) FROM audit WHERE object = 'bom:' || ?";
   REQUIRE(count(chunks) == 3);
-  REQUIRE(count(parts) == 1200);
+  REQUIRE(count(parts) == 1);
   REQUIRE(count(shares) == 1);
   REQUIRE(count(history) == 2);  // bom.create, bom.share
 
