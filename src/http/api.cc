@@ -198,8 +198,24 @@ Api::Api(Engine& engine, service::Instance& instance, ApiOptions options)
       req.headers.emplace(kRangeRefusedHeader, "1");
     }
   });
-  engine_.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+  engine_.set_pre_routing_handler([max_body = options_.max_import_body](
+                                      const httplib::Request& req, httplib::Response& res) {
     using R = httplib::Server::HandlerResponse;
+    // httplib would drain an oversized body before answering 413 (reading up to the declared
+    // length, one read timeout at a time): refuse from the header alone and close instead.
+    if (req.has_header("Content-Length")) {
+      const std::string& text = req.get_header_value("Content-Length");
+      bool digits = !text.empty() && text.size() <= 19 &&
+                    text.find_first_not_of("0123456789") == std::string::npos;
+      if (!digits) {
+        EarlyRefusal(res, 400, "bad_request", "Content-Length must be a whole number");
+        return R::Handled;
+      }
+      if (std::stoull(text) > max_body) {
+        EarlyRefusal(res, 413, "payload_too_large", "the request body is too large");
+        return R::Handled;
+      }
+    }
     // httplib 0.11.4 ignores its payload limit for chunked bodies and inflates encoded bodies
     // without bound: refuse both before the body is read, and close the connection.
     if (req.has_header("Transfer-Encoding")) {
