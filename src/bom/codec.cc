@@ -30,6 +30,13 @@ struct Reader {
     }
     return false;
   }
+  bool View(std::string_view* s) {
+    uint64_t n = 0;
+    if (!Len(&n) || n > in.size() - pos) return false;
+    *s = std::string_view(reinterpret_cast<const char*>(in.data() + pos), n);
+    pos += n;
+    return true;
+  }
   bool Text(std::string* s) {
     uint64_t n = 0;
     if (!Len(&n) || n > in.size() - pos) return false;
@@ -77,6 +84,28 @@ bool DecodeItems(std::span<const uint8_t> in, std::vector<Item>& out) {
       it.properties.emplace_back(std::move(k), std::move(v));
     }
     out.push_back(std::move(it));
+  }
+  return true;
+}
+
+bool VisitItems(std::span<const uint8_t> in, const std::function<void(const ItemView&)>& fn) {
+  Reader r{in};
+  ItemView it;
+  while (r.pos < in.size()) {
+    if (!r.View(&it.ref) || !r.View(&it.parent) || !r.View(&it.find_number) ||
+        !r.View(&it.part_number) || !r.View(&it.description) || !r.View(&it.quantity) ||
+        !r.View(&it.unit) || !r.View(&it.refdes)) {
+      return false;
+    }
+    uint64_t props = 0;
+    if (!r.Len(&props) || props > in.size() - r.pos) return false;
+    it.properties.clear();
+    for (uint64_t i = 0; i < props; ++i) {
+      std::string_view k, v;
+      if (!r.View(&k) || !r.View(&v)) return false;
+      it.properties.emplace_back(k, v);
+    }
+    fn(it);
   }
   return true;
 }

@@ -27,7 +27,11 @@ void AppendJsonString(std::string& out, std::string_view s) {
   out += '"';
 }
 
-void AppendItemJson(std::string& out, const bom::Item& it) {
+namespace {
+
+// One writer for both shapes (owned strings, or views into a decrypted chunk).
+template <class ItemLike>
+void AppendItem(std::string& out, const ItemLike& it) {
   out += "{\"ref\":";
   AppendJsonString(out, it.ref);
   out += ",\"parent\":";
@@ -43,7 +47,11 @@ void AppendItemJson(std::string& out, const bom::Item& it) {
   out += ",\"description\":";
   AppendJsonString(out, it.description);
   out += ",\"quantity\":";
-  out += it.quantity.empty() ? "0" : it.quantity;
+  if (it.quantity.empty()) {
+    out += "0";
+  } else {
+    out += it.quantity;
+  }
   out += ",\"unit\":";
   AppendJsonString(out, it.unit);
   out += ",\"refdes\":";
@@ -59,6 +67,11 @@ void AppendItemJson(std::string& out, const bom::Item& it) {
   }
   out += "}}";
 }
+
+}  // namespace
+
+void AppendItemJson(std::string& out, const bom::Item& it) { AppendItem(out, it); }
+void AppendItemJson(std::string& out, const bom::ItemView& it) { AppendItem(out, it); }
 
 std::string ItemsJson(const std::vector<bom::Item>& items) {
   // Size the buffer once: the text is the fields plus ~140 bytes of names and punctuation per

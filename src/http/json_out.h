@@ -10,12 +10,14 @@
 #include <string_view>
 #include <vector>
 
+#include "bom/codec.h"
 #include "bom/item.h"
 
 namespace bomvault::http {
 
 void AppendJsonString(std::string& out, std::string_view s);
 void AppendItemJson(std::string& out, const bom::Item& item);
+void AppendItemJson(std::string& out, const bom::ItemView& item);
 // {"items":[...]}
 std::string ItemsJson(const std::vector<bom::Item>& items);
 

@@ -379,6 +379,37 @@ util::Result<std::vector<bom::Item>> Boms::Items(const Principal& actor, const u
   return out;
 }
 
+Status Boms::VisitItems(const Principal& actor, const util::BomId& id,
+                        const std::function<void(int64_t items)>& on_start,
+                        const std::function<void(const bom::ItemView&)>& fn) {
+  int64_t last = 0, count = 0;
+  Status st = db_.Read([&](store::Db& db) -> Status {
+    auto l = Load(db, actor, id, Function::kBomRead);
+    if (!l.ok()) return l.status();
+    last = l->summary.last_interacted_at;
+    count = l->summary.items;
+    on_start(count);
+    SQLite::Statement q(db, "SELECT seq, sealed FROM bom_chunks WHERE bom_id = ? ORDER BY seq");
+    q.bind(1, id.str());
+    int64_t expected = 0;
+    while (q.executeStep()) {
+      int64_t seq = q.getColumn(0).getInt64();
+      auto plain = l->crypto->Open("bom-chunk", ChunkObject(id, seq), Blob(q.getColumn(1)));
+      bool ok = seq == expected++ && plain && bom::VisitItems(*plain, fn);
+      if (plain) sodium_memzero(plain->data(), plain->size());
+      if (!ok) {
+        util::log::Error("bom.chunk_unreadable").Ref("bom_id", id).Num("seq", seq);
+        return Status::Internal("this BOM's items could not be decrypted");
+      }
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  Touch(id, last);
+  NoteBomRead(actor, id, count);
+  return Status::Ok();
+}
+
 util::Result<BomSummary> Boms::Update(const Principal& actor, const util::BomId& id,
                                       std::optional<std::string> name,
                                       std::optional<nlohmann::json> metadata,

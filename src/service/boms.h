@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "access/permissions.h"
+#include "bom/codec.h"
 #include "bom/item.h"
 #include "bom/views.h"
 #include "service/org_keys.h"
@@ -64,6 +65,11 @@ class Boms {
   util::Result<BomSummary> Get(const access::Principal& actor, const util::BomId& id);
   util::Result<std::vector<bom::Item>> Items(const access::Principal& actor,
                                              const util::BomId& id);
+  // The same items, visited in place (no copies); `on_start` gets the item count first. For
+  // streaming large BOMs out. Same access rules and accounting as Items().
+  util::Status VisitItems(const access::Principal& actor, const util::BomId& id,
+                          const std::function<void(int64_t items)>& on_start,
+                          const std::function<void(const bom::ItemView&)>& fn);
   // name / metadata / items (a full replacement of the tree), any subset.
   util::Result<BomSummary> Update(const access::Principal& actor, const util::BomId& id,
                                   std::optional<std::string> name,
