@@ -64,24 +64,6 @@ std::string CookieValue(const httplib::Request& req, const std::string& name) {
   return "";
 }
 
-std::string PathRegex(const char* path) {
-  // "{id}" segments become one capture group each; everything else is literal.
-  std::string out;
-  for (const char* p = path; *p != 0; ++p) {
-    if (*p == '{') {
-      while (*p != 0 && *p != '}') ++p;
-      out += "([^/]+)";
-      if (*p == 0) break;
-    } else if (std::string_view(".+*?()[]^$|\\").find(*p) != std::string_view::npos) {
-      out += '\\';
-      out += *p;
-    } else {
-      out += *p;
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string SessionCookieName(bool tls) { return tls ? "__Host-bv_session" : "bv_session"; }
@@ -260,25 +242,71 @@ Api::Api(Engine& engine, service::Instance& instance, ApiOptions options)
   RegisterAll();
 }
 
-void Api::Route(const RouteSpec& spec, Handler handler) {
-  routes_.push_back(spec);
-  std::string pattern = PathRegex(spec.path);
-  auto fn = [this, spec, handler = std::move(handler)](const httplib::Request& req,
-                                                        httplib::Response& res) {
-    Dispatch(spec, handler, req, res);
-  };
-  std::string_view m = spec.method;
-  if (m == "GET") engine_.Get(pattern, fn);
-  else if (m == "POST") engine_.Post(pattern, fn);
-  else if (m == "PATCH") engine_.Patch(pattern, fn);
-  else if (m == "PUT") engine_.Put(pattern, fn);
-  else if (m == "DELETE") engine_.Delete(pattern, fn);
+namespace {
+
+std::vector<std::string> SplitPath(std::string_view path) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < path.size()) {
+    if (path[pos] == '/') {
+      ++pos;
+      continue;
+    }
+    size_t end = path.find('/', pos);
+    if (end == std::string_view::npos) end = path.size();
+    out.emplace_back(path.substr(pos, end - pos));
+    pos = end;
+  }
+  return out;
 }
 
-void Api::Dispatch(const RouteSpec& spec, const Handler& handler, const httplib::Request& req,
-                   httplib::Response& res) {
+}  // namespace
+
+void Api::Route(const RouteSpec& spec, Handler handler) {
+  routes_.push_back(spec);
+  bound_.push_back(Bound{spec, SplitPath(spec.path), std::move(handler)});
+}
+
+void Api::Route(const httplib::Request& req, httplib::Response& res) {
+  // Paths are short; splitting on the stack-friendly fast path is cheaper than any regex.
+  std::vector<std::string> segments = SplitPath(req.path);
+  bool other_method = false;
+  for (const Bound& b : bound_) {
+    if (b.segments.size() != segments.size()) continue;
+    std::vector<std::string> params;
+    bool match = true;
+    for (size_t i = 0; i < segments.size() && match; ++i) {
+      const std::string& want = b.segments[i];
+      if (!want.empty() && want.front() == '{') {
+        if (segments[i].empty()) match = false;
+        else params.push_back(segments[i]);
+      } else {
+        match = want == segments[i];
+      }
+    }
+    if (!match) continue;
+    if (req.method != b.spec.method) {
+      other_method = true;
+      continue;
+    }
+    Dispatch(b, std::move(params), req, res);
+    return;
+  }
+  res.status = other_method ? 405 : 404;
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(ErrorBody(other_method ? "method_not_allowed" : "not_found",
+                            other_method ? "this route does not take that method" : "no such route")
+                      .dump(),
+                  "application/json");
+}
+
+void Api::Dispatch(const Bound& route, std::vector<std::string> params,
+                   const httplib::Request& req, httplib::Response& res) {
+  const RouteSpec& spec = route.spec;
+  const Handler& handler = route.handler;
   auto started = std::chrono::steady_clock::now();
-  Ctx c{req, res, util::RequestId::Generate(), {}, "", false, std::nullopt, instance_};
+  Ctx c{req, res, util::RequestId::Generate(), {}, "", false, std::nullopt, instance_,
+        std::move(params)};
   res.set_header("X-Request-Id", c.request_id.str());
   res.set_header("Cache-Control", "no-store");
   try {
@@ -362,6 +390,12 @@ void Api::RegisterAll() {
   RegisterAccountRoutes(*this);
   RegisterBomRoutes(*this);
   RegisterLifecycleRoutes(*this);
+  auto api = [this](const httplib::Request& req, httplib::Response& res) { Route(req, res); };
+  engine_.Get("/api/.*", api);
+  engine_.Post("/api/.*", api);
+  engine_.Patch("/api/.*", api);
+  engine_.Put("/api/.*", api);
+  engine_.Delete("/api/.*", api);
   // Last: everything else under GET is the UI (embedded files only; nothing is read from disk).
   engine_.Get(".*", [this](const httplib::Request& req, httplib::Response& res) { ServeUi(req, res); });
 }
