@@ -351,7 +351,8 @@ util::Result<std::vector<BomSummary>> Boms::List(const Principal& actor, const B
 
 util::Result<BomSummary> Boms::Get(const Principal& actor, const util::BomId& id) {
   util::Result<BomSummary> out = Status::NotFound();
-  Status st = db_.Read([&](store::Db& db) -> Status {
+  // One statement (the org key comes from the cache, or one more single-row read).
+  Status st = db_.ReadOne([&](store::Db& db) -> Status {
     auto l = Load(db, actor, id, Function::kBomRead);
     if (!l.ok()) return l.status();
     out = std::move(l.value().summary);

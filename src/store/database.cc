@@ -178,7 +178,10 @@ Status Database::Write(const std::function<Status(Db&)>& fn) {
   });
 }
 
-Status Database::Read(const std::function<Status(Db&)>& fn) {
+Status Database::Read(const std::function<Status(Db&)>& fn) { return ReadImpl(fn, true); }
+Status Database::ReadOne(const std::function<Status(Db&)>& fn) { return ReadImpl(fn, false); }
+
+Status Database::ReadImpl(const std::function<Status(Db&)>& fn, bool snapshot) {
   Db* conn = nullptr;
   {
     std::unique_lock lock(pool_mu_);
@@ -187,17 +190,17 @@ Status Database::Read(const std::function<Status(Db&)>& fn) {
     idle_readers_.pop_back();
   }
   Status st = Guard([&]() -> Status {
-    Prepared(*conn, "BEGIN").exec();
+    if (snapshot) Prepared(*conn, "BEGIN").exec();
     Status inner;
     try {
       inner = fn(*conn);
     } catch (...) {
-      conn->exec("ROLLBACK");
+      if (snapshot) conn->exec("ROLLBACK");
       throw;
     }
     // A cached statement left mid-step would keep the read transaction open.
     for (auto& [sql, stmt] : statements_.at(conn)) stmt->reset();
-    Prepared(*conn, "COMMIT").exec();
+    if (snapshot) Prepared(*conn, "COMMIT").exec();
     return inner;
   });
   {
