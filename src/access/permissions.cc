@@ -4,9 +4,12 @@ namespace bomvault::access {
 
 std::string_view RoleName(Role r) {
   switch (r) {
-    case Role::kAdministrator: return "administrator";
-    case Role::kEditor: return "editor";
-    case Role::kViewer: return "viewer";
+    case Role::kAdministrator:
+      return "administrator";
+    case Role::kEditor:
+      return "editor";
+    case Role::kViewer:
+      return "viewer";
   }
   return "viewer";
 }
@@ -18,7 +21,9 @@ std::optional<Role> ParseRole(std::string_view s) {
   return std::nullopt;
 }
 
-std::string_view ShareAccessName(ShareAccess a) { return a == ShareAccess::kEdit ? "edit" : "view"; }
+std::string_view ShareAccessName(ShareAccess a) {
+  return a == ShareAccess::kEdit ? "edit" : "view";
+}
 
 std::optional<ShareAccess> ParseShareAccess(std::string_view s) {
   if (s == "view") return ShareAccess::kView;

@@ -46,18 +46,33 @@ struct Principal {
 };
 
 enum class Function {
-  kOrgCreate, kOrgList, kOrgDelete, kSeal, kMetrics,  // operator
-  kOrgSettingsRead, kOrgSettingsWrite,                // org administration
-  kUserCreate, kUserList, kUserUpdate,
+  kOrgCreate,
+  kOrgList,
+  kOrgDelete,
+  kSeal,
+  kMetrics,  // operator
+  kOrgSettingsRead,
+  kOrgSettingsWrite,  // org administration
+  kUserCreate,
+  kUserList,
+  kUserUpdate,
   kAuditRead,
-  kInvitationRead, kInvitationWrite,                   // invitations by e-mail
-  kBlockListRead, kBlockListWrite,                     // addresses and domains refused
-  kBomCreate, kBomList, kBomRead, kBomUpdate, kBomDelete, kBomShare, kBomTransfer,
-  kSelf,                                               // read one's own profile
-  kSelfSessions,                                       // list one's own sessions and tokens
-  kSelfManage,  // change one's own account: password, tokens, sign-out everywhere, recovery
-                // codes, address verification
-  kMfaEnrol,    // enrol an authenticator (TOTP start and confirm)
+  kInvitationRead,
+  kInvitationWrite,  // invitations by e-mail
+  kBlockListRead,
+  kBlockListWrite,  // addresses and domains refused
+  kBomCreate,
+  kBomList,
+  kBomRead,
+  kBomUpdate,
+  kBomDelete,
+  kBomShare,
+  kBomTransfer,
+  kSelf,          // read one's own profile
+  kSelfSessions,  // list one's own sessions and tokens
+  kSelfManage,    // change one's own account: password, tokens, sign-out everywhere, recovery
+                  // codes, address verification
+  kMfaEnrol,      // enrol an authenticator (TOTP start and confirm)
 };
 
 enum class Decision { kAllow, kForbidden, kNotFound, kUnauthenticated };

@@ -114,8 +114,8 @@ std::vector<std::string> ReadShareFile(const std::string& path, bool* ok) {
 
 void PrintInitResult(const service::InitResult& r, bool json) {
   if (json) {
-    nlohmann::json j = {{"shares", r.shares}, {"threshold", r.threshold},
-                        {"operator_token", r.operator_token}};
+    nlohmann::json j = {
+        {"shares", r.shares}, {"threshold", r.threshold}, {"operator_token", r.operator_token}};
     std::cout << j.dump() << std::endl;
     return;
   }
@@ -210,7 +210,8 @@ bool ParseMailFlags(const Flags& f, service::MailOptions* mail, service::Invitat
     return true;
   }
   mail->smtp_url = f.Get("--smtp-url");
-  if (util::Status st = service::ValidateSmtpUrl(mail->smtp_url); !st.ok()) return fail(st.message());
+  if (util::Status st = service::ValidateSmtpUrl(mail->smtp_url); !st.ok())
+    return fail(st.message());
   if (has_user != has_pw) return fail("--smtp-user and --smtp-password-file go together");
   mail->ca_file = f.Get("--smtp-ca-file");
   if (!mail->ca_file.empty() && ::access(mail->ca_file.c_str(), R_OK) != 0) {
@@ -219,7 +220,7 @@ bool ParseMailFlags(const Flags& f, service::MailOptions* mail, service::Invitat
   if (has_user) {
     mail->smtp_user = f.Get("--smtp-user");
     std::string path = f.Get("--smtp-password-file");
-    struct stat sb{};
+    struct stat sb {};
     if (::stat(path.c_str(), &sb) == 0 && (sb.st_mode & 077) != 0) {
       std::cerr << "bomvault: WARNING: the --smtp-password-file is readable by other users\n";
     }
@@ -238,11 +239,28 @@ bool ParseMailFlags(const Flags& f, service::MailOptions* mail, service::Invitat
 
 int CmdServe(int argc, char** argv) {
   Flags f(argc, argv,
-          {"--data", "--listen", "--unseal-file", "--tls-cert", "--tls-key", "--rate-limit",
-           "--workers", "--purge-interval", "--retention-interval", "--log-retention-days",
-           "--audit-retention-days", "--exfil-window-seconds", "--exfil-max-boms",
-           "--exfil-max-items", "--exfil-action", "--public-url", "--invitation-ttl-seconds",
-           "--mail-from", "--smtp-url", "--smtp-ca-file", "--smtp-user", "--smtp-password-file"},
+          {"--data",
+           "--listen",
+           "--unseal-file",
+           "--tls-cert",
+           "--tls-key",
+           "--rate-limit",
+           "--workers",
+           "--purge-interval",
+           "--retention-interval",
+           "--log-retention-days",
+           "--audit-retention-days",
+           "--exfil-window-seconds",
+           "--exfil-max-boms",
+           "--exfil-max-items",
+           "--exfil-action",
+           "--public-url",
+           "--invitation-ttl-seconds",
+           "--mail-from",
+           "--smtp-url",
+           "--smtp-ca-file",
+           "--smtp-user",
+           "--smtp-password-file"},
           {"--behind-proxy", "--init"});
   if (!f.Ok()) return 2;
   std::string data = f.Get("--data", "./data");
@@ -264,7 +282,8 @@ int CmdServe(int argc, char** argv) {
   }
   int rate = 200, workers = 64;
   if ((f.Has("--rate-limit") && (!ParseInt(f.Get("--rate-limit"), &rate) || rate < 0)) ||
-      (f.Has("--workers") && (!ParseInt(f.Get("--workers"), &workers) || workers < 1 || workers > 1024))) {
+      (f.Has("--workers") &&
+       (!ParseInt(f.Get("--workers"), &workers) || workers < 1 || workers > 1024))) {
     std::cerr << "bomvault serve: --rate-limit and --workers take whole numbers\n";
     return 2;
   }
@@ -337,8 +356,8 @@ int CmdServe(int argc, char** argv) {
   options.invitations = invitations;
   auto loaded = service::Instance::Load(options);
   if (!loaded.ok()) {
-    std::cerr << "bomvault serve: " << loaded.status().message()
-              << " (run `bomvault init --data " << data << "` first)\n";
+    std::cerr << "bomvault serve: " << loaded.status().message() << " (run `bomvault init --data "
+              << data << "` first)\n";
     return 1;
   }
   service::Instance& instance = *loaded.value();
@@ -388,7 +407,9 @@ int CmdServe(int argc, char** argv) {
     std::cerr << "bomvault serve: " << st.message() << "\n";
     return 1;
   }
-  util::log::Info("server.listening").Num("port", engine.port()).Num("tls", tls ? 1 : 0)
+  util::log::Info("server.listening")
+      .Num("port", engine.port())
+      .Num("tls", tls ? 1 : 0)
       .Num("sealed", instance.sealed() ? 1 : 0);
   // The bound port only: addresses stay out of output that may be collected with the logs.
   std::cerr << "bomvault: listening on port " << engine.port() << (tls ? " (https)" : " (http)")

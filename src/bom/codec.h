@@ -8,9 +8,9 @@
 
 #include <cstdint>
 #include <functional>
-#include <string_view>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bom/item.h"

@@ -54,8 +54,7 @@ std::optional<Bytes> AeadOpen(const SecureBuffer& key, std::span<const uint8_t> 
   return out;
 }
 
-std::optional<SecureBuffer> AeadOpenSecret(const SecureBuffer& key,
-                                           std::span<const uint8_t> sealed,
+std::optional<SecureBuffer> AeadOpenSecret(const SecureBuffer& key, std::span<const uint8_t> sealed,
                                            std::span<const uint8_t> associated) {
   if (key.size() != kKeySize || sealed.size() < kAeadOverhead) return std::nullopt;
   SecureBuffer out(sealed.size() - kAeadOverhead);

@@ -41,8 +41,7 @@ void AeadSealAppend(const SecureBuffer& key, std::span<const uint8_t> plaintext,
 std::optional<Bytes> AeadOpen(const SecureBuffer& key, std::span<const uint8_t> sealed,
                               std::span<const uint8_t> associated);
 // Opens into locked memory, for secrets (keys inside the keyring).
-std::optional<SecureBuffer> AeadOpenSecret(const SecureBuffer& key,
-                                           std::span<const uint8_t> sealed,
+std::optional<SecureBuffer> AeadOpenSecret(const SecureBuffer& key, std::span<const uint8_t> sealed,
                                            std::span<const uint8_t> associated);
 
 // BLAKE2b-256(key, domain || 0x00 || data). Domain separates uses of one key.

@@ -33,9 +33,12 @@ std::optional<SecureBuffer> Base32Decode(std::string_view text) {
   for (char c : text) {
     if (c == '=' || c == ' ') continue;
     int v = -1;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a';
-    else if (c >= '2' && c <= '7') v = c - '2' + 26;
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a';
+    else if (c >= '2' && c <= '7')
+      v = c - '2' + 26;
     if (v < 0) return std::nullopt;
     buffer = (buffer << 5) | static_cast<uint32_t>(v);
     bits += 5;
@@ -57,8 +60,8 @@ std::string HotpCode(const SecureBuffer& secret, uint64_t counter) {
   unsigned int mac_len = 0;
   HMAC(EVP_sha1(), secret.data(), static_cast<int>(secret.size()), msg, sizeof msg, mac, &mac_len);
   int offset = mac[mac_len - 1] & 0x0f;
-  uint32_t bin = ((mac[offset] & 0x7fu) << 24) | (mac[offset + 1] << 16) |
-                 (mac[offset + 2] << 8) | mac[offset + 3];
+  uint32_t bin = ((mac[offset] & 0x7fu) << 24) | (mac[offset + 1] << 16) | (mac[offset + 2] << 8) |
+                 mac[offset + 3];
   sodium_memzero(mac, sizeof mac);
   std::string code = std::to_string(bin % 1000000);
   return std::string(6 - code.size(), '0') + code;

@@ -21,18 +21,30 @@ constexpr const char* kCsp =
 
 int HttpStatus(Code code) {
   switch (code) {
-    case Code::kOk: return 200;
-    case Code::kInvalid: return 400;
-    case Code::kUnauthenticated: return 401;
-    case Code::kForbidden: return 403;
-    case Code::kNotFound: return 404;
-    case Code::kConflict: return 409;
-    case Code::kPayloadTooLarge: return 413;
-    case Code::kUnprocessable: return 422;
-    case Code::kTooManyRequests: return 429;
-    case Code::kSealed: return 503;
-    case Code::kUnavailable: return 503;
-    case Code::kInternal: return 500;
+    case Code::kOk:
+      return 200;
+    case Code::kInvalid:
+      return 400;
+    case Code::kUnauthenticated:
+      return 401;
+    case Code::kForbidden:
+      return 403;
+    case Code::kNotFound:
+      return 404;
+    case Code::kConflict:
+      return 409;
+    case Code::kPayloadTooLarge:
+      return 413;
+    case Code::kUnprocessable:
+      return 422;
+    case Code::kTooManyRequests:
+      return 429;
+    case Code::kSealed:
+      return 503;
+    case Code::kUnavailable:
+      return 503;
+    case Code::kInternal:
+      return 500;
   }
   return 500;
 }
@@ -77,11 +89,11 @@ void SendRawJson(Ctx& c, int status, std::string body) {
   // httplib 0.11.4's set_content copies the body; a provider streams it from our buffer instead
   // (a 100k-item BOM is ~25 MB of JSON).
   auto shared = std::make_shared<std::string>(std::move(body));
-  c.res.set_content_provider(
-      shared->size(), "application/json",
-      [shared](size_t offset, size_t length, httplib::DataSink& sink) {
-        return sink.write(shared->data() + offset, std::min(length, shared->size() - offset));
-      });
+  c.res.set_content_provider(shared->size(), "application/json",
+                             [shared](size_t offset, size_t length, httplib::DataSink& sink) {
+                               return sink.write(shared->data() + offset,
+                                                 std::min(length, shared->size() - offset));
+                             });
 }
 
 void SendJson(Ctx& c, int status, const nlohmann::json& body) {
@@ -109,12 +121,14 @@ void SendError(Ctx& c, const Status& st) {
 std::optional<nlohmann::json> JsonBody(Ctx& c, size_t max_bytes) {
   if (max_bytes == 0) max_bytes = 1 << 20;
   if (c.req.body.size() > max_bytes) {
-    SendError(c, Status(Code::kPayloadTooLarge, "payload_too_large", "the request body is too large"));
+    SendError(c,
+              Status(Code::kPayloadTooLarge, "payload_too_large", "the request body is too large"));
     return std::nullopt;
   }
   std::string type = c.req.get_header_value("Content-Type");
   if (!c.req.body.empty() && !type.empty() && type.rfind("application/json", 0) != 0) {
-    SendError(c, Status(Code::kInvalid, "unsupported_media_type", "send the body as application/json"));
+    SendError(
+        c, Status(Code::kInvalid, "unsupported_media_type", "send the body as application/json"));
     c.res.status = 415;
     return std::nullopt;
   }
@@ -180,8 +194,8 @@ Api::Api(Engine& engine, service::Instance& instance, ApiOptions options)
       req.headers.emplace(kRangeRefusedHeader, "1");
     }
   });
-  engine_.set_pre_routing_handler([max_body = options_.max_import_body](
-                                      const httplib::Request& req, httplib::Response& res) {
+  engine_.set_pre_routing_handler([max_body = options_.max_import_body](const httplib::Request& req,
+                                                                        httplib::Response& res) {
     using R = httplib::Server::HandlerResponse;
     // httplib would drain an oversized body before answering 413 (reading up to the declared
     // length, one read timeout at a time): refuse from the header alone and close instead.
@@ -229,11 +243,24 @@ Api::Api(Engine& engine, service::Instance& instance, ApiOptions options)
     const char* code = "error";
     const char* message = "the request could not be served";
     switch (res.status) {
-      case 400: code = "bad_request"; message = "the request is malformed"; break;
-      case 404: code = "not_found"; message = "no such route"; break;
-      case 413: code = "payload_too_large"; message = "the request body is too large"; break;
-      case 416: code = "range_not_supported"; message = "range requests are not supported"; break;
-      default: break;
+      case 400:
+        code = "bad_request";
+        message = "the request is malformed";
+        break;
+      case 404:
+        code = "not_found";
+        message = "no such route";
+        break;
+      case 413:
+        code = "payload_too_large";
+        message = "the request body is too large";
+        break;
+      case 416:
+        code = "range_not_supported";
+        message = "range requests are not supported";
+        break;
+      default:
+        break;
     }
     (void)req;
     res.set_header("Cache-Control", "no-store");
@@ -278,8 +305,10 @@ void Api::Route(const httplib::Request& req, httplib::Response& res) {
     for (size_t i = 0; i < segments.size() && match; ++i) {
       const std::string& want = b.segments[i];
       if (!want.empty() && want.front() == '{') {
-        if (segments[i].empty()) match = false;
-        else params.push_back(segments[i]);
+        if (segments[i].empty())
+          match = false;
+        else
+          params.push_back(segments[i]);
       } else {
         match = want == segments[i];
       }
@@ -300,13 +329,14 @@ void Api::Route(const httplib::Request& req, httplib::Response& res) {
                   "application/json");
 }
 
-void Api::Dispatch(const Bound& route, std::vector<std::string> params,
-                   const httplib::Request& req, httplib::Response& res) {
+void Api::Dispatch(const Bound& route, std::vector<std::string> params, const httplib::Request& req,
+                   httplib::Response& res) {
   const RouteSpec& spec = route.spec;
   const Handler& handler = route.handler;
   auto started = std::chrono::steady_clock::now();
-  Ctx c{req, res, util::RequestId::Generate(), {}, "", false, std::nullopt, instance_,
-        std::move(params)};
+  Ctx c{req,          res,       util::RequestId::Generate(),
+        {},           "",        false,
+        std::nullopt, instance_, std::move(params)};
   res.set_header("X-Request-Id", c.request_id.str());
   res.set_header("Cache-Control", "no-store");
   try {
@@ -331,20 +361,21 @@ void Api::Dispatch(const Bound& route, std::vector<std::string> params,
       c.cookie_session = !c.bearer.empty();
     }
     if (!c.bearer.empty() && c.services) c.principal = c.s().accounts->Resolve(c.bearer);
-    if (c.cookie_session && req.method != "GET" &&
-        req.get_header_value("X-Bomvault-Csrf") != "1") {
-      SendError(c, Status(Code::kForbidden, "csrf", "a cookie session needs the X-Bomvault-Csrf header"));
+    if (c.cookie_session && req.method != "GET" && req.get_header_value("X-Bomvault-Csrf") != "1") {
+      SendError(
+          c, Status(Code::kForbidden, "csrf", "a cookie session needs the X-Bomvault-Csrf header"));
       return;
     }
     if (spec.auth == Auth::kSignedIn && c.principal.kind == access::PrincipalKind::kAnonymous) {
-      SendError(c, Status::Unauthenticated(c.bearer.empty()
-                                               ? "sign-in required"
-                                               : "the token is invalid or has expired"));
+      SendError(c,
+                Status::Unauthenticated(c.bearer.empty() ? "sign-in required"
+                                                         : "the token is invalid or has expired"));
       return;
     }
     if (options_.rate_per_token > 0 && c.principal.kind != access::PrincipalKind::kAnonymous) {
-      std::string key = c.principal.kind == access::PrincipalKind::kOperator ? "operator"
-                                                                              : c.principal.user.str();
+      std::string key = c.principal.kind == access::PrincipalKind::kOperator
+                            ? "operator"
+                            : c.principal.user.str();
       if (int64_t wait = per_token_.Take(key); wait > 0) {
         SendError(c, Status(Code::kTooManyRequests, "rate_limited", "too many requests; slow down")
                          .WithRetryAfter(wait));
@@ -354,16 +385,22 @@ void Api::Dispatch(const Bound& route, std::vector<std::string> params,
     handler(c);
   } catch (...) {
     SendError(c, Status::Internal());
-    util::log::Error("http.handler_exception").Text("route", spec.name).Ref("request_id", c.request_id);
+    util::log::Error("http.handler_exception")
+        .Text("route", spec.name)
+        .Ref("request_id", c.request_id);
   }
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - started).count();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  started)
+                .count();
   // Every change and every failure is logged; successful reads are counted, not logged: a line
   // per GET measured ~7% of a small read, and reads that matter are audited or watched.
   if (req.method != "GET" || res.status >= 400) {
     util::log::Line line(res.status >= 500 ? util::log::Level::kError : util::log::Level::kInfo,
                          "http.request");
-    line.Text("route", spec.name).Num("status", res.status).Num("ms", ms).Ref("request_id", c.request_id);
+    line.Text("route", spec.name)
+        .Num("status", res.status)
+        .Num("ms", ms)
+        .Ref("request_id", c.request_id);
     if (c.principal.kind == access::PrincipalKind::kUser) line.Ref("user_id", c.principal.user);
   }
   service::Monitor::Get().CountRequest(spec.name.s, res.status);
@@ -397,7 +434,8 @@ void Api::RegisterAll() {
   engine_.Put("/api/.*", api);
   engine_.Delete("/api/.*", api);
   // Last: everything else under GET is the UI (embedded files only; nothing is read from disk).
-  engine_.Get(".*", [this](const httplib::Request& req, httplib::Response& res) { ServeUi(req, res); });
+  engine_.Get(".*",
+              [this](const httplib::Request& req, httplib::Response& res) { ServeUi(req, res); });
 }
 
 nlohmann::json Api::OpenApi() const {
@@ -405,30 +443,32 @@ nlohmann::json Api::OpenApi() const {
   for (const RouteSpec& r : routes_) {
     std::string method = r.method;
     for (char& ch : method) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    nlohmann::json op = {{"summary", r.summary},
-                         {"operationId", r.name.s},
-                         {"x-while-sealed", r.while_sealed}};
+    nlohmann::json op = {
+        {"summary", r.summary}, {"operationId", r.name.s}, {"x-while-sealed", r.while_sealed}};
     if (r.auth == Auth::kSignedIn) op["security"] = {{{"bearer", nlohmann::json::array()}}};
     nlohmann::json params = nlohmann::json::array();
     for (const char* p = r.path; *p != 0; ++p) {
       if (*p == '{') {
         const char* e = p;
         while (*e != 0 && *e != '}') ++e;
-        params.push_back({{"name", std::string(p + 1, e)}, {"in", "path"}, {"required", true},
+        params.push_back({{"name", std::string(p + 1, e)},
+                          {"in", "path"},
+                          {"required", true},
                           {"schema", {{"type", "string"}}}});
         p = e;
         if (*p == 0) break;
       }
     }
     if (!params.empty()) op["parameters"] = params;
-    op["responses"] = {{"default", {{"description", "JSON; errors are {\"error\":{\"code\",\"message\"}}"}}}};
+    op["responses"] = {
+        {"default", {{"description", "JSON; errors are {\"error\":{\"code\",\"message\"}}"}}}};
     paths[r.path][method] = op;
   }
-  return {{"openapi", "3.0.3"},
-          {"info", {{"title", "bomvault"}, {"version", BOMVAULT_VERSION}}},
-          {"components",
-           {{"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}}}},
-          {"paths", paths}};
+  return {
+      {"openapi", "3.0.3"},
+      {"info", {{"title", "bomvault"}, {"version", BOMVAULT_VERSION}}},
+      {"components", {{"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}}}},
+      {"paths", paths}};
 }
 
 }  // namespace bomvault::http

@@ -62,8 +62,8 @@ struct Ctx {
 using Handler = std::function<void(Ctx&)>;
 
 struct RouteSpec {
-  const char* method;    // "GET", "POST", "PATCH", "DELETE"
-  const char* path;      // OpenAPI form: /api/v1/boms/{id}
+  const char* method;  // "GET", "POST", "PATCH", "DELETE"
+  const char* path;    // OpenAPI form: /api/v1/boms/{id}
   util::log::Literal name;
   Auth auth;
   bool while_sealed;

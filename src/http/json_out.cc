@@ -12,11 +12,21 @@ void AppendJsonString(std::string& out, std::string_view s) {
     out.append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         out += "\\u00";
         out += kHex[c >> 4];
@@ -78,9 +88,8 @@ std::string ItemsJson(const std::vector<bom::Item>& items) {
   // item, plus escaping (rare; a regrowth then is acceptable).
   size_t size = 16;
   for (const auto& it : items) {
-    size += 140 + it.ref.size() + it.parent.size() + it.find_number.size() +
-            it.part_number.size() + it.description.size() + it.quantity.size() + it.unit.size() +
-            it.refdes.size();
+    size += 140 + it.ref.size() + it.parent.size() + it.find_number.size() + it.part_number.size() +
+            it.description.size() + it.quantity.size() + it.unit.size() + it.refdes.size();
     for (const auto& [k, v] : it.properties) size += 6 + k.size() + v.size();
   }
   std::string out;

@@ -78,12 +78,14 @@ util::Result<bom::Item> ItemFromJson(const nlohmann::json& j, size_t index) {
   }
   auto canonical = bom::CanonicalQuantity(q->is_string() ? q->get<std::string>() : q->dump());
   if (!canonical.ok()) {
-    return Status::Invalid("bom_bad_quantity", where + ".quantity: " + canonical.status().message());
+    return Status::Invalid("bom_bad_quantity",
+                           where + ".quantity: " + canonical.status().message());
   }
   it.quantity = canonical.value();
   auto p = j.find("properties");
   if (p != j.end() && !p->is_null()) {
-    if (!p->is_object()) return Status::Invalid("invalid_item", where + ".properties must be an object");
+    if (!p->is_object())
+      return Status::Invalid("invalid_item", where + ".properties must be an object");
     for (auto e = p->begin(); e != p->end(); ++e) {
       // Keys take the same normal form as CSV column names ("Supplier Name" → supplier_name),
       // so a BOM exports to CSV and back without renaming anything.
@@ -93,7 +95,8 @@ util::Result<bom::Item> ItemFromJson(const nlohmann::json& j, size_t index) {
       } else if (e->is_number() || e->is_boolean()) {
         it.properties.emplace_back(key, e->dump());
       } else if (!e->is_null()) {
-        return Status::Invalid("invalid_item", where + ".properties values must be text or numbers");
+        return Status::Invalid("invalid_item",
+                               where + ".properties values must be text or numbers");
       }
     }
   }
@@ -152,50 +155,53 @@ void RegisterBomRoutes(Api& api) {
               if (!meta) return;
               auto items = ItemsFromJson(*body);
               if (!items.ok()) return SendItemsError(c, items.status());
-              auto r = c.s().boms->Create(c.principal, *name, *meta, std::move(items.value()), "json");
+              auto r =
+                  c.s().boms->Create(c.principal, *name, *meta, std::move(items.value()), "json");
               if (!r.ok()) return SendError(c, r.status());
               SendJson(c, 201, {{"id", r->id.str()}, {"items", r->items}});
             });
 
-  api.Route({"POST", "/api/v1/boms/import", "boms.import", Auth::kSignedIn, false,
-             "Administrator, Editor: import a CSV (?name=); header with level or parent, "
-             "part_number, quantity; other columns become properties"},
-            [max_import](Ctx& c) {
-              if (c.req.body.size() > max_import) {
-                return SendError(c, Status(util::Code::kPayloadTooLarge, "payload_too_large",
-                                           "the CSV is too large"));
-              }
-              std::string name = c.req.get_param_value("name");
-              if (name.empty()) {
-                return SendError(c, Status::Invalid("missing_field", "give the BOM a name with ?name="));
-              }
-              // Refuse before parsing anything the caller may not create.
-              if (access::MayUse(c.principal, access::Function::kBomCreate) != access::Decision::kAllow) {
-                return SendError(c, Status::Forbidden());
-              }
-              std::vector<bom::CsvError> errors;
-              auto items = bom::ParseCsv(c.req.body, bom::Limits{}, &errors);
-              if (!items.ok()) {
-                nlohmann::json details = nlohmann::json::array();
-                for (const auto& e : errors) {
-                  details.push_back({{"line", e.line}, {"column", e.column}, {"code", e.code},
-                                     {"message", e.message}});
-                }
-                const Status& st = items.status();
-                SendJson(c, st.code() == util::Code::kUnprocessable ? 422 : 400,
-                         {{"error", {{"code", st.machine_code()}, {"message", st.message()},
-                                     {"details", details}}}});
-                return;
-              }
-              nlohmann::json meta = nlohmann::json::object();
-              std::string source = c.req.get_param_value("source");
-              if (!source.empty()) meta["source"] = source;
-              // ParseCsv ran every tree check already (with line numbers); don't walk 100k items twice.
-              auto r = c.s().boms->Create(c.principal, name, meta, std::move(items.value()), "csv",
-                                          /*items_validated=*/true);
-              if (!r.ok()) return SendError(c, r.status());
-              SendJson(c, 201, {{"id", r->id.str()}, {"items", r->items}});
-            });
+  api.Route(
+      {"POST", "/api/v1/boms/import", "boms.import", Auth::kSignedIn, false,
+       "Administrator, Editor: import a CSV (?name=); header with level or parent, "
+       "part_number, quantity; other columns become properties"},
+      [max_import](Ctx& c) {
+        if (c.req.body.size() > max_import) {
+          return SendError(
+              c, Status(util::Code::kPayloadTooLarge, "payload_too_large", "the CSV is too large"));
+        }
+        std::string name = c.req.get_param_value("name");
+        if (name.empty()) {
+          return SendError(c, Status::Invalid("missing_field", "give the BOM a name with ?name="));
+        }
+        // Refuse before parsing anything the caller may not create.
+        if (access::MayUse(c.principal, access::Function::kBomCreate) != access::Decision::kAllow) {
+          return SendError(c, Status::Forbidden());
+        }
+        std::vector<bom::CsvError> errors;
+        auto items = bom::ParseCsv(c.req.body, bom::Limits{}, &errors);
+        if (!items.ok()) {
+          nlohmann::json details = nlohmann::json::array();
+          for (const auto& e : errors) {
+            details.push_back(
+                {{"line", e.line}, {"column", e.column}, {"code", e.code}, {"message", e.message}});
+          }
+          const Status& st = items.status();
+          SendJson(
+              c, st.code() == util::Code::kUnprocessable ? 422 : 400,
+              {{"error",
+                {{"code", st.machine_code()}, {"message", st.message()}, {"details", details}}}});
+          return;
+        }
+        nlohmann::json meta = nlohmann::json::object();
+        std::string source = c.req.get_param_value("source");
+        if (!source.empty()) meta["source"] = source;
+        // ParseCsv ran every tree check already (with line numbers); don't walk 100k items twice.
+        auto r = c.s().boms->Create(c.principal, name, meta, std::move(items.value()), "csv",
+                                    /*items_validated=*/true);
+        if (!r.ok()) return SendError(c, r.status());
+        SendJson(c, 201, {{"id", r->id.str()}, {"items", r->items}});
+      });
 
   api.Route({"GET", "/api/v1/boms", "boms.list", Auth::kSignedIn, false,
              "The BOMs this user may see; filters q (name contains), part_number, limit, offset"},
@@ -207,10 +213,13 @@ void RegisterBomRoutes(Api& api) {
                 return SendError(c, Status::Invalid("invalid_parameter", "search text too long"));
               }
               try {
-                if (c.req.has_param("limit")) q.limit = std::clamp<size_t>(std::stoul(c.req.get_param_value("limit")), 1, 1000);
-                if (c.req.has_param("offset")) q.offset = std::stoul(c.req.get_param_value("offset"));
+                if (c.req.has_param("limit"))
+                  q.limit = std::clamp<size_t>(std::stoul(c.req.get_param_value("limit")), 1, 1000);
+                if (c.req.has_param("offset"))
+                  q.offset = std::stoul(c.req.get_param_value("offset"));
               } catch (...) {
-                return SendError(c, Status::Invalid("invalid_parameter", "limit and offset must be whole numbers"));
+                return SendError(c, Status::Invalid("invalid_parameter",
+                                                    "limit and offset must be whole numbers"));
               }
               auto r = c.s().boms->List(c.principal, q);
               if (!r.ok()) return SendError(c, r.status());
@@ -260,22 +269,24 @@ void RegisterBomRoutes(Api& api) {
               SendRawJson(c, 200, std::move(out));
             });
 
-  api.Route({"GET", "/api/v1/boms/{id}/export", "boms.export", Auth::kSignedIn, false,
-             "Export as ?format=csv (formula-safe) or json, same columns as import"},
-            [](Ctx& c) {
-              auto id = PathId<util::BomId>(c, 1);
-              if (!id) return;
-              std::string format = c.req.has_param("format") ? c.req.get_param_value("format") : "csv";
-              if (format != "csv" && format != "json") {
-                return SendError(c, Status::Invalid("invalid_parameter", "format must be csv or json"));
-              }
-              auto r = c.s().boms->Items(c.principal, *id);
-              if (!r.ok()) return SendError(c, r.status());
-              c.res.set_header("Content-Disposition", "attachment; filename=\"" + id->str() + "." + format + "\"");
-              if (format == "json") return SendRawJson(c, 200, ItemsJson(r.value()));
-              c.res.status = 200;
-              c.res.set_content(bom::ExportCsv(r.value()), "text/csv; charset=utf-8");
-            });
+  api.Route(
+      {"GET", "/api/v1/boms/{id}/export", "boms.export", Auth::kSignedIn, false,
+       "Export as ?format=csv (formula-safe) or json, same columns as import"},
+      [](Ctx& c) {
+        auto id = PathId<util::BomId>(c, 1);
+        if (!id) return;
+        std::string format = c.req.has_param("format") ? c.req.get_param_value("format") : "csv";
+        if (format != "csv" && format != "json") {
+          return SendError(c, Status::Invalid("invalid_parameter", "format must be csv or json"));
+        }
+        auto r = c.s().boms->Items(c.principal, *id);
+        if (!r.ok()) return SendError(c, r.status());
+        c.res.set_header("Content-Disposition",
+                         "attachment; filename=\"" + id->str() + "." + format + "\"");
+        if (format == "json") return SendRawJson(c, 200, ItemsJson(r.value()));
+        c.res.status = 200;
+        c.res.set_content(bom::ExportCsv(r.value()), "text/csv; charset=utf-8");
+      });
 
   api.Route({"GET", "/api/v1/boms/{id}/flat", "boms.flat", Auth::kSignedIn, false,
              "Flattened view: total quantity per part number rolled up through the levels"},
@@ -393,7 +404,8 @@ void RegisterBomRoutes(Api& api) {
               if (!r.ok()) return SendError(c, r.status());
               nlohmann::json out = nlohmann::json::array();
               for (const auto& s : r.value()) {
-                out.push_back({{"user_id", s.user.str()}, {"access", s.access},
+                out.push_back({{"user_id", s.user.str()},
+                               {"access", s.access},
                                {"created_at", util::FormatUtc(s.created_at)}});
               }
               SendJson(c, 200, {{"shares", out}});
@@ -411,7 +423,9 @@ void RegisterBomRoutes(Api& api) {
               auto access = StringField(c, *body, "access", true);
               if (!access) return;
               auto uid = util::UserId::Parse(*user);
-              if (!uid) return SendError(c, Status(util::Code::kNotFound, "user_not_found", "no such user in your organisation"));
+              if (!uid)
+                return SendError(c, Status(util::Code::kNotFound, "user_not_found",
+                                           "no such user in your organisation"));
               Status st = c.s().boms->Share(c.principal, *id, *uid, *access);
               if (!st.ok()) return SendError(c, st);
               SendJson(c, 201, {{"user_id", uid->str()}, {"access", *access}});
@@ -439,7 +453,9 @@ void RegisterBomRoutes(Api& api) {
               auto user = StringField(c, *body, "user_id", true);
               if (!user) return;
               auto uid = util::UserId::Parse(*user);
-              if (!uid) return SendError(c, Status(util::Code::kNotFound, "user_not_found", "no such user in your organisation"));
+              if (!uid)
+                return SendError(c, Status(util::Code::kNotFound, "user_not_found",
+                                           "no such user in your organisation"));
               Status st = c.s().boms->Transfer(c.principal, *id, *uid);
               if (!st.ok()) return SendError(c, st);
               SendJson(c, 200, {{"id", id->str()}, {"owner_id", uid->str()}});

@@ -14,11 +14,13 @@ nlohmann::json UnsealJson(const service::UnsealStatus& s) {
 }  // namespace
 
 void RegisterSystemRoutes(Api& api) {
-  api.Route({"GET", "/api/v1/health", "health", Auth::kNone, true, "Liveness and seal state"},
-            [](Ctx& c) {
-              SendJson(c, 200, {{"status", "ok"}, {"sealed", c.instance.sealed()},
-                                {"version", BOMVAULT_VERSION}});
-            });
+  api.Route(
+      {"GET", "/api/v1/health", "health", Auth::kNone, true, "Liveness and seal state"},
+      [](Ctx& c) {
+        SendJson(
+            c, 200,
+            {{"status", "ok"}, {"sealed", c.instance.sealed()}, {"version", BOMVAULT_VERSION}});
+      });
 
   api.Route({"GET", "/api/v1/unseal", "unseal.status", Auth::kNone, true,
              "Unseal progress: shares given so far and the threshold"},
@@ -51,20 +53,20 @@ void RegisterSystemRoutes(Api& api) {
               SendJson(c, 200, UnsealJson(r.value()));
             });
 
-  api.Route({"POST", "/api/v1/seal", "seal", Auth::kSignedIn, false,
-             "Operator: seal now; every key leaves memory"},
-            [](Ctx& c) {
-              if (access::MayUse(c.principal, access::Function::kSeal) != access::Decision::kAllow) {
-                SendError(c, Status::Forbidden());
-                return;
-              }
-              c.services.reset();  // release our hold so Seal can take the exclusive lock
-              c.instance.Seal("operator");
-              SendJson(c, 200, {{"sealed", true}});
-            });
+  api.Route(
+      {"POST", "/api/v1/seal", "seal", Auth::kSignedIn, false,
+       "Operator: seal now; every key leaves memory"},
+      [](Ctx& c) {
+        if (access::MayUse(c.principal, access::Function::kSeal) != access::Decision::kAllow) {
+          SendError(c, Status::Forbidden());
+          return;
+        }
+        c.services.reset();  // release our hold so Seal can take the exclusive lock
+        c.instance.Seal("operator");
+        SendJson(c, 200, {{"sealed", true}});
+      });
 
-  api.Route({"GET", "/api/v1/openapi.json", "openapi", Auth::kNone, true,
-             "This API description"},
+  api.Route({"GET", "/api/v1/openapi.json", "openapi", Auth::kNone, true, "This API description"},
             [&api](Ctx& c) { SendJson(c, 200, api.OpenApi()); });
 }
 

@@ -3,8 +3,8 @@
 #include <SQLiteCpp/Statement.h>
 
 #include <algorithm>
-#include <cctype>
 #include <array>
+#include <cctype>
 #include <unordered_set>
 
 #include "bom/codec.h"
@@ -36,10 +36,14 @@ std::span<const uint8_t> Blob(const SQLite::Column& c) {
 
 Status ToStatus(Decision d) {
   switch (d) {
-    case Decision::kAllow: return Status::Ok();
-    case Decision::kForbidden: return Status::Forbidden();
-    case Decision::kNotFound: return Status::NotFound();
-    case Decision::kUnauthenticated: return Status::Unauthenticated();
+    case Decision::kAllow:
+      return Status::Ok();
+    case Decision::kForbidden:
+      return Status::Forbidden();
+    case Decision::kNotFound:
+      return Status::NotFound();
+    case Decision::kUnauthenticated:
+      return Status::Unauthenticated();
   }
   return Status::Forbidden();
 }
@@ -101,12 +105,13 @@ util::Result<Boms::Loaded> Boms::Load(store::Db& db, const Principal& actor, con
   Decision use = access::MayUse(actor, f);
   if (use != Decision::kAllow && use != Decision::kForbidden) return ToStatus(use);
   if (actor.kind != access::PrincipalKind::kUser) return ToStatus(use);
-  SQLite::Statement& q = db_.Prepared(db,
-                      "SELECT b.org_id, b.owner_id, b.name_sealed, b.meta_sealed, b.item_count, "
-                      "b.chunk_count, b.created_at, b.updated_at, b.last_interacted_at, "
-                      "(SELECT access FROM bom_shares s WHERE s.bom_id = b.id AND s.user_id = ?2), "
-                      "coalesce(json_extract(o.settings, '$.sharing_enabled'), 1) "
-                      "FROM boms b JOIN orgs o ON o.id = b.org_id WHERE b.id = ?1 AND b.org_id = ?3");
+  SQLite::Statement& q =
+      db_.Prepared(db,
+                   "SELECT b.org_id, b.owner_id, b.name_sealed, b.meta_sealed, b.item_count, "
+                   "b.chunk_count, b.created_at, b.updated_at, b.last_interacted_at, "
+                   "(SELECT access FROM bom_shares s WHERE s.bom_id = b.id AND s.user_id = ?2), "
+                   "coalesce(json_extract(o.settings, '$.sharing_enabled'), 1) "
+                   "FROM boms b JOIN orgs o ON o.id = b.org_id WHERE b.id = ?1 AND b.org_id = ?3");
   q.bind(1, id.str());
   q.bind(2, actor.user.str());
   q.bind(3, actor.org.str());
@@ -114,7 +119,8 @@ util::Result<Boms::Loaded> Boms::Load(store::Db& db, const Principal& actor, con
   Loaded l;
   l.facts.org = util::OrgId::FromTrusted(q.getColumn(0).getString());
   l.facts.owner = util::UserId::FromTrusted(q.getColumn(1).getString());
-  if (!q.getColumn(9).isNull()) l.facts.share = access::ParseShareAccess(q.getColumn(9).getString());
+  if (!q.getColumn(9).isNull())
+    l.facts.share = access::ParseShareAccess(q.getColumn(9).getString());
   l.facts.org_sharing_enabled = q.getColumn(10).getInt() != 0;
   Status allowed = ToStatus(access::MayOnBom(actor, f, l.facts));
   if (!allowed.ok()) return allowed;
@@ -274,16 +280,22 @@ util::Result<BomSummary> Boms::Create(const Principal& actor, std::string_view n
     Status w = WriteItems(db, c, s.id, items);
     if (!w.ok()) return w;
     RecordAudit(db, &c,
-                {"bom:" + s.id.str(), actor.user.str(), "bom.create",
+                {"bom:" + s.id.str(),
+                 actor.user.str(),
+                 "bom.create",
                  {{"name", {{"after", s.name}}}, {"items", {{"after", s.items}}}, {"via", via}}});
     return Status::Ok();
   });
   if (!st.ok()) return st;
-  util::log::Info("bom.created").Ref("bom_id", s.id).Ref("user_id", actor.user).Num("items", s.items);
+  util::log::Info("bom.created")
+      .Ref("bom_id", s.id)
+      .Ref("user_id", actor.user)
+      .Num("items", s.items);
   return s;
 }
 
-util::Result<std::vector<BomSummary>> Boms::List(const Principal& actor, const BomListQuery& query) {
+util::Result<std::vector<BomSummary>> Boms::List(const Principal& actor,
+                                                 const BomListQuery& query) {
   Status st = ToStatus(access::MayUse(actor, Function::kBomList));
   if (!st.ok()) return st;
   std::vector<BomSummary> out;
@@ -466,7 +478,8 @@ util::Result<BomSummary> Boms::Update(const Principal& actor, const util::BomId&
     u.bind(2, static_cast<int64_t>(s.updated_at));
     u.bind(3, id.str());
     u.exec();
-    if (!change.empty()) RecordAudit(db, &c, {"bom:" + id.str(), actor.user.str(), "bom.update", change});
+    if (!change.empty())
+      RecordAudit(db, &c, {"bom:" + id.str(), actor.user.str(), "bom.update", change});
     out = std::move(s);
     return Status::Ok();
   });
@@ -498,8 +511,9 @@ util::Result<std::vector<ShareView>> Boms::Shares(const Principal& actor, const 
   Status st = db_.Read([&](store::Db& db) -> Status {
     auto l = Load(db, actor, id, Function::kBomRead);
     if (!l.ok()) return l.status();
-    SQLite::Statement q(db, "SELECT user_id, access, created_at FROM bom_shares WHERE bom_id = ? "
-                            "ORDER BY created_at");
+    SQLite::Statement q(db,
+                        "SELECT user_id, access, created_at FROM bom_shares WHERE bom_id = ? "
+                        "ORDER BY created_at");
     q.bind(1, id.str());
     while (q.executeStep()) {
       out.push_back({util::UserId::FromTrusted(q.getColumn(0).getString()),
@@ -558,16 +572,19 @@ Status Boms::Share(const Principal& actor, const util::BomId& id, const util::Us
     if (with == l->facts.owner) {
       return Status::Conflict("share_with_owner", "the owner already has access");
     }
-    SQLite::Statement up(db,
-                         "INSERT INTO bom_shares(bom_id, user_id, access, created_at) VALUES "
-                         "(?,?,?,?) ON CONFLICT(bom_id, user_id) DO UPDATE SET access = excluded.access");
+    SQLite::Statement up(
+        db,
+        "INSERT INTO bom_shares(bom_id, user_id, access, created_at) VALUES "
+        "(?,?,?,?) ON CONFLICT(bom_id, user_id) DO UPDATE SET access = excluded.access");
     up.bind(1, id.str());
     up.bind(2, with.str());
     up.bind(3, std::string(access::ShareAccessName(*access)));
     up.bind(4, static_cast<int64_t>(util::NowUnix()));
     up.exec();
     RecordAudit(db, l->crypto.get(),
-                {"bom:" + id.str(), actor.user.str(), "bom.share",
+                {"bom:" + id.str(),
+                 actor.user.str(),
+                 "bom.share",
                  {{"user_id", with.str()}, {"access", access::ShareAccessName(*access)}}});
     return Status::Ok();
   });
@@ -580,7 +597,9 @@ Status Boms::Unshare(const Principal& actor, const util::BomId& id, const util::
     SQLite::Statement d(db, "DELETE FROM bom_shares WHERE bom_id = ? AND user_id = ?");
     d.bind(1, id.str());
     d.bind(2, with.str());
-    if (d.exec() == 0) return Status(util::Code::kNotFound, "share_not_found", "this BOM is not shared with that user");
+    if (d.exec() == 0)
+      return Status(util::Code::kNotFound, "share_not_found",
+                    "this BOM is not shared with that user");
     RecordAudit(db, l->crypto.get(),
                 {"bom:" + id.str(), actor.user.str(), "bom.unshare", {{"user_id", with.str()}}});
     return Status::Ok();
@@ -616,7 +635,9 @@ Status Boms::Transfer(const Principal& actor, const util::BomId& id, const util:
     d2.bind(2, to.str());
     d2.exec();
     RecordAudit(db, l->crypto.get(),
-                {"bom:" + id.str(), actor.user.str(), "bom.transfer",
+                {"bom:" + id.str(),
+                 actor.user.str(),
+                 "bom.transfer",
                  {{"owner_id", {{"before", l->facts.owner.str()}, {"after", to.str()}}}}});
     return Status::Ok();
   });

@@ -58,13 +58,11 @@ class Boms {
 
   util::Result<BomSummary> Create(const access::Principal& actor, std::string_view name,
                                   const nlohmann::json& metadata, std::vector<bom::Item> items,
-                                  std::string_view via,  // "json" | "csv"
+                                  std::string_view via,           // "json" | "csv"
                                   bool items_validated = false);  // ParseCsv already validated
-  util::Result<std::vector<BomSummary>> List(const access::Principal& actor,
-                                             const BomListQuery& q);
+  util::Result<std::vector<BomSummary>> List(const access::Principal& actor, const BomListQuery& q);
   util::Result<BomSummary> Get(const access::Principal& actor, const util::BomId& id);
-  util::Result<std::vector<bom::Item>> Items(const access::Principal& actor,
-                                             const util::BomId& id);
+  util::Result<std::vector<bom::Item>> Items(const access::Principal& actor, const util::BomId& id);
   // The same items, visited in place (no copies); `on_start` gets the item count first. For
   // streaming large BOMs out. Same access rules and accounting as Items().
   util::Status VisitItems(const access::Principal& actor, const util::BomId& id,

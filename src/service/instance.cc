@@ -83,15 +83,17 @@ util::Result<InitResult> Instance::Initialise(const std::string& data_dir, int s
     return db.status();
   }
   st = db.value()->Write([&](store::Db& conn) -> Status {
-    SQLite::Statement ins(conn, "INSERT INTO instance(id, store_id, operator_token_hash, created_at) "
-                                "VALUES (1, ?, ?, ?)");
+    SQLite::Statement ins(conn,
+                          "INSERT INTO instance(id, store_id, operator_token_hash, created_at) "
+                          "VALUES (1, ?, ?, ?)");
     crypto::Bytes h = OperatorHash(out.operator_token);
     ins.bind(1, vault::StoreIdHex(nk.file.store_id));
     ins.bind(2, h.data(), static_cast<int>(h.size()));
     ins.bind(3, static_cast<int64_t>(util::NowUnix()));
     ins.exec();
-    RecordAudit(conn, nullptr, {"instance", "system", "instance.init",
-                                {{"shares", shares}, {"threshold", threshold}}});
+    RecordAudit(
+        conn, nullptr,
+        {"instance", "system", "instance.init", {{"shares", shares}, {"threshold", threshold}}});
     return Status::Ok();
   });
   if (!st.ok()) return st;
@@ -149,8 +151,10 @@ util::Result<UnsealStatus> Instance::SubmitShare(std::string_view share) {
     }
     return st;
   }
-  util::log::Info("vault.share_accepted").Num("share_index", outcome->share_index)
-      .Num("progress", outcome->progress).Num("threshold", outcome->threshold);
+  util::log::Info("vault.share_accepted")
+      .Num("share_index", outcome->share_index)
+      .Num("progress", outcome->progress)
+      .Num("threshold", outcome->threshold);
   RecordInstanceEvent("unseal.share", {{"share_index", outcome->share_index}});
   if (outcome->keys) {
     util::Status st = OpenWithKeys(std::move(*outcome->keys));
@@ -213,7 +217,8 @@ void Instance::SealFromFault() {
 }
 
 util::Status Instance::Check(const std::string& data_dir, const std::vector<std::string>& shares,
-                             std::vector<std::string>* problems, std::vector<std::string>* summary) {
+                             std::vector<std::string>* problems,
+                             std::vector<std::string>* summary) {
   auto kf = vault::ReadKeyringFile(data_dir);
   if (!kf.ok()) return kf.status();
   vault::UnsealProgress progress(kf.value());
@@ -226,7 +231,8 @@ util::Status Instance::Check(const std::string& data_dir, const std::vector<std:
       break;
     }
   }
-  if (!keys) return util::Status::Invalid("not_enough_shares", "not enough shares to open the store");
+  if (!keys)
+    return util::Status::Invalid("not_enough_shares", "not enough shares to open the store");
   for (const std::string& f : {DatabasePath(data_dir), DatabasePath(data_dir) + "-wal"}) {
     if (store::LooksLikePlainSqlite(f)) problems->push_back("a store file is not encrypted");
   }
@@ -241,11 +247,13 @@ util::Status Instance::Check(const std::string& data_dir, const std::vector<std:
     while (oq.executeStep()) {
       ++orgs;
       auto id = util::OrgId::FromTrusted(oq.getColumn(0).getString());
-      if (!org_keys.Get(conn, id).ok()) problems->push_back("org " + id.str() + ": data key does not open");
+      if (!org_keys.Get(conn, id).ok())
+        problems->push_back("org " + id.str() + ": data key does not open");
     }
     SQLite::Statement uq(conn, "SELECT count(*) FROM users");
     if (uq.executeStep()) users = uq.getColumn(0).getInt64();
-    SQLite::Statement bq(conn, "SELECT id, org_id, name_sealed, meta_sealed, item_count, chunk_count FROM boms");
+    SQLite::Statement bq(
+        conn, "SELECT id, org_id, name_sealed, meta_sealed, item_count, chunk_count FROM boms");
     while (bq.executeStep()) {
       ++boms;
       auto id = util::BomId::FromTrusted(bq.getColumn(0).getString());
@@ -259,22 +267,29 @@ util::Status Instance::Check(const std::string& data_dir, const std::vector<std:
       auto blob = [](const SQLite::Column& c) {
         return std::span<const uint8_t>(static_cast<const uint8_t*>(c.getBlob()), c.size());
       };
-      if (!crypto.value()->Open("bom-name", id.str(), blob(bq.getColumn(2)))) problems->push_back(where + "name does not decrypt");
-      if (!crypto.value()->Open("bom-meta", id.str(), blob(bq.getColumn(3)))) problems->push_back(where + "metadata does not decrypt");
+      if (!crypto.value()->Open("bom-name", id.str(), blob(bq.getColumn(2))))
+        problems->push_back(where + "name does not decrypt");
+      if (!crypto.value()->Open("bom-meta", id.str(), blob(bq.getColumn(3))))
+        problems->push_back(where + "metadata does not decrypt");
       std::vector<bom::Item> its;
-      SQLite::Statement cq(conn, "SELECT seq, sealed FROM bom_chunks WHERE bom_id = ? ORDER BY seq");
+      SQLite::Statement cq(conn,
+                           "SELECT seq, sealed FROM bom_chunks WHERE bom_id = ? ORDER BY seq");
       cq.bind(1, id.str());
       int64_t expected = 0;
       bool chunks_ok = true;
       while (cq.executeStep()) {
         int64_t seq = cq.getColumn(0).getInt64();
-        auto plain = crypto.value()->Open("bom-chunk", id.str() + "/" + std::to_string(seq), blob(cq.getColumn(1)));
+        auto plain = crypto.value()->Open("bom-chunk", id.str() + "/" + std::to_string(seq),
+                                          blob(cq.getColumn(1)));
         if (seq != expected++ || !plain || !bom::DecodeItems(*plain, its)) chunks_ok = false;
       }
       if (!chunks_ok) problems->push_back(where + "items do not decrypt");
-      if (expected != bq.getColumn(5).getInt64()) problems->push_back(where + "chunk count mismatch");
-      if (static_cast<int64_t>(its.size()) != bq.getColumn(4).getInt64()) problems->push_back(where + "item count mismatch");
-      if (chunks_ok && !bom::ValidateItems(its, bom::Limits{}).ok()) problems->push_back(where + "item tree invalid");
+      if (expected != bq.getColumn(5).getInt64())
+        problems->push_back(where + "chunk count mismatch");
+      if (static_cast<int64_t>(its.size()) != bq.getColumn(4).getInt64())
+        problems->push_back(where + "item count mismatch");
+      if (chunks_ok && !bom::ValidateItems(its, bom::Limits{}).ok())
+        problems->push_back(where + "item tree invalid");
       items += static_cast<int64_t>(its.size());
     }
     return util::Status::Ok();

@@ -25,7 +25,11 @@ class Backoff {
   void Success(const std::string& key);
 
  private:
-  struct Entry { int failures = 0; int64_t next_allowed = 0; int64_t last = 0; };
+  struct Entry {
+    int failures = 0;
+    int64_t next_allowed = 0;
+    int64_t last = 0;
+  };
   void Evict();
   const int free_failures_;
   const int64_t max_delay_;
@@ -42,7 +46,10 @@ class TokenBucket {
   int64_t Take(const std::string& key);
 
  private:
-  struct Entry { double tokens = 0; double last = 0; };
+  struct Entry {
+    double tokens = 0;
+    double last = 0;
+  };
   const double rate_;
   const double burst_;
   const size_t max_keys_;

@@ -58,8 +58,7 @@ std::shared_ptr<const OrgCrypto> OrgKeys::Create(store::Db& db, const util::OrgI
   return crypto;
 }
 
-util::Result<std::shared_ptr<const OrgCrypto>> OrgKeys::Get(store::Db& db,
-                                                            const util::OrgId& org) {
+util::Result<std::shared_ptr<const OrgCrypto>> OrgKeys::Get(store::Db& db, const util::OrgId& org) {
   {
     std::lock_guard lock(mu_);
     auto it = cache_.find(org.str());

@@ -12,8 +12,10 @@ using access::Principal;
 using util::Status;
 
 nlohmann::json OrgSettings::ToJson() const {
-  return {{"sharing_enabled", sharing_enabled}, {"audit_depth", audit_depth},
-          {"mfa_policy", mfa_policy},           {"purge_notice", purge_notice},
+  return {{"sharing_enabled", sharing_enabled},
+          {"audit_depth", audit_depth},
+          {"mfa_policy", mfa_policy},
+          {"purge_notice", purge_notice},
           {"purge_days", purge_days}};
 }
 
@@ -74,7 +76,8 @@ util::Result<std::pair<util::OrgId, util::UserId>> Orgs::Create(const Principal&
   st = db_.Write([&](store::Db& db) -> Status {
     int64_t now = util::NowUnix();
     // The org row first (org_keys references it), its name sealed once the key exists.
-    SQLite::Statement ins(db, "INSERT INTO orgs(id, name_sealed, settings, created_at) VALUES (?, x'', ?, ?)");
+    SQLite::Statement ins(
+        db, "INSERT INTO orgs(id, name_sealed, settings, created_at) VALUES (?, x'', ?, ?)");
     ins.bind(1, org.str());
     ins.bind(2, OrgSettings{}.ToJson().dump());
     ins.bind(3, static_cast<int64_t>(now));
@@ -89,8 +92,13 @@ util::Result<std::pair<util::OrgId, util::UserId>> Orgs::Create(const Principal&
                                      access::Role::kAdministrator, true);
     if (!user.ok()) return user.status();
     admin = user.value();
-    RecordAudit(db, crypto.get(), {"org:" + org.str(), "operator", "org.create", {{"admin_user_id", admin.str()}}});
-    RecordAudit(db, crypto.get(), {"user:" + admin.str(), "operator", "user.create", {{"role", "administrator"}, {"email_verified", true}}});
+    RecordAudit(db, crypto.get(),
+                {"org:" + org.str(), "operator", "org.create", {{"admin_user_id", admin.str()}}});
+    RecordAudit(db, crypto.get(),
+                {"user:" + admin.str(),
+                 "operator",
+                 "user.create",
+                 {{"role", "administrator"}, {"email_verified", true}}});
     return Status::Ok();
   });
   if (!st.ok()) {
@@ -140,8 +148,9 @@ Status Orgs::Delete(const Principal& actor, const util::OrgId& org) {
   }
   Status st = db_.Write([&](store::Db& db) -> Status {
     // Children first: boms.owner_id references users without cascade.
-    for (const char* sql : {"DELETE FROM boms WHERE org_id = ?", "DELETE FROM users WHERE org_id = ?",
-                            "DELETE FROM audit WHERE org_id = ?", "DELETE FROM org_keys WHERE org_id = ?"}) {
+    for (const char* sql :
+         {"DELETE FROM boms WHERE org_id = ?", "DELETE FROM users WHERE org_id = ?",
+          "DELETE FROM audit WHERE org_id = ?", "DELETE FROM org_keys WHERE org_id = ?"}) {
       SQLite::Statement d(db, sql);
       d.bind(1, org.str());
       d.exec();
@@ -149,7 +158,8 @@ Status Orgs::Delete(const Principal& actor, const util::OrgId& org) {
     SQLite::Statement d(db, "DELETE FROM orgs WHERE id = ?");
     d.bind(1, org.str());
     if (d.exec() == 0) return Status::NotFound();
-    RecordAudit(db, nullptr, {"org:" + org.str(), "operator", "org.delete", {{"org_id", org.str()}}});
+    RecordAudit(db, nullptr,
+                {"org:" + org.str(), "operator", "org.delete", {{"org_id", org.str()}}});
     return Status::Ok();
   });
   keys_.Forget(org);
@@ -174,7 +184,8 @@ util::Result<OrgSettings> Orgs::Settings(const Principal& actor) {
   return s;
 }
 
-util::Result<OrgSettings> Orgs::UpdateSettings(const Principal& actor, const nlohmann::json& patch) {
+util::Result<OrgSettings> Orgs::UpdateSettings(const Principal& actor,
+                                               const nlohmann::json& patch) {
   if (access::MayUse(actor, access::Function::kOrgSettingsWrite) != access::Decision::kAllow) {
     return Status::Forbidden();
   }
@@ -190,7 +201,8 @@ util::Result<OrgSettings> Orgs::UpdateSettings(const Principal& actor, const nlo
     nlohmann::json change = nlohmann::json::object();
     nlohmann::json b = before.ToJson(), a = result.ToJson();
     for (auto it = a.begin(); it != a.end(); ++it) {
-      if (b[it.key()] != it.value()) change[it.key()] = {{"before", b[it.key()]}, {"after", it.value()}};
+      if (b[it.key()] != it.value())
+        change[it.key()] = {{"before", b[it.key()]}, {"after", it.value()}};
     }
     SQLite::Statement u(db, "UPDATE orgs SET settings = ? WHERE id = ?");
     u.bind(1, a.dump());
@@ -199,7 +211,8 @@ util::Result<OrgSettings> Orgs::UpdateSettings(const Principal& actor, const nlo
     auto crypto = keys_.Get(db, actor.org);
     if (!crypto.ok()) return crypto.status();
     if (!change.empty()) {
-      RecordAudit(db, crypto.value().get(), {"org:" + actor.org.str(), actor.user.str(), "org.settings", change});
+      RecordAudit(db, crypto.value().get(),
+                  {"org:" + actor.org.str(), actor.user.str(), "org.settings", change});
     }
     return Status::Ok();
   });
@@ -223,14 +236,16 @@ Status Orgs::SetSupportAccess(const Principal& actor, int hours) {
     auto crypto = keys_.Get(db, actor.org);
     if (!crypto.ok()) return crypto.status();
     RecordAudit(db, crypto.value().get(),
-                {"org:" + actor.org.str(), actor.user.str(),
-                 hours == 0 ? "support.revoke" : "support.grant", {{"until", until}}});
+                {"org:" + actor.org.str(),
+                 actor.user.str(),
+                 hours == 0 ? "support.revoke" : "support.grant",
+                 {{"until", until}}});
     return Status::Ok();
   });
 }
 
 util::Result<std::vector<AuditEntry>> Orgs::SearchAudit(const Principal& actor,
-                                                      const AuditQuery& query) {
+                                                        const AuditQuery& query) {
   if (access::MayUse(actor, access::Function::kAuditRead) != access::Decision::kAllow) {
     return Status::Forbidden();
   }

@@ -21,10 +21,10 @@ namespace bomvault::service {
 
 struct OrgSettings {
   bool sharing_enabled = true;
-  int audit_depth = 10;          // entries kept per object, 1..1000
+  int audit_depth = 10;                 // entries kept per object, 1..1000
   std::string mfa_policy = "optional";  // "optional" | "administrators" | "everyone"
-  bool purge_notice = true;      // mail owners when stale BOMs are removed
-  int purge_days = 5;            // 1..365
+  bool purge_notice = true;             // mail owners when stale BOMs are removed
+  int purge_days = 5;                   // 1..365
   nlohmann::json ToJson() const;
   static util::Result<OrgSettings> FromJson(const nlohmann::json& j);  // missing keys = defaults
 };

@@ -15,15 +15,14 @@
 #pragma once
 
 #include <SQLiteCpp/Database.h>
-
 #include <SQLiteCpp/Statement.h>
 
 #include <condition_variable>
 #include <functional>
-#include <unordered_map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "crypto/secure_buffer.h"
@@ -36,8 +35,7 @@ using Db = SQLite::Database;
 class Database {
  public:
   static util::Result<std::unique_ptr<Database>> Open(const std::string& path,
-                                                      const crypto::SecureBuffer& key,
-                                                      int readers);
+                                                      const crypto::SecureBuffer& key, int readers);
   ~Database();
 
   util::Status Write(const std::function<util::Status(Db&)>& fn);

@@ -55,14 +55,30 @@ class Id {
   std::string value_;
 };
 
-struct OrgTag { static constexpr const char* kPrefix = "org"; };
-struct UserTag { static constexpr const char* kPrefix = "usr"; };
-struct BomTag { static constexpr const char* kPrefix = "bom"; };
-struct SessionTag { static constexpr const char* kPrefix = "ses"; };
-struct TokenTag { static constexpr const char* kPrefix = "tok"; };
-struct InvitationTag { static constexpr const char* kPrefix = "inv"; };
-struct AttachmentTag { static constexpr const char* kPrefix = "att"; };
-struct RequestTag { static constexpr const char* kPrefix = "req"; };
+struct OrgTag {
+  static constexpr const char* kPrefix = "org";
+};
+struct UserTag {
+  static constexpr const char* kPrefix = "usr";
+};
+struct BomTag {
+  static constexpr const char* kPrefix = "bom";
+};
+struct SessionTag {
+  static constexpr const char* kPrefix = "ses";
+};
+struct TokenTag {
+  static constexpr const char* kPrefix = "tok";
+};
+struct InvitationTag {
+  static constexpr const char* kPrefix = "inv";
+};
+struct AttachmentTag {
+  static constexpr const char* kPrefix = "att";
+};
+struct RequestTag {
+  static constexpr const char* kPrefix = "req";
+};
 
 using OrgId = Id<OrgTag>;
 using UserId = Id<UserTag>;

@@ -15,17 +15,17 @@ namespace bomvault::util {
 // Coarse failure classes; http/ maps each to one HTTP status.
 enum class Code {
   kOk,
-  kInvalid,           // 400: malformed or out-of-range input
-  kUnauthenticated,   // 401
-  kForbidden,         // 403: a function the caller may not use
-  kNotFound,          // 404: missing, or not visible to the caller
-  kConflict,          // 409
-  kPayloadTooLarge,   // 413
-  kUnprocessable,     // 422: well-formed but semantically wrong (e.g. a cycle in a BOM)
-  kTooManyRequests,   // 429
-  kSealed,            // 503 "sealed"
-  kUnavailable,       // 503
-  kInternal,          // 500: a bug or a storage fault; message is generic
+  kInvalid,          // 400: malformed or out-of-range input
+  kUnauthenticated,  // 401
+  kForbidden,        // 403: a function the caller may not use
+  kNotFound,         // 404: missing, or not visible to the caller
+  kConflict,         // 409
+  kPayloadTooLarge,  // 413
+  kUnprocessable,    // 422: well-formed but semantically wrong (e.g. a cycle in a BOM)
+  kTooManyRequests,  // 429
+  kSealed,           // 503 "sealed"
+  kUnavailable,      // 503
+  kInternal,         // 500: a bug or a storage fault; message is generic
 };
 
 class Status {
@@ -78,8 +78,8 @@ class Status {
 template <class T>
 class Result {
  public:
-  Result(T value) : v_(std::move(value)) {}            // NOLINT: implicit by design
-  Result(Status status) : v_(std::move(status)) {}     // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
+  Result(Status status) : v_(std::move(status)) {}  // NOLINT: implicit by design
 
   bool ok() const { return std::holds_alternative<T>(v_); }
   const Status& status() const {

@@ -46,8 +46,8 @@ util::Result<NewKeyring> CreateKeyring(int shares, int threshold) {
   auto split = crypto::ShamirSplit(out.root_key.span(), shares, threshold);
   if (!split.ok()) return split.status();
   for (const crypto::ShamirShare& s : split.value()) {
-    out.share_texts.push_back(EncodeShare(out.file.store_id, static_cast<uint8_t>(threshold), s.x,
-                                          s.y.span()));
+    out.share_texts.push_back(
+        EncodeShare(out.file.store_id, static_cast<uint8_t>(threshold), s.x, s.y.span()));
   }
   return out;
 }
@@ -93,8 +93,8 @@ Status WriteKeyringFile(const std::string& data_dir, const KeyringFile& file) {
   std::string tmp = path + ".tmp";
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Status::Internal("the keyring could not be written");
-  bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-            fsync(fd) == 0;
+  bool ok =
+      write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && fsync(fd) == 0;
   close(fd);
   if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
     unlink(tmp.c_str());

@@ -19,7 +19,7 @@
 namespace bomvault::vault {
 
 struct UnsealOutcome {
-  int progress = 0;          // shares held after this one (0 once opened or reset)
+  int progress = 0;  // shares held after this one (0 once opened or reset)
   int threshold = 0;
   int share_index = 0;       // index carried by the submitted share (not secret)
   std::optional<Keys> keys;  // set when the threshold was reached and the keyring opened

@@ -1,7 +1,7 @@
 // Tests over a real SQLCipher store in a temporary directory, through the services (no HTTP):
 // tenant binding of ciphertext, the keyring, and what is on disk.
-#include <doctest/doctest.h>
 #include <SQLiteCpp/Statement.h>
+#include <doctest/doctest.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -81,7 +81,8 @@ TEST_CASE("a BOM row copied into another organisation's BOM fails to decrypt") {
   auto admin_b = AdminOf(b->first, b->second);
   auto bom_a = s.boms->Create(admin_a, "A's BOM", nlohmann::json::object(), Items("A-1"), "json");
   auto bom_b = s.boms->Create(admin_b, "B's BOM", nlohmann::json::object(), Items("B-1"), "json");
-  auto bom_a2 = s.boms->Create(admin_a, "A's other BOM", nlohmann::json::object(), Items("A-2"), "json");
+  auto bom_a2 =
+      s.boms->Create(admin_a, "A's other BOM", nlohmann::json::object(), Items("A-2"), "json");
   REQUIRE(bom_a.ok());
   REQUIRE(bom_b.ok());
   REQUIRE(bom_a2.ok());
@@ -95,12 +96,13 @@ TEST_CASE("a BOM row copied into another organisation's BOM fails to decrypt") {
                       (std::string(table) == "boms" ? "" : " AND seq = 0") + ") WHERE " + key +
                       " = ?2";
     REQUIRE(s.db->Write([&](store::Db& db) {
-                 SQLite::Statement q(db, sql);
-                 q.bind(1, from.str());
-                 q.bind(2, to.str());
-                 CHECK(q.exec() == 1);
-                 return util::Status::Ok();
-               }).ok());
+                  SQLite::Statement q(db, sql);
+                  q.bind(1, from.str());
+                  q.bind(2, to.str());
+                  CHECK(q.exec() == 1);
+                  return util::Status::Ok();
+                })
+                .ok());
   };
   // Items: A's chunk pasted over B's chunk.
   copy("bom_chunks", "sealed", bom_a->id, bom_b->id);
@@ -134,7 +136,8 @@ TEST_CASE("org data keys differ and deleting the org deletes its key") {
                 ka.assign(ca.value()->data_key().data(), ca.value()->data_key().data() + 32);
                 kb.assign(cb.value()->data_key().data(), cb.value()->data_key().data() + 32);
                 return util::Status::Ok();
-              }).ok());
+              })
+              .ok());
   CHECK(ka != kb);
   REQUIRE(s.orgs->Delete(Operator(), a->first).ok());
   int64_t keys = -1;
@@ -143,7 +146,8 @@ TEST_CASE("org data keys differ and deleting the org deletes its key") {
                 q.executeStep();
                 keys = q.getColumn(0).getInt64();
                 return util::Status::Ok();
-              }).ok());
+              })
+              .ok());
   CHECK(keys == 1);
   // Neither the key bytes nor anything else readable remain in the files.
   hold.reset();

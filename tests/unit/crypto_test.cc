@@ -1,7 +1,8 @@
 // Unit tests for crypto/: AEAD binding, hashing, encodings, TOTP against RFC 6238 vectors.
+#include "crypto/crypto.h"
+
 #include <doctest/doctest.h>
 
-#include "crypto/crypto.h"
 #include "crypto/totp.h"
 
 using namespace bomvault::crypto;
@@ -70,13 +71,13 @@ TEST_CASE("random tokens are 43 url-safe characters and distinct") {
 TEST_CASE("TOTP matches RFC 6238 SHA-1 test vectors") {
   // RFC 6238 appendix B: secret "12345678901234567890", 8-digit codes; we use the last 6.
   auto secret = SecureBuffer::FromString("12345678901234567890");
-  CHECK(HotpCode(secret, 59 / 30) == "287082");            // 94287082
-  CHECK(HotpCode(secret, 1111111109 / 30) == "081804");    // 07081804
-  CHECK(HotpCode(secret, 1234567890 / 30) == "005924");    // 89005924
-  CHECK(HotpCode(secret, 2000000000 / 30) == "279037");    // 69279037
+  CHECK(HotpCode(secret, 59 / 30) == "287082");          // 94287082
+  CHECK(HotpCode(secret, 1111111109 / 30) == "081804");  // 07081804
+  CHECK(HotpCode(secret, 1234567890 / 30) == "005924");  // 89005924
+  CHECK(HotpCode(secret, 2000000000 / 30) == "279037");  // 69279037
   CHECK(TotpVerify(secret, "081804", 1111111109) == 1111111109 / 30);
-  CHECK(TotpVerify(secret, "081804", 1111111109 + 30) == 1111111109 / 30);   // one step late
-  CHECK_FALSE(TotpVerify(secret, "081804", 1111111109 + 90));                // too late
+  CHECK(TotpVerify(secret, "081804", 1111111109 + 30) == 1111111109 / 30);  // one step late
+  CHECK_FALSE(TotpVerify(secret, "081804", 1111111109 + 90));               // too late
   CHECK_FALSE(TotpVerify(secret, "08180", 1111111109));
 }
 

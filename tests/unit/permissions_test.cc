@@ -1,10 +1,10 @@
 // The permission table, exhaustively: every principal kind × role × function × relation to the
 // BOM × sharing setting × token scope is checked against the rules written out independently.
+#include "access/permissions.h"
+
 #include <doctest/doctest.h>
 
 #include <map>
-
-#include "access/permissions.h"
 
 using namespace bomvault::access;
 using bomvault::util::OrgId;
@@ -12,14 +12,32 @@ using bomvault::util::UserId;
 
 namespace {
 
-const Function kAll[] = {
-    Function::kOrgCreate, Function::kOrgList, Function::kOrgDelete, Function::kSeal,
-    Function::kMetrics, Function::kOrgSettingsRead, Function::kOrgSettingsWrite,
-    Function::kUserCreate, Function::kUserList, Function::kUserUpdate, Function::kAuditRead,
-    Function::kInvitationRead, Function::kInvitationWrite, Function::kBlockListRead,
-    Function::kBlockListWrite, Function::kBomCreate, Function::kBomList, Function::kBomRead,
-    Function::kBomUpdate, Function::kBomDelete, Function::kBomShare, Function::kBomTransfer,
-    Function::kSelf, Function::kSelfSessions, Function::kSelfManage, Function::kMfaEnrol};
+const Function kAll[] = {Function::kOrgCreate,
+                         Function::kOrgList,
+                         Function::kOrgDelete,
+                         Function::kSeal,
+                         Function::kMetrics,
+                         Function::kOrgSettingsRead,
+                         Function::kOrgSettingsWrite,
+                         Function::kUserCreate,
+                         Function::kUserList,
+                         Function::kUserUpdate,
+                         Function::kAuditRead,
+                         Function::kInvitationRead,
+                         Function::kInvitationWrite,
+                         Function::kBlockListRead,
+                         Function::kBlockListWrite,
+                         Function::kBomCreate,
+                         Function::kBomList,
+                         Function::kBomRead,
+                         Function::kBomUpdate,
+                         Function::kBomDelete,
+                         Function::kBomShare,
+                         Function::kBomTransfer,
+                         Function::kSelf,
+                         Function::kSelfSessions,
+                         Function::kSelfManage,
+                         Function::kMfaEnrol};
 
 const Function kBomFns[] = {Function::kBomRead, Function::kBomUpdate, Function::kBomDelete,
                             Function::kBomShare, Function::kBomTransfer};
@@ -54,8 +72,10 @@ Decision Expected(Role role, bool read_only, Function f, Rel rel, bool sharing) 
   if (!(admin || owner || shared)) return Decision::kNotFound;
   bool viewer = role == Role::kViewer;
   switch (f) {
-    case Function::kBomRead: return Decision::kAllow;
-    case Function::kBomTransfer: return admin || owner ? Decision::kAllow : Decision::kForbidden;
+    case Function::kBomRead:
+      return Decision::kAllow;
+    case Function::kBomTransfer:
+      return admin || owner ? Decision::kAllow : Decision::kForbidden;
     case Function::kBomUpdate:
       if (viewer) return Decision::kForbidden;
       return admin || owner || rel == Rel::kSharedEdit ? Decision::kAllow : Decision::kForbidden;
@@ -63,7 +83,8 @@ Decision Expected(Role role, bool read_only, Function f, Rel rel, bool sharing) 
     case Function::kBomShare:
       if (viewer) return Decision::kForbidden;
       return admin || owner ? Decision::kAllow : Decision::kForbidden;
-    default: return Decision::kForbidden;
+    default:
+      return Decision::kForbidden;
   }
 }
 
@@ -103,12 +124,17 @@ TEST_CASE("function-level table for each role and token scope") {
       p.read_only = ro;
       for (Function f : kAll) {
         Decision want;
-        if (OperatorFn(f)) want = Decision::kForbidden;
-        else if (ro && !ReadFn(f)) want = Decision::kForbidden;
-        else if (AdminFn(f)) want = role == Role::kAdministrator ? Decision::kAllow : Decision::kForbidden;
-        else if (f == Function::kBomCreate || f == Function::kBomUpdate || f == Function::kBomDelete || f == Function::kBomShare)
+        if (OperatorFn(f))
+          want = Decision::kForbidden;
+        else if (ro && !ReadFn(f))
+          want = Decision::kForbidden;
+        else if (AdminFn(f))
+          want = role == Role::kAdministrator ? Decision::kAllow : Decision::kForbidden;
+        else if (f == Function::kBomCreate || f == Function::kBomUpdate ||
+                 f == Function::kBomDelete || f == Function::kBomShare)
           want = role == Role::kViewer ? Decision::kForbidden : Decision::kAllow;
-        else want = Decision::kAllow;
+        else
+          want = Decision::kAllow;
         CAPTURE(static_cast<int>(role));
         CAPTURE(ro);
         CAPTURE(static_cast<int>(f));
@@ -124,7 +150,8 @@ TEST_CASE("BOM table: role × relation × sharing × scope × function") {
   int checked = 0;
   for (Role role : {Role::kAdministrator, Role::kEditor, Role::kViewer}) {
     for (bool ro : {false, true}) {
-      for (Rel rel : {Rel::kOwner, Rel::kSharedView, Rel::kSharedEdit, Rel::kColleague, Rel::kOtherOrg}) {
+      for (Rel rel :
+           {Rel::kOwner, Rel::kSharedView, Rel::kSharedEdit, Rel::kColleague, Rel::kOtherOrg}) {
         for (bool sharing : {true, false}) {
           Principal p;
           p.kind = PrincipalKind::kUser;
@@ -233,7 +260,8 @@ TEST_CASE("refusals map to one Status each; plain principals never get the MFA c
   p.kind = PrincipalKind::kUser;
   p.role = Role::kEditor;
   CHECK(Refusal(p, Function::kBomRead, Decision::kAllow).ok());
-  CHECK(Refusal(p, Function::kBomRead, Decision::kNotFound).code() == bomvault::util::Code::kNotFound);
+  CHECK(Refusal(p, Function::kBomRead, Decision::kNotFound).code() ==
+        bomvault::util::Code::kNotFound);
   CHECK(Refusal(p, Function::kUserList, Decision::kForbidden).machine_code() == "forbidden");
   Principal anon;
   CHECK(Refusal(anon, Function::kSelf, MayUse(anon, Function::kSelf)).code() ==
