@@ -175,8 +175,10 @@ void RegisterBomRoutes(Api& api) {
           return SendError(c, Status::Invalid("missing_field", "give the BOM a name with ?name="));
         }
         // Refuse before parsing anything the caller may not create.
-        if (access::MayUse(c.principal, access::Function::kBomCreate) != access::Decision::kAllow) {
-          return SendError(c, Status::Forbidden());
+        if (Status st = access::Refusal(c.principal, access::Function::kBomCreate,
+                                        access::MayUse(c.principal, access::Function::kBomCreate));
+            !st.ok()) {
+          return SendError(c, st);
         }
         std::vector<bom::CsvError> errors;
         auto items = bom::ParseCsv(c.req.body, bom::Limits{}, &errors);

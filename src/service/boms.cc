@@ -34,20 +34,6 @@ std::span<const uint8_t> Blob(const SQLite::Column& c) {
   return {static_cast<const uint8_t*>(c.getBlob()), static_cast<size_t>(c.size())};
 }
 
-Status ToStatus(Decision d) {
-  switch (d) {
-    case Decision::kAllow:
-      return Status::Ok();
-    case Decision::kForbidden:
-      return Status::Forbidden();
-    case Decision::kNotFound:
-      return Status::NotFound();
-    case Decision::kUnauthenticated:
-      return Status::Unauthenticated();
-  }
-  return Status::Forbidden();
-}
-
 Status CheckName(std::string_view name) {
   if (name.empty() || name.size() > kMaxName) {
     return Status::Invalid("invalid_name", "a BOM needs a name of 1 to 200 characters");
@@ -103,8 +89,8 @@ util::Result<Boms::Loaded> Boms::Load(store::Db& db, const Principal& actor, con
                                       Function f) {
   // Function-level refusals (operator, anonymous) come before any lookup.
   Decision use = access::MayUse(actor, f);
-  if (use != Decision::kAllow && use != Decision::kForbidden) return ToStatus(use);
-  if (actor.kind != access::PrincipalKind::kUser) return ToStatus(use);
+  if (use != Decision::kAllow && use != Decision::kForbidden) return access::Refusal(actor, f, use);
+  if (actor.kind != access::PrincipalKind::kUser) return access::Refusal(actor, f, use);
   SQLite::Statement& q =
       db_.Prepared(db,
                    "SELECT b.org_id, b.owner_id, b.name_sealed, b.meta_sealed, b.item_count, "
@@ -122,7 +108,7 @@ util::Result<Boms::Loaded> Boms::Load(store::Db& db, const Principal& actor, con
   if (!q.getColumn(9).isNull())
     l.facts.share = access::ParseShareAccess(q.getColumn(9).getString());
   l.facts.org_sharing_enabled = q.getColumn(10).getInt() != 0;
-  Status allowed = ToStatus(access::MayOnBom(actor, f, l.facts));
+  Status allowed = access::Refusal(actor, f, access::MayOnBom(actor, f, l.facts));
   if (!allowed.ok()) return allowed;
   auto crypto = keys_.Get(db, l.facts.org);
   if (!crypto.ok()) return crypto.status();
@@ -242,7 +228,8 @@ void Boms::Touch(const util::BomId& id, int64_t last) {
 util::Result<BomSummary> Boms::Create(const Principal& actor, std::string_view name,
                                       const nlohmann::json& metadata, std::vector<bom::Item> items,
                                       std::string_view via, bool items_validated) {
-  Status st = ToStatus(access::MayUse(actor, Function::kBomCreate));
+  Status st =
+      access::Refusal(actor, Function::kBomCreate, access::MayUse(actor, Function::kBomCreate));
   if (!st.ok()) return st;
   if (!(st = CheckName(name)).ok()) return st;
   if (!(st = CheckMetadata(metadata)).ok()) return st;
@@ -296,7 +283,7 @@ util::Result<BomSummary> Boms::Create(const Principal& actor, std::string_view n
 
 util::Result<std::vector<BomSummary>> Boms::List(const Principal& actor,
                                                  const BomListQuery& query) {
-  Status st = ToStatus(access::MayUse(actor, Function::kBomList));
+  Status st = access::Refusal(actor, Function::kBomList, access::MayUse(actor, Function::kBomList));
   if (!st.ok()) return st;
   std::vector<BomSummary> out;
   st = db_.Read([&](store::Db& db) -> Status {

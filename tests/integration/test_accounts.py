@@ -260,7 +260,10 @@ def test_mfa_policy_everyone_makes_sessions_enrolment_only_until_enrolled():
         for method, path, body in [("GET", "/api/v1/me/tokens", None),
                                    ("POST", "/api/v1/me/tokens", {"name": "x", "scope": "read", "days": 1}),
                                    ("DELETE", "/api/v1/me/sessions", None),
-                                   ("POST", "/api/v1/me/verify-email", {})]:
+                                   ("POST", "/api/v1/me/verify-email", {}),
+                                   ("GET", "/api/v1/boms", None),
+                                   ("POST", "/api/v1/boms", {"name": "x", "items": []}),
+                                   ("POST", "/api/v1/boms/import?name=x", {})]:
             s, r, _ = call(b, method, path, body, token=pending)
             assert s == 403 and is_error(r, "mfa_enrolment_required"), (path, r)
         # Functions the role lacks anyway are plainly forbidden; enrolling would not help.
