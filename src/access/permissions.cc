@@ -65,6 +65,7 @@ Decision MayUse(const Principal& p, Function f) {
         case Function::kOrgDelete:
         case Function::kSeal:
         case Function::kMetrics:
+        case Function::kSupportRead:  // the window is checked by MayUseSupport
           return Decision::kAllow;
         default:
           return Decision::kForbidden;
@@ -80,6 +81,7 @@ Decision MayUse(const Principal& p, Function f) {
     case Function::kOrgDelete:
     case Function::kSeal:
     case Function::kMetrics:
+    case Function::kSupportRead:
       return Decision::kForbidden;
     case Function::kOrgSettingsRead:
     case Function::kOrgSettingsWrite:
@@ -109,6 +111,12 @@ Decision MayUse(const Principal& p, Function f) {
       return Decision::kAllow;
   }
   return Decision::kForbidden;
+}
+
+Decision MayUseSupport(const Principal& p, int64_t support_until, int64_t now) {
+  Decision use = MayUse(p, Function::kSupportRead);
+  if (use != Decision::kAllow) return use;
+  return now < support_until ? Decision::kAllow : Decision::kForbidden;
 }
 
 util::Status Refusal(const Principal& p, Function f, Decision d) {

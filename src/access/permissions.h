@@ -50,7 +50,8 @@ enum class Function {
   kOrgList,
   kOrgDelete,
   kSeal,
-  kMetrics,  // operator
+  kMetrics,      // operator
+  kSupportRead,  // operator, and only inside a support window an Administrator granted
   kOrgSettingsRead,
   kOrgSettingsWrite,  // org administration
   kUserCreate,
@@ -98,6 +99,10 @@ struct BomFacts {
 
 // Question 2. kBomRead also decides visibility for every other BOM function.
 Decision MayOnBom(const Principal& p, Function f, const BomFacts& bom);
+
+// Support access: the operator may read an org's users and audit (kSupportRead) only while the
+// org's Administrator-granted window (support_until, unix seconds) is open.
+Decision MayUseSupport(const Principal& p, int64_t support_until, int64_t now);
 
 // Whether `p` may share with / transfer to a user with these facts.
 Decision MayShareWith(const Principal& p, const util::OrgId& target_org, bool target_verified,

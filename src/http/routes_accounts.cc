@@ -133,6 +133,48 @@ void RegisterAccountRoutes(Api& api) {
               SendNoContent(c);
             });
 
+  api.Route({"GET", "/api/v1/orgs/{id}/support/users", "orgs.support.users", Auth::kSignedIn, false,
+             "Operator, inside a support window the org's Administrator granted: the org's "
+             "users (each use is audited in the org)"},
+            [](Ctx& c) {
+              if (!Require(c, Function::kSupportRead)) return;
+              auto id = PathId<util::OrgId>(c, 1);
+              if (!id) return;
+              auto r = c.s().orgs->SupportUsers(c.principal, *id);
+              if (!r.ok()) return SendError(c, r.status());
+              nlohmann::json out = nlohmann::json::array();
+              for (const auto& u : r.value()) out.push_back(UserJson(u));
+              SendJson(c, 200, {{"users", out}});
+            });
+
+  api.Route({"GET", "/api/v1/orgs/{id}/support/audit", "orgs.support.audit", Auth::kSignedIn, false,
+             "Operator, inside a support window: the org's audit entries, newest first "
+             "(limit, before); each use is audited in the org"},
+            [](Ctx& c) {
+              if (!Require(c, Function::kSupportRead)) return;
+              auto id = PathId<util::OrgId>(c, 1);
+              if (!id) return;
+              service::AuditQuery q;
+              auto before = IntParam(c, "before", 0, INT64_MAX / 2, 0);
+              if (!before) return;
+              auto limit = IntParam(c, "limit", 1, 500, 100);
+              if (!limit) return;
+              q.before_id = *before;
+              q.limit = static_cast<int>(*limit);
+              auto r = c.s().orgs->SupportAudit(c.principal, *id, q);
+              if (!r.ok()) return SendError(c, r.status());
+              nlohmann::json out = nlohmann::json::array();
+              for (const auto& e : r.value()) {
+                out.push_back({{"id", e.id},
+                               {"at", util::FormatUtc(e.at)},
+                               {"object", e.object},
+                               {"actor_id", e.actor_id},
+                               {"action", e.action},
+                               {"change", e.change}});
+              }
+              SendJson(c, 200, {{"entries", out}});
+            });
+
   // --- Sessions ---
   api.Route(
       {"POST", "/api/v1/sessions", "sessions.create", Auth::kNone, false,

@@ -132,13 +132,15 @@ class Accounts {
 
   void ForgetCachedPrincipals();
 
+  // No permission check: for services that decided access already (support access).
+  util::Result<std::vector<UserView>> ListOrgUsers(const util::OrgId& org);
+
  private:
   struct Cached {
     access::Principal principal;
     int64_t cached_at = 0;
     int64_t last_seen_at = 0;
   };
-  util::Result<std::vector<UserView>> ListOrgUsers(const util::OrgId& org);
   util::Result<std::shared_ptr<const OrgCrypto>> Org(store::Db& db, const util::OrgId& org);
   crypto::Bytes TokenHash(std::string_view token) const;
   util::Result<SignInResult> IssueSession(store::Db& db, const util::UserId& user,

@@ -260,4 +260,49 @@ util::Result<std::vector<AuditEntry>> Orgs::SearchAudit(const Principal& actor,
   return r;
 }
 
+Status Orgs::EnterSupport(const Principal& actor, const util::OrgId& org, const char* what) {
+  if (Status st = access::Refusal(actor, access::Function::kSupportRead,
+                                  access::MayUse(actor, access::Function::kSupportRead));
+      !st.ok()) {
+    return st;
+  }
+  return db_.Write([&](store::Db& db) -> Status {
+    SQLite::Statement q(db, "SELECT support_until FROM orgs WHERE id = ?");
+    q.bind(1, org.str());
+    if (!q.executeStep()) return Status::NotFound();
+    int64_t until = q.getColumn(0).getInt64();
+    if (access::MayUseSupport(actor, until, util::NowUnix()) != access::Decision::kAllow) {
+      return Status(util::Code::kForbidden, "no_support_access",
+                    "this organisation has not granted support access, or it has expired");
+    }
+    auto crypto = keys_.Get(db, org);
+    if (!crypto.ok()) return crypto.status();
+    RecordAudit(db, crypto.value().get(),
+                {"org:" + org.str(), "operator", "support.access", {{"read", what}}});
+    util::log::Info("org.support_access").Ref("org_id", org);
+    return Status::Ok();
+  });
+}
+
+util::Result<std::vector<UserView>> Orgs::SupportUsers(const Principal& actor,
+                                                       const util::OrgId& org) {
+  if (Status st = EnterSupport(actor, org, "users"); !st.ok()) return st;
+  return accounts_.ListOrgUsers(org);
+}
+
+util::Result<std::vector<AuditEntry>> Orgs::SupportAudit(const Principal& actor,
+                                                         const util::OrgId& org,
+                                                         const AuditQuery& query) {
+  if (Status st = EnterSupport(actor, org, "audit"); !st.ok()) return st;
+  util::Result<std::vector<AuditEntry>> r = Status::Internal();
+  Status st = db_.Read([&](store::Db& db) -> Status {
+    auto crypto = keys_.Get(db, org);
+    if (!crypto.ok()) return crypto.status();
+    r = QueryAudit(db, *crypto.value(), query);
+    return r.status();
+  });
+  if (!st.ok()) return st;
+  return r;
+}
+
 }  // namespace bomvault::service

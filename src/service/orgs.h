@@ -59,9 +59,20 @@ class Orgs {
   util::Result<std::vector<AuditEntry>> SearchAudit(const access::Principal& actor,
                                                     const AuditQuery& query);
 
+  // Operator inside an org's support window: the org's users, or its audit entries. Each use
+  // is itself audited in the org's log (action "support.access"), so the org sees what was read.
+  util::Result<std::vector<UserView>> SupportUsers(const access::Principal& actor,
+                                                   const util::OrgId& org);
+  util::Result<std::vector<AuditEntry>> SupportAudit(const access::Principal& actor,
+                                                     const util::OrgId& org,
+                                                     const AuditQuery& query);
+
   static OrgSettings LoadSettings(store::Db& db, const util::OrgId& org);
 
  private:
+  // Checks the window and records the use, in one transaction; NotFound for a missing org.
+  util::Status EnterSupport(const access::Principal& actor, const util::OrgId& org,
+                            const char* what);
   store::Database& db_;
   OrgKeys& keys_;
   Accounts& accounts_;

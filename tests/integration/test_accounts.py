@@ -371,3 +371,32 @@ def test_sessions_expire_after_idle_time_and_absolute_lifetime():
     finally:
         srv.stop()
         st.cleanup()
+
+
+def test_support_access_is_granted_time_boxed_revocable_and_audited():
+    st = Store()
+    srv = Server(st)
+    try:
+        org = Org(srv)
+        b = srv.base
+        path = f"/api/v1/orgs/{org.id}/support/users"
+        s, r, _ = call(b, "GET", path, token=st.operator)
+        assert s == 403 and is_error(r, "no_support_access")  # off by default
+        assert call(b, "POST", "/api/v1/org/support-access", {"hours": 2}, token=org.admin)[0] == 200
+        s, r, _ = call(b, "GET", path, token=st.operator)
+        assert s == 200 and {u["id"] for u in r["users"]} >= {org.admin_id, org.editor_id}
+        s, r, _ = call(b, "GET", f"/api/v1/orgs/{org.id}/support/audit?limit=5", token=st.operator)
+        assert s == 200 and len(r["entries"]) == 5
+        # The operator still reads no BOM, support window or not.
+        assert call(b, "GET", "/api/v1/boms", token=st.operator)[0] == 403
+        s, r, _ = call(b, "GET", f"/api/v1/audit?object=org:{org.id}&action=support.access", token=org.admin)
+        assert [e["change"]["read"] for e in r["entries"]] == ["audit", "users"]
+        assert all(e["actor_id"] == "operator" for e in r["entries"])
+        s, r, _ = call(b, "POST", "/api/v1/org/support-access", {"hours": 73}, token=org.admin)
+        assert s == 400
+        assert call(b, "POST", "/api/v1/org/support-access", {"hours": 0}, token=org.admin)[0] == 200
+        assert call(b, "GET", path, token=st.operator)[0] == 403  # revoked early
+        assert call(b, "GET", "/api/v1/orgs/org_" + "0" * 24 + "/support/users", token=st.operator)[0] == 404
+    finally:
+        srv.stop()
+        st.cleanup()

@@ -84,6 +84,11 @@ def table(w):
             path_fn=lambda c: "/api/v1/orgs/" + (call(w.b, "POST", "/api/v1/orgs", {
                 "name": "Doomed", "admin_email": unique("d") + "@doomed.example", "admin_password": PASSWORD},
                 token=w.srv.store.operator)[1]["id"] if c == "operator" else "org_" + "0" * 24)),
+        # No support window is open for org A in this table: the operator is refused too.
+        row("GET", "/api/v1/orgs/{id}/support/users", [401, 403, 403, 403, 403, 403, 403],
+            path_fn=lambda c: f"/api/v1/orgs/{w.a.id}/support/users"),
+        row("GET", "/api/v1/orgs/{id}/support/audit", [401, 403, 403, 403, 403, 403, 403],
+            path_fn=lambda c: f"/api/v1/orgs/{w.a.id}/support/audit"),
         row("POST", "/api/v1/sessions", [201] * 7, body={"email": "viewer@a.example", "password": PASSWORD}),
         row("DELETE", "/api/v1/sessions/current", [401, 204, 204, 204, 204, 204, 204], after=w.resign),
         row("GET", "/api/v1/me", [401, 200, 200, 200, 200, 200, 200]),

@@ -12,31 +12,19 @@ using bomvault::util::UserId;
 
 namespace {
 
-const Function kAll[] = {Function::kOrgCreate,
-                         Function::kOrgList,
-                         Function::kOrgDelete,
-                         Function::kSeal,
-                         Function::kMetrics,
-                         Function::kOrgSettingsRead,
-                         Function::kOrgSettingsWrite,
-                         Function::kUserCreate,
-                         Function::kUserList,
-                         Function::kUserUpdate,
-                         Function::kAuditRead,
-                         Function::kInvitationRead,
-                         Function::kInvitationWrite,
-                         Function::kBlockListRead,
-                         Function::kBlockListWrite,
-                         Function::kBomCreate,
-                         Function::kBomList,
-                         Function::kBomRead,
-                         Function::kBomUpdate,
-                         Function::kBomDelete,
-                         Function::kBomShare,
-                         Function::kBomTransfer,
-                         Function::kSelf,
-                         Function::kSelfSessions,
-                         Function::kSelfManage,
+const Function kAll[] = {Function::kOrgCreate,       Function::kOrgList,
+                         Function::kOrgDelete,       Function::kSeal,
+                         Function::kMetrics,         Function::kSupportRead,
+                         Function::kOrgSettingsRead, Function::kOrgSettingsWrite,
+                         Function::kUserCreate,      Function::kUserList,
+                         Function::kUserUpdate,      Function::kAuditRead,
+                         Function::kInvitationRead,  Function::kInvitationWrite,
+                         Function::kBlockListRead,   Function::kBlockListWrite,
+                         Function::kBomCreate,       Function::kBomList,
+                         Function::kBomRead,         Function::kBomUpdate,
+                         Function::kBomDelete,       Function::kBomShare,
+                         Function::kBomTransfer,     Function::kSelf,
+                         Function::kSelfSessions,    Function::kSelfManage,
                          Function::kMfaEnrol};
 
 const Function kBomFns[] = {Function::kBomRead, Function::kBomUpdate, Function::kBomDelete,
@@ -44,7 +32,7 @@ const Function kBomFns[] = {Function::kBomRead, Function::kBomUpdate, Function::
 
 bool OperatorFn(Function f) {
   return f == Function::kOrgCreate || f == Function::kOrgList || f == Function::kOrgDelete ||
-         f == Function::kSeal || f == Function::kMetrics;
+         f == Function::kSeal || f == Function::kMetrics || f == Function::kSupportRead;
 }
 bool AdminFn(Function f) {
   return f == Function::kOrgSettingsRead || f == Function::kOrgSettingsWrite ||
@@ -276,4 +264,17 @@ TEST_CASE("MFA policy: optional, administrators, everyone; unknown fails closed"
     CHECK(MfaRequired("", role));
     CHECK(MfaRequired("Optional", role));
   }
+}
+
+TEST_CASE("support access: the operator only, only inside the window") {
+  Principal op;
+  op.kind = PrincipalKind::kOperator;
+  CHECK(MayUseSupport(op, 1000, 999) == Decision::kAllow);
+  CHECK(MayUseSupport(op, 1000, 1000) == Decision::kForbidden);  // expired exactly now
+  CHECK(MayUseSupport(op, 0, 5) == Decision::kForbidden);        // never granted
+  Principal admin;
+  admin.kind = PrincipalKind::kUser;
+  admin.role = Role::kAdministrator;
+  CHECK(MayUseSupport(admin, 1000, 1) == Decision::kForbidden);
+  CHECK(MayUseSupport(Principal{}, 1000, 1) == Decision::kUnauthenticated);
 }
