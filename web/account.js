@@ -25,8 +25,11 @@ export async function accountPage(ctx) {
         el('div', {}, el('dt', {}, 'Role'), el('dd', {}, ROLE_TEXT[me.role] || me.role)),
         el('div', {}, el('dt', {}, 'User id'), el('dd', {}, el('code', { id: 'my-user-id' }, me.id), ' ',
           button('Copy', () => copyText(me.id, 'User id copied'), { class: 'link small', 'aria-label': 'Copy your user id' }))),
-        el('div', {}, el('dt', {}, 'Member since'), el('dd', {}, fmtTime(me.created_at)))),
-      el('p', { class: 'hint' }, 'Colleagues who are not Administrators need your user id to share a BOM with you or transfer one to you.')),
+        el('div', {}, el('dt', {}, 'Member since'), el('dd', {}, fmtTime(me.created_at))),
+        el('div', {}, el('dt', {}, 'Address'), el('dd', { id: 'email-status' }, me.email_verified
+          ? el('span', { class: 'tag good' }, 'Verified') : el('span', { class: 'tag bad' }, 'Not verified')))),
+      el('p', { class: 'hint' }, 'Colleagues who are not Administrators need your user id to share a BOM with you or transfer one to you.'),
+      verifyBox(me)),
     mfaBox, tokensBox, sessionsBox,
     el('section', { class: 'card', 'aria-labelledby': 'everywhere-h' },
       el('h2', { id: 'everywhere-h' }, 'Sign out everywhere'),
@@ -44,6 +47,24 @@ export async function accountPage(ctx) {
 
   renderMfa(mfaBox, me, ctx);
   await renderTokens(tokensBox, sessionsBox, me, ctx);
+}
+
+// "Verify my address": mails a link (PUBLIC_URL/verify-email#token=…) to an unverified address.
+function verifyBox(me) {
+  if (me.email_verified) return null;
+  const msg = messageArea();
+  const send = button('Verify my address', async () => {
+    msg.clear();
+    await busy(send, async () => {
+      try {
+        await api('POST', '/me/verify-email', {});
+        msg.ok(`A verification link was sent to ${me.email}. Open it within 24 hours to finish.`);
+      } catch (e) { msg.error(e); }
+    });
+  }, { class: 'secondary', 'aria-describedby': 'verify-hint' });
+  return el('div', { class: 'verify' },
+    el('p', { id: 'verify-hint' }, 'Your e-mail address is not verified yet. We send you a link; opening it proves the address is yours.'),
+    el('div', { class: 'actions' }, send), msg.node);
 }
 
 function renderMfa(box, me, ctx) {

@@ -6,6 +6,7 @@ import { api, ApiError, operatorToken } from './api.js';
 import { el, describeError, announce, fill } from './dom.js';
 import { routes, navFor } from './pages.js';
 import { renderUnseal } from './auth.js';
+import { takeLinkToken } from './invitations.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -59,6 +60,7 @@ function allowed(r, me) {
     case 'user': return kind === 'user';
     case 'creator': return kind === 'user' && me.role !== 'viewer' && !me.read_only;
     case 'admin': return kind === 'user' && me.role === 'administrator';
+    case 'public': return true;
     default: return false;
   }
 }
@@ -241,4 +243,5 @@ window.addEventListener('hashchange', () => {
   if (location.hash && !location.hash.startsWith('#/')) return;  // in-page anchors
   route();
 });
+takeLinkToken();  // a mail link (/invitation#token=…): keep the token in memory, not in the address
 route();

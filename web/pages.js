@@ -1,12 +1,13 @@
 // The route table and the navigation per kind of session. access: anon (signed out only),
 // user (any org user), creator (Administrators and Editors with a writable session),
-// admin (Administrators), operator (the instance operator).
+// admin (Administrators), operator (the instance operator), public (anyone: the mail links).
 import { signInPage, operatorSignInPage } from './auth.js';
 import { bomListPage, whereUsedPage, bomPage } from './boms.js';
 import { importPage } from './import.js';
 import { usersPage, auditPage, settingsPage } from './admin.js';
 import { accountPage } from './account.js';
 import { orgsPage, sealPage } from './operator.js';
+import { invitationsPage, invitationPage, verifyEmailPage } from './invitations.js';
 
 export const routes = [
   { path: '/sign-in', access: 'anon', title: 'Sign in', page: signInPage },
@@ -18,9 +19,12 @@ export const routes = [
   { path: '/boms/:id/flat', access: 'user', title: 'BOM · flattened', page: (ctx) => bomPage(ctx, 'flat') },
   { path: '/boms/:id/compare', access: 'user', title: 'BOM · compare', page: (ctx) => bomPage(ctx, 'compare') },
   { path: '/users', access: 'admin', title: 'Users', page: usersPage },
+  { path: '/invitations', access: 'admin', title: 'Invitations', page: invitationsPage },
   { path: '/audit', access: 'admin', title: 'Audit log', page: auditPage },
   { path: '/settings', access: 'admin', title: 'Organisation settings', page: settingsPage },
   { path: '/account', access: 'user', title: 'Account', page: accountPage },
+  { path: '/invitation', access: 'public', title: 'Accept the invitation', page: invitationPage },
+  { path: '/verify-email', access: 'public', title: 'Verify your e-mail address', page: verifyEmailPage },
   { path: '/orgs', access: 'operator', title: 'Organisations', page: orgsPage },
   { path: '/seal', access: 'operator', title: 'Seal', page: sealPage },
 ];
@@ -30,7 +34,7 @@ export function navFor(kind, me) {
   if (kind !== 'user') return [];
   const items = [['#/boms', 'BOMs'], ['#/where-used', 'Where used']];
   if (me.role !== 'viewer' && !me.read_only) items.push(['#/import', 'Import']);
-  if (me.role === 'administrator') items.push(['#/users', 'Users'], ['#/audit', 'Audit'], ['#/settings', 'Settings']);
+  if (me.role === 'administrator') items.push(['#/users', 'Users'], ['#/invitations', 'Invitations'], ['#/audit', 'Audit'], ['#/settings', 'Settings']);
   items.push(['#/account', 'Account']);
   return items;
 }

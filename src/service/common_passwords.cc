@@ -4,6 +4,9 @@
 #include <array>
 #include <cctype>
 #include <string>
+#include <unordered_set>
+
+#include "util/embedded.h"
 
 namespace bomvault::service {
 namespace {
@@ -45,6 +48,31 @@ constexpr std::array kCommon = {
     "xsw21qaz",      "youtube1",    "zaq12wsx",    "zxcv1234",     "zxcvbnm123",
 };
 
+// The embedded lists (John the Ripper's password.lst), lower-cased, entries of 8+ characters
+// only (shorter ones fail the length rule anyway). Built once; read-only afterwards.
+const std::unordered_set<std::string>& EmbeddedList() {
+  static const auto* set = [] {
+    auto* out = new std::unordered_set<std::string>();
+    for (const util::EmbeddedFile* f = util::kPasswordLists; f->path != nullptr; ++f) {
+      std::string_view text = f->view();
+      size_t pos = 0;
+      while (pos < text.size()) {
+        size_t end = text.find('\n', pos);
+        if (end == std::string_view::npos) end = text.size();
+        std::string_view line = text.substr(pos, end - pos);
+        pos = end + 1;
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (line.size() < 8 || line.rfind("#!comment", 0) == 0) continue;
+        std::string lower;
+        for (unsigned char c : line) lower += static_cast<char>(std::tolower(c));
+        out->insert(std::move(lower));
+      }
+    }
+    return out;
+  }();
+  return *set;
+}
+
 }  // namespace
 
 bool IsCommonPassword(std::string_view password) {
@@ -52,7 +80,8 @@ bool IsCommonPassword(std::string_view password) {
   std::string lower;
   for (unsigned char c : password) lower += static_cast<char>(std::tolower(c));
   return std::binary_search(kCommon.begin(), kCommon.end(), lower,
-                            [](std::string_view a, std::string_view b) { return a < b; });
+                            [](std::string_view a, std::string_view b) { return a < b; }) ||
+         EmbeddedList().count(lower) != 0;
 }
 
 }  // namespace bomvault::service

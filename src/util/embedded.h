@@ -20,6 +20,7 @@ struct EmbeddedFile {
 
 extern const EmbeddedFile kWebFiles[];
 extern const EmbeddedFile kSchemaFiles[];
+extern const EmbeddedFile kPasswordLists[];  // common passwords, one per line
 
 // The entry with this exact path, or nullptr.
 inline const EmbeddedFile* FindEmbedded(const EmbeddedFile* files, std::string_view path) {

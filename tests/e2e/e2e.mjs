@@ -48,6 +48,21 @@ function totpAt(secret, step) {
 const stepNow = () => Math.floor(Date.now() / 1000 / 30);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// ---- Mail: the server writes every message as a .eml file into DATA/outbox/ ---------------
+const OUTBOX = process.env.BV_OUTBOX;
+// The token of the newest link to PUBLIC_URL/<page>#token=… mailed to `to`.
+function mailedToken(to, page) {
+  if (!OUTBOX || !fs.existsSync(OUTBOX)) return '';
+  const names = fs.readdirSync(OUTBOX).filter((n) => n.endsWith('.eml')).sort();
+  for (const n of names.reverse()) {
+    const text = fs.readFileSync(path.join(OUTBOX, n), 'utf8');
+    if (!text.includes(`\r\nTo: <${to}>\r\n`)) continue;
+    const m = new RegExp(`/${page}#token=([A-Za-z0-9_~.%-]+)`).exec(text);
+    if (m) return m[1];
+  }
+  return '';
+}
+
 // ---- Test bookkeeping --------------------------------------------------------------------
 const results = [];
 const problems = [];  // page errors, console errors, unexpected HTTP errors of the current step
@@ -198,6 +213,8 @@ const BAD = [
 // ---- The scenario ------------------------------------------------------------------------
 let anon; let op; let admin; let editor; let viewer;
 let totpSecret = '';
+let invitee;
+const INVITEE = 'newcomer@acme.example';
 let confirmStep = 0;
 let viewerId = '';
 let bomA = '';
@@ -325,6 +342,103 @@ async function main() {
     await page.getByRole('button', { name: 'Enable contractor@acme.example' }).waitFor();
     await checkLabels(page, 'users');
     await shot(page, '09-users');
+  });
+
+  await step('admin invites by e-mail, revokes an invitation and blocks a domain', async () => {
+    const { page } = admin;
+    await page.getByRole('link', { name: 'Invitations', exact: true }).click();
+    await heading(page, 'Invitations').waitFor();
+    await page.getByText('No pending invitations.').waitFor();
+    await page.getByText('Nothing is blocked.').waitFor();
+    const invite = async (email, role) => {
+      await page.getByLabel('E-mail address to invite').fill(email);
+      await page.getByLabel('Role', { exact: true }).selectOption(role);
+      await page.getByRole('button', { name: 'Send invitation' }).click();
+    };
+    await invite(INVITEE, 'viewer');
+    await page.getByText(`Invited ${INVITEE} as Viewer`).waitFor();
+    await page.getByRole('cell', { name: INVITEE, exact: true }).waitFor();
+    await invite('temp@acme.example', 'editor');
+    await page.getByRole('cell', { name: 'temp@acme.example', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Revoke the invitation of temp@acme.example' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke invitation' }).click();
+    await page.locator('#flash').getByText('The invitation of temp@acme.example was revoked.').waitFor();
+    check(await page.getByRole('cell', { name: 'temp@acme.example', exact: true }).count() === 0, 'the revoked invitation is gone');
+    await page.getByRole('heading', { name: 'Pending invitations (1)' }).waitFor();
+
+    await page.getByLabel('Address or domain').fill('spam.example');
+    await page.getByRole('button', { name: 'Block', exact: true }).click();
+    await page.getByText('Blocked the domain spam.example.').waitFor();
+    await page.locator('table.blocked [data-entry="spam.example"]').waitFor();
+    await page.getByLabel('Address or domain').fill('mallory@evil.example');
+    await page.getByRole('button', { name: 'Block', exact: true }).click();
+    await page.getByText('Blocked the address mallory@evil.example.').waitFor();
+    await page.getByRole('heading', { name: 'Blocked addresses (2)' }).waitFor();
+    allow(admin, 403, 'POST', /^\/api\/v1\/invitations$/);
+    await invite('someone@sales.spam.example', 'viewer');
+    await page.locator('[role=alert]').getByText('blocked by your organisation').waitFor();
+    admin.allowed.pop();
+    await page.getByRole('button', { name: 'Unblock mallory@evil.example' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Unblock' }).click();
+    await page.getByText('mallory@evil.example is no longer blocked.').waitFor();
+    await page.getByRole('heading', { name: 'Blocked addresses (1)' }).waitFor();
+    await page.getByLabel('E-mail address to invite').fill('');
+    await checkLabels(page, 'invitations');
+    await shot(page, '09b-invitations');
+  });
+
+  await step('the invitee opens the mail link, sets a password and signs in', async () => {
+    const token = await until(() => mailedToken(INVITEE, 'invitation'), 'the invitation mail');
+    invitee = await persona('invitee');
+    const { page } = invitee;
+    await page.goto(`${BASE}/invitation#token=${token}`);
+    await heading(page, 'Accept the invitation').waitFor();
+    check(!page.url().includes(token), `the token left the address bar (${page.url()})`);
+    await checkLabels(page, 'invitation');
+    await shot(page, '09c-invitation');
+    await page.getByLabel('New password').fill(PASSWORD);
+    await page.getByLabel('Repeat the password').fill(PASSWORD + 'x');
+    await page.getByRole('button', { name: 'Create my account' }).click();
+    await page.getByText('The two passwords differ').waitFor();
+    await page.getByLabel('Repeat the password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Create my account' }).click();
+    await heading(page, 'Your account is ready').waitFor();
+    await shot(page, '09d-invitation-accepted');
+    await page.getByRole('link', { name: 'Sign in', exact: true }).click();
+    await heading(page, 'Sign in').waitFor();
+    await page.getByLabel('E-mail address').fill(INVITEE);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await heading(page, 'BOMs').waitFor();
+    check(await page.locator('#user .who').textContent() === INVITEE, 'signed in as the invitee');
+    // The link works once.
+    allow(invitee, 400, 'POST', /^\/api\/v1\/invitations\/accept$/);
+    const again = await fetch(`${BASE}/api/v1/invitations/accept`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Bomvault-Csrf': '1' }, body: JSON.stringify({ token, password: PASSWORD }) });
+    check(again.status >= 400, `a used invitation link is refused (${again.status})`);
+    await admin.page.reload();
+    await heading(admin.page, 'Invitations').waitFor();
+    await admin.page.getByRole('heading', { name: 'Pending invitations (0)' }).waitFor();
+  });
+
+  await step('admin verifies the own address through the mailed link', async () => {
+    const { page } = admin;
+    await page.getByRole('link', { name: 'Account', exact: true }).click();
+    await heading(page, 'Account').waitFor();
+    await page.locator('#email-status').getByText('Not verified').waitFor();
+    await page.getByRole('button', { name: 'Verify my address' }).click();
+    await page.getByText(`A verification link was sent to ${ADMIN}`).waitFor();
+    await shot(page, '09e-account-verify');
+    const token = await until(() => mailedToken(ADMIN, 'verify-email'), 'the verification mail');
+    await page.goto(`${BASE}/verify-email#token=${token}`);
+    await heading(page, 'Verify your e-mail address').waitFor();
+    check(!page.url().includes(token), 'the token left the address bar');
+    await page.getByRole('button', { name: 'Confirm my address' }).click();
+    await heading(page, 'Address verified').waitFor();
+    await shot(page, '09f-verified');
+    await page.getByRole('link', { name: 'Go to your account' }).click();
+    await heading(page, 'Account').waitFor();
+    await page.locator('#email-status').getByText('Verified', { exact: true }).waitFor();
+    check(await page.getByRole('button', { name: 'Verify my address' }).count() === 0, 'no verify button once verified');
   });
 
   await step('editor imports a CSV: preview, per-line errors, then a good file by drag-and-drop', async () => {

@@ -3,7 +3,7 @@
 #
 # Makes a fresh store with `bomvault init --json`, starts `bomvault serve` sealed on a free
 # loopback port, and drives Debian's chromium (never a downloaded browser) through e2e.mjs with
-# playwright-core. Screenshots land in build/screenshots/. Exit status 0 only when every step
+# playwright-core; mail goes to DATA/outbox/ (BV_OUTBOX). Screenshots land in build/screenshots/. Exit status 0 only when every step
 # passed; the last line reads "e2e: N passed, M failed".
 set -euo pipefail
 
@@ -43,6 +43,6 @@ server_pid=$!
 
 mkdir -p build/screenshots
 status=0
-BV_BASE="http://127.0.0.1:$port" BV_INIT="$tmp/init.json" BV_SCREENSHOTS="$root/build/screenshots" \
+BV_BASE="http://127.0.0.1:$port" BV_INIT="$tmp/init.json" BV_OUTBOX="$tmp/data/outbox" BV_SCREENSHOTS="$root/build/screenshots" \
   BV_SERVER_LOG="$tmp/server.log" CHROMIUM="$chromium" node tests/e2e/e2e.mjs || status=$?
 exit "$status"
