@@ -91,8 +91,8 @@ export async function invitationsPage(ctx) {
     listMsg.clear();
     try {
       await api('DELETE', `/invitations/${encodeURIComponent(v.id)}`);
-      announce(`The invitation of ${v.email} was revoked.`);
       await loadInvitations();
+      announce(`The invitation of ${v.email} was revoked.`);
       focusNode(pendingBox.querySelector('h2'));
     } catch (e) { listMsg.error(e); }
   }

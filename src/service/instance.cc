@@ -45,10 +45,10 @@ std::unique_ptr<Services> BuildServices(std::unique_ptr<store::Database> db,
   s->accounts = std::make_unique<Accounts>(*s->db, *s->org_keys, keys.index_key, op_hash);
   s->orgs = std::make_unique<Orgs>(*s->db, *s->org_keys, *s->accounts);
   s->boms = std::make_unique<Boms>(*s->db, *s->org_keys);
-  s->lifecycle = std::make_unique<Lifecycle>(*s->db, *s->org_keys, *s->accounts);
   MailOptions mail = options.mail;
   if (mail.outbox_dir.empty()) mail.outbox_dir = options.data_dir + "/outbox";
   s->mailer = std::make_unique<Mailer>(std::move(mail));
+  s->lifecycle = std::make_unique<Lifecycle>(*s->db, *s->org_keys, *s->accounts, s->mailer.get());
   s->invitations = std::make_unique<Invitations>(*s->db, *s->org_keys, *s->accounts, *s->mailer,
                                                  options.invitations);
   return s;

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include <sodium.h>
+
 #include "service/instance.h"
 #include "service/orgs.h"
 #include "util/clock.h"
@@ -50,6 +52,25 @@ void PromValue(std::string& out, const char* name, const char* type, const char*
   out += std::to_string(value);
   out += '\n';
 }
+
+std::span<const uint8_t> BlobOf(const SQLite::Column& c) {
+  return {static_cast<const uint8_t*>(c.getBlob()), static_cast<size_t>(c.size())};
+}
+
+std::string OneLine(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) out += (c < 0x20 || c == 0x7f) ? ' ' : static_cast<char>(c);
+  return out;
+}
+
+// What one owner lost in one purge run (names are sealed content: only ever in the mail).
+struct OwnerLoss {
+  std::vector<std::string> names;
+  int64_t items = 0;
+  ~OwnerLoss() {
+    for (auto& n : names) sodium_memzero(n.data(), n.size());
+  }
+};
 
 }  // namespace
 
@@ -242,19 +263,96 @@ std::string Monitor::Prometheus(bool sealed) const {
 
 // --- Lifecycle --------------------------------------------------------------------------------
 
+namespace {
+
+// One mail per owner per run, after the org's deletions committed (a failed mail never keeps a
+// BOM). Addresses are opened in one read transaction; the mail goes out with no transaction open.
+// Disabled accounts get nothing. Logs: ids and counts only.
+void NotifyOwners(store::Database& db_, OrgKeys& keys_, Mailer& mailer, const util::OrgId& org,
+                  int days, const std::map<std::string, OwnerLoss>& losses, PurgeReport& report) {
+  std::vector<std::pair<std::string, std::string>> to;  // owner id, address
+  std::string org_name;
+  Status st = db_.Read([&](store::Db& db) -> Status {
+    auto crypto = keys_.Get(db, org);
+    if (!crypto.ok()) return crypto.status();
+    SQLite::Statement name(db, "SELECT name_sealed FROM orgs WHERE id = ?");
+    name.bind(1, org.str());
+    if (name.executeStep()) {
+      org_name = crypto.value()->OpenText("org-name", org.str(), BlobOf(name.getColumn(0))).value_or("");
+    }
+    SQLite::Statement q(db,
+                        "SELECT email_sealed FROM users WHERE id = ? AND org_id = ? AND disabled = 0");
+    for (const auto& [owner, loss] : losses) {
+      q.bind(1, owner);
+      q.bind(2, org.str());
+      if (q.executeStep()) {
+        auto email = crypto.value()->OpenText("email", owner, BlobOf(q.getColumn(0)));
+        if (email) to.emplace_back(owner, *email);
+      }
+      q.reset();
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) {
+    util::log::Warn("purge.notice_failed").Ref("org_id", org).Num("owners", static_cast<int64_t>(losses.size()));
+    report.notices_failed += static_cast<int64_t>(losses.size());
+    return;
+  }
+  for (auto& [owner, address] : to) {
+    const OwnerLoss& loss = losses.at(owner);
+    MailMessage m;
+    m.to = address;
+    m.subject = "bomvault: " + std::to_string(loss.names.size()) + " of your BOMs were removed";
+    m.body = "Hello,\n\nThe stale-data purge of the organisation \"" + OneLine(org_name) +
+             "\" on bomvault removed " + std::to_string(loss.names.size()) +
+             " BOM(s) that you owned (" + std::to_string(loss.items) +
+             " items in total).\n\nPolicy: a BOM is removed when its owner has not been active, or "
+             "nobody has opened it, for " +
+             std::to_string(days) +
+             " days. Removal is permanent.\n\nRemoved BOMs:\n";
+    for (const std::string& n : loss.names) m.body += "  - " + n + "\n";
+    m.body += "\nYou receive this message because your organisation has purge notices turned on."
+              " An administrator can change the policy or turn the notices off in the "
+              "organisation settings.\n";
+    Status sent = mailer.Send(m);
+    sodium_memzero(m.body.data(), m.body.size());
+    sodium_memzero(address.data(), address.size());
+    if (sent.ok()) {
+      ++report.notices;
+      util::log::Info("purge.notice_sent")
+          .Ref("org_id", org)
+          .Ref("user_id", util::UserId::FromTrusted(owner))
+          .Num("boms", static_cast<int64_t>(loss.names.size()));
+    } else {
+      ++report.notices_failed;
+      util::log::Warn("purge.notice_failed").Ref("org_id", org).Ref("user_id", util::UserId::FromTrusted(owner));
+    }
+  }
+}
+
+}  // namespace
+
 util::Result<PurgeReport> Lifecycle::PurgeStale(int64_t now) {
-  std::vector<std::pair<util::OrgId, int>> orgs;
+  struct OrgPolicy {
+    util::OrgId id;
+    int days;
+    bool notice;
+  };
+  std::vector<OrgPolicy> orgs;
   Status st = db_.Read([&](store::Db& db) -> Status {
     SQLite::Statement q(db, "SELECT id FROM orgs ORDER BY id");
     while (q.executeStep()) {
       auto id = util::OrgId::FromTrusted(q.getColumn(0).getString());
-      orgs.emplace_back(id, Orgs::LoadSettings(db, id).purge_days);
+      OrgSettings settings = Orgs::LoadSettings(db, id);
+      orgs.push_back({id, settings.purge_days, settings.purge_notice});
     }
     return Status::Ok();
   });
   if (!st.ok()) return st;
   PurgeReport report;
-  for (const auto& [org, days] : orgs) {
+  for (const auto& [org, days, notice] : orgs) {
+    bool notify = notice && mailer_ != nullptr;
+    std::map<std::string, OwnerLoss> losses;  // owner id -> what they lost in this run
     int64_t cutoff = now - int64_t{days} * util::kSecondsPerDay;
     std::string cursor;  // ids ascend, so every batch makes progress
     bool org_counted = false;
@@ -263,6 +361,7 @@ util::Result<PurgeReport> Lifecycle::PurgeStale(int64_t now) {
         util::BomId id;
         int64_t items;
         bool owner_inactive;
+        std::string owner;
       };
       std::vector<Stale> batch;
       st = db_.Write([&](store::Db& db) -> Status {
@@ -271,7 +370,8 @@ util::Result<PurgeReport> Lifecycle::PurgeStale(int64_t now) {
         // The condition is evaluated inside the write transaction: a BOM read a moment ago
         // (its touch committed) is no longer selected.
         SQLite::Statement q(db,
-                            "SELECT b.id, b.item_count, u.last_active_at <= ?3 FROM boms b "
+                            "SELECT b.id, b.item_count, u.last_active_at <= ?3, b.owner_id, "
+                            "b.name_sealed FROM boms b "
                             "JOIN users u ON u.id = b.owner_id WHERE b.org_id = ?1 AND b.id > ?2 "
                             "AND (b.last_interacted_at <= ?3 OR u.last_active_at <= ?3) "
                             "ORDER BY b.id LIMIT ?4");
@@ -281,7 +381,16 @@ util::Result<PurgeReport> Lifecycle::PurgeStale(int64_t now) {
         q.bind(4, static_cast<int64_t>(kPurgeBatch));
         while (q.executeStep()) {
           batch.push_back({util::BomId::FromTrusted(q.getColumn(0).getString()),
-                           q.getColumn(1).getInt64(), q.getColumn(2).getInt() != 0});
+                           q.getColumn(1).getInt64(), q.getColumn(2).getInt() != 0,
+                           q.getColumn(3).getString()});
+          if (notify) {
+            OwnerLoss& loss = losses[batch.back().owner];
+            auto name = crypto.value()->OpenText("bom-name", batch.back().id.str(),
+                                                 BlobOf(q.getColumn(4)));
+            loss.names.push_back(name ? OneLine(*name) : "(name unreadable)");
+            if (name) sodium_memzero(name->data(), name->size());
+            loss.items += batch.back().items;
+          }
         }
         SQLite::Statement history(db, "DELETE FROM audit WHERE object = ?");
         SQLite::Statement bom(db,
@@ -326,6 +435,7 @@ util::Result<PurgeReport> Lifecycle::PurgeStale(int64_t now) {
       cursor = batch.back().id.str();
       if (batch.size() < kPurgeBatch) break;
     }
+    if (!losses.empty()) NotifyOwners(db_, keys_, *mailer_, org, days, losses, report);
   }
   // Deleted pages were zeroed (secure_delete); fold and truncate the WAL so no copy remains.
   if (report.boms > 0) db_.CheckpointTruncate();
@@ -512,6 +622,8 @@ void Scheduler::RunPurge(int64_t now) {
       .Num("items_deleted", r->items)
       .Num("orgs", r->orgs)
       .Num("batches", r->batches)
+      .Num("notices", r->notices)
+      .Num("notices_failed", r->notices_failed)
       .Num("ms", ms);
 }
 

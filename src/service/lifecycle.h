@@ -7,8 +7,9 @@
 // chunks, part index and shares, plus its detailed audit entries; one "bom.purge" tombstone (actor
 // "system") remains. Organisations, users, sessions and keys are never purged. BOMs go in write
 // transactions of kPurgeBatch so readers are not starved; the WAL is then truncated so the zeroed
-// pages (secure_delete) leave no copy behind. Owners are not notified yet: notices come with the
-// mail module (docs/lifecycle.md).
+// pages (secure_delete) leave no copy behind. When the org setting purge_notice is on, each owner who
+// lost BOMs in a run gets one mail (through Mailer: the site's relay or DIR/outbox) with the count,
+// the policy and the names of the removed BOMs; logs carry ids and counts only (docs/lifecycle.md).
 //
 // Monitor is process-wide on purpose, like the diagnostic log: its counters and read windows must
 // survive seal/unseal cycles (which destroy Services), and the request path (http::Api::Dispatch)
@@ -41,6 +42,7 @@
 #include "access/permissions.h"
 #include "service/accounts.h"
 #include "service/audit.h"
+#include "service/mail.h"
 #include "service/org_keys.h"
 #include "store/database.h"
 
@@ -156,14 +158,17 @@ struct PurgeReport {
   int64_t items = 0;
   int64_t orgs = 0;  // organisations that lost at least one BOM
   int64_t batches = 0;
+  int64_t notices = 0;         // owner notices delivered
+  int64_t notices_failed = 0;  // owner notices the mailer refused
 };
 
 class Lifecycle {
  public:
   static constexpr size_t kPurgeBatch = 50;
 
-  Lifecycle(store::Database& db, OrgKeys& keys, Accounts& accounts)
-      : db_(db), keys_(keys), accounts_(accounts) {}
+  // mailer may be null (no owner notices), e.g. in unit tests.
+  Lifecycle(store::Database& db, OrgKeys& keys, Accounts& accounts, Mailer* mailer = nullptr)
+      : db_(db), keys_(keys), accounts_(accounts), mailer_(mailer) {}
 
   // True exactly once for this unsealed period: the scheduler's cue to run every job now.
   bool TakeFirstRun() { return !first_run_taken_.exchange(true); }
@@ -182,6 +187,7 @@ class Lifecycle {
   store::Database& db_;
   OrgKeys& keys_;
   Accounts& accounts_;
+  Mailer* mailer_;
   std::atomic<bool> first_run_taken_{false};
 };
 

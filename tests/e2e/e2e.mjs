@@ -363,7 +363,7 @@ async function main() {
     await page.getByRole('button', { name: 'Revoke the invitation of temp@acme.example' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Revoke invitation' }).click();
     await page.locator('#flash').getByText('The invitation of temp@acme.example was revoked.').waitFor();
-    check(await page.getByRole('cell', { name: 'temp@acme.example', exact: true }).count() === 0, 'the revoked invitation is gone');
+    await until(async () => (await page.getByRole('cell', { name: 'temp@acme.example', exact: true }).count()) === 0, 'the revoked invitation to go');
     await page.getByRole('heading', { name: 'Pending invitations (1)' }).waitFor();
 
     await page.getByLabel('Address or domain').fill('spam.example');
@@ -404,7 +404,12 @@ async function main() {
     await page.getByRole('button', { name: 'Create my account' }).click();
     await heading(page, 'Your account is ready').waitFor();
     await shot(page, '09d-invitation-accepted');
-    await page.getByRole('link', { name: 'Sign in', exact: true }).click();
+    // A verification link without its token explains itself instead of failing.
+    await page.goto(`${BASE}/verify-email`);
+    await heading(page, 'Verify your e-mail address').waitFor();
+    await page.getByText('holds no verification token').waitFor();
+    await shot(page, '09e-verify-email-no-token');
+    await page.getByRole('link', { name: 'Go to the sign-in page' }).click();
     await heading(page, 'Sign in').waitFor();
     await page.getByLabel('E-mail address').fill(INVITEE);
     await page.getByLabel('Password').fill(PASSWORD);
@@ -418,27 +423,6 @@ async function main() {
     await admin.page.reload();
     await heading(admin.page, 'Invitations').waitFor();
     await admin.page.getByRole('heading', { name: 'Pending invitations (0)' }).waitFor();
-  });
-
-  await step('admin verifies the own address through the mailed link', async () => {
-    const { page } = admin;
-    await page.getByRole('link', { name: 'Account', exact: true }).click();
-    await heading(page, 'Account').waitFor();
-    await page.locator('#email-status').getByText('Not verified').waitFor();
-    await page.getByRole('button', { name: 'Verify my address' }).click();
-    await page.getByText(`A verification link was sent to ${ADMIN}`).waitFor();
-    await shot(page, '09e-account-verify');
-    const token = await until(() => mailedToken(ADMIN, 'verify-email'), 'the verification mail');
-    await page.goto(`${BASE}/verify-email#token=${token}`);
-    await heading(page, 'Verify your e-mail address').waitFor();
-    check(!page.url().includes(token), 'the token left the address bar');
-    await page.getByRole('button', { name: 'Confirm my address' }).click();
-    await heading(page, 'Address verified').waitFor();
-    await shot(page, '09f-verified');
-    await page.getByRole('link', { name: 'Go to your account' }).click();
-    await heading(page, 'Account').waitFor();
-    await page.locator('#email-status').getByText('Verified', { exact: true }).waitFor();
-    check(await page.getByRole('button', { name: 'Verify my address' }).count() === 0, 'no verify button once verified');
   });
 
   await step('editor imports a CSV: preview, per-line errors, then a good file by drag-and-drop', async () => {
@@ -604,6 +588,9 @@ async function main() {
       return a.length === 1 && a[0] === 'bom.share';
     }, 'only the bom.share entry');
     await page.getByRole('link', { name: 'Reset' }).click();
+    // Reset re-renders the page; wait for it, or the choice below is lost in the re-render.
+    await until(async () => (await page.getByLabel('Action').inputValue()) === '' &&
+      (await page.locator('table.audit tbody tr').count()) > 1, 'the unfiltered log');
     await page.getByLabel('Per page').selectOption('10');
     await page.getByRole('button', { name: 'Search', exact: true }).click();
     await page.getByRole('link', { name: 'Older →' }).click();

@@ -67,6 +67,21 @@ def purge_tombstone(b, admin, bom):
     return e["change"]
 
 
+def purge_notices(store):
+    """{recipient: message text} of the purge notices in DATA/outbox (no relay configured)."""
+    out = {}
+    for path in sorted(glob.glob(os.path.join(store.data, "outbox", "*.eml"))):
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        if "of your BOMs were removed" not in text:
+            continue  # invitations and the like
+        m = re.search(r"^To: <([^>]+)>\r?$", text, re.M)
+        assert m, text
+        assert m.group(1) not in out, "one notice per owner per run"
+        out[m.group(1)] = text
+    return out
+
+
 def test_lifecycle_purge_follows_interaction_and_owner_activity():
     st = Store()
     try:
@@ -111,6 +126,18 @@ def test_lifecycle_purge_follows_interaction_and_owner_activity():
             assert purge_tombstone(b, admin, quiet_owner)["reason"] == "owner_inactive"
             purged = {e["bom_id"] for e in events(srv, "bom.purged")}
             assert purged == {untouched, quiet_owner}
+            # purge_notice is on by default: one mail per affected owner, names only in the mail.
+            assert len(events(srv, "purge.notice_sent")) == 2
+            assert job["notices"] == 2 and job["notices_failed"] == 0, job
+            notices = purge_notices(st)
+            assert set(notices) == {"editor@acme.example", "editor2@acme.example"}, notices.keys()
+            mine = notices["editor@acme.example"]
+            assert "Subject: bomvault: 1 of your BOMs were removed" in mine
+            assert "  - Untouched" in mine and "for 5 days" in mine
+            assert "Owner goes quiet" not in mine and "Touched on day 4" not in mine
+            assert "  - Owner goes quiet" in notices["editor2@acme.example"]
+            for name in ("Untouched", "Owner goes quiet"):
+                assert name not in srv.log()
         finally:
             srv.stop()
 
@@ -164,6 +191,9 @@ def test_lifecycle_purge_days_is_per_organisation():
             assert s == 200, r
             keep = make_bom(srv.base, org.editor, "Kept by a 30-day policy")
             other = Org(srv, "Short Policy", "short.example")
+            s, r, _ = call(srv.base, "PATCH", "/api/v1/org/settings", {"purge_notice": False},
+                           token=other.admin)
+            assert s == 200, r
             gone = make_bom(srv.base, other.editor, "Default five days")
         finally:
             srv.stop()
@@ -171,6 +201,8 @@ def test_lifecycle_purge_days_is_per_organisation():
         try:
             assert wait_for(srv, "job.purge")["boms_deleted"] == 1
             assert [e["bom_id"] for e in events(srv, "bom.purged")] == [gone]
+            # That organisation turned purge_notice off: nobody is mailed.
+            assert purge_notices(st) == {} and events(srv, "purge.notice_sent") == []
             assert visible_boms(srv.base, sign_in(srv.base, "admin@acme.example")) == {keep}
         finally:
             srv.stop()
