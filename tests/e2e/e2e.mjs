@@ -239,7 +239,7 @@ async function main() {
     await page.getByLabel('Key share').fill(INIT.shares[0]);
     await page.getByRole('button', { name: 'Submit share' }).click();
     await until(async () => (await page.locator('#unseal-progress').textContent()) === '1 of 2', 'progress 1 of 2');
-    check(await page.getByText('Share accepted: 1 of 2').isVisible(), 'confirmation of the first share');
+    await page.getByText('Share accepted: 1 of 2').waitFor({ state: 'visible' });  // confirmation of the first share
     await shot(page, '02-unseal-progress');
     await page.getByLabel('Key share').fill(INIT.shares[1]);
     await page.getByRole('button', { name: 'Submit share' }).click();
@@ -256,7 +256,8 @@ async function main() {
     await page.getByLabel('Operator token').fill(INIT.operator_token);
     await page.getByRole('button', { name: 'Sign in as operator' }).click();
     await heading(page, 'Organisations').waitFor();
-    check(await page.getByText('There are no organisations yet').isVisible(), 'empty state before the first org');
+    // The list loads after the heading renders: wait for the empty state rather than race it.
+    await page.getByText('There are no organisations yet').waitFor();
     const stored = await page.evaluate(() => Object.keys(sessionStorage).length && !document.cookie);
     check(stored, 'the operator token lives in sessionStorage, with no cookie');
     await page.getByLabel('Organisation name').fill(ORG);
@@ -275,7 +276,7 @@ async function main() {
     admin = await persona('admin');
     const { page } = admin;
     await signIn(admin, ADMIN);
-    check(await page.getByText('There are no BOMs yet').isVisible(), 'empty BOM list for a new org');
+    await page.getByText('There are no BOMs yet').waitFor({ state: 'visible' });  // empty BOM list for a new org
     await shot(page, '06-boms-empty');
     await page.getByRole('link', { name: 'Account', exact: true }).click();
     await heading(page, 'Account').waitFor();
@@ -307,7 +308,7 @@ async function main() {
     await heading(page, 'Sign in').waitFor();
     allow(admin, 401, 'POST', /^\/api\/v1\/sessions$/);  // the server asks for the code: totp_required
     await signIn(admin, ADMIN, { totpSecret });
-    check(await page.getByText('enter the current code').isVisible(), 'the UI explains the code step');
+    await page.getByText('enter the current code').waitFor({ state: 'visible' });  // the UI explains the code step
     // The server accepts each step once: wait for a step after the one used to confirm.
     while (stepNow() <= confirmStep) await sleep(500);
     if (Date.now() / 1000 % 30 > 25) await sleep(6000);
@@ -430,7 +431,7 @@ async function main() {
     const { page } = editor;
     await signIn(editor, EDITOR);
     await importCsv(page, 'Broken', BAD);
-    check(await page.getByText('3 data rows, 4 columns, separated by ";"').isVisible(), 'preview summary of the bad file');
+    await page.getByText('3 data rows, 4 columns, separated by ";"').waitFor({ state: 'visible' });  // preview summary of the bad file
     allow(editor, 400, 'POST', /^\/api\/v1\/boms\/import$/);
     allow(editor, 422, 'POST', /^\/api\/v1\/boms\/import$/);
     await page.getByRole('button', { name: 'Import', exact: true }).click();
@@ -442,7 +443,7 @@ async function main() {
     await checkLabels(page, 'import');
     await shot(page, '10-import-errors');
     await importCsv(page, 'Gearbox GBX-100', GEARBOX, { via: 'drop' });
-    check(await page.getByText('9 data rows, 7 columns').isVisible(), 'preview summary of the good file');
+    await page.getByText('9 data rows, 7 columns').waitFor({ state: 'visible' });  // preview summary of the good file
     await shot(page, '11-import-preview');
     await page.getByRole('button', { name: 'Import', exact: true }).click();
     await heading(page, 'Gearbox GBX-100').waitFor();
@@ -456,7 +457,7 @@ async function main() {
     await rows.first().waitFor();
     check(await rows.count() === 9, `9 tree rows (got ${await rows.count()})`);
     const bearing = page.locator('table.tree tr:has-text("BRG-6204")');
-    check(await bearing.isVisible(), 'the bearing row is visible when expanded');
+    await bearing.waitFor({ state: 'visible' });  // the bearing row is visible when expanded
     const toggle = page.locator('table.tree tr:has-text("SHF-7") button.tree-toggle');
     check(/^SHF-7: hide/.test(await toggle.getAttribute('aria-label')), 'the toggle names its part and action');
     await toggle.click();
@@ -464,7 +465,7 @@ async function main() {
     check((await toggle.getAttribute('aria-expanded')) === 'false', 'aria-expanded follows');
     await toggle.focus();
     await page.keyboard.press('ArrowRight');
-    check(await bearing.isVisible(), 'ArrowRight expands again');
+    await bearing.waitFor({ state: 'visible' });  // ArrowRight expands again
     await shot(page, '12-bom-tree');
     await page.getByRole('link', { name: 'Flattened' }).click();
     await page.locator('table.flat').waitFor();
@@ -508,7 +509,7 @@ async function main() {
     await page.getByLabel('Part number').fill('GSK-3');
     await page.getByRole('button', { name: 'Find' }).click();
     await page.getByText('1 BOM use').waitFor();
-    check(await page.getByRole('link', { name: 'Gearbox GBX-100 rev B' }).isVisible(), 'where-used lists rev B');
+    await page.getByRole('link', { name: 'Gearbox GBX-100 rev B' }).waitFor({ state: 'visible' });  // where-used lists rev B
     await shot(page, '16-where-used');
   });
 
@@ -568,7 +569,7 @@ async function main() {
     const vp = viewer.page;
     await vp.reload();
     await vp.getByRole('link', { name: 'Gearbox GBX-100 rev A' }).waitFor();
-    check(await vp.getByRole('cell', { name: 'Owner', exact: true }).isVisible(), 'the viewer owns it');
+    await vp.getByRole('cell', { name: 'Owner', exact: true }).waitFor({ state: 'visible' });  // the viewer owns it
   });
 
   await step('admin searches the audit log, with filters and paging', async () => {
@@ -595,7 +596,7 @@ async function main() {
     await page.getByRole('button', { name: 'Search', exact: true }).click();
     await page.getByRole('link', { name: 'Older →' }).click();
     await page.getByRole('link', { name: '← Newest' }).waitFor();
-    check(await page.getByText('(older page)').isVisible(), 'the second page is shown');
+    await page.getByText('(older page)').waitFor({ state: 'visible' });  // the second page is shown
   });
 
   await step('admin changes the organisation settings and grants support access', async () => {
