@@ -3,6 +3,7 @@
 #include <chrono>
 #include <regex>
 
+#include "util/clock.h"
 #include "util/embedded.h"
 
 namespace bomvault::http {
@@ -160,6 +161,62 @@ std::optional<std::string> StringField(Ctx& c, const nlohmann::json& body, const
     return std::nullopt;
   }
   return it->get<std::string>();
+}
+
+std::optional<int64_t> IntParam(Ctx& c, const char* name, int64_t lo, int64_t hi, int64_t dflt) {
+  if (!c.req.has_param(name)) return dflt;
+  std::string v = c.req.get_param_value(name);
+  try {
+    size_t used = 0;
+    long long n = std::stoll(v, &used);
+    if (used == v.size() && n >= lo && n <= hi) return n;
+  } catch (...) {
+  }
+  SendError(c, Status::Invalid("invalid_parameter",
+                               std::string("\"") + name + "\" must be a whole number from " +
+                                   std::to_string(lo) + " to " + std::to_string(hi)));
+  return std::nullopt;
+}
+
+std::optional<service::AuditQuery> AuditQueryParams(Ctx& c) {
+  service::AuditQuery q;
+  q.object = c.req.get_param_value("object");
+  q.actor_id = c.req.get_param_value("actor");
+  q.action = c.req.get_param_value("action");
+  if (q.object.size() > 100 || q.actor_id.size() > 100 || q.action.size() > 100) {
+    SendError(c, Status::Invalid("invalid_parameter", "filter too long"));
+    return std::nullopt;
+  }
+  auto from = IntParam(c, "from", 0, INT64_MAX / 2, 0);
+  if (!from) return std::nullopt;
+  auto to = IntParam(c, "to", 0, INT64_MAX / 2, 0);
+  if (!to) return std::nullopt;
+  auto before = IntParam(c, "before", 0, INT64_MAX / 2, 0);
+  if (!before) return std::nullopt;
+  auto limit = IntParam(c, "limit", 1, 500, 100);
+  if (!limit) return std::nullopt;
+  q.from = *from;
+  q.to = *to;
+  q.before_id = *before;
+  q.limit = static_cast<int>(*limit);
+  return q;
+}
+
+void SendAuditEntries(Ctx& c, const std::vector<service::AuditEntry>& entries, int limit) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& e : entries) {
+    out.push_back({{"id", e.id},
+                   {"at", util::FormatUtc(e.at)},
+                   {"object", e.object},
+                   {"actor_id", e.actor_id},
+                   {"action", e.action},
+                   {"change", e.change}});
+  }
+  nlohmann::json body = {{"entries", out}};
+  if (!entries.empty() && static_cast<int>(entries.size()) == limit) {
+    body["next_before"] = entries.back().id;
+  }
+  SendJson(c, 200, body);
 }
 
 Api::Api(Engine& engine, service::Instance& instance, ApiOptions options)

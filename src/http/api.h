@@ -91,6 +91,15 @@ std::optional<Id> PathId(Ctx& c, size_t index) {
 std::optional<std::string> StringField(Ctx& c, const nlohmann::json& body, const char* key,
                                        bool required);
 
+// A whole-number query parameter in [lo, hi] (dflt when absent); sends 400 and returns nullopt
+// when it is not one.
+std::optional<int64_t> IntParam(Ctx& c, const char* name, int64_t lo, int64_t hi, int64_t dflt);
+// The audit search parameters shared by every audit route: object, actor, action (each at most
+// 100 characters), from, to (unix seconds), before (cursor), limit (1-500). 400 sent on error.
+std::optional<service::AuditQuery> AuditQueryParams(Ctx& c);
+// {"entries":[...], "next_before"?: id} for a page of `limit` entries, newest first.
+void SendAuditEntries(Ctx& c, const std::vector<service::AuditEntry>& entries, int limit);
+
 class Api {
  public:
   Api(Engine& engine, service::Instance& instance, ApiOptions options);

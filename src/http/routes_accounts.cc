@@ -67,21 +67,6 @@ nlohmann::json CodesJson(const std::vector<std::string>& codes) {
   return out;
 }
 
-std::optional<int64_t> IntParam(Ctx& c, const char* name, int64_t lo, int64_t hi, int64_t dflt) {
-  if (!c.req.has_param(name)) return dflt;
-  std::string v = c.req.get_param_value(name);
-  try {
-    size_t used = 0;
-    long long n = std::stoll(v, &used);
-    if (used == v.size() && n >= lo && n <= hi) return n;
-  } catch (...) {
-  }
-  SendError(c, Status::Invalid("invalid_parameter",
-                               std::string("\"") + name + "\" must be a whole number from " +
-                                   std::to_string(lo) + " to " + std::to_string(hi)));
-  return std::nullopt;
-}
-
 }  // namespace
 
 void RegisterAccountRoutes(Api& api) {
@@ -154,25 +139,11 @@ void RegisterAccountRoutes(Api& api) {
               if (!Require(c, Function::kSupportRead)) return;
               auto id = PathId<util::OrgId>(c, 1);
               if (!id) return;
-              service::AuditQuery q;
-              auto before = IntParam(c, "before", 0, INT64_MAX / 2, 0);
-              if (!before) return;
-              auto limit = IntParam(c, "limit", 1, 500, 100);
-              if (!limit) return;
-              q.before_id = *before;
-              q.limit = static_cast<int>(*limit);
-              auto r = c.s().orgs->SupportAudit(c.principal, *id, q);
+              auto q = AuditQueryParams(c);
+              if (!q) return;
+              auto r = c.s().orgs->SupportAudit(c.principal, *id, *q);
               if (!r.ok()) return SendError(c, r.status());
-              nlohmann::json out = nlohmann::json::array();
-              for (const auto& e : r.value()) {
-                out.push_back({{"id", e.id},
-                               {"at", util::FormatUtc(e.at)},
-                               {"object", e.object},
-                               {"actor_id", e.actor_id},
-                               {"action", e.action},
-                               {"change", e.change}});
-              }
-              SendJson(c, 200, {{"entries", out}});
+              SendAuditEntries(c, r.value(), q->limit);
             });
 
   // --- Sessions ---
@@ -594,41 +565,11 @@ void RegisterAccountRoutes(Api& api) {
              "to (unix seconds), before (cursor), limit"},
             [](Ctx& c) {
               if (!Require(c, Function::kAuditRead)) return;
-              service::AuditQuery q;
-              q.object = c.req.get_param_value("object");
-              q.actor_id = c.req.get_param_value("actor");
-              q.action = c.req.get_param_value("action");
-              if (q.object.size() > 100 || q.actor_id.size() > 100 || q.action.size() > 100) {
-                return SendError(c, Status::Invalid("invalid_parameter", "filter too long"));
-              }
-              auto from = IntParam(c, "from", 0, INT64_MAX / 2, 0);
-              if (!from) return;
-              auto to = IntParam(c, "to", 0, INT64_MAX / 2, 0);
-              if (!to) return;
-              auto before = IntParam(c, "before", 0, INT64_MAX / 2, 0);
-              if (!before) return;
-              auto limit = IntParam(c, "limit", 1, 500, 100);
-              if (!limit) return;
-              q.from = *from;
-              q.to = *to;
-              q.before_id = *before;
-              q.limit = static_cast<int>(*limit);
-              auto r = c.s().orgs->SearchAudit(c.principal, q);
+              auto q = AuditQueryParams(c);
+              if (!q) return;
+              auto r = c.s().orgs->SearchAudit(c.principal, *q);
               if (!r.ok()) return SendError(c, r.status());
-              nlohmann::json out = nlohmann::json::array();
-              int64_t last = 0;
-              for (const auto& e : r.value()) {
-                out.push_back({{"id", e.id},
-                               {"at", util::FormatUtc(e.at)},
-                               {"object", e.object},
-                               {"actor_id", e.actor_id},
-                               {"action", e.action},
-                               {"change", e.change}});
-                last = e.id;
-              }
-              nlohmann::json body = {{"entries", out}};
-              if (static_cast<int64_t>(out.size()) == *limit) body["next_before"] = last;
-              SendJson(c, 200, body);
+              SendAuditEntries(c, r.value(), q->limit);
             });
 }
 
