@@ -1,13 +1,12 @@
 #include "service/lifecycle.h"
 
 #include <SQLiteCpp/Statement.h>
-
-#include <algorithm>
-
 #include <sodium.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include "service/instance.h"
 #include "service/orgs.h"
@@ -281,10 +280,11 @@ void NotifyOwners(store::Database& db_, OrgKeys& keys_, Mailer& mailer, const ut
     SQLite::Statement name(db, "SELECT name_sealed FROM orgs WHERE id = ?");
     name.bind(1, org.str());
     if (name.executeStep()) {
-      org_name = crypto.value()->OpenText("org-name", org.str(), BlobOf(name.getColumn(0))).value_or("");
+      org_name =
+          crypto.value()->OpenText("org-name", org.str(), BlobOf(name.getColumn(0))).value_or("");
     }
-    SQLite::Statement q(db,
-                        "SELECT email_sealed FROM users WHERE id = ? AND org_id = ? AND disabled = 0");
+    SQLite::Statement q(
+        db, "SELECT email_sealed FROM users WHERE id = ? AND org_id = ? AND disabled = 0");
     for (const auto& [owner, loss] : losses) {
       q.bind(1, owner);
       q.bind(2, org.str());
@@ -297,7 +297,9 @@ void NotifyOwners(store::Database& db_, OrgKeys& keys_, Mailer& mailer, const ut
     return Status::Ok();
   });
   if (!st.ok()) {
-    util::log::Warn("purge.notice_failed").Ref("org_id", org).Num("owners", static_cast<int64_t>(losses.size()));
+    util::log::Warn("purge.notice_failed")
+        .Ref("org_id", org)
+        .Num("owners", static_cast<int64_t>(losses.size()));
     report.notices_failed += static_cast<int64_t>(losses.size());
     return;
   }
@@ -311,12 +313,12 @@ void NotifyOwners(store::Database& db_, OrgKeys& keys_, Mailer& mailer, const ut
              " BOM(s) that you owned (" + std::to_string(loss.items) +
              " items in total).\n\nPolicy: a BOM is removed when its owner has not been active, or "
              "nobody has opened it, for " +
-             std::to_string(days) +
-             " days. Removal is permanent.\n\nRemoved BOMs:\n";
+             std::to_string(days) + " days. Removal is permanent.\n\nRemoved BOMs:\n";
     for (const std::string& n : loss.names) m.body += "  - " + n + "\n";
-    m.body += "\nYou receive this message because your organisation has purge notices turned on."
-              " An administrator can change the policy or turn the notices off in the "
-              "organisation settings.\n";
+    m.body +=
+        "\nYou receive this message because your organisation has purge notices turned on."
+        " An administrator can change the policy or turn the notices off in the "
+        "organisation settings.\n";
     Status sent = mailer.Send(m);
     sodium_memzero(m.body.data(), m.body.size());
     sodium_memzero(address.data(), address.size());
@@ -328,7 +330,9 @@ void NotifyOwners(store::Database& db_, OrgKeys& keys_, Mailer& mailer, const ut
           .Num("boms", static_cast<int64_t>(loss.names.size()));
     } else {
       ++report.notices_failed;
-      util::log::Warn("purge.notice_failed").Ref("org_id", org).Ref("user_id", util::UserId::FromTrusted(owner));
+      util::log::Warn("purge.notice_failed")
+          .Ref("org_id", org)
+          .Ref("user_id", util::UserId::FromTrusted(owner));
     }
   }
 }
@@ -389,8 +393,8 @@ util::Result<PurgeReport> Lifecycle::PurgeStale(int64_t now) {
                            q.getColumn(3).getString()});
           if (notify) {
             OwnerLoss& loss = losses[batch.back().owner];
-            auto name = crypto.value()->OpenText("bom-name", batch.back().id.str(),
-                                                 BlobOf(q.getColumn(4)));
+            auto name =
+                crypto.value()->OpenText("bom-name", batch.back().id.str(), BlobOf(q.getColumn(4)));
             loss.names.push_back(name ? OneLine(*name) : "(name unreadable)");
             if (name) sodium_memzero(name->data(), name->size());
             loss.items += batch.back().items;
@@ -441,8 +445,8 @@ util::Result<PurgeReport> Lifecycle::PurgeStale(int64_t now) {
       // Duty cycle of one half: rest as long as the batch took (at most 250 ms), so request
       // threads get the cores between batches (bench/purge.sh measures read latency meanwhile).
       auto took = std::chrono::steady_clock::now() - batch_started;
-      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-          took, std::chrono::milliseconds(250)));
+      std::this_thread::sleep_for(
+          std::min<std::chrono::steady_clock::duration>(took, std::chrono::milliseconds(250)));
     }
     if (!losses.empty()) NotifyOwners(db_, keys_, *mailer_, org, days, losses, report);
   }

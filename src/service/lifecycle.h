@@ -7,9 +7,10 @@
 // chunks, part index and shares, plus its detailed audit entries; one "bom.purge" tombstone (actor
 // "system") remains. Organisations, users, sessions and keys are never purged. BOMs go in write
 // transactions of kPurgeBatch so readers are not starved; the WAL is then truncated so the zeroed
-// pages (secure_delete) leave no copy behind. When the org setting purge_notice is on, each owner who
-// lost BOMs in a run gets one mail (through Mailer: the site's relay or DIR/outbox) with the count,
-// the policy and the names of the removed BOMs; logs carry ids and counts only (docs/lifecycle.md).
+// pages (secure_delete) leave no copy behind. When the org setting purge_notice is on, each owner
+// who lost BOMs in a run gets one mail (through Mailer: the site's relay or DIR/outbox) with the
+// count, the policy and the names of the removed BOMs; logs carry ids and counts only
+// (docs/lifecycle.md).
 //
 // Monitor is process-wide on purpose, like the diagnostic log: its counters and read windows must
 // survive seal/unseal cycles (which destroy Services), and the request path (http::Api::Dispatch)
