@@ -129,10 +129,17 @@ void RecordAudit(store::Db& db, const OrgCrypto* org, const AuditEvent& e) {
   }
 }
 
-util::Result<std::vector<AuditEntry>> QueryAudit(store::Db& db, const OrgCrypto& org,
-                                                 const AuditQuery& q) {
-  std::string sql =
-      "SELECT id, at, object, actor_id, action, change_sealed FROM audit WHERE org_id = ?1";
+namespace {
+
+// One query for both scopes: an org's entries (changes sealed under its key) or the instance's
+// (org_id NULL, changes in plain text, ids only).
+util::Result<std::vector<AuditEntry>> RunAuditQuery(store::Db& db, const OrgCrypto* org,
+                                                    const AuditQuery& q) {
+  std::string sql = org != nullptr
+                        ? "SELECT id, at, object, actor_id, action, change_sealed FROM audit "
+                          "WHERE org_id = ?1"
+                        : "SELECT id, at, object, actor_id, action, change_plain FROM audit "
+                          "WHERE org_id IS NULL";
   if (!q.object.empty()) sql += " AND object = ?2";
   if (!q.actor_id.empty()) sql += " AND actor_id = ?3";
   if (!q.action.empty()) sql += " AND action = ?4";
@@ -141,7 +148,7 @@ util::Result<std::vector<AuditEntry>> QueryAudit(store::Db& db, const OrgCrypto&
   if (q.before_id > 0) sql += " AND id < ?7";
   sql += " ORDER BY id DESC LIMIT ?8";
   SQLite::Statement s(db, sql);
-  s.bind(1, org.org().str());
+  if (org != nullptr) s.bind(1, org->org().str());
   if (!q.object.empty()) s.bind(2, q.object);
   if (!q.actor_id.empty()) s.bind(3, q.actor_id);
   if (!q.action.empty()) s.bind(4, q.action);
@@ -157,46 +164,29 @@ util::Result<std::vector<AuditEntry>> QueryAudit(store::Db& db, const OrgCrypto&
     e.object = s.getColumn(2).getString();
     e.actor_id = s.getColumn(3).getString();
     e.action = s.getColumn(4).getString();
-    auto plain = org.OpenText("audit", e.object, Blob(s.getColumn(5)));
-    if (!plain) return util::Status::Internal("an audit entry could not be opened");
-    e.change = nlohmann::json::parse(*plain, nullptr, false);
+    if (org != nullptr) {
+      auto plain = org->OpenText("audit", e.object, Blob(s.getColumn(5)));
+      if (!plain) return util::Status::Internal("an audit entry could not be opened");
+      e.change = nlohmann::json::parse(*plain, nullptr, false);
+    } else {
+      e.change = s.getColumn(5).isNull()
+                     ? nlohmann::json::object()
+                     : nlohmann::json::parse(s.getColumn(5).getString(), nullptr, false);
+    }
     out.push_back(std::move(e));
   }
   return out;
 }
 
+}  // namespace
+
+util::Result<std::vector<AuditEntry>> QueryAudit(store::Db& db, const OrgCrypto& org,
+                                                 const AuditQuery& q) {
+  return RunAuditQuery(db, &org, q);
+}
+
 util::Result<std::vector<AuditEntry>> QueryInstanceAudit(store::Db& db, const AuditQuery& q) {
-  std::string sql =
-      "SELECT id, at, object, actor_id, action, change_plain FROM audit WHERE org_id IS NULL";
-  if (!q.object.empty()) sql += " AND object = ?2";
-  if (!q.actor_id.empty()) sql += " AND actor_id = ?3";
-  if (!q.action.empty()) sql += " AND action = ?4";
-  if (q.from > 0) sql += " AND at >= ?5";
-  if (q.to > 0) sql += " AND at <= ?6";
-  if (q.before_id > 0) sql += " AND id < ?7";
-  sql += " ORDER BY id DESC LIMIT ?8";
-  SQLite::Statement s(db, sql);
-  if (!q.object.empty()) s.bind(2, q.object);
-  if (!q.actor_id.empty()) s.bind(3, q.actor_id);
-  if (!q.action.empty()) s.bind(4, q.action);
-  if (q.from > 0) s.bind(5, static_cast<int64_t>(q.from));
-  if (q.to > 0) s.bind(6, static_cast<int64_t>(q.to));
-  if (q.before_id > 0) s.bind(7, static_cast<int64_t>(q.before_id));
-  s.bind(8, q.limit);
-  std::vector<AuditEntry> out;
-  while (s.executeStep()) {
-    AuditEntry e;
-    e.id = s.getColumn(0).getInt64();
-    e.at = s.getColumn(1).getInt64();
-    e.object = s.getColumn(2).getString();
-    e.actor_id = s.getColumn(3).getString();
-    e.action = s.getColumn(4).getString();
-    e.change = s.getColumn(5).isNull()
-                   ? nlohmann::json::object()
-                   : nlohmann::json::parse(s.getColumn(5).getString(), nullptr, false);
-    out.push_back(std::move(e));
-  }
-  return out;
+  return RunAuditQuery(db, nullptr, q);
 }
 
 // --- Long-term audit chain --------------------------------------------------------------------

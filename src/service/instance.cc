@@ -219,20 +219,8 @@ void Instance::SealFromFault() {
 util::Status Instance::Check(const std::string& data_dir, const std::vector<std::string>& shares,
                              std::vector<std::string>* problems,
                              std::vector<std::string>* summary) {
-  auto kf = vault::ReadKeyringFile(data_dir);
-  if (!kf.ok()) return kf.status();
-  vault::UnsealProgress progress(kf.value());
-  std::optional<vault::Keys> keys;
-  for (const auto& s : shares) {
-    auto r = progress.Submit(s);
-    if (!r.ok()) return r.status();
-    if (r->keys) {
-      keys = std::move(r->keys);
-      break;
-    }
-  }
-  if (!keys)
-    return util::Status::Invalid("not_enough_shares", "not enough shares to open the store");
+  auto keys = vault::KeysFromShares(data_dir, shares);
+  if (!keys.ok()) return keys.status();
   for (const std::string& f : {DatabasePath(data_dir), DatabasePath(data_dir) + "-wal"}) {
     if (store::LooksLikePlainSqlite(f)) problems->push_back("a store file is not encrypted");
   }

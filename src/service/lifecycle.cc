@@ -520,19 +520,8 @@ util::Result<std::vector<AuditEntry>> Lifecycle::InstanceAudit(const access::Pri
 util::Result<ChainReport> VerifyStoredAuditChain(
     const std::string& data_dir, const std::vector<std::string>& shares,
     std::optional<std::pair<int64_t, crypto::Bytes>> expect) {
-  auto kf = vault::ReadKeyringFile(data_dir);
-  if (!kf.ok()) return kf.status();
-  vault::UnsealProgress progress(kf.value());
-  std::optional<vault::Keys> keys;
-  for (const auto& s : shares) {
-    auto r = progress.Submit(s);
-    if (!r.ok()) return r.status();
-    if (r->keys) {
-      keys = std::move(r->keys);
-      break;
-    }
-  }
-  if (!keys) return Status::Invalid("not_enough_shares", "not enough shares to open the store");
+  auto keys = vault::KeysFromShares(data_dir, shares);
+  if (!keys.ok()) return keys.status();
   auto db = store::Database::Open(DatabasePath(data_dir), keys->db_key, 1);
   if (!db.ok()) return db.status();
   ChainReport report;

@@ -50,4 +50,17 @@ int UnsealProgress::progress() const {
   return static_cast<int>(shares_.size());
 }
 
+util::Result<Keys> KeysFromShares(const std::string& data_dir,
+                                  const std::vector<std::string>& shares) {
+  auto kf = ReadKeyringFile(data_dir);
+  if (!kf.ok()) return kf.status();
+  UnsealProgress progress(kf.value());
+  for (const auto& s : shares) {
+    auto r = progress.Submit(s);
+    if (!r.ok()) return r.status();
+    if (r->keys) return std::move(*r->keys);
+  }
+  return Status::Invalid("not_enough_shares", "not enough shares to open the store");
+}
+
 }  // namespace bomvault::vault

@@ -10,6 +10,7 @@
 
 #include <mutex>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -42,5 +43,10 @@ class UnsealProgress {
   mutable std::mutex mu_;
   std::vector<crypto::ShamirShare> shares_;  // guarded by mu_
 };
+
+// Offline commands (check, audit verify): the keys of the store in DIR from share texts, or the
+// first refusal; "not_enough_shares" when they run out before the threshold.
+util::Result<Keys> KeysFromShares(const std::string& data_dir,
+                                  const std::vector<std::string>& shares);
 
 }  // namespace bomvault::vault
