@@ -5,7 +5,7 @@ SHELL := /bin/bash
 
 BUILD_DEBS := meson ninja-build pkg-config g++ python3 libcpp-httplib-dev libsqlitecpp-dev \
   libsodium-dev nlohmann-json3-dev doctest-dev libssl-dev zlib1g-dev libbrotli-dev \
-  libcurl4-openssl-dev john-data
+  libcurl4-openssl-dev john-data libzip-dev libexpat1-dev
 TEST_DEBS := clang-format oathtool faketime curl openssl python3-aiosmtpd chromium
 
 .PHONY: deps test-deps build run test unit sanitize integration e2e format-check clean

@@ -89,6 +89,13 @@ class Reader {
 
   char delimiter() const { return delimiter_; }
 
+  // A CSV row must have every cell; a short one is an error, reported by the caller.
+  void Pad(Record*, size_t) const {}
+  std::string ExtraCellsHint(bool too_many) const {
+    if (!too_many) return "";
+    return std::string("; a value containing '") + delimiter_ + "' must be put in double quotes";
+  }
+
   Step Next(Record* rec, Problem* problem) {
     SkipBlankLines();
     const char* s = text_.data();
@@ -175,6 +182,42 @@ class Reader {
   char delimiter_ = ',';
 };
 
+// The same records from a spreadsheet's rows. Spreadsheets drop trailing empty cells, so short
+// rows are padded; cells are trimmed of spaces and tabs like unquoted CSV cells.
+class RowReader {
+ public:
+  explicit RowReader(std::vector<TableRow>& rows) : rows_(rows) {}
+
+  Reader::Step Next(Record* rec, Problem*) {
+    if (next_ == rows_.size()) return Reader::Step::kEnd;
+    TableRow& row = rows_[next_++];
+    rec->count = row.cells.size();
+    rec->line = row.line;
+    if (rec->fields.size() < rec->count) rec->fields.resize(rec->count);
+    rec->field_lines.assign(std::max(rec->count, rec->fields.size()), row.line);
+    for (size_t c = 0; c < rec->count; ++c) {
+      std::string& cell = row.cells[c];
+      size_t begin = 0, end = cell.size();
+      while (begin < end && IsBlank(cell[begin])) ++begin;
+      while (end > begin && IsBlank(cell[end - 1])) --end;
+      rec->fields[c] = cell.substr(begin, end - begin);
+    }
+    return Reader::Step::kRecord;
+  }
+
+  void Pad(Record* rec, size_t count) const {
+    if (rec->fields.size() < count) rec->fields.resize(count);
+    if (rec->field_lines.size() < count) rec->field_lines.resize(count, rec->line);
+    for (size_t c = rec->count; c < count; ++c) rec->fields[c].clear();
+    rec->count = count;
+  }
+  std::string ExtraCellsHint(bool) const { return ""; }
+
+ private:
+  std::vector<TableRow>& rows_;
+  size_t next_ = 0;
+};
+
 // Where each Item field lives in the file (0-based column indices, kNoColumn when absent).
 struct Layout {
   size_t count = 0;
@@ -222,11 +265,22 @@ struct Layout {
 
 class Parser {
  public:
-  Parser(std::string_view body, const Limits& limits, size_t max_errors)
-      : body_(body), limits_(limits), max_errors_(max_errors) {}
+  Parser(const Limits& limits, size_t max_errors, const ColumnMappings* mappings)
+      : limits_(limits), max_errors_(max_errors), mappings_(mappings) {}
 
-  util::Result<std::vector<Item>> Run(std::vector<CsvError>* all_errors) {
-    Parse();
+  util::Result<std::vector<Item>> Run(std::string_view text, std::vector<CsvError>* all_errors) {
+    ParseText(text);
+    return Result(all_errors);
+  }
+
+  util::Result<std::vector<Item>> Run(std::vector<TableRow>& rows,
+                                      std::vector<CsvError>* all_errors) {
+    ParseRows(rows);
+    return Result(all_errors);
+  }
+
+ private:
+  util::Result<std::vector<Item>> Result(std::vector<CsvError>* all_errors) {
     if (problems_.empty()) return std::move(items_);
     if (all_errors != nullptr) {
       all_errors->reserve(problems_.size());
@@ -238,9 +292,8 @@ class Parser {
     return util::Status(first.kind, first.code, Prefix(first.line, first.column) + first.message);
   }
 
- private:
-  static std::string Prefix(size_t line, size_t column) {
-    std::string out = "line " + std::to_string(line);
+  std::string Prefix(size_t line, size_t column) const {
+    std::string out = line_word_ + " " + std::to_string(line);
     if (column != 0) out += ", column " + std::to_string(column);
     return out + ": ";
   }
@@ -254,8 +307,8 @@ class Parser {
     return Report(line, column, util::Code::kInvalid, "csv_value", std::move(message));
   }
 
-  void Parse() {
-    std::string_view text = body_;
+  // CSV: the text-level checks, then the records.
+  void ParseText(std::string_view text) {
     if (text.size() >= 2 && ((static_cast<unsigned char>(text[0]) == 0xFF &&
                               static_cast<unsigned char>(text[1]) == 0xFE) ||
                              (static_cast<unsigned char>(text[0]) == 0xFE &&
@@ -269,12 +322,33 @@ class Parser {
     Reader reader(text);
     reader.SkipBlankLines();
     if (reader.AtEnd()) {
-      Report(1, 0, util::Code::kInvalid, "csv_header",
-             "the file is empty; its first line must name the columns, for example "
-             "\"level,part_number,quantity\"");
+      ReportEmpty();
       return;
     }
     reader.DetectDelimiter();
+    // One item per line is the common case; reserving avoids regrowth of a 100k-item vector.
+    ParseRecords(reader, static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
+  }
+
+  // A spreadsheet's rows (bom/xlsx.h): same rules, with "row" instead of "line" in messages.
+  void ParseRows(std::vector<TableRow>& rows) {
+    line_word_ = "row";
+    if (rows.empty()) {
+      ReportEmpty();
+      return;
+    }
+    RowReader reader(rows);
+    ParseRecords(reader, rows.size());
+  }
+
+  void ReportEmpty() {
+    Report(1, 0, util::Code::kInvalid, "csv_header",
+           "the file is empty; its first " + line_word_ +
+               " must name the columns, for example \"level,part_number,quantity\"");
+  }
+
+  template <class Source>
+  void ParseRecords(Source& reader, size_t rows_estimate) {
     Record rec;
     Problem problem;
     if (reader.Next(&rec, &problem) == Reader::Step::kError) {
@@ -283,9 +357,7 @@ class Parser {
     }
     if (!CheckEncoding(rec) || !ReadHeader(rec)) return;
 
-    // One item per line is the common case; reserving avoids regrowth of a 100k-item vector.
-    const size_t lines = static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
-    items_.reserve(std::min(lines, limits_.max_items));
+    items_.reserve(std::min(rows_estimate, limits_.max_items));
     row_lines_.reserve(items_.capacity());
 
     size_t data_row = 0;
@@ -306,13 +378,11 @@ class Parser {
                    " data rows; the limit is " + std::to_string(limits_.max_items));
         return;
       }
+      if (rec.count < layout_.count) reader.Pad(&rec, layout_.count);
       if (rec.count != layout_.count) {
         std::string message = "this row has " + std::to_string(rec.count) +
-                              " cells but the header has " + std::to_string(layout_.count);
-        if (rec.count > layout_.count) {
-          message += std::string("; a value containing '") + reader.delimiter() +
-                     "' must be put in double quotes";
-        }
+                              " cells but the header has " + std::to_string(layout_.count) +
+                              reader.ExtraCellsHint(rec.count > layout_.count);
         if (!Report(rec.line, 0, util::Code::kInvalid, "csv_syntax", std::move(message))) return;
         continue;
       }
@@ -352,8 +422,18 @@ class Parser {
         layout_.unnamed.push_back(c);
         continue;
       }
-      const std::string_view field = RecognizedColumn(name);
-      const std::string id = field.empty() ? name : std::string(field);
+      // The org's mapping first, then the built-in names; anything else is a property.
+      std::string_view field;
+      std::string id;
+      if (const ColumnMapping* m =
+              mappings_ == nullptr ? nullptr : FindColumnMapping(*mappings_, name)) {
+        if (m->target == ColumnMapping::Target::kIgnore) continue;
+        if (m->target == ColumnMapping::Target::kField) field = m->name;
+        id = m->name;
+      } else {
+        field = RecognizedColumn(name);
+        id = field.empty() ? name : std::string(field);
+      }
       const auto [it, inserted] = seen.emplace(id, c);
       if (!inserted) {
         ok = false;
@@ -373,12 +453,12 @@ class Parser {
         *layout_.Slot(field) = c;
         continue;
       }
-      if (util::Status s = ValidatePropertyKey(name, limits_); !s.ok()) {
+      if (util::Status s = ValidatePropertyKey(id, limits_); !s.ok()) {
         ok = false;
         if (!Report(line, c + 1, util::Code::kInvalid, "csv_header", s.message())) return false;
         continue;
       }
-      layout_.properties.emplace_back(c, name);
+      layout_.properties.emplace_back(c, id);
     }
     auto missing = [&](std::string message) {
       ok = false;
@@ -539,9 +619,10 @@ class Parser {
     }
   }
 
-  std::string_view body_;
   const Limits& limits_;
   size_t max_errors_;
+  const ColumnMappings* mappings_;  // may be null
+  std::string line_word_ = "line";
   Layout layout_;
   std::vector<Item> items_;
   std::vector<size_t> row_lines_;         // line of each item's record
@@ -585,10 +666,19 @@ util::Result<std::vector<Item>> ParseCsv(std::string_view body, const Limits& li
 }
 
 util::Result<std::vector<Item>> ParseCsv(std::string_view body, const Limits& limits,
-                                         std::vector<CsvError>* all_errors) {
+                                         std::vector<CsvError>* all_errors,
+                                         const ColumnMappings* mappings) {
   if (all_errors != nullptr) all_errors->clear();
-  Parser parser(body, limits, all_errors == nullptr ? 1 : kMaxCsvErrors);
-  return parser.Run(all_errors);
+  Parser parser(limits, all_errors == nullptr ? 1 : kMaxCsvErrors, mappings);
+  return parser.Run(body, all_errors);
+}
+
+util::Result<std::vector<Item>> ParseTable(std::vector<TableRow> rows, const Limits& limits,
+                                           std::vector<CsvError>* all_errors,
+                                           const ColumnMappings* mappings) {
+  if (all_errors != nullptr) all_errors->clear();
+  Parser parser(limits, all_errors == nullptr ? 1 : kMaxCsvErrors, mappings);
+  return parser.Run(rows, all_errors);
 }
 
 std::string ExportCsv(const std::vector<Item>& items) {

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "bom/item.h"
+#include "bom/mapping.h"
 #include "util/status.h"
 
 namespace bomvault::bom {
@@ -55,8 +56,23 @@ util::Result<std::vector<Item>> ParseCsv(std::string_view body, const Limits& li
 // Collects up to kMaxCsvErrors problems into *all_errors (cleared first; may be null) and returns
 // the first as the Status. Problems that make the rest of the file unreadable (an unclosed
 // quote, invalid UTF-8, a bad header, too many rows) end the collection.
+// `mappings` (may be null) are the organisation's column mappings (bom/mapping.h), applied to
+// the header before the built-in names.
 util::Result<std::vector<Item>> ParseCsv(std::string_view body, const Limits& limits,
-                                         std::vector<CsvError>* all_errors);
+                                         std::vector<CsvError>* all_errors,
+                                         const ColumnMappings* mappings = nullptr);
+
+// One row of a table that is already split into cells (a spreadsheet's sheet, bom/xlsx.h).
+struct TableRow {
+  size_t line = 0;  // the row number the user sees, for messages
+  std::vector<std::string> cells;
+};
+
+// The same rules as ParseCsv over rows: the first row is the header; messages say "row R,
+// column C" with R the row's own number; short rows are padded with empty cells.
+util::Result<std::vector<Item>> ParseTable(std::vector<TableRow> rows, const Limits& limits,
+                                           std::vector<CsvError>* all_errors,
+                                           const ColumnMappings* mappings = nullptr);
 
 // Columns ref,parent,level,find_number,part_number,description,quantity,unit,refdes, then every
 // property key in first-seen order; ',' delimiter, LF line ends, quotes only where needed. Text

@@ -1,5 +1,6 @@
 #include "bom/decimal.h"
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 
@@ -160,6 +161,49 @@ std::string Decimal::ToString() const {
     digits += frac;
   }
   return digits;
+}
+
+util::Result<std::string> CanonicalQuantityFromNumber(std::string_view text) {
+  const size_t e = text.find_first_of("eE");
+  if (e == std::string_view::npos) return CanonicalQuantity(text);
+  auto refuse = [&] {
+    return util::Status::Invalid("bad_quantity",
+                                 "quantity " + QuoteForMessage(text) + " is not a plain number");
+  };
+  std::string_view mantissa = text.substr(0, e);
+  std::string_view exponent = text.substr(e + 1);
+  bool negative = false;
+  if (!exponent.empty() && (exponent[0] == '+' || exponent[0] == '-')) {
+    negative = exponent[0] == '-';
+    exponent.remove_prefix(1);
+  }
+  if (exponent.empty() || exponent.size() > 3 ||
+      !std::all_of(exponent.begin(), exponent.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return refuse();
+  }
+  const int shift = std::stoi(std::string(exponent));
+  if (shift > 64) return refuse();
+  const size_t dot = mantissa.find('.');
+  std::string digits(mantissa.substr(0, dot));
+  std::string fraction = dot == std::string_view::npos ? "" : std::string(mantissa.substr(dot + 1));
+  if ((digits.empty() && fraction.empty()) ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+      !std::all_of(fraction.begin(), fraction.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return refuse();
+  }
+  // value = digits.fraction × 10^(±shift), moved by padding with zeros and re-placing the point.
+  std::string all = digits + fraction;
+  ptrdiff_t point = static_cast<ptrdiff_t>(digits.size()) + (negative ? -shift : shift);
+  if (point < 0) {
+    all.insert(0, static_cast<size_t>(-point), '0');
+    point = 0;
+  }
+  if (static_cast<size_t>(point) > all.size())
+    all.append(static_cast<size_t>(point) - all.size(), '0');
+  std::string plain = all.substr(0, static_cast<size_t>(point));
+  if (static_cast<size_t>(point) < all.size())
+    plain += "." + all.substr(static_cast<size_t>(point));
+  return CanonicalQuantity(plain);
 }
 
 }  // namespace bomvault::bom

@@ -30,6 +30,12 @@ inline constexpr int kQuantityMaxFractionDigits = 9;
 // more than 15 integer or 9 fraction digits, anything else.
 util::Result<std::string> CanonicalQuantity(std::string_view text);
 
+// The same, for a number written by a machine (a JSON number's lexeme, an XLSX cell's value):
+// additionally accepts an exponent ("1.5E-3", "2e+2") and shifts the decimal point exactly, in
+// text, before canonicalising, so no binary rounding ever happens. Exponents beyond ±64 are
+// refused with the same "bad_quantity" status (no valid quantity needs one).
+util::Result<std::string> CanonicalQuantityFromNumber(std::string_view text);
+
 // Exact non-negative fixed-point number with 9 fraction digits, for summing and multiplying
 // quantities. Mul rounds the exact product to 9 places, half away from zero; Add is exact.
 // Overflow (beyond about 3.4e29) is Status::Unprocessable("bom_quantity_overflow", …).

@@ -149,3 +149,23 @@ TEST_CASE("Decimal overflow is an error, never a wrap") {
 
 }  // namespace
 }  // namespace bomvault::bom
+
+TEST_CASE("CanonicalQuantityFromNumber expands exponents exactly, in text") {
+  using bomvault::bom::CanonicalQuantityFromNumber;
+  CHECK(CanonicalQuantityFromNumber("8").value() == "8");
+  CHECK(CanonicalQuantityFromNumber("1.5E-3").value() == "0.0015");
+  CHECK(CanonicalQuantityFromNumber("1e-3").value() == "0.001");
+  CHECK(CanonicalQuantityFromNumber("2e+2").value() == "200");
+  CHECK(CanonicalQuantityFromNumber("2.50E1").value() == "25");
+  CHECK(CanonicalQuantityFromNumber("0.1e1").value() == "1");
+  CHECK(CanonicalQuantityFromNumber("123E-9").value() == "0.000000123");
+  CHECK(CanonicalQuantityFromNumber("0E0").value() == "0");
+  // Beyond the quantity's digits, or not a number at all: refused, never rounded.
+  CHECK(!CanonicalQuantityFromNumber("1e-10").ok());
+  CHECK(!CanonicalQuantityFromNumber("1e16").ok());
+  CHECK(!CanonicalQuantityFromNumber("1e999").ok());
+  CHECK(!CanonicalQuantityFromNumber("-1e2").ok());
+  CHECK(!CanonicalQuantityFromNumber("1e").ok());
+  CHECK(!CanonicalQuantityFromNumber("e5").ok());
+  CHECK(!CanonicalQuantityFromNumber("1.2.3e1").ok());
+}
