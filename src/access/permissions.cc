@@ -42,6 +42,7 @@ bool Writes(Function f) {
     case Function::kBlockListRead:
     case Function::kBomList:
     case Function::kBomRead:
+    case Function::kColumnMappingsRead:
     case Function::kSelf:  // a read-only token may still read its own account
     case Function::kSelfSessions:
       return false;
@@ -108,6 +109,7 @@ Decision MayUse(const Principal& p, Function f) {
     case Function::kSelfSessions:
     case Function::kSelfManage:
     case Function::kMfaEnrol:
+    case Function::kColumnMappingsRead:
       return Decision::kAllow;
   }
   return Decision::kForbidden;

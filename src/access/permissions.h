@@ -69,11 +69,12 @@ enum class Function {
   kBomDelete,
   kBomShare,
   kBomTransfer,
-  kSelf,          // read one's own profile
-  kSelfSessions,  // list one's own sessions and tokens
-  kSelfManage,    // change one's own account: password, tokens, sign-out everywhere, recovery
-                  // codes, address verification
-  kMfaEnrol,      // enrol an authenticator (TOTP start and confirm)
+  kSelf,                // read one's own profile
+  kSelfSessions,        // list one's own sessions and tokens
+  kSelfManage,          // change one's own account: password, tokens, sign-out everywhere, recovery
+                        // codes, address verification
+  kMfaEnrol,            // enrol an authenticator (TOTP start and confirm)
+  kColumnMappingsRead,  // see how the org's imports map columns (every member: they import)
 };
 
 enum class Decision { kAllow, kForbidden, kNotFound, kUnauthenticated };

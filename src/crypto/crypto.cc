@@ -123,6 +123,12 @@ std::string RandomToken() {
   return token;
 }
 
+Bytes Sha256(std::span<const uint8_t> data) {
+  Bytes out(crypto_hash_sha256_BYTES);
+  crypto_hash_sha256(out.data(), data.data(), data.size());
+  return out;
+}
+
 std::string ToHex(std::span<const uint8_t> bytes) {
   std::string out(bytes.size() * 2 + 1, '\0');
   sodium_bin2hex(out.data(), out.size(), bytes.data(), bytes.size());

@@ -59,6 +59,9 @@ bool PasswordVerify(std::string_view encoded_hash, std::string_view password);
 std::string RandomToken();
 Bytes RandomBytes(size_t n);
 
+// SHA-256 (libsodium), for content fingerprints that other tools can recompute (sha256sum).
+Bytes Sha256(std::span<const uint8_t> data);
+
 std::string ToHex(std::span<const uint8_t> bytes);
 std::optional<Bytes> FromHex(std::string_view hex);
 std::string ToBase64(std::span<const uint8_t> bytes);  // standard alphabet, padded

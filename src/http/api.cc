@@ -483,6 +483,7 @@ void Api::RegisterAll() {
   RegisterSystemRoutes(*this);
   RegisterAccountRoutes(*this);
   RegisterBomRoutes(*this);
+  RegisterAttachmentRoutes(*this);
   RegisterLifecycleRoutes(*this);
   auto api = [this](const httplib::Request& req, httplib::Response& res) { Route(req, res); };
   engine_.Get("/api/.*", api);

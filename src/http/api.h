@@ -139,6 +139,7 @@ class Api {
 void RegisterSystemRoutes(Api& api);
 void RegisterAccountRoutes(Api& api);
 void RegisterBomRoutes(Api& api);
+void RegisterAttachmentRoutes(Api& api);
 void RegisterLifecycleRoutes(Api& api);
 
 }  // namespace bomvault::http

@@ -542,6 +542,32 @@ void RegisterAccountRoutes(Api& api) {
               SendJson(c, 200, r->ToJson());
             });
 
+  api.Route(
+      {"GET", "/api/v1/org/column-mappings", "org.column_mappings.get", Auth::kSignedIn, false,
+       "Every member: how the org's CSV/XLSX imports map column names {mappings: [{column, "
+       "field | property | ignore}]}"},
+      [](Ctx& c) {
+        auto r = c.s().orgs->ColumnMappings(c.principal);
+        if (!r.ok()) return SendError(c, r.status());
+        SendJson(c, 200, {{"mappings", bom::ColumnMappingsJson(r.value())}});
+      });
+
+  api.Route(
+      {"PUT", "/api/v1/org/column-mappings", "org.column_mappings.update", Auth::kSignedIn, false,
+       "Administrator: replace the column mappings {mappings: [{column, field: "
+       "ref|parent|level|find_number|part_number|description|quantity|unit|refdes} | "
+       "{column, property: key} | {column, ignore: true}]} (at most 256)"},
+      [](Ctx& c) {
+        if (!Require(c, Function::kOrgSettingsWrite)) return;
+        auto body = JsonBody(c, 256 * 1024);
+        if (!body) return;
+        auto list = body->find("mappings");
+        auto r = c.s().orgs->SetColumnMappings(c.principal,
+                                               list == body->end() ? nlohmann::json() : *list);
+        if (!r.ok()) return SendError(c, r.status());
+        SendJson(c, 200, {{"mappings", bom::ColumnMappingsJson(r.value())}});
+      });
+
   api.Route({"POST", "/api/v1/org/support-access", "org.support_access", Auth::kSignedIn, false,
              "Administrator: grant the operator support access for {hours} (1-72), 0 revokes"},
             [](Ctx& c) {

@@ -3,6 +3,7 @@
 #include "bom/decimal.h"
 #include "bom/tree.h"
 #include "bom/views.h"
+#include "bom/xlsx.h"
 #include "http/api.h"
 #include "http/json_out.h"
 #include "util/clock.h"
@@ -28,6 +29,13 @@ std::string SummaryText(const service::BomSummary& b) {
   out += b.metadata_json.empty() ? "{}" : b.metadata_json;
   out += ",\"my_access\":";
   AppendJsonString(out, b.my_access);
+  out += ",\"attachments\":" + std::to_string(b.attachments);
+  out += ",\"thumbnail_id\":";
+  if (b.thumbnail_id.empty()) {
+    out += "null";
+  } else {
+    AppendJsonString(out, b.thumbnail_id);
+  }
   out += ",\"created_at\":\"" + util::FormatUtc(b.created_at);
   out += "\",\"updated_at\":\"" + util::FormatUtc(b.updated_at);
   out += "\",\"last_interacted_at\":\"" + util::FormatUtc(b.last_interacted_at) + "\"}";
@@ -163,8 +171,9 @@ void RegisterBomRoutes(Api& api) {
 
   api.Route(
       {"POST", "/api/v1/boms/import", "boms.import", Auth::kSignedIn, false,
-       "Administrator, Editor: import a CSV (?name=); header with level or parent, "
-       "part_number, quantity; other columns become properties"},
+       "Administrator, Editor: import a CSV or XLSX file (?name=, ?source=); header with level "
+       "or parent, part_number, quantity; the org's column mappings apply first; other columns "
+       "become properties"},
       [max_import](Ctx& c) {
         if (c.req.body.size() > max_import) {
           return SendError(
@@ -180,8 +189,20 @@ void RegisterBomRoutes(Api& api) {
             !st.ok()) {
           return SendError(c, st);
         }
+        auto mappings = c.s().orgs->ColumnMappings(c.principal);
+        if (!mappings.ok()) return SendError(c, mappings.status());
         std::vector<bom::CsvError> errors;
-        auto items = bom::ParseCsv(c.req.body, bom::Limits{}, &errors);
+        util::Result<std::vector<bom::Item>> items = Status::Internal();
+        if (bom::LooksLikeXlsx(c.req.body)) {
+          auto sheet = bom::ReadXlsxFirstSheet(c.req.body);
+          if (!sheet.ok()) return SendError(c, sheet.status());
+          std::vector<bom::TableRow> rows;
+          rows.reserve(sheet->size());
+          for (bom::SheetRow& r : sheet.value()) rows.push_back({r.number, std::move(r.cells)});
+          items = bom::ParseTable(std::move(rows), bom::Limits{}, &errors, &mappings.value());
+        } else {
+          items = bom::ParseCsv(c.req.body, bom::Limits{}, &errors, &mappings.value());
+        }
         if (!items.ok()) {
           nlohmann::json details = nlohmann::json::array();
           for (const auto& e : errors) {

@@ -96,7 +96,10 @@ util::Result<Boms::Loaded> Boms::Load(store::Db& db, const Principal& actor, con
                    "SELECT b.org_id, b.owner_id, b.name_sealed, b.meta_sealed, b.item_count, "
                    "b.chunk_count, b.created_at, b.updated_at, b.last_interacted_at, "
                    "(SELECT access FROM bom_shares s WHERE s.bom_id = b.id AND s.user_id = ?2), "
-                   "coalesce(json_extract(o.settings, '$.sharing_enabled'), 1) "
+                   "coalesce(json_extract(o.settings, '$.sharing_enabled'), 1), "
+                   "(SELECT count(*) FROM bom_attachments a WHERE a.bom_id = b.id), "
+                   "(SELECT a.id FROM bom_attachments a WHERE a.bom_id = b.id AND "
+                   "a.kind = 'thumbnail') "
                    "FROM boms b JOIN orgs o ON o.id = b.org_id WHERE b.id = ?1 AND b.org_id = ?3");
   q.bind(1, id.str());
   q.bind(2, actor.user.str());
@@ -130,6 +133,8 @@ util::Result<Boms::Loaded> Boms::Load(store::Db& db, const Principal& actor, con
   s.created_at = q.getColumn(6).getInt64();
   s.updated_at = q.getColumn(7).getInt64();
   s.last_interacted_at = q.getColumn(8).getInt64();
+  s.attachments = q.getColumn(11).getInt64();
+  if (!q.getColumn(12).isNull()) s.thumbnail_id = q.getColumn(12).getString();
   if (actor.user == s.owner) {
     s.my_access = "owner";
   } else if (actor.role == access::Role::kAdministrator) {
@@ -138,6 +143,13 @@ util::Result<Boms::Loaded> Boms::Load(store::Db& db, const Principal& actor, con
     s.my_access = std::string(access::ShareAccessName(*l.facts.share));
   }
   return l;
+}
+
+util::Result<Boms::Access> Boms::Authorize(store::Db& db, const Principal& actor,
+                                           const util::BomId& id, Function f) {
+  auto l = Load(db, actor, id, f);
+  if (!l.ok()) return l.status();
+  return Access{std::move(l->summary), std::move(l->crypto)};
 }
 
 Status Boms::WriteItems(store::Db& db, const OrgCrypto& crypto, const util::BomId& id,
@@ -294,7 +306,10 @@ util::Result<std::vector<BomSummary>> Boms::List(const Principal& actor,
     bool admin = actor.role == access::Role::kAdministrator;
     std::string sql =
         "SELECT b.id, b.owner_id, b.name_sealed, b.meta_sealed, b.item_count, b.created_at, "
-        "b.updated_at, b.last_interacted_at, s.access FROM boms b LEFT JOIN bom_shares s ON "
+        "b.updated_at, b.last_interacted_at, s.access, "
+        "(SELECT count(*) FROM bom_attachments a WHERE a.bom_id = b.id), "
+        "(SELECT a.id FROM bom_attachments a WHERE a.bom_id = b.id AND a.kind = 'thumbnail') "
+        "FROM boms b LEFT JOIN bom_shares s ON "
         "s.bom_id = b.id AND s.user_id = ?2 WHERE b.org_id = ?1";
     if (!admin) {
       sql += settings.sharing_enabled ? " AND (b.owner_id = ?2 OR s.access IS NOT NULL)"
@@ -333,6 +348,8 @@ util::Result<std::vector<BomSummary>> Boms::List(const Principal& actor,
       s.created_at = q.getColumn(5).getInt64();
       s.updated_at = q.getColumn(6).getInt64();
       s.last_interacted_at = q.getColumn(7).getInt64();
+      s.attachments = q.getColumn(9).getInt64();
+      if (!q.getColumn(10).isNull()) s.thumbnail_id = q.getColumn(10).getString();
       if (s.owner == actor.user) {
         s.my_access = "owner";
       } else if (!q.getColumn(8).isNull()) {

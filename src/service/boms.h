@@ -36,7 +36,9 @@ struct BomSummary {
   std::string metadata_json = "{}";
   int64_t items = 0;
   int64_t created_at = 0, updated_at = 0, last_interacted_at = 0;
-  std::string my_access;  // "owner" | "edit" | "view" | "administrator"
+  std::string my_access;     // "owner" | "edit" | "view" | "administrator"
+  int64_t attachments = 0;   // files attached (service/attachments.h), the thumbnail included
+  std::string thumbnail_id;  // "" when the BOM has no thumbnail
 };
 
 struct ShareView {
@@ -84,6 +86,17 @@ class Boms {
   util::Status Transfer(const access::Principal& actor, const util::BomId& id,
                         const util::UserId& to);
 
+  // For services that hang off a BOM (attachments), inside the caller's transaction: the BOM and
+  // its org's crypto once `actor` may apply `f` to it; the same NotFound/Forbidden as above.
+  struct Access {
+    BomSummary summary;
+    std::shared_ptr<const OrgCrypto> crypto;
+  };
+  util::Result<Access> Authorize(store::Db& db, const access::Principal& actor,
+                                 const util::BomId& id, access::Function f);
+  // Marks the BOM as used now for the stale-data purge (at most one write per hour per BOM).
+  void Touch(const util::BomId& id, int64_t last_interacted_at);
+
   // BOMs visible to the actor that use this part number, with the quantity per BOM.
   util::Result<std::vector<BomSummary>> WhereUsed(const access::Principal& actor,
                                                   std::string_view part_number);
@@ -96,7 +109,6 @@ class Boms {
                           const std::vector<bom::Item>& items);
   util::Result<std::vector<bom::Item>> ReadItems(store::Db& db, const OrgCrypto& crypto,
                                                  const util::BomId& id, size_t expected);
-  void Touch(const util::BomId& id, int64_t last_interacted_at);
 
   store::Database& db_;
   OrgKeys& keys_;

@@ -45,6 +45,7 @@ std::unique_ptr<Services> BuildServices(std::unique_ptr<store::Database> db,
   s->accounts = std::make_unique<Accounts>(*s->db, *s->org_keys, keys.index_key, op_hash);
   s->orgs = std::make_unique<Orgs>(*s->db, *s->org_keys, *s->accounts);
   s->boms = std::make_unique<Boms>(*s->db, *s->org_keys);
+  s->attachments = std::make_unique<Attachments>(*s->db, *s->boms);
   MailOptions mail = options.mail;
   if (mail.outbox_dir.empty()) mail.outbox_dir = options.data_dir + "/outbox";
   s->mailer = std::make_unique<Mailer>(std::move(mail));
@@ -229,7 +230,7 @@ util::Status Instance::Check(const std::string& data_dir, const std::vector<std:
   util::Status st = db.value()->IntegrityCheck(problems);
   if (!st.ok()) return st;
   OrgKeys org_keys(keys->data_master);
-  int64_t orgs = 0, users = 0, boms = 0, items = 0;
+  int64_t orgs = 0, users = 0, boms = 0, items = 0, attachments = 0;
   st = db.value()->Read([&](store::Db& conn) -> util::Status {
     SQLite::Statement oq(conn, "SELECT id FROM orgs");
     while (oq.executeStep()) {
@@ -280,6 +281,7 @@ util::Status Instance::Check(const std::string& data_dir, const std::vector<std:
         problems->push_back(where + "item tree invalid");
       items += static_cast<int64_t>(its.size());
     }
+    attachments = Attachments::CheckAll(conn, org_keys, problems);
     return util::Status::Ok();
   });
   if (!st.ok()) return st;
@@ -288,6 +290,7 @@ util::Status Instance::Check(const std::string& data_dir, const std::vector<std:
   summary->push_back("users: " + std::to_string(users));
   summary->push_back("boms: " + std::to_string(boms));
   summary->push_back("items: " + std::to_string(items));
+  summary->push_back("attachments: " + std::to_string(attachments));
   return util::Status::Ok();
 }
 

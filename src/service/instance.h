@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "service/accounts.h"
+#include "service/attachments.h"
 #include "service/boms.h"
 #include "service/invitations.h"
 #include "service/lifecycle.h"
@@ -37,6 +38,7 @@ struct Services {
   std::unique_ptr<Accounts> accounts;
   std::unique_ptr<Orgs> orgs;
   std::unique_ptr<Boms> boms;
+  std::unique_ptr<Attachments> attachments;  // uses boms: declared after it
   std::unique_ptr<Lifecycle> lifecycle;
   std::unique_ptr<Mailer> mailer;
   std::unique_ptr<Invitations> invitations;  // uses mailer and accounts: declared after them

@@ -220,6 +220,83 @@ util::Result<OrgSettings> Orgs::UpdateSettings(const Principal& actor,
   return result;
 }
 
+namespace {
+
+constexpr std::string_view kMappingsPurpose = "column-mappings";
+
+util::Result<bom::ColumnMappings> LoadColumnMappings(store::Db& db, const OrgCrypto& crypto) {
+  SQLite::Statement q(db, "SELECT sealed FROM org_column_mappings WHERE org_id = ?");
+  q.bind(1, crypto.org().str());
+  if (!q.executeStep()) return bom::ColumnMappings{};
+  auto col = q.getColumn(0);
+  auto text = crypto.OpenText(
+      kMappingsPurpose, crypto.org().str(),
+      {static_cast<const uint8_t*>(col.getBlob()), static_cast<size_t>(col.size())});
+  auto parsed =
+      text ? bom::ParseColumnMappings(nlohmann::json::parse(*text, nullptr, false), bom::Limits{})
+           : util::Result<bom::ColumnMappings>(Status::Internal());
+  if (!parsed.ok()) {
+    util::log::Error("org.mappings_unreadable").Ref("org_id", crypto.org());
+    return Status::Internal("the column mappings could not be read");
+  }
+  return parsed;
+}
+
+}  // namespace
+
+util::Result<bom::ColumnMappings> Orgs::ColumnMappings(const Principal& actor) {
+  Status st = access::Refusal(actor, access::Function::kColumnMappingsRead,
+                              access::MayUse(actor, access::Function::kColumnMappingsRead));
+  if (!st.ok()) return st;
+  bom::ColumnMappings out;
+  st = db_.Read([&](store::Db& db) -> Status {
+    auto crypto = keys_.Get(db, actor.org);
+    if (!crypto.ok()) return crypto.status();
+    auto m = LoadColumnMappings(db, *crypto.value());
+    if (!m.ok()) return m.status();
+    out = std::move(m.value());
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+util::Result<bom::ColumnMappings> Orgs::SetColumnMappings(const Principal& actor,
+                                                          const nlohmann::json& list) {
+  Status st = access::Refusal(actor, access::Function::kOrgSettingsWrite,
+                              access::MayUse(actor, access::Function::kOrgSettingsWrite));
+  if (!st.ok()) return st;
+  auto mappings = bom::ParseColumnMappings(list, bom::Limits{});
+  if (!mappings.ok()) return mappings.status();
+  const nlohmann::json after = bom::ColumnMappingsJson(mappings.value());
+  st = db_.Write([&](store::Db& db) -> Status {
+    auto crypto = keys_.Get(db, actor.org);
+    if (!crypto.ok()) return crypto.status();
+    const OrgCrypto& c = *crypto.value();
+    auto before = LoadColumnMappings(db, c);
+    if (!before.ok()) return before.status();
+    const nlohmann::json before_json = bom::ColumnMappingsJson(before.value());
+    if (before_json == after) return Status::Ok();
+    const crypto::Bytes sealed = c.SealText(kMappingsPurpose, actor.org.str(), after.dump());
+    SQLite::Statement u(db,
+                        "INSERT INTO org_column_mappings(org_id, sealed, updated_at) VALUES "
+                        "(?1, ?2, ?3) ON CONFLICT(org_id) DO UPDATE SET sealed = ?2, "
+                        "updated_at = ?3");
+    u.bind(1, actor.org.str());
+    u.bind(2, sealed.data(), static_cast<int>(sealed.size()));
+    u.bind(3, static_cast<int64_t>(util::NowUnix()));
+    u.exec();
+    RecordAudit(db, &c,
+                {"org:" + actor.org.str(),
+                 actor.user.str(),
+                 "org.column_mappings",
+                 {{"mappings", {{"before", before_json}, {"after", after}}}}});
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return mappings;
+}
+
 Status Orgs::SetSupportAccess(const Principal& actor, int hours) {
   if (access::MayUse(actor, access::Function::kOrgSettingsWrite) != access::Decision::kAllow) {
     return Status::Forbidden();

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "access/permissions.h"
+#include "bom/mapping.h"
 #include "service/accounts.h"
 #include "service/audit.h"
 #include "service/org_keys.h"
@@ -52,6 +53,13 @@ class Orgs {
   util::Result<OrgSettings> Settings(const access::Principal& actor);
   util::Result<OrgSettings> UpdateSettings(const access::Principal& actor,
                                            const nlohmann::json& patch);
+  // The org's column mappings for CSV/XLSX import (bom/mapping.h). Every member may read them
+  // (they decide how that member's files are read); only an Administrator replaces them, as a
+  // whole list, audited on the org with before and after.
+  util::Result<bom::ColumnMappings> ColumnMappings(const access::Principal& actor);
+  util::Result<bom::ColumnMappings> SetColumnMappings(const access::Principal& actor,
+                                                      const nlohmann::json& list);
+
   // Support access for the operator: granted by an Administrator for 1..72 hours, or revoked.
   util::Status SetSupportAccess(const access::Principal& actor, int hours);
 

@@ -179,3 +179,26 @@ def make_bom(base, token, name="Gearbox", items=None):
     s, r, _ = call(base, "POST", "/api/v1/boms", {"name": name, "items": items}, token=token)
     assert s == 201, (s, r)
     return r["id"]
+
+
+def png_bytes(width=4, height=3):
+    """A real, decodable RGB PNG (the server reads its size from the IHDR chunk)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    raw = b"".join(b"\x00" + b"\x40\x80\xc0" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def pdf_bytes(text="drawing"):
+    return b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Title (" + text.encode() + b") >>\nendobj\n%%EOF\n"
+
+
+def attach(base, token, bom, data, name="drawing.pdf", kind="derivative", ctype="application/octet-stream"):
+    from urllib.parse import quote
+    return call(base, "POST", f"/api/v1/boms/{bom}/attachments?kind={kind}&name={quote(name)}", data,
+                token=token, ctype=ctype)

@@ -4,7 +4,7 @@ import json
 import os
 import subprocess
 
-from harness import BIN, PASSWORD, Org, Server, Store, call, is_error, make_bom
+from harness import attach, pdf_bytes, BIN, PASSWORD, Org, Server, Store, call, is_error, make_bom
 
 
 def test_version_prints_one_line():
@@ -195,6 +195,12 @@ def test_data_files_are_ciphertext_and_hold_no_marker():
         csv = f"level,part_number,description,quantity\n0,{markers[0]}-CSV,{markers[0]},1\n".encode()
         assert call(b, "POST", "/api/v1/boms/import?name=" + markers[0], csv, token=tok, ctype="text/csv")[0] == 201
         call(b, "GET", f"/api/v1/boms/{bom}/items", token=tok)
+        # Attachments: the file's bytes and its name are sealed too.
+        s, r, _ = attach(b, tok, bom, pdf_bytes(markers[0]), name=markers[0] + ".pdf")
+        assert s == 201, r
+        s, mapped, _ = call(b, "PUT", "/api/v1/org/column-mappings",
+                            {"mappings": [{"column": markers[0], "property": "zebra_" + "7731"}]}, token=tok)
+        assert s == 200, mapped
     finally:
         srv.stop()
     try:

@@ -7,7 +7,7 @@ see", exactly like a missing one. The test fails if the server has a route witho
 """
 import itertools
 
-from harness import PASSWORD, Org, Server, Store, add_user, call, make_bom, sign_in
+from harness import PASSWORD, Org, Server, Store, add_user, attach, call, make_bom, pdf_bytes, png_bytes, sign_in
 
 CALLERS = ["anon", "operator", "admin", "owner", "shared_viewer", "colleague", "other_admin"]
 _counter = itertools.count()
@@ -36,6 +36,12 @@ class World:
                        {"user_id": self.a.viewer_id, "access": "view"}, token=self.tokens["owner"])
         assert s == 201
         return bom
+
+    def fresh_attachment(self):
+        bom = self.fresh_bom()
+        s, r, _ = attach(self.b, self.tokens["owner"], bom, pdf_bytes())
+        assert s == 201, r
+        return f"/api/v1/boms/{bom}/attachments/{r['id']}"
 
     def resign(self, caller):
         if caller in self.emails:
@@ -123,6 +129,9 @@ def table(w):
             path_fn=lambda c: f"/api/v1/users/{w.a.editor2_id}", body={"role": "editor"}),
         row("GET", "/api/v1/org/settings", [401, 403, 200, 403, 403, 403, 200]),
         row("PATCH", "/api/v1/org/settings", [401, 403, 200, 403, 403, 403, 200], body={"audit_depth": 10}),
+        row("GET", "/api/v1/org/column-mappings", [401, 403, 200, 200, 200, 200, 200]),
+        row("PUT", "/api/v1/org/column-mappings", [401, 403, 200, 403, 403, 403, 200],
+            body={"mappings": [{"column": "Mfr PN", "property": "mfr_pn"}]}),
         row("POST", "/api/v1/org/support-access", [401, 403, 200, 403, 403, 403, 200], body={"hours": 0}),
         row("GET", "/api/v1/audit", [401, 403, 200, 403, 403, 403, 200],
             path_fn=lambda c: f"/api/v1/audit?object=bom:{w.fresh_bom()}"),
@@ -150,6 +159,13 @@ def table(w):
             path_fn=lambda c: f"/api/v1/boms/{w.fresh_bom()}/shares/{w.a.viewer_id}"),
         row("POST", "/api/v1/boms/{id}/transfer", [401, 403, 200, 200, 403, 404, 404],
             body=lambda c: {"user_id": w.a.editor2_id}, path_fn=bom_path("/transfer")),
+        row("GET", "/api/v1/boms/{id}/attachments", read_bom, path_fn=bom_path("/attachments")),
+        row("POST", "/api/v1/boms/{id}/attachments", [401, 403, 201, 201, 403, 404, 404],
+            body=png_bytes(), ctype="image/png", path_fn=bom_path("/attachments?kind=thumbnail&name=t.png")),
+        row("GET", "/api/v1/boms/{id}/attachments/{attachment_id}", read_bom,
+            path_fn=lambda c: w.fresh_attachment()),
+        row("DELETE", "/api/v1/boms/{id}/attachments/{attachment_id}", [401, 403, 204, 204, 403, 404, 404],
+            path_fn=lambda c: w.fresh_attachment()),
         row("GET", "/api/v1/instance/audit", [401, 200, 403, 403, 403, 403, 403]),
         row("GET", "/api/v1/metrics", [401, 200, 403, 403, 403, 403, 403]),
         # Last: sealing ends the run for everyone.

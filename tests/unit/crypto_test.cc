@@ -89,3 +89,9 @@ TEST_CASE("base32 round trip (RFC 4648)") {
   CHECK(Base32Decode("mzxw6ytboi")->view() == "foobar");
   CHECK_FALSE(Base32Decode("MZ1W"));
 }
+
+TEST_CASE("Sha256 matches the FIPS 180-2 test vector") {
+  const std::string abc = "abc";
+  CHECK(bomvault::crypto::ToHex(bomvault::crypto::Sha256(bomvault::crypto::AsBytes(abc))) ==
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}

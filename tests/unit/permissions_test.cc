@@ -25,7 +25,7 @@ const Function kAll[] = {Function::kOrgCreate,       Function::kOrgList,
                          Function::kBomDelete,       Function::kBomShare,
                          Function::kBomTransfer,     Function::kSelf,
                          Function::kSelfSessions,    Function::kSelfManage,
-                         Function::kMfaEnrol};
+                         Function::kMfaEnrol,        Function::kColumnMappingsRead};
 
 const Function kBomFns[] = {Function::kBomRead, Function::kBomUpdate, Function::kBomDelete,
                             Function::kBomShare, Function::kBomTransfer};
@@ -45,7 +45,7 @@ bool ReadFn(Function f) {
   return f == Function::kOrgSettingsRead || f == Function::kUserList || f == Function::kAuditRead ||
          f == Function::kInvitationRead || f == Function::kBlockListRead ||
          f == Function::kBomList || f == Function::kBomRead || f == Function::kSelf ||
-         f == Function::kSelfSessions;
+         f == Function::kSelfSessions || f == Function::kColumnMappingsRead;
 }
 
 enum class Rel { kOwner, kSharedView, kSharedEdit, kColleague, kOtherOrg };

@@ -1,0 +1,112 @@
+// Routes for a BOM's attachments: list, upload (raw body), download, delete.
+#include "http/api.h"
+#include "http/json_out.h"
+#include "util/clock.h"
+
+namespace bomvault::http {
+
+using util::Status;
+
+namespace {
+
+nlohmann::json AttachmentJson(const service::AttachmentView& v) {
+  nlohmann::json j = {{"id", v.id.str()},
+                      {"bom_id", v.bom.str()},
+                      {"kind", v.kind},
+                      {"name", v.name},
+                      {"media_type", v.media_type},
+                      {"size", v.size},
+                      {"sha256", v.sha256},
+                      {"created_by", v.created_by.str()},
+                      {"created_at", util::FormatUtc(v.created_at)}};
+  if (v.width > 0) {
+    j["width"] = v.width;
+    j["height"] = v.height;
+  }
+  return j;
+}
+
+// RFC 6266: an ASCII fallback plus the exact UTF-8 name percent-encoded (RFC 8187), so no
+// client ever sees a quote, a separator or a raw non-ASCII byte in the header.
+std::string ContentDisposition(std::string_view type, std::string_view name) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string fallback, encoded;
+  for (unsigned char c : name) {
+    const bool plain = c < 0x80 && c > 0x20 && c != '"' && c != '\\' && c != ';' && c != '%';
+    fallback += plain ? static_cast<char>(c) : '_';
+    if (std::isalnum(c) != 0 || c == '.' || c == '-' || c == '_' || c == '~') {
+      encoded += static_cast<char>(c);
+    } else {
+      encoded += '%';
+      encoded += kHex[c >> 4];
+      encoded += kHex[c & 0xF];
+    }
+  }
+  return std::string(type) + "; filename=\"" + fallback + "\"; filename*=UTF-8''" + encoded;
+}
+
+}  // namespace
+
+void RegisterAttachmentRoutes(Api& api) {
+  api.Route({"GET", "/api/v1/boms/{id}/attachments", "boms.attachments.list", Auth::kSignedIn,
+             false, "A BOM's thumbnail and derivative files: whoever may read the BOM"},
+            [](Ctx& c) {
+              auto id = PathId<util::BomId>(c, 1);
+              if (!id) return;
+              auto r = c.s().attachments->List(c.principal, *id);
+              if (!r.ok()) return SendError(c, r.status());
+              nlohmann::json out = nlohmann::json::array();
+              for (const auto& v : r.value()) out.push_back(AttachmentJson(v));
+              SendJson(c, 200, {{"attachments", out}});
+            });
+
+  api.Route(
+      {"POST", "/api/v1/boms/{id}/attachments", "boms.attachments.create", Auth::kSignedIn, false,
+       "Owner, edit-share, Administrator: attach a file (raw body; ?name=, "
+       "?kind=thumbnail|derivative); the type is sniffed: PDF, PNG, JPEG, WebP, STEP, IGES, "
+       "STL, DXF; a thumbnail (PNG/JPEG/WebP, ≤ 2 MiB, ≤ 4096 px) replaces the previous one"},
+      [](Ctx& c) {
+        auto id = PathId<util::BomId>(c, 1);
+        if (!id) return;
+        const std::string kind =
+            c.req.has_param("kind") ? c.req.get_param_value("kind") : "derivative";
+        auto r = c.s().attachments->Add(c.principal, *id, kind, c.req.get_param_value("name"),
+                                        c.req.body);
+        if (!r.ok()) return SendError(c, r.status());
+        SendJson(c, 201, AttachmentJson(r.value()));
+      });
+
+  api.Route({"GET", "/api/v1/boms/{id}/attachments/{attachment_id}", "boms.attachments.get",
+             Auth::kSignedIn, false,
+             "Download one attachment's bytes, with its sniffed type (images inline, the rest as "
+             "a download)"},
+            [](Ctx& c) {
+              auto id = PathId<util::BomId>(c, 1);
+              if (!id) return;
+              auto att = PathId<util::AttachmentId>(c, 2);
+              if (!att) return;
+              auto r = c.s().attachments->Read(c.principal, *id, *att);
+              if (!r.ok()) return SendError(c, r.status());
+              const service::AttachmentView& v = r->view;
+              const bool image = v.media_type.rfind("image/", 0) == 0 && v.width > 0;
+              c.res.set_header("Content-Disposition",
+                               ContentDisposition(image ? "inline" : "attachment", v.name));
+              c.res.set_header("ETag", "\"" + v.sha256 + "\"");
+              c.res.status = 200;
+              c.res.set_content(std::move(r->bytes), v.media_type);
+            });
+
+  api.Route({"DELETE", "/api/v1/boms/{id}/attachments/{attachment_id}", "boms.attachments.delete",
+             Auth::kSignedIn, false, "Owner, edit-share, Administrator: remove an attachment"},
+            [](Ctx& c) {
+              auto id = PathId<util::BomId>(c, 1);
+              if (!id) return;
+              auto att = PathId<util::AttachmentId>(c, 2);
+              if (!att) return;
+              Status st = c.s().attachments->Delete(c.principal, *id, *att);
+              if (!st.ok()) return SendError(c, st);
+              SendNoContent(c);
+            });
+}
+
+}  // namespace bomvault::http
