@@ -3,7 +3,9 @@ import csv
 import io
 import random
 
-from harness import Org, Server, Store, call, is_error, make_bom
+import subprocess
+
+from harness import BIN, Org, Server, Store, attach, call, is_error, make_bom, pdf_bytes
 
 
 def gen_csv(n, seed=7):
@@ -210,6 +212,7 @@ def test_delete_is_final_and_org_deletion_removes_everything():
         assert call(b, "DELETE", f"/api/v1/boms/{bom}", token=org.editor)[0] == 204
         assert call(b, "GET", f"/api/v1/boms/{bom}", token=org.admin)[0] == 404
         bom2 = make_bom(b, org.editor)
+        assert attach(b, org.editor, bom2, pdf_bytes())[0] == 201
         assert call(b, "DELETE", f"/api/v1/orgs/{org.id}", token=st.operator)[0] == 204
         # Every token of the org's users is dead, and the org is gone from the list.
         assert call(b, "GET", "/api/v1/boms", token=org.editor)[0] == 401
@@ -218,4 +221,12 @@ def test_delete_is_final_and_org_deletion_removes_everything():
         assert bom2
     finally:
         srv.stop()
+    try:
+        # Nothing of the org is left: no BOM, no item, no attachment.
+        r = subprocess.run([BIN, "check", "--data", st.data, "--unseal-file", st.share_file],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stdout + r.stderr
+        for line in ("boms: 0", "items: 0", "attachments: 0"):
+            assert line in r.stdout, r.stdout
+    finally:
         st.cleanup()

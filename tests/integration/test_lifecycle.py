@@ -14,7 +14,7 @@ import re
 import subprocess
 import time
 
-from harness import BIN, Org, Server, Store, call, make_bom, sign_in
+from harness import BIN, Org, Server, Store, attach, call, make_bom, pdf_bytes, png_bytes, sign_in
 
 # Debian's `faketime` package, whatever the architecture directory.
 FAKETIME_LIB = (glob.glob("/usr/lib/*/faketime/libfaketime.so.1") or
@@ -93,6 +93,9 @@ def test_lifecycle_purge_follows_interaction_and_owner_activity():
             untouched = make_bom(srv.base, org.editor, "Untouched")
             touched = make_bom(srv.base, org.editor, "Touched on day 4")
             quiet_owner = make_bom(srv.base, org.editor2, "Owner goes quiet")
+            # Files go with their BOM: one on a BOM that will be purged, one on a BOM that stays.
+            assert attach(srv.base, org.editor, untouched, pdf_bytes())[0] == 201
+            assert attach(srv.base, org.editor, touched, png_bytes(), name="t.png", kind="thumbnail")[0] == 201
         finally:
             srv.stop()
         assert os.path.exists(log_path(st, 0))
@@ -140,6 +143,9 @@ def test_lifecycle_purge_follows_interaction_and_owner_activity():
                 assert name not in srv.log()
         finally:
             srv.stop()
+        r = subprocess.run([BIN, "check", "--data", st.data, "--unseal-file", st.share_file],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0 and "attachments: 1" in r.stdout, r.stdout + r.stderr
 
         # Day 8: the owner signs in (stays active) but does not open the BOM; a new BOM is made.
         # Log files from days that ended more than seven days ago are deleted.

@@ -121,6 +121,77 @@ TEST_CASE("a BOM row copied into another organisation's BOM fails to decrypt") {
   CHECK(good.value()[0].part_number == "A-1");
 }
 
+TEST_CASE("an attachment chunk copied to another tenant, BOM or position fails to decrypt") {
+  TempStore ts;
+  auto hold = ts.instance->Acquire();
+  REQUIRE(hold);
+  service::Services& s = **hold;
+  auto a = s.orgs->Create(Operator(), "Org A", "a@a.example", "Correct-Horse-Battery-9");
+  auto b = s.orgs->Create(Operator(), "Org B", "b@b.example", "Correct-Horse-Battery-9");
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  auto admin_a = AdminOf(a->first, a->second);
+  auto admin_b = AdminOf(b->first, b->second);
+  auto bom_a = s.boms->Create(admin_a, "A", nlohmann::json::object(), Items("A-1"), "json");
+  auto bom_a2 = s.boms->Create(admin_a, "A2", nlohmann::json::object(), Items("A-2"), "json");
+  auto bom_b = s.boms->Create(admin_b, "B", nlohmann::json::object(), Items("B-1"), "json");
+  REQUIRE(bom_a.ok());
+  REQUIRE(bom_a2.ok());
+  REQUIRE(bom_b.ok());
+  // Two chunks each (1 MiB chunks), so reordering can be tried too.
+  const std::string pdf = "%PDF-1.7\n" + std::string(service::Attachments::kChunkBytes + 10, 'a');
+  auto att_a = s.attachments->Add(admin_a, bom_a->id, "derivative", "a.pdf", pdf);
+  auto att_a2 = s.attachments->Add(admin_a, bom_a2->id, "derivative", "a2.pdf", pdf);
+  auto att_b = s.attachments->Add(admin_b, bom_b->id, "derivative", "b.pdf", pdf);
+  REQUIRE(att_a.ok());
+  REQUIRE(att_a2.ok());
+  REQUIRE(att_b.ok());
+  auto read = [&](const access::Principal& p, const service::AttachmentView& v) {
+    return s.attachments->Read(p, v.bom, v.id);
+  };
+  REQUIRE(read(admin_b, *att_b).ok());
+  REQUIRE(read(admin_a, *att_a).value().bytes == pdf);
+
+  auto paste = [&](const std::string& sql_from, const std::string& sql_to) {
+    REQUIRE(s.db->Write([&](store::Db& db) {
+                  SQLite::Statement q(db,
+                                      "UPDATE bom_attachment_chunks SET sealed = (SELECT "
+                                      "sealed FROM bom_attachment_chunks WHERE " +
+                                          sql_from + ") WHERE " + sql_to);
+                  CHECK(q.exec() == 1);
+                  return util::Status::Ok();
+                })
+                .ok());
+  };
+  auto chunk = [](const service::AttachmentView& v, int seq) {
+    return "attachment_id = '" + v.id.str() + "' AND seq = " + std::to_string(seq);
+  };
+  paste(chunk(*att_a, 0), chunk(*att_b, 0));  // across tenants
+  CHECK(read(admin_b, *att_b).status().code() == util::Code::kInternal);
+  paste(chunk(*att_a, 0), chunk(*att_a2, 0));  // same tenant, other BOM
+  CHECK_FALSE(read(admin_a, *att_a2).ok());
+  paste(chunk(*att_a, 1), chunk(*att_a, 0));  // same file, other position
+  CHECK_FALSE(read(admin_a, *att_a).ok());
+  // Dropping the last chunk is noticed as well, and the offline check reports all three.
+  auto fresh = s.attachments->Add(admin_a, bom_a->id, "derivative", "c.pdf", pdf);
+  REQUIRE(fresh.ok());
+  REQUIRE(s.db->Write([&](store::Db& db) {
+                SQLite::Statement q(db,
+                                    "DELETE FROM bom_attachment_chunks WHERE " + chunk(*fresh, 1));
+                CHECK(q.exec() == 1);
+                return util::Status::Ok();
+              })
+              .ok());
+  CHECK_FALSE(read(admin_a, *fresh).ok());
+  std::vector<std::string> problems;
+  REQUIRE(s.db->Read([&](store::Db& db) {
+                CHECK(service::Attachments::CheckAll(db, *s.org_keys, &problems) == 4);
+                return util::Status::Ok();
+              })
+              .ok());
+  CHECK(problems.size() == 4);
+}
+
 TEST_CASE("org data keys differ and deleting the org deletes its key") {
   TempStore ts;
   auto hold = ts.instance->Acquire();
