@@ -73,6 +73,9 @@ for r in $(seq 1 "$ROUNDS"); do
     got="$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["items"]))' "$BV_TMP/items.json")"
     [ "$got" = "$ROWS" ] || die "read back $got items, expected $ROWS"
     ITEMS_BYTES="$(wc -c <"$BV_TMP/items.json")"
+    # The same items as a JSON create body, for the JSON-create phase after the rounds.
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); json.dump({"name":"bench-json","items":d["items"]},open(sys.argv[2],"w"))' \
+      "$BV_TMP/items.json" "$BV_TMP/create.json"
   fi
   rm -f "$BV_TMP/items.json"
   sleep 1
@@ -84,6 +87,20 @@ for r in $(seq 1 "$ROUNDS"); do
     >>"$BV_TMP/rounds.txt"
   sleep 1
 done
+
+# JSON create: POST /api/v1/boms with the same items as one JSON body (read with a SAX parser).
+: >"$BV_TMP/json_rounds.txt"
+for r in $(seq 1 "$ROUNDS"); do
+  reset_hwm >/dev/null
+  t="$(curl -s --max-time 600 -o "$BV_TMP/create_out.json" -w '%{http_code} %{time_total}' -H "$AUTH" \
+        -H 'Content-Type: application/json' --data-binary @"$BV_TMP/create.json" "$BV_URL/api/v1/boms")"
+  [ "${t%% *}" = 201 ] || { cat "$BV_TMP/create_out.json" >&2; die "JSON create answered ${t%% *}"; }
+  echo "${t#* } $(vm_field "$BV_PID" VmHWM)" >>"$BV_TMP/json_rounds.txt"
+  sleep 1
+done
+JSON_S="$(awk '{print $1}' "$BV_TMP/json_rounds.txt" | sort -n | sed -n "$(( (ROUNDS + 1) / 2 ))p")"
+JSON_HWM="$(awk '{print $2}' "$BV_TMP/json_rounds.txt" | sort -n | tail -1)"
+echo "JSON create: body $(wc -c <"$BV_TMP/create.json") bytes, median $JSON_S s ($(python3 -c "print(round($ROWS/$JSON_S))") rows/s), highest peak RSS $(( JSON_HWM / 1024 )) MB"
 
 echo "items JSON ${ITEMS_BYTES:-?} bytes; VmHWM ${hwm_mode} before each phase (reset = true per-phase peak)"
 echo "server VmRSS after all rounds: $(( $(vm_field "$BV_PID" VmRSS) / 1024 )) MB (memory freed by earlier requests but kept by the allocator counts here)"

@@ -119,20 +119,25 @@ void SendError(Ctx& c, const Status& st) {
   SendJson(c, status, ErrorBody(st.machine_code().empty() ? "error" : st.machine_code(), message));
 }
 
-std::optional<nlohmann::json> JsonBody(Ctx& c, size_t max_bytes) {
-  if (max_bytes == 0) max_bytes = 1 << 20;
+bool AcceptJsonBody(Ctx& c, size_t max_bytes) {
   if (c.req.body.size() > max_bytes) {
     SendError(c,
               Status(Code::kPayloadTooLarge, "payload_too_large", "the request body is too large"));
-    return std::nullopt;
+    return false;
   }
   std::string type = c.req.get_header_value("Content-Type");
   if (!c.req.body.empty() && !type.empty() && type.rfind("application/json", 0) != 0) {
     SendError(
         c, Status(Code::kInvalid, "unsupported_media_type", "send the body as application/json"));
     c.res.status = 415;
-    return std::nullopt;
+    return false;
   }
+  return true;
+}
+
+std::optional<nlohmann::json> JsonBody(Ctx& c, size_t max_bytes) {
+  if (max_bytes == 0) max_bytes = 1 << 20;
+  if (!AcceptJsonBody(c, max_bytes)) return std::nullopt;
   if (c.req.body.empty()) return nlohmann::json::object();
   auto j = nlohmann::json::parse(c.req.body, nullptr, false);
   if (j.is_discarded()) {

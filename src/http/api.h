@@ -80,6 +80,9 @@ void SendError(Ctx& c, const util::Status& status);
 void SendNoContent(Ctx& c);
 // Parses the JSON object body; on failure sends 400/415 and returns nullopt.
 std::optional<nlohmann::json> JsonBody(Ctx& c, size_t max_bytes = 0);
+// JsonBody's checks without the parse (size, then Content-Type): for routes that read their body
+// with their own parser. Sends the error and returns false when the body is refused.
+bool AcceptJsonBody(Ctx& c, size_t max_bytes);
 // A typed id from a path segment, or a 404 sent.
 template <class Id>
 std::optional<Id> PathId(Ctx& c, size_t index) {

@@ -1,7 +1,6 @@
 // Routes for BOMs: create, import, read, views, export, change, share, transfer, delete.
 #include "bom/csv.h"
-#include "bom/decimal.h"
-#include "bom/tree.h"
+#include "bom/json_body.h"
 #include "bom/views.h"
 #include "bom/xlsx.h"
 #include "http/api.h"
@@ -52,100 +51,17 @@ std::string SummaryListText(const std::vector<service::BomSummary>& boms) {
   return out;
 }
 
-// One item from the JSON create/replace body; a message naming the item on failure.
-util::Result<bom::Item> ItemFromJson(const nlohmann::json& j, size_t index) {
-  std::string where = "items[" + std::to_string(index) + "]";
-  if (!j.is_object()) return Status::Invalid("invalid_item", where + " must be an object");
-  bom::Item it;
-  auto text = [&](const char* key, std::string* out, bool required) -> Status {
-    auto f = j.find(key);
-    if (f == j.end() || f->is_null()) {
-      return required ? Status::Invalid("invalid_item", where + "." + key + " is required")
-                      : Status::Ok();
-    }
-    if (f->is_string()) {
-      *out = f->get<std::string>();
-    } else if (f->is_number_integer() || f->is_number_unsigned()) {
-      *out = f->dump();  // refs and find numbers are often numbers in tools' JSON
-    } else {
-      return Status::Invalid("invalid_item", where + "." + key + " must be a string");
-    }
-    return Status::Ok();
-  };
-  Status st;
-  if (!(st = text("ref", &it.ref, true)).ok()) return st;
-  if (!(st = text("parent", &it.parent, false)).ok()) return st;
-  if (!(st = text("find_number", &it.find_number, false)).ok()) return st;
-  if (!(st = text("part_number", &it.part_number, true)).ok()) return st;
-  if (!(st = text("description", &it.description, false)).ok()) return st;
-  if (!(st = text("unit", &it.unit, false)).ok()) return st;
-  if (!(st = text("refdes", &it.refdes, false)).ok()) return st;
-  auto q = j.find("quantity");
-  if (q == j.end() || !(q->is_number() || q->is_string())) {
-    return Status::Invalid("invalid_item", where + ".quantity must be a number");
+// The body of a create or change request, read by the streaming parser (bom/json_body.h): large
+// bodies never become a DOM.
+std::optional<bom::BomBody> BomBodyOf(Ctx& c, size_t max_bytes) {
+  if (!AcceptJsonBody(c, max_bytes)) return std::nullopt;
+  auto body = bom::ParseBomBody(c.req.body, bom::Limits{});
+  if (!body.ok()) {
+    SendError(c, body.status());
+    return std::nullopt;
   }
-  auto canonical = bom::CanonicalQuantity(q->is_string() ? q->get<std::string>() : q->dump());
-  if (!canonical.ok()) {
-    return Status::Invalid("bom_bad_quantity",
-                           where + ".quantity: " + canonical.status().message());
-  }
-  it.quantity = canonical.value();
-  auto p = j.find("properties");
-  if (p != j.end() && !p->is_null()) {
-    if (!p->is_object())
-      return Status::Invalid("invalid_item", where + ".properties must be an object");
-    for (auto e = p->begin(); e != p->end(); ++e) {
-      // Keys take the same normal form as CSV column names ("Supplier Name" → supplier_name),
-      // so a BOM exports to CSV and back without renaming anything.
-      std::string key = bom::NormalizeColumnName(e.key());
-      if (e->is_string()) {
-        if (!e->get<std::string>().empty()) it.properties.emplace_back(key, e->get<std::string>());
-      } else if (e->is_number() || e->is_boolean()) {
-        it.properties.emplace_back(key, e->dump());
-      } else if (!e->is_null()) {
-        return Status::Invalid("invalid_item",
-                               where + ".properties values must be text or numbers");
-      }
-    }
-  }
-  return it;
+  return std::move(body.value());
 }
-
-util::Result<std::vector<bom::Item>> ItemsFromJson(const nlohmann::json& body) {
-  auto f = body.find("items");
-  if (f == body.end() || !f->is_array()) {
-    return Status::Invalid("missing_field", "\"items\" must be an array");
-  }
-  std::vector<bom::Item> items;
-  items.reserve(f->size());
-  for (size_t i = 0; i < f->size(); ++i) {
-    auto it = ItemFromJson((*f)[i], i);
-    if (!it.ok()) return it.status();
-    items.push_back(std::move(it.value()));
-  }
-  return items;
-}
-
-std::optional<nlohmann::json> MetadataField(Ctx& c, const nlohmann::json& body) {
-  nlohmann::json meta = nlohmann::json::object();
-  if (body.contains("metadata") && !body["metadata"].is_null()) {
-    if (!body["metadata"].is_object()) {
-      SendError(c, Status::Invalid("invalid_metadata", "\"metadata\" must be an object"));
-      return std::nullopt;
-    }
-    meta = body["metadata"];
-  }
-  if (body.contains("source") && !body["source"].is_null()) {
-    if (!body["source"].is_string()) {
-      SendError(c, Status::Invalid("invalid_field", "\"source\" must be a string"));
-      return std::nullopt;
-    }
-    meta["source"] = body["source"];
-  }
-  return meta;
-}
-
-void SendItemsError(Ctx& c, const Status& st) { SendError(c, st); }
 
 }  // namespace
 
@@ -155,16 +71,17 @@ void RegisterBomRoutes(Api& api) {
   api.Route({"POST", "/api/v1/boms", "boms.create", Auth::kSignedIn, false,
              "Administrator, Editor: create a BOM {name, items[], metadata?, source?}"},
             [max_import](Ctx& c) {
-              auto body = JsonBody(c, max_import);
+              auto body = BomBodyOf(c, max_import);
               if (!body) return;
-              auto name = StringField(c, *body, "name", true);
-              if (!name) return;
-              auto meta = MetadataField(c, *body);
-              if (!meta) return;
-              auto items = ItemsFromJson(*body);
-              if (!items.ok()) return SendItemsError(c, items.status());
-              auto r =
-                  c.s().boms->Create(c.principal, *name, *meta, std::move(items.value()), "json");
+              if (!body->name) {
+                return SendError(c, Status::Invalid("missing_field", "\"name\" is required"));
+              }
+              if (!body->items) {
+                return SendError(c, Status::Invalid("missing_field", "\"items\" must be an array"));
+              }
+              auto r = c.s().boms->Create(c.principal, *body->name,
+                                          body->metadata.value_or(nlohmann::json::object()),
+                                          std::move(*body->items), "json");
               if (!r.ok()) return SendError(c, r.status());
               SendJson(c, 201, {{"id", r->id.str()}, {"items", r->items}});
             });
@@ -383,27 +300,21 @@ void RegisterBomRoutes(Api& api) {
             [max_import](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;
-              auto body = JsonBody(c, max_import);
+              auto body = BomBodyOf(c, max_import);
               if (!body) return;
-              std::optional<std::string> name;
-              std::optional<nlohmann::json> meta;
-              std::optional<std::vector<bom::Item>> items;
-              if (body->contains("name")) {
-                auto n = StringField(c, *body, "name", true);
-                if (!n) return;
-                name = *n;
+              std::optional<nlohmann::json> meta = std::move(body->metadata);
+              if (meta && !body->metadata_given) {
+                // Only "source" was sent: it changes that one key, the rest of the metadata stays.
+                auto current = c.s().boms->Get(c.principal, *id);
+                if (!current.ok()) return SendError(c, current.status());
+                nlohmann::json merged =
+                    nlohmann::json::parse(current->metadata_json, nullptr, false);
+                if (!merged.is_object()) merged = nlohmann::json::object();
+                merged["source"] = (*meta)["source"];
+                meta = std::move(merged);
               }
-              if (body->contains("metadata")) {
-                auto m = MetadataField(c, *body);
-                if (!m) return;
-                meta = *m;
-              }
-              if (body->contains("items")) {
-                auto its = ItemsFromJson(*body);
-                if (!its.ok()) return SendItemsError(c, its.status());
-                items = std::move(its.value());
-              }
-              auto r = c.s().boms->Update(c.principal, *id, name, meta, std::move(items));
+              auto r = c.s().boms->Update(c.principal, *id, std::move(body->name), std::move(meta),
+                                          std::move(body->items));
               if (!r.ok()) return SendError(c, r.status());
               SendRawJson(c, 200, SummaryText(r.value()));
             });

@@ -230,3 +230,44 @@ def test_delete_is_final_and_org_deletion_removes_everything():
             assert line in r.stdout, r.stdout
     finally:
         st.cleanup()
+
+
+def test_json_bodies_keep_exact_quantities_and_patch_source_keeps_metadata():
+    st = Store()
+    srv = Server(st)
+    try:
+        org = Org(srv)
+        b = srv.base
+        body = ('{"name": "Exact", "metadata": {"plm": "Teamcenter", "rev": "C"}, "source": "PLM-1", "items": ['
+                '{"ref": 1, "part_number": "A", "quantity": 1e-3},'
+                '{"ref": 2, "parent": 1, "part_number": "B", "quantity": 0.1},'
+                '{"ref": 3, "parent": 1, "part_number": "C", "quantity": 2.50E+1}]}').encode()
+        s, r, _ = call(b, "POST", "/api/v1/boms", body, token=org.editor)
+        assert s == 201, r
+        bom = r["id"]
+        s, items, _ = call(b, "GET", f"/api/v1/boms/{bom}/export?format=csv", token=org.editor, raw=True)
+        rows = items.decode().splitlines()
+        assert [line.split(",")[6] for line in rows[1:]] == ["0.001", "0.1", "25"], rows
+        # A quantity that binary floating point would round is refused, not rounded.
+        s, r, _ = call(b, "POST", "/api/v1/boms", b'{"name": "Rounded", "items": [{"ref": "1", '
+                       b'"part_number": "A", "quantity": 0.1000000000000000055511151231257827}]}', token=org.editor)
+        assert s == 400 and is_error(r, "bom_bad_quantity"), r
+        # PATCH with only "source" changes that key and keeps the rest of the metadata.
+        s, r, _ = call(b, "PATCH", f"/api/v1/boms/{bom}", {"source": "PLM-2"}, token=org.editor)
+        assert s == 200 and r["metadata"] == {"plm": "Teamcenter", "rev": "C", "source": "PLM-2"}, r
+        # PATCH with "metadata" replaces it whole.
+        s, r, _ = call(b, "PATCH", f"/api/v1/boms/{bom}", {"metadata": {"rev": "D"}}, token=org.editor)
+        assert s == 200 and r["metadata"] == {"rev": "D"}, r
+        # Malformed and hostile bodies: clear 4xx, nothing changed.
+        for bad, code in ((b'{"name": "x", "items": [', "invalid_json"), (b"[1,2]", "invalid_json"),
+                          (b'{"name": "x", "items": ' + b"[" * 100 + b"]" * 100 + b"}", "invalid_json"),
+                          (b'{"name": 5, "items": []}', "invalid_field"),
+                          (b'{"name": "x", "items": {"a": 1}}', "missing_field"),
+                          (b'{"name": "x", "items": [{"ref": "1", "part_number": "A"}]}', "invalid_item")):
+            s, r, _ = call(b, "POST", "/api/v1/boms", bad, token=org.editor)
+            assert s == 400 and is_error(r, code), (bad[:40], s, r)
+        s, listed, _ = call(b, "GET", "/api/v1/boms", token=org.editor)
+        assert [x["name"] for x in listed["boms"]] == ["Exact"]
+    finally:
+        srv.stop()
+        st.cleanup()
