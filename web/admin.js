@@ -4,6 +4,7 @@ import {
   el, field, select, checkbox, messageArea, table, fmtTime, shortId, pageHeading, button, busy,
   confirmDialog, announce, copyText, fill,
 } from './dom.js';
+import { FIELDS, normalizeColumn } from './csv.js';
 
 const ROLES = [['viewer', 'Viewer'], ['editor', 'Editor'], ['administrator', 'Administrator']];
 const ROLE_TEXT = Object.fromEntries(ROLES);
@@ -270,9 +271,141 @@ export async function settingsPage({ root }) {
     }, { class: 'secondary' })),
   supportMsg.node);
 
+  const mappings = await columnMappingsEditor();
+
   fill(root, pageHeading('Organisation settings'),
     el('section', { class: 'card', 'aria-label': 'Policy settings' }, form),
+    mappings,
     el('section', { class: 'card', 'aria-labelledby': 'support-h' }, el('h2', { id: 'support-h' }, 'Support access'),
       el('p', { class: 'muted' }, 'Lets the instance operator help with this organisation for a limited time. Every grant and revocation is audited.'),
       support));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Column mappings: how the org's CSV/XLSX imports read column names the built-in aliases do not
+// know. The list is replaced as a whole on save; the server normalises the names (as it does
+// CSV headers) and its answer is what the editor shows afterwards.
+
+const FIELD_TEXT = Object.fromEntries(FIELDS);
+
+async function columnMappingsEditor() {
+  const msg = messageArea();
+  let rows = [];  // { column, target: field name | 'property' | 'ignore', key }
+  const fromServer = (list) => list.map((m) => ({
+    column: m.column,
+    target: m.ignore ? 'ignore' : (m.field || 'property'),
+    key: m.property || '',
+  }));
+  rows = fromServer((await api('GET', '/org/column-mappings')).mappings || []);
+
+  const body = el('div');
+  const addButton = button('Add a mapping', () => {
+    rows.push({ column: '', target: 'part_number', key: '' });
+    render();
+    body.querySelector(`[data-row="${rows.length - 1}"] input`).focus();
+  }, { class: 'secondary' });
+  const save = el('button', { type: 'submit' }, 'Save mappings');
+
+  function targetSelect(r, n) {
+    const s = el('select', { 'aria-label': `Maps to (row ${n})`, name: 'target' },
+      el('optgroup', { label: 'Field' }, FIELDS.map(([v, t]) => el('option', { value: v }, t))),
+      el('optgroup', { label: 'Other' },
+        el('option', { value: 'property' }, 'Property…'),
+        el('option', { value: 'ignore' }, 'Ignore the column')));
+    s.value = r.target;
+    return s;
+  }
+
+  function render() {
+    if (!rows.length) {
+      fill(body, el('p', { class: 'empty' }, 'No mappings: imports recognise only the built-in column names.'));
+      return;
+    }
+    fill(body, el('div', { class: 'table-wrap' }, el('table', { class: 'mappings' },
+      el('thead', {}, el('tr', {},
+        el('th', { scope: 'col' }, 'Column in the file'), el('th', { scope: 'col' }, 'Maps to'),
+        el('th', { scope: 'col' }, 'Property key'), el('th', { scope: 'col' }, el('span', { class: 'sr-only' }, 'Actions')))),
+      el('tbody', {}, rows.map((r, i) => {
+        const n = i + 1;
+        const column = el('input', { type: 'text', name: 'column', value: r.column, spellcheck: 'false', autocomplete: 'off', maxlength: '200', 'aria-label': `Column name (row ${n})`, placeholder: 'e.g. Mfr. Part No.' });
+        const key = el('input', { type: 'text', name: 'property', value: r.key, spellcheck: 'false', autocomplete: 'off', maxlength: '200', 'aria-label': `Property key (row ${n})`, placeholder: 'e.g. manufacturer_pn', hidden: r.target !== 'property' });
+        const target = targetSelect(r, n);
+        key.addEventListener('input', () => { r.key = key.value; });
+        target.addEventListener('change', () => {
+          r.target = target.value;
+          key.hidden = r.target !== 'property';
+          if (!key.hidden) key.focus();
+        });
+        const remove = button('Remove', () => {
+          rows.splice(i, 1);
+          render();
+          const next = body.querySelector(`[data-row="${Math.min(i, rows.length - 1)}"] input`);
+          (next || addButton).focus();
+        }, { class: 'secondary small' });
+        const labelRemove = () => remove.setAttribute('aria-label', `Remove the mapping in row ${n}${r.column.trim() ? ` (${r.column.trim()})` : ''}`);
+        labelRemove();
+        column.addEventListener('input', () => { r.column = column.value; labelRemove(); });
+        return el('tr', { 'data-row': String(i) }, el('td', {}, column), el('td', {}, target), el('td', {}, key), el('td', {}, remove));
+      })))));
+  }
+
+  // The rows to send, with the row each came from (blank rows are left out).
+  function collect() {
+    const out = [];
+    const from = [];
+    const seen = new Map();
+    for (let i = 0; i < rows.length; i += 1) {
+      const r = rows[i];
+      const column = r.column.trim();
+      const key = r.key.trim();
+      if (!column && (r.target !== 'property' || !key)) continue;
+      if (!column) return { error: `Row ${i + 1}: enter the column name as it appears in the file's header.`, row: i };
+      const norm = normalizeColumn(column);
+      if (seen.has(norm)) return { error: `Rows ${seen.get(norm) + 1} and ${i + 1} map the same column "${column}".`, row: i };
+      seen.set(norm, i);
+      if (r.target === 'property') {
+        if (!key) return { error: `Row ${i + 1}: enter the property key the column is kept under.`, row: i, key: true };
+        out.push({ column, property: key });
+      } else if (r.target === 'ignore') out.push({ column, ignore: true });
+      else out.push({ column, field: r.target });
+      from.push(i);
+    }
+    return { list: out, from };
+  }
+
+  function markRow(i, keyCell) {
+    const tr = body.querySelector(`[data-row="${i}"]`);
+    if (!tr) return;
+    const input = tr.querySelectorAll('input')[keyCell ? 1 : 0];
+    input.setAttribute('aria-invalid', 'true');
+    input.focus();
+  }
+
+  const form = el('form', { class: 'stack', novalidate: true, onsubmit: async (ev) => {
+    ev.preventDefault();
+    msg.clear();
+    for (const bad of body.querySelectorAll('[aria-invalid]')) bad.removeAttribute('aria-invalid');
+    const c = collect();
+    if (c.error) { msg.error(c.error); markRow(c.row, c.key); return; }
+    await busy(save, async () => {
+      try {
+        const r = await api('PUT', '/org/column-mappings', { mappings: c.list });
+        rows = fromServer(r.mappings || []);
+        render();
+        msg.ok(rows.length ? `Column mappings saved (${rows.length}).` : 'Column mappings saved: there are none now.');
+      } catch (e) {
+        // "mappings[2]: …" names the entry sent; point at the row it came from.
+        const m = /mappings\[(\d+)\]/.exec(e.message || '');
+        const row = m ? c.from[Number(m[1])] : undefined;
+        msg.error(row === undefined ? e : `Row ${row + 1}: ${e.message.replace(/^mappings\[\d+\][:.]?\s*/, '')}`);
+        if (row !== undefined) markRow(row, /propert/.test(e.message));
+      }
+    });
+  } }, body, el('div', { class: 'actions' }, addButton, save), msg.node);
+
+  render();
+  return el('section', { class: 'card', 'aria-labelledby': 'mappings-h' },
+    el('h2', { id: 'mappings-h' }, 'Import column mappings'),
+    el('p', { class: 'muted' }, 'Teach CSV and Excel imports the column names your CAD, PLM or ERP exports use. A mapping wins over the built-in names (part number, qty, pos, …). Names are matched ignoring case, with spaces and hyphens read as underscores.'),
+    form);
 }

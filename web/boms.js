@@ -1,9 +1,9 @@
 // BOM pages: the list with search, where-used, and one BOM (tree, flattened, compare) with its
-// rename / share / transfer / delete dialogs and export links.
-import { api, ApiError, qs } from './api.js';
+// files (thumbnail, drawings, models), rename / share / transfer / delete dialogs and export links.
+import { api, ApiError, qs, upload } from './api.js';
 import {
-  el, field, select, messageArea, table, fmtTime, shortId, pageHeading, button, busy,
-  openDialog, confirmDialog, announce, describeError, loading, fill,
+  el, field, select, messageArea, table, fmtTime, fmtBytes, shortId, pageHeading, button, busy,
+  openDialog, confirmDialog, announce, describeError, loading, fill, uid,
 } from './dom.js';
 
 const PAGE = 50;
@@ -33,11 +33,26 @@ function who(id, me, users) {
   return u ? u.email : shortId(id);
 }
 
+// Attachment bytes come from the same origin with the session cookie, so <img> and download
+// links use the API path directly.
+function attachmentUrl(bomId, attachmentId) {
+  return `/api/v1/boms/${encodeURIComponent(bomId)}/attachments/${encodeURIComponent(attachmentId)}`;
+}
+
+// A 40 px thumbnail for list rows, or an empty placeholder so the names line up. Decorative:
+// the name link beside it says what the row is.
+function listThumb(b) {
+  if (!b.thumbnail_id) return el('span', { class: 'thumb-sm none', 'aria-hidden': 'true' });
+  return el('img', { class: 'thumb-sm', src: attachmentUrl(b.id, b.thumbnail_id), alt: '', loading: 'lazy', decoding: 'async', width: '40', height: '40' });
+}
+
 function bomTable(boms, me, users, empty) {
   return table({
     caption: null,
+    className: 'boms',
     empty,
     columns: [
+      { label: el('span', { class: 'sr-only' }, 'Thumbnail'), className: 'thumb-col', render: listThumb },
       { label: 'Name', render: (b) => el('a', { href: `#/boms/${encodeURIComponent(b.id)}` }, b.name) },
       { label: 'Items', className: 'num', render: (b) => String(b.items) },
       { label: 'Your access', render: (b) => ACCESS_TEXT[b.my_access] || b.my_access },
@@ -71,7 +86,7 @@ export async function bomListPage({ root, me, query, navigate }) {
   const filtered = Boolean(q || part);
   let empty;
   if (filtered) empty = 'No BOM you can see matches this search.';
-  else if (canCreate(me)) empty = el('span', {}, 'There are no BOMs yet. ', el('a', { href: '#/import' }, 'Import one from a CSV file'), '.');
+  else if (canCreate(me)) empty = el('span', {}, 'There are no BOMs yet. ', el('a', { href: '#/import' }, 'Import one from a CSV or Excel file'), '.');
   else empty = 'No BOM has been shared with you yet.';
 
   const pager = el('div', { class: 'pager' },
@@ -80,7 +95,7 @@ export async function bomListPage({ root, me, query, navigate }) {
     more ? el('a', { class: 'button secondary', href: '#/boms' + qs({ q, part_number: part, offset: offset + PAGE }) }, 'Next →') : null);
 
   fill(root, 
-    pageHeading('BOMs', canCreate(me) ? el('a', { class: 'button', href: '#/import' }, 'Import CSV') : null),
+    pageHeading('BOMs', canCreate(me) ? el('a', { class: 'button', href: '#/import' }, 'Import CSV/XLSX') : null),
     el('section', { class: 'card' }, form),
     el('section', { class: 'card', 'aria-label': 'Results' },
       boms.length === 0 ? null : el('p', { class: 'muted', role: 'status' }, filtered ? `${boms.length}${more ? '+' : ''} matching BOM${boms.length === 1 ? '' : 's'}` : `${boms.length}${more ? '+' : ''} BOM${boms.length === 1 ? '' : 's'}`),
@@ -138,16 +153,167 @@ export async function bomPage(ctx, view) {
     [['tree', `#/boms/${enc}`, 'Tree'], ['flat', `#/boms/${enc}/flat`, 'Flattened'], ['compare', `#/boms/${enc}/compare`, 'Compare']]
       .map(([key, href, label]) => el('a', { href, 'aria-current': key === view ? 'page' : null }, label)));
   const body = el('section', { class: 'card', 'aria-label': 'BOM content' }, loading());
+  const files = filesCard(ctx, bom, users);
 
   fill(root, 
     el('div', { class: 'page-head' }, heading),
     el('p', {}, el('a', { href: '#/boms' }, '← All BOMs')),
     el('section', { class: 'card' }, meta, actions),
-    tabs, body);
+    files.node, tabs, body);
 
+  files.refresh();
   if (view === 'tree') await renderTree(body, id);
   else if (view === 'flat') await renderFlat(body, id);
   else await renderCompare(ctx, body, bom);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files: one thumbnail picture and derivative files (drawings, documents, 3-D models). The
+// server sniffs every upload's type from its bytes; the checks here only save a long upload
+// that would be refused for its size.
+
+const KIND_TEXT = { thumbnail: 'Thumbnail', derivative: 'Drawing, document or model' };
+const TYPE_TEXT = {
+  'application/pdf': 'PDF', 'image/png': 'PNG image', 'image/jpeg': 'JPEG image', 'image/webp': 'WebP image',
+  'model/step': 'STEP model', 'model/iges': 'IGES model', 'model/stl': 'STL model', 'image/vnd.dxf': 'DXF drawing',
+};
+const THUMBNAIL_MAX = 2 * 1048576;
+const FILE_MAX = 64 * 1048576;
+const ACCEPT = '.pdf,.png,.jpg,.jpeg,.webp,.step,.stp,.iges,.igs,.stl,.dxf';
+
+function typeText(a) {
+  const t = TYPE_TEXT[a.media_type] || a.media_type;
+  return a.width ? `${t}, ${a.width} × ${a.height} px` : t;
+}
+
+function filesCard(ctx, bom, users) {
+  const { me } = ctx;
+  const editable = canEdit(me, bom);
+  const headingId = uid('files-h');
+  const title = el('h2', { id: headingId }, 'Files');
+  const thumbBox = el('figure', { class: 'thumb-box', hidden: true });
+  const listBox = el('div', { class: 'files-list' }, loading('Loading files…'));
+  const msg = messageArea();
+  // The upload form opens from an "Add file…" button, so the card stays small above the tree.
+  const form = editable ? addForm() : null;
+  const opener = editable ? button('Add file…', () => openForm(true), { class: 'secondary', 'aria-expanded': 'false', 'aria-controls': 'attach-form' }) : null;
+  const node = el('section', { class: 'card files', 'aria-labelledby': headingId }, title,
+    el('div', { class: 'files-body' }, thumbBox,
+      el('div', { class: 'files-main' }, listBox, opener ? el('div', { class: 'actions' }, opener) : null, form, msg.node)));
+
+  function openForm(open) {
+    form.hidden = !open;
+    opener.hidden = open;
+    opener.setAttribute('aria-expanded', String(open));
+    if (open) form.querySelector('input[type=file]').focus();
+    else opener.focus();
+  }
+
+  function render(list) {
+    const thumb = list.find((a) => a.kind === 'thumbnail');
+    const rows = [...list.filter((a) => a.kind === 'thumbnail'), ...list.filter((a) => a.kind !== 'thumbnail')];
+    title.textContent = list.length ? `Files (${list.length})` : 'Files';
+    thumbBox.hidden = !thumb;
+    fill(thumbBox, thumb ? el('img', {
+      class: 'thumb', src: attachmentUrl(bom.id, thumb.id), alt: `Thumbnail of ${bom.name}`,
+      width: thumb.width ? String(thumb.width) : null, height: thumb.height ? String(thumb.height) : null,
+    }) : null);
+    // Nothing to show and nothing to do: readers of a BOM without files do not need the card.
+    node.hidden = !list.length && !editable;
+    if (!list.length) {
+      fill(listBox, el('p', { class: 'muted' }, editable ? 'No files yet: add a drawing, a document, a 3D model or a thumbnail picture.' : 'No files are attached.'));
+      return;
+    }
+    fill(listBox, table({
+      className: 'files',
+      columns: [
+        { label: 'Name', className: 'file-name', render: (a) => el('a', { href: attachmentUrl(bom.id, a.id), download: a.name }, a.name) },
+        { label: 'Kind', render: (a) => KIND_TEXT[a.kind] || a.kind },
+        { label: 'Type', className: 'nowrap', render: (a) => el('span', { title: a.media_type }, typeText(a)) },
+        { label: 'Size', className: 'num nowrap', render: (a) => fmtBytes(a.size) },
+        { label: 'Added', render: (a) => el('span', {}, fmtTime(a.created_at), el('span', { class: 'muted', title: a.created_by }, ` by ${who(a.created_by, me, users)}`)) },
+        ...(editable ? [{ label: 'Actions', render: (a) => button('Delete', () => remove(a), { class: 'danger small', 'aria-label': `Delete ${a.name}` }) }] : []),
+      ],
+      rows,
+    }));
+  }
+
+  async function refresh() {
+    try {
+      const r = await api('GET', `/boms/${encodeURIComponent(bom.id)}/attachments`);
+      render(r.attachments);
+    } catch (e) {
+      listBox.replaceChildren();
+      msg.error(e);
+    }
+  }
+
+  async function remove(a) {
+    const ok = await confirmDialog('Delete file', `“${a.name}” will be removed from “${bom.name}”. This cannot be undone.`, 'Delete file');
+    if (!ok) return;
+    msg.clear();
+    try {
+      await api('DELETE', `/boms/${encodeURIComponent(bom.id)}/attachments/${encodeURIComponent(a.id)}`);
+      msg.ok(`“${a.name}” was deleted.`);
+      await refresh();
+    } catch (e) { msg.error(e); }
+  }
+
+  function addForm() {
+    const picker = el('input', { type: 'file', id: 'attach-file', name: 'file', class: 'file-input', accept: ACCEPT, 'aria-describedby': 'attach-file-info attach-hint' });
+    const info = el('span', { class: 'muted', id: 'attach-file-info', 'aria-live': 'polite' }, 'No file chosen.');
+    const kind = select([['derivative', 'Drawing, document or model'], ['thumbnail', 'Thumbnail picture']], { name: 'kind' });
+    const submit = el('button', { type: 'submit' }, 'Upload');
+    const bar = el('progress', { max: '100', value: 0, 'aria-label': 'Upload progress' });
+    const barText = el('span', { class: 'muted' });
+    const progress = el('div', { class: 'upload-progress', hidden: true }, bar, barText);
+    picker.addEventListener('change', () => {
+      msg.clear();
+      const f = picker.files[0];
+      info.textContent = f ? `${f.name} (${fmtBytes(f.size)})` : 'No file chosen.';
+    });
+    return el('form', { id: 'attach-form', class: 'attach-form', hidden: true, novalidate: true, 'aria-label': 'Add a file', onsubmit: async (ev) => {
+      ev.preventDefault();
+      msg.clear();
+      const f = picker.files[0];
+      if (!f) { msg.error('Choose the file to add first.'); picker.focus(); return; }
+      const thumbnail = kind.value === 'thumbnail';
+      const max = thumbnail ? THUMBNAIL_MAX : FILE_MAX;
+      if (f.size > max) { msg.error(`${f.name} is ${fmtBytes(f.size)}; a ${thumbnail ? 'thumbnail' : 'file'} may be at most ${fmtBytes(max)}.`); return; }
+      if (!f.size) { msg.error(`${f.name} is empty.`); return; }
+      await busy(submit, async () => {
+        progress.hidden = false;
+        bar.value = 0;
+        barText.textContent = 'Uploading…';
+        try {
+          const r = await upload(`/boms/${encodeURIComponent(bom.id)}/attachments` + qs({ kind: kind.value, name: f.name }), f, 'application/octet-stream',
+            (sent, total) => {
+              const pct = total ? Math.round((100 * sent) / total) : 0;
+              bar.value = pct;
+              barText.textContent = pct >= 100 ? 'Checking the file…' : `Uploading… ${pct}%`;
+            });
+          picker.value = '';
+          info.textContent = 'No file chosen.';
+          msg.ok(r.kind === 'thumbnail' ? `“${r.name}” is the thumbnail now.` : `Added “${r.name}”.`);
+          await refresh();
+        } catch (e) {
+          msg.error(`“${f.name}” was not added: ${describeError(e)}`);
+        } finally {
+          progress.hidden = true;
+        }
+      });
+    } },
+    el('h3', {}, 'Add a file'),
+    el('div', { class: 'attach-row' },
+      el('div', { class: 'field' }, el('span', { class: 'label' }, 'File'),
+        el('div', { class: 'inline-group' }, picker, el('label', { for: picker.id, class: 'button secondary' }, 'Choose a file…'), info)),
+      field('Kind', kind),
+      el('div', { class: 'actions' }, submit, button('Close', () => { msg.clear(); openForm(false); }, { class: 'secondary' }))),
+    el('p', { class: 'hint', id: 'attach-hint' }, 'PDF, PNG, JPEG, WebP, STEP, IGES, STL or DXF, up to 64 MiB. A thumbnail is a PNG, JPEG or WebP picture of at most 2 MiB and 4096 × 4096 px; a new one replaces the old.'),
+    progress);
+  }
+
+  return { node, refresh };
 }
 
 function wideField(node) { node.classList.add('wide'); return node; }

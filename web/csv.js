@@ -23,6 +23,32 @@ export function recognizedColumn(name) {
   return ALIASES[normalizeColumn(name)] || '';
 }
 
+// The core fields a column can stand for, in the order the mapping editor lists them.
+export const FIELDS = [
+  ['part_number', 'Part number'], ['quantity', 'Quantity'], ['level', 'Level'], ['parent', 'Parent ref'],
+  ['ref', 'Ref'], ['find_number', 'Find number'], ['description', 'Description'], ['unit', 'Unit'],
+  ['refdes', 'Reference designators'],
+];
+
+// How the server will read a header cell, given the org's column mappings (GET
+// /org/column-mappings; their columns are already normalised): a mapping wins over the built-in
+// aliases. Returns { field } for a core field, { property } for a property key, { ignore: true },
+// plus `mapped` when an org mapping decided it.
+export function mappingIndex(mappings) {
+  return new Map((mappings || []).map((m) => [m.column, m]));
+}
+
+export function resolveColumn(name, index) {
+  const m = index && index.get(normalizeColumn(name));
+  if (m) {
+    if (m.ignore) return { ignore: true, mapped: true };
+    if (m.field) return { field: m.field, mapped: true };
+    return { property: m.property, mapped: true };
+  }
+  const field = recognizedColumn(name);
+  return field ? { field, mapped: false } : { property: normalizeColumn(name), mapped: false };
+}
+
 function detectDelimiter(text, start) {
   let commas = 0;
   let semis = 0;

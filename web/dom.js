@@ -107,6 +107,13 @@ export function fmtTime(iso) {
   return iso.replace('T', ' ').replace(/:\d\dZ$/, ' UTC');
 }
 
+// "812 bytes", "3.4 KiB", "12.0 MiB": binary units, as the server's limits are stated.
+export function fmtBytes(n) {
+  if (n < 1024) return `${n} byte${n === 1 ? '' : 's'}`;
+  if (n < 1048576) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1048576).toFixed(1)} MiB`;
+}
+
 export function shortId(id) { return id ? id.slice(0, 8) + '…' : ''; }
 
 // A heading every page starts with; focus moves here on navigation so screen readers announce

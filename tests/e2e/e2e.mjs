@@ -10,6 +10,7 @@ import { chromium } from 'playwright-core';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 
 const BASE = process.env.BV_BASE;
 const INIT = JSON.parse(fs.readFileSync(process.env.BV_INIT, 'utf8'));
@@ -209,6 +210,119 @@ const BAD = [
   '1;;Housing;1',
   '',
 ].join('\n');
+
+// ---- Files built in the test: a PNG, a PDF and XLSX workbooks, with no extra dependency ----
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k += 1) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+function crc32(buf) {
+  let c = 0xffffffff;
+  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+// A w×h RGB PNG: a blue gradient with a light square, so a screenshot shows it is drawn.
+function makePng(w, h) {
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(td));
+    return Buffer.concat([len, td, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr[8] = 8; ihdr[9] = 2;  // 8-bit RGB; compression, filter, interlace 0
+  const raw = Buffer.alloc(h * (1 + 3 * w));
+  for (let y = 0; y < h; y += 1) {
+    for (let x = 0; x < w; x += 1) {
+      const o = y * (1 + 3 * w) + 1 + 3 * x;
+      const inner = x > w / 4 && x < (3 * w) / 4 && y > h / 4 && y < (3 * h) / 4;
+      raw[o] = inner ? 240 : 30 + (x * 100) / w;
+      raw[o + 1] = inner ? 240 : 64 + (y * 80) / h;
+      raw[o + 2] = inner ? 250 : 175;
+    }
+  }
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+const PNG = makePng(64, 48);
+const PDF = Buffer.from('%PDF-1.7\n1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\n' +
+  '2 0 obj <</Type /Pages /Kids [] /Count 0>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n');
+
+// A zip of stored (uncompressed) entries: local headers, the central directory, its end record.
+function makeZip(files) {
+  const locals = [];
+  const central = [];
+  let offset = 0;
+  for (const [name, text] of Object.entries(files)) {
+    const data = Buffer.from(text, 'utf8');
+    const fname = Buffer.from(name, 'utf8');
+    const crc = crc32(data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0); local.writeUInt16LE(20, 4); local.writeUInt16LE(0x0800, 6);
+    local.writeUInt16LE(0, 8); local.writeUInt32LE(0, 10); local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(data.length, 18); local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(fname.length, 26); local.writeUInt16LE(0, 28);
+    const cen = Buffer.alloc(46);
+    cen.writeUInt32LE(0x02014b50, 0); cen.writeUInt16LE(20, 4); cen.writeUInt16LE(20, 6);
+    cen.writeUInt16LE(0x0800, 8); cen.writeUInt16LE(0, 10); cen.writeUInt32LE(0, 12);
+    cen.writeUInt32LE(crc, 16); cen.writeUInt32LE(data.length, 20); cen.writeUInt32LE(data.length, 24);
+    cen.writeUInt16LE(fname.length, 28); cen.writeUInt32LE(offset, 42);
+    locals.push(local, fname, data);
+    central.push(cen, fname);
+    offset += local.length + fname.length + data.length;
+  }
+  const cd = Buffer.concat(central);
+  const end = Buffer.alloc(22);
+  const count = Object.keys(files).length;
+  end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(count, 8); end.writeUInt16LE(count, 10);
+  end.writeUInt32LE(cd.length, 12); end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, cd, end]);
+}
+
+// A one-sheet workbook; numbers become numeric cells, everything else inline strings.
+function makeXlsx(rows) {
+  const esc = (t) => String(t).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const col = (i) => String.fromCharCode(65 + i);
+  const sheetRows = rows.map((cells, r) => `<row r="${r + 1}">${cells.map((v, i) => {
+    const ref = `${col(i)}${r + 1}`;
+    if (v === '' || v === null) return '';
+    if (typeof v === 'number') return `<c r="${ref}"><v>${v}</v></c>`;
+    return `<c r="${ref}" t="inlineStr"><is><t>${esc(v)}</t></is></c>`;
+  }).join('')}</row>`).join('');
+  const ns = 'http://schemas.openxmlformats.org';
+  return makeZip({
+    '[Content_Types].xml': `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="${ns}/package/2006/content-types">` +
+      '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>' +
+      '<Default Extension="xml" ContentType="application/xml"/>' +
+      '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>' +
+      '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>',
+    '_rels/.rels': `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="${ns}/package/2006/relationships">` +
+      `<Relationship Id="rId1" Type="${ns}/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`,
+    'xl/workbook.xml': `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="${ns}/spreadsheetml/2006/main" ` +
+      `xmlns:r="${ns}/officeDocument/2006/relationships"><sheets><sheet name="BOM" sheetId="1" r:id="rId1"/></sheets></workbook>`,
+    'xl/_rels/workbook.xml.rels': `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="${ns}/package/2006/relationships">` +
+      `<Relationship Id="rId1" Type="${ns}/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`,
+    'xl/worksheets/sheet1.xml': `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="${ns}/spreadsheetml/2006/main">` +
+      `<sheetData>${sheetRows}</sheetData></worksheet>`,
+  });
+}
+// Column names the built-in aliases do not know; the admin maps them in the settings.
+const PUMP_HEADER = ['Level', 'Position', 'Part Number', 'Description', 'Qty', 'Unit', 'Mfr. Part No', 'Internal cost'];
+const PUMP_ROWS = [
+  [0, '', 'PMP-200', 'Pump assembly', 1, 'ea', '', 120],
+  [1, 10, 'IMP-3', 'Impeller', 1, 'ea', 'GRF-IMP3', 14.5],
+  [1, 20, 'MOT-1', 'Motor 0.75 kW', 1, 'ea', 'ABB-M3AA', 80],
+  [2, 10, 'BRG-6204', 'Ball bearing 6204', 2, 'ea', 'SKF-6204', 3],
+];
+const PUMP_XLSX = makeXlsx([PUMP_HEADER, ...PUMP_ROWS]);
+const PUMP_BAD_XLSX = makeXlsx([PUMP_HEADER, PUMP_ROWS[0], [1, 10, 'IMP-3', 'Impeller', 'two', 'ea', '', 1]]);
+const PUMP_CSV = [PUMP_HEADER, ...PUMP_ROWS].map((r) => r.join(',')).join('\n') + '\n';
 
 // ---- The scenario ------------------------------------------------------------------------
 let anon; let op; let admin; let editor; let viewer;
@@ -426,6 +540,40 @@ async function main() {
     await admin.page.getByRole('heading', { name: 'Pending invitations (0)' }).waitFor();
   });
 
+  await step('admin maps import column names in the settings', async () => {
+    const { page } = admin;
+    await page.getByRole('link', { name: 'Settings', exact: true }).click();
+    await heading(page, 'Organisation settings').waitFor();
+    await page.getByText('No mappings: imports recognise only the built-in column names.').waitFor();
+    const add = page.getByRole('button', { name: 'Add a mapping' });
+    await add.click();
+    await page.getByLabel('Column name (row 1)', { exact: true }).fill('Position');
+    await page.getByLabel('Maps to (row 1)', { exact: true }).selectOption('find_number');
+    await add.click();
+    await page.getByLabel('Column name (row 2)', { exact: true }).fill('Mfr. Part No');
+    await page.getByLabel('Maps to (row 2)', { exact: true }).selectOption('property');
+    await page.getByLabel('Property key (row 2)', { exact: true }).fill('manufacturer_pn');
+    check(await page.getByLabel('Property key (row 1)', { exact: true }).isHidden(), 'the property key shows only for "Property"');
+    await add.click();
+    await page.getByLabel('Column name (row 3)', { exact: true }).fill('Internal cost');
+    await page.getByLabel('Maps to (row 3)', { exact: true }).selectOption('ignore');
+    await add.click();
+    await page.getByLabel('Column name (row 4)', { exact: true }).fill('scratch');
+    await page.getByRole('button', { name: 'Remove the mapping in row 4 (scratch)' }).click();
+    await page.getByRole('button', { name: 'Save mappings' }).click();
+    await page.getByText('Column mappings saved (3).').waitFor();
+    // The editor shows the server's normalised answer.
+    check(await page.getByLabel('Column name (row 2)', { exact: true }).inputValue() === 'mfr._part_no', 'the column name is normalised');
+    await checkLabels(page, 'settings (mappings)');
+    await page.locator('section[aria-labelledby=mappings-h]').screenshot({ path: path.join(SHOTS, '09f-column-mappings.png') });
+    await page.reload();
+    await heading(page, 'Organisation settings').waitFor();
+    await page.getByLabel('Column name (row 3)', { exact: true }).waitFor();
+    check(await page.getByLabel('Column name (row 1)', { exact: true }).inputValue() === 'position', 'the mappings persisted');
+    check(await page.getByLabel('Maps to (row 3)', { exact: true }).inputValue() === 'ignore', 'the ignore mapping persisted');
+    check(!(await page.getByLabel('Column name (row 4)', { exact: true }).count()), 'the removed row was not saved');
+  });
+
   await step('editor imports a CSV: preview, per-line errors, then a good file by drag-and-drop', async () => {
     editor = await persona('editor');
     const { page } = editor;
@@ -481,6 +629,60 @@ async function main() {
     check(json.ok() && (await json.json()).items.length === 9, 'the JSON export link downloads 9 items');
   });
 
+  await step('editor attaches a thumbnail and a PDF, sees them listed and deletes one', async () => {
+    const { page } = editor;
+    await page.getByRole('link', { name: 'Tree', exact: true }).click();
+    await page.locator('table.tree tbody tr').first().waitFor();
+    await page.getByText('No files yet').waitFor();
+    const addFile = page.getByRole('button', { name: 'Add file…' });
+    check(await addFile.getAttribute('aria-expanded') === 'false', 'the upload form starts closed');
+    await addFile.click();
+    // A file the server does not take as a thumbnail: the refusal is shown, nothing is added.
+    allow(editor, 400, 'POST', /^\/api\/v1\/boms\/[^/]+\/attachments$/);
+    await page.setInputFiles('#attach-file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a picture\n') });
+    await page.getByLabel('Kind').selectOption('thumbnail');
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    await page.locator('.files [role=alert]').getByText('“notes.txt” was not added').waitFor();
+    editor.allowed.pop();
+    await page.setInputFiles('#attach-file', { name: 'gearbox.png', mimeType: 'image/png', buffer: PNG });
+    await page.getByText('gearbox.png (').waitFor();
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    await page.getByText('“gearbox.png” is the thumbnail now.').waitFor();
+    const thumb = page.locator('img.thumb');
+    await thumb.waitFor();
+    check(await thumb.getAttribute('alt') === 'Thumbnail of Gearbox GBX-100', 'the thumbnail has alt text');
+    const size = await until(() => thumb.evaluate((img) => img.complete && img.naturalWidth && `${img.naturalWidth}x${img.naturalHeight}`), 'the thumbnail to load');
+    check(size === '64x48', `the thumbnail is drawn (${size})`);
+    await page.setInputFiles('#attach-file', { name: 'GBX-100 drawing.pdf', mimeType: 'application/pdf', buffer: PDF });
+    await page.getByLabel('Kind').selectOption('derivative');
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    await page.getByText('Added “GBX-100 drawing.pdf”.').waitFor();
+    const rows = page.locator('table.files tbody tr');
+    await until(async () => (await rows.count()) === 2, 'two files listed');
+    await page.getByRole('heading', { name: 'Files (2)' }).waitFor();
+    const link = page.getByRole('link', { name: 'GBX-100 drawing.pdf' });
+    check(await link.getAttribute('download') === 'GBX-100 drawing.pdf', 'the name is a download link');
+    const res = await page.request.get(BASE + await link.getAttribute('href'));
+    check(res.ok() && (await res.body()).subarray(0, 8).toString() === '%PDF-1.7', 'the link downloads the PDF');
+    check((await rows.nth(1).textContent()).includes('PDF'), 'the type is shown');
+    await checkLabels(page, 'bom files');
+    await shot(page, '12b-bom-files');
+    await page.getByRole('button', { name: 'Delete GBX-100 drawing.pdf' }).click();
+    await page.getByRole('dialog', { name: 'Delete file' }).getByRole('button', { name: 'Delete file' }).click();
+    await page.getByText('“GBX-100 drawing.pdf” was deleted.').waitFor();
+    await until(async () => (await rows.count()) === 1, 'one file left');
+    await page.getByRole('heading', { name: 'Files (1)' }).waitFor();
+    // The BOM list shows the thumbnail, small.
+    await page.getByRole('link', { name: 'BOMs', exact: true }).click();
+    await heading(page, 'BOMs').waitFor();
+    const small = page.locator('table.boms img.thumb-sm');
+    await small.waitFor();
+    check(await small.getAttribute('loading') === 'lazy', 'list thumbnails load lazily');
+    await until(() => small.evaluate((img) => img.complete && img.naturalWidth > 0), 'the list thumbnail to load');
+    await page.getByRole('link', { name: 'Gearbox GBX-100', exact: true }).click();
+    await heading(page, 'Gearbox GBX-100').waitFor();
+  });
+
   await step('editor renames, imports a revision, compares, searches and finds where a part is used', async () => {
     const { page } = editor;
     await page.getByRole('button', { name: 'Rename…' }).click();
@@ -513,6 +715,42 @@ async function main() {
     await shot(page, '16-where-used');
   });
 
+  await step('editor previews mapped columns, then imports an Excel workbook (errors by row, then a good one)', async () => {
+    const { page } = editor;
+    await importCsv(page, 'Pump CSV', PUMP_CSV);
+    await page.locator('[data-testid=mapping-note]').getByText('position').waitFor();
+    const tagOf = async (col) => (await page.locator('table.preview thead th', { hasText: col }).locator('.tag').textContent()).trim();
+    check(await tagOf('Position') === '→ find_number', `"Position" is read as find_number (${await tagOf('Position')})`);
+    check(await tagOf('Mfr. Part No') === 'property: manufacturer_pn', 'the mapped property key is shown');
+    check(await tagOf('Internal cost') === 'ignored', '"Internal cost" is ignored');
+    check(await tagOf('Qty') === '→ quantity', 'built-in aliases still work');
+    check(!(await page.locator('#main .warn').count()), 'no missing-column warning');
+    await shot(page, '14b-import-mapped-preview');
+    await page.setInputFiles('#csv-file', { name: 'Pump-bad.xlsx', mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', buffer: PUMP_BAD_XLSX });
+    await page.getByText('Excel workbook — the server reads the first sheet').waitFor();
+    await page.getByLabel('BOM name').fill('Pump bad');
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    const problemsTable = page.locator('table.problems');
+    await problemsTable.waitFor();
+    check((await problemsTable.locator('thead th').first().textContent()) === 'Row', 'workbook problems are listed by row');
+    const bad = await problemsTable.locator('tbody tr td:first-child').allTextContents();
+    check(bad.includes('3'), `a problem is reported on row 3 (got ${bad.join(',')})`);
+    await shot(page, '14c-import-xlsx-errors');
+    await page.setInputFiles('#csv-file', { name: 'Pump PMP-200.xlsx', mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', buffer: PUMP_XLSX });
+    await page.getByText('first sheet of Pump PMP-200.xlsx').waitFor();
+    await page.getByLabel('BOM name').fill('Pump PMP-200');
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await heading(page, 'Pump PMP-200').waitFor();
+    const tree = page.locator('table.tree tbody tr');
+    await tree.first().waitFor();
+    check(await tree.count() === 4, `4 items from the workbook (got ${await tree.count()})`);
+    const text = await page.locator('table.tree').textContent();
+    check(text.includes('manufacturer_pn: ABB-M3AA'), 'the mapped property was kept');
+    check(!text.includes('internal_cost') && !text.includes('Internal'), 'the ignored column was left out');
+    check((await page.locator('table.tree tr:has-text("MOT-1") td.num').first().textContent()) === '20', 'Position became the find number');
+    await shot(page, '14d-xlsx-bom');
+  });
+
   await step('editor shares with the viewer by pasting the user id; the viewer sees it', async () => {
     const { page } = editor;
     await page.goto(`${BASE}/#/boms/${encodeURIComponent(bomA)}`);
@@ -538,6 +776,9 @@ async function main() {
     await heading(vp, 'Gearbox GBX-100 rev A').waitFor();
     await vp.locator('table.tree tbody tr').first().waitFor();
     check(!(await vp.getByRole('button', { name: 'Rename…' }).count()), 'a viewer cannot rename');
+    await vp.locator('img.thumb').waitFor();
+    check(!(await vp.getByRole('button', { name: 'Add file…' }).count()), 'a viewer cannot add files');
+    check(!(await vp.getByRole('button', { name: /^Delete / }).count()), 'a viewer cannot delete files');
     await shot(vp, '18-viewer-bom');
   });
 
