@@ -206,4 +206,50 @@ util::Result<std::string> CanonicalQuantityFromNumber(std::string_view text) {
   return CanonicalQuantity(plain);
 }
 
+std::string RoundSignificant(std::string_view text, int digits) {
+  std::string_view body = text;
+  const bool negative = !body.empty() && body.front() == '-';
+  if (negative) body.remove_prefix(1);
+  const size_t dot = body.find('.');
+  const std::string_view int_part = body.substr(0, dot);
+  const std::string_view frac_part =
+      dot == std::string_view::npos ? std::string_view() : body.substr(dot + 1);
+  auto all_digits = [](std::string_view v) {
+    return std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (int_part.empty() || !all_digits(int_part) || !all_digits(frac_part) ||
+      (dot != std::string_view::npos && frac_part.empty()) || digits <= 0) {
+    return std::string(text);
+  }
+  std::string d = std::string(int_part) + std::string(frac_part);
+  size_t point = int_part.size();
+  const size_t first = d.find_first_not_of('0');
+  if (first == std::string::npos || d.size() - first <= static_cast<size_t>(digits)) {
+    return std::string(text);
+  }
+  const size_t keep = first + static_cast<size_t>(digits);
+  const bool up = d[keep] >= '5';
+  d.resize(keep);
+  if (up) {
+    size_t i = keep;
+    while (i > 0 && d[i - 1] == '9') d[--i] = '0';
+    if (i == 0) {
+      d.insert(d.begin(), '1');
+      ++point;
+    } else {
+      ++d[i - 1];
+    }
+  }
+  if (d.size() < point) d.append(point - d.size(), '0');  // rounded inside the integer part
+  std::string out = negative ? "-" : "";
+  std::string integer = d.substr(0, point);
+  std::string fraction = d.substr(point);
+  while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
+  const size_t lead = integer.find_first_not_of('0');
+  integer = lead == std::string::npos ? "0" : integer.substr(lead);
+  out += integer;
+  if (!fraction.empty()) out += "." + fraction;
+  return out;
+}
+
 }  // namespace bomvault::bom

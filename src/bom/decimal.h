@@ -36,6 +36,12 @@ util::Result<std::string> CanonicalQuantity(std::string_view text);
 // refused with the same "bad_quantity" status (no valid quantity needs one).
 util::Result<std::string> CanonicalQuantityFromNumber(std::string_view text);
 
+// Plain decimal text ("-"? digits ("." digits)?) rounded half-up to `digits` significant digits,
+// trailing fraction zeros removed: ("0.30000000000000004", 15) → "0.3". Spreadsheets store
+// doubles with 17 digits but show 15, so a formula's 0.1+0.2 reaches us as 0.30000000000000004;
+// rounding to what the user saw is the honest reading. Other text is returned unchanged.
+std::string RoundSignificant(std::string_view text, int digits);
+
 // Exact non-negative fixed-point number with 9 fraction digits, for summing and multiplying
 // quantities. Mul rounds the exact product to 9 places, half away from zero; Add is exact.
 // Overflow (beyond about 3.4e29) is Status::Unprocessable("bom_quantity_overflow", …).

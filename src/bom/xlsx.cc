@@ -542,7 +542,8 @@ class SheetHandler : public PartHandler {
             break;
           }
         }
-        text = std::move(value_);
+        // The 15 significant digits the spreadsheet showed, not the double's 17.
+        text = RoundSignificant(value_, 15);
         break;
     }
     if (text.empty()) return;

@@ -211,10 +211,10 @@ def test_xlsx_import_matches_csv_import():
         rows = [["Level", "Part Number", "Description", "Qty", "Unit", "Material"],
                 [0, "GBX-100", "Gearbox", 1, "ea", None],
                 [1, "SHF-7", "Shaft, ground", 2, "ea", "42CrMo4"],
-                [2, "BRG-6204", "Bearing", 2.5, None, None],
+                [2, "BRG-6204", "Bearing", Num("2.4999999999999996"), None, None],
                 [1, "SCR-M6", "Screw M6x20", Num("1.5E1"), "pcs", "A2"]]
         csv = "\n".join(",".join('"' + str(c) + '"' if c is not None else "" for c in r) for r in rows)
-        csv = csv.replace('"1.5E1"', "15")
+        csv = csv.replace('"1.5E1"', "15").replace('"2.4999999999999996"', "2.5")
         for shared in (True, False):
             s, r, _ = import_file(b, org.editor, "From Excel", xlsx(rows, shared), XLSX_TYPE)
             assert s == 201, r

@@ -169,3 +169,18 @@ TEST_CASE("CanonicalQuantityFromNumber expands exponents exactly, in text") {
   CHECK(!CanonicalQuantityFromNumber("e5").ok());
   CHECK(!CanonicalQuantityFromNumber("1.2.3e1").ok());
 }
+
+TEST_CASE("RoundSignificant rounds spreadsheet doubles to the digits shown") {
+  using bomvault::bom::RoundSignificant;
+  CHECK(RoundSignificant("0.30000000000000004", 15) == "0.3");
+  CHECK(RoundSignificant("2.9999999999999996", 15) == "3");
+  CHECK(RoundSignificant("0.1", 15) == "0.1");
+  CHECK(RoundSignificant("12345678901234567", 15) == "12345678901234600");
+  CHECK(RoundSignificant("99999999999999999", 15) == "100000000000000000");
+  CHECK(RoundSignificant("0.00012345678901234567", 15) == "0.000123456789012346");
+  CHECK(RoundSignificant("-1.00000000000000002", 15) == "-1");
+  CHECK(RoundSignificant("45413", 15) == "45413");
+  CHECK(RoundSignificant("abc", 15) == "abc");
+  CHECK(RoundSignificant("1.", 15) == "1.");
+  CHECK(RoundSignificant("", 15).empty());
+}
