@@ -102,6 +102,23 @@ JSON_S="$(awk '{print $1}' "$BV_TMP/json_rounds.txt" | sort -n | sed -n "$(( (RO
 JSON_HWM="$(awk '{print $2}' "$BV_TMP/json_rounds.txt" | sort -n | tail -1)"
 echo "JSON create: body $(wc -c <"$BV_TMP/create.json") bytes, median $JSON_S s ($(python3 -c "print(round($ROWS/$JSON_S))") rows/s), highest peak RSS $(( JSON_HWM / 1024 )) MB"
 
+# XLSX import: the same rows as an Excel workbook through the same import route.
+python3 "$BENCH_DIR/gen_bom_xlsx.py" "$CSV" "$BV_TMP/bom.xlsx"
+: >"$BV_TMP/xlsx_rounds.txt"
+for r in $(seq 1 "$ROUNDS"); do
+  reset_hwm >/dev/null
+  t="$(curl -s --max-time 600 -o "$BV_TMP/xlsx_out.json" -w '%{http_code} %{time_total}' -H "$AUTH" \
+        -H 'Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' \
+        --data-binary @"$BV_TMP/bom.xlsx" "$BV_URL/api/v1/boms/import?name=bench-xlsx-$r")"
+  [ "${t%% *}" = 201 ] || { cat "$BV_TMP/xlsx_out.json" >&2; die "XLSX import answered ${t%% *}"; }
+  [ "$(jget "$BV_TMP/xlsx_out.json" items)" = "$ROWS" ] || die "XLSX import stored the wrong count"
+  echo "${t#* } $(vm_field "$BV_PID" VmHWM)" >>"$BV_TMP/xlsx_rounds.txt"
+  sleep 1
+done
+XLSX_S="$(awk '{print $1}' "$BV_TMP/xlsx_rounds.txt" | sort -n | sed -n "$(( (ROUNDS + 1) / 2 ))p")"
+XLSX_HWM="$(awk '{print $2}' "$BV_TMP/xlsx_rounds.txt" | sort -n | tail -1)"
+echo "XLSX import: workbook $(wc -c <"$BV_TMP/bom.xlsx") bytes, median $XLSX_S s ($(python3 -c "print(round($ROWS/$XLSX_S))") rows/s), highest peak RSS $(( XLSX_HWM / 1024 )) MB"
+
 echo "items JSON ${ITEMS_BYTES:-?} bytes; VmHWM ${hwm_mode} before each phase (reset = true per-phase peak)"
 echo "server VmRSS after all rounds: $(( $(vm_field "$BV_PID" VmRSS) / 1024 )) MB (memory freed by earlier requests but kept by the allocator counts here)"
 python3 - "$BV_TMP/rounds.txt" "$ROWS" <<'PY'

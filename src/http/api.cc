@@ -82,15 +82,19 @@ std::string CookieValue(const httplib::Request& req, const std::string& name) {
 std::string SessionCookieName(bool tls) { return tls ? "__Host-bv_session" : "bv_session"; }
 
 void SendRawJson(Ctx& c, int status, std::string body) {
+  SendBytes(c, status, std::move(body), "application/json");
+}
+
+void SendBytes(Ctx& c, int status, std::string body, const std::string& content_type) {
   c.res.status = status;
   if (body.size() < (256u << 10)) {
-    c.res.set_content(std::move(body), "application/json");
+    c.res.set_content(std::move(body), content_type);
     return;
   }
   // httplib 0.11.4's set_content copies the body; a provider streams it from our buffer instead
-  // (a 100k-item BOM is ~25 MB of JSON).
+  // (a 100k-item BOM is ~25 MB of JSON, an attachment up to 64 MiB).
   auto shared = std::make_shared<std::string>(std::move(body));
-  c.res.set_content_provider(shared->size(), "application/json",
+  c.res.set_content_provider(shared->size(), content_type,
                              [shared](size_t offset, size_t length, httplib::DataSink& sink) {
                                return sink.write(shared->data() + offset,
                                                  std::min(length, shared->size() - offset));

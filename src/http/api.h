@@ -76,6 +76,8 @@ std::string SessionCookieName(bool tls);
 // Helpers for handlers.
 void SendJson(Ctx& c, int status, const nlohmann::json& body);
 void SendRawJson(Ctx& c, int status, std::string body);
+// Any body, without the copy httplib would make of a large one.
+void SendBytes(Ctx& c, int status, std::string body, const std::string& content_type);
 void SendError(Ctx& c, const util::Status& status);
 void SendNoContent(Ctx& c);
 // Parses the JSON object body; on failure sends 400/415 and returns nullopt.

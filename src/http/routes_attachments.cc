@@ -92,8 +92,7 @@ void RegisterAttachmentRoutes(Api& api) {
               c.res.set_header("Content-Disposition",
                                ContentDisposition(image ? "inline" : "attachment", v.name));
               c.res.set_header("ETag", "\"" + v.sha256 + "\"");
-              c.res.status = 200;
-              c.res.set_content(std::move(r->bytes), v.media_type);
+              SendBytes(c, 200, std::move(r->bytes), v.media_type);
             });
 
   api.Route({"DELETE", "/api/v1/boms/{id}/attachments/{attachment_id}", "boms.attachments.delete",
