@@ -88,36 +88,36 @@ for r in $(seq 1 "$ROUNDS"); do
   sleep 1
 done
 
-# JSON create: POST /api/v1/boms with the same items as one JSON body (read with a SAX parser).
-: >"$BV_TMP/json_rounds.txt"
-for r in $(seq 1 "$ROUNDS"); do
-  reset_hwm >/dev/null
-  t="$(curl -s --max-time 600 -o "$BV_TMP/create_out.json" -w '%{http_code} %{time_total}' -H "$AUTH" \
-        -H 'Content-Type: application/json' --data-binary @"$BV_TMP/create.json" "$BV_URL/api/v1/boms")"
-  [ "${t%% *}" = 201 ] || { cat "$BV_TMP/create_out.json" >&2; die "JSON create answered ${t%% *}"; }
-  echo "${t#* } $(vm_field "$BV_PID" VmHWM)" >>"$BV_TMP/json_rounds.txt"
-  sleep 1
-done
-JSON_S="$(awk '{print $1}' "$BV_TMP/json_rounds.txt" | sort -n | sed -n "$(( (ROUNDS + 1) / 2 ))p")"
-JSON_HWM="$(awk '{print $2}' "$BV_TMP/json_rounds.txt" | sort -n | tail -1)"
-echo "JSON create: body $(wc -c <"$BV_TMP/create.json") bytes, median $JSON_S s ($(python3 -c "print(round($ROWS/$JSON_S))") rows/s), highest peak RSS $(( JSON_HWM / 1024 )) MB"
+# POSTs FILE as CTYPE to PATH (a %d in it takes the round) ROUNDS times; sets PHASE_S (median
+# seconds) and PHASE_HWM (highest peak RSS, kB); checks that every answer stored ROWS items.
+post_phase() {
+  local ctype="$1" file="$2" path="$3" r t
+  : >"$BV_TMP/phase.txt"
+  for r in $(seq 1 "$ROUNDS"); do
+    reset_hwm >/dev/null
+    # shellcheck disable=SC2059
+    t="$(curl -s --max-time 600 -o "$BV_TMP/phase_out.json" -w '%{http_code} %{time_total}' \
+          -H "$AUTH" -H "Content-Type: $ctype" --data-binary @"$file" "$BV_URL$(printf "$path" "$r")")"
+    [ "${t%% *}" = 201 ] || { cat "$BV_TMP/phase_out.json" >&2; die "$path answered ${t%% *}"; }
+    [ "$(jget "$BV_TMP/phase_out.json" items)" = "$ROWS" ] || die "$path stored the wrong count"
+    echo "${t#* } $(vm_field "$BV_PID" VmHWM)" >>"$BV_TMP/phase.txt"
+    sleep 1
+  done
+  PHASE_S="$(awk '{print $1}' "$BV_TMP/phase.txt" | sort -n | sed -n "$(( (ROUNDS + 1) / 2 ))p")"
+  PHASE_HWM="$(awk '{print $2}' "$BV_TMP/phase.txt" | sort -n | tail -1)"
+}
+phase_line() {
+  echo "$1: $(wc -c <"$2") bytes, median $PHASE_S s ($(python3 -c "print(round($ROWS/$PHASE_S))") rows/s), highest peak RSS $(( PHASE_HWM / 1024 )) MB"
+}
 
+# JSON create: the same items as one JSON body (read with a SAX parser).
+post_phase application/json "$BV_TMP/create.json" "/api/v1/boms"
+phase_line "JSON create" "$BV_TMP/create.json"
 # XLSX import: the same rows as an Excel workbook through the same import route.
 python3 "$BENCH_DIR/gen_bom_xlsx.py" "$CSV" "$BV_TMP/bom.xlsx"
-: >"$BV_TMP/xlsx_rounds.txt"
-for r in $(seq 1 "$ROUNDS"); do
-  reset_hwm >/dev/null
-  t="$(curl -s --max-time 600 -o "$BV_TMP/xlsx_out.json" -w '%{http_code} %{time_total}' -H "$AUTH" \
-        -H 'Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' \
-        --data-binary @"$BV_TMP/bom.xlsx" "$BV_URL/api/v1/boms/import?name=bench-xlsx-$r")"
-  [ "${t%% *}" = 201 ] || { cat "$BV_TMP/xlsx_out.json" >&2; die "XLSX import answered ${t%% *}"; }
-  [ "$(jget "$BV_TMP/xlsx_out.json" items)" = "$ROWS" ] || die "XLSX import stored the wrong count"
-  echo "${t#* } $(vm_field "$BV_PID" VmHWM)" >>"$BV_TMP/xlsx_rounds.txt"
-  sleep 1
-done
-XLSX_S="$(awk '{print $1}' "$BV_TMP/xlsx_rounds.txt" | sort -n | sed -n "$(( (ROUNDS + 1) / 2 ))p")"
-XLSX_HWM="$(awk '{print $2}' "$BV_TMP/xlsx_rounds.txt" | sort -n | tail -1)"
-echo "XLSX import: workbook $(wc -c <"$BV_TMP/bom.xlsx") bytes, median $XLSX_S s ($(python3 -c "print(round($ROWS/$XLSX_S))") rows/s), highest peak RSS $(( XLSX_HWM / 1024 )) MB"
+post_phase application/vnd.openxmlformats-officedocument.spreadsheetml.sheet "$BV_TMP/bom.xlsx" \
+  "/api/v1/boms/import?name=bench-xlsx-%d"
+phase_line "XLSX import" "$BV_TMP/bom.xlsx"
 
 echo "items JSON ${ITEMS_BYTES:-?} bytes; VmHWM ${hwm_mode} before each phase (reset = true per-phase peak)"
 echo "server VmRSS after all rounds: $(( $(vm_field "$BV_PID" VmRSS) / 1024 )) MB (memory freed by earlier requests but kept by the allocator counts here)"

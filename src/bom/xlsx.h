@@ -22,7 +22,9 @@
 // Output invariants: rows are in strictly increasing `number` order; no row is entirely empty;
 // no row ends in an empty cell; every cell is valid UTF-8. Numbers keep the text the file stores
 // (so dates stay serial numbers), except that exponent notation is rewritten to plain decimals
-// where CanonicalQuantityFromNumber (decimal.h) can do so exactly; booleans read "TRUE"/"FALSE".
+// where CanonicalQuantityFromNumber (decimal.h) can do so exactly and longer numbers are rounded
+// to the 15 significant digits the spreadsheet displays (RoundSignificant, decimal.h), so a
+// formula's 0.30000000000000004 reads 0.3; booleans read "TRUE"/"FALSE".
 // Errors are Status::Invalid with machine code "xlsx_invalid" (not an XLSX, damaged or malformed
 // parts), "xlsx_too_large" (a limit was hit) or "xlsx_value" (a cell holds a spreadsheet error
 // such as #REF!); cell-level messages begin "row R, column C: " with the 1-based spreadsheet row
@@ -55,7 +57,7 @@ struct XlsxLimits {
   size_t max_cell_bytes = 32767;  // Excel's own limit for one cell's text
   // Total bytes inflated across every part read, counted as actually produced. The rows returned
   // (cell text plus a std::string's footprint per cell, gaps included) have a budget this size too.
-  size_t max_xml_bytes = 512u << 20;
+  size_t max_xml_bytes = 256u << 20;  // a 200,000-row sheet of 8 columns is ~80 MB
   size_t max_shared_strings = 2000000;
   size_t max_entries = 10000;  // entries in the zip's central directory
 };

@@ -96,6 +96,14 @@ Status OpenContent(store::Db& db, const OrgCrypto& crypto, const AttachmentView&
   return Status::Ok();
 }
 
+// Adding or removing a file changes the BOM: it is updated and interacted with now.
+void MarkChanged(store::Db& db, const util::BomId& bom, int64_t now) {
+  SQLite::Statement u(db, "UPDATE boms SET updated_at = ?1, last_interacted_at = ?1 WHERE id = ?2");
+  u.bind(1, now);
+  u.bind(2, bom.str());
+  u.exec();
+}
+
 void DeleteRow(store::Db& db, const util::AttachmentId& id) {
   SQLite::Statement d(db, "DELETE FROM bom_attachments WHERE id = ?");  // cascades to chunks
   d.bind(1, id.str());
@@ -206,11 +214,7 @@ util::Result<AttachmentView> Attachments::Add(const Principal& actor, const util
       chunk.exec();
       chunk.reset();
     }
-    SQLite::Statement u(db,
-                        "UPDATE boms SET updated_at = ?1, last_interacted_at = ?1 WHERE id = ?2");
-    u.bind(1, v.created_at);
-    u.bind(2, bom.str());
-    u.exec();
+    MarkChanged(db, bom, v.created_at);
     nlohmann::json change = {{"attachment", {{"after", AuditView(v)}}}};
     if (replaced) change["replaced"] = replaced->str();
     RecordAudit(db, crypto.get(),
@@ -284,12 +288,7 @@ Status Attachments::Delete(const Principal& actor, const util::BomId& bom,
     if (!v.ok()) return v.status();
     q.reset();
     DeleteRow(db, id);
-    const int64_t now = util::NowUnix();
-    SQLite::Statement u(db,
-                        "UPDATE boms SET updated_at = ?1, last_interacted_at = ?1 WHERE id = ?2");
-    u.bind(1, now);
-    u.bind(2, bom.str());
-    u.exec();
+    MarkChanged(db, bom, util::NowUnix());
     RecordAudit(db, a->crypto.get(),
                 {"bom:" + bom.str(),
                  actor.user.str(),

@@ -66,19 +66,32 @@ std::vector<bom::Item> Items(const std::string& part) {
   return {top};
 }
 
+// A fresh store with two organisations, each with its first Administrator.
+struct TwoOrgs {
+  TempStore ts;
+  std::optional<service::Instance::Hold> hold;
+  access::Principal admin_a, admin_b;
+
+  service::Services& s() { return **hold; }
+
+  TwoOrgs() : hold(ts.instance->Acquire()) {
+    REQUIRE(hold);
+    auto a = s().orgs->Create(Operator(), "Org A", "a@a.example", "Correct-Horse-Battery-9");
+    auto b = s().orgs->Create(Operator(), "Org B", "b@b.example", "Correct-Horse-Battery-9");
+    REQUIRE(a.ok());
+    REQUIRE(b.ok());
+    admin_a = AdminOf(a->first, a->second);
+    admin_b = AdminOf(b->first, b->second);
+  }
+};
+
 }  // namespace
 
 TEST_CASE("a BOM row copied into another organisation's BOM fails to decrypt") {
-  TempStore ts;
-  auto hold = ts.instance->Acquire();
-  REQUIRE(hold);
-  service::Services& s = **hold;
-  auto a = s.orgs->Create(Operator(), "Org A", "a@a.example", "Correct-Horse-Battery-9");
-  auto b = s.orgs->Create(Operator(), "Org B", "b@b.example", "Correct-Horse-Battery-9");
-  REQUIRE(a.ok());
-  REQUIRE(b.ok());
-  auto admin_a = AdminOf(a->first, a->second);
-  auto admin_b = AdminOf(b->first, b->second);
+  TwoOrgs t;
+  service::Services& s = t.s();
+  const access::Principal& admin_a = t.admin_a;
+  const access::Principal& admin_b = t.admin_b;
   auto bom_a = s.boms->Create(admin_a, "A's BOM", nlohmann::json::object(), Items("A-1"), "json");
   auto bom_b = s.boms->Create(admin_b, "B's BOM", nlohmann::json::object(), Items("B-1"), "json");
   auto bom_a2 =
@@ -122,16 +135,10 @@ TEST_CASE("a BOM row copied into another organisation's BOM fails to decrypt") {
 }
 
 TEST_CASE("an attachment chunk copied to another tenant, BOM or position fails to decrypt") {
-  TempStore ts;
-  auto hold = ts.instance->Acquire();
-  REQUIRE(hold);
-  service::Services& s = **hold;
-  auto a = s.orgs->Create(Operator(), "Org A", "a@a.example", "Correct-Horse-Battery-9");
-  auto b = s.orgs->Create(Operator(), "Org B", "b@b.example", "Correct-Horse-Battery-9");
-  REQUIRE(a.ok());
-  REQUIRE(b.ok());
-  auto admin_a = AdminOf(a->first, a->second);
-  auto admin_b = AdminOf(b->first, b->second);
+  TwoOrgs t;
+  service::Services& s = t.s();
+  const access::Principal& admin_a = t.admin_a;
+  const access::Principal& admin_b = t.admin_b;
   auto bom_a = s.boms->Create(admin_a, "A", nlohmann::json::object(), Items("A-1"), "json");
   auto bom_a2 = s.boms->Create(admin_a, "A2", nlohmann::json::object(), Items("A-2"), "json");
   auto bom_b = s.boms->Create(admin_b, "B", nlohmann::json::object(), Items("B-1"), "json");
