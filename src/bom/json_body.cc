@@ -271,6 +271,13 @@ bool BodyHandler::OnScalar(const Scalar& value) {
       ItemScalar(value);
       return true;
     case Frame::kProperties:
+      // Each entry costs ~70 bytes of memory for as little as 6 of body ("a":1,), duplicates
+      // included: stop at twice what any valid item may have.
+      if (draft_.raw_properties.size() >= 2 * limits_.max_properties) {
+        return Abort(Status::Invalid(
+            "invalid_item",
+            Where() + " has more than " + std::to_string(limits_.max_properties) + " properties"));
+      }
       PropertyScalar(value);
       return true;
     case Frame::kMetadata:

@@ -8,8 +8,9 @@
 // same as the former DOM conversion (same Status codes, machine codes and messages, same items,
 // properties in the DOM's key order), with these deliberate differences: a numeric quantity is
 // read from its exact JSON text, so exponents are exact ("1.5e-3" is "0.0015") and nothing passes
-// through binary floating point; and the three new bounds below (too many items, nesting,
-// metadata size) are reported as soon as they are hit, without reading the rest of the body.
+// through binary floating point; and the new bounds (too many items, nesting, metadata size,
+// more than twice Limits::max_properties entries in one item's properties) are reported as soon
+// as they are hit, without reading the rest of the body.
 // Precedence otherwise follows the old path: malformed JSON, then a non-object body, then
 // "name", "metadata", "source", and last "items". Duplicate keys: the last one wins, as in the
 // DOM. The items are NOT validated as a tree (ValidateItems is the service's job); only their

@@ -201,6 +201,21 @@ util::Status ValidateAttachmentName(std::string_view name) {
                              "a file name cannot hold control characters, '/' or '\\'");
     }
   }
+  // C1 controls and the invisible direction marks and overrides that make "gpj.exe" display
+  // as "exe.jpg" (the text is valid UTF-8 here, so sequences are well formed).
+  for (size_t i = 0; i < name.size();) {
+    const auto c = static_cast<unsigned char>(name[i]);
+    const size_t len = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+    uint32_t cp = len == 1 ? c : c & (0xFF >> (len + 1));
+    for (size_t k = 1; k < len; ++k)
+      cp = (cp << 6) | (static_cast<unsigned char>(name[i + k]) & 0x3F);
+    i += len;
+    if ((cp >= 0x80 && cp <= 0x9F) || cp == 0x061C || cp == 0x200E || cp == 0x200F ||
+        (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF) {
+      return Status::Invalid("invalid_name",
+                             "a file name cannot hold invisible control or direction characters");
+    }
+  }
   return Status::Ok();
 }
 

@@ -542,8 +542,10 @@ class SheetHandler : public PartHandler {
             break;
           }
         }
-        // The 15 significant digits the spreadsheet showed, not the double's 17.
-        text = RoundSignificant(value_, 15);
+        // A fraction is a double: keep the 15 significant digits the spreadsheet showed, not
+        // the 17 it stored. Whole numbers (part numbers, refs) stay exactly as written.
+        text = value_.find('.') == std::string::npos ? std::move(value_)
+                                                     : RoundSignificant(value_, 15);
         break;
     }
     if (text.empty()) return;
@@ -601,6 +603,24 @@ class SheetHandler : public PartHandler {
 
 // ---- the container ---------------------------------------------------------------------------
 
+// The total entry count of the last end-of-central-directory record (PK\5\6) in the final
+// 64 KiB + 22 bytes, where the format puts it; nullopt when there is none (libzip then says the
+// container is damaged).
+std::optional<uint32_t> DeclaredEntries(std::string_view b) {
+  constexpr size_t kRecord = 22;
+  if (b.size() < kRecord) return std::nullopt;
+  const size_t lowest = b.size() > kRecord + 65535 ? b.size() - kRecord - 65535 : 0;
+  for (size_t at = b.size() - kRecord + 1; at-- > lowest;) {
+    if (b.compare(at, 4, "PK\x05\x06") != 0) continue;
+    const auto byte = [&](size_t i) {
+      return static_cast<uint32_t>(static_cast<unsigned char>(b[at + i]));
+    };
+    const uint32_t entries = byte(10) | (byte(11) << 8);
+    return entries == 0xFFFF ? UINT32_MAX : entries;
+  }
+  return std::nullopt;
+}
+
 // The zip archive over the caller's bytes (not copied; they must outlive the Package) and the
 // running count of inflated bytes shared by every part read from it.
 class Package {
@@ -613,6 +633,14 @@ class Package {
   }
 
   Status Open(std::string_view bytes) {
+    // libzip reads the whole central directory before we could count it (1.3M entries: 500 MB,
+    // 5 s), so the count is taken from the end-of-central-directory record first. Zip64 (0xFFFF
+    // there) is never needed by a spreadsheet and is refused with the same message.
+    if (std::optional<uint32_t> declared = DeclaredEntries(bytes);
+        declared && *declared > limits_.max_entries) {
+      return TooLarge("the file holds more than " + std::to_string(limits_.max_entries) +
+                      " zip entries; a spreadsheet has far fewer");
+    }
     zip_error_t error;
     zip_error_init(&error);
     zip_source_t* source = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error);

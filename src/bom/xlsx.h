@@ -22,7 +22,7 @@
 // Output invariants: rows are in strictly increasing `number` order; no row is entirely empty;
 // no row ends in an empty cell; every cell is valid UTF-8. Numbers keep the text the file stores
 // (so dates stay serial numbers), except that exponent notation is rewritten to plain decimals
-// where CanonicalQuantityFromNumber (decimal.h) can do so exactly and longer numbers are rounded
+// where CanonicalQuantityFromNumber (decimal.h) can do so exactly and longer fractions are rounded
 // to the 15 significant digits the spreadsheet displays (RoundSignificant, decimal.h), so a
 // formula's 0.30000000000000004 reads 0.3; booleans read "TRUE"/"FALSE".
 // Errors are Status::Invalid with machine code "xlsx_invalid" (not an XLSX, damaged or malformed

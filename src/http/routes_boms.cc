@@ -68,23 +68,30 @@ std::optional<bom::BomBody> BomBodyOf(Ctx& c, size_t max_bytes) {
 void RegisterBomRoutes(Api& api) {
   const size_t max_import = api.options().max_import_body;
 
-  api.Route({"POST", "/api/v1/boms", "boms.create", Auth::kSignedIn, false,
-             "Administrator, Editor: create a BOM {name, items[], metadata?, source?}"},
-            [max_import](Ctx& c) {
-              auto body = BomBodyOf(c, max_import);
-              if (!body) return;
-              if (!body->name) {
-                return SendError(c, Status::Invalid("missing_field", "\"name\" is required"));
-              }
-              if (!body->items) {
-                return SendError(c, Status::Invalid("missing_field", "\"items\" must be an array"));
-              }
-              auto r = c.s().boms->Create(c.principal, *body->name,
-                                          body->metadata.value_or(nlohmann::json::object()),
-                                          std::move(*body->items), "json");
-              if (!r.ok()) return SendError(c, r.status());
-              SendJson(c, 201, {{"id", r->id.str()}, {"items", r->items}});
-            });
+  api.Route(
+      {"POST", "/api/v1/boms", "boms.create", Auth::kSignedIn, false,
+       "Administrator, Editor: create a BOM {name, items[], metadata?, source?}"},
+      [max_import](Ctx& c) {
+        // Refuse before parsing: a large body costs memory the caller may not spend.
+        if (Status st = access::Refusal(c.principal, access::Function::kBomCreate,
+                                        access::MayUse(c.principal, access::Function::kBomCreate));
+            !st.ok()) {
+          return SendError(c, st);
+        }
+        auto body = BomBodyOf(c, max_import);
+        if (!body) return;
+        if (!body->name) {
+          return SendError(c, Status::Invalid("missing_field", "\"name\" is required"));
+        }
+        if (!body->items) {
+          return SendError(c, Status::Invalid("missing_field", "\"items\" must be an array"));
+        }
+        auto r = c.s().boms->Create(c.principal, *body->name,
+                                    body->metadata.value_or(nlohmann::json::object()),
+                                    std::move(*body->items), "json");
+        if (!r.ok()) return SendError(c, r.status());
+        SendJson(c, 201, {{"id", r->id.str()}, {"items", r->items}});
+      });
 
   api.Route(
       {"POST", "/api/v1/boms/import", "boms.import", Auth::kSignedIn, false,
@@ -111,7 +118,12 @@ void RegisterBomRoutes(Api& api) {
         std::vector<bom::CsvError> errors;
         util::Result<std::vector<bom::Item>> items = Status::Internal();
         if (bom::LooksLikeXlsx(c.req.body)) {
-          auto sheet = bom::ReadXlsxFirstSheet(c.req.body);
+          // Inflated XML and the rows read from it may be a bounded multiple of the workbook
+          // (real ones inflate ~12x), so a small file cannot claim a large share of memory.
+          bom::XlsxLimits limits;
+          limits.max_xml_bytes =
+              std::min(limits.max_xml_bytes, 32 * c.req.body.size() + (size_t{1} << 20));
+          auto sheet = bom::ReadXlsxFirstSheet(c.req.body, limits);
           if (!sheet.ok()) return SendError(c, sheet.status());
           std::vector<bom::TableRow> rows;
           rows.reserve(sheet->size());
@@ -303,6 +315,10 @@ void RegisterBomRoutes(Api& api) {
             [max_import](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;
+              if (Status st = c.s().boms->Check(c.principal, *id, access::Function::kBomUpdate);
+                  !st.ok()) {
+                return SendError(c, st);
+              }
               auto body = BomBodyOf(c, max_import);
               if (!body) return;
               std::optional<nlohmann::json> meta = std::move(body->metadata);

@@ -5,6 +5,7 @@
 
 #include "bom/sniff.h"
 #include "service/audit.h"
+#include "service/lifecycle.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -31,8 +32,13 @@ std::string ChunkObject(const util::BomId& bom, const util::AttachmentId& id, in
   return bom.str() + "/" + id.str() + "/" + std::to_string(seq) + "/" + std::to_string(count);
 }
 
-std::string MetaObject(const util::BomId& bom, const util::AttachmentId& id) {
-  return bom.str() + "/" + id.str();
+// The sealed name and hash also vouch for the columns kept in clear: a changed kind, type, size,
+// pixel size or chunk count makes the row fail to open, so nobody with only the database key can
+// turn a stored file into, say, an inline image or HTML page.
+std::string MetaObject(const AttachmentView& v, int64_t chunks) {
+  return v.bom.str() + "/" + v.id.str() + "/" + v.kind + "/" + v.media_type + "/" +
+         std::to_string(v.size) + "/" + std::to_string(v.width) + "x" + std::to_string(v.height) +
+         "/" + std::to_string(chunks);
 }
 
 // A row in kColumns order; chunk_count comes back through *chunks.
@@ -46,8 +52,9 @@ util::Result<AttachmentView> FromRow(SQLite::Statement& q, const OrgCrypto& cryp
   v.size = q.getColumn(4).getInt64();
   v.width = q.getColumn(5).getInt64();
   v.height = q.getColumn(6).getInt64();
-  if (chunks != nullptr) *chunks = q.getColumn(7).getInt64();
-  auto meta = crypto.OpenText("bom-attachment-meta", MetaObject(v.bom, v.id), Blob(q.getColumn(8)));
+  const int64_t count = q.getColumn(7).getInt64();
+  if (chunks != nullptr) *chunks = count;
+  auto meta = crypto.OpenText("bom-attachment-meta", MetaObject(v, count), Blob(q.getColumn(8)));
   nlohmann::json m = meta ? nlohmann::json::parse(*meta, nullptr, false) : nlohmann::json();
   if (!m.is_object() || !m.contains("name") || !m.contains("sha256")) {
     util::log::Error("attachment.unreadable").Ref("bom_id", v.bom).Ref("attachment_id", v.id);
@@ -153,7 +160,7 @@ util::Result<AttachmentView> Attachments::Add(const Principal& actor, const util
         crypto->Seal("bom-attachment", ChunkObject(bom, v.id, seq, count), crypto::AsBytes(piece)));
   }
   const crypto::Bytes meta =
-      crypto->SealText("bom-attachment-meta", MetaObject(bom, v.id),
+      crypto->SealText("bom-attachment-meta", MetaObject(v, count),
                        nlohmann::json{{"name", v.name}, {"sha256", v.sha256}}.dump());
 
   st = db_.Write([&](store::Db& db) -> Status {
@@ -271,6 +278,9 @@ util::Result<AttachmentContent> Attachments::Read(const Principal& actor, const 
   });
   if (!st.ok()) return st;
   boms_.Touch(bom, last_interacted);
+  // Downloads count toward the exfiltration watch like reads of the BOM itself: drawings and
+  // models are often the most sensitive thing a BOM carries.
+  NoteBomRead(actor, bom, 0);
   return out;
 }
 

@@ -152,6 +152,13 @@ util::Result<Boms::Access> Boms::Authorize(store::Db& db, const Principal& actor
   return Access{std::move(l->summary), std::move(l->crypto)};
 }
 
+Status Boms::Check(const Principal& actor, const util::BomId& id, Function f) {
+  return db_.Read([&](store::Db& db) -> Status {
+    auto l = Load(db, actor, id, f);
+    return l.ok() ? Status::Ok() : l.status();
+  });
+}
+
 Status Boms::WriteItems(store::Db& db, const OrgCrypto& crypto, const util::BomId& id,
                         const std::vector<bom::Item>& items) {
   {

@@ -94,6 +94,9 @@ class Boms {
   };
   util::Result<Access> Authorize(store::Db& db, const access::Principal& actor,
                                  const util::BomId& id, access::Function f);
+  // Whether `actor` may apply `f` to the BOM now (Ok, or the refusal every route gives): for
+  // routes that must refuse before they spend memory on a large body.
+  util::Status Check(const access::Principal& actor, const util::BomId& id, access::Function f);
   // Marks the BOM as used now for the stale-data purge (at most one write per hour per BOM).
   void Touch(const util::BomId& id, int64_t last_interacted_at);
 

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -190,13 +191,28 @@ TEST_CASE("an attachment chunk copied to another tenant, BOM or position fails t
               })
               .ok());
   CHECK_FALSE(read(admin_a, *fresh).ok());
-  std::vector<std::string> problems;
-  REQUIRE(s.db->Read([&](store::Db& db) {
-                CHECK(service::Attachments::CheckAll(db, *s.org_keys, &problems) == 4);
+  // The clear columns are vouched for by the sealed name: a file made "text/html" does not open.
+  auto retyped = s.attachments->Add(admin_a, bom_a->id, "derivative", "d.pdf", pdf);
+  REQUIRE(retyped.ok());
+  REQUIRE(s.db->Write([&](store::Db& db) {
+                SQLite::Statement q(
+                    db, "UPDATE bom_attachments SET media_type = 'text/html' WHERE id = ?");
+                q.bind(1, retyped->id.str());
+                CHECK(q.exec() == 1);
                 return util::Status::Ok();
               })
               .ok());
-  CHECK(problems.size() == 4);
+  CHECK(read(admin_a, *retyped).status().code() == util::Code::kInternal);
+  std::vector<std::string> problems;
+  REQUIRE(s.db->Read([&](store::Db& db) {
+                CHECK(service::Attachments::CheckAll(db, *s.org_keys, &problems) == 5);
+                return util::Status::Ok();
+              })
+              .ok());
+  CHECK(problems.size() == 5);  // the retyped row fails on its name, the others on content
+  CHECK(std::count_if(problems.begin(), problems.end(), [](const std::string& p) {
+          return p.find("name does not decrypt") != std::string::npos;
+        }) == 1);
 }
 
 TEST_CASE("org data keys differ and deleting the org deletes its key") {

@@ -610,3 +610,14 @@ TEST_CASE("json body: a 10,000-item body reads the same as through the DOM") {
 
 }  // namespace
 }  // namespace bomvault::bom
+
+TEST_CASE("json body: one item's properties are bounded while parsing, duplicates included") {
+  std::string body =
+      R"({"name":"x","items":[{"ref":"1","part_number":"A","quantity":1,"properties":{)";
+  for (int i = 0; i < 1000; ++i) body += std::string(i ? "," : "") + "\"a\":1";
+  body += "}}]}";
+  auto r = bomvault::bom::ParseBomBody(body, bomvault::bom::Limits{});
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().machine_code() == "invalid_item");
+  CHECK(r.status().message() == "items[0] has more than 64 properties");
+}

@@ -129,3 +129,17 @@ TEST_CASE("sniff: attachment names") {
   CHECK(!ValidateAttachmentName("bad\xC3.pdf").ok());
   CHECK(!ValidateAttachmentName(std::string(201, 'a')).ok());
 }
+
+TEST_CASE("sniff: names cannot disguise themselves with direction overrides or C1 controls") {
+  CHECK(!ValidateAttachmentName("invoice\xE2\x80\xAEgpj.exe").ok());  // U+202E
+  CHECK(!ValidateAttachmentName("a\xE2\x81\xA6"
+                                "b.pdf")
+             .ok());  // U+2066
+  CHECK(!ValidateAttachmentName("a\xC2\x85"
+                                "b.pdf")
+             .ok());  // U+0085 (C1)
+  CHECK(!ValidateAttachmentName("\xEF\xBB\xBF"
+                                "a.pdf")
+             .ok());                                                   // U+FEFF
+  CHECK(ValidateAttachmentName("\xE5\x9B\xB3\xE9\x9D\xA2.pdf").ok());  // 図面.pdf
+}

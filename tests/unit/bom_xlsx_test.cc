@@ -205,6 +205,14 @@ TEST_CASE("xlsx: numbers keep their text; exponents become plain decimals when e
   CHECK(Cells(rows) == Grid{{"8", "0.25", "45123", "0.0015", "200", "1E+30", "-2E-3", "-4"}});
 }
 
+TEST_CASE("xlsx: fractions are read as the 15 digits shown; whole numbers stay exact") {
+  const std::vector<SheetRow> rows = Read(Zip(
+      Package("<row r=\"1\"><c r=\"A1\"><v>0.30000000000000004</v></c>"
+              "<c r=\"B1\"><v>12345678901234567</v></c><c r=\"C1\"><v>2.4999999999999996</v></c>"
+              "</row>")));
+  CHECK(Cells(rows) == Grid{{"0.3", "12345678901234567", "2.5"}});
+}
+
 TEST_CASE("xlsx: formula results, booleans and ISO dates") {
   const std::vector<SheetRow> rows =
       Read(Zip(Package("<row r=\"1\"><c r=\"A1\" t=\"str\"><f>CONCAT(\"A\",\"B\")</f><v>AB</v></c>"
@@ -670,6 +678,17 @@ TEST_CASE("xlsx: too many shared strings or zip entries") {
   s = Error(Zip(parts), limits);
   CHECK(s.machine_code() == "xlsx_too_large");
   CHECK(Contains(s.message(), "more than 5 zip entries"));
+
+  // The count is taken from the end record before libzip reads the directory: a file that
+  // declares 60,000 entries (or zip64's 0xFFFF) is refused at once.
+  for (uint32_t declared : {60000u, 0xFFFFu}) {
+    std::string eocd = std::string("PK\x05\x06", 4) + std::string(6, '\0');
+    eocd += static_cast<char>(declared & 0xFF);
+    eocd += static_cast<char>(declared >> 8);
+    eocd += std::string(10, '\0');
+    s = Error(std::string("PK\x03\x04", 4) + std::string(100, 'x') + eocd);
+    CHECK(s.machine_code() == "xlsx_too_large");
+  }
 }
 
 TEST_CASE("xlsx: messages echo at most 40 characters of the file's text") {
