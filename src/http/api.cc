@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <regex>
+#include <semaphore>
 
 #include "util/clock.h"
 #include "util/embedded.h"
@@ -110,6 +111,23 @@ void SendNoContent(Ctx& c) {
   c.res.body.clear();
 }
 
+namespace {
+std::counting_semaphore<kHeavySlots> heavy_slots(kHeavySlots);
+}  // namespace
+
+HeavySlot::~HeavySlot() {
+  if (held_) heavy_slots.release();
+}
+
+std::optional<HeavySlot> EnterHeavy(Ctx& c) {
+  if (c.req.body.size() <= kHeavyBodyBytes) return HeavySlot(false);
+  if (heavy_slots.try_acquire_for(kHeavyWait)) return HeavySlot(true);
+  SendError(c, Status(Code::kUnavailable, "busy",
+                      "the server is busy with other large uploads; try again shortly")
+                   .WithRetryAfter(10));
+  return std::nullopt;
+}
+
 void SendError(Ctx& c, const Status& st) {
   int status = HttpStatus(st.code());
   std::string message = st.message();
@@ -117,7 +135,8 @@ void SendError(Ctx& c, const Status& st) {
     // Internal faults never describe themselves to the caller; the request id finds the log line.
     message = "internal error (request " + c.request_id.str() + ")";
   }
-  if (st.code() == Code::kTooManyRequests && st.retry_after() > 0) {
+  if ((st.code() == Code::kTooManyRequests || st.code() == Code::kUnavailable) &&
+      st.retry_after() > 0) {
     c.res.set_header("Retry-After", std::to_string(st.retry_after()));
   }
   SendJson(c, status, ErrorBody(st.machine_code().empty() ? "error" : st.machine_code(), message));

@@ -16,11 +16,13 @@
 // on engine workers; the Api object is immutable once routes are registered.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "access/permissions.h"
@@ -76,6 +78,26 @@ std::string SessionCookieName(bool tls);
 // Helpers for handlers.
 void SendJson(Ctx& c, int status, const nlohmann::json& body);
 void SendRawJson(Ctx& c, int status, std::string body);
+// Requests whose body is over kHeavyBodyBytes (imports, BOM bodies, attachments) need several
+// times that body in memory while they parse or seal it, so at most kHeavySlots do that at once
+// in the whole process; the others wait up to kHeavyWait for a slot, then get 503 "busy" with
+// Retry-After. Small bodies pass straight through. Hold the returned slot until the work is done.
+inline constexpr size_t kHeavyBodyBytes = 4u << 20;
+inline constexpr int kHeavySlots = 2;
+inline constexpr std::chrono::seconds kHeavyWait{30};
+class HeavySlot {
+ public:
+  explicit HeavySlot(bool held) : held_(held) {}
+  HeavySlot(HeavySlot&& other) noexcept : held_(std::exchange(other.held_, false)) {}
+  HeavySlot& operator=(HeavySlot&&) = delete;
+  ~HeavySlot();
+
+ private:
+  bool held_;
+};
+// Sends 503 and returns nullopt when no slot came free in time.
+std::optional<HeavySlot> EnterHeavy(Ctx& c);
+
 // Any body, without the copy httplib would make of a large one.
 void SendBytes(Ctx& c, int status, std::string body, const std::string& content_type);
 void SendError(Ctx& c, const util::Status& status);

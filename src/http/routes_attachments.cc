@@ -70,6 +70,8 @@ void RegisterAttachmentRoutes(Api& api) {
         if (!id) return;
         const std::string kind =
             c.req.has_param("kind") ? c.req.get_param_value("kind") : "derivative";
+        auto heavy = EnterHeavy(c);
+        if (!heavy) return;
         auto r = c.s().attachments->Add(c.principal, *id, kind, c.req.get_param_value("name"),
                                         c.req.body);
         if (!r.ok()) return SendError(c, r.status());

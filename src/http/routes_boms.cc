@@ -78,6 +78,8 @@ void RegisterBomRoutes(Api& api) {
             !st.ok()) {
           return SendError(c, st);
         }
+        auto heavy = EnterHeavy(c);
+        if (!heavy) return;
         auto body = BomBodyOf(c, max_import);
         if (!body) return;
         if (!body->name) {
@@ -113,6 +115,8 @@ void RegisterBomRoutes(Api& api) {
             !st.ok()) {
           return SendError(c, st);
         }
+        auto heavy = EnterHeavy(c);
+        if (!heavy) return;
         auto mappings = c.s().orgs->ColumnMappings(c.principal);
         if (!mappings.ok()) return SendError(c, mappings.status());
         std::vector<bom::CsvError> errors;
@@ -319,6 +323,8 @@ void RegisterBomRoutes(Api& api) {
                   !st.ok()) {
                 return SendError(c, st);
               }
+              auto heavy = EnterHeavy(c);
+              if (!heavy) return;
               auto body = BomBodyOf(c, max_import);
               if (!body) return;
               std::optional<nlohmann::json> meta = std::move(body->metadata);
