@@ -1,8 +1,10 @@
 #include "bom/sniff.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <optional>
+#include <vector>
 
 #include "bom/item.h"
 
@@ -145,7 +147,31 @@ std::optional<SniffedType> Sniff(std::string_view b) {
   return std::nullopt;
 }
 
+// Every extension a type is commonly saved with; the first is the one suggested in messages.
+std::vector<std::string_view> ExtensionsOf(std::string_view media_type) {
+  if (media_type == "application/pdf") return {"pdf"};
+  if (media_type == "image/png") return {"png"};
+  if (media_type == "image/jpeg") return {"jpg", "jpeg", "jpe", "jfif"};
+  if (media_type == "image/webp") return {"webp"};
+  if (media_type == "model/step") return {"step", "stp", "p21"};
+  if (media_type == "model/iges") return {"igs", "iges"};
+  if (media_type == "model/stl") return {"stl"};
+  if (media_type == "image/vnd.dxf") return {"dxf"};
+  return {};
+}
+
 }  // namespace
+
+util::Status CheckNameMatchesType(std::string_view name, const SniffedType& type) {
+  const size_t dot = name.rfind('.');
+  std::string ext = dot == std::string_view::npos ? "" : std::string(name.substr(dot + 1));
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::vector<std::string_view> known = ExtensionsOf(type.media_type);
+  if (std::find(known.begin(), known.end(), ext) != known.end()) return Status::Ok();
+  return Status::Invalid("invalid_name", "the file is " + type.media_type +
+                                             ", so its name must end in ." +
+                                             std::string(known.empty() ? "" : known.front()));
+}
 
 util::Result<AttachmentKind> ParseAttachmentKind(std::string_view text) {
   if (text == "thumbnail") return AttachmentKind::kThumbnail;

@@ -49,8 +49,13 @@ util::Result<SniffedType> SniffAttachment(std::string_view bytes, AttachmentKind
                                           const AttachmentLimits& limits = {});
 
 // A file name fit to keep and to send back in Content-Disposition: 1–200 bytes of valid UTF-8
-// without control characters, path separators or a leading dot; otherwise
+// without control characters, direction overrides, path separators or a leading dot; otherwise
 // Status::Invalid("invalid_name").
 util::Status ValidateAttachmentName(std::string_view name);
+
+// The name's extension must be one the sniffed type is known by (case-insensitive): a PDF named
+// "setup.exe" would be saved by the browser as an executable. Status::Invalid("invalid_name")
+// naming the expected extension otherwise.
+util::Status CheckNameMatchesType(std::string_view name, const SniffedType& type);
 
 }  // namespace bomvault::bom

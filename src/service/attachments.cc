@@ -136,6 +136,7 @@ util::Result<AttachmentView> Attachments::Add(const Principal& actor, const util
   if (!(st = bom::ValidateAttachmentName(name)).ok()) return st;
   auto type = bom::SniffAttachment(bytes, *kind);
   if (!type.ok()) return type.status();
+  if (!(st = bom::CheckNameMatchesType(name, *type)).ok()) return st;
 
   AttachmentView v;
   v.id = util::AttachmentId::Generate();

@@ -90,6 +90,8 @@ def test_bad_files_are_refused_and_change_nothing():
             (png_bytes() + b"\x00" * (2 * 1024 * 1024), "big.png", "thumbnail", 413, "attachment_too_large"),
             (pdf_bytes(), "../../etc/passwd", "derivative", 400, "invalid_name"),
             (pdf_bytes(), "", "derivative", 400, "invalid_name"),
+            (pdf_bytes(), "drawing.exe", "derivative", 400, "invalid_name"),
+            (pdf_bytes(), "invoice\u202egpj.pdf", "derivative", 400, "invalid_name"),
             (pdf_bytes(), "ok.pdf", "poster", 400, "invalid_kind"),
         ]
         for data, name, kind, status, code in cases:

@@ -143,3 +143,19 @@ TEST_CASE("sniff: names cannot disguise themselves with direction overrides or C
              .ok());                                                   // U+FEFF
   CHECK(ValidateAttachmentName("\xE5\x9B\xB3\xE9\x9D\xA2.pdf").ok());  // 図面.pdf
 }
+
+TEST_CASE("sniff: the name's extension must fit the sniffed type") {
+  using bomvault::bom::CheckNameMatchesType;
+  auto pdf = SniffAttachment("%PDF-1.7\n", AttachmentKind::kDerivative);
+  REQUIRE(pdf.ok());
+  CHECK(CheckNameMatchesType("Drawing Rev B.PDF", *pdf).ok());
+  CHECK(CheckNameMatchesType("setup.exe", *pdf).message() ==
+        "the file is application/pdf, so its name must end in .pdf");
+  CHECK(!CheckNameMatchesType("drawing", *pdf).ok());
+  CHECK(!CheckNameMatchesType("drawing.pdf.exe", *pdf).ok());
+  auto jpg = SniffAttachment(Jpeg(10, 10), AttachmentKind::kThumbnail);
+  REQUIRE(jpg.ok());
+  CHECK(CheckNameMatchesType("photo.jpeg", *jpg).ok());
+  CHECK(CheckNameMatchesType("photo.JPG", *jpg).ok());
+  CHECK(!CheckNameMatchesType("photo.png", *jpg).ok());
+}
