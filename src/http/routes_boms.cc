@@ -327,19 +327,10 @@ void RegisterBomRoutes(Api& api) {
               if (!heavy) return;
               auto body = BomBodyOf(c, max_import);
               if (!body) return;
-              std::optional<nlohmann::json> meta = std::move(body->metadata);
-              if (meta && !body->metadata_given) {
-                // Only "source" was sent: it changes that one key, the rest of the metadata stays.
-                auto current = c.s().boms->Get(c.principal, *id);
-                if (!current.ok()) return SendError(c, current.status());
-                nlohmann::json merged =
-                    nlohmann::json::parse(current->metadata_json, nullptr, false);
-                if (!merged.is_object()) merged = nlohmann::json::object();
-                merged["source"] = (*meta)["source"];
-                meta = std::move(merged);
-              }
-              auto r = c.s().boms->Update(c.principal, *id, std::move(body->name), std::move(meta),
-                                          std::move(body->items));
+              // Only "source" given: it changes that one key and keeps the rest of the metadata.
+              const bool merge = body->metadata && !body->metadata_given;
+              auto r = c.s().boms->Update(c.principal, *id, std::move(body->name),
+                                          std::move(body->metadata), merge, std::move(body->items));
               if (!r.ok()) return SendError(c, r.status());
               SendRawJson(c, 200, SummaryText(r.value()));
             });

@@ -436,7 +436,7 @@ Status Boms::VisitItems(const Principal& actor, const util::BomId& id,
 
 util::Result<BomSummary> Boms::Update(const Principal& actor, const util::BomId& id,
                                       std::optional<std::string> name,
-                                      std::optional<nlohmann::json> metadata,
+                                      std::optional<nlohmann::json> metadata, bool merge_metadata,
                                       std::optional<std::vector<bom::Item>> items) {
   Status st;
   if (name && !(st = CheckName(*name)).ok()) return st;
@@ -461,6 +461,13 @@ util::Result<BomSummary> Boms::Update(const Principal& actor, const util::BomId&
       u.exec();
     }
     nlohmann::json before_meta = nlohmann::json::parse(s.metadata_json, nullptr, false);
+    if (metadata && merge_metadata && before_meta.is_object()) {
+      // Merged here, inside the transaction, so a concurrent change of other keys is not lost.
+      nlohmann::json merged = before_meta;
+      merged.update(*metadata);
+      if (Status m = CheckMetadata(merged); !m.ok()) return m;
+      metadata = std::move(merged);
+    }
     if (metadata && *metadata != before_meta) {
       change["metadata"] = {{"before", before_meta}, {"after", *metadata}};
       s.metadata_json = metadata->dump();

@@ -70,10 +70,11 @@ class Boms {
   util::Status VisitItems(const access::Principal& actor, const util::BomId& id,
                           const std::function<void(int64_t items)>& on_start,
                           const std::function<void(const bom::ItemView&)>& fn);
-  // name / metadata / items (a full replacement of the tree), any subset.
+  // name / metadata / items (a full replacement of the tree), any subset. `metadata` replaces
+  // the stored object, or with merge_metadata is merged into it key by key.
   util::Result<BomSummary> Update(const access::Principal& actor, const util::BomId& id,
                                   std::optional<std::string> name,
-                                  std::optional<nlohmann::json> metadata,
+                                  std::optional<nlohmann::json> metadata, bool merge_metadata,
                                   std::optional<std::vector<bom::Item>> items);
   util::Status Delete(const access::Principal& actor, const util::BomId& id);
 

@@ -306,7 +306,8 @@ void MakeHistory(service::Services& s) {
   top.quantity = "1";
   auto bom = s.boms->Create(admin, "Chained", nlohmann::json::object(), {top}, "json");
   REQUIRE(bom.ok());
-  REQUIRE(s.boms->Update(admin, bom->id, std::string("Renamed"), std::nullopt, std::nullopt).ok());
+  REQUIRE(s.boms->Update(admin, bom->id, std::string("Renamed"), std::nullopt, false, std::nullopt)
+              .ok());
 }
 
 }  // namespace
