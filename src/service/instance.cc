@@ -236,8 +236,12 @@ util::Status Instance::Check(const std::string& data_dir, const std::vector<std:
     while (oq.executeStep()) {
       ++orgs;
       auto id = util::OrgId::FromTrusted(oq.getColumn(0).getString());
-      if (!org_keys.Get(conn, id).ok())
+      auto crypto = org_keys.Get(conn, id);
+      if (!crypto.ok()) {
         problems->push_back("org " + id.str() + ": data key does not open");
+      } else if (!Orgs::LoadColumnMappings(conn, *crypto.value()).ok()) {
+        problems->push_back("org " + id.str() + ": column mappings do not open");
+      }
     }
     SQLite::Statement uq(conn, "SELECT count(*) FROM users");
     if (uq.executeStep()) users = uq.getColumn(0).getInt64();

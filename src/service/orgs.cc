@@ -224,7 +224,9 @@ namespace {
 
 constexpr std::string_view kMappingsPurpose = "column-mappings";
 
-util::Result<bom::ColumnMappings> LoadColumnMappings(store::Db& db, const OrgCrypto& crypto) {
+}  // namespace
+
+util::Result<bom::ColumnMappings> Orgs::LoadColumnMappings(store::Db& db, const OrgCrypto& crypto) {
   SQLite::Statement q(db, "SELECT sealed FROM org_column_mappings WHERE org_id = ?");
   q.bind(1, crypto.org().str());
   if (!q.executeStep()) return bom::ColumnMappings{};
@@ -241,8 +243,6 @@ util::Result<bom::ColumnMappings> LoadColumnMappings(store::Db& db, const OrgCry
   }
   return parsed;
 }
-
-}  // namespace
 
 util::Result<bom::ColumnMappings> Orgs::ColumnMappings(const Principal& actor) {
   Status st = access::Refusal(actor, access::Function::kColumnMappingsRead,

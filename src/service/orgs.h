@@ -76,6 +76,9 @@ class Orgs {
                                                      const AuditQuery& query);
 
   static OrgSettings LoadSettings(store::Db& db, const util::OrgId& org);
+  // Inside the caller's transaction; empty when none were set, Internal when they do not open.
+  static util::Result<bom::ColumnMappings> LoadColumnMappings(store::Db& db,
+                                                              const OrgCrypto& crypto);
 
  private:
   // Checks the window and records the use, in one transaction; NotFound for a missing org.

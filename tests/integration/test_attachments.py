@@ -290,4 +290,10 @@ def test_column_mappings_apply_to_every_import_in_the_org():
         assert [e["action"] for e in audit["entries"]].count("org.column_mappings") == 1
     finally:
         srv.stop()
+    try:
+        # The sealed mappings open offline too.
+        r = subprocess.run([BIN, "check", "--data", st.data, "--unseal-file", st.share_file],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0 and "check: ok" in r.stdout, r.stdout + r.stderr
+    finally:
         st.cleanup()
