@@ -86,6 +86,9 @@ def main():
                 if set(w) != {"item"} or not isinstance(n, int) or n < 1 or \
                         (isinstance(items, int) and n > items):
                     problems.append("%s: 'item' must be 1..items" % sw)
+            elif set(w) == {"any"}:
+                if not isinstance(w["any"], str) or not w["any"]:
+                    problems.append("%s: 'any' must be a non-empty string" % sw)
             elif set(w) in ({"field", "contains"}, {"field", "equals"}):
                 if w["field"] not in FIELDS:
                     problems.append("%s: unknown where field %r" % (sw, w["field"]))
@@ -93,7 +96,7 @@ def main():
                 if not isinstance(value, str) or not value:
                     problems.append("%s: where value must be a non-empty string" % sw)
             else:
-                problems.append("%s: where must be {field, contains|equals} or {item}" % sw)
+                problems.append("%s: where must be {field, contains|equals}, {any} or {item}" % sw)
             if not x:
                 problems.append("%s: expect is empty" % sw)
             for k, v in x.items():
