@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -116,7 +117,10 @@ class Connection : public httplib::Stream {
         peer_port_(peer_port),
         accepted_(now),
         request_start_(now) {}
-  ~Connection() override { ::close(fd_); }
+  ~Connection() override {
+    ReleaseCharge();
+    ::close(fd_);
+  }
 
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -125,7 +129,7 @@ class Connection : public httplib::Stream {
   using httplib::Stream::write;
 
   bool is_readable() const override {
-    return rpos_ < wpos_ || Pending() ||
+    return framed_ || rpos_ < wpos_ || Pending() ||
            WaitFd(fd_, POLLIN, Clock::now() + engine_->opts_.read_timeout);
   }
 
@@ -135,6 +139,18 @@ class Connection : public httplib::Stream {
 
   ssize_t read(char* ptr, size_t size) override {
     if (size == 0) return 0;
+    if (framed_) {
+      // The whole message is in the buffer (see Engine::Frame): httplib reads exactly its
+      // bytes and then sees the end of the stream, so a body without Content-Length is empty
+      // and nothing is ever read to the close of the connection.
+      size_t n = std::min({size, message_left_, Buffered()});
+      if (n == 0) return 0;
+      std::memcpy(ptr, buf_.get() + rpos_, n);
+      rpos_ += n;
+      message_left_ -= n;
+      if (header_phase_) header_bytes_ += n;
+      return static_cast<ssize_t>(n);
+    }
     if (header_phase_) {
       // The cap that keeps memory bounded however many headers a client sends: httplib has
       // no limit of its own on their number.
@@ -163,6 +179,10 @@ class Connection : public httplib::Stream {
 
   ssize_t write(const char* ptr, size_t size) override {
     if (broken_) return -1;
+    if (sent_continue_ && size >= 13 && std::memcmp(ptr, "HTTP/1.1 100 ", 13) == 0) {
+      sent_continue_ = false;  // the engine already sent it while buffering the body
+      return static_cast<ssize_t>(size);
+    }
     if (hold_next_write_) {
       hold_next_write_ = false;
       if (out_.empty() && size <= kCoalesceBytes) {
@@ -216,12 +236,22 @@ class Connection : public httplib::Stream {
 
   size_t Buffered() const { return wpos_ - rpos_; }
 
-  // Makes the buffer larger, up to max(max_header_bytes, kMinBufferBytes), keeping the
-  // unread bytes at its start. Returns false at the cap.
+  size_t HeadCap() const { return std::max(kMinBufferBytes, engine_->opts_.max_header_bytes); }
+
+  // Makes the buffer larger, up to HeadCap() or, once a request is framed, up to its whole
+  // message, keeping the unread bytes at its start. Memory beyond HeadCap() is charged to the
+  // engine's body budget. Returns false at the cap or when the budget is spent (budget_out_).
   bool Grow() {
-    size_t cap = std::max(kMinBufferBytes, engine_->opts_.max_header_bytes);
+    size_t cap = HeadCap();
+    if (framed_) cap = std::max(cap, message_left_);
     size_t want = buf_size_ == 0 ? kMinBufferBytes : std::min(buf_size_ * 2, cap);
     if (want <= buf_size_) return false;
+    size_t charge = want > HeadCap() ? want - std::max(buf_size_, HeadCap()) : 0;
+    if (charge > 0 && !engine_->ChargeBody(charge)) {
+      budget_out_ = true;
+      return false;
+    }
+    charged_ += charge;
     auto bigger = std::make_unique_for_overwrite<char[]>(want);
     if (Buffered() > 0) std::memcpy(bigger.get(), buf_.get() + rpos_, Buffered());
     wpos_ -= rpos_;
@@ -243,11 +273,18 @@ class Connection : public httplib::Stream {
       } else if (!Grow()) {
         return Io::kOk;  // full at the cap: the caller hands the head to httplib to reject
       }
+    } else if (framed_ && wpos_ - rpos_ < message_left_ && buf_size_ - rpos_ < message_left_ &&
+               rpos_ > 0) {
+      // Make room for the rest of the message at the end of the buffer.
+      std::memmove(buf_.get(), buf_.get() + rpos_, Buffered());
+      wpos_ -= rpos_;
+      rpos_ = 0;
     }
     size_t got = 0;
     Io r = RecvSome(buf_.get() + wpos_, buf_size_ - wpos_, &got);
     if (r == Io::kOk) {
       wpos_ += got;
+      if (framed_) last_progress_ = Clock::now();
       // A new request's header clock starts with its first byte (the first request's
       // started at accept, so a silent client cannot reset it).
       if (was_empty && requests_ > 0) request_start_ = Clock::now();
@@ -261,8 +298,12 @@ class Connection : public httplib::Stream {
     if (head_complete_) return true;
     size_t from = scanned_ >= 3 ? scanned_ - 3 : 0;
     if (Buffered() >= from + 4) {
-      head_complete_ =
-          memmem(buf_.get() + rpos_ + from, Buffered() - from, "\r\n\r\n", 4) != nullptr;
+      const char* base = buf_.get() + rpos_;
+      const void* end = memmem(base + from, Buffered() - from, "\r\n\r\n", 4);
+      if (end != nullptr) {
+        head_complete_ = true;
+        head_bytes_ = static_cast<size_t>(static_cast<const char*>(end) - base) + 4;
+      }
     }
     scanned_ = Buffered();
     return head_complete_;
@@ -276,9 +317,30 @@ class Connection : public httplib::Stream {
   }
 
   void EndRequest() {
+    if (framed_) {
+      // Whatever of this message httplib did not read (a body no route read) is skipped: the
+      // next request starts exactly where the framing says, never inside a body.
+      rpos_ += std::min(message_left_, Buffered());
+    }
+    framed_ = false;
+    message_left_ = 0;
+    sent_continue_ = false;
     head_complete_ = false;
     scanned_ = 0;
     header_phase_ = false;
+    if (buf_size_ > HeadCap() && Buffered() <= HeadCap()) {
+      // Give a large body's buffer back at once, keeping any pipelined bytes.
+      std::unique_ptr<char[]> smaller;
+      if (Buffered() > 0) {
+        smaller = std::make_unique_for_overwrite<char[]>(HeadCap());
+        std::memcpy(smaller.get(), buf_.get() + rpos_, Buffered());
+      }
+      wpos_ -= rpos_;
+      rpos_ = 0;
+      buf_ = std::move(smaller);
+      buf_size_ = buf_ ? HeadCap() : 0;
+      ReleaseCharge();
+    }
     if (Buffered() > 0) request_start_ = Clock::now();  // a pipelined request already began
   }
 
@@ -288,8 +350,14 @@ class Connection : public httplib::Stream {
     if (Buffered() == 0) {
       buf_.reset();
       buf_size_ = rpos_ = wpos_ = 0;
+      ReleaseCharge();
     }
     if (out_.capacity() > 4096) std::string().swap(out_);
+  }
+
+  void ReleaseCharge() {
+    if (charged_ > 0) engine_->UnchargeBody(charged_);
+    charged_ = 0;
   }
 
   bool Flush() {
@@ -359,6 +427,18 @@ class Connection : public httplib::Stream {
   size_t wpos_ = 0;
   size_t scanned_ = 0;
   bool head_complete_ = false;
+  size_t head_bytes_ = 0;  // request line + headers + blank line, once head_complete_
+
+  // Set by Engine::Frame once the head passed the strict checks: the message is head_bytes_
+  // plus the Content-Length, and reads during the request stop at its end.
+  bool framed_ = false;
+  size_t message_left_ = 0;
+  Clock::time_point body_start_{};
+  Clock::time_point last_progress_{};
+  bool expect_continue_ = false;
+  bool sent_continue_ = false;
+  size_t charged_ = 0;  // buffer bytes charged to Engine::body_bytes_
+  bool budget_out_ = false;
 
   bool header_phase_ = false;
   size_t header_bytes_ = 0;
@@ -486,6 +566,9 @@ EngineOptions Normalize(EngineOptions o) {
   using std::chrono::milliseconds;
   o.worker_threads = std::max(1, o.worker_threads);
   o.max_connections = std::max(1, o.max_connections);
+  o.max_connections_per_address = std::max(1, o.max_connections_per_address);
+  o.body_timeout = std::max(o.body_timeout, milliseconds(1));
+  o.min_body_rate = std::max<size_t>(o.min_body_rate, 1);
   o.header_timeout = std::max(o.header_timeout, milliseconds(1));
   o.read_timeout = std::max(o.read_timeout, milliseconds(1));
   o.write_timeout = std::max(o.write_timeout, milliseconds(1));
@@ -726,17 +809,21 @@ void Engine::AcceptReady() {
       }
       return;
     }
+    int peer_port = -1;
+    std::string peer_ip = IpString(ss, &peer_port);
     {
+      // Only this thread adds connections, so the counts checked here can only fall before
+      // the insert below.
       std::lock_guard<std::mutex> lock(conns_mu_);
-      if (conns_.size() >= static_cast<size_t>(opts_.max_connections)) {
+      auto it = per_address_.find(peer_ip);
+      if (conns_.size() >= static_cast<size_t>(opts_.max_connections) ||
+          (it != per_address_.end() && it->second >= opts_.max_connections_per_address)) {
         ::close(fd);
         continue;
       }
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    int peer_port = -1;
-    std::string peer_ip = IpString(ss, &peer_port);
     Connection* c = nullptr;
     try {
       if (ssl_ctx_ != nullptr) {
@@ -760,6 +847,7 @@ void Engine::AcceptReady() {
     // it parked and in conns_.
     std::lock_guard<std::mutex> lock(conns_mu_);
     conns_.insert(c);
+    ++per_address_[c->peer_ip_];
     c->parked_ = true;
     c->deadline_ = now + opts_.header_timeout;
     epoll_event ev{};
@@ -767,6 +855,7 @@ void Engine::AcceptReady() {
     ev.data.ptr = c;
     if (epoll_ctl(conn_epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
       conns_.erase(c);
+      ForgetAddress(c->peer_ip_);
       delete c;
     }
   }
@@ -872,11 +961,34 @@ void Engine::Serve(Connection* c) {
           break;
         }
       }
-      if (c->HeadComplete() || c->Buffered() >= opts_.max_header_bytes) {
-        bool keep = false;
-        if (!ServeBuffered(c, &keep) || !keep) break;
-        served = true;
-        continue;
+      const bool complete = c->HeadComplete();
+      if (complete && c->head_bytes_ <= opts_.max_header_bytes) {
+        if (!c->framed_) {
+          Refusal refusal = Frame(c);
+          if (refusal.status != 0) {
+            Refuse(c, refusal);
+            break;
+          }
+        }
+        if (c->Buffered() >= c->message_left_) {
+          bool keep = false;
+          if (!ServeBuffered(c, &keep) || !keep) break;
+          served = true;
+          continue;
+        }
+        if (c->budget_out_) {
+          Refuse(c, {503, "busy", "the server is busy receiving other uploads; try again shortly"});
+          break;
+        }
+        if (c->expect_continue_ && !c->sent_continue_) {
+          static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+          if (!c->SendAll(kContinue, sizeof(kContinue) - 1)) break;
+          c->sent_continue_ = true;
+        }
+      } else if (complete || c->Buffered() >= opts_.max_header_bytes) {
+        bool keep = false;  // over the head limit: httplib answers and the connection ends
+        ServeBuffered(c, &keep);
+        break;
       }
       Io r = c->FillOnce();
       if (r == Io::kOk) continue;
@@ -886,6 +998,15 @@ void Engine::Serve(Connection* c) {
       // it has none, so this cannot spin.)
       if (c->Pending()) continue;
       Wake wake = r == Io::kWantWrite ? Wake::kWritable : Wake::kReadable;
+      if (c->framed_) {  // part of a body: wait for the rest without holding a thread
+        Clock::time_point deadline = BodyDeadline(c);
+        if (Clock::now() >= deadline) {
+          Refuse(c, {408, "body_timeout", "the request body arrived too slowly"});
+          break;
+        }
+        if (Park(c, wake, deadline)) return;
+        break;
+      }
       if (c->Buffered() > 0) {  // part of a head: wait for the rest without holding a thread
         if (Clock::now() >= c->request_start_ + opts_.header_timeout) break;
         if (Park(c, wake, c->request_start_ + opts_.header_timeout)) return;
@@ -911,6 +1032,176 @@ void Engine::Serve(Connection* c) {
 }
 
 void Engine::CloseAfterResponse() { tl_close_after_response = true; }
+
+namespace {
+
+const char* StatusText(int status) {
+  switch (status) {
+    case 400:
+      return "Bad Request";
+    case 408:
+      return "Request Timeout";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Payload Too Large";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Error";
+  }
+}
+
+bool IsTchar(unsigned char ch) {
+  return std::isalnum(ch) != 0 || std::strchr("!#$%&'*+-.^_`|~", ch) != nullptr;
+}
+
+bool IEquals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string_view TrimOws(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return v;
+}
+
+}  // namespace
+
+Engine::Refusal Engine::CheckHead(std::string_view head, size_t max_body, HeadFraming* out) {
+  const Refusal bad{400, "bad_request", "the request is malformed"};
+  // Line ends are CRLF only: a bare CR or LF is where two parsers could split lines apart.
+  for (size_t i = 0; i < head.size(); ++i) {
+    char ch = head[i];
+    if (ch == '\0') return bad;
+    if (ch == '\r' && (i + 1 >= head.size() || head[i + 1] != '\n')) return bad;
+    if (ch == '\n' && (i == 0 || head[i - 1] != '\r')) return bad;
+  }
+  size_t eol = head.find("\r\n");
+  if (eol == std::string_view::npos || eol == 0) return bad;
+  std::string_view method = head.substr(0, std::min(eol, head.find(' ')));
+  size_t pos = eol + 2;
+  int hosts = 0, lengths = 0, encodings = 0;
+  std::string_view length, encoding;
+  bool expect_continue = false;
+  while (pos < head.size()) {
+    eol = head.find("\r\n", pos);
+    if (eol == std::string_view::npos) return bad;
+    std::string_view line = head.substr(pos, eol - pos);
+    pos = eol + 2;
+    if (line.empty()) break;  // the blank line ending the head
+    // obs-fold (a line continuing the previous header) is refused, as RFC 9112 5.2 allows.
+    if (line.front() == ' ' || line.front() == '\t') {
+      return {400, "bad_request", "folded header lines are not accepted"};
+    }
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos || colon == 0) return bad;
+    std::string_view name = line.substr(0, colon);
+    // No whitespace (or anything else) between a field name and its colon (RFC 9112 5.1).
+    for (char ch : name) {
+      if (!IsTchar(static_cast<unsigned char>(ch))) {
+        return {400, "bad_request", "a header name is malformed"};
+      }
+    }
+    std::string_view value = TrimOws(line.substr(colon + 1));
+    if (IEquals(name, "Host")) {
+      ++hosts;
+    } else if (IEquals(name, "Content-Length")) {
+      ++lengths;
+      length = value;
+    } else if (IEquals(name, "Transfer-Encoding")) {
+      ++encodings;
+      encoding = value;
+    } else if (IEquals(name, "Expect")) {
+      expect_continue = IEquals(value, "100-continue");
+    }
+  }
+  if (hosts > 1) return {400, "bad_request", "more than one Host header"};
+  if (lengths > 1) return {400, "bad_request", "more than one Content-Length header"};
+  if (encodings > 1 || (encodings == 1 && !IEquals(encoding, "chunked"))) {
+    return {400, "bad_request", "the only Transfer-Encoding accepted is a single \"chunked\""};
+  }
+  if (lengths == 1 && encodings == 1) {
+    return {400, "bad_request", "Content-Length and Transfer-Encoding together"};
+  }
+  uint64_t body = 0;
+  if (lengths == 1) {
+    if (length.empty() || length.size() > 19 ||
+        length.find_first_not_of("0123456789") != std::string_view::npos) {
+      return {400, "bad_request", "Content-Length must be a whole number"};
+    }
+    body = std::stoull(std::string(length));
+  }
+  const bool bodiless = method == "GET" || method == "HEAD" || method == "OPTIONS" ||
+                        method == "TRACE" || method == "CONNECT";
+  if (bodiless && (body > 0 || encodings > 0)) {
+    return {400, "bad_request", "this method takes no request body"};
+  }
+  if (encodings > 0) {
+    return {411, "length_required", "chunked request bodies are not accepted; send Content-Length"};
+  }
+  if (body > max_body) return {413, "payload_too_large", "the request body is too large"};
+  out->body_bytes = static_cast<size_t>(body);
+  out->expect_continue = expect_continue && body > 0;
+  return {};
+}
+
+Engine::Refusal Engine::Frame(Connection* c) {
+  std::string_view head(c->buf_.get() + c->rpos_, c->head_bytes_);
+  HeadFraming framing;
+  Refusal r = CheckHead(head, payload_max_length_, &framing);
+  if (r.status != 0) return r;
+  c->framed_ = true;
+  c->message_left_ = c->head_bytes_ + framing.body_bytes;
+  c->expect_continue_ = framing.expect_continue;
+  c->sent_continue_ = false;
+  c->budget_out_ = false;
+  c->body_start_ = c->last_progress_ = Clock::now();
+  return {};
+}
+
+Clock::time_point Engine::BodyDeadline(const Connection* c) const {
+  // The body must keep up an average of min_body_rate after a grace of body_timeout, and never
+  // pause longer than read_timeout: a trickle ends however much it already sent.
+  size_t have = c->Buffered() > c->head_bytes_ ? c->Buffered() - c->head_bytes_ : 0;
+  auto earned = std::chrono::milliseconds(
+      static_cast<int64_t>(have * 1000 / std::max<size_t>(1, opts_.min_body_rate)));
+  return std::min(c->body_start_ + opts_.body_timeout + earned,
+                  c->last_progress_ + opts_.read_timeout);
+}
+
+void Engine::Refuse(Connection* c, const Refusal& r) {
+  std::string body =
+      std::string(R"({"error":{"code":")") + r.code + R"(","message":")" + r.message + "\"}}";
+  std::string out = "HTTP/1.1 " + std::to_string(r.status) + " " + StatusText(r.status) + "\r\n";
+  for (const auto& [name, value] : default_headers_copy_) out += name + ": " + value + "\r\n";
+  if (r.status == 503) out += "Retry-After: 10\r\n";
+  out += "Content-Type: application/json\r\nCache-Control: no-store\r\nConnection: close\r\n";
+  out += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  c->out_.clear();
+  if (c->SendAll(out.data(), out.size())) {
+    // Half-close and let the client read the answer before the socket goes away.
+    ::shutdown(c->fd_, SHUT_WR);
+  }
+}
+
+bool Engine::ChargeBody(size_t bytes) {
+  size_t used = body_bytes_.load();
+  do {
+    if (used + bytes > opts_.body_memory_budget) return false;
+  } while (!body_bytes_.compare_exchange_weak(used, used + bytes));
+  return true;
+}
+
+void Engine::UnchargeBody(size_t bytes) { body_bytes_.fetch_sub(bytes); }
+
+void Engine::ForgetAddress(const std::string& ip) {
+  auto it = per_address_.find(ip);
+  if (it != per_address_.end() && --it->second <= 0) per_address_.erase(it);
+}
 
 bool Engine::ServeBuffered(Connection* c, bool* keep) {
   if (tl_serving_since != nullptr) tl_serving_since->store(NowNs());
@@ -974,6 +1265,7 @@ void Engine::Close(Connection* c) {
   {
     std::lock_guard<std::mutex> lock(conns_mu_);
     conns_.erase(c);
+    ForgetAddress(c->peer_ip_);
     drained = conns_.empty() && stopping_.load();
   }
   delete c;  // closes the fd, which also removes it from conn_epoll_fd_

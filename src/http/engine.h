@@ -6,7 +6,7 @@
 // Engine therefore owns the sockets. One thread accepts and sweeps deadlines; every connection
 // with nothing complete to process is parked in an epoll set with EPOLLONESHOT, and a fixed pool
 // of workers waits on that set, so the kernel hands each ready connection to one worker. The
-// worker buffers what arrived and, once a full request head is in memory, runs httplib's
+// worker buffers what arrived and, once a full request (head and body) is in memory, runs httplib's
 // protected Server::process_request() on a Stream of our own; between requests it lingers ~2 ms
 // for the next one before parking the connection again. Only about 2x cores workers take
 // connections at a time (fewer context switches); one stuck in a request for 10 ms hands its
@@ -15,9 +15,9 @@
 // exactly as on httplib::Server; the engine installs none of them itself.
 //
 // Invariants:
-//  * An idle or slow connection costs no thread: a worker only holds a connection while a request
-//    head is complete (or over the limit), while it reads that request's body or writes its
-//    response, and for the short linger after it.
+//  * An idle or slow connection costs no thread: a worker only holds a connection while a whole
+//    request is in memory (or its head is over the limit), while it runs the handler and writes
+//    the response, and for the short linger after it. Slow heads and slow bodies are parked.
 //  * A request line plus headers never occupies more than max(max_header_bytes, 16 KiB) bytes of
 //    engine memory and must arrive within header_timeout, however many headers are sent.
 //  * req.remote_addr/remote_port and the REMOTE_ADDR/REMOTE_PORT/LOCAL_ADDR/LOCAL_PORT headers
@@ -25,8 +25,14 @@
 //    IPv4-mapped IPv6 peers are reported in dotted IPv4 form so per-address policies see one key.
 //  * At most max_connections sockets are open; the excess is accepted and closed at once.
 //  * No exception escapes a worker: a request that throws past httplib closes its connection.
-//  * Request bodies are read by the worker with read_timeout per read, so a deliberately slow
-//    upload does hold a worker; cap bodies with set_payload_max_length() and a pre-routing check.
+//  * The engine frames every request itself before httplib sees it (CheckHead): a head that two
+//    parsers could read differently is refused with 400 and the connection closed. The whole
+//    message (head plus Content-Length body, at most set_payload_max_length()) is buffered
+//    without a thread, under a deadline and minimum rate (body_timeout, min_body_rate) and a
+//    process-wide memory budget; httplib then reads exactly that message from memory and sees
+//    the end of the stream after it, so nothing is ever read "until the connection closes", and
+//    the next request starts exactly after the body whether or not a route read it.
+//  * At most max_connections_per_address sockets per peer address.
 //
 // Thread-safety: configure (routes, SetRequestSetup, httplib setters) before Listen(); Listen()
 // then Run() are called once each, typically from one thread. Handlers run concurrently on up to
@@ -45,7 +51,9 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -58,10 +66,20 @@ namespace bomvault::http {
 struct EngineOptions {
   int worker_threads = 64;      // handlers may block on the database / Argon2
   int max_connections = 10000;  // beyond: accept and close at once
+  // Open connections from one peer address; beyond: accept and close at once. Behind a proxy
+  // every client shares the proxy's address, so the proxy must limit clients itself.
+  int max_connections_per_address = 1250;
   // The whole request line + headers must arrive within this, counted from the accept for the
   // first request and from its first byte for later ones; also bounds the TLS handshake.
   std::chrono::milliseconds header_timeout{10000};
-  std::chrono::milliseconds read_timeout{10000};   // per body read
+  std::chrono::milliseconds read_timeout{10000};  // longest pause within a request body
+  // A request body is buffered by the engine, without a thread, and must arrive within
+  // body_timeout plus one second per min_body_rate bytes already received (an average rate).
+  std::chrono::milliseconds body_timeout{10000};
+  size_t min_body_rate = 32 * 1024;  // bytes per second
+  // All request bodies being buffered together may hold at most this much memory; a body that
+  // does not fit is refused with 503 and Retry-After.
+  size_t body_memory_budget = size_t{1} << 30;
   std::chrono::milliseconds write_timeout{10000};  // per blocked write
   // Idle keep-alive connections are parked in epoll (no thread), and closed after this.
   std::chrono::milliseconds keep_alive_idle{30000};
@@ -109,6 +127,31 @@ class Engine : public httplib::Server {
   // parsed as the next request. httplib 0.11.4 ignores a handler's "Connection: close".
   static void CloseAfterResponse();
 
+  // As httplib's, and the engine's own refusals (see CheckHead) carry these headers too.
+  Engine& set_default_headers(httplib::Headers headers) {
+    default_headers_copy_ = headers;
+    httplib::Server::set_default_headers(std::move(headers));
+    return *this;
+  }
+
+  // A request the engine answers itself, before httplib sees it; status 0 = none.
+  struct Refusal {
+    int status = 0;
+    const char* code = "";
+    const char* message = "";
+  };
+  struct HeadFraming {
+    size_t body_bytes = 0;
+    bool expect_continue = false;
+  };
+  // The strict reading of a complete request head (request line to blank line, CRLFs
+  // included), RFC 9112: CRLF line ends only; no obs-fold; header names are tokens (no space
+  // before the colon); at most one Host and one Content-Length (digits only); Transfer-Encoding
+  // only as a single "chunked", which is then refused with 411 (bodies need a length), and
+  // never with Content-Length; no body on GET/HEAD/OPTIONS/TRACE/CONNECT; a body over
+  // max_body is 413. Without Content-Length the body is empty (RFC 9112 6.3).
+  static Refusal CheckHead(std::string_view head, size_t max_body, HeadFraming* out);
+
  private:
   friend class Connection;
 
@@ -139,11 +182,18 @@ class Engine : public httplib::Server {
   void CheckStalls(std::chrono::steady_clock::time_point now);
   void Serve(Connection* conn);
   bool ServeBuffered(Connection* conn, bool* keep);
+  Refusal Frame(Connection* conn);
+  std::chrono::steady_clock::time_point BodyDeadline(const Connection* conn) const;
+  void Refuse(Connection* conn, const Refusal& refusal);
+  bool ChargeBody(size_t bytes);
+  void UnchargeBody(size_t bytes);
+  void ForgetAddress(const std::string& ip);  // under conns_mu_
   bool Park(Connection* conn, Wake wake, std::chrono::steady_clock::time_point deadline);
   void Close(Connection* conn);
   void Shutdown();
 
   const EngineOptions opts_;
+  httplib::Headers default_headers_copy_;
   std::function<void(httplib::Request&)> user_setup_;
   SSL_CTX* ssl_ctx_ = nullptr;
 
@@ -167,6 +217,9 @@ class Engine : public httplib::Server {
   std::mutex conns_mu_;
   std::condition_variable drained_cv_;
   std::unordered_set<Connection*> conns_;
+  std::unordered_map<std::string, int> per_address_;  // open connections per peer address
+
+  std::atomic<size_t> body_bytes_{0};  // buffer memory charged by bodies being received
 
   // Workers wait in epoll_wait on conn_epoll_fd_ themselves (one event each): the kernel hands a
   // ready connection straight to one sleeping worker, with no user-space queue and no second

@@ -212,6 +212,141 @@ TEST_CASE("engine: POST echo with Content-Length") {
   CHECK(res->body == "ping");
 }
 
+TEST_CASE("engine: CheckHead refuses what two parsers could read differently") {
+  auto check = [](std::string head) {
+    Engine::HeadFraming f;
+    Engine::Refusal r = Engine::CheckHead(head, 1000, &f);
+    return std::make_pair(r.status, f.body_bytes);
+  };
+  using P = std::pair<int, size_t>;
+  CHECK(check("GET / HTTP/1.1\r\nHost: a\r\n\r\n") == P{0, 0});
+  CHECK(check("POST / HTTP/1.1\r\nHost: a\r\n\r\n") == P{0, 0});  // no length: empty body
+  CHECK(check("POST / HTTP/1.1\r\ncontent-length: 12\r\n\r\n") == P{0, 12});
+  CHECK(check("GET / HTTP/1.1\r\nContent-Length: 0\r\n\r\n") == P{0, 0});
+  CHECK(check("POST / HTTP/1.1\r\nContent-Length: 1001\r\n\r\n").first == 413);
+  CHECK(check("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n").first == 411);
+  for (const char* bad : {
+           "GET / HTTP/1.1\r\nContent-Length: 3\r\n\r\n",
+           "HEAD / HTTP/1.1\r\nContent-Length: 3\r\n\r\n",
+           "OPTIONS / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+           "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n",
+           "POST / HTTP/1.1\r\nContent-Length: 1, 1\r\n\r\n",
+           "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+           "POST / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n",
+           "POST / HTTP/1.1\r\nTransfer-Encoding : chunked\r\n\r\n",
+           "POST / HTTP/1.1\r\nContent-Length: 1\r\nX: y\r\n Transfer-Encoding: chunked\r\n\r\n",
+           "POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+           "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n",
+           "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: a\nX: y\r\n\r\n",
+           "GET / HTTP/1.1\r\nX: a\rb\r\n\r\n",
+           "GET / HTTP/1.1\r\n: empty\r\n\r\n",
+           "GET / HTTP/1.1\r\nno colon\r\n\r\n",
+       }) {
+    CAPTURE(bad);
+    CHECK(check(bad).first == 400);
+  }
+}
+
+TEST_CASE("engine: a POST without Content-Length has an empty body; what follows is a request") {
+  TestServer server;
+  RawClient client(server.port());
+  REQUIRE(
+      client.Send(std::string("POST /echo HTTP/1.1\r\nHost: t\r\n\r\n") + std::string(kGetHello)));
+  std::string body = "x";
+  REQUIRE(client.ReadResponse(&body) == 200);
+  CHECK(body.empty());
+  REQUIRE(client.ReadResponse(&body) == 200);
+  CHECK(body.size() == kHelloBytes);
+}
+
+TEST_CASE("engine: a refused head is answered once and the connection closed") {
+  TestServer server;
+  RawClient client(server.port());
+  REQUIRE(client.Send(std::string("GET /hello HTTP/1.1\r\nHost: t\r\nContent-Length: ") +
+                      std::to_string(kGetHello.size()) + "\r\n\r\n" + std::string(kGetHello)));
+  std::string body, head;
+  CHECK(client.ReadResponse(&body, &head) == 400);
+  CHECK(body.find("bad_request") != std::string::npos);
+  CHECK(head.find("Connection: close") != std::string::npos);
+  CHECK(client.ClosedWithin(milliseconds(2000)));
+}
+
+TEST_CASE("engine: a slow body waits parked and is cut off at its deadline") {
+  EngineOptions opts;
+  opts.worker_threads = 1;  // the slow body must not occupy the only worker
+  opts.body_timeout = milliseconds(500);
+  opts.read_timeout = milliseconds(5000);
+  opts.min_body_rate = 1024 * 1024;  // far more than the drip
+  TestServer server(opts);
+  RawClient drip(server.port());
+  REQUIRE(drip.Send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\nab"));
+  RawClient other(server.port());
+  CHECK((other.Send(kGetHello) && other.ReadResponse() == 200));
+  int status = 0;
+  for (int i = 0; i < 50 && status == 0; ++i) {  // 5 s if never cut off
+    std::this_thread::sleep_for(milliseconds(100));
+    if (!drip.Send("c")) status = -1;
+  }
+  std::string body;
+  if (status == 0) status = drip.ReadResponse(&body);
+  MESSAGE("slow body ended with " << status);
+  CHECK((status == 408 || status == -1));
+}
+
+TEST_CASE("engine: the body memory budget refuses what does not fit with 503") {
+  EngineOptions opts;
+  opts.body_memory_budget = 64 * 1024;
+  TestServer server(opts);
+  RawClient client(server.port());
+  std::string payload(300 * 1024, 'p');
+  client.Send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: " +
+              std::to_string(payload.size()) + "\r\n\r\n" + payload);
+  std::string body;
+  CHECK(client.ReadResponse(&body) == 503);
+  // A body within the budget still passes.
+  RawClient small(server.port());
+  REQUIRE(small.Send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nsmall"));
+  CHECK(small.ReadResponse(&body) == 200);
+  CHECK(body == "small");
+}
+
+TEST_CASE("engine: Expect: 100-continue gets one interim answer before the body") {
+  TestServer server;
+  RawClient client(server.port());
+  REQUIRE(
+      client.Send("POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+                  "Content-Length: 4\r\n\r\n"));
+  CHECK(client.ReadResponse() == 100);
+  REQUIRE(client.Send("data"));
+  std::string body;
+  CHECK(client.ReadResponse(&body) == 200);
+  CHECK(body == "data");
+}
+
+TEST_CASE("engine: connections beyond max_connections_per_address are closed at once") {
+  EngineOptions opts;
+  opts.max_connections_per_address = 3;
+  TestServer server(opts);
+  std::vector<std::unique_ptr<RawClient>> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(std::make_unique<RawClient>(server.port()));
+    REQUIRE(held.back()->Send(kGetHello));
+    REQUIRE(held.back()->ReadResponse() == 200);
+  }
+  RawClient excess(server.port());
+  CHECK(excess.ClosedWithin(milliseconds(2000)));
+  held.pop_back();
+  bool served = false;
+  for (int attempt = 0; attempt < 50 && !served; ++attempt) {
+    RawClient again(server.port());
+    served = again.Send(kGetHello) && again.ReadResponse() == 200;
+    if (!served) std::this_thread::sleep_for(milliseconds(50));
+  }
+  CHECK(served);
+}
+
 TEST_CASE("engine: pipelined requests are answered in order") {
   TestServer server;
   RawClient client(server.port());
