@@ -48,7 +48,9 @@ export async function renderUnseal(root, { onUnsealed }) {
   el('div', { class: 'actions' }, submit,
     el('button', { type: 'button', class: 'secondary', onclick: async () => {
       msg.clear();
-      try { paint(await api('POST', '/unseal', { reset: true })); msg.ok('The shares given so far were discarded.'); } catch (e) { msg.error(e); }
+      // Only a key holder whose share was already given may start over: that share is the proof.
+      if (!input.value.trim()) { msg.error('To start over, enter the share you already gave, then press Start over.'); input.focus(); return; }
+      try { paint(await api('POST', '/unseal', { reset: true, share: input.value })); input.value = ''; msg.ok('The shares given so far were discarded.'); } catch (e) { msg.error(e); }
       input.focus();
     } }, 'Start over')),
   msg.node);

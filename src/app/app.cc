@@ -34,7 +34,7 @@ const char* kUsage =
     "  bomvault init --data DIR [--shares N] [--threshold K] [--json]\n"
     "  bomvault serve --data DIR [--listen HOST:PORT] [--unseal-file FILE] [--init]\n"
     "                 [--tls-cert FILE --tls-key FILE] [--behind-proxy]\n"
-    "                 [--rate-limit N] [--workers N]\n"
+    "                 [--rate-limit N] [--workers N] [--trusted-proxy IP[,IP...]]\n"
     "                 [--purge-interval SECONDS] [--retention-interval SECONDS]\n"
     "                 [--log-retention-days N] [--audit-retention-days N]\n"
     "                 [--exfil-window-seconds N] [--exfil-max-boms N] [--exfil-max-items N]\n"
@@ -246,6 +246,7 @@ int CmdServe(int argc, char** argv) {
            "--tls-key",
            "--rate-limit",
            "--workers",
+           "--trusted-proxy",
            "--purge-interval",
            "--retention-interval",
            "--log-retention-days",
@@ -286,6 +287,22 @@ int CmdServe(int argc, char** argv) {
        (!ParseInt(f.Get("--workers"), &workers) || workers < 1 || workers > 1024))) {
     std::cerr << "bomvault serve: --rate-limit and --workers take whole numbers\n";
     return 2;
+  }
+  std::vector<std::string> trusted_proxies;
+  if (f.Has("--trusted-proxy")) {
+    std::string list = f.Get("--trusted-proxy");
+    size_t pos = 0;
+    while (pos <= list.size()) {
+      size_t comma = list.find(',', pos);
+      if (comma == std::string::npos) comma = list.size();
+      auto ip = http::NormaliseIp(list.substr(pos, comma - pos));
+      if (!ip) {
+        std::cerr << "bomvault serve: --trusted-proxy takes IP addresses separated by commas\n";
+        return 2;
+      }
+      trusted_proxies.push_back(*ip);
+      pos = comma + 1;
+    }
   }
   service::SchedulerOptions jobs;
   service::ExfilOptions exfil;
@@ -401,6 +418,7 @@ int CmdServe(int argc, char** argv) {
   ao.rate_per_address = rate;
   ao.rate_per_token = rate;
   ao.tls = tls;
+  ao.trusted_proxies = trusted_proxies;
   http::Api api(engine, instance, ao);
   util::Status st = engine.Listen(host, port);
   if (!st.ok()) {

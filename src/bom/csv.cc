@@ -20,6 +20,15 @@ constexpr size_t kMaxLevelDigits = 6;
 
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 
+// Undoes the guard ExportCsv puts after a separator inside a cell (see AppendCell): one '
+// directly after ',' ';' or tab is removed.
+void UnguardInnerStarts(std::string* field) {
+  for (size_t i = 0; i + 1 < field->size(); ++i) {
+    const char c = (*field)[i];
+    if ((c == ',' || c == ';' || c == '\t') && (*field)[i + 1] == '\'') field->erase(i + 1, 1);
+  }
+}
+
 // One record as read from the file. Buffers are reused between records so that steady-state
 // reading allocates only when a cell outgrows every earlier cell in its column.
 struct Record {
@@ -144,6 +153,7 @@ class Reader {
           return Step::kError;
         }
         if (!field.empty() && field.front() == '\'') field.erase(0, 1);
+        UnguardInnerStarts(&field);
         p = q;
       } else {
         size_t end = q;
@@ -153,6 +163,7 @@ class Reader {
         while (end > q && IsBlank(s[end - 1])) --end;
         if (end > q && s[q] == '\'') ++q;
         field.assign(s + q, end - q);
+        UnguardInnerStarts(&field);
       }
       if (p >= n) {
         pos_ = n;
@@ -633,8 +644,36 @@ class Parser {
   std::vector<Problem> problems_;
 };
 
-void AppendCell(std::string* out, std::string_view value, bool neutralise) {
-  if (value.empty()) return;
+// A spreadsheet may split a line on another delimiter than the one the file uses (';' is the
+// default in much of Europe, tab for pasted text), so every text after ',' ';' or tab inside a
+// cell may become a cell of its own. Such an inner start that a spreadsheet would run as a
+// formula (= + - @ tab CR), or that begins with ' or " (which could hide one), gets a '
+// inserted after the separator; ParseCsv removes one ' after each separator, so the round trip
+// holds. This follows OWASP's CSV injection advice (prefix with ', quote) for any delimiter.
+bool IsSplitChar(char c) { return c == ',' || c == ';' || c == '\t'; }
+bool NeedsInnerGuard(char c) {
+  return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r' || c == '\'' ||
+         c == '"';
+}
+
+void AppendCell(std::string* out, std::string_view raw, bool neutralise) {
+  if (raw.empty()) return;
+  std::string guarded;
+  if (neutralise) {
+    for (size_t i = 0; i + 1 < raw.size(); ++i) {
+      if (IsSplitChar(raw[i]) && NeedsInnerGuard(raw[i + 1])) {
+        guarded.reserve(raw.size() + 8);
+        for (size_t j = 0; j < raw.size(); ++j) {
+          guarded.push_back(raw[j]);
+          if (j + 1 < raw.size() && IsSplitChar(raw[j]) && NeedsInnerGuard(raw[j + 1])) {
+            guarded.push_back('\'');
+          }
+        }
+        break;
+      }
+    }
+  }
+  const std::string_view value = guarded.empty() ? raw : std::string_view(guarded);
   const char first = value.front();
   const bool prefix = neutralise && (first == '=' || first == '+' || first == '-' || first == '@' ||
                                      first == '\t' || first == '\r' || first == '\'');

@@ -8,12 +8,13 @@
 // are empty or only blanks, and rows whose cells are all empty (spreadsheets append them), are
 // skipped; unquoted cells are trimmed of spaces and tabs while quoted cells are kept verbatim;
 // blanks around a quoted cell are ignored; a '"' in the middle of an unquoted cell is literal
-// (12" pipe). One leading apostrophe is removed from every cell, undoing the formula
-// neutralisation ExportCsv applies. Header names are normalised (NormalizeColumnName) and
-// aliases resolved (RecognizedColumn, both in tree.h); unrecognised columns become properties.
-// Structure comes from a parent column (refs required) or, without one, from a level column
-// (refs optional, defaulting to the 1-based data row number). When both are present the parent
-// column decides and every non-empty level must agree with it (the export writes both).
+// (12" pipe). One leading apostrophe is removed from every cell, and one apostrophe directly
+// after each ',' ';' or tab inside a cell, undoing the formula neutralisation ExportCsv applies.
+// Header names are normalised (NormalizeColumnName) and aliases resolved (RecognizedColumn, both in
+// tree.h); unrecognised columns become properties. Structure comes from a parent column (refs
+// required) or, without one, from a level column (refs optional, defaulting to the 1-based data row
+// number). When both are present the parent column decides and every non-empty level must agree
+// with it (the export writes both).
 //
 // Invariant: on success the items pass ValidateItems(items, limits); the tree checks are run
 // here so their problems can be pinned to a line and column. Errors carry codes "csv_syntax",
@@ -77,8 +78,11 @@ util::Result<std::vector<Item>> ParseTable(std::vector<TableRow> rows, const Lim
 // Columns ref,parent,level,find_number,part_number,description,quantity,unit,refdes, then every
 // property key in first-seen order; ',' delimiter, LF line ends, quotes only where needed. Text
 // cells (all but level and quantity) that start with = + - @ tab CR or ' get a leading ' so
-// spreadsheets do not execute them as formulas. Levels come from the tree (empty for items that
-// Levels() cannot place).
+// spreadsheets do not execute them as formulas; inside such a cell, a ',' ';' or tab followed by
+// one of those (or by ") gets a ' after it, so a spreadsheet splitting the line on another
+// delimiter cannot find a formula there either (ParseCsv removes one ' after each of those
+// three characters inside a cell, so the round trip holds). Levels come from the tree (empty for
+// items that Levels() cannot place).
 std::string ExportCsv(const std::vector<Item>& items);
 
 }  // namespace bomvault::bom

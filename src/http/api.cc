@@ -1,9 +1,14 @@
 #include "http/api.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <algorithm>
 #include <chrono>
 #include <regex>
 #include <semaphore>
 
+#include "bom/item.h"
 #include "util/clock.h"
 #include "util/embedded.h"
 
@@ -63,6 +68,37 @@ void EarlyRefusal(httplib::Response& res, int status, const char* code, const ch
   res.set_content(ErrorBody(code, message).dump(), "application/json");
 }
 
+bool IsTrusted(const std::vector<std::string>& proxies, const std::string& ip) {
+  return std::find(proxies.begin(), proxies.end(), ip) != proxies.end();
+}
+
+// A trusted proxy appends the address it saw to X-Forwarded-For, so the right-most entry that
+// is not one of our proxies is the client; anything further left was written by the client and
+// is ignored. Returns true when req.remote_addr was replaced.
+bool ClientBehindProxy(const std::vector<std::string>& proxies, httplib::Request& req) {
+  if (!IsTrusted(proxies, req.remote_addr)) return false;
+  std::string chain;
+  for (auto [it, end] = req.headers.equal_range("X-Forwarded-For"); it != end; ++it) {
+    if (!chain.empty()) chain += ',';
+    chain += it->second;
+  }
+  std::string_view rest(chain);
+  while (!rest.empty()) {
+    size_t comma = rest.rfind(',');
+    std::string_view entry = comma == std::string_view::npos ? rest : rest.substr(comma + 1);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(0, comma);
+    while (!entry.empty() && (entry.front() == ' ' || entry.front() == '\t'))
+      entry.remove_prefix(1);
+    while (!entry.empty() && (entry.back() == ' ' || entry.back() == '\t')) entry.remove_suffix(1);
+    auto ip = NormaliseIp(entry);
+    if (!ip) return false;  // garbage in the part our proxies wrote: keep the proxy's address
+    if (IsTrusted(proxies, *ip)) continue;
+    req.remote_addr = *ip;
+    return true;
+  }
+  return false;
+}
+
 std::string CookieValue(const httplib::Request& req, const std::string& name) {
   std::string header = req.get_header_value("Cookie");
   size_t pos = 0;
@@ -79,6 +115,27 @@ std::string CookieValue(const httplib::Request& req, const std::string& name) {
 }
 
 }  // namespace
+
+std::optional<std::string> NormaliseIp(std::string_view text) {
+  if (text.empty() || text.size() >= INET6_ADDRSTRLEN) return std::nullopt;
+  std::string s(text);
+  char out[INET6_ADDRSTRLEN] = {};
+  in_addr v4{};
+  in6_addr v6{};
+  if (inet_pton(AF_INET, s.c_str(), &v4) == 1) {
+    inet_ntop(AF_INET, &v4, out, sizeof(out));
+    return std::string(out);
+  }
+  if (inet_pton(AF_INET6, s.c_str(), &v6) == 1) {
+    if (IN6_IS_ADDR_V4MAPPED(&v6)) {
+      inet_ntop(AF_INET, &v6.s6_addr[12], out, sizeof(out));
+    } else {
+      inet_ntop(AF_INET6, &v6, out, sizeof(out));
+    }
+    return std::string(out);
+  }
+  return std::nullopt;
+}
 
 std::string SessionCookieName(bool tls) { return tls ? "__Host-bv_session" : "bv_session"; }
 
@@ -121,7 +178,18 @@ HeavySlot::~HeavySlot() {
 
 std::optional<HeavySlot> EnterHeavy(Ctx& c) {
   if (c.req.body.size() <= kHeavyBodyBytes) return HeavySlot(false);
-  if (heavy_slots.try_acquire_for(kHeavyWait)) return HeavySlot(true);
+  // Polled so that a seal does not wait behind this queue (Instance::closing()).
+  auto until = std::chrono::steady_clock::now() + kHeavyWait;
+  while (!c.instance.closing() && std::chrono::steady_clock::now() < until) {
+    if (heavy_slots.try_acquire_for(std::chrono::milliseconds(20))) {
+      if (!c.instance.closing()) return HeavySlot(true);
+      heavy_slots.release();
+    }
+  }
+  if (c.instance.closing()) {
+    SendError(c, Status(Code::kSealed, "sealed", "the vault is being sealed"));
+    return std::nullopt;
+  }
   SendError(c, Status(Code::kUnavailable, "busy",
                       "the server is busy with other large uploads; try again shortly")
                    .WithRetryAfter(10));
@@ -194,17 +262,36 @@ std::optional<std::string> StringField(Ctx& c, const nlohmann::json& body, const
 std::optional<int64_t> IntParam(Ctx& c, const char* name, int64_t lo, int64_t hi, int64_t dflt) {
   if (!c.req.has_param(name)) return dflt;
   std::string v = c.req.get_param_value(name);
-  try {
-    size_t used = 0;
-    long long n = std::stoll(v, &used);
-    if (used == v.size() && n >= lo && n <= hi) return n;
-  } catch (...) {
+  // Exactly an optional minus and 1-18 digits: no spaces, no '+', no trailing text.
+  std::string_view digits(v);
+  if (!digits.empty() && digits.front() == '-') digits.remove_prefix(1);
+  if (!digits.empty() && digits.size() <= 18 &&
+      digits.find_first_not_of("0123456789") == std::string_view::npos) {
+    long long n = std::stoll(v);
+    if (n >= lo && n <= hi) return n;
   }
   SendError(c, Status::Invalid("invalid_parameter",
                                std::string("\"") + name + "\" must be a whole number from " +
                                    std::to_string(lo) + " to " + std::to_string(hi)));
   return std::nullopt;
 }
+
+namespace {
+
+// The audit object names RecordAudit writes: "instance", "audit_chain", or kind:id.
+bool ValidAuditObject(std::string_view object) {
+  if (object == "instance" || object == "audit_chain") return true;
+  size_t colon = object.find(':');
+  if (colon == std::string_view::npos) return false;
+  std::string_view kind = object.substr(0, colon), id = object.substr(colon + 1);
+  if (kind == "bom") return util::BomId::Parse(id).has_value();
+  if (kind == "user") return util::UserId::Parse(id).has_value();
+  if (kind == "org" || kind == "blocklist") return util::OrgId::Parse(id).has_value();
+  if (kind == "invitation") return util::InvitationId::Parse(id).has_value();
+  return false;
+}
+
+}  // namespace
 
 std::optional<service::AuditQuery> AuditQueryParams(Ctx& c) {
   service::AuditQuery q;
@@ -213,6 +300,11 @@ std::optional<service::AuditQuery> AuditQueryParams(Ctx& c) {
   q.action = c.req.get_param_value("action");
   if (q.object.size() > 100 || q.actor_id.size() > 100 || q.action.size() > 100) {
     SendError(c, Status::Invalid("invalid_parameter", "filter too long"));
+    return std::nullopt;
+  }
+  if (!q.object.empty() && !ValidAuditObject(q.object)) {
+    SendError(c, Status::Invalid("invalid_parameter",
+                                 "\"object\" must be \"instance\" or kind:id, e.g. bom:bom_…"));
     return std::nullopt;
   }
   auto from = IntParam(c, "from", 0, INT64_MAX / 2, 0);
@@ -271,7 +363,11 @@ Api::Api(Engine& engine, service::Instance& instance, ApiOptions options)
   // httplib parses Range before routing and would slice even an error answer into a multipart
   // response, so the ranges are dropped here, before routing, and the refusal is marked for the
   // pre-routing handler. A client cannot forge the mark: any copy it sends is erased first.
-  engine_.SetRequestSetup([](httplib::Request& req) {
+  engine_.SetRequestSetup([proxies = options_.trusted_proxies](httplib::Request& req) {
+    if (!proxies.empty() && ClientBehindProxy(proxies, req)) {
+      req.headers.erase("REMOTE_ADDR");
+      req.headers.emplace("REMOTE_ADDR", req.remote_addr);
+    }
     req.headers.erase(kRangeRefusedHeader);
     if (req.has_header("Range") || !req.ranges.empty()) {
       req.ranges.clear();
@@ -429,6 +525,14 @@ void Api::Dispatch(const Bound& route, std::vector<std::string> params, const ht
       if (int64_t wait = per_address_.Take(req.remote_addr); wait > 0) {
         SendError(c, Status(Code::kTooManyRequests, "rate_limited", "too many requests; slow down")
                          .WithRetryAfter(wait));
+        return;
+      }
+    }
+    // Every handler may treat query parameters as text: invalid UTF-8 is refused here, once.
+    for (const auto& [key, value] : req.params) {
+      if (bom::Utf8ErrorOffset(key) != std::string_view::npos ||
+          bom::Utf8ErrorOffset(value) != std::string_view::npos) {
+        SendError(c, Status::Invalid("invalid_parameter", "query parameters must be UTF-8"));
         return;
       }
     }

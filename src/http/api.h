@@ -43,7 +43,15 @@ struct ApiOptions {
   bool tls = false;
   size_t max_json_body = 1 << 20;
   size_t max_import_body = 64 << 20;
+  // Peer addresses (IP literals, normalised by NormaliseIp) whose X-Forwarded-For is believed:
+  // for their requests the client address is the right-most X-Forwarded-For entry that is not
+  // itself a trusted proxy. Everyone else's X-Forwarded-For is ignored.
+  std::vector<std::string> trusted_proxies;
 };
+
+// The canonical text of an IPv4 or IPv6 literal (IPv4-mapped IPv6 as dotted IPv4, as the
+// engine reports peers), or nullopt if `text` is not one.
+std::optional<std::string> NormaliseIp(std::string_view text);
 
 struct Ctx {
   const httplib::Request& req;

@@ -164,7 +164,12 @@ void RegisterAccountRoutes(Api& api) {
         if (!totp) return;
         auto recovery = StringField(c, *body, "recovery_code", false);
         if (!recovery) return;
-        bool cookie = body->value("cookie", false) == true;
+        auto cookie_field = body->find("cookie");
+        if (cookie_field != body->end() && !cookie_field->is_null() &&
+            !cookie_field->is_boolean()) {
+          return SendError(c, Status::Invalid("invalid_field", "\"cookie\" must be a boolean"));
+        }
+        bool cookie = cookie_field != body->end() && *cookie_field == true;
         auto r = c.s().accounts->SignIn(*email, *password, *totp, *recovery, c.req.remote_addr);
         if (!r.ok()) return SendError(c, r.status());
         nlohmann::json user = {

@@ -168,15 +168,13 @@ void RegisterBomRoutes(Api& api) {
               if (q.name_contains.size() > 200 || q.part_number.size() > 128) {
                 return SendError(c, Status::Invalid("invalid_parameter", "search text too long"));
               }
-              try {
-                if (c.req.has_param("limit"))
-                  q.limit = std::clamp<size_t>(std::stoul(c.req.get_param_value("limit")), 1, 1000);
-                if (c.req.has_param("offset"))
-                  q.offset = std::stoul(c.req.get_param_value("offset"));
-              } catch (...) {
-                return SendError(c, Status::Invalid("invalid_parameter",
-                                                    "limit and offset must be whole numbers"));
-              }
+              // Whole numbers only (400 for -1 or "5abc"); a limit outside 1-1000 is clamped.
+              auto limit = IntParam(c, "limit", 0, INT64_MAX / 2, static_cast<int64_t>(q.limit));
+              if (!limit) return;
+              auto offset = IntParam(c, "offset", 0, INT64_MAX / 2, static_cast<int64_t>(q.offset));
+              if (!offset) return;
+              q.limit = static_cast<size_t>(std::clamp<int64_t>(*limit, 1, 1000));
+              q.offset = static_cast<size_t>(*offset);
               auto r = c.s().boms->List(c.principal, q);
               if (!r.ok()) return SendError(c, r.status());
               SendRawJson(c, 200, SummaryListText(r.value()));

@@ -27,7 +27,8 @@ void RegisterSystemRoutes(Api& api) {
             [](Ctx& c) { SendJson(c, 200, UnsealJson(c.instance.SealStatus())); });
 
   api.Route({"POST", "/api/v1/unseal", "unseal.submit", Auth::kNone, true,
-             "Submit one key share ({\"share\"}), or {\"reset\":true} to discard the shares given"},
+             "Submit one key share ({\"share\"}), or {\"reset\":true,\"share\"} with a share "
+             "already given to discard the shares given"},
             [](Ctx& c) {
               auto body = JsonBody(c, 4096);
               if (!body) return;
@@ -37,7 +38,12 @@ void RegisterSystemRoutes(Api& api) {
                   return;
                 }
                 if ((*body)["reset"].get<bool>()) {
-                  SendJson(c, 200, UnsealJson(c.instance.ResetUnseal()));
+                  // Only a key holder whose share was given may discard the ceremony.
+                  auto share = StringField(c, *body, "share", true);
+                  if (!share) return;
+                  auto r = c.instance.ResetUnseal(*share);
+                  if (!r.ok()) return SendError(c, r.status());
+                  SendJson(c, 200, UnsealJson(r.value()));
                   return;
                 }
               }

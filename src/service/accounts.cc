@@ -158,10 +158,30 @@ Accounts::Accounts(store::Database& db, OrgKeys& org_keys, const crypto::SecureB
   DummyHash();
 }
 
+namespace {
+Status SealingStatus() { return Status(Code::kSealed, "sealed", "the vault is being sealed"); }
+}  // namespace
+
+void Accounts::StopHashing() { hashing_stopped_.store(true); }
+
+std::optional<Accounts::HashSlot> Accounts::TakeHashSlot() {
+  // Polled rather than woken: a seal is rare, and 20 ms is far inside its one-second promise.
+  while (!hashing_stopped_.load()) {
+    if (hashing_.try_acquire_for(std::chrono::milliseconds(20))) {
+      if (!hashing_stopped_.load()) return HashSlot(&hashing_);
+      hashing_.release();
+    }
+  }
+  return std::nullopt;
+}
+
 util::Result<std::string> Accounts::HashPassword(std::string_view password) {
-  hashing_.acquire();
-  auto h = crypto::PasswordHash(password);
-  hashing_.release();
+  std::optional<std::string> h;
+  {
+    auto slot = TakeHashSlot();
+    if (!slot) return SealingStatus();
+    h = crypto::PasswordHash(password);
+  }
   if (!h) return Status::Internal("the password could not be hashed");
   return *h;
 }
@@ -179,17 +199,46 @@ util::Result<std::shared_ptr<const OrgCrypto>> Accounts::Org(store::Db& db,
   return org_keys_.Get(db, org);
 }
 
+crypto::Bytes Accounts::OrgEmailIndex(const util::OrgId& org,
+                                      std::string_view normalised_email) const {
+  std::string text = org.str() + "\n" + std::string(normalised_email);
+  return crypto::KeyedHash(index_key_, "email-in-org", crypto::AsBytes(text));
+}
+
+Accounts::AddressUse Accounts::EmailUse(store::Db& db, const util::OrgId& org,
+                                        std::string_view normalised_email) {
+  crypto::Bytes global = EmailIndex(normalised_email);
+  crypto::Bytes local = OrgEmailIndex(org, normalised_email);
+  SQLite::Statement q(db, "SELECT org_id, email_bidx = ? FROM users WHERE email_bidx IN (?, ?)");
+  q.bind(1, local.data(), static_cast<int>(local.size()));
+  q.bind(2, global.data(), static_cast<int>(global.size()));
+  q.bind(3, local.data(), static_cast<int>(local.size()));
+  AddressUse use = AddressUse::kFree;
+  while (q.executeStep()) {
+    if (q.getColumn(1).getInt() != 0 || q.getColumn(0).getString() == org.str()) {
+      return AddressUse::kMember;
+    }
+    use = AddressUse::kElsewhere;
+  }
+  return use;
+}
+
 util::Result<util::UserId> Accounts::InsertUser(store::Db& db, const OrgCrypto& org,
                                                 const std::string& email,
                                                 const std::string& pw_hash, access::Role role,
-                                                bool verified) {
+                                                bool verified, bool shadow_if_elsewhere) {
   crypto::Bytes bidx = EmailIndex(email);
-  {
-    SQLite::Statement q(db, "SELECT 1 FROM users WHERE email_bidx = ?");
-    q.bind(1, bidx.data(), static_cast<int>(bidx.size()));
-    if (q.executeStep()) {
+  switch (EmailUse(db, org.org(), email)) {
+    case AddressUse::kFree:
+      break;
+    case AddressUse::kMember:
       return Status::Conflict("email_taken", "an account with this e-mail address exists");
-    }
+    case AddressUse::kElsewhere:
+      if (!shadow_if_elsewhere) {
+        return Status::Conflict("email_taken", "an account with this e-mail address exists");
+      }
+      bidx = OrgEmailIndex(org.org(), email);
+      break;
   }
   util::UserId id = util::UserId::Generate();
   auto sealed = org.SealText("email", id.str(), email);
@@ -229,7 +278,7 @@ util::Result<util::UserId> Accounts::CreateUser(const Principal& actor, std::str
   st = db_.Write([&](store::Db& db) -> Status {
     auto org = Org(db, actor.org);
     if (!org.ok()) return org.status();
-    auto id = InsertUser(db, *org.value(), norm.value(), hash.value(), *role, true);
+    auto id = InsertUser(db, *org.value(), norm.value(), hash.value(), *role, true, true);
     if (!id.ok()) return id.status();
     created = id.value();
     RecordAudit(db, org.value().get(),
@@ -405,18 +454,21 @@ util::Result<SignInResult> Accounts::SignIn(std::string_view email, std::string_
   });
   if (!st.ok()) return st;
 
-  hashing_.acquire();
-  // Attempts that queued for a hashing slot while the account or address got locked out leave
-  // without hashing, so a flood cannot keep the slots busy for the next honest sign-in.
-  wait = std::max(address_backoff_.RetryAfter(peer_key), account_backoff_.RetryAfter(account_key));
-  if (wait > 0) {
-    hashing_.release();
-    return Status(Code::kTooManyRequests, "too_many_attempts",
-                  "too many failed sign-ins; wait before trying again")
-        .WithRetryAfter(wait);
+  bool password_ok = false;
+  {
+    auto slot = TakeHashSlot();
+    if (!slot) return SealingStatus();
+    // Attempts that queued for a hashing slot while the account or address got locked out
+    // leave without hashing, so a flood cannot keep the slots busy for the next honest sign-in.
+    wait =
+        std::max(address_backoff_.RetryAfter(peer_key), account_backoff_.RetryAfter(account_key));
+    if (wait > 0) {
+      return Status(Code::kTooManyRequests, "too_many_attempts",
+                    "too many failed sign-ins; wait before trying again")
+          .WithRetryAfter(wait);
+    }
+    password_ok = crypto::PasswordVerify(row ? row->pw_hash : DummyHash(), password);
   }
-  bool password_ok = crypto::PasswordVerify(row ? row->pw_hash : DummyHash(), password);
-  hashing_.release();
   if (!row || !password_ok || row->disabled) {
     account_backoff_.Failure(account_key);
     address_backoff_.Failure(peer_key);
@@ -457,10 +509,17 @@ util::Result<SignInResult> Accounts::SignIn(std::string_view email, std::string_
         if (!step || *step <= row->totp_last_step) {
           return fail("totp_invalid", "the one-time code is wrong, expired or already used");
         }
-        SQLite::Statement u(db, "UPDATE users SET totp_last_step = ? WHERE id = ?");
+        // Check-and-set inside the write transaction: row->totp_last_step was read before the
+        // password hash, and parallel sign-ins with one code all saw the same old value. Only
+        // the first to advance the step gets a session.
+        SQLite::Statement u(
+            db, "UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?");
         u.bind(1, static_cast<int64_t>(*step));
         u.bind(2, row->id.str());
-        u.exec();
+        u.bind(3, static_cast<int64_t>(*step));
+        if (u.exec() != 1) {
+          return fail("totp_invalid", "the one-time code is wrong, expired or already used");
+        }
         change["mfa"] = "totp";
       } else if (!recovery_code.empty()) {
         failure_reason = "recovery_code";
@@ -519,6 +578,7 @@ util::Result<SignInResult> Accounts::SignIn(std::string_view email, std::string_
     return st;
   }
   account_backoff_.Success(account_key);
+  address_backoff_.Success(peer_key);
   result->mfa_enrolment_required = enrolment_only;
   util::log::Info("session.created")
       .Ref("user_id", row->id)
@@ -567,12 +627,14 @@ Principal Accounts::Resolve(std::string_view bearer) {
   }
   std::string key(h.begin(), h.end());
   int64_t now = util::NowUnix();
+  uint64_t generation = 0;
   {
     std::lock_guard lock(cache_mu_);
     auto it = cache_.find(key);
     if (it != cache_.end() && now - it->second.cached_at < kPrincipalCacheSeconds) {
       return it->second.principal;
     }
+    generation = cache_generation_;
   }
   bool found = false;
   int64_t last_seen = 0;
@@ -624,6 +686,7 @@ Principal Accounts::Resolve(std::string_view bearer) {
     });
   }
   std::lock_guard lock(cache_mu_);
+  if (generation != cache_generation_) return p;  // something changed meanwhile: do not cache
   if (cache_.size() > 100000) cache_.clear();
   cache_[key] = Cached{p, now, now};
   return p;
@@ -632,6 +695,7 @@ Principal Accounts::Resolve(std::string_view bearer) {
 void Accounts::ForgetCachedPrincipals() {
   std::lock_guard lock(cache_mu_);
   cache_.clear();
+  ++cache_generation_;
 }
 
 Status Accounts::SignOut(std::string_view bearer) {
@@ -931,9 +995,12 @@ Status Accounts::ChangePassword(const Principal& actor, std::string_view current
     return Status::Ok();
   });
   if (!st.ok()) return st;
-  hashing_.acquire();
-  bool ok = crypto::PasswordVerify(old_hash, current_password);
-  hashing_.release();
+  bool ok = false;
+  {
+    auto slot = TakeHashSlot();
+    if (!slot) return SealingStatus();
+    ok = crypto::PasswordVerify(old_hash, current_password);
+  }
   if (!ok) {
     reauth_backoff_.Failure(key);
     util::log::Warn("user.password_change_refused").Ref("user_id", actor.user);

@@ -20,12 +20,14 @@
 // Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <semaphore>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "access/permissions.h"
@@ -87,12 +89,35 @@ class Accounts {
 
   // Hashes a password with bounded concurrency.
   util::Result<std::string> HashPassword(std::string_view password);
+
+  // Sealing: every call waiting for a hashing slot, now or later, gives up with kSealed at
+  // once instead of keeping the instance's hold while it queues (Instance::Seal).
+  void StopHashing();
   crypto::Bytes EmailIndex(std::string_view normalised_email) const;
 
-  // Inserts a user inside the caller's transaction (org creation uses this).
+  // The blind index of an address within one org, for accounts an Administrator added while
+  // the address already had an account in another org (see InsertUser).
+  crypto::Bytes OrgEmailIndex(const util::OrgId& org, std::string_view normalised_email) const;
+
+  // What the e-mail address is to `org`: a member (kMember, including an account added with the
+  // org-local index), an account of another org (kElsewhere) or unknown (kFree). Never shown
+  // to the org as such: see InsertUser.
+  enum class AddressUse { kFree, kMember, kElsewhere };
+  AddressUse EmailUse(store::Db& db, const util::OrgId& org, std::string_view normalised_email);
+
+  // Inserts a user inside the caller's transaction (org creation uses this). 409 email_taken
+  // when the address is a member of this org. When it has an account in another org:
+  //  * shadow_if_elsewhere = false (invitation acceptance, org creation): 409 email_taken, told
+  //    to the address's owner or the operator, never to another org;
+  //  * shadow_if_elsewhere = true (an Administrator adding a user): the account is created as
+  //    for a fresh address, but indexed under OrgEmailIndex. Sign-in finds accounts by the
+  //    instance-wide index only, so it keeps reaching the existing account; the new one cannot
+  //    be signed into. The org sees exactly what it sees for an address whose owner never signs
+  //    in, and learns nothing about other orgs' members (issue 10, finding 8).
   util::Result<util::UserId> InsertUser(store::Db& db, const OrgCrypto& org,
                                         const std::string& email, const std::string& pw_hash,
-                                        access::Role role, bool verified);
+                                        access::Role role, bool verified,
+                                        bool shadow_if_elsewhere = false);
 
   util::Result<util::UserId> CreateUser(const access::Principal& actor, std::string_view email,
                                         std::string_view password, std::string_view role);
@@ -154,12 +179,33 @@ class Accounts {
   OrgKeys& org_keys_;
   crypto::SecureBuffer index_key_;
   crypto::Bytes operator_hash_;
+  // A hashing slot, or nullopt once StopHashing() was called. Released by the guard.
+  class HashSlot {
+   public:
+    explicit HashSlot(std::counting_semaphore<kHashingSlots>* s) : s_(s) {}
+    HashSlot(HashSlot&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+    HashSlot& operator=(HashSlot&&) = delete;
+    ~HashSlot() {
+      if (s_ != nullptr) s_->release();
+    }
+
+   private:
+    std::counting_semaphore<kHashingSlots>* s_;
+  };
+  std::optional<HashSlot> TakeHashSlot();
   std::counting_semaphore<kHashingSlots> hashing_{kHashingSlots};
+  std::atomic<bool> hashing_stopped_{false};
   Backoff account_backoff_{5, 900};
-  Backoff address_backoff_{30, 900};
+  // Per peer address: forgets one failure per 5 quiet minutes and is cleared by a successful
+  // sign-in from it, so an address many people share is never locked for good.
+  Backoff address_backoff_{30, 900, 300};
   Backoff reauth_backoff_{5, 900};  // per user: current password and TOTP checks when signed in
   std::mutex cache_mu_;
   std::unordered_map<std::string, Cached> cache_;  // token hash → principal; guarded by cache_mu_
+  // Bumped by every ForgetCachedPrincipals() (guarded by cache_mu_). Resolve() notes it before
+  // reading the database and caches its answer only if it is unchanged, so a lookup that read
+  // the rows before a change committed can never refill the cache with the stale principal.
+  uint64_t cache_generation_ = 0;
 };
 
 }  // namespace bomvault::service

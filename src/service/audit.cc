@@ -85,6 +85,13 @@ int AuditDepth(store::Db& db, const util::OrgId& org) {
   return kDefaultAuditDepth;
 }
 
+bool IsAuditNoise(std::string_view action) {
+  for (const char* a : kAuditNoiseActions) {
+    if (action == a) return true;
+  }
+  return false;
+}
+
 void RecordAudit(store::Db& db, const OrgCrypto* org, const AuditEvent& e) {
   SQLite::Statement ins(db,
                         "INSERT INTO audit(org_id, object, actor_id, action, change_sealed, "
@@ -108,11 +115,17 @@ void RecordAudit(store::Db& db, const OrgCrypto* org, const AuditEvent& e) {
   ins.bind(7, static_cast<int64_t>(at));
   ins.exec();
   int depth = org != nullptr ? AuditDepth(db, org->org()) : kDefaultAuditDepth * 100;
+  // Entries anyone can cause (failed sign-ins, refused unseal attempts) are pruned only among
+  // themselves: a stranger who knows an address must not push a user's real history out.
   SQLite::Statement prune(db,
-                          "DELETE FROM audit WHERE object = ?1 AND id <= (SELECT id FROM audit "
-                          "WHERE object = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)");
+                          "DELETE FROM audit WHERE object = ?1 AND (action IN (?3, ?4)) = ?5 AND "
+                          "id <= (SELECT id FROM audit WHERE object = ?1 AND "
+                          "(action IN (?3, ?4)) = ?5 ORDER BY id DESC LIMIT 1 OFFSET ?2)");
   prune.bind(1, e.object);
   prune.bind(2, depth);
+  prune.bind(3, std::string(kAuditNoiseActions[0]));
+  prune.bind(4, std::string(kAuditNoiseActions[1]));
+  prune.bind(5, IsAuditNoise(e.action) ? 1 : 0);
   prune.exec();
   if (chain_enabled.load(std::memory_order_relaxed)) {
     // The chain keeps the very ciphertext of the short-term row: it never holds plaintext an

@@ -5,7 +5,11 @@
 // before/after; secrets never enter). Entries are written with Record() inside the same
 // transaction as the change they describe, so a change and its audit commit or fail together.
 // Record() prunes the object's older entries past N in that transaction too, so exactly N remain
-// under concurrent edits (writers are serialised by the store). Changes of organisation objects
+// under concurrent edits (writers are serialised by the store). Entries that anyone can cause
+// without any access (kAuditNoiseActions: failed sign-ins, refused unseal combinations) are
+// counted and pruned apart from the rest: an object keeps its last N of those and its last N
+// of everything else, so eleven failed sign-ins can no longer evict the `token.create` that
+// matters. Changes of organisation objects
 // are sealed with the org key (they may name BOMs); instance events (seal, unseal) hold ids only.
 //
 // Long-term (operator option, off by default): while SetAuditChainEnabled(true), every entry is
@@ -25,6 +29,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -35,6 +40,10 @@
 namespace bomvault::service {
 
 constexpr int kDefaultAuditDepth = 10;
+
+// Actions a stranger can trigger; see the pruning rule above.
+inline constexpr const char* kAuditNoiseActions[2] = {"session.failure", "unseal.failure"};
+bool IsAuditNoise(std::string_view action);
 
 struct AuditEvent {
   std::string object;    // "bom:<id>", "user:<id>", "org:<id>", "instance"

@@ -118,8 +118,10 @@ Instance::~Instance() {
 }
 
 std::optional<Instance::Hold> Instance::Acquire() {
+  if (closing_.load() > 0) return std::nullopt;
   std::shared_lock lock(mu_);
-  if (!services_) return std::nullopt;
+  // Re-checked under the lock: a reader that overtook a sealing writer must not stay in.
+  if (!services_ || closing_.load() > 0) return std::nullopt;
   Services* s = services_.get();
   return Hold(std::move(lock), s);
 }
@@ -128,8 +130,12 @@ UnsealStatus Instance::SealStatus() const {
   return {sealed_.load(), progress_.progress(), progress_.threshold()};
 }
 
-UnsealStatus Instance::ResetUnseal() {
-  progress_.Reset();
+util::Result<UnsealStatus> Instance::ResetUnseal(std::string_view share) {
+  auto r = progress_.ResetBy(share);
+  if (!r.ok()) {
+    util::log::Warn("vault.unseal_reset_refused");
+    return r.status();
+  }
   util::log::Info("vault.unseal_reset");
   return SealStatus();
 }
@@ -192,7 +198,16 @@ util::Status Instance::OpenWithKeys(vault::Keys keys) {
   return util::Status::Ok();
 }
 
+void Instance::BeginClosing() {
+  closing_.fetch_add(1);
+  // A shared hold is granted at once even while writers wait; it keeps services_ alive while
+  // the hashing queue is told to empty.
+  std::shared_lock peek(mu_);
+  if (services_) services_->accounts->StopHashing();
+}
+
 void Instance::Seal(const char* reason) {
+  BeginClosing();
   std::unique_lock lock(mu_);
   if (services_) {
     services_->db->Write([&](store::Db& conn) -> util::Status {
@@ -204,6 +219,7 @@ void Instance::Seal(const char* reason) {
   services_.reset();  // closes the store; every SecureBuffer is wiped
   progress_.Reset();
   sealed_ = true;
+  closing_.fetch_sub(1);
   util::log::Warn("vault.sealed");
 }
 
@@ -211,9 +227,11 @@ void Instance::SealFromFault() {
   if (sealed_.exchange(true)) return;
   util::log::Error("vault.sealing_on_storage_fault");
   std::thread([this] {
+    BeginClosing();
     std::unique_lock lock(mu_);
     services_.reset();
     progress_.Reset();
+    closing_.fetch_sub(1);
   }).detach();
 }
 

@@ -4,9 +4,23 @@
 // Unsealing (enough shares, or the keys handed over by `serve --init`) opens the keyring,
 // opens the SQLCipher store, and builds the services; sealing destroys them all, which closes the
 // database and wipes every key (SecureBuffer). Requests take a shared hold on the services for
-// their duration (Acquire); Seal takes the exclusive side, so it waits for requests in flight and
-// no request ever sees half-torn-down state. A fatal storage fault seals from a separate thread
-// (the faulting request still holds its shared hold). Thread-safe.
+// their duration (Acquire); Seal takes the exclusive side, so no request ever sees
+// half-torn-down state, and once Seal() returns no key is in memory and none can be used.
+//
+// Sealing is the emergency brake and must not wait behind load. glibc's rwlock lets new readers
+// overtake a waiting writer, and handlers used to hold their hold while queueing for an Argon2
+// slot, so a sign-in flood kept Seal() waiting for as long as it lasted. Now:
+//  1. Seal() first raises closing_; Acquire() refuses (as if sealed) from that moment, also to a
+//     reader that got the shared lock after the flag was raised (it re-checks under the lock),
+//     so the set of holders can only shrink.
+//  2. It tells the services to stop queueing: waits for a hashing slot (Accounts::StopHashing)
+//     and for a heavy-body slot (closing() is polled) return "sealed" at once.
+//  3. It then takes the exclusive lock: that waits only for the operations already running (one
+//     Argon2 verification, a database transaction, a large import being parsed), never for a
+//     queue. Then it records the seal, destroys the services (wiping every key) and clears
+//     closing_.
+// A fatal storage fault seals from a separate thread the same way (the faulting request still
+// holds its shared hold). Thread-safe.
 #pragma once
 
 #include <atomic>
@@ -90,11 +104,14 @@ class Instance {
   std::optional<Hold> Acquire();
 
   util::Result<UnsealStatus> SubmitShare(std::string_view share);
-  UnsealStatus ResetUnseal();
+  // Discards the unseal progress; needs one of the shares already given (UnsealProgress::ResetBy).
+  util::Result<UnsealStatus> ResetUnseal(std::string_view share);
   UnsealStatus SealStatus() const;
   util::Status OpenWithKeys(vault::Keys keys);
   void Seal(const char* reason);
   bool sealed() const { return sealed_.load(); }
+  // True from the start of a Seal() until it finished: long waits inside a request give up.
+  bool closing() const { return closing_.load(); }
   const std::string& data_dir() const { return options_.data_dir; }
 
   // Called when a store fault means the data can no longer be trusted.
@@ -103,12 +120,15 @@ class Instance {
  private:
   explicit Instance(InstanceOptions options, vault::KeyringFile keyring);
   void RecordInstanceEvent(const char* action, nlohmann::json change);
+  // Steps 1 and 2 of sealing (see above); the caller then takes mu_ exclusively.
+  void BeginClosing();
 
   InstanceOptions options_;
   vault::UnsealProgress progress_;
   mutable std::shared_mutex mu_;
   std::unique_ptr<Services> services_;  // guarded by mu_; null while sealed
   std::atomic<bool> sealed_{true};
+  std::atomic<int> closing_{0};  // Seal() calls in progress
   std::mutex pending_mu_;
   std::vector<std::pair<std::string, nlohmann::json>> pending_events_;  // while sealed
 };

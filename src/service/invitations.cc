@@ -186,12 +186,11 @@ util::Result<InvitationView> Invitations::Invite(const Principal& actor, std::st
     }
     if (IsAddressBlocked(db, *org.value(), v.email)) return AddressBlocked();
     crypto::Bytes bidx = accounts_.EmailIndex(v.email);
-    {
-      SQLite::Statement q(db, "SELECT 1 FROM users WHERE email_bidx = ?");
-      BindBlob(q, 1, bidx);
-      if (q.executeStep()) {
-        return Status::Conflict("email_taken", "an account with this e-mail address exists");
-      }
+    // Only this org's own members are refused. An address with an account in another org is
+    // invited exactly like a fresh one (the org must learn nothing about other orgs' members);
+    // its owner learns at acceptance that the address already has an account.
+    if (accounts_.EmailUse(db, actor.org, v.email) == Accounts::AddressUse::kMember) {
+      return Status::Conflict("email_taken", "an account with this e-mail address exists");
     }
     {
       SQLite::Statement q(db,

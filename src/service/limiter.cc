@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include "util/clock.h"
@@ -22,6 +24,10 @@ void Backoff::Failure(const std::string& key) {
   if (entries_.size() >= max_keys_ && entries_.find(key) == entries_.end()) Evict();
   Entry& e = entries_[key];
   int64_t now = util::NowUnix();
+  if (decay_ > 0 && e.last > 0 && now > e.last) {
+    e.failures = static_cast<int>(
+        std::max<int64_t>(0, e.failures - std::min<int64_t>((now - e.last) / decay_, INT32_MAX)));
+  }
   e.failures++;
   e.last = now;
   if (e.failures > free_failures_) {

@@ -2,10 +2,13 @@
 //
 // Backoff counts failures per key (an account's blind index, or a hashed peer address) and,
 // past `free_failures`, refuses attempts until an exponentially growing delay has passed
-// (capped). Success clears the key. TokenBucket allows `burst` requests at once and refills at
-// `rate` per second per key. Both keep at most `max_keys` keys, dropping the stalest half when
-// full, so a flood of distinct keys cannot grow memory without bound. Keys are opaque bytes and
-// never logged. Thread-safe: one mutex per limiter. Times come from the system clock (seconds).
+// (capped). Success clears the key. With decay_seconds > 0 the count also forgets one failure
+// per decay_seconds without any, so a key that was hammered once (an address many people
+// share) recovers by itself instead of re-arming the longest delay at the next typo. TokenBucket
+// allows `burst` requests at once and refills at `rate` per second per key. Both keep at most
+// `max_keys` keys, dropping the stalest half when full, so a flood of distinct keys cannot grow
+// memory without bound. Keys are opaque bytes and never logged. Thread-safe: one mutex per limiter.
+// Times come from the system clock (seconds).
 #pragma once
 
 #include <cstdint>
@@ -17,8 +20,12 @@ namespace bomvault::service {
 
 class Backoff {
  public:
-  Backoff(int free_failures, int64_t max_delay_seconds, size_t max_keys = 100000)
-      : free_failures_(free_failures), max_delay_(max_delay_seconds), max_keys_(max_keys) {}
+  Backoff(int free_failures, int64_t max_delay_seconds, int64_t decay_seconds = 0,
+          size_t max_keys = 100000)
+      : free_failures_(free_failures),
+        max_delay_(max_delay_seconds),
+        decay_(decay_seconds),
+        max_keys_(max_keys) {}
   // Seconds the caller must still wait before another attempt (0 = go ahead).
   int64_t RetryAfter(const std::string& key);
   void Failure(const std::string& key);
@@ -33,6 +40,7 @@ class Backoff {
   void Evict();
   const int free_failures_;
   const int64_t max_delay_;
+  const int64_t decay_;
   const size_t max_keys_;
   std::mutex mu_;
   std::unordered_map<std::string, Entry> entries_;  // guarded by mu_

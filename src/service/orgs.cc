@@ -216,6 +216,8 @@ util::Result<OrgSettings> Orgs::UpdateSettings(const Principal& actor,
     }
     return Status::Ok();
   });
+  // A tightened mfa_policy applies to every session and token on its next request.
+  accounts_.ForgetCachedPrincipals();
   if (!st.ok()) return st;
   return result;
 }
@@ -379,6 +381,9 @@ util::Result<std::vector<AuditEntry>> Orgs::SupportAudit(const Principal& actor,
     return r.status();
   });
   if (!st.ok()) return st;
+  // The operator never reads org content: a change may name a BOM, its metadata or a person's
+  // address, so only ids, times and actions leave here.
+  for (AuditEntry& e : r.value()) e.change = nlohmann::json::object();
   return r;
 }
 

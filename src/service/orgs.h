@@ -69,6 +69,7 @@ class Orgs {
 
   // Operator inside an org's support window: the org's users, or its audit entries. Each use
   // is itself audited in the org's log (action "support.access"), so the org sees what was read.
+  // Support audit entries carry ids, times and actions only: "change" is always empty.
   util::Result<std::vector<UserView>> SupportUsers(const access::Principal& actor,
                                                    const util::OrgId& org);
   util::Result<std::vector<AuditEntry>> SupportAudit(const access::Principal& actor,

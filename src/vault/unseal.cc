@@ -1,5 +1,7 @@
 #include "vault/unseal.h"
 
+#include <sodium.h>
+
 #include "vault/share_codec.h"
 
 namespace bomvault::vault {
@@ -31,13 +33,40 @@ util::Result<UnsealOutcome> UnsealProgress::Submit(std::string_view share_text) 
   std::vector<const crypto::ShamirShare*> ptrs;
   for (const auto& s : shares_) ptrs.push_back(&s);
   auto root = crypto::ShamirCombine(ptrs);
-  shares_.clear();  // wipes every y (SecureBuffer)
   if (root.ok()) out.keys = OpenKeyring(file_, root.value());
   if (!out.keys) {
+    // Only the share that completed the threshold leaves: a forged last share must not throw
+    // away what the key holders gave. A wrong share given earlier needs a holder's ResetBy().
+    shares_.pop_back();
     return Status::Invalid("unseal_failed",
-                           "these shares do not open this store; progress was reset");
+                           "these shares do not open this store; the last share was not kept. If "
+                           "a share given earlier was wrong, a key holder who gave one can start "
+                           "over");
   }
+  shares_.clear();  // wipes every y (SecureBuffer)
   return out;
+}
+
+util::Result<int> UnsealProgress::ResetBy(std::string_view share_text) {
+  auto decoded = DecodeShare(share_text, file_.store_id);
+  if (!decoded.ok()) return decoded.status();
+  const DecodedShare& d = decoded.value();
+  std::lock_guard lock(mu_);
+  if (shares_.empty()) return 0;
+  bool holder = false;
+  for (const auto& s : shares_) {
+    // Every given share is compared, whatever matched, so timing tells nothing.
+    bool same = s.x == d.index && s.y.size() == d.y.size() &&
+                sodium_memcmp(s.y.data(), d.y.data(), d.y.size()) == 0;
+    holder = holder || same;
+  }
+  if (!holder) {
+    return Status(util::Code::kForbidden, "reset_refused",
+                  "only a key holder whose share was already given can start over: give that "
+                  "share with the reset");
+  }
+  shares_.clear();
+  return 0;
 }
 
 void UnsealProgress::Reset() {

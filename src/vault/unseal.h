@@ -4,7 +4,11 @@
 // duplicate index), so a mistyped or foreign share is refused at once and does not count. Their
 // secret parts live in locked memory (SecureBuffer) and are wiped on Reset(), on a failed
 // combination and as soon as the threshold is reached. Reaching the threshold combines the
-// shares and tries to open the keyring; a wrong combination fails closed (progress resets).
+// shares and tries to open the keyring; a wrong combination fails closed and drops the share
+// that completed it, so a forged share (anyone can build a well-formed one from the public store
+// id: the checksum is not a MAC) cannot discard the shares the key holders gave. Starting over
+// (ResetBy) needs one of the shares already given, so only a key holder who took part can
+// discard the ceremony; a stranger, or a forged share, cannot.
 // Thread-safe: a mutex guards the shares.
 #pragma once
 
@@ -34,6 +38,9 @@ class UnsealProgress {
   // threshold was reached but the shares do not open the keyring (progress is reset then).
   util::Result<UnsealOutcome> Submit(std::string_view share_text);
   void Reset();
+  // Discards the shares given so far if `share_text` is one of them (403 "reset_refused"
+  // otherwise; nothing to discard is not an error). Compared in constant time.
+  util::Result<int> ResetBy(std::string_view share_text);
   int progress() const;
   int threshold() const { return file_.threshold; }
   const KeyringFile& keyring_file() const { return file_; }

@@ -69,7 +69,7 @@ def test_unseal_progress_refusals_and_reset():
         assert s == 200 and r == {"sealed": True, "progress": 1, "threshold": 2}
         s, r, _ = call(b, "POST", "/api/v1/unseal", {"share": st.shares[0]})
         assert s == 400 and is_error(r, "duplicate_share")
-        s, r, _ = call(b, "POST", "/api/v1/unseal", {"reset": True})
+        s, r, _ = call(b, "POST", "/api/v1/unseal", {"reset": True, "share": st.shares[0]})
         assert s == 200 and r["progress"] == 0 and r["sealed"] is True
         s, r, _ = call(b, "POST", "/api/v1/unseal", {"share": 42})
         assert s == 400 and is_error(r)
@@ -104,7 +104,7 @@ def test_wrong_combination_fails_closed():
         b = srv.base
         call(b, "POST", "/api/v1/unseal", {"share": st.shares[0]})
         call(b, "POST", "/api/v1/unseal", {"share": st.shares[1]})
-        call(b, "POST", "/api/v1/unseal", {"reset": True})
+        call(b, "POST", "/api/v1/unseal", {"reset": True, "share": st.shares[1]})
         s, r, _ = call(b, "POST", "/api/v1/unseal", {"share": st.shares[2]})
         assert r["progress"] == 1 and r["sealed"] is True
         call(b, "POST", "/api/v1/unseal", {"share": st.shares[0]})

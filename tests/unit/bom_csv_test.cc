@@ -596,6 +596,30 @@ TEST_CASE("ExportCsv neutralises formula starters in every text cell") {
   }
 }
 
+TEST_CASE("ExportCsv is formula-safe for a reader splitting on ; or tab") {
+  // Issue 10, finding 11: "x;=1+1;y" became a live formula in a ';'-splitting spreadsheet.
+  std::vector<Item> items = {MakeItem("r", "", "pn")};
+  items[0].description = "x;=1+1;y";
+  items[0].properties = {{"note", "a,@cmd\t+2;'q;\"z"}};
+  const std::string csv = ExportCsv(items);
+  const std::string row = csv.substr(csv.find('\n') + 1);
+  for (char delimiter : {',', ';', '\t'}) {
+    CAPTURE(delimiter);
+    // Split naively, as a reader set to another delimiter would: no piece may start a formula.
+    size_t start = 0;
+    for (size_t i = 0; i <= row.size(); ++i) {
+      if (i == row.size() || row[i] == delimiter || row[i] == '\n') {
+        std::string_view cell = std::string_view(row).substr(start, i - start);
+        CHECK((cell.empty() ||
+               std::string_view("=+-@\t\r").find(cell.front()) == std::string_view::npos));
+        start = i + 1;
+      }
+    }
+  }
+  CHECK(row.find("x;'=1+1;y") != std::string::npos);
+  CheckRoundTrip(items);
+}
+
 TEST_CASE("round trip with hostile values") {
   std::vector<Item> items = {
       MakeItem("child-first", "root,\"1\";", "SCR \"M4\"", "0.000000001"),
