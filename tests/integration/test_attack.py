@@ -198,10 +198,11 @@ def test_seal_under_signin_flood():
         threads = [threading.Thread(target=flood, args=(k,), daemon=True) for k in range(1, 25)]
         for t in threads:
             t.start()
-        deadline = time.time() + 40  # the flood lasts at most this long
-        while sent[0] < 50 and time.time() < deadline:
+        deadline = time.time() + 120  # the flood lasts at most this long
+        # A few answered attempts: every thread is now queueing for the two Argon2 slots.
+        while sent[0] < 6 and time.time() < deadline:
             time.sleep(0.1)
-        assert sent[0] >= 50, "the flood did not get going"
+        assert sent[0] >= 6, "the flood did not get going"
         result = {}
 
         def seal():
