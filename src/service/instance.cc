@@ -187,12 +187,21 @@ util::Status Instance::OpenWithKeys(vault::Keys keys) {
     events.swap(pending_events_);
   }
   events.emplace_back("unseal.success", nlohmann::json::object());
-  services_->db->Write([&](store::Db& conn) -> util::Status {
+  util::Status audited = services_->db->Write([&](store::Db& conn) -> util::Status {
     for (auto& [action, change] : events) {
       RecordAudit(conn, nullptr, {"instance", "system", action, change});
     }
     return util::Status::Ok();
   });
+  if (!audited.ok()) {
+    // The store cannot record its own unseal (a full disk, an I/O error): stay sealed and take
+    // shares again. Clearing sealed_ here would leave an instance that is neither open (no
+    // services) nor willing to unseal (SubmitShare ignores shares while not sealed).
+    services_.reset();
+    progress_.Reset();
+    util::log::Error("vault.unseal_not_recorded");
+    return audited;
+  }
   sealed_ = false;
   util::log::Info("vault.unsealed").Num("schema_version", services_->db->schema_version());
   return util::Status::Ok();

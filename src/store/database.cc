@@ -128,9 +128,16 @@ util::Result<std::unique_ptr<Database>> Database::Open(const std::string& path,
     }
   } catch (const SQLite::Exception& e) {
     util::log::Error("store.open_failed").Num("sqlite_code", e.getExtendedErrorCode());
-    if ((e.getErrorCode() & 0xff) == SQLITE_NOTADB) {
+    int primary = e.getErrorCode() & 0xff;
+    if (primary == SQLITE_NOTADB) {
       return Status(util::Code::kInternal, "store_key",
                     "the database could not be opened with this key");
+    }
+    if (primary == SQLITE_FULL || primary == SQLITE_IOERR) {
+      // The disk is full or failing (opening writes: WAL recovery, migrations). The vault stays
+      // sealed and takes the shares again once the fault is gone.
+      return Status(util::Code::kUnavailable, "storage_fault",
+                    "the store could not be read or written; the vault stays sealed");
     }
     return Status(util::Code::kInternal, "store_open", "the database could not be opened");
   }
@@ -159,7 +166,14 @@ Status Database::Guard(const std::function<Status()>& body) {
   } catch (const SQLite::Exception& e) {
     int code = e.getExtendedErrorCode();
     util::log::Error("store.error").Num("sqlite_code", code);
-    if (IsFatal(code) && on_fatal_) on_fatal_();
+    if (IsFatal(code)) {
+      if (on_fatal_) on_fatal_();
+      // The disk, not the request, is at fault: 503 with a JSON error, never a 500. The vault
+      // has sealed itself (the fatal handler), so a retry needs the key holders first.
+      return Status(util::Code::kUnavailable, "storage_fault",
+                    "the store could not be read or written; the vault sealed itself to protect "
+                    "the data");
+    }
     if ((code & 0xff) == SQLITE_CONSTRAINT) {
       return Status::Conflict("conflict", "this conflicts with existing data");
     }
