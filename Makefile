@@ -6,9 +6,16 @@ SHELL := /bin/bash
 BUILD_DEBS := meson ninja-build pkg-config g++ python3 libcpp-httplib-dev libsqlitecpp-dev \
   libsodium-dev nlohmann-json3-dev doctest-dev libssl-dev zlib1g-dev libbrotli-dev \
   libcurl4-openssl-dev john-data libzip-dev libexpat1-dev
-TEST_DEBS := clang-format oathtool faketime curl openssl python3-aiosmtpd chromium
+TEST_DEBS := clang-format oathtool faketime curl openssl python3-aiosmtpd chromium strace
+# `make fuzz` only: Debian's clang with libFuzzer and the sanitizer runtimes.
+FUZZ_DEBS := clang libclang-rt-dev
+FUZZ_CC := clang
+FUZZ_CXX := clang++
+FUZZ_TARGETS := csv xlsx json_body share http
+FUZZ_SECONDS ?= 120
 
-.PHONY: deps test-deps build run test unit sanitize integration e2e format-check clean
+.PHONY: deps test-deps build run test unit sanitize integration e2e format-check clean fuzz \
+  fuzz-replay
 
 # Installs only what is missing, so a warm machine skips apt entirely.
 define apt_install
@@ -40,11 +47,46 @@ unit: build
 	build/engine_tests
 	build/store_tests
 
-# The pure modules' unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
+# Every committed fuzz corpus (fuzz/corpus/<target>/, seeds and regression inputs) replayed
+# through its target, built with the normal compiler: no fuzzing engine, a few seconds.
+fuzz-replay: build
+	@for t in $(FUZZ_TARGETS); do \
+	  build/fuzz_replay_$$t fuzz/corpus/$$t 2>build/fuzz_replay_$$t.log || \
+	    { tail -20 build/fuzz_replay_$$t.log; exit 1; }; \
+	done
+
+# The pure modules' unit tests and fuzz corpora again under AddressSanitizer and
+# UndefinedBehaviorSanitizer.
+ASAN_REPLAYS := $(addprefix fuzz_replay_,$(filter-out http,$(FUZZ_TARGETS)))
 sanitize: deps
 	@[ -f build-asan/build.ninja ] || meson setup build-asan -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
-	ninja -C build-asan unit_tests
+	ninja -C build-asan unit_tests $(ASAN_REPLAYS)
 	build-asan/unit_tests
+	@for t in $(filter-out http,$(FUZZ_TARGETS)); do \
+	  build-asan/fuzz_replay_$$t fuzz/corpus/$$t 2>build-asan/fuzz_replay_$$t.log || \
+	    { tail -40 build-asan/fuzz_replay_$$t.log; exit 1; }; \
+	done
+
+# Coverage-guided fuzzing with libFuzzer, ASan and UBSan (clang): each target for FUZZ_SECONDS
+# (make fuzz FUZZ_SECONDS=600), one at a time, starting from the committed corpus. New inputs
+# go to build-fuzz/corpus/<target>/, crashes to build-fuzz/artifacts/; any crash fails the run.
+# A crash input, once fixed, is committed under fuzz/corpus/<target>/ as a regression input.
+fuzz: deps
+	$(call apt_install,$(FUZZ_DEBS))
+	@[ -f build-fuzz/build.ninja ] || CC=$(FUZZ_CC) CXX=$(FUZZ_CXX) meson setup build-fuzz \
+	  -Dfuzzing=true -Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false \
+	  -Dwerror=false
+	ninja -C build-fuzz $(addprefix fuzz_,$(FUZZ_TARGETS))
+	@mkdir -p build-fuzz/artifacts
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build-fuzz/corpus/$$t; \
+	  echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
+	  nice -n 10 build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	    -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 \
+	    -artifact_prefix=build-fuzz/artifacts/$$t- build-fuzz/corpus/$$t fuzz/corpus/$$t \
+	    2>build-fuzz/fuzz_$$t.log || { tail -60 build-fuzz/fuzz_$$t.log; exit 1; }; \
+	  grep -E '^stat::(number_of_executed_units|peak_rss_mb)' build-fuzz/fuzz_$$t.log; \
+	done
 
 integration: build test-deps
 	python3 tests/integration/run.py build/bomvault
@@ -54,10 +96,10 @@ e2e: build test-deps
 	tests/e2e/run.sh build/bomvault
 
 format-check: test-deps
-	@files=$$(git ls-files 'src/*.h' 'src/*.cc' 'tests/*.h' 'tests/*.cc'); \
+	@files=$$(git ls-files 'src/*.h' 'src/*.cc' 'tests/*.h' 'tests/*.cc' 'fuzz/*.h' 'fuzz/*.cc'); \
 	clang-format --dry-run --Werror $$files && echo "clang-format: clean"
 
-test: build test-deps format-check unit sanitize integration e2e
+test: build test-deps format-check unit fuzz-replay sanitize integration e2e
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
