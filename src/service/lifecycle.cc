@@ -357,7 +357,12 @@ util::Result<PurgeReport> Lifecycle::PurgeStale(int64_t now) {
   });
   if (!st.ok()) return st;
   PurgeReport report;
-  for (const auto& [org, days, notice] : orgs) {
+  for (const OrgPolicy& policy : orgs) {
+    // Named references, not a structured binding: the write lambda below captures them, which
+    // clang before 16 refuses for bindings (the fuzz build, `make fuzz`, uses Debian's clang 14).
+    const util::OrgId& org = policy.id;
+    const int days = policy.days;
+    const bool notice = policy.notice;
     bool notify = notice && mailer_ != nullptr;
     std::map<std::string, OwnerLoss> losses;  // owner id -> what they lost in this run
     int64_t cutoff = now - int64_t{days} * util::kSecondsPerDay;

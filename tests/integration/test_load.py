@@ -8,6 +8,9 @@ import os
 from harness import Org, Server, Store
 from load import run_load
 
+# Alone, after the parallel tests: its memory figures are the server's, not the neighbours'.
+SERIAL = True
+
 
 def test_load_mixed_sustained_no_errors_memory_returns():
     st = Store()
