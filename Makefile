@@ -7,6 +7,8 @@ BUILD_DEBS := meson ninja-build pkg-config g++ python3 libcpp-httplib-dev libsql
   libsodium-dev nlohmann-json3-dev doctest-dev libssl-dev zlib1g-dev libbrotli-dev \
   libcurl4-openssl-dev john-data libzip-dev libexpat1-dev
 TEST_DEBS := clang-format oathtool faketime curl openssl python3-aiosmtpd chromium strace
+# A real Tryton ERP for the data-source tests; its recommends (PostgreSQL and more) are not needed.
+TEST_DEBS_NO_RECOMMENDS := tryton-server tryton-modules-production
 # `make fuzz` only: Debian's clang with libFuzzer and the sanitizer runtimes.
 FUZZ_DEBS := clang libclang-rt-dev
 FUZZ_CC := clang
@@ -22,7 +24,7 @@ define apt_install
 	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:" $$missing; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) $$missing >/dev/null; \
 	fi
 endef
 
@@ -34,6 +36,9 @@ deps:
 
 test-deps: deps
 	$(call apt_install,$(TEST_DEBS))
+	$(call apt_install,$(TEST_DEBS_NO_RECOMMENDS),--no-install-recommends)
+	@[ -d tests/integration/oidc/node_modules/oidc-provider ] || npm ci --prefix tests/integration/oidc \
+	  --ignore-scripts --no-audit --no-fund --loglevel=error
 
 build: deps
 	@[ -f build/build.ninja ] || meson setup build

@@ -8,6 +8,7 @@ import { usersPage, auditPage, settingsPage } from './admin.js';
 import { accountPage } from './account.js';
 import { orgsPage, sealPage } from './operator.js';
 import { invitationsPage, invitationPage, verifyEmailPage } from './invitations.js';
+import { sourcesPage } from './sources.js';
 
 export const routes = [
   { path: '/sign-in', access: 'anon', title: 'Sign in', page: signInPage },
@@ -18,6 +19,7 @@ export const routes = [
   { path: '/boms/:id', access: 'user', title: 'BOM', page: (ctx) => bomPage(ctx, 'tree') },
   { path: '/boms/:id/flat', access: 'user', title: 'BOM · flattened', page: (ctx) => bomPage(ctx, 'flat') },
   { path: '/boms/:id/compare', access: 'user', title: 'BOM · compare', page: (ctx) => bomPage(ctx, 'compare') },
+  { path: '/sources', access: 'user', title: 'Data sources', page: sourcesPage },
   { path: '/users', access: 'admin', title: 'Users', page: usersPage },
   { path: '/invitations', access: 'admin', title: 'Invitations', page: invitationsPage },
   { path: '/audit', access: 'admin', title: 'Audit log', page: auditPage },
@@ -34,6 +36,7 @@ export function navFor(kind, me) {
   if (kind !== 'user') return [];
   const items = [['#/boms', 'BOMs'], ['#/where-used', 'Where used']];
   if (me.role !== 'viewer' && !me.read_only) items.push(['#/import', 'Import']);
+  items.push(['#/sources', 'Sources']);
   if (me.role === 'administrator') items.push(['#/users', 'Users'], ['#/invitations', 'Invitations'], ['#/audit', 'Audit'], ['#/settings', 'Settings']);
   items.push(['#/account', 'Account']);
   return items;

@@ -43,6 +43,8 @@ bool Writes(Function f) {
     case Function::kBomList:
     case Function::kBomRead:
     case Function::kColumnMappingsRead:
+    case Function::kSourceList:
+    case Function::kJobRead:
     case Function::kSelf:  // a read-only token may still read its own account
     case Function::kSelfSessions:
       return false;
@@ -94,7 +96,10 @@ Decision MayUse(const Principal& p, Function f) {
     case Function::kInvitationWrite:
     case Function::kBlockListRead:
     case Function::kBlockListWrite:
+    case Function::kSourceManage:
       return p.role == Role::kAdministrator ? Decision::kAllow : Decision::kForbidden;
+    case Function::kSourcePull:
+      return p.role == Role::kViewer ? Decision::kForbidden : Decision::kAllow;
     case Function::kBomCreate:
       return p.role == Role::kViewer ? Decision::kForbidden : Decision::kAllow;
     case Function::kBomUpdate:
@@ -110,6 +115,10 @@ Decision MayUse(const Principal& p, Function f) {
     case Function::kSelfManage:
     case Function::kMfaEnrol:
     case Function::kColumnMappingsRead:
+    case Function::kSourceList:
+    case Function::kSourceConnect:
+    case Function::kBomSend:
+    case Function::kJobRead:
       return Decision::kAllow;
   }
   return Decision::kForbidden;

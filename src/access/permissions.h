@@ -75,6 +75,12 @@ enum class Function {
                         // codes, address verification
   kMfaEnrol,            // enrol an authenticator (TOTP start and confirm)
   kColumnMappingsRead,  // see how the org's imports map columns (every member: they import)
+  kSourceManage,        // create, change, delete data sources (Administrators)
+  kSourceList,          // list sources: every member, who sees id, name, kind, own connection
+  kSourceConnect,       // connect or disconnect one's own credentials (every member)
+  kSourcePull,          // pull or refresh a BOM from a source (Administrators, Editors)
+  kBomSend,             // send a readable BOM to a source (every member, own connection)
+  kJobRead,             // see or cancel one's own background jobs
 };
 
 enum class Decision { kAllow, kForbidden, kNotFound, kUnauthenticated };

@@ -617,6 +617,7 @@ void Api::RegisterAll() {
   RegisterBomRoutes(*this);
   RegisterAttachmentRoutes(*this);
   RegisterLifecycleRoutes(*this);
+  RegisterSourceRoutes(*this);
   auto api = [this](const httplib::Request& req, httplib::Response& res) { Route(req, res); };
   engine_.Get("/api/.*", api);
   engine_.Post("/api/.*", api);

@@ -176,5 +176,6 @@ void RegisterAccountRoutes(Api& api);
 void RegisterBomRoutes(Api& api);
 void RegisterAttachmentRoutes(Api& api);
 void RegisterLifecycleRoutes(Api& api);
+void RegisterSourceRoutes(Api& api);
 
 }  // namespace bomvault::http

@@ -392,6 +392,11 @@ Status Accounts::UpdateUser(const Principal& actor, const util::UserId& id,
         SQLite::Statement d(db, "DELETE FROM sessions WHERE user_id = ?");
         d.bind(1, id.str());
         d.exec();
+        // Their own connections to data sources go too (service/sources.h): a disabled user's
+        // credentials must not outlive the account's use.
+        SQLite::Statement c(db, "DELETE FROM source_connections WHERE user_id = ?");
+        c.bind(1, id.str());
+        if (int n = c.exec(); n > 0) change["source_connections_deleted"] = n;
       }
     }
     if (change.empty()) return Status::Ok();

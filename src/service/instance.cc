@@ -27,6 +27,9 @@ crypto::Bytes OperatorHash(std::string_view token) {
   return crypto::Hash("bomvault-token", crypto::AsBytes(token));
 }
 
+// Pulls and sends wait on the network, not the CPU; two keep a slow source from holding up all.
+constexpr int kJobWorkers = 2;
+
 std::unique_ptr<Services> BuildServices(std::unique_ptr<store::Database> db,
                                         const vault::Keys& keys, const InstanceOptions& options) {
   crypto::Bytes op_hash;
@@ -52,6 +55,8 @@ std::unique_ptr<Services> BuildServices(std::unique_ptr<store::Database> db,
   s->lifecycle = std::make_unique<Lifecycle>(*s->db, *s->org_keys, *s->accounts, s->mailer.get());
   s->invitations = std::make_unique<Invitations>(*s->db, *s->org_keys, *s->accounts, *s->mailer,
                                                  options.invitations);
+  s->jobs = std::make_unique<Jobs>(kJobWorkers);
+  s->sources = std::make_unique<Sources>(*s->db, *s->org_keys, *s->boms, *s->jobs);
   return s;
 }
 

@@ -36,10 +36,12 @@
 #include "service/attachments.h"
 #include "service/boms.h"
 #include "service/invitations.h"
+#include "service/jobs.h"
 #include "service/lifecycle.h"
 #include "service/mail.h"
 #include "service/org_keys.h"
 #include "service/orgs.h"
+#include "service/sources.h"
 #include "store/database.h"
 #include "vault/keyring.h"
 #include "vault/unseal.h"
@@ -56,6 +58,10 @@ struct Services {
   std::unique_ptr<Lifecycle> lifecycle;
   std::unique_ptr<Mailer> mailer;
   std::unique_ptr<Invitations> invitations;  // uses mailer and accounts: declared after them
+  std::unique_ptr<Sources> sources;          // uses boms and jobs
+  // Last, so it is destroyed first: its destructor cancels and joins the jobs, which use the
+  // services above.
+  std::unique_ptr<Jobs> jobs;
 };
 
 struct InstanceOptions {

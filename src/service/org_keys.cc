@@ -35,6 +35,12 @@ std::optional<std::string> OrgCrypto::OpenText(std::string_view purpose, std::st
   return std::string(b->begin(), b->end());
 }
 
+std::optional<crypto::SecureBuffer> OrgCrypto::OpenSecret(std::string_view purpose,
+                                                          std::string_view object,
+                                                          std::span<const uint8_t> sealed) const {
+  return crypto::AeadOpenSecret(data_key_, sealed, Ad(purpose, object));
+}
+
 crypto::Bytes OrgCrypto::BlindIndex(std::string_view purpose, std::string_view value) const {
   return crypto::KeyedHash(index_key_, purpose, crypto::AsBytes(value));
 }

@@ -38,6 +38,9 @@ class OrgCrypto {
                                     std::span<const uint8_t> sealed) const;
   std::optional<std::string> OpenText(std::string_view purpose, std::string_view object,
                                       std::span<const uint8_t> sealed) const;
+  // Opens straight into locked memory: for secrets (credentials, tokens).
+  std::optional<crypto::SecureBuffer> OpenSecret(std::string_view purpose, std::string_view object,
+                                                 std::span<const uint8_t> sealed) const;
   // Keyed blind index of a value, per org and per purpose.
   crypto::Bytes BlindIndex(std::string_view purpose, std::string_view value) const;
   const crypto::SecureBuffer& data_key() const { return data_key_; }

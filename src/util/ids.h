@@ -80,6 +80,13 @@ struct RequestTag {
   static constexpr const char* kPrefix = "req";
 };
 
+struct SourceTag {
+  static constexpr const char* kPrefix = "src";
+};
+struct JobTag {
+  static constexpr const char* kPrefix = "job";
+};
+
 using OrgId = Id<OrgTag>;
 using UserId = Id<UserTag>;
 using BomId = Id<BomTag>;
@@ -88,5 +95,7 @@ using TokenId = Id<TokenTag>;
 using InvitationId = Id<InvitationTag>;
 using AttachmentId = Id<AttachmentTag>;
 using RequestId = Id<RequestTag>;
+using SourceId = Id<SourceTag>;
+using JobId = Id<JobTag>;
 
 }  // namespace bomvault::util

@@ -7,6 +7,7 @@ see", exactly like a missing one. The test fails if the server has a route witho
 """
 import itertools
 
+from fake_source import FakeSource
 from harness import PASSWORD, Org, Server, Store, add_user, attach, call, make_bom, pdf_bytes, png_bytes, sign_in
 
 CALLERS = ["anon", "operator", "admin", "owner", "shared_viewer", "colleague", "other_admin"]
@@ -29,6 +30,23 @@ class World:
         self.emails = {"admin": "admin@a.example", "owner": "editor@a.example",
                        "shared_viewer": "viewer@a.example", "colleague": "editor2@a.example",
                        "other_admin": "admin@b.example"}
+
+    def fresh_source(self):
+        s, r, _ = call(self.b, "POST", "/api/v1/sources",
+                       {"name": unique("Source "), "kind": "tryton", "base_url": self.fake.base,
+                        "database": "table", "internal": True}, token=self.tokens["admin"])
+        assert s == 201, r
+        return r["id"]
+
+    def slow_job(self, caller):
+        # One pull that the fake source answers only after 30 s, owned by the BOM's owner: every
+        # caller asks about that job; the DELETE row cancels it while it runs.
+        if not getattr(self, "owner_job", None):
+            s, r, _ = call(self.b, "POST", f"/api/v1/sources/{self.source}/pull", {"remote_id": "999"},
+                           token=self.tokens["owner"])
+            assert s == 202, r
+            self.owner_job = r["job_id"]
+        return self.owner_job
 
     def fresh_bom(self):
         bom = make_bom(self.b, self.tokens["owner"], name=unique("Table BOM "))
@@ -166,6 +184,34 @@ def table(w):
             path_fn=lambda c: w.fresh_attachment()),
         row("DELETE", "/api/v1/boms/{id}/attachments/{attachment_id}", [401, 403, 204, 204, 403, 404, 404],
             path_fn=lambda c: w.fresh_attachment()),
+        row("POST", "/api/v1/sources", [401, 403, 201, 403, 403, 403, 201],
+            body=lambda c: {"name": unique("S "), "kind": "tryton", "base_url": "https://erp.example",
+                            "database": "prod"}),
+        row("GET", "/api/v1/sources", [401, 403, 200, 200, 200, 200, 200]),
+        row("GET", "/api/v1/sources/{id}", [401, 403, 200, 200, 200, 200, 404],
+            path_fn=lambda c: f"/api/v1/sources/{w.source}"),
+        row("PATCH", "/api/v1/sources/{id}", [401, 403, 200, 403, 403, 403, 404],
+            path_fn=lambda c: f"/api/v1/sources/{w.fresh_source()}", body={"name": "Renamed source"}),
+        row("DELETE", "/api/v1/sources/{id}", [401, 403, 204, 403, 403, 403, 404],
+            path_fn=lambda c: f"/api/v1/sources/{w.fresh_source()}"),
+        # No connection yet: pulls and sends ask to connect first.
+        row("POST", "/api/v1/sources/{id}/pull", [401, 403, 409, 409, 403, 409, 404],
+            path_fn=lambda c: f"/api/v1/sources/{w.source}/pull", body={"remote_id": "1"}),
+        row("POST", "/api/v1/boms/{id}/send", [401, 403, 409, 409, 409, 404, 404],
+            path_fn=bom_path("/send"), body=lambda c: {"source_id": w.source}),
+        row("PUT", "/api/v1/sources/{id}/connection", [401, 403, 204, 204, 204, 204, 404],
+            path_fn=lambda c: f"/api/v1/sources/{w.source}/connection",
+            body={"username": "u", "password": "Some-Password-42x"}),
+        # The table's source signs in with Tryton logins, not OAuth.
+        row("POST", "/api/v1/sources/{id}/connection/authorize", [401, 403, 400, 400, 400, 400, 404],
+            path_fn=lambda c: f"/api/v1/sources/{w.source}/connection/authorize",
+            body={"redirect_uri": "https://app.example/callback"}),
+        row("GET", "/api/v1/jobs/{id}", [401, 403, 404, 200, 404, 404, 404],
+            path_fn=lambda c: f"/api/v1/jobs/{w.slow_job(c)}"),
+        row("DELETE", "/api/v1/jobs/{id}", [401, 403, 404, 204, 404, 404, 404],
+            path_fn=lambda c: f"/api/v1/jobs/{w.slow_job(c)}"),
+        row("DELETE", "/api/v1/sources/{id}/connection", [401, 403, 204, 204, 204, 204, 404],
+            path_fn=lambda c: f"/api/v1/sources/{w.source}/connection"),
         row("GET", "/api/v1/instance/audit", [401, 200, 403, 403, 403, 403, 403]),
         row("GET", "/api/v1/metrics", [401, 200, 403, 403, 403, 403, 403]),
         # Last: sealing ends the run for everyone.
@@ -176,8 +222,11 @@ def table(w):
 def test_every_route_answers_every_caller_as_the_table_says():
     st = Store()
     srv = Server(st, extra=["--rate-limit", "0"])
+    fake = FakeSource(slow_marker="999")
     try:
         w = World(srv)
+        w.fake = fake
+        w.source = w.fresh_source()
         rows = table(w)
         s, spec, _ = call(srv.base, "GET", "/api/v1/openapi.json")
         served = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
@@ -202,3 +251,4 @@ def test_every_route_answers_every_caller_as_the_table_says():
     finally:
         srv.stop()
         st.cleanup()
+        fake.stop()

@@ -25,7 +25,10 @@ const Function kAll[] = {Function::kOrgCreate,       Function::kOrgList,
                          Function::kBomDelete,       Function::kBomShare,
                          Function::kBomTransfer,     Function::kSelf,
                          Function::kSelfSessions,    Function::kSelfManage,
-                         Function::kMfaEnrol,        Function::kColumnMappingsRead};
+                         Function::kMfaEnrol,        Function::kColumnMappingsRead,
+                         Function::kSourceManage,    Function::kSourceList,
+                         Function::kSourceConnect,   Function::kSourcePull,
+                         Function::kBomSend,         Function::kJobRead};
 
 const Function kBomFns[] = {Function::kBomRead, Function::kBomUpdate, Function::kBomDelete,
                             Function::kBomShare, Function::kBomTransfer};
@@ -39,13 +42,14 @@ bool AdminFn(Function f) {
          f == Function::kUserCreate || f == Function::kUserList || f == Function::kUserUpdate ||
          f == Function::kAuditRead || f == Function::kInvitationRead ||
          f == Function::kInvitationWrite || f == Function::kBlockListRead ||
-         f == Function::kBlockListWrite;
+         f == Function::kBlockListWrite || f == Function::kSourceManage;
 }
 bool ReadFn(Function f) {
   return f == Function::kOrgSettingsRead || f == Function::kUserList || f == Function::kAuditRead ||
          f == Function::kInvitationRead || f == Function::kBlockListRead ||
          f == Function::kBomList || f == Function::kBomRead || f == Function::kSelf ||
-         f == Function::kSelfSessions || f == Function::kColumnMappingsRead;
+         f == Function::kSelfSessions || f == Function::kColumnMappingsRead ||
+         f == Function::kSourceList || f == Function::kJobRead;
 }
 
 enum class Rel { kOwner, kSharedView, kSharedEdit, kColleague, kOtherOrg };
@@ -119,7 +123,8 @@ TEST_CASE("function-level table for each role and token scope") {
         else if (AdminFn(f))
           want = role == Role::kAdministrator ? Decision::kAllow : Decision::kForbidden;
         else if (f == Function::kBomCreate || f == Function::kBomUpdate ||
-                 f == Function::kBomDelete || f == Function::kBomShare)
+                 f == Function::kBomDelete || f == Function::kBomShare ||
+                 f == Function::kSourcePull)
           want = role == Role::kViewer ? Decision::kForbidden : Decision::kAllow;
         else
           want = Decision::kAllow;
@@ -221,7 +226,8 @@ TEST_CASE("enrolment-only sessions may read their profile and enrol, nothing els
                    (AdminFn(f) && role != Role::kAdministrator) ||
                    (role == Role::kViewer &&
                     (f == Function::kBomCreate || f == Function::kBomUpdate ||
-                     f == Function::kBomDelete || f == Function::kBomShare))) {
+                     f == Function::kBomDelete || f == Function::kBomShare ||
+                     f == Function::kSourcePull))) {
           // Scope or role refuses: enrolling would not help, so the answer does not suggest it.
           CHECK(st.machine_code() == "forbidden");
         } else {

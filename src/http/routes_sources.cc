@@ -1,0 +1,217 @@
+// Routes for data sources, each user's own connection to them, pulls, sends and their jobs.
+// What an Editor or a Viewer gets about a source is written here and nowhere else: exactly id,
+// name, kind and their own `connected` flag.
+#include "http/api.h"
+#include "util/clock.h"
+
+namespace bomvault::http {
+
+using util::Status;
+
+namespace {
+
+nlohmann::json SourceJson(const service::SourceView& v) {
+  nlohmann::json j = {
+      {"id", v.id.str()}, {"name", v.name}, {"kind", v.kind}, {"connected", v.connected}};
+  if (v.config) {
+    // Administrators: the configuration too. Nothing in it is a user's credential.
+    nlohmann::json c = v.config->ToJson(false);
+    for (auto& [k, val] : c.items()) {
+      if (k != "name" && k != "kind") j[k] = val;
+    }
+    j["created_at"] = util::FormatUtc(v.created_at);
+    j["updated_at"] = util::FormatUtc(v.updated_at);
+  }
+  return j;
+}
+
+nlohmann::json JobJson(const service::JobView& v) {
+  nlohmann::json j = {{"id", v.id.str()},
+                      {"kind", v.kind},
+                      {"state", v.state},
+                      {"progress", v.progress},
+                      {"created_at", util::FormatUtc(v.created_at)}};
+  if (v.state == "done") j["result"] = v.result;
+  if (v.state == "failed") {
+    j["error"] = {{"code", v.error.machine_code()}, {"message", v.error.message()}};
+  }
+  return j;
+}
+
+}  // namespace
+
+void RegisterSourceRoutes(Api& api) {
+  api.Route({"POST", "/api/v1/sources", "sources.create", Auth::kSignedIn, false,
+             "Administrator: create a data source {name, kind: tryton|rest, base_url, "
+             "database (tryton), auth_method, authorize_url, token_url, revocation_url, "
+             "client_id, client_secret, scopes, api_key_header, items_path, send_path (rest), "
+             "ca_pem?, internal?, proxy?, max_response_bytes?, timeout_seconds?, "
+             "rules?{skip_part_numbers[], units{}}}"},
+            [](Ctx& c) {
+              auto body = JsonBody(c);
+              if (!body) return;
+              auto r = c.s().sources->Create(c.principal, *body);
+              if (!r.ok()) return SendError(c, r.status());
+              SendJson(c, 201, {{"id", r->str()}});
+            });
+
+  api.Route({"GET", "/api/v1/sources", "sources.list", Auth::kSignedIn, false,
+             "The org's sources: Editors and Viewers get id, name, kind and their own "
+             "`connected`; Administrators also the configuration"},
+            [](Ctx& c) {
+              auto r = c.s().sources->List(c.principal);
+              if (!r.ok()) return SendError(c, r.status());
+              nlohmann::json out = nlohmann::json::array();
+              for (const auto& v : r.value()) out.push_back(SourceJson(v));
+              SendJson(c, 200, {{"sources", out}});
+            });
+
+  api.Route({"GET", "/api/v1/sources/{id}", "sources.get", Auth::kSignedIn, false,
+             "One source, as in the list"},
+            [](Ctx& c) {
+              auto id = PathId<util::SourceId>(c, 1);
+              if (!id) return;
+              auto r = c.s().sources->Get(c.principal, *id);
+              if (!r.ok()) return SendError(c, r.status());
+              SendJson(c, 200, SourceJson(r.value()));
+            });
+
+  api.Route({"PATCH", "/api/v1/sources/{id}", "sources.update", Auth::kSignedIn, false,
+             "Administrator: change a source's configuration (any subset; kind is fixed). A "
+             "change of base_url, database, ca_pem, proxy or internal deletes every connection"},
+            [](Ctx& c) {
+              auto id = PathId<util::SourceId>(c, 1);
+              if (!id) return;
+              auto body = JsonBody(c);
+              if (!body) return;
+              auto r = c.s().sources->Update(c.principal, *id, *body);
+              if (!r.ok()) return SendError(c, r.status());
+              SendJson(c, 200, SourceJson(r.value()));
+            });
+
+  api.Route({"DELETE", "/api/v1/sources/{id}", "sources.delete", Auth::kSignedIn, false,
+             "Administrator: delete a source with every connection to it"},
+            [](Ctx& c) {
+              auto id = PathId<util::SourceId>(c, 1);
+              if (!id) return;
+              Status st = c.s().sources->Delete(c.principal, *id);
+              if (!st.ok()) return SendError(c, st);
+              SendNoContent(c);
+            });
+
+  api.Route({"PUT", "/api/v1/sources/{id}/connection", "sources.connect", Auth::kSignedIn, false,
+             "Connect with your own credentials: {username, password} (Tryton, REST basic), "
+             "{api_key}, {client_id, client_secret} (client credentials) or {code, state} (OAuth "
+             "code + PKCE); checked at the source where it can be, sealed, never returned"},
+            [](Ctx& c) {
+              auto id = PathId<util::SourceId>(c, 1);
+              if (!id) return;
+              auto body = JsonBody(c);
+              if (!body) return;
+              Status st = c.s().sources->Connect(c.principal, *id, *body);
+              if (!st.ok()) return SendError(c, st);
+              SendNoContent(c);
+            });
+
+  api.Route({"POST", "/api/v1/sources/{id}/connection/authorize", "sources.authorize",
+             Auth::kSignedIn, false,
+             "OAuth 2.0 code + PKCE sources: {redirect_uri} → {authorize_url, state}; sign in "
+             "there, then PUT .../connection {code, state}"},
+            [](Ctx& c) {
+              auto id = PathId<util::SourceId>(c, 1);
+              if (!id) return;
+              auto body = JsonBody(c);
+              if (!body) return;
+              auto redirect = StringField(c, *body, "redirect_uri", true);
+              if (!redirect) return;
+              auto r = c.s().sources->StartAuthorization(c.principal, *id, *redirect);
+              if (!r.ok()) return SendError(c, r.status());
+              SendJson(c, 200, {{"authorize_url", r->authorize_url}, {"state", r->state}});
+            });
+
+  api.Route({"DELETE", "/api/v1/sources/{id}/connection", "sources.disconnect", Auth::kSignedIn,
+             false, "Disconnect: your credentials for this source are deleted"},
+            [](Ctx& c) {
+              auto id = PathId<util::SourceId>(c, 1);
+              if (!id) return;
+              Status st = c.s().sources->Disconnect(c.principal, *id);
+              if (!st.ok()) return SendError(c, st);
+              SendNoContent(c);
+            });
+
+  api.Route({"POST", "/api/v1/sources/{id}/pull", "sources.pull", Auth::kSignedIn, false,
+             "Administrator, Editor with their own connection: pull {remote_id, bom_id?} as a "
+             "job; with bom_id a refresh of that BOM (remote_id defaults to where it came from)"},
+            [](Ctx& c) {
+              auto id = PathId<util::SourceId>(c, 1);
+              if (!id) return;
+              auto body = JsonBody(c);
+              if (!body) return;
+              auto remote = StringField(c, *body, "remote_id", false);
+              if (!remote) return;
+              auto bom_text = StringField(c, *body, "bom_id", false);
+              if (!bom_text) return;
+              std::optional<util::BomId> bom;
+              if (!bom_text->empty()) {
+                bom = util::BomId::Parse(*bom_text);
+                if (!bom) return SendError(c, Status::NotFound());
+              }
+              if (remote->size() > 256) {
+                return SendError(c, Status::Invalid("invalid_remote_id", "remote_id is too long"));
+              }
+              auto r = c.s().sources->SubmitPull(c.principal, *id, *remote, bom);
+              if (!r.ok()) return SendError(c, r.status());
+              SendJson(c, 202, {{"job_id", r->str()}});
+            });
+
+  api.Route({"POST", "/api/v1/boms/{id}/send", "boms.send", Auth::kSignedIn, false,
+             "Whoever may read the BOM, with their own connection: send it to {source_id} as a "
+             "job"},
+            [](Ctx& c) {
+              auto id = PathId<util::BomId>(c, 1);
+              if (!id) return;
+              auto body = JsonBody(c);
+              if (!body) return;
+              auto source_text = StringField(c, *body, "source_id", true);
+              if (!source_text) return;
+              auto source = util::SourceId::Parse(*source_text);
+              if (!source) return SendError(c, Status::NotFound());
+              auto r = c.s().sources->SubmitSend(c.principal, *id, *source);
+              if (!r.ok()) return SendError(c, r.status());
+              SendJson(c, 202, {{"job_id", r->str()}});
+            });
+
+  api.Route(
+      {"GET", "/api/v1/jobs/{id}", "jobs.get", Auth::kSignedIn, false,
+       "The job's owner: state, progress 0..1, result or error"},
+      [](Ctx& c) {
+        auto id = PathId<util::JobId>(c, 1);
+        if (!id) return;
+        if (Status st = access::Refusal(c.principal, access::Function::kJobRead,
+                                        access::MayUse(c.principal, access::Function::kJobRead));
+            !st.ok()) {
+          return SendError(c, st);
+        }
+        auto r = c.s().jobs->Get(c.principal, *id);
+        if (!r.ok()) return SendError(c, r.status());
+        SendJson(c, 200, JobJson(r.value()));
+      });
+
+  api.Route(
+      {"DELETE", "/api/v1/jobs/{id}", "jobs.cancel", Auth::kSignedIn, false,
+       "The job's owner: cancel a queued or running job (it ends failed, code cancelled)"},
+      [](Ctx& c) {
+        auto id = PathId<util::JobId>(c, 1);
+        if (!id) return;
+        if (Status st = access::Refusal(c.principal, access::Function::kJobRead,
+                                        access::MayUse(c.principal, access::Function::kJobRead));
+            !st.ok()) {
+          return SendError(c, st);
+        }
+        Status st = c.s().jobs->Cancel(c.principal, *id);
+        if (!st.ok()) return SendError(c, st);
+        SendNoContent(c);
+      });
+}
+
+}  // namespace bomvault::http

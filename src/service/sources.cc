@@ -1,0 +1,1055 @@
+#include "service/sources.h"
+
+#include <SQLiteCpp/Statement.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "bom/tree.h"
+#include "bom/views.h"
+#include "service/audit.h"
+#include "service/tryton.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+namespace bomvault::service {
+
+using access::Function;
+using access::Principal;
+using util::Code;
+using util::Status;
+
+namespace {
+
+constexpr std::string_view kConfigPurpose = "source";
+constexpr std::string_view kConnectionPurpose = "source-connection";
+constexpr std::string_view kLinkPurpose = "source-link";
+constexpr size_t kMaxCaPem = 64 * 1024;
+constexpr size_t kMaxUsername = 256;
+constexpr size_t kMaxPassword = 1024;
+
+Status Allowed(const Principal& p, Function f) {
+  return access::Refusal(p, f, access::MayUse(p, f));
+}
+
+Status ConnectionRequired() {
+  return Status::Conflict("connection_required",
+                          "connect to this source with your own credentials first (PUT "
+                          "/api/v1/sources/{id}/connection); nobody else's connection is used "
+                          "for you");
+}
+
+bool ValidText(const std::string& s, size_t max) {
+  return !s.empty() && s.size() <= max && bom::Utf8ErrorOffset(s) == std::string::npos &&
+         std::none_of(s.begin(), s.end(), [](char c) { return c == '\0'; });
+}
+
+// Reads an optional string member; false when present with another type.
+bool OptString(const nlohmann::json& j, const char* key, std::string* out) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return true;
+  if (!it->is_string()) return false;
+  *out = it->get<std::string>();
+  return true;
+}
+
+Status FieldError(const char* key, const char* what) {
+  return Status::Invalid("invalid_field", std::string("\"") + key + "\" " + what);
+}
+
+// Tryton's connection secret, in locked memory: JoinSecret's "basic", user, password (see
+// service/rest_source.h). Persisted (sealed): the layout must not change.
+crypto::SecureBuffer EncodeBasic(std::string_view user, std::string_view password) {
+  return JoinSecret({"basic", user, password});
+}
+
+util::Result<crypto::SecureBuffer> AuthorizationFor(const crypto::SecureBuffer& secret) {
+  auto f = SplitSecret(secret);
+  if (f.size() == 3 && f[0] == "basic") return BasicAuthorization(f[1], f[2]);
+  return Status::Internal();
+}
+
+}  // namespace
+
+// --- Configuration ------------------------------------------------------------------------------
+
+bool GlobMatch(std::string_view pattern, std::string_view text) {
+  size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == text[t])) {
+      ++p;
+      ++t;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+std::vector<bom::Item> ApplyRules(const SourceRules& rules, std::vector<bom::Item> items) {
+  std::vector<std::string> dropped;
+  auto is_dropped = [&dropped](const std::string& ref) {
+    return std::find(dropped.begin(), dropped.end(), ref) != dropped.end();
+  };
+  std::vector<bom::Item> out;
+  out.reserve(items.size());
+  // Parents come before children in what a source hands over (TreeOrder), so one pass drops
+  // whole subtrees.
+  for (auto& it : items) {
+    bool skip = (!it.parent.empty() && is_dropped(it.parent));
+    for (const auto& g : rules.skip_part_numbers) skip = skip || GlobMatch(g, it.part_number);
+    if (skip) {
+      dropped.push_back(it.ref);
+      continue;
+    }
+    for (const auto& [from, to] : rules.units) {
+      if (it.unit == from) {
+        it.unit = to;
+        break;
+      }
+    }
+    out.push_back(std::move(it));
+  }
+  return out;
+}
+
+nlohmann::json SourceConfig::ToJson(bool with_secrets) const {
+  nlohmann::json units = nlohmann::json::object();
+  for (const auto& [from, to] : rules.units) units[from] = to;
+  nlohmann::json j = {
+      {"name", name},
+      {"kind", kind},
+      {"base_url", base_url},
+      {"auth_method", auth_method},
+      {"ca_pem", ca_pem},
+      {"internal", internal},
+      {"proxy", proxy},
+      {"max_response_bytes", max_response_bytes},
+      {"timeout_seconds", timeout_seconds},
+      {"rules", {{"skip_part_numbers", rules.skip_part_numbers}, {"units", units}}}};
+  if (kind == "tryton") {
+    j["database"] = database;
+  } else {
+    j["authorize_url"] = authorize_url;
+    j["token_url"] = token_url;
+    j["revocation_url"] = revocation_url;
+    j["client_id"] = client_id;
+    j["scopes"] = scopes;
+    j["api_key_header"] = api_key_header;
+    j["items_path"] = items_path;
+    j["send_path"] = send_path;
+    if (with_secrets) {
+      j["client_secret"] = client_secret;
+    } else {
+      j["client_secret_set"] = !client_secret.empty();
+    }
+  }
+  return j;
+}
+
+namespace {
+
+bool PathOk(const std::string& p, bool needs_id) {
+  if (p.empty() || p.size() > 256 || p.front() != '/' || p.find("//") != std::string::npos ||
+      p.find("..") != std::string::npos) {
+    return false;
+  }
+  for (char c : p) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '.' || c == '_' ||
+          c == '~' || c == '-' || c == '{' || c == '}')) {
+      return false;
+    }
+  }
+  const bool has_id = p.find("{remote_id}") != std::string::npos;
+  return needs_id ? has_id : !has_id;
+}
+
+Status CheckEndpoint(const std::string& url, const char* key, bool required, bool internal) {
+  if (url.empty()) {
+    return required ? FieldError(key, "is required for this auth_method") : Status::Ok();
+  }
+  auto o = ParseSourceUrl(url, internal);
+  if (!o.ok()) {
+    return o.status().machine_code() == "invalid_base_url"
+               ? FieldError(key, "must be an http(s) URL with no credentials, query or fragment")
+               : o.status();
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+util::Result<SourceConfig> SourceConfig::FromJson(const nlohmann::json& j,
+                                                  const SourceConfig* base) {
+  if (!j.is_object()) return Status::Invalid("invalid_body", "expected a JSON object");
+  static const char* kKnown[] = {
+      "name",          "kind",          "base_url",       "database",           "auth_method",
+      "ca_pem",        "internal",      "proxy",          "max_response_bytes", "timeout_seconds",
+      "rules",         "authorize_url", "token_url",      "revocation_url",     "client_id",
+      "client_secret", "scopes",        "api_key_header", "items_path",         "send_path"};
+  for (const auto& [k, v] : j.items()) {
+    if (std::none_of(std::begin(kKnown), std::end(kKnown), [&](const char* n) { return k == n; })) {
+      return Status::Invalid("unknown_field",
+                             "unknown field \"" + k.substr(0, bom::kMessageEchoChars) + "\"");
+    }
+  }
+  SourceConfig c = base ? *base : SourceConfig{};
+  for (auto [key, out] : std::initializer_list<std::pair<const char*, std::string*>>{
+           {"name", &c.name},
+           {"kind", &c.kind},
+           {"base_url", &c.base_url},
+           {"database", &c.database},
+           {"auth_method", &c.auth_method},
+           {"ca_pem", &c.ca_pem},
+           {"proxy", &c.proxy},
+           {"authorize_url", &c.authorize_url},
+           {"token_url", &c.token_url},
+           {"revocation_url", &c.revocation_url},
+           {"client_id", &c.client_id},
+           {"client_secret", &c.client_secret},
+           {"scopes", &c.scopes},
+           {"api_key_header", &c.api_key_header},
+           {"items_path", &c.items_path},
+           {"send_path", &c.send_path}}) {
+    if (!OptString(j, key, out)) return FieldError(key, "must be a string");
+  }
+  if (base && c.kind != base->kind) {
+    return Status::Invalid("kind_fixed", "a source's kind cannot change; make a new source");
+  }
+  if (auto it = j.find("internal"); it != j.end()) {
+    if (!it->is_boolean()) return FieldError("internal", "must be true or false");
+    c.internal = it->get<bool>();
+  }
+  if (auto it = j.find("max_response_bytes"); it != j.end()) {
+    if (!it->is_number_integer() || it->get<int64_t>() < 4096 ||
+        it->get<int64_t>() > (int64_t{256} << 20)) {
+      return FieldError("max_response_bytes", "must be a whole number from 4096 to 268435456");
+    }
+    c.max_response_bytes = it->get<int64_t>();
+  }
+  if (auto it = j.find("timeout_seconds"); it != j.end()) {
+    if (!it->is_number_integer() || it->get<int64_t>() < 1 || it->get<int64_t>() > 600) {
+      return FieldError("timeout_seconds", "must be a whole number from 1 to 600");
+    }
+    c.timeout_seconds = it->get<int64_t>();
+  }
+  if (auto it = j.find("rules"); it != j.end()) {
+    if (!it->is_object()) return FieldError("rules", "must be an object");
+    SourceRules r;
+    if (auto s = it->find("skip_part_numbers"); s != it->end()) {
+      if (!s->is_array() || s->size() > 100) {
+        return FieldError("rules", "skip_part_numbers must be a list of at most 100 patterns");
+      }
+      for (const auto& g : *s) {
+        if (!g.is_string() || !ValidText(g.get<std::string>(), 128)) {
+          return FieldError("rules", "skip_part_numbers holds a pattern that is not 1-128 bytes");
+        }
+        r.skip_part_numbers.push_back(g.get<std::string>());
+      }
+    }
+    if (auto u = it->find("units"); u != it->end()) {
+      if (!u->is_object() || u->size() > 100) {
+        return FieldError("rules", "units must map at most 100 units to units");
+      }
+      for (const auto& [from, to] : u->items()) {
+        if (!to.is_string() || from.size() > 16 || to.get<std::string>().size() > 16) {
+          return FieldError("rules", "units maps text of at most 16 bytes to the same");
+        }
+        r.units.push_back({from, to.get<std::string>()});
+      }
+    }
+    for (const auto& [k, v] : it->items()) {
+      if (k != "skip_part_numbers" && k != "units") {
+        return FieldError("rules", "knows skip_part_numbers and units only");
+      }
+    }
+    c.rules = std::move(r);
+  }
+  if (!ValidText(c.name, 200)) return FieldError("name", "must be 1-200 bytes of text");
+  if (c.kind != "tryton" && c.kind != "rest") {
+    // The folder kind of the contract is not built; refuse rather than store a source that could
+    // do nothing.
+    return Status::Invalid("unsupported_kind", "kind must be \"tryton\" or \"rest\"");
+  }
+  auto origin = ParseSourceUrl(c.base_url, c.internal);
+  if (!origin.ok()) return origin.status();
+  if (c.kind == "tryton") {
+    if (c.database.empty() || c.database.size() > 63 ||
+        !std::all_of(c.database.begin(), c.database.end(), [](char ch) {
+          return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-';
+        })) {
+      return FieldError("database", "must name the Tryton database: 1-63 letters, digits, _ or -");
+    }
+    if (c.auth_method != "basic") {
+      return FieldError("auth_method", "must be \"basic\" (each user's own Tryton login)");
+    }
+  } else {
+    const std::string& m = c.auth_method;
+    if (m != "oauth_code" && m != "client_credentials" && m != "api_key" && m != "basic") {
+      return FieldError("auth_method", "must be oauth_code, client_credentials, api_key or basic");
+    }
+    const bool oauth = m == "oauth_code", cc = m == "client_credentials";
+    if (Status st = CheckEndpoint(c.authorize_url, "authorize_url", oauth, c.internal); !st.ok()) {
+      return st;
+    }
+    if (Status st = CheckEndpoint(c.token_url, "token_url", oauth || cc, c.internal); !st.ok()) {
+      return st;
+    }
+    if (Status st = CheckEndpoint(c.revocation_url, "revocation_url", false, c.internal);
+        !st.ok()) {
+      return st;
+    }
+    if (oauth && (!ValidText(c.client_id, 256) || !ValidText(c.client_secret, 1024))) {
+      return FieldError("client_id", "and client_secret are required for oauth_code");
+    }
+    if (c.scopes.size() > 1024 || !std::all_of(c.scopes.begin(), c.scopes.end(), [](char ch) {
+          return ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\';
+        })) {
+      return FieldError("scopes", "must be printable ASCII, at most 1024 bytes");
+    }
+    if (c.api_key_header.empty() || c.api_key_header.size() > 64 ||
+        !std::all_of(c.api_key_header.begin(), c.api_key_header.end(), [](char ch) {
+          return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-';
+        })) {
+      return FieldError("api_key_header", "must be a header name: 1-64 letters, digits or -");
+    }
+    if (!PathOk(c.items_path, true)) {
+      return FieldError("items_path", "must be a path starting with / that holds {remote_id}");
+    }
+    if (!PathOk(c.send_path, false))
+      return FieldError("send_path", "must be a path starting with /");
+  }
+  if (!c.ca_pem.empty() && (c.ca_pem.size() > kMaxCaPem ||
+                            c.ca_pem.find("-----BEGIN CERTIFICATE-----") == std::string::npos)) {
+    return FieldError("ca_pem", "must be PEM certificates, at most 64 KiB");
+  }
+  if (!c.proxy.empty()) {
+    const bool scheme_ok = c.proxy.rfind("http://", 0) == 0 || c.proxy.rfind("https://", 0) == 0 ||
+                           c.proxy.rfind("socks5h://", 0) == 0;
+    if (!scheme_ok || c.proxy.size() > 2048 || c.proxy.find('@') != std::string::npos ||
+        !std::all_of(c.proxy.begin(), c.proxy.end(),
+                     [](char ch) { return ch > 0x20 && ch < 0x7f; })) {
+      return FieldError("proxy",
+                        "must be an http://, https:// or socks5h:// URL without credentials");
+    }
+  }
+  return c;
+}
+
+OutboundTarget SourceConfig::Target() const {
+  OutboundTarget t;
+  t.origin = ParseSourceUrl(base_url, internal).value();
+  t.internal = internal;
+  t.ca_pem = ca_pem;
+  t.proxy = proxy;
+  t.max_response_bytes = static_cast<size_t>(max_response_bytes);
+  t.timeout_seconds = static_cast<long>(timeout_seconds);
+  return t;
+}
+
+RestSettings SourceConfig::Rest() const {
+  RestSettings s;
+  s.api = Target();
+  auto endpoint = [this](const std::string& url, std::optional<OutboundTarget>* target,
+                         std::string* path) {
+    if (url.empty()) return;
+    OutboundTarget t = Target();
+    t.origin = ParseSourceUrl(url, internal).value();
+    *path = t.origin.path;
+    t.origin.path.clear();
+    *target = std::move(t);
+  };
+  endpoint(authorize_url, &s.authorize, &s.authorize_path);
+  endpoint(token_url, &s.token, &s.token_path);
+  endpoint(revocation_url, &s.revocation, &s.revocation_path);
+  s.auth_method = auth_method;
+  s.client_id = client_id;
+  s.client_secret = client_secret;
+  s.scopes = scopes;
+  s.api_key_header = api_key_header;
+  s.items_path = items_path;
+  s.send_path = send_path;
+  return s;
+}
+
+bool SourceConfig::SameEndpoint(const SourceConfig& o) const {
+  return base_url == o.base_url && database == o.database && ca_pem == o.ca_pem &&
+         proxy == o.proxy && internal == o.internal && auth_method == o.auth_method &&
+         authorize_url == o.authorize_url && token_url == o.token_url &&
+         revocation_url == o.revocation_url && client_id == o.client_id &&
+         client_secret == o.client_secret && api_key_header == o.api_key_header;
+}
+
+// --- Store ---------------------------------------------------------------------------------------
+
+util::Result<Sources::Loaded> Sources::Load(store::Db& db, const Principal& actor,
+                                            const util::SourceId& id) {
+  SQLite::Statement q(db,
+                      "SELECT kind, sealed, created_at, updated_at, EXISTS(SELECT 1 FROM "
+                      "source_connections c WHERE c.source_id = s.id AND c.user_id = ?2) "
+                      "FROM sources s WHERE s.id = ?1 AND s.org_id = ?3");
+  q.bind(1, id.str());
+  q.bind(2, actor.user.str());
+  q.bind(3, actor.org.str());
+  if (!q.executeStep()) return Status::NotFound();
+  auto crypto = keys_.Get(db, actor.org);
+  if (!crypto.ok()) return crypto.status();
+  Loaded l;
+  l.crypto = crypto.value();
+  auto col = q.getColumn(1);
+  auto text = l.crypto->OpenText(
+      kConfigPurpose, id.str(),
+      {static_cast<const uint8_t*>(col.getBlob()), static_cast<size_t>(col.size())});
+  auto j = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
+  auto cfg = SourceConfig::FromJson(j, nullptr);
+  if (!cfg.ok()) {
+    util::log::Error("source.unreadable").Ref("source_id", id);
+    return Status::Internal("the source's configuration could not be read");
+  }
+  l.config = std::move(cfg.value());
+  l.view.id = id;
+  l.view.kind = q.getColumn(0).getString();
+  l.view.name = l.config.name;
+  l.view.created_at = q.getColumn(2).getInt64();
+  l.view.updated_at = q.getColumn(3).getInt64();
+  l.view.connected = q.getColumn(4).getInt() != 0;
+  if (actor.role == access::Role::kAdministrator) l.view.config = l.config;
+  return l;
+}
+
+util::Result<crypto::SecureBuffer> Sources::LoadSecret(store::Db& db, const OrgCrypto& crypto,
+                                                       const util::SourceId& id,
+                                                       const util::UserId& user) {
+  SQLite::Statement q(db,
+                      "SELECT sealed FROM source_connections WHERE source_id = ? AND user_id = ? "
+                      "AND org_id = ?");
+  q.bind(1, id.str());
+  q.bind(2, user.str());
+  q.bind(3, crypto.org().str());
+  if (!q.executeStep()) return ConnectionRequired();
+  auto col = q.getColumn(0);
+  auto secret = crypto.OpenSecret(
+      kConnectionPurpose, id.str() + "/" + user.str(),
+      {static_cast<const uint8_t*>(col.getBlob()), static_cast<size_t>(col.size())});
+  if (!secret) {
+    util::log::Error("source.connection_unreadable").Ref("source_id", id).Ref("user_id", user);
+    return Status::Internal("your connection could not be read; connect again");
+  }
+  return std::move(*secret);
+}
+
+util::Result<std::optional<std::string>> Sources::LoadLink(store::Db& db, const OrgCrypto& crypto,
+                                                           const util::BomId& bom,
+                                                           const util::SourceId& id) {
+  SQLite::Statement q(db,
+                      "SELECT remote_sealed FROM bom_source_links WHERE bom_id = ? AND "
+                      "source_id = ?");
+  q.bind(1, bom.str());
+  q.bind(2, id.str());
+  if (!q.executeStep()) return std::optional<std::string>();
+  auto col = q.getColumn(0);
+  auto text = crypto.OpenText(
+      kLinkPurpose, bom.str() + "/" + id.str(),
+      {static_cast<const uint8_t*>(col.getBlob()), static_cast<size_t>(col.size())});
+  if (!text) return Status::Internal();
+  return std::optional<std::string>(std::move(*text));
+}
+
+void Sources::StoreLink(store::Db& db, const OrgCrypto& crypto, const util::BomId& bom,
+                        const util::SourceId& id, const std::string& remote_id) {
+  crypto::Bytes sealed = crypto.SealText(kLinkPurpose, bom.str() + "/" + id.str(), remote_id);
+  SQLite::Statement u(db,
+                      "INSERT INTO bom_source_links(bom_id, source_id, remote_sealed, updated_at) "
+                      "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(bom_id, source_id) DO UPDATE SET "
+                      "remote_sealed = ?3, updated_at = ?4");
+  u.bind(1, bom.str());
+  u.bind(2, id.str());
+  u.bind(3, sealed.data(), static_cast<int>(sealed.size()));
+  u.bind(4, static_cast<int64_t>(util::NowUnix()));
+  u.exec();
+}
+
+// --- Administration ------------------------------------------------------------------------------
+
+util::Result<util::SourceId> Sources::Create(const Principal& actor, const nlohmann::json& body) {
+  if (Status st = Allowed(actor, Function::kSourceManage); !st.ok()) return st;
+  auto cfg = SourceConfig::FromJson(body, nullptr);
+  if (!cfg.ok()) return cfg.status();
+  const util::SourceId id = util::SourceId::Generate();
+  Status st = db_.Write([&](store::Db& db) -> Status {
+    auto crypto = keys_.Get(db, actor.org);
+    if (!crypto.ok()) return crypto.status();
+    const OrgCrypto& c = *crypto.value();
+    crypto::Bytes sealed = c.SealText(kConfigPurpose, id.str(), cfg->ToJson(true).dump());
+    SQLite::Statement ins(db,
+                          "INSERT INTO sources(id, org_id, kind, sealed, created_by, created_at, "
+                          "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)");
+    ins.bind(1, id.str());
+    ins.bind(2, actor.org.str());
+    ins.bind(3, cfg->kind);
+    ins.bind(4, sealed.data(), static_cast<int>(sealed.size()));
+    ins.bind(5, actor.user.str());
+    ins.bind(6, static_cast<int64_t>(util::NowUnix()));
+    ins.exec();
+    RecordAudit(db, &c,
+                {"source:" + id.str(), actor.user.str(), "source.create", {{"kind", cfg->kind}}});
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  util::log::Info("source.created").Ref("source_id", id).Ref("user_id", actor.user);
+  return id;
+}
+
+util::Result<std::vector<SourceView>> Sources::List(const Principal& actor) {
+  if (Status st = Allowed(actor, Function::kSourceList); !st.ok()) return st;
+  std::vector<SourceView> out;
+  Status st = db_.Read([&](store::Db& db) -> Status {
+    SQLite::Statement q(db, "SELECT id FROM sources WHERE org_id = ? ORDER BY created_at, id");
+    q.bind(1, actor.org.str());
+    std::vector<util::SourceId> ids;
+    while (q.executeStep()) ids.push_back(util::SourceId::FromTrusted(q.getColumn(0).getString()));
+    for (const auto& id : ids) {
+      auto l = Load(db, actor, id);
+      if (!l.ok()) return l.status();
+      out.push_back(std::move(l->view));
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+util::Result<SourceView> Sources::Get(const Principal& actor, const util::SourceId& id) {
+  if (Status st = Allowed(actor, Function::kSourceList); !st.ok()) return st;
+  SourceView out;
+  Status st = db_.Read([&](store::Db& db) -> Status {
+    auto l = Load(db, actor, id);
+    if (!l.ok()) return l.status();
+    out = std::move(l->view);
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+util::Result<SourceView> Sources::Update(const Principal& actor, const util::SourceId& id,
+                                         const nlohmann::json& patch) {
+  if (Status st = Allowed(actor, Function::kSourceManage); !st.ok()) return st;
+  SourceView out;
+  Status st = db_.Write([&](store::Db& db) -> Status {
+    auto l = Load(db, actor, id);
+    if (!l.ok()) return l.status();
+    auto cfg = SourceConfig::FromJson(patch, &l->config);
+    if (!cfg.ok()) return cfg.status();
+    const nlohmann::json before = l->config.ToJson(true), after = cfg->ToJson(true);
+    nlohmann::json fields = nlohmann::json::array();
+    for (const auto& [k, v] : after.items()) {
+      if (before.value(k, nlohmann::json()) != v) fields.push_back(k);
+    }
+    if (fields.empty()) {
+      out = std::move(l->view);
+      return Status::Ok();
+    }
+    // Credentials were entered for one system: when the source starts pointing elsewhere, trusts
+    // other certificates or uses another client, they must not follow it. Everyone connects again.
+    int dropped = 0;
+    if (!cfg->SameEndpoint(l->config)) {
+      SQLite::Statement d(db, "DELETE FROM source_connections WHERE source_id = ?");
+      d.bind(1, id.str());
+      dropped = d.exec();
+    }
+    crypto::Bytes sealed = l->crypto->SealText(kConfigPurpose, id.str(), after.dump());
+    SQLite::Statement u(db, "UPDATE sources SET sealed = ?, updated_at = ? WHERE id = ?");
+    u.bind(1, sealed.data(), static_cast<int>(sealed.size()));
+    u.bind(2, static_cast<int64_t>(util::NowUnix()));
+    u.bind(3, id.str());
+    u.exec();
+    // Field names only: values may be secret (the CA bundle, the proxy) or names.
+    RecordAudit(db, l->crypto.get(),
+                {"source:" + id.str(),
+                 actor.user.str(),
+                 "source.update",
+                 {{"fields", fields}, {"connections_dropped", dropped}}});
+    auto again = Load(db, actor, id);
+    if (!again.ok()) return again.status();
+    out = std::move(again->view);
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+Status Sources::Delete(const Principal& actor, const util::SourceId& id) {
+  if (Status st = Allowed(actor, Function::kSourceManage); !st.ok()) return st;
+  Status st = db_.Write([&](store::Db& db) -> Status {
+    auto l = Load(db, actor, id);
+    if (!l.ok()) return l.status();
+    SQLite::Statement d(db, "DELETE FROM sources WHERE id = ? AND org_id = ?");
+    d.bind(1, id.str());
+    d.bind(2, actor.org.str());
+    d.exec();
+    RecordAudit(
+        db, l->crypto.get(),
+        {"source:" + id.str(), actor.user.str(), "source.delete", {{"kind", l->view.kind}}});
+    return Status::Ok();
+  });
+  if (st.ok()) util::log::Info("source.deleted").Ref("source_id", id).Ref("user_id", actor.user);
+  return st;
+}
+
+// --- Connections ---------------------------------------------------------------------------------
+
+namespace {
+
+// The string members of a credentials body, exactly `keys`, each 1..max bytes of text.
+Status TakeStrings(const nlohmann::json& body, std::initializer_list<const char*> keys, size_t max,
+                   std::vector<std::string_view>* out, const char* usage) {
+  for (const auto& [k, v] : body.items()) {
+    if (std::none_of(keys.begin(), keys.end(), [&](const char* n) { return k == n; })) {
+      return Status::Invalid("invalid_credentials", usage);
+    }
+  }
+  for (const char* k : keys) {
+    auto it = body.find(k);
+    if (it == body.end() || !it->is_string() ||
+        !ValidText(it->get_ref<const std::string&>(), max)) {
+      return Status::Invalid("invalid_credentials", usage);
+    }
+    out->push_back(it->get_ref<const std::string&>());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+util::Result<crypto::SecureBuffer> Sources::CredentialsFor(const Principal& actor,
+                                                           const util::SourceId& id,
+                                                           const SourceConfig& config,
+                                                           const nlohmann::json& body) {
+  std::vector<std::string_view> v;
+  if (config.kind == "tryton") {
+    Status st = TakeStrings(body, {"username", "password"}, kMaxPassword, &v,
+                            "give your own Tryton \"username\" and \"password\"");
+    if (!st.ok()) return st;
+    if (v[0].size() > kMaxUsername) {
+      return Status::Invalid("invalid_credentials", "the user name is too long");
+    }
+    crypto::SecureBuffer secret = EncodeBasic(v[0], v[1]);
+    // The credentials are checked at the source before they are kept.
+    auto auth = AuthorizationFor(secret);
+    if (!auth.ok()) return auth.status();
+    TrytonClient client(config.Target(), config.database, std::move(auth.value()), nullptr);
+    if (Status check = client.Verify(); !check.ok()) return check;
+    return secret;
+  }
+  RestClient client(config.Rest(), nullptr);
+  const std::string& m = config.auth_method;
+  if (m == "basic") {
+    Status st = TakeStrings(body, {"username", "password"}, kMaxPassword, &v,
+                            "give your own \"username\" and \"password\" for this source");
+    if (!st.ok()) return st;
+    return JoinSecret({"basic", v[0], v[1]});
+  }
+  if (m == "api_key") {
+    Status st = TakeStrings(body, {"api_key"}, kMaxPassword, &v,
+                            "give your own \"api_key\" for this source");
+    if (!st.ok()) return st;
+    if (std::any_of(v[0].begin(), v[0].end(), [](char c) { return c < 0x21 || c > 0x7e; })) {
+      return Status::Invalid("invalid_credentials", "an API key is printable ASCII");
+    }
+    return JoinSecret({"apikey", v[0]});
+  }
+  if (m == "client_credentials") {
+    Status st = TakeStrings(body, {"client_id", "client_secret"}, kMaxPassword, &v,
+                            "give your own OAuth \"client_id\" and \"client_secret\"");
+    if (!st.ok()) return st;
+    return client.ClientCredentials(v[0], v[1]);
+  }
+  // oauth_code: the code the provider sent back, with the state StartAuthorization made.
+  Status st = TakeStrings(body, {"code", "state"}, 2048, &v,
+                          "give the \"code\" and \"state\" the sign-in at the provider returned");
+  if (!st.ok()) return st;
+  crypto::SecureBuffer verifier;
+  std::string redirect_uri;
+  {
+    std::lock_guard lock(pending_mu_);
+    auto it = pending_.find(std::string(v[1]));
+    if (it == pending_.end() || it->second.user != actor.user || it->second.source != id ||
+        it->second.org != actor.org || it->second.expires_at < util::NowUnix()) {
+      if (it != pending_.end() && it->second.user == actor.user) pending_.erase(it);
+      return Status::Invalid("invalid_state",
+                             "this sign-in is unknown or expired; start connecting again");
+    }
+    verifier = std::move(it->second.verifier);
+    redirect_uri = std::move(it->second.redirect_uri);
+    pending_.erase(it);  // a state is good for one code only
+  }
+  return client.ExchangeCode(v[0], verifier, redirect_uri);
+}
+
+util::Result<Sources::Authorization> Sources::StartAuthorization(const Principal& actor,
+                                                                 const util::SourceId& id,
+                                                                 std::string_view redirect_uri) {
+  if (Status st = Allowed(actor, Function::kSourceConnect); !st.ok()) return st;
+  SourceConfig config;
+  Status st = db_.Read([&](store::Db& db) -> Status {
+    auto l = Load(db, actor, id);
+    if (!l.ok()) return l.status();
+    config = std::move(l->config);
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  if (config.kind != "rest" || config.auth_method != "oauth_code") {
+    return Status::Invalid("oauth_not_used", "this source does not sign in with OAuth");
+  }
+  if (redirect_uri.size() > 2048 ||
+      !(redirect_uri.rfind("https://", 0) == 0 || redirect_uri.rfind("http://", 0) == 0) ||
+      std::any_of(redirect_uri.begin(), redirect_uri.end(),
+                  [](char c) { return c < 0x21 || c > 0x7e; })) {
+    return Status::Invalid("invalid_redirect_uri", "redirect_uri must be an http(s) URL");
+  }
+  // PKCE (RFC 7636): 32 random bytes as the verifier, its SHA-256 as the S256 challenge.
+  auto b64url = [](std::span<const uint8_t> bytes) {
+    std::string t = crypto::ToBase64(bytes);
+    for (char& c : t) c = c == '+' ? '-' : c == '/' ? '_' : c;
+    while (!t.empty() && t.back() == '=') t.pop_back();
+    return t;
+  };
+  crypto::Bytes raw = crypto::RandomBytes(32);
+  std::string verifier_text = b64url(raw);
+  sodium_memzero(raw.data(), raw.size());
+  crypto::SecureBuffer verifier = crypto::SecureBuffer::FromString(verifier_text);
+  const std::string challenge = b64url(crypto::Sha256(verifier.span()));
+  sodium_memzero(verifier_text.data(), verifier_text.size());
+  const std::string state = b64url(crypto::RandomBytes(24));
+  {
+    std::lock_guard lock(pending_mu_);
+    const int64_t now = util::NowUnix();
+    size_t mine = 0;
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      if (it->second.expires_at < now) {
+        it = pending_.erase(it);
+        continue;
+      }
+      if (it->second.user == actor.user) ++mine;
+      ++it;
+    }
+    if (mine >= 5 || pending_.size() >= 1000) {
+      return Status(Code::kTooManyRequests, "too_many_sign_ins",
+                    "finish or abandon the sign-ins already started first")
+          .WithRetryAfter(kPendingSeconds);
+    }
+    pending_[state] = Pending{actor.org,
+                              actor.user,
+                              id,
+                              std::move(verifier),
+                              std::string(redirect_uri),
+                              now + kPendingSeconds};
+  }
+  RestClient client(config.Rest(), nullptr);
+  return Authorization{client.AuthorizeUrl(state, challenge, redirect_uri), state};
+}
+
+Status Sources::Connect(const Principal& actor, const util::SourceId& id,
+                        const nlohmann::json& credentials) {
+  if (Status st = Allowed(actor, Function::kSourceConnect); !st.ok()) return st;
+  if (!credentials.is_object()) return Status::Invalid("invalid_body", "expected a JSON object");
+  SourceConfig config;
+  Status st = db_.Read([&](store::Db& db) -> Status {
+    auto l = Load(db, actor, id);
+    if (!l.ok()) return l.status();
+    config = std::move(l->config);
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  auto secret = CredentialsFor(actor, id, config, credentials);
+  if (!secret.ok()) return secret.status();
+  st = db_.Write([&](store::Db& db) -> Status {
+    auto l = Load(db, actor, id);  // it may have been deleted or moved meanwhile
+    if (!l.ok()) return l.status();
+    if (!l->config.SameEndpoint(config)) {
+      return Status::Conflict("source_changed", "the source changed meanwhile; connect again");
+    }
+    crypto::Bytes sealed =
+        l->crypto->Seal(kConnectionPurpose, id.str() + "/" + actor.user.str(), secret->span());
+    SQLite::Statement ins(
+        db,
+        "INSERT INTO source_connections(source_id, user_id, org_id, sealed, "
+        "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON "
+        "CONFLICT(source_id, user_id) DO UPDATE SET sealed = ?4, updated_at = ?5");
+    ins.bind(1, id.str());
+    ins.bind(2, actor.user.str());
+    ins.bind(3, actor.org.str());
+    ins.bind(4, sealed.data(), static_cast<int>(sealed.size()));
+    ins.bind(5, static_cast<int64_t>(util::NowUnix()));
+    ins.exec();
+    RecordAudit(db, l->crypto.get(),
+                {"source:" + id.str(),
+                 actor.user.str(),
+                 "source.connect",
+                 {{"user_id", actor.user.str()}}});
+    return Status::Ok();
+  });
+  if (st.ok()) util::log::Info("source.connected").Ref("source_id", id).Ref("user_id", actor.user);
+  return st;
+}
+
+Status Sources::SaveSecret(const Principal& actor, const util::SourceId& id,
+                           const crypto::SecureBuffer& secret) {
+  // Refreshed tokens replace the old ones, only while the connection still exists.
+  return db_.Write([&](store::Db& db) -> Status {
+    auto crypto = keys_.Get(db, actor.org);
+    if (!crypto.ok()) return crypto.status();
+    crypto::Bytes sealed =
+        crypto.value()->Seal(kConnectionPurpose, id.str() + "/" + actor.user.str(), secret.span());
+    SQLite::Statement u(db,
+                        "UPDATE source_connections SET sealed = ?, updated_at = ? WHERE "
+                        "source_id = ? AND user_id = ? AND org_id = ?");
+    u.bind(1, sealed.data(), static_cast<int>(sealed.size()));
+    u.bind(2, static_cast<int64_t>(util::NowUnix()));
+    u.bind(3, id.str());
+    u.bind(4, actor.user.str());
+    u.bind(5, actor.org.str());
+    u.exec();
+    return Status::Ok();
+  });
+}
+
+Status Sources::Disconnect(const Principal& actor, const util::SourceId& id) {
+  if (Status st = Allowed(actor, Function::kSourceConnect); !st.ok()) return st;
+  SourceConfig config;
+  std::optional<crypto::SecureBuffer> secret;
+  Status st = db_.Read([&](store::Db& db) -> Status {
+    auto l = Load(db, actor, id);
+    if (!l.ok()) return l.status();
+    config = std::move(l->config);
+    auto s = LoadSecret(db, *l->crypto, id, actor.user);
+    if (s.ok()) secret = std::move(s.value());
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  // OAuth tokens are revoked at the provider first (RFC 7009); a failed revocation is logged and
+  // the connection is deleted anyway. Tryton's HTTP Basic login and API keys or passwords keep no
+  // session there, so deleting them ends the connection.
+  if (secret && config.kind == "rest") RestClient(config.Rest(), nullptr).Revoke(*secret);
+  secret.reset();
+  return db_.Write([&](store::Db& db) -> Status {
+    auto l = Load(db, actor, id);
+    if (!l.ok()) return l.status();
+    SQLite::Statement d(db, "DELETE FROM source_connections WHERE source_id = ? AND user_id = ?");
+    d.bind(1, id.str());
+    d.bind(2, actor.user.str());
+    if (d.exec() > 0) {
+      RecordAudit(db, l->crypto.get(),
+                  {"source:" + id.str(),
+                   actor.user.str(),
+                   "source.disconnect",
+                   {{"user_id", actor.user.str()}}});
+      util::log::Info("source.disconnected").Ref("source_id", id).Ref("user_id", actor.user);
+    }
+    return Status::Ok();
+  });
+}
+
+// --- Pull and send -------------------------------------------------------------------------------
+
+util::Result<util::JobId> Sources::SubmitPull(const Principal& actor, const util::SourceId& id,
+                                              std::string remote_id,
+                                              std::optional<util::BomId> bom) {
+  if (Status st = Allowed(actor, Function::kSourcePull); !st.ok()) return st;
+  if (bom) {
+    if (Status st = boms_.Check(actor, *bom, Function::kBomUpdate); !st.ok()) return st;
+  }
+  std::string kind;
+  Status st = db_.Read([&](store::Db& db) -> Status {
+    auto l = Load(db, actor, id);
+    if (!l.ok()) return l.status();
+    kind = l->view.kind;
+    if (remote_id.empty() && bom) {
+      auto link = LoadLink(db, *l->crypto, *bom, id);
+      if (!link.ok()) return link.status();
+      if (!*link) {
+        return Status::Invalid("remote_id_required",
+                               "this BOM did not come from this source: give \"remote_id\"");
+      }
+      remote_id = **link;
+    }
+    if (!l->view.connected) return ConnectionRequired();
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  if (kind == "tryton" ? !ValidTrytonId(remote_id) : !ValidRestId(remote_id)) {
+    return Status::Invalid("invalid_remote_id",
+                           kind == "tryton" ? "\"remote_id\" is a Tryton BOM id (a number)"
+                                            : "\"remote_id\" is 1-128 of A-Z a-z 0-9 . _ ~ -");
+  }
+  return jobs_.Submit(actor, "pull", [this, actor, id, remote_id, bom](JobContext& ctx) {
+    return RunPull(actor, id, remote_id, bom, ctx);
+  });
+}
+
+util::Result<util::JobId> Sources::SubmitSend(const Principal& actor, const util::BomId& bom,
+                                              const util::SourceId& id) {
+  if (Status st = Allowed(actor, Function::kBomSend); !st.ok()) return st;
+  if (Status st = boms_.Check(actor, bom, Function::kBomRead); !st.ok()) return st;
+  Status st = db_.Read([&](store::Db& db) -> Status {
+    auto l = Load(db, actor, id);
+    if (!l.ok()) return l.status();
+    if (!l->view.connected) return ConnectionRequired();
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return jobs_.Submit(actor, "send", [this, actor, bom, id](JobContext& ctx) {
+    return RunSend(actor, bom, id, ctx);
+  });
+}
+
+util::Result<nlohmann::json> Sources::RunPull(const Principal& actor, const util::SourceId& id,
+                                              std::string remote_id, std::optional<util::BomId> bom,
+                                              JobContext& ctx) {
+  SourceConfig config;
+  std::optional<crypto::SecureBuffer> secret;
+  Status st = db_.Read([&](store::Db& db) -> Status {
+    auto l = Load(db, actor, id);
+    if (!l.ok()) return l.status();
+    auto s = LoadSecret(db, *l->crypto, id, actor.user);  // the job owner's own, nobody else's
+    if (!s.ok()) return s.status();
+    config = std::move(l->config);
+    secret = std::move(s.value());
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  ctx.Progress(0.1);
+  util::Result<RemoteBom> remote = Status::Internal();
+  if (config.kind == "tryton") {
+    auto auth = AuthorizationFor(*secret);
+    secret.reset();
+    if (!auth.ok()) return auth.status();
+    TrytonClient client(config.Target(), config.database, std::move(auth.value()),
+                        ctx.cancel_flag());
+    remote = client.PullBom(remote_id, [&ctx](double p) { ctx.Progress(p); });
+  } else {
+    RestClient client(config.Rest(), ctx.cancel_flag());
+    remote = client.Pull(
+        *secret, remote_id,
+        [&](const crypto::SecureBuffer& fresh) { SaveSecret(actor, id, fresh); },
+        [&ctx](double p) { ctx.Progress(p); });
+    secret.reset();
+  }
+  if (!remote.ok()) return remote.status();
+  std::vector<bom::Item> items = ApplyRules(config.rules, std::move(remote->items));
+  if (Status v = bom::ValidateItems(items, bom::Limits{}); !v.ok()) return v;
+  if (ctx.cancelled()) return Status(Code::kConflict, "cancelled", "the job was cancelled");
+
+  if (!bom) {
+    nlohmann::json meta = {{"source_ref", {{"source_id", id.str()}, {"remote_id", remote_id}}}};
+    auto created = boms_.Create(actor, remote->name, meta, std::move(items), "pull");
+    if (!created.ok()) return created.status();
+    st = db_.Write([&](store::Db& db) -> Status {
+      auto crypto = keys_.Get(db, actor.org);
+      if (!crypto.ok()) return crypto.status();
+      StoreLink(db, *crypto.value(), created->id, id, remote_id);
+      RecordAudit(db, crypto.value().get(),
+                  {"bom:" + created->id.str(),
+                   actor.user.str(),
+                   "bom.pull",
+                   {{"source_id", id.str()}, {"remote_id", remote_id}}});
+      return Status::Ok();
+    });
+    if (!st.ok()) return st;
+    return nlohmann::json{{"bom_id", created->id.str()},
+                          {"revision", 1},
+                          {"items", created->items},
+                          {"changed", true}};
+  }
+
+  auto current = boms_.Items(actor, *bom);
+  if (!current.ok()) return current.status();
+  bom::Comparison diff = bom::Compare(current.value(), items);
+  nlohmann::json changes = {{"added", diff.added.size()},
+                            {"removed", diff.removed.size()},
+                            {"changed", diff.changed.size()}};
+  const bool changed = !diff.added.empty() || !diff.removed.empty() || !diff.changed.empty();
+  if (changed) {
+    auto updated = boms_.Update(actor, *bom, std::nullopt, std::nullopt, false, std::move(items));
+    if (!updated.ok()) return updated.status();
+  }
+  st = db_.Write([&](store::Db& db) -> Status {
+    auto crypto = keys_.Get(db, actor.org);
+    if (!crypto.ok()) return crypto.status();
+    StoreLink(db, *crypto.value(), *bom, id, remote_id);
+    RecordAudit(db, crypto.value().get(),
+                {"bom:" + bom->str(),
+                 actor.user.str(),
+                 "bom.refresh",
+                 {{"source_id", id.str()}, {"remote_id", remote_id}, {"changed", changed}}});
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return nlohmann::json{
+      {"bom_id", bom->str()}, {"revision", nullptr}, {"changed", changed}, {"changes", changes}};
+}
+
+util::Result<nlohmann::json> Sources::RunSend(const Principal& actor, const util::BomId& bom,
+                                              const util::SourceId& id, JobContext& ctx) {
+  SourceConfig config;
+  std::optional<crypto::SecureBuffer> secret;
+  std::optional<std::string> existing;
+  Status st = db_.Read([&](store::Db& db) -> Status {
+    auto l = Load(db, actor, id);
+    if (!l.ok()) return l.status();
+    auto s = LoadSecret(db, *l->crypto, id, actor.user);
+    if (!s.ok()) return s.status();
+    auto link = LoadLink(db, *l->crypto, bom, id);
+    if (!link.ok()) return link.status();
+    existing = std::move(link.value());
+    config = std::move(l->config);
+    secret = std::move(s.value());
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  auto summary = boms_.Get(actor, bom);
+  if (!summary.ok()) return summary.status();
+  auto items = boms_.Items(actor, bom);
+  if (!items.ok()) return items.status();
+  ctx.Progress(0.1);
+  util::Result<std::string> remote = Status::Internal();
+  if (config.kind == "tryton") {
+    auto auth = AuthorizationFor(*secret);
+    secret.reset();
+    if (!auth.ok()) return auth.status();
+    TrytonClient client(config.Target(), config.database, std::move(auth.value()),
+                        ctx.cancel_flag());
+    remote = client.SendBom(summary->name, items.value(), existing,
+                            [&ctx](double p) { ctx.Progress(p); });
+  } else {
+    RestClient client(config.Rest(), ctx.cancel_flag());
+    remote = client.Send(*secret, summary->name, items.value(), existing,
+                         [&](const crypto::SecureBuffer& fresh) { SaveSecret(actor, id, fresh); });
+    secret.reset();
+  }
+  if (!remote.ok()) return remote.status();
+  st = db_.Write([&](store::Db& db) -> Status {
+    auto crypto = keys_.Get(db, actor.org);
+    if (!crypto.ok()) return crypto.status();
+    // The next send of this BOM to this source updates the same record.
+    StoreLink(db, *crypto.value(), bom, id, remote.value());
+    RecordAudit(db, crypto.value().get(),
+                {"bom:" + bom.str(),
+                 actor.user.str(),
+                 "bom.send",
+                 {{"source_id", id.str()}, {"remote_id", remote.value()}}});
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return nlohmann::json{{"remote_id", remote.value()}};
+}
+
+}  // namespace bomvault::service

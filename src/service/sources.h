@@ -1,0 +1,169 @@
+// Data sources: the systems an organisation pulls BOMs from and sends them to, and each user's own
+// connection to them.
+//
+// Administrators create, change and delete sources. A source's configuration (name, base URL,
+// database, auth method, CA bundle, internal mark, proxy, limits, rules) is sealed as one JSON
+// object under the org key; only `kind` is stored in the clear. Editors and Viewers learn exactly
+// id, name, kind and whether they themselves are connected: SourceView::config is empty for them
+// and the http layer writes nothing else.
+// A connection is one user's own credentials for one source (PUT .../connection), checked against
+// the source before it is stored, sealed under the org key with org, source and user in the
+// associated data, opened into locked memory only inside that user's own jobs, and never returned
+// by any route. Nobody else's job can open it: the row is looked up by the job owner's user id, and
+// the associated data would refuse a row moved to another user. Disconnecting deletes it (after
+// asking the source to forget the session where the kind supports that); disabling the user
+// deletes all of theirs (service/accounts.cc); sealing the vault drops the org keys, so no
+// connection opens until the shares are entered again.
+// Pulls and sends run as jobs (service/jobs.h) on the submitting user's own connection; a user
+// without one gets 409 "connection_required". Everything is audited with ids only.
+// Thread-safe: state lives in the store; the job queue has its own locking.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "access/permissions.h"
+#include "bom/item.h"
+#include "service/boms.h"
+#include "service/jobs.h"
+#include "service/org_keys.h"
+#include "service/outbound.h"
+#include "service/rest_source.h"
+#include "store/database.h"
+
+namespace bomvault::service {
+
+// Rules a source applies to what it pulls.
+struct SourceRules {
+  std::vector<std::string> skip_part_numbers;              // globs: '*' any run, '?' one char
+  std::vector<std::pair<std::string, std::string>> units;  // remote unit -> bomvault unit
+};
+
+// The sealed configuration. Persisted as JSON: key names must not change.
+struct SourceConfig {
+  std::string name;
+  std::string kind;  // "tryton" | "rest"
+  std::string base_url;
+  std::string database;  // Tryton: the database name in the JSON-RPC path
+  // Tryton: "basic" (each user's own Tryton login). REST: "oauth_code" | "client_credentials" |
+  // "api_key" | "basic" (service/rest_source.h).
+  std::string auth_method = "basic";
+  std::string ca_pem;     // "" = the system store
+  bool internal = false;  // loopback and private addresses allowed
+  std::string proxy;      // "" = none
+  int64_t max_response_bytes = 32 << 20;
+  int64_t timeout_seconds = 60;
+  SourceRules rules;
+  // REST only.
+  std::string authorize_url, token_url, revocation_url;
+  std::string client_id, client_secret, scopes;  // client_secret is never shown
+  std::string api_key_header = "X-Api-Key";
+  std::string items_path = "/boms/{remote_id}";
+  std::string send_path = "/boms";
+
+  // with_secrets: the sealed form; without: what an Administrator reads (client_secret_set).
+  nlohmann::json ToJson(bool with_secrets) const;
+  // Validates a whole configuration (create) or `patch` over `base` (update).
+  static util::Result<SourceConfig> FromJson(const nlohmann::json& patch, const SourceConfig* base);
+  OutboundTarget Target() const;
+  RestSettings Rest() const;
+  // Whether credentials given for `other` may stay: same endpoints, trust and client.
+  bool SameEndpoint(const SourceConfig& other) const;
+};
+
+struct SourceView {
+  util::SourceId id;
+  std::string name, kind;
+  bool connected = false;  // the caller's own connection
+  int64_t created_at = 0, updated_at = 0;
+  std::optional<SourceConfig> config;  // Administrators only
+};
+
+// Applies the rules to pulled items: skipped part numbers go (with their subtrees), units map.
+std::vector<bom::Item> ApplyRules(const SourceRules& rules, std::vector<bom::Item> items);
+bool GlobMatch(std::string_view pattern, std::string_view text);
+
+class Sources {
+ public:
+  Sources(store::Database& db, OrgKeys& keys, Boms& boms, Jobs& jobs)
+      : db_(db), keys_(keys), boms_(boms), jobs_(jobs) {}
+
+  util::Result<util::SourceId> Create(const access::Principal& actor, const nlohmann::json& body);
+  util::Result<std::vector<SourceView>> List(const access::Principal& actor);
+  util::Result<SourceView> Get(const access::Principal& actor, const util::SourceId& id);
+  util::Result<SourceView> Update(const access::Principal& actor, const util::SourceId& id,
+                                  const nlohmann::json& patch);
+  util::Status Delete(const access::Principal& actor, const util::SourceId& id);
+
+  // The caller's own credentials: checked against the source, then sealed and stored.
+  util::Status Connect(const access::Principal& actor, const util::SourceId& id,
+                       const nlohmann::json& credentials);
+  util::Status Disconnect(const access::Principal& actor, const util::SourceId& id);
+  // OAuth 2.0 code + PKCE: the provider's sign-in URL for the caller; the state and verifier are
+  // kept in memory (kPendingSeconds) until PUT .../connection brings back {code, state}.
+  struct Authorization {
+    std::string authorize_url, state;
+  };
+  util::Result<Authorization> StartAuthorization(const access::Principal& actor,
+                                                 const util::SourceId& id,
+                                                 std::string_view redirect_uri);
+  static constexpr int64_t kPendingSeconds = 600;
+
+  // Queue a pull (a new BOM, or with `bom` a refresh of that BOM) or a send, on the caller's own
+  // connection. `remote_id` may be empty for a refresh: the BOM's link to this source names it.
+  util::Result<util::JobId> SubmitPull(const access::Principal& actor, const util::SourceId& id,
+                                       std::string remote_id, std::optional<util::BomId> bom);
+  util::Result<util::JobId> SubmitSend(const access::Principal& actor, const util::BomId& bom,
+                                       const util::SourceId& id);
+
+ private:
+  struct Loaded {
+    SourceView view;
+    SourceConfig config;
+    std::shared_ptr<const OrgCrypto> crypto;
+  };
+  util::Result<Loaded> Load(store::Db& db, const access::Principal& actor,
+                            const util::SourceId& id);
+  // The actor's own secret for this source, in locked memory; Conflict "connection_required".
+  util::Result<crypto::SecureBuffer> LoadSecret(store::Db& db, const OrgCrypto& crypto,
+                                                const util::SourceId& id, const util::UserId& user);
+  util::Result<std::optional<std::string>> LoadLink(store::Db& db, const OrgCrypto& crypto,
+                                                    const util::BomId& bom,
+                                                    const util::SourceId& id);
+  void StoreLink(store::Db& db, const OrgCrypto& crypto, const util::BomId& bom,
+                 const util::SourceId& id, const std::string& remote_id);
+  util::Result<nlohmann::json> RunPull(const access::Principal& actor, const util::SourceId& id,
+                                       std::string remote_id, std::optional<util::BomId> bom,
+                                       JobContext& ctx);
+  util::Result<nlohmann::json> RunSend(const access::Principal& actor, const util::BomId& bom,
+                                       const util::SourceId& id, JobContext& ctx);
+
+  util::Status SaveSecret(const access::Principal& actor, const util::SourceId& id,
+                          const crypto::SecureBuffer& secret);
+  util::Result<crypto::SecureBuffer> CredentialsFor(const access::Principal& actor,
+                                                    const util::SourceId& id,
+                                                    const SourceConfig& config,
+                                                    const nlohmann::json& credentials);
+
+  struct Pending {
+    util::OrgId org;
+    util::UserId user;
+    util::SourceId source;
+    crypto::SecureBuffer verifier;
+    std::string redirect_uri;
+    int64_t expires_at = 0;
+  };
+
+  store::Database& db_;
+  OrgKeys& keys_;
+  Boms& boms_;
+  Jobs& jobs_;
+  std::mutex pending_mu_;
+  std::map<std::string, Pending> pending_;  // by state; guarded by pending_mu_
+};
+
+}  // namespace bomvault::service
