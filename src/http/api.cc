@@ -288,6 +288,7 @@ bool ValidAuditObject(std::string_view object) {
   if (kind == "user") return util::UserId::Parse(id).has_value();
   if (kind == "org" || kind == "blocklist") return util::OrgId::Parse(id).has_value();
   if (kind == "invitation") return util::InvitationId::Parse(id).has_value();
+  if (kind == "source") return util::SourceId::Parse(id).has_value();
   return false;
 }
 
