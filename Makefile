@@ -6,7 +6,8 @@ SHELL := /bin/bash
 BUILD_DEBS := meson ninja-build pkg-config g++ python3 libcpp-httplib-dev libsqlitecpp-dev \
   libsodium-dev nlohmann-json3-dev doctest-dev libssl-dev zlib1g-dev libbrotli-dev \
   libcurl4-openssl-dev john-data libzip-dev libexpat1-dev
-TEST_DEBS := clang-format oathtool faketime curl openssl python3-aiosmtpd chromium strace
+TEST_DEBS := clang-format oathtool faketime curl openssl python3-aiosmtpd chromium strace \
+  python3-cryptography
 # A real Tryton ERP for the data-source tests; its recommends (PostgreSQL and more) are not needed.
 TEST_DEBS_NO_RECOMMENDS := tryton-server tryton-modules-production
 # `make fuzz` only: Debian's clang with libFuzzer and the sanitizer runtimes.
@@ -39,6 +40,7 @@ test-deps: deps
 	$(call apt_install,$(TEST_DEBS_NO_RECOMMENDS),--no-install-recommends)
 	@[ -d tests/integration/oidc/node_modules/oidc-provider ] || npm ci --prefix tests/integration/oidc \
 	  --ignore-scripts --no-audit --no-fund --loglevel=error
+	@[ -d tests/oidc/node_modules/oidc-provider ] || npm ci --prefix tests/oidc --ignore-scripts --no-audit --no-fund --loglevel=error
 
 build: deps
 	@[ -f build/build.ninja ] || meson setup build

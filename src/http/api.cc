@@ -99,6 +99,8 @@ bool ClientBehindProxy(const std::vector<std::string>& proxies, httplib::Request
   return false;
 }
 
+}  // namespace
+
 std::string CookieValue(const httplib::Request& req, const std::string& name) {
   std::string header = req.get_header_value("Cookie");
   size_t pos = 0;
@@ -113,8 +115,6 @@ std::string CookieValue(const httplib::Request& req, const std::string& name) {
   }
   return "";
 }
-
-}  // namespace
 
 std::optional<std::string> NormaliseIp(std::string_view text) {
   if (text.empty() || text.size() >= INET6_ADDRSTRLEN) return std::nullopt;
@@ -619,6 +619,7 @@ void Api::RegisterAll() {
   RegisterAttachmentRoutes(*this);
   RegisterLifecycleRoutes(*this);
   RegisterSourceRoutes(*this);
+  RegisterSsoRoutes(*this);
   auto api = [this](const httplib::Request& req, httplib::Response& res) { Route(req, res); };
   engine_.Get("/api/.*", api);
   engine_.Post("/api/.*", api);

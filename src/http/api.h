@@ -82,6 +82,8 @@ struct RouteSpec {
 
 // "bv_session", or "__Host-bv_session" over TLS (Secure, host-only).
 std::string SessionCookieName(bool tls);
+// A cookie's value from the request's Cookie header ("" when absent).
+std::string CookieValue(const httplib::Request& req, const std::string& name);
 
 // Helpers for handlers.
 void SendJson(Ctx& c, int status, const nlohmann::json& body);
@@ -177,5 +179,6 @@ void RegisterBomRoutes(Api& api);
 void RegisterAttachmentRoutes(Api& api);
 void RegisterLifecycleRoutes(Api& api);
 void RegisterSourceRoutes(Api& api);
+void RegisterSsoRoutes(Api& api);
 
 }  // namespace bomvault::http

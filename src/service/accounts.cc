@@ -240,6 +240,17 @@ util::Result<util::UserId> Accounts::InsertUser(store::Db& db, const OrgCrypto& 
       bidx = OrgEmailIndex(org.org(), email);
       break;
   }
+  if (!pw_hash.empty()) {
+    // An org with local passwords off (service/oidc.h) stores no password for anyone.
+    SQLite::Statement q(db,
+                        "SELECT coalesce(json_extract(settings, '$.local_passwords'), 1) FROM orgs "
+                        "WHERE id = ?");
+    q.bind(1, org.org().str());
+    if (q.executeStep() && q.getColumn(0).getInt() == 0) {
+      return Status::Conflict("local_passwords_off",
+                              "this organisation signs in through its identity provider only");
+    }
+  }
   util::UserId id = util::UserId::Generate();
   auto sealed = org.SealText("email", id.str(), email);
   int64_t now = util::NowUnix();
@@ -251,7 +262,11 @@ util::Result<util::UserId> Accounts::InsertUser(store::Db& db, const OrgCrypto& 
   ins.bind(2, org.org().str());
   ins.bind(3, bidx.data(), static_cast<int>(bidx.size()));
   ins.bind(4, sealed.data(), static_cast<int>(sealed.size()));
-  ins.bind(5, pw_hash);
+  if (pw_hash.empty()) {
+    ins.bind(5);  // NULL: no local password (single sign-on only)
+  } else {
+    ins.bind(5, pw_hash);
+  }
   ins.bind(6, std::string(access::RoleName(role)));
   ins.bind(7, verified ? 1 : 0);
   ins.bind(8, static_cast<int64_t>(now));
@@ -472,7 +487,11 @@ util::Result<SignInResult> Accounts::SignIn(std::string_view email, std::string_
                     "too many failed sign-ins; wait before trying again")
           .WithRetryAfter(wait);
     }
-    password_ok = crypto::PasswordVerify(row ? row->pw_hash : DummyHash(), password);
+    // An account without a local password (single sign-on only) costs the same hash as a wrong
+    // one and never signs in with a password.
+    const bool has_password = row && !row->pw_hash.empty();
+    password_ok =
+        crypto::PasswordVerify(has_password ? row->pw_hash : DummyHash(), password) && has_password;
   }
   if (!row || !password_ok || row->disabled) {
     account_backoff_.Failure(account_key);
@@ -622,6 +641,39 @@ util::Result<SignInResult> Accounts::IssueSession(store::Db& db, const util::Use
   return r;
 }
 
+util::Result<SignInResult> Accounts::IssueSsoSession(store::Db& db, const util::UserId& user,
+                                                     const util::OrgId& org, access::Role role,
+                                                     int64_t expires_at, bool mfa_by_provider,
+                                                     util::SessionId* session_id) {
+  SignInResult r;
+  r.token = crypto::RandomToken();
+  r.user = user;
+  r.org = org;
+  r.role = role;
+  int64_t now = util::NowUnix();
+  r.expires_at = std::min(expires_at, now + kSessionAbsoluteSeconds);
+  crypto::Bytes h = TokenHash(r.token);
+  util::SessionId id = util::SessionId::Generate();
+  SQLite::Statement ins(db,
+                        "INSERT INTO sessions(id, token_hash, user_id, kind, scope, mfa_pending, "
+                        "mfa_by_provider, created_at, last_seen_at, expires_at) "
+                        "VALUES (?,?,?,'session','write',0,?,?,?,?)");
+  ins.bind(1, id.str());
+  ins.bind(2, h.data(), static_cast<int>(h.size()));
+  ins.bind(3, user.str());
+  ins.bind(4, mfa_by_provider ? 1 : 0);
+  ins.bind(5, static_cast<int64_t>(now));
+  ins.bind(6, static_cast<int64_t>(now));
+  ins.bind(7, static_cast<int64_t>(r.expires_at));
+  ins.exec();
+  SQLite::Statement u(db, "UPDATE users SET last_active_at = ? WHERE id = ?");
+  u.bind(1, static_cast<int64_t>(now));
+  u.bind(2, user.str());
+  u.exec();
+  if (session_id != nullptr) *session_id = id;
+  return r;
+}
+
 Principal Accounts::Resolve(std::string_view bearer) {
   Principal p;
   if (bearer.empty() || bearer.size() > 256) return p;
@@ -650,8 +702,8 @@ Principal Accounts::Resolve(std::string_view bearer) {
                      "SELECT s.user_id, s.kind, s.scope, s.expires_at, s.last_seen_at, "
                      "u.org_id, u.role, u.email_verified, u.disabled, s.mfa_pending, "
                      "u.totp_enabled, coalesce(json_extract(o.settings, '$.mfa_policy'), "
-                     "'optional') FROM sessions s JOIN users u ON u.id = s.user_id JOIN orgs o "
-                     "ON o.id = u.org_id WHERE s.token_hash = ?");
+                     "'optional'), s.mfa_by_provider FROM sessions s JOIN users u ON u.id = "
+                     "s.user_id JOIN orgs o ON o.id = u.org_id WHERE s.token_hash = ?");
     q.bind(1, h.data(), static_cast<int>(h.size()));
     if (!q.executeStep()) return Status::Ok();
     kind = q.getColumn(1).getString();
@@ -667,7 +719,8 @@ Principal Accounts::Resolve(std::string_view bearer) {
     p.email_verified = q.getColumn(7).getInt() != 0;
     // The policy is read afresh, so tightening it also restricts sessions and API tokens that
     // were issued before; a session issued as enrolment-only stays so until TOTP is confirmed.
-    bool totp_enabled = q.getColumn(10).getInt() != 0;
+    // A session from single sign-on whose provider asserted a second factor meets it too.
+    bool totp_enabled = q.getColumn(10).getInt() != 0 || q.getColumn(12).getInt() != 0;
     p.mfa_enrolment_only =
         !totp_enabled &&
         (q.getColumn(9).getInt() != 0 || access::MfaRequired(q.getColumn(11).getString(), p.role));
@@ -1019,10 +1072,15 @@ Status Accounts::ChangePassword(const Principal& actor, std::string_view current
   crypto::Bytes current = TokenHash(current_bearer);
   int64_t ended = 0;
   st = db_.Write([&](store::Db& db) -> Status {
-    SQLite::Statement u(db, "UPDATE users SET password_hash = ? WHERE id = ?");
+    // An account whose password was wiped meanwhile (local passwords turned off) gets none back.
+    SQLite::Statement u(
+        db, "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash IS NOT NULL");
     u.bind(1, hash.value());
     u.bind(2, actor.user.str());
-    u.exec();
+    if (u.exec() == 0) {
+      return Status::Conflict("local_passwords_off",
+                              "this organisation signs in through its identity provider only");
+    }
     if (sign_out_others) {
       // Browser sessions only: API tokens are separate credentials, listed and revoked apart.
       SQLite::Statement d(db,

@@ -157,6 +157,16 @@ class Accounts {
 
   void ForgetCachedPrincipals();
 
+  // Single sign-on (service/oidc.h): a browser session for a user the provider (or the operator's
+  // break-glass path) vouched for, inside the caller's transaction. mfa_by_provider marks the
+  // org's MFA policy as met; expires_at is capped at kSessionAbsoluteSeconds from now.
+  util::Result<SignInResult> IssueSsoSession(store::Db& db, const util::UserId& user,
+                                             const util::OrgId& org, access::Role role,
+                                             int64_t expires_at, bool mfa_by_provider,
+                                             util::SessionId* session_id);
+  // The lookup hash sessions.token_hash holds for a bearer token.
+  crypto::Bytes TokenHash(std::string_view token) const;
+
   // No permission check: for services that decided access already (support access).
   util::Result<std::vector<UserView>> ListOrgUsers(const util::OrgId& org);
 
@@ -167,7 +177,6 @@ class Accounts {
     int64_t last_seen_at = 0;
   };
   util::Result<std::shared_ptr<const OrgCrypto>> Org(store::Db& db, const util::OrgId& org);
-  crypto::Bytes TokenHash(std::string_view token) const;
   util::Result<SignInResult> IssueSession(store::Db& db, const util::UserId& user,
                                           const util::OrgId& org, access::Role role,
                                           bool mfa_pending);

@@ -57,6 +57,8 @@ std::unique_ptr<Services> BuildServices(std::unique_ptr<store::Database> db,
                                                  options.invitations);
   s->jobs = std::make_unique<Jobs>(kJobWorkers);
   s->sources = std::make_unique<Sources>(*s->db, *s->org_keys, *s->boms, *s->jobs);
+  s->oidc = std::make_unique<Oidc>(*s->db, *s->org_keys, *s->accounts, keys.index_key,
+                                   OidcOptions{options.invitations.public_url});
   return s;
 }
 
@@ -262,7 +264,8 @@ util::Status Instance::Check(const std::string& data_dir, const std::vector<std:
   util::Status st = db.value()->IntegrityCheck(problems);
   if (!st.ok()) return st;
   OrgKeys org_keys(keys->data_master);
-  int64_t orgs = 0, users = 0, boms = 0, items = 0, attachments = 0;
+  int64_t orgs = 0, users = 0, boms = 0, items = 0, attachments = 0, password_hashes = 0;
+  std::vector<std::string> sso_summary;
   st = db.value()->Read([&](store::Db& conn) -> util::Status {
     SQLite::Statement oq(conn, "SELECT id FROM orgs");
     while (oq.executeStep()) {
@@ -318,6 +321,7 @@ util::Status Instance::Check(const std::string& data_dir, const std::vector<std:
       items += static_cast<int64_t>(its.size());
     }
     attachments = Attachments::CheckAll(conn, org_keys, problems);
+    password_hashes = Oidc::CheckAll(conn, org_keys, problems, &sso_summary);
     return util::Status::Ok();
   });
   if (!st.ok()) return st;
@@ -327,6 +331,8 @@ util::Status Instance::Check(const std::string& data_dir, const std::vector<std:
   summary->push_back("boms: " + std::to_string(boms));
   summary->push_back("items: " + std::to_string(items));
   summary->push_back("attachments: " + std::to_string(attachments));
+  summary->push_back("password hashes: " + std::to_string(password_hashes));
+  summary->insert(summary->end(), sso_summary.begin(), sso_summary.end());
   return util::Status::Ok();
 }
 

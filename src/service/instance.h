@@ -39,6 +39,7 @@
 #include "service/jobs.h"
 #include "service/lifecycle.h"
 #include "service/mail.h"
+#include "service/oidc.h"
 #include "service/org_keys.h"
 #include "service/orgs.h"
 #include "service/sources.h"
@@ -58,6 +59,7 @@ struct Services {
   std::unique_ptr<Lifecycle> lifecycle;
   std::unique_ptr<Mailer> mailer;
   std::unique_ptr<Invitations> invitations;  // uses mailer and accounts: declared after them
+  std::unique_ptr<Oidc> oidc;                // uses accounts
   std::unique_ptr<Sources> sources;          // uses boms and jobs
   // Last, so it is destroyed first: its destructor cancels and joins the jobs, which use the
   // services above.

@@ -212,6 +212,23 @@ def table(w):
             path_fn=lambda c: f"/api/v1/jobs/{w.slow_job(c)}"),
         row("DELETE", "/api/v1/sources/{id}/connection", [401, 403, 204, 204, 204, 204, 404],
             path_fn=lambda c: f"/api/v1/sources/{w.source}/connection"),
+        # Single sign-on. The provider's address is never reached by these rows (nothing listens
+        # there); flows that reach a provider are in test_sso.py.
+        row("PUT", "/api/v1/org/sso", [401, 403, 204, 403, 403, 403, 204],
+            body={"issuer": "http://127.0.0.1:9", "client_id": "bv", "client_secret": "s3cret-value",
+                  "display_name": "Table ID", "internal": True}),
+        row("GET", "/api/v1/org/sso", [401, 403, 200, 403, 403, 403, 200]),
+        row("GET", "/api/v1/sso/{org}", [200] * 7, path_fn=lambda c: f"/api/v1/sso/{w.a.id}"),
+        row("GET", "/api/v1/sso/{org}/start", [404] * 7, path_fn=lambda c: "/api/v1/sso/org_" + "0" * 24 + "/start"),
+        row("POST", "/api/v1/sso/{org}/link", [401, 403, 404, 404, 404, 404, 404], body={},
+            path_fn=lambda c: f"/api/v1/sso/{w.other.id}/link" if c != "other_admin" else "/api/v1/sso/org_" + "0" * 24 + "/link"),
+        row("GET", "/api/v1/sso/callback", [400] * 7),
+        row("POST", "/api/v1/sso/logout", [401, 403, 200, 200, 200, 200, 200], body={}, after=w.resign),
+        row("POST", "/api/v1/org/sso/local-passwords", [401, 403, 204, 403, 403, 403, 204], body={"enabled": True}),
+        row("DELETE", "/api/v1/org/sso", [401, 403, 204, 403, 403, 403, 204]),
+        row("POST", "/api/v1/orgs/{id}/break-glass", [401, 201, 403, 403, 403, 403, 403],
+            path_fn=lambda c: f"/api/v1/orgs/{w.a.id}/break-glass",
+            body=lambda c: {"user_id": w.a.admin_id, "reason": "provider outage drill"}),
         row("GET", "/api/v1/instance/audit", [401, 200, 403, 403, 403, 403, 403]),
         row("GET", "/api/v1/metrics", [401, 200, 403, 403, 403, 403, 403]),
         # Last: sealing ends the run for everyone.

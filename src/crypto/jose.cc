@@ -1,0 +1,351 @@
+#include "crypto/jose.h"
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ecdsa.h>
+#include <openssl/param_build.h>
+#include <sodium.h>
+
+#include <algorithm>
+
+#include "crypto/crypto.h"
+
+namespace bomvault::crypto {
+
+namespace {
+
+constexpr size_t kMaxJwsBytes = 16 * 1024;
+constexpr int kMinRsaBits = 2048;
+
+struct CtxFree {
+  void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
+};
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+struct BnFree {
+  void operator()(BIGNUM* b) const { BN_free(b); }
+};
+struct BldFree {
+  void operator()(OSSL_PARAM_BLD* b) const { OSSL_PARAM_BLD_free(b); }
+};
+struct ParamFree {
+  void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); }
+};
+struct SigFree {
+  void operator()(ECDSA_SIG* s) const { ECDSA_SIG_free(s); }
+};
+
+EVP_PKEY* FromData(const char* type, OSSL_PARAM* params) {
+  std::unique_ptr<EVP_PKEY_CTX, CtxFree> ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
+  if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1) return nullptr;
+  EVP_PKEY* key = nullptr;
+  if (EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params) != 1) return nullptr;
+  return key;
+}
+
+std::optional<std::vector<uint8_t>> JwkBytes(const nlohmann::json& jwk, const char* name) {
+  auto it = jwk.find(name);
+  if (it == jwk.end() || !it->is_string()) return std::nullopt;
+  return Base64UrlDecode(it->get<std::string>());
+}
+
+// DER-encodes an r||s signature for OpenSSL's ECDSA verify.
+std::optional<std::vector<uint8_t>> RawToDer(std::span<const uint8_t> sig) {
+  if (sig.size() != 64) return std::nullopt;
+  std::unique_ptr<ECDSA_SIG, SigFree> s(ECDSA_SIG_new());
+  BIGNUM* r = BN_bin2bn(sig.data(), 32, nullptr);
+  BIGNUM* ss = BN_bin2bn(sig.data() + 32, 32, nullptr);
+  if (!s || !r || !ss || ECDSA_SIG_set0(s.get(), r, ss) != 1) {
+    BN_free(r);
+    BN_free(ss);
+    return std::nullopt;
+  }
+  int len = i2d_ECDSA_SIG(s.get(), nullptr);
+  if (len <= 0) return std::nullopt;
+  std::vector<uint8_t> out(static_cast<size_t>(len));
+  uint8_t* p = out.data();
+  i2d_ECDSA_SIG(s.get(), &p);
+  return out;
+}
+
+bool DigestVerify(EVP_PKEY* key, const EVP_MD* md, std::span<const uint8_t> data,
+                  std::span<const uint8_t> sig) {
+  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, md, nullptr, key) != 1) return false;
+  return EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), data.data(), data.size()) == 1;
+}
+
+std::optional<nlohmann::json> JsonPart(std::string_view part) {
+  auto bytes = Base64UrlDecode(part);
+  if (!bytes) return std::nullopt;
+  auto j = nlohmann::json::parse(bytes->begin(), bytes->end(), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  return j;
+}
+
+}  // namespace
+
+std::optional<SigAlg> ParseSigAlg(std::string_view name) {
+  if (name == "RS256") return SigAlg::kRs256;
+  if (name == "ES256") return SigAlg::kEs256;
+  if (name == "EdDSA") return SigAlg::kEdDsa;
+  return std::nullopt;
+}
+
+const char* SigAlgName(SigAlg alg) {
+  switch (alg) {
+    case SigAlg::kRs256:
+      return "RS256";
+    case SigAlg::kEs256:
+      return "ES256";
+    case SigAlg::kEdDsa:
+      return "EdDSA";
+  }
+  return "";
+}
+
+std::optional<std::vector<uint8_t>> Base64UrlDecode(std::string_view text) {
+  std::vector<uint8_t> out(text.size() * 3 / 4 + 3);
+  size_t len = 0;
+  const char* end = nullptr;
+  if (sodium_base642bin(out.data(), out.size(), text.data(), text.size(), nullptr, &len, &end,
+                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+      end != text.data() + text.size()) {
+    return std::nullopt;
+  }
+  out.resize(len);
+  return out;
+}
+
+std::string Base64UrlEncode(std::span<const uint8_t> bytes) {
+  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+                  '\0');
+  sodium_bin2base64(out.data(), out.size(), bytes.data(), bytes.size(),
+                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  out.resize(out.size() - 1);  // the terminating NUL
+  return out;
+}
+
+std::optional<PublicKey> PublicKey::FromP256(std::span<const uint8_t> x,
+                                             std::span<const uint8_t> y) {
+  if (x.size() != 32 || y.size() != 32) return std::nullopt;
+  std::vector<uint8_t> point;
+  point.reserve(65);
+  point.push_back(0x04);
+  point.insert(point.end(), x.begin(), x.end());
+  point.insert(point.end(), y.begin(), y.end());
+  std::unique_ptr<OSSL_PARAM_BLD, BldFree> bld(OSSL_PARAM_BLD_new());
+  if (!bld ||
+      OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) !=
+          1 ||
+      OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
+                                       point.size()) != 1) {
+    return std::nullopt;
+  }
+  std::unique_ptr<OSSL_PARAM, ParamFree> params(OSSL_PARAM_BLD_to_param(bld.get()));
+  if (!params) return std::nullopt;
+  // fromdata checks that the point lies on the curve.
+  EVP_PKEY* key = FromData("EC", params.get());
+  if (!key) return std::nullopt;
+  PublicKey k;
+  k.key_.reset(key, PkeyFree());
+  k.alg_ = SigAlg::kEs256;
+  return k;
+}
+
+std::optional<PublicKey> PublicKey::FromEd25519(std::span<const uint8_t> x) {
+  if (x.size() != 32) return std::nullopt;
+  EVP_PKEY* key = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, x.data(), x.size());
+  if (!key) return std::nullopt;
+  PublicKey k;
+  k.key_.reset(key, PkeyFree());
+  k.alg_ = SigAlg::kEdDsa;
+  return k;
+}
+
+std::optional<PublicKey> PublicKey::FromJwk(const nlohmann::json& jwk) {
+  if (!jwk.is_object()) return std::nullopt;
+  std::string kty = jwk.value("kty", "");
+  if (kty == "RSA") {
+    auto n = JwkBytes(jwk, "n");
+    auto e = JwkBytes(jwk, "e");
+    if (!n || !e || n->empty() || e->empty() || e->size() > 8) return std::nullopt;
+    std::unique_ptr<BIGNUM, BnFree> bn_n(
+        BN_bin2bn(n->data(), static_cast<int>(n->size()), nullptr));
+    std::unique_ptr<BIGNUM, BnFree> bn_e(
+        BN_bin2bn(e->data(), static_cast<int>(e->size()), nullptr));
+    if (!bn_n || !bn_e || BN_num_bits(bn_n.get()) < kMinRsaBits || BN_num_bits(bn_n.get()) > 8192) {
+      return std::nullopt;
+    }
+    std::unique_ptr<OSSL_PARAM_BLD, BldFree> bld(OSSL_PARAM_BLD_new());
+    if (!bld || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn_n.get()) != 1 ||
+        OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, bn_e.get()) != 1) {
+      return std::nullopt;
+    }
+    std::unique_ptr<OSSL_PARAM, ParamFree> params(OSSL_PARAM_BLD_to_param(bld.get()));
+    if (!params) return std::nullopt;
+    EVP_PKEY* key = FromData("RSA", params.get());
+    if (!key) return std::nullopt;
+    PublicKey k;
+    k.key_.reset(key, PkeyFree());
+    k.alg_ = SigAlg::kRs256;
+    return k;
+  }
+  if (kty == "EC") {
+    if (jwk.value("crv", "") != "P-256") return std::nullopt;
+    auto x = JwkBytes(jwk, "x");
+    auto y = JwkBytes(jwk, "y");
+    if (!x || !y) return std::nullopt;
+    return FromP256(*x, *y);
+  }
+  if (kty == "OKP") {
+    if (jwk.value("crv", "") != "Ed25519") return std::nullopt;
+    auto x = JwkBytes(jwk, "x");
+    if (!x) return std::nullopt;
+    return FromEd25519(*x);
+  }
+  return std::nullopt;
+}
+
+bool PublicKey::Verify(SigAlg alg, std::span<const uint8_t> data,
+                       std::span<const uint8_t> sig) const {
+  if (!key_ || alg != alg_) return false;
+  switch (alg) {
+    case SigAlg::kRs256:
+      return DigestVerify(key_.get(), EVP_sha256(), data, sig);
+    case SigAlg::kEs256: {
+      auto der = RawToDer(sig);
+      return der && DigestVerify(key_.get(), EVP_sha256(), data, *der);
+    }
+    case SigAlg::kEdDsa:
+      return sig.size() == 64 && DigestVerify(key_.get(), nullptr, data, sig);
+  }
+  return false;
+}
+
+bool PublicKey::VerifyDer(SigAlg alg, std::span<const uint8_t> data,
+                          std::span<const uint8_t> der) const {
+  if (!key_ || alg != alg_ || alg != SigAlg::kEs256) return false;
+  if (der.size() < 8 || der.size() > 72) return false;
+  return DigestVerify(key_.get(), EVP_sha256(), data, der);
+}
+
+const char* JwsErrorCode(JwsError e) {
+  switch (e) {
+    case JwsError::kMalformed:
+      return "token_malformed";
+    case JwsError::kAlgNotAllowed:
+      return "alg_not_allowed";
+    case JwsError::kUnknownKid:
+      return "unknown_kid";
+    case JwsError::kBadSignature:
+      return "bad_signature";
+  }
+  return "token_malformed";
+}
+
+JwsResult VerifyJws(std::string_view compact, const nlohmann::json& jwks,
+                    std::span<const SigAlg> allowed) {
+  JwsResult r;
+  if (compact.size() > kMaxJwsBytes) return r;
+  size_t d1 = compact.find('.');
+  if (d1 == compact.npos) return r;
+  size_t d2 = compact.find('.', d1 + 1);
+  if (d2 == compact.npos || compact.find('.', d2 + 1) != compact.npos) return r;
+  auto header = JsonPart(compact.substr(0, d1));
+  auto claims = JsonPart(compact.substr(d1 + 1, d2 - d1 - 1));
+  auto sig = Base64UrlDecode(compact.substr(d2 + 1));
+  if (!header || !claims || !sig) return r;
+  auto alg_it = header->find("alg");
+  if (alg_it == header->end() || !alg_it->is_string()) return r;
+  auto alg = ParseSigAlg(alg_it->get<std::string>());
+  if (!alg || std::find(allowed.begin(), allowed.end(), *alg) == allowed.end()) {
+    r.error = JwsError::kAlgNotAllowed;
+    return r;
+  }
+  // A JWS carrying its own key ("jwk", "jku", "x5u", "x5c") is not trusted for it; critical
+  // extensions we do not understand make the token invalid (RFC 7515 4.1.11).
+  if (header->contains("crit")) return r;
+  std::string kid;
+  if (auto k = header->find("kid"); k != header->end()) {
+    if (!k->is_string()) return r;
+    kid = k->get<std::string>();
+  }
+  r.error = JwsError::kUnknownKid;
+  if (!jwks.is_object() || !jwks.contains("keys") || !jwks["keys"].is_array()) return r;
+  std::vector<const nlohmann::json*> candidates;
+  for (const auto& jwk : jwks["keys"]) {
+    if (!jwk.is_object()) continue;
+    if (jwk.contains("use") && jwk["use"] != "sig") continue;
+    if (jwk.contains("alg") && jwk["alg"] != SigAlgName(*alg)) continue;
+    if (!kid.empty() && jwk.value("kid", "") != kid) continue;
+    candidates.push_back(&jwk);
+  }
+  // Without a kid only an unambiguous single key of the right type is used.
+  if (candidates.empty() || (kid.empty() && candidates.size() != 1)) return r;
+  std::string_view signing_input = compact.substr(0, d2);
+  r.error = JwsError::kBadSignature;
+  for (const auto* jwk : candidates) {
+    auto key = PublicKey::FromJwk(*jwk);
+    if (!key || key->alg() != *alg) continue;
+    if (key->Verify(*alg, AsBytes(signing_input), *sig)) {
+      r.ok = VerifiedJws{std::move(*header), std::move(*claims), *alg};
+      return r;
+    }
+  }
+  return r;
+}
+
+std::optional<std::string> ValidateIdToken(const nlohmann::json& claims,
+                                           const IdTokenExpectations& want) {
+  auto str = [&](const char* k) -> std::optional<std::string> {
+    auto it = claims.find(k);
+    if (it == claims.end() || !it->is_string()) return std::nullopt;
+    return it->get<std::string>();
+  };
+  auto num = [&](const char* k) -> std::optional<int64_t> {
+    auto it = claims.find(k);
+    if (it == claims.end() || !it->is_number()) return std::nullopt;
+    return static_cast<int64_t>(it->get<double>());
+  };
+  if (str("iss") != want.issuer) return "iss_mismatch";
+  auto aud = claims.find("aud");
+  if (aud == claims.end()) return "aud_mismatch";
+  size_t audiences = 0;
+  bool ours = false;
+  if (aud->is_string()) {
+    audiences = 1;
+    ours = aud->get<std::string>() == want.client_id;
+  } else if (aud->is_array()) {
+    for (const auto& a : *aud) {
+      if (!a.is_string()) return "aud_mismatch";
+      ++audiences;
+      ours = ours || a.get<std::string>() == want.client_id;
+    }
+  }
+  if (!ours) return "aud_mismatch";
+  auto azp = claims.find("azp");
+  if (azp != claims.end() || audiences > 1) {
+    if (str("azp") != want.client_id) return "azp_mismatch";
+  }
+  auto exp = num("exp");
+  if (!exp || *exp + want.skew_seconds <= want.now) return "expired";
+  if (claims.contains("nbf")) {
+    auto nbf = num("nbf");
+    if (!nbf || *nbf > want.now + want.skew_seconds) return "not_yet_valid";
+  }
+  auto iat = num("iat");
+  if (!iat) return "iat_invalid";
+  if (*iat > want.now + want.skew_seconds) return "not_yet_valid";
+  if (*iat + want.max_age_seconds < want.now) return "expired";
+  auto nonce = str("nonce");
+  if (!nonce || !ConstantTimeEquals(AsBytes(*nonce), AsBytes(want.nonce))) {
+    return "nonce_mismatch";
+  }
+  auto sub = str("sub");
+  if (!sub || sub->empty() || sub->size() > 255) return "sub_missing";
+  return std::nullopt;
+}
+
+}  // namespace bomvault::crypto

@@ -1,0 +1,280 @@
+// Routes for single sign-on (service/oidc.h, docs/sso.md): the org's provider configuration and
+// its local-password switch (Administrators), the browser's way through the authorization code
+// flow (start, link, callback), RP-initiated logout, and the operator's break-glass session.
+//
+// Cookies: the flow's binding cookie ("bv_sso", "__Host-bv_sso" over TLS) is SameSite=Lax because
+// the provider's redirect back is a cross-site top-level navigation that must carry it; it holds
+// a random value whose hash the pending sign-in stores, and is cleared by the callback. The session
+// cookie set by the callback is the same HttpOnly, SameSite=Strict cookie POST /sessions sets.
+#include <set>
+
+#include "http/api.h"
+#include "util/clock.h"
+
+namespace bomvault::http {
+
+using util::Status;
+
+namespace {
+
+std::string BindingCookieName(bool tls) { return tls ? "__Host-bv_sso" : "bv_sso"; }
+
+std::string SecureAttr(bool tls) { return tls ? "; Secure" : ""; }
+
+void SetBindingCookie(Ctx& c, bool tls, const std::string& value) {
+  c.res.set_header("Set-Cookie", BindingCookieName(tls) + "=" + value +
+                                     "; Path=/; HttpOnly; SameSite=Lax; Max-Age=600" +
+                                     SecureAttr(tls));
+}
+
+nlohmann::json ProviderJson(const service::OidcProviderView& v) {
+  const auto& c = v.config;
+  return {{"issuer", c.issuer},
+          {"client_id", c.client_id},
+          {"has_client_secret", v.has_client_secret},
+          {"algorithms", c.algorithms},
+          {"display_name", c.display_name},
+          {"default_role", c.default_role},
+          {"provisioning", c.provisioning},
+          {"groups_claim", c.groups_claim},
+          {"group_roles", c.group_roles},
+          {"mfa_acr_values", c.mfa_acr_values},
+          {"max_session_seconds", c.max_session_seconds},
+          {"internal", c.internal},
+          {"ca_pem", c.ca_pem},
+          {"redirect_uri", v.redirect_uri},
+          {"local_passwords", v.local_passwords}};
+}
+
+// Reads the provider body; sends 400 and returns nullopt on a wrong type.
+std::optional<service::OidcProviderInput> ProviderInput(Ctx& c, const nlohmann::json& body) {
+  service::OidcProviderInput in;
+  auto bad = [&](const char* field) {
+    SendError(c, Status::Invalid("invalid_field", std::string(field) + " has the wrong type"));
+    return std::nullopt;
+  };
+  for (const auto& [key, value] : body.items()) {
+    static const std::set<std::string> kKnown = {
+        "issuer",       "client_id",    "client_secret",      "algorithms",  "display_name",
+        "default_role", "provisioning", "groups_claim",       "group_roles", "mfa_acr_values",
+        "internal",     "ca_pem",       "max_session_seconds"};
+    if (kKnown.count(key) == 0) {
+      SendError(c, Status::Invalid("unknown_field", "unknown field: " + key.substr(0, 40)));
+      return std::nullopt;
+    }
+  }
+  auto text = [&](const char* key, std::string* out, bool required) {
+    auto v = StringField(c, body, key, required);
+    if (!v) return false;
+    if (body.contains(key)) *out = *v;
+    return true;
+  };
+  if (!text("issuer", &in.issuer, true) || !text("client_id", &in.client_id, true) ||
+      !text("display_name", &in.display_name, true) ||
+      !text("default_role", &in.default_role, false) ||
+      !text("provisioning", &in.provisioning, false) ||
+      !text("groups_claim", &in.groups_claim, false) || !text("ca_pem", &in.ca_pem, false)) {
+    return std::nullopt;
+  }
+  if (body.contains("client_secret")) {
+    if (!body["client_secret"].is_string()) return bad("client_secret");
+    in.client_secret = body["client_secret"].get<std::string>();
+  }
+  auto strings = [&](const char* key, std::vector<std::string>* out) {
+    if (!body.contains(key)) return true;
+    const auto& v = body[key];
+    if (!v.is_array() || v.size() > 100) return false;
+    for (const auto& s : v) {
+      if (!s.is_string()) return false;
+      out->push_back(s.get<std::string>());
+    }
+    return true;
+  };
+  if (!body.contains("algorithms")) in.algorithms = {"RS256", "ES256", "EdDSA"};
+  if (!strings("algorithms", &in.algorithms)) return bad("algorithms");
+  if (!strings("mfa_acr_values", &in.mfa_acr_values)) return bad("mfa_acr_values");
+  if (body.contains("group_roles")) {
+    const auto& m = body["group_roles"];
+    if (!m.is_object() || m.size() > 100) return bad("group_roles");
+    for (const auto& [group, role] : m.items()) {
+      if (!role.is_string()) return bad("group_roles");
+      in.group_roles[group] = role.get<std::string>();
+    }
+  }
+  if (body.contains("internal")) {
+    if (!body["internal"].is_boolean()) return bad("internal");
+    in.internal = body["internal"].get<bool>();
+  }
+  if (body.contains("max_session_seconds")) {
+    if (!body["max_session_seconds"].is_number_integer()) return bad("max_session_seconds");
+    in.max_session_seconds = body["max_session_seconds"].get<int64_t>();
+  }
+  return in;
+}
+
+}  // namespace
+
+void RegisterSsoRoutes(Api& api) {
+  api.Route({"GET", "/api/v1/org/sso", "org.sso.get", Auth::kSignedIn, false,
+             "Administrator: the org's OpenID Connect provider (the client secret is never "
+             "returned, only has_client_secret), its redirect_uri and the local-password switch"},
+            [](Ctx& c) {
+              auto r = c.s().oidc->GetProvider(c.principal);
+              if (!r.ok()) return SendError(c, r.status());
+              SendJson(c, 200, ProviderJson(r.value()));
+            });
+
+  api.Route({"PUT", "/api/v1/org/sso", "org.sso.put", Auth::kSignedIn, false,
+             "Administrator: configure the org's OpenID Connect provider {issuer, client_id, "
+             "client_secret? (absent keeps the stored one), display_name, algorithms? (RS256, "
+             "ES256, EdDSA), default_role?, provisioning? (jit | invitation), groups_claim?, "
+             "group_roles? {group: role}, mfa_acr_values?, max_session_seconds?, internal? "
+             "(loopback and private addresses allowed), ca_pem?} → 204"},
+            [](Ctx& c) {
+              auto body = JsonBody(c, 128 * 1024);
+              if (!body) return;
+              auto in = ProviderInput(c, *body);
+              if (!in) return;
+              Status st = c.s().oidc->PutProvider(c.principal, std::move(*in));
+              if (!st.ok()) return SendError(c, st);
+              SendNoContent(c);
+            });
+
+  api.Route({"DELETE", "/api/v1/org/sso", "org.sso.delete", Auth::kSignedIn, false,
+             "Administrator: remove single sign-on and every linked identity (refused while "
+             "local passwords are off) → 204"},
+            [](Ctx& c) {
+              Status st = c.s().oidc->DeleteProvider(c.principal);
+              if (!st.ok()) return SendError(c, st);
+              SendNoContent(c);
+            });
+
+  api.Route(
+      {"POST", "/api/v1/org/sso/local-passwords", "org.sso.local_passwords", Auth::kSignedIn, false,
+       "Administrator: {enabled: bool}. Off wipes every password hash of the org at once "
+       "and refuses local sign-in; needs a provider and the caller's own linked identity"},
+      [](Ctx& c) {
+        auto body = JsonBody(c, 1024);
+        if (!body) return;
+        auto it = body->find("enabled");
+        if (it == body->end() || !it->is_boolean()) {
+          return SendError(c, Status::Invalid("invalid_field", "enabled must be a boolean"));
+        }
+        Status st = c.s().oidc->SetLocalPasswords(c.principal, it->get<bool>());
+        if (!st.ok()) return SendError(c, st);
+        SendNoContent(c);
+      });
+
+  // Before /api/v1/sso/{org}: the router takes the first route that matches.
+  api.Route({"GET", "/api/v1/sso/callback", "sso.callback", Auth::kNone, false,
+             "The provider's redirect back (code, state): verifies the ID token, signs the user in "
+             "with the session cookie and sends the browser to the UI"},
+            [&api](Ctx& c) {
+              bool tls = api.options().tls;
+              std::string binding = CookieValue(c.req, BindingCookieName(tls));
+              std::string state = c.req.get_param_value("state");
+              std::string code = c.req.get_param_value("code");
+              if (c.req.has_param("error")) {
+                // The provider refused (or the user cancelled): the state is spent all the same.
+                Status st = c.s().oidc->Abandon(state);
+                c.res.set_header("Set-Cookie", BindingCookieName(tls) +
+                                                   "=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0" +
+                                                   SecureAttr(tls));
+                if (!st.ok()) return SendError(c, st);
+                return SendError(c, Status(util::Code::kUnauthenticated, "sso_denied",
+                                           "the identity provider did not sign you in"));
+              }
+              auto r = c.s().oidc->Finish(code, state, binding, c.req.remote_addr);
+              c.res.set_header("Set-Cookie", BindingCookieName(tls) +
+                                                 "=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0" +
+                                                 SecureAttr(tls));
+              if (!r.ok()) return SendError(c, r.status());
+              c.res.set_header("Set-Cookie", SessionCookieName(tls) + "=" + r->session.token +
+                                                 "; Path=/; HttpOnly; SameSite=Strict" +
+                                                 SecureAttr(tls));
+              c.res.status = 302;
+              c.res.set_header("Location", r->linked ? "/#/account" : "/");
+            });
+
+  api.Route({"GET", "/api/v1/sso/{org}", "sso.provider", Auth::kNone, false,
+             "Anyone: the display name of an org's provider and the URL that starts its sign-in "
+             "(for the \"Sign in with …\" button); 404 when the org has none"},
+            [](Ctx& c) {
+              auto org = PathId<util::OrgId>(c, 1);
+              if (!org) return;
+              auto r = c.s().oidc->PublicName(*org);
+              if (!r.ok()) return SendError(c, r.status());
+              SendJson(c, 200,
+                       {{"display_name", r.value()},
+                        {"start_url", "/api/v1/sso/" + org->str() + "/start"}});
+            });
+
+  api.Route({"GET", "/api/v1/sso/{org}/start", "sso.start", Auth::kNone, false,
+             "Anyone: begins the authorization code flow with PKCE: 302 to the provider, with a "
+             "binding cookie for the callback"},
+            [&api](Ctx& c) {
+              auto org = PathId<util::OrgId>(c, 1);
+              if (!org) return;
+              auto r = c.s().oidc->Start(*org, nullptr);
+              if (!r.ok()) return SendError(c, r.status());
+              SetBindingCookie(c, api.options().tls, r->binding);
+              c.res.status = 302;
+              c.res.set_header("Location", r->authorization_url);
+            });
+
+  api.Route({"POST", "/api/v1/sso/{org}/link", "sso.link", Auth::kSignedIn, false,
+             "Signed in: begins the flow that links the caller's account to the org's provider "
+             "→ 200 {authorization_url} and the binding cookie; the browser goes there next"},
+            [&api](Ctx& c) {
+              auto org = PathId<util::OrgId>(c, 1);
+              if (!org) return;
+              auto r = c.s().oidc->Start(*org, &c.principal);
+              if (!r.ok()) return SendError(c, r.status());
+              SetBindingCookie(c, api.options().tls, r->binding);
+              SendJson(c, 200, {{"authorization_url", r->authorization_url}});
+            });
+
+  api.Route({"POST", "/api/v1/sso/logout", "sso.logout", Auth::kSignedIn, false,
+             "Signed in: ends this session; for a session from the provider, 200 {logout_url} "
+             "ends the provider's session too (RP-initiated logout), else logout_url is \"\""},
+            [&api](Ctx& c) {
+              auto r = c.s().oidc->Logout(c.principal, c.bearer);
+              if (!r.ok()) return SendError(c, r.status());
+              if (c.cookie_session) {
+                bool tls = api.options().tls;
+                c.res.set_header("Set-Cookie", SessionCookieName(tls) +
+                                                   "=; Path=/; HttpOnly; SameSite=Strict; "
+                                                   "Max-Age=0" +
+                                                   SecureAttr(tls));
+              }
+              SendJson(c, 200, {{"logout_url", r->logout_url}});
+            });
+
+  api.Route({"POST", "/api/v1/orgs/{id}/break-glass", "orgs.break_glass", Auth::kSignedIn, false,
+             "Operator: {user_id, reason} → 201 {token, expires_at}: a one-hour session for one "
+             "of the org's Administrators when its provider is unusable; audited in the org"},
+            [](Ctx& c) {
+              auto org = PathId<util::OrgId>(c, 1);
+              if (!org) return;
+              if (access::Decision d = access::MayUse(c.principal, access::Function::kOrgDelete);
+                  d != access::Decision::kAllow) {
+                return SendError(c, access::Refusal(c.principal, access::Function::kOrgDelete, d));
+              }
+              auto body = JsonBody(c, 4096);
+              if (!body) return;
+              auto user = StringField(c, *body, "user_id", true);
+              if (!user) return;
+              auto reason = StringField(c, *body, "reason", true);
+              if (!reason) return;
+              auto uid = util::UserId::Parse(*user);
+              if (!uid) return SendError(c, Status::NotFound());
+              auto r = c.s().oidc->BreakGlass(c.principal, *org, *uid, *reason);
+              if (!r.ok()) return SendError(c, r.status());
+              SendJson(c, 201,
+                       {{"token", r->token},
+                        {"user", {{"id", r->user.str()}, {"org_id", r->org.str()}}},
+                        {"expires_at", util::FormatUtc(r->expires_at)}});
+            });
+}
+
+}  // namespace bomvault::http

@@ -1,0 +1,1081 @@
+#include "service/oidc.h"
+
+#include <SQLiteCpp/Statement.h>
+#include <sodium.h>
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "service/audit.h"
+#include "service/outbound.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+namespace bomvault::service {
+
+using access::Principal;
+using access::Role;
+using util::Code;
+using util::Status;
+
+namespace {
+
+constexpr size_t kMaxProviderAnswer = 1u << 20;
+constexpr int64_t kJwksRefetchSeconds = 1;
+constexpr int64_t kIatMaxAgeSeconds = 600;
+constexpr int kMaxPendingLogins = 10000;
+
+std::span<const uint8_t> Blob(const SQLite::Column& c) {
+  return {static_cast<const uint8_t*>(c.getBlob()), static_cast<size_t>(c.size())};
+}
+
+std::string UrlEncode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+Status Allowed(const Principal& p, access::Function f) {
+  return access::Refusal(p, f, access::MayUse(p, f));
+}
+
+Status Invalid(const char* code, std::string message) {
+  return Status::Invalid(code, std::move(message));
+}
+
+Status StateInvalid() {
+  return Invalid("state_invalid",
+                 "this sign-in is unknown, expired, already used or was started in another "
+                 "browser; start again");
+}
+
+bool IsTextField(std::string_view s, size_t max) {
+  if (s.empty() || s.size() > max) return false;
+  return std::all_of(s.begin(), s.end(), [](unsigned char c) { return c >= 0x20 && c != 0x7f; });
+}
+
+// The org's own setting, stored in orgs.settings (absent = on).
+bool LocalPasswordsOn(store::Db& db, const util::OrgId& org) {
+  SQLite::Statement q(
+      db, "SELECT coalesce(json_extract(settings, '$.local_passwords'), 1) FROM orgs WHERE id = ?");
+  q.bind(1, org.str());
+  return !q.executeStep() || q.getColumn(0).getInt() != 0;
+}
+
+// RFC 8176 values naming a factor beyond a password.
+bool AmrHasSecondFactor(const nlohmann::json& amr) {
+  static const std::set<std::string> kStrong = {"mfa",  "otp",  "hwk",    "swk", "sc",  "fpt",
+                                                "face", "iris", "retina", "vbm", "sms", "tel"};
+  if (!amr.is_array()) return false;
+  for (const auto& v : amr) {
+    if (v.is_string() && kStrong.count(v.get<std::string>()) != 0) return true;
+  }
+  return false;
+}
+
+int RoleRank(Role r) {
+  switch (r) {
+    case Role::kAdministrator:
+      return 3;
+    case Role::kEditor:
+      return 2;
+    case Role::kViewer:
+      return 1;
+  }
+  return 0;
+}
+
+nlohmann::json ConfigJson(const OidcProviderInput& c) {
+  return {{"issuer", c.issuer},
+          {"client_id", c.client_id},
+          {"client_secret", c.client_secret.value_or("")},
+          {"algorithms", c.algorithms},
+          {"display_name", c.display_name},
+          {"default_role", c.default_role},
+          {"provisioning", c.provisioning},
+          {"groups_claim", c.groups_claim},
+          {"group_roles", c.group_roles},
+          {"mfa_acr_values", c.mfa_acr_values},
+          {"max_session_seconds", c.max_session_seconds},
+          {"internal", c.internal},
+          {"ca_pem", c.ca_pem}};
+}
+
+OidcProviderInput ConfigFrom(const nlohmann::json& j) {
+  OidcProviderInput c;
+  c.issuer = j.value("issuer", "");
+  c.client_id = j.value("client_id", "");
+  c.client_secret = j.value("client_secret", "");
+  c.algorithms = j.value("algorithms", std::vector<std::string>{});
+  c.display_name = j.value("display_name", "");
+  c.default_role = j.value("default_role", "viewer");
+  c.provisioning = j.value("provisioning", "jit");
+  c.groups_claim = j.value("groups_claim", "");
+  c.group_roles = j.value("group_roles", std::map<std::string, std::string>{});
+  c.mfa_acr_values = j.value("mfa_acr_values", std::vector<std::string>{});
+  c.max_session_seconds = j.value("max_session_seconds", int64_t{12 * 3600});
+  c.internal = j.value("internal", false);
+  c.ca_pem = j.value("ca_pem", "");
+  return c;
+}
+
+Status CheckInput(const OidcProviderInput& c) {
+  auto origin = ParseSourceUrl(c.issuer, c.internal);
+  if (!origin.ok()) {
+    return Invalid("invalid_issuer",
+                   "issuer must be an https URL (http only for a provider marked internal) with a "
+                   "host, no credentials, query or fragment, at an address this server may reach");
+  }
+  if (!IsTextField(c.client_id, 255)) {
+    return Invalid("invalid_client_id", "client_id must be 1-255 printable characters");
+  }
+  if (c.client_secret && c.client_secret->size() > 1024) {
+    return Invalid("invalid_client_secret", "client_secret must be at most 1024 bytes");
+  }
+  if (c.algorithms.empty()) {
+    return Invalid("invalid_algorithms",
+                   "algorithms must list at least one of RS256, ES256, EdDSA");
+  }
+  for (const auto& a : c.algorithms) {
+    if (!crypto::ParseSigAlg(a)) {
+      return Invalid("invalid_algorithms",
+                     "algorithms may only be RS256, ES256 and EdDSA (never none or HS*)");
+    }
+  }
+  if (!IsTextField(c.display_name, 60)) {
+    return Invalid("invalid_display_name", "display_name must be 1-60 printable characters");
+  }
+  if (!access::ParseRole(c.default_role)) {
+    return Invalid("invalid_role", "default_role must be administrator, editor or viewer");
+  }
+  if (c.provisioning != "jit" && c.provisioning != "invitation") {
+    return Invalid("invalid_provisioning", "provisioning must be jit or invitation");
+  }
+  if (!c.groups_claim.empty() && !IsTextField(c.groups_claim, 100)) {
+    return Invalid("invalid_groups_claim", "groups_claim must be at most 100 printable characters");
+  }
+  if (c.group_roles.size() > 100) {
+    return Invalid("invalid_group_roles", "at most 100 group mappings");
+  }
+  for (const auto& [group, role] : c.group_roles) {
+    if (!IsTextField(group, 255) || !access::ParseRole(role)) {
+      return Invalid("invalid_group_roles",
+                     "group_roles maps group names to administrator, editor or viewer");
+    }
+  }
+  if (c.mfa_acr_values.size() > 20) return Invalid("invalid_acr", "at most 20 acr values");
+  for (const auto& a : c.mfa_acr_values) {
+    if (!IsTextField(a, 255)) return Invalid("invalid_acr", "acr values are printable text");
+  }
+  if (c.max_session_seconds < 300 || c.max_session_seconds > Accounts::kSessionAbsoluteSeconds) {
+    return Invalid("invalid_max_session",
+                   "max_session_seconds must be between 300 and 43200 (12 hours)");
+  }
+  if (c.ca_pem.size() > 64 * 1024 ||
+      (!c.ca_pem.empty() && c.ca_pem.find("-----BEGIN CERTIFICATE-----") == std::string::npos)) {
+    return Invalid("invalid_ca", "ca_pem must be PEM certificates, at most 64 KiB");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+struct Oidc::Provider {
+  util::OrgId org;
+  OidcProviderInput config;  // client_secret moved into `secret`
+  crypto::SecureBuffer secret;
+  SourceOrigin origin;
+};
+
+namespace {
+
+OutboundTarget Target(const Oidc::Provider& p) {
+  OutboundTarget t;
+  t.origin = p.origin;
+  t.internal = p.config.internal;
+  t.ca_pem = p.config.ca_pem;
+  t.max_response_bytes = kMaxProviderAnswer;
+  t.connect_timeout_seconds = 10;
+  t.timeout_seconds = 15;
+  return t;
+}
+
+}  // namespace
+
+struct Oidc::Discovery {
+  nlohmann::json doc;
+  std::string authorization_endpoint;
+  std::string token_path;
+  std::string jwks_path;
+  std::string end_session_endpoint;
+};
+
+Oidc::Oidc(store::Database& db, OrgKeys& org_keys, Accounts& accounts,
+           const crypto::SecureBuffer& index_key, OidcOptions options)
+    : db_(db),
+      org_keys_(org_keys),
+      accounts_(accounts),
+      index_key_(index_key.Clone()),
+      options_(std::move(options)) {
+  while (!options_.public_url.empty() && options_.public_url.back() == '/') {
+    options_.public_url.pop_back();
+  }
+}
+
+crypto::Bytes Oidc::SubjectIndex(const util::OrgId& org, std::string_view issuer,
+                                 std::string_view sub) const {
+  std::string key = org.str();
+  key += '\n';
+  key += issuer;
+  key += '\n';
+  key += sub;
+  return crypto::KeyedHash(index_key_, "oidc-subject", crypto::AsBytes(key));
+}
+
+util::Result<Oidc::Provider> Oidc::LoadProvider(store::Db& db, const util::OrgId& org) {
+  SQLite::Statement q(db, "SELECT config_sealed FROM oidc_providers WHERE org_id = ?");
+  q.bind(1, org.str());
+  if (!q.executeStep()) {
+    return Status(Code::kNotFound, "sso_not_configured", "this organisation has no single sign-on");
+  }
+  auto crypto = org_keys_.Get(db, org);
+  if (!crypto.ok()) return crypto.status();
+  auto plain = crypto.value()->Open("oidc", org.str(), Blob(q.getColumn(0)));
+  if (!plain) return Status::Internal("the sign-on configuration could not be opened");
+  auto j = nlohmann::json::parse(plain->begin(), plain->end(), nullptr, false);
+  sodium_memzero(plain->data(), plain->size());
+  if (j.is_discarded()) return Status::Internal("the sign-on configuration could not be read");
+  Provider p;
+  p.org = org;
+  p.config = ConfigFrom(j);
+  std::string secret = p.config.client_secret.value_or("");
+  p.secret = crypto::SecureBuffer(reinterpret_cast<const uint8_t*>(secret.data()), secret.size());
+  sodium_memzero(secret.data(), secret.size());
+  if (p.config.client_secret) {
+    sodium_memzero(p.config.client_secret->data(), p.config.client_secret->size());
+  }
+  p.config.client_secret.reset();
+  if (j.contains("client_secret")) {
+    auto& s = j["client_secret"].get_ref<std::string&>();
+    sodium_memzero(s.data(), s.size());
+  }
+  auto origin = ParseSourceUrl(p.config.issuer, p.config.internal);
+  if (!origin.ok()) return origin.status();
+  p.origin = origin.value();
+  return p;
+}
+
+util::Result<Oidc::Discovery> Oidc::Discover(const Provider& p, bool force) {
+  int64_t now = util::NowUnix();
+  nlohmann::json doc;
+  {
+    std::lock_guard lock(cache_mu_);
+    auto it = cache_.find(p.org.str());
+    if (!force && it != cache_.end() && it->second.issuer == p.config.issuer &&
+        now - it->second.discovery_at < kCacheSeconds) {
+      doc = it->second.discovery;
+    }
+  }
+  auto unusable = [](const char* what) {
+    return Status(Code::kUnprocessable, "sso_discovery_invalid",
+                  std::string("the provider's discovery document is unusable: ") + what);
+  };
+  if (doc.is_null()) {
+    OutboundTarget target = Target(p);
+    OutboundRequest req;
+    req.path = "/.well-known/openid-configuration";
+    req.headers = {"Accept: application/json"};
+    auto r = Fetch(target, req);
+    if (!r.ok()) return r.status();
+    if (r->status != 200) return unusable("it did not answer 200");
+    doc = nlohmann::json::parse(r->body, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) return unusable("not a JSON object");
+  }
+  // The document must be the configured issuer's own (OpenID Connect Discovery 4.3).
+  if (doc.value("issuer", "") != p.config.issuer) return unusable("its issuer differs");
+  Discovery d;
+  d.doc = doc;
+  // Every endpoint bomvault calls lives at the issuer's own origin: nothing is fetched elsewhere.
+  auto same_origin = [&](const char* key, bool required, std::string* path,
+                         std::string* full) -> Status {
+    auto it = doc.find(key);
+    if (it == doc.end() || !it->is_string()) {
+      return required ? unusable(key) : Status::Ok();
+    }
+    std::string url = it->get<std::string>();
+    size_t query = url.find('?');
+    auto o = ParseSourceUrl(url.substr(0, query), p.config.internal);
+    if (!o.ok() || o->OriginText() != p.origin.OriginText()) return unusable(key);
+    if (path != nullptr) {
+      if (query != std::string::npos) return unusable(key);
+      *path = o->path.empty() ? "/" : o->path;
+    }
+    if (full != nullptr) *full = url;
+    return Status::Ok();
+  };
+  if (Status st = same_origin("authorization_endpoint", true, nullptr, &d.authorization_endpoint);
+      !st.ok()) {
+    return st;
+  }
+  if (Status st = same_origin("token_endpoint", true, &d.token_path, nullptr); !st.ok()) return st;
+  if (Status st = same_origin("jwks_uri", true, &d.jwks_path, nullptr); !st.ok()) return st;
+  if (Status st = same_origin("end_session_endpoint", false, nullptr, &d.end_session_endpoint);
+      !st.ok()) {
+    return st;
+  }
+  if (auto m = doc.find("code_challenge_methods_supported"); m != doc.end()) {
+    if (!m->is_array() || std::find(m->begin(), m->end(), "S256") == m->end()) {
+      return unusable("it does not support PKCE S256");
+    }
+  }
+  std::lock_guard lock(cache_mu_);
+  auto& e = cache_[p.org.str()];
+  if (e.issuer != p.config.issuer || e.discovery_at == 0 || force || e.discovery != doc) {
+    if (e.issuer != p.config.issuer) e = CacheEntry{};
+    e.issuer = p.config.issuer;
+    e.discovery = doc;
+    e.discovery_at = now;
+  }
+  return d;
+}
+
+util::Result<nlohmann::json> Oidc::Jwks(const Provider& p, const Discovery& d, bool refresh) {
+  int64_t now = util::NowUnix();
+  {
+    std::lock_guard lock(cache_mu_);
+    auto it = cache_.find(p.org.str());
+    if (it != cache_.end() && it->second.issuer == p.config.issuer && !it->second.jwks.is_null()) {
+      bool fresh = now - it->second.jwks_at < kCacheSeconds;
+      // An unknown kid refetches, but not more than once a second per org.
+      bool may_refetch = now - it->second.jwks_at >= kJwksRefetchSeconds;
+      if ((!refresh && fresh) || (refresh && !may_refetch)) return it->second.jwks;
+    }
+  }
+  OutboundTarget target = Target(p);
+  target.origin.path = "";
+  OutboundRequest req;
+  req.path = d.jwks_path;
+  req.headers = {"Accept: application/json, application/jwk-set+json"};
+  auto r = Fetch(target, req);
+  if (!r.ok()) return r.status();
+  auto jwks = nlohmann::json::parse(r->body, nullptr, false);
+  if (r->status != 200 || jwks.is_discarded() || !jwks.is_object() || !jwks.contains("keys") ||
+      !jwks["keys"].is_array()) {
+    return Status(Code::kUnprocessable, "sso_jwks_invalid", "the provider's key set is unusable");
+  }
+  util::log::Info("sso.jwks_fetched").Ref("org_id", p.org).Num("keys", jwks["keys"].size());
+  std::lock_guard lock(cache_mu_);
+  auto& e = cache_[p.org.str()];
+  if (e.issuer != p.config.issuer) {
+    e = CacheEntry{};
+    e.issuer = p.config.issuer;
+  }
+  e.jwks = jwks;
+  e.jwks_at = now;
+  return jwks;
+}
+
+util::Result<OidcProviderView> Oidc::GetProvider(const Principal& actor) {
+  if (Status st = Allowed(actor, access::Function::kOrgSettingsRead); !st.ok()) return st;
+  OidcProviderView v;
+  Status st = db_.Read([&](store::Db& db) -> Status {
+    v.local_passwords = LocalPasswordsOn(db, actor.org);
+    auto p = LoadProvider(db, actor.org);
+    if (!p.ok()) return p.status();
+    v.config = p->config;
+    v.has_client_secret = p->secret.size() > 0;
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  v.redirect_uri = options_.public_url + kOidcCallbackPath;
+  return v;
+}
+
+Status Oidc::PutProvider(const Principal& actor, OidcProviderInput input) {
+  if (Status st = Allowed(actor, access::Function::kOrgSettingsWrite); !st.ok()) return st;
+  if (Status st = CheckInput(input); !st.ok()) return st;
+  Status st = db_.Write([&](store::Db& db) -> Status {
+    auto org = org_keys_.Get(db, actor.org);
+    if (!org.ok()) return org.status();
+    bool existed = false;
+    if (!input.client_secret) {
+      auto old = LoadProvider(db, actor.org);
+      if (old.ok()) {
+        existed = true;
+        input.client_secret =
+            std::string(reinterpret_cast<const char*>(old->secret.data()), old->secret.size());
+      } else if (old.status().code() != Code::kNotFound) {
+        return old.status();
+      }
+    } else {
+      SQLite::Statement q(db, "SELECT 1 FROM oidc_providers WHERE org_id = ?");
+      q.bind(1, actor.org.str());
+      existed = q.executeStep();
+    }
+    std::string text = ConfigJson(input).dump();
+    auto sealed = org.value()->SealText("oidc", actor.org.str(), text);
+    sodium_memzero(text.data(), text.size());
+    if (input.client_secret) {
+      sodium_memzero(input.client_secret->data(), input.client_secret->size());
+    }
+    int64_t now = util::NowUnix();
+    SQLite::Statement up(
+        db,
+        "INSERT INTO oidc_providers(org_id, config_sealed, created_at, updated_at) "
+        "VALUES (?,?,?,?) ON CONFLICT(org_id) DO UPDATE SET "
+        "config_sealed = excluded.config_sealed, updated_at = excluded.updated_at");
+    up.bind(1, actor.org.str());
+    up.bind(2, sealed.data(), static_cast<int>(sealed.size()));
+    up.bind(3, static_cast<int64_t>(now));
+    up.bind(4, static_cast<int64_t>(now));
+    up.exec();
+    RecordAudit(db, org.value().get(),
+                {"org:" + actor.org.str(),
+                 actor.user.str(),
+                 existed ? "sso.update" : "sso.create",
+                 {{"issuer", input.issuer},
+                  {"client_id", input.client_id},
+                  {"algorithms", input.algorithms},
+                  {"provisioning", input.provisioning},
+                  {"default_role", input.default_role},
+                  {"internal", input.internal}}});
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  std::lock_guard lock(cache_mu_);
+  cache_.erase(actor.org.str());
+  return Status::Ok();
+}
+
+Status Oidc::DeleteProvider(const Principal& actor) {
+  if (Status st = Allowed(actor, access::Function::kOrgSettingsWrite); !st.ok()) return st;
+  Status st = db_.Write([&](store::Db& db) -> Status {
+    if (!LocalPasswordsOn(db, actor.org)) {
+      return Status::Conflict("local_passwords_off",
+                              "turn local passwords back on before removing single sign-on, or "
+                              "nobody could sign in");
+    }
+    SQLite::Statement d(db, "DELETE FROM oidc_providers WHERE org_id = ?");
+    d.bind(1, actor.org.str());
+    if (d.exec() == 0) return Status::NotFound();
+    SQLite::Statement di(db, "DELETE FROM oidc_identities WHERE org_id = ?");
+    di.bind(1, actor.org.str());
+    int unlinked = di.exec();
+    auto org = org_keys_.Get(db, actor.org);
+    if (!org.ok()) return org.status();
+    RecordAudit(db, org.value().get(),
+                {"org:" + actor.org.str(),
+                 actor.user.str(),
+                 "sso.delete",
+                 {{"identities_unlinked", unlinked}}});
+    return Status::Ok();
+  });
+  std::lock_guard lock(cache_mu_);
+  cache_.erase(actor.org.str());
+  return st;
+}
+
+util::Result<std::string> Oidc::PublicName(const util::OrgId& org) {
+  std::string name;
+  Status st = db_.Read([&](store::Db& db) -> Status {
+    auto p = LoadProvider(db, org);
+    if (!p.ok()) return p.status().code() == Code::kNotFound ? Status::NotFound() : p.status();
+    name = p->config.display_name;
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return name;
+}
+
+util::Result<OidcStart> Oidc::Start(const util::OrgId& org, const Principal* link_as) {
+  if (link_as != nullptr) {
+    if (Status st = Allowed(*link_as, access::Function::kSelfManage); !st.ok()) return st;
+    if (link_as->org != org) return Status::NotFound();
+  }
+  util::Result<Provider> provider = Status::Internal();
+  Status st = db_.Read([&](store::Db& db) -> Status {
+    provider = LoadProvider(db, org);
+    if (!provider.ok()) {
+      return provider.status().code() == Code::kNotFound ? Status::NotFound() : provider.status();
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  const Provider& p = provider.value();
+  auto d = Discover(p, false);
+  if (!d.ok()) return d.status();
+
+  std::string state = crypto::RandomToken();
+  std::string nonce = crypto::RandomToken();
+  std::string verifier = crypto::RandomToken();  // 43 unreserved characters (RFC 7636 4.1)
+  OidcStart out;
+  out.binding = crypto::RandomToken();
+  crypto::Bytes challenge = crypto::Sha256(crypto::AsBytes(verifier));
+  crypto::Bytes state_hash = crypto::Hash("bomvault-oidc-state", crypto::AsBytes(state));
+  crypto::Bytes binding_hash = crypto::Hash("bomvault-oidc-binding", crypto::AsBytes(out.binding));
+  nlohmann::json request = {{"nonce", nonce}, {"verifier", verifier}};
+  if (link_as != nullptr) request["link_user"] = link_as->user.str();
+  st = db_.Write([&](store::Db& db) -> Status {
+    int64_t now = util::NowUnix();
+    SQLite::Statement purge(db, "DELETE FROM oidc_logins WHERE expires_at <= ?");
+    purge.bind(1, static_cast<int64_t>(now));
+    purge.exec();
+    SQLite::Statement count(db, "SELECT count(*) FROM oidc_logins WHERE org_id = ?");
+    count.bind(1, org.str());
+    count.executeStep();
+    if (count.getColumn(0).getInt() >= kMaxPendingLogins) {
+      return Status(Code::kTooManyRequests, "too_many_sign_ins",
+                    "too many sign-ins are in progress; try again in a few minutes")
+          .WithRetryAfter(60);
+    }
+    auto crypto = org_keys_.Get(db, org);
+    if (!crypto.ok()) return crypto.status();
+    std::string text = request.dump();
+    auto sealed = crypto.value()->SealText("oidc-login", crypto::ToHex(state_hash), text);
+    sodium_memzero(text.data(), text.size());
+    SQLite::Statement ins(db,
+                          "INSERT INTO oidc_logins(state_hash, org_id, binding_hash, "
+                          "request_sealed, created_at, expires_at) VALUES (?,?,?,?,?,?)");
+    ins.bind(1, state_hash.data(), static_cast<int>(state_hash.size()));
+    ins.bind(2, org.str());
+    ins.bind(3, binding_hash.data(), static_cast<int>(binding_hash.size()));
+    ins.bind(4, sealed.data(), static_cast<int>(sealed.size()));
+    ins.bind(5, static_cast<int64_t>(now));
+    ins.bind(6, static_cast<int64_t>(now + kLoginTtlSeconds));
+    ins.exec();
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  std::string scope = "openid email profile";
+  if (!p.config.groups_claim.empty()) scope += " " + p.config.groups_claim;
+  std::string url = d->authorization_endpoint;
+  url += url.find('?') == std::string::npos ? '?' : '&';
+  url += "response_type=code&client_id=" + UrlEncode(p.config.client_id) +
+         "&redirect_uri=" + UrlEncode(options_.public_url + kOidcCallbackPath) +
+         "&scope=" + UrlEncode(scope) + "&state=" + state + "&nonce=" + nonce +
+         "&code_challenge=" + crypto::Base64UrlEncode(challenge) +
+         "&code_challenge_method=S256&max_age=" + std::to_string(p.config.max_session_seconds);
+  out.authorization_url = std::move(url);
+  util::log::Info("sso.started").Ref("org_id", org).Num("link", link_as != nullptr ? 1 : 0);
+  return out;
+}
+
+Status Oidc::Abandon(std::string_view state) {
+  if (state.empty() || state.size() > 256) return StateInvalid();
+  crypto::Bytes state_hash = crypto::Hash("bomvault-oidc-state", crypto::AsBytes(state));
+  return db_.Write([&](store::Db& db) -> Status {
+    SQLite::Statement d(db, "DELETE FROM oidc_logins WHERE state_hash = ?");
+    d.bind(1, state_hash.data(), static_cast<int>(state_hash.size()));
+    return d.exec() == 0 ? StateInvalid() : Status::Ok();
+  });
+}
+
+Status Oidc::Refuse(const util::OrgId& org, const std::string& code, const std::string& message) {
+  util::log::Warn("sso.refused").Ref("org_id", org);
+  db_.Write([&](store::Db& db) -> Status {
+    auto crypto = org_keys_.Get(db, org);
+    if (!crypto.ok()) return crypto.status();
+    RecordAudit(db, crypto.value().get(),
+                {"org:" + org.str(), "system", "sso.refused", {{"reason", code}}});
+    return Status::Ok();
+  });
+  return Status(Code::kUnauthenticated, code, message);
+}
+
+util::Result<OidcSignIn> Oidc::Finish(std::string_view code, std::string_view state,
+                                      std::string_view binding, const std::string& peer) {
+  if (state.empty() || state.size() > 256 || code.empty() || code.size() > 4096 ||
+      binding.size() > 256) {
+    return StateInvalid();
+  }
+  // The state is deleted before anything else: it can be used once, whatever happens next.
+  crypto::Bytes state_hash = crypto::Hash("bomvault-oidc-state", crypto::AsBytes(state));
+  crypto::Bytes binding_hash = crypto::Hash("bomvault-oidc-binding", crypto::AsBytes(binding));
+  util::OrgId org;
+  nlohmann::json request;
+  Status st = db_.Write([&](store::Db& db) -> Status {
+    SQLite::Statement q(db,
+                        "DELETE FROM oidc_logins WHERE state_hash = ? "
+                        "RETURNING org_id, binding_hash, request_sealed, expires_at");
+    q.bind(1, state_hash.data(), static_cast<int>(state_hash.size()));
+    if (!q.executeStep()) return StateInvalid();
+    org = util::OrgId::FromTrusted(q.getColumn(0).getString());
+    bool bound = crypto::ConstantTimeEquals(binding_hash, Blob(q.getColumn(1)));
+    crypto::Bytes sealed(Blob(q.getColumn(2)).begin(), Blob(q.getColumn(2)).end());
+    int64_t expires = q.getColumn(3).getInt64();
+    while (q.executeStep()) {
+    }
+    if (!bound || expires <= util::NowUnix()) return Status::Ok();
+    auto crypto = org_keys_.Get(db, org);
+    if (!crypto.ok()) return crypto.status();
+    auto plain = crypto.value()->Open("oidc-login", crypto::ToHex(state_hash), sealed);
+    if (!plain) return Status::Internal("a sign-in could not be opened");
+    request = nlohmann::json::parse(plain->begin(), plain->end(), nullptr, false);
+    sodium_memzero(plain->data(), plain->size());
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  if (!request.is_object()) {
+    util::log::Warn("sso.state_unbound").Ref("org_id", org).AddrHash("peer", peer);
+    return StateInvalid();
+  }
+  util::Result<Provider> provider = Status::Internal();
+  st = db_.Read([&](store::Db& db) -> Status {
+    provider = LoadProvider(db, org);
+    return provider.ok() ? Status::Ok() : provider.status();
+  });
+  if (!st.ok()) return st;
+  const Provider& p = provider.value();
+  auto d = Discover(p, false);
+  if (!d.ok()) return d.status();
+
+  // The code exchange (RFC 6749 4.1.3 with the PKCE verifier, RFC 7636 4.5).
+  OutboundTarget target = Target(p);
+  target.origin.path = "";
+  OutboundRequest req;
+  req.method = "POST";
+  req.path = d->token_path;
+  req.content_type = "application/x-www-form-urlencoded";
+  req.headers = {"Accept: application/json"};
+  req.body = "grant_type=authorization_code&code=" + UrlEncode(code) +
+             "&redirect_uri=" + UrlEncode(options_.public_url + kOidcCallbackPath) +
+             "&code_verifier=" + UrlEncode(request.value("verifier", ""));
+  crypto::SecureBuffer authorization;
+  if (p.secret.size() > 0) {
+    // client_secret_basic: both parts form-encoded first (RFC 6749 2.3.1).
+    std::string secret(reinterpret_cast<const char*>(p.secret.data()), p.secret.size());
+    std::string encoded = UrlEncode(secret);
+    authorization = BasicAuthorization(UrlEncode(p.config.client_id), encoded);
+    sodium_memzero(secret.data(), secret.size());
+    sodium_memzero(encoded.data(), encoded.size());
+    req.authorization = &authorization;
+  } else {
+    req.body += "&client_id=" + UrlEncode(p.config.client_id);
+  }
+  auto answer = Fetch(target, req);
+  if (!answer.ok()) return answer.status();
+  auto tokens = nlohmann::json::parse(answer->body, nullptr, false);
+  sodium_memzero(answer->body.data(), answer->body.size());
+  if (answer->status != 200 || !tokens.is_object() || !tokens.contains("id_token") ||
+      !tokens["id_token"].is_string()) {
+    return Refuse(org, "sso_code_rejected", "the provider did not accept this sign-in's code");
+  }
+  std::string id_token = tokens["id_token"].get<std::string>();
+  if (tokens.contains("access_token") && tokens["access_token"].is_string()) {
+    auto& a = tokens["access_token"].get_ref<std::string&>();
+    sodium_memzero(a.data(), a.size());
+  }
+
+  std::vector<crypto::SigAlg> allowed;
+  for (const auto& a : p.config.algorithms) {
+    if (auto alg = crypto::ParseSigAlg(a)) allowed.push_back(*alg);
+  }
+  auto jwks = Jwks(p, *d, false);
+  if (!jwks.ok()) return jwks.status();
+  crypto::JwsResult verified = crypto::VerifyJws(id_token, jwks.value(), allowed);
+  if (!verified.ok && verified.error == crypto::JwsError::kUnknownKid) {
+    jwks = Jwks(p, *d, true);
+    if (!jwks.ok()) return jwks.status();
+    verified = crypto::VerifyJws(id_token, jwks.value(), allowed);
+  }
+  if (!verified.ok) {
+    return Refuse(org, std::string("id_token_") + crypto::JwsErrorCode(verified.error),
+                  "the provider's ID token was refused (signature or algorithm)");
+  }
+  const nlohmann::json& claims = verified.ok->claims;
+  crypto::IdTokenExpectations want;
+  want.issuer = p.config.issuer;
+  want.client_id = p.config.client_id;
+  want.nonce = request.value("nonce", "");
+  want.now = util::NowUnix();
+  want.skew_seconds = kClockSkewSeconds;
+  want.max_age_seconds = kIatMaxAgeSeconds;
+  if (auto bad = crypto::ValidateIdToken(claims, want)) {
+    return Refuse(org, "id_token_" + *bad, "the provider's ID token was refused (claims)");
+  }
+  const std::string sub = claims["sub"].get<std::string>();
+  int64_t auth_time = claims.value("iat", want.now);
+  if (auto at = claims.find("auth_time"); at != claims.end()) {
+    if (!at->is_number() || at->get<double>() > want.now + kClockSkewSeconds) {
+      return Refuse(org, "id_token_auth_time_invalid", "the provider's ID token was refused");
+    }
+    auth_time = static_cast<int64_t>(at->get<double>());
+  }
+  int64_t provider_session_end = auth_time + p.config.max_session_seconds;
+  if (provider_session_end <= want.now) {
+    return Refuse(org, "id_token_auth_too_old",
+                  "the provider's sign-in is older than this organisation allows");
+  }
+  bool mfa = AmrHasSecondFactor(claims.value("amr", nlohmann::json()));
+  if (auto acr = claims.find("acr"); !mfa && acr != claims.end() && acr->is_string()) {
+    mfa = std::find(p.config.mfa_acr_values.begin(), p.config.mfa_acr_values.end(),
+                    acr->get<std::string>()) != p.config.mfa_acr_values.end();
+  }
+  // The role the provider's groups give, when the org maps them.
+  std::optional<Role> group_role;
+  if (!p.config.groups_claim.empty()) {
+    group_role = access::ParseRole(p.config.default_role);
+    auto groups = claims.find(p.config.groups_claim);
+    if (groups != claims.end() && groups->is_array()) {
+      int best = 0;
+      for (const auto& g : *groups) {
+        if (!g.is_string()) continue;
+        auto m = p.config.group_roles.find(g.get<std::string>());
+        if (m == p.config.group_roles.end()) continue;
+        auto r = access::ParseRole(m->second);
+        if (r && RoleRank(*r) > best) {
+          best = RoleRank(*r);
+          group_role = r;
+        }
+      }
+    }
+  }
+  const std::string link_user = request.value("link_user", "");
+  crypto::Bytes subject = SubjectIndex(org, p.config.issuer, sub);
+
+  OidcSignIn out;
+  std::string refusal_code, refusal_message;
+  Code refusal_kind = Code::kForbidden;
+  st = db_.Write([&](store::Db& db) -> Status {
+    auto crypto = org_keys_.Get(db, org);
+    if (!crypto.ok()) return crypto.status();
+    auto refuse = [&](Code kind, const char* c, const char* m) {
+      refusal_kind = kind;
+      refusal_code = c;
+      refusal_message = m;
+      return Status(kind, c, m);
+    };
+    std::optional<std::string> user_id;
+    {
+      SQLite::Statement q(db,
+                          "SELECT user_id FROM oidc_identities WHERE subject_bidx = ? AND "
+                          "org_id = ?");
+      q.bind(1, subject.data(), static_cast<int>(subject.size()));
+      q.bind(2, org.str());
+      if (q.executeStep()) user_id = q.getColumn(0).getString();
+    }
+    int64_t now = util::NowUnix();
+    if (!link_user.empty()) {
+      if (user_id && *user_id != link_user) {
+        return refuse(Code::kConflict, "identity_linked_elsewhere",
+                      "this provider account is linked to another bomvault account");
+      }
+      if (!user_id) {
+        SQLite::Statement ins(db,
+                              "INSERT INTO oidc_identities(subject_bidx, user_id, org_id, "
+                              "created_at) SELECT ?, id, org_id, ? FROM users WHERE id = ? AND "
+                              "org_id = ? AND disabled = 0");
+        ins.bind(1, subject.data(), static_cast<int>(subject.size()));
+        ins.bind(2, static_cast<int64_t>(now));
+        ins.bind(3, link_user);
+        ins.bind(4, org.str());
+        if (ins.exec() == 0) {
+          return refuse(Code::kForbidden, "account_disabled", "this account is disabled");
+        }
+        RecordAudit(db, crypto.value().get(),
+                    {"user:" + link_user, link_user, "sso.link", {{"issuer", p.config.issuer}}});
+        out.linked = true;
+      }
+      user_id = link_user;
+    }
+    if (!user_id) {
+      auto email_claim = claims.find("email");
+      if (email_claim == claims.end() || !email_claim->is_string()) {
+        return refuse(Code::kForbidden, "email_claim_missing",
+                      "the provider sent no e-mail address for this new account");
+      }
+      auto email = NormaliseEmail(email_claim->get<std::string>());
+      if (!email.ok()) return refuse(Code::kForbidden, "email_claim_invalid", "bad address");
+      bool email_verified = claims.value("email_verified", false) == true;
+      Role role = group_role.value_or(
+          access::ParseRole(p.config.default_role).value_or(access::Role::kViewer));
+      if (p.config.provisioning == "invitation") {
+        if (!email_verified) {
+          return refuse(Code::kForbidden, "email_not_verified",
+                        "the provider has not verified this address, so no invitation can match");
+        }
+        crypto::Bytes bidx = accounts_.EmailIndex(email.value());
+        SQLite::Statement q(db,
+                            "DELETE FROM invitations WHERE id = (SELECT id FROM invitations "
+                            "WHERE org_id = ? AND email_bidx = ? AND expires_at > ? ORDER BY "
+                            "created_at DESC LIMIT 1) RETURNING id, role");
+        q.bind(1, org.str());
+        q.bind(2, bidx.data(), static_cast<int>(bidx.size()));
+        q.bind(3, static_cast<int64_t>(now));
+        if (!q.executeStep()) {
+          return refuse(Code::kForbidden, "not_invited",
+                        "this organisation admits new accounts only by invitation");
+        }
+        std::string invitation = q.getColumn(0).getString();
+        if (!group_role) role = access::ParseRole(q.getColumn(1).getString()).value_or(role);
+        while (q.executeStep()) {
+        }
+        RecordAudit(db, crypto.value().get(),
+                    {"invitation:" + invitation, "system", "invitation.accept", {{"sso", true}}});
+      }
+      auto created =
+          accounts_.InsertUser(db, *crypto.value(), email.value(), "", role, email_verified, true);
+      if (!created.ok()) {
+        if (created.status().code() == Code::kConflict) {
+          return refuse(Code::kConflict, "email_taken",
+                        "an account with this address exists; sign in to it and link the "
+                        "provider from your account page");
+        }
+        return created.status();
+      }
+      SQLite::Statement ins(db,
+                            "INSERT INTO oidc_identities(subject_bidx, user_id, org_id, "
+                            "created_at) VALUES (?,?,?,?)");
+      ins.bind(1, subject.data(), static_cast<int>(subject.size()));
+      ins.bind(2, created->str());
+      ins.bind(3, org.str());
+      ins.bind(4, static_cast<int64_t>(now));
+      ins.exec();
+      RecordAudit(db, crypto.value().get(),
+                  {"user:" + created->str(),
+                   "system",
+                   "user.create",
+                   {{"role", access::RoleName(role)},
+                    {"sso", p.config.provisioning},
+                    {"email_verified", email_verified}}});
+      user_id = created->str();
+      out.created = true;
+    }
+    SQLite::Statement u(db,
+                        "SELECT u.role, u.disabled, coalesce(json_extract(o.settings, "
+                        "'$.mfa_policy'), 'optional') FROM users u JOIN orgs o ON o.id = "
+                        "u.org_id WHERE u.id = ? AND u.org_id = ?");
+    u.bind(1, *user_id);
+    u.bind(2, org.str());
+    if (!u.executeStep()) return refuse(Code::kForbidden, "account_disabled", "account gone");
+    Role role = access::ParseRole(u.getColumn(0).getString()).value_or(Role::kViewer);
+    if (u.getColumn(1).getInt() != 0) {
+      return refuse(Code::kForbidden, "account_disabled", "this account is disabled");
+    }
+    std::string policy = u.getColumn(2).getString();
+    util::UserId user = util::UserId::FromTrusted(*user_id);
+    if (group_role && *group_role != role && link_user.empty()) {
+      SQLite::Statement up(db, "UPDATE users SET role = ? WHERE id = ?");
+      up.bind(1, std::string(access::RoleName(*group_role)));
+      up.bind(2, user.str());
+      up.exec();
+      RecordAudit(
+          db, crypto.value().get(),
+          {"user:" + user.str(),
+           "system",
+           "user.update",
+           {{"role",
+             {{"before", access::RoleName(role)}, {"after", access::RoleName(*group_role)}}},
+            {"source", "sso_groups"}}});
+      role = *group_role;
+      accounts_.ForgetCachedPrincipals();
+    }
+    if (access::MfaRequired(policy, role) && !mfa) {
+      return refuse(Code::kForbidden, "mfa_required_at_provider",
+                    "this organisation requires a second factor: sign in at the provider with one");
+    }
+    int64_t expires = std::min(now + Accounts::kSessionAbsoluteSeconds, provider_session_end);
+    util::SessionId session;
+    auto issued = accounts_.IssueSsoSession(db, user, org, role, expires, mfa, &session);
+    if (!issued.ok()) return issued.status();
+    auto sealed = crypto.value()->SealText("oidc-session", session.str(), id_token);
+    SQLite::Statement ins(db,
+                          "INSERT INTO oidc_sessions(session_id, org_id, id_token_sealed) "
+                          "VALUES (?,?,?)");
+    ins.bind(1, session.str());
+    ins.bind(2, org.str());
+    ins.bind(3, sealed.data(), static_cast<int>(sealed.size()));
+    ins.exec();
+    RecordAudit(db, crypto.value().get(),
+                {"user:" + user.str(),
+                 user.str(),
+                 "session.create",
+                 {{"kind", "session"}, {"sso", true}, {"mfa_by_provider", mfa}}});
+    out.session = std::move(issued.value());
+    return Status::Ok();
+  });
+  sodium_memzero(id_token.data(), id_token.size());
+  if (!st.ok()) {
+    if (!refusal_code.empty()) {
+      // The transaction rolled back; the refusal is recorded on its own.
+      Refuse(org, refusal_code, refusal_message);
+      return Status(refusal_kind, refusal_code, refusal_message);
+    }
+    return st;
+  }
+  util::log::Info("session.created")
+      .Ref("user_id", out.session.user)
+      .Ref("org_id", org)
+      .Num("sso", 1)
+      .Num("mfa_by_provider", mfa ? 1 : 0);
+  return out;
+}
+
+util::Result<OidcLogout> Oidc::Logout(const Principal& actor, std::string_view bearer) {
+  if (actor.kind != access::PrincipalKind::kUser) return Status::Forbidden();
+  crypto::Bytes h = accounts_.TokenHash(bearer);
+  std::string id_token;
+  Status st = db_.Read([&](store::Db& db) -> Status {
+    SQLite::Statement q(db,
+                        "SELECT o.session_id, o.id_token_sealed FROM oidc_sessions o JOIN "
+                        "sessions s ON s.id = o.session_id WHERE s.token_hash = ?");
+    q.bind(1, h.data(), static_cast<int>(h.size()));
+    if (!q.executeStep()) return Status::Ok();
+    auto crypto = org_keys_.Get(db, actor.org);
+    if (!crypto.ok()) return crypto.status();
+    auto t =
+        crypto.value()->OpenText("oidc-session", q.getColumn(0).getString(), Blob(q.getColumn(1)));
+    if (t) id_token = std::move(*t);
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  OidcLogout out;
+  if (!id_token.empty()) {
+    util::Result<Provider> provider = Status::Internal();
+    db_.Read([&](store::Db& db) -> Status {
+      provider = LoadProvider(db, actor.org);
+      return Status::Ok();
+    });
+    if (provider.ok()) {
+      auto d = Discover(provider.value(), false);
+      if (d.ok() && !d->end_session_endpoint.empty()) {
+        std::string url = d->end_session_endpoint;
+        url += url.find('?') == std::string::npos ? '?' : '&';
+        url += "id_token_hint=" + UrlEncode(id_token) +
+               "&post_logout_redirect_uri=" + UrlEncode(options_.public_url + "/") +
+               "&client_id=" + UrlEncode(provider->config.client_id);
+        out.logout_url = std::move(url);
+      }
+    }
+    sodium_memzero(id_token.data(), id_token.size());
+  }
+  if (Status s = accounts_.SignOut(bearer); !s.ok()) return s;
+  return out;
+}
+
+int64_t Oidc::CheckAll(store::Db& db, OrgKeys& org_keys, std::vector<std::string>* problems,
+                       std::vector<std::string>* summary) {
+  SQLite::Statement pq(db, "SELECT org_id, config_sealed FROM oidc_providers");
+  while (pq.executeStep()) {
+    auto org = util::OrgId::FromTrusted(pq.getColumn(0).getString());
+    auto crypto = org_keys.Get(db, org);
+    auto plain =
+        crypto.ok() ? crypto.value()->Open("oidc", org.str(), Blob(pq.getColumn(1))) : std::nullopt;
+    if (!plain) {
+      problems->push_back("org " + org.str() + ": single sign-on configuration does not open");
+    } else {
+      sodium_memzero(plain->data(), plain->size());
+    }
+  }
+  SQLite::Statement oq(db,
+                       "SELECT o.id, (SELECT count(*) FROM users u WHERE u.org_id = o.id AND "
+                       "u.password_hash IS NOT NULL) FROM orgs o WHERE "
+                       "coalesce(json_extract(o.settings, '$.local_passwords'), 1) = 0");
+  while (oq.executeStep()) {
+    std::string org = oq.getColumn(0).getString();
+    int64_t hashes = oq.getColumn(1).getInt64();
+    summary->push_back("org " + org +
+                       ": local passwords off, password hashes: " + std::to_string(hashes));
+    if (hashes != 0) {
+      problems->push_back("org " + org + ": local passwords are off but " + std::to_string(hashes) +
+                          " password hashes are stored");
+    }
+  }
+  SQLite::Statement hq(db, "SELECT count(*) FROM users WHERE password_hash IS NOT NULL");
+  return hq.executeStep() ? hq.getColumn(0).getInt64() : 0;
+}
+
+Status Oidc::SetLocalPasswords(const Principal& actor, bool enabled) {
+  if (Status st = Allowed(actor, access::Function::kOrgSettingsWrite); !st.ok()) return st;
+  Status st = db_.Write([&](store::Db& db) -> Status {
+    bool before = LocalPasswordsOn(db, actor.org);
+    int wiped = 0;
+    if (!enabled) {
+      SQLite::Statement p(db, "SELECT 1 FROM oidc_providers WHERE org_id = ?");
+      p.bind(1, actor.org.str());
+      if (!p.executeStep()) {
+        return Status::Conflict("sso_not_configured",
+                                "configure single sign-on before turning local passwords off");
+      }
+      SQLite::Statement me(db, "SELECT 1 FROM oidc_identities WHERE user_id = ?");
+      me.bind(1, actor.user.str());
+      if (!me.executeStep()) {
+        return Status::Conflict("link_your_account_first",
+                                "link your own account to the provider first, or you would be "
+                                "locked out");
+      }
+      // secure_delete is on: the overwritten hashes do not linger in free pages.
+      SQLite::Statement w(db,
+                          "UPDATE users SET password_hash = NULL WHERE org_id = ? AND "
+                          "password_hash IS NOT NULL");
+      w.bind(1, actor.org.str());
+      wiped = w.exec();
+    }
+    SQLite::Statement u(db,
+                        "UPDATE orgs SET settings = json_set(settings, '$.local_passwords', "
+                        "json(?)) WHERE id = ?");
+    u.bind(1, enabled ? "true" : "false");
+    u.bind(2, actor.org.str());
+    u.exec();
+    auto crypto = org_keys_.Get(db, actor.org);
+    if (!crypto.ok()) return crypto.status();
+    RecordAudit(db, crypto.value().get(),
+                {"org:" + actor.org.str(),
+                 actor.user.str(),
+                 "org.settings.update",
+                 {{"local_passwords", {{"before", before}, {"after", enabled}}},
+                  {"password_hashes_wiped", wiped}}});
+    return Status::Ok();
+  });
+  if (st.ok()) {
+    util::log::Info("org.local_passwords").Ref("org_id", actor.org).Num("enabled", enabled ? 1 : 0);
+  }
+  return st;
+}
+
+util::Result<SignInResult> Oidc::BreakGlass(const Principal& actor, const util::OrgId& org,
+                                            const util::UserId& user, std::string_view reason) {
+  // The operator's org-management permission (the same one that may delete the org).
+  if (Status st = Allowed(actor, access::Function::kOrgDelete); !st.ok()) return st;
+  if (reason.size() < 10 || reason.size() > 500 || !IsTextField(reason, 500)) {
+    return Invalid("invalid_reason", "give a reason of 10-500 printable characters");
+  }
+  util::Result<SignInResult> out = Status::Internal();
+  Status st = db_.Write([&](store::Db& db) -> Status {
+    SQLite::Statement q(db, "SELECT role, disabled FROM users WHERE id = ? AND org_id = ?");
+    q.bind(1, user.str());
+    q.bind(2, org.str());
+    if (!q.executeStep()) return Status::NotFound();
+    if (q.getColumn(0).getString() != "administrator" || q.getColumn(1).getInt() != 0) {
+      return Status::Conflict("not_an_administrator",
+                              "break-glass access is only for an active Administrator");
+    }
+    util::SessionId session;
+    out = accounts_.IssueSsoSession(db, user, org, Role::kAdministrator,
+                                    util::NowUnix() + kBreakGlassSeconds, true, &session);
+    if (!out.ok()) return out.status();
+    auto crypto = org_keys_.Get(db, org);
+    if (!crypto.ok()) return crypto.status();
+    RecordAudit(db, crypto.value().get(),
+                {"user:" + user.str(),
+                 "operator",
+                 "session.break_glass",
+                 {{"reason", std::string(reason)}, {"session_id", session.str()}}});
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  util::log::Warn("session.break_glass").Ref("org_id", org).Ref("user_id", user);
+  return out;
+}
+
+}  // namespace bomvault::service
