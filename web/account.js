@@ -1,5 +1,6 @@
 // The signed-in user's own account: profile, authenticator (TOTP) enrolment, personal API
 // tokens, sessions, and signing out everywhere.
+import { ssoAccountCard } from './sso.js';
 import { api } from './api.js';
 import {
   el, field, select, messageArea, table, fmtTime, pageHeading, button, busy, confirmDialog,
@@ -30,7 +31,7 @@ export async function accountPage(ctx) {
           ? el('span', { class: 'tag good' }, 'Verified') : el('span', { class: 'tag bad' }, 'Not verified')))),
       el('p', { class: 'hint' }, 'Colleagues who are not Administrators need your user id to share a BOM with you or transfer one to you.'),
       verifyBox(me)),
-    mfaBox, tokensBox, sessionsBox,
+    mfaBox, ssoAccountCard(me), tokensBox, sessionsBox,
     el('section', { class: 'card', 'aria-labelledby': 'everywhere-h' },
       el('h2', { id: 'everywhere-h' }, 'Sign out everywhere'),
       el('p', {}, 'Ends every session of this account, on every device, and revokes all your API tokens.'),

@@ -5,6 +5,7 @@ import {
   confirmDialog, announce, copyText, fill,
 } from './dom.js';
 import { FIELDS, normalizeColumn } from './csv.js';
+import { ssoSettingsCard } from './sso.js';
 
 const ROLES = [['viewer', 'Viewer'], ['editor', 'Editor'], ['administrator', 'Administrator']];
 const ROLE_TEXT = Object.fromEntries(ROLES);
@@ -210,7 +211,7 @@ function changeText(change, emailOf) {
 
 // ---------------------------------------------------------------------------------------------
 
-export async function settingsPage({ root }) {
+export async function settingsPage({ root, me }) {
   const s = await api('GET', '/org/settings');
   const msg = messageArea();
   const sharing = checkbox('Allow sharing BOMs with colleagues', { name: 'sharing_enabled', checked: s.sharing_enabled });
@@ -276,6 +277,7 @@ export async function settingsPage({ root }) {
   fill(root, pageHeading('Organisation settings'),
     el('section', { class: 'card', 'aria-label': 'Policy settings' }, form),
     mappings,
+    ssoSettingsCard(me),
     el('section', { class: 'card', 'aria-labelledby': 'support-h' }, el('h2', { id: 'support-h' }, 'Support access'),
       el('p', { class: 'muted' }, 'Lets the instance operator help with this organisation for a limited time. Every grant and revocation is audited.'),
       support));

@@ -7,6 +7,7 @@ import { el, describeError, announce, fill } from './dom.js';
 import { routes, navFor } from './pages.js';
 import { renderUnseal } from './auth.js';
 import { takeLinkToken } from './invitations.js';
+import { ssoSignOut } from './sso.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -88,7 +89,7 @@ async function loadSession() {
 export async function signOut() {
   try {
     if (operatorToken.get()) operatorToken.clear();
-    else await api('DELETE', '/sessions/current');
+    else if (await ssoSignOut()) { session.me = null; return; }
   } catch (e) {
     if (!(e instanceof ApiError && e.status === 401)) { announce(describeError(e), 'error'); return; }
   }

@@ -1,4 +1,5 @@
 // Pages before anyone is signed in: unseal, sign-in (with the TOTP step), operator sign-in.
+import { ssoSignIn } from './sso.js';
 import { api, ApiError, operatorToken } from './api.js';
 import { el, field, messageArea, busy, pageHeading, checkbox, fill } from './dom.js';
 import { signedIn } from './app.js';
@@ -101,6 +102,7 @@ export async function signInPage({ root, query }) {
   el('div', { class: 'actions' }, submit), msg.node);
   fill(root, el('section', { class: 'card narrow' },
     pageHeading('Sign in'),
+    ssoSignIn(query),
     form,
     el('p', { class: 'muted small' }, 'Running this instance? ', el('a', { href: '#/operator-sign-in' }, 'Sign in as the operator'), '.')));
 }

@@ -7,12 +7,13 @@ each forgery is its own test and must be refused with its own reason, changing n
 """
 import calendar
 import json
+import os
 import subprocess
 import time
 import urllib.parse
 
 from harness import BIN, PASSWORD, Org, Server, Store, add_user, call, is_error, sign_in
-from sso_support import Browser, ForgingProvider, RealProvider, sso_sign_in
+from sso_support import ROOT, Browser, ForgingProvider, RealProvider, sso_sign_in
 
 ACCOUNTS = {
     "alice": {"password": "alice-pw", "email": "alice@a.example", "groups": ["engineering"]},
@@ -210,7 +211,7 @@ def test_sso_state_is_single_use_and_bound_to_the_browser():
 def test_sso_mfa_policy_met_through_the_provider_amr():
     w = World()
     try:
-        w.configure()
+        w.configure(max_session_seconds=600)
         s, r, _ = call(w.b, "PATCH", "/api/v1/org/settings", {"mfa_policy": "everyone"}, token=w.org.admin)
         assert s == 200, r
         br = Browser()
@@ -223,10 +224,7 @@ def test_sso_mfa_policy_met_through_the_provider_amr():
         s, r, _ = call(w.b, "GET", "/api/v1/boms", token=token)
         assert s == 200, r  # not an enrolment-only session
         # The session ends no later than the provider's sign-in + the org's max_session_seconds.
-        w.configure(max_session_seconds=600)
-        br = Browser()
-        assert sso_sign_in(br, w.b, w.org.id, "alice", "alice-pw", otp="123456")[0] == 302
-        s, r, _ = call(w.b, "GET", "/api/v1/me/tokens", token=session_from(br, w.b))
+        s, r, _ = call(w.b, "GET", "/api/v1/me/tokens", token=token)
         assert s == 200, r
         current = [t for t in r["tokens"] if t["current"]][0]
         ends = calendar.timegm(time.strptime(current["expires_at"], "%Y-%m-%dT%H:%M:%SZ"))
@@ -450,5 +448,25 @@ def test_sso_config_refuses_bad_input():
         assert s == 404 and is_error(r), r
         s, r, _ = call(w.b, "GET", f"/api/v1/sso/{w.org.id}")
         assert s == 404, r
+    finally:
+        w.close()
+
+
+def test_sso_ui_in_chromium_signs_in_and_out_through_the_provider():
+    """The UI flow in Debian's chromium (tests/e2e/sso.mjs): the sign-in button, the provider's
+    pages, back signed in, and sign-out ending the provider's session."""
+    e2e = os.path.join(ROOT, "tests", "e2e")
+    if not os.path.isdir(os.path.join(e2e, "node_modules", "playwright-core")):
+        subprocess.run(["npm", "ci", "--prefix", e2e, "--ignore-scripts", "--no-audit", "--no-fund",
+                        "--loglevel=error"], check=True, timeout=600)
+    w = World()
+    try:
+        w.configure()
+        env = {**os.environ, "BV_BASE": w.b, "BV_ORG": w.org.id, "BV_LOGIN": "alice",
+               "BV_PASSWORD": "alice-pw", "BV_ISSUER": w.idp.issuer,
+               "BV_SCREENSHOTS": os.path.join(ROOT, "build", "screenshots")}
+        r = subprocess.run(["node", os.path.join(e2e, "sso.mjs")], env=env, capture_output=True,
+                           text=True, timeout=300)
+        assert r.returncode == 0 and "sso e2e: ok" in r.stdout, r.stdout + r.stderr
     finally:
         w.close()
