@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  // The seeds were made for this store id (fuzz/corpus/share/README lists how).
+  // The seeds were made for this store id by fuzz/seeds.py.
   static const std::array<uint8_t, vault::kShareStoreIdSize> kStore = {0x62, 0x76, 0x66, 0x75,
                                                                        0x7a, 0x7a, 0x30, 0x31};
   std::string_view text(reinterpret_cast<const char*>(data), size);

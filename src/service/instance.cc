@@ -179,6 +179,12 @@ util::Result<UnsealStatus> Instance::SubmitShare(std::string_view share) {
 
 util::Status Instance::OpenWithKeys(vault::Keys keys) {
   std::unique_lock lock(mu_);
+  if (fault_teardown_pending_.exchange(false)) {
+    // Faulted services whose teardown thread has not run yet (SealFromFault): no hold is left
+    // (we have the lock), so they go now, and that thread will leave the new ones alone.
+    services_.reset();
+    closing_.fetch_sub(1);
+  }
   if (services_) return util::Status::Ok();
   auto db = store::Database::Open(DatabasePath(options_.data_dir), keys.db_key,
                                   options_.reader_connections);
@@ -242,12 +248,22 @@ void Instance::Seal(const char* reason) {
 void Instance::SealFromFault() {
   if (sealed_.exchange(true)) return;
   util::log::Error("vault.sealing_on_storage_fault");
+  // The caller holds the services (a request's or a job's shared hold, or Seal()'s exclusive
+  // lock), so services_ cannot change under us here. Closing starts now, in this thread: from
+  // this moment no new request gets the faulted services.
+  closing_.fetch_add(1);
+  if (services_) services_->accounts->StopHashing();
+  fault_teardown_pending_ = true;
+  // The teardown waits for the holds in flight. Key holders may unseal again before it runs:
+  // OpenWithKeys then does the teardown itself, and this thread must not touch the services of
+  // that later unseal. Whichever of the two takes the pending flag (under mu_) does it, once.
+  // The unseal progress needs no reset: it is empty while unsealed (UnsealProgress clears it).
   std::thread([this] {
-    BeginClosing();
     std::unique_lock lock(mu_);
-    services_.reset();
-    progress_.Reset();
-    closing_.fetch_sub(1);
+    if (fault_teardown_pending_.exchange(false)) {
+      services_.reset();
+      closing_.fetch_sub(1);
+    }
   }).detach();
 }
 

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -136,7 +137,10 @@ class Instance {
   mutable std::shared_mutex mu_;
   std::unique_ptr<Services> services_;  // guarded by mu_; null while sealed
   std::atomic<bool> sealed_{true};
-  std::atomic<int> closing_{0};  // Seal() calls in progress
+  std::atomic<int> closing_{0};  // Seal() calls and fault teardowns in progress
+  // Set by SealFromFault; taken (under mu_ held exclusively) by whichever of its teardown thread
+  // and the next OpenWithKeys comes first, which drops the faulted services and ends closing.
+  std::atomic<bool> fault_teardown_pending_{false};
   std::mutex pending_mu_;
   std::vector<std::pair<std::string, nlohmann::json>> pending_events_;  // while sealed
 };
