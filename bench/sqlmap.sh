@@ -83,7 +83,7 @@ for t in "${TARGETS[@]}"; do
   [ -n "$body" ] && args+=(--data "$body" -H "Content-Type: application/json")
   [ -n "$plist" ] && args+=(-p "$plist")
   out="$(timeout 900 sqlmap "${args[@]}" 2>&1 || true)"
-  tested="$(grep -oE "(GET|POST|PATCH|URI|JSON|\(custom\) [A-Z]+) parameter '[^']+'" <<< "$out" | sort -u | wc -l)"
+  tested="$( (grep -oE "(GET|POST|PATCH|URI|JSON|\(custom\) [A-Z]+) parameter '[^']+'" <<< "$out" || true) | sort -u | wc -l)"
   params=$((params + tested))
   if grep -qE "is vulnerable|sqlmap identified the following injection" <<< "$out"; then
     found=$((found + 1)); verdict="INJECTABLE"
