@@ -4,7 +4,8 @@
     gen_bom_csv.py OUT.csv [ROWS=100000] [SEED=7]
 
 Header: level,part_number,description,quantity,unit,manufacturer,material
-(the last two are not recognised columns, so bomvault keeps them as item properties).
+(manufacturer is a recognised column, the item's first approved manufacturer; material is not,
+so bomvault keeps it as an item property).
 The structure is an indented BOM (depth-first, level 1..5): a few top assemblies, sub-assemblies
 below them, purchased parts as leaves at levels 3-5. ~100 bytes per line. No cell needs quoting
 (no ',', '"' or line breaks), so the raw reference may split on ',' without a CSV library.

@@ -46,9 +46,25 @@ struct Reader {
   }
 };
 
+constexpr uint8_t kVersion2 = 2;
+
+// Reads the version header: true and version 1 or 2, with r->pos past the header.
+bool ReadVersion(Reader* r, int* version) {
+  if (r->in.empty() || r->in[0] != 0) {
+    *version = 1;
+    return true;
+  }
+  if (r->in.size() < 2 || r->in[1] != kVersion2) return false;
+  r->pos = 2;
+  *version = 2;
+  return true;
+}
+
 }  // namespace
 
 void EncodeItems(std::span<const Item> items, std::vector<uint8_t>& out) {
+  out.push_back(0);
+  out.push_back(kVersion2);
   for (const Item& it : items) {
     PutText(out, it.ref);
     PutText(out, it.parent);
@@ -63,11 +79,19 @@ void EncodeItems(std::span<const Item> items, std::vector<uint8_t>& out) {
       PutText(out, k);
       PutText(out, v);
     }
+    out.push_back(it.dnp ? 1 : 0);
+    PutLen(out, it.manufacturers.size());
+    for (const Manufacturer& m : it.manufacturers) {
+      PutText(out, m.name);
+      PutText(out, m.mpn);
+    }
   }
 }
 
 bool DecodeItems(std::span<const uint8_t> in, std::vector<Item>& out) {
   Reader r{in};
+  int version = 0;
+  if (!ReadVersion(&r, &version)) return false;
   while (r.pos < in.size()) {
     Item it;
     if (!r.Text(&it.ref) || !r.Text(&it.parent) || !r.Text(&it.find_number) ||
@@ -83,6 +107,16 @@ bool DecodeItems(std::span<const uint8_t> in, std::vector<Item>& out) {
       if (!r.Text(&k) || !r.Text(&v)) return false;
       it.properties.emplace_back(std::move(k), std::move(v));
     }
+    if (version >= 2) {
+      uint64_t makers = 0;
+      if (r.pos >= in.size() || in[r.pos] > 1) return false;
+      it.dnp = in[r.pos++] != 0;
+      if (!r.Len(&makers) || makers > in.size() - r.pos) return false;
+      it.manufacturers.resize(makers);
+      for (Manufacturer& m : it.manufacturers) {
+        if (!r.Text(&m.name) || !r.Text(&m.mpn)) return false;
+      }
+    }
     out.push_back(std::move(it));
   }
   return true;
@@ -90,6 +124,8 @@ bool DecodeItems(std::span<const uint8_t> in, std::vector<Item>& out) {
 
 bool VisitItems(std::span<const uint8_t> in, const std::function<void(const ItemView&)>& fn) {
   Reader r{in};
+  int version = 0;
+  if (!ReadVersion(&r, &version)) return false;
   ItemView it;
   while (r.pos < in.size()) {
     if (!r.View(&it.ref) || !r.View(&it.parent) || !r.View(&it.find_number) ||
@@ -104,6 +140,19 @@ bool VisitItems(std::span<const uint8_t> in, const std::function<void(const Item
       std::string_view k, v;
       if (!r.View(&k) || !r.View(&v)) return false;
       it.properties.emplace_back(k, v);
+    }
+    it.manufacturers.clear();
+    it.dnp = false;
+    if (version >= 2) {
+      uint64_t makers = 0;
+      if (r.pos >= in.size() || in[r.pos] > 1) return false;
+      it.dnp = in[r.pos++] != 0;
+      if (!r.Len(&makers) || makers > in.size() - r.pos) return false;
+      for (uint64_t i = 0; i < makers; ++i) {
+        std::string_view name, mpn;
+        if (!r.View(&name) || !r.View(&mpn)) return false;
+        it.manufacturers.emplace_back(name, mpn);
+      }
     }
     fn(it);
   }

@@ -241,6 +241,15 @@ struct Layout {
   size_t quantity = kNoColumn;
   size_t unit = kNoColumn;
   size_t refdes = kNoColumn;
+  size_t dnp = kNoColumn;
+  // (column, slot, is_mpn): manufacturer / mpn columns, slot 0 for "manufacturer", 1 for "_2"…
+  struct Maker {
+    size_t column;
+    size_t slot;
+    bool mpn;
+  };
+  std::vector<Maker> makers;
+  size_t maker_slots = 0;
   std::vector<std::pair<size_t, std::string>> properties;  // (column, key) in column order
   std::vector<size_t> unnamed;
 
@@ -254,6 +263,7 @@ struct Layout {
     if (field == "quantity") return &quantity;
     if (field == "unit") return &unit;
     if (field == "refdes") return &refdes;
+    if (field == "dnp") return &dnp;
     return nullptr;
   }
 
@@ -269,6 +279,7 @@ struct Layout {
     }
     // Without a parent column the structure came from the level column.
     if (field == "parent" && parent == kNoColumn) return level;
+    if (field == "manufacturers") return makers.empty() ? kNoColumn : makers.front().column;
     const size_t* slot = Slot(field);
     return slot == nullptr ? kNoColumn : *slot;
   }
@@ -445,6 +456,16 @@ class Parser {
         field = RecognizedColumn(name);
         id = field.empty() ? name : std::string(field);
       }
+      size_t maker_slot = 0;
+      if (field == "manufacturer" || field == "mpn") {
+        // "mpn" is slot 0, "mpn_2" slot 1; a mapping onto the field means slot 0.
+        const size_t underscore = name.rfind('_');
+        if (underscore != std::string::npos && name.substr(0, underscore) == field) {
+          maker_slot = std::stoul(name.substr(underscore + 1));
+          maker_slot = maker_slot == 0 ? 0 : maker_slot - 1;
+        }
+        id = std::string(field) + "#" + std::to_string(maker_slot);
+      }
       const auto [it, inserted] = seen.emplace(id, c);
       if (!inserted) {
         ok = false;
@@ -458,6 +479,20 @@ class Parser {
         if (!Report(line, c + 1, util::Code::kInvalid, "csv_header", message)) {
           return false;
         }
+        continue;
+      }
+      if (field == "manufacturer" || field == "mpn") {
+        if (maker_slot >= limits_.max_manufacturers) {
+          ok = false;
+          if (!Report(line, c + 1, util::Code::kInvalid, "csv_header",
+                      "at most " + std::to_string(limits_.max_manufacturers) +
+                          " manufacturer columns are read")) {
+            return false;
+          }
+          continue;
+        }
+        layout_.makers.push_back({c, maker_slot, field == "mpn"});
+        layout_.maker_slots = std::max(layout_.maker_slots, maker_slot + 1);
         continue;
       }
       if (!field.empty()) {
@@ -581,6 +616,27 @@ class Parser {
     item.description = take(layout_.description);
     item.unit = take(layout_.unit);
     item.refdes = take(layout_.refdes);
+    if (layout_.dnp != kNoColumn) {
+      const std::string& v = cell(layout_.dnp);
+      if (v == "DNP" || v == "dnp" || v == "true" || v == "TRUE" || v == "yes" || v == "1" ||
+          v == "x" || v == "X") {
+        item.dnp = true;
+      } else if (!v.empty() && v != "false" && v != "FALSE" && v != "no" && v != "0") {
+        if (!Value(line_of(layout_.dnp), layout_.dnp + 1,
+                   "dnp " + QuoteForMessage(v) + " is neither DNP (or true) nor empty")) {
+          return false;
+        }
+      }
+    }
+    if (!layout_.makers.empty()) {
+      item.manufacturers.resize(layout_.maker_slots);
+      for (const Layout::Maker& m : layout_.makers) {
+        Manufacturer& slot = item.manufacturers[m.slot];
+        (m.mpn ? slot.mpn : slot.name) = std::move(cell(m.column));
+      }
+      std::erase_if(item.manufacturers,
+                    [](const Manufacturer& m) { return m.name.empty() && m.mpn.empty(); });
+    }
     for (const auto& [c, key] : layout_.properties) {
       if (!cell(c).empty()) item.properties.emplace_back(key, std::move(cell(c)));
     }
@@ -734,10 +790,23 @@ std::string ExportCsv(const std::vector<Item>& items) {
     }
   }
   const std::vector<int> levels = Levels(items);
+  size_t maker_slots = 0;
+  bool any_dnp = false;
+  for (const Item& item : items) {
+    maker_slots = std::max(maker_slots, item.manufacturers.size());
+    any_dnp = any_dnp || item.dnp;
+    for (const Manufacturer& m : item.manufacturers) bytes += m.name.size() + m.mpn.size() + 2;
+  }
 
   std::string out;
   out.reserve(bytes + keys.size() * (items.size() + 16) + 128);
   out += "ref,parent,level,find_number,part_number,description,quantity,unit,refdes";
+  // Only BOMs that have them get these columns, so older exports stay byte for byte the same.
+  for (size_t s = 0; s < maker_slots; ++s) {
+    out += s == 0 ? ",manufacturer,mpn"
+                  : ",manufacturer_" + std::to_string(s + 1) + ",mpn_" + std::to_string(s + 1);
+  }
+  if (any_dnp) out += ",dnp";
   for (std::string_view key : keys) {
     out += ',';
     AppendCell(&out, key, true);
@@ -764,6 +833,13 @@ std::string ExportCsv(const std::vector<Item>& items) {
     AppendCell(&out, item.unit, true);
     out += ',';
     AppendCell(&out, item.refdes, true);
+    for (size_t s = 0; s < maker_slots; ++s) {
+      out += ',';
+      if (s < item.manufacturers.size()) AppendCell(&out, item.manufacturers[s].name, true);
+      out += ',';
+      if (s < item.manufacturers.size()) AppendCell(&out, item.manufacturers[s].mpn, true);
+    }
+    if (any_dnp) out += item.dnp ? ",DNP" : ",";
     std::fill(row.begin(), row.end(), nullptr);
     for (const auto& [key, value] : item.properties) row[key_column[key]] = &value;
     for (const std::string* value : row) {

@@ -75,14 +75,15 @@ util::Result<std::vector<Item>> ParseTable(std::vector<TableRow> rows, const Lim
                                            std::vector<CsvError>* all_errors,
                                            const ColumnMappings* mappings = nullptr);
 
-// Columns ref,parent,level,find_number,part_number,description,quantity,unit,refdes, then every
-// property key in first-seen order; ',' delimiter, LF line ends, quotes only where needed. Text
-// cells (all but level and quantity) that start with = + - @ tab CR or ' get a leading ' so
-// spreadsheets do not execute them as formulas; inside such a cell, a ',' ';' or tab followed by
-// one of those (or by ") gets a ' after it, so a spreadsheet splitting the line on another
-// delimiter cannot find a formula there either (ParseCsv removes one ' after each of those
-// three characters inside a cell, so the round trip holds). Levels come from the tree (empty for
-// items that Levels() cannot place).
+// Columns ref,parent,level,find_number,part_number,description,quantity,unit,refdes; then, only
+// when some item has them, manufacturer,mpn (manufacturer_2,mpn_2… for further approved
+// manufacturers) and dnp ("DNP" or empty); then every property key in first-seen order; ','
+// delimiter, LF line ends, quotes only where needed. Text cells (all but level and quantity) that
+// start with = + - @ tab CR or ' get a leading ' so spreadsheets do not execute them as formulas;
+// inside such a cell, a ',' ';' or tab followed by one of those (or by ") gets a ' after it, so a
+// spreadsheet splitting the line on another delimiter cannot find a formula there either
+// (ParseCsv removes one ' after each of those three characters inside a cell, so the round trip
+// holds). Levels come from the tree (empty for items that Levels() cannot place).
 std::string ExportCsv(const std::vector<Item>& items);
 
 }  // namespace bomvault::bom

@@ -19,6 +19,14 @@
 
 namespace bomvault::bom {
 
+// One approved source of an item: who makes it and under which manufacturer part number (MPN).
+struct Manufacturer {
+  std::string name;  // may be empty when only the MPN is known
+  std::string mpn;   // may be empty when only the maker is known; never both empty
+
+  friend bool operator==(const Manufacturer&, const Manufacturer&) = default;
+};
+
 struct Item {
   std::string ref;          // unique within a BOM
   std::string parent;       // "" = a root item
@@ -29,6 +37,9 @@ struct Item {
   std::string unit;
   std::string refdes;  // reference designators, free text e.g. "R1,R2"
   std::vector<std::pair<std::string, std::string>> properties;  // ordered, keys unique
+  // The approved manufacturer list, in preference order (first = preferred).
+  std::vector<Manufacturer> manufacturers;
+  bool dnp = false;  // "do not place": kept in the BOM, flagged, not fitted
 
   friend bool operator==(const Item&, const Item&) = default;
 };
@@ -45,6 +56,8 @@ struct Limits {
   size_t max_property_value = 1024;
   size_t max_properties = 64;
   size_t max_depth = 64;
+  size_t max_manufacturers = 16;
+  size_t max_manufacturer = 128;  // name and MPN each
 };
 
 // How many characters of a user's value an error message may echo. Uploads can carry megabyte

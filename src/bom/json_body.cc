@@ -59,6 +59,8 @@ enum ItemField : uint8_t {
   kTextFields,  // count of the above
   kQuantity = kTextFields,
   kProperties,
+  kManufacturers,
+  kDnp,
   kIgnoredField,
 };
 
@@ -83,6 +85,8 @@ ItemField FieldFor(std::string_view key) {
   }
   if (key == "quantity") return kQuantity;
   if (key == "properties") return kProperties;
+  if (key == "manufacturers") return kManufacturers;
+  if (key == "dnp") return kDnp;
   return kIgnoredField;
 }
 
@@ -106,8 +110,12 @@ struct ItemDraft {
   std::string quantity_text;  // the string, or the number's lexeme
   Seen properties = Seen::kAbsent;
   std::vector<RawProperty> raw_properties;
+  bool makers_wrong = false;  // "manufacturers" not an array of {name, mpn} text objects
+  bool dnp_wrong = false;     // "dnp" neither a boolean nor null
 
   void Reset() {
+    makers_wrong = false;
+    dnp_wrong = false;
     item = Item();
     text.fill(Seen::kAbsent);
     quantity = Seen::kAbsent;
@@ -169,7 +177,16 @@ class BodyHandler {
   util::Result<BomBody> Finish(bool parsed);
 
  private:
-  enum class Frame : uint8_t { kRoot, kItems, kItem, kProperties, kMetadata, kSkip };
+  enum class Frame : uint8_t {
+    kRoot,
+    kItems,
+    kItem,
+    kProperties,
+    kMakers,  // an item's "manufacturers" array
+    kMaker,   // one {name, mpn} object in it
+    kMetadata,
+    kSkip
+  };
 
   bool OnScalar(const Scalar& value);
   bool OnStart(bool object);
@@ -219,6 +236,7 @@ class BodyHandler {
   ItemField item_field_ = kIgnoredField;
   ItemDraft draft_;
   std::string property_key_;
+  std::string maker_key_;
 };
 
 bool BodyHandler::key(std::string& key) {
@@ -235,6 +253,9 @@ bool BodyHandler::key(std::string& key) {
       return true;
     case Frame::kProperties:
       property_key_ = key;
+      return true;
+    case Frame::kMaker:
+      maker_key_ = key;
       return true;
     case Frame::kMetadata:
       metadata_bytes_ += key.size() + 3;  // "key":
@@ -296,6 +317,18 @@ bool BodyHandler::OnScalar(const Scalar& value) {
           const size_t bytes = value.text->size() + 2;
           return MetadataAdd(json(std::move(*value.text)), bytes);
         }
+      }
+      return true;
+    case Frame::kMakers:
+      draft_.makers_wrong = true;
+      return true;
+    case Frame::kMaker:
+      if (value.kind == Scalar::kString) {
+        Manufacturer& m = draft_.item.manufacturers.back();
+        if (maker_key_ == "name") m.name.assign(*value.text);
+        if (maker_key_ == "mpn") m.mpn.assign(*value.text);
+      } else if (value.kind != Scalar::kNull) {
+        draft_.makers_wrong = true;
       }
       return true;
     case Frame::kSkip:
@@ -362,6 +395,12 @@ void BodyHandler::ItemScalar(const Scalar& value) {
   } else if (item_field_ == kProperties) {
     draft_.properties = value.kind == Scalar::kNull ? Seen::kNull : Seen::kWrongType;
     draft_.raw_properties.clear();
+  } else if (item_field_ == kManufacturers) {
+    draft_.item.manufacturers.clear();
+    draft_.makers_wrong = value.kind != Scalar::kNull;
+  } else if (item_field_ == kDnp) {
+    draft_.dnp_wrong = value.kind != Scalar::kNull && value.kind != Scalar::kBool;
+    draft_.item.dnp = value.kind == Scalar::kBool && value.boolean;
   }
 }
 
@@ -462,7 +501,31 @@ bool BodyHandler::OnStart(bool object) {
         draft_.raw_properties.clear();
         draft_.properties = object ? Seen::kValue : Seen::kWrongType;
         if (object) next = Frame::kProperties;
+      } else if (item_field_ == kManufacturers) {
+        draft_.item.manufacturers.clear();
+        draft_.makers_wrong = object;
+        if (!object) next = Frame::kMakers;
+      } else if (item_field_ == kDnp) {
+        draft_.dnp_wrong = true;
       }
+      break;
+    case Frame::kMakers:
+      if (!object) {
+        draft_.makers_wrong = true;
+        break;
+      }
+      // Bounded while streaming, like properties: twice what a valid item may have.
+      if (draft_.item.manufacturers.size() >= 2 * limits_.max_manufacturers) {
+        return Abort(Status::Invalid("invalid_item", Where() + " has more than " +
+                                                         std::to_string(limits_.max_manufacturers) +
+                                                         " manufacturers"));
+      }
+      draft_.item.manufacturers.emplace_back();
+      maker_key_.clear();
+      next = Frame::kMaker;
+      break;
+    case Frame::kMaker:
+      draft_.makers_wrong = true;
       break;
     case Frame::kProperties:
       draft_.raw_properties.push_back(
@@ -557,6 +620,14 @@ void BodyHandler::FinishItem() {
   draft_.item.quantity = std::move(canonical.value());
   if (draft_.properties == Seen::kWrongType) {
     return ItemError(Status::Invalid("invalid_item", Where() + ".properties must be an object"));
+  }
+  if (draft_.makers_wrong) {
+    return ItemError(Status::Invalid(
+        "invalid_item",
+        Where() + ".manufacturers must be an array of {\"name\": string, \"mpn\": string}"));
+  }
+  if (draft_.dnp_wrong) {
+    return ItemError(Status::Invalid("invalid_item", Where() + ".dnp must be true or false"));
   }
   if (draft_.properties == Seen::kValue) {
     Status st = FinishProperties();

@@ -63,6 +63,9 @@ struct BomBody {
 // decimal text: tools often write refs and find numbers as numbers). Property keys are
 // normalised with NormalizeColumnName; string values are kept unless empty, numbers and booleans
 // become their JSON text, nulls are dropped. A quantity is a JSON number or a decimal string.
+// "manufacturers" is an array of {"name": str, "mpn": str} (null entries' fields count as empty;
+// more than twice Limits::max_manufacturers entries stop the parse) and "dnp" a boolean; other
+// shapes are "invalid_item".
 util::Result<BomBody> ParseBomBody(std::string_view body, const Limits& limits);
 
 }  // namespace bomvault::bom

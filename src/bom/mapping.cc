@@ -7,9 +7,9 @@
 namespace bomvault::bom {
 namespace {
 
-constexpr std::string_view kFields[] = {"ref",         "parent",      "level",
-                                        "find_number", "part_number", "description",
-                                        "quantity",    "unit",        "refdes"};
+constexpr std::string_view kFields[] = {"ref",         "parent",       "level",    "find_number",
+                                        "part_number", "description",  "quantity", "unit",
+                                        "refdes",      "manufacturer", "mpn",      "dnp"};
 
 bool IsField(std::string_view name) {
   for (std::string_view f : kFields) {
@@ -63,13 +63,20 @@ util::Result<ColumnMappings> ParseColumnMappings(const nlohmann::json& list, con
       if (!m["field"].is_string() || !IsField(m["field"].get<std::string>())) {
         return fail(
             "\"field\" must be one of ref, parent, level, find_number, part_number, "
-            "description, quantity, unit, refdes");
+            "description, quantity, unit, refdes, manufacturer, mpn, dnp");
       }
       mapping.target = ColumnMapping::Target::kField;
       mapping.name = m["field"].get<std::string>();
     } else {
       if (!m["property"].is_string()) return fail("\"property\" must be a string");
       mapping.name = NormalizeColumnName(m["property"].get<std::string>());
+      // Mappings saved before manufacturer, mpn and dnp became fields named them as properties;
+      // they now mean the field.
+      if (mapping.name == "manufacturer" || mapping.name == "mpn" || mapping.name == "dnp") {
+        mapping.target = ColumnMapping::Target::kField;
+        out.push_back(std::move(mapping));
+        continue;
+      }
       if (util::Status st = ValidatePropertyKey(mapping.name, limits); !st.ok()) {
         return fail(st.message());
       }

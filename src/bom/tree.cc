@@ -19,7 +19,7 @@ struct ColumnAlias {
   std::string_view field;
 };
 
-constexpr std::array<ColumnAlias, 22> kColumnAliases = {{
+constexpr std::array<ColumnAlias, 25> kColumnAliases = {{
     {"ref", "ref"},
     {"parent", "parent"},
     {"level", "level"},
@@ -42,6 +42,9 @@ constexpr std::array<ColumnAlias, 22> kColumnAliases = {{
     {"refdes", "refdes"},
     {"reference_designators", "refdes"},
     {"ref_des", "refdes"},
+    {"manufacturer", "manufacturer"},
+    {"mpn", "mpn"},
+    {"dnp", "dnp"},
 }};
 
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
@@ -203,6 +206,19 @@ class RefIndex {
   size_t mask_ = 0;
 };
 
+// An item without a part number is still a part when something else names it: a value (KiCad,
+// JLCPCB), an MPN, a description or its designators. Imports of EDA files rely on this.
+bool HasOtherIdentity(const Item& item) {
+  if (!item.description.empty() || !item.refdes.empty()) return true;
+  for (const Manufacturer& m : item.manufacturers) {
+    if (!m.mpn.empty()) return true;
+  }
+  for (const auto& [key, value] : item.properties) {
+    if (key == "value" && !value.empty()) return true;
+  }
+  return false;
+}
+
 std::string DescribeCycle(const std::vector<Item>& items, const std::vector<size_t>& cycle) {
   constexpr size_t kShown = 6;
   const Item& first = items[cycle.front()];
@@ -238,6 +254,15 @@ std::string NormalizeColumnName(std::string_view name) {
 std::string_view RecognizedColumn(std::string_view normalized_name) {
   for (const ColumnAlias& alias : kColumnAliases) {
     if (alias.name == normalized_name) return alias.field;
+  }
+  // "manufacturer_2", "mpn_2", …: further approved manufacturers (ExportCsv writes them).
+  for (std::string_view base : {std::string_view("manufacturer_"), std::string_view("mpn_")}) {
+    if (normalized_name.size() > base.size() && normalized_name.size() <= base.size() + 2 &&
+        normalized_name.substr(0, base.size()) == base &&
+        std::all_of(normalized_name.begin() + static_cast<long>(base.size()), normalized_name.end(),
+                    [](char c) { return c >= '0' && c <= '9'; })) {
+      return base.size() == 4 ? std::string_view("mpn") : std::string_view("manufacturer");
+    }
   }
   return {};
 }
@@ -312,9 +337,36 @@ std::vector<ItemError> FindItemErrors(const std::vector<Item>& items, const Limi
     } else if (!TextOk(item.ref, limits.max_ref, false)) {
       if (!fail("ref", CheckText(item.ref, "ref", limits.max_ref, false))) return errors;
     }
-    if (item.part_number.empty()) {
-      if (!fail("part_number", util::Status::Invalid("bom_empty_field", "part_number is empty"))) {
+    if (item.part_number.empty() && !HasOtherIdentity(item)) {
+      if (!fail("part_number",
+                util::Status::Invalid("bom_empty_field",
+                                      "part_number is empty and nothing else (description, "
+                                      "value, MPN or designators) identifies the item"))) {
         return errors;
+      }
+    }
+    if (item.manufacturers.size() > limits.max_manufacturers) {
+      if (!fail("manufacturers",
+                util::Status::Invalid("bom_bad_manufacturer",
+                                      "has " + std::to_string(item.manufacturers.size()) +
+                                          " manufacturers; the limit is " +
+                                          std::to_string(limits.max_manufacturers)))) {
+        return errors;
+      }
+    }
+    for (const Manufacturer& m : item.manufacturers) {
+      util::Status bad;
+      if (m.name.empty() && m.mpn.empty()) {
+        bad = util::Status::Invalid("bom_bad_manufacturer",
+                                    "a manufacturer entry has neither a name nor an MPN");
+      } else if (!TextOk(m.name, limits.max_manufacturer, false)) {
+        bad = CheckText(m.name, "manufacturer", limits.max_manufacturer, false);
+      } else if (!TextOk(m.mpn, limits.max_manufacturer, false)) {
+        bad = CheckText(m.mpn, "mpn", limits.max_manufacturer, false);
+      }
+      if (!bad.ok()) {
+        if (!fail("manufacturers", bad)) return errors;
+        break;
       }
     }
     for (const TextField& f : kTextFields) {

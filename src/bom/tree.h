@@ -3,16 +3,18 @@
 //
 // A valid BOM (ValidateItems returns Ok) satisfies: at most max_items items; every ref non-empty
 // and unique; every parent "" or the ref of another item; no cycles; no item deeper than
-// max_depth (roots are level 0); part_number non-empty; quantity already canonical (decimal.h);
-// every text field valid UTF-8, within its byte limit, and free of control characters except tab
-// (description, refdes and property values may also hold line breaks, since multi-line notes are
-// ordinary and CSV carries them); at most max_properties properties with unique keys, non-empty
-// values, and keys that are valid property names (ValidatePropertyKey).
+// max_depth (roots are level 0); part_number non-empty unless a description, designators, an MPN or
+// a "value" property identifies the item; at most max_manufacturers manufacturer entries, each with
+// a name or an MPN, single-line and within max_manufacturer bytes; quantity already canonical
+// (decimal.h); every text field valid UTF-8, within its byte limit, and free of control characters
+// except tab (description, refdes and property values may also hold line breaks, since multi-line
+// notes are ordinary and CSV carries them); at most max_properties properties with unique keys,
+// non-empty values, and keys that are valid property names (ValidatePropertyKey).
 //
 // Status classes, so the HTTP layer can tell "fix this cell" from "fix your structure":
 //   Invalid (400), per-field problems: "bom_too_many_items", "bom_empty_field",
 //     "bom_field_too_long", "bom_invalid" (control character / bad UTF-8), "bom_bad_quantity",
-//     "bom_bad_property".
+//     "bom_bad_property", "bom_bad_manufacturer".
 //   Unprocessable (422), relations between items: "bom_duplicate_ref", "bom_dangling_parent",
 //     "bom_cycle" (including an item that is its own parent), "bom_too_deep".
 // All walks are iterative: a 200,000-item chain must not overflow the stack. Pure functions:
@@ -32,8 +34,8 @@ namespace bomvault::bom {
 
 // One problem found by FindItemErrors. `field` names what is wrong so a caller (the CSV reader)
 // can point at a cell: "ref", "parent", "find_number", "part_number", "description", "quantity",
-// "unit", "refdes", "properties" (the set as a whole) or "properties.<key>"; "" for the BOM as a
-// whole. `status.message()` starts by naming the item.
+// "unit", "refdes", "manufacturers", "properties" (the set as a whole) or "properties.<key>"; ""
+// for the BOM as a whole. `status.message()` starts by naming the item.
 struct ItemError {
   size_t index = 0;  // into the items vector
   std::string field;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <limits>
 #include <map>
@@ -27,6 +28,32 @@ Limits Unlimited() {
 // Positions in a product structure, shared by both BOMs of a comparison so that equal positions
 // get equal ids. Node parents always have smaller ids, so walking up terminates whatever the
 // input looked like.
+// An item without a part number is told apart by what else identifies it (its value and
+// footprint, an MPN, its description, its designators), so two KiCad capacitors of different values
+// are two parts. The mark cannot start a part number (control characters are refused), so such keys
+// never equal a real part number.
+constexpr char kIdentityMark = '\x01';
+
+std::string IdentityKey(const Item& item) {
+  std::string value, footprint;
+  for (const auto& [k, v] : item.properties) {
+    if (k == "value") value = v;
+    if (k == "footprint") footprint = v;
+  }
+  // The value first: it stays put between revisions while MPNs get filled in.
+  if (!value.empty()) {
+    return std::string(1, kIdentityMark) + "value=" + value + (footprint.empty() ? "" : " ") +
+           footprint;
+  }
+  for (const Manufacturer& m : item.manufacturers) {
+    if (!m.mpn.empty()) return std::string(1, kIdentityMark) + "mpn=" + m.mpn;
+  }
+  if (!item.description.empty()) {
+    return std::string(1, kIdentityMark) + "description=" + item.description;
+  }
+  return std::string(1, kIdentityMark) + "refdes=" + item.refdes;
+}
+
 class PathInterner {
  public:
   static constexpr uint32_t kRoot = UINT32_MAX;
@@ -51,6 +78,9 @@ class PathInterner {
 
   size_t size() const { return nodes_.size(); }
 
+  // Keeps a key alive as long as the interner (its nodes hold views).
+  std::string_view Own(std::string key) { return owned_.emplace_back(std::move(key)); }
+
   std::string Display(uint32_t id) const {
     std::vector<uint32_t> chain;
     for (uint32_t cur = id; cur != kRoot && chain.size() <= kMaxKeySegments;
@@ -65,6 +95,7 @@ class PathInterner {
     for (size_t k = chain.size(); k-- > 0;) {
       const Node& node = nodes_[chain[k]];
       for (char c : node.part) {
+        if (c == kIdentityMark) continue;  // an identity key (IdentityKey) shows as "value=…"
         if (c == '\\' || c == '/' || c == '#') out += '\\';
         out += c;
       }
@@ -99,6 +130,7 @@ class PathInterner {
   };
 
   std::vector<Node> nodes_;
+  std::deque<std::string> owned_;
   std::unordered_map<SiblingKey, Siblings, SiblingKeyHash> children_;
   uint32_t bom_ = 0;
 };
@@ -117,7 +149,10 @@ std::pair<std::vector<uint32_t>, std::vector<size_t>> AssignIds(const std::vecto
   for (size_t i : order) {
     const size_t p = parent_of[i];
     const uint32_t parent_id = p < n && assigned[p] ? ids[p] : PathInterner::kRoot;
-    ids[i] = interner->Next(parent_id, items[i].part_number);
+    const std::string_view key = items[i].part_number.empty()
+                                     ? interner->Own(IdentityKey(items[i]))
+                                     : std::string_view(items[i].part_number);
+    ids[i] = interner->Next(parent_id, key);
     assigned[i] = true;
   }
   return {std::move(ids), std::move(order)};
@@ -167,6 +202,18 @@ void CompareItems(const Item& x, const Item& y, const std::string& key,
   if (x.unit != y.unit) diff("unit", x.unit, y.unit);
   if (x.refdes != y.refdes) diff("refdes", x.refdes, y.refdes);
   if (x.find_number != y.find_number) diff("find_number", x.find_number, y.find_number);
+  if (x.manufacturers != y.manufacturers) {
+    auto text = [](const std::vector<Manufacturer>& list) {
+      std::string out;
+      for (const Manufacturer& m : list) {
+        if (!out.empty()) out += "; ";
+        out += m.name.empty() ? m.mpn : m.mpn.empty() ? m.name : m.name + " " + m.mpn;
+      }
+      return out;
+    };
+    diff("manufacturers", text(x.manufacturers), text(y.manufacturers));
+  }
+  if (x.dnp != y.dnp) diff("dnp", x.dnp ? "DNP" : "", y.dnp ? "DNP" : "");
   if (x.properties.empty() && y.properties.empty()) return;
   const PropertyIndex xi(x.properties);
   const PropertyIndex yi(y.properties);
@@ -196,6 +243,7 @@ util::Result<std::vector<FlatRow>> Flatten(const std::vector<Item>& items) {
     size_t occurrences;
   };
   std::map<std::pair<std::string_view, std::string_view>, Group> groups;
+  std::deque<std::string> identity_keys;  // keys for items without a part number
   for (size_t i : TreeOrder(items)) {
     const Item& item = items[i];
     util::Result<Decimal> quantity = Decimal::Parse(item.quantity);
@@ -205,7 +253,10 @@ util::Result<std::vector<FlatRow>> Flatten(const std::vector<Item>& items) {
       if (!quantity.ok()) return quantity.status();
     }
     path_quantity[i] = *quantity;
-    auto [it, inserted] = groups.try_emplace({item.part_number, item.unit}, Group{i, Decimal(), 0});
+    const std::string_view key =
+        item.part_number.empty() ? std::string_view(identity_keys.emplace_back(IdentityKey(item)))
+                                 : std::string_view(item.part_number);
+    auto [it, inserted] = groups.try_emplace({key, item.unit}, Group{i, Decimal(), 0});
     util::Result<Decimal> total = it->second.total.Add(*quantity);
     if (!total.ok()) return total.status();
     it->second.total = *total;
@@ -214,7 +265,7 @@ util::Result<std::vector<FlatRow>> Flatten(const std::vector<Item>& items) {
   std::vector<FlatRow> rows;
   rows.reserve(groups.size());
   for (const auto& [key, group] : groups) {
-    rows.push_back(FlatRow{std::string(key.first), items[group.first].description,
+    rows.push_back(FlatRow{items[group.first].part_number, items[group.first].description,
                            std::string(key.second), group.total.ToString(), group.occurrences});
   }
   return rows;

@@ -47,7 +47,8 @@ util::Result<std::vector<FlatRow>> Flatten(const std::vector<Item>& items);
 struct Change {
   std::string key;     // matching key, see above
   std::string field;   // "quantity", "description", "unit", "refdes", "find_number",
-                       // or "properties.<key>"
+                       // "manufacturers" ("name mpn; …"), "dnp" ("DNP" or ""), or
+                       // "properties.<key>"
   std::string before;  // "" when a property was absent
   std::string after;
 };

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <exception>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +29,8 @@ constexpr size_t kChunkBytes = 64 * 1024;
 // Spreadsheet row numbers are at most 1,048,576 (Excel) or 16,777,216 (LibreOffice); anything
 // far beyond is corruption, and the bound keeps the arithmetic clear of overflow.
 constexpr size_t kMaxRowNumber = 1'000'000'000;
+constexpr size_t kMaxSheets = 64;
+constexpr size_t kMaxMerges = 100000;
 constexpr size_t kMaxColumnLetters = 3;  // "XFD" is Excel's last column
 
 constexpr std::string_view kZipMagic = "PK\x03\x04";
@@ -238,12 +241,14 @@ class RelsHandler : public PartHandler {
     if (type == nullptr || target == nullptr) return;
     Relationship rel{true, mode != nullptr && std::strcmp(mode, "External") == 0, type, target};
     if (!by_id.found && id != nullptr && !wanted_id_.empty() && wanted_id_ == id) by_id = rel;
+    if (id != nullptr && all.size() < kMaxSheets * 4) all.emplace(id, rel);
     if (!shared_strings.found && EndsWith(type, "/sharedStrings")) shared_strings = rel;
     if (!office_document.found && EndsWith(type, "/officeDocument")) office_document = rel;
   }
   void End(std::string_view) override {}
 
   Relationship by_id;
+  std::map<std::string, Relationship> all;
   Relationship shared_strings;
   Relationship office_document;
 
@@ -251,26 +256,37 @@ class RelsHandler : public PartHandler {
   std::string wanted_id_;
 };
 
-// xl/workbook.xml: the first <sheet> in document order is the first tab.
+// xl/workbook.xml: <sheet> elements in document order are the tabs in order.
 class WorkbookHandler : public PartHandler {
  public:
   void Start(std::string_view local, const XML_Char** attrs) override {
-    if (found_sheet || local != "sheet") return;
-    found_sheet = true;
+    if (local != "sheet") return;
+    if (sheets.size() >= kMaxSheets) {
+      Fail(TooLarge("the workbook has more than " + std::to_string(kMaxSheets) + " sheets"));
+      return;
+    }
+    std::pair<std::string, std::string> sheet;  // (name, r:id)
     for (; attrs[0] != nullptr; attrs += 2) {
       const bool prefixed = std::strchr(attrs[0], ':') != nullptr;
       if (prefixed && LocalName(attrs[0]) == "id") {  // r:id, whatever the prefix
-        rel_id = attrs[1];
+        sheet.second = attrs[1];
       } else if (!prefixed && std::strcmp(attrs[0], "name") == 0) {
-        name = attrs[1];
+        sheet.first = attrs[1];
       }
     }
+    if (sheets.empty()) {
+      found_sheet = true;
+      name = sheet.first;
+      rel_id = sheet.second;
+    }
+    sheets.push_back(std::move(sheet));
   }
   void End(std::string_view) override {}
 
   bool found_sheet = false;
   std::string rel_id;
   std::string name;
+  std::vector<std::pair<std::string, std::string>> sheets;
 };
 
 // The shared-string table. Each <si> is plain (<si><t>…</t></si>) or rich text (<si><r><t>…</t>
@@ -338,12 +354,16 @@ class SheetHandler : public PartHandler {
   SheetHandler(const XlsxLimits& limits, const std::vector<std::string>& shared_strings)
       : limits_(limits), shared_strings_(shared_strings) {}
 
-  std::vector<SheetRow> TakeRows() { return std::move(rows_); }
+  std::vector<SheetRow> TakeRows() {
+    FillMerged();
+    return std::move(rows_);
+  }
 
   void Start(std::string_view local, const XML_Char** attrs) override {
     ++depth_;
     if (sheet_data_depth_ == 0) {
       if (local == "sheetData") sheet_data_depth_ = depth_;
+      if (local == "mergeCell") BeginMerge(attrs);
     } else if (row_depth_ == 0) {
       if (local == "row" && depth_ == sheet_data_depth_ + 1) BeginRow(attrs);
     } else if (cell_depth_ == 0) {
@@ -396,6 +416,60 @@ class SheetHandler : public PartHandler {
   }
 
  private:
+  struct Merge {
+    size_t row1, col1, row2, col2;  // 1-based, inclusive
+  };
+
+  // "A1:C3" → a range; anything else is ignored (a merge is presentation, not data).
+  void BeginMerge(const XML_Char** attrs) {
+    const XML_Char* ref = Attribute(attrs, "ref");
+    if (ref == nullptr || merges_.size() >= kMaxMerges) return;
+    const std::string_view r = ref;
+    const size_t colon = r.find(':');
+    if (colon == std::string_view::npos) return;
+    auto corner = [](std::string_view a, size_t* row, size_t* col) {
+      const std::string text(a);
+      const std::optional<size_t> c = ParseColumn(text.c_str());
+      size_t digits = 0;
+      while (digits < a.size() && (a[digits] < '0' || a[digits] > '9')) ++digits;
+      const std::optional<size_t> n = ParseUnsigned(text.c_str() + digits, kMaxRowNumber);
+      if (!c || !n || *n == 0) return false;
+      *row = *n;
+      *col = *c;
+      return true;
+    };
+    Merge m{};
+    if (!corner(r.substr(0, colon), &m.row1, &m.col1) ||
+        !corner(r.substr(colon + 1), &m.row2, &m.col2) || m.row2 < m.row1 || m.col2 < m.col1 ||
+        m.col2 > limits_.max_columns) {
+      return;
+    }
+    merges_.push_back(m);
+  }
+
+  // Every cell of a merged range reads as its top-left cell: spreadsheets show it that way, and
+  // a BOM whose "Assembly" cell spans five rows means all five.
+  void FillMerged() {
+    for (const Merge& m : merges_) {
+      const auto top =
+          std::lower_bound(rows_.begin(), rows_.end(), m.row1,
+                           [](const SheetRow& row, size_t n) { return row.number < n; });
+      if (top == rows_.end() || top->number != m.row1 || top->cells.size() < m.col1) continue;
+      const std::string value = top->cells[m.col1 - 1];
+      if (value.empty()) continue;
+      for (auto it = top; it != rows_.end() && it->number <= m.row2; ++it) {
+        if (output_bytes_ > limits_.max_xml_bytes) return;
+        if (it->cells.size() < m.col2) it->cells.resize(m.col2);
+        for (size_t c = m.col1; c <= m.col2; ++c) {
+          if (it->cells[c - 1].empty()) {
+            it->cells[c - 1] = value;
+            output_bytes_ += value.size() + sizeof(std::string);
+          }
+        }
+      }
+    }
+  }
+
   enum class Capture { kNone, kValue, kInline };
   enum class CellType {
     kNumber,
@@ -599,6 +673,7 @@ class SheetHandler : public PartHandler {
   size_t column_ = 0;      // of the current (or, between cells, the last) cell
   size_t last_width_ = 0;  // cells in the last row kept, to size the next one
   size_t output_bytes_ = 0;
+  std::vector<Merge> merges_;
 };
 
 // ---- the container ---------------------------------------------------------------------------
@@ -830,7 +905,90 @@ Result<std::vector<SheetRow>> ReadFirstSheet(std::string_view bytes, const XlsxL
   return sheet.TakeRows();
 }
 
+// Every worksheet in tab order (chart sheets left out), sharing one package, one shared-string
+// table and the package's inflation budget.
+Result<std::vector<XlsxSheet>> ReadAllSheets(std::string_view bytes, const XlsxLimits& limits) {
+  if (bytes.empty()) return Invalid("the file is empty, not an XLSX workbook");
+  if (bytes.substr(0, kOleMagic.size()) == kOleMagic) {
+    return Invalid(
+        "the file is a password-protected workbook or a legacy .xls file, which cannot be "
+        "read; " +
+        std::string(kSaveAsAdvice));
+  }
+  if (!LooksLikeXlsx(bytes)) {
+    return Invalid("the file is not an XLSX workbook (it is not a zip container)");
+  }
+  Package package(limits);
+  if (Status s = package.Open(bytes); !s.ok()) return s;
+  std::string workbook_path = "xl/workbook.xml";
+  {
+    RelsHandler root("");
+    bool present = false;
+    if (Status s = package.ParseIfPresent("_rels/.rels", root, &present); !s.ok()) return s;
+    if (root.office_document.found && !root.office_document.external) {
+      std::optional<std::string> path = ResolveTarget("", root.office_document.target);
+      if (path) workbook_path = std::move(*path);
+    }
+  }
+  WorkbookHandler workbook;
+  bool present = false;
+  if (Status s = package.ParseIfPresent(workbook_path, workbook, &present); !s.ok()) return s;
+  if (!present) return MissingWorkbook(package);
+  if (!workbook.found_sheet) return Invalid("the workbook contains no sheets");
+  RelsHandler rels("");
+  const std::string rels_path = RelsPathOf(workbook_path);
+  if (Status s = package.ParseIfPresent(rels_path, rels, &present); !s.ok()) return s;
+  if (!present) {
+    return Invalid("the XLSX workbook is incomplete: its part " + QuoteForMessage(rels_path) +
+                   " is missing");
+  }
+  const std::string folder = FolderOf(workbook_path);
+  std::vector<std::string> shared_strings;
+  {
+    std::optional<std::string> path = folder + "sharedStrings.xml";
+    if (rels.shared_strings.found && !rels.shared_strings.external) {
+      path = ResolveTarget(folder, rels.shared_strings.target);
+    }
+    if (path) {
+      SharedStringsHandler handler(limits, &shared_strings);
+      if (Status s = package.ParseIfPresent(*path, handler, &present); !s.ok()) return s;
+    }
+  }
+  std::vector<XlsxSheet> out;
+  for (const auto& [name, rel_id] : workbook.sheets) {
+    const std::string sheet_name = QuoteForMessage(name);
+    const auto rel = rels.all.find(rel_id);
+    if (rel_id.empty() || rel == rels.all.end() || rel->second.external) {
+      return Invalid("the workbook's sheet " + sheet_name +
+                     " refers to a relationship the workbook does not define");
+    }
+    if (EndsWith(rel->second.type, "/chartsheet")) continue;
+    const std::optional<std::string> sheet_path = ResolveTarget(folder, rel->second.target);
+    if (!sheet_path) {
+      return Invalid("the workbook's sheet " + sheet_name + " has the invalid location " +
+                     QuoteForMessage(rel->second.target));
+    }
+    SheetHandler sheet(limits, shared_strings);
+    if (Status s = package.ParseIfPresent(*sheet_path, sheet, &present); !s.ok()) return s;
+    if (!present) {
+      return Invalid("the XLSX workbook is incomplete: its sheet " + sheet_name + " (part " +
+                     QuoteForMessage(*sheet_path) + ") is missing");
+    }
+    out.push_back({name, sheet.TakeRows()});
+  }
+  if (out.empty()) return Invalid("the workbook holds only chart sheets, no worksheet");
+  return out;
+}
+
 }  // namespace
+
+Result<std::vector<XlsxSheet>> ReadXlsxSheets(std::string_view bytes, const XlsxLimits& limits) {
+  try {
+    return ReadAllSheets(bytes, limits);
+  } catch (const std::exception&) {
+    return Status::Internal("the server ran out of memory while reading the XLSX file");
+  }
+}
 
 bool LooksLikeXlsx(std::string_view bytes) { return bytes.substr(0, 4) == kZipMagic; }
 

@@ -1,4 +1,4 @@
-// XLSX reading: the first worksheet of an Excel workbook as rows of cell text, so BOM import can
+// XLSX reading: the worksheets of an Excel workbook as rows of cell text, so BOM import can
 // take the .xlsx files engineers actually have alongside CSV.
 //
 // Debian 12 ships no maintained C/C++ XLSX reader (freexl 1.0.6 reads only legacy .xls and
@@ -67,6 +67,16 @@ bool LooksLikeXlsx(std::string_view bytes);
 
 // Rows of the workbook's first worksheet (first in workbook.xml order, which is the tab order,
 // not the part-file order), rows that are entirely empty omitted.
+struct XlsxSheet {
+  std::string name;
+  std::vector<SheetRow> rows;
+};
+
+// Every worksheet in tab order (chart sheets left out), each with the rules above; cells of a
+// merged range all read as the range's top-left cell. At most 64 sheets.
+util::Result<std::vector<XlsxSheet>> ReadXlsxSheets(std::string_view bytes,
+                                                    const XlsxLimits& limits = {});
+
 util::Result<std::vector<SheetRow>> ReadXlsxFirstSheet(std::string_view bytes,
                                                        const XlsxLimits& limits = {});
 

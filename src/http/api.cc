@@ -617,6 +617,7 @@ void Api::RegisterAll() {
   RegisterAccountRoutes(*this);
   RegisterBomRoutes(*this);
   RegisterAttachmentRoutes(*this);
+  RegisterImportProfileRoutes(*this);
   RegisterLifecycleRoutes(*this);
   RegisterSourceRoutes(*this);
   RegisterSsoRoutes(*this);

@@ -177,6 +177,7 @@ void RegisterSystemRoutes(Api& api);
 void RegisterAccountRoutes(Api& api);
 void RegisterBomRoutes(Api& api);
 void RegisterAttachmentRoutes(Api& api);
+void RegisterImportProfileRoutes(Api& api);
 void RegisterLifecycleRoutes(Api& api);
 void RegisterSourceRoutes(Api& api);
 void RegisterSsoRoutes(Api& api);

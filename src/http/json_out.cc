@@ -39,6 +39,15 @@ void AppendJsonString(std::string& out, std::string_view s) {
 
 namespace {
 
+std::string_view MakerName(const bom::Manufacturer& m) { return m.name; }
+std::string_view MakerMpn(const bom::Manufacturer& m) { return m.mpn; }
+std::string_view MakerName(const std::pair<std::string_view, std::string_view>& m) {
+  return m.first;
+}
+std::string_view MakerMpn(const std::pair<std::string_view, std::string_view>& m) {
+  return m.second;
+}
+
 // One writer for both shapes (owned strings, or views into a decrypted chunk).
 template <class ItemLike>
 void AppendItem(std::string& out, const ItemLike& it) {
@@ -75,7 +84,18 @@ void AppendItem(std::string& out, const ItemLike& it) {
     out += ':';
     AppendJsonString(out, v);
   }
-  out += "}}";
+  out += "},\"manufacturers\":[";
+  first = true;
+  for (const auto& m : it.manufacturers) {
+    if (!first) out += ',';
+    first = false;
+    out += "{\"name\":";
+    AppendJsonString(out, MakerName(m));
+    out += ",\"mpn\":";
+    AppendJsonString(out, MakerMpn(m));
+    out += '}';
+  }
+  out += it.dnp ? "],\"dnp\":true}" : "],\"dnp\":false}";
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // Routes for BOMs: create, import, read, views, export, change, share, transfer, delete.
 #include "bom/csv.h"
+#include "bom/import.h"
 #include "bom/json_body.h"
 #include "bom/views.h"
 #include "bom/xlsx.h"
@@ -63,6 +64,109 @@ std::optional<bom::BomBody> BomBodyOf(Ctx& c, size_t max_bytes) {
   return std::move(body.value());
 }
 
+// The options every import route takes from its query string; sends the 4xx and returns nullopt
+// when one is wrong or the body is too large.
+std::optional<bom::ImportOptions> ImportOptionsOf(Ctx& c, size_t max_bytes) {
+  if (c.req.body.size() > max_bytes) {
+    SendError(c, Status(util::Code::kPayloadTooLarge, "payload_too_large",
+                        "the file is larger than " + std::to_string(max_bytes >> 20) + " MB"));
+    return std::nullopt;
+  }
+  bom::ImportOptions o;
+  o.charset = c.req.get_param_value("charset");
+  o.sheet = c.req.get_param_value("sheet");
+  o.profile = c.req.get_param_value("profile");
+  const std::string on_error = c.req.get_param_value("on_error");
+  if (on_error == "skip") {
+    o.skip_bad_rows = true;
+  } else if (!on_error.empty() && on_error != "strict") {
+    SendError(c, Status::Invalid("invalid_parameter", "on_error must be skip or strict"));
+    return std::nullopt;
+  }
+  if (o.charset.size() > 40 || o.sheet.size() > 200 || o.profile.size() > 100) {
+    SendError(c, Status::Invalid("invalid_parameter", "a parameter is too long"));
+    return std::nullopt;
+  }
+  return o;
+}
+
+nlohmann::json MessagesJson(const std::vector<bom::ImportMessage>& messages) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const bom::ImportMessage& m : messages) {
+    nlohmann::json j = {{"code", m.code}, {"message", m.message}};
+    if (m.line != 0) j["line"] = m.line;
+    if (m.column != 0) j["column"] = m.column;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+// A refused file: 400 (or 422 for structure), every problem in details, line and column each.
+void SendImportRefusal(Ctx& c, const bom::ImportReport& report) {
+  nlohmann::json details = nlohmann::json::array();
+  for (const bom::ImportMessage& e : report.errors) {
+    details.push_back(
+        {{"line", e.line}, {"column", e.column}, {"code", e.code}, {"message", e.message}});
+  }
+  const Status& st = report.status;
+  SendJson(c, st.code() == util::Code::kUnprocessable ? 422 : 400,
+           {{"error",
+             {{"code", st.machine_code()},
+              {"message", st.message()},
+              {"details", details},
+              {"warnings", MessagesJson(report.warnings)}}}});
+}
+
+// The items of BOM `id` at the revision named by query parameter `param`, or its current items
+// when the parameter is absent.
+util::Result<std::vector<bom::Item>> ItemsAt(Ctx& c, const util::BomId& id, const char* param) {
+  if (!c.req.has_param(param)) return c.s().boms->Items(c.principal, id);
+  const std::string text = c.req.get_param_value(param);
+  int64_t revision = 0;
+  if (text.empty() || text.size() > 9 ||
+      !std::all_of(text.begin(), text.end(), [](char ch) { return ch >= '0' && ch <= '9'; }) ||
+      (revision = std::stoll(text)) < 1) {
+    return Status::Invalid("invalid_parameter",
+                           std::string(param) + " must be a revision number (1, 2, …)");
+  }
+  return c.s().boms->RevisionItems(c.principal, id, revision);
+}
+
+constexpr size_t kPreviewRows = 50;
+
+std::string PreviewJson(const bom::ImportReport& r) {
+  nlohmann::json head = {{"profile", r.profile},
+                         {"format", r.format},
+                         {"encoding", r.encoding},
+                         {"delimiter", r.delimiter},
+                         {"sheet", r.sheet},
+                         {"sheets", r.sheets},
+                         {"header_line", r.header_line},
+                         {"items", r.items.size()},
+                         {"warnings", MessagesJson(r.warnings)},
+                         {"errors", MessagesJson(r.errors)},
+                         {"counts",
+                          {{"rows", r.rows_read},
+                           {"items", r.items.size()},
+                           {"skipped", r.rows_skipped},
+                           {"warnings", r.warnings.size()},
+                           {"errors", r.errors.size()}}}};
+  nlohmann::json mapping = nlohmann::json::array();
+  for (const auto& [column, field] : r.mapping) {
+    mapping.push_back({{"column", column}, {"field", field}});
+  }
+  head["mapping"] = std::move(mapping);
+  std::string out = head.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  out.pop_back();  // the closing brace: the rows are written as the items answer writes them
+  out += ",\"rows\":[";
+  for (size_t i = 0; i < r.items.size() && i < kPreviewRows; ++i) {
+    if (i != 0) out += ',';
+    AppendItemJson(out, r.items[i]);
+  }
+  out += "]}";
+  return out;
+}
+
 }  // namespace
 
 void RegisterBomRoutes(Api& api) {
@@ -97,16 +201,18 @@ void RegisterBomRoutes(Api& api) {
 
   api.Route(
       {"POST", "/api/v1/boms/import", "boms.import", Auth::kSignedIn, false,
-       "Administrator, Editor: import a CSV or XLSX file (?name=, ?source=); header with level "
-       "or parent, part_number, quantity; the org's column mappings apply first; other columns "
-       "become properties"},
+       "Administrator, Editor: import a BOM file exactly as its tool exported it (CSV in any "
+       "common encoding and delimiter, or XLSX) with ?name= and optionally ?source=, ?profile=, "
+       "?sheet=, ?charset=, ?on_error=skip → 201 {id, items, profile, warnings[]}; a refused "
+       "file lists every problem with line and column in error.details"},
       [max_import](Ctx& c) {
-        if (c.req.body.size() > max_import) {
-          return SendError(
-              c, Status(util::Code::kPayloadTooLarge, "payload_too_large", "the CSV is too large"));
-        }
-        std::string name = c.req.get_param_value("name");
-        if (name.empty()) {
+        auto options = ImportOptionsOf(c, max_import);
+        if (!options) return;
+        service::ImportRequest request;
+        request.name = c.req.get_param_value("name");
+        request.source = c.req.get_param_value("source");
+        request.options = std::move(*options);
+        if (request.name.empty()) {
           return SendError(c, Status::Invalid("missing_field", "give the BOM a name with ?name="));
         }
         // Refuse before parsing anything the caller may not create.
@@ -117,46 +223,39 @@ void RegisterBomRoutes(Api& api) {
         }
         auto heavy = EnterHeavy(c);
         if (!heavy) return;
-        auto mappings = c.s().orgs->ColumnMappings(c.principal);
-        if (!mappings.ok()) return SendError(c, mappings.status());
-        std::vector<bom::CsvError> errors;
-        util::Result<std::vector<bom::Item>> items = Status::Internal();
-        if (bom::LooksLikeXlsx(c.req.body)) {
-          // Inflated XML and the rows read from it may be a bounded multiple of the workbook
-          // (real ones inflate ~12x), so a small file cannot claim a large share of memory.
-          bom::XlsxLimits limits;
-          limits.max_xml_bytes =
-              std::min(limits.max_xml_bytes, 32 * c.req.body.size() + (size_t{1} << 20));
-          auto sheet = bom::ReadXlsxFirstSheet(c.req.body, limits);
-          if (!sheet.ok()) return SendError(c, sheet.status());
-          std::vector<bom::TableRow> rows;
-          rows.reserve(sheet->size());
-          for (bom::SheetRow& r : sheet.value()) rows.push_back({r.number, std::move(r.cells)});
-          items = bom::ParseTable(std::move(rows), bom::Limits{}, &errors, &mappings.value());
-        } else {
-          items = bom::ParseCsv(c.req.body, bom::Limits{}, &errors, &mappings.value());
-        }
-        if (!items.ok()) {
-          nlohmann::json details = nlohmann::json::array();
-          for (const auto& e : errors) {
-            details.push_back(
-                {{"line", e.line}, {"column", e.column}, {"code", e.code}, {"message", e.message}});
-          }
-          const Status& st = items.status();
-          SendJson(
-              c, st.code() == util::Code::kUnprocessable ? 422 : 400,
-              {{"error",
-                {{"code", st.machine_code()}, {"message", st.message()}, {"details", details}}}});
-          return;
-        }
-        nlohmann::json meta = nlohmann::json::object();
-        std::string source = c.req.get_param_value("source");
-        if (!source.empty()) meta["source"] = source;
-        // ParseCsv ran every tree check already (with line numbers); don't walk 100k items twice.
-        auto r = c.s().boms->Create(c.principal, name, meta, std::move(items.value()), "csv",
-                                    /*items_validated=*/true);
+        auto r = c.s().imports->Import(c.principal, c.req.body, request);
         if (!r.ok()) return SendError(c, r.status());
-        SendJson(c, 201, {{"id", r->id.str()}, {"items", r->items}});
+        const bom::ImportReport& report = r->report;
+        if (!report.status.ok()) return SendImportRefusal(c, report);
+        nlohmann::json out = {{"id", r->bom->id.str()},
+                              {"items", r->bom->items},
+                              {"profile", report.profile},
+                              {"skipped", report.rows_skipped},
+                              {"warnings", MessagesJson(report.warnings)}};
+        if (!report.encoding.empty()) out["encoding"] = report.encoding;
+        if (!report.sheet.empty()) out["sheet"] = report.sheet;
+        SendJson(c, 201, out);
+      });
+
+  api.Route(
+      {"POST", "/api/v1/boms/import/preview", "boms.import_preview", Auth::kSignedIn, false,
+       "Administrator, Editor: what importing this file would do, storing nothing → 200 {profile, "
+       "format, encoding, delimiter, sheet, sheets[], header_line, mapping[{column, field}], "
+       "items, rows[] (the first 50 items exactly as they would be stored), warnings[], "
+       "errors[], counts}; same parameters as import"},
+      [max_import](Ctx& c) {
+        auto options = ImportOptionsOf(c, max_import);
+        if (!options) return;
+        if (Status st = access::Refusal(c.principal, access::Function::kBomCreate,
+                                        access::MayUse(c.principal, access::Function::kBomCreate));
+            !st.ok()) {
+          return SendError(c, st);
+        }
+        auto heavy = EnterHeavy(c);
+        if (!heavy) return;
+        auto r = c.s().imports->Preview(c.principal, c.req.body, *options);
+        if (!r.ok()) return SendError(c, r.status());
+        SendRawJson(c, 200, PreviewJson(r.value()));
       });
 
   api.Route({"GET", "/api/v1/boms", "boms.list", Auth::kSignedIn, false,
@@ -200,10 +299,16 @@ void RegisterBomRoutes(Api& api) {
 
   api.Route({"GET", "/api/v1/boms/{id}/items", "boms.items", Auth::kSignedIn, false,
              "The BOM's items (ref, parent, part_number, description, quantity, unit, refdes, "
-             "find_number, properties)"},
+             "find_number, properties, manufacturers [{name, mpn}], dnp); ?revision=N reads an "
+             "earlier revision"},
             [](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;
+              if (c.req.has_param("revision")) {
+                auto items = ItemsAt(c, *id, "revision");
+                if (!items.ok()) return SendError(c, items.status());
+                return SendRawJson(c, 200, ItemsJson(items.value()));
+              }
               // Written straight from the decrypted chunks: no Item objects, no copies.
               std::string out;
               bool first = true;
@@ -272,16 +377,71 @@ void RegisterBomRoutes(Api& api) {
               SendRawJson(c, 200, std::move(out));
             });
 
+  api.Route(
+      {"POST", "/api/v1/boms/{id}/revisions", "boms.revise", Auth::kSignedIn, false,
+       "Owner, edit-share, Administrator: a newer export of the same design (an import body and "
+       "its parameters: ?source=, ?profile=, ?sheet=, ?charset=, ?on_error=skip) becomes the "
+       "BOM's current revision; the earlier one is kept read-only → 201 {revision, items, "
+       "profile, warnings[]}"},
+      [max_import](Ctx& c) {
+        auto id = PathId<util::BomId>(c, 1);
+        if (!id) return;
+        auto options = ImportOptionsOf(c, max_import);
+        if (!options) return;
+        // Refuse before reading a body the caller may not apply.
+        if (Status st = c.s().boms->Check(c.principal, *id, access::Function::kBomUpdate);
+            !st.ok()) {
+          return SendError(c, st);
+        }
+        auto heavy = EnterHeavy(c);
+        if (!heavy) return;
+        service::ImportRequest request;
+        request.source = c.req.get_param_value("source");
+        request.options = std::move(*options);
+        auto r = c.s().imports->ImportRevision(c.principal, *id, c.req.body, request);
+        if (!r.ok()) return SendError(c, r.status());
+        if (!r->report.status.ok()) return SendImportRefusal(c, r->report);
+        SendJson(c, 201,
+                 {{"revision", r->revision->revision},
+                  {"items", r->revision->items},
+                  {"profile", r->report.profile},
+                  {"skipped", r->report.rows_skipped},
+                  {"warnings", MessagesJson(r->report.warnings)}});
+      });
+
+  api.Route({"GET", "/api/v1/boms/{id}/revisions", "boms.revisions", Auth::kSignedIn, false,
+             "Who may read the BOM: its revisions newest first {revisions: [{revision, at, "
+             "actor_id, items, via, source, profile, current}]}"},
+            [](Ctx& c) {
+              auto id = PathId<util::BomId>(c, 1);
+              if (!id) return;
+              auto r = c.s().boms->Revisions(c.principal, *id);
+              if (!r.ok()) return SendError(c, r.status());
+              nlohmann::json list = nlohmann::json::array();
+              for (const service::RevisionInfo& rev : r.value()) {
+                list.push_back({{"revision", rev.revision},
+                                {"at", util::FormatUtc(rev.at)},
+                                {"actor_id", rev.actor.str()},
+                                {"items", rev.items},
+                                {"via", rev.via},
+                                {"source", rev.source},
+                                {"profile", rev.profile},
+                                {"current", rev.current}});
+              }
+              SendJson(c, 200, {{"revisions", list}});
+            });
+
   api.Route({"GET", "/api/v1/boms/{id}/compare/{other}", "boms.compare", Auth::kSignedIn, false,
-             "What turns BOM {id} into BOM {other}: added, removed, changed"},
+             "What turns BOM {id} into BOM {other}: added, removed, changed; ?revision= and "
+             "?other_revision= compare earlier revisions (the same BOM on both sides too)"},
             [](Ctx& c) {
               auto a_id = PathId<util::BomId>(c, 1);
               if (!a_id) return;
               auto b_id = PathId<util::BomId>(c, 2);
               if (!b_id) return;
-              auto a = c.s().boms->Items(c.principal, *a_id);
+              auto a = ItemsAt(c, *a_id, "revision");
               if (!a.ok()) return SendError(c, a.status());
-              auto b = c.s().boms->Items(c.principal, *b_id);
+              auto b = ItemsAt(c, *b_id, "other_revision");
               if (!b.ok()) return SendError(c, b.status());
               bom::Comparison cmp = bom::Compare(a.value(), b.value());
               std::string out = "{\"added\":[";

@@ -58,6 +58,12 @@ std::string ChunkObject(const util::BomId& id, int64_t seq) {
   return id.str() + "/" + std::to_string(seq);
 }
 
+// An archived revision's chunk: the revision is part of the associated data, so archived chunks
+// cannot stand in for current ones or for another revision's.
+std::string RevisionChunkObject(const util::BomId& id, int64_t revision, int64_t seq) {
+  return id.str() + "@" + std::to_string(revision) + "/" + std::to_string(seq);
+}
+
 // Binary search of the BOM's sorted blind-index blob.
 bool UsesPart(store::Db& db, const util::BomId& id,
               const std::array<uint8_t, kPartIndexBytes>& part) {
@@ -83,6 +89,7 @@ struct Boms::Loaded {
   std::shared_ptr<const OrgCrypto> crypto;
   access::BomFacts facts;
   int64_t chunks = 0;
+  int64_t revision = 1;
 };
 
 util::Result<Boms::Loaded> Boms::Load(store::Db& db, const Principal& actor, const util::BomId& id,
@@ -99,7 +106,7 @@ util::Result<Boms::Loaded> Boms::Load(store::Db& db, const Principal& actor, con
                    "coalesce(json_extract(o.settings, '$.sharing_enabled'), 1), "
                    "(SELECT count(*) FROM bom_attachments a WHERE a.bom_id = b.id), "
                    "(SELECT a.id FROM bom_attachments a WHERE a.bom_id = b.id AND "
-                   "a.kind = 'thumbnail') "
+                   "a.kind = 'thumbnail'), b.revision "
                    "FROM boms b JOIN orgs o ON o.id = b.org_id WHERE b.id = ?1 AND b.org_id = ?3");
   q.bind(1, id.str());
   q.bind(2, actor.user.str());
@@ -135,6 +142,7 @@ util::Result<Boms::Loaded> Boms::Load(store::Db& db, const Principal& actor, con
   s.last_interacted_at = q.getColumn(8).getInt64();
   s.attachments = q.getColumn(11).getInt64();
   if (!q.getColumn(12).isNull()) s.thumbnail_id = q.getColumn(12).getString();
+  l.revision = q.getColumn(13).getInt64();
   if (actor.user == s.owner) {
     s.my_access = "owner";
   } else if (actor.role == access::Role::kAdministrator) {
@@ -188,9 +196,16 @@ Status Boms::WriteItems(store::Db& db, const OrgCrypto& crypto, const util::BomI
   }
   // One sorted blob of 16-byte blind indexes per BOM (128 bits: ample for equality): one row
   // instead of one per distinct part keeps large imports near raw insert speed.
+  // MPNs share the index with part numbers: a search for a number finds BOMs that use it as
+  // either (docs/import.md).
   std::unordered_set<std::string_view> distinct;
   distinct.reserve(items.size());
-  for (const auto& it : items) distinct.insert(it.part_number);
+  for (const auto& it : items) {
+    if (!it.part_number.empty()) distinct.insert(it.part_number);
+    for (const auto& m : it.manufacturers) {
+      if (!m.mpn.empty()) distinct.insert(m.mpn);
+    }
+  }
   std::vector<std::array<uint8_t, kPartIndexBytes>> entries;
   entries.reserve(distinct.size());
   for (std::string_view part : distinct) {
@@ -202,7 +217,11 @@ Status Boms::WriteItems(store::Db& db, const OrgCrypto& crypto, const util::BomI
   std::sort(entries.begin(), entries.end());
   SQLite::Statement pi(db, "INSERT INTO bom_part_index(bom_id, entries) VALUES (?,?)");
   pi.bind(1, id.str());
-  pi.bind(2, entries.data(), static_cast<int>(entries.size() * kPartIndexBytes));
+  // A non-null pointer even for an empty BOM: SQLite stores a null pointer as NULL, which the
+  // column refuses (an empty BOM used to fail here with a 409).
+  static const uint8_t kNoEntries = 0;
+  pi.bind(2, entries.empty() ? static_cast<const void*>(&kNoEntries) : entries.data(),
+          static_cast<int>(entries.size() * kPartIndexBytes));
   pi.exec();
   SQLite::Statement u(db, "UPDATE boms SET item_count = ?, chunk_count = ? WHERE id = ?");
   u.bind(1, static_cast<int64_t>(items.size()));
@@ -232,6 +251,237 @@ util::Result<std::vector<bom::Item>> Boms::ReadItems(store::Db& db, const OrgCry
   return items;
 }
 
+util::Result<std::vector<bom::Item>> Boms::ReadArchived(store::Db& db, const OrgCrypto& crypto,
+                                                        const util::BomId& id, int64_t revision,
+                                                        size_t item_count) {
+  std::vector<bom::Item> items;
+  items.reserve(item_count);
+  SQLite::Statement q(db,
+                      "SELECT seq, sealed FROM bom_revision_chunks WHERE bom_id = ? AND "
+                      "revision = ? ORDER BY seq");
+  q.bind(1, id.str());
+  q.bind(2, revision);
+  int64_t expected = 0;
+  while (q.executeStep()) {
+    int64_t seq = q.getColumn(0).getInt64();
+    auto plain =
+        crypto.Open("bom-chunk", RevisionChunkObject(id, revision, seq), Blob(q.getColumn(1)));
+    if (seq != expected++ || !plain || !bom::DecodeItems(*plain, items)) {
+      util::log::Error("bom.revision_unreadable").Ref("bom_id", id).Num("revision", revision);
+      return Status::Internal("this BOM revision could not be decrypted");
+    }
+    sodium_memzero(plain->data(), plain->size());
+  }
+  if (items.size() != item_count) {
+    util::log::Error("bom.revision_unreadable").Ref("bom_id", id).Num("revision", revision);
+    return Status::Internal("this BOM revision could not be decrypted");
+  }
+  return items;
+}
+
+void Boms::InsertRevision(store::Db& db, const OrgCrypto& crypto, const util::BomId& id,
+                          int64_t revision, const util::UserId& actor, int64_t at, int64_t items,
+                          const RevisionNote& note) {
+  nlohmann::json meta = {{"via", note.via}};
+  if (!note.source.empty()) meta["source"] = note.source;
+  if (!note.profile.empty()) meta["profile"] = note.profile;
+  const std::string object = id.str() + "@" + std::to_string(revision);
+  auto sealed = crypto.SealText(
+      "bom-revision", object, meta.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  SQLite::Statement ins(db,
+                        "INSERT INTO bom_revisions(bom_id, revision, created_at, actor_id, "
+                        "item_count, chunk_count, meta_sealed) VALUES (?,?,?,?,?,0,?)");
+  ins.bind(1, id.str());
+  ins.bind(2, revision);
+  ins.bind(3, at);
+  ins.bind(4, actor.str());
+  ins.bind(5, items);
+  ins.bind(6, sealed.data(), static_cast<int>(sealed.size()));
+  ins.exec();
+}
+
+util::Result<RevisionInfo> Boms::AddRevision(const Principal& actor, const util::BomId& id,
+                                             std::vector<bom::Item> items, const RevisionNote& note,
+                                             bool items_validated) {
+  Status st;
+  if (!items_validated && !(st = bom::ValidateItems(items, bom::Limits{})).ok()) return st;
+  RevisionInfo out;
+  st = db_.Write([&](store::Db& db) -> Status {
+    auto l = Load(db, actor, id, Function::kBomUpdate);
+    if (!l.ok()) return l.status();
+    const OrgCrypto& c = *l->crypto;
+    const int64_t current = l->revision;
+    auto before = ReadItems(db, c, id, static_cast<size_t>(l->summary.items));
+    if (!before.ok()) return before.status();
+    // Archive the current chunks under the revision's own associated data.
+    SQLite::Statement q(db, "SELECT seq, sealed FROM bom_chunks WHERE bom_id = ? ORDER BY seq");
+    q.bind(1, id.str());
+    SQLite::Statement ins(db,
+                          "INSERT INTO bom_revision_chunks(bom_id, revision, seq, sealed) "
+                          "VALUES (?,?,?,?)");
+    // Made when the BOM predates revisions' rows (cannot happen after 0005, which adds them; a
+    // restored older backup could).
+    SQLite::Statement ensure(db,
+                             "INSERT OR IGNORE INTO bom_revisions(bom_id, revision, created_at, "
+                             "actor_id, item_count, chunk_count, meta_sealed) VALUES "
+                             "(?,?,?,?,?,0,NULL)");
+    ensure.bind(1, id.str());
+    ensure.bind(2, current);
+    ensure.bind(3, l->summary.created_at);
+    ensure.bind(4, l->summary.owner.str());
+    ensure.bind(5, l->summary.items);
+    ensure.exec();
+    int64_t archived = 0;
+    while (q.executeStep()) {
+      const int64_t seq = q.getColumn(0).getInt64();
+      auto plain = c.Open("bom-chunk", ChunkObject(id, seq), Blob(q.getColumn(1)));
+      if (!plain) {
+        util::log::Error("bom.chunk_unreadable").Ref("bom_id", id).Num("seq", seq);
+        return Status::Internal("this BOM's items could not be decrypted");
+      }
+      crypto::Bytes sealed = c.Seal("bom-chunk", RevisionChunkObject(id, current, seq), *plain);
+      sodium_memzero(plain->data(), plain->size());
+      ins.bind(1, id.str());
+      ins.bind(2, current);
+      ins.bind(3, seq);
+      ins.bind(4, sealed.data(), static_cast<int>(sealed.size()));
+      ins.exec();
+      ins.reset();
+      ++archived;
+    }
+    SQLite::Statement done(db,
+                           "UPDATE bom_revisions SET chunk_count = ?, item_count = ? WHERE "
+                           "bom_id = ? AND revision = ?");
+    done.bind(1, archived);
+    done.bind(2, l->summary.items);
+    done.bind(3, id.str());
+    done.bind(4, current);
+    done.exec();
+
+    Status w = WriteItems(db, c, id, items);
+    if (!w.ok()) return w;
+    const int64_t now = util::NowUnix();
+    out.revision = current + 1;
+    out.at = now;
+    out.actor = actor.user;
+    out.items = static_cast<int64_t>(items.size());
+    out.via = note.via;
+    out.source = note.source;
+    out.profile = note.profile;
+    out.current = true;
+    InsertRevision(db, c, id, out.revision, actor.user, now, out.items, note);
+    SQLite::Statement u(db,
+                        "UPDATE boms SET revision = ?, updated_at = ?, last_interacted_at = ? "
+                        "WHERE id = ?");
+    u.bind(1, out.revision);
+    u.bind(2, now);
+    u.bind(3, now);
+    u.bind(4, id.str());
+    u.exec();
+    bom::Comparison cmp = bom::Compare(before.value(), items);
+    RecordAudit(db, &c,
+                {"bom:" + id.str(),
+                 actor.user.str(),
+                 "bom.revision",
+                 {{"revision", {{"before", current}, {"after", out.revision}}},
+                  {"items", {{"before", l->summary.items}, {"after", out.items}}},
+                  {"added", cmp.added.size()},
+                  {"removed", cmp.removed.size()},
+                  {"changed", cmp.changed.size()},
+                  {"via", note.via}}});
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  util::log::Info("bom.revised")
+      .Ref("bom_id", id)
+      .Ref("user_id", actor.user)
+      .Num("revision", out.revision)
+      .Num("items", out.items);
+  return out;
+}
+
+util::Result<std::vector<RevisionInfo>> Boms::Revisions(const Principal& actor,
+                                                        const util::BomId& id) {
+  std::vector<RevisionInfo> out;
+  int64_t last = 0;
+  Status st = db_.Read([&](store::Db& db) -> Status {
+    auto l = Load(db, actor, id, Function::kBomRead);
+    if (!l.ok()) return l.status();
+    last = l->summary.last_interacted_at;
+    SQLite::Statement q(db,
+                        "SELECT revision, created_at, actor_id, item_count, meta_sealed FROM "
+                        "bom_revisions WHERE bom_id = ? ORDER BY revision DESC");
+    q.bind(1, id.str());
+    while (q.executeStep()) {
+      RevisionInfo r;
+      r.revision = q.getColumn(0).getInt64();
+      r.at = q.getColumn(1).getInt64();
+      r.actor = util::UserId::FromTrusted(q.getColumn(2).getString());
+      r.items = q.getColumn(3).getInt64();
+      r.current = r.revision == l->revision;
+      if (r.current) r.items = l->summary.items;  // PATCH edits the current revision in place
+      if (!q.getColumn(4).isNull()) {
+        auto meta = l->crypto->OpenText("bom-revision", id.str() + "@" + std::to_string(r.revision),
+                                        Blob(q.getColumn(4)));
+        if (!meta) return Status::Internal("a BOM revision could not be decrypted");
+        nlohmann::json m = nlohmann::json::parse(*meta, nullptr, false);
+        if (m.is_object()) {
+          r.via = m.value("via", "");
+          r.source = m.value("source", "");
+          r.profile = m.value("profile", "");
+        }
+      }
+      out.push_back(std::move(r));
+    }
+    if (out.empty() || out.front().revision != l->revision) {
+      // A BOM from before revisions had rows (see AddRevision): its one revision.
+      RevisionInfo r;
+      r.revision = l->revision;
+      r.at = l->summary.created_at;
+      r.actor = l->summary.owner;
+      r.items = l->summary.items;
+      r.current = true;
+      out.insert(out.begin(), r);
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  Touch(id, last);
+  return out;
+}
+
+util::Result<std::vector<bom::Item>> Boms::RevisionItems(const Principal& actor,
+                                                         const util::BomId& id, int64_t revision) {
+  util::Result<std::vector<bom::Item>> out = Status::NotFound();
+  int64_t last = 0;
+  Status st = db_.Read([&](store::Db& db) -> Status {
+    auto l = Load(db, actor, id, Function::kBomRead);
+    if (!l.ok()) return l.status();
+    last = l->summary.last_interacted_at;
+    if (revision == l->revision) {
+      out = ReadItems(db, *l->crypto, id, static_cast<size_t>(l->summary.items));
+      return out.status();
+    }
+    SQLite::Statement q(db,
+                        "SELECT item_count FROM bom_revisions WHERE bom_id = ? AND revision = ? "
+                        "AND revision < ?");
+    q.bind(1, id.str());
+    q.bind(2, revision);
+    q.bind(3, l->revision);
+    if (!q.executeStep()) {
+      return Status(util::Code::kNotFound, "revision_not_found",
+                    "this BOM has no revision " + std::to_string(revision));
+    }
+    out =
+        ReadArchived(db, *l->crypto, id, revision, static_cast<size_t>(q.getColumn(0).getInt64()));
+    return out.status();
+  });
+  if (!st.ok()) return st;
+  Touch(id, last);
+  NoteBomRead(actor, id, static_cast<int64_t>(out->size()));
+  return out;
+}
+
 void Boms::Touch(const util::BomId& id, int64_t last) {
   int64_t now = util::NowUnix();
   if (now - last < kTouchGranularity) return;
@@ -246,7 +496,8 @@ void Boms::Touch(const util::BomId& id, int64_t last) {
 
 util::Result<BomSummary> Boms::Create(const Principal& actor, std::string_view name,
                                       const nlohmann::json& metadata, std::vector<bom::Item> items,
-                                      std::string_view via, bool items_validated) {
+                                      std::string_view via, bool items_validated,
+                                      std::string_view profile) {
   Status st =
       access::Refusal(actor, Function::kBomCreate, access::MayUse(actor, Function::kBomCreate));
   if (!st.ok()) return st;
@@ -285,6 +536,11 @@ util::Result<BomSummary> Boms::Create(const Principal& actor, std::string_view n
     ins.exec();
     Status w = WriteItems(db, c, s.id, items);
     if (!w.ok()) return w;
+    RevisionNote note{std::string(via), "", std::string(profile)};
+    if (auto src = metadata.find("source"); src != metadata.end() && src->is_string()) {
+      note.source = src->get<std::string>();
+    }
+    InsertRevision(db, c, s.id, 1, actor.user, s.created_at, s.items, note);
     RecordAudit(db, &c,
                 {"bom:" + s.id.str(),
                  actor.user.str(),

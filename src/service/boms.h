@@ -41,6 +41,25 @@ struct BomSummary {
   std::string thumbnail_id;  // "" when the BOM has no thumbnail
 };
 
+// One revision of a BOM (schema/0005_revisions.sql): who made it, when, from what.
+struct RevisionInfo {
+  int64_t revision = 0;
+  int64_t at = 0;
+  util::UserId actor;
+  int64_t items = 0;
+  std::string via;      // "json", "csv", "import", … ("" for BOMs made before revisions existed)
+  std::string source;   // the file name or source the caller gave; "" when none
+  std::string profile;  // the import profile that read it; "" for JSON
+  bool current = false;
+};
+
+// What a new revision records about where it came from (sealed with it).
+struct RevisionNote {
+  std::string via;
+  std::string source;
+  std::string profile;
+};
+
 struct ShareView {
   util::UserId user;
   std::string access;
@@ -60,8 +79,9 @@ class Boms {
 
   util::Result<BomSummary> Create(const access::Principal& actor, std::string_view name,
                                   const nlohmann::json& metadata, std::vector<bom::Item> items,
-                                  std::string_view via,           // "json" | "csv"
-                                  bool items_validated = false);  // ParseCsv already validated
+                                  std::string_view via,            // "json" | "csv" | "import"
+                                  bool items_validated = false,    // the importer validated them
+                                  std::string_view profile = {});  // the import profile used
   util::Result<std::vector<BomSummary>> List(const access::Principal& actor, const BomListQuery& q);
   util::Result<BomSummary> Get(const access::Principal& actor, const util::BomId& id);
   util::Result<std::vector<bom::Item>> Items(const access::Principal& actor, const util::BomId& id);
@@ -77,6 +97,18 @@ class Boms {
                                   std::optional<nlohmann::json> metadata, bool merge_metadata,
                                   std::optional<std::vector<bom::Item>> items);
   util::Status Delete(const access::Principal& actor, const util::BomId& id);
+
+  // Revisions. AddRevision keeps the current items as a read-only revision and makes `items` the
+  // BOM's content (owner, edit-share, Administrator: Function::kBomUpdate); audited with the
+  // added/removed/changed counts. Revisions lists every revision, newest first (who may read the
+  // BOM). RevisionItems reads one (the current one too); NotFound for a revision that never was.
+  util::Result<RevisionInfo> AddRevision(const access::Principal& actor, const util::BomId& id,
+                                         std::vector<bom::Item> items, const RevisionNote& note,
+                                         bool items_validated = false);
+  util::Result<std::vector<RevisionInfo>> Revisions(const access::Principal& actor,
+                                                    const util::BomId& id);
+  util::Result<std::vector<bom::Item>> RevisionItems(const access::Principal& actor,
+                                                     const util::BomId& id, int64_t revision);
 
   util::Result<std::vector<ShareView>> Shares(const access::Principal& actor,
                                               const util::BomId& id);
@@ -113,6 +145,12 @@ class Boms {
                           const std::vector<bom::Item>& items);
   util::Result<std::vector<bom::Item>> ReadItems(store::Db& db, const OrgCrypto& crypto,
                                                  const util::BomId& id, size_t expected);
+  util::Result<std::vector<bom::Item>> ReadArchived(store::Db& db, const OrgCrypto& crypto,
+                                                    const util::BomId& id, int64_t revision,
+                                                    size_t expected);
+  void InsertRevision(store::Db& db, const OrgCrypto& crypto, const util::BomId& id,
+                      int64_t revision, const util::UserId& actor, int64_t at, int64_t items,
+                      const RevisionNote& note);
 
   store::Database& db_;
   OrgKeys& keys_;

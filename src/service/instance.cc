@@ -49,6 +49,8 @@ std::unique_ptr<Services> BuildServices(std::unique_ptr<store::Database> db,
   s->orgs = std::make_unique<Orgs>(*s->db, *s->org_keys, *s->accounts);
   s->boms = std::make_unique<Boms>(*s->db, *s->org_keys);
   s->attachments = std::make_unique<Attachments>(*s->db, *s->boms);
+  s->import_profiles = std::make_unique<ImportProfiles>(*s->db, *s->org_keys);
+  s->imports = std::make_unique<Imports>(*s->boms, *s->orgs, *s->import_profiles);
   MailOptions mail = options.mail;
   if (mail.outbox_dir.empty()) mail.outbox_dir = options.data_dir + "/outbox";
   s->mailer = std::make_unique<Mailer>(std::move(mail));

@@ -36,6 +36,8 @@
 #include "service/accounts.h"
 #include "service/attachments.h"
 #include "service/boms.h"
+#include "service/import_profiles.h"
+#include "service/imports.h"
 #include "service/invitations.h"
 #include "service/jobs.h"
 #include "service/lifecycle.h"
@@ -57,6 +59,8 @@ struct Services {
   std::unique_ptr<Orgs> orgs;
   std::unique_ptr<Boms> boms;
   std::unique_ptr<Attachments> attachments;  // uses boms: declared after it
+  std::unique_ptr<ImportProfiles> import_profiles;
+  std::unique_ptr<Imports> imports;  // uses boms, orgs and import_profiles
   std::unique_ptr<Lifecycle> lifecycle;
   std::unique_ptr<Mailer> mailer;
   std::unique_ptr<Invitations> invitations;  // uses mailer and accounts: declared after them

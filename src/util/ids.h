@@ -79,6 +79,9 @@ struct AttachmentTag {
 struct RequestTag {
   static constexpr const char* kPrefix = "req";
 };
+struct ImportProfileTag {
+  static constexpr const char* kPrefix = "ipr";
+};
 
 struct SourceTag {
   static constexpr const char* kPrefix = "src";
@@ -97,5 +100,6 @@ using AttachmentId = Id<AttachmentTag>;
 using RequestId = Id<RequestTag>;
 using SourceId = Id<SourceTag>;
 using JobId = Id<JobTag>;
+using ImportProfileId = Id<ImportProfileTag>;
 
 }  // namespace bomvault::util

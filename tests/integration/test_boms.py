@@ -71,9 +71,9 @@ def test_bad_imports_are_refused_precisely_and_store_nothing():
             (b"ref,parent,part_number,quantity\n1,,A,1\n1,,B,1\n", 422, None),       # duplicate ref
             (b"level,part_number,quantity\n0,A,-1\n", 400, "line 2"),                # negative qty
             (b"level,part_number,quantity\n0,A,abc\n", 400, "line 2"),
-            (b"part_number,quantity\nA,1\n", 400, None),                              # no level/parent
+            (b"1,2,3\n4,5,6\n", 400, "header"),                                        # no header row
             (b"level,part_number,quantity\n0,\"A,1\n", 400, None),                    # unclosed quote
-            (b"level,part_number,quantity\n0,\xff\xfe,1\n", 400, None),               # invalid UTF-8
+            (b"\xef\xbb\xbflevel,part_number,quantity\n0,\xff\xfe,1\n", 400, None),   # marked UTF-8, isn't
         ]
         for body, status, needle in cases:
             s, r, _ = call(b, "POST", "/api/v1/boms/import?name=Bad", body, token=org.editor, ctype="text/csv")

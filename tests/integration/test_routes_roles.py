@@ -55,6 +55,12 @@ class World:
         assert s == 201
         return bom
 
+    def fresh_import_profile(self):
+        s, r, _ = call(self.b, "POST", "/api/v1/org/import-profiles", {"name": unique("Profile ")},
+                       token=self.a.admin)
+        assert s == 201, r
+        return f"/api/v1/org/import-profiles/{r['id']}"
+
     def fresh_attachment(self):
         bom = self.fresh_bom()
         s, r, _ = attach(self.b, self.tokens["owner"], bom, pdf_bytes())
@@ -150,6 +156,13 @@ def table(w):
         row("GET", "/api/v1/org/column-mappings", [401, 403, 200, 200, 200, 200, 200]),
         row("PUT", "/api/v1/org/column-mappings", [401, 403, 200, 403, 403, 403, 200],
             body={"mappings": [{"column": "Mfr PN", "property": "mfr_pn"}]}),
+        row("GET", "/api/v1/org/import-profiles", [401, 403, 200, 200, 200, 200, 200]),
+        row("POST", "/api/v1/org/import-profiles", [401, 403, 201, 403, 403, 403, 201],
+            body={"name": "KiCad boards", "base": "kicad-grouped", "options": {"on_error": "skip"}}),
+        row("PUT", "/api/v1/org/import-profiles/{id}", [401, 403, 200, 403, 403, 403, 404],
+            body={"name": "Renamed profile"}, path_fn=lambda c: w.fresh_import_profile()),
+        row("DELETE", "/api/v1/org/import-profiles/{id}", [401, 403, 204, 403, 403, 403, 404],
+            path_fn=lambda c: w.fresh_import_profile()),
         row("POST", "/api/v1/org/support-access", [401, 403, 200, 403, 403, 403, 200], body={"hours": 0}),
         row("GET", "/api/v1/audit", [401, 403, 200, 403, 403, 403, 200],
             path_fn=lambda c: f"/api/v1/audit?object=bom:{w.fresh_bom()}"),
@@ -158,6 +171,8 @@ def table(w):
         row("POST", "/api/v1/boms/import", [401, 403, 201, 201, 403, 201, 201],
             path_fn=lambda c: "/api/v1/boms/import?name=Imported",
             body=b"level,part_number,quantity\n0,TOP,1\n1,SUB,2\n", ctype="text/csv"),
+        row("POST", "/api/v1/boms/import/preview", [401, 403, 200, 200, 403, 200, 200],
+            body=b"Designator,Value,Qty\nR1,10k,1\n", ctype="text/csv"),
         row("GET", "/api/v1/boms", [401, 403, 200, 200, 200, 200, 200]),
         row("GET", "/api/v1/where-used", [401, 403, 200, 200, 200, 200, 200],
             path_fn=lambda c: "/api/v1/where-used?part_number=SHF-7"),
@@ -170,6 +185,10 @@ def table(w):
             path_fn=lambda c: f"/api/v1/boms/{w.fresh_bom()}/compare/{w.fresh_bom()}"),
         row("PATCH", "/api/v1/boms/{id}", [401, 403, 200, 200, 403, 404, 404], body={"name": "Renamed"},
             path_fn=bom_path()),
+        row("POST", "/api/v1/boms/{id}/revisions", [401, 403, 201, 201, 403, 404, 404],
+            body=b"Part Number,Description,Qty\nSHF-7,Shaft,2\n", ctype="text/csv",
+            path_fn=bom_path("/revisions?source=rev.csv")),
+        row("GET", "/api/v1/boms/{id}/revisions", read_bom, path_fn=bom_path("/revisions")),
         row("DELETE", "/api/v1/boms/{id}", [401, 403, 204, 204, 403, 404, 404], path_fn=bom_path()),
         row("POST", "/api/v1/boms/{id}/shares", [401, 403, 201, 201, 403, 404, 404],
             body=lambda c: {"user_id": w.a.editor2_id, "access": "edit"}, path_fn=bom_path("/shares")),

@@ -360,9 +360,11 @@ TEST_CASE("quoted line breaks keep physical line numbers") {
   CHECK(ParseError("level,pn,description,qty\n0,TOP,\"two\nlines\",x\n").message() ==
         "line 3, column 4: quantity \"x\" is not a number");
   // Tree problems are pinned the same way.
-  const util::Status s = ParseError("ref,parent,description,pn,qty\nA,,\"x\ny\",,1\n");
+  const util::Status s = ParseError("ref,parent,note,pn,qty\nA,,\"x\ny\",,1\n");
   CHECK(s.machine_code() == "bom_empty_field");
-  CHECK(s.message() == "line 3, column 4: item \"A\": part_number is empty");
+  CHECK(s.message() ==
+        "line 3, column 4: item \"A\": part_number is empty and nothing else (description, value, "
+        "MPN or designators) identifies the item");
 }
 
 TEST_CASE("invalid UTF-8 is refused with line and column, once") {
@@ -540,7 +542,8 @@ TEST_CASE("a 100,000-row file parses completely") {
   REQUIRE(items.size() == 100000);
   CHECK(items[99999].part_number == "PN-99999");
   CHECK(items[99999].parent == "99992");  // refs are 1-based row numbers
-  CHECK(items[99999].properties == Properties{{"manufacturer", "ACME"}});
+  CHECK(items[99999].properties.empty());
+  CHECK(items[99999].manufacturers == std::vector<Manufacturer>{{"ACME", ""}});
 }
 
 // ---- export ----------------------------------------------------------------------------------
@@ -677,4 +680,34 @@ TEST_CASE("ExportCsv is safe on invalid input") {
 }
 
 }  // namespace
+}  // namespace bomvault::bom
+
+namespace bomvault::bom {
+
+TEST_CASE("export and re-import keep manufacturers, MPNs and DNP; older exports are unchanged") {
+  std::vector<Item> items(2);
+  items[0].ref = "1";
+  items[0].part_number = "ASM";
+  items[0].quantity = "1";
+  items[1].ref = "2";
+  items[1].parent = "1";
+  items[1].quantity = "2";
+  items[1].refdes = "R1 R2";
+  items[1].properties = {{"value", "10k"}};
+  items[1].manufacturers = {{"Yageo", "RC0603FR-0710KL"}, {"", "=ERJ-3EKF1002V"}};
+  items[1].dnp = true;
+  const std::string csv = ExportCsv(items);
+  CHECK(csv.substr(0, csv.find('\n')) ==
+        "ref,parent,level,find_number,part_number,description,quantity,unit,refdes,manufacturer,"
+        "mpn,manufacturer_2,mpn_2,dnp,value");
+  util::Result<std::vector<Item>> back = ParseCsv(csv, Limits{});
+  REQUIRE_MESSAGE(back.ok(), back.status().message());
+  CHECK(back.value() == items);
+  items[1].manufacturers.clear();
+  items[1].dnp = false;
+  const std::string plain = ExportCsv(items);
+  CHECK(plain.substr(0, plain.find('\n')) ==
+        "ref,parent,level,find_number,part_number,description,quantity,unit,refdes,value");
+}
+
 }  // namespace bomvault::bom

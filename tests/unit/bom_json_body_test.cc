@@ -621,3 +621,35 @@ TEST_CASE("json body: one item's properties are bounded while parsing, duplicate
   CHECK(r.status().machine_code() == "invalid_item");
   CHECK(r.status().message() == "items[0] has more than 64 properties");
 }
+
+namespace {
+bomvault::bom::BomBody ParseOk(std::string_view body) {
+  auto r = bomvault::bom::ParseBomBody(body, bomvault::bom::Limits{});
+  REQUIRE(r.ok());
+  return std::move(r.value());
+}
+bomvault::util::Status ParseFails(std::string_view body) {
+  auto r = bomvault::bom::ParseBomBody(body, bomvault::bom::Limits{});
+  REQUIRE_FALSE(r.ok());
+  return r.status();
+}
+}  // namespace
+
+TEST_CASE("manufacturers and dnp are read from items; wrong shapes are refused") {
+  bomvault::bom::BomBody b = ParseOk(
+      R"({"items":[{"ref":"1","part_number":"","quantity":1,"dnp":true,
+          "manufacturers":[{"name":"Yageo","mpn":"RC0603FR-0710KL"},{"mpn":"ERJ-3EKF1002V"}]}]})");
+  REQUIRE(b.items);
+  REQUIRE(b.items->size() == 1);
+  const bomvault::bom::Item& it = b.items->front();
+  CHECK(it.dnp);
+  CHECK(it.manufacturers == std::vector<bomvault::bom::Manufacturer>{{"Yageo", "RC0603FR-0710KL"},
+                                                                     {"", "ERJ-3EKF1002V"}});
+  CHECK(ParseFails(R"({"items":[{"ref":"1","part_number":"P","quantity":1,"manufacturers":{}}]})")
+            .machine_code() == "invalid_item");
+  CHECK(ParseFails(
+            R"({"items":[{"ref":"1","part_number":"P","quantity":1,"manufacturers":[{"mpn":1}]}]})")
+            .machine_code() == "invalid_item");
+  CHECK(ParseFails(R"({"items":[{"ref":"1","part_number":"P","quantity":1,"dnp":"yes"}]})")
+            .machine_code() == "invalid_item");
+}

@@ -67,7 +67,9 @@ TEST_CASE("empty ref and empty part number are field errors") {
   items[2].part_number = "";
   s = OnlyError(items);
   CHECK(s.machine_code() == "bom_empty_field");
-  CHECK(s.message() == "item \"3\": part_number is empty");
+  CHECK(s.message() ==
+        "item \"3\": part_number is empty and nothing else (description, value, MPN or "
+        "designators) identifies the item");
 }
 
 TEST_CASE("duplicate refs are structural errors naming both items") {
@@ -271,7 +273,9 @@ TEST_CASE("bad bytes are found at every position of a long field") {
 TEST_CASE("echoed refs are truncated to 40 characters") {
   std::vector<Item> items = {MakeItem(std::string(60, 'R'), "", "")};
   const util::Status s = OnlyError(items);
-  CHECK(s.message() == "item \"" + std::string(40, 'R') + "\xE2\x80\xA6\": part_number is empty");
+  CHECK(s.message() == "item \"" + std::string(40, 'R') +
+                           "\xE2\x80\xA6\": part_number is empty and nothing else (description, "
+                           "value, MPN or designators) identifies the item");
 }
 
 TEST_CASE("max_items is enforced before anything else") {

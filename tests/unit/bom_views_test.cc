@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -298,6 +299,42 @@ TEST_CASE("Compare tolerates invalid and very deep input") {
   const std::string& key = c.changed[0].key;
   CHECK(key.rfind("\xE2\x80\xA6/", 0) == 0);  // shortened, not 400 KB
   CHECK(key.size() < 300);
+}
+
+TEST_CASE("Flatten keeps parts without a part number apart by value, MPN or description") {
+  // KiBoM-style rows: no part number, told apart by their values. They used to collapse into
+  // one line of the flattened view.
+  std::vector<Item> items = {MakeItem("1", "", "", "2"), MakeItem("2", "", "", "1"),
+                             MakeItem("3", "", "", "3"), MakeItem("4", "", "", "1")};
+  items[0].properties = {{"value", "100nF"}};
+  items[1].properties = {{"value", "10uF"}};
+  items[2].properties = {{"value", "100nF"}};
+  items[3].manufacturers = {{"Yageo", "RC0603FR-0710KL"}};
+  const std::vector<FlatRow> rows = Flat(items);
+  REQUIRE(rows.size() == 3);
+  std::vector<std::string> totals;
+  for (const FlatRow& r : rows) totals.push_back(r.total_quantity);
+  std::sort(totals.begin(), totals.end());
+  CHECK(totals == std::vector<std::string>{"1", "1", "5"});
+  for (const FlatRow& r : rows) CHECK(r.part_number.empty());
+}
+
+TEST_CASE("Compare tells parts without part numbers apart and reports manufacturer changes") {
+  std::vector<Item> a = {MakeItem("1", "", "", "1"), MakeItem("2", "", "", "1")};
+  a[0].properties = {{"value", "100nF"}};
+  a[1].properties = {{"value", "10k"}};
+  std::vector<Item> b = a;
+  b[1].manufacturers = {{"Yageo", "RC0603FR-0710KL"}};
+  b[1].properties = {{"value", "10k"}};
+  b[0].dnp = true;
+  const Comparison c = Compare(a, b);
+  CHECK(c.added.empty());
+  CHECK(c.removed.empty());
+  REQUIRE(c.changed.size() == 2);
+  CHECK(c.changed[0].field == "dnp");
+  CHECK(c.changed[0].key == "value=100nF");
+  CHECK(c.changed[1].field == "manufacturers");
+  CHECK(c.changed[1].after == "Yageo RC0603FR-0710KL");
 }
 
 }  // namespace

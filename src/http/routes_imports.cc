@@ -1,0 +1,66 @@
+// Routes for the organisation's named importer profiles (service/import_profiles.h). The import
+// routes themselves live with the BOM routes (routes_boms.cc).
+#include "http/api.h"
+#include "service/import_profiles.h"
+
+namespace bomvault::http {
+
+using util::Status;
+
+namespace {
+
+constexpr size_t kMaxProfileBody = 256 * 1024;
+
+}  // namespace
+
+void RegisterImportProfileRoutes(Api& api) {
+  api.Route(
+      {"GET", "/api/v1/org/import-profiles", "org.import_profiles.list", Auth::kSignedIn, false,
+       "Every member: the org's named importer profiles {profiles: [{id, name, base, "
+       "mappings, options, created_at, updated_at}]}; import with ?profile=ID"},
+      [](Ctx& c) {
+        auto r = c.s().import_profiles->List(c.principal);
+        if (!r.ok()) return SendError(c, r.status());
+        nlohmann::json list = nlohmann::json::array();
+        for (const service::ImportProfile& p : r.value()) {
+          list.push_back(service::ImportProfiles::ToJson(p));
+        }
+        SendJson(c, 200, {{"profiles", list}});
+      });
+
+  api.Route(
+      {"POST", "/api/v1/org/import-profiles", "org.import_profiles.create", Auth::kSignedIn, false,
+       "Administrator: save a named importer profile {name, base?: built-in profile, "
+       "mappings?: [as column mappings], options?: {charset?, sheet?, on_error?}} → 201"},
+      [](Ctx& c) {
+        auto body = JsonBody(c, kMaxProfileBody);
+        if (!body) return;
+        auto r = c.s().import_profiles->Create(c.principal, *body);
+        if (!r.ok()) return SendError(c, r.status());
+        SendJson(c, 201, service::ImportProfiles::ToJson(r.value()));
+      });
+
+  api.Route({"PUT", "/api/v1/org/import-profiles/{id}", "org.import_profiles.update",
+             Auth::kSignedIn, false, "Administrator: replace a named importer profile"},
+            [](Ctx& c) {
+              auto id = PathId<util::ImportProfileId>(c, 1);
+              if (!id) return;
+              auto body = JsonBody(c, kMaxProfileBody);
+              if (!body) return;
+              auto r = c.s().import_profiles->Replace(c.principal, *id, *body);
+              if (!r.ok()) return SendError(c, r.status());
+              SendJson(c, 200, service::ImportProfiles::ToJson(r.value()));
+            });
+
+  api.Route({"DELETE", "/api/v1/org/import-profiles/{id}", "org.import_profiles.delete",
+             Auth::kSignedIn, false, "Administrator: delete a named importer profile"},
+            [](Ctx& c) {
+              auto id = PathId<util::ImportProfileId>(c, 1);
+              if (!id) return;
+              Status st = c.s().import_profiles->Delete(c.principal, *id);
+              if (!st.ok()) return SendError(c, st);
+              SendNoContent(c);
+            });
+}
+
+}  // namespace bomvault::http
