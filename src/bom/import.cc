@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -137,6 +138,8 @@ class Builder {
       size_t lead = 0;
       while (lead < v.size() && (v[lead] == ' ' || v[lead] == '\t')) ++lead;
       if (lead != 0) v.erase(0, lead);
+      // A cell of only '-', '_' or '=' is a drawn rule in a hand-kept sheet, not a value.
+      if (v.size() >= 2 && v.find_first_not_of("-_=") == std::string::npos) v.clear();
       if (v.empty()) continue;
       const ColumnRole& role = profile_.columns[c];
       switch (role.role) {
@@ -239,6 +242,15 @@ class Builder {
             "skipped a row with no part number, description, value, MPN or designator"});
       return;
     }
+    // With a quantity column, a row with no quantity and nothing but a label (a description or
+    // a find number) is a section heading of a hand-kept list ("A, Sockets"), not a part.
+    if (Has(Role::kQuantity) && quantity_text.empty() && item.part_number.empty() &&
+        item.refdes.empty() && !any_mpn && value == nullptr && !item.dnp) {
+      Warn({in.line, 0, "skipped_section",
+            "skipped a section heading (a label without a part "
+            "number, quantity, value, MPN or designators)"});
+      return;
+    }
     if (item.part_number.empty()) no_part_number_.Add(in.line);
 
     if (!quantity_text.empty()) {
@@ -289,8 +301,10 @@ class Builder {
   void Build() {
     const bool by_ref = Has(Role::kRef) && Has(Role::kParent);
     if (by_ref) return BuildByRef();
-    if (Has(Role::kParent)) return BuildByParentKey();
+    // A level column is the structure when there is one (InvenTree's export has both, and its
+    // top assembly is the BOM itself, named only in the parent columns).
     if (Has(Role::kLevel)) return BuildByLevel();
+    if (Has(Role::kParent)) return BuildByParentKey();
     if (OutlineFindNumbers()) return BuildByLevel();
     rep_.items.reserve(rows_.size());
     for (size_t i = 0; i < rows_.size(); ++i) {
@@ -397,6 +411,27 @@ class Builder {
           r.parent_key = parent;
           r.parent_quantity = quantity;
         }
+      }
+      // Odoo states a BoM for a batch ("Quantity" 10 makes ten Lamp Bases); its lines are for
+      // the batch, so each line's quantity per parent is the line's divided by the batch.
+      for (Row& r : rows_) {
+        if (r.bad || r.parent_quantity.empty()) continue;
+        auto batch = ParseQuantityCell(r.parent_quantity, decimal_comma_);
+        if (!batch.ok() || batch->quantity == "1") continue;
+        auto per_one = DivideQuantity(r.item.quantity, batch->quantity);
+        if (!per_one.ok()) {
+          Error(r.line, ColumnOf(Role::kQuantity) + 1, "csv_value", per_one.status().message());
+          r.bad = true;
+          continue;
+        }
+        r.item.quantity = std::move(per_one.value());
+        divided_.Add(r.line);
+      }
+      if (divided_.count > 0) {
+        Warn({divided_.first_line, 0, "quantity_per_parent",
+              std::to_string(divided_.count) +
+                  " line quantities were stated for a batch of parents and were divided by the "
+                  "batch size (the parent's Quantity)"});
       }
     }
     auto key_of = [](const Item& it) -> const std::string& {
@@ -581,8 +616,65 @@ class Builder {
   std::vector<size_t> first_column_;
   std::vector<Row> rows_;
   bool outline_ = false;
-  Tally no_part_number_, quantity_from_refdes_, quantity_one_, extra_cells_, made_parents_;
+  Tally no_part_number_, quantity_from_refdes_, quantity_one_, extra_cells_, made_parents_,
+      divided_;
 };
+
+// OpenBOM and many PLM exports write a multi-level BOM as one sheet per assembly, each sheet
+// named after its assembly's part number ("DRN-110 Frame Kit") and holding its lines, with the
+// same columns on every sheet. When every sheet after the first is named after a part that a
+// line of another sheet uses, the sheets are one BOM: each sheet's lines become children of
+// the part its name starts with (through a parent column added here), and the first sheet's
+// assembly, which is not a line anywhere, becomes the top item.
+std::optional<FoundTable> MergeAssemblySheets(const std::vector<XlsxSheet>& sheets,
+                                              std::string* names) {
+  std::vector<FoundTable> tables;
+  std::vector<std::string> keys;
+  for (const XlsxSheet& s : sheets) {
+    std::vector<TableRow> rows;
+    rows.reserve(s.rows.size());
+    for (const SheetRow& r : s.rows) rows.push_back({r.number, r.cells});
+    auto t = FindTable(std::move(rows));
+    if (!t.ok()) continue;
+    tables.push_back(std::move(t.value()));
+    keys.push_back(s.name.substr(0, s.name.find(' ')));
+    *names += (names->empty() ? "" : ", ") + QuoteForMessage(s.name);
+  }
+  if (tables.size() < 2) return std::nullopt;
+  for (const FoundTable& t : tables) {
+    if (t.header != tables.front().header) return std::nullopt;
+  }
+  for (const std::string& cell : tables.front().header) {
+    if (HeaderKey(cell).find("parent") != std::string::npos) return std::nullopt;
+  }
+  for (size_t i = 1; i < tables.size(); ++i) {
+    bool used = false;
+    for (size_t j = 0; j < tables.size() && !used && !keys[i].empty(); ++j) {
+      if (j == i) continue;
+      for (const TableRow& row : tables[j].data) {
+        if (std::find(row.cells.begin(), row.cells.end(), keys[i]) != row.cells.end()) {
+          used = true;
+          break;
+        }
+      }
+    }
+    if (!used) return std::nullopt;
+  }
+  FoundTable out;
+  out.header = tables.front().header;
+  out.header_line = tables.front().header_line;
+  const size_t width = out.header.size();
+  out.header.emplace_back("Parent Part Number");
+  for (size_t i = 0; i < tables.size(); ++i) {
+    for (TableRow& row : tables[i].data) {
+      row.cells.resize(width);
+      row.cells.push_back(keys[i]);
+      out.data.push_back(std::move(row));
+    }
+    for (ImportMessage& w : tables[i].warnings) out.warnings.push_back(std::move(w));
+  }
+  return out;
+}
 
 // Whether a header is bomvault's own shape: recognised part_number and quantity columns and a
 // level or parent column (the org's mappings applied first, as ParseCsv does).
@@ -721,6 +813,24 @@ ImportReport ImportBom(std::string_view bytes, const ImportOptions& options,
     if (!sheets.ok()) return fail(sheets.status());
     for (const XlsxSheet& s : sheets.value()) rep.sheets.push_back(s.name);
     const XlsxSheet* chosen = nullptr;
+    if (options.sheet.empty()) {
+      std::string names;
+      if (auto merged = MergeAssemblySheets(sheets.value(), &names)) {
+        ImportReport out;
+        Builder builder(out, limits, options, false);
+        builder.Run(std::move(*merged), org_mappings);
+        out.format = rep.format;
+        out.sheets = rep.sheets;
+        out.warnings.insert(out.warnings.begin(),
+                            ImportMessage{0, 0, "sheets_combined",
+                                          "the sheets " + names +
+                                              " are one BOM: each sheet's lines are the parts of "
+                                              "the assembly its name starts with (choose one "
+                                              "sheet with ?sheet=)"});
+        Finish(out);
+        return out;
+      }
+    }
     if (!options.sheet.empty()) {
       for (const XlsxSheet& s : sheets.value()) {
         if (s.name == options.sheet) chosen = &s;
@@ -816,6 +926,46 @@ ImportReport ImportBom(std::string_view bytes, const ImportOptions& options,
         "csv_header",
         "the file is empty; its first line must name the columns, for example "
         "\"Part Number,Description,Quantity\""));
+  }
+  // Two tables side by side in one sheet: read one after the other, as one BOM.
+  if (std::vector<std::vector<TableRow>> halves = SplitSideBySide(rows); !halves.empty()) {
+    ImportReport merged;
+    for (std::vector<TableRow>& half : halves) {
+      ImportReport part;
+      Builder builder(part, limits, options, decimal_comma);
+      builder.Run(FindTable(std::move(half)).value(), org_mappings);
+      const size_t offset = merged.items.size();
+      for (Item& item : part.items) {
+        item.ref = std::to_string(std::stoul(item.ref) + offset);
+        if (!item.parent.empty()) item.parent = std::to_string(std::stoul(item.parent) + offset);
+        merged.items.push_back(std::move(item));
+      }
+      merged.item_lines.insert(merged.item_lines.end(), part.item_lines.begin(),
+                               part.item_lines.end());
+      merged.warnings.insert(merged.warnings.end(), part.warnings.begin(), part.warnings.end());
+      merged.errors.insert(merged.errors.end(), part.errors.begin(), part.errors.end());
+      merged.mapping.insert(merged.mapping.end(), part.mapping.begin(), part.mapping.end());
+      merged.rows_read += part.rows_read;
+      merged.rows_skipped += part.rows_skipped;
+      if (merged.status.ok() && !part.status.ok()) merged.status = part.status;
+      if (merged.profile.empty()) merged.header_line = part.header_line;
+      merged.profile = merged.profile.empty() ? part.profile : merged.profile;
+    }
+    merged.format = rep.format;
+    merged.encoding = rep.encoding;
+    merged.delimiter = rep.delimiter;
+    merged.sheet = rep.sheet;
+    merged.sheets = rep.sheets;
+    merged.warnings.insert(merged.warnings.begin(), rep.warnings.begin(), rep.warnings.end());
+    merged.warnings.insert(merged.warnings.begin(),
+                           ImportMessage{merged.header_line, 0, "side_by_side",
+                                         "two tables stand side by side; they were read one "
+                                         "after the other"});
+    if (merged.items.size() > limits.max_items) {
+      merged.errors.push_back({0, 0, "bom_too_many_items", "the file has too many items"});
+    }
+    Finish(merged);
+    return merged;
   }
   auto table = FindTable(std::move(rows));
   if (!table.ok()) {

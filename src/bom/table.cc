@@ -19,13 +19,18 @@ size_t Filled(const TableRow& row) {
                                            [](const std::string& c) { return !c.empty(); }));
 }
 
-size_t HeaderWords(const TableRow& row) {
-  size_t n = 0;
+// Distinct known header words in a row: a data row that says "DNP" twice is not a header.
+std::vector<std::string> HeaderKeys(const TableRow& row) {
+  std::vector<std::string> seen;
   for (const std::string& cell : row.cells) {
-    if (!cell.empty() && cell.size() <= 80 && IsHeaderWord(cell)) ++n;
+    if (cell.empty() || cell.size() > 80 || !IsHeaderWord(cell)) continue;
+    std::string key = HeaderKey(cell);
+    if (std::find(seen.begin(), seen.end(), key) == seen.end()) seen.push_back(std::move(key));
   }
-  return n;
+  return seen;
 }
+
+size_t HeaderWords(const TableRow& row) { return HeaderKeys(row).size(); }
 
 bool IsTotalRow(const TableRow& row) {
   for (const std::string& cell : row.cells) {
@@ -224,6 +229,8 @@ util::Result<FoundTable> FindTable(std::vector<TableRow> rows) {
   const size_t width = out.header.size();
 
   out.data.reserve(rows.size() - best);
+  const std::vector<std::string> header_keys = HeaderKeys(TableRow{header_line, out.header});
+  bool after_total = false;  // what follows a total row is a footer (sign-off, notes)
   size_t pending_blank_line = 0;
   for (size_t i = best + 1; i < rows.size(); ++i) {
     TableRow& row = rows[i];
@@ -244,12 +251,23 @@ util::Result<FoundTable> FindTable(std::vector<TableRow> rows) {
            "skipped a repeat of the header row (line " + std::to_string(header_line) + ")");
       continue;
     }
-    if (HeaderWords(row) * 2 > filled && filled >= 2 && HeaderWords(row) >= 2) {
+    // A second header row shares at least two header words with the header ("P71;ID;DNP" is a
+    // connector whose value is ID, not a header).
+    if (after_total) {
+      skip("skipped_summary", "skipped a row after the total row (a footer)");
+      continue;
+    }
+    if (const std::vector<std::string> keys = HeaderKeys(row);
+        keys.size() >= 2 && keys.size() * 2 > filled &&
+        std::count_if(keys.begin(), keys.end(), [&](const std::string& k) {
+          return std::find(header_keys.begin(), header_keys.end(), k) != header_keys.end();
+        }) >= 2) {
       skip("skipped_header", "skipped a second header row");
       continue;
     }
     if (IsTotalRow(row) && filled * 2 <= width + 2) {
       skip("skipped_total", "skipped a total row");
+      after_total = true;
       continue;
     }
     if (FirstCellEndsInColon(row) && filled <= 3) {
@@ -266,6 +284,48 @@ util::Result<FoundTable> FindTable(std::vector<TableRow> rows) {
   std::stable_sort(out.warnings.begin(), out.warnings.end(),
                    [](const ImportMessage& a, const ImportMessage& b) { return a.line < b.line; });
   return out;
+}
+
+std::vector<std::vector<TableRow>> SplitSideBySide(const std::vector<TableRow>& rows) {
+  size_t best = rows.size(), best_words = 0, looked = 0;
+  for (size_t i = 0; i < rows.size() && looked < kHeaderSearchRows; ++i) {
+    if (Filled(rows[i]) == 0) continue;
+    ++looked;
+    const size_t words = HeaderWords(rows[i]);
+    if (words >= 2 && words > best_words) {
+      best = i;
+      best_words = words;
+    }
+  }
+  if (best == rows.size()) return {};
+  const std::vector<std::string>& header = rows[best].cells;
+  for (size_t gap = 1; gap + 1 < header.size(); ++gap) {
+    if (!header[gap].empty()) continue;
+    size_t left = 0, right = 0;
+    for (size_t c = 0; c < gap; ++c) left += header[c].empty() ? 0 : 1;
+    for (size_t c = gap + 1; c < header.size(); ++c) right += header[c].empty() ? 0 : 1;
+    if (left < 2 || right < 2) continue;
+    const bool empty_everywhere = std::all_of(rows.begin(), rows.end(), [&](const TableRow& r) {
+      return r.cells.size() <= gap || r.cells[gap].empty();
+    });
+    if (!empty_everywhere) continue;
+    std::vector<std::vector<TableRow>> out(2);
+    for (const TableRow& r : rows) {
+      TableRow a{r.line, {}}, b{r.line, {}};
+      a.cells.assign(r.cells.begin(),
+                     r.cells.begin() + static_cast<long>(std::min(gap, r.cells.size())));
+      if (r.cells.size() > gap + 1)
+        b.cells.assign(r.cells.begin() + static_cast<long>(gap + 1), r.cells.end());
+      out[0].push_back(std::move(a));
+      out[1].push_back(std::move(b));
+    }
+    // Both halves must hold a table of their own.
+    for (const auto& half : out) {
+      if (!FindTable(half).ok()) return {};
+    }
+    return out;
+  }
+  return {};
 }
 
 util::Result<TextTable> ReadTextTable(std::string_view bytes, std::string_view charset) {

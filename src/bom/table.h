@@ -63,6 +63,12 @@ struct FoundTable {
 // no row looks like a header.
 util::Result<FoundTable> FindTable(std::vector<TableRow> rows);
 
+// Hand-kept sheets sometimes hold two tables side by side. When the header row (as FindTable
+// would choose it) has non-empty cells on both sides of a column that is empty in every row,
+// returns the rows split at that column (left, right), each keeping its line numbers; otherwise
+// an empty vector.
+std::vector<std::vector<TableRow>> SplitSideBySide(const std::vector<TableRow>& rows);
+
 struct TextTable {
   std::string encoding;
   char delimiter = ',';

@@ -147,6 +147,52 @@ int64_t ParseLevelCell(std::string_view text) {
   return static_cast<int64_t>(parts);  // outline number: one level per component
 }
 
+namespace {
+
+__extension__ using U128 = unsigned __int128;
+
+// Canonical text → value × 10^9; false if it does not fit.
+bool Scaled(std::string_view text, U128* out) {
+  U128 v = 0;
+  int fraction = -1;
+  for (char c : text) {
+    if (c == '.') {
+      fraction = 0;
+      continue;
+    }
+    if (!IsDigit(c)) return false;
+    if (fraction >= 9) continue;  // canonical quantities have at most 9
+    v = v * 10 + static_cast<U128>(c - '0');
+    if (fraction >= 0) ++fraction;
+  }
+  for (int f = fraction < 0 ? 0 : fraction; f < 9; ++f) v *= 10;
+  *out = v;
+  return true;
+}
+
+}  // namespace
+
+util::Result<std::string> DivideQuantity(std::string_view a, std::string_view b) {
+  U128 x = 0, y = 0;
+  if (!Scaled(a, &x) || !Scaled(b, &y) || y == 0) {
+    return util::Status::Invalid("bad_quantity",
+                                 "a quantity cannot be divided by " + QuoteForMessage(b));
+  }
+  // (x / y) × 10^9, rounded half up: x is at most 10^24, so x × 10^9 fits in 128 bits.
+  const U128 scaled = (x * 1000000000 * 2 / y + 1) / 2;
+  std::string digits;
+  U128 v = scaled;
+  do {
+    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(v % 10)));
+    v /= 10;
+  } while (v != 0);
+  while (digits.size() < 10) digits.insert(digits.begin(), '0');
+  std::string text = digits.substr(0, digits.size() - 9) + "." + digits.substr(digits.size() - 9);
+  auto canonical = CanonicalQuantity(text);
+  if (!canonical.ok()) return canonical.status();
+  return canonical;
+}
+
 size_t CountDesignators(std::string_view text) {
   size_t count = 0;
   size_t i = 0;
@@ -158,7 +204,15 @@ size_t CountDesignators(std::string_view text) {
     while (j < text.size() && !sep(text[j])) ++j;
     std::string_view tok = text.substr(i, j - i);
     i = j;
-    // A range "R1-R4" or "R1-4" (also ':' and en dash written as '-' only).
+    // A range "R1-R4", "R1-4", "R1...R4" or "R1…R4".
+    std::string range(tok);
+    for (std::string_view sep : {std::string_view("\xE2\x80\xA6"), std::string_view("..."),
+                                 std::string_view("\xE2\x80\x93")}) {
+      if (const size_t at = range.find(sep); at != std::string::npos) {
+        range.replace(at, sep.size(), "-");
+      }
+    }
+    tok = range;
     size_t dash = tok.find('-');
     if (dash != std::string_view::npos && dash > 0 && dash + 1 < tok.size()) {
       auto split = [](std::string_view t, std::string_view* prefix, uint64_t* n) {

@@ -32,6 +32,10 @@ util::Result<QuantityCell> ParseQuantityCell(std::string_view text, bool decimal
 // of the accepted forms.
 int64_t ParseLevelCell(std::string_view text);
 
+// a / b for canonical quantities, exact to 9 fraction digits (rounded half up beyond);
+// Status::Invalid("bad_quantity") when b is zero or the result does not fit.
+util::Result<std::string> DivideQuantity(std::string_view a, std::string_view b);
+
 // How many designators a refdes cell lists (0 for an empty cell).
 size_t CountDesignators(std::string_view text);
 

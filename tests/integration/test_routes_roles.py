@@ -57,7 +57,7 @@ class World:
 
     def fresh_import_profile(self):
         s, r, _ = call(self.b, "POST", "/api/v1/org/import-profiles", {"name": unique("Profile ")},
-                       token=self.a.admin)
+                       token=self.tokens["admin"])
         assert s == 201, r
         return f"/api/v1/org/import-profiles/{r['id']}"
 

@@ -629,6 +629,99 @@ TEST_CASE("import: an unknown profile or charset is a 400-class error with no it
   CHECK(c.status.machine_code() == "invalid_charset");
 }
 
+TEST_CASE("values: ranges written R1...R4 count; division is exact to 9 places") {
+  CHECK(CountDesignators("R1...R4") == 4);
+  CHECK(CountDesignators("C1\xE2\x80\xA6" "C3, C9") == 4);
+  CHECK(DivideQuantity("3.5", "10").value() == "0.35");
+  CHECK(DivideQuantity("1.2", "4").value() == "0.3");
+  CHECK(DivideQuantity("1", "3").value() == "0.333333333");
+  CHECK(DivideQuantity("2", "3").value() == "0.666666667");
+  CHECK_FALSE(DivideQuantity("1", "0").ok());
+}
+
+TEST_CASE("find the table: a data row saying DNP twice is not a second header") {
+  ImportReport r = ImportOk("ref;value;Field1;Field2\nC1;33pF;Murata;GRM1555\nC155;DNP;DNP;\n");
+  REQUIRE(r.items.size() == 2);
+  CHECK(r.items[1].refdes == "C155");
+  CHECK(r.items[1].dnp);
+}
+
+TEST_CASE("import: drawn rules and section headings of hand-kept lists are not parts") {
+  ImportReport r = ImportOk(
+      "#,Description,Part Number,Reference,Quantity\n"
+      "----,----------,----------,----------,--------\n"
+      "A,Sockets,----------,----------,--------\n"
+      "1,USB socket,USB-B-01,J1,1\n"
+      "B,Passives,,,\n"
+      "2,Resistor 10k,R-10K,R1 R2,2\n");
+  REQUIRE(r.items.size() == 2);
+  CHECK(r.items[0].part_number == "USB-B-01");
+  CHECK(HasWarning(r, "skipped_section", 3));
+  CHECK(HasWarning(r, "skipped_section", 5));
+}
+
+TEST_CASE("import: Odoo lines stated for a batch of parents are divided by the batch") {
+  const std::string file =
+      "\"Product\",\"Quantity\",\"BoM Lines/Component\",\"BoM Lines/Quantity\"\n"
+      "\"Lamp\",\"1.00\",\"Base\",\"1.00\"\n"
+      "\"Base\",\"10.00\",\"Steel Tube\",\"3.50\"\n"
+      "\"\",\"\",\"Plate\",\"10.00\"\n";
+  ImportReport r = ImportOk(file);
+  REQUIRE(r.items.size() == 4);
+  CHECK(r.items[2].part_number == "Steel Tube");
+  CHECK(r.items[2].quantity == "0.35");
+  CHECK(r.items[3].quantity == "1");
+  CHECK(HasWarning(r, "quantity_per_parent"));
+}
+
+TEST_CASE("import: InvenTree's export takes its structure from BOM Level, not Parent IPN") {
+  const std::string file =
+      "BOM Level,Parent IPN,Parent Name,Part IPN,Part Name,Description,Assembly,Quantity\n"
+      "1,ASM-100,Station,ASM-110,Board,Sensor PCB assembly,True,1.0\n"
+      "2,ASM-110,Board,CAP-100N,C 100nF,Capacitor,False,6.0\n"
+      "1,ASM-100,Station,GLUE,Thread locker,Medium,False,0.25\n";
+  ImportReport r = ImportOk(file);
+  CHECK(r.profile == "inventree-export");
+  REQUIRE(r.items.size() == 3);
+  CHECK(Depth(r.items) == 2);
+  CHECK(r.items[0].description == "Sensor PCB assembly");
+  CHECK(r.items[1].parent == r.items[0].ref);
+  CHECK(r.items[2].quantity == "0.25");
+}
+
+TEST_CASE("profiles: distributor carts (Mouser, Digi-Key, Seeed) as BOMs") {
+  ImportReport mouser = ImportOk(
+      "Customer Part #,Mouser #,Mfr. #,Manufacturer,Desc.,Order Qty.\n"
+      "C29,581-06035C221K,06035C221KAT2A,AVX,MLCC 220pF,1\n");
+  CHECK(mouser.profile == "mouser");
+  REQUIRE(mouser.items.size() == 1);
+  CHECK(mouser.items[0].refdes == "C29");
+  CHECK(mouser.items[0].manufacturers == std::vector<Manufacturer>{{"AVX", "06035C221KAT2A"}});
+  ImportReport digikey = ImportOk(
+      "Digi-Key Part Number,Manufacturer,Manufacturer Part Number,Customer Reference,Quantity 1\n"
+      "311-15LRCT-ND,YAGEO,RC0402FR-0715RL,\"R3 R4\",2\n");
+  REQUIRE(digikey.items.size() == 1);
+  CHECK(digikey.items[0].refdes == "R3 R4");
+  CHECK(digikey.items[0].quantity == "2");
+  ImportReport seeed = ImportOk("Designator,MPN/Seeed SKU,Qty\n\"C1,C2\",0603YC104JAT2A,2\n");
+  CHECK(seeed.items[0].manufacturers == std::vector<Manufacturer>{{"", "0603YC104JAT2A"}});
+}
+
+TEST_CASE("import: two tables side by side are read one after the other") {
+  ImportReport r = ImportOk(
+      "BOM ID,BOM,QUANTITY,,ID,Name,Quantity\n"
+      "1,Stepper NEMA 17,1,,201,Base,2\n"
+      "2,Arduino Mega,1,,202,Arm,1\n"
+      "3,Breco belt T5,\"1,8 m\",,,,\n");
+  REQUIRE(r.items.size() == 5);
+  CHECK(r.items[2].description == "Breco belt T5");
+  CHECK(r.items[2].quantity == "1.8");
+  CHECK(r.items[2].unit == "m");
+  CHECK(r.items[3].description == "Base");
+  CHECK(r.items[3].ref == "4");
+  CHECK(HasWarning(r, "side_by_side"));
+}
+
 // Replays deterministic mutations of real-shaped inputs through decode + find-the-table and the
 // whole pipeline: nothing may crash, hang or produce an invalid BOM; every failure has a code.
 TEST_CASE("fuzz replay: mutated exports through decode, find the table and import") {
