@@ -7,7 +7,7 @@ BUILD_DEBS := meson ninja-build pkg-config g++ python3 libcpp-httplib-dev libsql
   libsodium-dev nlohmann-json3-dev doctest-dev libssl-dev zlib1g-dev libbrotli-dev \
   libcurl4-openssl-dev john-data libzip-dev libexpat1-dev
 TEST_DEBS := clang-format oathtool faketime curl openssl python3-aiosmtpd chromium strace \
-  python3-cryptography
+  python3-cryptography dpkg-dev systemd
 # A real Tryton ERP for the data-source tests; its recommends (PostgreSQL and more) are not needed.
 TEST_DEBS_NO_RECOMMENDS := tryton-server tryton-modules-production
 # `make fuzz` only: Debian's clang with libFuzzer and the sanitizer runtimes.
@@ -18,7 +18,7 @@ FUZZ_TARGETS := csv xlsx json_body share http
 FUZZ_SECONDS ?= 120
 
 .PHONY: deps test-deps build run test unit sanitize integration e2e format-check clean fuzz \
-  fuzz-replay
+  fuzz-replay install deb
 
 # Installs only what is missing, so a warm machine skips apt entirely.
 define apt_install
@@ -107,6 +107,27 @@ format-check: test-deps
 	clang-format --dry-run --Werror $$files && echo "clang-format: clean"
 
 test: build test-deps format-check unit fuzz-replay sanitize integration e2e
+
+# `make install` (as root): the binary, the hardened systemd unit and /etc/default/bomvault (kept
+# if present); with an empty DESTDIR also the `bomvault` system user and /var/lib/bomvault (0700).
+PREFIX ?= /usr
+DESTDIR ?=
+install: build
+	install -D -m 0755 build/bomvault $(DESTDIR)$(PREFIX)/bin/bomvault
+	install -d $(DESTDIR)/lib/systemd/system
+	sed 's#/usr/bin/bomvault#$(PREFIX)/bin/bomvault#' packaging/bomvault.service > $(DESTDIR)/lib/systemd/system/bomvault.service
+	chmod 0644 $(DESTDIR)/lib/systemd/system/bomvault.service
+	[ -e $(DESTDIR)/etc/default/bomvault ] || install -D -m 0644 packaging/default $(DESTDIR)/etc/default/bomvault
+	@if [ -z "$(DESTDIR)" ]; then \
+	  getent passwd bomvault >/dev/null || useradd --system --user-group --home-dir /var/lib/bomvault --shell /usr/sbin/nologin bomvault; \
+	  install -d -m 0700 -o bomvault -g bomvault /var/lib/bomvault; \
+	  echo "next: sudo -u bomvault $(PREFIX)/bin/bomvault init --data /var/lib/bomvault && systemctl enable --now bomvault"; \
+	fi
+
+# build/bomvault_<version>_<arch>.deb, from this tree (tools/build-deb.sh).
+deb: build
+	$(call apt_install,dpkg-dev)
+	tools/build-deb.sh build/bomvault
 
 clean:
 	rm -rf build build-asan build-fuzz

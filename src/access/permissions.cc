@@ -68,6 +68,7 @@ Decision MayUse(const Principal& p, Function f) {
         case Function::kOrgDelete:
         case Function::kSeal:
         case Function::kMetrics:
+        case Function::kBackup:
         case Function::kSupportRead:  // the window is checked by MayUseSupport
           return Decision::kAllow;
         default:
@@ -84,6 +85,7 @@ Decision MayUse(const Principal& p, Function f) {
     case Function::kOrgDelete:
     case Function::kSeal:
     case Function::kMetrics:
+    case Function::kBackup:
     case Function::kSupportRead:
       return Decision::kForbidden;
     case Function::kOrgSettingsRead:

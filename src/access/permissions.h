@@ -51,6 +51,7 @@ enum class Function {
   kOrgDelete,
   kSeal,
   kMetrics,      // operator
+  kBackup,       // operator: write a backup, list backup directories
   kSupportRead,  // operator, and only inside a support window an Administrator granted
   kOrgSettingsRead,
   kOrgSettingsWrite,  // org administration

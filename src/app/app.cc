@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -17,12 +18,18 @@
 #include <thread>
 #include <vector>
 
+#include "app/doctor.h"
+#include "app/flags.h"
+#include "app/serve_config.h"
 #include "crypto/crypto.h"
 #include "http/api.h"
 #include "http/engine.h"
 #include "http/unseal_client.h"
+#include "service/audit.h"
+#include "service/backups.h"
 #include "service/instance.h"
 #include "util/clock.h"
+#include "util/dir_lock.h"
 #include "util/log.h"
 
 namespace bomvault::app {
@@ -43,52 +50,75 @@ const char* kUsage =
     "                 [--smtp-url smtp://HOST:PORT|smtps://HOST:PORT [--smtp-ca-file FILE]\n"
     "                  [--smtp-user USER --smtp-password-file FILE]]\n"
     "  bomvault unseal --url URL        (reads one share from stdin)\n"
+    "                 [--backup-dir DIR [--backup-interval SECONDS]]\n"
+    "                 [--backup-retention-days N]\n"
     "  bomvault check --data DIR --unseal-file FILE\n"
-    "  bomvault audit verify --data DIR --unseal-file FILE [--head SEQ:HASH]\n";
+    "  bomvault audit verify --data DIR --unseal-file FILE [--head SEQ:HASH]\n"
+    "  bomvault backup --data DIR --to DIR2 [--url URL] [--token-file FILE]\n"
+    "                  (the running server writes it; token also from BOMVAULT_OPERATOR_TOKEN)\n"
+    "  bomvault restore --from DIR2 --data DIR [--snapshot NAME]\n"
+    "  bomvault rekey --data DIR [--shares N] [--threshold K] [--json]\n"
+    "                 (server stopped; reads a quorum of the current shares from stdin)\n"
+    "  bomvault doctor --data DIR [serve flags] [--url URL] [--token-file FILE]\n"
+    "  bomvault config check [--config FILE] [serve flags]\n"
+    "Flags may also come from the environment (BOMVAULT_BACKUP_DIR for --backup-dir) and from a\n"
+    "config file (--config FILE or BOMVAULT_CONFIG: \"backup-dir = /srv/backups\" lines);\n"
+    "the command line wins over the environment, which wins over the file.\n"
+    "Every command takes --help.\n";
 
-// --flag value / --switch parsing; unknown flags are an error so typos don't go unnoticed.
-struct Flags {
-  std::map<std::string, std::string> values;
-  std::vector<std::string> errors;
-
-  Flags(int argc, char** argv, const std::vector<std::string>& with_value,
-        const std::vector<std::string>& switches) {
-    for (int i = 2; i < argc; ++i) {
-      std::string a = argv[i];
-      if (std::find(switches.begin(), switches.end(), a) != switches.end()) {
-        values[a] = "1";
-      } else if (std::find(with_value.begin(), with_value.end(), a) != with_value.end()) {
-        if (i + 1 >= argc) {
-          errors.push_back(a + " needs a value");
-        } else {
-          values[a] = argv[++i];
-        }
-      } else {
-        errors.push_back("unknown argument: " + a);
-      }
-    }
-  }
-  bool Has(const std::string& k) const { return values.count(k) != 0; }
-  std::string Get(const std::string& k, const std::string& d = "") const {
-    auto it = values.find(k);
-    return it == values.end() ? d : it->second;
-  }
-  bool Ok() const {
-    for (const auto& e : errors) std::cerr << "bomvault: " << e << "\n";
-    return errors.empty();
-  }
-};
-
-bool ParseInt(const std::string& s, int* out) {
-  try {
-    size_t used = 0;
-    int v = std::stoi(s, &used);
-    if (used != s.size()) return false;
-    *out = v;
-    return true;
-  } catch (...) {
-    return false;
-  }
+// One paragraph per command for `bomvault COMMAND --help`.
+const std::map<std::string, const char*>& CommandHelp() {
+  static const std::map<std::string, const char*> help = {
+      {"version", "bomvault version\n  Prints one line with the version.\n"},
+      {"init",
+       "bomvault init --data DIR [--shares N] [--threshold K] [--json]\n"
+       "  Creates a new encrypted store in DIR (mode 0700) and prints the key shares and the\n"
+       "  operator token once. Defaults: 3 shares, threshold 3.\n"},
+      {"serve",
+       "bomvault serve --data DIR [--listen HOST:PORT] [options]\n"
+       "  Serves the API and the UI; starts sealed unless --unseal-file (development only).\n"
+       "  --tls-cert FILE --tls-key FILE   HTTPS (required off loopback unless --behind-proxy)\n"
+       "  --backup-dir DIR                 scheduled verified backups to DIR (another disk)\n"
+       "  --backup-interval SECONDS        between scheduled backups (default 86400)\n"
+       "  --backup-retention-days N        keep snapshots N days (default 5; never longer than\n"
+       "                                   the shortest purge window of any organisation)\n"
+       "  Purge, retention, exfiltration, mail and invitation options: see `bomvault help`.\n"},
+      {"unseal", "bomvault unseal --url URL\n  Reads one key share from stdin and submits it.\n"},
+      {"check",
+       "bomvault check --data DIR --unseal-file FILE\n"
+       "  Opens the store offline and checks the database and every object; non-zero on a "
+       "fault.\n"},
+      {"audit",
+       "bomvault audit verify --data DIR --unseal-file FILE [--head SEQ:HASH]\n"
+       "  Verifies the long-term audit chain.\n"},
+      {"backup",
+       "bomvault backup --data DIR --to DIR2 [--url URL] [--token-file FILE]\n"
+       "  Asks the server running on DIR to write one consistent, encrypted, verified snapshot\n"
+       "  to DIR2 (only that server holds the keys). URL defaults to $BOMVAULT_URL, then\n"
+       "  http://127.0.0.1:8080; the operator token comes from --token-file or\n"
+       "  $BOMVAULT_OPERATOR_TOKEN. DIR2 must be empty or hold this store's backups.\n"},
+      {"restore",
+       "bomvault restore --from DIR2 --data DIR [--snapshot NAME]\n"
+       "  Restores the newest (or the named) snapshot of backup directory DIR2 into the empty\n"
+       "  data directory DIR. The store then opens sealed with the current shares; organisations\n"
+       "  deleted after the snapshot was taken stay unreadable and are removed at the unseal.\n"},
+      {"rekey",
+       "bomvault rekey --data DIR [--shares N] [--threshold K] [--json]\n"
+       "  With the server stopped: reads a quorum of the current shares from stdin (one per\n"
+       "  line), rotates the root key and prints the new shares once. The old shares stop\n"
+       "  working at once, for the store and for the key files of its backup directories.\n"},
+      {"config",
+       "bomvault config check [--config FILE] [serve flags]\n"
+       "  Explains the settings serve would use, where each came from (command line,\n"
+       "  environment BOMVAULT_*, config file, default), and every problem found. Exit 1 on "
+       "any.\n"},
+      {"doctor",
+       "bomvault doctor --data DIR [the serve flags] [--url URL] [--token-file FILE]\n"
+       "  The air-gap self-check: what would reach outside (mail relay, data sources, identity\n"
+       "  providers), data-directory permissions, encryption, TLS, seal status, clock, backup\n"
+       "  age, free disk space. Give it the same flags as serve. Exit 1 on any FAIL.\n"},
+  };
+  return help;
 }
 
 void Harden() {
@@ -159,189 +189,22 @@ int CmdInit(int argc, char** argv) {
   return 0;
 }
 
-bool SplitListen(const std::string& listen, std::string* host, int* port) {
-  size_t colon = listen.rfind(':');
-  if (colon == std::string::npos) return false;
-  *host = listen.substr(0, colon);
-  if (host->size() >= 2 && host->front() == '[' && host->back() == ']') {
-    *host = host->substr(1, host->size() - 2);
-  }
-  return ParseInt(listen.substr(colon + 1), port) && *port >= 0 && *port <= 65535;
-}
-
-bool IsLoopback(const std::string& host) {
-  if (host == "localhost" || host == "::1") return true;
-  in_addr a{};
-  return inet_pton(AF_INET, host.c_str(), &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
-}
-
-// Mail and invitation flags. The relay password is read from a file (never a flag, so it is not
-// in the process list) straight into locked memory and never printed.
-bool ParseMailFlags(const Flags& f, service::MailOptions* mail, service::InvitationOptions* inv) {
-  auto fail = [](const std::string& why) {
-    std::cerr << "bomvault serve: " << why << "\n";
-    return false;
-  };
-  std::string url = f.Get("--public-url", inv->public_url);
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  bool url_ok = url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
-  for (unsigned char c : url) url_ok = url_ok && c > 0x20 && c < 0x7f && c != '#' && c != '?';
-  if (!url_ok) return fail("--public-url takes the http:// or https:// address users open");
-  inv->public_url = url;
-  if (f.Has("--invitation-ttl-seconds")) {
-    int ttl = 0;
-    if (!ParseInt(f.Get("--invitation-ttl-seconds"), &ttl) || ttl < 1 || ttl > 30 * 86400) {
-      return fail("--invitation-ttl-seconds takes 1 to 2592000 (30 days)");
-    }
-    inv->invitation_ttl_seconds = ttl;
-  }
-  if (f.Has("--mail-from")) {
-    auto from = service::NormaliseEmail(f.Get("--mail-from"));
-    if (!from.ok()) return fail("--mail-from takes one e-mail address");
-    mail->from = from.value();
-  }
-  bool has_user = f.Has("--smtp-user"), has_pw = f.Has("--smtp-password-file");
-  if (!f.Has("--smtp-url")) {
-    if (has_user || has_pw || f.Has("--smtp-ca-file")) {
-      return fail("--smtp-user, --smtp-password-file and --smtp-ca-file need --smtp-url");
-    }
-    std::cerr << "bomvault: no --smtp-url: invitation and verification mails are written to "
-                 "DATA/outbox/ (for evaluation; the files hold live links)\n";
-    return true;
-  }
-  mail->smtp_url = f.Get("--smtp-url");
-  if (util::Status st = service::ValidateSmtpUrl(mail->smtp_url); !st.ok())
-    return fail(st.message());
-  if (has_user != has_pw) return fail("--smtp-user and --smtp-password-file go together");
-  mail->ca_file = f.Get("--smtp-ca-file");
-  if (!mail->ca_file.empty() && ::access(mail->ca_file.c_str(), R_OK) != 0) {
-    return fail("the --smtp-ca-file cannot be read");
-  }
-  if (has_user) {
-    mail->smtp_user = f.Get("--smtp-user");
-    std::string path = f.Get("--smtp-password-file");
-    struct stat sb {};
-    if (::stat(path.c_str(), &sb) == 0 && (sb.st_mode & 077) != 0) {
-      std::cerr << "bomvault: WARNING: the --smtp-password-file is readable by other users\n";
-    }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return fail("the --smtp-password-file cannot be read");
-    std::string pw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    while (!pw.empty() && (pw.back() == '\n' || pw.back() == '\r')) pw.pop_back();
-    bool empty = pw.empty();
-    mail->smtp_password =
-        std::make_shared<const crypto::SecureBuffer>(crypto::SecureBuffer::FromString(pw));
-    sodium_memzero(pw.data(), pw.size());
-    if (empty) return fail("the --smtp-password-file is empty");
-  }
-  return true;
-}
-
 int CmdServe(int argc, char** argv) {
-  Flags f(argc, argv,
-          {"--data",
-           "--listen",
-           "--unseal-file",
-           "--tls-cert",
-           "--tls-key",
-           "--rate-limit",
-           "--workers",
-           "--trusted-proxy",
-           "--purge-interval",
-           "--retention-interval",
-           "--log-retention-days",
-           "--audit-retention-days",
-           "--exfil-window-seconds",
-           "--exfil-max-boms",
-           "--exfil-max-items",
-           "--exfil-action",
-           "--public-url",
-           "--invitation-ttl-seconds",
-           "--mail-from",
-           "--smtp-url",
-           "--smtp-ca-file",
-           "--smtp-user",
-           "--smtp-password-file"},
-          {"--behind-proxy", "--init"});
-  if (!f.Ok()) return 2;
-  std::string data = f.Get("--data", "./data");
-  std::string host;
-  int port = 0;
-  if (!SplitListen(f.Get("--listen", "127.0.0.1:8080"), &host, &port)) {
-    std::cerr << "bomvault serve: --listen takes HOST:PORT\n";
+  Flags f(argc, argv, ServeValueFlags(), ServeSwitches());
+  std::vector<std::string> problems;
+  ServeConfig cfg = ParseServeConfig(f, &problems);
+  if (!problems.empty()) {
+    for (const auto& p : problems) std::cerr << "bomvault serve: " << p << "\n";
+    std::cerr << "bomvault serve: not started (`bomvault config check` explains the settings)\n";
     return 2;
   }
-  bool tls = f.Has("--tls-cert") || f.Has("--tls-key");
-  if (tls && !(f.Has("--tls-cert") && f.Has("--tls-key"))) {
-    std::cerr << "bomvault serve: --tls-cert and --tls-key go together\n";
-    return 2;
-  }
-  if (!tls && !IsLoopback(host) && !f.Has("--behind-proxy")) {
-    std::cerr << "bomvault serve: refusing plain HTTP on a non-loopback address; give "
-                 "--tls-cert/--tls-key, or --behind-proxy if a TLS-terminating proxy is in front\n";
-    return 2;
-  }
-  int rate = 200, workers = 64;
-  if ((f.Has("--rate-limit") && (!ParseInt(f.Get("--rate-limit"), &rate) || rate < 0)) ||
-      (f.Has("--workers") &&
-       (!ParseInt(f.Get("--workers"), &workers) || workers < 1 || workers > 1024))) {
-    std::cerr << "bomvault serve: --rate-limit and --workers take whole numbers\n";
-    return 2;
-  }
-  std::vector<std::string> trusted_proxies;
-  if (f.Has("--trusted-proxy")) {
-    std::string list = f.Get("--trusted-proxy");
-    size_t pos = 0;
-    while (pos <= list.size()) {
-      size_t comma = list.find(',', pos);
-      if (comma == std::string::npos) comma = list.size();
-      auto ip = http::NormaliseIp(list.substr(pos, comma - pos));
-      if (!ip) {
-        std::cerr << "bomvault serve: --trusted-proxy takes IP addresses separated by commas\n";
-        return 2;
-      }
-      trusted_proxies.push_back(*ip);
-      pos = comma + 1;
-    }
-  }
-  service::SchedulerOptions jobs;
-  service::ExfilOptions exfil;
-  {
-    // Every lifecycle number: flag, where it goes, smallest allowed value.
-    struct Bound {
-      const char* flag;
-      int64_t* out;
-      int64_t min;
-    };
-    int64_t log_days = jobs.log_retention_days, audit_days = jobs.audit_retention_days;
-    for (const Bound& b : {Bound{"--purge-interval", &jobs.purge_interval, 1},
-                           Bound{"--retention-interval", &jobs.retention_interval, 1},
-                           Bound{"--log-retention-days", &log_days, 1},
-                           Bound{"--audit-retention-days", &audit_days, 0},
-                           Bound{"--exfil-window-seconds", &exfil.window_seconds, 1},
-                           Bound{"--exfil-max-boms", &exfil.max_boms, 1},
-                           Bound{"--exfil-max-items", &exfil.max_items, 1}}) {
-      int v = 0;
-      if (!f.Has(b.flag)) continue;
-      if (!ParseInt(f.Get(b.flag), &v) || v < b.min) {
-        std::cerr << "bomvault serve: " << b.flag << " takes a whole number of at least " << b.min
-                  << "\n";
-        return 2;
-      }
-      *b.out = v;
-    }
-    jobs.log_retention_days = static_cast<int>(log_days);
-    jobs.audit_retention_days = static_cast<int>(audit_days);
-    auto action = service::ParseExfilAction(f.Get("--exfil-action", "log"));
-    if (!action) {
-      std::cerr << "bomvault serve: --exfil-action takes log, revoke or seal\n";
-      return 2;
-    }
-    exfil.action = *action;
-  }
-  service::MailOptions mail;
-  service::InvitationOptions invitations;
-  if (!ParseMailFlags(f, &mail, &invitations)) return 2;
+  for (const auto& n : cfg.notes) std::cerr << "bomvault: " << n << "\n";
+  const std::string& data = cfg.data;
+  const std::string& host = cfg.host;
+  const int port = cfg.port;
+  const bool tls = cfg.tls;
+  service::SchedulerOptions& jobs = cfg.jobs;
+  service::ExfilOptions& exfil = cfg.exfil;
   service::Monitor::Get().ConfigureExfil(exfil);
   service::SetAuditChainEnabled(jobs.audit_retention_days > 0);
 
@@ -357,7 +220,7 @@ int CmdServe(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   std::optional<vault::Keys> init_keys;
-  if (f.Has("--init") && ::access(vault::KeyringPath(data).c_str(), F_OK) != 0) {
+  if (cfg.init && ::access(vault::KeyringPath(data).c_str(), F_OK) != 0) {
     auto r = service::Instance::Initialise(data, 3, 3);
     if (!r.ok()) {
       std::cerr << "bomvault serve: " << r.status().message() << "\n";
@@ -366,11 +229,18 @@ int CmdServe(int argc, char** argv) {
     PrintInitResult(r.value(), false);
     init_keys = std::move(r.value().keys);
   }
+  util::DirLock lock;
+  if (::access(data.c_str(), F_OK) == 0 && !lock.TryAcquire(data)) {
+    std::cerr << "bomvault serve: another bomvault process is using " << data
+              << " (a server, or a rekey in progress)\n";
+    return 1;
+  }
   util::log::Init(data);
   service::InstanceOptions options;
   options.data_dir = data;
-  options.mail = std::move(mail);
-  options.invitations = invitations;
+  options.backup_retention_days = cfg.backup_retention_days;
+  options.mail = std::move(cfg.mail);
+  options.invitations = cfg.invitations;
   auto loaded = service::Instance::Load(options);
   if (!loaded.ok()) {
     std::cerr << "bomvault serve: " << loaded.status().message() << " (run `bomvault init --data "
@@ -384,12 +254,12 @@ int CmdServe(int argc, char** argv) {
       std::cerr << "bomvault serve: " << st.message() << "\n";
       return 1;
     }
-  } else if (f.Has("--unseal-file")) {
+  } else if (!cfg.unseal_file.empty()) {
     util::log::Warn("vault.unseal_from_file_development_only");
     std::cerr << "bomvault: WARNING: unsealing from a file of key shares. This is for development "
                  "and tests only: anyone who can read that file can open the vault.\n";
     bool ok = false;
-    auto shares = ReadShareFile(f.Get("--unseal-file"), &ok);
+    auto shares = ReadShareFile(cfg.unseal_file, &ok);
     if (!ok) {
       std::cerr << "bomvault serve: the unseal file could not be read\n";
       return 1;
@@ -410,15 +280,15 @@ int CmdServe(int argc, char** argv) {
   }
 
   http::EngineOptions eo;
-  eo.worker_threads = workers;
-  eo.tls_cert_file = f.Get("--tls-cert");
-  eo.tls_key_file = f.Get("--tls-key");
+  eo.worker_threads = cfg.workers;
+  eo.tls_cert_file = cfg.tls_cert;
+  eo.tls_key_file = cfg.tls_key;
   http::Engine engine(eo);
   http::ApiOptions ao;
-  ao.rate_per_address = rate;
-  ao.rate_per_token = rate;
+  ao.rate_per_address = cfg.rate;
+  ao.rate_per_token = cfg.rate;
+  ao.trusted_proxies = cfg.trusted_proxies;
   ao.tls = tls;
-  ao.trusted_proxies = trusted_proxies;
   http::Api api(engine, instance, ao);
   util::Status st = engine.Listen(host, port);
   if (!st.ok()) {
@@ -548,6 +418,232 @@ int CmdAudit(int argc, char** argv) {
   return rep.ok() ? 0 : 1;
 }
 
+int CmdBackup(int argc, char** argv) {
+  Flags f(argc, argv, {"--data", "--to", "--url", "--token-file"}, {});
+  if (!f.Ok()) return 2;
+  if (!f.Has("--data") || !f.Has("--to")) {
+    std::cerr << "bomvault backup: --data DIR and --to DIR2 are required\n";
+    return 2;
+  }
+  auto kf = vault::ReadKeyringFile(f.Get("--data"));
+  if (!kf.ok()) {
+    std::cerr << "bomvault backup: " << kf.status().message() << "\n";
+    return 1;
+  }
+  std::string token;
+  if (f.Has("--token-file")) {
+    std::ifstream in(f.Get("--token-file"));
+    if (!in || !std::getline(in, token)) {
+      std::cerr << "bomvault backup: the --token-file cannot be read\n";
+      return 1;
+    }
+  } else if (const char* env = std::getenv("BOMVAULT_OPERATOR_TOKEN")) {
+    token = env;
+  }
+  while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+  if (token.empty()) {
+    std::cerr << "bomvault backup: the operator token is needed: --token-file FILE or "
+                 "BOMVAULT_OPERATOR_TOKEN\n";
+    return 2;
+  }
+  std::string url = f.Get("--url");
+  if (url.empty()) url = std::getenv("BOMVAULT_URL") ? std::getenv("BOMVAULT_URL") : "";
+  if (url.empty()) url = "http://127.0.0.1:8080";
+  std::string to = AbsolutePath(f.Get("--to"));
+  nlohmann::json body = {{"to", to}, {"store_id", vault::StoreIdHex(kf->store_id)}};
+  auto r = http::PostJsonTo(url, "/api/v1/backups", token, body, 3600);
+  sodium_memzero(token.data(), token.size());
+  if (!r.ok()) {
+    std::cerr << "bomvault backup: " << r.status().message() << "\n";
+    return 1;
+  }
+  const nlohmann::json& j = r.value();
+  std::cout << "backup written and verified: " << j.value("snapshot", "") << "\n"
+            << "  bytes: " << j.value("bytes", 0) << ", organisations: " << j.value("orgs", 0)
+            << ", boms: " << j.value("boms", 0) << ", items: " << j.value("items", 0)
+            << ", attachments: " << j.value("attachments", 0) << "\n"
+            << "  old snapshots removed by retention: " << j.value("expired", 0) << "\n";
+  return 0;
+}
+
+int CmdRestore(int argc, char** argv) {
+  Flags f(argc, argv, {"--from", "--data", "--snapshot"}, {});
+  if (!f.Ok()) return 2;
+  if (!f.Has("--from") || !f.Has("--data")) {
+    std::cerr << "bomvault restore: --from DIR2 and --data DIR are required\n";
+    return 2;
+  }
+  util::log::SetStderr(false);
+  auto r = service::RestoreBackup(f.Get("--from"), f.Get("--data"), f.Get("--snapshot"));
+  if (!r.ok()) {
+    std::cerr << "bomvault restore: " << r.status().message() << "\n";
+    return 1;
+  }
+  std::cout << "restored " << r->snapshot << " (" << r->bytes << " bytes, " << r->org_keys
+            << " organisation keys)\n"
+            << "the store opens sealed with the current key shares; start `bomvault serve --data "
+            << f.Get("--data") << "` and unseal it\n";
+  return 0;
+}
+
+int CmdRekey(int argc, char** argv) {
+  Flags f(argc, argv, {"--data", "--shares", "--threshold"}, {"--json"});
+  if (!f.Ok()) return 2;
+  if (!f.Has("--data")) {
+    std::cerr << "bomvault rekey: --data DIR is required\n";
+    return 2;
+  }
+  std::string data = f.Get("--data");
+  auto kf = vault::ReadKeyringFile(data);
+  if (!kf.ok()) {
+    std::cerr << "bomvault rekey: " << kf.status().message() << "\n";
+    return 1;
+  }
+  int shares = kf->shares, threshold = kf->threshold;
+  if ((f.Has("--shares") && !ParseInt(f.Get("--shares"), &shares)) ||
+      (f.Has("--threshold") && !ParseInt(f.Get("--threshold"), &threshold))) {
+    std::cerr << "bomvault rekey: --shares and --threshold take whole numbers\n";
+    return 2;
+  }
+  if (shares < 2 || shares > 10 || threshold < 2 || threshold > shares) {
+    std::cerr << "bomvault rekey: shares and threshold must satisfy 2 <= threshold <= shares <= "
+                 "10\n";
+    return 2;
+  }
+  struct stat dir_stat {};
+  if (::stat(data.c_str(), &dir_stat) == 0 && dir_stat.st_uid != ::geteuid()) {
+    std::cerr << "bomvault rekey: run this as the user that owns " << data
+              << " (e.g. sudo -u bomvault): the new keyring file must stay readable by the "
+                 "server\n";
+    return 2;
+  }
+  util::DirLock lock;
+  if (!lock.TryAcquire(data)) {
+    std::cerr << "bomvault rekey: a server (or another command) is using " << data
+              << "; stop it first: the server holds the keyring in memory\n";
+    return 1;
+  }
+  util::log::SetStderr(false);
+  if (isatty(STDIN_FILENO)) {
+    std::cerr << "Enter " << kf->threshold << " of the current key shares, one per line:\n";
+  }
+  std::vector<std::string> old_shares;
+  std::string line;
+  while (static_cast<int>(old_shares.size()) < kf->threshold && std::getline(std::cin, line)) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (!line.empty()) old_shares.push_back(line);
+  }
+  auto keys = vault::KeysFromShares(data, old_shares);
+  for (auto& s : old_shares) sodium_memzero(s.data(), s.size());
+  sodium_memzero(line.data(), line.size());
+  if (!keys.ok()) {
+    std::cerr << "bomvault rekey: " << keys.status().message() << "; nothing was changed\n";
+    return 1;
+  }
+  auto nk = vault::RotateRootKey(kf.value(), keys.value(), shares, threshold);
+  if (!nk.ok()) {
+    std::cerr << "bomvault rekey: " << nk.status().message() << "\n";
+    return 1;
+  }
+  // The new shares must open the new keyring before anything is replaced.
+  {
+    vault::UnsealProgress check(nk->file);
+    bool opened = false;
+    for (int i = 0; i < threshold && !opened; ++i) {
+      auto r = check.Submit(nk->share_texts[static_cast<size_t>(i)]);
+      opened = r.ok() && r->keys && r->keys->db_key.Equals(keys->db_key.span());
+    }
+    if (!opened) {
+      std::cerr << "bomvault rekey: the new shares failed their own check; nothing was changed\n";
+      return 1;
+    }
+  }
+  // Print first, then replace the file: if printing fails nothing changed (old shares still
+  // work); once the file is replaced only the printed shares open the store.
+  if (f.Has("--json")) {
+    nlohmann::json j = {{"shares", nk->share_texts}, {"threshold", threshold}};
+    std::cout << j.dump() << "\n";
+  } else {
+    std::cout << "\n new key shares (any " << threshold << " of " << shares
+              << " open the store; the old shares no longer do once this finishes):\n";
+    for (size_t i = 0; i < nk->share_texts.size(); ++i) {
+      std::cout << " share " << (i + 1) << ": " << nk->share_texts[i] << "\n";
+    }
+  }
+  std::cout.flush();
+  if (!std::cout) {
+    std::cerr << "bomvault rekey: the new shares could not be printed; nothing was changed\n";
+    return 1;
+  }
+  util::Status st = vault::WriteKeyringFile(data, nk->file);
+  if (!st.ok()) {
+    std::cerr << "bomvault rekey: " << st.message()
+              << "; the store still opens with the OLD shares only\n";
+    return 1;
+  }
+  // Audit, and the backup directories' key files carry the new keyring from now on.
+  auto db = store::Database::Open(service::DatabasePath(data), keys->db_key, 1);
+  int pending = -1;
+  if (db.ok()) {
+    (void)db.value()->Write([&](store::Db& conn) -> util::Status {
+      service::RecordAudit(conn, nullptr,
+                           {"instance",
+                            "operator",
+                            "keyring.rekey",
+                            {{"shares", shares},
+                             {"threshold", threshold},
+                             {"previous_shares", kf->shares},
+                             {"previous_threshold", kf->threshold}}});
+      return util::Status::Ok();
+    });
+    service::Backups backups(*db.value(), data, keys->db_key, keys->data_master, 5);
+    pending = backups.RefreshKeyFiles();
+  }
+  std::cerr << "bomvault rekey: done; the root key was rotated and only the new shares open "
+               "the store\n";
+  if (pending != 0) {
+    std::cerr << "bomvault rekey: WARNING: "
+              << (pending < 0 ? std::string("the store could not be opened to update")
+                              : std::to_string(pending) + " backup director" +
+                                    (pending == 1 ? "y" : "ies") + " could not be updated")
+              << "; the server retries at its next start\n";
+  }
+  return 0;
+}
+
+int CmdConfig(int argc, char** argv) {
+  std::string sub = argc > 2 ? argv[2] : "";
+  if (sub != "check") {
+    std::cerr << "usage: bomvault config check [--config FILE] [serve flags]\n";
+    return 2;
+  }
+  Flags f(argc, argv, ServeValueFlags(), ServeSwitches(), 3);
+  std::vector<std::string> problems;
+  ServeConfig cfg = ParseServeConfig(f, &problems);
+  std::cout << "settings (command line > environment > config file > default):\n";
+  for (const auto* list : {&ServeValueFlags(), &ServeSwitches()}) {
+    for (const auto& k : *list) {
+      if (!f.Has(k)) continue;
+      std::cout << "  " << k.substr(2) << " = " << f.Get(k) << "   (" << f.Source(k) << ")\n";
+    }
+  }
+  std::cout << "  data directory: " << cfg.data << (f.Has("--data") ? "" : " (default)") << "\n"
+            << "  listening on: " << cfg.host << ":" << cfg.port
+            << (cfg.tls ? " (https)" : " (http)") << "\n";
+  if (::access(cfg.data.c_str(), F_OK) != 0) {
+    problems.push_back("the data directory does not exist yet (bomvault init --data " + cfg.data +
+                       ")");
+  } else if (::access(vault::KeyringPath(cfg.data).c_str(), F_OK) != 0) {
+    problems.push_back("the data directory holds no store (bomvault init --data " + cfg.data + ")");
+  }
+  for (const auto& n : cfg.notes) std::cout << "note: " << n << "\n";
+  for (const auto& p : problems) std::cout << "problem: " << p << "\n";
+  std::cout << (problems.empty()
+                    ? "config check: ok\n"
+                    : "config check: " + std::to_string(problems.size()) + " problem(s)\n");
+  return problems.empty() ? 0 : 1;
+}
+
 }  // namespace
 
 int Run(int argc, char** argv) {
@@ -557,11 +653,24 @@ int Run(int argc, char** argv) {
     return 1;
   }
   std::string cmd = argc > 1 ? argv[1] : "";
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      auto it = CommandHelp().find(cmd);
+      std::cout << (it != CommandHelp().end() ? it->second : kUsage);
+      return 0;
+    }
+  }
   if (cmd == "version" || cmd == "--version") {
     std::cout << "bomvault " << BOMVAULT_VERSION << "\n";
     return 0;
   }
   if (cmd == "init") return CmdInit(argc, argv);
+  if (cmd == "backup") return CmdBackup(argc, argv);
+  if (cmd == "restore") return CmdRestore(argc, argv);
+  if (cmd == "rekey") return CmdRekey(argc, argv);
+  if (cmd == "doctor") return CmdDoctor(argc, argv);
+  if (cmd == "config") return CmdConfig(argc, argv);
   if (cmd == "serve") return CmdServe(argc, argv);
   if (cmd == "unseal") return CmdUnseal(argc, argv);
   if (cmd == "check") return CmdCheck(argc, argv);

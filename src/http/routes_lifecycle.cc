@@ -1,4 +1,5 @@
-// Routes for the operator's view of the instance: its own audit events and Prometheus metrics.
+// Routes for the operator's view of the instance: its own audit events, Prometheus metrics,
+// backups, and readiness.
 #include "http/api.h"
 #include "util/clock.h"
 
@@ -32,6 +33,76 @@ void RegisterLifecycleRoutes(Api& api) {
               c.res.status = 200;
               c.res.set_content(service::Monitor::Get().Prometheus(c.instance.sealed()),
                                 "text/plain; version=0.0.4; charset=utf-8");
+            });
+
+  api.Route(
+      {"POST", "/api/v1/backups", "backups.create", Auth::kSignedIn, false,
+       "Operator: write one verified, encrypted backup now to {\"to\": absolute directory} "
+       "(created 0700 if missing; empty or holding this store's backups); optional "
+       "\"store_id\" must match this store. 201 with the snapshot's name and counts"},
+      [](Ctx& c) {
+        if (access::MayUse(c.principal, access::Function::kBackup) != access::Decision::kAllow) {
+          return SendError(c, Status::Forbidden());
+        }
+        auto body = JsonBody(c, 4096);
+        if (!body) return;
+        auto to = StringField(c, *body, "to", true);
+        if (!to) return;
+        auto store_id = StringField(c, *body, "store_id", false);
+        if (!store_id) return;
+        if (!store_id->empty() && *store_id != c.s().backups->StoreId()) {
+          return SendError(
+              c, Status::Conflict("wrong_store", "this server does not serve that store"));
+        }
+        auto r = c.s().backups->Run(&c.principal, *to, "operator");
+        if (!r.ok()) return SendError(c, r.status());
+        const service::BackupReport& b = r.value();
+        SendJson(c, 201,
+                 {{"snapshot", b.snapshot},
+                  {"at", util::FormatUtc(b.at)},
+                  {"bytes", b.bytes},
+                  {"orgs", b.orgs},
+                  {"users", b.users},
+                  {"boms", b.boms},
+                  {"items", b.items},
+                  {"attachments", b.attachments},
+                  {"expired", b.expired},
+                  {"millis", b.millis},
+                  {"verified", true}});
+      });
+
+  api.Route({"GET", "/api/v1/backups", "backups.list", Auth::kSignedIn, false,
+             "Operator: every backup directory this store has written to, its newest verified "
+             "snapshot, and whether its key file still waits for a deletion or rekey"},
+            [](Ctx& c) {
+              auto r = c.s().backups->Targets(c.principal);
+              if (!r.ok()) return SendError(c, r.status());
+              nlohmann::json list = nlohmann::json::array();
+              for (const auto& t : r.value()) {
+                list.push_back({{"path", t.path},
+                                {"last_success_at", t.last_success_at},
+                                {"last_snapshot", t.last_snapshot},
+                                {"keys_pending", t.keys_pending}});
+              }
+              SendJson(c, 200, {{"targets", list}});
+            });
+
+  api.Route({"GET", "/api/v1/ready", "ready", Auth::kNone, true,
+             "Readiness: 200 once unsealed and the store answers; 503 while sealed. "
+             "/api/v1/health is the liveness probe"},
+            [](Ctx& c) {
+              if (!c.services) {
+                return SendError(c, Status(util::Code::kSealed, "sealed", "the vault is sealed"));
+              }
+              Status st = c.s().db->ReadOne([](store::Db& conn) -> Status {
+                conn.exec("SELECT 1");
+                return Status::Ok();
+              });
+              if (!st.ok()) {
+                return SendError(c, Status(util::Code::kUnavailable, "store_unavailable",
+                                           "the store does not answer"));
+              }
+              SendJson(c, 200, {{"status", "ready"}});
             });
 }
 

@@ -61,6 +61,11 @@ std::unique_ptr<Services> BuildServices(std::unique_ptr<store::Database> db,
   s->sources = std::make_unique<Sources>(*s->db, *s->org_keys, *s->boms, *s->jobs);
   s->oidc = std::make_unique<Oidc>(*s->db, *s->org_keys, *s->accounts, keys.index_key,
                                    OidcOptions{options.invitations.public_url});
+  s->backups = std::make_unique<Backups>(*s->db, options.data_dir, keys.db_key, keys.data_master,
+                                         options.backup_retention_days);
+  // A deleted org's key must leave every backup directory's key file too.
+  s->orgs->SetDeletedListener([b = s->backups.get()] { b->RefreshKeyFiles(); });
+  Monitor::Get().SeedLastBackup(s->backups->LastSuccess());
   return s;
 }
 
@@ -194,6 +199,10 @@ util::Status Instance::OpenWithKeys(vault::Keys keys) {
     util::log::Error("vault.store_open_failed");
     return db.status();
   }
+  if (util::Status st = ApplyPendingRestore(*db.value(), options_.data_dir); !st.ok()) {
+    util::log::Error("vault.restore_keys_failed");
+    return st;
+  }
   db.value()->SetFatalHandler([this] { SealFromFault(); });
   services_ = BuildServices(std::move(db.value()), keys, options_);
   std::vector<std::pair<std::string, nlohmann::json>> events;
@@ -279,7 +288,9 @@ util::Status Instance::Check(const std::string& data_dir, const std::vector<std:
   }
   auto db = store::Database::Open(DatabasePath(data_dir), keys->db_key, 1);
   if (!db.ok()) return db.status();
-  util::Status st = db.value()->IntegrityCheck(problems);
+  util::Status st = ApplyPendingRestore(*db.value(), data_dir);
+  if (!st.ok()) return st;
+  st = db.value()->IntegrityCheck(problems);
   if (!st.ok()) return st;
   OrgKeys org_keys(keys->data_master);
   int64_t orgs = 0, users = 0, boms = 0, items = 0, attachments = 0, password_hashes = 0;
@@ -351,6 +362,74 @@ util::Status Instance::Check(const std::string& data_dir, const std::vector<std:
   summary->push_back("attachments: " + std::to_string(attachments));
   summary->push_back("password hashes: " + std::to_string(password_hashes));
   summary->insert(summary->end(), sso_summary.begin(), sso_summary.end());
+  return util::Status::Ok();
+}
+
+util::Status CheckOpenStore(store::Database& database, const crypto::SecureBuffer& data_master,
+                            std::vector<std::string>* problems, CheckCounts* counts) {
+  util::Status st = database.IntegrityCheck(problems);
+  if (!st.ok()) return st;
+  int64_t orgs = 0, users = 0, boms = 0, items = 0, attachments = 0;
+  OrgKeys org_keys(data_master);
+  st = database.Read([&](store::Db& conn) -> util::Status {
+    SQLite::Statement oq(conn, "SELECT id FROM orgs");
+    while (oq.executeStep()) {
+      ++orgs;
+      auto id = util::OrgId::FromTrusted(oq.getColumn(0).getString());
+      auto crypto = org_keys.Get(conn, id);
+      if (!crypto.ok()) {
+        problems->push_back("org " + id.str() + ": data key does not open");
+      } else if (!Orgs::LoadColumnMappings(conn, *crypto.value()).ok()) {
+        problems->push_back("org " + id.str() + ": column mappings do not open");
+      }
+    }
+    SQLite::Statement uq(conn, "SELECT count(*) FROM users");
+    if (uq.executeStep()) users = uq.getColumn(0).getInt64();
+    SQLite::Statement bq(
+        conn, "SELECT id, org_id, name_sealed, meta_sealed, item_count, chunk_count FROM boms");
+    while (bq.executeStep()) {
+      ++boms;
+      auto id = util::BomId::FromTrusted(bq.getColumn(0).getString());
+      auto org = util::OrgId::FromTrusted(bq.getColumn(1).getString());
+      auto crypto = org_keys.Get(conn, org);
+      std::string where = "bom " + id.str() + ": ";
+      if (!crypto.ok()) {
+        problems->push_back(where + "org key missing");
+        continue;
+      }
+      auto blob = [](const SQLite::Column& c) {
+        return std::span<const uint8_t>(static_cast<const uint8_t*>(c.getBlob()), c.size());
+      };
+      if (!crypto.value()->Open("bom-name", id.str(), blob(bq.getColumn(2))))
+        problems->push_back(where + "name does not decrypt");
+      if (!crypto.value()->Open("bom-meta", id.str(), blob(bq.getColumn(3))))
+        problems->push_back(where + "metadata does not decrypt");
+      std::vector<bom::Item> its;
+      SQLite::Statement cq(conn,
+                           "SELECT seq, sealed FROM bom_chunks WHERE bom_id = ? ORDER BY seq");
+      cq.bind(1, id.str());
+      int64_t expected = 0;
+      bool chunks_ok = true;
+      while (cq.executeStep()) {
+        int64_t seq = cq.getColumn(0).getInt64();
+        auto plain = crypto.value()->Open("bom-chunk", id.str() + "/" + std::to_string(seq),
+                                          blob(cq.getColumn(1)));
+        if (seq != expected++ || !plain || !bom::DecodeItems(*plain, its)) chunks_ok = false;
+      }
+      if (!chunks_ok) problems->push_back(where + "items do not decrypt");
+      if (expected != bq.getColumn(5).getInt64())
+        problems->push_back(where + "chunk count mismatch");
+      if (static_cast<int64_t>(its.size()) != bq.getColumn(4).getInt64())
+        problems->push_back(where + "item count mismatch");
+      if (chunks_ok && !bom::ValidateItems(its, bom::Limits{}).ok())
+        problems->push_back(where + "item tree invalid");
+      items += static_cast<int64_t>(its.size());
+    }
+    attachments = Attachments::CheckAll(conn, org_keys, problems);
+    return util::Status::Ok();
+  });
+  if (!st.ok()) return st;
+  *counts = {orgs, users, boms, items, attachments};
   return util::Status::Ok();
 }
 

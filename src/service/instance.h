@@ -35,6 +35,7 @@
 
 #include "service/accounts.h"
 #include "service/attachments.h"
+#include "service/backups.h"
 #include "service/boms.h"
 #include "service/import_profiles.h"
 #include "service/imports.h"
@@ -65,7 +66,8 @@ struct Services {
   std::unique_ptr<Mailer> mailer;
   std::unique_ptr<Invitations> invitations;  // uses mailer and accounts: declared after them
   std::unique_ptr<Oidc> oidc;                // uses accounts
-  std::unique_ptr<Sources> sources;          // uses boms and jobs
+  std::unique_ptr<Backups> backups;
+  std::unique_ptr<Sources> sources;  // uses boms and jobs
   // Last, so it is destroyed first: its destructor cancels and joins the jobs, which use the
   // services above.
   std::unique_ptr<Jobs> jobs;
@@ -76,6 +78,7 @@ struct InstanceOptions {
   int reader_connections = 8;
   MailOptions mail{};  // outbox_dir empty = data_dir + "/outbox"
   InvitationOptions invitations{};
+  int backup_retention_days = 5;  // capped by the shortest purge window of any org
 };
 
 struct InitResult {
@@ -150,5 +153,14 @@ class Instance {
 };
 
 std::string DatabasePath(const std::string& data_dir);
+
+struct CheckCounts {
+  int64_t orgs = 0, users = 0, boms = 0, items = 0, attachments = 0;
+};
+// Every check `bomvault check` runs, over an already open store (at least one reader): SQLite,
+// SQLCipher and foreign-key integrity, then every org key, BOM and attachment decrypts and is
+// consistent. Also run on each backup's copy before it is kept.
+util::Status CheckOpenStore(store::Database& db, const crypto::SecureBuffer& data_master,
+                            std::vector<std::string>* problems, CheckCounts* counts);
 
 }  // namespace bomvault::service

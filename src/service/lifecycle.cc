@@ -260,7 +260,35 @@ std::string Monitor::Prometheus(bool sealed) const {
             "Long-term audit rows deleted by retention.", chain_rows_trimmed_.load());
   PromValue(out, "bomvault_exfiltration_alerts_total", "counter",
             "Users who crossed a read threshold.", alerts_total_.load());
+  PromValue(out, "bomvault_backups_total", "counter", "Verified backups written.",
+            backups_total_.load());
+  PromValue(out, "bomvault_backup_failures_total", "counter", "Backups that failed.",
+            backup_failures_.load());
+  int64_t last = backup_last_success_.load();
+  PromValue(out, "bomvault_backup_last_success_timestamp_seconds", "gauge",
+            "Unix time of the newest verified backup (0: none yet).",
+            static_cast<uint64_t>(std::max<int64_t>(last, 0)));
+  if (last > 0) {
+    PromValue(out, "bomvault_backup_age_seconds", "gauge",
+              "Seconds since the newest verified backup was written.",
+              static_cast<uint64_t>(std::max<int64_t>(util::NowUnix() - last, 0)));
+  }
   return out;
+}
+
+void Monitor::NoteBackup(int64_t at, bool ok) {
+  if (!ok) {
+    backup_failures_++;
+    return;
+  }
+  backups_total_++;
+  SeedLastBackup(at);
+}
+
+void Monitor::SeedLastBackup(int64_t at) {
+  int64_t prev = backup_last_success_.load();
+  while (at > prev && !backup_last_success_.compare_exchange_weak(prev, at)) {
+  }
 }
 
 // --- Lifecycle --------------------------------------------------------------------------------
@@ -585,6 +613,14 @@ void Scheduler::Tick() {
   // Log retention needs no key, so it also runs while sealed.
   if (first || now >= next_retention_) RunRetention(now);
   if (first || now >= next_purge_) RunPurge(now);
+  if (!options_.backup_dir.empty() && (first || now >= next_backup_)) RunBackup(now, first);
+  // A backup directory that missed a deletion or rekey (not mounted, full): once a minute.
+  if (now >= next_key_refresh_) {
+    if (auto hold = instance_.Acquire(); hold && (*hold)->backups->KeysPending()) {
+      (*hold)->backups->RefreshKeyFiles();
+      next_key_refresh_ = now + 60;
+    }
+  }
   if (now >= next_prune_) {
     Monitor::Get().PruneReadWindows(now);
     next_prune_ = now + 60;
@@ -635,6 +671,22 @@ void Scheduler::RunPurge(int64_t now) {
       .Num("notices", r->notices)
       .Num("notices_failed", r->notices_failed)
       .Num("ms", ms);
+}
+
+void Scheduler::RunBackup(int64_t now, bool first) {
+  auto hold = instance_.Acquire();
+  if (!hold) return;  // sealed: runs right after the next unseal
+  int64_t last = (*hold)->backups->LastSuccess();
+  Monitor::Get().SeedLastBackup(last);
+  next_backup_ = now + options_.backup_interval;
+  // Right after an unseal, a backup younger than the interval is recent enough.
+  if (first && last > 0 && now - last < options_.backup_interval) {
+    next_backup_ = last + options_.backup_interval;
+    return;
+  }
+  auto r = (*hold)->backups->Run(nullptr, options_.backup_dir, "schedule");
+  // A failure is audited and counted by Run; retry sooner than a full interval.
+  if (!r.ok()) next_backup_ = now + std::min<int64_t>(options_.backup_interval, 300);
 }
 
 void Scheduler::HandleAlerts() {

@@ -124,6 +124,11 @@ class Monitor {
     chain_rows_trimmed_ += chain_rows;
   }
 
+  // A backup finished at `at` (ok) or failed.
+  void NoteBackup(int64_t at, bool ok);
+  // The newest backup known from the store (after an unseal); never moves backwards.
+  void SeedLastBackup(int64_t at);
+
   std::vector<ExfilAlert> TakeAlerts();
   // The listener is woken (from a request thread) when an alert is queued; nullptr to remove.
   void SetAlertListener(std::function<void()> listener);
@@ -145,6 +150,8 @@ class Monitor {
   std::atomic<uint64_t> bom_reads_{0}, items_read_{0}, alerts_total_{0};
   std::atomic<uint64_t> purge_runs_{0}, boms_purged_{0};
   std::atomic<uint64_t> log_files_deleted_{0}, chain_rows_trimmed_{0};
+  std::atomic<int64_t> backup_last_success_{0};
+  std::atomic<uint64_t> backups_total_{0}, backup_failures_{0};
 };
 
 // The one call Boms makes per read.
@@ -204,6 +211,8 @@ struct SchedulerOptions {
   int64_t retention_interval = 3600;  // seconds between log and audit-chain retention runs
   int log_retention_days = 7;
   int audit_retention_days = 0;  // 0: long-term audit off
+  std::string backup_dir;        // empty: no scheduled backups
+  int64_t backup_interval = 86400;
 };
 
 class Scheduler {
@@ -218,12 +227,14 @@ class Scheduler {
   void Tick();
   void RunRetention(int64_t now);
   void RunPurge(int64_t now);
+  void RunBackup(int64_t now, bool first);
   void HandleAlerts();
   void Wake();
 
   Instance& instance_;
   const SchedulerOptions options_;
   int64_t next_purge_ = 0, next_retention_ = 0, next_prune_ = 0;  // scheduler thread only
+  int64_t next_backup_ = 0, next_key_refresh_ = 0;                // scheduler thread only
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;  // guarded by mu_

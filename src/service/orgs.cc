@@ -147,17 +147,7 @@ Status Orgs::Delete(const Principal& actor, const util::OrgId& org) {
     return Status::Forbidden();
   }
   Status st = db_.Write([&](store::Db& db) -> Status {
-    // Children first: boms.owner_id references users without cascade.
-    for (const char* sql :
-         {"DELETE FROM boms WHERE org_id = ?", "DELETE FROM users WHERE org_id = ?",
-          "DELETE FROM audit WHERE org_id = ?", "DELETE FROM org_keys WHERE org_id = ?"}) {
-      SQLite::Statement d(db, sql);
-      d.bind(1, org.str());
-      d.exec();
-    }
-    SQLite::Statement d(db, "DELETE FROM orgs WHERE id = ?");
-    d.bind(1, org.str());
-    if (d.exec() == 0) return Status::NotFound();
+    if (!DeleteRows(db, org)) return Status::NotFound();
     RecordAudit(db, nullptr,
                 {"org:" + org.str(), "operator", "org.delete", {{"org_id", org.str()}}});
     return Status::Ok();
@@ -168,7 +158,22 @@ Status Orgs::Delete(const Principal& actor, const util::OrgId& org) {
   // Deleted pages were zeroed (secure_delete); fold and truncate the WAL so no copy remains.
   db_.CheckpointTruncate();
   util::log::Info("org.deleted").Ref("org_id", org);
+  if (on_deleted_) on_deleted_();
   return Status::Ok();
+}
+
+bool Orgs::DeleteRows(store::Db& db, const util::OrgId& org) {
+  // Children first: boms.owner_id references users without cascade.
+  for (const char* sql :
+       {"DELETE FROM boms WHERE org_id = ?", "DELETE FROM users WHERE org_id = ?",
+        "DELETE FROM audit WHERE org_id = ?", "DELETE FROM org_keys WHERE org_id = ?"}) {
+    SQLite::Statement d(db, sql);
+    d.bind(1, org.str());
+    d.exec();
+  }
+  SQLite::Statement d(db, "DELETE FROM orgs WHERE id = ?");
+  d.bind(1, org.str());
+  return d.exec() != 0;
 }
 
 util::Result<OrgSettings> Orgs::Settings(const Principal& actor) {

@@ -7,6 +7,7 @@
 // Thread-safe (all state is in the store).
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -49,6 +50,11 @@ class Orgs {
                                                             std::string_view admin_password);
   util::Result<std::vector<OrgView>> List(const access::Principal& actor);
   util::Status Delete(const access::Principal& actor, const util::OrgId& org);
+  // Called after each deletion has committed (the backups' key files drop the org's key).
+  void SetDeletedListener(std::function<void()> listener) { on_deleted_ = std::move(listener); }
+  // Every row of the org, its wrapped data key included, inside the caller's transaction.
+  // False if there was no such org.
+  static bool DeleteRows(store::Db& db, const util::OrgId& org);
 
   util::Result<OrgSettings> Settings(const access::Principal& actor);
   util::Result<OrgSettings> UpdateSettings(const access::Principal& actor,
@@ -88,6 +94,7 @@ class Orgs {
   store::Database& db_;
   OrgKeys& keys_;
   Accounts& accounts_;
+  std::function<void()> on_deleted_;
 };
 
 }  // namespace bomvault::service

@@ -23,6 +23,8 @@ bool IsFatal(int code) {
          primary == SQLITE_FULL || primary == SQLITE_CANTOPEN;
 }
 
+}  // namespace
+
 Status KeyConnection(Db& db, const crypto::SecureBuffer& key) {
   // "x'<64 hex>'" selects a raw key: no PBKDF2 per connection. The text lives in locked memory.
   crypto::SecureBuffer text(3 + key.size() * 2 + 1 + 1);
@@ -35,6 +37,8 @@ Status KeyConnection(Db& db, const crypto::SecureBuffer& key) {
   if (rc != SQLITE_OK) return Status::Internal("the database could not be keyed");
   return Status::Ok();
 }
+
+namespace {
 
 Status ConfigureConnection(Db& db, const crypto::SecureBuffer& key) {
   Status st = KeyConnection(db, key);

@@ -76,6 +76,9 @@ class Database {
   std::unordered_map<const Db*, StatementCache> statements_;
 };
 
+// Keys a fresh connection with the raw 256-bit key (the x'..' form: no KDF). First statement.
+util::Status KeyConnection(Db& db, const crypto::SecureBuffer& key);
+
 // True if `path` starts with the plaintext SQLite header (it must never, for our files).
 bool LooksLikePlainSqlite(const std::string& path);
 

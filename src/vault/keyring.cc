@@ -27,15 +27,17 @@ crypto::Bytes AssociatedData(const StoreId& id) {
 std::string StoreIdHex(const StoreId& id) { return crypto::ToHex(id); }
 std::string KeyringPath(const std::string& data_dir) { return data_dir + "/keyring.json"; }
 
-util::Result<NewKeyring> CreateKeyring(int shares, int threshold) {
+namespace {
+
+// A fresh root key sealing `keys`, split into share texts for `store_id`.
+util::Result<NewKeyring> SealAndSplit(const StoreId& store_id, Keys keys, int shares,
+                                      int threshold) {
   NewKeyring out;
-  randombytes_buf(out.file.store_id.data(), out.file.store_id.size());
+  out.file.store_id = store_id;
   out.file.shares = shares;
   out.file.threshold = threshold;
   out.root_key = crypto::SecureBuffer::Random(crypto::kKeySize);
-  out.keys.db_key = crypto::SecureBuffer::Random(crypto::kKeySize);
-  out.keys.data_master = crypto::SecureBuffer::Random(crypto::kKeySize);
-  out.keys.index_key = crypto::SecureBuffer::Random(crypto::kKeySize);
+  out.keys = std::move(keys);
 
   crypto::SecureBuffer plain(kKeyringPlainSize);
   std::copy(out.keys.db_key.data(), out.keys.db_key.data() + 32, plain.data());
@@ -50,6 +52,31 @@ util::Result<NewKeyring> CreateKeyring(int shares, int threshold) {
         EncodeShare(out.file.store_id, static_cast<uint8_t>(threshold), s.x, s.y.span()));
   }
   return out;
+}
+
+}  // namespace
+
+util::Result<NewKeyring> CreateKeyring(int shares, int threshold) {
+  StoreId id{};
+  randombytes_buf(id.data(), id.size());
+  Keys keys;
+  keys.db_key = crypto::SecureBuffer::Random(crypto::kKeySize);
+  keys.data_master = crypto::SecureBuffer::Random(crypto::kKeySize);
+  keys.index_key = crypto::SecureBuffer::Random(crypto::kKeySize);
+  return SealAndSplit(id, std::move(keys), shares, threshold);
+}
+
+util::Result<NewKeyring> RotateRootKey(const KeyringFile& current, const Keys& keys, int shares,
+                                       int threshold) {
+  if (shares < 2 || shares > 10 || threshold < 2 || threshold > shares) {
+    return util::Status::Invalid(
+        "invalid_threshold", "shares and threshold must satisfy 2 <= threshold <= shares <= 10");
+  }
+  Keys same;
+  same.db_key = keys.db_key.Clone();
+  same.data_master = keys.data_master.Clone();
+  same.index_key = keys.index_key.Clone();
+  return SealAndSplit(current.store_id, std::move(same), shares, threshold);
 }
 
 std::optional<Keys> OpenKeyring(const KeyringFile& file, const crypto::SecureBuffer& root_key) {

@@ -6,8 +6,8 @@
 //          ├─ db_key: the SQLCipher key of DIR/bomvault.db
 //          ├─ data_master: wraps each organisation's data key (rows of org_keys)
 //          └─ index_key: instance-wide blind indexes (e-mail addresses for sign-in)
-// Re-sharing the root key (new shares, same root) touches nothing. Rotating the root key
-// re-encrypts only the keyring file. Rotating data_master rewraps only org_keys rows.
+// Rotating the root key (always with new shares: `bomvault rekey`) re-encrypts only the keyring
+// file. Rotating data_master rewraps only org_keys rows.
 // Deleting an org deletes its wrapped key, which makes all its ciphertext unreadable.
 //
 // The keyring file also holds non-secret metadata (store id, share count, threshold) that the
@@ -50,6 +50,12 @@ struct NewKeyring {
 };
 
 util::Result<NewKeyring> CreateKeyring(int shares, int threshold);
+// `bomvault rekey`: the same keys sealed under a NEW random root key, split into new shares for
+// the same store. Re-splitting the old root key would leave the old shares valid too, so bomvault
+// never re-shares without rotating: after the new file replaces the old one, exactly one set of
+// shares opens the store. Pure; the caller prints the shares, then writes the file.
+util::Result<NewKeyring> RotateRootKey(const KeyringFile& current, const Keys& keys, int shares,
+                                       int threshold);
 std::optional<Keys> OpenKeyring(const KeyringFile& file, const crypto::SecureBuffer& root_key);
 
 std::string KeyringPath(const std::string& data_dir);

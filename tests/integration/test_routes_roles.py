@@ -248,6 +248,10 @@ def table(w):
         row("POST", "/api/v1/orgs/{id}/break-glass", [401, 201, 403, 403, 403, 403, 403],
             path_fn=lambda c: f"/api/v1/orgs/{w.a.id}/break-glass",
             body=lambda c: {"user_id": w.a.admin_id, "reason": "provider outage drill"}),
+        row("POST", "/api/v1/backups", [401, 201, 403, 403, 403, 403, 403],
+            body=lambda c: {"to": f"{w.srv.store.tmp}/{unique('backup-')}"}),
+        row("GET", "/api/v1/backups", [401, 200, 403, 403, 403, 403, 403]),
+        row("GET", "/api/v1/ready", [200] * 7),
         row("GET", "/api/v1/instance/audit", [401, 200, 403, 403, 403, 403, 403]),
         row("GET", "/api/v1/metrics", [401, 200, 403, 403, 403, 403, 403]),
         # Last: sealing ends the run for everyone.

@@ -28,14 +28,16 @@ const Function kAll[] = {Function::kOrgCreate,       Function::kOrgList,
                          Function::kMfaEnrol,        Function::kColumnMappingsRead,
                          Function::kSourceManage,    Function::kSourceList,
                          Function::kSourceConnect,   Function::kSourcePull,
-                         Function::kBomSend,         Function::kJobRead};
+                         Function::kBomSend,         Function::kJobRead,
+                         Function::kBackup};
 
 const Function kBomFns[] = {Function::kBomRead, Function::kBomUpdate, Function::kBomDelete,
                             Function::kBomShare, Function::kBomTransfer};
 
 bool OperatorFn(Function f) {
   return f == Function::kOrgCreate || f == Function::kOrgList || f == Function::kOrgDelete ||
-         f == Function::kSeal || f == Function::kMetrics || f == Function::kSupportRead;
+         f == Function::kSeal || f == Function::kMetrics || f == Function::kSupportRead ||
+         f == Function::kBackup;
 }
 bool AdminFn(Function f) {
   return f == Function::kOrgSettingsRead || f == Function::kOrgSettingsWrite ||

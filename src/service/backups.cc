@@ -1,0 +1,609 @@
+#include "service/backups.h"
+
+#include <SQLiteCpp/Statement.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <climits>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "service/audit.h"
+#include "service/instance.h"
+#include "service/lifecycle.h"
+#include "service/orgs.h"
+#include "store/snapshot.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+namespace bomvault::service {
+
+using util::Code;
+using util::Status;
+
+std::mutex Backups::mu_;
+
+namespace {
+
+constexpr const char* kSnapshotDir = "/snapshots";
+constexpr const char* kPartialPrefix = ".partial-";
+
+Status Unwritable() {
+  return Status::Unprocessable("backup_dir_unwritable",
+                               "the backup directory cannot be written by the server");
+}
+
+bool IsDir(const std::string& p) {
+  struct stat sb {};
+  return ::stat(p.c_str(), &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+std::vector<std::string> ListDir(const std::string& dir) {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return out;
+  while (dirent* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != "..") out.push_back(n);
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string Canonical(const std::string& p) {
+  char buf[PATH_MAX];
+  return ::realpath(p.c_str(), buf) != nullptr ? std::string(buf) : std::string();
+}
+
+// Writes `text` to `path` atomically: temp file (0600), fsync, rename, fsync of the directory.
+bool WriteAtomically(const std::string& dir, const std::string& path, const std::string& text) {
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  bool ok =
+      ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return false;
+  }
+  return store::SyncPath(dir, true);
+}
+
+std::optional<nlohmann::json> ReadJsonFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto j = nlohmann::json::parse(ss.str(), nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  return j;
+}
+
+struct OrgKeyRow {
+  std::string org_id;
+  crypto::Bytes wrapped;
+  int64_t created_at = 0;
+};
+
+nlohmann::json OrgKeysJson(const std::vector<OrgKeyRow>& rows) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& r : rows) {
+    a.push_back({{"org_id", r.org_id},
+                 {"wrapped_key", crypto::ToBase64(r.wrapped)},
+                 {"created_at", r.created_at}});
+  }
+  return a;
+}
+
+std::optional<std::vector<OrgKeyRow>> ParseOrgKeys(const nlohmann::json& a) {
+  if (!a.is_array()) return std::nullopt;
+  std::vector<OrgKeyRow> out;
+  for (const auto& e : a) {
+    if (!e.is_object() || !e.value("org_id", nlohmann::json()).is_string()) return std::nullopt;
+    auto w = crypto::FromBase64(e.value("wrapped_key", ""));
+    auto id = util::OrgId::Parse(e["org_id"].get<std::string>());
+    if (!w || !id) return std::nullopt;
+    out.push_back({id->str(), std::move(*w), e.value("created_at", int64_t{0})});
+  }
+  return out;
+}
+
+// The key file: the keyring as it is on disk now, and every live org's wrapped key.
+struct KeyFile {
+  vault::KeyringFile keyring;
+  std::vector<OrgKeyRow> org_keys;
+};
+
+std::string KeyFileText(const vault::KeyringFile& kr, const std::vector<OrgKeyRow>& rows) {
+  nlohmann::json j = {{"format", 1},
+                      {"store_id", vault::StoreIdHex(kr.store_id)},
+                      {"written_at", util::NowUnix()},
+                      {"keyring",
+                       {{"threshold", kr.threshold},
+                        {"shares", kr.shares},
+                        {"keyring", crypto::ToBase64(kr.sealed)}}},
+                      {"org_keys", OrgKeysJson(rows)}};
+  return j.dump(1) + "\n";
+}
+
+util::Result<KeyFile> ReadKeyFile(const std::string& dest) {
+  auto bad = Status::Invalid("backup_damaged",
+                             "the backup directory's key file is missing or "
+                             "damaged");
+  auto j = ReadJsonFile(KeyFilePath(dest));
+  if (!j || j->value("format", 0) != 1 || !(*j)["keyring"].is_object()) return bad;
+  KeyFile kf;
+  auto id = crypto::FromHex(j->value("store_id", ""));
+  const auto& kr = (*j)["keyring"];
+  auto sealed = crypto::FromBase64(kr.value("keyring", ""));
+  if (!id || id->size() != kf.keyring.store_id.size() || !sealed) return bad;
+  std::copy(id->begin(), id->end(), kf.keyring.store_id.begin());
+  kf.keyring.threshold = kr.value("threshold", 0);
+  kf.keyring.shares = kr.value("shares", 0);
+  kf.keyring.sealed = std::move(*sealed);
+  if (kf.keyring.threshold < 2 || kf.keyring.threshold > kf.keyring.shares) return bad;
+  auto rows = ParseOrgKeys((*j)["org_keys"]);
+  if (!rows) return bad;
+  kf.org_keys = std::move(*rows);
+  return kf;
+}
+
+std::vector<OrgKeyRow> LiveOrgKeys(store::Db& conn) {
+  std::vector<OrgKeyRow> rows;
+  SQLite::Statement q(conn, "SELECT org_id, wrapped_key, created_at FROM org_keys ORDER BY org_id");
+  while (q.executeStep()) {
+    auto c = q.getColumn(1);
+    const auto* p = static_cast<const uint8_t*>(c.getBlob());
+    rows.push_back(
+        {q.getColumn(0).getString(), crypto::Bytes(p, p + c.size()), q.getColumn(2).getInt64()});
+  }
+  return rows;
+}
+
+// Copies a file with fsync; false (and nothing left at dst) on any failure.
+bool CopyFile(const std::string& src, const std::string& dst, int64_t* bytes) {
+  int in = ::open(src.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) return false;
+  int out = ::open(dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (out < 0) {
+    ::close(in);
+    return false;
+  }
+  std::vector<char> buf(1 << 20);
+  bool ok = true;
+  *bytes = 0;
+  for (;;) {
+    ssize_t n = ::read(in, buf.data(), buf.size());
+    if (n < 0) ok = false;
+    if (n <= 0) break;
+    if (::write(out, buf.data(), static_cast<size_t>(n)) != n) {
+      ok = false;
+      break;
+    }
+    *bytes += n;
+  }
+  ok = ok && ::fsync(out) == 0;
+  ::close(in);
+  ::close(out);
+  if (!ok) ::unlink(dst.c_str());
+  return ok;
+}
+
+}  // namespace
+
+std::string KeyFilePath(const std::string& dest) { return dest + "/keys.json"; }
+std::string RestoreKeysPath(const std::string& data_dir) { return data_dir + "/restore-keys.json"; }
+
+std::string SnapshotName(int64_t at_unix, const std::string& random_hex) {
+  std::time_t t = static_cast<std::time_t>(at_unix);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  return "bomvault-" + std::string(buf) + "-" + random_hex + ".db";
+}
+
+int64_t SnapshotTime(const std::string& name) {
+  // bomvault-YYYYMMDDTHHMMSSZ-xxxxxxxx.db
+  if (name.size() != 37 || name.rfind("bomvault-", 0) != 0 || name.compare(34, 3, ".db") != 0 ||
+      name[17] != 'T' || name[24] != 'Z' || name[25] != '-') {
+    return -1;
+  }
+  for (size_t i : {9, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 21, 22, 23}) {
+    if (name[i] < '0' || name[i] > '9') return -1;
+  }
+  for (size_t i = 26; i < 34; ++i) {
+    if (!std::isxdigit(static_cast<unsigned char>(name[i]))) return -1;
+  }
+  auto num = [&](size_t at, size_t n) { return std::atoi(name.substr(at, n).c_str()); };
+  std::tm tm{};
+  tm.tm_year = num(9, 4) - 1900;
+  tm.tm_mon = num(13, 2) - 1;
+  tm.tm_mday = num(15, 2);
+  tm.tm_hour = num(18, 2);
+  tm.tm_min = num(20, 2);
+  tm.tm_sec = num(22, 2);
+  if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+      tm.tm_min > 59 || tm.tm_sec > 60) {
+    return -1;
+  }
+  return static_cast<int64_t>(timegm(&tm));
+}
+
+std::vector<std::string> ExpiredSnapshots(const std::vector<std::string>& names, int64_t now,
+                                          int64_t retention_seconds) {
+  std::vector<std::string> out;
+  for (const auto& n : names) {
+    int64_t t = SnapshotTime(n);
+    if (t >= 0 && now - t > retention_seconds) out.push_back(n);
+  }
+  return out;
+}
+
+Status Backups::WriteKeyFile(const std::string& dest) {
+  auto kr = vault::ReadKeyringFile(data_dir_);
+  if (!kr.ok()) return kr.status();
+  std::vector<OrgKeyRow> rows;
+  Status st = db_.Read([&](store::Db& conn) -> Status {
+    rows = LiveOrgKeys(conn);
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  if (!WriteAtomically(dest, KeyFilePath(dest), KeyFileText(kr.value(), rows))) {
+    return Unwritable();
+  }
+  return Status::Ok();
+}
+
+int Backups::RefreshKeyFiles() {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> paths;
+  (void)db_.Read([&](store::Db& conn) -> Status {
+    SQLite::Statement q(conn, "SELECT path FROM backup_targets ORDER BY path");
+    while (q.executeStep()) paths.push_back(q.getColumn(0).getString());
+    return Status::Ok();
+  });
+  int pending = 0;
+  for (const auto& p : paths) {
+    // A directory that is not there (an unmounted disk) is not created: it stays pending.
+    bool ok = IsDir(p) && ::access(KeyFilePath(p).c_str(), F_OK) == 0 && WriteKeyFile(p).ok();
+    if (!ok) ++pending;
+    (void)db_.Write([&](store::Db& conn) -> Status {
+      SQLite::Statement u(conn, ok ? "UPDATE backup_targets SET keys_pending = 0, "
+                                     "keys_written_at = ?1 WHERE path = ?2"
+                                   : "UPDATE backup_targets SET keys_pending = 1 WHERE path = ?2");
+      if (ok) u.bind(1, util::NowUnix());
+      u.bind(2, p);
+      u.exec();
+      return Status::Ok();
+    });
+  }
+  pending_.store(pending);
+  util::log::Info("backup.key_files_refreshed")
+      .Num("targets", static_cast<int64_t>(paths.size()))
+      .Num("pending", pending);
+  return pending;
+}
+
+util::Result<BackupReport> Backups::Run(const access::Principal* actor, const std::string& dest,
+                                        const char* trigger) {
+  if (actor != nullptr &&
+      access::MayUse(*actor, access::Function::kBackup) != access::Decision::kAllow) {
+    return Status::Forbidden();
+  }
+  std::lock_guard lock(mu_);
+  auto r = RunLocked(dest);
+  int64_t now = util::NowUnix();
+  std::string who = actor != nullptr ? "operator" : "system";
+  if (r.ok()) {
+    Monitor::Get().NoteBackup(r->at, true);
+    util::log::Info("backup.written")
+        .Num("bytes", r->bytes)
+        .Num("boms", r->boms)
+        .Num("expired", r->expired)
+        .Num("millis", r->millis);
+  } else {
+    Monitor::Get().NoteBackup(now, false);
+    util::log::Error("backup.failed");
+  }
+  (void)db_.Write([&](store::Db& conn) -> Status {
+    if (r.ok()) {
+      RecordAudit(conn, nullptr,
+                  {"instance",
+                   who,
+                   "backup.write",
+                   {{"snapshot", r->snapshot},
+                    {"bytes", r->bytes},
+                    {"orgs", r->orgs},
+                    {"boms", r->boms},
+                    {"items", r->items},
+                    {"attachments", r->attachments},
+                    {"expired", r->expired},
+                    {"trigger", trigger},
+                    {"verified", true}}});
+    } else {
+      RecordAudit(conn, nullptr,
+                  {"instance",
+                   who,
+                   "backup.failure",
+                   {{"reason", r.status().machine_code()}, {"trigger", trigger}}});
+    }
+    return Status::Ok();
+  });
+  return r;
+}
+
+util::Result<BackupReport> Backups::RunLocked(const std::string& dest_in) {
+  auto started = std::chrono::steady_clock::now();
+  if (dest_in.empty() || dest_in[0] != '/' || dest_in.size() > 1024) {
+    return Status::Invalid("invalid_backup_dir", "the backup directory must be an absolute path");
+  }
+  // The directory itself may not exist yet; its parent must.
+  std::string dest = dest_in;
+  while (dest.size() > 1 && dest.back() == '/') dest.pop_back();
+  if (!IsDir(dest)) {
+    size_t slash = dest.rfind('/');
+    std::string parent = Canonical(slash == 0 ? "/" : dest.substr(0, slash));
+    std::string base = dest.substr(slash + 1);
+    if (parent.empty() || base.empty() || base == "." || base == "..") {
+      return Status::Invalid("invalid_backup_dir", "the backup directory's parent does not exist");
+    }
+    if (::mkdir(dest.c_str(), 0700) != 0) return Unwritable();
+  }
+  dest = Canonical(dest);
+  std::string data = Canonical(data_dir_);
+  if (dest.empty() || data.empty()) return Unwritable();
+  if (dest == data || dest.rfind(data + "/", 0) == 0 || data.rfind(dest + "/", 0) == 0 ||
+      dest == "/") {
+    return Status::Invalid("invalid_backup_dir",
+                           "the backup directory must be outside the data directory");
+  }
+  // Only a directory that is empty or already holds this store's backups.
+  for (const auto& e : ListDir(dest)) {
+    if (e != "keys.json" && e != "keys.json.tmp" && e != "snapshots" && e != "lost+found") {
+      return Status::Conflict("backup_dir_in_use",
+                              "the backup directory holds other files; give an empty one");
+    }
+  }
+  auto kr = vault::ReadKeyringFile(data_dir_);
+  if (!kr.ok()) return kr.status();
+  if (::access(KeyFilePath(dest).c_str(), F_OK) == 0) {
+    auto existing = ReadKeyFile(dest);
+    if (existing.ok() && existing->keyring.store_id != kr->store_id) {
+      return Status::Conflict("backup_dir_in_use",
+                              "the backup directory holds backups of another store");
+    }
+  }
+  std::string snaps = dest + kSnapshotDir;
+  if (!IsDir(snaps) && ::mkdir(snaps.c_str(), 0700) != 0) return Unwritable();
+  for (const auto& e : ListDir(snaps)) {  // left by a crash during an earlier backup
+    if (e.rfind(kPartialPrefix, 0) == 0) ::unlink((snaps + "/" + e).c_str());
+  }
+  BackupReport rep;
+  rep.at = util::NowUnix();
+  uint8_t rnd[4];
+  randombytes_buf(rnd, sizeof rnd);
+  std::string hex = crypto::ToHex(rnd);
+  rep.snapshot = SnapshotName(rep.at, hex);
+  std::string partial = snaps + "/" + kPartialPrefix + hex + ".db";
+  Status st = store::CopyLive(DatabasePath(data_dir_), partial, db_key_);
+  if (!st.ok()) return Status(Code::kUnavailable, "backup_failed", "the store could not be copied");
+  auto discard = [&](Status why) {
+    ::unlink(partial.c_str());
+    ::unlink((partial + "-wal").c_str());
+    ::unlink((partial + "-shm").c_str());
+    ::unlink((partial + "-journal").c_str());
+    return why;
+  };
+  // Verify the copy the way `bomvault check` verifies a store, while it still has its keys.
+  std::vector<std::string> problems;
+  {
+    auto copy = store::Database::Open(partial, db_key_, 1);
+    if (!copy.ok()) return discard(copy.status());
+    CheckCounts counts;
+    st = CheckOpenStore(*copy.value(), data_master_, &problems, &counts);
+    if (!st.ok()) return discard(st);
+    rep.orgs = counts.orgs;
+    rep.users = counts.users;
+    rep.boms = counts.boms;
+    rep.items = counts.items;
+    rep.attachments = counts.attachments;
+  }
+  if (problems.empty()) {
+    st = store::Detach(partial, db_key_, &problems);
+    if (!st.ok()) return discard(st);
+  }
+  if (!problems.empty()) {
+    util::log::Error("backup.verify_failed").Num("problems", static_cast<int64_t>(problems.size()));
+    return discard(Status(Code::kUnavailable, "backup_verify_failed",
+                          "the copy failed its check; the previous backups are untouched"));
+  }
+  if (!store::SyncPath(partial)) return discard(Unwritable());
+  // The key file first: a crash before the rename leaves a key file that is only newer.
+  st = WriteKeyFile(dest);
+  if (!st.ok()) return discard(st);
+  std::string final_path = snaps + "/" + rep.snapshot;
+  if (::rename(partial.c_str(), final_path.c_str()) != 0 || !store::SyncPath(snaps, true)) {
+    return discard(Unwritable());
+  }
+  struct stat sb {};
+  if (::stat(final_path.c_str(), &sb) == 0) rep.bytes = sb.st_size;
+
+  // Retention: never longer than the shortest purge window of any org.
+  int64_t days = retention_days_;
+  (void)db_.Read([&](store::Db& conn) -> Status {
+    SQLite::Statement q(conn, "SELECT id FROM orgs");
+    while (q.executeStep()) {
+      auto org = util::OrgId::FromTrusted(q.getColumn(0).getString());
+      days = std::min<int64_t>(days, Orgs::LoadSettings(conn, org).purge_days);
+    }
+    return Status::Ok();
+  });
+  for (const auto& old : ExpiredSnapshots(ListDir(snaps), rep.at, days * 86400)) {
+    if (old != rep.snapshot && ::unlink((snaps + "/" + old).c_str()) == 0) ++rep.expired;
+  }
+  if (rep.expired > 0) store::SyncPath(snaps, true);
+
+  st = db_.Write([&](store::Db& conn) -> Status {
+    SQLite::Statement u(conn,
+                        "INSERT INTO backup_targets(path, added_at, last_success_at, "
+                        "last_snapshot, keys_written_at, keys_pending) VALUES (?1, ?2, ?2, ?3, ?2, "
+                        "0) ON CONFLICT(path) DO UPDATE SET last_success_at = ?2, "
+                        "last_snapshot = ?3, keys_written_at = ?2, keys_pending = 0");
+    u.bind(1, dest);
+    u.bind(2, rep.at);
+    u.bind(3, rep.snapshot);
+    u.exec();
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  rep.millis = std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now() - started)
+                   .count();
+  return rep;
+}
+
+util::Result<std::vector<BackupTarget>> Backups::Targets(const access::Principal& actor) {
+  if (access::MayUse(actor, access::Function::kBackup) != access::Decision::kAllow) {
+    return Status::Forbidden();
+  }
+  std::vector<BackupTarget> out;
+  Status st = db_.Read([&](store::Db& conn) -> Status {
+    SQLite::Statement q(conn,
+                        "SELECT path, last_success_at, last_snapshot, keys_pending FROM "
+                        "backup_targets ORDER BY path");
+    while (q.executeStep()) {
+      out.push_back({q.getColumn(0).getString(), q.getColumn(1).getInt64(),
+                     q.getColumn(2).getString(), q.getColumn(3).getInt() != 0});
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+std::string Backups::StoreId() const {
+  auto kr = vault::ReadKeyringFile(data_dir_);
+  return kr.ok() ? vault::StoreIdHex(kr->store_id) : std::string();
+}
+
+int64_t Backups::LastSuccess() {
+  int64_t last = 0;
+  (void)db_.Read([&](store::Db& conn) -> Status {
+    SQLite::Statement q(conn, "SELECT coalesce(max(last_success_at), 0) FROM backup_targets");
+    if (q.executeStep()) last = q.getColumn(0).getInt64();
+    SQLite::Statement p(conn, "SELECT count(*) FROM backup_targets WHERE keys_pending = 1");
+    if (p.executeStep()) pending_.store(p.getColumn(0).getInt());
+    return Status::Ok();
+  });
+  return last;
+}
+
+util::Result<RestoreReport> RestoreBackup(const std::string& from, const std::string& data_dir,
+                                          const std::string& snapshot) {
+  auto kf = ReadKeyFile(from);
+  if (!kf.ok()) return kf.status();
+  std::string snaps = from + kSnapshotDir;
+  std::vector<std::string> names;
+  for (const auto& n : ListDir(snaps)) {
+    if (SnapshotTime(n) >= 0) names.push_back(n);
+  }
+  if (names.empty()) return Status::NotFound("the backup directory holds no snapshot");
+  std::string chosen = names.back();  // names sort by time
+  if (!snapshot.empty()) {
+    if (std::find(names.begin(), names.end(), snapshot) == names.end()) {
+      return Status::NotFound("no such snapshot in the backup directory");
+    }
+    chosen = snapshot;
+  }
+  if (IsDir(data_dir)) {
+    if (!ListDir(data_dir).empty()) {
+      return Status::Conflict("data_dir_not_empty", "restore only into an empty data directory");
+    }
+  } else if (::mkdir(data_dir.c_str(), 0700) != 0) {
+    return Status::Invalid("data_dir", "the data directory could not be created");
+  }
+  ::chmod(data_dir.c_str(), 0700);
+  RestoreReport rep;
+  rep.snapshot = chosen;
+  std::string db = DatabasePath(data_dir);
+  if (!CopyFile(snaps + "/" + chosen, db + ".partial", &rep.bytes) ||
+      ::rename((db + ".partial").c_str(), db.c_str()) != 0) {
+    return Status::Invalid("restore_failed", "the snapshot could not be copied");
+  }
+  if (store::LooksLikePlainSqlite(db)) {
+    ::unlink(db.c_str());
+    return Status::Invalid("restore_failed", "the snapshot is not an encrypted bomvault store");
+  }
+  nlohmann::json pending = {{"format", 1},
+                            {"store_id", vault::StoreIdHex(kf->keyring.store_id)},
+                            {"org_keys", OrgKeysJson(kf->org_keys)}};
+  if (!WriteAtomically(data_dir, RestoreKeysPath(data_dir), pending.dump(1) + "\n")) {
+    return Status::Invalid("restore_failed", "the data directory could not be written");
+  }
+  // The keyring last: until it exists the directory is not a store anyone would serve.
+  Status st = vault::WriteKeyringFile(data_dir, kf->keyring);
+  if (!st.ok()) return st;
+  rep.org_keys = static_cast<int64_t>(kf->org_keys.size());
+  return rep;
+}
+
+Status ApplyPendingRestore(store::Database& db, const std::string& data_dir) {
+  std::string path = RestoreKeysPath(data_dir);
+  if (::access(path.c_str(), F_OK) != 0) return Status::Ok();
+  auto j = ReadJsonFile(path);
+  std::optional<std::vector<OrgKeyRow>> rows;
+  if (j && j->value("format", 0) == 1) rows = ParseOrgKeys((*j)["org_keys"]);
+  if (!rows) return Status::Internal("the restored key file is damaged");
+  std::map<std::string, const OrgKeyRow*> by_org;
+  for (const auto& r : *rows) by_org[r.org_id] = &r;
+  int64_t restored = 0, shredded = 0;
+  Status st = db.Write([&](store::Db& conn) -> Status {
+    std::vector<std::string> orgs;
+    SQLite::Statement q(conn, "SELECT id FROM orgs ORDER BY id");
+    while (q.executeStep()) orgs.push_back(q.getColumn(0).getString());
+    for (const auto& id : orgs) {
+      auto it = by_org.find(id);
+      if (it == by_org.end()) {
+        // Deleted after this snapshot was taken: its key is gone, so are its rows.
+        Orgs::DeleteRows(conn, util::OrgId::FromTrusted(id));
+        RecordAudit(conn, nullptr,
+                    {"org:" + id, "system", "restore.org_shredded", {{"org_id", id}}});
+        ++shredded;
+        continue;
+      }
+      SQLite::Statement ins(conn,
+                            "INSERT OR REPLACE INTO org_keys(org_id, wrapped_key, created_at) "
+                            "VALUES (?, ?, ?)");
+      ins.bind(1, id);
+      ins.bind(2, it->second->wrapped.data(), static_cast<int>(it->second->wrapped.size()));
+      ins.bind(3, it->second->created_at);
+      ins.exec();
+      ++restored;
+    }
+    RecordAudit(
+        conn, nullptr,
+        {"instance", "system", "restore.keys", {{"restored", restored}, {"shredded", shredded}}});
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  (void)db.CheckpointTruncate();
+  ::unlink(path.c_str());
+  store::SyncPath(data_dir, true);
+  util::log::Info("backup.restore_keys_applied")
+      .Num("restored", restored)
+      .Num("shredded", shredded);
+  return Status::Ok();
+}
+
+}  // namespace bomvault::service
