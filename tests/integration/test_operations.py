@@ -482,10 +482,12 @@ def test_deb_installs_and_the_packaged_binary_starts_sealed():
         return
     here = os.path.dirname(os.path.abspath(__file__))
     repo = os.path.dirname(os.path.dirname(here))
-    r = subprocess.run([os.path.join(repo, "tools", "build-deb.sh"), os.path.abspath(BIN)], cwd=repo,
+    outdir = subprocess.run(["mktemp", "-d", "/tmp/bv-deb-out-XXXXXX"], capture_output=True,
+                            text=True).stdout.strip()
+    r = subprocess.run([os.path.join(repo, "tools", "build-deb.sh"), os.path.abspath(BIN), outdir], cwd=repo,
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
-    deb = os.path.join(repo, r.stdout.strip().splitlines()[-1])
+    deb = r.stdout.strip().splitlines()[-1]
     info = subprocess.run(["dpkg-deb", "-f", deb, "Depends"], capture_output=True, text=True).stdout
     assert "libsodium" in info and "libssl" in info, info
     listing = subprocess.run(["dpkg-deb", "-c", deb], capture_output=True, text=True).stdout
@@ -536,6 +538,7 @@ def test_deb_installs_and_the_packaged_binary_starts_sealed():
             proc.wait(20)
     finally:
         subprocess.run(["dpkg", "--purge", "bomvault"], capture_output=True)
+        shutil.rmtree(outdir, ignore_errors=True)
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
 
