@@ -170,7 +170,20 @@ void RegisterAccountRoutes(Api& api) {
           return SendError(c, Status::Invalid("invalid_field", "\"cookie\" must be a boolean"));
         }
         bool cookie = cookie_field != body->end() && *cookie_field == true;
-        auto r = c.s().accounts->SignIn(*email, *password, *totp, *recovery, c.req.remote_addr);
+        auto attempt = c.s().accounts->BeginSignIn(*email, c.req.remote_addr);
+        if (!attempt.ok()) return SendError(c, attempt.status());
+        // The hold is let go while the password hash queues and runs, so a flood of sign-ins
+        // never keeps a seal waiting (service/instance.h); it is taken again to finish.
+        c.services.reset();
+        auto password_ok = service::Accounts::CheckPassword(
+            *attempt, *password, [&c] { return c.instance.closing() || c.instance.sealed(); });
+        if (!password_ok.ok()) return SendError(c, password_ok.status());
+        c.services = c.instance.Acquire();
+        if (!c.services) {
+          return SendError(c, Status(util::Code::kSealed, "sealed", "the vault was sealed"));
+        }
+        auto r = c.s().accounts->FinishSignIn(*attempt, *password_ok, *totp, *recovery,
+                                              c.req.remote_addr);
         if (!r.ok()) return SendError(c, r.status());
         nlohmann::json user = {
             {"id", r->user.str()}, {"org_id", r->org.str()}, {"role", access::RoleName(r->role)}};

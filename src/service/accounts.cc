@@ -164,11 +164,11 @@ Status SealingStatus() { return Status(Code::kSealed, "sealed", "the vault is be
 
 void Accounts::StopHashing() { hashing_stopped_.store(true); }
 
-std::optional<Accounts::HashSlot> Accounts::TakeHashSlot() {
+std::optional<Accounts::HashSlot> Accounts::TakeHashSlot(const std::function<bool()>& stop) {
   // Polled rather than woken: a seal is rare, and 20 ms is far inside its one-second promise.
-  while (!hashing_stopped_.load()) {
+  while (!stop()) {
     if (hashing_.try_acquire_for(std::chrono::milliseconds(20))) {
-      if (!hashing_stopped_.load()) return HashSlot(&hashing_);
+      if (!stop()) return HashSlot(&hashing_);
       hashing_.release();
     }
   }
@@ -178,7 +178,7 @@ std::optional<Accounts::HashSlot> Accounts::TakeHashSlot() {
 util::Result<std::string> Accounts::HashPassword(std::string_view password) {
   std::optional<std::string> h;
   {
-    auto slot = TakeHashSlot();
+    auto slot = TakeHashSlot([this] { return hashing_stopped_.load(); });
     if (!slot) return SealingStatus();
     h = crypto::PasswordHash(password);
   }
@@ -425,31 +425,22 @@ Status Accounts::UpdateUser(const Principal& actor, const util::UserId& id,
   return st;
 }
 
-util::Result<SignInResult> Accounts::SignIn(std::string_view email, std::string_view password,
-                                            std::string_view totp, std::string_view recovery_code,
-                                            const std::string& peer) {
+util::Result<Accounts::SignInAttempt> Accounts::BeginSignIn(std::string_view email,
+                                                            const std::string& peer) {
   auto norm = NormaliseEmail(email);
   if (!norm.ok()) return BadCredentials();
   crypto::Bytes bidx = EmailIndex(norm.value());
-  std::string account_key(bidx.begin(), bidx.end());
-  std::string peer_key = "addr:" + peer;
+  SignInAttempt a;
+  a.account_key.assign(bidx.begin(), bidx.end());
+  a.peer_key = "addr:" + peer;
   int64_t wait =
-      std::max(address_backoff_.RetryAfter(peer_key), account_backoff_.RetryAfter(account_key));
+      std::max(address_backoff_.RetryAfter(a.peer_key), account_backoff_.RetryAfter(a.account_key));
   if (wait > 0) {
     util::log::Warn("session.throttled").Num("retry_after", wait);
     return Status(Code::kTooManyRequests, "too_many_attempts",
                   "too many failed sign-ins; wait before trying again")
         .WithRetryAfter(wait);
   }
-  struct Row {
-    util::UserId id;
-    util::OrgId org;
-    std::string pw_hash, role, mfa_policy;
-    bool disabled = false, totp_enabled = false;
-    crypto::Bytes totp_sealed;
-    int64_t totp_last_step = 0;
-  };
-  std::optional<Row> row;
   Status st = db_.Read([&](store::Db& db) -> Status {
     SQLite::Statement q(db,
                         "SELECT u.id, u.org_id, u.password_hash, u.role, u.disabled, "
@@ -458,41 +449,60 @@ util::Result<SignInResult> Accounts::SignIn(std::string_view email, std::string_
                         "FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.email_bidx = ?");
     q.bind(1, bidx.data(), static_cast<int>(bidx.size()));
     if (!q.executeStep()) return Status::Ok();
-    Row r;
-    r.id = util::UserId::FromTrusted(q.getColumn(0).getString());
-    r.org = util::OrgId::FromTrusted(q.getColumn(1).getString());
-    r.pw_hash = q.getColumn(2).getString();
-    r.role = q.getColumn(3).getString();
-    r.disabled = q.getColumn(4).getInt() != 0;
-    r.totp_enabled = q.getColumn(5).getInt() != 0;
+    a.found = true;
+    a.id = util::UserId::FromTrusted(q.getColumn(0).getString());
+    a.org = util::OrgId::FromTrusted(q.getColumn(1).getString());
+    a.pw_hash = q.getColumn(2).getString();
+    a.role = q.getColumn(3).getString();
+    a.disabled = q.getColumn(4).getInt() != 0;
+    a.totp_enabled = q.getColumn(5).getInt() != 0;
     auto blob = Blob(q.getColumn(6));
-    r.totp_sealed.assign(blob.begin(), blob.end());
-    r.totp_last_step = q.getColumn(7).getInt64();
-    r.mfa_policy = q.getColumn(8).getString();
-    row = std::move(r);
+    a.totp_sealed.assign(blob.begin(), blob.end());
+    a.totp_last_step = q.getColumn(7).getInt64();
+    a.mfa_policy = q.getColumn(8).getString();
     return Status::Ok();
   });
   if (!st.ok()) return st;
+  return a;
+}
 
-  bool password_ok = false;
-  {
-    auto slot = TakeHashSlot();
-    if (!slot) return SealingStatus();
-    // Attempts that queued for a hashing slot while the account or address got locked out
-    // leave without hashing, so a flood cannot keep the slots busy for the next honest sign-in.
-    wait =
-        std::max(address_backoff_.RetryAfter(peer_key), account_backoff_.RetryAfter(account_key));
-    if (wait > 0) {
-      return Status(Code::kTooManyRequests, "too_many_attempts",
-                    "too many failed sign-ins; wait before trying again")
-          .WithRetryAfter(wait);
-    }
-    // An account without a local password (single sign-on only) costs the same hash as a wrong
-    // one and never signs in with a password.
-    const bool has_password = row && !row->pw_hash.empty();
-    password_ok =
-        crypto::PasswordVerify(has_password ? row->pw_hash : DummyHash(), password) && has_password;
+util::Result<bool> Accounts::CheckPassword(const SignInAttempt& a, std::string_view password,
+                                           const std::function<bool()>& stop) {
+  auto slot = TakeHashSlot(stop);
+  if (!slot) return SealingStatus();
+  // Attempts that queued for a hashing slot while the account or address got locked out
+  // leave without hashing, so a flood cannot keep the slots busy for the next honest sign-in.
+  int64_t wait =
+      std::max(address_backoff_.RetryAfter(a.peer_key), account_backoff_.RetryAfter(a.account_key));
+  if (wait > 0) {
+    return Status(Code::kTooManyRequests, "too_many_attempts",
+                  "too many failed sign-ins; wait before trying again")
+        .WithRetryAfter(wait);
   }
+  // An account without a local password (single sign-on only) costs the same hash as a wrong
+  // one and never signs in with a password.
+  const bool has_password = a.found && !a.pw_hash.empty();
+  return crypto::PasswordVerify(has_password ? a.pw_hash : DummyHash(), password) && has_password;
+}
+
+util::Result<SignInResult> Accounts::SignIn(std::string_view email, std::string_view password,
+                                            std::string_view totp, std::string_view recovery_code,
+                                            const std::string& peer) {
+  auto attempt = BeginSignIn(email, peer);
+  if (!attempt.ok()) return attempt.status();
+  auto ok = CheckPassword(*attempt, password, [this] { return hashing_stopped_.load(); });
+  if (!ok.ok()) return ok.status();
+  return FinishSignIn(*attempt, *ok, totp, recovery_code, peer);
+}
+
+util::Result<SignInResult> Accounts::FinishSignIn(const SignInAttempt& attempt, bool password_ok,
+                                                  std::string_view totp,
+                                                  std::string_view recovery_code,
+                                                  const std::string& peer) {
+  const SignInAttempt* row = attempt.found ? &attempt : nullptr;
+  const std::string& account_key = attempt.account_key;
+  const std::string& peer_key = attempt.peer_key;
+  Status st = Status::Ok();
   if (!row || !password_ok || row->disabled) {
     account_backoff_.Failure(account_key);
     address_backoff_.Failure(peer_key);
@@ -1055,7 +1065,7 @@ Status Accounts::ChangePassword(const Principal& actor, std::string_view current
   if (!st.ok()) return st;
   bool ok = false;
   {
-    auto slot = TakeHashSlot();
+    auto slot = TakeHashSlot([this] { return hashing_stopped_.load(); });
     if (!slot) return SealingStatus();
     ok = crypto::PasswordVerify(old_hash, current_password);
   }

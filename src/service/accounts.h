@@ -21,6 +21,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -130,6 +131,29 @@ class Accounts {
   util::Result<SignInResult> SignIn(std::string_view email, std::string_view password,
                                     std::string_view totp, std::string_view recovery_code,
                                     const std::string& peer);
+
+  // SignIn in three steps, so that the HTTP handler can let go of the instance's hold while
+  // the password hash queues and runs: a sign-in flood then never delays a seal
+  // (service/instance.h). BeginSignIn checks the back-off and reads the account;
+  // CheckPassword needs no Accounts object (the hashing slots and the sign-in back-offs are
+  // process-wide) and gives up with kSealed once stop() is true; FinishSignIn records the
+  // outcome and issues the session, on whichever Accounts is current by then.
+  struct SignInAttempt {
+    std::string account_key, peer_key;  // back-off keys
+    bool found = false;                 // the fields below describe the account if found
+    util::UserId id;
+    util::OrgId org;
+    std::string pw_hash, role, mfa_policy;
+    bool disabled = false, totp_enabled = false;
+    crypto::Bytes totp_sealed;
+    int64_t totp_last_step = 0;
+  };
+  util::Result<SignInAttempt> BeginSignIn(std::string_view email, const std::string& peer);
+  static util::Result<bool> CheckPassword(const SignInAttempt& attempt, std::string_view password,
+                                          const std::function<bool()>& stop);
+  util::Result<SignInResult> FinishSignIn(const SignInAttempt& attempt, bool password_ok,
+                                          std::string_view totp, std::string_view recovery_code,
+                                          const std::string& peer);
   // anonymous principal when the token is unknown, expired or its account disabled.
   access::Principal Resolve(std::string_view bearer);
   util::Status SignOut(std::string_view bearer);
@@ -201,13 +225,14 @@ class Accounts {
    private:
     std::counting_semaphore<kHashingSlots>* s_;
   };
-  std::optional<HashSlot> TakeHashSlot();
-  std::counting_semaphore<kHashingSlots> hashing_{kHashingSlots};
+  static std::optional<HashSlot> TakeHashSlot(const std::function<bool()>& stop);
+  // Process-wide, like the sign-in back-offs below: CheckPassword runs without any Accounts.
+  inline static std::counting_semaphore<kHashingSlots> hashing_{kHashingSlots};
   std::atomic<bool> hashing_stopped_{false};
-  Backoff account_backoff_{5, 900};
+  inline static Backoff account_backoff_{5, 900};
   // Per peer address: forgets one failure per 5 quiet minutes and is cleared by a successful
   // sign-in from it, so an address many people share is never locked for good.
-  Backoff address_backoff_{30, 900, 300};
+  inline static Backoff address_backoff_{30, 900, 300};
   Backoff reauth_backoff_{5, 900};  // per user: current password and TOTP checks when signed in
   std::mutex cache_mu_;
   std::unordered_map<std::string, Cached> cache_;  // token hash → principal; guarded by cache_mu_

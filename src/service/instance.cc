@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <thread>
 
 #include "bom/codec.h"
@@ -240,8 +241,15 @@ void Instance::BeginClosing() {
 }
 
 void Instance::Seal(const char* reason) {
+  const auto started = std::chrono::steady_clock::now();
+  auto ms_since = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 t)
+        .count();
+  };
   BeginClosing();
   std::unique_lock lock(mu_);
+  const int64_t drained_ms = ms_since(started);
   if (services_) {
     services_->db->Write([&](store::Db& conn) -> util::Status {
       RecordAudit(conn, nullptr, {"instance", "operator", "seal", {{"reason", reason}}});
@@ -253,7 +261,8 @@ void Instance::Seal(const char* reason) {
   progress_.Reset();
   sealed_ = true;
   closing_.fetch_sub(1);
-  util::log::Warn("vault.sealed");
+  // How long the requests already running took to leave, and the whole seal (docs/security.md).
+  util::log::Warn("vault.sealed").Num("drain_ms", drained_ms).Num("ms", ms_since(started));
 }
 
 void Instance::SealFromFault() {

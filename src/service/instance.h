@@ -15,10 +15,11 @@
 //     so the set of holders can only shrink.
 //  2. It tells the services to stop queueing: waits for a hashing slot (Accounts::StopHashing)
 //     and for a heavy-body slot (closing() is polled) return "sealed" at once.
-//  3. It then takes the exclusive lock: that waits only for the operations already running (one
-//     Argon2 verification, a database transaction, a large import being parsed), never for a
-//     queue. Then it records the seal, destroys the services (wiping every key) and clears
-//     closing_.
+//  3. It then takes the exclusive lock: that waits only for the operations already running (a
+//     database transaction, a large import being parsed, an Argon2 hash of a signed-in user's
+//     password change), never for a queue. Sign-in lets go of its hold while its password hash
+//     queues and runs (Accounts::CheckPassword), so an anonymous flood holds nothing. Then it
+//     records the seal, destroys the services (wiping every key) and clears closing_.
 // A fatal storage fault seals from a separate thread the same way (the faulting request still
 // holds its shared hold). Thread-safe.
 #pragma once
