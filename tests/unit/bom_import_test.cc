@@ -631,7 +631,8 @@ TEST_CASE("import: an unknown profile or charset is a 400-class error with no it
 
 TEST_CASE("values: ranges written R1...R4 count; division is exact to 9 places") {
   CHECK(CountDesignators("R1...R4") == 4);
-  CHECK(CountDesignators("C1\xE2\x80\xA6" "C3, C9") == 4);
+  CHECK(CountDesignators("C1\xE2\x80\xA6"
+                         "C3, C9") == 4);
   CHECK(DivideQuantity("3.5", "10").value() == "0.35");
   CHECK(DivideQuantity("1.2", "4").value() == "0.3");
   CHECK(DivideQuantity("1", "3").value() == "0.333333333");
