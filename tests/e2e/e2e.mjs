@@ -116,7 +116,10 @@ async function persona(name, viewport = { width: 1280, height: 860 }) {
   const p = { name, context, page, allowed: [] };
   // Answers the app provokes by design: probing the session before anyone signed in.
   p.allowed.push({ status: 401, method: 'GET', path: /^\/api\/v1\/me$/ });
-  const isAllowed = (status, method, pathname) => p.allowed.some((a) => a.status === status &&
+  // GET /api/v1/sso/{org} answers 404 for an organisation without a provider: the sign-in and
+  // account pages ask it on every visit to decide whether to show single sign-on at all.
+  const noProvider = (status, pathname) => status === 404 && /^\/api\/v1\/(sso\/org_[0-9a-f]+|org\/sso)$/.test(pathname);
+  const isAllowed = (status, method, pathname) => noProvider(status, pathname) || p.allowed.some((a) => a.status === status &&
     (!method || !a.method || a.method === method) && a.path.test(pathname));
   page.on('pageerror', (e) => problems.push(`[${name}] page error: ${e.message}`));
   page.on('console', (msg) => {
