@@ -45,6 +45,7 @@ bool Writes(Function f) {
     case Function::kColumnMappingsRead:
     case Function::kSourceList:
     case Function::kJobRead:
+    case Function::kDirectoryRead:
     case Function::kSelf:  // a read-only token may still read its own account
     case Function::kSelfSessions:
       return false;
@@ -93,6 +94,7 @@ Decision MayUse(const Principal& p, Function f) {
     case Function::kUserCreate:
     case Function::kUserList:
     case Function::kUserUpdate:
+    case Function::kUserMfaReset:
     case Function::kAuditRead:
     case Function::kInvitationRead:
     case Function::kInvitationWrite:
@@ -121,6 +123,7 @@ Decision MayUse(const Principal& p, Function f) {
     case Function::kSourceConnect:
     case Function::kBomSend:
     case Function::kJobRead:
+    case Function::kDirectoryRead:
       return Decision::kAllow;
   }
   return Decision::kForbidden;

@@ -58,6 +58,7 @@ enum class Function {
   kUserCreate,
   kUserList,
   kUserUpdate,
+  kUserMfaReset,  // turn off a user's second factor after a lost device
   kAuditRead,
   kInvitationRead,
   kInvitationWrite,  // invitations by e-mail
@@ -82,6 +83,7 @@ enum class Function {
   kSourcePull,          // pull or refresh a BOM from a source (Administrators, Editors)
   kBomSend,             // send a readable BOM to a source (every member, own connection)
   kJobRead,             // see or cancel one's own background jobs
+  kDirectoryRead,       // look colleagues up by name or address (every member: to share)
 };
 
 enum class Decision { kAllow, kForbidden, kNotFound, kUnauthenticated };

@@ -11,6 +11,7 @@
 #include "bom/item.h"
 #include "util/clock.h"
 #include "util/embedded.h"
+#include "util/gzip.h"
 
 namespace bomvault::http {
 
@@ -139,8 +140,38 @@ std::optional<std::string> NormaliseIp(std::string_view text) {
 
 std::string SessionCookieName(bool tls) { return tls ? "__Host-bv_session" : "bv_session"; }
 
+// JSON answers name their charset: httplib 0.11 compresses on its own only bodies whose
+// Content-Type is exactly "application/json", so this keeps every JSON answer, secrets included,
+// out of its automatic compression; SendCompressible opts the answers without secrets back in.
+constexpr const char* kJsonType = "application/json; charset=utf-8";
+
 void SendRawJson(Ctx& c, int status, std::string body) {
-  SendBytes(c, status, std::move(body), "application/json");
+  SendBytes(c, status, std::move(body), kJsonType);
+}
+
+void SendCompressibleJson(Ctx& c, int status, std::string body) {
+  SendCompressible(c, status, std::move(body), kJsonType);
+}
+
+void SendCompressible(Ctx& c, int status, std::string body, const std::string& content_type) {
+  c.res.set_header("Vary", "Accept-Encoding");
+  if (body.size() >= kCompressMinBytes &&
+      util::AcceptsGzip(c.req.get_header_value("Accept-Encoding"))) {
+    if (auto packed = util::Gzip(body)) {
+      c.res.set_header("Content-Encoding", "gzip");
+      // Always through a provider: httplib leaves those alone, so a text/* body is never
+      // compressed a second time.
+      c.res.status = status;
+      auto shared = std::make_shared<std::string>(std::move(*packed));
+      c.res.set_content_provider(shared->size(), content_type,
+                                 [shared](size_t offset, size_t length, httplib::DataSink& sink) {
+                                   return sink.write(shared->data() + offset,
+                                                     std::min(length, shared->size() - offset));
+                                 });
+      return;
+    }
+  }
+  SendBytes(c, status, std::move(body), content_type);
 }
 
 void SendBytes(Ctx& c, int status, std::string body, const std::string& content_type) {

@@ -108,6 +108,13 @@ class HeavySlot {
 // Sends 503 and returns nullopt when no slot came free in time.
 std::optional<HeavySlot> EnterHeavy(Ctx& c);
 
+// Answers that carry no secret (BOM items, exports, lists) and may be large: gzip when the
+// client accepts it and the body is at least kCompressMinBytes, with Vary: Accept-Encoding. Every
+// other answer goes out as it is (SendJson, SendRawJson): never pass a token, a TOTP secret, a
+// recovery code or a key share through these (util/gzip.h says why).
+inline constexpr size_t kCompressMinBytes = 1024;
+void SendCompressible(Ctx& c, int status, std::string body, const std::string& content_type);
+void SendCompressibleJson(Ctx& c, int status, std::string body);
 // Any body, without the copy httplib would make of a large one.
 void SendBytes(Ctx& c, int status, std::string body, const std::string& content_type);
 void SendError(Ctx& c, const util::Status& status);

@@ -17,6 +17,7 @@ nlohmann::json UserJson(const service::UserView& u) {
   return {{"id", u.id.str()},
           {"org_id", u.org.str()},
           {"email", u.email},
+          {"display_name", u.display_name},
           {"role", access::RoleName(u.role)},
           {"email_verified", u.email_verified},
           {"disabled", u.disabled},
@@ -236,6 +237,43 @@ void RegisterAccountRoutes(Api& api) {
     SendJson(c, 200, j);
   });
 
+  api.Route({"PATCH", "/api/v1/me", "me.update", Auth::kSignedIn, false,
+             "Change this user's own profile {display_name: str (0-100 characters; empty "
+             "clears it)}"},
+            [](Ctx& c) {
+              auto body = JsonBody(c, 4096);
+              if (!body) return;
+              auto name = StringField(c, *body, "display_name", true);
+              if (!name) return;
+              Status st = c.s().accounts->SetDisplayName(c.principal, *name);
+              if (!st.ok()) return SendError(c, st);
+              auto r = c.s().accounts->GetUser(c.principal, c.principal.user);
+              if (!r.ok()) return SendError(c, r.status());
+              SendJson(c, 200, UserJson(r.value()));
+            });
+
+  api.Route(
+      {"GET", "/api/v1/directory", "directory.search", Auth::kSignedIn, false,
+       "Every member: colleagues in this organisation {people: [{id, display_name, "
+       "email}]} whose name or address contains q (case-insensitive), by name; limit "
+       "1-200 (default 20); disabled accounts and other organisations never appear"},
+      [](Ctx& c) {
+        auto limit = IntParam(c, "limit", 1, 200, 20);
+        if (!limit) return;
+        std::string q = c.req.get_param_value("q");
+        if (q.size() > 254) {
+          return SendError(
+              c, Status::Invalid("invalid_parameter", "\"q\" has at most 254 characters"));
+        }
+        auto r = c.s().accounts->Directory(c.principal, q, static_cast<size_t>(*limit));
+        if (!r.ok()) return SendError(c, r.status());
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& e : r.value()) {
+          out.push_back({{"id", e.id.str()}, {"display_name", e.display_name}, {"email", e.email}});
+        }
+        SendJson(c, 200, {{"people", out}});
+      });
+
   api.Route({"DELETE", "/api/v1/me/sessions", "me.sessions.delete", Auth::kSignedIn, false,
              "Sign out everywhere: ends every session and API token of this user"},
             [](Ctx& c) {
@@ -322,6 +360,19 @@ void RegisterAccountRoutes(Api& api) {
               auto r = c.s().accounts->RegenerateRecoveryCodes(c.principal, *code);
               if (!r.ok()) return SendError(c, r.status());
               SendJson(c, 200, {{"recovery_codes", CodesJson(r.value())}});
+            });
+
+  api.Route({"POST", "/api/v1/me/mfa/totp/disable", "me.totp.disable", Auth::kSignedIn, false,
+             "Turn off this user's authenticator and delete the recovery codes {password: the "
+             "current password}; enrolling again starts with POST /api/v1/me/mfa/totp"},
+            [](Ctx& c) {
+              auto body = JsonBody(c, 8192);
+              if (!body) return;
+              auto password = StringField(c, *body, "password", true);
+              if (!password) return;
+              Status st = c.s().accounts->RemoveTotp(c.principal, *password);
+              if (!st.ok()) return SendError(c, st);
+              SendNoContent(c);
             });
 
   api.Route({"POST", "/api/v1/me/password", "me.password", Auth::kSignedIn, false,
@@ -536,6 +587,20 @@ void RegisterAccountRoutes(Api& api) {
               auto u = c.s().accounts->GetUser(c.principal, *id);
               if (!u.ok()) return SendError(c, u.status());
               SendJson(c, 200, UserJson(u.value()));
+            });
+
+  api.Route({"POST", "/api/v1/users/{id}/mfa/reset", "users.mfa_reset", Auth::kSignedIn, false,
+             "Administrator: turn off a user's second factor after a lost device; deletes their "
+             "recovery codes and ends every session and API token of that user (audited)"},
+            [](Ctx& c) {
+              if (!Require(c, Function::kUserMfaReset)) return;
+              auto id = PathId<util::UserId>(c, 1);
+              if (!id) return;
+              auto body = JsonBody(c, 1024);
+              if (!body) return;
+              Status st = c.s().accounts->ResetMfa(c.principal, *id);
+              if (!st.ok()) return SendError(c, st);
+              SendNoContent(c);
             });
 
   // --- Organisation settings (Administrators) ---

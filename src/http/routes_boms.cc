@@ -1,4 +1,6 @@
 // Routes for BOMs: create, import, read, views, export, change, share, transfer, delete.
+#include <cctype>
+
 #include "bom/csv.h"
 #include "bom/import.h"
 #include "bom/json_body.h"
@@ -15,6 +17,37 @@ using util::Status;
 namespace {
 
 // Written by hand: the stored metadata text is passed through without a parse (see BomSummary).
+// The export is named after the BOM: "Gearbox GBX-100" becomes Gearbox-GBX-100.csv (runs of
+// anything but ASCII letters, digits, '.', '_' and '-' turn into one '-', at most 80 characters),
+// with the exact name in RFC 5987's filename* for browsers that read it. The UI names its own
+// downloads the same way (web/dom.js fileName).
+std::string ExportDisposition(const std::string& name, const std::string& ext) {
+  std::string base;
+  for (unsigned char ch : name) {
+    bool keep = std::isalnum(ch) || ch == '.' || ch == '_' || ch == '-';
+    if (keep && ch < 0x80) {
+      base += static_cast<char>(ch);
+    } else if (!base.empty() && base.back() != '-') {
+      base += '-';
+    }
+    if (base.size() >= 80) break;
+  }
+  while (!base.empty() && base.back() == '-') base.pop_back();
+  if (base.empty()) base = "bom";
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string exact;
+  for (unsigned char ch : name + "." + ext) {
+    if (std::isalnum(ch) && ch < 0x80) {
+      exact += static_cast<char>(ch);
+    } else {
+      exact += '%';
+      exact += kHex[ch >> 4];
+      exact += kHex[ch & 15];
+    }
+  }
+  return "attachment; filename=\"" + base + "." + ext + "\"; filename*=UTF-8''" + exact;
+}
+
 std::string SummaryText(const service::BomSummary& b) {
   std::string out;
   out.reserve(256 + b.name.size() + b.metadata_json.size());
@@ -276,7 +309,7 @@ void RegisterBomRoutes(Api& api) {
               q.offset = static_cast<size_t>(*offset);
               auto r = c.s().boms->List(c.principal, q);
               if (!r.ok()) return SendError(c, r.status());
-              SendRawJson(c, 200, SummaryListText(r.value()));
+              SendCompressibleJson(c, 200, SummaryListText(r.value()));
             });
 
   api.Route({"GET", "/api/v1/where-used", "boms.where_used", Auth::kSignedIn, false,
@@ -284,7 +317,7 @@ void RegisterBomRoutes(Api& api) {
             [](Ctx& c) {
               auto r = c.s().boms->WhereUsed(c.principal, c.req.get_param_value("part_number"));
               if (!r.ok()) return SendError(c, r.status());
-              SendRawJson(c, 200, SummaryListText(r.value()));
+              SendCompressibleJson(c, 200, SummaryListText(r.value()));
             });
 
   api.Route({"GET", "/api/v1/boms/{id}", "boms.get", Auth::kSignedIn, false,
@@ -328,7 +361,7 @@ void RegisterBomRoutes(Api& api) {
                   });
               if (!st.ok()) return SendError(c, st);
               out += "]}";
-              SendRawJson(c, 200, std::move(out));
+              SendCompressibleJson(c, 200, std::move(out));
             });
 
   api.Route(
@@ -341,13 +374,13 @@ void RegisterBomRoutes(Api& api) {
         if (format != "csv" && format != "json") {
           return SendError(c, Status::Invalid("invalid_parameter", "format must be csv or json"));
         }
+        auto summary = c.s().boms->Get(c.principal, *id);
+        if (!summary.ok()) return SendError(c, summary.status());
         auto r = c.s().boms->Items(c.principal, *id);
         if (!r.ok()) return SendError(c, r.status());
-        c.res.set_header("Content-Disposition",
-                         "attachment; filename=\"" + id->str() + "." + format + "\"");
-        if (format == "json") return SendRawJson(c, 200, ItemsJson(r.value()));
-        c.res.status = 200;
-        c.res.set_content(bom::ExportCsv(r.value()), "text/csv; charset=utf-8");
+        c.res.set_header("Content-Disposition", ExportDisposition(summary->name, format));
+        if (format == "json") return SendCompressibleJson(c, 200, ItemsJson(r.value()));
+        SendCompressible(c, 200, bom::ExportCsv(r.value()), "text/csv; charset=utf-8");
       });
 
   api.Route({"GET", "/api/v1/boms/{id}/flat", "boms.flat", Auth::kSignedIn, false,
@@ -374,7 +407,7 @@ void RegisterBomRoutes(Api& api) {
                 out += ",\"occurrences\":" + std::to_string(row.occurrences) + "}";
               }
               out += "]}";
-              SendRawJson(c, 200, std::move(out));
+              SendCompressibleJson(c, 200, std::move(out));
             });
 
   api.Route(
@@ -469,7 +502,7 @@ void RegisterBomRoutes(Api& api) {
                 out += '}';
               }
               out += "]}";
-              SendRawJson(c, 200, std::move(out));
+              SendCompressibleJson(c, 200, std::move(out));
             });
 
   api.Route({"PATCH", "/api/v1/boms/{id}", "boms.update", Auth::kSignedIn, false,

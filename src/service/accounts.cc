@@ -323,8 +323,8 @@ util::Result<std::vector<UserView>> Accounts::ListOrgUsers(const util::OrgId& or
     SQLite::Statement q(db,
                         "SELECT id, email_sealed, role, email_verified, disabled, totp_enabled, "
                         "created_at, last_active_at, (SELECT count(*) FROM recovery_codes r WHERE "
-                        "r.user_id = users.id) FROM users WHERE org_id = ? ORDER BY created_at, id "
-                        "LIMIT 1000");
+                        "r.user_id = users.id), display_name_sealed FROM users WHERE org_id = ? "
+                        "ORDER BY created_at, id LIMIT 1000");
     q.bind(1, actor.org.str());
     while (q.executeStep()) {
       UserView u;
@@ -340,6 +340,11 @@ util::Result<std::vector<UserView>> Accounts::ListOrgUsers(const util::OrgId& or
       u.created_at = q.getColumn(6).getInt64();
       u.last_active_at = q.getColumn(7).getInt64();
       u.recovery_codes_left = q.getColumn(8).getInt();
+      if (!q.getColumn(9).isNull()) {
+        auto name = org.value()->OpenText("display-name", u.id.str(), Blob(q.getColumn(9)));
+        if (!name) return Status::Internal("an account could not be opened");
+        u.display_name = *name;
+      }
       out.push_back(std::move(u));
     }
     return Status::Ok();
@@ -1052,29 +1057,8 @@ Status Accounts::ChangePassword(const Principal& actor, std::string_view current
                                 std::string_view new_password, bool sign_out_others,
                                 std::string_view current_bearer) {
   if (Status st = Allowed(actor, access::Function::kSelfManage); !st.ok()) return st;
-  const std::string key = "password:" + actor.user.str();
-  if (int64_t wait = reauth_backoff_.RetryAfter(key); wait > 0) return TooManyAttempts(wait);
-  std::string old_hash;
-  Status st = db_.Read([&](store::Db& db) -> Status {
-    SQLite::Statement q(db, "SELECT password_hash FROM users WHERE id = ?");
-    q.bind(1, actor.user.str());
-    if (!q.executeStep()) return Status::NotFound();
-    old_hash = q.getColumn(0).getString();
-    return Status::Ok();
-  });
+  Status st = VerifyCurrentPassword(actor, current_password);
   if (!st.ok()) return st;
-  bool ok = false;
-  {
-    auto slot = TakeHashSlot([this] { return hashing_stopped_.load(); });
-    if (!slot) return SealingStatus();
-    ok = crypto::PasswordVerify(old_hash, current_password);
-  }
-  if (!ok) {
-    reauth_backoff_.Failure(key);
-    util::log::Warn("user.password_change_refused").Ref("user_id", actor.user);
-    return Status::Invalid("current_password_wrong", "the current password is not correct");
-  }
-  reauth_backoff_.Success(key);
   st = CheckPasswordPolicy(new_password);
   if (!st.ok()) return st;
   auto hash = HashPassword(new_password);
@@ -1112,6 +1096,167 @@ Status Accounts::ChangePassword(const Principal& actor, std::string_view current
   ForgetCachedPrincipals();
   if (st.ok()) util::log::Info("user.password_changed").Ref("user_id", actor.user);
   return st;
+}
+
+Status Accounts::VerifyCurrentPassword(const Principal& actor, std::string_view password) {
+  const std::string key = "password:" + actor.user.str();
+  if (int64_t wait = reauth_backoff_.RetryAfter(key); wait > 0) return TooManyAttempts(wait);
+  std::string hash;
+  Status st = db_.Read([&](store::Db& db) -> Status {
+    SQLite::Statement q(db, "SELECT password_hash FROM users WHERE id = ?");
+    q.bind(1, actor.user.str());
+    if (!q.executeStep()) return Status::NotFound();
+    hash = q.getColumn(0).getString();
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  bool ok = false;
+  {
+    auto slot = TakeHashSlot([this] { return hashing_stopped_.load(); });
+    if (!slot) return SealingStatus();
+    ok = crypto::PasswordVerify(hash, password);
+  }
+  if (!ok) {
+    reauth_backoff_.Failure(key);
+    util::log::Warn("user.reauth_refused").Ref("user_id", actor.user);
+    return Status::Invalid("current_password_wrong", "the current password is not correct");
+  }
+  reauth_backoff_.Success(key);
+  return Status::Ok();
+}
+
+Status Accounts::RemoveTotp(const Principal& actor, std::string_view password) {
+  if (Status st = Allowed(actor, access::Function::kSelfManage); !st.ok()) return st;
+  Status st = VerifyCurrentPassword(actor, password);
+  if (!st.ok()) return st;
+  st = db_.Write([&](store::Db& db) -> Status {
+    SQLite::Statement u(db,
+                        "UPDATE users SET totp_enabled = 0, totp_secret_sealed = NULL, "
+                        "totp_last_step = 0 WHERE id = ? AND totp_enabled = 1");
+    u.bind(1, actor.user.str());
+    if (u.exec() == 0) return Status::Conflict("mfa_not_enabled", "no authenticator is enrolled");
+    SQLite::Statement d(db, "DELETE FROM recovery_codes WHERE user_id = ?");
+    d.bind(1, actor.user.str());
+    d.exec();
+    auto org = Org(db, actor.org);
+    if (!org.ok()) return org.status();
+    RecordAudit(
+        db, org.value().get(),
+        {"user:" + actor.user.str(), actor.user.str(), "mfa.disable", {{"method", "totp"}}});
+    return Status::Ok();
+  });
+  ForgetCachedPrincipals();
+  if (st.ok()) util::log::Info("mfa.disabled").Ref("user_id", actor.user);
+  return st;
+}
+
+Status Accounts::ResetMfa(const Principal& actor, const util::UserId& id) {
+  if (Status st = Allowed(actor, access::Function::kUserMfaReset); !st.ok()) return st;
+  int64_t ended = 0;
+  Status st = db_.Write([&](store::Db& db) -> Status {
+    SQLite::Statement q(db, "SELECT totp_enabled FROM users WHERE id = ? AND org_id = ?");
+    q.bind(1, id.str());
+    q.bind(2, actor.org.str());
+    if (!q.executeStep()) return Status::NotFound();
+    if (q.getColumn(0).getInt() == 0) {
+      return Status::Conflict("mfa_not_enabled", "this user has no authenticator enrolled");
+    }
+    SQLite::Statement u(db,
+                        "UPDATE users SET totp_enabled = 0, totp_secret_sealed = NULL, "
+                        "totp_last_step = 0 WHERE id = ?");
+    u.bind(1, id.str());
+    u.exec();
+    SQLite::Statement d(db, "DELETE FROM recovery_codes WHERE user_id = ?");
+    d.bind(1, id.str());
+    d.exec();
+    SQLite::Statement s(db, "DELETE FROM sessions WHERE user_id = ?");
+    s.bind(1, id.str());
+    ended = s.exec();
+    auto org = Org(db, actor.org);
+    if (!org.ok()) return org.status();
+    RecordAudit(db, org.value().get(),
+                {"user:" + id.str(), actor.user.str(), "mfa.reset", {{"sessions_ended", ended}}});
+    return Status::Ok();
+  });
+  ForgetCachedPrincipals();
+  if (st.ok()) {
+    util::log::Info("mfa.reset").Ref("user_id", id).Ref("actor_id", actor.user).Num("ended", ended);
+  }
+  return st;
+}
+
+Status Accounts::SetDisplayName(const Principal& actor, std::string_view name) {
+  if (Status st = Allowed(actor, access::Function::kSelfManage); !st.ok()) return st;
+  while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+  while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+  if (CodePoints(name) > 100) {
+    return Status::Invalid("invalid_display_name", "a display name has at most 100 characters");
+  }
+  for (unsigned char c : name) {
+    if (c < 0x20 || c == 0x7f) {
+      return Status::Invalid("invalid_display_name",
+                             "a display name cannot hold control characters");
+    }
+  }
+  return db_.Write([&](store::Db& db) -> Status {
+    auto org = Org(db, actor.org);
+    if (!org.ok()) return org.status();
+    SQLite::Statement u(db, "UPDATE users SET display_name_sealed = ? WHERE id = ?");
+    if (name.empty()) {
+      u.bind(1);
+    } else {
+      auto sealed = org.value()->SealText("display-name", actor.user.str(), name);
+      u.bind(1, sealed.data(), static_cast<int>(sealed.size()));
+    }
+    u.bind(2, actor.user.str());
+    if (u.exec() == 0) return Status::NotFound();
+    // The name itself stays out of the audit: the entry says only that it changed.
+    RecordAudit(db, org.value().get(),
+                {"user:" + actor.user.str(), actor.user.str(), "user.display_name", {}});
+    return Status::Ok();
+  });
+}
+
+util::Result<std::vector<DirectoryEntry>> Accounts::Directory(const Principal& actor,
+                                                              std::string_view query,
+                                                              size_t limit) {
+  if (Status st = Allowed(actor, access::Function::kDirectoryRead); !st.ok()) return st;
+  // ASCII and Latin-1 letters (À-Þ, two UTF-8 bytes C3 80-9E) fold to lower case: enough for the
+  // names of most Western European languages without a Unicode library.
+  auto lower = [](std::string_view s) {
+    std::string out(s);
+    for (size_t i = 0; i < out.size(); ++i) {
+      auto c = static_cast<unsigned char>(out[i]);
+      if (c == 0xC3 && i + 1 < out.size()) {
+        auto next = static_cast<unsigned char>(out[i + 1]);
+        if (next >= 0x80 && next <= 0x9E && next != 0x97)
+          out[i + 1] = static_cast<char>(next + 0x20);
+        ++i;
+        continue;
+      }
+      out[i] = static_cast<char>(std::tolower(c));
+    }
+    return out;
+  };
+  const std::string needle = lower(query);
+  auto all = ListOrgUsers(actor.org);
+  if (!all.ok()) return all.status();
+  std::vector<DirectoryEntry> out;
+  for (auto& u : all.value()) {
+    if (u.disabled) continue;
+    if (!needle.empty() && lower(u.email).find(needle) == std::string::npos &&
+        lower(u.display_name).find(needle) == std::string::npos) {
+      continue;
+    }
+    out.push_back({u.id, std::move(u.display_name), std::move(u.email)});
+  }
+  auto key = [&](const DirectoryEntry& e) {
+    return lower(e.display_name.empty() ? e.email : e.display_name);
+  };
+  std::sort(out.begin(), out.end(),
+            [&](const DirectoryEntry& a, const DirectoryEntry& b) { return key(a) < key(b); });
+  if (out.size() > limit) out.resize(limit);
+  return out;
 }
 
 }  // namespace bomvault::service

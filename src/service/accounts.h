@@ -51,6 +51,7 @@ struct UserView {
   util::UserId id;
   util::OrgId org;
   std::string email;
+  std::string display_name;  // chosen by the user; may be empty
   access::Role role;
   bool email_verified = false;
   bool disabled = false;
@@ -67,6 +68,13 @@ struct TokenView {
   std::string scope;
   int64_t created_at = 0, last_seen_at = 0, expires_at = 0;
   bool current = false;
+};
+
+// One line of the org directory: what every member may know about a colleague.
+struct DirectoryEntry {
+  util::UserId id;
+  std::string display_name;
+  std::string email;
 };
 
 struct TotpEnrollment {
@@ -127,6 +135,21 @@ class Accounts {
   util::Status UpdateUser(const access::Principal& actor, const util::UserId& id,
                           std::optional<std::string> role, std::optional<bool> disabled);
 
+  // Administrator: turns off a user's second factor after a lost device. Clears the TOTP secret
+  // and every recovery code and ends every session and API token of that user (whoever holds the
+  // lost device may have signed in with it); audited as "mfa.reset". The user signs in with the
+  // password alone and, when the org's policy requires a second factor, enrols again first.
+  util::Status ResetMfa(const access::Principal& actor, const util::UserId& id);
+
+  // The org's members as colleagues see them (display name and e-mail address only), for
+  // sharing and transferring: enabled accounts of the actor's org whose name or address contains
+  // `query` (case-insensitive; empty matches everyone), sorted by name, at most `limit`.
+  util::Result<std::vector<DirectoryEntry>> Directory(const access::Principal& actor,
+                                                      std::string_view query, size_t limit);
+  // The user's own display name (0 to 100 characters, no control characters; sealed like the
+  // address).
+  util::Status SetDisplayName(const access::Principal& actor, std::string_view name);
+
   // With TOTP enrolled, either `totp` or `recovery_code` must be valid (totp wins if both given).
   util::Result<SignInResult> SignIn(std::string_view email, std::string_view password,
                                     std::string_view totp, std::string_view recovery_code,
@@ -174,6 +197,9 @@ class Accounts {
   // Replaces every recovery code; needs a current TOTP code.
   util::Result<std::vector<std::string>> RegenerateRecoveryCodes(const access::Principal& actor,
                                                                  std::string_view totp);
+  // Turns off the user's own TOTP and deletes the recovery codes; needs the current password.
+  // The user may enrol again at once (StartTotp).
+  util::Status RemoveTotp(const access::Principal& actor, std::string_view password);
   // Needs the current password; ends the user's other browser sessions when sign_out_others.
   util::Status ChangePassword(const access::Principal& actor, std::string_view current_password,
                               std::string_view new_password, bool sign_out_others,
@@ -204,6 +230,8 @@ class Accounts {
   util::Result<SignInResult> IssueSession(store::Db& db, const util::UserId& user,
                                           const util::OrgId& org, access::Role role,
                                           bool mfa_pending);
+  // Checks the signed-in user's current password, backing off per user after failures.
+  util::Status VerifyCurrentPassword(const access::Principal& actor, std::string_view password);
   crypto::Bytes RecoveryCodeHash(const util::UserId& user, std::string_view normalised) const;
   // Replaces the user's recovery codes inside the caller's transaction; returns the new codes.
   std::vector<std::string> ReplaceRecoveryCodes(store::Db& db, const util::UserId& user);

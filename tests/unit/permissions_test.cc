@@ -29,7 +29,8 @@ const Function kAll[] = {Function::kOrgCreate,       Function::kOrgList,
                          Function::kSourceManage,    Function::kSourceList,
                          Function::kSourceConnect,   Function::kSourcePull,
                          Function::kBomSend,         Function::kJobRead,
-                         Function::kBackup};
+                         Function::kBackup,          Function::kUserMfaReset,
+                         Function::kDirectoryRead};
 
 const Function kBomFns[] = {Function::kBomRead, Function::kBomUpdate, Function::kBomDelete,
                             Function::kBomShare, Function::kBomTransfer};
@@ -42,16 +43,17 @@ bool OperatorFn(Function f) {
 bool AdminFn(Function f) {
   return f == Function::kOrgSettingsRead || f == Function::kOrgSettingsWrite ||
          f == Function::kUserCreate || f == Function::kUserList || f == Function::kUserUpdate ||
-         f == Function::kAuditRead || f == Function::kInvitationRead ||
-         f == Function::kInvitationWrite || f == Function::kBlockListRead ||
-         f == Function::kBlockListWrite || f == Function::kSourceManage;
+         f == Function::kUserMfaReset || f == Function::kAuditRead ||
+         f == Function::kInvitationRead || f == Function::kInvitationWrite ||
+         f == Function::kBlockListRead || f == Function::kBlockListWrite ||
+         f == Function::kSourceManage;
 }
 bool ReadFn(Function f) {
   return f == Function::kOrgSettingsRead || f == Function::kUserList || f == Function::kAuditRead ||
          f == Function::kInvitationRead || f == Function::kBlockListRead ||
          f == Function::kBomList || f == Function::kBomRead || f == Function::kSelf ||
          f == Function::kSelfSessions || f == Function::kColumnMappingsRead ||
-         f == Function::kSourceList || f == Function::kJobRead;
+         f == Function::kSourceList || f == Function::kJobRead || f == Function::kDirectoryRead;
 }
 
 enum class Rel { kOwner, kSharedView, kSharedEdit, kColleague, kOtherOrg };
