@@ -1,10 +1,12 @@
-// The signed-in user's own account: profile, authenticator (TOTP) enrolment, personal API
-// tokens, sessions, and signing out everywhere.
+// The signed-in user's own account: profile and display name, password, authenticator (TOTP)
+// enrolment with recovery codes, single sign-on links, personal API tokens, sessions, and signing
+// out everywhere. An "enrolment-only" session (the org requires two-step sign-in and this user has
+// none yet) sees only the profile and the enrolment: every other route refuses it.
 import { ssoAccountCard } from './sso.js';
-import { api } from './api.js';
+import { api, ApiError } from './api.js';
 import {
   el, field, select, messageArea, table, fmtTime, pageHeading, button, busy, confirmDialog,
-  announce, copyText, fill,
+  announce, copyText, fill, checkbox, openDialog, downloadText,
 } from './dom.js';
 
 const ROLE_TEXT = { administrator: 'Administrator', editor: 'Editor', viewer: 'Viewer' };
@@ -13,26 +15,33 @@ export async function accountPage(ctx) {
   const { root } = ctx;
   const me = await api('GET', '/me');
   ctx.session.me = me;
+  const enrolOnly = me.mfa_enrolment_required;
   const mfaBox = el('section', { class: 'card', 'aria-labelledby': 'mfa-h' });
   const tokensBox = el('section', { class: 'card', 'aria-labelledby': 'tokens-h' });
   const sessionsBox = el('section', { class: 'card', 'aria-labelledby': 'sessions-h' });
 
-  fill(root, 
+  fill(root,
     pageHeading('Account'),
+    enrolOnly ? el('div', { class: 'warn', role: 'note', id: 'enrol-first' },
+      el('strong', {}, 'Your organisation requires two-step sign-in. '),
+      'Set up an authenticator app below to use bomvault; until then this page is all you can open.') : null,
+    enrolOnly ? mfaBox : null,
     el('section', { class: 'card', 'aria-labelledby': 'profile-h' },
       el('h2', { id: 'profile-h' }, 'Profile'),
       el('dl', { class: 'meta' },
         el('div', {}, el('dt', {}, 'E-mail'), el('dd', {}, me.email)),
         el('div', {}, el('dt', {}, 'Role'), el('dd', {}, ROLE_TEXT[me.role] || me.role)),
-        el('div', {}, el('dt', {}, 'User id'), el('dd', {}, el('code', { id: 'my-user-id' }, me.id), ' ',
-          button('Copy', () => copyText(me.id, 'User id copied'), { class: 'link small', 'aria-label': 'Copy your user id' }))),
         el('div', {}, el('dt', {}, 'Member since'), el('dd', {}, fmtTime(me.created_at))),
         el('div', {}, el('dt', {}, 'Address'), el('dd', { id: 'email-status' }, me.email_verified
           ? el('span', { class: 'tag good' }, 'Verified') : el('span', { class: 'tag bad' }, 'Not verified')))),
-      el('p', { class: 'hint' }, 'Colleagues who are not Administrators need your user id to share a BOM with you or transfer one to you.'),
+      enrolOnly || me.read_only ? null : displayNameForm(me, ctx),
       verifyBox(me)),
-    mfaBox, ssoAccountCard(me), tokensBox, sessionsBox,
-    el('section', { class: 'card', 'aria-labelledby': 'everywhere-h' },
+    enrolOnly ? null : mfaBox,
+    enrolOnly ? null : ssoAccountCard(me),
+    enrolOnly || me.read_only ? null : passwordCard(),
+    enrolOnly ? null : tokensBox,
+    enrolOnly ? null : sessionsBox,
+    enrolOnly ? null : el('section', { class: 'card', 'aria-labelledby': 'everywhere-h' },
       el('h2', { id: 'everywhere-h' }, 'Sign out everywhere'),
       el('p', {}, 'Ends every session of this account, on every device, and revokes all your API tokens.'),
       button('Sign out everywhere', async () => {
@@ -47,7 +56,55 @@ export async function accountPage(ctx) {
       }, { class: 'danger' })));
 
   renderMfa(mfaBox, me, ctx);
-  await renderTokens(tokensBox, sessionsBox, me, ctx);
+  if (!enrolOnly) await renderTokens(tokensBox, sessionsBox, me, ctx);
+}
+
+// How colleagues see this user when sharing, in owner columns and in the audit.
+function displayNameForm(me, ctx) {
+  const msg = messageArea();
+  const input = el('input', { type: 'text', name: 'display_name', value: me.display_name || '', maxlength: '100', autocomplete: 'name' });
+  const save = el('button', { type: 'submit', class: 'secondary' }, 'Save name');
+  return el('form', { class: 'stack', novalidate: true, onsubmit: async (ev) => {
+    ev.preventDefault();
+    msg.clear();
+    await busy(save, async () => {
+      try {
+        const r = await api('PATCH', '/me', { display_name: input.value.trim() });
+        Object.assign(me, r);
+        ctx.session.me = { ...ctx.session.me, display_name: r.display_name };
+        msg.ok(r.display_name ? `Colleagues now see you as ${r.display_name}.` : 'Colleagues now see your e-mail address.');
+      } catch (e) { msg.error(e); }
+    });
+  } }, el('div', { class: 'inline-group' }, field('Display name', input, 'How colleagues find and see you when sharing. Leave empty to show your e-mail address.'), save), msg.node);
+}
+
+function passwordCard() {
+  const msg = messageArea();
+  const current = el('input', { type: 'password', name: 'current_password', autocomplete: 'current-password', required: true });
+  const next = el('input', { type: 'password', name: 'new_password', autocomplete: 'new-password', required: true, minlength: '8' });
+  const again = el('input', { type: 'password', name: 'new_password_again', autocomplete: 'new-password', required: true });
+  const others = checkbox('Sign out my other browser sessions', { name: 'sign_out_others', checked: true });
+  const submit = el('button', { type: 'submit' }, 'Change password');
+  const form = el('form', { class: 'stack', novalidate: true, onsubmit: async (ev) => {
+    ev.preventDefault();
+    msg.clear();
+    if (!current.value) { msg.error('Enter your current password.'); current.focus(); return; }
+    if (next.value.length < 8) { msg.error('The new password needs at least 8 characters.'); next.focus(); return; }
+    if (next.value !== again.value) { msg.error('The two new passwords differ.'); again.focus(); return; }
+    await busy(submit, async () => {
+      try {
+        await api('POST', '/me/password', { current_password: current.value, new_password: next.value, sign_out_others: others.input.checked });
+        current.value = ''; next.value = ''; again.value = '';
+        msg.ok(others.input.checked ? 'Password changed. Your other browser sessions were signed out.' : 'Password changed.');
+      } catch (e) {
+        msg.error(e);
+        if (e instanceof ApiError && e.code === 'current_password_wrong') current.select();
+      }
+    });
+  } },
+  field('Current password', current), field('New password', next, 'At least 8 characters; common passwords are refused.'),
+  field('New password again', again), others.node, el('div', { class: 'actions' }, submit), msg.node);
+  return el('section', { class: 'card', 'aria-labelledby': 'password-h' }, el('h2', { id: 'password-h' }, 'Password'), form);
 }
 
 // "Verify my address": mails a link (PUBLIC_URL/verify-email#token=…) to an unverified address.
@@ -70,27 +127,36 @@ function verifyBox(me) {
 
 function renderMfa(box, me, ctx) {
   const msg = messageArea();
-  const heading = el('h2', { id: 'mfa-h' }, 'Two-step sign-in');
+  const heading = el('h2', { id: 'mfa-h', tabindex: '-1' }, 'Two-step sign-in');
   if (me.mfa_enabled) {
-    fill(box, heading, el('p', { class: 'ok', id: 'mfa-status' }, 'An authenticator app is enrolled. Signing in asks for its code.'));
+    const left = me.recovery_codes_left;
+    const regen = button('New recovery codes…', () => regenerateDialog(box, me, ctx), { class: 'secondary' });
+    const reenrol = button('Move to a new phone…', () => passwordDialog(box, me, ctx, true), { class: 'secondary' });
+    const remove = button('Turn off…', () => passwordDialog(box, me, ctx, false), { class: 'danger' });
+    fill(box, heading,
+      el('p', { class: 'ok', id: 'mfa-status' }, 'An authenticator app is enrolled. Signing in asks for its code.'),
+      el('p', { id: 'recovery-left', class: left <= 3 ? 'warn' : null },
+        `${left} recovery code${left === 1 ? '' : 's'} left. Each one lets you sign in once without your phone.`),
+      me.read_only ? null : el('div', { class: 'actions' }, regen, reenrol, remove), msg.node);
     return;
   }
   if (me.read_only) {
     fill(box, heading, el('p', { class: 'muted' }, 'Not enrolled. Sign in with a full session to enrol an authenticator.'));
     return;
   }
-  const start = button('Set up an authenticator app', async () => {
-    msg.clear();
-    await busy(start, async () => {
-      try {
-        const r = await api('POST', '/me/mfa/totp', {});
-        showEnrolment(r);
-      } catch (e) { msg.error(e); }
-    });
-  });
+  const start = button('Set up an authenticator app', () => startEnrolment(), { 'data-autofocus': me.mfa_enrolment_required ? true : null });
   fill(box, heading,
     el('p', { id: 'mfa-status' }, 'Not enrolled. With an authenticator app (any TOTP app), signing in also needs a 6-digit code from your phone.'),
     el('div', { class: 'actions' }, start), msg.node);
+
+  async function startEnrolment() {
+    msg.clear();
+    await busy(start, async () => {
+      try {
+        showEnrolment(await api('POST', '/me/mfa/totp', {}));
+      } catch (e) { msg.error(e); }
+    });
+  }
 
   function showEnrolment(r) {
     const code = el('input', { type: 'text', name: 'code', inputmode: 'numeric', autocomplete: 'one-time-code', pattern: '[0-9]{6}', maxlength: '6', required: true, class: 'code' });
@@ -104,13 +170,18 @@ function renderMfa(box, me, ctx) {
       if (!/^\d{6}$/.test(v)) { msg.error('Enter the 6-digit code the app shows.'); code.focus(); return; }
       await busy(confirm, async () => {
         try {
-          await api('POST', '/me/mfa/totp/confirm', { code: v });
+          const done = await api('POST', '/me/mfa/totp/confirm', { code: v });
           me.mfa_enabled = true;
-          ctx.session.me = me;
-          announce('Two-step sign-in is on.');
-          renderMfa(box, me, ctx);
-          box.querySelector('h2').setAttribute('tabindex', '-1');
-          box.querySelector('h2').focus();
+          me.recovery_codes_left = done.recovery_codes.length;
+          showRecoveryCodes(box, done.recovery_codes, me, () => {
+            const wasEnrolOnly = me.mfa_enrolment_required;
+            me.mfa_enrolment_required = false;
+            announce('Two-step sign-in is on.');
+            if (wasEnrolOnly) { ctx.session.me = undefined; ctx.route(); return; }
+            ctx.session.me = me;
+            renderMfa(box, me, ctx);
+            box.querySelector('h2').focus();
+          });
         } catch (e) { msg.error(e); code.select(); }
       });
     } }, field('Code from the app', code, 'Codes change every 30 seconds.'), el('div', { class: 'actions' }, confirm));
@@ -125,6 +196,97 @@ function renderMfa(box, me, ctx) {
       msg.node);
     code.focus();
   }
+  box.startEnrolment = startEnrolment;
+}
+
+// The recovery codes, shown once: the user downloads, prints or copies them and says so before
+// moving on. Nothing keeps them in the page afterwards.
+function showRecoveryCodes(box, codes, me, done) {
+  const list = el('ol', { class: 'recovery-codes', id: 'recovery-codes' }, codes.map((c) => el('li', {}, el('code', {}, c))));
+  const text = `bomvault recovery codes for ${me.email}\n` +
+    'Each code signs you in once without your authenticator app. Keep them somewhere safe.\n\n' +
+    codes.join('\n') + '\n';
+  const saved = checkbox('I have saved these codes somewhere safe', { name: 'saved' });
+  const next = button('Continue', () => {
+    if (!saved.input.checked) return;
+    list.replaceChildren();
+    done();
+  }, { disabled: true, id: 'codes-continue' });
+  saved.input.addEventListener('change', () => { next.disabled = !saved.input.checked; });
+  fill(box,
+    el('h2', { id: 'mfa-h', tabindex: '-1' }, 'Save your recovery codes'),
+    el('p', { role: 'alert' }, el('strong', {}, 'Two-step sign-in is on. '),
+      `If you lose your phone, each of these ${codes.length} codes signs you in once instead of the app. They are shown only now.`),
+    el('div', { class: 'print-area' }, el('p', { class: 'print-only' }, `bomvault recovery codes for ${me.email}`), list),
+    el('div', { class: 'actions' },
+      button('Download codes', () => downloadText('bomvault-recovery-codes.txt', text), { class: 'secondary' }),
+      button('Print codes', () => { document.body.classList.add('printing-codes'); window.print(); document.body.classList.remove('printing-codes'); }, { class: 'secondary' }),
+      button('Copy codes', () => copyText(codes.join('\n'), 'Recovery codes copied'), { class: 'secondary' })),
+    saved.node,
+    el('div', { class: 'actions' }, next));
+  box.querySelector('h2').focus();
+}
+
+// Turning TOTP off (or moving it to a new phone) needs the current password again.
+async function passwordDialog(box, me, ctx, reenrol) {
+  const ok = await openDialog(reenrol ? 'Move to a new phone' : 'Turn off two-step sign-in', (close) => {
+    const password = el('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true });
+    const msg = messageArea();
+    const submit = el('button', { type: 'submit', class: reenrol ? null : 'danger' }, reenrol ? 'Continue' : 'Turn off');
+    return el('form', { class: 'stack', novalidate: true, onsubmit: async (ev) => {
+      ev.preventDefault();
+      msg.clear();
+      if (!password.value) { msg.error('Enter your password.'); password.focus(); return; }
+      await busy(submit, async () => {
+        try {
+          await api('POST', '/me/mfa/totp/disable', { password: password.value });
+          close(true);
+        } catch (e) { msg.error(e); password.select(); }
+      });
+    } },
+    el('p', {}, reenrol
+      ? 'The old phone stops working at once and your recovery codes are replaced when you confirm the new one.'
+      : 'Signing in will need only your password, and your recovery codes stop working.'),
+    field('Your password', password), msg.node,
+    el('div', { class: 'actions' }, button('Cancel', () => close(false), { class: 'secondary' }), submit));
+  });
+  if (!ok) return;
+  me.mfa_enabled = false;
+  me.recovery_codes_left = 0;
+  ctx.session.me = undefined;  // the org's policy may make this an enrolment-only session now
+  if (!reenrol) {
+    announce('Two-step sign-in is off.');
+    ctx.route();
+    return;
+  }
+  renderMfa(box, me, ctx);
+  box.startEnrolment();
+}
+
+async function regenerateDialog(box, me, ctx) {
+  let codes;
+  await openDialog('New recovery codes', (close) => {
+    const code = el('input', { type: 'text', name: 'code', inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: '6', required: true, class: 'code' });
+    const msg = messageArea();
+    const submit = el('button', { type: 'submit' }, 'Replace my codes');
+    return el('form', { class: 'stack', novalidate: true, onsubmit: async (ev) => {
+      ev.preventDefault();
+      msg.clear();
+      if (!/^\d{6}$/.test(code.value.trim())) { msg.error('Enter the 6-digit code the app shows.'); code.focus(); return; }
+      await busy(submit, async () => {
+        try {
+          codes = (await api('POST', '/me/mfa/recovery-codes', { code: code.value.trim() })).recovery_codes;
+          close(true);
+        } catch (e) { msg.error(e); code.select(); }
+      });
+    } },
+    el('p', {}, 'Every old recovery code stops working. Confirm with the code your authenticator app shows now.'),
+    field('Code from the app', code), msg.node,
+    el('div', { class: 'actions' }, button('Cancel', () => close(false), { class: 'secondary' }), submit));
+  });
+  if (!codes) return;
+  me.recovery_codes_left = codes.length;
+  showRecoveryCodes(box, codes, me, () => { renderMfa(box, me, ctx); box.querySelector('h2').focus(); });
 }
 
 // Draws the otpauth URI as a QR code on a canvas with qrcode-generator (loaded as a classic

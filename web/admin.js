@@ -1,7 +1,7 @@
 // Administrator pages: users, the audit log, organisation settings and support access.
 import { api, ApiError, qs } from './api.js';
 import {
-  el, field, select, checkbox, messageArea, table, fmtTime, shortId, pageHeading, button, busy,
+  el, field, select, checkbox, messageArea, table, fmtTime, timeEl, shortId, pageHeading, button, busy,
   confirmDialog, announce, copyText, fill,
 } from './dom.js';
 import { FIELDS, normalizeColumn } from './csv.js';
@@ -37,10 +37,13 @@ export async function usersPage(ctx) {
         className: 'users',
         empty: 'No users yet.',
         columns: [
-          { label: 'E-mail', render: (u) => el('span', {}, u.email, u.id === me.id ? el('span', { class: 'muted' }, ' (you)') : null) },
+          { label: 'Person', render: (u) => el('span', {}, u.display_name ? el('span', {}, el('strong', {}, u.display_name), el('br'), u.email) : u.email, u.id === me.id ? el('span', { class: 'muted' }, ' (you)') : null) },
           { label: 'Role', render: (u) => roleCell(u) },
           { label: 'Status', render: (u) => el('span', { class: u.disabled ? 'tag bad' : 'tag good' }, u.disabled ? 'Disabled' : 'Active') },
-          { label: 'MFA', render: (u) => (u.mfa_enabled ? 'On' : 'Off') },
+          { label: 'MFA', render: (u) => (u.mfa_enabled
+            ? el('span', { class: 'role-cell' }, el('span', {}, 'On', el('span', { class: 'muted small' }, ` (${u.recovery_codes_left} codes)`)),
+              button('Reset…', () => resetMfa(u), { class: 'secondary small', 'aria-label': `Reset two-step sign-in of ${u.email}` }))
+            : 'Off') },
           { label: 'Last active', render: (u) => fmtTime(u.last_active_at) },
           { label: 'User id', render: (u) => el('span', { class: 'id-cell' }, el('code', { title: u.id, 'data-user-id': u.id, 'data-email': u.email }, shortId(u.id)),
             button('Copy', () => copyText(u.id, 'User id copied'), { class: 'link small', 'aria-label': `Copy the user id of ${u.email}` })) },
@@ -57,6 +60,9 @@ export async function usersPage(ctx) {
     s.value = u.role;
     const save = button('Change', async () => {
       if (s.value === u.role) { announce(`${u.email} already is ${ROLE_TEXT[u.role]}.`); return; }
+      const lower = ROLES.findIndex(([v]) => v === s.value) < ROLES.findIndex(([v]) => v === u.role);
+      const ok = await confirmDialog('Change role', `${u.email} becomes ${ROLE_TEXT[s.value]}${lower ? '. They lose what only a ' + ROLE_TEXT[u.role] + ' may do at once, and must verify their address again before sharing' : ''}.`, `Make ${ROLE_TEXT[s.value]}`, { danger: lower });
+      if (!ok) { s.value = u.role; return; }
       msg.clear();
       await busy(save, async () => {
         try {
@@ -67,6 +73,20 @@ export async function usersPage(ctx) {
       });
     }, { class: 'secondary small', 'aria-label': `Change the role of ${u.email}` });
     return el('span', { class: 'role-cell' }, s, save);
+  }
+
+  // A lost phone: the user signs in with a recovery code or, without one, asks an Administrator.
+  async function resetMfa(u) {
+    const ok = await confirmDialog('Reset two-step sign-in',
+      `${u.email} will be signed out everywhere, their API tokens and recovery codes stop working, and they sign in with their password alone until they set up an authenticator again. Do this only when you are sure it is really them asking.`,
+      'Reset two-step sign-in');
+    if (!ok) return;
+    msg.clear();
+    try {
+      await api('POST', `/users/${encodeURIComponent(u.id)}/mfa/reset`, {});
+      announce(`Two-step sign-in of ${u.email} was reset; they were signed out everywhere.`);
+      await refresh();
+    } catch (e) { msg.error(e); }
   }
 
   async function toggleDisabled(u) {
@@ -114,7 +134,8 @@ export async function usersPage(ctx) {
 
 const ACTIONS = ['bom.create', 'bom.update', 'bom.delete', 'bom.share', 'bom.unshare', 'bom.transfer',
   'user.create', 'user.update', 'session.create', 'session.failure', 'session.revoke_all',
-  'token.create', 'token.revoke', 'mfa.enable', 'org.create', 'org.settings', 'support.grant', 'support.revoke'];
+  'token.create', 'token.revoke', 'mfa.enable', 'mfa.disable', 'mfa.reset', 'mfa.recovery_code_used',
+  'user.password_change', 'org.create', 'org.settings', 'support.grant', 'support.revoke'];
 
 function toUnix(local) {
   if (!local) return '';
@@ -135,10 +156,11 @@ export async function auditPage({ root, query, navigate }) {
   };
   let users = [];
   try { users = (await api('GET', '/users')).users; } catch { /* ids only */ }
-  const emailOf = new Map(users.map((u) => [u.id, u.email]));
+  // Names are resolved here, when shown; the log itself keeps ids.
+  const emailOf = new Map(users.map((u) => [u.id, u.display_name ? `${u.display_name} (${u.email})` : u.email]));
 
   const object = el('input', { type: 'text', name: 'object', value: f.object, spellcheck: 'false', placeholder: 'bom:… or user:…' });
-  const actor = select([['', 'Anyone'], ...users.map((u) => [u.id, u.email])], { name: 'actor' });
+  const actor = select([['', 'Anyone'], ...users.map((u) => [u.id, emailOf.get(u.id)])], { name: 'actor' });
   actor.value = f.actor;
   if (f.actor && actor.value !== f.actor) { actor.append(el('option', { value: f.actor }, f.actor)); actor.value = f.actor; }
   const actionList = el('datalist', { id: 'audit-actions' }, ACTIONS.map((a) => el('option', { value: a })));
@@ -180,9 +202,10 @@ export async function auditPage({ root, query, navigate }) {
       className: 'audit',
       empty: filtered ? 'No audit entry matches these filters.' : (f.before ? 'There are no older entries.' : 'The audit log is empty.'),
       columns: [
-        { label: 'When', render: (x) => fmtTime(x.at) },
+        { label: 'When', render: (x) => timeEl(x.at) },
         { label: 'Action', render: (x) => el('code', {}, x.action) },
-        { label: 'Object', render: (x) => el('a', { href: '#/audit' + qs({ object: x.object }), title: `Entries for ${x.object}` }, x.object) },
+        { label: 'Object', render: (x) => el('a', { href: '#/audit' + qs({ object: x.object }), title: `Entries for ${x.object}` },
+          x.object.startsWith('user:') && emailOf.has(x.object.slice(5)) ? `user: ${emailOf.get(x.object.slice(5))}` : x.object) },
         { label: 'Actor', render: (x) => (x.actor_id ? el('a', { href: '#/audit' + qs({ actor: x.actor_id }), title: x.actor_id }, actorName(x.actor_id)) : '—') },
         { label: 'Change', className: 'change', render: (x) => changeText(x.change, emailOf) },
       ],

@@ -78,3 +78,50 @@ export function qs(params) {
   const s = p.toString();
   return s ? '?' + s : '';
 }
+
+// A GET whose progress the page shows ("1.2 MiB of 4.5 MiB"): onProgress(receivedBytes, total),
+// total 0 when unknown (a compressed answer's length is not the length of what it unpacks to).
+export async function apiProgress(path, onProgress) {
+  const res = await fetch('/api/v1' + path, { headers: headersFor(), credentials: 'same-origin', cache: 'no-store' });
+  if (!res.ok) {
+    const data = await res.json().catch(() => null);
+    throw errorFrom(res.status, data, res.headers.get('Retry-After'));
+  }
+  const total = res.headers.get('Content-Encoding') ? 0 : Number(res.headers.get('Content-Length')) || 0;
+  if (!res.body || !onProgress) return res.json();
+  const reader = res.body.getReader();
+  const parts = [];
+  let got = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    got += value.length;
+    onProgress(got, total);
+  }
+  const all = new Uint8Array(got);
+  let at = 0;
+  for (const p of parts) { all.set(p, at); at += p.length; }
+  return JSON.parse(new TextDecoder().decode(all));
+}
+
+// Loads through bomworker.js: the fetch, the JSON parse and the heavy computing happen off the
+// main thread, and rows arrive in chunks. kind: 'items' (resolves { rows, structure }),
+// 'compare' (two item paths; resolves { rows } of the engineering change) or 'json' (rows are
+// the array under `key`). onProgress(receivedBytes, total) as in apiProgress.
+export function workerLoad(kind, paths, onProgress, key) {
+  return new Promise((resolve, reject) => {
+    const w = new Worker('/bomworker.js', { type: 'module' });
+    const rows = [];
+    w.onmessage = ({ data }) => {
+      if (data.type === 'progress') { if (onProgress) onProgress(data.got, data.total); return; }
+      if (data.type === 'rows') { for (const r of data.rows) rows.push(r); return; }
+      w.terminate();
+      if (data.type === 'done') resolve({ rows, structure: data.structure });
+      else if (data.status) reject(new ApiError(data.status, data.code, data.message || ('HTTP ' + data.status), [], data.retryAfter));
+      else reject(new TypeError('network error'));
+    };
+    w.onerror = (ev) => { w.terminate(); reject(new Error(ev.message || 'the loader failed')); };
+    w.postMessage({ kind, paths, key });
+  });
+}

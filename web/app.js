@@ -66,8 +66,13 @@ function allowed(r, me) {
   }
 }
 
+// The org requires two-step sign-in and this user has not enrolled: the Account page (where
+// enrolment lives) is the only page the server lets them use.
+function enrolmentOnly(me) { return Boolean(me && !me.operator && me.mfa_enrolment_required); }
+
 function home(me) {
   const kind = kindOf(me);
+  if (enrolmentOnly(me)) return '#/account';
   if (kind === 'operator') return '#/orgs';
   if (kind === 'user') return '#/boms';
   return '#/sign-in';
@@ -108,7 +113,7 @@ function renderNav(path) {
   }));
   nav.hidden = items.length === 0;
   if (me) {
-    const who = me.operator ? 'Operator' : me.email;
+    const who = me.operator ? 'Operator' : (me.display_name || me.email);
     fill(userBox, el('span', { class: 'who' }, who),
       el('button', { type: 'button', class: 'link', onclick: signOut }, 'Sign out'));
   } else {
@@ -174,6 +179,10 @@ export async function route() {
   }
   if (stale()) return;
   const me = session.me;
+  if (enrolmentOnly(me) && path !== '/account' && !path.startsWith('/invitation') && path !== '/verify-email') {
+    navigate('#/account', { replace: true });
+    return;
+  }
   const found = path === '/' ? null : match(path);
   if (!found) {
     if (path !== '/' && me) {
@@ -221,7 +230,9 @@ export async function route() {
     fill(root, el('section', { class: 'card' },
       el('h1', { tabindex: '-1' }, e instanceof ApiError && e.status === 404 ? 'Not found' : 'Something went wrong'),
       el('p', { role: 'alert', class: 'error' }, describeError(e)),
-      el('p', {}, el('a', { href: home(me) }, 'Go to the start page'))));
+      el('div', { class: 'actions' },
+        e instanceof ApiError && e.status === 404 ? null : el('button', { type: 'button', onclick: () => route() }, 'Try again'),
+        el('a', { href: home(me) }, 'Go to the start page'))));
   }
   if (!stale()) focusPage(root);
 }
@@ -231,7 +242,7 @@ export async function signedIn(nextHash) {
   session.me = undefined;
   await loadSession();
   const target = nextHash && nextHash.startsWith('#/') && !nextHash.startsWith('#/sign-in') &&
-    !nextHash.startsWith('#/operator-sign-in') ? nextHash : home(session.me);
+    !nextHash.startsWith('#/operator-sign-in') && !enrolmentOnly(session.me) ? nextHash : home(session.me);
   navigate(target, { replace: true });
 }
 

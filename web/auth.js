@@ -1,7 +1,7 @@
 // Pages before anyone is signed in: unseal, sign-in (with the TOTP step), operator sign-in.
 import { ssoSignIn } from './sso.js';
 import { api, ApiError, operatorToken } from './api.js';
-import { el, field, messageArea, busy, pageHeading, checkbox, fill } from './dom.js';
+import { el, field, messageArea, busy, pageHeading, checkbox, fill, announce, confirmDialog } from './dom.js';
 import { signedIn } from './app.js';
 
 // The vault is sealed: key holders submit shares one at a time until the threshold is reached.
@@ -51,16 +51,40 @@ export async function renderUnseal(root, { onUnsealed }) {
       msg.clear();
       // Only a key holder whose share was already given may start over: that share is the proof.
       if (!input.value.trim()) { msg.error('To start over, enter the share you already gave, then press Start over.'); input.focus(); return; }
+      const ok = await confirmDialog('Start over', 'Every share entered so far is discarded, and each key holder has to enter theirs again.', 'Discard the shares');
+      if (!ok) return;
       try { paint(await api('POST', '/unseal', { reset: true, share: input.value })); input.value = ''; msg.ok('The shares given so far were discarded.'); } catch (e) { msg.error(e); }
       input.focus();
     } }, 'Start over')),
   msg.node);
 
+  // Most people who see this page hold no share: they wait, and the page resumes by itself once
+  // the key holders are done (it asks /health every few seconds while it is shown).
+  form.hidden = status.progress === 0;
+  const holder = el('button', { type: 'button', class: 'secondary', 'aria-expanded': String(!form.hidden), 'aria-controls': 'unseal-form', onclick: () => {
+    form.hidden = !form.hidden;
+    holder.setAttribute('aria-expanded', String(!form.hidden));
+    if (!form.hidden) input.focus();
+  } }, 'I hold a key share');
+  form.id = 'unseal-form';
+  const waiting = el('p', { class: 'muted', role: 'status', id: 'unseal-wait' }, 'bomvault resumes by itself once enough key holders have entered their shares; this page checks every few seconds. You do not need to reload it.');
   fill(root, el('section', { class: 'card narrow' },
     pageHeading('The vault is sealed'),
     el('p', {}, 'No data can be read until enough key holders have entered their shares. Shares accepted: ', progressText, '.'),
-    meter,
+    meter, waiting,
+    el('div', { class: 'actions' }, holder),
     form));
+  if (!form.hidden) input.setAttribute('data-autofocus', '');
+  else input.removeAttribute('data-autofocus');
+
+  const poll = setInterval(async () => {
+    if (!root.isConnected) { clearInterval(poll); return; }
+    try {
+      const h = await api('GET', '/unseal');
+      if (!h.sealed) { clearInterval(poll); onUnsealed(); return; }
+      paint(h);
+    } catch { /* the server restarts or is away: keep waiting */ }
+  }, 3000);
 }
 
 export async function signInPage({ root, query }) {
@@ -69,36 +93,57 @@ export async function signInPage({ root, query }) {
   const password = el('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true });
   const totp = el('input', { type: 'text', name: 'totp', inputmode: 'numeric', autocomplete: 'one-time-code', pattern: '[0-9]{6}', maxlength: '6' });
   const totpField = field('One-time code', totp, 'The 6-digit code your authenticator app shows now.');
-  totpField.hidden = true;
+  // A lost or broken phone: one of the recovery codes saved at enrolment signs in once instead.
+  const recovery = el('input', { type: 'text', name: 'recovery_code', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'off', class: 'mono', maxlength: '40' });
+  const recoveryField = field('Recovery code', recovery, 'One of the codes you saved when you set up the app, e.g. abcd-efgh-ijkl-mnop-qrst-uvwx. Each works once.');
+  let useRecovery = false;
+  const switcher = el('button', { type: 'button', class: 'link small', onclick: () => {
+    useRecovery = !useRecovery;
+    paintSecondFactor();
+    (useRecovery ? recovery : totp).focus();
+  } });
+  const secondFactor = el('div', { hidden: true }, totpField, recoveryField, el('p', {}, switcher));
+  function paintSecondFactor() {
+    totpField.hidden = useRecovery;
+    recoveryField.hidden = !useRecovery;
+    switcher.textContent = useRecovery ? 'Use the code from the app instead' : 'Lost your phone? Use a recovery code';
+  }
+  paintSecondFactor();
   const submit = el('button', { type: 'submit' }, 'Sign in');
   const form = el('form', { class: 'stack', novalidate: true, onsubmit: async (ev) => {
     ev.preventDefault();
     msg.clear();
     if (!email.value.trim() || !password.value) { msg.error('Enter your e-mail address and password.'); return; }
     const body = { email: email.value.trim(), password: password.value, cookie: true };
-    if (!totpField.hidden) {
-      if (!/^\d{6}$/.test(totp.value.trim())) { msg.error('Enter the 6-digit code from your authenticator.'); totp.focus(); return; }
-      body.totp = totp.value.trim();
+    if (!secondFactor.hidden) {
+      if (useRecovery) {
+        const code = recovery.value.trim();
+        if (code.replace(/[\s-]/g, '').length !== 24) { msg.error('A recovery code has 24 letters and digits (dashes optional).'); recovery.focus(); return; }
+        body.recovery_code = code;
+      } else {
+        if (!/^\d{6}$/.test(totp.value.trim())) { msg.error('Enter the 6-digit code from your authenticator.'); totp.focus(); return; }
+        body.totp = totp.value.trim();
+      }
     }
     await busy(submit, async () => {
       try {
-        await api('POST', '/sessions', body);
+        const r = await api('POST', '/sessions', body);
         password.value = '';
-        await signedIn(query.get('next'));
+        if (body.recovery_code) announce('Signed in with a recovery code; it cannot be used again. Ask an Administrator to reset your authenticator if the phone is gone for good.');
+        await signedIn(r && r.mfa_enrolment_required ? '#/account' : query.get('next'));
       } catch (e) {
-        if (e instanceof ApiError && (e.code === 'totp_required' || e.code === 'totp_invalid')) {
-          totpField.hidden = false;
-          totp.required = true;
+        if (e instanceof ApiError && ['totp_required', 'totp_invalid', 'recovery_code_invalid'].includes(e.code)) {
+          secondFactor.hidden = false;
           if (e.code === 'totp_required') msg.info('Your account uses an authenticator: enter the current code to finish signing in.');
-          else { msg.error(e); totp.value = ''; }
-          totp.focus();
+          else { msg.error(e); (useRecovery ? recovery : totp).value = ''; }
+          (useRecovery ? recovery : totp).focus();
           return;
         }
         msg.error(e);
       }
     });
   } },
-  field('E-mail address', email), field('Password', password), totpField,
+  field('E-mail address', email), field('Password', password), secondFactor,
   el('div', { class: 'actions' }, submit), msg.node);
   fill(root, el('section', { class: 'card narrow' },
     pageHeading('Sign in'),

@@ -1,10 +1,12 @@
 // BOM pages: the list with search, where-used, and one BOM (tree, flattened, compare) with its
 // files (thumbnail, drawings, models), rename / share / transfer / delete dialogs and export links.
-import { api, ApiError, qs, upload } from './api.js';
+import { api, apiProgress, workerLoad, ApiError, qs, upload } from './api.js';
 import {
-  el, field, select, messageArea, table, fmtTime, fmtBytes, shortId, pageHeading, button, busy,
-  openDialog, confirmDialog, announce, describeError, loading, fill, uid,
+  el, field, select, messageArea, table, fmtTime, timeEl, fmtBytes, fmtNum, plural, shortId, pageHeading, button, busy,
+  openDialog, confirmDialog, announce, describeError, loading, fill, uid, fileName, downloadText, undoable,
 } from './dom.js';
+import { bomTree, virtualTable, csvText } from './vtree.js';
+import { CHANGE_TEXT } from './bommodel.js';
 
 const PAGE = 50;
 
@@ -15,22 +17,24 @@ function canTransfer(me, b) { return !me.read_only && ['owner', 'administrator']
 
 const ACCESS_TEXT = { owner: 'Owner', edit: 'Can edit', view: 'Can view', administrator: 'Administrator' };
 
-// Administrators may list the org's users; everyone else sees ids (and "you").
-async function directory(me) {
+// The org directory (GET /directory: id, display name and e-mail of every enabled member) turns
+// ids into names for everyone, not only Administrators. Fetched once per page view; a failure
+// leaves the page working with short ids.
+async function directory() {
   const map = new Map();
-  if (me.role === 'administrator') {
-    try {
-      const r = await api('GET', '/users');
-      for (const u of r.users) map.set(u.id, u);
-    } catch { /* the page still works with ids */ }
-  }
+  try {
+    const r = await api('GET', '/directory' + qs({ limit: 200 }));
+    for (const u of r.people) map.set(u.id, u);
+  } catch { /* the page still works with ids */ }
   return map;
 }
+
+export function personName(u) { return u.display_name || u.email; }
 
 function who(id, me, users) {
   if (id === me.id) return 'you';
   const u = users.get(id);
-  return u ? u.email : shortId(id);
+  return u ? personName(u) : shortId(id);
 }
 
 // Attachment bytes come from the same origin with the session cookie, so <img> and download
@@ -54,10 +58,10 @@ function bomTable(boms, me, users, empty) {
     columns: [
       { label: el('span', { class: 'sr-only' }, 'Thumbnail'), className: 'thumb-col', render: listThumb },
       { label: 'Name', render: (b) => el('a', { href: `#/boms/${encodeURIComponent(b.id)}` }, b.name) },
-      { label: 'Items', className: 'num', render: (b) => String(b.items) },
+      { label: 'Items', className: 'num', render: (b) => fmtNum(b.items) },
       { label: 'Your access', render: (b) => ACCESS_TEXT[b.my_access] || b.my_access },
       { label: 'Owner', render: (b) => el('span', { title: b.owner_id }, who(b.owner_id, me, users)) },
-      { label: 'Updated', render: (b) => fmtTime(b.updated_at) },
+      { label: 'Updated', render: (b) => timeEl(b.updated_at) },
     ],
     rows: boms,
   });
@@ -79,7 +83,7 @@ export async function bomListPage({ root, me, query, navigate }) {
 
   const [r, users] = await Promise.all([
     api('GET', '/boms' + qs({ q, part_number: part, limit: PAGE + 1, offset })),
-    directory(me),
+    directory(),
   ]);
   const boms = r.boms.slice(0, PAGE);
   const more = r.boms.length > PAGE;
@@ -116,7 +120,7 @@ export async function whereUsedPage({ root, me, query, navigate }) {
   fill(root, pageHeading('Where used'), el('section', { class: 'card' }, el('p', { class: 'muted' }, 'Find every BOM you can see that uses a part.'), form, msg.node), results);
   if (!part) { results.append(el('p', { class: 'empty' }, 'Enter a part number to see which BOMs use it.')); return; }
   results.append(loading());
-  const [r, users] = await Promise.all([api('GET', '/where-used' + qs({ part_number: part })), directory(me)]);
+  const [r, users] = await Promise.all([api('GET', '/where-used' + qs({ part_number: part })), directory()]);
   fill(results, 
     r.boms.length ? el('p', { role: 'status' }, `${r.boms.length} BOM${r.boms.length === 1 ? ' uses' : 's use'} `, el('code', {}, part), '.') : null,
     bomTable(r.boms, me, users, `No BOM you can see uses ${part}.`));
@@ -128,43 +132,66 @@ export async function whereUsedPage({ root, me, query, navigate }) {
 export async function bomPage(ctx, view) {
   const { root, me, params } = ctx;
   const id = params.id;
-  const [bom, users] = await Promise.all([api('GET', `/boms/${encodeURIComponent(id)}`), directory(me)]);
   const enc = encodeURIComponent(id);
+  // The content request starts with the others, not after them.
+  const body = el('section', { class: 'card bom-body', 'aria-label': 'BOM content' }, el('p', { class: 'muted load-progress', role: 'status' }, 'Loading…'));
+  const progress = (what) => (got, total) => {
+    const p = body.querySelector('.load-progress');
+    if (p) p.textContent = total ? `Loading ${what}… ${fmtBytes(got)} of ${fmtBytes(total)}` : `Loading ${what}… ${fmtBytes(got)}`;
+  };
+  const loadItems = () => workerLoad('items', [`/boms/${enc}/items`], progress('items'));
+  const loadFlat = () => apiProgress(`/boms/${enc}/flat`, progress('the flattened BOM'));
+  let content = null;
+  if (view === 'tree') content = loadItems();
+  else if (view === 'flat') content = loadFlat();
+  else if (ctx.query.get('with')) {
+    const other = ctx.query.get('with');
+    content = workerLoad('compare', [`/boms/${enc}/items`, `/boms/${encodeURIComponent(other)}/items`], progress('both BOMs'));
+  }
+  if (content) content.catch(() => {});  // handled where awaited
+  const [bom, users] = await Promise.all([api('GET', `/boms/${enc}`), directory()]);
   const title = el('span', {}, bom.name);
   const heading = el('h1', { tabindex: '-1' }, title);
 
   const actions = el('div', { class: 'toolbar', role: 'group', 'aria-label': 'BOM actions' },
-    el('a', { class: 'button secondary', href: `/api/v1/boms/${enc}/export?format=csv`, download: `${bom.name}.csv` }, 'Export CSV'),
-    el('a', { class: 'button secondary', href: `/api/v1/boms/${enc}/export?format=json`, download: `${bom.name}.json` }, 'Export JSON'),
-    canEdit(me, bom) ? button('Rename…', () => renameDialog(bom, title), { class: 'secondary' }) : null,
-    button(canShare(me, bom) ? 'Sharing…' : 'Who has access', () => shareDialog(ctx, bom, users), { class: 'secondary' }),
-    canTransfer(me, bom) ? button('Transfer…', () => transferDialog(ctx, bom, users), { class: 'secondary' }) : null,
-    canShare(me, bom) ? button('Delete…', () => deleteDialog(ctx, bom), { class: 'danger' }) : null);
+    el('a', { class: 'button secondary small', href: `/api/v1/boms/${enc}/export?format=csv`, download: fileName(bom.name, 'csv') }, 'Export CSV'),
+    el('a', { class: 'button secondary small', href: `/api/v1/boms/${enc}/export?format=json`, download: fileName(bom.name, 'json') }, 'Export JSON'),
+    canEdit(me, bom) ? button('Rename…', () => renameDialog(bom, title), { class: 'secondary small' }) : null,
+    button(canShare(me, bom) ? 'Sharing…' : 'Who has access', () => shareDialog(ctx, bom, users), { class: 'secondary small' }),
+    canTransfer(me, bom) ? button('Transfer…', () => transferDialog(ctx, bom, users), { class: 'secondary small' }) : null,
+    canShare(me, bom) ? button('Delete…', () => deleteDialog(ctx, bom), { class: 'danger small' }) : null);
 
   const source = bom.metadata && typeof bom.metadata.source === 'string' ? bom.metadata.source : '';
   const meta = el('dl', { class: 'meta' },
-    el('div', {}, el('dt', {}, 'Items'), el('dd', {}, String(bom.items))),
-    el('div', {}, el('dt', {}, 'Owner'), el('dd', { title: bom.owner_id }, who(bom.owner_id, me, users))),
+    el('div', {}, el('dt', {}, 'Items'), el('dd', {}, fmtNum(bom.items))),
+    el('div', {}, el('dt', {}, 'Owner'), el('dd', { title: users.has(bom.owner_id) ? users.get(bom.owner_id).email : bom.owner_id }, who(bom.owner_id, me, users))),
     el('div', {}, el('dt', {}, 'Your access'), el('dd', {}, ACCESS_TEXT[bom.my_access] || bom.my_access)),
-    el('div', {}, el('dt', {}, 'Updated'), el('dd', {}, fmtTime(bom.updated_at))),
+    el('div', {}, el('dt', {}, 'Updated'), el('dd', {}, timeEl(bom.updated_at))),
     source ? el('div', {}, el('dt', {}, 'Source'), el('dd', {}, source)) : null);
 
   const tabs = el('nav', { class: 'tabs', 'aria-label': 'BOM views' },
     [['tree', `#/boms/${enc}`, 'Tree'], ['flat', `#/boms/${enc}/flat`, 'Flattened'], ['compare', `#/boms/${enc}/compare`, 'Compare']]
       .map(([key, href, label]) => el('a', { href, 'aria-current': key === view ? 'page' : null }, label)));
-  const body = el('section', { class: 'card', 'aria-label': 'BOM content' }, loading());
   const files = filesCard(ctx, bom, users);
 
-  fill(root, 
-    el('div', { class: 'page-head' }, heading),
-    el('p', {}, el('a', { href: '#/boms' }, '← All BOMs')),
-    el('section', { class: 'card' }, meta, actions),
-    files.node, tabs, body);
+  // The BOM itself comes first on the screen; files follow it.
+  fill(root,
+    el('div', { class: 'page-head bom-head' }, el('div', {}, el('p', { class: 'crumb' }, el('a', { href: '#/boms' }, '← All BOMs')), heading), actions),
+    el('div', { class: 'bom-meta' }, meta),
+    tabs, body, files.node);
 
   files.refresh();
-  if (view === 'tree') await renderTree(body, id);
-  else if (view === 'flat') await renderFlat(body, id);
-  else await renderCompare(ctx, body, bom);
+  const retry = (fn) => async () => {
+    try { await fn(); } catch (e) {
+      if (e instanceof ApiError && (e.status === 401 || e.code === 'sealed')) throw e;
+      fill(body, el('div', { class: 'load-error', role: 'alert' }, el('p', { class: 'error' }, describeError(e)),
+        button('Try again', () => { fill(body, loading()); retry(fn)(); }, { class: 'secondary' })));
+    }
+  };
+  const take = (load) => { const p = content || load(); content = null; return p; };
+  if (view === 'tree') await retry(async () => renderTree(body, await take(loadItems), bom))();
+  else if (view === 'flat') await retry(async () => renderFlat(body, await take(loadFlat), bom))();
+  else await retry(() => renderCompare(ctx, body, bom, take(() => null)))();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -318,132 +345,73 @@ function filesCard(ctx, bom, users) {
 
 function wideField(node) { node.classList.add('wide'); return node; }
 
-function propsText(p) {
-  return Object.entries(p || {}).map(([k, v]) => `${k}: ${v}`).join('; ');
-}
 
-async function renderTree(body, id) {
-  const r = await api('GET', `/boms/${encodeURIComponent(id)}/items`);
-  const items = r.items;
+function renderTree(body, r, bom) {
+  const items = r.rows;
   if (!items.length) { fill(body, el('p', { class: 'empty' }, 'This BOM has no items.')); return; }
-  const byRef = new Set(items.map((it) => it.ref));
-  const kids = new Map();
-  const roots = [];
-  items.forEach((it, i) => {
-    if (it.parent && byRef.has(it.parent) && it.parent !== it.ref) {
-      if (!kids.has(it.parent)) kids.set(it.parent, []);
-      kids.get(it.parent).push(i);
-    } else {
-      roots.push(i);
-    }
-  });
-  // Columns after the part number; optional ones only when some item fills them.
-  const cols = [
-    { label: 'Find no.', className: 'num', value: (it) => it.find_number, optional: true },
-    { label: 'Description', value: (it) => it.description },
-    { label: 'Qty', className: 'num', value: (it) => String(it.quantity) },
-    { label: 'Unit', value: (it) => it.unit, optional: true },
-    { label: 'Ref. des.', className: 'refdes', value: (it) => it.refdes, optional: true },
-    { label: 'Properties', className: 'props', value: (it) => propsText(it.properties), optional: true },
-  ].filter((c) => !c.optional || items.some((it) => c.value(it)));
-  const nodes = new Map();  // index -> { row, toggle, expanded, rendered, level }
-  const tbody = el('tbody');
+  const statusText = el('p', { class: 'muted', role: 'status', id: 'tree-status' });
+  const tree = bomTree({ items, structure: r.structure, bomName: bom.name, onStatus: ({ count, total, filtering, depth }) => {
+    statusText.textContent = `${plural(total, 'item')}, ${plural(depth, 'level')} deep` +
+      (filtering ? ` · ${fmtNum(count)} shown by the filters` : ` · ${fmtNum(count)} row${count === 1 ? '' : 's'} open`);
+  } });
 
-  function makeRow(i, level) {
-    const it = items[i];
-    const children = kids.get(it.ref) || [];
-    const node = { row: null, toggle: null, expanded: false, rendered: false, level, children };
-    const label = it.part_number || it.ref;
-    if (children.length) {
-      node.toggle = el('button', {
-        type: 'button', class: 'tree-toggle', 'aria-expanded': 'false', 'aria-label': `${label}: show ${children.length} sub-item${children.length === 1 ? '' : 's'}`,
-        onclick: () => (node.expanded ? collapse(i) : expand(i)),
-        onkeydown: (ev) => {
-          if (ev.key === 'ArrowRight' && !node.expanded) { ev.preventDefault(); expand(i); }
-          if (ev.key === 'ArrowLeft' && node.expanded) { ev.preventDefault(); collapse(i); }
-        },
-      }, el('span', { class: 'chev', 'aria-hidden': 'true' }));
-    }
-    const first = el('div', { class: 'tree-cell', style: { paddingLeft: `${level * 1.25}rem` } },
-      node.toggle || el('span', { class: 'tree-leaf', 'aria-hidden': 'true' }),
-      el('span', { class: 'pn' }, it.part_number));
-    node.row = el('tr', { 'data-ref': it.ref, 'data-level': String(level) },
-      el('td', {}, first), cols.map((c) => el('td', { class: c.className || null }, c.value(it))));
-    nodes.set(i, node);
-    return node.row;
-  }
+  // Search within the BOM: each match opens the tree down to it.
+  const q = el('input', { type: 'search', name: 'find', autocomplete: 'off', spellcheck: 'false', placeholder: 'Part number, description, ref. des., MPN' });
+  const found = el('span', { class: 'muted', 'aria-live': 'polite', id: 'find-result' });
+  let lastQ = '';
+  let hitsTotal = 0;
+  const go = (step) => {
+    if (q.value.trim() !== lastQ) { lastQ = q.value.trim(); hitsTotal = lastQ ? tree.search(lastQ) : 0; }
+    if (!lastQ) { found.textContent = ''; return; }
+    const at = tree.nextHit(step);
+    found.textContent = at < 0 ? 'No match.' : `${fmtNum(at + 1)} of ${fmtNum(hitsTotal)}`;
+  };
+  q.id = 'find-q';
+  const findForm = el('form', { class: 'find', role: 'search', 'aria-label': 'Find in this BOM', onsubmit: (ev) => { ev.preventDefault(); go(1); } },
+    el('label', { for: 'find-q', class: 'sr-only' }, 'Find in this BOM'), q,
+    el('button', { type: 'submit', class: 'secondary small' }, 'Next'),
+    button('Previous', () => go(-1), { class: 'secondary small' }),
+    found);
 
-  function setShown(i, shown) {
-    const node = nodes.get(i);
-    for (const c of node.children) {
-      const cn = nodes.get(c);
-      if (!cn) continue;
-      cn.row.hidden = !shown;
-      if (cn.expanded) setShown(c, shown);
-    }
-  }
-  function expand(i, deep = false) {
-    const node = nodes.get(i);
-    if (!node.children.length) return;
-    if (!node.rendered) {
-      node.row.after(...node.children.map((c) => makeRow(c, node.level + 1)));
-      node.rendered = true;
-    }
-    node.expanded = true;
-    node.toggle.setAttribute('aria-expanded', 'true');
-    node.toggle.setAttribute('aria-label', node.toggle.getAttribute('aria-label').replace(': show', ': hide'));
-    setShown(i, true);
-    if (deep) for (const c of node.children) expand(c, true);
-  }
-  function collapse(i) {
-    const node = nodes.get(i);
-    if (!node.children.length) return;
-    node.expanded = false;
-    node.toggle.setAttribute('aria-expanded', 'false');
-    node.toggle.setAttribute('aria-label', node.toggle.getAttribute('aria-label').replace(': hide', ': show'));
-    setShown(i, false);
-  }
+  const levels = el('select', { id: 'tree-levels', class: 'inline', 'aria-label': 'Open to level' },
+    el('option', { value: '' }, 'Open to level…'),
+    Array.from({ length: tree.depth }, (_, k) => el('option', { value: String(k + 1) }, k ? `Levels 1–${k + 1}` : 'Level 1 only')));
+  levels.addEventListener('change', () => { if (levels.value) tree.expandTo(Number(levels.value) - 1); });
 
-  tbody.append(...roots.map((i) => makeRow(i, 0)));
-  const deep = items.length <= 500;
-  for (const i of roots) expand(i, deep);
+  fill(body,
+    el('div', { class: 'tree-tools' },
+      findForm,
+      el('div', { class: 'toolbar' },
+        button('Expand all', () => tree.expandAll(), { class: 'secondary small' }),
+        button('Collapse all', () => tree.collapseAll(), { class: 'secondary small' }),
+        levels,
+        tree.chooser(),
+        button('Export this view', () => tree.exportView(), { class: 'secondary small' }))),
+    statusText,
+    tree.node);
+}
 
-  let depth = 0;
-  const levelOf = new Map();
-  const walk = (i, d) => { levelOf.set(i, d); depth = Math.max(depth, d + 1); for (const c of kids.get(items[i].ref) || []) if (!levelOf.has(c)) walk(c, d + 1); };
-  roots.forEach((i) => walk(i, 0));
-
-  fill(body, 
+function renderFlat(body, r, bom) {
+  const rows = r.rows;
+  const columns = [
+    { label: 'Part number', min: 12, fr: 2, value: (x) => x.part_number },
+    { label: 'Description', min: 14, fr: 3, value: (x) => x.description },
+    { label: 'Total qty', num: true, min: 7, fr: 0, value: (x) => x.total_quantity },
+    { label: 'Unit', min: 4, fr: 0, value: (x) => x.unit },
+    { label: 'Occurrences', num: true, min: 7.5, fr: 0, value: (x) => fmtNum(x.occurrences) },
+  ];
+  if (!rows.length) { fill(body, el('p', { class: 'empty' }, 'This BOM has no items.')); return; }
+  const t = virtualTable({ rows, columns, label: `Flattened BOM of ${bom.name}`, className: 'flat' });
+  fill(body,
     el('div', { class: 'toolbar' },
-      el('p', { class: 'muted' }, `${items.length} item${items.length === 1 ? '' : 's'}, ${depth} level${depth === 1 ? '' : 's'} deep.`),
-      button('Expand all', () => roots.forEach((i) => expand(i, true)), { class: 'secondary' }),
-      button('Collapse all', () => roots.forEach((i) => collapse(i)), { class: 'secondary' })),
-    el('div', { class: 'table-wrap' },
-      el('table', { class: 'tree', 'aria-label': 'Indented BOM' },
-        el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Part number'),
-          cols.map((c) => el('th', { scope: 'col', class: c.className === 'num' ? 'num' : null }, c.label)))),
-        tbody)));
+      el('p', { class: 'muted' }, `Total quantity of each part number, multiplied through the levels: ${plural(rows.length, 'part number')}.`),
+      button('Export this view', () => {
+        downloadText(fileName(`${bom.name} (flattened)`, 'csv'), csvText(columns.map((c) => c.label), rows.map((x) => columns.map((c) => c.value(x)))), 'text/csv');
+      }, { class: 'secondary small' })),
+    t.node);
 }
 
-async function renderFlat(body, id) {
-  const r = await api('GET', `/boms/${encodeURIComponent(id)}/flat`);
-  fill(body, 
-    el('p', { class: 'muted' }, `Total quantity of each part number, multiplied through the levels: ${r.rows.length} part number${r.rows.length === 1 ? '' : 's'}.`),
-    table({
-      className: 'flat',
-      empty: 'This BOM has no items.',
-      columns: [
-        { label: 'Part number', render: (x) => el('span', { class: 'pn' }, x.part_number) },
-        { label: 'Description', render: (x) => x.description },
-        { label: 'Total qty', className: 'num', render: (x) => String(x.total_quantity) },
-        { label: 'Unit', render: (x) => x.unit },
-        { label: 'Occurrences', className: 'num', render: (x) => String(x.occurrences) },
-      ],
-      rows: r.rows,
-    }));
-}
-
-async function renderCompare(ctx, body, bom) {
+async function renderCompare(ctx, body, bom, started) {
   const { query, navigate } = ctx;
   const other = query.get('with') || '';
   const list = await api('GET', '/boms' + qs({ limit: 1000 }));
@@ -452,52 +420,66 @@ async function renderCompare(ctx, body, bom) {
     fill(body, el('p', { class: 'empty' }, 'There is no other BOM you can see to compare this one with.'));
     return;
   }
-  const pick = select([['', 'Choose a BOM…'], ...candidates.map((b) => [b.id, `${b.name} (${b.items} items)`])], { name: 'with', required: true });
+  const pick = select([['', 'Choose a BOM…'], ...candidates.map((b) => [b.id, `${b.name} (${fmtNum(b.items)} items)`])], { name: 'with', required: true });
   pick.value = other;
   const msg = messageArea();
   const form = el('form', { class: 'filters', onsubmit: (ev) => {
     ev.preventDefault();
     if (!pick.value) { msg.error('Choose the BOM to compare with.'); pick.focus(); return; }
     navigate(`#/boms/${encodeURIComponent(bom.id)}/compare` + qs({ with: pick.value }));
-  } }, wideField(field('Compare with', pick, `Shows what turns "${bom.name}" into the chosen BOM.`)),
+  } }, wideField(field('Compare with', pick, `Shows what turns "${bom.name}" into the chosen BOM: an engineering change.`)),
   el('div', { class: 'actions' }, el('button', { type: 'submit' }, 'Compare')));
   const out = el('div', { 'aria-live': 'polite' });
   fill(body, form, msg.node, out);
   if (!other) return;
-  out.append(loading('Comparing…'));
-  let r;
-  try {
-    r = await api('GET', `/boms/${encodeURIComponent(bom.id)}/compare/${encodeURIComponent(other)}`);
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 404) { out.replaceChildren(); msg.error('That BOM does not exist or you cannot see it.'); return; }
-    throw e;
-  }
-  const otherName = (candidates.find((b) => b.id === other) || {}).name || other;
-  const itemCols = [
-    { label: 'Part number', render: (x) => el('span', { class: 'pn' }, x.part_number) },
-    { label: 'Description', render: (x) => x.description },
-    { label: 'Qty', className: 'num', render: (x) => String(x.quantity) },
-    { label: 'Unit', render: (x) => x.unit },
-    { label: 'Ref', render: (x) => x.ref },
-    { label: 'Parent', render: (x) => x.parent || '—' },
+  const otherBom = candidates.find((b) => b.id === other);
+  if (!otherBom) { msg.error('That BOM does not exist or you cannot see it.'); return; }
+  out.append(el('p', { class: 'muted load-progress', role: 'status' }, 'Loading both BOMs…'));
+  const { rows: diff } = await (started || workerLoad('compare', [`/boms/${encodeURIComponent(bom.id)}/items`, `/boms/${encodeURIComponent(other)}/items`],
+    (got, totalBytes) => {
+      const p = body.querySelector('.load-progress');
+      if (p) p.textContent = totalBytes ? `Loading both BOMs… ${fmtBytes(got)} of ${fmtBytes(totalBytes)}` : `Loading both BOMs… ${fmtBytes(got)}`;
+    }));
+  const counts = { added: 0, removed: 0, moved: 0, requantified: 0, changed: 0 };
+  for (const d of diff) counts[d.kind] += 1;
+  const names = [bom.name, otherBom.name];
+  const columns = [
+    { label: 'Change', min: 8, fr: 0, value: (d) => CHANGE_TEXT[d.kind] },
+    { label: 'Part number', min: 11, fr: 1, value: (d) => d.part_number },
+    { label: 'Ref. des.', min: 6, fr: 0, value: (d) => d.refdes },
+    { label: 'Description', min: 12, fr: 2, value: (d) => d.description },
+    { label: `Where in “${names[0]}”`, min: 12, fr: 2, value: (d) => d.where_before },
+    { label: 'Qty before', num: true, min: 6.5, fr: 0, value: (d) => d.qty_before },
+    { label: `Where in “${names[1]}”`, min: 12, fr: 2, value: (d) => d.where_after },
+    { label: 'Qty after', num: true, min: 6.5, fr: 0, value: (d) => d.qty_after },
+    { label: 'Details', min: 10, fr: 1, value: (d) => d.details },
   ];
-  const total = r.added.length + r.removed.length + r.changed.length;
-  fill(out, 
-    el('p', { role: 'status', class: total ? null : 'ok' }, total
-      ? `From "${bom.name}" to "${otherName}": ${r.added.length} added, ${r.removed.length} removed, ${r.changed.length} changed.`
-      : `"${bom.name}" and "${otherName}" have the same items.`),
-    total ? el('div', {},
-      el('h2', {}, `Added (${r.added.length})`), table({ className: 'diff added', columns: itemCols, rows: r.added, empty: 'Nothing added.' }),
-      el('h2', {}, `Removed (${r.removed.length})`), table({ className: 'diff removed', columns: itemCols, rows: r.removed, empty: 'Nothing removed.' }),
-      el('h2', {}, `Changed (${r.changed.length})`), table({
-        className: 'diff changed', empty: 'Nothing changed.', rows: r.changed,
-        columns: [
-          { label: 'Item', render: (x) => x.key },
-          { label: 'Field', render: (x) => x.field },
-          { label: 'Before', render: (x) => el('del', {}, x.before) },
-          { label: 'After', render: (x) => el('ins', {}, x.after) },
-        ],
-      })) : null);
+  const shownKinds = new Set(Object.keys(counts));
+  const tableBox = el('div');
+  const paint = () => {
+    const rows = diff.filter((d) => shownKinds.has(d.kind));
+    fill(tableBox, rows.length ? virtualTable({ rows, columns, label: `Changes from ${names[0]} to ${names[1]}`, className: 'eco' }).node
+      : el('p', { class: 'empty' }, 'No change of the chosen kinds.'));
+  };
+  const kindBoxes = Object.keys(counts).map((k) => {
+    const id = uid('kind');
+    const box = el('input', { type: 'checkbox', id, checked: true });
+    box.addEventListener('change', () => { if (box.checked) shownKinds.add(k); else shownKinds.delete(k); paint(); });
+    return el('div', { class: 'check' }, box, el('label', { for: id }, `${CHANGE_TEXT[k]} (${fmtNum(counts[k])})`));
+  });
+  const total = diff.length;
+  fill(out,
+    el('p', { role: 'status', class: total ? null : 'ok', id: 'compare-summary' }, total
+      ? `From “${names[0]}” to “${names[1]}”: ${fmtNum(counts.added)} added, ${fmtNum(counts.removed)} removed, ${fmtNum(counts.moved)} moved, ${fmtNum(counts.requantified)} re-quantified, ${fmtNum(counts.changed)} otherwise changed.`
+      : `“${names[0]}” and “${names[1]}” have the same items.`),
+    total ? el('div', { class: 'toolbar' },
+      el('fieldset', { class: 'kinds' }, el('legend', { class: 'sr-only' }, 'Show changes'), kindBoxes),
+      button('Export as CSV', () => {
+        downloadText(fileName(`${names[0]} to ${names[1]} (change)`, 'csv'),
+          csvText(columns.map((c) => c.label), diff.map((d) => columns.map((c) => c.value(d)))), 'text/csv');
+      }, { class: 'secondary small' })) : null,
+    tableBox);
+  if (total) paint();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -527,18 +509,52 @@ function renameDialog(bom, titleNode) {
   });
 }
 
-// A user chooser: a list for Administrators, a pasted user id for everyone else.
+// A colleague chooser: type a name or an e-mail address; the browser offers matching members
+// of the organisation (a <datalist> filled from the directory as the user types). A pasted user
+// id still works. value() resolves to a user id, asking the directory when the text is not one
+// of the suggestions already known.
 function userPicker(me, users, exclude, label) {
-  const candidates = [...users.values()].filter((u) => !exclude.has(u.id) && !u.disabled);
-  if (me.role === 'administrator' && users.size) {
-    const s = select([['', 'Choose a user…'], ...candidates.map((u) => [u.id, `${u.email} (${u.role})`])], { name: 'user_id', required: true });
-    return { node: field(label, s), value: () => s.value, control: s };
-  }
-  const input = el('input', { type: 'text', name: 'user_id', required: true, spellcheck: 'false', autocomplete: 'off', class: 'mono' });
+  const listId = uid('people');
+  const input = el('input', { type: 'text', name: 'person', required: true, spellcheck: 'false', autocomplete: 'off', list: listId, placeholder: 'Name or e-mail address' });
+  const list = el('datalist', { id: listId });
+  const known = new Map(users);
+  const paint = (people) => fill(list, people.filter((u) => !exclude.has(u.id) && u.id !== me.id)
+    .map((u) => el('option', { value: u.email }, u.display_name ? `${u.display_name} <${u.email}>` : u.email)));
+  paint([...users.values()]);
+  let timer = 0;
+  input.addEventListener('input', () => {
+    clearTimeout(timer);
+    const q = input.value.trim();
+    if (q.length < 2 || users.size < 200) return;  // the first 200 are here already
+    timer = setTimeout(async () => {
+      try {
+        const r = await api('GET', '/directory' + qs({ q, limit: 20 }));
+        for (const u of r.people) known.set(u.id, u);
+        paint(r.people);
+      } catch { /* suggestions are a convenience */ }
+    }, 200);
+  });
+  const match = (text) => {
+    const t = text.toLowerCase();
+    const hits = [...known.values()].filter((u) => u.id === text || u.email.toLowerCase() === t || (u.display_name && u.display_name.toLowerCase() === t));
+    return hits.length === 1 ? hits[0] : null;
+  };
   return {
-    node: field(label, input, 'Paste their user id: each person finds theirs on their Account page.'),
-    value: () => input.value.trim(),
+    node: el('div', {}, field(label, input, 'Start typing a colleague\'s name or e-mail address.'), list),
     control: input,
+    async value() {
+      const text = input.value.trim().replace(/^.*<([^>]+)>$/, '$1');
+      if (!text) return null;
+      let u = match(text);
+      if (!u && !/^usr_/.test(text)) {
+        const r = await api('GET', '/directory' + qs({ q: text, limit: 20 }));
+        for (const p of r.people) known.set(p.id, p);
+        u = match(text);
+        if (!u && r.people.length === 1) [u] = r.people;
+      }
+      if (u) { users.set(u.id, u); return u.id; }
+      return /^usr_/.test(text) ? text : '';
+    },
   };
 }
 
@@ -560,8 +576,8 @@ async function shareDialog(ctx, bom, users) {
             className: 'shares',
             empty: 'It is not shared with anyone.',
             columns: [
-              { label: 'User', render: (s) => (users.has(s.user_id) || s.user_id === me.id
-                ? el('span', { title: s.user_id }, who(s.user_id, me, users))
+              { label: 'Person', render: (s) => (users.has(s.user_id) || s.user_id === me.id
+                ? el('span', { title: users.has(s.user_id) ? users.get(s.user_id).email : s.user_id, 'data-user': s.user_id }, who(s.user_id, me, users))
                 : el('code', { class: 'user-id' }, s.user_id)) },
               { label: 'Access', render: (s) => ACCESS_TEXT[s.access] || s.access },
               { label: 'Since', render: (s) => fmtTime(s.created_at) },
@@ -573,14 +589,15 @@ async function shareDialog(ctx, bom, users) {
     }
     async function revoke(s) {
       const name = who(s.user_id, me, users);
-      const ok = await confirmDialog('Revoke access', `${name} will lose access to “${bom.name}” on their next request.`, 'Revoke access');
+      const ok = await confirmDialog('Revoke access', `${name} will lose access to “${bom.name}” on their next request. You have a few seconds to undo.`, 'Revoke access');
       if (!ok) return;
       msg.clear();
-      try {
-        await api('DELETE', `/boms/${enc}/shares/${encodeURIComponent(s.user_id)}`);
-        msg.ok(`Access for ${name} was revoked.`);
-        await refresh();
-      } catch (e) { msg.error(e); }
+      const row = listBox.querySelector(`[data-user="${CSS.escape(s.user_id)}"]`);
+      if (row) row.classList.add('pending');
+      undoable(`Access of ${name} to “${bom.name}” ends.`, () => api('DELETE', `/boms/${enc}/shares/${encodeURIComponent(s.user_id)}`), {
+        done: () => { if (listBox.isConnected) { msg.ok(`Access for ${name} was revoked.`); refresh(); } else announce(`Access for ${name} was revoked.`); },
+        undone: () => { if (row) row.classList.remove('pending'); },
+      });
     }
     let form = null;
     if (mayShare) {
@@ -590,16 +607,17 @@ async function shareDialog(ctx, bom, users) {
       form = el('form', { class: 'stack', onsubmit: async (ev) => {
         ev.preventDefault();
         msg.clear();
-        const uid = picker.value();
-        if (!uid) { msg.error('Choose who to share with.'); picker.control.focus(); return; }
+        if (!picker.control.value.trim()) { msg.error('Choose who to share with.'); picker.control.focus(); return; }
         await busy(submit, async () => {
           try {
+            const uid = await picker.value();
+            if (!uid) { msg.error(`Nobody in your organisation is called “${picker.control.value.trim()}”: pick a suggestion.`); picker.control.focus(); return; }
             await api('POST', `/boms/${enc}/shares`, { user_id: uid, access: access.value });
-            msg.ok(`Shared with ${users.has(uid) ? users.get(uid).email : uid} (${ACCESS_TEXT[access.value].toLowerCase()}).`);
-            if (picker.control.tagName === 'INPUT') picker.control.value = '';
+            msg.ok(`Shared with ${who(uid, me, users)} (${ACCESS_TEXT[access.value].toLowerCase()}).`);
+            picker.control.value = '';
             await refresh();
           } catch (e) {
-            msg.error(e instanceof ApiError && e.code === 'user_not_found' ? 'No such user in your organisation: check the user id.' : e);
+            msg.error(e instanceof ApiError && e.code === 'user_not_found' ? 'No such person in your organisation.' : e);
           }
         });
       } }, el('h3', {}, 'Add someone'), picker.node, field('Access', access), el('div', { class: 'actions' }, submit));
@@ -618,18 +636,21 @@ async function transferDialog(ctx, bom, users) {
     return el('form', { class: 'stack', onsubmit: async (ev) => {
       ev.preventDefault();
       msg.clear();
-      const uid = picker.value();
-      if (!uid) { msg.error('Choose the new owner.'); picker.control.focus(); return; }
+      if (!picker.control.value.trim()) { msg.error('Choose the new owner.'); picker.control.focus(); return; }
       await busy(submit, async () => {
         try {
+          const uid = await picker.value();
+          if (!uid) { msg.error(`Nobody in your organisation is called “${picker.control.value.trim()}”: pick a suggestion.`); picker.control.focus(); return; }
+          const ok = await confirmDialog('Transfer ownership', `“${bom.name}” will belong to ${who(uid, me, users)}.${me.role === 'administrator' ? '' : ' You lose access to it.'}`, 'Transfer', { danger: me.role !== 'administrator' });
+          if (!ok) return;
           await api('POST', `/boms/${encodeURIComponent(bom.id)}/transfer`, { user_id: uid });
           close(true);
           if (me.role === 'administrator') { announce(`“${bom.name}” now belongs to ${who(uid, me, users)}.`); ctx.route(); } else {
-            announce(`“${bom.name}” was transferred; you no longer have access to it.`);
+            announce(`“${bom.name}” was transferred to ${who(uid, me, users)}; you no longer have access to it.`);
             navigate('#/boms');
           }
         } catch (e) {
-          msg.error(e instanceof ApiError && e.code === 'user_not_found' ? 'No such user in your organisation: check the user id.' : e);
+          msg.error(e instanceof ApiError && e.code === 'user_not_found' ? 'No such person in your organisation.' : e);
         }
       });
     } },
@@ -642,11 +663,14 @@ async function transferDialog(ctx, bom, users) {
 }
 
 async function deleteDialog(ctx, bom) {
-  const ok = await confirmDialog('Delete BOM', `“${bom.name}” and its ${bom.items} items will be deleted for good. This cannot be undone.`, 'Delete for good');
+  const ok = await confirmDialog('Delete BOM', `“${bom.name}” and its ${plural(bom.items, 'item')} will be deleted for good. You have a few seconds to undo; after that it cannot be brought back.`, 'Delete for good');
   if (!ok) return;
-  try {
-    await api('DELETE', `/boms/${encodeURIComponent(bom.id)}`);
-    announce(`“${bom.name}” was deleted.`);
-    ctx.navigate('#/boms');
-  } catch (e) { announce(describeError(e), 'error'); }
+  const here = location.hash;
+  undoable(`“${bom.name}” will be deleted.`, () => api('DELETE', `/boms/${encodeURIComponent(bom.id)}`), {
+    done: () => {
+      announce(`“${bom.name}” was deleted.`);
+      if (location.hash === here) ctx.navigate('#/boms');
+      else if (location.hash.startsWith('#/boms')) ctx.route();
+    },
+  });
 }

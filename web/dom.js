@@ -99,12 +99,41 @@ export function table({ caption, columns, rows, empty, className }) {
     el('table', { class: className || null },
       caption ? el('caption', {}, caption) : null,
       el('thead', {}, el('tr', {}, columns.map((c) => el('th', { scope: 'col', class: c.className || null }, c.label)))),
-      el('tbody', {}, rows.map((r) => el('tr', {}, columns.map((c) => el('td', { class: c.className || null }, c.render(r))))))));
+      el('tbody', {}, rows.map((r) => el('tr', {}, columns.map((c) => el('td', { class: c.className || null, 'data-label': typeof c.label === 'string' ? c.label : '' }, c.render(r))))))));
 }
 
+// Times come from the API in UTC; people read them in their own time zone and locale. The
+// element form keeps the exact instant in a <time datetime> for copy and for assistive tech.
+const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 export function fmtTime(iso) {
   if (!iso || iso.startsWith('1970-01-01')) return '—';
-  return iso.replace('T', ' ').replace(/:\d\dZ$/, ' UTC');
+  const d = new Date(iso);
+  return Number.isFinite(d.getTime()) ? timeFormat.format(d) : iso;
+}
+export function timeEl(iso) {
+  const text = fmtTime(iso);
+  return text === '—' ? text : el('time', { datetime: iso, title: iso }, text);
+}
+
+// Thousands separators in the reader's locale: "50,000 items".
+const numberFormat = new Intl.NumberFormat();
+export function fmtNum(n) { return typeof n === 'number' ? numberFormat.format(n) : String(n ?? ''); }
+export function plural(n, one, many = one + 's') { return `${fmtNum(n)} ${n === 1 ? one : many}`; }
+
+// Saves text as a file the browser downloads (recovery codes, exports of the current view).
+export function downloadText(name, text, type = 'text/plain') {
+  const url = URL.createObjectURL(new Blob([text], { type: `${type};charset=utf-8` }));
+  const a = el('a', { href: url, download: name, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+// A file name from a BOM's name: letters, digits, dot, dash and underscore survive.
+export function fileName(name, ext) {
+  const base = String(name || 'bom').normalize('NFKD').replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80);
+  return `${base || 'bom'}.${ext}`;
 }
 
 // "812 bytes", "3.4 KiB", "12.0 MiB": binary units, as the server's limits are stated.
@@ -163,13 +192,14 @@ export function openDialog(title, build, { wide = false } = {}) {
   });
 }
 
-// "Are you sure?" with a danger button. Resolves true when confirmed.
+// "Are you sure?" with a danger button. Focus starts on Cancel, the safe choice, so a stray
+// Enter never confirms a destructive action. Resolves true when confirmed.
 export function confirmDialog(title, text, confirmLabel, { danger = true } = {}) {
   return openDialog(title, (close) => el('div', {},
     el('p', {}, text),
     el('div', { class: 'actions' },
-      button(confirmLabel, () => close(true), { class: danger ? 'danger' : null, 'data-autofocus': true }),
-      button('Cancel', () => close(false), { class: 'secondary' })))).then((v) => v === true);
+      button(confirmLabel, () => close(true), { class: danger ? 'danger' : null }),
+      button('Cancel', () => close(false), { class: 'secondary', 'data-autofocus': true })))).then((v) => v === true);
 }
 
 export async function copyText(text, label = 'Copied to the clipboard') {
@@ -179,4 +209,43 @@ export async function copyText(text, label = 'Copied to the clipboard') {
   } catch {
     announce('Copying is not available here; select the text and copy it by hand.', 'error');
   }
+}
+
+// A destructive action with a few seconds to change one's mind: nothing is sent until the time is
+// up, and "Undo" cancels it. The request is only delayed, never reversed: once it has run,
+// nothing can be brought back. If the tab closes first, nothing is sent at all (the safe side).
+export function undoable(text, run, { seconds = 8, done, undone } = {}) {
+  const region = document.getElementById('undo');
+  let left = seconds;
+  const count = el('span', { class: 'muted' });
+  const paint = () => { count.textContent = ` (${left} s)`; };
+  paint();
+  const undo = button('Undo', () => {
+    clearTimeout(timer);
+    clearInterval(tick);
+    box.remove();
+    announce('Undone: nothing was changed.');
+    if (undone) undone();
+  }, { class: 'secondary small' });
+  const box = el('div', { class: 'undo', role: 'status' }, el('span', {}, text), count, undo);
+  // An open modal dialog makes the rest of the page inert: show the toast inside it while it is
+  // open, and in the page once it closes.
+  const dialogs = [...document.querySelectorAll('dialog[open]')];
+  const host = dialogs[dialogs.length - 1];
+  if (host) {
+    host.append(el('div', { class: 'undo-area in-dialog' }, box));
+    host.addEventListener('close', () => { if (box.parentNode) region.append(box); }, { once: true });
+  } else {
+    region.append(box);
+  }
+  const tick = setInterval(() => { left = Math.max(0, left - 1); paint(); }, 1000);
+  const timer = setTimeout(async () => {
+    clearInterval(tick);
+    box.remove();
+    try {
+      await run();
+      if (done) done();
+    } catch (e) { announce(describeError(e), 'error'); if (undone) undone(); }
+  }, seconds * 1000);
+  return { cancel: () => undo.click() };
 }

@@ -125,7 +125,7 @@ export async function importPage({ root, navigate }) {
       el('p', { class: 'muted' }, `${p.total} data row${p.total === 1 ? '' : 's'}, ${cols.length} column${cols.length === 1 ? '' : 's'}, separated by "${p.delimiter}". `,
         p.total > p.rows.length ? `Showing the first ${p.rows.length}.` : ''),
       missing.length ? el('p', { class: 'warn' }, `No column recognised for: ${missing.join(', ')}. The server will probably refuse this file.`) : null,
-      el('div', { class: 'table-wrap' }, el('table', { class: 'preview' },
+      el('div', { class: 'table-wrap', tabindex: '0', role: 'group', 'aria-label': 'Preview of the file (scrolls sideways)' }, el('table', { class: 'preview' },
         el('thead', {}, el('tr', {}, el('th', { scope: 'col', class: 'num' }, 'Line'), headCells)),
         el('tbody', {}, p.rows.map((r) => {
           const tds = [];

@@ -34,6 +34,7 @@ export const routes = [
 export function navFor(kind, me) {
   if (kind === 'operator') return [['#/orgs', 'Organisations'], ['#/seal', 'Seal']];
   if (kind !== 'user') return [];
+  if (me.mfa_enrolment_required) return [['#/account', 'Account']];
   const items = [['#/boms', 'BOMs'], ['#/where-used', 'Where used']];
   if (me.role !== 'viewer' && !me.read_only) items.push(['#/import', 'Import']);
   items.push(['#/sources', 'Sources']);

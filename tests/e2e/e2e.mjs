@@ -144,9 +144,23 @@ async function persona(name, viewport = { width: 1280, height: 860 }) {
 }
 function allow(p, status, method, pathRe) { p.allowed.push({ status, method, path: pathRe }); }
 
+// axe-core (npm, pinned) checks every page and dialog the run takes a screenshot of; a serious or
+// critical violation fails the step. It is evaluated through the DevTools protocol, which the
+// page's CSP (no inline script) does not govern.
+const AXE = fs.readFileSync(new URL('./node_modules/axe-core/axe.min.js', import.meta.url), 'utf8');
+const axeChecked = [];
+async function axeCheck(page, where) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(AXE);
+  const r = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  axeChecked.push({ where, violations: r.violations.length, serious: bad.length });
+  check(!bad.length, `${where}: axe finds ${bad.map((v) => `${v.impact} ${v.id} (${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ')})`).join(', ')}`);
+}
+
 async function shot(page, name) {
   await sleep(100);
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  await axeCheck(page, name);
 }
 
 // Every visible form control has an accessible name.
@@ -159,18 +173,49 @@ async function checkLabels(page, where) {
 
 const heading = (page, name) => page.getByRole('heading', { level: 1, name, exact: true });
 
-async function signIn(p, email, { totpSecret } = {}) {
+async function signIn(p, email, { totpSecret, enrolment, password = PASSWORD } = {}) {
   const { page } = p;
   await page.goto(BASE + '/#/sign-in');
   await heading(page, 'Sign in').waitFor();
   await page.getByLabel('E-mail address').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   if (totpSecret) {
     await page.getByLabel('One-time code').waitFor();
     return;
   }
+  if (enrolment) return;
   await heading(page, 'BOMs').waitFor();
+}
+
+// After a TOTP confirmation the recovery codes are shown once: they download as a text file,
+// and "Continue" stays off until the user says they saved them. Returns the codes.
+async function saveRecoveryCodes(page, shotName) {
+  await page.getByRole('heading', { name: 'Save your recovery codes' }).waitFor();
+  const codes = (await page.locator('#recovery-codes li').allTextContents()).map((c) => c.trim());
+  check(codes.length === 10 && codes.every((c) => /^[a-z2-7]{4}(-[a-z2-7]{4}){5}$/.test(c)), `ten recovery codes are shown (${codes.join(' ')})`);
+  check(await page.locator('#codes-continue').isDisabled(), 'Continue waits for "I have saved them"');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download codes' }).click()]);
+  const file = await download.path();
+  const text = fs.readFileSync(file, 'utf8');
+  check(download.suggestedFilename() === 'bomvault-recovery-codes.txt' && codes.every((c) => text.includes(c)), 'the download holds every code');
+  await page.getByRole('button', { name: 'Print codes' }).waitFor();
+  if (shotName) await shot(page, shotName);
+  await page.getByLabel('I have saved these codes somewhere safe').check();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  check(!(await page.locator('#recovery-codes li').count()), 'the codes leave the page');
+  return codes;
+}
+
+async function enrolTotp(page) {
+  await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+  await page.locator('#totp-secret').waitFor();
+  const secret = (await page.locator('#totp-secret').textContent()).replace(/\s/g, '');
+  if (Date.now() / 1000 % 30 > 25) await sleep(6000);
+  const at = stepNow();
+  await page.getByLabel('Code from the app').fill(totpAt(secret, at));
+  await page.getByRole('button', { name: 'Confirm and turn on' }).click();
+  return { secret, at };
 }
 
 async function importCsv(page, name, csv, { via = 'picker' } = {}) {
@@ -351,6 +396,13 @@ async function main() {
     await page.goto(BASE + '/');
     await heading(page, 'The vault is sealed').waitFor();
     check((await page.locator('#unseal-progress').textContent()) === '0 of 2', 'progress starts at 0 of 2');
+    // Someone without a share only waits: the page says so and resumes by itself.
+    const waiter = await persona('colleague-waiting');
+    await waiter.page.goto(BASE + '/');
+    await heading(waiter.page, 'The vault is sealed').waitFor();
+    await waiter.page.locator('#unseal-wait').waitFor();
+    check(await waiter.page.getByLabel('Key share').isHidden(), 'the share form stays closed for people who only wait');
+    await page.getByRole('button', { name: 'I hold a key share' }).click();
     await checkLabels(page, 'unseal');
     await shot(page, '01-unseal');
     await page.getByLabel('Key share').fill(INIT.shares[0]);
@@ -358,9 +410,22 @@ async function main() {
     await until(async () => (await page.locator('#unseal-progress').textContent()) === '1 of 2', 'progress 1 of 2');
     await page.getByText('Share accepted: 1 of 2').waitFor({ state: 'visible' });  // confirmation of the first share
     await shot(page, '02-unseal-progress');
+    // "Start over" (proved with the share already given) asks first, and the safe answer has the focus.
+    await page.getByLabel('Key share').fill(INIT.shares[0]);
+    await page.getByRole('button', { name: 'Start over' }).click();
+    const dlg = page.getByRole('dialog', { name: 'Start over' });
+    await dlg.waitFor();
+    check(await dlg.getByRole('button', { name: 'Cancel' }).evaluate((b) => b === document.activeElement), 'Cancel has the focus');
+    await shot(page, '02b-unseal-start-over');
+    await page.keyboard.press('Enter');
+    await dlg.waitFor({ state: 'detached' });
+    check((await page.locator('#unseal-progress').textContent()) === '1 of 2', 'Enter on the focused Cancel keeps the share');
     await page.getByLabel('Key share').fill(INIT.shares[1]);
     await page.getByRole('button', { name: 'Submit share' }).click();
     await heading(page, 'Sign in').waitFor();
+    await heading(waiter.page, 'Sign in').waitFor({ timeout: 8000 });  // resumed without a reload
+    await waiter.context.close();
+    personas.delete('colleague-waiting');
     await checkLabels(page, 'sign-in');
     await shot(page, '03-sign-in');
   });
@@ -416,7 +481,9 @@ async function main() {
     confirmStep = stepNow();
     await page.getByLabel('Code from the app').fill(totpAt(totpSecret, confirmStep));
     await page.getByRole('button', { name: 'Confirm and turn on' }).click();
+    await saveRecoveryCodes(page, '07b-recovery-codes');
     await page.getByText('An authenticator app is enrolled').waitFor();
+    await page.getByText('10 recovery codes left').waitFor();
   });
 
   await step('admin signs out and signs in again with a TOTP code', async () => {
@@ -454,8 +521,13 @@ async function main() {
     check(/^[A-Za-z0-9_-]{8,}$/.test(viewerId || ''), `the viewer's id is shown (${viewerId})`);
     await page.getByLabel('Role of contractor@acme.example', { exact: true }).selectOption('editor');
     await page.getByRole('button', { name: 'Change the role of contractor@acme.example' }).click();
+    await page.getByRole('dialog').last().waitFor();
+    await axeCheck(page, 'dialog: Make Editor');
+    await page.getByRole('dialog', { name: 'Change role' }).getByRole('button', { name: 'Make Editor' }).click();
     await page.locator('#flash').getByText('contractor@acme.example is now Editor').waitFor();
     await page.getByRole('button', { name: 'Disable contractor@acme.example' }).click();
+    await page.getByRole('dialog').last().waitFor();
+    await axeCheck(page, 'dialog: Disable');
     await page.getByRole('dialog').getByRole('button', { name: 'Disable' }).click();
     await page.getByRole('button', { name: 'Enable contractor@acme.example' }).waitFor();
     await checkLabels(page, 'users');
@@ -479,6 +551,8 @@ async function main() {
     await invite('temp@acme.example', 'editor');
     await page.getByRole('cell', { name: 'temp@acme.example', exact: true }).waitFor();
     await page.getByRole('button', { name: 'Revoke the invitation of temp@acme.example' }).click();
+    await page.getByRole('dialog').last().waitFor();
+    await axeCheck(page, 'dialog: Revoke invitation');
     await page.getByRole('dialog').getByRole('button', { name: 'Revoke invitation' }).click();
     await page.locator('#flash').getByText('The invitation of temp@acme.example was revoked.').waitFor();
     await until(async () => (await page.getByRole('cell', { name: 'temp@acme.example', exact: true }).count()) === 0, 'the revoked invitation to go');
@@ -497,6 +571,8 @@ async function main() {
     await page.locator('[role=alert]').getByText('blocked by your organisation').waitFor();
     admin.allowed.pop();
     await page.getByRole('button', { name: 'Unblock mallory@evil.example' }).click();
+    await page.getByRole('dialog').last().waitFor();
+    await axeCheck(page, 'dialog: Unblock');
     await page.getByRole('dialog').getByRole('button', { name: 'Unblock' }).click();
     await page.getByText('mallory@evil.example is no longer blocked.').waitFor();
     await page.getByRole('heading', { name: 'Blocked addresses (1)' }).waitFor();
@@ -602,32 +678,84 @@ async function main() {
     check(bomA.length > 8, 'the BOM page has the new id');
   });
 
-  await step('editor views the tree (expand/collapse, keyboard) and the flattened view', async () => {
+  await step('editor uses the tree: keyboard, sort, filter, search, columns, levels, export of the view; then the flattened view', async () => {
     const { page } = editor;
-    const rows = page.locator('table.tree tbody tr');
+    const tree = page.getByRole('tree');
+    const rows = tree.getByRole('treeitem');
     await rows.first().waitFor();
     check(await rows.count() === 9, `9 tree rows (got ${await rows.count()})`);
-    const bearing = page.locator('table.tree tr:has-text("BRG-6204")');
-    await bearing.waitFor({ state: 'visible' });  // the bearing row is visible when expanded
-    const toggle = page.locator('table.tree tr:has-text("SHF-7") button.tree-toggle');
-    check(/^SHF-7: hide/.test(await toggle.getAttribute('aria-label')), 'the toggle names its part and action');
-    await toggle.click();
-    check(await bearing.isHidden(), 'collapsing the shaft hides the bearing');
-    check((await toggle.getAttribute('aria-expanded')) === 'false', 'aria-expanded follows');
-    await toggle.focus();
+    const item = (pn) => tree.locator(`[role=treeitem]:has(.pn:text-is("${pn}"))`).first();
+    const bearing = item('BRG-6204');
+    await bearing.waitFor({ state: 'visible' });
+    check(await bearing.getAttribute('aria-level') === '3', 'aria-level tells the depth');
+    const shaft = item('SHF-7');
+    check(await shaft.getAttribute('aria-expanded') === 'true', 'an open parent says so');
+    // One tab stop: the tree itself; the arrow keys move inside it.
+    check(await page.locator('[role=tree] [tabindex], [role=tree] button, [role=tree] a').count() === 0, 'no tab stops inside the tree');
+    await tree.focus();
+    await page.keyboard.press('ArrowDown');  // focus starts on GBX-100: then HSG-1,
+    await page.keyboard.press('ArrowDown');  // then SHF-7
+    check(await tree.getAttribute('aria-activedescendant') === await shaft.getAttribute('id'), 'ArrowDown moves to the shaft');
+    await page.keyboard.press('ArrowLeft');
+    await until(async () => (await shaft.getAttribute('aria-expanded')) === 'false', 'ArrowLeft to close the shaft');
+    check(!(await bearing.count()), 'closing the shaft hides the bearing');
     await page.keyboard.press('ArrowRight');
-    await bearing.waitFor({ state: 'visible' });  // ArrowRight expands again
+    await bearing.waitFor({ state: 'visible' });  // ArrowRight opens again
+    await shaft.locator('.chev-box').click();
+    await until(async () => (await shaft.getAttribute('aria-expanded')) === 'false', 'a click on the arrow to close');
+    await shaft.locator('.chev-box').click();
+    await bearing.waitFor();
     await shot(page, '12-bom-tree');
+    // Sort siblings by quantity, descending: the 8 screws come first under the gearbox.
+    await page.getByRole('button', { name: /^Qty/ }).click();
+    await page.getByRole('button', { name: /^Qty/ }).click();
+    const level2 = async () => (await tree.locator('[role=treeitem][aria-level="2"] .pn').allTextContents());
+    check((await level2())[0] === 'SCR-M6', `sorted by quantity, descending (${(await level2()).join(',')})`);
+    await page.getByRole('button', { name: /^Qty/ }).click();  // back to the file's order
+    // Filter a column: matches and the path to them stay.
+    await page.getByLabel('Filter Description').fill('gasket');
+    await until(async () => (await rows.count()) === 3, 'the gasket and its parents');
+    await shot(page, '12b-bom-tree-filtered');
+    await page.getByLabel('Filter Description').fill('');
+    await until(async () => (await rows.count()) === 9, 'all rows again');
+    // Search opens the tree to each match.
+    await page.getByRole('button', { name: 'Collapse all' }).click();
+    await until(async () => (await rows.count()) === 1, 'only the top row');
+    await page.getByRole('searchbox', { name: 'Find in this BOM' }).fill('screw');
+    await page.getByRole('button', { name: 'Next', exact: true }).click();
+    await page.locator('#find-result').getByText('1 of 2').waitFor();
+    await page.getByRole('button', { name: 'Next', exact: true }).click();
+    await page.locator('#find-result').getByText('2 of 2').waitFor();
+    check(await tree.locator('.vrow.hit .pn').textContent() === 'SCR-M6', 'the match is marked');
+    check(await item('CAP-1').getAttribute('aria-expanded') === 'true', 'the cover opened to show its screw');
+    await shot(page, '12c-bom-tree-search');
+    await page.getByLabel('Open to level').selectOption('2');
+    await until(async () => (await rows.count()) === 5, 'levels 1 and 2');
+    await page.getByRole('button', { name: 'Expand all' }).click();
+    // The column chooser: the supplier property becomes a column of its own.
+    await page.locator('summary', { hasText: 'Columns' }).click();
+    const supplier = page.getByLabel('supplier', { exact: true });
+    if (!(await supplier.isChecked())) await supplier.check();
+    await page.getByRole('button', { name: /^supplier/ }).waitFor();
+    check((await item('BRG-6204').textContent()).includes('SKF'), 'the supplier column shows SKF');
+    await shot(page, '12d-bom-tree-columns');
+    await page.locator('summary', { hasText: 'Columns' }).click();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export this view' }).click()]);
+    check(download.suggestedFilename() === 'Gearbox-GBX-100-view.csv', `the export is named after the BOM (${download.suggestedFilename()})`);
+    const viewCsv = fs.readFileSync(await download.path(), 'utf8');
+    check(viewCsv.split('\r\n')[0].startsWith('Level,Part number') && viewCsv.includes('BRG-6204') && viewCsv.includes('SKF'), 'the view export holds what is shown');
     await page.getByRole('link', { name: 'Flattened' }).click();
-    await page.locator('table.flat').waitFor();
-    const screw = page.locator('table.flat tr:has-text("SCR-M6") td.num');
-    check((await screw.first().textContent()) === '12', 'SCR-M6 rolls up to 12');
-    const brg = page.locator('table.flat tr:has-text("BRG-6204") td.num');
-    check((await brg.first().textContent()) === '4', 'BRG-6204 rolls up to 2 × 2 = 4');
+    const flat = page.getByRole('table', { name: /^Flattened BOM/ });
+    await flat.waitFor();
+    const qtyOf = async (pn) => (await flat.locator(`[role=row]:has-text("${pn}") [role=cell]`).nth(2).textContent());
+    check(await qtyOf('SCR-M6') === '12', 'SCR-M6 rolls up to 12');
+    check(await qtyOf('BRG-6204') === '4', 'BRG-6204 rolls up to 2 × 2 = 4');
     await shot(page, '13-bom-flat');
-    const csv = await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href');
-    const res = await page.request.get(BASE + csv);
+    const csvLink = page.getByRole('link', { name: 'Export CSV' });
+    check(await csvLink.getAttribute('download') === 'Gearbox-GBX-100.csv', 'the export is named after the BOM');
+    const res = await page.request.get(BASE + await csvLink.getAttribute('href'));
     check(res.ok() && (await res.text()).includes('BRG-6204'), 'the CSV export link downloads the BOM');
+    check(/filename="Gearbox-GBX-100\.csv"/.test(res.headers()['content-disposition'] || ''), `the server names the file after the BOM (${res.headers()['content-disposition']})`);
     const json = await page.request.get(BASE + await page.getByRole('link', { name: 'Export JSON' }).getAttribute('href'));
     check(json.ok() && (await json.json()).items.length === 9, 'the JSON export link downloads 9 items');
   });
@@ -635,7 +763,7 @@ async function main() {
   await step('editor attaches a thumbnail and a PDF, sees them listed and deletes one', async () => {
     const { page } = editor;
     await page.getByRole('link', { name: 'Tree', exact: true }).click();
-    await page.locator('table.tree tbody tr').first().waitFor();
+    await page.getByRole('treeitem').first().waitFor();
     await page.getByText('No files yet').waitFor();
     const addFile = page.getByRole('button', { name: 'Add file…' });
     check(await addFile.getAttribute('aria-expanded') === 'false', 'the upload form starts closed');
@@ -671,6 +799,8 @@ async function main() {
     await checkLabels(page, 'bom files');
     await shot(page, '12b-bom-files');
     await page.getByRole('button', { name: 'Delete GBX-100 drawing.pdf' }).click();
+    await page.getByRole('dialog').last().waitFor();
+    await axeCheck(page, 'dialog: Delete file');
     await page.getByRole('dialog', { name: 'Delete file' }).getByRole('button', { name: 'Delete file' }).click();
     await page.getByText('“GBX-100 drawing.pdf” was deleted.').waitFor();
     await until(async () => (await rows.count()) === 1, 'one file left');
@@ -690,6 +820,8 @@ async function main() {
     const { page } = editor;
     await page.getByRole('button', { name: 'Rename…' }).click();
     await page.getByRole('dialog').getByLabel('New name').fill('Gearbox GBX-100 rev A');
+    await page.getByRole('dialog').last().waitFor();
+    await axeCheck(page, 'dialog: Save');
     await page.getByRole('dialog').getByRole('button', { name: 'Save' }).click();
     await heading(page, 'Gearbox GBX-100 rev A').waitFor();
     await importCsv(page, 'Gearbox GBX-100 rev B', GEARBOX_B);
@@ -699,8 +831,15 @@ async function main() {
     await page.getByRole('link', { name: 'Compare' }).click();
     await page.getByLabel('Compare with').selectOption(bomA);
     await page.getByRole('button', { name: 'Compare', exact: true }).click();
-    await page.getByText(/1 added, 1 removed, 1 changed/).waitFor();
+    // An engineering change, matched by part number: the screws changed quantity, the gasket was swapped.
+    await page.getByText(/1 added, 1 removed, 0 moved, 1 re-quantified/).waitFor();
+    const eco = page.getByRole('table', { name: /^Changes from/ });
+    check((await eco.locator('[role=row]:has-text("SCR-M6")').textContent()).includes('Re-quantified'), 'SCR-M6 is re-quantified');
+    check(!(await eco.textContent()).includes('#'), 'no internal keys');
     await shot(page, '14-bom-compare');
+    const [ecoFile] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export as CSV' }).click()]);
+    const ecoCsv = fs.readFileSync(await ecoFile.path(), 'utf8');
+    check(ecoCsv.includes('Re-quantified,SCR-M6') && ecoCsv.includes('Added,GSK-2') && ecoCsv.includes('Removed,GSK-3'), 'the change exports as CSV');
     await page.getByRole('link', { name: 'BOMs', exact: true }).click();
     await heading(page, 'BOMs').waitFor();
     await page.getByLabel('Name contains').fill('rev b');
@@ -711,7 +850,8 @@ async function main() {
     await checkLabels(page, 'boms');
     await shot(page, '15-boms');
     await page.getByRole('link', { name: 'Where used', exact: true }).click();
-    await page.getByLabel('Part number').fill('GSK-3');
+    await heading(page, 'Where used').waitFor();
+    await page.getByLabel('Part number', { exact: true }).fill('GSK-3');
     await page.getByRole('button', { name: 'Find' }).click();
     await page.getByText('1 BOM use').waitFor();
     await page.getByRole('link', { name: 'Gearbox GBX-100 rev B' }).waitFor({ state: 'visible' });  // where-used lists rev B
@@ -744,40 +884,52 @@ async function main() {
     await page.getByLabel('BOM name').fill('Pump PMP-200');
     await page.getByRole('button', { name: 'Import', exact: true }).click();
     await heading(page, 'Pump PMP-200').waitFor();
-    const tree = page.locator('table.tree tbody tr');
+    const tree = page.getByRole('treeitem');
     await tree.first().waitFor();
     check(await tree.count() === 4, `4 items from the workbook (got ${await tree.count()})`);
-    const text = await page.locator('table.tree').textContent();
-    check(text.includes('manufacturer_pn: ABB-M3AA'), 'the mapped property was kept');
+    const text = await page.getByRole('tree').textContent() + await page.locator('.vhead').textContent();
+    const motor = page.locator('[role=treeitem]:has-text("MOT-1")');
+    check((await motor.locator('.c-mpn').textContent()) === 'ABB-M3AA', 'the mapped property is the MPN column');
     check(!text.includes('internal_cost') && !text.includes('Internal'), 'the ignored column was left out');
-    check((await page.locator('table.tree tr:has-text("MOT-1") td.num').first().textContent()) === '20', 'Position became the find number');
+    check((await motor.locator('.c-find_number').textContent()) === '20', 'Position became the find number');
     await shot(page, '14d-xlsx-bom');
   });
 
-  await step('editor shares with the viewer by pasting the user id; the viewer sees it', async () => {
+  await step('editor shares with the viewer found by address; the viewer sees it', async () => {
+    // The viewer chooses how colleagues see them.
+    viewer = await persona('viewer');
+    await signIn(viewer, VIEWER);
+    await viewer.page.getByRole('link', { name: 'Account', exact: true }).click();
+    await viewer.page.getByLabel('Display name').fill('Vera Viewer');
+    await viewer.page.getByRole('button', { name: 'Save name' }).click();
+    await viewer.page.getByText('Colleagues now see you as Vera Viewer.').waitFor();
+
     const { page } = editor;
     await page.goto(`${BASE}/#/boms/${encodeURIComponent(bomA)}`);
     await heading(page, 'Gearbox GBX-100 rev A').waitFor();
     await page.getByRole('button', { name: 'Sharing…' }).click();
     const dlg = page.getByRole('dialog');
     await dlg.getByText('It is not shared with anyone.').waitFor();
-    await dlg.getByLabel('Share with').fill(viewerId);
+    // Colleagues are found by name or address, not by pasting ids.
+    await dlg.getByLabel('Share with').fill(VIEWER);
     await dlg.getByLabel('Access').selectOption('view');
     await dlg.getByRole('button', { name: 'Share', exact: true }).click();
     await dlg.locator('table.shares tbody tr').first().waitFor();
     check((await dlg.locator('table.shares tbody tr').first().textContent()).includes('Can view'), 'the share is listed');
+    check((await dlg.locator('table.shares tbody tr').first().textContent()).includes('Vera Viewer'), 'the share list shows the name');
+    await dlg.getByText('Shared with Vera Viewer (can view).').waitFor();
     await checkLabels(page, 'share dialog');
     await shot(page, '17-share-dialog');
     await page.keyboard.press('Escape');
     await dlg.waitFor({ state: 'detached' });
 
-    viewer = await persona('viewer');
-    await signIn(viewer, VIEWER);
     const vp = viewer.page;
+    await vp.goto(BASE + '/#/boms');
+    await heading(vp, 'BOMs').waitFor();
     check(!(await vp.getByRole('link', { name: 'Import', exact: true }).count()), 'a viewer has no Import link');
     await vp.getByRole('link', { name: 'Gearbox GBX-100 rev A' }).click();
     await heading(vp, 'Gearbox GBX-100 rev A').waitFor();
-    await vp.locator('table.tree tbody tr').first().waitFor();
+    await vp.getByRole('treeitem').first().waitFor();
     check(!(await vp.getByRole('button', { name: 'Rename…' }).count()), 'a viewer cannot rename');
     await vp.locator('img.thumb').waitFor();
     check(!(await vp.getByRole('button', { name: 'Add file…' }).count()), 'a viewer cannot add files');
@@ -785,13 +937,27 @@ async function main() {
     await shot(vp, '18-viewer-bom');
   });
 
-  await step('editor revokes the share; the viewer loses it', async () => {
+  await step('editor revokes the share (undo first, then for real); the viewer loses it', async () => {
     const { page } = editor;
     await page.getByRole('button', { name: 'Sharing…' }).click();
-    const dlg = page.getByRole('dialog');
-    await dlg.getByRole('button', { name: /^Revoke access for/ }).click();
-    await page.getByRole('dialog', { name: 'Revoke access' }).getByRole('button', { name: 'Revoke access' }).click();
-    await dlg.getByText('It is not shared with anyone.').waitFor();
+    const dlg = page.getByRole('dialog').first();
+    const revoke = async () => {
+      await dlg.getByRole('button', { name: /^Revoke access for/ }).click();
+      const sure = page.getByRole('dialog', { name: 'Revoke access' });
+      await sure.waitFor();
+      check(await sure.getByRole('button', { name: 'Cancel' }).evaluate((b) => b === document.activeElement), 'Cancel has the focus');
+      await axeCheck(page, 'dialog: revoke access');
+      await sure.getByRole('button', { name: 'Revoke access' }).click();
+    };
+    await revoke();
+    await dlg.getByRole('button', { name: 'Undo' }).click();
+    await page.locator('#flash').getByText('Undone').waitFor();
+    await sleep(9000);  // past the window: nothing was sent
+    check(await dlg.locator('[data-user]').count() === 1, 'the share is still there after Undo');
+    await revoke();
+    await dlg.locator('.undo').waitFor();
+    await shot(page, '19a-revoke-undo');
+    await dlg.getByText('It is not shared with anyone.').waitFor({ timeout: 20000 });
     await page.keyboard.press('Escape');
     const vp = viewer.page;
     await vp.goto(BASE + '/#/boms');
@@ -804,10 +970,15 @@ async function main() {
     const { page } = editor;
     await page.getByRole('button', { name: 'Transfer…' }).click();
     const dlg = page.getByRole('dialog');
-    await dlg.getByLabel('New owner').fill(viewerId);
+    await dlg.getByLabel('New owner').fill('vera');
+    await until(async () => (await dlg.locator('datalist option').count()) >= 1, 'suggestions for "vera"');
     await shot(page, '20-transfer-dialog');
     await dlg.getByRole('button', { name: 'Transfer ownership' }).click();
+    const sure = page.getByRole('dialog', { name: 'Transfer ownership' }).last();
+    await sure.getByText('will belong to Vera Viewer').waitFor();
+    await sure.getByRole('button', { name: 'Transfer', exact: true }).click();
     await heading(page, 'BOMs').waitFor();
+    await page.locator('#flash').getByText('transferred to Vera Viewer').waitFor();
     await page.locator('#flash').getByText('was transferred').waitFor();
     check(!(await page.getByRole('link', { name: 'Gearbox GBX-100 rev A' }).count()), 'the editor no longer lists it');
     const vp = viewer.page;
@@ -875,22 +1046,153 @@ async function main() {
     check(res.ok, 'the token works');
     await shot(page, '23-account-tokens');
     await page.getByRole('button', { name: 'Revoke the token ci-script' }).click();
+    await page.getByRole('dialog').last().waitFor();
+    await axeCheck(page, 'dialog: Revoke token');
     await page.getByRole('dialog').getByRole('button', { name: 'Revoke token' }).click();
     await page.getByText('You have no API tokens.').waitFor();
     check((await fetch(BASE + '/api/v1/me', { headers: { Authorization: `Bearer ${token}` } })).status === 401, 'the revoked token fails');
   });
 
-  await step('small screen: the BOM tree stays usable', async () => {
+  await step('lost phone: the editor signs in with a recovery code, an Administrator resets, the editor enrols again', async () => {
+    const { page } = editor;
+    await page.goto(BASE + '/#/account');
+    await heading(page, 'Account').waitFor();
+    const first = await enrolTotp(page);
+    const codes = await saveRecoveryCodes(page, null);
+    await page.getByText('An authenticator app is enrolled').waitFor();
+    // The phone is gone: sign out, then in with a recovery code.
+    await page.getByRole('button', { name: 'Sign out', exact: true }).first().click();
+    await heading(page, 'Sign in').waitFor();
+    allow(editor, 401, 'POST', /^\/api\/v1\/sessions$/);
+    await signIn(editor, EDITOR, { totpSecret: first.secret });
+    await page.getByRole('button', { name: 'Lost your phone? Use a recovery code' }).click();
+    await page.getByLabel('Recovery code').fill(codes[0].toUpperCase());
+    await checkLabels(page, 'sign-in with a recovery code');
+    await shot(page, '26-sign-in-recovery-code');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await heading(page, 'BOMs').waitFor();
+    await page.locator('#flash').getByText('Signed in with a recovery code').waitFor();
+    editor.allowed.pop();
+
+    // The Administrator resets the editor's two-step sign-in; the editor's session ends.
+    const a = admin.page;
+    await a.getByRole('link', { name: 'Users', exact: true }).click();
+    await heading(a, 'Users').waitFor();
+    await a.getByRole('button', { name: `Reset two-step sign-in of ${EDITOR}` }).click();
+    const dlg = a.getByRole('dialog', { name: 'Reset two-step sign-in' });
+    check(await dlg.getByRole('button', { name: 'Cancel' }).evaluate((b) => b === document.activeElement), 'Cancel has the focus');
+    await shot(a, '27-admin-reset-mfa');
+    await dlg.getByRole('button', { name: 'Reset two-step sign-in' }).click();
+    await a.locator('#flash').getByText(`Two-step sign-in of ${EDITOR} was reset`).waitFor();
+    // Everyone must use a second factor from now on: the editor's next sign-in may only enrol.
+    await a.getByRole('link', { name: 'Settings', exact: true }).click();
+    await a.getByLabel('Multi-factor authentication').selectOption('everyone');
+    await a.getByRole('button', { name: 'Save settings' }).click();
+    await a.getByText('Settings saved.').waitFor();
+
+    allow(editor, 401, 'GET', /^\/api\/v1\//);
+    await page.goto(BASE + '/#/boms');
+    await page.reload();  // a fresh page asks who is signed in: nobody any more
+    await heading(page, 'Sign in').waitFor();
+    editor.allowed.pop();
+    await signIn(editor, EDITOR, { enrolment: true });
+    await heading(page, 'Account').waitFor();
+    await page.locator('#enrol-first').waitFor();
+    check((await page.locator('nav#nav a').allTextContents()).join(',') === 'Account', 'only the Account page is offered');
+    await shot(page, '28-enrolment-only');
+    await page.goto(BASE + '/#/boms');
+    await heading(page, 'Account').waitFor();  // every page leads to the enrolment, not "Something went wrong"
+    check(!(await page.getByText('Something went wrong').count()), 'no error page');
+    while (stepNow() <= first.at) await sleep(500);
+    const second = await enrolTotp(page);
+    await saveRecoveryCodes(page, null);
+    await heading(page, 'Account').waitFor();
+    await page.getByRole('link', { name: 'BOMs', exact: true }).waitFor();
+    await page.getByText('An authenticator app is enrolled').waitFor();
+
+    // Changing the password asks for the current one.
+    allow(editor, 400, 'POST', /^\/api\/v1\/me\/password$/);
+    await page.getByLabel('Current password').fill('not-my-password');
+    await page.getByLabel('New password', { exact: true }).fill(PASSWORD + '!');
+    await page.getByLabel('New password again').fill(PASSWORD + '!');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('the current password is not correct').waitFor();
+    await page.getByLabel('Current password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('Password changed.').waitFor();
+    editor.allowed.pop();
+    await checkLabels(page, 'account with MFA');
+    await shot(page, '29-account-password');
+
+    // A new phone: re-enter the password, enrol the new one.
+    await page.getByRole('button', { name: 'Move to a new phone…' }).click();
+    const pw = page.getByRole('dialog', { name: 'Move to a new phone' });
+    await pw.getByLabel('Your password').fill(PASSWORD + '!');
+    await pw.getByRole('button', { name: 'Continue' }).click();
+    await page.locator('#totp-secret').waitFor();
+    const secret3 = (await page.locator('#totp-secret').textContent()).replace(/\s/g, '');
+    check(secret3 !== second.secret, 'a new secret for the new phone');
+    while (stepNow() <= second.at) await sleep(500);
+    if (Date.now() / 1000 % 30 > 25) await sleep(6000);
+    await page.getByLabel('Code from the app').fill(totpAt(secret3, stepNow()));
+    await page.getByRole('button', { name: 'Confirm and turn on' }).click();
+    await saveRecoveryCodes(page, null);
+    await page.getByText('An authenticator app is enrolled').waitFor();
+
+    await a.getByLabel('Multi-factor authentication').selectOption('administrators');
+    await a.getByRole('button', { name: 'Save settings' }).click();
+    await a.getByText('Settings saved.').waitFor();
+    const audit = await (await a.request.get(BASE + '/api/v1/audit?action=mfa.reset')).json();
+    check(audit.entries.length === 1, 'the reset is audited');
+  });
+
+  await step('small screen: the BOM tree and the lists become cards', async () => {
     const mobile = await editor.context.newPage();
     await mobile.setViewportSize({ width: 390, height: 844 });
     mobile.on('pageerror', (e) => problems.push(`[mobile] page error: ${e.message}`));
     await mobile.goto(`${BASE}/#/boms/${encodeURIComponent(bomB)}`);
     await heading(mobile, 'Gearbox GBX-100 rev B').waitFor();
-    await mobile.locator('table.tree tbody tr').first().waitFor();
+    await mobile.getByRole('treeitem').first().waitFor();
     const overflow = await mobile.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     check(overflow <= 1, `no sideways scrolling of the page (${overflow}px)`);
+    const box = await mobile.getByRole('treeitem').first().boundingBox();
+    check(box.height >= 50 && box.width <= 390, `tree rows are two-line cards (${box.width}×${box.height})`);
+    const sideways = await mobile.locator('.vscroll').evaluate((e) => e.scrollWidth - e.clientWidth);
+    check(sideways <= 1, `the tree does not scroll sideways (${sideways}px)`);
     await shot(mobile, '24-mobile-bom');
+    await mobile.goto(`${BASE}/#/boms`);
+    await heading(mobile, 'BOMs').waitFor();
+    const card = await mobile.locator('table.boms tbody tr').first().boundingBox();
+    check(card.width <= 390, 'BOM list rows are cards');
+    check(await mobile.evaluate(() => document.documentElement.scrollWidth - window.innerWidth) <= 1, 'the list does not scroll sideways');
+    await shot(mobile, '24b-mobile-boms');
     await mobile.close();
+  });
+
+  await step('dark mode and forced colours: the tree keeps open and closed rows apart', async () => {
+    const page = await editor.context.newPage();
+    page.on('pageerror', (e) => problems.push(`[dark] page error: ${e.message}`));
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.goto(`${BASE}/#/boms/${encodeURIComponent(bomB)}`);
+    await heading(page, 'Gearbox GBX-100 rev B').waitFor();
+    await page.getByRole('treeitem').first().waitFor();
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    check(bg !== 'rgb(243, 245, 248)', `the dark theme applies (${bg})`);
+    await shot(page, '30-dark-bom');
+    await page.goto(`${BASE}/#/account`);
+    await heading(page, 'Account').waitFor();
+    await shot(page, '30b-dark-account');
+    await page.emulateMedia({ colorScheme: 'light', forcedColors: 'active' });
+    await page.goto(`${BASE}/#/boms/${encodeURIComponent(bomB)}`);
+    await page.getByRole('treeitem').first().waitFor();
+    const shaft = page.locator('[role=treeitem]:has(.pn:text-is("SHF-7"))');
+    await shaft.locator('.chev-box').click();
+    await until(async () => (await shaft.getAttribute('aria-expanded')) === 'false', 'the shaft to close');
+    const marks = await page.evaluate(() => [...document.querySelectorAll('[role=treeitem][aria-expanded] .chev')]
+      .map((c) => getComputedStyle(c, '::before').content));
+    check(marks.includes('"▸"') && marks.includes('"▾"'), `open and closed rows differ without colour (${marks.join(' ')})`);
+    await page.screenshot({ path: path.join(SHOTS, '31-forced-colors-bom.png'), fullPage: true });
+    await page.close();
   });
 
   await step('operator sees the support grant and seals the vault from the UI', async () => {
@@ -900,6 +1202,8 @@ async function main() {
     await page.getByRole('cell', { name: /^until / }).waitFor();
     await page.getByRole('link', { name: 'Seal', exact: true }).click();
     await page.getByRole('button', { name: 'Seal the vault now' }).click();
+    await page.getByRole('dialog').last().waitFor();
+    await axeCheck(page, 'dialog: Seal now');
     await page.getByRole('dialog').getByRole('button', { name: 'Seal now' }).click();
     await heading(page, 'The vault is sealed').waitFor();
     await shot(page, '25-sealed-again');
@@ -925,6 +1229,10 @@ if (failed && process.env.BV_SERVER_LOG) {
     console.log('--- last server log lines ---\n' + log.join('\n'));
   } catch { /* no log */ }
 }
+const axeSerious = axeChecked.reduce((a, x) => a + x.serious, 0);
+console.log(`axe-core ${JSON.parse(fs.readFileSync(new URL('./node_modules/axe-core/package.json', import.meta.url), 'utf8')).version}: ` +
+  `${axeChecked.length} pages and dialogs checked, ${axeSerious} serious or critical violations, ` +
+  `${axeChecked.reduce((a, x) => a + x.violations, 0)} violations of any impact`);
 console.log(`screenshots: ${SHOTS}`);
 console.log(`e2e: ${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
