@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <set>
 
 #include "crypto/crypto.h"
 #include "util/embedded.h"
@@ -69,11 +70,15 @@ Status ConfigureConnection(Db& db, const crypto::SecureBuffer& key) {
 
 Status Migrate(Db& db, int* version_out) {
   db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-  int current = 0;
+  // Every migration not yet recorded runs, not only those above the highest: numbers are
+  // reserved ahead and may land out of order, and a store made in between must still get the
+  // lower ones.
+  std::set<int> applied;
   {
-    SQLite::Statement q(db, "SELECT max(version) FROM schema_version");
-    if (q.executeStep() && !q.getColumn(0).isNull()) current = q.getColumn(0).getInt();
+    SQLite::Statement q(db, "SELECT version FROM schema_version");
+    while (q.executeStep()) applied.insert(q.getColumn(0).getInt());
   }
+  int current = applied.empty() ? 0 : *applied.rbegin();
   std::vector<const util::EmbeddedFile*> files;
   for (const util::EmbeddedFile* f = util::kSchemaFiles; f->path != nullptr; ++f) {
     files.push_back(f);
@@ -81,19 +86,21 @@ Status Migrate(Db& db, int* version_out) {
   std::sort(files.begin(), files.end(),
             [](auto* a, auto* b) { return std::strcmp(a->path, b->path) < 0; });
   int latest = current;
+  int ran = 0;
   SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
   for (const util::EmbeddedFile* f : files) {
     int number = std::atoi(f->path + 1);  // "/0001_init.sql"
-    if (number <= current) continue;
+    if (applied.count(number) != 0) continue;
     db.exec(std::string(f->view()));
     SQLite::Statement ins(db, "INSERT INTO schema_version(version) VALUES (?)");
     ins.bind(1, number);
     ins.exec();
-    latest = number;
+    latest = std::max(latest, number);
+    ++ran;
   }
   tx.commit();
-  if (latest != current) {
-    util::log::Info("store.migrated").Num("from", current).Num("to", latest);
+  if (ran > 0) {
+    util::log::Info("store.migrated").Num("from", current).Num("to", latest).Num("ran", ran);
   }
   *version_out = latest;
   return Status::Ok();
