@@ -1100,8 +1100,14 @@ async function main() {
     await page.locator('#enrol-first').waitFor();
     check((await page.locator('nav#nav a').allTextContents()).join(',') === 'Account', 'only the Account page is offered');
     await shot(page, '28-enrolment-only');
+    await page.evaluate(() => { document.querySelector('main h1').dataset.stale = '1'; });
     await page.goto(BASE + '/#/boms');
-    await heading(page, 'Account').waitFor();  // every page leads to the enrolment, not "Something went wrong"
+    // Every page leads to the enrolment (a fresh render of it), not to "Something went wrong".
+    await page.waitForFunction(() => {
+      const h = document.querySelector('main h1');
+      return location.hash === '#/account' && h && !h.dataset.stale && h.textContent === 'Account' &&
+        document.querySelector('#enrol-first');
+    });
     check(!(await page.getByText('Something went wrong').count()), 'no error page');
     while (stepNow() <= first.at) await sleep(500);
     const second = await enrolTotp(page);
