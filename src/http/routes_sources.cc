@@ -139,30 +139,33 @@ void RegisterSourceRoutes(Api& api) {
               SendNoContent(c);
             });
 
-  api.Route({"POST", "/api/v1/sources/{id}/pull", "sources.pull", Auth::kSignedIn, false,
-             "Administrator, Editor with their own connection: pull {remote_id, bom_id?} as a "
-             "job; with bom_id a refresh of that BOM (remote_id defaults to where it came from)"},
-            [](Ctx& c) {
-              auto id = PathId<util::SourceId>(c, 1);
-              if (!id) return;
-              auto body = JsonBody(c);
-              if (!body) return;
-              auto remote = StringField(c, *body, "remote_id", false);
-              if (!remote) return;
-              auto bom_text = StringField(c, *body, "bom_id", false);
-              if (!bom_text) return;
-              std::optional<util::BomId> bom;
-              if (!bom_text->empty()) {
-                bom = util::BomId::Parse(*bom_text);
-                if (!bom) return SendError(c, Status::NotFound());
-              }
-              if (remote->size() > 256) {
-                return SendError(c, Status::Invalid("invalid_remote_id", "remote_id is too long"));
-              }
-              auto r = c.s().sources->SubmitPull(c.principal, *id, *remote, bom);
-              if (!r.ok()) return SendError(c, r.status());
-              SendJson(c, 202, {{"job_id", r->str()}});
-            });
+  api.Route(
+      {"POST", "/api/v1/sources/{id}/pull", "sources.pull", Auth::kSignedIn, false,
+       "Administrator, Editor with their own connection: pull {remote_id, bom_id?} as a "
+       "job; with bom_id a refresh of that BOM (remote_id defaults to where it came from): a new "
+       "revision when anything changed (the job's result: revision, changes, compare), "
+       "none when nothing did"},
+      [](Ctx& c) {
+        auto id = PathId<util::SourceId>(c, 1);
+        if (!id) return;
+        auto body = JsonBody(c);
+        if (!body) return;
+        auto remote = StringField(c, *body, "remote_id", false);
+        if (!remote) return;
+        auto bom_text = StringField(c, *body, "bom_id", false);
+        if (!bom_text) return;
+        std::optional<util::BomId> bom;
+        if (!bom_text->empty()) {
+          bom = util::BomId::Parse(*bom_text);
+          if (!bom) return SendError(c, Status::NotFound());
+        }
+        if (remote->size() > 256) {
+          return SendError(c, Status::Invalid("invalid_remote_id", "remote_id is too long"));
+        }
+        auto r = c.s().sources->SubmitPull(c.principal, *id, *remote, bom);
+        if (!r.ok()) return SendError(c, r.status());
+        SendJson(c, 202, {{"job_id", r->str()}});
+      });
 
   api.Route({"POST", "/api/v1/boms/{id}/send", "boms.send", Auth::kSignedIn, false,
              "Whoever may read the BOM, with their own connection: send it to {source_id} as a "

@@ -635,31 +635,66 @@ util::Result<nlohmann::json> Sources::RunPull(const Principal& actor, const util
                           {"changed", true}};
   }
 
-  auto current = boms_.Items(actor, *bom);
+  return Refresh(actor, id, remote_id, *bom, std::move(items),
+                 RevisionNote{"pull", config.name, ""});
+}
+
+util::Result<nlohmann::json> Sources::Refresh(const Principal& actor, const util::SourceId& id,
+                                              const std::string& remote_id, const util::BomId& bom,
+                                              std::vector<bom::Item> items,
+                                              const RevisionNote& note) {
+  // The revision the pulled items are compared with, read by number so that an edit landing
+  // meanwhile cannot be mistaken for it.
+  auto revisions = boms_.Revisions(actor, bom);
+  if (!revisions.ok()) return revisions.status();
+  int64_t base = 0;
+  for (const auto& r : revisions.value()) {
+    if (r.current) base = r.revision;
+  }
+  auto current = boms_.RevisionItems(actor, bom, base);
   if (!current.ok()) return current.status();
   bom::Comparison diff = bom::Compare(current.value(), items);
+  bool changed = !diff.added.empty() || !diff.removed.empty() || !diff.changed.empty();
+  int64_t revision = base;
+  if (changed) {
+    auto added = boms_.AddRevision(actor, bom, items, note, /*items_validated=*/true);
+    if (!added.ok()) return added.status();
+    revision = added->revision;
+    if (revision != base + 1) {
+      // Someone else's revision landed between the read and ours: report what ours changed.
+      auto before = boms_.RevisionItems(actor, bom, revision - 1);
+      if (!before.ok()) return before.status();
+      diff = bom::Compare(before.value(), items);
+    }
+  }
   nlohmann::json changes = {{"added", diff.added.size()},
                             {"removed", diff.removed.size()},
                             {"changed", diff.changed.size()}};
-  const bool changed = !diff.added.empty() || !diff.removed.empty() || !diff.changed.empty();
-  if (changed) {
-    auto updated = boms_.Update(actor, *bom, std::nullopt, std::nullopt, false, std::move(items));
-    if (!updated.ok()) return updated.status();
-  }
-  st = db_.Write([&](store::Db& db) -> Status {
+  Status st = db_.Write([&](store::Db& db) -> Status {
     auto crypto = keys_.Get(db, actor.org);
     if (!crypto.ok()) return crypto.status();
-    StoreLink(db, *crypto.value(), *bom, id, remote_id);
+    StoreLink(db, *crypto.value(), bom, id, remote_id);
     RecordAudit(db, crypto.value().get(),
-                {"bom:" + bom->str(),
+                {"bom:" + bom.str(),
                  actor.user.str(),
                  "bom.refresh",
-                 {{"source_id", id.str()}, {"remote_id", remote_id}, {"changed", changed}}});
+                 {{"source_id", id.str()},
+                  {"remote_id", remote_id},
+                  {"changed", changed},
+                  {"revision", revision}}});
     return Status::Ok();
   });
   if (!st.ok()) return st;
-  return nlohmann::json{
-      {"bom_id", bom->str()}, {"revision", nullptr}, {"changed", changed}, {"changes", changes}};
+  nlohmann::json out = {
+      {"bom_id", bom.str()}, {"revision", revision}, {"changed", changed}, {"changes", changes}};
+  if (changed) {
+    // The whole difference is the compare route's answer for these two revisions.
+    out["previous_revision"] = revision - 1;
+    out["compare"] = "/api/v1/boms/" + bom.str() + "/compare/" + bom.str() +
+                     "?revision=" + std::to_string(revision - 1) +
+                     "&other_revision=" + std::to_string(revision);
+  }
+  return out;
 }
 
 util::Result<nlohmann::json> Sources::RunSend(const Principal& actor, const util::BomId& bom,

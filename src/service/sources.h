@@ -98,6 +98,11 @@ class Sources {
   util::Result<nlohmann::json> RunPull(const access::Principal& actor, const util::SourceId& id,
                                        std::string remote_id, std::optional<util::BomId> bom,
                                        JobContext& ctx);
+  // A refresh: `items` become a new revision of `bom` when they differ from its current one
+  // (bom::Compare, as the compare route); when nothing changed nothing is written.
+  util::Result<nlohmann::json> Refresh(const access::Principal& actor, const util::SourceId& id,
+                                       const std::string& remote_id, const util::BomId& bom,
+                                       std::vector<bom::Item> items, const RevisionNote& note);
   util::Result<nlohmann::json> RunSend(const access::Principal& actor, const util::BomId& bom,
                                        const util::SourceId& id, JobContext& ctx);
 

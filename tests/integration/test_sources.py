@@ -111,13 +111,31 @@ def test_tryton_pull_refresh_share_and_send_each_on_their_own_login():
         assert job["state"] == "done", job
         assert job["result"]["bom_id"] == bom and job["result"]["changed"] is True
         assert job["result"]["changes"] == {"added": 1, "removed": 1, "changed": 1}, job
+        # The refresh is revision 2; revision 1 stays readable as it was.
+        assert job["result"]["revision"] == 2 and job["result"]["previous_revision"] == 1, job
         items = items_by_pn(b, org.editor, bom)
         assert set(items) == {"GBX-100", "SHF-7", "BRG-6204"}
         assert items["SHF-7"]["quantity"] == 3 and items["BRG-6204"]["quantity"] == 4
+        s, r, _ = call(b, "GET", f"/api/v1/boms/{bom}/items?revision=1", token=org.editor)
+        assert s == 200 and {i["part_number"] for i in r["items"]} == {"GBX-100", "SHF-7", "GRS-1"}, r
+        s, r, _ = call(b, "GET", f"/api/v1/boms/{bom}/revisions", token=org.editor)
+        assert [(v["revision"], v["via"], v["current"]) for v in r["revisions"]] == \
+            [(2, "pull", True), (1, "pull", False)], r
+        assert r["revisions"][0]["actor_id"] == org.editor_id
+        # What changed is the compare route's answer for revisions 1 -> 2, named in the result.
+        s, diff, _ = call(b, "GET", job["result"]["compare"], token=org.editor)
+        assert s == 200, diff
+        assert [i["part_number"] for i in diff["added"]] == ["BRG-6204"], diff
+        assert [i["part_number"] for i in diff["removed"]] == ["GRS-1"], diff
+        assert [(c["field"], c["before"], c["after"]) for c in diff["changed"]] == [("quantity", "2", "3")], diff
         # Refreshed again with nothing changed: no new revision.
         s, r, _ = call(b, "POST", f"/api/v1/sources/{src}/pull", {"bom_id": bom}, token=org.editor)
         job = wait_job(b, org.editor, r["job_id"])
         assert job["state"] == "done" and job["result"]["changed"] is False, job
+        assert job["result"]["revision"] == 2 and "compare" not in job["result"], job
+        assert job["result"]["changes"] == {"added": 0, "removed": 0, "changed": 0}, job
+        s, r, _ = call(b, "GET", f"/api/v1/boms/{bom}/revisions", token=org.editor)
+        assert [v["revision"] for v in r["revisions"]] == [2, 1], r
 
         # Shared with B: B sees it, and refreshes only through B's own connection.
         s, r, _ = call(b, "POST", f"/api/v1/boms/{bom}/shares", {"user_id": org.editor2_id, "access": "edit"},
@@ -134,6 +152,18 @@ def test_tryton_pull_refresh_share_and_send_each_on_their_own_login():
         s, r, _ = call(b, "POST", f"/api/v1/sources/{src}/pull", {"bom_id": bom}, token=org.editor2)
         job = wait_job(b, org.editor2, r["job_id"])
         assert job["state"] == "done" and job["result"]["changed"] is False, job
+        assert job["result"]["revision"] == 2, job
+        # Changed in Tryton once more: B's refresh, on B's login, is revision 3, made by B.
+        tr.rpc("model.production.bom.write",
+               [[remote], {"inputs": [["write", [shf_line], {"quantity": 5}]]}, {}])
+        s, r, _ = call(b, "POST", f"/api/v1/sources/{src}/pull", {"bom_id": bom}, token=org.editor2)
+        job = wait_job(b, org.editor2, r["job_id"])
+        assert job["state"] == "done" and job["result"]["changed"] is True, job
+        assert job["result"]["revision"] == 3, job
+        assert job["result"]["changes"] == {"added": 0, "removed": 0, "changed": 1}, job
+        s, r, _ = call(b, "GET", f"/api/v1/boms/{bom}/revisions", token=org.editor)
+        assert [(v["revision"], v["actor_id"]) for v in r["revisions"]][0] == (3, org.editor2_id), r
+        assert items_by_pn(b, org.editor, bom)["SHF-7"]["quantity"] == 5
 
         # B sends a BOM made in bomvault: it appears in Tryton with B's Tryton user as creator.
         made = make_bom(b, org.editor2, name="Pump", items=[
@@ -182,7 +212,7 @@ def test_tryton_pull_refresh_share_and_send_each_on_their_own_login():
         assert "source.connect" in actions and "source.disconnect" in actions and "source.create" in actions
         s, r, _ = call(b, "GET", f"/api/v1/audit?object=bom:{bom}", token=org.admin)
         actions = [e["action"] for e in r["entries"]]
-        assert "bom.pull" in actions and "bom.refresh" in actions, actions
+        assert "bom.pull" in actions and "bom.refresh" in actions and "bom.revision" in actions, actions
     finally:
         srv.stop()
         st.cleanup()
