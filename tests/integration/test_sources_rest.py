@@ -81,6 +81,7 @@ def test_oauth_code_with_pkce_refresh_and_revocation_on_disconnect():
         api.boms["mtr-1"]["items"][3]["quantity"] = 10
         job = pull(b, org.editor, src, bom_id=bom)
         assert job["state"] == "done" and job["result"]["changed"] is True, job
+        assert job["result"]["revision"] == 2 and job["result"]["changes"]["changed"] == 1, job
         assert set(api.tokens) - first_tokens, "no new access token: the refresh grant was not used"
         assert set(api.subjects) == {"alice"}
 
