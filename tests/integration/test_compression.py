@@ -13,7 +13,7 @@ ACCEPT = {"Accept-Encoding": "gzip, deflate, br"}
 def big_bom(b, token, n=400):
     items = [{"ref": "1", "part_number": "TOP-1", "description": "Top assembly", "quantity": 1}]
     items += [{"ref": str(i), "parent": "1", "part_number": f"RES-{i % 37}", "description": "Resistor 10k 1% 0402",
-               "quantity": 2, "unit": "ea", "properties": {"manufacturer": "Yageo"}} for i in range(2, n)]
+               "quantity": 2, "unit": "ea", "manufacturer": "Yageo"} for i in range(2, n)]
     return make_bom(b, token, name="Big board", items=items)
 
 
