@@ -279,6 +279,64 @@ util::Result<std::vector<bom::Item>> Boms::ReadArchived(store::Db& db, const Org
   return items;
 }
 
+int64_t Boms::CheckRevisions(store::Db& db, OrgKeys& keys, std::vector<std::string>* problems) {
+  SQLite::Statement q(db,
+                      "SELECT r.bom_id, r.revision, r.item_count, r.chunk_count, b.org_id, "
+                      "b.revision FROM bom_revisions r LEFT JOIN boms b ON b.id = r.bom_id "
+                      "ORDER BY r.bom_id, r.revision");
+  int64_t archived = 0;
+  while (q.executeStep()) {
+    const auto id = util::BomId::FromTrusted(q.getColumn(0).getString());
+    const int64_t revision = q.getColumn(1).getInt64();
+    const std::string where = "bom " + id.str() + " revision " + std::to_string(revision) + ": ";
+    if (q.getColumn(4).isNull()) {
+      problems->push_back(where + "belongs to no BOM");
+      continue;
+    }
+    const int64_t current = q.getColumn(5).getInt64();
+    if (revision > current) problems->push_back(where + "is newer than the current revision");
+    if (revision >= current) continue;  // the current items are checked with the BOM
+    ++archived;
+    auto crypto = keys.Get(db, util::OrgId::FromTrusted(q.getColumn(4).getString()));
+    if (!crypto.ok()) {
+      problems->push_back(where + "org key missing");
+      continue;
+    }
+    SQLite::Statement cq(db,
+                         "SELECT seq, sealed FROM bom_revision_chunks WHERE bom_id = ? AND "
+                         "revision = ? ORDER BY seq");
+    cq.bind(1, id.str());
+    cq.bind(2, revision);
+    std::vector<bom::Item> items;
+    int64_t expected = 0;
+    bool chunks_ok = true;
+    while (cq.executeStep()) {
+      const int64_t seq = cq.getColumn(0).getInt64();
+      auto plain = crypto.value()->Open("bom-chunk", RevisionChunkObject(id, revision, seq),
+                                        Blob(cq.getColumn(1)));
+      if (seq != expected++ || !plain || !bom::DecodeItems(*plain, items)) chunks_ok = false;
+      if (plain) sodium_memzero(plain->data(), plain->size());
+    }
+    if (!chunks_ok) problems->push_back(where + "items do not decrypt");
+    if (expected != q.getColumn(3).getInt64()) problems->push_back(where + "chunk count mismatch");
+    if (static_cast<int64_t>(items.size()) != q.getColumn(2).getInt64()) {
+      problems->push_back(where + "item count mismatch");
+    }
+    if (chunks_ok && !bom::ValidateItems(items, bom::Limits{}).ok()) {
+      problems->push_back(where + "item tree invalid");
+    }
+  }
+  SQLite::Statement orphans(db,
+                            "SELECT count(*) FROM bom_revision_chunks c WHERE NOT EXISTS (SELECT "
+                            "1 FROM bom_revisions r WHERE r.bom_id = c.bom_id AND r.revision = "
+                            "c.revision)");
+  if (orphans.executeStep() && orphans.getColumn(0).getInt64() != 0) {
+    problems->push_back(std::to_string(orphans.getColumn(0).getInt64()) +
+                        " revision chunks belong to no revision");
+  }
+  return archived;
+}
+
 void Boms::InsertRevision(store::Db& db, const OrgCrypto& crypto, const util::BomId& id,
                           int64_t revision, const util::UserId& actor, int64_t at, int64_t items,
                           const RevisionNote& note) {

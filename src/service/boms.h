@@ -137,6 +137,11 @@ class Boms {
   util::Result<std::vector<BomSummary>> WhereUsed(const access::Principal& actor,
                                                   std::string_view part_number);
 
+  // For `bomvault check`: opens every earlier (archived) revision of every BOM, checks its chunk
+  // and item counts and its tree, and that no revision row or chunk outlived its BOM; appends
+  // one line per fault. Returns the number of archived revisions.
+  static int64_t CheckRevisions(store::Db& db, OrgKeys& keys, std::vector<std::string>* problems);
+
  private:
   struct Loaded;
   util::Result<Loaded> Load(store::Db& db, const access::Principal& actor, const util::BomId& id,

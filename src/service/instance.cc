@@ -302,7 +302,8 @@ util::Status Instance::Check(const std::string& data_dir, const std::vector<std:
   st = db.value()->IntegrityCheck(problems);
   if (!st.ok()) return st;
   OrgKeys org_keys(keys->data_master);
-  int64_t orgs = 0, users = 0, boms = 0, items = 0, attachments = 0, password_hashes = 0;
+  int64_t orgs = 0, users = 0, boms = 0, items = 0, revisions = 0, attachments = 0,
+          password_hashes = 0;
   std::vector<std::string> sso_summary;
   st = db.value()->Read([&](store::Db& conn) -> util::Status {
     SQLite::Statement oq(conn, "SELECT id FROM orgs");
@@ -358,6 +359,7 @@ util::Status Instance::Check(const std::string& data_dir, const std::vector<std:
         problems->push_back(where + "item tree invalid");
       items += static_cast<int64_t>(its.size());
     }
+    revisions = Boms::CheckRevisions(conn, org_keys, problems);
     attachments = Attachments::CheckAll(conn, org_keys, problems);
     password_hashes = Oidc::CheckAll(conn, org_keys, problems, &sso_summary);
     return util::Status::Ok();
@@ -368,6 +370,7 @@ util::Status Instance::Check(const std::string& data_dir, const std::vector<std:
   summary->push_back("users: " + std::to_string(users));
   summary->push_back("boms: " + std::to_string(boms));
   summary->push_back("items: " + std::to_string(items));
+  summary->push_back("earlier revisions: " + std::to_string(revisions));
   summary->push_back("attachments: " + std::to_string(attachments));
   summary->push_back("password hashes: " + std::to_string(password_hashes));
   summary->insert(summary->end(), sso_summary.begin(), sso_summary.end());

@@ -187,6 +187,109 @@ def test_lifecycle_purge_follows_interaction_and_owner_activity():
         st.cleanup()
 
 
+def add_revision(b, token, bom, part, source):
+    """A newer export of the design as the BOM's next revision; returns its number."""
+    body = f"Part Number,Description,Qty\n{part},Rev of {source},1\nSCR-M3,Screw,4\n".encode()
+    s, r, _ = call(b, "POST", f"/api/v1/boms/{bom}/revisions?source={source}", body, token=token,
+                   ctype="text/csv")
+    assert s == 201, r
+    return r["revision"]
+
+
+def check_counts(store):
+    """`bomvault check` on the stopped store: its exit status 0 and its counts."""
+    r = subprocess.run([BIN, "check", "--data", store.data, "--unseal-file", store.share_file],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    counts = {}
+    for line in r.stdout.splitlines():
+        m = re.match(r"^\s*([a-z ]+): (\d+)$", line)
+        if m:
+            counts[m.group(1)] = int(m.group(2))
+    return counts
+
+
+def test_lifecycle_revisions_go_with_their_bom_on_delete_and_on_the_purge():
+    """A BOM and its revisions are one object: deleting the BOM, or the 5-day purge taking it,
+    leaves no revision row or chunk behind (bomvault check counts them and opens each), and a new
+    revision counts as use of the BOM, so the purge measures from the newest revision."""
+    st = Store()
+    try:
+        # Day 0: three BOMs with earlier revisions.
+        srv = Server(st, env=day(0))
+        try:
+            assert wait_for(srv, "job.purge")["boms_deleted"] == 0
+            org = Org(srv)
+            b = srv.base
+            stale = make_bom(b, org.editor, "Stale, three revisions")
+            assert add_revision(b, org.editor, stale, "GBX-100-B", "rev-b.csv") == 2
+            assert add_revision(b, org.editor, stale, "GBX-100-C", "rev-c.csv") == 3
+            deleted = make_bom(b, org.editor, "Deleted by its owner")
+            assert add_revision(b, org.editor, deleted, "DEL-2", "del-2.csv") == 2
+            revised = make_bom(b, org.editor, "Revised on day 3")
+            assert add_revision(b, org.editor, revised, "REV-2", "rev-2.csv") == 2
+            s, r, _ = call(b, "GET", f"/api/v1/boms/{stale}/revisions", token=org.editor)
+            assert s == 200 and [x["revision"] for x in r["revisions"]] == [3, 2, 1], r
+        finally:
+            srv.stop()
+        counts = check_counts(st)
+        assert counts["boms"] == 3 and counts["earlier revisions"] == 4, counts
+
+        # Day 1: the owner deletes one BOM; its revision goes with it.
+        srv = Server(st, env=day(1))
+        try:
+            assert wait_for(srv, "job.purge")["boms_deleted"] == 0
+            b = srv.base
+            editor = sign_in(b, "editor@acme.example")
+            assert call(b, "DELETE", f"/api/v1/boms/{deleted}", token=editor)[0] == 204
+            s, r, _ = call(b, "GET", f"/api/v1/boms/{deleted}/revisions", token=editor)
+            assert s == 404, r
+        finally:
+            srv.stop()
+        counts = check_counts(st)
+        assert counts["boms"] == 2 and counts["earlier revisions"] == 3, counts
+
+        # Day 3: a newer export of one design arrives as revision 3; nobody opens the other.
+        srv = Server(st, env=day(3))
+        try:
+            assert wait_for(srv, "job.purge")["boms_deleted"] == 0
+            b = srv.base
+            editor = sign_in(b, "editor@acme.example")
+            assert add_revision(b, editor, revised, "REV-3", "rev-3.csv") == 3
+        finally:
+            srv.stop()
+
+        # Day 6: the BOM untouched since day 0 goes with both its earlier revisions; the one
+        # revised on day 3 stays, every revision readable.
+        srv = Server(st, env=day(6))
+        try:
+            job = wait_for(srv, "job.purge")
+            assert job["boms_deleted"] == 1, job
+            b = srv.base
+            admin = sign_in(b, "admin@acme.example")
+            assert visible_boms(b, admin) == {revised}
+            assert purge_tombstone(b, admin, stale)["reason"] == "not_interacted"
+            assert call(b, "GET", f"/api/v1/boms/{stale}/revisions", token=admin)[0] == 404
+            for n in (1, 2):
+                s, r, _ = call(b, "GET", f"/api/v1/boms/{revised}/items?revision={n}", token=admin)
+                assert s == 200 and r["items"], (n, r)
+        finally:
+            srv.stop()
+        counts = check_counts(st)
+        assert counts["boms"] == 1 and counts["earlier revisions"] == 2, counts
+
+        # Day 9: six days after its last revision, the other BOM goes too, revisions and all.
+        srv = Server(st, env=day(9))
+        try:
+            assert wait_for(srv, "job.purge")["boms_deleted"] == 1
+        finally:
+            srv.stop()
+        counts = check_counts(st)
+        assert counts["boms"] == 0 and counts["items"] == 0 and counts["earlier revisions"] == 0, counts
+    finally:
+        st.cleanup()
+
+
 def test_lifecycle_purge_days_is_per_organisation():
     st = Store()
     try:
