@@ -47,6 +47,8 @@ int HttpStatus(Code code) {
       return 422;
     case Code::kTooManyRequests:
       return 429;
+    case Code::kFailedDependency:
+      return 424;
     case Code::kSealed:
       return 503;
     case Code::kUnavailable:
@@ -234,7 +236,8 @@ void SendError(Ctx& c, const Status& st) {
     // Internal faults never describe themselves to the caller; the request id finds the log line.
     message = "internal error (request " + c.request_id.str() + ")";
   }
-  if ((st.code() == Code::kTooManyRequests || st.code() == Code::kUnavailable) &&
+  if ((st.code() == Code::kTooManyRequests || st.code() == Code::kUnavailable ||
+       st.code() == Code::kFailedDependency) &&
       st.retry_after() > 0) {
     c.res.set_header("Retry-After", std::to_string(st.retry_after()));
   }

@@ -135,7 +135,7 @@ util::Result<std::string> ResolveChecked(const SourceOrigin& o, bool internal) {
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* res = nullptr;
   if (::getaddrinfo(o.host.c_str(), nullptr, &hints, &res) != 0 || res == nullptr) {
-    return Status(Code::kUnavailable, "source_unreachable",
+    return Status(Code::kFailedDependency, "source_unreachable",
                   "the source's host name does not resolve");
   }
   std::vector<std::string> addrs;
@@ -158,7 +158,7 @@ util::Result<std::string> ResolveChecked(const SourceOrigin& o, bool internal) {
   ::freeaddrinfo(res);
   if (refused) return AddressRefused();
   if (addrs.empty()) {
-    return Status(Code::kUnavailable, "source_unreachable",
+    return Status(Code::kFailedDependency, "source_unreachable",
                   "the source's host name does not resolve");
   }
   std::string pin = o.host + ":" + std::to_string(o.port) + ":";
@@ -295,11 +295,11 @@ util::Result<Attempt> Once(const OutboundTarget& t, const OutboundRequest& r,
       return Status(Code::kUnprocessable, "source_address_refused",
                     "plain http is allowed only for a source marked internal");
     case CURLE_OPERATION_TIMEDOUT:
-      return Status(Code::kUnavailable, "source_timeout", "the source did not answer in time");
+      return Status(Code::kFailedDependency, "source_timeout", "the source did not answer in time");
     default:
       break;
   }
-  return Status(Code::kUnavailable, "source_unreachable", "the source could not be reached");
+  return Status(Code::kFailedDependency, "source_unreachable", "the source could not be reached");
 }
 
 }  // namespace

@@ -53,7 +53,8 @@ util::Result<nlohmann::json> TrytonClient::Call(std::string_view method, nlohman
                   "Tryton user name and password");
   }
   if (resp->status == 429) {
-    return Status(Code::kUnavailable, "source_busy", "Tryton asks to slow down; try again later");
+    return Status(Code::kFailedDependency, "source_busy",
+                  "Tryton asks to slow down; try again later");
   }
   if (resp->status == 404) {
     return Status(Code::kUnprocessable, "source_not_found",

@@ -23,9 +23,12 @@ enum class Code {
   kPayloadTooLarge,  // 413
   kUnprocessable,    // 422: well-formed but semantically wrong (e.g. a cycle in a BOM)
   kTooManyRequests,  // 429
-  kSealed,           // 503 "sealed"
-  kUnavailable,      // 503
-  kInternal,         // 500: a bug or a storage fault; message is generic
+  // 424: a system this request depends on (a data source) could not be reached, timed out or
+  // asked to slow down. Not a fault of bomvault, so not a 5xx (docs/sources.md).
+  kFailedDependency,
+  kSealed,       // 503 "sealed"
+  kUnavailable,  // 503
+  kInternal,     // 500: a bug or a storage fault; message is generic
 };
 
 class Status {

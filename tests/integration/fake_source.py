@@ -1,5 +1,5 @@
 """A small JSON-RPC endpoint on loopback that misbehaves on purpose, for the outbound-safety tests
-(redirects, oversized answers, TLS with a given certificate, slow answers) and the route table.
+(redirects, oversized answers, TLS with a given certificate, slow answers, a fixed HTTP status) and the route table.
 
 It answers every JSON-RPC call with {"id":…, "result": {}} unless told otherwise, and counts the
 requests it saw, so a test can prove a refused request never arrived.
@@ -16,8 +16,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class FakeSource:
     def __init__(self, host="127.0.0.1", redirect_to=None, body_bytes=0, chunked=False, cert=None,
-                 slow_marker=None):
+                 slow_marker=None, status=200):
         self.hits = 0
+        self.status = status
         self.redirect_to = redirect_to
         self.body_bytes = body_bytes
         self.chunked = chunked
@@ -50,7 +51,7 @@ class FakeSource:
                     payload = b'{"id":1,"result":"' + b"x" * outer.body_bytes + b'"}'
                 else:
                     payload = json.dumps({"id": rid, "result": {}}).encode()
-                self.send_response(200)
+                self.send_response(outer.status)
                 self.send_header("Content-Type", "application/json")
                 if outer.chunked:
                     self.send_header("Transfer-Encoding", "chunked")

@@ -7,6 +7,7 @@ endpoints are tests/integration/fake_source.py.
 import glob
 import json
 import os
+import socket
 import tempfile
 import time
 
@@ -471,6 +472,65 @@ def test_source_configuration_is_validated_and_folder_sources_are_not_made():
     finally:
         srv.stop()
         st.cleanup()
+
+
+def closed_port():
+    """A loopback port nothing listens on (bound, then closed)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_an_unreachable_silent_or_busy_source_is_a_4xx_and_its_job_fails_with_that_code():
+    # A source that cannot be reached is not a fault of bomvault: 424 Failed Dependency, never 5xx.
+    silent = FakeSource(slow_marker="production.bom.search")
+    busy = FakeSource(status=429)
+    going = FakeSource()
+    st = Store()
+    srv = Server(st)
+    try:
+        org = Org(srv)
+        b = srv.base
+
+        def source(base, **extra):
+            s, r, _ = call(b, "POST", "/api/v1/sources", {"name": "S", "kind": "tryton", "base_url": base,
+                                                          "database": "x", "internal": True, **extra},
+                           token=org.admin)
+            assert s == 201, r
+            return r["id"]
+
+        # Connecting checks the login at the source, on the request: the refusal is the answer.
+        s, r, _ = connect(b, org.editor, source(f"http://127.0.0.1:{closed_port()}"))
+        assert s == 424 and r["error"]["code"] == "source_unreachable", (s, r)
+        s, r, _ = connect(b, org.editor, source(busy.base))
+        assert s == 424 and r["error"]["code"] == "source_busy", (s, r)
+        assert busy.hits == 1
+        s, r, _ = connect(b, org.editor, source(f"http://unresolvable-{closed_port()}.invalid"))
+        assert s == 424 and r["error"]["code"] == "source_unreachable", (s, r)
+        s, r, _ = call(b, "GET", "/api/v1/sources", token=org.editor)
+        assert not any(x["connected"] for x in r["sources"]), r
+
+        # In a job: the job ends failed with the same code.
+        slow = source(silent.base, timeout_seconds=1)
+        assert connect(b, org.editor, slow)[0] == 204
+        s, r, _ = call(b, "POST", f"/api/v1/sources/{slow}/pull", {"remote_id": "7"}, token=org.editor)
+        assert s == 202, r
+        done = wait_job(b, org.editor, r["job_id"], timeout=30)
+        assert done["state"] == "failed" and done["error"]["code"] == "source_timeout", done
+        gone = source(going.base)
+        assert connect(b, org.editor, gone)[0] == 204
+        going.stop()
+        s, r, _ = call(b, "POST", f"/api/v1/sources/{gone}/pull", {"remote_id": "7"}, token=org.editor)
+        assert s == 202, r
+        done = wait_job(b, org.editor, r["job_id"], timeout=30)
+        assert done["state"] == "failed" and done["error"]["code"] == "source_unreachable", done
+        s, r, _ = call(b, "GET", "/api/v1/boms", token=org.editor)
+        assert r["boms"] == [], r
+    finally:
+        srv.stop()
+        st.cleanup()
+        silent.stop()
+        busy.stop()
 
 
 def test_a_queued_or_running_job_can_be_cancelled_by_its_owner_only():
