@@ -777,11 +777,26 @@ bool TryNative(ImportReport& rep, const std::vector<std::string>& header, size_t
   return false;
 }
 
+// options.mappings ahead of `org`: the mappings the import applies. Points into `storage` when
+// both are given.
+const ColumnMappings* Effective(const ImportOptions& options, const ColumnMappings* org,
+                                ColumnMappings* storage) {
+  if (options.mappings.empty()) return org;
+  if (org == nullptr || org->empty()) return &options.mappings;
+  *storage = options.mappings;
+  for (const ColumnMapping& m : *org) {
+    if (FindColumnMapping(*storage, m.column) == nullptr) storage->push_back(m);
+  }
+  return storage;
+}
+
 }  // namespace
 
 ImportReport ImportTable(FoundTable table, const ImportOptions& options,
                          const ColumnMappings* org_mappings, const Limits& limits,
                          bool decimal_comma) {
+  ColumnMappings merged;
+  org_mappings = Effective(options, org_mappings, &merged);
   ImportReport rep;
   Builder builder(rep, limits, options, decimal_comma);
   builder.Run(std::move(table), org_mappings);
@@ -791,6 +806,8 @@ ImportReport ImportTable(FoundTable table, const ImportOptions& options,
 
 ImportReport ImportBom(std::string_view bytes, const ImportOptions& options,
                        const ColumnMappings* org_mappings, const Limits& limits) {
+  ColumnMappings merged;
+  org_mappings = Effective(options, org_mappings, &merged);
   ImportReport rep;
   ImportReport native_failure;
   bool native_tried = false;

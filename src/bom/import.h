@@ -43,6 +43,10 @@ struct ImportOptions {
   std::string sheet;    // XLSX sheet name; "" = the first sheet that holds a table
   std::string profile;  // a built-in profile name (profile.h); "" = recognise
   bool skip_bad_rows = false;
+  // Column mappings given with this one import (the API's ?mappings=, the UI's mapping editor):
+  // ImportBom and ImportTable put them ahead of `org_mappings`, so they win for the columns they
+  // name and the caller's other mappings fill in the rest.
+  ColumnMappings mappings;
 };
 
 inline constexpr size_t kMaxImportMessages = 200;

@@ -97,6 +97,8 @@ std::optional<bom::BomBody> BomBodyOf(Ctx& c, size_t max_bytes) {
   return std::move(body.value());
 }
 
+constexpr size_t kMaxMappingsParam = 32 * 1024;
+
 // The options every import route takes from its query string; sends the 4xx and returns nullopt
 // when one is wrong or the body is too large.
 std::optional<bom::ImportOptions> ImportOptionsOf(Ctx& c, size_t max_bytes) {
@@ -119,6 +121,26 @@ std::optional<bom::ImportOptions> ImportOptionsOf(Ctx& c, size_t max_bytes) {
   if (o.charset.size() > 40 || o.sheet.size() > 200 || o.profile.size() > 100) {
     SendError(c, Status::Invalid("invalid_parameter", "a parameter is too long"));
     return std::nullopt;
+  }
+  // ?mappings=[{column, field|property|ignore}…] (URL-encoded JSON, the column-mappings form):
+  // this import's own mappings, ahead of a saved profile's and the org's.
+  if (c.req.has_param("mappings")) {
+    const std::string text = c.req.get_param_value("mappings");
+    if (text.size() > kMaxMappingsParam) {
+      SendError(c, Status::Invalid("invalid_parameter", "mappings is too long"));
+      return std::nullopt;
+    }
+    nlohmann::json list = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (list.is_discarded()) {
+      SendError(c, Status::Invalid("invalid_mapping", "mappings must be a JSON array"));
+      return std::nullopt;
+    }
+    auto parsed = bom::ParseColumnMappings(list, bom::Limits{});
+    if (!parsed.ok()) {
+      SendError(c, parsed.status());
+      return std::nullopt;
+    }
+    o.mappings = std::move(parsed.value());
   }
   return o;
 }
@@ -236,7 +258,8 @@ void RegisterBomRoutes(Api& api) {
       {"POST", "/api/v1/boms/import", "boms.import", Auth::kSignedIn, false,
        "Administrator, Editor: import a BOM file exactly as its tool exported it (CSV in any "
        "common encoding and delimiter, or XLSX) with ?name= and optionally ?source=, ?profile=, "
-       "?sheet=, ?charset=, ?on_error=skip → 201 {id, items, profile, warnings[]}; a refused "
+       "?sheet=, ?charset=, ?mappings= (JSON, as column mappings), ?on_error=skip → 201 {id, "
+       "items, profile, warnings[]}; a refused "
        "file lists every problem with line and column in error.details"},
       [max_import](Ctx& c) {
         auto options = ImportOptionsOf(c, max_import);

@@ -1,5 +1,6 @@
 // Routes for the organisation's named importer profiles (service/import_profiles.h). The import
 // routes themselves live with the BOM routes (routes_boms.cc).
+#include "bom/profile.h"
 #include "http/api.h"
 #include "service/import_profiles.h"
 
@@ -17,7 +18,8 @@ void RegisterImportProfileRoutes(Api& api) {
   api.Route(
       {"GET", "/api/v1/org/import-profiles", "org.import_profiles.list", Auth::kSignedIn, false,
        "Every member: the org's named importer profiles {profiles: [{id, name, base, "
-       "mappings, options, created_at, updated_at}]}; import with ?profile=ID"},
+       "mappings, options, created_at, updated_at}], builtin: [the built-in profile names]}; "
+       "import with ?profile=ID or ?profile=NAME"},
       [](Ctx& c) {
         auto r = c.s().import_profiles->List(c.principal);
         if (!r.ok()) return SendError(c, r.status());
@@ -25,7 +27,7 @@ void RegisterImportProfileRoutes(Api& api) {
         for (const service::ImportProfile& p : r.value()) {
           list.push_back(service::ImportProfiles::ToJson(p));
         }
-        SendJson(c, 200, {{"profiles", list}});
+        SendJson(c, 200, {{"profiles", list}, {"builtin", bom::BuiltinProfileNames()}});
       });
 
   api.Route(

@@ -232,8 +232,15 @@ async function importCsv(page, name, csv, { via = 'picker' } = {}) {
   } else {
     await page.setInputFiles('#csv-file', { name: `${name}.csv`, mimeType: 'text/csv', buffer: Buffer.from(csv) });
   }
-  await page.getByRole('heading', { name: 'Preview' }).waitFor();
+  await previewOf(page, `${name}.csv`);
   await page.getByLabel('BOM name').fill(name);
+}
+
+// Waits for the server's preview of the file named `file`; returns its counts line.
+async function previewOf(page, file) {
+  const counts = page.locator(`section[data-file="${file}"] [data-testid=import-counts]`);
+  await counts.waitFor();
+  return (await counts.textContent()).trim();
 }
 
 const GEARBOX = [
@@ -658,7 +665,9 @@ async function main() {
     const { page } = editor;
     await signIn(editor, EDITOR);
     await importCsv(page, 'Broken', BAD);
-    await page.getByText('3 data rows, 4 columns, separated by ";"').waitFor({ state: 'visible' });  // preview summary of the bad file
+    // The server's preview of the bad file: its format, and its errors before anything is sent.
+    check((await page.locator('[data-testid=import-format]').textContent()).includes('separated by semicolons'), 'the delimiter is shown');
+    check(await page.locator('table.preview-errors tbody tr').count() >= 1, 'the preview lists the errors');
     allow(editor, 400, 'POST', /^\/api\/v1\/boms\/import$/);
     allow(editor, 422, 'POST', /^\/api\/v1\/boms\/import$/);
     await page.getByRole('button', { name: 'Import', exact: true }).click();
@@ -666,11 +675,11 @@ async function main() {
     await problemsTable.waitFor();
     const lines = await problemsTable.locator('tbody tr td:first-child').allTextContents();
     check(lines.includes('3'), `a problem is reported on line 3 (got ${lines.join(',')})`);
-    check(await page.locator('table.preview tr.bad').count() >= 1, 'the bad preview rows are marked');
     await checkLabels(page, 'import');
     await shot(page, '10-import-errors');
     await importCsv(page, 'Gearbox GBX-100', GEARBOX, { via: 'drop' });
-    await page.getByText('9 data rows, 7 columns').waitFor({ state: 'visible' });  // preview summary of the good file
+    const counts = await previewOf(page, 'Gearbox GBX-100.csv');
+    check(counts.startsWith('9 items from 9 rows'), `the preview counts the good file (${counts})`);
     await shot(page, '11-import-preview');
     await page.getByRole('button', { name: 'Import', exact: true }).click();
     await heading(page, 'Gearbox GBX-100').waitFor();
@@ -861,16 +870,18 @@ async function main() {
   await step('editor previews mapped columns, then imports an Excel workbook (errors by row, then a good one)', async () => {
     const { page } = editor;
     await importCsv(page, 'Pump CSV', PUMP_CSV);
-    await page.locator('[data-testid=mapping-note]').getByText('position').waitFor();
-    const tagOf = async (col) => (await page.locator('table.preview thead th', { hasText: col }).locator('.tag').textContent()).trim();
-    check(await tagOf('Position') === '→ find_number', `"Position" is read as find_number (${await tagOf('Position')})`);
-    check(await tagOf('Mfr. Part No') === 'property: manufacturer_pn', 'the mapped property key is shown');
-    check(await tagOf('Internal cost') === 'ignored', '"Internal cost" is ignored');
-    check(await tagOf('Qty') === '→ quantity', 'built-in aliases still work');
-    check(!(await page.locator('#main .warn').count()), 'no missing-column warning');
+    // The org's column mappings show in the server's mapping, one control per column.
+    const readAs = (col) => page.locator(`select[data-column="${col}"]`).inputValue();
+    check(await readAs('Position') === 'find_number', `"Position" is read as find_number (${await readAs('Position')})`);
+    check(await readAs('Mfr. Part No') === 'property', 'the mapped property shows as a property');
+    check(await page.locator('input[aria-label^="Property key for column"][aria-label$="(Mfr. Part No)"]').inputValue() === 'manufacturer_pn', 'the mapped property key is shown');
+    check(await readAs('Internal cost') === 'ignore', '"Internal cost" is left out');
+    check(await readAs('Qty') === 'quantity', 'built-in aliases still work');
+    check(!(await page.locator('table.preview-errors').count()), 'no errors in the preview');
     await shot(page, '14b-import-mapped-preview');
     await page.setInputFiles('#csv-file', { name: 'Pump-bad.xlsx', mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', buffer: PUMP_BAD_XLSX });
-    await page.getByText('Excel workbook — the server reads the first sheet').waitFor();
+    await previewOf(page, 'Pump-bad.xlsx');
+    check((await page.locator('[data-testid=import-format]').textContent()).startsWith('Excel workbook'), 'a workbook is previewed by the server');
     await page.getByLabel('BOM name').fill('Pump bad');
     await page.getByRole('button', { name: 'Import', exact: true }).click();
     const problemsTable = page.locator('table.problems');
@@ -880,7 +891,7 @@ async function main() {
     check(bad.includes('3'), `a problem is reported on row 3 (got ${bad.join(',')})`);
     await shot(page, '14c-import-xlsx-errors');
     await page.setInputFiles('#csv-file', { name: 'Pump PMP-200.xlsx', mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', buffer: PUMP_XLSX });
-    await page.getByText('first sheet of Pump PMP-200.xlsx').waitFor();
+    await previewOf(page, 'Pump PMP-200.xlsx');
     await page.getByLabel('BOM name').fill('Pump PMP-200');
     await page.getByRole('button', { name: 'Import', exact: true }).click();
     await heading(page, 'Pump PMP-200').waitFor();
@@ -893,6 +904,76 @@ async function main() {
     check(!text.includes('internal_cost') && !text.includes('Internal'), 'the ignored column was left out');
     check((await motor.locator('.c-find_number').textContent()) === '20', 'Position became the find number');
     await shot(page, '14d-xlsx-bom');
+  });
+
+  await step('admin imports real exports through the server preview: a KiCad CSV (a mapping changed, saved as a profile), a multi-sheet workbook (a sheet picked)', async () => {
+    const { page } = admin;
+    const kicad = fs.readFileSync(new URL('../corpus/kicad/apogeoshield_kicad8_export.csv', import.meta.url));
+    const openbom = fs.readFileSync(new URL('../corpus/openbom/synth_openbom_multilevel.xlsx', import.meta.url));
+    const KICAD_FILE = 'apogeoshield_kicad8_export.csv';
+    const PROFILE = 'KiCad 8 export, no footprints';
+    await page.getByRole('link', { name: 'Import', exact: true }).click();
+    await heading(page, 'Import a BOM').waitFor();
+    // Dropped as downloaded: the file's bytes go to the server, not text the browser decoded.
+    const dt = await page.evaluateHandle(({ bytes, file }) => {
+      const d = new DataTransfer();
+      d.items.add(new File([new Uint8Array(bytes)], file, { type: 'text/csv' }));
+      return d;
+    }, { bytes: [...kicad], file: KICAD_FILE });
+    await page.dispatchEvent('[data-testid=drop]', 'dragenter', { dataTransfer: dt });
+    await page.dispatchEvent('[data-testid=drop]', 'drop', { dataTransfer: dt });
+    let counts = await previewOf(page, KICAD_FILE);
+    check(counts.startsWith('9 items'), `the KiCad export previews as 9 items (${counts})`);
+    const found = (await page.locator('[data-testid=import-profile-found]').textContent()).trim();
+    check(found !== '—' && found === (await page.locator('#import-profile option[value=""]').textContent()).replace(/^.*found: (.*)\)$/, '$1'), `the profile the server chose is shown (${found})`);
+    check((await page.locator('[data-testid=import-format]').textContent()).includes('separated by commas'), 'the delimiter is shown');
+    check(await page.locator('select[data-column="Reference"]').inputValue() === 'refdes', 'Reference is read as designators');
+    const footprintHead = () => page.locator('table.preview thead th', { hasText: /^footprint$/ }).count();
+    check(await page.locator('select[data-column="Footprint"]').inputValue() === 'property' && await footprintHead() === 1, 'Footprint is kept as a property at first');
+    // Leave the Footprint column out: the server previews again with the changed mapping.
+    await page.locator('select[data-column="Footprint"]').selectOption('ignore');
+    await page.locator('tr.changed select[data-column="Footprint"]').waitFor();
+    await previewOf(page, KICAD_FILE);
+    check(await footprintHead() === 0, 'the left-out column is gone from the items');
+    check((await page.locator('[data-testid=import-profile-found]').textContent()).trim() === found, 'the recognised profile stays');
+    await page.getByLabel('Profile name').fill(PROFILE);
+    await page.getByRole('button', { name: 'Save as profile' }).click();
+    await page.getByText(`Saved the import profile “${PROFILE}”.`).waitFor();
+    await until(async () => (await page.locator('#import-profile option:checked').textContent()) === PROFILE, 'the saved profile is picked');
+    await previewOf(page, KICAD_FILE);
+    check(await page.locator('select[data-column="Footprint"]').inputValue() === 'ignore' && await footprintHead() === 0, 'the saved profile leaves Footprint out');
+    check(!(await page.locator('tr.changed').count()), 'the change now lives in the profile');
+    await checkLabels(page, 'import preview');
+    await shot(page, '14e-import-kicad-profile');
+    await page.getByLabel('BOM name').fill('ApogeoShield');
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await heading(page, 'ApogeoShield').waitFor();
+    const kicadId = decodeURIComponent(new URL(page.url()).hash.split('/')[2]);
+    const items = await page.evaluate(async (id) => (await (await fetch(`/api/v1/boms/${id}/items`)).json()).items, kicadId);
+    check(items.length === 9 && items.every((i) => !('footprint' in i.properties)) && items.some((i) => i.refdes.includes('J4')),
+      `the import used the profile (${items.length} items, ${JSON.stringify(items[0])})`);
+
+    await page.getByRole('link', { name: 'Import', exact: true }).click();
+    await heading(page, 'Import a BOM').waitFor();
+    await page.setInputFiles('#csv-file', { name: 'synth_openbom_multilevel.xlsx', mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', buffer: openbom });
+    counts = await previewOf(page, 'synth_openbom_multilevel.xlsx');
+    check(counts.startsWith('14 items'), `the three sheets preview as one BOM of 14 items (${counts})`);
+    check((await page.locator('[data-testid=import-format]').textContent()).includes('3 sheets as one BOM'), 'the combined sheets are said');
+    check(await page.locator('#import-profile option', { hasText: PROFILE }).count() === 1, 'the saved profile is offered');
+    const sheets = await page.locator('#import-sheet option').allTextContents();
+    check(sheets.length === 4 && sheets.includes('DRN-120 Flight Controller'), `every sheet is offered (${sheets.join(' | ')})`);
+    await page.locator('#import-sheet').selectOption('DRN-120 Flight Controller');
+    await until(async () => (await page.locator('section[data-file] [data-testid=import-format]').textContent()).includes('DRN-120'), 'the preview of the picked sheet');
+    counts = await previewOf(page, 'synth_openbom_multilevel.xlsx');
+    const n = Number(/^(\d+) item/.exec(counts)[1]);
+    check(n > 0 && n < 14, `the picked sheet alone has fewer items (${counts})`);
+    await shot(page, '14f-import-sheet-picked');
+    await page.getByLabel('BOM name').fill('Flight controller');
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await heading(page, 'Flight controller').waitFor();
+    const tree = page.getByRole('treeitem');
+    await tree.first().waitFor();
+    check(await tree.count() === n, `the BOM holds the picked sheet's ${n} items (got ${await tree.count()})`);
   });
 
   await step('editor shares with the viewer found by address; the viewer sees it', async () => {

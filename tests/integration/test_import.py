@@ -385,3 +385,48 @@ def test_named_import_profiles_pick_the_meaning_per_import():
     finally:
         srv.stop()
         st.cleanup()
+
+
+def test_mappings_given_with_one_import_win_and_are_not_kept():
+    """The import page's column editor: ?mappings= (the column-mappings JSON form) changes how this
+    one preview or import reads a column, ahead of a saved profile's and the org's mappings, and
+    changes no saved setting. The profile list names the built-in profiles the page offers."""
+    st = Store()
+    srv = Server(st)
+    try:
+        org = Org(srv)
+        b = srv.base
+        s, listed, _ = call(b, "GET", "/api/v1/org/import-profiles", token=org.editor)
+        assert s == 200 and "kicad-grouped" in listed["builtin"] and "generic" in listed["builtin"], listed
+        # The org maps "Vendor" to a property; the import says it is the manufacturer.
+        s, r, _ = call(b, "PUT", "/api/v1/org/column-mappings",
+                       {"mappings": [{"column": "Vendor", "property": "vendor_name"}]}, token=org.admin)
+        assert s == 200, r
+        s, r, _ = call(b, "POST", "/api/v1/boms/import/preview?profile=kicad-grouped", KICAD_GROUPED,
+                       token=org.editor, ctype="text/csv")
+        assert s == 200 and {"column": "Vendor", "field": "property:vendor_name"} in r["mapping"], r
+        mappings = quote('[{"column":"Vendor","field":"manufacturer"},{"column":"Cmp name","ignore":true}]')
+        q = "?profile=kicad-grouped&mappings=" + mappings
+        s, r, _ = call(b, "POST", "/api/v1/boms/import/preview" + q, KICAD_GROUPED, token=org.editor, ctype="text/csv")
+        assert s == 200 and r["profile"] == "kicad-grouped", r
+        assert {"column": "Vendor", "field": "manufacturer"} in r["mapping"], r["mapping"]
+        assert {"column": "Cmp name", "field": "ignore"} in r["mapping"], r["mapping"]
+        lm358 = r["rows"][2]
+        assert lm358["manufacturers"] == [{"name": "TI", "mpn": ""}] and "symbol" not in lm358["properties"], lm358
+        s, imported, _ = imp(b, org.editor, KICAD_GROUPED, query="&profile=kicad-grouped&mappings=" + mappings)
+        assert s == 201, imported
+        assert items_of(b, org.editor, imported["id"]) == r["rows"]
+        # Nothing was saved: the org's mapping is unchanged and a plain preview reads as before.
+        s, m, _ = call(b, "GET", "/api/v1/org/column-mappings", token=org.editor)
+        assert m["mappings"] == [{"column": "vendor", "property": "vendor_name"}], m
+        # Bad mappings are a 400 that names the problem, and store nothing.
+        for bad, code in (("[{", "invalid_mapping"), ('{"column":"x"}', "invalid_mapping"),
+                          ('[{"column":"Vendor","field":"colour"}]', "invalid_mapping")):
+            s, r, _ = call(b, "POST", "/api/v1/boms/import?name=x&mappings=" + quote(bad), KICAD_GROUPED,
+                           token=org.editor, ctype="text/csv")
+            assert s == 400 and is_error(r, code), (bad, r)
+        s, listing, _ = call(b, "GET", "/api/v1/boms", token=org.editor)
+        assert len(listing["boms"]) == 1
+    finally:
+        srv.stop()
+        st.cleanup()

@@ -313,6 +313,26 @@ TEST_CASE("profiles: the organisation's column mappings win and name the profile
   CHECK(RoleName(p->columns[2]) == "quantity");
 }
 
+TEST_CASE("profiles: mappings given with one import come before the organisation's") {
+  const std::string file = "Pos No;SAP-Nr;Qty;Note\n1;A-1;2;x\n2;A-2;3;y\n";
+  ColumnMappings org = {{"sap_nr", ColumnMapping::Target::kField, "part_number"},
+                        {"note", ColumnMapping::Target::kIgnore, ""}};
+  ImportOptions options;
+  options.mappings = {{"note", ColumnMapping::Target::kField, "description"},
+                      {"pos_no", ColumnMapping::Target::kProperty, "position"}};
+  ImportReport r = Import(file, options, &org);
+  REQUIRE(r.status.ok());
+  REQUIRE(r.items.size() == 2);
+  CHECK(r.items[0].part_number == "A-1");  // the org's mapping fills in
+  CHECK(r.items[0].description == "x");    // the import's mapping wins over "ignore"
+  using Props = std::vector<std::pair<std::string, std::string>>;
+  CHECK(r.items[1].properties == Props{{"position", "2"}});
+  // Without an org, the import's mappings alone apply.
+  ImportReport alone = Import(file, options, nullptr);
+  REQUIRE(alone.status.ok());
+  CHECK(alone.items[0].description == "x");
+}
+
 // ---- whole files ------------------------------------------------------------------------------
 
 TEST_CASE("import: KiCad grouped script output with preamble and trailing delimiters") {
