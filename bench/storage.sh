@@ -96,19 +96,23 @@ post_phase() {
   : >"$BV_TMP/phase.txt"
   for r in $(seq 1 "$ROUNDS"); do
     reset_hwm >/dev/null
+    local c0 c1
+    c0="$(cpu_ticks "$BV_PID")"
     # shellcheck disable=SC2059
     t="$(curl -s --max-time 600 -o "$BV_TMP/phase_out.json" -w '%{http_code} %{time_total}' \
           -H "$AUTH" -H "Content-Type: $ctype" --data-binary @"$file" "$BV_URL$(printf "$path" "$r")")"
+    c1="$(cpu_ticks "$BV_PID")"
     [ "${t%% *}" = "$status" ] || { cat "$BV_TMP/phase_out.json" >&2; die "$path answered ${t%% *}"; }
     [ "$(jget "$BV_TMP/phase_out.json" items)" = "$ROWS" ] || die "$path stored the wrong count"
-    echo "${t#* } $(vm_field "$BV_PID" VmHWM)" >>"$BV_TMP/phase.txt"
+    echo "${t#* } $(vm_field "$BV_PID" VmHWM) $(( (c1 - c0) * 1000 / TICK ))" >>"$BV_TMP/phase.txt"
     sleep 1
   done
   PHASE_S="$(awk '{print $1}' "$BV_TMP/phase.txt" | sort -n | sed -n "$(( (ROUNDS + 1) / 2 ))p")"
   PHASE_HWM="$(awk '{print $2}' "$BV_TMP/phase.txt" | sort -n | tail -1)"
+  PHASE_CPU="$(awk '{print $3}' "$BV_TMP/phase.txt" | sort -n | sed -n "$(( (ROUNDS + 1) / 2 ))p")"
 }
 phase_line() {
-  echo "$1: $(wc -c <"$2") bytes, median $PHASE_S s ($(python3 -c "print(round($ROWS/$PHASE_S))") rows/s), highest peak RSS $(( PHASE_HWM / 1024 )) MB"
+  echo "$1: $(wc -c <"$2") bytes, median $PHASE_S s ($(python3 -c "print(round($ROWS/$PHASE_S))") rows/s), server CPU $PHASE_CPU ms, highest peak RSS $(( PHASE_HWM / 1024 )) MB"
 }
 
 # Import preview: the same CSV through the whole pipeline, nothing stored (docs/import.md).
