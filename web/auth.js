@@ -15,6 +15,9 @@ export async function renderUnseal(root, { onUnsealed }) {
   const show = checkbox('Show the share while typing');
   show.input.addEventListener('change', () => { input.type = show.input.checked ? 'text' : 'password'; });
   const submit = el('button', { type: 'submit' }, 'Submit share');
+  // Which shares are in, by the number "bomvault init" printed beside each ("share 2: …"), so key
+  // holders can tell who still has to come. The numbers are not secret; the shares are.
+  const sharesIn = el('ul', { class: 'share-list', id: 'unseal-shares', 'aria-label': 'Shares given so far' });
 
   function paint(s) {
     progressText.textContent = `${s.progress} of ${s.threshold}`;
@@ -22,6 +25,15 @@ export async function renderUnseal(root, { onUnsealed }) {
     meter.setAttribute('aria-valuemax', String(s.threshold));
     meter.setAttribute('aria-valuetext', `${s.progress} of ${s.threshold} shares`);
     bar.style.width = s.threshold ? `${Math.round((100 * s.progress) / s.threshold)}%` : '0%';
+    const given = new Set(s.shares_in || []);
+    const items = [];
+    for (let i = 1; i <= (s.shares || 0); i += 1) {
+      const inNow = given.has(i);
+      items.push(el('li', { class: inNow ? 'tag good' : 'tag', 'data-share': String(i) },
+        inNow ? `Share ${i}: in` : `Share ${i}: not yet`));
+    }
+    sharesIn.replaceChildren(...items);
+    sharesIn.hidden = items.length === 0;
   }
   paint(status);
 
@@ -36,7 +48,7 @@ export async function renderUnseal(root, { onUnsealed }) {
         input.value = '';
         if (!r.sealed) { onUnsealed(); return; }
         paint(r);
-        msg.ok(`Share accepted: ${r.progress} of ${r.threshold}. The next key holder enters theirs now.`);
+        msg.ok(`Share accepted: ${r.progress} of ${r.threshold} (shares ${(r.shares_in || []).join(', ')} are in). The next key holder enters theirs now.`);
       } catch (e) {
         msg.error(e);
         if (e instanceof ApiError) api('GET', '/unseal').then(paint).catch(() => {});
@@ -71,7 +83,7 @@ export async function renderUnseal(root, { onUnsealed }) {
   fill(root, el('section', { class: 'card narrow' },
     pageHeading('The vault is sealed'),
     el('p', {}, 'No data can be read until enough key holders have entered their shares. Shares accepted: ', progressText, '.'),
-    meter, waiting,
+    meter, sharesIn, waiting,
     el('div', { class: 'actions' }, holder),
     form));
   if (!form.hidden) input.setAttribute('data-autofocus', '');

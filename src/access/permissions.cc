@@ -25,6 +25,13 @@ std::string_view ShareAccessName(ShareAccess a) {
   return a == ShareAccess::kEdit ? "edit" : "view";
 }
 
+std::string_view MyAccessName(bool is_owner, Role role, std::optional<ShareAccess> share) {
+  if (is_owner) return "owner";
+  if (role == Role::kAdministrator) return "administrator";
+  if (share) return ShareAccessName(*share);
+  return "";
+}
+
 std::optional<ShareAccess> ParseShareAccess(std::string_view s) {
   if (s == "view") return ShareAccess::kView;
   if (s == "edit") return ShareAccess::kEdit;

@@ -32,6 +32,12 @@ enum class ShareAccess { kView, kEdit };
 std::string_view ShareAccessName(ShareAccess a);
 std::optional<ShareAccess> ParseShareAccess(std::string_view s);
 
+// What a user's own access to a BOM is called in answers ("my_access"), ranked broadest first:
+// the owner; then an Administrator of the org (who may do everything a share allows and more,
+// whether or not they also hold a share); then the share. Empty when none applies. One ranking
+// for every route that shows it, so a BOM reads the same in the list and on its own page.
+std::string_view MyAccessName(bool is_owner, Role role, std::optional<ShareAccess> share);
+
 enum class PrincipalKind { kAnonymous, kOperator, kUser };
 
 struct Principal {

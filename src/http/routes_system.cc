@@ -8,7 +8,11 @@ using util::Status;
 namespace {
 
 nlohmann::json UnsealJson(const service::UnsealStatus& s) {
-  return {{"sealed", s.sealed}, {"progress", s.progress}, {"threshold", s.threshold}};
+  return {{"sealed", s.sealed},
+          {"progress", s.progress},
+          {"threshold", s.threshold},
+          {"shares", s.shares},
+          {"shares_in", s.shares_in}};
 }
 
 }  // namespace
@@ -23,7 +27,8 @@ void RegisterSystemRoutes(Api& api) {
       });
 
   api.Route({"GET", "/api/v1/unseal", "unseal.status", Auth::kNone, true,
-             "Unseal progress: shares given so far and the threshold"},
+             "Unseal progress: shares given so far (and their numbers), the threshold and the "
+             "shares issued"},
             [](Ctx& c) { SendJson(c, 200, UnsealJson(c.instance.SealStatus())); });
 
   api.Route({"POST", "/api/v1/unseal", "unseal.submit", Auth::kNone, true,

@@ -143,13 +143,7 @@ util::Result<Boms::Loaded> Boms::Load(store::Db& db, const Principal& actor, con
   s.attachments = q.getColumn(11).getInt64();
   if (!q.getColumn(12).isNull()) s.thumbnail_id = q.getColumn(12).getString();
   l.revision = q.getColumn(13).getInt64();
-  if (actor.user == s.owner) {
-    s.my_access = "owner";
-  } else if (actor.role == access::Role::kAdministrator) {
-    s.my_access = "administrator";
-  } else {
-    s.my_access = std::string(access::ShareAccessName(*l.facts.share));
-  }
+  s.my_access = access::MyAccessName(actor.user == s.owner, actor.role, l.facts.share);
   return l;
 }
 
@@ -671,13 +665,9 @@ util::Result<std::vector<BomSummary>> Boms::List(const Principal& actor,
       s.last_interacted_at = q.getColumn(7).getInt64();
       s.attachments = q.getColumn(9).getInt64();
       if (!q.getColumn(10).isNull()) s.thumbnail_id = q.getColumn(10).getString();
-      if (s.owner == actor.user) {
-        s.my_access = "owner";
-      } else if (!q.getColumn(8).isNull()) {
-        s.my_access = q.getColumn(8).getString();
-      } else {
-        s.my_access = "administrator";
-      }
+      std::optional<access::ShareAccess> share;
+      if (!q.getColumn(8).isNull()) share = access::ParseShareAccess(q.getColumn(8).getString());
+      s.my_access = access::MyAccessName(s.owner == actor.user, actor.role, share);
       out.push_back(std::move(s));
     }
     return Status::Ok();

@@ -142,7 +142,13 @@ std::optional<Instance::Hold> Instance::Acquire() {
 }
 
 UnsealStatus Instance::SealStatus() const {
-  return {sealed_.load(), progress_.progress(), progress_.threshold()};
+  UnsealStatus s;
+  s.sealed = sealed_.load();
+  s.shares_in = progress_.indices();
+  s.progress = static_cast<int>(s.shares_in.size());
+  s.threshold = progress_.threshold();
+  s.shares = progress_.keyring_file().shares;
+  return s;
 }
 
 util::Result<UnsealStatus> Instance::ResetUnseal(std::string_view share) {

@@ -93,6 +93,8 @@ struct UnsealStatus {
   bool sealed = true;
   int progress = 0;
   int threshold = 0;
+  int shares = 0;              // shares issued at init or the last rekey
+  std::vector<int> shares_in;  // indices of the shares given so far (not secret)
 };
 
 class Instance {

@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+
 #include "vault/share_codec.h"
 
 namespace bomvault::vault {
@@ -72,6 +74,15 @@ util::Result<int> UnsealProgress::ResetBy(std::string_view share_text) {
 void UnsealProgress::Reset() {
   std::lock_guard lock(mu_);
   shares_.clear();
+}
+
+std::vector<int> UnsealProgress::indices() const {
+  std::lock_guard lock(mu_);
+  std::vector<int> out;
+  out.reserve(shares_.size());
+  for (const auto& s : shares_) out.push_back(s.x);
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 int UnsealProgress::progress() const {

@@ -42,6 +42,9 @@ class UnsealProgress {
   // otherwise; nothing to discard is not an error). Compared in constant time.
   util::Result<int> ResetBy(std::string_view share_text);
   int progress() const;
+  // The indices (x values, 1..10) of the shares held, ascending; not secret: each share's text
+  // carries it in clear, and the unseal page shows key holders which shares are in.
+  std::vector<int> indices() const;
   int threshold() const { return file_.threshold; }
   const KeyringFile& keyring_file() const { return file_; }
 

@@ -416,6 +416,11 @@ async function main() {
     await page.getByRole('button', { name: 'Submit share' }).click();
     await until(async () => (await page.locator('#unseal-progress').textContent()) === '1 of 2', 'progress 1 of 2');
     await page.getByText('Share accepted: 1 of 2').waitFor({ state: 'visible' });  // confirmation of the first share
+    // Key holders see which shares are in by the numbers printed beside them, and the waiting
+    // colleague's page catches up by itself.
+    check((await page.locator('#unseal-shares [data-share="1"]').textContent()) === 'Share 1: in', 'share 1 shown as in');
+    check((await page.locator('#unseal-shares [data-share="2"]').textContent()) === 'Share 2: not yet', 'share 2 shown as missing');
+    await until(async () => (await waiter.page.locator('#unseal-shares [data-share="1"]').textContent()) === 'Share 1: in', 'the waiting page shows share 1 in');
     await shot(page, '02-unseal-progress');
     // "Start over" (proved with the share already given) asks first, and the safe answer has the focus.
     await page.getByLabel('Key share').fill(INIT.shares[0]);

@@ -303,3 +303,30 @@ def test_concurrent_large_imports_queue_for_the_heavy_slots_and_all_land():
     finally:
         srv.stop()
         st.cleanup()
+
+
+def test_an_administrator_holding_a_share_reads_the_same_access_in_the_list_and_on_the_page():
+    # Found by reading the code: the page ranked "administrator" above a share and the list ranked
+    # the share first, so one BOM showed two different accesses to the same person.
+    st = Store()
+    srv = Server(st)
+    try:
+        org = Org(srv)
+        b = srv.base
+        bom = make_bom(b, org.editor, name="Shared with the admin")
+        assert call(b, "POST", f"/api/v1/boms/{bom}/shares", {"user_id": org.admin_id, "access": "view"},
+                    token=org.editor)[0] == 201
+        s, page, _ = call(b, "GET", f"/api/v1/boms/{bom}", token=org.admin)
+        assert s == 200 and page["my_access"] == "administrator", page
+        s, lst, _ = call(b, "GET", "/api/v1/boms", token=org.admin)
+        row = next(x for x in lst["boms"] if x["id"] == bom)
+        assert row["my_access"] == page["my_access"], (row, page)
+        # The same for a plain share holder: "view" in both places.
+        assert call(b, "POST", f"/api/v1/boms/{bom}/shares", {"user_id": org.viewer_id, "access": "view"},
+                    token=org.editor)[0] == 201
+        assert call(b, "GET", f"/api/v1/boms/{bom}", token=org.viewer)[1]["my_access"] == "view"
+        row = next(x for x in call(b, "GET", "/api/v1/boms", token=org.viewer)[1]["boms"] if x["id"] == bom)
+        assert row["my_access"] == "view"
+    finally:
+        srv.stop()
+        st.cleanup()

@@ -66,7 +66,10 @@ def test_unseal_progress_refusals_and_reset():
         s, r, _ = call(b, "POST", "/api/v1/unseal", {"share": other.shares[0]})
         assert s == 400 and is_error(r, "foreign_share"), r
         s, r, _ = call(b, "POST", "/api/v1/unseal", {"share": st.shares[0]})
-        assert s == 200 and r == {"sealed": True, "progress": 1, "threshold": 2}
+        assert s == 200 and r == {"sealed": True, "progress": 1, "threshold": 2, "shares": 3,
+                                  "shares_in": [1]}, r
+        # Which shares are in is shown by their printed numbers, to anyone (not secret).
+        assert call(b, "GET", "/api/v1/unseal")[1]["shares_in"] == [1]
         s, r, _ = call(b, "POST", "/api/v1/unseal", {"share": st.shares[0]})
         assert s == 400 and is_error(r, "duplicate_share")
         s, r, _ = call(b, "POST", "/api/v1/unseal", {"reset": True, "share": st.shares[0]})
@@ -77,7 +80,7 @@ def test_unseal_progress_refusals_and_reset():
         assert s == 400 and is_error(r, "invalid_json")
         # Lowercase and spaced-out shares are accepted (people type them).
         s, r, _ = call(b, "POST", "/api/v1/unseal", {"share": " " + st.shares[2].lower() + "\n"})
-        assert s == 200 and r["progress"] == 1
+        assert s == 200 and r["progress"] == 1 and r["shares_in"] == [3], r
         s, r, _ = call(b, "POST", "/api/v1/unseal", {"share": st.shares[1]})
         assert s == 200 and r["sealed"] is False
         assert call(b, "GET", "/api/v1/health")[1]["sealed"] is False

@@ -96,6 +96,18 @@ TEST_CASE("role and share names round trip; unknown names are refused") {
   CHECK_FALSE(ParseShareAccess("owner"));
 }
 
+TEST_CASE("my_access ranks owner, then Administrator, then the share, whatever else is held") {
+  CHECK(MyAccessName(true, Role::kViewer, ShareAccess::kView) == "owner");
+  CHECK(MyAccessName(true, Role::kAdministrator, std::nullopt) == "owner");
+  // The bug this pins: an Administrator who also holds a view share read "administrator" on the
+  // BOM's page and "view" in the list.
+  CHECK(MyAccessName(false, Role::kAdministrator, ShareAccess::kView) == "administrator");
+  CHECK(MyAccessName(false, Role::kAdministrator, std::nullopt) == "administrator");
+  CHECK(MyAccessName(false, Role::kEditor, ShareAccess::kEdit) == "edit");
+  CHECK(MyAccessName(false, Role::kViewer, ShareAccess::kView) == "view");
+  CHECK(MyAccessName(false, Role::kEditor, std::nullopt).empty());
+}
+
 TEST_CASE("anonymous callers are unauthenticated for every function") {
   Principal anon;
   for (Function f : kAll) CHECK(MayUse(anon, f) == Decision::kUnauthenticated);
