@@ -236,6 +236,12 @@ void SendError(Ctx& c, const Status& st) {
     // Internal faults never describe themselves to the caller; the request id finds the log line.
     message = "internal error (request " + c.request_id.str() + ")";
   }
+  if (status == 401) {
+    // RFC 6750: a bearer-token API names its scheme; a token that was sent and refused says so.
+    c.res.set_header("WWW-Authenticate",
+                     c.bearer.empty() ? "Bearer realm=\"bomvault\""
+                                      : "Bearer realm=\"bomvault\", error=\"invalid_token\"");
+  }
   if ((st.code() == Code::kTooManyRequests || st.code() == Code::kUnavailable ||
        st.code() == Code::kFailedDependency) &&
       st.retry_after() > 0) {
@@ -513,7 +519,9 @@ void Api::Route(const RouteSpec& spec, Handler handler) {
 void Api::Route(const httplib::Request& req, httplib::Response& res) {
   // Paths are short; splitting on the stack-friendly fast path is cheaper than any regex.
   std::vector<std::string> segments = SplitPath(req.path);
-  bool other_method = false;
+  // HEAD is answered wherever GET is, by the GET handler (httplib sends the head only).
+  const std::string_view method = req.method == "HEAD" ? std::string_view("GET") : req.method;
+  std::string allow;  // the methods this path takes, for a 405's Allow header
   for (const Bound& b : bound_) {
     if (b.segments.size() != segments.size()) continue;
     std::vector<std::string> params;
@@ -530,14 +538,19 @@ void Api::Route(const httplib::Request& req, httplib::Response& res) {
       }
     }
     if (!match) continue;
-    if (req.method != b.spec.method) {
-      other_method = true;
+    if (method != b.spec.method) {
+      if (!allow.empty()) allow += ", ";
+      allow += b.spec.method;
+      if (std::string_view(b.spec.method) == "GET") allow += ", HEAD";
       continue;
     }
     Dispatch(b, std::move(params), req, res);
     return;
   }
+  const bool other_method = !allow.empty();
   res.status = other_method ? 405 : 404;
+  if (other_method) res.set_header("Allow", allow);
+  res.set_header("X-Request-Id", util::RequestId::Generate().str());
   res.set_header("Cache-Control", "no-store");
   res.set_content(ErrorBody(other_method ? "method_not_allowed" : "not_found",
                             other_method ? "this route does not take that method" : "no such route")
@@ -585,7 +598,8 @@ void Api::Dispatch(const Bound& route, std::vector<std::string> params, const ht
       c.cookie_session = !c.bearer.empty();
     }
     if (!c.bearer.empty() && c.services) c.principal = c.s().accounts->Resolve(c.bearer);
-    if (c.cookie_session && req.method != "GET" && req.get_header_value("X-Bomvault-Csrf") != "1") {
+    const bool reads = req.method == "GET" || req.method == "HEAD";
+    if (c.cookie_session && !reads && req.get_header_value("X-Bomvault-Csrf") != "1") {
       SendError(
           c, Status(Code::kForbidden, "csrf", "a cookie session needs the X-Bomvault-Csrf header"));
       return;
