@@ -126,3 +126,86 @@ export function engineeringChange(before, after) {
   return out;
 }
 
+
+// The two trees side by side, aligned: one row per item of either BOM, in tree order, with the
+// item as it is before (left) and after (right). Children are matched under matched parents by
+// part number and reference designator (the same key as engineeringChange), in their order; an
+// item found on one side only is added or removed, or moved when its key is unmatched on the
+// other side elsewhere. Rows: { level, kind, left, right } where left/right are
+// { part_number, refdes, description, quantity, unit } or null.
+export function sideBySide(before, after) {
+  const children = (items) => {
+    const byRef = new Map();
+    items.forEach((it, i) => { if (!byRef.has(it.ref)) byRef.set(it.ref, i); });
+    const kids = new Map();  // parent index (-1 for roots) → child indices in order
+    const { parent } = treeStructure(items);
+    for (let i = 0; i < items.length; i += 1) {
+      const p = parent[i];
+      let list = kids.get(p);
+      if (!list) { list = []; kids.set(p, list); }
+      list.push(i);
+    }
+    return kids;
+  };
+  const KA = children(before);
+  const KB = children(after);
+  const key = (it) => `${it.part_number}\u0000${it.refdes || ''}`;
+  const side = (it) => (it ? { part_number: it.part_number, refdes: it.refdes || '', description: it.description || '', quantity: String(it.quantity ?? ''), unit: it.unit || '' } : null);
+  const same = (x, y) => String(x ?? '') === String(y ?? '');
+  const out = [];
+  // Depth-first with an explicit stack (deep trees must not overflow the call stack). A task is
+  // either "merge these two child lists" or "emit this one-sided subtree".
+  const stack = [{ a: -1, b: -1, level: 0 }];
+  while (stack.length) {
+    const t = stack.pop();
+    if (t.emit) { out.push(t.emit); stack.push(t.then); continue; }  // a row, then its subtree
+    const tasks = [];
+    if (t.only) {
+      const items = t.only === 'left' ? before : after;
+      for (const c of (t.only === 'left' ? KA : KB).get(t.i) || []) {
+        const row = { level: t.level, kind: t.only === 'left' ? 'removed' : 'added', left: null, right: null };
+        row[t.only] = side(items[c]);
+        tasks.push({ emit: row, then: { only: t.only, i: c, level: t.level + 1 } });
+      }
+    } else {
+      const ka = KA.get(t.a) || [];
+      const free = new Map();  // key → unmatched left children, in order
+      for (const i of ka) {
+        const k = key(before[i]);
+        if (!free.has(k)) free.set(k, []);
+        free.get(k).push(i);
+      }
+      const matched = new Set();
+      for (const j of KB.get(t.b) || []) {
+        const q = free.get(key(after[j]));
+        const i = q && q.length ? q.shift() : -1;
+        if (i < 0) {
+          tasks.push({ emit: { level: t.level, kind: 'added', left: null, right: side(after[j]) }, then: { only: 'right', i: j, level: t.level + 1 } });
+          continue;
+        }
+        matched.add(i);
+        const x = before[i]; const y = after[j];
+        const kind = !same(x.quantity, y.quantity) || !same(x.unit, y.unit) ? 'requantified'
+          : !same(x.description, y.description) || !same(x.find_number, y.find_number) ? 'changed' : 'same';
+        tasks.push({ emit: { level: t.level, kind, left: side(x), right: side(y) }, then: { a: i, b: j, level: t.level + 1 } });
+      }
+      for (const i of ka) {
+        if (!matched.has(i)) tasks.push({ emit: { level: t.level, kind: 'removed', left: side(before[i]), right: null }, then: { only: 'left', i, level: t.level + 1 } });
+      }
+    }
+    for (let k = tasks.length - 1; k >= 0; k -= 1) stack.push(tasks[k]);
+  }
+  // One-sided rows whose key is unmatched on the other side somewhere else have moved.
+  const count = (kind, s) => {
+    const m = new Map();
+    for (const r of out) if (r.kind === kind) { const k = key(r[s]); m.set(k, (m.get(k) || 0) + 1); }
+    return m;
+  };
+  const removed = count('removed', 'left');
+  const added = count('added', 'right');
+  for (const r of out) {
+    if (r.kind === 'removed' && added.get(key(r.left))) r.kind = 'moved';
+    else if (r.kind === 'added' && removed.get(key(r.right))) r.kind = 'moved';
+  }
+  return out;
+}

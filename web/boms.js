@@ -146,7 +146,7 @@ export async function bomPage(ctx, view) {
   else if (view === 'flat') content = loadFlat();
   else if (ctx.query.get('with')) {
     const other = ctx.query.get('with');
-    content = workerLoad('compare', [`/boms/${enc}/items`, `/boms/${encodeURIComponent(other)}/items`], progress('both BOMs'));
+    content = workerLoad(ctx.query.get('layout') === 'side' ? 'side' : 'compare', [`/boms/${enc}/items`, `/boms/${encodeURIComponent(other)}/items`], progress('both BOMs'));
   }
   if (content) content.catch(() => {});  // handled where awaited
   const [bom, users] = await Promise.all([api('GET', `/boms/${enc}`), directory()]);
@@ -434,7 +434,15 @@ async function renderCompare(ctx, body, bom, started) {
   if (!other) return;
   const otherBom = candidates.find((b) => b.id === other);
   if (!otherBom) { msg.error('That BOM does not exist or you cannot see it.'); return; }
+  const side = query.get('layout') === 'side';
+  const base = `#/boms/${encodeURIComponent(bom.id)}/compare`;
+  out.append(el('nav', { class: 'tabs small', 'aria-label': 'How to show the change' },
+    el('a', { href: base + qs({ with: other }), 'aria-current': side ? null : 'page' }, 'List of changes'),
+    el('a', { href: base + qs({ with: other, layout: 'side' }), 'aria-current': side ? 'page' : null, id: 'compare-side' }, 'Both trees side by side')));
+  if (side) { await renderSideBySide(out, bom, otherBom, started); return; }
   out.append(el('p', { class: 'muted load-progress', role: 'status' }, 'Loading both BOMs…'));
+  const box = el('div');
+  out.append(box);
   const { rows: diff } = await (started || workerLoad('compare', [`/boms/${encodeURIComponent(bom.id)}/items`, `/boms/${encodeURIComponent(other)}/items`],
     (got, totalBytes) => {
       const p = body.querySelector('.load-progress');
@@ -468,7 +476,7 @@ async function renderCompare(ctx, body, bom, started) {
     return el('div', { class: 'check' }, box, el('label', { for: id }, `${CHANGE_TEXT[k]} (${fmtNum(counts[k])})`));
   });
   const total = diff.length;
-  fill(out,
+  fill(box,
     el('p', { role: 'status', class: total ? null : 'ok', id: 'compare-summary' }, total
       ? `From “${names[0]}” to “${names[1]}”: ${fmtNum(counts.added)} added, ${fmtNum(counts.removed)} removed, ${fmtNum(counts.moved)} moved, ${fmtNum(counts.requantified)} re-quantified, ${fmtNum(counts.changed)} otherwise changed.`
       : `“${names[0]}” and “${names[1]}” have the same items.`),
@@ -480,6 +488,46 @@ async function renderCompare(ctx, body, bom, started) {
       }, { class: 'secondary small' })) : null,
     tableBox);
   if (total) paint();
+}
+
+// Both trees at once, aligned row by row (bommodel.sideBySide): the BOM as it is on the left, the
+// other on the right, each side indented by its own level, unchanged rows included so the change
+// reads in its place in the structure.
+async function renderSideBySide(out, bom, otherBom, started) {
+  const box = el('div');
+  out.append(el('p', { class: 'muted load-progress', role: 'status' }, 'Loading both BOMs…'), box);
+  const { rows } = await (started || workerLoad('side', [`/boms/${encodeURIComponent(bom.id)}/items`, `/boms/${encodeURIComponent(otherBom.id)}/items`],
+    (got, totalBytes) => {
+      const p = out.querySelector('.load-progress');
+      if (p) p.textContent = totalBytes ? `Loading both BOMs… ${fmtBytes(got)} of ${fmtBytes(totalBytes)}` : `Loading both BOMs… ${fmtBytes(got)}`;
+    }));
+  out.querySelector('.load-progress')?.remove();
+  const counts = { same: 0, added: 0, removed: 0, moved: 0, requantified: 0, changed: 0 };
+  for (const r of rows) { counts[r.kind] += 1; r.className = `chg-${r.kind}`; }
+  const indent = (r, s) => (r[s] ? '\u2002'.repeat(r.level) + r[s].part_number : '');
+  const names = [bom.name, otherBom.name];
+  const columns = [
+    { label: 'Change', min: 8, fr: 0, value: (r) => (r.kind === 'same' ? '' : CHANGE_TEXT[r.kind]) },
+    { label: `“${names[0]}”: part number`, min: 12, fr: 2, value: (r) => indent(r, 'left') },
+    { label: 'Ref. des.', min: 6, fr: 0, value: (r) => (r.left ? r.left.refdes : '') },
+    { label: 'Qty', num: true, min: 5, fr: 0, value: (r) => (r.left ? `${r.left.quantity}${r.left.unit ? ' ' + r.left.unit : ''}` : '') },
+    { label: `“${names[1]}”: part number`, min: 12, fr: 2, value: (r) => indent(r, 'right') },
+    { label: 'Ref. des.', min: 6, fr: 0, value: (r) => (r.right ? r.right.refdes : '') },
+    { label: 'Qty', num: true, min: 5, fr: 0, value: (r) => (r.right ? `${r.right.quantity}${r.right.unit ? ' ' + r.right.unit : ''}` : '') },
+  ];
+  const changed = rows.length - counts.same;
+  fill(box,
+    el('p', { role: 'status', id: 'compare-summary', class: changed ? null : 'ok' }, changed
+      ? `${fmtNum(rows.length)} rows: ${fmtNum(counts.added)} added, ${fmtNum(counts.removed)} removed, ${fmtNum(counts.moved)} moved, ${fmtNum(counts.requantified)} re-quantified, ${fmtNum(counts.changed)} otherwise changed, ${fmtNum(counts.same)} the same.`
+      : `“${names[0]}” and “${names[1]}” have the same items.`),
+    el('div', { class: 'toolbar' }, button('Export as CSV', () => {
+      const header = ['Change', 'Level', `${names[0]}: part number`, `${names[0]}: ref. des.`, `${names[0]}: quantity`, `${names[0]}: unit`,
+        `${names[1]}: part number`, `${names[1]}: ref. des.`, `${names[1]}: quantity`, `${names[1]}: unit`];
+      const cells = (s) => (s ? [s.part_number, s.refdes, s.quantity, s.unit] : ['', '', '', '']);
+      downloadText(fileName(`${names[0]} and ${names[1]} (side by side)`, 'csv'),
+        csvText(header, rows.map((r) => [r.kind === 'same' ? '' : CHANGE_TEXT[r.kind], String(r.level), ...cells(r.left), ...cells(r.right)])), 'text/csv');
+    }, { class: 'secondary small' })),
+    rows.length ? virtualTable({ rows, columns, label: `${names[0]} and ${names[1]} side by side`, className: 'eco side' }).node : null);
 }
 
 // ---------------------------------------------------------------------------------------------

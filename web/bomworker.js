@@ -3,10 +3,10 @@
 // structure or the engineering change, and hands the rows back in chunks of CHUNK, so no single
 // task on the page's thread has to take in 50,000 items at once.
 //
-// Messages in: { kind: 'items' | 'compare', paths: ['/boms/ID/items', ...] }.
+// Messages in: { kind: 'items' | 'compare' | 'side', paths: ['/boms/ID/items', ...] }.
 // Messages out: { type: 'progress', got, total }, { type: 'rows', rows }, then
 // { type: 'done', structure? } or { type: 'error', status, code, message, retryAfter }.
-import { treeStructure, engineeringChange } from './bommodel.js';
+import { treeStructure, engineeringChange, sideBySide } from './bommodel.js';
 
 const CHUNK = 2000;
 const received = [];
@@ -52,6 +52,10 @@ self.onmessage = async ({ data }) => {
       const [a, b] = await Promise.all(data.paths.map((p, k) => load(p, k)));
       const diff = engineeringChange(a.items, b.items);
       send(diff);
+      postMessage({ type: 'done' });
+    } else if (data.kind === 'side') {
+      const [a, b] = await Promise.all(data.paths.map((p, k) => load(p, k)));
+      send(sideBySide(a.items, b.items));
       postMessage({ type: 'done' });
     } else if (data.kind === 'json') {
       const r = await load(data.paths[0], 0);

@@ -854,6 +854,19 @@ async function main() {
     const [ecoFile] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export as CSV' }).click()]);
     const ecoCsv = fs.readFileSync(await ecoFile.path(), 'utf8');
     check(ecoCsv.includes('Re-quantified,SCR-M6') && ecoCsv.includes('Added,GSK-2') && ecoCsv.includes('Removed,GSK-3'), 'the change exports as CSV');
+    // Both trees side by side: every row in its place in the structure, the change marked.
+    await page.getByRole('link', { name: 'Both trees side by side' }).click();
+    const sbs = page.getByRole('table', { name: /side by side$/ });
+    await sbs.waitFor();
+    await page.getByText(/rows: 1 added, 1 removed, 0 moved, 1 re-quantified/).waitFor();
+    const scr = (await sbs.locator('[role=row]:has-text("SCR-M6")').first().textContent());
+    check(scr.includes('Re-quantified') && (scr.match(/SCR-M6/g) || []).length === 2, 'SCR-M6 shows on both sides, re-quantified');
+    check((await sbs.locator('[role=row].chg-added').count()) === 1 && (await sbs.locator('[role=row].chg-removed').count()) === 1, 'one row added, one removed');
+    await axeCheck(page, 'compare: side by side');
+    await shot(page, '14b-bom-compare-side');
+    const [sideFile] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export as CSV' }).click()]);
+    const sideCsv = fs.readFileSync(await sideFile.path(), 'utf8');
+    check(sideCsv.split('\r\n')[0].startsWith('Change,Level,') && sideCsv.includes('Added,') && sideCsv.includes('GSK-2'), 'the side-by-side view exports as CSV');
     await page.getByRole('link', { name: 'BOMs', exact: true }).click();
     await heading(page, 'BOMs').waitFor();
     await page.getByLabel('Name contains').fill('rev b');
