@@ -504,7 +504,7 @@ async function renderSideBySide(out, bom, otherBom, started) {
   out.querySelector('.load-progress')?.remove();
   const counts = { same: 0, added: 0, removed: 0, moved: 0, requantified: 0, changed: 0 };
   for (const r of rows) { counts[r.kind] += 1; r.className = `chg-${r.kind}`; }
-  const indent = (r, s) => (r[s] ? '\u2002'.repeat(r.level) + r[s].part_number : '');
+  const indent = (r, s) => (r[s] ? '\u2003'.repeat(r.level) + r[s].part_number : '');
   const names = [bom.name, otherBom.name];
   const columns = [
     { label: 'Change', min: 8, fr: 0, value: (r) => (r.kind === 'same' ? '' : CHANGE_TEXT[r.kind]) },
