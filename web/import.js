@@ -9,19 +9,12 @@
 // everyone who imports picks from the org's saved profiles. Changed mappings travel as
 // ?mappings= (the column-mappings JSON form) and win over the profile's and the org's.
 import { api, upload, qs } from './api.js';
+import { FIELDS, normalizeColumn } from './csv.js';
 import { el, field, checkbox, messageArea, pageHeading, busy, table, announce, describeError, fill, fmtBytes, plural, uid } from './dom.js';
 
 const MAX_BYTES = 64 * 1024 * 1024;
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 const ROWS_SHOWN = 20;  // of the (up to 50) items the preview answers with
-// What a column can be read as: the item fields the column-mappings form accepts, then a
-// property (kept under a key) or nothing.
-const FIELDS = [
-  ['part_number', 'Part number'], ['description', 'Description'], ['quantity', 'Quantity'],
-  ['unit', 'Unit'], ['refdes', 'Designators'], ['manufacturer', 'Manufacturer'], ['mpn', 'Manufacturer part number'],
-  ['dnp', 'Do not place'], ['level', 'Level'], ['parent', 'Parent'], ['ref', 'Ref (row id)'],
-  ['find_number', 'Find number'],
-];
 const CHARSETS = [
   ['', 'Detect (UTF-8, UTF-16, else Windows-1252)'], ['WINDOWS-1252', 'Windows-1252 (Western Europe)'],
   ['WINDOWS-1251', 'Windows-1251 (Cyrillic)'], ['WINDOWS-1250', 'Windows-1250 (Central Europe)'],
@@ -235,7 +228,7 @@ export async function importPage({ root, navigate, me }) {
       let base = chosen ? chosen.base : (state.profile || state.detected);
       if (base === 'org-mappings' || !builtin.includes(base)) base = '';
       const mappings = [...state.overrides.values()];
-      if (chosen) for (const m of chosen.mappings || []) if (!mappings.some((o) => normalize(o.column) === normalize(m.column))) mappings.push(m);
+      if (chosen) for (const m of chosen.mappings || []) if (!mappings.some((o) => normalizeColumn(o.column) === normalizeColumn(m.column))) mappings.push(m);
       const options = {};
       if (state.sheet) options.sheet = state.sheet;
       if (state.charset && state.kind === 'text') options.charset = state.charset;
@@ -256,12 +249,10 @@ export async function importPage({ root, navigate, me }) {
       el('div', { class: 'actions' }, save), saveMsg.node);
   }
 
-  function normalize(column) { return String(column).trim().toLowerCase().replace(/[\s-]+/g, '_'); }
-
   // ---- Preview: what was found, the mapping, the first items, warnings and errors ----------
   function changeMapping(column, value, key) {
     if (value === 'ignore') state.overrides.set(column, { column, ignore: true });
-    else if (value === 'property') state.overrides.set(column, { column, property: key || normalize(column) });
+    else if (value === 'property') state.overrides.set(column, { column, property: key || normalizeColumn(column) });
     else state.overrides.set(column, { column, field: value });
     runPreview();
   }
