@@ -49,6 +49,7 @@ const char* kUsage =
     "                 [--public-url URL] [--invitation-ttl-seconds N] [--mail-from ADDRESS]\n"
     "                 [--smtp-url smtp://HOST:PORT|smtps://HOST:PORT [--smtp-ca-file FILE]\n"
     "                  [--smtp-user USER --smtp-password-file FILE]]\n"
+    "                 [--source-dir DIR]   (drop root of folder sources: DIR/<org id>/...)\n"
     "  bomvault unseal --url URL        (reads one share from stdin)\n"
     "                 [--backup-dir DIR [--backup-interval SECONDS]]\n"
     "                 [--backup-retention-days N]\n"
@@ -82,6 +83,8 @@ const std::map<std::string, const char*>& CommandHelp() {
        "  --backup-interval SECONDS        between scheduled backups (default 86400)\n"
        "  --backup-retention-days N        keep snapshots N days (default 5; never longer than\n"
        "                                   the shortest purge window of any organisation)\n"
+       "  --source-dir DIR                 drop root of folder data sources: an organisation's\n"
+       "                                   sources read DIR/<org id>/<path> only\n"
        "  Purge, retention, exfiltration, mail and invitation options: see `bomvault help`.\n"},
       {"unseal", "bomvault unseal --url URL\n  Reads one key share from stdin and submits it.\n"},
       {"check",
@@ -241,6 +244,7 @@ int CmdServe(int argc, char** argv) {
   options.backup_retention_days = cfg.backup_retention_days;
   options.mail = std::move(cfg.mail);
   options.invitations = cfg.invitations;
+  options.source_dir = cfg.source_dir;
   auto loaded = service::Instance::Load(options);
   if (!loaded.ok()) {
     std::cerr << "bomvault serve: " << loaded.status().message() << " (run `bomvault init --data "

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -39,7 +40,8 @@ const std::vector<std::string>& ServeValueFlags() {
                                                  "--smtp-password-file",
                                                  "--backup-dir",
                                                  "--backup-interval",
-                                                 "--backup-retention-days"};
+                                                 "--backup-retention-days",
+                                                 "--source-dir"};
   return flags;
 }
 
@@ -169,6 +171,25 @@ ServeConfig ParseServeConfig(const Flags& f, std::vector<std::string>* problems)
   if (f.Has("--backup-dir")) {
     c.jobs.backup_dir = AbsolutePath(f.Get("--backup-dir"));
     if (c.jobs.backup_dir.empty()) problems->push_back("--backup-dir takes a directory path");
+  }
+  if (f.Has("--source-dir")) {
+    // Resolved once here: the sources open everything below it relative to this path, never
+    // following a link (service/source_folder.h).
+    char* real = ::realpath(f.Get("--source-dir").c_str(), nullptr);
+    struct stat st {};
+    if (real == nullptr || ::stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
+      problems->push_back(
+          "--source-dir takes an existing directory (the drop root of folder "
+          "sources)");
+    } else {
+      c.source_dir = real;
+      const std::string data = AbsolutePath(c.data);
+      if (!data.empty() && (data == c.source_dir || data.rfind(c.source_dir + "/", 0) == 0 ||
+                            c.source_dir.rfind(data + "/", 0) == 0)) {
+        problems->push_back("--source-dir must be outside the data directory and not contain it");
+      }
+    }
+    std::free(real);
   }
   // Every lifecycle number: flag, where it goes, smallest allowed value.
   struct Bound {

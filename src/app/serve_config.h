@@ -33,6 +33,7 @@ struct ServeConfig {
   service::MailOptions mail;
   service::InvitationOptions invitations;
   int backup_retention_days = 5;
+  std::string source_dir;  // the drop root of folder sources: absolute, no symlink ("" = none)
   std::vector<std::string> notes;  // worth saying at start, not problems
 };
 

@@ -42,11 +42,12 @@ nlohmann::json JobJson(const service::JobView& v) {
 
 void RegisterSourceRoutes(Api& api) {
   api.Route({"POST", "/api/v1/sources", "sources.create", Auth::kSignedIn, false,
-             "Administrator: create a data source {name, kind: tryton|rest, base_url, "
+             "Administrator: create a data source {name, kind: tryton|rest|folder, base_url, "
              "database (tryton), auth_method, authorize_url, token_url, revocation_url, "
              "client_id, client_secret, scopes, api_key_header, items_path, send_path (rest), "
              "ca_pem?, internal?, proxy?, max_response_bytes?, timeout_seconds?, "
-             "rules?{skip_part_numbers[], units{}}}"},
+             "rules?{skip_part_numbers[], units{}}}; a folder source {name, kind: folder, path "
+             "(below the drop root's org directory), profile?, rules?}"},
             [](Ctx& c) {
               auto body = JsonBody(c);
               if (!body) return;
@@ -166,6 +167,24 @@ void RegisterSourceRoutes(Api& api) {
         if (!r.ok()) return SendError(c, r.status());
         SendJson(c, 202, {{"job_id", r->str()}});
       });
+
+  api.Route({"GET", "/api/v1/sources/{id}/files", "sources.files", Auth::kSignedIn, false,
+             "Administrator, Editor: a folder source's files {files: [{name, size, modified_at, "
+             "state: new|changed|pulled}]}; pull one with POST .../pull {remote_id: name}"},
+            [](Ctx& c) {
+              auto id = PathId<util::SourceId>(c, 1);
+              if (!id) return;
+              auto r = c.s().sources->ListFiles(c.principal, *id);
+              if (!r.ok()) return SendError(c, r.status());
+              nlohmann::json files = nlohmann::json::array();
+              for (const auto& f : r.value()) {
+                files.push_back({{"name", f.name},
+                                 {"size", f.size},
+                                 {"modified_at", util::FormatUtc(f.modified_at)},
+                                 {"state", f.state}});
+              }
+              SendJson(c, 200, {{"files", files}});
+            });
 
   api.Route({"POST", "/api/v1/boms/{id}/send", "boms.send", Auth::kSignedIn, false,
              "Whoever may read the BOM, with their own connection: send it to {source_id} as a "

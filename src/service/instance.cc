@@ -59,7 +59,8 @@ std::unique_ptr<Services> BuildServices(std::unique_ptr<store::Database> db,
   s->invitations = std::make_unique<Invitations>(*s->db, *s->org_keys, *s->accounts, *s->mailer,
                                                  options.invitations);
   s->jobs = std::make_unique<Jobs>(kJobWorkers);
-  s->sources = std::make_unique<Sources>(*s->db, *s->org_keys, *s->boms, *s->jobs);
+  s->sources = std::make_unique<Sources>(*s->db, *s->org_keys, *s->boms, *s->imports, *s->jobs,
+                                         options.source_dir);
   s->oidc = std::make_unique<Oidc>(*s->db, *s->org_keys, *s->accounts, keys.index_key,
                                    OidcOptions{options.invitations.public_url});
   s->backups = std::make_unique<Backups>(*s->db, options.data_dir, keys.db_key, keys.data_master,

@@ -80,6 +80,7 @@ struct InstanceOptions {
   MailOptions mail{};  // outbox_dir empty = data_dir + "/outbox"
   InvitationOptions invitations{};
   int backup_retention_days = 5;  // capped by the shortest purge window of any org
+  std::string source_dir{};       // the drop root of folder sources ("" = none)
 };
 
 struct InitResult {

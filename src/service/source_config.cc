@@ -5,6 +5,8 @@
 #include <initializer_list>
 #include <optional>
 
+#include "service/source_folder.h"
+
 namespace bomvault::service {
 
 using util::Status;
@@ -83,6 +85,13 @@ std::vector<bom::Item> ApplyRules(const SourceRules& rules, std::vector<bom::Ite
 nlohmann::json SourceConfig::ToJson(bool with_secrets) const {
   nlohmann::json units = nlohmann::json::object();
   for (const auto& [from, to] : rules.units) units[from] = to;
+  if (kind == "folder") {
+    return {{"name", name},
+            {"kind", kind},
+            {"path", path},
+            {"profile", profile},
+            {"rules", {{"skip_part_numbers", rules.skip_part_numbers}, {"units", units}}}};
+  }
   nlohmann::json j = {
       {"name", name},
       {"kind", kind},
@@ -153,7 +162,8 @@ util::Result<SourceConfig> SourceConfig::FromJson(const nlohmann::json& j,
       "name",          "kind",          "base_url",       "database",           "auth_method",
       "ca_pem",        "internal",      "proxy",          "max_response_bytes", "timeout_seconds",
       "rules",         "authorize_url", "token_url",      "revocation_url",     "client_id",
-      "client_secret", "scopes",        "api_key_header", "items_path",         "send_path"};
+      "client_secret", "scopes",        "api_key_header", "items_path",         "send_path",
+      "path",          "profile"};
   for (const auto& [k, v] : j.items()) {
     if (std::none_of(std::begin(kKnown), std::end(kKnown), [&](const char* n) { return k == n; })) {
       return Status::Invalid("unknown_field",
@@ -177,7 +187,9 @@ util::Result<SourceConfig> SourceConfig::FromJson(const nlohmann::json& j,
            {"scopes", &c.scopes},
            {"api_key_header", &c.api_key_header},
            {"items_path", &c.items_path},
-           {"send_path", &c.send_path}}) {
+           {"send_path", &c.send_path},
+           {"path", &c.path},
+           {"profile", &c.profile}}) {
     if (!OptString(j, key, out)) return FieldError(key, "must be a string");
   }
   if (base && c.kind != base->kind) {
@@ -233,10 +245,33 @@ util::Result<SourceConfig> SourceConfig::FromJson(const nlohmann::json& j,
     c.rules = std::move(r);
   }
   if (!ValidSourceText(c.name, 200)) return FieldError("name", "must be 1-200 bytes of text");
+  if (c.kind == "folder") {
+    // A folder has a path, a profile and rules; nothing about a network or credentials.
+    static const char* kFolder[] = {"name", "kind", "path", "profile", "rules"};
+    for (const auto& [k, v] : j.items()) {
+      if (std::none_of(std::begin(kFolder), std::end(kFolder),
+                       [&](const char* n) { return k == n; })) {
+        return Status::Invalid("invalid_field",
+                               "a folder source takes name, path, profile and "
+                               "rules only; \"" +
+                                   k + "\" is for tryton and rest sources");
+      }
+    }
+    if (!SourceFolder::ValidPath(c.path)) {
+      return FieldError("path",
+                        "must be a relative directory below the drop root's organisation "
+                        "directory: 1-16 parts of A-Z a-z 0-9 . _ - separated by /, none "
+                        "starting with .");
+    }
+    if (c.profile.size() > 64 || !std::all_of(c.profile.begin(), c.profile.end(), [](char ch) {
+          return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-';
+        })) {
+      return FieldError("profile", "must name an import profile: a built-in name or a saved id");
+    }
+    return c;
+  }
   if (c.kind != "tryton" && c.kind != "rest") {
-    // The folder kind of the contract is not built; refuse rather than store a source that could
-    // do nothing.
-    return Status::Invalid("unsupported_kind", "kind must be \"tryton\" or \"rest\"");
+    return Status::Invalid("unsupported_kind", "kind must be \"tryton\", \"rest\" or \"folder\"");
   }
   auto origin = ParseSourceUrl(c.base_url, c.internal);
   if (!origin.ok()) return origin.status();

@@ -25,7 +25,7 @@ struct SourceRules {
 // The sealed configuration. Persisted as JSON: key names must not change.
 struct SourceConfig {
   std::string name;
-  std::string kind;  // "tryton" | "rest"
+  std::string kind;  // "tryton" | "rest" | "folder"
   std::string base_url;
   std::string database;  // Tryton: the database name in the JSON-RPC path
   // Tryton: "basic" (each user's own Tryton login). REST: "oauth_code" | "client_credentials" |
@@ -43,6 +43,11 @@ struct SourceConfig {
   std::string api_key_header = "X-Api-Key";
   std::string items_path = "/boms/{remote_id}";
   std::string send_path = "/boms";
+  // Folder only (service/source_folder.h): the directory below the drop root's org directory,
+  // and the importer profile its files are read with (a built-in name or a saved profile's id;
+  // "" = recognise each file).
+  std::string path;
+  std::string profile;
 
   // with_secrets: the sealed form; without: what an Administrator reads (client_secret_set).
   nlohmann::json ToJson(bool with_secrets) const;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 
 #include "bom/tree.h"
 #include "bom/views.h"
@@ -84,7 +85,8 @@ util::Result<Sources::Loaded> Sources::Load(store::Db& db, const Principal& acto
   l.view.name = l.config.name;
   l.view.created_at = q.getColumn(2).getInt64();
   l.view.updated_at = q.getColumn(3).getInt64();
-  l.view.connected = q.getColumn(4).getInt() != 0;
+  // A folder source needs no connection: it is usable by whoever may pull.
+  l.view.connected = q.getColumn(4).getInt() != 0 || l.config.kind == "folder";
   if (actor.role == access::Role::kAdministrator) l.view.config = l.config;
   return l;
 }
@@ -147,6 +149,9 @@ util::Result<util::SourceId> Sources::Create(const Principal& actor, const nlohm
   if (Status st = Allowed(actor, Function::kSourceManage); !st.ok()) return st;
   auto cfg = SourceConfig::FromJson(body, nullptr);
   if (!cfg.ok()) return cfg.status();
+  if (cfg->kind == "folder") {
+    if (Status f = folder_.Check(actor.org, cfg->path); !f.ok()) return f;
+  }
   const util::SourceId id = util::SourceId::Generate();
   Status st = db_.Write([&](store::Db& db) -> Status {
     auto crypto = keys_.Get(db, actor.org);
@@ -213,6 +218,9 @@ util::Result<SourceView> Sources::Update(const Principal& actor, const util::Sou
     if (!l.ok()) return l.status();
     auto cfg = SourceConfig::FromJson(patch, &l->config);
     if (!cfg.ok()) return cfg.status();
+    if (cfg->kind == "folder" && cfg->path != l->config.path) {
+      if (Status f = folder_.Check(actor.org, cfg->path); !f.ok()) return f;
+    }
     const nlohmann::json before = l->config.ToJson(true), after = cfg->ToJson(true);
     nlohmann::json fields = nlohmann::json::array();
     for (const auto& [k, v] : after.items()) {
@@ -434,6 +442,10 @@ Status Sources::Connect(const Principal& actor, const util::SourceId& id,
     return Status::Ok();
   });
   if (!st.ok()) return st;
+  if (config.kind == "folder") {
+    return Status::Invalid("no_connection_needed",
+                           "a folder source needs no connection: pull its files directly");
+  }
   auto secret = CredentialsFor(actor, id, config, credentials);
   if (!secret.ok()) return secret.status();
   st = db_.Write([&](store::Db& db) -> Status {
@@ -550,7 +562,13 @@ util::Result<util::JobId> Sources::SubmitPull(const Principal& actor, const util
     return Status::Ok();
   });
   if (!st.ok()) return st;
-  if (kind == "tryton" ? !ValidTrytonId(remote_id) : !ValidRestId(remote_id)) {
+  if (kind == "folder") {
+    if (!SourceFolder::ValidName(remote_id)) {
+      return Status::Invalid("invalid_remote_id",
+                             "\"remote_id\" is the name of a file in this source's folder "
+                             "(GET /api/v1/sources/{id}/files)");
+    }
+  } else if (kind == "tryton" ? !ValidTrytonId(remote_id) : !ValidRestId(remote_id)) {
     return Status::Invalid("invalid_remote_id",
                            kind == "tryton" ? "\"remote_id\" is a Tryton BOM id (a number)"
                                             : "\"remote_id\" is 1-128 of A-Z a-z 0-9 . _ ~ -");
@@ -567,6 +585,11 @@ util::Result<util::JobId> Sources::SubmitSend(const Principal& actor, const util
   Status st = db_.Read([&](store::Db& db) -> Status {
     auto l = Load(db, actor, id);
     if (!l.ok()) return l.status();
+    if (l->config.kind == "folder") {
+      return Status::Unprocessable("send_unsupported",
+                                   "a folder source only receives what an export job drops "
+                                   "there; nothing is sent to it");
+    }
     if (!l->view.connected) return ConnectionRequired();
     return Status::Ok();
   });
@@ -584,14 +607,16 @@ util::Result<nlohmann::json> Sources::RunPull(const Principal& actor, const util
   Status st = db_.Read([&](store::Db& db) -> Status {
     auto l = Load(db, actor, id);
     if (!l.ok()) return l.status();
+    config = std::move(l->config);
+    if (config.kind == "folder") return Status::Ok();
     auto s = LoadSecret(db, *l->crypto, id, actor.user);  // the job owner's own, nobody else's
     if (!s.ok()) return s.status();
-    config = std::move(l->config);
     secret = std::move(s.value());
     return Status::Ok();
   });
   if (!st.ok()) return st;
   ctx.Progress(0.1);
+  if (config.kind == "folder") return RunFolderPull(actor, id, config, remote_id, bom, ctx);
   util::Result<RemoteBom> remote = Status::Internal();
   if (config.kind == "tryton") {
     auto auth = AuthorizationFor(*secret);
@@ -693,6 +718,173 @@ util::Result<nlohmann::json> Sources::Refresh(const Principal& actor, const util
     out["compare"] = "/api/v1/boms/" + bom.str() + "/compare/" + bom.str() +
                      "?revision=" + std::to_string(revision - 1) +
                      "&other_revision=" + std::to_string(revision);
+  }
+  return out;
+}
+
+// --- Folder sources ------------------------------------------------------------------------------
+
+namespace {
+
+constexpr std::string_view kFilePurpose = "source-file";
+
+std::string FileObject(const util::SourceId& id, const crypto::Bytes& key) {
+  return id.str() + "/" + crypto::ToHex(key);
+}
+
+// The BOM's name for a dropped file: the file name without its extension.
+std::string NameOfFile(const std::string& file) {
+  const size_t dot = file.rfind('.');
+  return dot == std::string::npos || dot == 0 ? file : file.substr(0, dot);
+}
+
+}  // namespace
+
+void Sources::RecordFile(const Principal& actor, const util::SourceId& id, const FolderRead& file,
+                         const std::string& name, const util::BomId& bom, int64_t revision) {
+  db_.Write([&](store::Db& db) -> Status {
+    auto crypto = keys_.Get(db, actor.org);
+    if (!crypto.ok()) return crypto.status();
+    const OrgCrypto& c = *crypto.value();
+    const crypto::Bytes key = c.BlindIndex(kFilePurpose, id.str() + "/" + name);
+    const nlohmann::json rec = {{"name", name},
+                                {"size", file.size},
+                                {"mtime", file.mtime},
+                                {"sha256", file.sha256},
+                                {"bom_id", bom.str()},
+                                {"revision", revision},
+                                {"user_id", actor.user.str()}};
+    crypto::Bytes sealed = c.SealText(kFilePurpose, FileObject(id, key), rec.dump());
+    SQLite::Statement u(db,
+                        "INSERT INTO source_files(source_id, name_key, sealed, updated_at) VALUES "
+                        "(?1, ?2, ?3, ?4) ON CONFLICT(source_id, name_key) DO UPDATE SET "
+                        "sealed = ?3, updated_at = ?4");
+    u.bind(1, id.str());
+    u.bind(2, key.data(), static_cast<int>(key.size()));
+    u.bind(3, sealed.data(), static_cast<int>(sealed.size()));
+    u.bind(4, static_cast<int64_t>(util::NowUnix()));
+    u.exec();
+    return Status::Ok();
+  });
+}
+
+util::Result<nlohmann::json> Sources::RunFolderPull(
+    const Principal& actor, const util::SourceId& id, const SourceConfig& config,
+    const std::string& name, std::optional<util::BomId> bom, JobContext& ctx) {
+  auto file = folder_.Read(actor.org, config.path, name);
+  if (!file.ok()) return file.status();
+  ctx.Progress(0.3);
+  if (ctx.cancelled()) return Status(Code::kConflict, "cancelled", "the job was cancelled");
+  // The same importer as POST /boms/import, with the source's profile; nothing stored yet.
+  bom::ImportOptions options;
+  options.profile = config.profile;
+  auto report = imports_.Preview(actor, file->bytes, options);
+  if (!report.ok()) return report.status();
+  if (!report->status.ok()) {
+    std::string message = report->status.message();
+    if (!report->errors.empty()) {
+      const bom::ImportMessage& e = report->errors.front();
+      message += " (line " + std::to_string(e.line) + ": " + e.message + ")";
+    }
+    return Status(report->status.code(), report->status.machine_code(), message);
+  }
+  ctx.Progress(0.6);
+  std::vector<bom::Item> items = ApplyRules(config.rules, std::move(report->items));
+  if (Status v = bom::ValidateItems(items, bom::Limits{}); !v.ok()) return v;
+  if (ctx.cancelled()) return Status(Code::kConflict, "cancelled", "the job was cancelled");
+  const nlohmann::json about = {{"file", name},
+                                {"sha256", file->sha256},
+                                {"profile", report->profile},
+                                {"warnings", report->warnings.size()}};
+  if (!bom) {
+    nlohmann::json meta = {{"source_ref", {{"source_id", id.str()}, {"remote_id", name}}},
+                           {"source", name}};
+    auto created = boms_.Create(actor, NameOfFile(name), meta, std::move(items), "pull",
+                                /*items_validated=*/true, report->profile);
+    if (!created.ok()) return created.status();
+    Status st = db_.Write([&](store::Db& db) -> Status {
+      auto crypto = keys_.Get(db, actor.org);
+      if (!crypto.ok()) return crypto.status();
+      StoreLink(db, *crypto.value(), created->id, id, name);
+      RecordAudit(db, crypto.value().get(),
+                  {"bom:" + created->id.str(),
+                   actor.user.str(),
+                   "bom.pull",
+                   {{"source_id", id.str()}, {"remote_id", name}, {"sha256", file->sha256}}});
+      return Status::Ok();
+    });
+    if (!st.ok()) return st;
+    RecordFile(actor, id, file.value(), name, created->id, 1);
+    nlohmann::json out = {{"bom_id", created->id.str()},
+                          {"revision", 1},
+                          {"items", created->items},
+                          {"changed", true}};
+    out.update(about);
+    return out;
+  }
+  auto out =
+      Refresh(actor, id, name, *bom, std::move(items), RevisionNote{"pull", name, report->profile});
+  if (!out.ok()) return out.status();
+  RecordFile(actor, id, file.value(), name, *bom, out->value("revision", int64_t{0}));
+  out->update(about);
+  return out;
+}
+
+util::Result<std::vector<Sources::FileView>> Sources::ListFiles(const Principal& actor,
+                                                                const util::SourceId& id) {
+  if (Status st = Allowed(actor, Function::kSourcePull); !st.ok()) return st;
+  SourceConfig config;
+  std::shared_ptr<const OrgCrypto> crypto;
+  Status st = db_.Read([&](store::Db& db) -> Status {
+    auto l = Load(db, actor, id);
+    if (!l.ok()) return l.status();
+    config = std::move(l->config);
+    crypto = l->crypto;
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  if (config.kind != "folder") {
+    return Status::Invalid("not_a_folder_source", "only folder sources list files");
+  }
+  auto files = folder_.List(actor.org, config.path);
+  if (!files.ok()) return files.status();
+  // What each file was when it was last pulled or refreshed.
+  std::map<std::string, nlohmann::json> seen;
+  st = db_.Read([&](store::Db& db) -> Status {
+    SQLite::Statement q(db, "SELECT sealed FROM source_files WHERE source_id = ? AND name_key = ?");
+    for (const FolderFile& f : files.value()) {
+      const crypto::Bytes key = crypto->BlindIndex(kFilePurpose, id.str() + "/" + f.name);
+      q.bind(1, id.str());
+      q.bind(2, key.data(), static_cast<int>(key.size()));
+      if (q.executeStep()) {
+        auto col = q.getColumn(0);
+        auto text = crypto->OpenText(
+            kFilePurpose, FileObject(id, key),
+            {static_cast<const uint8_t*>(col.getBlob()), static_cast<size_t>(col.size())});
+        auto j = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
+        if (j.is_object()) seen[f.name] = std::move(j);
+      }
+      q.reset();
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  std::vector<FileView> out;
+  for (const FolderFile& f : files.value()) {
+    FileView v{f.name, f.size, f.mtime, "new"};
+    if (auto it = seen.find(f.name); it != seen.end()) {
+      const nlohmann::json& r = it->second;
+      if (r.value("size", int64_t{-1}) != f.size) {
+        v.state = "changed";
+      } else if (r.value("mtime", int64_t{-1}) == f.mtime) {
+        v.state = "pulled";
+      } else {
+        // Touched since: the content decides.
+        auto hash = folder_.Hash(actor.org, config.path, f.name);
+        v.state = hash.ok() && hash.value() == r.value("sha256", "") ? "pulled" : "changed";
+      }
+    }
+    out.push_back(std::move(v));
   }
   return out;
 }

@@ -16,6 +16,9 @@
 // connection opens until the shares are entered again.
 // Pulls and sends run as jobs (service/jobs.h) on the submitting user's own connection; a user
 // without one gets 409 "connection_required". Everything is audited with ids only.
+// Folder sources (service/source_folder.h) have no connection: who may pull lists the files an
+// export job dropped and pulls one through the importer (service/imports.h) with the source's
+// profile; a refresh reads the same file again. Nothing is sent to a folder.
 // Thread-safe: state lives in the store; the job queue has its own locking.
 #pragma once
 
@@ -29,11 +32,13 @@
 #include "access/permissions.h"
 #include "bom/item.h"
 #include "service/boms.h"
+#include "service/imports.h"
 #include "service/jobs.h"
 #include "service/org_keys.h"
 #include "service/outbound.h"
 #include "service/rest_source.h"
 #include "service/source_config.h"
+#include "service/source_folder.h"
 #include "store/database.h"
 
 namespace bomvault::service {
@@ -48,8 +53,15 @@ struct SourceView {
 
 class Sources {
  public:
-  Sources(store::Database& db, OrgKeys& keys, Boms& boms, Jobs& jobs)
-      : db_(db), keys_(keys), boms_(boms), jobs_(jobs) {}
+  // folder_root: the drop root for folder sources (`serve --source-dir`); "" = none.
+  Sources(store::Database& db, OrgKeys& keys, Boms& boms, Imports& imports, Jobs& jobs,
+          std::string folder_root = {})
+      : db_(db),
+        keys_(keys),
+        boms_(boms),
+        imports_(imports),
+        jobs_(jobs),
+        folder_(std::move(folder_root)) {}
 
   util::Result<util::SourceId> Create(const access::Principal& actor, const nlohmann::json& body);
   util::Result<std::vector<SourceView>> List(const access::Principal& actor);
@@ -79,6 +91,15 @@ class Sources {
   util::Result<util::JobId> SubmitSend(const access::Principal& actor, const util::BomId& bom,
                                        const util::SourceId& id);
 
+  // A folder source's files, with whether each is new, changed or as last pulled (who may pull).
+  struct FileView {
+    std::string name;
+    int64_t size = 0, modified_at = 0;
+    std::string state;  // "new" | "changed" | "pulled"
+  };
+  util::Result<std::vector<FileView>> ListFiles(const access::Principal& actor,
+                                                const util::SourceId& id);
+
  private:
   struct Loaded {
     SourceView view;
@@ -103,6 +124,12 @@ class Sources {
   util::Result<nlohmann::json> Refresh(const access::Principal& actor, const util::SourceId& id,
                                        const std::string& remote_id, const util::BomId& bom,
                                        std::vector<bom::Item> items, const RevisionNote& note);
+  util::Result<nlohmann::json> RunFolderPull(const access::Principal& actor,
+                                             const util::SourceId& id, const SourceConfig& config,
+                                             const std::string& name,
+                                             std::optional<util::BomId> bom, JobContext& ctx);
+  void RecordFile(const access::Principal& actor, const util::SourceId& id, const FolderRead& file,
+                  const std::string& name, const util::BomId& bom, int64_t revision);
   util::Result<nlohmann::json> RunSend(const access::Principal& actor, const util::BomId& bom,
                                        const util::SourceId& id, JobContext& ctx);
 
@@ -125,7 +152,9 @@ class Sources {
   store::Database& db_;
   OrgKeys& keys_;
   Boms& boms_;
+  Imports& imports_;
   Jobs& jobs_;
+  SourceFolder folder_;
   std::mutex pending_mu_;
   std::map<std::string, Pending> pending_;  // by state; guarded by pending_mu_
 };

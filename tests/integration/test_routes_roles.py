@@ -6,6 +6,9 @@ organisation's Administrator. 403 means "a function you may not use"; 404 "an ob
 see", exactly like a missing one. The test fails if the server has a route without rows here.
 """
 import itertools
+import os
+import shutil
+import tempfile
 
 from fake_source import FakeSource
 from harness import PASSWORD, Org, Server, Store, add_user, attach, call, make_bom, pdf_bytes, png_bytes, sign_in
@@ -232,6 +235,9 @@ def table(w):
         row("POST", "/api/v1/sources/{id}/connection/authorize", [401, 403, 400, 400, 400, 400, 404],
             path_fn=lambda c: f"/api/v1/sources/{w.source}/connection/authorize",
             body={"redirect_uri": "https://app.example/callback"}),
+        # A folder source (serve --source-dir): who may pull lists its files; no connection.
+        row("GET", "/api/v1/sources/{id}/files", [401, 403, 200, 200, 403, 200, 404],
+            path_fn=lambda c: f"/api/v1/sources/{w.folder_source}/files"),
         row("GET", "/api/v1/jobs/{id}", [401, 403, 404, 200, 404, 404, 404],
             path_fn=lambda c: f"/api/v1/jobs/{w.slow_job(c)}"),
         row("DELETE", "/api/v1/jobs/{id}", [401, 403, 404, 204, 404, 404, 404],
@@ -268,12 +274,20 @@ def table(w):
 
 def test_every_route_answers_every_caller_as_the_table_says():
     st = Store()
-    srv = Server(st, extra=["--rate-limit", "0"])
+    drop = tempfile.mkdtemp(prefix="bv-drop-")
+    srv = Server(st, extra=["--rate-limit", "0", "--source-dir", drop])
     fake = FakeSource(slow_marker="999")
     try:
         w = World(srv)
         w.fake = fake
         w.source = w.fresh_source()
+        os.makedirs(os.path.join(drop, w.a.id, "exports"))
+        with open(os.path.join(drop, w.a.id, "exports", "bom.csv"), "w") as f:
+            f.write("level,part_number,quantity\n0,A-1,1\n")
+        s, r, _ = call(srv.base, "POST", "/api/v1/sources", {"name": "Drop", "kind": "folder", "path": "exports"},
+                       token=w.tokens["admin"])
+        assert s == 201, r
+        w.folder_source = r["id"]
         rows = table(w)
         s, spec, _ = call(srv.base, "GET", "/api/v1/openapi.json")
         served = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
@@ -298,4 +312,5 @@ def test_every_route_answers_every_caller_as_the_table_says():
     finally:
         srv.stop()
         st.cleanup()
+        shutil.rmtree(drop, ignore_errors=True)
         fake.stop()

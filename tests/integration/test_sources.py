@@ -439,7 +439,7 @@ def test_answer_over_the_size_limit_is_refused():
         chunked.stop()
 
 
-def test_source_configuration_is_validated_and_folder_sources_are_not_made():
+def test_source_configuration_is_validated():
     st = Store()
     srv = Server(st)
     try:
@@ -451,7 +451,8 @@ def test_source_configuration_is_validated_and_folder_sources_are_not_made():
                           ({"base_url": "http://erp.example"}, "plain_http_refused"),
                           ({"database": "a/b"}, "invalid_field"),
                           ({"name": ""}, "invalid_field"),
-                          ({"kind": "folder"}, "unsupported_kind"),
+                          ({"kind": "ftp"}, "unsupported_kind"),
+                          ({"kind": "folder"}, "invalid_field"),  # a folder has no base_url
                           ({"ca_pem": "not a pem"}, "invalid_field"),
                           ({"proxy": "http://u:p@proxy"}, "invalid_field"),
                           ({"max_response_bytes": 1}, "invalid_field"),
