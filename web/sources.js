@@ -1,5 +1,5 @@
 // Data sources: the Sources page. Administrators add and remove Tryton sources; everyone connects
-// with their own credentials; Administrators and Editors pull a BOM or refresh one they may
+// with their own credentials (folder sources need none: their dropped files are listed to pull); Administrators and Editors pull a BOM or refresh one they may
 // change; everyone may send a BOM they can read. Pulls and sends are background jobs: a progress
 // bar follows GET /jobs/{id} and can cancel. Editors and Viewers only ever get id, name, kind and
 // their own "connected" from the server, so there is nothing else to show them.
@@ -84,9 +84,13 @@ function connectForm(src, onDone) {
   el('div', { class: 'actions' }, submit));
 }
 
-function pullForm(src, boms, jobBox) {
+function pullForm(src, boms, jobBox, files) {
   const msg = messageArea();
-  const remote = el('input', { inputmode: 'numeric', placeholder: 'Tryton BOM id' });
+  // A folder source pulls one of the files its export job dropped; other kinds name a record.
+  const remote = files
+    ? el('select', {}, el('option', { value: '' }, '(the file the BOM came from)'),
+      files.map((f) => el('option', { value: f.name }, `${f.name} (${f.state})`)))
+    : el('input', { inputmode: 'numeric', placeholder: 'Tryton BOM id' });
   const target = el('select', {}, el('option', { value: '' }, 'A new BOM'),
     boms.filter((b) => b.my_access !== 'view').map((b) => el('option', { value: b.id }, `Refresh “${b.name}”`)));
   const submit = el('button', { type: 'submit' }, 'Pull');
@@ -103,13 +107,14 @@ function pullForm(src, boms, jobBox) {
           const job = await followJob(r.job_id, jobBox, `Pull from ${src.name}`);
           if (job.state === 'done') {
             const res = job.result;
-            msg.info(res.changed === false ? 'Nothing changed: no new revision. ' : 'Pulled. ',
+            msg.info(res.changed === false ? 'Nothing changed: no new revision. '
+              : res.revision > 1 ? `Revision ${res.revision}: ${res.changes.added} added, ${res.changes.removed} removed, ${res.changes.changed} changed. ` : 'Pulled. ',
               el('a', { href: `#/boms/${encodeURIComponent(res.bom_id)}` }, 'Open the BOM'));
           } else msg.error(job.error ? job.error.message : 'The pull failed.');
         } catch (e) { msg.error(e); }
       });
     },
-  }, el('h3', {}, 'Pull from…'), field('Remote BOM', remote, 'Leave empty to refresh a BOM from where it came.'),
+  }, el('h3', {}, 'Pull from…'), field(files ? 'File' : 'Remote BOM', remote, 'Leave empty to refresh a BOM from where it came.'),
   field('Into', target), msg.node, el('div', { class: 'actions' }, submit));
 }
 
@@ -140,9 +145,14 @@ export async function sourcesPage({ root, me }) {
     const admin = me.role === 'administrator';
     const creator = me.role !== 'viewer' && !me.read_only;
     const jobBox = el('div', { class: 'job', 'aria-live': 'polite' });
+    const folderFiles = new Map();
+    await Promise.all(sources.filter((s) => s.kind === 'folder' && creator).map(async (s) => {
+      try { folderFiles.set(s.id, (await api('GET', `/sources/${encodeURIComponent(s.id)}/files`)).files); } catch { folderFiles.set(s.id, []); }
+    }));
     const cards = sources.map((s) => {
       const actions = [];
-      if (s.connected) {
+      const folder = s.kind === 'folder';
+      if (s.connected && !folder) {
         actions.push(button('Disconnect', async () => {
           await api('DELETE', `/sources/${encodeURIComponent(s.id)}/connection`);
           announce(`Disconnected from ${s.name}`);
@@ -159,11 +169,13 @@ export async function sourcesPage({ root, me }) {
       }
       return el('section', { class: 'card source', dataset: { id: s.id } },
         el('h2', {}, s.name, ' ', el('span', { class: 'muted' }, `(${s.kind})`)),
-        el('p', {}, s.connected ? 'You are connected with your own login.' : 'You are not connected.'),
-        admin ? el('p', { class: 'muted' }, s.base_url, ' · ', s.database, s.internal ? ' · internal' : '') : null,
+        el('p', {}, folder ? 'Files an export job drops on the server; no connection needed.'
+          : s.connected ? 'You are connected with your own login.' : 'You are not connected.'),
+        admin && !folder ? el('p', { class: 'muted' }, s.base_url, ' · ', s.database, s.internal ? ' · internal' : '') : null,
+        admin && folder ? el('p', { class: 'muted' }, s.path, s.profile ? ` · profile ${s.profile}` : '') : null,
         s.connected ? null : connectForm(s, render),
-        s.connected && creator ? pullForm(s, boms, jobBox) : null,
-        s.connected ? sendForm(s, boms, jobBox) : null,
+        s.connected && creator ? pullForm(s, boms, jobBox, folder ? folderFiles.get(s.id) : null) : null,
+        s.connected && !folder ? sendForm(s, boms, jobBox) : null,
         el('div', { class: 'actions' }, actions));
     });
     fill(root, pageHeading('Data sources'), jobBox,
