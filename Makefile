@@ -5,7 +5,7 @@ SHELL := /bin/bash
 
 BUILD_DEBS := meson ninja-build pkg-config g++ python3 libcpp-httplib-dev libsqlitecpp-dev \
   libsodium-dev nlohmann-json3-dev doctest-dev libssl-dev zlib1g-dev libbrotli-dev \
-  libcurl4-openssl-dev john-data libzip-dev libexpat1-dev
+  libcurl4-openssl-dev john-data libzip-dev libexpat1-dev libcbor-dev
 TEST_DEBS := clang-format oathtool faketime curl openssl python3-aiosmtpd chromium strace \
   python3-cryptography dpkg-dev systemd
 # A real Tryton ERP for the data-source tests; its recommends (PostgreSQL and more) are not needed.
@@ -14,7 +14,7 @@ TEST_DEBS_NO_RECOMMENDS := tryton-server tryton-modules-production
 FUZZ_DEBS := clang libclang-rt-dev
 FUZZ_CC := clang
 FUZZ_CXX := clang++
-FUZZ_TARGETS := csv xlsx json_body share table http
+FUZZ_TARGETS := csv xlsx json_body share table webauthn http
 FUZZ_SECONDS ?= 120
 
 .PHONY: deps test-deps build run test unit sanitize integration e2e format-check clean fuzz \

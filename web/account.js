@@ -1,8 +1,9 @@
 // The signed-in user's own account: profile and display name, password, authenticator (TOTP)
-// enrolment with recovery codes, single sign-on links, personal API tokens, sessions, and signing
+// enrolment with recovery codes, passkeys, single sign-on links, personal API tokens, sessions, and signing
 // out everywhere. An "enrolment-only" session (the org requires two-step sign-in and this user has
 // none yet) sees only the profile and the enrolment: every other route refuses it.
 import { ssoAccountCard } from './sso.js';
+import { passkeysCard } from './passkeys.js';
 import { api, ApiError } from './api.js';
 import {
   el, field, select, messageArea, table, fmtTime, pageHeading, button, busy, confirmDialog,
@@ -19,13 +20,16 @@ export async function accountPage(ctx) {
   const mfaBox = el('section', { class: 'card', 'aria-labelledby': 'mfa-h' });
   const tokensBox = el('section', { class: 'card', 'aria-labelledby': 'tokens-h' });
   const sessionsBox = el('section', { class: 'card', 'aria-labelledby': 'sessions-h' });
+  // A passkey added by an enrolment-only session ends the restriction: the page is drawn again.
+  const keys = passkeysCard(me, () => { if (enrolOnly) { ctx.session.me = undefined; ctx.route(); } });
 
   fill(root,
     pageHeading('Account'),
     enrolOnly ? el('div', { class: 'warn', role: 'note', id: 'enrol-first' },
       el('strong', {}, 'Your organisation requires two-step sign-in. '),
-      'Set up an authenticator app below to use bomvault; until then this page is all you can open.') : null,
+      'Set up an authenticator app or add a passkey below to use bomvault; until then this page is all you can open.') : null,
     enrolOnly ? mfaBox : null,
+    enrolOnly ? keys : null,
     el('section', { class: 'card', 'aria-labelledby': 'profile-h' },
       el('h2', { id: 'profile-h' }, 'Profile'),
       el('dl', { class: 'meta' },
@@ -37,6 +41,7 @@ export async function accountPage(ctx) {
       enrolOnly || me.read_only ? null : displayNameForm(me, ctx),
       verifyBox(me)),
     enrolOnly ? null : mfaBox,
+    enrolOnly ? null : keys,
     enrolOnly ? null : ssoAccountCard(me),
     enrolOnly || me.read_only ? null : passwordCard(),
     enrolOnly ? null : tokensBox,

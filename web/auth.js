@@ -1,5 +1,7 @@
-// Pages before anyone is signed in: unseal, sign-in (with the TOTP step), operator sign-in.
+// Pages before anyone is signed in: unseal, sign-in (with the TOTP or passkey step, or a passkey
+// alone), operator sign-in.
 import { ssoSignIn } from './sso.js';
+import { passkeySignIn, supported as passkeysSupported } from './passkeys.js';
 import { api, ApiError, operatorToken } from './api.js';
 import { el, field, messageArea, busy, pageHeading, checkbox, fill, announce, confirmDialog } from './dom.js';
 import { signedIn } from './app.js';
@@ -114,8 +116,24 @@ export async function signInPage({ root, query }) {
     paintSecondFactor();
     (useRecovery ? recovery : totp).focus();
   } });
-  const secondFactor = el('div', { hidden: true }, totpField, recoveryField, el('p', {}, switcher));
+  // The passkey as second factor: the password is sent again to get a challenge for this
+  // account's passkeys (nothing is kept between the two steps).
+  const usePasskey = el('button', { type: 'button', class: 'secondary', id: 'passkey-second-factor', onclick: async () => {
+    msg.clear();
+    await busy(usePasskey, async () => {
+      try {
+        await passkeySignIn({ email: email.value.trim(), password: password.value });
+        password.value = '';
+        await signedIn(query.get('next'));
+      } catch (e) { msg.error(e); }
+    });
+  } }, 'Use a passkey');
+  let passkeyOnly = false;
+  const codeFields = el('div', {}, totpField, recoveryField, el('p', {}, switcher));
+  const secondFactor = el('div', { hidden: true }, codeFields,
+    passkeysSupported() ? el('div', { class: 'actions' }, usePasskey) : null);
   function paintSecondFactor() {
+    codeFields.hidden = passkeyOnly;
     totpField.hidden = useRecovery;
     recoveryField.hidden = !useRecovery;
     switcher.textContent = useRecovery ? 'Use the code from the app instead' : 'Lost your phone? Use a recovery code';
@@ -127,6 +145,7 @@ export async function signInPage({ root, query }) {
     msg.clear();
     if (!email.value.trim() || !password.value) { msg.error('Enter your e-mail address and password.'); return; }
     const body = { email: email.value.trim(), password: password.value, cookie: true };
+    if (!secondFactor.hidden && passkeyOnly) { usePasskey.click(); return; }
     if (!secondFactor.hidden) {
       if (useRecovery) {
         const code = recovery.value.trim();
@@ -144,6 +163,14 @@ export async function signInPage({ root, query }) {
         if (body.recovery_code) announce('Signed in with a recovery code; it cannot be used again. Ask an Administrator to reset your authenticator if the phone is gone for good.');
         await signedIn(r && r.mfa_enrolment_required ? '#/account' : query.get('next'));
       } catch (e) {
+        if (e instanceof ApiError && e.code === 'passkey_required') {
+          passkeyOnly = true;
+          paintSecondFactor();
+          secondFactor.hidden = false;
+          msg.info('Your account uses a passkey: confirm the sign-in with it.');
+          usePasskey.focus();
+          return;
+        }
         if (e instanceof ApiError && ['totp_required', 'totp_invalid', 'recovery_code_invalid'].includes(e.code)) {
           secondFactor.hidden = false;
           if (e.code === 'totp_required') msg.info('Your account uses an authenticator: enter the current code to finish signing in.');
@@ -157,9 +184,21 @@ export async function signInPage({ root, query }) {
   } },
   field('E-mail address', email), field('Password', password), secondFactor,
   el('div', { class: 'actions' }, submit), msg.node);
+  // Passwordless: any passkey this browser or a security key holds for this site.
+  const passkeyMsg = messageArea();
+  const passkeyButton = el('button', { type: 'button', class: 'secondary', id: 'passkey-sign-in', onclick: async () => {
+    passkeyMsg.clear();
+    await busy(passkeyButton, async () => {
+      try {
+        await passkeySignIn({});
+        await signedIn(query.get('next'));
+      } catch (e) { passkeyMsg.error(e); }
+    });
+  } }, 'Sign in with a passkey');
   fill(root, el('section', { class: 'card narrow' },
     pageHeading('Sign in'),
     ssoSignIn(query),
+    passkeysSupported() ? el('div', { class: 'stack' }, el('div', { class: 'actions' }, passkeyButton), passkeyMsg.node) : null,
     form,
     el('p', { class: 'muted small' }, 'Running this instance? ', el('a', { href: '#/operator-sign-in' }, 'Sign in as the operator'), '.')));
 }

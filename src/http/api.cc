@@ -669,6 +669,7 @@ void Api::RegisterAll() {
   RegisterLifecycleRoutes(*this);
   RegisterSourceRoutes(*this);
   RegisterSsoRoutes(*this);
+  RegisterPasskeyRoutes(*this);
   auto api = [this](const httplib::Request& req, httplib::Response& res) { Route(req, res); };
   engine_.Get("/api/.*", api);
   engine_.Post("/api/.*", api);

@@ -188,5 +188,6 @@ void RegisterImportProfileRoutes(Api& api);
 void RegisterLifecycleRoutes(Api& api);
 void RegisterSourceRoutes(Api& api);
 void RegisterSsoRoutes(Api& api);
+void RegisterPasskeyRoutes(Api& api);
 
 }  // namespace bomvault::http

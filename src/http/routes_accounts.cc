@@ -23,6 +23,7 @@ nlohmann::json UserJson(const service::UserView& u) {
           {"disabled", u.disabled},
           {"mfa_enabled", u.mfa_enabled},
           {"recovery_codes_left", u.recovery_codes_left},
+          {"passkeys", u.passkeys},
           {"created_at", util::FormatUtc(u.created_at)},
           {"last_active_at", util::FormatUtc(u.last_active_at)}};
 }

@@ -320,11 +320,13 @@ util::Result<std::vector<UserView>> Accounts::ListOrgUsers(const util::OrgId& or
   Status st = db_.Read([&](store::Db& db) -> Status {
     auto org = Org(db, actor.org);
     if (!org.ok()) return org.status();
-    SQLite::Statement q(db,
-                        "SELECT id, email_sealed, role, email_verified, disabled, totp_enabled, "
-                        "created_at, last_active_at, (SELECT count(*) FROM recovery_codes r WHERE "
-                        "r.user_id = users.id), display_name_sealed FROM users WHERE org_id = ? "
-                        "ORDER BY created_at, id LIMIT 1000");
+    SQLite::Statement q(
+        db,
+        "SELECT id, email_sealed, role, email_verified, disabled, totp_enabled, "
+        "created_at, last_active_at, (SELECT count(*) FROM recovery_codes r WHERE "
+        "r.user_id = users.id), display_name_sealed, (SELECT count(*) FROM passkeys p WHERE "
+        "p.user_id = users.id) FROM users WHERE org_id = ? "
+        "ORDER BY created_at, id LIMIT 1000");
     q.bind(1, actor.org.str());
     while (q.executeStep()) {
       UserView u;
@@ -345,6 +347,7 @@ util::Result<std::vector<UserView>> Accounts::ListOrgUsers(const util::OrgId& or
         if (!name) return Status::Internal("an account could not be opened");
         u.display_name = *name;
       }
+      u.passkeys = q.getColumn(10).getInt();
       out.push_back(std::move(u));
     }
     return Status::Ok();
@@ -450,7 +453,8 @@ util::Result<Accounts::SignInAttempt> Accounts::BeginSignIn(std::string_view ema
     SQLite::Statement q(db,
                         "SELECT u.id, u.org_id, u.password_hash, u.role, u.disabled, "
                         "u.totp_enabled, u.totp_secret_sealed, u.totp_last_step, "
-                        "coalesce(json_extract(o.settings, '$.mfa_policy'), 'optional') "
+                        "coalesce(json_extract(o.settings, '$.mfa_policy'), 'optional'), "
+                        "(SELECT count(*) FROM passkeys p WHERE p.user_id = u.id) "
                         "FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.email_bidx = ?");
     q.bind(1, bidx.data(), static_cast<int>(bidx.size()));
     if (!q.executeStep()) return Status::Ok();
@@ -465,6 +469,7 @@ util::Result<Accounts::SignInAttempt> Accounts::BeginSignIn(std::string_view ema
     a.totp_sealed.assign(blob.begin(), blob.end());
     a.totp_last_step = q.getColumn(7).getInt64();
     a.mfa_policy = q.getColumn(8).getString();
+    a.passkeys = q.getColumn(9).getInt();
     return Status::Ok();
   });
   if (!st.ok()) return st;
@@ -500,6 +505,50 @@ util::Result<SignInResult> Accounts::SignIn(std::string_view email, std::string_
   return FinishSignIn(*attempt, *ok, totp, recovery_code, peer);
 }
 
+Status Accounts::RefuseSignIn(const SignInAttempt& attempt, const std::string& peer) {
+  const SignInAttempt* row = attempt.found ? &attempt : nullptr;
+  account_backoff_.Failure(attempt.account_key);
+  address_backoff_.Failure(attempt.peer_key);
+  if (row) {
+    util::log::Warn("session.failure").Ref("user_id", row->id).AddrHash("peer", peer);
+    db_.Write([&](store::Db& db) -> Status {
+      auto org = Org(db, row->org);
+      if (!org.ok()) return org.status();
+      RecordAudit(db, org.value().get(),
+                  {"user:" + row->id.str(),
+                   row->id.str(),
+                   "session.failure",
+                   {{"reason", row->disabled ? "disabled" : "password"}}});
+      return Status::Ok();
+    });
+  } else {
+    util::log::Warn("session.failure_unknown_account").AddrHash("peer", peer);
+  }
+  return BadCredentials();
+}
+
+int64_t Accounts::SignInWait(const std::string& account_key, const std::string& peer_key) {
+  int64_t wait = address_backoff_.RetryAfter(peer_key);
+  if (!account_key.empty()) wait = std::max(wait, account_backoff_.RetryAfter(account_key));
+  return wait;
+}
+
+void Accounts::SignInFailed(const std::string& account_key, const std::string& peer_key) {
+  if (!account_key.empty()) account_backoff_.Failure(account_key);
+  address_backoff_.Failure(peer_key);
+}
+
+void Accounts::SignInSucceeded(const std::string& account_key, const std::string& peer_key) {
+  if (!account_key.empty()) account_backoff_.Success(account_key);
+  address_backoff_.Success(peer_key);
+}
+
+util::Result<SignInResult> Accounts::IssuePasskeySession(store::Db& db, const util::UserId& user,
+                                                         const util::OrgId& org,
+                                                         access::Role role) {
+  return IssueSession(db, user, org, role, false);
+}
+
 util::Result<SignInResult> Accounts::FinishSignIn(const SignInAttempt& attempt, bool password_ok,
                                                   std::string_view totp,
                                                   std::string_view recovery_code,
@@ -508,39 +557,21 @@ util::Result<SignInResult> Accounts::FinishSignIn(const SignInAttempt& attempt, 
   const std::string& account_key = attempt.account_key;
   const std::string& peer_key = attempt.peer_key;
   Status st = Status::Ok();
-  if (!row || !password_ok || row->disabled) {
-    account_backoff_.Failure(account_key);
-    address_backoff_.Failure(peer_key);
-    if (row) {
-      util::log::Warn("session.failure").Ref("user_id", row->id).AddrHash("peer", peer);
-      db_.Write([&](store::Db& db) -> Status {
-        auto org = Org(db, row->org);
-        if (!org.ok()) return org.status();
-        RecordAudit(db, org.value().get(),
-                    {"user:" + row->id.str(),
-                     row->id.str(),
-                     "session.failure",
-                     {{"reason", row->disabled ? "disabled" : "password"}}});
-        return Status::Ok();
-      });
-    } else {
-      util::log::Warn("session.failure_unknown_account").AddrHash("peer", peer);
-    }
-    return BadCredentials();
-  }
+  if (!row || !password_ok || row->disabled) return RefuseSignIn(attempt, peer);
   access::Role role = access::ParseRole(row->role).value_or(access::Role::kViewer);
   // Signed in without the second factor the org requires: the session may only enrol one.
-  const bool enrolment_only = !row->totp_enabled && access::MfaRequired(row->mfa_policy, role);
+  const bool enrolment_only =
+      !row->totp_enabled && row->passkeys == 0 && access::MfaRequired(row->mfa_policy, role);
   const char* failure_reason = "totp";
   util::Result<SignInResult> result = Status::Internal();
   st = db_.Write([&](store::Db& db) -> Status {
     auto org = Org(db, row->org);
     if (!org.ok()) return org.status();
     nlohmann::json change = {{"kind", "session"}};
+    auto fail = [&](const char* code, const char* message) {
+      return Status(Code::kUnauthenticated, code, message);
+    };
     if (row->totp_enabled) {
-      auto fail = [&](const char* code, const char* message) {
-        return Status(Code::kUnauthenticated, code, message);
-      };
       if (!totp.empty()) {
         auto secret = OpenTotpSecret(*org.value(), row->id, row->totp_sealed);
         if (!secret) return Status::Internal("the second factor could not be opened");
@@ -586,6 +617,11 @@ util::Result<SignInResult> Accounts::FinishSignIn(const SignInAttempt& attempt, 
       } else {
         return fail("totp_required", "a one-time code from your authenticator is required");
       }
+    } else if (row->passkeys > 0) {
+      // The passkey is the second factor: the password step ends here, and the sign-in finishes
+      // with POST /api/v1/sessions/passkey (service/passkeys.h).
+      failure_reason = "passkey_required";
+      return fail("passkey_required", "confirm the sign-in with one of your passkeys");
     }
     result = IssueSession(db, row->id, row->org, role, enrolment_only);
     if (!result.ok()) return result.status();
@@ -717,8 +753,9 @@ Principal Accounts::Resolve(std::string_view bearer) {
                      "SELECT s.user_id, s.kind, s.scope, s.expires_at, s.last_seen_at, "
                      "u.org_id, u.role, u.email_verified, u.disabled, s.mfa_pending, "
                      "u.totp_enabled, coalesce(json_extract(o.settings, '$.mfa_policy'), "
-                     "'optional'), s.mfa_by_provider FROM sessions s JOIN users u ON u.id = "
-                     "s.user_id JOIN orgs o ON o.id = u.org_id WHERE s.token_hash = ?");
+                     "'optional'), s.mfa_by_provider, EXISTS (SELECT 1 FROM passkeys p WHERE "
+                     "p.user_id = u.id) FROM sessions s JOIN users u ON u.id = s.user_id JOIN "
+                     "orgs o ON o.id = u.org_id WHERE s.token_hash = ?");
     q.bind(1, h.data(), static_cast<int>(h.size()));
     if (!q.executeStep()) return Status::Ok();
     kind = q.getColumn(1).getString();
@@ -735,7 +772,8 @@ Principal Accounts::Resolve(std::string_view bearer) {
     // The policy is read afresh, so tightening it also restricts sessions and API tokens that
     // were issued before; a session issued as enrolment-only stays so until TOTP is confirmed.
     // A session from single sign-on whose provider asserted a second factor meets it too.
-    bool totp_enabled = q.getColumn(10).getInt() != 0 || q.getColumn(12).getInt() != 0;
+    bool totp_enabled = q.getColumn(10).getInt() != 0 || q.getColumn(12).getInt() != 0 ||
+                        q.getColumn(13).getInt() != 0;
     p.mfa_enrolment_only =
         !totp_enabled &&
         (q.getColumn(9).getInt() != 0 || access::MfaRequired(q.getColumn(11).getString(), p.role));
@@ -1154,13 +1192,18 @@ Status Accounts::ResetMfa(const Principal& actor, const util::UserId& id) {
   if (Status st = Allowed(actor, access::Function::kUserMfaReset); !st.ok()) return st;
   int64_t ended = 0;
   Status st = db_.Write([&](store::Db& db) -> Status {
-    SQLite::Statement q(db, "SELECT totp_enabled FROM users WHERE id = ? AND org_id = ?");
+    SQLite::Statement q(db,
+                        "SELECT totp_enabled, (SELECT count(*) FROM passkeys p WHERE p.user_id = "
+                        "users.id) FROM users WHERE id = ? AND org_id = ?");
     q.bind(1, id.str());
     q.bind(2, actor.org.str());
     if (!q.executeStep()) return Status::NotFound();
-    if (q.getColumn(0).getInt() == 0) {
+    if (q.getColumn(0).getInt() == 0 && q.getColumn(1).getInt() == 0) {
       return Status::Conflict("mfa_not_enabled", "this user has no authenticator enrolled");
     }
+    SQLite::Statement pk(db, "DELETE FROM passkeys WHERE user_id = ?");
+    pk.bind(1, id.str());
+    const int passkeys_removed = pk.exec();
     SQLite::Statement u(db,
                         "UPDATE users SET totp_enabled = 0, totp_secret_sealed = NULL, "
                         "totp_last_step = 0 WHERE id = ?");
@@ -1175,7 +1218,10 @@ Status Accounts::ResetMfa(const Principal& actor, const util::UserId& id) {
     auto org = Org(db, actor.org);
     if (!org.ok()) return org.status();
     RecordAudit(db, org.value().get(),
-                {"user:" + id.str(), actor.user.str(), "mfa.reset", {{"sessions_ended", ended}}});
+                {"user:" + id.str(),
+                 actor.user.str(),
+                 "mfa.reset",
+                 {{"sessions_ended", ended}, {"passkeys_removed", passkeys_removed}}});
     return Status::Ok();
   });
   ForgetCachedPrincipals();

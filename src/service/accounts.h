@@ -57,6 +57,7 @@ struct UserView {
   bool disabled = false;
   bool mfa_enabled = false;
   int recovery_codes_left = 0;
+  int passkeys = 0;
   int64_t created_at = 0;
   int64_t last_active_at = 0;
 };
@@ -135,10 +136,11 @@ class Accounts {
   util::Status UpdateUser(const access::Principal& actor, const util::UserId& id,
                           std::optional<std::string> role, std::optional<bool> disabled);
 
-  // Administrator: turns off a user's second factor after a lost device. Clears the TOTP secret
-  // and every recovery code and ends every session and API token of that user (whoever holds the
-  // lost device may have signed in with it); audited as "mfa.reset". The user signs in with the
-  // password alone and, when the org's policy requires a second factor, enrols again first.
+  // Administrator: turns off a user's second factor after a lost device. Clears the TOTP secret,
+  // every recovery code and every passkey, and ends every session and API token of that user
+  // (whoever holds the lost device may have signed in with it); audited as "mfa.reset". The user
+  // signs in with the password alone and, when the org's policy requires a second factor, enrols
+  // again first.
   util::Status ResetMfa(const access::Principal& actor, const util::UserId& id);
 
   // The org's members as colleagues see them (display name and e-mail address only), for
@@ -168,6 +170,7 @@ class Accounts {
     util::OrgId org;
     std::string pw_hash, role, mfa_policy;
     bool disabled = false, totp_enabled = false;
+    int passkeys = 0;  // registered passkeys (service/passkeys.h): a second factor like TOTP
     crypto::Bytes totp_sealed;
     int64_t totp_last_step = 0;
   };
@@ -177,6 +180,22 @@ class Accounts {
   util::Result<SignInResult> FinishSignIn(const SignInAttempt& attempt, bool password_ok,
                                           std::string_view totp, std::string_view recovery_code,
                                           const std::string& peer);
+  // The failure half of FinishSignIn (unknown account, wrong password, disabled): counts towards
+  // both back-offs, audits and returns the generic bad-credentials refusal.
+  util::Status RefuseSignIn(const SignInAttempt& attempt, const std::string& peer);
+
+  // For passkey sign-in (service/passkeys.h), which shares the sign-in back-offs: the seconds to
+  // wait (0 = go ahead), and a failure or success recorded under the same keys.
+  static int64_t SignInWait(const std::string& account_key, const std::string& peer_key);
+  static void SignInFailed(const std::string& account_key, const std::string& peer_key);
+  static void SignInSucceeded(const std::string& account_key, const std::string& peer_key);
+  // A whole browser session (never enrolment-only) after a passkey assertion, inside the caller's
+  // transaction.
+  util::Result<SignInResult> IssuePasskeySession(store::Db& db, const util::UserId& user,
+                                                 const util::OrgId& org, access::Role role);
+  // Checks the signed-in user's current password, backing off per user after failures.
+  util::Status VerifyCurrentPassword(const access::Principal& actor, std::string_view password);
+
   // anonymous principal when the token is unknown, expired or its account disabled.
   access::Principal Resolve(std::string_view bearer);
   util::Status SignOut(std::string_view bearer);
@@ -230,8 +249,6 @@ class Accounts {
   util::Result<SignInResult> IssueSession(store::Db& db, const util::UserId& user,
                                           const util::OrgId& org, access::Role role,
                                           bool mfa_pending);
-  // Checks the signed-in user's current password, backing off per user after failures.
-  util::Status VerifyCurrentPassword(const access::Principal& actor, std::string_view password);
   crypto::Bytes RecoveryCodeHash(const util::UserId& user, std::string_view normalised) const;
   // Replaces the user's recovery codes inside the caller's transaction; returns the new codes.
   std::vector<std::string> ReplaceRecoveryCodes(store::Db& db, const util::UserId& user);

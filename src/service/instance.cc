@@ -61,6 +61,8 @@ std::unique_ptr<Services> BuildServices(std::unique_ptr<store::Database> db,
   s->jobs = std::make_unique<Jobs>(kJobWorkers);
   s->sources = std::make_unique<Sources>(*s->db, *s->org_keys, *s->boms, *s->imports, *s->jobs,
                                          options.source_dir);
+  s->passkeys = std::make_unique<Passkeys>(*s->db, *s->org_keys, *s->accounts,
+                                           PasskeyOptions{options.invitations.public_url});
   s->oidc = std::make_unique<Oidc>(*s->db, *s->org_keys, *s->accounts, keys.index_key,
                                    OidcOptions{options.invitations.public_url});
   s->backups = std::make_unique<Backups>(*s->db, options.data_dir, keys.db_key, keys.data_master,

@@ -47,6 +47,7 @@
 #include "service/oidc.h"
 #include "service/org_keys.h"
 #include "service/orgs.h"
+#include "service/passkeys.h"
 #include "service/sources.h"
 #include "store/database.h"
 #include "vault/keyring.h"
@@ -67,6 +68,7 @@ struct Services {
   std::unique_ptr<Mailer> mailer;
   std::unique_ptr<Invitations> invitations;  // uses mailer and accounts: declared after them
   std::unique_ptr<Oidc> oidc;                // uses accounts
+  std::unique_ptr<Passkeys> passkeys;        // uses accounts
   std::unique_ptr<Backups> backups;
   std::unique_ptr<Sources> sources;  // uses boms and jobs
   // Last, so it is destroyed first: its destructor cancels and joins the jobs, which use the

@@ -89,6 +89,9 @@ struct SourceTag {
 struct JobTag {
   static constexpr const char* kPrefix = "job";
 };
+struct PasskeyTag {
+  static constexpr const char* kPrefix = "pky";
+};
 
 using OrgId = Id<OrgTag>;
 using UserId = Id<UserTag>;
@@ -101,5 +104,6 @@ using RequestId = Id<RequestTag>;
 using SourceId = Id<SourceTag>;
 using JobId = Id<JobTag>;
 using ImportProfileId = Id<ImportProfileTag>;
+using PasskeyId = Id<PasskeyTag>;
 
 }  // namespace bomvault::util

@@ -60,8 +60,9 @@ class Server:
         cmd = [BIN, "serve", "--data", store.data, "--listen", f"127.0.0.1:{self.port}"]
         if not sealed:
             cmd += ["--unseal-file", store.share_file]
-        # "{base}" in an extra argument becomes this server's own URL (e.g. --public-url {base}).
-        cmd += [e.replace("{base}", self.base) for e in (extra or [])]
+        # "{base}" in an extra argument becomes this server's own URL (e.g. --public-url {base}),
+        # "{port}" its port (e.g. --public-url http://localhost:{port}, a host name for passkeys).
+        cmd += [e.replace("{base}", self.base).replace("{port}", str(self.port)) for e in (extra or [])]
         self.stderr_path = os.path.join(store.tmp, f"serve-{self.port}.log")
         self.stderr = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.stderr,
