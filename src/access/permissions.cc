@@ -77,6 +77,7 @@ Decision MayUse(const Principal& p, Function f) {
         case Function::kSeal:
         case Function::kMetrics:
         case Function::kBackup:
+        case Function::kKeyRotate:
         case Function::kSupportRead:  // the window is checked by MayUseSupport
           return Decision::kAllow;
         default:
@@ -94,6 +95,7 @@ Decision MayUse(const Principal& p, Function f) {
     case Function::kSeal:
     case Function::kMetrics:
     case Function::kBackup:
+    case Function::kKeyRotate:
     case Function::kSupportRead:
       return Decision::kForbidden;
     case Function::kOrgSettingsRead:

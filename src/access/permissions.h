@@ -58,6 +58,7 @@ enum class Function {
   kSeal,
   kMetrics,      // operator
   kBackup,       // operator: write a backup, list backup directories
+  kKeyRotate,    // operator: rotate organisation data keys, watch the re-seal
   kSupportRead,  // operator, and only inside a support window an Administrator granted
   kOrgSettingsRead,
   kOrgSettingsWrite,  // org administration

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -60,6 +61,7 @@ const char* kUsage =
     "  bomvault restore --from DIR2 --data DIR [--snapshot NAME]\n"
     "  bomvault rekey --data DIR [--shares N] [--threshold K] [--json]\n"
     "                 (server stopped; reads a quorum of the current shares from stdin)\n"
+    "  bomvault rotate-keys [--org ID] [--wait|--status] [--url URL] [--token-file FILE]\n"
     "  bomvault doctor --data DIR [serve flags] [--url URL] [--token-file FILE]\n"
     "  bomvault config check [--config FILE] [serve flags]\n"
     "Flags may also come from the environment (BOMVAULT_BACKUP_DIR for --backup-dir) and from a\n"
@@ -88,9 +90,16 @@ const std::map<std::string, const char*>& CommandHelp() {
        "  Purge, retention, exfiltration, mail and invitation options: see `bomvault help`.\n"},
       {"unseal", "bomvault unseal --url URL\n  Reads one key share from stdin and submits it.\n"},
       {"check",
-       "bomvault check --data DIR --unseal-file FILE\n"
+       "bomvault check --data DIR --unseal-file FILE [--retired-from OLD]\n"
        "  Opens the store offline and checks the database and every object; non-zero on a "
-       "fault.\n"},
+       "fault.\n"
+       "  --retired-from OLD   OLD is an earlier copy of DIR: also proves that none of its data\n"
+       "                       keys that DIR has rotated away opens anything in DIR.\n"},
+      {"rotate-keys",
+       "bomvault rotate-keys [--org ID] [--wait] [--url URL] [--token-file FILE]\n"
+       "  Asks the running server to rotate the data key of one organisation (or of all), then\n"
+       "  shows the background re-seal; --wait follows it to the end. --status only shows it.\n"
+       "  URL and the operator token as for `bomvault backup`. No downtime; a restart resumes.\n"},
       {"audit",
        "bomvault audit verify --data DIR --unseal-file FILE [--head SEQ:HASH]\n"
        "  Verifies the long-term audit chain.\n"},
@@ -346,7 +355,7 @@ int CmdUnseal(int argc, char** argv) {
 }
 
 int CmdCheck(int argc, char** argv) {
-  Flags f(argc, argv, {"--data", "--unseal-file"}, {});
+  Flags f(argc, argv, {"--data", "--unseal-file", "--retired-from"}, {});
   if (!f.Ok()) return 2;
   if (!f.Has("--data") || !f.Has("--unseal-file")) {
     std::cerr << "bomvault check: --data DIR and --unseal-file FILE are required\n";
@@ -360,7 +369,8 @@ int CmdCheck(int argc, char** argv) {
     return 1;
   }
   std::vector<std::string> problems, summary;
-  util::Status st = service::Instance::Check(f.Get("--data"), shares, &problems, &summary);
+  util::Status st = service::Instance::Check(f.Get("--data"), shares, &problems, &summary,
+                                             f.Get("--retired-from"));
   if (!st.ok()) {
     std::cerr << "bomvault check: " << st.message() << "\n";
     return 1;
@@ -422,6 +432,84 @@ int CmdAudit(int argc, char** argv) {
   return rep.ok() ? 0 : 1;
 }
 
+// The operator token (--token-file or $BOMVAULT_OPERATOR_TOKEN) and the server's URL (--url,
+// $BOMVAULT_URL, http://127.0.0.1:8080) for the commands that ask the running server.
+// 0, or the exit code after a message.
+int OperatorConnection(const Flags& f, const char* cmd, std::string* token, std::string* url) {
+  token->clear();
+  if (f.Has("--token-file")) {
+    std::ifstream in(f.Get("--token-file"));
+    if (!in || !std::getline(in, *token)) {
+      std::cerr << "bomvault " << cmd << ": the --token-file cannot be read\n";
+      return 1;
+    }
+  } else if (const char* env = std::getenv("BOMVAULT_OPERATOR_TOKEN")) {
+    *token = env;
+  }
+  while (!token->empty() && (token->back() == '\r' || token->back() == ' ')) token->pop_back();
+  if (token->empty()) {
+    std::cerr << "bomvault " << cmd
+              << ": the operator token is needed: --token-file FILE or "
+                 "BOMVAULT_OPERATOR_TOKEN\n";
+    return 2;
+  }
+  *url = f.Get("--url");
+  if (url->empty()) *url = std::getenv("BOMVAULT_URL") ? std::getenv("BOMVAULT_URL") : "";
+  if (url->empty()) *url = "http://127.0.0.1:8080";
+  return 0;
+}
+
+// `bomvault rotate-keys`: starts a data-key rotation on the running server and, with --wait,
+// follows the background re-seal until it is done.
+int CmdRotateKeys(int argc, char** argv) {
+  Flags f(argc, argv, {"--url", "--token-file", "--org"}, {"--wait", "--status"});
+  if (!f.Ok()) return 2;
+  std::string token, url;
+  if (int rc = OperatorConnection(f, "rotate-keys", &token, &url); rc != 0) return rc;
+  if (!f.Has("--status")) {
+    nlohmann::json body = nlohmann::json::object();
+    if (f.Has("--org")) body["org_id"] = f.Get("--org");
+    auto r = http::PostJsonTo(url, "/api/v1/keys/rotate", token, body, 60);
+    if (!r.ok()) {
+      sodium_memzero(token.data(), token.size());
+      std::cerr << "bomvault rotate-keys: " << r.status().message() << "\n";
+      return 1;
+    }
+    std::cout << "data keys rotated: " << r.value()["rotated"].size()
+              << " organisation(s); re-sealing in the background\n";
+  }
+  int rc = 0;
+  for (;;) {
+    auto r = http::GetJsonFrom(url, "/api/v1/keys/rotation", token, 60);
+    if (!r.ok()) {
+      std::cerr << "bomvault rotate-keys: " << r.status().message() << "\n";
+      rc = 1;
+      break;
+    }
+    const nlohmann::json& j = r.value();
+    for (const auto& p : j["rotations"]) {
+      std::cout << "  org " << p.value("org_id", "") << ": pass " << p.value("pass", 0)
+                << "/2, column " << p.value("step", 0) << "/" << p.value("steps", 0) << ", "
+                << p.value("resealed", 0) << " re-sealed\n";
+    }
+    if (!j.value("in_progress", false) || !f.Has("--wait")) {
+      std::cout << (j.value("in_progress", false) ? "re-seal in progress\n" : "re-seal done\n");
+      for (const auto& k : j["retired_keys"]) {
+        std::cout << "  retired key of org " << k.value("org_id", "") << " kept for "
+                  << k.value("kept_for", "") << "\n";
+      }
+      if (j.value("unreadable", 0) > 0) {
+        std::cout << "  ciphertexts no key opens: " << j.value("unreadable", 0) << "\n";
+        rc = 1;
+      }
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  sodium_memzero(token.data(), token.size());
+  return rc;
+}
+
 int CmdBackup(int argc, char** argv) {
   Flags f(argc, argv, {"--data", "--to", "--url", "--token-file"}, {});
   if (!f.Ok()) return 2;
@@ -434,25 +522,8 @@ int CmdBackup(int argc, char** argv) {
     std::cerr << "bomvault backup: " << kf.status().message() << "\n";
     return 1;
   }
-  std::string token;
-  if (f.Has("--token-file")) {
-    std::ifstream in(f.Get("--token-file"));
-    if (!in || !std::getline(in, token)) {
-      std::cerr << "bomvault backup: the --token-file cannot be read\n";
-      return 1;
-    }
-  } else if (const char* env = std::getenv("BOMVAULT_OPERATOR_TOKEN")) {
-    token = env;
-  }
-  while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
-  if (token.empty()) {
-    std::cerr << "bomvault backup: the operator token is needed: --token-file FILE or "
-                 "BOMVAULT_OPERATOR_TOKEN\n";
-    return 2;
-  }
-  std::string url = f.Get("--url");
-  if (url.empty()) url = std::getenv("BOMVAULT_URL") ? std::getenv("BOMVAULT_URL") : "";
-  if (url.empty()) url = "http://127.0.0.1:8080";
+  std::string token, url;
+  if (int rc = OperatorConnection(f, "backup", &token, &url); rc != 0) return rc;
   std::string to = AbsolutePath(f.Get("--to"));
   nlohmann::json body = {{"to", to}, {"store_id", vault::StoreIdHex(kf->store_id)}};
   auto r = http::PostJsonTo(url, "/api/v1/backups", token, body, 3600);
@@ -673,6 +744,7 @@ int Run(int argc, char** argv) {
   if (cmd == "backup") return CmdBackup(argc, argv);
   if (cmd == "restore") return CmdRestore(argc, argv);
   if (cmd == "rekey") return CmdRekey(argc, argv);
+  if (cmd == "rotate-keys") return CmdRotateKeys(argc, argv);
   if (cmd == "doctor") return CmdDoctor(argc, argv);
   if (cmd == "config") return CmdConfig(argc, argv);
   if (cmd == "serve") return CmdServe(argc, argv);

@@ -1,5 +1,5 @@
 // Routes for the operator's view of the instance: its own audit events, Prometheus metrics,
-// backups, and readiness.
+// backups, data-key rotation, and readiness.
 #include "http/api.h"
 #include "util/clock.h"
 
@@ -85,6 +85,60 @@ void RegisterLifecycleRoutes(Api& api) {
                                 {"keys_pending", t.keys_pending}});
               }
               SendJson(c, 200, {{"targets", list}});
+            });
+
+  api.Route(
+      {"POST", "/api/v1/keys/rotate", "keys.rotate", Auth::kSignedIn, false,
+       "Operator: rotate the data key of {\"org_id\": id}, or of every organisation if "
+       "org_id is absent. New writes use the new key at once; everything sealed under the "
+       "old one is re-sealed in the background (resumed after a restart), then the old key "
+       "is destroyed once no backup snapshot or audit-chain entry needs it. 202 "
+       "{\"rotated\": [org ids]}; follow GET /api/v1/keys/rotation"},
+      [](Ctx& c) {
+        if (access::MayUse(c.principal, access::Function::kKeyRotate) != access::Decision::kAllow) {
+          return SendError(c, Status::Forbidden());
+        }
+        auto body = JsonBody(c, 4096);
+        if (!body) return;
+        auto org = StringField(c, *body, "org_id", false);
+        if (!org) return;
+        if (!org->empty() && !util::OrgId::Parse(*org)) {
+          return SendError(c, Status::NotFound("no such organisation"));
+        }
+        auto r = c.s().key_rotation->Start(c.principal, *org);
+        if (!r.ok()) return SendError(c, r.status());
+        SendJson(c, 202, {{"rotated", r.value()}});
+      });
+
+  api.Route({"GET", "/api/v1/keys/rotation", "keys.rotation", Auth::kSignedIn, false,
+             "Operator: the re-seal in progress per organisation (pass 1 re-seals, pass 2 "
+             "verifies; step of steps sealed columns; ciphertexts re-sealed so far) and every "
+             "retired key still kept, with what keeps it: reseal, backups (a snapshot older than "
+             "the end of the re-seal), audit_chain"},
+            [](Ctx& c) {
+              auto r = c.s().key_rotation->Report(c.principal);
+              if (!r.ok()) return SendError(c, r.status());
+              nlohmann::json rot = nlohmann::json::array(), ret = nlohmann::json::array();
+              for (const auto& p : r->rotations) {
+                rot.push_back({{"org_id", p.org_id},
+                               {"pass", p.pass},
+                               {"step", p.step},
+                               {"steps", p.steps},
+                               {"resealed", p.resealed},
+                               {"started_at", util::FormatUtc(p.started_at)}});
+              }
+              for (const auto& k : r->retired) {
+                nlohmann::json e = {{"org_id", k.org_id},
+                                    {"retired_at", util::FormatUtc(k.retired_at)},
+                                    {"kept_for", k.kept_for}};
+                if (k.resealed_at > 0) e["resealed_at"] = util::FormatUtc(k.resealed_at);
+                ret.push_back(std::move(e));
+              }
+              SendJson(c, 200,
+                       {{"in_progress", !r->rotations.empty()},
+                        {"rotations", rot},
+                        {"retired_keys", ret},
+                        {"unreadable", r->unreadable}});
             });
 
   api.Route({"GET", "/api/v1/ready", "ready", Auth::kNone, true,

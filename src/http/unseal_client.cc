@@ -26,16 +26,19 @@ bool UrlOk(const std::string& url) {
 
 }  // namespace
 
-util::Result<nlohmann::json> PostJsonTo(const std::string& url, const std::string& path,
-                                        const std::string& bearer, const nlohmann::json& body,
-                                        int read_timeout_seconds) {
+namespace {
+
+util::Result<nlohmann::json> RequestJson(const std::string& url, const std::string& path,
+                                         const std::string& bearer, const nlohmann::json* body,
+                                         int read_timeout_seconds) {
   if (!UrlOk(url)) {
     return Status::Invalid("invalid_url", "the URL must start with http:// or https://");
   }
   httplib::Client client(url);
   Configure(client, url, read_timeout_seconds);
   httplib::Headers headers = {{"Authorization", "Bearer " + bearer}};
-  auto res = client.Post(path, headers, body.dump(), "application/json");
+  auto res = body != nullptr ? client.Post(path, headers, body->dump(), "application/json")
+                             : client.Get(path, headers);
   if (!res) {
     return Status(util::Code::kUnavailable, "unreachable",
                   "the server did not answer: " + httplib::to_string(res.error()));
@@ -50,6 +53,19 @@ util::Result<nlohmann::json> PostJsonTo(const std::string& url, const std::strin
   }
   if (!j.is_object()) return Status::Internal("the server's answer was not JSON");
   return j;
+}
+
+}  // namespace
+
+util::Result<nlohmann::json> PostJsonTo(const std::string& url, const std::string& path,
+                                        const std::string& bearer, const nlohmann::json& body,
+                                        int read_timeout_seconds) {
+  return RequestJson(url, path, bearer, &body, read_timeout_seconds);
+}
+
+util::Result<nlohmann::json> GetJsonFrom(const std::string& url, const std::string& path,
+                                         const std::string& bearer, int read_timeout_seconds) {
+  return RequestJson(url, path, bearer, nullptr, read_timeout_seconds);
 }
 
 util::Result<UnsealReply> SubmitShareTo(const std::string& url, const std::string& share) {

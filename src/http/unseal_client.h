@@ -24,5 +24,8 @@ util::Result<UnsealReply> SubmitShareTo(const std::string& url, const std::strin
 util::Result<nlohmann::json> PostJsonTo(const std::string& url, const std::string& path,
                                         const std::string& bearer, const nlohmann::json& body,
                                         int read_timeout_seconds);
+// GETs a JSON answer with a bearer token (`bomvault rotate-keys --wait`), same error handling.
+util::Result<nlohmann::json> GetJsonFrom(const std::string& url, const std::string& path,
+                                         const std::string& bearer, int read_timeout_seconds);
 
 }  // namespace bomvault::http

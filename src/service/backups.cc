@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -89,18 +90,30 @@ std::optional<nlohmann::json> ReadJsonFile(const std::string& path) {
   return j;
 }
 
+// An org's keys as the key file keeps them (all wrapped by data_master): the current data key,
+// the pinned blind-index key once the org has been rotated, and the retired data keys that
+// snapshots of the directory may still need (service/key_rotation.h).
 struct OrgKeyRow {
   std::string org_id;
   crypto::Bytes wrapped;
   int64_t created_at = 0;
+  std::optional<crypto::Bytes> wrapped_index;
+  std::vector<crypto::Bytes> retired;
 };
 
 nlohmann::json OrgKeysJson(const std::vector<OrgKeyRow>& rows) {
   nlohmann::json a = nlohmann::json::array();
   for (const auto& r : rows) {
-    a.push_back({{"org_id", r.org_id},
-                 {"wrapped_key", crypto::ToBase64(r.wrapped)},
-                 {"created_at", r.created_at}});
+    nlohmann::json e = {{"org_id", r.org_id},
+                        {"wrapped_key", crypto::ToBase64(r.wrapped)},
+                        {"created_at", r.created_at}};
+    if (r.wrapped_index) e["wrapped_index_key"] = crypto::ToBase64(*r.wrapped_index);
+    if (!r.retired.empty()) {
+      nlohmann::json ra = nlohmann::json::array();
+      for (const auto& k : r.retired) ra.push_back(crypto::ToBase64(k));
+      e["retired_keys"] = ra;
+    }
+    a.push_back(std::move(e));
   }
   return a;
 }
@@ -113,7 +126,21 @@ std::optional<std::vector<OrgKeyRow>> ParseOrgKeys(const nlohmann::json& a) {
     auto w = crypto::FromBase64(e.value("wrapped_key", ""));
     auto id = util::OrgId::Parse(e["org_id"].get<std::string>());
     if (!w || !id) return std::nullopt;
-    out.push_back({id->str(), std::move(*w), e.value("created_at", int64_t{0})});
+    OrgKeyRow row{id->str(), std::move(*w), e.value("created_at", int64_t{0}), std::nullopt, {}};
+    if (e.contains("wrapped_index_key")) {
+      if (!e["wrapped_index_key"].is_string()) return std::nullopt;
+      row.wrapped_index = crypto::FromBase64(e["wrapped_index_key"].get<std::string>());
+      if (!row.wrapped_index) return std::nullopt;
+    }
+    if (e.contains("retired_keys")) {
+      if (!e["retired_keys"].is_array()) return std::nullopt;
+      for (const auto& k : e["retired_keys"]) {
+        auto b = k.is_string() ? crypto::FromBase64(k.get<std::string>()) : std::nullopt;
+        if (!b) return std::nullopt;
+        row.retired.push_back(std::move(*b));
+      }
+    }
+    out.push_back(std::move(row));
   }
   return out;
 }
@@ -160,12 +187,25 @@ util::Result<KeyFile> ReadKeyFile(const std::string& dest) {
 
 std::vector<OrgKeyRow> LiveOrgKeys(store::Db& conn) {
   std::vector<OrgKeyRow> rows;
-  SQLite::Statement q(conn, "SELECT org_id, wrapped_key, created_at FROM org_keys ORDER BY org_id");
-  while (q.executeStep()) {
-    auto c = q.getColumn(1);
+  auto bytes = [](const SQLite::Column& c) {
     const auto* p = static_cast<const uint8_t*>(c.getBlob());
-    rows.push_back(
-        {q.getColumn(0).getString(), crypto::Bytes(p, p + c.size()), q.getColumn(2).getInt64()});
+    return crypto::Bytes(p, p + c.size());
+  };
+  SQLite::Statement q(conn,
+                      "SELECT org_id, wrapped_key, created_at, wrapped_index_key FROM org_keys "
+                      "ORDER BY org_id");
+  while (q.executeStep()) {
+    OrgKeyRow row{q.getColumn(0).getString(),
+                  bytes(q.getColumn(1)),
+                  q.getColumn(2).getInt64(),
+                  std::nullopt,
+                  {}};
+    if (!q.getColumn(3).isNull()) row.wrapped_index = bytes(q.getColumn(3));
+    SQLite::Statement r(
+        conn, "SELECT wrapped_key FROM org_keys_retired WHERE org_id = ? ORDER BY id DESC");
+    r.bind(1, row.org_id);
+    while (r.executeStep()) row.retired.push_back(bytes(r.getColumn(0)));
+    rows.push_back(std::move(row));
   }
   return rows;
 }
@@ -263,6 +303,31 @@ Status Backups::WriteKeyFile(const std::string& dest) {
     return Unwritable();
   }
   return Status::Ok();
+}
+
+std::vector<std::optional<int64_t>> Backups::OldestSnapshots() {
+  std::vector<std::string> paths;
+  (void)db_.Read([&](store::Db& conn) -> Status {
+    SQLite::Statement q(conn, "SELECT path FROM backup_targets ORDER BY path");
+    while (q.executeStep()) paths.push_back(q.getColumn(0).getString());
+    return Status::Ok();
+  });
+  std::vector<std::optional<int64_t>> out;
+  for (const auto& p : paths) {
+    std::string snaps = p + kSnapshotDir;
+    if (!IsDir(snaps)) {
+      out.push_back(std::nullopt);
+      continue;
+    }
+    int64_t oldest = std::numeric_limits<int64_t>::max();
+    for (const auto& n : ListDir(snaps)) {
+      if (n.rfind(kPartialPrefix, 0) == 0) oldest = 0;  // a copy in flight: unknown age
+      int64_t t = SnapshotTime(n);
+      if (t >= 0) oldest = std::min(oldest, t);
+    }
+    out.push_back(oldest);
+  }
+  return out;
 }
 
 int Backups::RefreshKeyFiles() {
@@ -582,13 +647,37 @@ Status ApplyPendingRestore(store::Database& db, const std::string& data_dir) {
         ++shredded;
         continue;
       }
+      const OrgKeyRow& row = *it->second;
       SQLite::Statement ins(conn,
-                            "INSERT OR REPLACE INTO org_keys(org_id, wrapped_key, created_at) "
-                            "VALUES (?, ?, ?)");
+                            "INSERT OR REPLACE INTO org_keys(org_id, wrapped_key, created_at, "
+                            "wrapped_index_key) VALUES (?, ?, ?, ?)");
       ins.bind(1, id);
-      ins.bind(2, it->second->wrapped.data(), static_cast<int>(it->second->wrapped.size()));
-      ins.bind(3, it->second->created_at);
+      ins.bind(2, row.wrapped.data(), static_cast<int>(row.wrapped.size()));
+      ins.bind(3, row.created_at);
+      if (row.wrapped_index) {
+        ins.bind(4, row.wrapped_index->data(), static_cast<int>(row.wrapped_index->size()));
+      } else {
+        ins.bind(4);
+      }
       ins.exec();
+      // The snapshot may hold rows sealed under retired keys: keep them and re-seal again.
+      for (auto k = row.retired.rbegin(); k != row.retired.rend(); ++k) {
+        SQLite::Statement r(conn,
+                            "INSERT INTO org_keys_retired(org_id, wrapped_key, retired_at) "
+                            "VALUES (?, ?, ?)");
+        r.bind(1, id);
+        r.bind(2, k->data(), static_cast<int>(k->size()));
+        r.bind(3, util::NowUnix());
+        r.exec();
+      }
+      if (!row.retired.empty()) {
+        SQLite::Statement r(conn,
+                            "INSERT OR REPLACE INTO key_rotations(org_id, pass, step, position, "
+                            "resealed, started_at) VALUES (?, 1, 0, '', 0, ?)");
+        r.bind(1, id);
+        r.bind(2, util::NowUnix());
+        r.exec();
+      }
       ++restored;
     }
     RecordAudit(

@@ -34,6 +34,7 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -87,6 +88,9 @@ class Backups {
   // Rewrites keys.json in every known backup directory from the live org keys; directories it
   // cannot write stay keys_pending. Returns how many are still pending.
   int RefreshKeyFiles();
+  // For each backup directory: the time of its oldest snapshot (INT64_MAX if it holds none), or
+  // nullopt if the directory cannot be read (an unmounted disk may hold old snapshots).
+  std::vector<std::optional<int64_t>> OldestSnapshots();
   util::Result<std::vector<BackupTarget>> Targets(const access::Principal& actor);
   // Unix time of the newest verified snapshot in any directory, 0 if none.
   int64_t LastSuccess();

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <map>
 #include <thread>
 
 #include "bom/codec.h"
@@ -70,6 +71,8 @@ std::unique_ptr<Services> BuildServices(std::unique_ptr<store::Database> db,
   // A deleted org's key must leave every backup directory's key file too.
   s->orgs->SetDeletedListener([b = s->backups.get()] { b->RefreshKeyFiles(); });
   Monitor::Get().SeedLastBackup(s->backups->LastSuccess());
+  // Resumes any re-seal a crash or a seal interrupted.
+  s->key_rotation = std::make_unique<KeyRotation>(*s->db, *s->org_keys, s->backups.get());
   return s;
 }
 
@@ -296,9 +299,78 @@ void Instance::SealFromFault() {
   }).detach();
 }
 
+namespace {
+
+// `check --retired-from OLD`: OLD is an earlier copy of this data directory (same shares). Every
+// data key its org_keys and org_keys_retired hold that this store no longer holds must open none
+// of this store's ciphertext: after a finished rotation the old keys are useless here.
+util::Status CheckRetiredKeys(store::Database& current, const crypto::SecureBuffer& data_master,
+                              const std::string& old_dir, const std::vector<std::string>& shares,
+                              std::vector<std::string>* problems,
+                              std::vector<std::string>* summary) {
+  auto old_keys = vault::KeysFromShares(old_dir, shares);
+  if (!old_keys.ok()) return old_keys.status();
+  auto old_db = store::Database::Open(DatabasePath(old_dir), old_keys->db_key, 1);
+  if (!old_db.ok()) return old_db.status();
+  OrgKeys old_org_keys(old_keys->data_master);
+  std::map<std::string, std::vector<crypto::SecureBuffer>> old;  // org -> its keys in OLD
+  util::Status st = old_db.value()->Read([&](store::Db& conn) -> util::Status {
+    SQLite::Statement q(conn, "SELECT org_id FROM org_keys ORDER BY org_id");
+    while (q.executeStep()) {
+      auto id = util::OrgId::FromTrusted(q.getColumn(0).getString());
+      auto& list = old[id.str()];
+      if (auto k = old_org_keys.CurrentKey(conn, id); k.ok()) list.push_back(std::move(k.value()));
+      if (auto r = old_org_keys.RetiredKeys(conn, id); r.ok()) {
+        for (auto& k : r.value()) list.push_back(std::move(k));
+      }
+    }
+    return util::Status::Ok();
+  });
+  if (!st.ok()) return st;
+  OrgKeys org_keys(data_master);
+  int64_t compared = 0, opened = 0, still_held = 0;
+  st = current.Read([&](store::Db& conn) -> util::Status {
+    for (const auto& [org, list] : old) {
+      auto id = util::OrgId::FromTrusted(org);
+      auto crypto = org_keys.Get(conn, id);
+      if (!crypto.ok()) continue;  // the org is gone here
+      std::vector<crypto::SecureBuffer> held;
+      if (auto k = org_keys.CurrentKey(conn, id); k.ok()) held.push_back(std::move(k.value()));
+      if (auto r = org_keys.RetiredKeys(conn, id); r.ok()) {
+        for (auto& k : r.value()) held.push_back(std::move(k));
+      }
+      for (const auto& key : list) {
+        bool in_use = false;
+        for (const auto& h : held) in_use = in_use || h.Equals(key.span());
+        // A key this store still holds as its current one was never rotated: not compared.
+        if (in_use && held.front().Equals(key.span())) continue;
+        ++compared;
+        if (in_use) ++still_held;
+        ForEachSealed(conn, id,
+                      [&](std::string_view purpose, std::string_view object,
+                          std::span<const uint8_t> sealed) {
+                        if (crypto.value()->OpensWith(key, purpose, object, sealed)) ++opened;
+                      });
+      }
+    }
+    return util::Status::Ok();
+  });
+  if (!st.ok()) return st;
+  summary->push_back("keys of " + old_dir + " no longer current here: " + std::to_string(compared));
+  summary->push_back("ciphertexts they open here: " + std::to_string(opened));
+  summary->push_back("of them still stored here (retired): " + std::to_string(still_held));
+  if (opened > 0) {
+    problems->push_back(std::to_string(opened) +
+                        " ciphertexts still open with a key of the earlier copy");
+  }
+  return util::Status::Ok();
+}
+
+}  // namespace
+
 util::Status Instance::Check(const std::string& data_dir, const std::vector<std::string>& shares,
-                             std::vector<std::string>* problems,
-                             std::vector<std::string>* summary) {
+                             std::vector<std::string>* problems, std::vector<std::string>* summary,
+                             const std::string& retired_from) {
   auto keys = vault::KeysFromShares(data_dir, shares);
   if (!keys.ok()) return keys.status();
   for (const std::string& f : {DatabasePath(data_dir), DatabasePath(data_dir) + "-wal"}) {
@@ -313,6 +385,7 @@ util::Status Instance::Check(const std::string& data_dir, const std::vector<std:
   OrgKeys org_keys(keys->data_master);
   int64_t orgs = 0, users = 0, boms = 0, items = 0, revisions = 0, attachments = 0,
           password_hashes = 0;
+  int64_t sealed_fields = 0, rotations = 0, retired_keys = 0;
   std::vector<std::string> sso_summary;
   st = db.value()->Read([&](store::Db& conn) -> util::Status {
     SQLite::Statement oq(conn, "SELECT id FROM orgs");
@@ -371,9 +444,35 @@ util::Status Instance::Check(const std::string& data_dir, const std::vector<std:
     revisions = Boms::CheckRevisions(conn, org_keys, problems);
     attachments = Attachments::CheckAll(conn, org_keys, problems);
     password_hashes = Oidc::CheckAll(conn, org_keys, problems, &sso_summary);
+    // Every ciphertext under an org data key, column by column (the re-seal's own table).
+    SQLite::Statement oq2(conn, "SELECT id FROM orgs ORDER BY id");
+    while (oq2.executeStep()) {
+      auto id = util::OrgId::FromTrusted(oq2.getColumn(0).getString());
+      auto crypto = org_keys.Get(conn, id);
+      if (!crypto.ok()) continue;  // reported above
+      int64_t bad = 0;
+      ForEachSealed(
+          conn, id,
+          [&](std::string_view purpose, std::string_view object, std::span<const uint8_t> sealed) {
+            ++sealed_fields;
+            if (!crypto.value()->Open(purpose, object, sealed)) ++bad;
+          });
+      if (bad > 0) {
+        problems->push_back("org " + id.str() + ": " + std::to_string(bad) +
+                            " sealed fields do not open");
+      }
+    }
+    SQLite::Statement rq(conn, "SELECT count(*) FROM key_rotations");
+    if (rq.executeStep()) rotations = rq.getColumn(0).getInt64();
+    SQLite::Statement kq(conn, "SELECT count(*) FROM org_keys_retired");
+    if (kq.executeStep()) retired_keys = kq.getColumn(0).getInt64();
     return util::Status::Ok();
   });
   if (!st.ok()) return st;
+  if (!retired_from.empty()) {
+    st = CheckRetiredKeys(*db.value(), keys->data_master, retired_from, shares, problems, summary);
+    if (!st.ok()) return st;
+  }
   summary->push_back("schema version: " + std::to_string(db.value()->schema_version()));
   summary->push_back("organisations: " + std::to_string(orgs));
   summary->push_back("users: " + std::to_string(users));
@@ -382,6 +481,9 @@ util::Status Instance::Check(const std::string& data_dir, const std::vector<std:
   summary->push_back("earlier revisions: " + std::to_string(revisions));
   summary->push_back("attachments: " + std::to_string(attachments));
   summary->push_back("password hashes: " + std::to_string(password_hashes));
+  summary->push_back("sealed fields: " + std::to_string(sealed_fields));
+  summary->push_back("key rotations in progress: " + std::to_string(rotations));
+  summary->push_back("retired keys kept: " + std::to_string(retired_keys));
   summary->insert(summary->end(), sso_summary.begin(), sso_summary.end());
   return util::Status::Ok();
 }

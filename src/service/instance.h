@@ -42,6 +42,7 @@
 #include "service/imports.h"
 #include "service/invitations.h"
 #include "service/jobs.h"
+#include "service/key_rotation.h"
 #include "service/lifecycle.h"
 #include "service/mail.h"
 #include "service/oidc.h"
@@ -74,6 +75,9 @@ struct Services {
   // Last, so it is destroyed first: its destructor cancels and joins the jobs, which use the
   // services above.
   std::unique_ptr<Jobs> jobs;
+  // After the jobs: its worker thread (the background re-seal) is stopped and joined before
+  // anything it uses goes away.
+  std::unique_ptr<KeyRotation> key_rotation;
 };
 
 struct InstanceOptions {
@@ -106,8 +110,11 @@ class Instance {
   static util::Result<InitResult> Initialise(const std::string& data_dir, int shares,
                                              int threshold);
   // Opens the store offline and runs every integrity check; problems are listed for `check`.
+  // With retired_from (an earlier copy of DIR), also proves that no data key of that copy which
+  // this store has rotated away opens any ciphertext here.
   static util::Status Check(const std::string& data_dir, const std::vector<std::string>& shares,
-                            std::vector<std::string>* problems, std::vector<std::string>* summary);
+                            std::vector<std::string>* problems, std::vector<std::string>* summary,
+                            const std::string& retired_from = "");
 
   static util::Result<std::unique_ptr<Instance>> Load(InstanceOptions options);
   ~Instance();

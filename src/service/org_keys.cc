@@ -6,10 +6,17 @@
 
 namespace bomvault::service {
 
-OrgCrypto::OrgCrypto(util::OrgId org, crypto::SecureBuffer data_key)
-    : org_(std::move(org)),
-      data_key_(std::move(data_key)),
-      index_key_(crypto::DeriveKey(data_key_, 1, "bidx____")) {}
+namespace {
+
+std::span<const uint8_t> Blob(const SQLite::Column& c) {
+  return {static_cast<const uint8_t*>(c.getBlob()), static_cast<size_t>(c.size())};
+}
+
+}  // namespace
+
+OrgCrypto::OrgCrypto(util::OrgId org, std::shared_ptr<OrgKeySet> keys,
+                     crypto::SecureBuffer index_key)
+    : org_(std::move(org)), keys_(std::move(keys)), index_key_(std::move(index_key)) {}
 
 crypto::Bytes OrgCrypto::Ad(std::string_view purpose, std::string_view object) const {
   std::string ad;
@@ -20,12 +27,19 @@ crypto::Bytes OrgCrypto::Ad(std::string_view purpose, std::string_view object) c
 
 crypto::Bytes OrgCrypto::Seal(std::string_view purpose, std::string_view object,
                               std::span<const uint8_t> plain) const {
-  return crypto::AeadSeal(data_key_, plain, Ad(purpose, object));
+  std::shared_lock lock(keys_->mu);
+  return crypto::AeadSeal(keys_->current, plain, Ad(purpose, object));
 }
 
 std::optional<crypto::Bytes> OrgCrypto::Open(std::string_view purpose, std::string_view object,
                                              std::span<const uint8_t> sealed) const {
-  return crypto::AeadOpen(data_key_, sealed, Ad(purpose, object));
+  const crypto::Bytes ad = Ad(purpose, object);
+  std::shared_lock lock(keys_->mu);
+  if (auto plain = crypto::AeadOpen(keys_->current, sealed, ad)) return plain;
+  for (const auto& key : keys_->retired) {
+    if (auto plain = crypto::AeadOpen(key, sealed, ad)) return plain;
+  }
+  return std::nullopt;
 }
 
 std::optional<std::string> OrgCrypto::OpenText(std::string_view purpose, std::string_view object,
@@ -38,15 +52,51 @@ std::optional<std::string> OrgCrypto::OpenText(std::string_view purpose, std::st
 std::optional<crypto::SecureBuffer> OrgCrypto::OpenSecret(std::string_view purpose,
                                                           std::string_view object,
                                                           std::span<const uint8_t> sealed) const {
-  return crypto::AeadOpenSecret(data_key_, sealed, Ad(purpose, object));
+  const crypto::Bytes ad = Ad(purpose, object);
+  std::shared_lock lock(keys_->mu);
+  if (auto plain = crypto::AeadOpenSecret(keys_->current, sealed, ad)) return plain;
+  for (const auto& key : keys_->retired) {
+    if (auto plain = crypto::AeadOpenSecret(key, sealed, ad)) return plain;
+  }
+  return std::nullopt;
 }
 
 crypto::Bytes OrgCrypto::BlindIndex(std::string_view purpose, std::string_view value) const {
   return crypto::KeyedHash(index_key_, purpose, crypto::AsBytes(value));
 }
 
+OrgCrypto::Reseal OrgCrypto::ResealUnderCurrent(std::string_view purpose, std::string_view object,
+                                                std::span<const uint8_t> sealed,
+                                                crypto::Bytes* out) const {
+  const crypto::Bytes ad = Ad(purpose, object);
+  std::shared_lock lock(keys_->mu);
+  if (crypto::AeadOpenSecret(keys_->current, sealed, ad)) return Reseal::kCurrent;
+  for (const auto& key : keys_->retired) {
+    if (auto plain = crypto::AeadOpenSecret(key, sealed, ad)) {
+      *out = crypto::AeadSeal(keys_->current, plain->span(), ad);
+      return Reseal::kResealed;
+    }
+  }
+  return Reseal::kUnreadable;
+}
+
+bool OrgCrypto::OpensWith(const crypto::SecureBuffer& key, std::string_view purpose,
+                          std::string_view object, std::span<const uint8_t> sealed) const {
+  return crypto::AeadOpenSecret(key, sealed, Ad(purpose, object)).has_value();
+}
+
+size_t OrgCrypto::retired_count() const {
+  std::shared_lock lock(keys_->mu);
+  return keys_->retired.size();
+}
+
 crypto::Bytes OrgKeys::Ad(const util::OrgId& org) const {
   std::string ad = "org-key:" + org.str();
+  return crypto::Bytes(ad.begin(), ad.end());
+}
+
+crypto::Bytes OrgKeys::IndexAd(const util::OrgId& org) const {
+  std::string ad = "org-index-key:" + org.str();
   return crypto::Bytes(ad.begin(), ad.end());
 }
 
@@ -58,7 +108,10 @@ std::shared_ptr<const OrgCrypto> OrgKeys::Create(store::Db& db, const util::OrgI
   ins.bind(2, wrapped.data(), static_cast<int>(wrapped.size()));
   ins.bind(3, static_cast<int64_t>(util::NowUnix()));
   ins.exec();
-  auto crypto = std::make_shared<const OrgCrypto>(org, std::move(key));
+  auto keys = std::make_shared<OrgKeySet>();
+  auto index_key = crypto::DeriveKey(key, 1, "bidx____");
+  keys->current = std::move(key);
+  auto crypto = std::make_shared<OrgCrypto>(org, std::move(keys), std::move(index_key));
   std::lock_guard lock(mu_);
   cache_[org.str()] = crypto;
   return crypto;
@@ -68,25 +121,141 @@ util::Result<std::shared_ptr<const OrgCrypto>> OrgKeys::Get(store::Db& db, const
   {
     std::lock_guard lock(mu_);
     auto it = cache_.find(org.str());
-    if (it != cache_.end()) return it->second;
+    if (it != cache_.end()) return std::shared_ptr<const OrgCrypto>(it->second);
   }
-  SQLite::Statement q(db, "SELECT wrapped_key FROM org_keys WHERE org_id = ?");
+  SQLite::Statement q(db, "SELECT wrapped_key, wrapped_index_key FROM org_keys WHERE org_id = ?");
   q.bind(1, org.str());
   if (!q.executeStep()) return util::Status::NotFound();
-  auto col = q.getColumn(0);
-  auto key = crypto::AeadOpenSecret(
-      data_master_, {static_cast<const uint8_t*>(col.getBlob()), static_cast<size_t>(col.size())},
-      Ad(org));
+  auto key = crypto::AeadOpenSecret(data_master_, Blob(q.getColumn(0)), Ad(org));
   if (!key) return util::Status::Internal("an organisation key could not be opened");
-  auto crypto = std::make_shared<const OrgCrypto>(org, std::move(*key));
+  std::optional<crypto::SecureBuffer> index_key;
+  if (q.getColumn(1).isNull()) {
+    index_key = crypto::DeriveKey(*key, 1, "bidx____");
+  } else {
+    index_key = crypto::AeadOpenSecret(data_master_, Blob(q.getColumn(1)), IndexAd(org));
+    if (!index_key) return util::Status::Internal("an organisation key could not be opened");
+  }
+  auto keys = std::make_shared<OrgKeySet>();
+  keys->current = std::move(*key);
+  auto retired = RetiredKeys(db, org);
+  if (!retired.ok()) return retired.status();
+  keys->retired = std::move(retired.value());
+  auto crypto = std::make_shared<OrgCrypto>(org, std::move(keys), std::move(*index_key));
   std::lock_guard lock(mu_);
-  cache_[org.str()] = crypto;
-  return crypto;
+  auto [it, inserted] = cache_.emplace(org.str(), crypto);
+  return std::shared_ptr<const OrgCrypto>(it->second);
 }
 
 void OrgKeys::Forget(const util::OrgId& org) {
   std::lock_guard lock(mu_);
   cache_.erase(org.str());
+  before_.erase(org.str());
+}
+
+util::Result<std::vector<crypto::SecureBuffer>> OrgKeys::RetiredKeys(store::Db& db,
+                                                                     const util::OrgId& org) {
+  std::vector<crypto::SecureBuffer> out;
+  SQLite::Statement q(db,
+                      "SELECT wrapped_key FROM org_keys_retired WHERE org_id = ? ORDER BY id DESC");
+  q.bind(1, org.str());
+  while (q.executeStep()) {
+    auto key = crypto::AeadOpenSecret(data_master_, Blob(q.getColumn(0)), Ad(org));
+    if (!key) return util::Status::Internal("a retired organisation key could not be opened");
+    out.push_back(std::move(*key));
+  }
+  return out;
+}
+
+util::Result<crypto::SecureBuffer> OrgKeys::CurrentKey(store::Db& db, const util::OrgId& org) {
+  SQLite::Statement q(db, "SELECT wrapped_key FROM org_keys WHERE org_id = ?");
+  q.bind(1, org.str());
+  if (!q.executeStep()) return util::Status::NotFound();
+  auto key = crypto::AeadOpenSecret(data_master_, Blob(q.getColumn(0)), Ad(org));
+  if (!key) return util::Status::Internal("an organisation key could not be opened");
+  return std::move(*key);
+}
+
+util::Result<crypto::SecureBuffer> OrgKeys::Rotate(store::Db& db, const util::OrgId& org) {
+  SQLite::Statement q(db, "SELECT wrapped_key, wrapped_index_key FROM org_keys WHERE org_id = ?");
+  q.bind(1, org.str());
+  if (!q.executeStep()) return util::Status::NotFound();
+  const auto old_span = Blob(q.getColumn(0));
+  const crypto::Bytes old_wrapped(old_span.begin(), old_span.end());
+  const bool index_pinned = !q.getColumn(1).isNull();
+  q.reset();
+  auto old_key = crypto::AeadOpenSecret(data_master_, old_wrapped, Ad(org));
+  if (!old_key) return util::Status::Internal("an organisation key could not be opened");
+  const int64_t now = util::NowUnix();
+  if (!index_pinned) {
+    auto index_key = crypto::DeriveKey(*old_key, 1, "bidx____");
+    crypto::Bytes wrapped_index = crypto::AeadSeal(data_master_, index_key.span(), IndexAd(org));
+    SQLite::Statement u(db, "UPDATE org_keys SET wrapped_index_key = ? WHERE org_id = ?");
+    u.bind(1, wrapped_index.data(), static_cast<int>(wrapped_index.size()));
+    u.bind(2, org.str());
+    u.exec();
+  }
+  SQLite::Statement keep(db,
+                         "INSERT INTO org_keys_retired(org_id, wrapped_key, retired_at) "
+                         "VALUES (?,?,?)");
+  keep.bind(1, org.str());
+  keep.bind(2, old_wrapped.data(), static_cast<int>(old_wrapped.size()));
+  keep.bind(3, now);
+  keep.exec();
+  auto key = crypto::SecureBuffer::Random(crypto::kKeySize);
+  crypto::Bytes wrapped = crypto::AeadSeal(data_master_, key.span(), Ad(org));
+  SQLite::Statement u(db, "UPDATE org_keys SET wrapped_key = ?, created_at = ? WHERE org_id = ?");
+  u.bind(1, wrapped.data(), static_cast<int>(wrapped.size()));
+  u.bind(2, now);
+  u.bind(3, org.str());
+  u.exec();
+  SQLite::Statement r(db,
+                      "INSERT INTO key_rotations(org_id, pass, step, position, resealed, "
+                      "started_at) VALUES (?1, 1, 0, '', 0, ?2) ON CONFLICT(org_id) DO UPDATE SET "
+                      "pass = 1, step = 0, position = '', started_at = ?2");
+  r.bind(1, org.str());
+  r.bind(2, now);
+  r.exec();
+  return key;
+}
+
+void OrgKeys::Rotated(const util::OrgId& org, crypto::SecureBuffer new_key) {
+  std::lock_guard lock(mu_);
+  auto it = cache_.find(org.str());
+  if (it == cache_.end()) return;  // the next Get() loads the committed state
+  std::shared_ptr<OrgCrypto> old = it->second;
+  {
+    std::unique_lock keys_lock(old->keys_->mu);
+    OrgKeySet& ks = *old->keys_;
+    // A Get() that missed the cache after the commit may have loaded the new key already.
+    if (!ks.current.Equals(new_key.span())) {
+      ks.retired.insert(ks.retired.begin(), std::move(ks.current));
+      ks.current = std::move(new_key);
+    }
+  }
+  // A fresh handle over the same keys: the old one's holders are the ones that may have sealed
+  // under the old key before the swap.
+  it->second = std::make_shared<OrgCrypto>(old->org_, old->keys_, old->index_key_.Clone());
+  before_[org.str()] = old;
+}
+
+bool OrgKeys::Drained(const util::OrgId& org) {
+  std::lock_guard lock(mu_);
+  auto it = before_.find(org.str());
+  if (it == before_.end()) return true;
+  if (!it->second.expired()) return false;
+  before_.erase(it);
+  return true;
+}
+
+util::Status OrgKeys::ReloadRetired(store::Db& db, const util::OrgId& org) {
+  auto retired = RetiredKeys(db, org);
+  if (!retired.ok()) return retired.status();
+  std::lock_guard lock(mu_);
+  auto it = cache_.find(org.str());
+  if (it == cache_.end()) return util::Status::Ok();
+  std::unique_lock keys_lock(it->second->keys_->mu);
+  it->second->keys_->retired = std::move(retired.value());
+  return util::Status::Ok();
 }
 
 }  // namespace bomvault::service

@@ -78,9 +78,12 @@ Status Detach(const std::string& path, const crypto::SecureBuffer& key,
     db->exec("PRAGMA secure_delete = ON");
     db->exec("PRAGMA journal_mode = DELETE");
     db->exec("DELETE FROM org_keys");
+    db->exec("DELETE FROM org_keys_retired");
     db->exec("VACUUM");
     {
-      SQLite::Statement q(*db, "SELECT count(*) FROM org_keys");
+      SQLite::Statement q(*db,
+                          "SELECT (SELECT count(*) FROM org_keys) + "
+                          "(SELECT count(*) FROM org_keys_retired)");
       if (q.executeStep() && q.getColumn(0).getInt64() != 0)
         problems->push_back("org keys remain in the snapshot");
     }

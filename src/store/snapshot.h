@@ -9,9 +9,9 @@
 // store never holds a writer back.
 //
 // Detach turns a fresh copy into a stand-alone snapshot: rollback journal instead of WAL (one
-// file), the org_keys rows deleted (their wrapped keys live only in the backup directory's key
-// file, see service/backups.h), secure_delete plus VACUUM so no freed page keeps a copy of them,
-// then the SQLite, SQLCipher page-HMAC and foreign-key checks.
+// file), the org_keys and org_keys_retired rows deleted (their wrapped keys live only in the backup
+// directory's key file, see service/backups.h), secure_delete plus VACUUM so no freed page keeps a
+// copy of them, then the SQLite, SQLCipher page-HMAC and foreign-key checks.
 //
 // Plain functions; each opens and closes its own connections, so any thread may call them.
 #pragma once
@@ -28,8 +28,8 @@ namespace bomvault::store {
 util::Status CopyLive(const std::string& src, const std::string& dst,
                       const crypto::SecureBuffer& key);
 
-// Removes the org_keys rows and makes `path` a single-file database; problems found by the
-// integrity checks afterwards are appended to `problems`.
+// Removes the org_keys and org_keys_retired rows and makes `path` a single-file database; problems
+// found by the integrity checks afterwards are appended to `problems`.
 util::Status Detach(const std::string& path, const crypto::SecureBuffer& key,
                     std::vector<std::string>* problems);
 

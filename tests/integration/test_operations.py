@@ -13,6 +13,8 @@ import threading
 import time
 
 from harness import BIN, PASSWORD, Org, Server, Store, attach, call, make_bom, pdf_bytes, sign_in
+from test_sources import wait_job
+from tryton import Tryton
 
 
 def run(args, stdin=None, env=None, timeout=300):
@@ -180,6 +182,73 @@ def test_backup_then_restore_brings_back_every_bom_user_and_audit_entry():
         if restored_srv:
             restored_srv.stop()
         srv.stop()
+        st.cleanup()
+
+
+def test_data_source_connections_come_back_with_a_restore_and_stay_sealed():
+    """Sources (schema 0007) and each user's sealed connection secret are part of a backup: after a
+    restore the same user pulls with the same Tryton login, and neither the password nor the
+    source's address is readable in the backup directory or the restored data directory."""
+    alice_pw = "Backed-Up-Alice-Tryton-9Zk"
+    tr = Tryton(db="backupdb")
+    st = Store(shares=3, threshold=2)
+    srv = Server(st, extra=["--rate-limit", "0"])
+    restored = None
+    try:
+        org = Org(srv, "Sourced Org", "sourced.example")
+        tr.add_user("alice", alice_pw, "Alice")
+        remote = tr.make_bom("Pump", (tr.product("PMP-1", "Pump"), 1, "u"),
+                             [(tr.product("IMP-2", "Impeller"), 1, "u")])
+        s, r, _ = call(srv.base, "POST", "/api/v1/sources",
+                       {"name": "ERP", "kind": "tryton", "base_url": tr.base, "database": tr.db,
+                        "internal": True}, token=org.admin)
+        assert s == 201, r
+        src = r["id"]
+        s, r, _ = call(srv.base, "PUT", f"/api/v1/sources/{src}/connection",
+                       {"username": "alice", "password": alice_pw}, token=org.editor)
+        assert s == 204, r
+        as_admin = call(srv.base, "GET", f"/api/v1/sources/{src}", token=org.admin)[1]
+        as_editor = call(srv.base, "GET", "/api/v1/sources", token=org.editor)[1]
+        as_editor2 = call(srv.base, "GET", "/api/v1/sources", token=org.editor2)[1]
+        assert [x["connected"] for x in as_editor["sources"]] == [True]
+        assert [x["connected"] for x in as_editor2["sources"]] == [False]
+        dest = os.path.join(st.tmp, "backups")
+        assert backup_cli(srv, dest).returncode == 0
+        srv.stop()
+
+        data2 = os.path.join(st.tmp, "restored")
+        assert run(["restore", "--from", dest, "--data", data2]).returncode == 0
+        # Sealed at rest: no plaintext of the secret or of the source's configuration on disk.
+        for marker in (alice_pw, tr.base, "backupdb"):
+            assert occurrences(marker, dest, data2, st.data) == [], marker
+        clone = Store.__new__(Store)
+        clone.__dict__.update(st.__dict__)
+        clone.data = data2
+        restored = Server(clone, extra=["--rate-limit", "0"])
+        assert call(restored.base, "GET", f"/api/v1/sources/{src}", token=org.admin)[1] == as_admin
+        assert call(restored.base, "GET", "/api/v1/sources", token=org.editor)[1] == as_editor
+        assert call(restored.base, "GET", "/api/v1/sources", token=org.editor2)[1] == as_editor2
+        # The restored secret is the one Tryton accepts: the pull signs in as alice.
+        s, r, _ = call(restored.base, "POST", f"/api/v1/sources/{src}/pull", {"remote_id": str(remote)},
+                       token=org.editor)
+        assert s == 202, r
+        job = wait_job(restored.base, org.editor, r["job_id"])
+        assert job["state"] == "done", job
+        s, items, _ = call(restored.base, "GET", f"/api/v1/boms/{job['result']['bom_id']}/items",
+                           token=org.editor)
+        assert sorted(i["part_number"] for i in items["items"]) == ["IMP-2", "PMP-1"]
+        # Someone else's connection did not come from nowhere.
+        s, r, _ = call(restored.base, "POST", f"/api/v1/sources/{src}/pull", {"remote_id": str(remote)},
+                       token=org.editor2)
+        assert s == 409 and r["error"]["code"] == "connection_required", r
+        restored.stop()
+        restored = None
+        assert check(data2, st.share_file).returncode == 0
+    finally:
+        if restored:
+            restored.stop()
+        srv.stop()
+        tr.stop()
         st.cleanup()
 
 

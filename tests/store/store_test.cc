@@ -225,10 +225,10 @@ TEST_CASE("org data keys differ and deleting the org deletes its key") {
   REQUIRE(b.ok());
   crypto::Bytes ka, kb;
   REQUIRE(s.db->Read([&](store::Db& db) {
-                auto ca = s.org_keys->Get(db, a->first);
-                auto cb = s.org_keys->Get(db, b->first);
-                ka.assign(ca.value()->data_key().data(), ca.value()->data_key().data() + 32);
-                kb.assign(cb.value()->data_key().data(), cb.value()->data_key().data() + 32);
+                auto ca = s.org_keys->CurrentKey(db, a->first);
+                auto cb = s.org_keys->CurrentKey(db, b->first);
+                ka.assign(ca.value().data(), ca.value().data() + 32);
+                kb.assign(cb.value().data(), cb.value().data() + 32);
                 return util::Status::Ok();
               })
               .ok());

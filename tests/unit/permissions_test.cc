@@ -30,7 +30,7 @@ const Function kAll[] = {Function::kOrgCreate,       Function::kOrgList,
                          Function::kSourceConnect,   Function::kSourcePull,
                          Function::kBomSend,         Function::kJobRead,
                          Function::kBackup,          Function::kUserMfaReset,
-                         Function::kDirectoryRead};
+                         Function::kDirectoryRead,   Function::kKeyRotate};
 
 const Function kBomFns[] = {Function::kBomRead, Function::kBomUpdate, Function::kBomDelete,
                             Function::kBomShare, Function::kBomTransfer};
@@ -38,7 +38,7 @@ const Function kBomFns[] = {Function::kBomRead, Function::kBomUpdate, Function::
 bool OperatorFn(Function f) {
   return f == Function::kOrgCreate || f == Function::kOrgList || f == Function::kOrgDelete ||
          f == Function::kSeal || f == Function::kMetrics || f == Function::kSupportRead ||
-         f == Function::kBackup;
+         f == Function::kBackup || f == Function::kKeyRotate;
 }
 bool AdminFn(Function f) {
   return f == Function::kOrgSettingsRead || f == Function::kOrgSettingsWrite ||
