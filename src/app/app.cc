@@ -229,6 +229,7 @@ int CmdServe(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);  // TLS reload, handled by the signal thread below
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   std::optional<vault::Keys> init_keys;
@@ -318,10 +319,30 @@ int CmdServe(int argc, char** argv) {
             << "\n";
   service::Scheduler scheduler(instance, jobs);
   std::thread signal_thread([&] {
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
-    util::log::Info("server.stopping").Num("signal", sig);
-    engine.Stop();
+    for (;;) {
+      int sig = 0;
+      sigwait(&stop_signals, &sig);
+      if (sig == SIGHUP) {
+        // Certificate renewal: new connections get the new pair; a bad pair is refused and the
+        // running one keeps serving. The listener and open connections are untouched.
+        if (!tls) {
+          util::log::Info("tls.reload_skipped");
+          continue;
+        }
+        util::Status reloaded = engine.ReloadTls();
+        if (reloaded.ok()) {
+          util::log::Info("tls.reloaded");
+        } else {
+          util::log::Error("tls.reload_failed");
+          std::cerr << "bomvault serve: the TLS certificate was not reloaded: "
+                    << reloaded.message() << "; the previous one keeps serving\n";
+        }
+        continue;
+      }
+      util::log::Info("server.stopping").Num("signal", sig);
+      engine.Stop();
+      return;
+    }
   });
   engine.Run();
   // Run() also returns if the engine stopped for another reason: release the signal thread.

@@ -605,44 +605,69 @@ Engine::~Engine() {
   if (ssl_ctx_ != nullptr) SSL_CTX_free(ssl_ctx_);
 }
 
-util::Status Engine::LoadTls() {
-  auto fail = [this](std::string code, std::string message) {
-    ERR_clear_error();  // never surface OpenSSL's queue: it can quote the offending input
-    if (ssl_ctx_ != nullptr) SSL_CTX_free(ssl_ctx_);
-    ssl_ctx_ = nullptr;
-    return util::Status(util::Code::kInvalid, std::move(code), std::move(message));
+namespace {
+
+// A fresh server context from the files: TLS 1.2+, AEAD suites with forward secrecy only. Null
+// (and *err set) on any failure; OpenSSL's error queue is cleared, never surfaced (it can quote
+// the offending input).
+SSL_CTX* NewServerContext(const std::string& cert_file, const std::string& key_file,
+                          util::Status* err) {
+  SSL_CTX* ctx = nullptr;
+  auto fail = [&](std::string code, std::string message) -> SSL_CTX* {
+    ERR_clear_error();
+    if (ctx != nullptr) SSL_CTX_free(ctx);
+    *err = util::Status(util::Code::kInvalid, std::move(code), std::move(message));
+    return nullptr;
   };
-  ssl_ctx_ = SSL_CTX_new(TLS_server_method());
-  if (ssl_ctx_ == nullptr) return fail("tls_init", "cannot create a TLS context");
-  SSL_CTX_set_default_passwd_cb(ssl_ctx_, NoPassphrase);
+  ctx = SSL_CTX_new(TLS_server_method());
+  if (ctx == nullptr) return fail("tls_init", "cannot create a TLS context");
+  SSL_CTX_set_default_passwd_cb(ctx, NoPassphrase);
   // TLS 1.0/1.1 lack AEAD suites and are deprecated (RFC 8996). Compression enables CRIME;
   // renegotiation is a DoS and injection vector; server preference keeps the order below;
   // stateless tickets would reuse one never-rotated key for the process lifetime.
-  if (SSL_CTX_set_min_proto_version(ssl_ctx_, TLS1_2_VERSION) != 1) {
+  if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
     return fail("tls_init", "cannot restrict TLS versions");
   }
-  SSL_CTX_set_options(ssl_ctx_, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-                                    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
+  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+                               SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
   // Forward secrecy and AEAD only for TLS 1.2; TLS 1.3 suites are all AEAD with (EC)DHE.
-  if (SSL_CTX_set_cipher_list(ssl_ctx_, "ECDHE+AESGCM:ECDHE+CHACHA20") != 1 ||
+  if (SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20") != 1 ||
       SSL_CTX_set_ciphersuites(
-          ssl_ctx_, "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256") !=
-          1) {
+          ctx, "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256") != 1) {
     return fail("tls_init", "cannot configure TLS cipher suites");
   }
   // Release per-connection record buffers while idle: parked TLS connections stay cheap.
-  SSL_CTX_set_mode(ssl_ctx_, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-  if (SSL_CTX_use_certificate_chain_file(ssl_ctx_, opts_.tls_cert_file.c_str()) != 1) {
+  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  if (SSL_CTX_use_certificate_chain_file(ctx, cert_file.c_str()) != 1) {
     return fail("tls_certificate", "cannot load the TLS certificate chain (tls_cert_file)");
   }
-  if (SSL_CTX_use_PrivateKey_file(ssl_ctx_, opts_.tls_key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+  if (SSL_CTX_use_PrivateKey_file(ctx, key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
     return fail("tls_key", "cannot load the TLS private key (tls_key_file)");
   }
-  if (SSL_CTX_check_private_key(ssl_ctx_) != 1) {
+  if (SSL_CTX_check_private_key(ctx) != 1) {
     return fail("tls_key", "the TLS private key does not match the certificate");
   }
   ERR_clear_error();
+  return ctx;
+}
+
+}  // namespace
+
+util::Status Engine::LoadTls() {
+  util::Status err;
+  SSL_CTX* ctx = NewServerContext(opts_.tls_cert_file, opts_.tls_key_file, &err);
+  if (ctx == nullptr) return err;
+  std::lock_guard lock(tls_mu_);
+  if (ssl_ctx_ != nullptr) SSL_CTX_free(ssl_ctx_);
+  ssl_ctx_ = ctx;
   return util::Status::Ok();
+}
+
+util::Status Engine::ReloadTls() {
+  if (!tls()) return util::Status::Invalid("tls_config", "this server does not serve TLS");
+  // Built completely before the swap: a bad new certificate or key leaves the old one serving.
+  // Connections already open keep the context they were made with (SSL objects hold a reference).
+  return LoadTls();
 }
 
 util::Status Engine::Listen(const std::string& host, int port) {
@@ -826,8 +851,14 @@ void Engine::AcceptReady() {
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     Connection* c = nullptr;
     try {
-      if (ssl_ctx_ != nullptr) {
-        SSL* ssl = SSL_new(ssl_ctx_);
+      SSL* ssl = nullptr;
+      bool use_tls = false;
+      {
+        std::lock_guard lock(tls_mu_);
+        use_tls = ssl_ctx_ != nullptr;
+        if (use_tls) ssl = SSL_new(ssl_ctx_);
+      }
+      if (use_tls) {
         if (ssl == nullptr || SSL_set_fd(ssl, fd) != 1) {
           if (ssl != nullptr) SSL_free(ssl);
           ERR_clear_error();

@@ -106,6 +106,10 @@ class Engine : public httplib::Server {
   util::Status Listen(const std::string& host, int port);
   int port() const { return port_; }
   bool tls() const { return !opts_.tls_cert_file.empty() && !opts_.tls_key_file.empty(); }
+  // Thread-safe (SIGHUP): reads the certificate and key files again and serves new connections
+  // with them. On any error the running certificate keeps serving and the error is returned;
+  // open connections are never dropped. The listener is untouched.
+  util::Status ReloadTls();
 
   // Runs the accept/epoll loop on the calling thread and the worker pool; returns after Stop(),
   // once every connection is closed and every worker joined. Returns at once if Listen() did not
@@ -195,7 +199,8 @@ class Engine : public httplib::Server {
   const EngineOptions opts_;
   httplib::Headers default_headers_copy_;
   std::function<void(httplib::Request&)> user_setup_;
-  SSL_CTX* ssl_ctx_ = nullptr;
+  std::mutex tls_mu_;
+  SSL_CTX* ssl_ctx_ = nullptr;  // guarded by tls_mu_ once Run() started
 
   int listen_fd_ = -1;
   int epoll_fd_ = -1;  // the acceptor's: listen_fd_ and wake_fd_

@@ -1,5 +1,6 @@
 """HTTPS on the real binary: TLS 1.2/1.3 only, HSTS, Secure cookies."""
 import os
+import signal
 import ssl
 import subprocess
 import time
@@ -76,4 +77,102 @@ def test_bad_certificate_files_are_refused_clearly():
                            capture_output=True, text=True, timeout=30)
         assert r.returncode == 2
     finally:
+        st.cleanup()
+
+
+def presented_cert(port):
+    """The DER certificate the server presents to a new TLS connection."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    import socket
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        with ctx.wrap_socket(raw) as s:
+            return s.getpeercert(binary_form=True)
+
+
+def der(cert_pem):
+    with open(cert_pem) as f:
+        return ssl.PEM_cert_to_DER_cert(f.read())
+
+
+def test_sighup_reloads_the_certificate_without_dropping_the_listener_and_refuses_a_bad_one():
+    st = Store()
+    a_dir, b_dir = os.path.join(st.tmp, "a"), os.path.join(st.tmp, "b")
+    os.mkdir(a_dir)
+    os.mkdir(b_dir)
+    cert_a, key_a = make_cert(a_dir)
+    cert_b, key_b = make_cert(b_dir)
+    cert, key = os.path.join(st.tmp, "cert.pem"), os.path.join(st.tmp, "key.pem")
+    for src, dst in ((cert_a, cert), (key_a, key)):
+        with open(src, "rb") as f, open(dst, "wb") as g:
+            g.write(f.read())
+    os.chmod(key, 0o600)
+    log = os.path.join(st.tmp, "serve.log")
+    proc = None
+    try:
+        port = free_port()
+        with open(log, "wb") as err:
+            proc = subprocess.Popen([BIN, "serve", "--data", st.data, "--listen", f"127.0.0.1:{port}",
+                                     "--unseal-file", st.share_file, "--tls-cert", cert, "--tls-key", key],
+                                    stdout=subprocess.DEVNULL, stderr=err)
+        for _ in range(100):
+            try:
+                assert presented_cert(port) == der(cert_a)
+                break
+            except OSError:
+                time.sleep(0.1)
+        pid = proc.pid
+        # A keep-alive connection opened under A survives the reload.
+        import http.client
+        ctx_a = ssl.create_default_context(cafile=cert_a)
+        ctx_a.check_hostname = False
+        kept = http.client.HTTPSConnection("127.0.0.1", port, context=ctx_a, timeout=10)
+        kept.request("GET", "/api/v1/health")
+        assert kept.getresponse().read()
+
+        # Replace the files with B, SIGHUP: new connections present B, same process.
+        for src, dst in ((cert_b, cert), (key_b, key)):
+            with open(src, "rb") as f, open(dst, "wb") as g:
+                g.write(f.read())
+        proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 20
+        while presented_cert(port) != der(cert_b):
+            assert time.time() < deadline, "the new certificate was not picked up"
+            time.sleep(0.05)
+        assert proc.poll() is None and proc.pid == pid
+        ctx_b = ssl.create_default_context(cafile=cert_b)
+        ctx_b.check_hostname = False
+        s, body, _ = tls_get(port, "/api/v1/health", ctx_b)
+        assert s == 200
+        kept.request("GET", "/api/v1/health")
+        assert kept.getresponse().status == 200
+        kept.close()
+
+        # A bad new pair (B's certificate with A's key, then garbage) is refused with a log line;
+        # B keeps serving.
+        with open(key_a, "rb") as f, open(key, "wb") as g:
+            g.write(f.read())
+        proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 20
+        while b"tls.reload_failed" not in open(log, "rb").read():
+            assert time.time() < deadline, "no log line for the refused reload"
+            time.sleep(0.05)
+        assert presented_cert(port) == der(cert_b)
+        with open(cert, "w") as g:
+            g.write("not a certificate")
+        proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 20
+        while open(log, "rb").read().count(b"tls.reload_failed") < 2:
+            assert time.time() < deadline, "no log line for the second refused reload"
+            time.sleep(0.05)
+        assert presented_cert(port) == der(cert_b)
+        assert tls_get(port, "/api/v1/health", ctx_b)[0] == 200
+        assert proc.poll() is None and proc.pid == pid
+        text = open(log, "rb").read()
+        assert text.count(b"tls.reloaded") == 1 and b"not a certificate" not in text
+    finally:
+        if proc:
+            proc.terminate()
+            proc.wait(20)
         st.cleanup()
