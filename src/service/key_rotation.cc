@@ -124,6 +124,19 @@ const SealedColumn kSealedColumns[] = {
      "SELECT session_id, session_id, id_token_sealed FROM oidc_sessions WHERE org_id = ?1 AND "
      "@AFTER@ ORDER BY session_id",
      "session_id", "UPDATE oidc_sessions SET id_token_sealed = ?1 WHERE session_id = ?2"},
+    {"passkey", 1,
+     "SELECT id, user_id || '/' || id, credential_sealed FROM passkeys WHERE org_id = ?1 AND "
+     "@AFTER@ ORDER BY id",
+     "id", "UPDATE passkeys SET credential_sealed = ?1 WHERE id = ?2"},
+    {"passkey-name", 1,
+     "SELECT id, id, name_sealed FROM passkeys WHERE org_id = ?1 AND @AFTER@ ORDER BY id", "id",
+     "UPDATE passkeys SET name_sealed = ?1 WHERE id = ?2"},
+    {"source-file", 2,
+     "SELECT source_id, name_key, source_id || '/' || lower(hex(name_key)), sealed FROM "
+     "source_files WHERE source_id IN (SELECT id FROM sources WHERE org_id = ?1) AND @AFTER@ "
+     "ORDER BY source_id, name_key",
+     "(source_id, name_key)",
+     "UPDATE source_files SET sealed = ?1 WHERE source_id = ?2 AND name_key = ?3"},
 };
 #undef ORG_BOMS
 constexpr int kSteps = static_cast<int>(std::size(kSealedColumns));
