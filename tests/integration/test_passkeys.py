@@ -308,3 +308,22 @@ def test_passkeys_in_chromium():
         assert len(entries) == 1, entries
     finally:
         w.stop()
+
+
+def test_passkeys_keep_working_after_the_org_data_key_is_rotated():
+    # The credential and its name are sealed under the org key: a rotation re-seals them (missing
+    # from the re-seal list, they would be lost when the old key is destroyed).
+    from test_key_rotation import wait_rotation_done
+    w = World()
+    try:
+        a, pid = register(w.b, w.org.viewer, w.origin)
+        s, r, _ = call(w.b, "POST", "/api/v1/keys/rotate", {"org_id": w.org.id}, token=w.store.operator)
+        assert s == 202, r
+        done = wait_rotation_done(w.srv)
+        assert done["retired_keys"] == [] and done["unreadable"] == 0, done  # the old key is gone
+        s, r, _ = finish(w.b, a.assert_(passwordless_options(w.b), w.origin))
+        assert s == 201 and r["user"]["id"] == w.org.viewer_id, r
+        s, r, _ = call(w.b, "GET", "/api/v1/me/passkeys", token=w.org.viewer)
+        assert s == 200 and len(r["passkeys"]) == 1 and r["passkeys"][0]["name"], r
+    finally:
+        w.stop()
