@@ -35,12 +35,15 @@ deps:
 	@tools/fetch-sqlcipher.sh
 	@tools/vendor-web.sh
 
+# tests/e2e's pinned playwright-core is installed here too: several integration tests (passkeys,
+# single sign-on) drive Chromium through it, in parallel, so it must exist before any of them runs.
 test-deps: deps
 	$(call apt_install,$(TEST_DEBS))
 	$(call apt_install,$(TEST_DEBS_NO_RECOMMENDS),--no-install-recommends)
 	@[ -d tests/integration/oidc/node_modules/oidc-provider ] || npm ci --prefix tests/integration/oidc \
 	  --ignore-scripts --no-audit --no-fund --loglevel=error
 	@[ -d tests/oidc/node_modules/oidc-provider ] || npm ci --prefix tests/oidc --ignore-scripts --no-audit --no-fund --loglevel=error
+	@[ -d tests/e2e/node_modules/playwright-core ] || npm ci --prefix tests/e2e --ignore-scripts --no-audit --no-fund --loglevel=error
 
 build: deps
 	@[ -f build/build.ninja ] || meson setup build
