@@ -366,6 +366,64 @@ util::Status CheckRetiredKeys(store::Database& current, const crypto::SecureBuff
   return util::Status::Ok();
 }
 
+// The walk both `check` and each backup's verification run: every org key and its column mappings
+// open, and every BOM's name, metadata and item chunks decrypt and agree with their counts and
+// form a valid tree. Counts orgs, users, BOMs and items into `counts`.
+void CheckOrgsAndBoms(store::Db& conn, OrgKeys& org_keys, std::vector<std::string>* problems,
+                      CheckCounts* counts) {
+  SQLite::Statement oq(conn, "SELECT id FROM orgs");
+  while (oq.executeStep()) {
+    ++counts->orgs;
+    auto id = util::OrgId::FromTrusted(oq.getColumn(0).getString());
+    auto crypto = org_keys.Get(conn, id);
+    if (!crypto.ok()) {
+      problems->push_back("org " + id.str() + ": data key does not open");
+    } else if (!Orgs::LoadColumnMappings(conn, *crypto.value()).ok()) {
+      problems->push_back("org " + id.str() + ": column mappings do not open");
+    }
+  }
+  SQLite::Statement uq(conn, "SELECT count(*) FROM users");
+  if (uq.executeStep()) counts->users = uq.getColumn(0).getInt64();
+  SQLite::Statement bq(
+      conn, "SELECT id, org_id, name_sealed, meta_sealed, item_count, chunk_count FROM boms");
+  while (bq.executeStep()) {
+    ++counts->boms;
+    auto id = util::BomId::FromTrusted(bq.getColumn(0).getString());
+    auto org = util::OrgId::FromTrusted(bq.getColumn(1).getString());
+    auto crypto = org_keys.Get(conn, org);
+    std::string where = "bom " + id.str() + ": ";
+    if (!crypto.ok()) {
+      problems->push_back(where + "org key missing");
+      continue;
+    }
+    auto blob = [](const SQLite::Column& c) {
+      return std::span<const uint8_t>(static_cast<const uint8_t*>(c.getBlob()), c.size());
+    };
+    if (!crypto.value()->Open("bom-name", id.str(), blob(bq.getColumn(2))))
+      problems->push_back(where + "name does not decrypt");
+    if (!crypto.value()->Open("bom-meta", id.str(), blob(bq.getColumn(3))))
+      problems->push_back(where + "metadata does not decrypt");
+    std::vector<bom::Item> its;
+    SQLite::Statement cq(conn, "SELECT seq, sealed FROM bom_chunks WHERE bom_id = ? ORDER BY seq");
+    cq.bind(1, id.str());
+    int64_t expected = 0;
+    bool chunks_ok = true;
+    while (cq.executeStep()) {
+      int64_t seq = cq.getColumn(0).getInt64();
+      auto plain = crypto.value()->Open("bom-chunk", id.str() + "/" + std::to_string(seq),
+                                        blob(cq.getColumn(1)));
+      if (seq != expected++ || !plain || !bom::DecodeItems(*plain, its)) chunks_ok = false;
+    }
+    if (!chunks_ok) problems->push_back(where + "items do not decrypt");
+    if (expected != bq.getColumn(5).getInt64()) problems->push_back(where + "chunk count mismatch");
+    if (static_cast<int64_t>(its.size()) != bq.getColumn(4).getInt64())
+      problems->push_back(where + "item count mismatch");
+    if (chunks_ok && !bom::ValidateItems(its, bom::Limits{}).ok())
+      problems->push_back(where + "item tree invalid");
+    counts->items += static_cast<int64_t>(its.size());
+  }
+}
+
 }  // namespace
 
 util::Status Instance::Check(const std::string& data_dir, const std::vector<std::string>& shares,
@@ -383,66 +441,14 @@ util::Status Instance::Check(const std::string& data_dir, const std::vector<std:
   st = db.value()->IntegrityCheck(problems);
   if (!st.ok()) return st;
   OrgKeys org_keys(keys->data_master);
-  int64_t orgs = 0, users = 0, boms = 0, items = 0, revisions = 0, attachments = 0,
-          password_hashes = 0;
+  CheckCounts walked;
+  int64_t revisions = 0, password_hashes = 0;
   int64_t sealed_fields = 0, rotations = 0, retired_keys = 0;
   std::vector<std::string> sso_summary;
   st = db.value()->Read([&](store::Db& conn) -> util::Status {
-    SQLite::Statement oq(conn, "SELECT id FROM orgs");
-    while (oq.executeStep()) {
-      ++orgs;
-      auto id = util::OrgId::FromTrusted(oq.getColumn(0).getString());
-      auto crypto = org_keys.Get(conn, id);
-      if (!crypto.ok()) {
-        problems->push_back("org " + id.str() + ": data key does not open");
-      } else if (!Orgs::LoadColumnMappings(conn, *crypto.value()).ok()) {
-        problems->push_back("org " + id.str() + ": column mappings do not open");
-      }
-    }
-    SQLite::Statement uq(conn, "SELECT count(*) FROM users");
-    if (uq.executeStep()) users = uq.getColumn(0).getInt64();
-    SQLite::Statement bq(
-        conn, "SELECT id, org_id, name_sealed, meta_sealed, item_count, chunk_count FROM boms");
-    while (bq.executeStep()) {
-      ++boms;
-      auto id = util::BomId::FromTrusted(bq.getColumn(0).getString());
-      auto org = util::OrgId::FromTrusted(bq.getColumn(1).getString());
-      auto crypto = org_keys.Get(conn, org);
-      std::string where = "bom " + id.str() + ": ";
-      if (!crypto.ok()) {
-        problems->push_back(where + "org key missing");
-        continue;
-      }
-      auto blob = [](const SQLite::Column& c) {
-        return std::span<const uint8_t>(static_cast<const uint8_t*>(c.getBlob()), c.size());
-      };
-      if (!crypto.value()->Open("bom-name", id.str(), blob(bq.getColumn(2))))
-        problems->push_back(where + "name does not decrypt");
-      if (!crypto.value()->Open("bom-meta", id.str(), blob(bq.getColumn(3))))
-        problems->push_back(where + "metadata does not decrypt");
-      std::vector<bom::Item> its;
-      SQLite::Statement cq(conn,
-                           "SELECT seq, sealed FROM bom_chunks WHERE bom_id = ? ORDER BY seq");
-      cq.bind(1, id.str());
-      int64_t expected = 0;
-      bool chunks_ok = true;
-      while (cq.executeStep()) {
-        int64_t seq = cq.getColumn(0).getInt64();
-        auto plain = crypto.value()->Open("bom-chunk", id.str() + "/" + std::to_string(seq),
-                                          blob(cq.getColumn(1)));
-        if (seq != expected++ || !plain || !bom::DecodeItems(*plain, its)) chunks_ok = false;
-      }
-      if (!chunks_ok) problems->push_back(where + "items do not decrypt");
-      if (expected != bq.getColumn(5).getInt64())
-        problems->push_back(where + "chunk count mismatch");
-      if (static_cast<int64_t>(its.size()) != bq.getColumn(4).getInt64())
-        problems->push_back(where + "item count mismatch");
-      if (chunks_ok && !bom::ValidateItems(its, bom::Limits{}).ok())
-        problems->push_back(where + "item tree invalid");
-      items += static_cast<int64_t>(its.size());
-    }
+    CheckOrgsAndBoms(conn, org_keys, problems, &walked);
     revisions = Boms::CheckRevisions(conn, org_keys, problems);
-    attachments = Attachments::CheckAll(conn, org_keys, problems);
+    walked.attachments = Attachments::CheckAll(conn, org_keys, problems);
     password_hashes = Oidc::CheckAll(conn, org_keys, problems, &sso_summary);
     // Every ciphertext under an org data key, column by column (the re-seal's own table).
     SQLite::Statement oq2(conn, "SELECT id FROM orgs ORDER BY id");
@@ -474,12 +480,12 @@ util::Status Instance::Check(const std::string& data_dir, const std::vector<std:
     if (!st.ok()) return st;
   }
   summary->push_back("schema version: " + std::to_string(db.value()->schema_version()));
-  summary->push_back("organisations: " + std::to_string(orgs));
-  summary->push_back("users: " + std::to_string(users));
-  summary->push_back("boms: " + std::to_string(boms));
-  summary->push_back("items: " + std::to_string(items));
+  summary->push_back("organisations: " + std::to_string(walked.orgs));
+  summary->push_back("users: " + std::to_string(walked.users));
+  summary->push_back("boms: " + std::to_string(walked.boms));
+  summary->push_back("items: " + std::to_string(walked.items));
   summary->push_back("earlier revisions: " + std::to_string(revisions));
-  summary->push_back("attachments: " + std::to_string(attachments));
+  summary->push_back("attachments: " + std::to_string(walked.attachments));
   summary->push_back("password hashes: " + std::to_string(password_hashes));
   summary->push_back("sealed fields: " + std::to_string(sealed_fields));
   summary->push_back("key rotations in progress: " + std::to_string(rotations));
@@ -492,67 +498,15 @@ util::Status CheckOpenStore(store::Database& database, const crypto::SecureBuffe
                             std::vector<std::string>* problems, CheckCounts* counts) {
   util::Status st = database.IntegrityCheck(problems);
   if (!st.ok()) return st;
-  int64_t orgs = 0, users = 0, boms = 0, items = 0, attachments = 0;
+  CheckCounts walked;
   OrgKeys org_keys(data_master);
   st = database.Read([&](store::Db& conn) -> util::Status {
-    SQLite::Statement oq(conn, "SELECT id FROM orgs");
-    while (oq.executeStep()) {
-      ++orgs;
-      auto id = util::OrgId::FromTrusted(oq.getColumn(0).getString());
-      auto crypto = org_keys.Get(conn, id);
-      if (!crypto.ok()) {
-        problems->push_back("org " + id.str() + ": data key does not open");
-      } else if (!Orgs::LoadColumnMappings(conn, *crypto.value()).ok()) {
-        problems->push_back("org " + id.str() + ": column mappings do not open");
-      }
-    }
-    SQLite::Statement uq(conn, "SELECT count(*) FROM users");
-    if (uq.executeStep()) users = uq.getColumn(0).getInt64();
-    SQLite::Statement bq(
-        conn, "SELECT id, org_id, name_sealed, meta_sealed, item_count, chunk_count FROM boms");
-    while (bq.executeStep()) {
-      ++boms;
-      auto id = util::BomId::FromTrusted(bq.getColumn(0).getString());
-      auto org = util::OrgId::FromTrusted(bq.getColumn(1).getString());
-      auto crypto = org_keys.Get(conn, org);
-      std::string where = "bom " + id.str() + ": ";
-      if (!crypto.ok()) {
-        problems->push_back(where + "org key missing");
-        continue;
-      }
-      auto blob = [](const SQLite::Column& c) {
-        return std::span<const uint8_t>(static_cast<const uint8_t*>(c.getBlob()), c.size());
-      };
-      if (!crypto.value()->Open("bom-name", id.str(), blob(bq.getColumn(2))))
-        problems->push_back(where + "name does not decrypt");
-      if (!crypto.value()->Open("bom-meta", id.str(), blob(bq.getColumn(3))))
-        problems->push_back(where + "metadata does not decrypt");
-      std::vector<bom::Item> its;
-      SQLite::Statement cq(conn,
-                           "SELECT seq, sealed FROM bom_chunks WHERE bom_id = ? ORDER BY seq");
-      cq.bind(1, id.str());
-      int64_t expected = 0;
-      bool chunks_ok = true;
-      while (cq.executeStep()) {
-        int64_t seq = cq.getColumn(0).getInt64();
-        auto plain = crypto.value()->Open("bom-chunk", id.str() + "/" + std::to_string(seq),
-                                          blob(cq.getColumn(1)));
-        if (seq != expected++ || !plain || !bom::DecodeItems(*plain, its)) chunks_ok = false;
-      }
-      if (!chunks_ok) problems->push_back(where + "items do not decrypt");
-      if (expected != bq.getColumn(5).getInt64())
-        problems->push_back(where + "chunk count mismatch");
-      if (static_cast<int64_t>(its.size()) != bq.getColumn(4).getInt64())
-        problems->push_back(where + "item count mismatch");
-      if (chunks_ok && !bom::ValidateItems(its, bom::Limits{}).ok())
-        problems->push_back(where + "item tree invalid");
-      items += static_cast<int64_t>(its.size());
-    }
-    attachments = Attachments::CheckAll(conn, org_keys, problems);
+    CheckOrgsAndBoms(conn, org_keys, problems, &walked);
+    walked.attachments = Attachments::CheckAll(conn, org_keys, problems);
     return util::Status::Ok();
   });
   if (!st.ok()) return st;
-  *counts = {orgs, users, boms, items, attachments};
+  *counts = walked;
   return util::Status::Ok();
 }
 
