@@ -10,6 +10,7 @@
 #include "service/common_passwords.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/percent_encode.h"
 
 namespace bomvault::service {
 
@@ -35,21 +36,6 @@ Status BadCredentials() {
 
 std::span<const uint8_t> Blob(const SQLite::Column& c) {
   return {static_cast<const uint8_t*>(c.getBlob()), static_cast<size_t>(c.size())};
-}
-
-std::string UrlEncode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
 }
 
 size_t CodePoints(std::string_view s) {
@@ -957,7 +943,7 @@ util::Result<TotpEnrollment> Accounts::StartTotp(const Principal& actor) {
     if (!email) return Status::Internal("the account could not be opened");
     auto secret = crypto::SecureBuffer::Random(20);
     out.secret_base32 = crypto::Base32Encode(secret.span());
-    out.otpauth_uri = "otpauth://totp/bomvault:" + UrlEncode(*email) +
+    out.otpauth_uri = "otpauth://totp/bomvault:" + util::PercentEncode(*email) +
                       "?secret=" + out.secret_base32 +
                       "&issuer=bomvault&algorithm=SHA1&digits=6&period=30";
     auto sealed = org.value()->Seal("totp", actor.user.str(), secret.span());

@@ -11,6 +11,7 @@
 #include "service/outbound.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/percent_encode.h"
 
 namespace bomvault::service {
 
@@ -28,21 +29,6 @@ constexpr int kMaxPendingLogins = 10000;
 
 std::span<const uint8_t> Blob(const SQLite::Column& c) {
   return {static_cast<const uint8_t*>(c.getBlob()), static_cast<size_t>(c.size())};
-}
-
-std::string UrlEncode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
 }
 
 Status Allowed(const Principal& p, access::Function f) {
@@ -560,9 +546,9 @@ util::Result<OidcStart> Oidc::Start(const util::OrgId& org, const Principal* lin
   if (!p.config.groups_claim.empty()) scope += " " + p.config.groups_claim;
   std::string url = d->authorization_endpoint;
   url += url.find('?') == std::string::npos ? '?' : '&';
-  url += "response_type=code&client_id=" + UrlEncode(p.config.client_id) +
-         "&redirect_uri=" + UrlEncode(options_.public_url + kOidcCallbackPath) +
-         "&scope=" + UrlEncode(scope) + "&state=" + state + "&nonce=" + nonce +
+  url += "response_type=code&client_id=" + util::PercentEncode(p.config.client_id) +
+         "&redirect_uri=" + util::PercentEncode(options_.public_url + kOidcCallbackPath) +
+         "&scope=" + util::PercentEncode(scope) + "&state=" + state + "&nonce=" + nonce +
          "&code_challenge=" + crypto::Base64UrlEncode(challenge) +
          "&code_challenge_method=S256&max_age=" + std::to_string(p.config.max_session_seconds);
   out.authorization_url = std::move(url);
@@ -647,20 +633,20 @@ util::Result<OidcSignIn> Oidc::Finish(std::string_view code, std::string_view st
   req.path = d->token_path;
   req.content_type = "application/x-www-form-urlencoded";
   req.headers = {"Accept: application/json"};
-  req.body = "grant_type=authorization_code&code=" + UrlEncode(code) +
-             "&redirect_uri=" + UrlEncode(options_.public_url + kOidcCallbackPath) +
-             "&code_verifier=" + UrlEncode(request.value("verifier", ""));
+  req.body = "grant_type=authorization_code&code=" + util::PercentEncode(code) +
+             "&redirect_uri=" + util::PercentEncode(options_.public_url + kOidcCallbackPath) +
+             "&code_verifier=" + util::PercentEncode(request.value("verifier", ""));
   crypto::SecureBuffer authorization;
   if (p.secret.size() > 0) {
     // client_secret_basic: both parts form-encoded first (RFC 6749 2.3.1).
     std::string secret(reinterpret_cast<const char*>(p.secret.data()), p.secret.size());
-    std::string encoded = UrlEncode(secret);
-    authorization = BasicAuthorization(UrlEncode(p.config.client_id), encoded);
+    std::string encoded = util::PercentEncode(secret);
+    authorization = BasicAuthorization(util::PercentEncode(p.config.client_id), encoded);
     sodium_memzero(secret.data(), secret.size());
     sodium_memzero(encoded.data(), encoded.size());
     req.authorization = &authorization;
   } else {
-    req.body += "&client_id=" + UrlEncode(p.config.client_id);
+    req.body += "&client_id=" + util::PercentEncode(p.config.client_id);
   }
   auto answer = Fetch(target, req);
   if (!answer.ok()) return answer.status();
@@ -951,9 +937,9 @@ util::Result<OidcLogout> Oidc::Logout(const Principal& actor, std::string_view b
       if (d.ok() && !d->end_session_endpoint.empty()) {
         std::string url = d->end_session_endpoint;
         url += url.find('?') == std::string::npos ? '?' : '&';
-        url += "id_token_hint=" + UrlEncode(id_token) +
-               "&post_logout_redirect_uri=" + UrlEncode(options_.public_url + "/") +
-               "&client_id=" + UrlEncode(provider->config.client_id);
+        url += "id_token_hint=" + util::PercentEncode(id_token) +
+               "&post_logout_redirect_uri=" + util::PercentEncode(options_.public_url + "/") +
+               "&client_id=" + util::PercentEncode(provider->config.client_id);
         out.logout_url = std::move(url);
       }
     }

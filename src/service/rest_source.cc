@@ -6,6 +6,7 @@
 #include "bom/json_body.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/percent_encode.h"
 
 namespace bomvault::service {
 
@@ -32,7 +33,7 @@ void Wipe(std::string& s) {
 
 // "Basic base64(urlencode(id):urlencode(secret))", RFC 6749 section 2.3.1.
 crypto::SecureBuffer ClientAuth(std::string_view id, std::string_view secret) {
-  std::string eid = FormEncode(id), esecret = FormEncode(secret);
+  std::string eid = util::PercentEncode(id), esecret = util::PercentEncode(secret);
   crypto::SecureBuffer out = BasicAuthorization(eid, esecret);
   Wipe(esecret);
   return out;
@@ -45,22 +46,6 @@ std::string Replace(std::string s, std::string_view what, std::string_view with)
 }
 
 }  // namespace
-
-std::string FormEncode(std::string_view v) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(v.size() * 3);
-  for (unsigned char c : v) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
 
 bool ValidRestId(std::string_view id) {
   if (id.empty() || id.size() > 128) return false;
@@ -99,11 +84,11 @@ std::vector<std::string_view> SplitSecret(const crypto::SecureBuffer& secret) {
 std::string RestClient::AuthorizeUrl(std::string_view state, std::string_view challenge,
                                      std::string_view redirect_uri) const {
   std::string url = s_.authorize->origin.OriginText() + s_.authorize_path;
-  url += "?response_type=code&client_id=" + FormEncode(s_.client_id);
-  url += "&redirect_uri=" + FormEncode(redirect_uri);
-  if (!s_.scopes.empty()) url += "&scope=" + FormEncode(s_.scopes);
-  url += "&state=" + FormEncode(state);
-  url += "&code_challenge=" + FormEncode(challenge) + "&code_challenge_method=S256";
+  url += "?response_type=code&client_id=" + util::PercentEncode(s_.client_id);
+  url += "&redirect_uri=" + util::PercentEncode(redirect_uri);
+  if (!s_.scopes.empty()) url += "&scope=" + util::PercentEncode(s_.scopes);
+  url += "&state=" + util::PercentEncode(state);
+  url += "&code_challenge=" + util::PercentEncode(challenge) + "&code_challenge_method=S256";
   // OpenID Connect issues a refresh token for offline_access only after an explicit consent
   // (OIDC Core section 11).
   if ((" " + s_.scopes + " ").find(" offline_access ") != std::string::npos) {
@@ -170,9 +155,9 @@ util::Result<crypto::SecureBuffer> RestClient::TokenRequest(std::string body,
 util::Result<crypto::SecureBuffer> RestClient::ExchangeCode(std::string_view code,
                                                             const crypto::SecureBuffer& verifier,
                                                             std::string_view redirect_uri) {
-  std::string body = "grant_type=authorization_code&code=" + FormEncode(code) +
-                     "&redirect_uri=" + FormEncode(redirect_uri) +
-                     "&code_verifier=" + FormEncode(verifier.view());
+  std::string body = "grant_type=authorization_code&code=" + util::PercentEncode(code) +
+                     "&redirect_uri=" + util::PercentEncode(redirect_uri) +
+                     "&code_verifier=" + util::PercentEncode(verifier.view());
   crypto::SecureBuffer auth = ClientAuth(s_.client_id, s_.client_secret);
   return TokenRequest(std::move(body), &auth, "oauth", nullptr);
 }
@@ -180,7 +165,7 @@ util::Result<crypto::SecureBuffer> RestClient::ExchangeCode(std::string_view cod
 util::Result<crypto::SecureBuffer> RestClient::ClientCredentials(std::string_view client_id,
                                                                  std::string_view client_secret) {
   std::string body = "grant_type=client_credentials";
-  if (!s_.scopes.empty()) body += "&scope=" + FormEncode(s_.scopes);
+  if (!s_.scopes.empty()) body += "&scope=" + util::PercentEncode(s_.scopes);
   crypto::SecureBuffer auth = ClientAuth(client_id, client_secret);
   crypto::SecureBuffer keep = JoinSecret({"cc", client_id, client_secret});
   return TokenRequest(std::move(body), &auth, "cc", &keep);
@@ -190,7 +175,7 @@ util::Result<crypto::SecureBuffer> RestClient::Refresh(const crypto::SecureBuffe
   auto f = SplitSecret(secret);
   if (f.size() == 5 && f[0] == "cc") return ClientCredentials(f[1], f[2]);
   if (f.size() != 4 || f[0] != "oauth" || f[2].empty()) return LoginRefused();
-  std::string body = "grant_type=refresh_token&refresh_token=" + FormEncode(f[2]);
+  std::string body = "grant_type=refresh_token&refresh_token=" + util::PercentEncode(f[2]);
   crypto::SecureBuffer auth = ClientAuth(s_.client_id, s_.client_secret);
   return TokenRequest(std::move(body), &auth, "oauth", &secret);
 }
@@ -212,7 +197,7 @@ void RestClient::Revoke(const crypto::SecureBuffer& secret) {
     OutboundRequest r;
     r.method = "POST";
     r.path = s_.revocation_path;
-    r.body = "token=" + FormEncode(token) + "&token_type_hint=" + std::string(hint);
+    r.body = "token=" + util::PercentEncode(token) + "&token_type_hint=" + std::string(hint);
     r.content_type = "application/x-www-form-urlencoded";
     r.authorization = &auth;
     auto resp = Fetch(*s_.revocation, r);

@@ -86,8 +86,6 @@ class RestClient {
   const std::atomic<bool>* cancelled_;
 };
 
-// RFC 3986 unreserved characters kept, everything else %XX.
-std::string FormEncode(std::string_view v);
 // A remote id for REST sources: 1-128 of [A-Za-z0-9._~-].
 bool ValidRestId(std::string_view id);
 
