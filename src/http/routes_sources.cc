@@ -1,6 +1,8 @@
 // Routes for data sources, each user's own connection to them, pulls, sends and their jobs.
 // What an Editor or a Viewer gets about a source is written here and nowhere else: exactly id,
 // name, kind and their own `connected` flag.
+#include <map>
+
 #include "http/api.h"
 #include "util/clock.h"
 
@@ -103,12 +105,30 @@ void RegisterSourceRoutes(Api& api) {
   api.Route({"PUT", "/api/v1/sources/{id}/connection", "sources.connect", Auth::kSignedIn, false,
              "Connect with your own credentials: {username, password} (Tryton, REST basic), "
              "{api_key}, {client_id, client_secret} (client credentials) or {code, state} (OAuth "
-             "code + PKCE); checked at the source where it can be, sealed, never returned"},
+             "code + PKCE); checked at the source where it can be, sealed, never returned. An "
+             "empty object asks what to give: 400 credentials_required with error.needs = "
+             "password|api_key|client_credentials|oauth, and changes nothing"},
             [](Ctx& c) {
               auto id = PathId<util::SourceId>(c, 1);
               if (!id) return;
               auto body = JsonBody(c);
               if (!body) return;
+              if (body->is_object() && body->empty()) {
+                // The probe (docs/sources.md, "Connect"): Editors and Viewers learn which of
+                // their own credentials to enter, nothing about how the source is configured.
+                auto needs = c.s().sources->ConnectionNeeds(c.principal, *id);
+                if (!needs.ok()) return SendError(c, needs.status());
+                static const std::map<std::string, std::string> kAsk = {
+                    {"password", "give your own user name and password for this source"},
+                    {"api_key", "give your own API key for this source"},
+                    {"client_credentials", "give your own OAuth client id and client secret"},
+                    {"oauth", "sign in at the source: POST .../connection/authorize first"}};
+                return SendJson(c, 400,
+                                {{"error",
+                                  {{"code", "credentials_required"},
+                                   {"message", kAsk.at(needs.value())},
+                                   {"needs", needs.value()}}}});
+              }
               Status st = c.s().sources->Connect(c.principal, *id, *body);
               if (!st.ok()) return SendError(c, st);
               SendNoContent(c);

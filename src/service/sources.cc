@@ -430,6 +430,28 @@ util::Result<Sources::Authorization> Sources::StartAuthorization(const Principal
   return Authorization{client.AuthorizeUrl(state, challenge, redirect_uri), state};
 }
 
+util::Result<std::string> Sources::ConnectionNeeds(const Principal& actor,
+                                                   const util::SourceId& id) {
+  if (Status st = Allowed(actor, Function::kSourceConnect); !st.ok()) return st;
+  std::string kind, method;
+  Status st = db_.Read([&](store::Db& db) -> Status {
+    auto l = Load(db, actor, id);
+    if (!l.ok()) return l.status();
+    kind = l->config.kind;
+    method = l->config.auth_method;
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  if (kind == "folder") {
+    return Status::Invalid("no_connection_needed",
+                           "a folder source needs no connection: pull its files directly");
+  }
+  if (kind == "tryton" || method == "basic") return std::string("password");
+  if (method == "api_key") return std::string("api_key");
+  if (method == "client_credentials") return std::string("client_credentials");
+  return std::string("oauth");
+}
+
 Status Sources::Connect(const Principal& actor, const util::SourceId& id,
                         const nlohmann::json& credentials) {
   if (Status st = Allowed(actor, Function::kSourceConnect); !st.ok()) return st;

@@ -74,6 +74,12 @@ class Sources {
   util::Status Connect(const access::Principal& actor, const util::SourceId& id,
                        const nlohmann::json& credentials);
   util::Status Disconnect(const access::Principal& actor, const util::SourceId& id);
+  // What the caller must give to connect: "password" (Tryton, REST basic), "api_key",
+  // "client_credentials" or "oauth" (start with StartAuthorization). A folder source is 400
+  // no_connection_needed. Reads only: nothing is stored, checked at the source or audited. The
+  // answer names the kind of credential the caller enters and nothing about the configuration.
+  util::Result<std::string> ConnectionNeeds(const access::Principal& actor,
+                                            const util::SourceId& id);
   // OAuth 2.0 code + PKCE: the provider's sign-in URL for the caller; the state and verifier are
   // kept in memory (kPendingSeconds) until PUT .../connection brings back {code, state}.
   struct Authorization {
