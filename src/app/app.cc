@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +16,7 @@
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -43,6 +45,7 @@ const char* kUsage =
     "  bomvault serve --data DIR [--listen HOST:PORT] [--unseal-file FILE] [--init]\n"
     "                 [--tls-cert FILE --tls-key FILE] [--behind-proxy]\n"
     "                 [--rate-limit N] [--workers N] [--trusted-proxy IP[,IP...]]\n"
+    "                 [--drain-timeout SECONDS]\n"
     "                 [--purge-interval SECONDS] [--retention-interval SECONDS]\n"
     "                 [--log-retention-days N] [--audit-retention-days N]\n"
     "                 [--exfil-window-seconds N] [--exfil-max-boms N] [--exfil-max-items N]\n"
@@ -87,6 +90,9 @@ const std::map<std::string, const char*>& CommandHelp() {
        "                                   the shortest purge window of any organisation)\n"
        "  --source-dir DIR                 drop root of folder data sources: an organisation's\n"
        "                                   sources read DIR/<org id>/<path> only\n"
+       "  --drain-timeout SECONDS          SIGTERM/SIGINT: requests in flight get this long to\n"
+       "                                   finish, new ones get 503 (default 30); then the store\n"
+       "                                   is sealed and the process exits 0\n"
        "  Purge, retention, exfiltration, mail and invitation options: see `bomvault help`.\n"},
       {"unseal", "bomvault unseal --url URL\n  Reads one key share from stdin and submits it.\n"},
       {"check",
@@ -317,11 +323,15 @@ int CmdServe(int argc, char** argv) {
   std::cerr << "bomvault: listening on port " << engine.port() << (tls ? " (https)" : " (http)")
             << (instance.sealed() ? "; sealed: unseal it in the UI or with `bomvault unseal`" : "")
             << "\n";
-  service::Scheduler scheduler(instance, jobs);
+  std::optional<service::Scheduler> scheduler;
+  scheduler.emplace(instance, jobs);
+  std::atomic<bool> served{false};
   std::thread signal_thread([&] {
+    bool draining = false;
     for (;;) {
       int sig = 0;
       sigwait(&stop_signals, &sig);
+      if (served.load()) return;  // Run() returned: the main thread is releasing this thread
       if (sig == SIGHUP) {
         // Certificate renewal: new connections get the new pair; a bad pair is refused and the
         // running one keeps serving. The listener and open connections are untouched.
@@ -339,15 +349,31 @@ int CmdServe(int argc, char** argv) {
         }
         continue;
       }
+      if (!draining) {
+        // Graceful: new requests get 503, requests in flight finish (docs/operations.md).
+        draining = true;
+        util::log::Info("server.draining")
+            .Num("signal", sig)
+            .Num("timeout_s", cfg.drain_timeout_seconds);
+        engine.Drain(std::chrono::seconds(cfg.drain_timeout_seconds));
+        continue;
+      }
+      // A second SIGTERM/SIGINT during the drain: stop now (handlers running still finish).
       util::log::Info("server.stopping").Num("signal", sig);
       engine.Stop();
-      return;
     }
   });
   engine.Run();
   // Run() also returns if the engine stopped for another reason: release the signal thread.
+  served.store(true);
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();
+  // Every request has been answered (or cut at the drain timeout) and every worker joined. The
+  // scheduler finishes the job it is running (a backup completes) and stops; then the store is
+  // sealed: a "seal" audit entry with reason "shutdown", the WAL checkpointed into the file,
+  // the database closed and every key wiped.
+  scheduler.reset();
+  if (!instance.sealed()) instance.Seal("shutdown");
   util::log::Info("server.stopped");
   return 0;
 }

@@ -22,6 +22,7 @@ const std::vector<std::string>& ServeValueFlags() {
                                                  "--tls-key",
                                                  "--rate-limit",
                                                  "--workers",
+                                                 "--drain-timeout",
                                                  "--trusted-proxy",
                                                  "--purge-interval",
                                                  "--retention-interval",
@@ -152,6 +153,10 @@ ServeConfig ParseServeConfig(const Flags& f, std::vector<std::string>* problems)
   if (f.Has("--workers") &&
       (!ParseInt(f.Get("--workers"), &c.workers) || c.workers < 1 || c.workers > 1024)) {
     problems->push_back("--workers takes a whole number from 1 to 1024");
+  }
+  if (f.Has("--drain-timeout") && (!ParseInt(f.Get("--drain-timeout"), &c.drain_timeout_seconds) ||
+                                   c.drain_timeout_seconds < 0 || c.drain_timeout_seconds > 3600)) {
+    problems->push_back("--drain-timeout takes a whole number of seconds from 0 to 3600");
   }
   if (f.Has("--trusted-proxy")) {
     std::string list = f.Get("--trusted-proxy");

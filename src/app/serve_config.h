@@ -27,6 +27,8 @@ struct ServeConfig {
   bool init = false;
   int rate = 200;
   int workers = 64;
+  // SIGTERM/SIGINT: how long requests in flight may take to finish before their sockets are cut.
+  int drain_timeout_seconds = 30;
   std::vector<std::string> trusted_proxies;  // normalised IP literals
   service::SchedulerOptions jobs;
   service::ExfilOptions exfil;

@@ -449,7 +449,8 @@ class Connection : public httplib::Stream {
   bool broken_ = false;
 
   // Guarded by Engine::conns_mu_.
-  bool parked_ = false;  // armed in conn_epoll_fd_, owned by no thread
+  bool parked_ = false;      // armed in conn_epoll_fd_, owned by no thread
+  bool drain_wait_ = false;  // in flight when the drain began: counted in drain_waiting_
   Clock::time_point deadline_{};
 };
 
@@ -764,11 +765,21 @@ void Engine::Run() {
 
   epoll_event events[2];
   auto next_sweep = Clock::now() + sweep_interval_;
+  Clock::time_point drain_deadline = Clock::time_point::max();
   while (!stopping_.load()) {
+    if (drain_deadline == Clock::time_point::max() && drain_requested_ms_.load() >= 0) {
+      auto now = Clock::now();
+      drain_deadline = now + std::chrono::milliseconds(drain_requested_ms_.load());
+      BeginDrain(now);
+    }
+    if (drain_deadline != Clock::time_point::max()) {
+      std::lock_guard<std::mutex> lock(conns_mu_);
+      if (drain_waiting_ == 0 || Clock::now() >= drain_deadline) break;
+    }
     // While any worker is serving, wake every kStallCheck to hand stalled slots on. Otherwise
     // sleep until the sweep; a worker that makes every slot busy sets wake_fd_ (Dekker-style
     // with monitor_asleep_, so one of the two always notices the other).
-    Clock::time_point until = next_sweep;
+    Clock::time_point until = std::min(next_sweep, drain_deadline);
     monitor_asleep_.store(true);
     if (serving_.load() > 0) {
       monitor_asleep_.store(false);
@@ -781,6 +792,7 @@ void Engine::Run() {
       if (events[i].data.ptr == &listen_fd_) {
         AcceptReady();
       } else if (events[i].data.ptr == &wake_fd_ && !stopping_.load()) {
+        // Stop(), Drain(), a worker wanting stall checks, or the last drained connection.
         uint64_t count;
         while (::read(wake_fd_, &count, sizeof(count)) > 0) {
         }
@@ -813,6 +825,43 @@ void Engine::Stop() {
   if (tl_worker_of == this) return;
   std::unique_lock<std::mutex> lock(run_mu_);
   run_cv_.wait(lock, [this] { return !running_; });
+}
+
+void Engine::Drain(std::chrono::milliseconds timeout) {
+  int64_t none = -1;
+  drain_requested_ms_.compare_exchange_strong(none, std::max<int64_t>(0, timeout.count()));
+  if (wake_fd_ >= 0) {
+    uint64_t one = 1;
+    ssize_t ignored = ::write(wake_fd_, &one, sizeof(one));
+    (void)ignored;
+  }
+}
+
+void Engine::BeginDrain(Clock::time_point now) {
+  // From here on every request whose head began after `now` is refused (Serve), no connection
+  // without a complete head is parked again (Park), and every response closes its connection.
+  drain_started_ns_.store(std::max<int64_t>(
+      1, std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count()));
+  std::lock_guard<std::mutex> lock(conns_mu_);
+  for (Connection* c : conns_) {
+    if (c->parked_ && !c->framed_) {
+      // Idle between requests, or only part of a head: nothing in flight. Shut down so the
+      // worker that takes its hang-up closes it (this thread must not free it, see Sweep).
+      ::shutdown(c->fd_, SHUT_RDWR);
+      c->deadline_ = Clock::time_point::max();
+    } else {
+      // A body still arriving (parked, framed) or owned by a worker: served to the end.
+      c->drain_wait_ = true;
+      ++drain_waiting_;
+    }
+  }
+}
+
+bool Engine::BeganDuringDrain(const Connection* c) const {
+  int64_t since = drain_started_ns_.load();
+  return since != 0 &&
+         std::chrono::duration_cast<std::chrono::nanoseconds>(c->request_start_.time_since_epoch())
+                 .count() >= since;
 }
 
 void Engine::AcceptReady() {
@@ -995,7 +1044,10 @@ void Engine::Serve(Connection* c) {
       const bool complete = c->HeadComplete();
       if (complete && c->head_bytes_ <= opts_.max_header_bytes) {
         if (!c->framed_) {
-          Refusal refusal = Frame(c);
+          Refusal refusal = BeganDuringDrain(c) ? Refusal{503, "shutting_down",
+                                                          "the server is shutting down; retry "
+                                                          "shortly"}
+                                                : Frame(c);
           if (refusal.status != 0) {
             Refuse(c, refusal);
             break;
@@ -1238,7 +1290,7 @@ bool Engine::ServeBuffered(Connection* c, bool* keep) {
   if (tl_serving_since != nullptr) tl_serving_since->store(NowNs());
   c->BeginRequest();
   ++c->requests_;
-  const bool close_connection = stopping_.load(std::memory_order_relaxed) ||
+  const bool close_connection = stopping_.load(std::memory_order_relaxed) || draining() ||
                                 c->requests_ >= opts_.max_requests_per_connection;
   bool connection_closed = false;
   // Captures two pointers, so std::function stores it inline: no allocation per request.
@@ -1281,6 +1333,9 @@ bool Engine::Park(Connection* c, Wake wake, Clock::time_point deadline) {
   // closes the connection), or it will shut this one down once parked, which wakes a worker
   // to close it.
   if (stopping_.load()) return false;
+  // Draining: a connection that was idle or had only part of a head when the drain began has
+  // nothing in flight and is closed; one that began since is kept until its 503 is written.
+  if (draining() && !c->framed_ && !BeganDuringDrain(c)) return false;
   c->deadline_ = deadline;
   c->parked_ = true;
   epoll_event ev{};
@@ -1298,6 +1353,11 @@ void Engine::Close(Connection* c) {
     conns_.erase(c);
     ForgetAddress(c->peer_ip_);
     drained = conns_.empty() && stopping_.load();
+    if (c->drain_wait_ && --drain_waiting_ == 0) {
+      uint64_t one = 1;  // the last request in flight is done: Run() may finish the drain
+      ssize_t ignored = ::write(wake_fd_, &one, sizeof(one));
+      (void)ignored;
+    }
   }
   delete c;  // closes the fd, which also removes it from conn_epoll_fd_
   if (drained) drained_cv_.notify_all();
@@ -1305,6 +1365,7 @@ void Engine::Close(Connection* c) {
 
 void Engine::Shutdown() {
   stopping_.store(true);
+  svr_sock_ = INVALID_SOCKET;  // streamed responses still in flight (a drain timed out) end now
   {
     // Workers own all closing: shut every socket down (parked ones then report hang-up to a
     // worker, busy ones fail their next read or write) and wait until they have all closed.

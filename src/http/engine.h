@@ -38,7 +38,9 @@
 // then Run() are called once each, typically from one thread. Handlers run concurrently on up to
 // worker_threads workers. Stop() may be called from any thread, including a handler (then it does
 // not wait for the workers); it is not async-signal-safe, so call it from a signal-watching
-// thread, not from a signal handler. The destructor stops and joins everything.
+// thread, not from a signal handler. Drain() is the graceful stop (SIGTERM): thread-safe, returns
+// at once, and Run() returns once the requests in flight are answered (see Drain). The
+// destructor stops and joins everything.
 #pragma once
 
 #include <httplib.h>
@@ -120,6 +122,18 @@ class Engine : public httplib::Server {
   // that is done unless called from a worker (a handler) or while Run() is not running.
   void Stop();
 
+  // Thread-safe, returns at once: the graceful stop. From now on a request whose head began
+  // after this call is answered 503 "shutting_down" with Connection: close (probes included, so
+  // readiness reads not-ready), idle keep-alive connections and ones with only part of a head
+  // are closed, and each request already in flight (its head complete: its body still arriving,
+  // its handler running or its response being written) is served to the end, its response
+  // saying Connection: close. Run() then returns as after Stop(); if requests are still in
+  // flight after `timeout`, their sockets are cut (a handler still running finishes first: the
+  // workers are joined). The listener stays open meanwhile so clients get the 503, not a reset.
+  // A Stop() during the drain ends it at once.
+  void Drain(std::chrono::milliseconds timeout);
+  bool draining() const { return drain_started_ns_.load() != 0; }
+
   // Runs after the engine's own setup (which fixes the peer address headers) for every request,
   // once its headers are parsed and before routing. Set before Run().
   void SetRequestSetup(std::function<void(httplib::Request&)> setup) {
@@ -195,6 +209,8 @@ class Engine : public httplib::Server {
   bool Park(Connection* conn, Wake wake, std::chrono::steady_clock::time_point deadline);
   void Close(Connection* conn);
   void Shutdown();
+  void BeginDrain(std::chrono::steady_clock::time_point now);
+  bool BeganDuringDrain(const Connection* conn) const;
 
   const EngineOptions opts_;
   httplib::Headers default_headers_copy_;
@@ -210,6 +226,12 @@ class Engine : public httplib::Server {
   std::chrono::steady_clock::time_point accept_paused_until_{};
 
   std::atomic<bool> stopping_{false};
+  // Drain(): the requested timeout in ms (-1 = none requested); the steady-clock ns at which the
+  // epoll thread began the drain (0 = not draining); connections that were in flight then and
+  // are still open (guarded by conns_mu_ together with Connection::drain_wait_).
+  std::atomic<int64_t> drain_requested_ms_{-1};
+  std::atomic<int64_t> drain_started_ns_{0};
+  int drain_waiting_ = 0;
 
   // Run() lifecycle, so Stop() can wait for the cleanup it requested.
   std::mutex run_mu_;

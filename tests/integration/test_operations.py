@@ -8,11 +8,13 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import threading
 import time
 
-from harness import BIN, PASSWORD, Org, Server, Store, attach, call, make_bom, pdf_bytes, sign_in
+from harness import (BIN, PASSWORD, Org, Server, Store, attach, call, is_error, make_bom, pdf_bytes,
+                     sign_in)
 from test_sources import wait_job
 from tryton import Tryton
 
@@ -678,4 +680,141 @@ def test_config_check_explains_sources_and_every_problem_and_serve_refuses_them(
         r = run(["serve", "--config", conf], timeout=30)
         assert r.returncode == 2 and r.stderr.count("bomvault serve: ") >= 3, r.stderr
     finally:
+        st.cleanup()
+
+
+def _read_response(sock):
+    """One HTTP/1.1 response read from a raw socket: (status, headers dict lower-cased, body)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, data
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, v in (l.split(":", 1) for l in lines[1:])}
+    length = int(headers.get("content-length", "0"))
+    while len(rest) < length:
+        chunk = sock.recv(65536)
+        assert chunk, rest
+        rest += chunk
+    return int(lines[0].split()[1]), headers, rest[:length]
+
+
+def _start_slow_post(port, path, token, body):
+    """A POST whose head the server has framed (it answered 100 Continue) and whose body is only
+    half sent: a request in flight for as long as the test holds the second half back."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+    sock.sendall((f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+                  f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+                  "Expect: 100-continue\r\n\r\n").encode())
+    got = b""
+    while b"\r\n\r\n" not in got:
+        chunk = sock.recv(1024)
+        assert chunk, got
+        got += chunk
+    assert got.startswith(b"HTTP/1.1 100 "), got
+    sock.sendall(body[:len(body) // 2])
+    return sock
+
+
+def _wait_refusing(base):
+    """Polls readiness until the server answers it 503 shutting_down (the drain has begun). A
+    connection accepted just before the drain began but with no request yet is idle, so the drain
+    closes it unanswered: that one poll is retried."""
+    for _ in range(400):
+        try:
+            s, r, h = call(base, "GET", "/api/v1/ready")
+        except ConnectionError:
+            continue
+        if s == 503:
+            return s, r, h
+        time.sleep(0.05)
+    raise AssertionError("readiness never reported the drain")
+
+
+def test_sigterm_drains_the_request_in_flight_keeps_its_write_then_seals_and_exits_0():
+    st = Store(shares=3, threshold=2)
+    srv = Server(st)
+    try:
+        b = srv.base
+        org = Org(srv)
+        items = [{"ref": str(i), "part_number": f"P-{i}", "description": "part", "quantity": i}
+                 for i in range(1, 201)]
+        body = json.dumps({"name": "Drained", "items": items}).encode()
+        # An idle keep-alive connection (one request answered, nothing since).
+        idle = socket.create_connection(("127.0.0.1", srv.port), timeout=30)
+        idle.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert _read_response(idle)[0] == 200
+        slow = _start_slow_post(srv.port, "/api/v1/boms", org.editor, body)
+
+        srv.proc.send_signal(signal.SIGTERM)
+        # Readiness reads not-ready during the drain; so does every new request, with
+        # Connection: close, and a write arriving now changes nothing.
+        s, r, h = _wait_refusing(b)
+        assert is_error(r, "shutting_down") and h["Connection"].lower() == "close", (r, dict(h))
+        s, r, h = call(b, "POST", "/api/v1/boms", {"name": "Too late", "items": items[:2]},
+                       token=org.editor)
+        assert s == 503 and is_error(r, "shutting_down") and h["Connection"].lower() == "close"
+        # The idle keep-alive connection was closed by the server.
+        assert idle.recv(1) == b""
+        # The request in flight keeps the process alive until it is answered normally.
+        assert srv.proc.poll() is None
+        slow.sendall(body[len(body) // 2:])
+        status, headers, payload = _read_response(slow)
+        assert status == 201, payload
+        assert headers["connection"].lower() == "close"
+        bom_id = json.loads(payload)["id"]
+        assert slow.recv(1) == b""
+        assert srv.proc.wait(60) == 0
+        log = srv.log()
+        assert "server.draining" in log and "server.stopped" in log, log[-2000:]
+        srv.stderr.close()
+
+        # Restarted and unsealed: the write acknowledged during the drain is there, the refused
+        # one is not, and the shutdown sealed the store (audited).
+        srv = Server(st)
+        editor = sign_in(srv.base, "editor@acme.example")
+        s, r, _ = call(srv.base, "GET", f"/api/v1/boms/{bom_id}", token=editor)
+        assert s == 200 and r["name"] == "Drained", r
+        s, r, _ = call(srv.base, "GET", "/api/v1/boms", token=editor)
+        assert s == 200 and "Too late" not in json.dumps(r), r
+        s, r, _ = call(srv.base, "GET", "/api/v1/instance/audit?action=seal", token=st.operator)
+        assert s == 200 and any(e["change"].get("reason") == "shutdown" for e in r["entries"]), r
+        assert srv.stop() == 0
+        r = check(st.data, st.share_file)
+        assert r.returncode == 0 and "check: ok" in r.stdout, r.stdout + r.stderr
+    finally:
+        srv.stop()
+        st.cleanup()
+
+
+def test_drain_timeout_cuts_a_request_that_never_finishes_and_still_exits_0_with_a_sound_store():
+    st = Store(shares=3, threshold=2)
+    srv = Server(st, extra=["--drain-timeout", "1"])
+    try:
+        org = Org(srv)
+        bom = make_bom(srv.base, org.editor, "Kept")
+        body = json.dumps({"name": "Never finished", "items": []}).encode() + b" " * 4096
+        slow = _start_slow_post(srv.port, "/api/v1/boms", org.editor, body)
+        srv.proc.send_signal(signal.SIGTERM)
+        # The body never completes: after the drain timeout the connection is cut, unanswered,
+        # and the process still exits 0 after sealing the store.
+        assert srv.proc.wait(60) == 0
+        slow.settimeout(30)
+        try:
+            assert slow.recv(1) == b""
+        except ConnectionResetError:
+            pass
+        srv.stderr.close()
+        srv = Server(st)
+        editor = sign_in(srv.base, "editor@acme.example")
+        s, r, _ = call(srv.base, "GET", "/api/v1/boms", token=editor)
+        assert s == 200 and "Kept" in json.dumps(r) and "Never finished" not in json.dumps(r), r
+        assert call(srv.base, "GET", f"/api/v1/boms/{bom}", token=editor)[0] == 200
+        assert srv.stop() == 0
+        r = check(st.data, st.share_file)
+        assert r.returncode == 0, r.stdout + r.stderr
+    finally:
+        srv.stop()
         st.cleanup()
