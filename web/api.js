@@ -31,8 +31,11 @@ function headersFor(contentType) {
 
 function errorFrom(status, data, retryAfter) {
   const e = (data && typeof data === 'object' && data.error) || {};
-  return new ApiError(status, e.code || 'error', e.message || ('HTTP ' + status), e.details,
+  const err = new ApiError(status, e.code || 'error', e.message || ('HTTP ' + status), e.details,
     Number(retryAfter) || 0);
+  // PUT /sources/{id}/connection {} names what the user must give (docs/sources.md).
+  if (typeof e.needs === 'string') err.needs = e.needs;
+  return err;
 }
 
 export async function api(method, path, body, contentType) {

@@ -8,6 +8,7 @@ import { routes, navFor } from './pages.js';
 import { renderUnseal } from './auth.js';
 import { takeLinkToken } from './invitations.js';
 import { ssoSignOut } from './sso.js';
+import { takeSourceReturn } from './sources.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -256,4 +257,5 @@ window.addEventListener('hashchange', () => {
   route();
 });
 takeLinkToken();  // a mail link (/invitation#token=…): keep the token in memory, not in the address
+takeSourceReturn();  // back from a data source's OAuth sign-in (?code&state): out of the address at once
 route();

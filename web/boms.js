@@ -1,5 +1,6 @@
 // BOM pages: the list with search, where-used, and one BOM (tree, flattened, compare) with its
-// files (thumbnail, drawings, models), rename / share / transfer / delete dialogs and export links.
+// files (thumbnail, drawings, models), rename / share / transfer / delete dialogs and export links;
+// "Pull from…" a data source on the list, "Refresh" (a pulled BOM) and "Send to…" on a BOM.
 import { api, apiProgress, workerLoad, ApiError, qs, upload } from './api.js';
 import {
   el, field, select, messageArea, table, fmtTime, timeEl, fmtBytes, fmtNum, plural, shortId, pageHeading, button, busy,
@@ -7,6 +8,7 @@ import {
 } from './dom.js';
 import { bomTree, virtualTable, csvText } from './vtree.js';
 import { CHANGE_TEXT } from './bommodel.js';
+import { pullDialog, sendDialog, refreshDialog } from './sourcejobs.js';
 
 const PAGE = 50;
 
@@ -99,11 +101,50 @@ export async function bomListPage({ root, me, query, navigate }) {
     more ? el('a', { class: 'button secondary', href: '#/boms' + qs({ q, part_number: part, offset: offset + PAGE }) }, 'Next →') : null);
 
   fill(root, 
-    pageHeading('BOMs', canCreate(me) ? el('a', { class: 'button', href: '#/import' }, 'Import CSV/XLSX') : null),
+    pageHeading('BOMs', canCreate(me) ? el('div', { class: 'actions' },
+      button('Pull from…', () => pullFromSource(navigate), { class: 'secondary' }),
+      el('a', { class: 'button', href: '#/import' }, 'Import CSV/XLSX')) : null),
     el('section', { class: 'card' }, form),
     el('section', { class: 'card', 'aria-label': 'Results' },
       boms.length === 0 ? null : el('p', { class: 'muted', role: 'status' }, filtered ? `${boms.length}${more ? '+' : ''} matching BOM${boms.length === 1 ? '' : 's'}` : `${boms.length}${more ? '+' : ''} BOM${boms.length === 1 ? '' : 's'}`),
       bomTable(boms, me, users, empty), pager));
+}
+
+// The sources this user may pull from: the ones they are connected to, and folder sources.
+async function pullFromSource(navigate) {
+  let sources;
+  try { sources = (await api('GET', '/sources')).sources; } catch (e) { announce(describeError(e), 'error'); return; }
+  const usable = sources.filter((s) => s.connected);
+  if (!usable.length) {
+    await openDialog('Pull a BOM from a source', () => el('p', {}, 'You are not connected to any data source yet. ',
+      el('a', { href: '#/sources' }, 'Connect on the Sources page'), '.'));
+    return;
+  }
+  await pullDialog(usable);
+  navigate('#/boms');
+}
+
+// Refresh (where the BOM came from) and Send to… (a connected Tryton or REST source).
+async function refreshFromSource(ctx, bom) {
+  const ref = bom.metadata.source_ref;
+  let sources;
+  try { sources = (await api('GET', '/sources')).sources; } catch (e) { announce(describeError(e), 'error'); return; }
+  const src = sources.find((s) => s.id === ref.source_id);
+  if (!src) { announce('The source this BOM came from is gone.', 'error'); return; }
+  const res = await refreshDialog(bom, src);
+  if (res && res.changed) ctx.route();
+}
+
+async function sendToSource(bom) {
+  let sources;
+  try { sources = (await api('GET', '/sources')).sources; } catch (e) { announce(describeError(e), 'error'); return; }
+  const usable = sources.filter((s) => s.connected && s.kind !== 'folder');
+  if (!usable.length) {
+    await openDialog(`Send “${bom.name}”`, () => el('p', {}, 'Sending needs your own connection to a Tryton or REST source. ',
+      el('a', { href: '#/sources' }, 'Connect on the Sources page'), '.'));
+    return;
+  }
+  await sendDialog(bom, usable);
 }
 
 export async function whereUsedPage({ root, me, query, navigate }) {
@@ -159,6 +200,8 @@ export async function bomPage(ctx, view) {
     canEdit(me, bom) ? button('Rename…', () => renameDialog(bom, title), { class: 'secondary small' }) : null,
     button(canShare(me, bom) ? 'Sharing…' : 'Who has access', () => shareDialog(ctx, bom, users), { class: 'secondary small' }),
     canTransfer(me, bom) ? button('Transfer…', () => transferDialog(ctx, bom, users), { class: 'secondary small' }) : null,
+    bom.metadata && bom.metadata.source_ref && canEdit(me, bom) ? button('Refresh…', () => refreshFromSource(ctx, bom), { class: 'secondary small' }) : null,
+    me.read_only ? null : button('Send to…', () => sendToSource(bom), { class: 'secondary small' }),
     canShare(me, bom) ? button('Delete…', () => deleteDialog(ctx, bom), { class: 'danger small' }) : null);
 
   const source = bom.metadata && typeof bom.metadata.source === 'string' ? bom.metadata.source : '';

@@ -9,6 +9,7 @@
 import { chromium } from 'playwright-core';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import zlib from 'node:zlib';
 
@@ -379,6 +380,71 @@ const PUMP_XLSX = makeXlsx([PUMP_HEADER, ...PUMP_ROWS]);
 const PUMP_BAD_XLSX = makeXlsx([PUMP_HEADER, PUMP_ROWS[0], [1, 10, 'IMP-3', 'Impeller', 'two', 'ea', '', 1]]);
 const PUMP_CSV = [PUMP_HEADER, ...PUMP_ROWS].map((r) => r.join(',')).join('\n') + '\n';
 
+// ---- A REST data source for the Sources steps ---------------------------------------------
+// A small JSON API on loopback that takes one API key (PARTS_KEY) in X-Api-Key: GET
+// /api/boms/{id} answers {name, items, next}, POST /api/boms takes a new record. The record
+// "slow" answers after 8 s, for the Cancel button. Every key it was shown is kept in `keys`.
+const PARTS_KEY = 'e2e-parts-key-7c1d9a';
+const PLANTED_SECRET = 'planted-client-secret-e2e-5b2f';
+const partsApi = {
+  base: '', keys: [], writes: [], next: 100,
+  boms: {
+    'mtr-1': {
+      name: 'Motor', items: [
+        { ref: '1', part_number: 'MTR-1', description: 'Motor', quantity: 1 },
+        { ref: '2', parent: '1', part_number: 'RTR-2', description: 'Rotor', quantity: 1 },
+        { ref: '3', parent: '1', part_number: 'STR-3', description: 'Stator', quantity: 1 },
+        { ref: '4', parent: '1', part_number: 'SCR-M4', description: 'Screw', quantity: 8 },
+      ],
+    },
+  },
+};
+async function startPartsApi() {
+  const server = http.createServer((req, res) => {
+    const answer = (status, body) => {
+      const data = Buffer.from(JSON.stringify(body));
+      res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': data.length });
+      res.end(data);
+    };
+    partsApi.keys.push(req.headers['x-api-key'] || '');
+    if (req.headers['x-api-key'] !== PARTS_KEY) { answer(401, { error: 'unauthorized' }); return; }
+    const u = new URL(req.url, 'http://localhost');
+    const m = /^\/api\/boms\/([A-Za-z0-9._~-]+)$/.exec(u.pathname);
+    if (req.method === 'GET' && m && m[1] === 'slow') { setTimeout(() => answer(404, {}), 8000); return; }
+    if (req.method === 'GET' && m && partsApi.boms[m[1]]) {
+      const b = partsApi.boms[m[1]];
+      answer(200, { name: b.name, items: b.items, next: null });
+      return;
+    }
+    let raw = '';
+    req.on('data', (c) => { raw += c; });
+    req.on('end', () => {
+      partsApi.writes.push(`${req.method} ${u.pathname}`);
+      if (req.method === 'POST' && u.pathname === '/api/boms') {
+        partsApi.next += 1;
+        partsApi.boms[String(partsApi.next)] = JSON.parse(raw);
+        answer(201, { id: String(partsApi.next) });
+      } else if (req.method === 'PUT' && m && partsApi.boms[m[1]]) {
+        partsApi.boms[m[1]] = JSON.parse(raw);
+        answer(200, { id: m[1] });
+      } else answer(404, { error: 'not found' });
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  server.unref();
+  partsApi.base = `http://127.0.0.1:${server.address().port}`;
+}
+
+// Every violation counts here, not only the serious ones: the Sources pages and dialogs are new.
+async function axeStrict(page, where) {
+  await axeCheck(page, where);
+  const last = axeChecked[axeChecked.length - 1];
+  if (last.violations) {
+    const r = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+    throw new Error(`${where}: axe finds ${r.violations.map((v) => `${v.impact} ${v.id} (${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ')})`).join(', ')}`);
+  }
+}
+
 // ---- The scenario ------------------------------------------------------------------------
 let anon; let op; let admin; let editor; let viewer;
 let totpSecret = '';
@@ -391,6 +457,7 @@ let bomB = '';
 
 async function main() {
   await until(async () => (await fetch(BASE + '/api/v1/health')).ok, 'the server to answer', 20000);
+  await startPartsApi();
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -785,7 +852,7 @@ async function main() {
     // A file the server does not take as a thumbnail: the refusal is shown, nothing is added.
     allow(editor, 400, 'POST', /^\/api\/v1\/boms\/[^/]+\/attachments$/);
     await page.setInputFiles('#attach-file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a picture\n') });
-    await page.getByLabel('Kind').selectOption('thumbnail');
+    await page.getByLabel('Kind', { exact: true }).selectOption('thumbnail');
     await page.getByRole('button', { name: 'Upload', exact: true }).click();
     await page.locator('.files [role=alert]').getByText('“notes.txt” was not added').waitFor();
     editor.allowed.pop();
@@ -799,7 +866,7 @@ async function main() {
     const size = await until(() => thumb.evaluate((img) => img.complete && img.naturalWidth && `${img.naturalWidth}x${img.naturalHeight}`), 'the thumbnail to load');
     check(size === '64x48', `the thumbnail is drawn (${size})`);
     await page.setInputFiles('#attach-file', { name: 'GBX-100 drawing.pdf', mimeType: 'application/pdf', buffer: PDF });
-    await page.getByLabel('Kind').selectOption('derivative');
+    await page.getByLabel('Kind', { exact: true }).selectOption('derivative');
     await page.getByRole('button', { name: 'Upload', exact: true }).click();
     await page.getByText('Added “GBX-100 drawing.pdf”.').waitFor();
     const rows = page.locator('table.files tbody tr');
@@ -1298,6 +1365,179 @@ async function main() {
     check(marks.includes('"▸"') && marks.includes('"▾"'), `open and closed rows differ without colour (${marks.join(' ')})`);
     await page.screenshot({ path: path.join(SHOTS, '31-forced-colors-bom.png'), fullPage: true });
     await page.close();
+  });
+
+  await step('admin opens Sources: adds a folder source, a REST API-key source and an OAuth one (secret write-only), pulls a dropped export into a BOM', async () => {
+    const { page } = admin;
+    const me = await page.evaluate(() => fetch('/api/v1/me').then((r) => r.json()));
+    // The export job's drop: a real KiCad export from tests/corpus in DROP/<org id>/plm/released.
+    const folder = path.join(process.env.BV_SOURCE_DIR, me.org_id, 'plm', 'released');
+    fs.mkdirSync(folder, { recursive: true });
+    fs.copyFileSync(new URL('../corpus/kicad/esp32-poe_pcbnew_bom.csv', import.meta.url), path.join(folder, 'esp32-poe.csv'));
+    await page.getByRole('link', { name: 'Sources', exact: true }).click();
+    await heading(page, 'Data sources').waitFor();
+    await page.getByText('No data sources yet.').waitFor();
+    await axeStrict(page, 'sources: empty (admin)');
+
+    await page.getByRole('button', { name: 'Add a source…' }).click();
+    let dlg = page.getByRole('dialog', { name: 'Add a data source' });
+    await dlg.getByLabel('Tryton database').waitFor();
+    await checkLabels(page, 'add source: tryton');
+    await axeStrict(page, 'dialog: add a Tryton source');
+    await dlg.getByLabel('Kind', { exact: true }).selectOption('folder');
+    check(await dlg.getByLabel('Base URL').isHidden(), 'a folder has no base URL');
+    await dlg.getByLabel('Name', { exact: true }).fill('PDM drop');
+    await dlg.getByLabel('Folder', { exact: true }).fill('plm/released');
+    await dlg.getByLabel('Import profile').selectOption('kicad-pcbnew');
+    await axeStrict(page, 'dialog: add a folder source');
+    await dlg.getByRole('button', { name: 'Add source' }).click();
+    await dlg.waitFor({ state: 'detached' });
+    const drop = page.locator('section.source[data-kind=folder]');
+    await drop.getByRole('cell', { name: 'esp32-poe.csv', exact: true }).waitFor();
+    check((await drop.locator('tbody tr').first().textContent()).includes('New'), 'the dropped file is new');
+
+    await page.getByRole('button', { name: 'Add a source…' }).click();
+    dlg = page.getByRole('dialog', { name: 'Add a data source' });
+    await dlg.getByLabel('Kind', { exact: true }).selectOption('rest');
+    await dlg.getByLabel('Authorization URL').waitFor();
+    await checkLabels(page, 'add source: rest');
+    await axeStrict(page, 'dialog: add a REST source (OAuth)');
+    await dlg.getByLabel('Name', { exact: true }).fill('Parts API');
+    await dlg.getByLabel('Base URL').fill(`${partsApi.base}/api`);
+    await dlg.getByLabel(/^Internal/).check();
+    await dlg.getByLabel('How users sign in').selectOption('api_key');
+    check(await dlg.getByLabel('Client secret').isHidden(), 'API keys need no client secret');
+    await dlg.getByRole('button', { name: 'Add source' }).click();
+    await dlg.waitFor({ state: 'detached' });
+
+    await page.getByRole('button', { name: 'Add a source…' }).click();
+    dlg = page.getByRole('dialog', { name: 'Add a data source' });
+    await dlg.getByLabel('Kind', { exact: true }).selectOption('rest');
+    await dlg.getByLabel('Name', { exact: true }).fill('PLM');
+    await dlg.getByLabel('Base URL').fill(`${partsApi.base}/plm`);
+    await dlg.getByLabel(/^Internal/).check();
+    await dlg.getByLabel('Authorization URL').fill(`${partsApi.base}/oauth/auth`);
+    await dlg.getByLabel('Token URL').fill(`${partsApi.base}/oauth/token`);
+    await dlg.getByLabel('Client id').fill('bomvault-e2e');
+    await dlg.getByLabel('Client secret').fill(PLANTED_SECRET);
+    await dlg.getByLabel('Scopes').fill('openid boms');
+    await dlg.getByRole('button', { name: 'Add source' }).click();
+    await dlg.waitFor({ state: 'detached' });
+    const plm = page.locator('section.source').filter({ has: page.getByRole('heading', { name: /^PLM/ }) });
+    await plm.getByText('OAuth 2.0').waitFor();
+    // The secret is never shown back: the change form's field is empty and says one is kept.
+    await plm.getByRole('button', { name: 'Change PLM' }).click();
+    dlg = page.getByRole('dialog', { name: 'Change “PLM”' });
+    await dlg.getByText('A secret is stored; leave empty to keep it.').waitFor();
+    check((await dlg.getByLabel('Client secret').inputValue()) === '', 'the secret field is empty');
+    check(!(await page.content()).includes(PLANTED_SECRET), 'the secret is nowhere in the page');
+    check(await dlg.getByLabel('Kind', { exact: true }).isDisabled(), 'the kind is fixed');
+    await axeStrict(page, 'dialog: change a REST source');
+    await dlg.getByLabel('Scopes').fill('openid boms offline_access');
+    await dlg.getByRole('button', { name: 'Save changes' }).click();
+    await dlg.waitFor({ state: 'detached' });
+    const saved = await page.evaluate((id) => fetch(`/api/v1/sources/${id}`).then((r) => r.json()), await plm.getAttribute('data-id'));
+    check(saved.scopes === 'openid boms offline_access' && saved.client_secret_set === true, `an empty secret field kept the secret (${JSON.stringify(saved)})`);
+
+    // Pull the dropped file: a job with a progress bar, then the BOM.
+    await drop.getByRole('button', { name: 'Pull esp32-poe.csv' }).click();
+    await page.getByText('Pulled 81 items.').waitFor({ timeout: 20000 });
+    await checkLabels(page, 'sources (admin)');
+    await shot(page, '32-sources-admin');
+    await axeStrict(page, 'sources (admin)');
+    await drop.getByRole('cell', { name: 'Pulled', exact: true }).waitFor();
+    await page.getByRole('link', { name: 'Open the BOM' }).click();
+    await heading(page, 'esp32-poe').waitFor();
+    await page.getByRole('treeitem').first().waitFor();
+    check(await page.getByRole('button', { name: 'Refresh…' }).count() === 1, 'a pulled BOM offers Refresh');
+  });
+
+  await step('editor on Sources sees only id, name and kind; connects with an API key, pulls, refreshes, cancels, sends and disconnects', async () => {
+    const { page } = editor;
+    const listed = page.waitForResponse((r) => r.url().endsWith('/api/v1/sources') && r.request().method() === 'GET');
+    await page.getByRole('link', { name: 'Sources', exact: true }).click();
+    await heading(page, 'Data sources').waitFor();
+    const list = await (await listed).json();
+    check(list.sources.length === 3 && list.sources.every((s) => Object.keys(s).sort().join() === 'connected,id,kind,name'),
+      `an Editor gets id, name, kind and connected only (${JSON.stringify(list)})`);
+    await page.locator('section.source[data-kind=folder] tbody tr').first().waitFor();
+    const html = await page.content();
+    for (const planted of [PLANTED_SECRET, partsApi.base, 'plm/released', 'bomvault-e2e', 'kicad-pcbnew']) {
+      check(!html.includes(planted), `the Editor's page does not show ${planted}`);
+    }
+    check(!(await page.getByRole('button', { name: /^Change |^Delete |Add a source/ }).count()), 'no administration for an Editor');
+    await axeStrict(page, 'sources (editor)');
+
+    // Connect asks the server what to enter (a 400 credentials_required answer by design).
+    allow(editor, 400, 'PUT', /^\/api\/v1\/sources\/[^/]+\/connection$/);
+    await page.getByRole('button', { name: 'Connect to Parts API' }).click();
+    const dlg = page.getByRole('dialog', { name: 'Connect to Parts API' });
+    await dlg.getByLabel('API key', { exact: true }).waitFor();
+    check(!(await dlg.getByLabel('Password').count()), 'an API-key source asks for the key only');
+    await checkLabels(page, 'connect dialog');
+    await axeStrict(page, 'dialog: connect with an API key');
+    await dlg.getByLabel('API key', { exact: true }).fill(PARTS_KEY);
+    await dlg.getByRole('button', { name: 'Connect' }).click();
+    await dlg.waitFor({ state: 'detached' });
+    const parts = page.locator('section.source').filter({ has: page.getByRole('heading', { name: /^Parts API/ }) });
+    await parts.getByText('You are connected with your own credentials.').waitFor();
+    // An OAuth source starts with the same question; it answers "oauth" (the browser would leave
+    // for the provider's sign-in, which the integration tests drive against oidc-provider).
+    const probe = await page.evaluate((id) => fetch(`/api/v1/sources/${id}/connection`, {
+      method: 'PUT', headers: { 'Content-Type': 'application/json', 'X-Bomvault-Csrf': '1' }, body: '{}',
+    }).then((r) => r.json()), list.sources.find((s) => s.name === 'PLM').id);
+    check(probe.error.needs === 'oauth' && !JSON.stringify(probe).includes(partsApi.base), `the probe says oauth and nothing else (${JSON.stringify(probe)})`);
+
+    // Pull from… a record of the REST source, with the editor's own key.
+    await page.getByRole('button', { name: 'Pull from…' }).click();
+    let pd = page.getByRole('dialog', { name: 'Pull a BOM from a source' });
+    await pd.getByLabel('Source', { exact: true }).selectOption({ label: 'Parts API (rest)' });
+    await pd.getByLabel('Record id at the source').fill('mtr-1');
+    await axeStrict(page, 'dialog: pull from a source');
+    await pd.getByRole('button', { name: 'Pull', exact: true }).click();
+    await pd.getByText('Pulled 4 items.').waitFor({ timeout: 20000 });
+    check(partsApi.keys.every((k) => k === PARTS_KEY) && partsApi.keys.length >= 1, 'the source saw the editor\'s own key');
+    // Cancel: a record the source answers slowly; the progress bar's Cancel ends the job.
+    await pd.getByLabel('Record id at the source').fill('slow');
+    await pd.getByRole('button', { name: 'Pull', exact: true }).click();
+    await pd.getByRole('progressbar').waitFor();
+    await pd.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await pd.getByText('The pull was cancelled.').waitFor({ timeout: 20000 });
+    await pd.getByRole('link', { name: 'Open the BOM' }).waitFor({ state: 'detached' });
+    await page.keyboard.press('Escape');
+    await pd.waitFor({ state: 'detached' });
+
+    await page.getByRole('link', { name: 'BOMs', exact: true }).click();
+    await heading(page, 'BOMs').waitFor();
+    await page.getByRole('link', { name: 'Motor', exact: true }).click();
+    await heading(page, 'Motor').waitFor();
+    // Refresh: the source changed a quantity; a new revision with the change counted.
+    partsApi.boms['mtr-1'].items[3].quantity = 10;
+    await page.getByRole('button', { name: 'Refresh…' }).click();
+    const rd = page.getByRole('dialog', { name: 'Refresh “Motor”' });
+    await rd.getByRole('button', { name: 'Refresh now' }).click();
+    await rd.getByText('Revision 2: 0 added, 0 removed, 1 changed.').waitFor({ timeout: 20000 });
+    await axeStrict(page, 'dialog: refresh');
+    await rd.getByRole('button', { name: 'Done' }).click();
+    await rd.waitFor({ state: 'detached' });
+    // Send to… the same source: it gets a new record.
+    await page.getByRole('button', { name: 'Send to…' }).click();
+    const sd = page.getByRole('dialog', { name: 'Send “Motor”' });
+    await sd.getByLabel('Source', { exact: true }).selectOption({ label: 'Parts API (rest)' });
+    await axeStrict(page, 'dialog: send to a source');
+    await sd.getByRole('button', { name: 'Send' }).click();
+    // It came from record mtr-1, so the send updates that record (PUT), with the editor's key.
+    await sd.getByText('Sent: it is record mtr-1 in Parts API.').waitFor({ timeout: 20000 });
+    check(partsApi.writes.join() === 'PUT /api/boms/mtr-1', `the source received the BOM (${partsApi.writes.join()})`);
+    await page.keyboard.press('Escape');
+
+    await page.getByRole('link', { name: 'Sources', exact: true }).click();
+    await heading(page, 'Data sources').waitFor();
+    await shot(page, '33-sources-editor');
+    await parts.getByRole('button', { name: 'Disconnect from Parts API' }).click();
+    await page.getByRole('dialog', { name: 'Disconnect from Parts API?' }).getByRole('button', { name: 'Disconnect' }).click();
+    await parts.getByText('You are not connected.').waitFor();
+    editor.allowed.pop();
   });
 
   await step('operator sees the support grant and seals the vault from the UI', async () => {

@@ -4,7 +4,8 @@
 # Makes a fresh store with `bomvault init --json`, starts `bomvault serve` sealed on a free
 # loopback port, and drives Debian's chromium (never a downloaded browser) through e2e.mjs with
 # playwright-core; mail goes to DATA/outbox/ (BV_OUTBOX). Screenshots land in build/screenshots/. Exit status 0 only when every step
-# passed; the last line reads "e2e: N passed, M failed".
+# passed; the last line reads "e2e: N passed, M failed". The server's drop root for folder sources
+# (`--source-dir`) is DROP (BV_SOURCE_DIR); the test drops a real export from tests/corpus there.
 set -euo pipefail
 
 if [ $# -ne 1 ]; then
@@ -38,11 +39,12 @@ trap cleanup EXIT
 
 "$bin" init --data "$tmp/data" --shares 3 --threshold 2 --json > "$tmp/init.json"
 port=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();})')
-"$bin" serve --data "$tmp/data" --listen "127.0.0.1:$port" > "$tmp/server.log" 2>&1 &
+mkdir -p "$tmp/drop"
+"$bin" serve --data "$tmp/data" --listen "127.0.0.1:$port" --source-dir "$tmp/drop" > "$tmp/server.log" 2>&1 &
 server_pid=$!
 
 mkdir -p build/screenshots
 status=0
 BV_BASE="http://127.0.0.1:$port" BV_INIT="$tmp/init.json" BV_OUTBOX="$tmp/data/outbox" BV_SCREENSHOTS="$root/build/screenshots" \
-  BV_SERVER_LOG="$tmp/server.log" CHROMIUM="$chromium" node tests/e2e/e2e.mjs || status=$?
+  BV_SERVER_LOG="$tmp/server.log" BV_SOURCE_DIR="$tmp/drop" CHROMIUM="$chromium" node tests/e2e/e2e.mjs || status=$?
 exit "$status"
