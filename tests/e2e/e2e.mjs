@@ -10,6 +10,8 @@ import { chromium } from 'playwright-core';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import zlib from 'node:zlib';
 
@@ -125,6 +127,8 @@ async function persona(name, viewport = { width: 1280, height: 860 }) {
   page.on('pageerror', (e) => problems.push(`[${name}] page error: ${e.message}`));
   page.on('console', (msg) => {
     if (msg.type() !== 'error') return;
+    // The OAuth provider's own sign-in pages (another program) ask for a web font and a favicon.
+    if (oidc.issuer && page.url().startsWith(oidc.issuer + '/')) return;
     const text = msg.text();
     const m = /^Failed to load resource: the server responded with a status of (\d+)/.exec(text);
     if (m) {
@@ -137,6 +141,7 @@ async function persona(name, viewport = { width: 1280, height: 860 }) {
   page.on('response', (r) => {
     if (r.status() < 400) return;
     const u = new URL(r.url());
+    if (oidc.issuer && u.origin === oidc.issuer) return;
     if (isAllowed(r.status(), r.request().method(), u.pathname)) return;
     problems.push(`[${name}] unexpected HTTP ${r.status()} for ${r.request().method()} ${u.pathname}`);
   });
@@ -380,10 +385,38 @@ const PUMP_XLSX = makeXlsx([PUMP_HEADER, ...PUMP_ROWS]);
 const PUMP_BAD_XLSX = makeXlsx([PUMP_HEADER, PUMP_ROWS[0], [1, 10, 'IMP-3', 'Impeller', 'two', 'ea', '', 1]]);
 const PUMP_CSV = [PUMP_HEADER, ...PUMP_ROWS].map((r) => r.join(',')).join('\n') + '\n';
 
-// ---- A REST data source for the Sources steps ---------------------------------------------
-// A small JSON API on loopback that takes one API key (PARTS_KEY) in X-Api-Key: GET
-// /api/boms/{id} answers {name, items, next}, POST /api/boms takes a new record. The record
-// "slow" answers after 8 s, for the Cancel button. Every key it was shown is kept in `keys`.
+// ---- Data sources for the Sources steps ---------------------------------------------------
+// A small JSON API on loopback. Under /api it takes one API key (PARTS_KEY) in X-Api-Key: GET
+// /api/boms/{id} answers {name, items, next}, POST /api/boms takes a new record, PUT updates
+// one. The record "slow" answers after 8 s, for the Cancel button. Under /plm it takes only
+// access tokens the OAuth provider below issued (it asks the provider's introspection endpoint)
+// and remembers whose they were. The provider is oidc-provider (OpenID Certified), run from
+// tests/integration/oidc with this UI's own origin as a redirect URI.
+const oidc = { issuer: '', apiSecret: crypto.randomBytes(16).toString('hex'), proc: null, subjects: [], tokens: [] };
+async function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+async function startProvider() {
+  const port = await freePort();
+  oidc.issuer = `http://127.0.0.1:${port}`;
+  const script = new URL('../integration/oidc/provider.mjs', import.meta.url).pathname;
+  oidc.proc = spawn('node', [script, String(port), PLANTED_SECRET, oidc.apiSecret, '3600', `${BASE}/`], { stdio: ['ignore', 'pipe', 'ignore'] });
+  await new Promise((resolve, reject) => {
+    oidc.proc.stdout.on('data', (d) => { if (String(d).includes('ready')) resolve(); });
+    oidc.proc.on('exit', (code) => reject(new Error(`oidc-provider exited with ${code}`)));
+  });
+}
+async function introspect(token) {
+  const r = await fetch(`${oidc.issuer}/token/introspection`, {
+    method: 'POST',
+    headers: { Authorization: 'Basic ' + Buffer.from(`source-api:${oidc.apiSecret}`).toString('base64'), 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token }).toString(),
+  });
+  return r.json();
+}
 const PARTS_KEY = 'e2e-parts-key-7c1d9a';
 const PLANTED_SECRET = 'planted-client-secret-e2e-5b2f';
 const partsApi = {
@@ -406,9 +439,22 @@ async function startPartsApi() {
       res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': data.length });
       res.end(data);
     };
+    const u = new URL(req.url, 'http://localhost');
+    const bearer = /^Bearer (\S+)$/.exec(req.headers.authorization || '');
+    if (u.pathname.startsWith('/plm/')) {
+      const pm = /^\/plm\/boms\/([A-Za-z0-9._~-]+)$/.exec(u.pathname);
+      if (!bearer) { answer(401, { error: 'unauthorized' }); return; }
+      introspect(bearer[1]).then((t) => {
+        if (!t.active) { answer(401, { error: 'invalid_token' }); return; }
+        oidc.subjects.push(t.sub);
+        oidc.tokens.push(bearer[1]);
+        if (req.method === 'GET' && pm && partsApi.boms[pm[1]]) answer(200, { name: 'PLM ' + partsApi.boms[pm[1]].name, items: partsApi.boms[pm[1]].items, next: null });
+        else answer(404, { error: 'not found' });
+      }, () => answer(502, { error: 'no provider' }));
+      return;
+    }
     partsApi.keys.push(req.headers['x-api-key'] || '');
     if (req.headers['x-api-key'] !== PARTS_KEY) { answer(401, { error: 'unauthorized' }); return; }
-    const u = new URL(req.url, 'http://localhost');
     const m = /^\/api\/boms\/([A-Za-z0-9._~-]+)$/.exec(u.pathname);
     if (req.method === 'GET' && m && m[1] === 'slow') { setTimeout(() => answer(404, {}), 8000); return; }
     if (req.method === 'GET' && m && partsApi.boms[m[1]]) {
@@ -458,6 +504,7 @@ let bomB = '';
 async function main() {
   await until(async () => (await fetch(BASE + '/api/v1/health')).ok, 'the server to answer', 20000);
   await startPartsApi();
+  await startProvider();
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -1416,11 +1463,13 @@ async function main() {
     await dlg.getByLabel('Name', { exact: true }).fill('PLM');
     await dlg.getByLabel('Base URL').fill(`${partsApi.base}/plm`);
     await dlg.getByLabel(/^Internal/).check();
-    await dlg.getByLabel('Authorization URL').fill(`${partsApi.base}/oauth/auth`);
-    await dlg.getByLabel('Token URL').fill(`${partsApi.base}/oauth/token`);
-    await dlg.getByLabel('Client id').fill('bomvault-e2e');
+    await dlg.getByLabel('Authorization URL').fill(`${oidc.issuer}/auth`);
+    await dlg.getByLabel('Token URL').fill(`${oidc.issuer}/token`);
+    await dlg.getByLabel('Revocation URL (RFC 7009)').fill(`${oidc.issuer}/token/revocation`);
+    await dlg.getByLabel('Client id').fill('bomvault');
     await dlg.getByLabel('Client secret').fill(PLANTED_SECRET);
     await dlg.getByLabel('Scopes').fill('openid boms');
+    check((await dlg.getByText(`Register ${BASE}/ as the redirect URI`).count()) === 1, 'the form names the redirect URI to register');
     await dlg.getByRole('button', { name: 'Add source' }).click();
     await dlg.waitFor({ state: 'detached' });
     const plm = page.locator('section.source').filter({ has: page.getByRole('heading', { name: /^PLM/ }) });
@@ -1462,7 +1511,7 @@ async function main() {
       `an Editor gets id, name, kind and connected only (${JSON.stringify(list)})`);
     await page.locator('section.source[data-kind=folder] tbody tr').first().waitFor();
     const html = await page.content();
-    for (const planted of [PLANTED_SECRET, partsApi.base, 'plm/released', 'bomvault-e2e', 'kicad-pcbnew']) {
+    for (const planted of [PLANTED_SECRET, partsApi.base, oidc.issuer, 'plm/released', 'openid boms', 'kicad-pcbnew']) {
       check(!html.includes(planted), `the Editor's page does not show ${planted}`);
     }
     check(!(await page.getByRole('button', { name: /^Change |^Delete |Add a source/ }).count()), 'no administration for an Editor');
@@ -1540,6 +1589,44 @@ async function main() {
     editor.allowed.pop();
   });
 
+  await step('editor connects to an OAuth source: signs in at the provider, comes back, pulls with that token, disconnects (revoked)', async () => {
+    const { page } = editor;
+    allow(editor, 400, 'PUT', /^\/api\/v1\/sources\/[^/]+\/connection$/);
+    const plm = page.locator('section.source').filter({ has: page.getByRole('heading', { name: /^PLM/ }) });
+    await plm.getByRole('button', { name: 'Connect to PLM' }).click();
+    // The provider's own sign-in and consent pages (oidc-provider's development interactions).
+    await page.waitForURL((u) => u.origin === oidc.issuer);
+    await page.locator('input[name=login]').fill('alice');
+    await page.locator('input[name=password]').fill('any');
+    await page.locator('button[type=submit]').click();
+    await page.locator('button[type=submit]', { hasText: 'Continue' }).click();
+    // Back here: the code leaves the address at once and the connection is made.
+    await heading(page, 'Data sources').waitFor();
+    await plm.getByText('You are connected with your own credentials.').waitFor();
+    await page.locator('#flash').getByText('Connected to PLM').waitFor();
+    check(page.url() === `${BASE}/#/sources`, `the code and state are gone from the address (${page.url()})`);
+    check(await page.evaluate(() => !history.state && !location.search), 'nothing of the sign-in is left in the history entry');
+    await axeStrict(page, 'sources: back from the OAuth sign-in');
+
+    await page.getByRole('button', { name: 'Pull from…' }).click();
+    const pd = page.getByRole('dialog', { name: 'Pull a BOM from a source' });
+    await pd.getByLabel('Source', { exact: true }).selectOption({ label: 'PLM (rest)' });
+    await pd.getByLabel('Record id at the source').fill('mtr-1');
+    await pd.getByRole('button', { name: 'Pull', exact: true }).click();
+    await pd.getByText('Pulled 4 items.').waitFor({ timeout: 20000 });
+    check(oidc.subjects.length >= 1 && oidc.subjects.every((s) => s === 'alice'), `the source saw alice's token only (${oidc.subjects.join()})`);
+    await page.keyboard.press('Escape');
+    await pd.waitFor({ state: 'detached' });
+
+    const last = oidc.tokens[oidc.tokens.length - 1];
+    check((await introspect(last)).active === true, 'the token is live while connected');
+    await plm.getByRole('button', { name: 'Disconnect from PLM' }).click();
+    await page.getByRole('dialog', { name: 'Disconnect from PLM?' }).getByRole('button', { name: 'Disconnect' }).click();
+    await plm.getByText('You are not connected.').waitFor();
+    check((await introspect(last)).active === false, 'disconnecting revoked the token at the provider');
+    editor.allowed.pop();
+  });
+
   await step('operator sees the support grant and seals the vault from the UI', async () => {
     const { page } = op;
     await page.getByRole('link', { name: 'Organisations', exact: true }).click();
@@ -1565,6 +1652,7 @@ try {
   console.log(`e2e crashed: ${e && e.stack || e}`);
 } finally {
   if (browser) await browser.close().catch(() => {});
+  if (oidc.proc) oidc.proc.kill();
 }
 const passed = results.filter((r) => r.ok).length;
 const failed = results.length - passed + (crashed ? 1 : 0);

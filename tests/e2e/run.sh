@@ -24,6 +24,10 @@ fi
 if [ ! -d tests/e2e/node_modules/playwright-core ]; then
   npm ci --prefix tests/e2e --ignore-scripts --no-audit --no-fund --loglevel=error
 fi
+# The OAuth provider the Sources steps sign in at (the same oidc-provider the integration tests use).
+if [ ! -d tests/integration/oidc/node_modules/oidc-provider ]; then
+  npm ci --prefix tests/integration/oidc --ignore-scripts --no-audit --no-fund --loglevel=error
+fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bv-e2e.XXXXXX")
 server_pid=""

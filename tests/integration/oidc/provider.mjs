@@ -1,12 +1,13 @@
 // A real OpenID Connect provider (the oidc-provider package, OpenID Certified) on loopback for the
 // data-source tests: node provider.mjs PORT CLIENT_SECRET API_SECRET ACCESS_TOKEN_TTL_SECONDS
+// [REDIRECT_URI,...] (more redirect URIs for "bomvault": the browser test's own origin).
 // Clients: "bomvault" (authorization code + PKCE, refresh tokens, client credentials, revocation)
 // and "source-api" (introspection only: the test API asks here whether a token is real).
 // Sign-in uses the package's own development interactions: any login name is an account, so a
 // test signs in as "alice" or "bob" and the tokens carry that subject.
 import Provider from 'oidc-provider';
 
-const [port, clientSecret, apiSecret, accessTtl] = process.argv.slice(2);
+const [port, clientSecret, apiSecret, accessTtl, moreRedirects] = process.argv.slice(2);
 const issuer = `http://127.0.0.1:${port}`;
 
 const provider = new Provider(issuer, {
@@ -16,7 +17,7 @@ const provider = new Provider(issuer, {
       client_secret: clientSecret,
       grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
       response_types: ['code'],
-      redirect_uris: ['http://127.0.0.1/callback'],
+      redirect_uris: ['http://127.0.0.1/callback', ...(moreRedirects ? moreRedirects.split(',') : [])],
       token_endpoint_auth_method: 'client_secret_basic',
       scope: 'openid offline_access boms',
     },
