@@ -1627,6 +1627,39 @@ async function main() {
     editor.allowed.pop();
   });
 
+  await step('viewer on Sources: no pulls and no administration; connects with a user name and password, then disconnects', async () => {
+    const made = await admin.page.evaluate((base) => fetch('/api/v1/sources', {
+      method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Bomvault-Csrf': '1' },
+      body: JSON.stringify({ name: 'Supplier portal', kind: 'rest', base_url: `${base}/portal`, internal: true, auth_method: 'basic' }),
+    }).then((r) => r.status), partsApi.base);
+    check(made === 201, `the admin made a basic-auth source (${made})`);
+    const { page } = viewer;
+    await page.goto(BASE + '/#/sources');
+    await heading(page, 'Data sources').waitFor();
+    const portal = page.locator('section.source').filter({ has: page.getByRole('heading', { name: /^Supplier portal/ }) });
+    await portal.waitFor();
+    check(!(await page.getByRole('button', { name: /^Pull|^Change |^Delete |Add a source/ }).count()), 'a Viewer neither pulls nor administers');
+    check(!(await page.locator('table.source-files').count()), 'a Viewer gets no file list');
+    check(!(await page.content()).includes(partsApi.base), 'no base URL on the Viewer\'s page');
+    allow(viewer, 400, 'PUT', /^\/api\/v1\/sources\/[^/]+\/connection$/);
+    await portal.getByRole('button', { name: 'Connect to Supplier portal' }).click();
+    const dlg = page.getByRole('dialog', { name: 'Connect to Supplier portal' });
+    await dlg.getByLabel('User name').waitFor();
+    check(!(await dlg.getByLabel('API key', { exact: true }).count()), 'a basic source asks for a user name and password');
+    await checkLabels(page, 'connect with a password');
+    await axeStrict(page, 'dialog: connect with a password');
+    await dlg.getByLabel('User name').fill('vera');
+    await dlg.getByLabel('Password', { exact: true }).fill('portal-password-e2e-41c');
+    await dlg.getByRole('button', { name: 'Connect' }).click();
+    await dlg.waitFor({ state: 'detached' });
+    await portal.getByText('You are connected with your own credentials.').waitFor();
+    await axeStrict(page, 'sources (viewer)');
+    await portal.getByRole('button', { name: 'Disconnect from Supplier portal' }).click();
+    await page.getByRole('dialog', { name: 'Disconnect from Supplier portal?' }).getByRole('button', { name: 'Disconnect' }).click();
+    await portal.getByText('You are not connected.').waitFor();
+    viewer.allowed.pop();
+  });
+
   await step('operator sees the support grant and seals the vault from the UI', async () => {
     const { page } = op;
     await page.getByRole('link', { name: 'Organisations', exact: true }).click();
