@@ -42,6 +42,24 @@ Status Unwritable() {
                                "the backup directory cannot be written by the server");
 }
 
+// A write, fsync or rename in the backup directory failed (full disk, I/O error) after the
+// directory passed its checks. The vault is not at fault and stays open; the store itself is
+// untouched. Never the store's "storage_fault", whose message says the vault sealed.
+Status WriteFailed() {
+  return Status(Code::kUnavailable, "backup_failed",
+                "the backup could not be written to the backup directory (its disk is full or "
+                "failing); the previous backups are untouched");
+}
+
+// The copy's own errors (open, check, detach) as a backup failure; a problem the check found
+// keeps its own status.
+Status CopyFault(const Status& st) {
+  if (st.ok() || st.code() == Code::kUnavailable || st.code() == Code::kInternal) {
+    return WriteFailed();
+  }
+  return st;
+}
+
 bool IsDir(const std::string& p) {
   struct stat sb {};
   return ::stat(p.c_str(), &sb) == 0 && S_ISDIR(sb.st_mode);
@@ -300,7 +318,7 @@ Status Backups::WriteKeyFile(const std::string& dest) {
   });
   if (!st.ok()) return st;
   if (!WriteAtomically(dest, KeyFilePath(dest), KeyFileText(kr.value(), rows))) {
-    return Unwritable();
+    return WriteFailed();
   }
   return Status::Ok();
 }
@@ -461,8 +479,6 @@ util::Result<BackupReport> Backups::RunLocked(const std::string& dest_in) {
   std::string hex = crypto::ToHex(rnd);
   rep.snapshot = SnapshotName(rep.at, hex);
   std::string partial = snaps + "/" + kPartialPrefix + hex + ".db";
-  Status st = store::CopyLive(DatabasePath(data_dir_), partial, db_key_);
-  if (!st.ok()) return Status(Code::kUnavailable, "backup_failed", "the store could not be copied");
   auto discard = [&](Status why) {
     ::unlink(partial.c_str());
     ::unlink((partial + "-wal").c_str());
@@ -470,14 +486,16 @@ util::Result<BackupReport> Backups::RunLocked(const std::string& dest_in) {
     ::unlink((partial + "-journal").c_str());
     return why;
   };
+  Status st = store::CopyLive(DatabasePath(data_dir_), partial, db_key_);
+  if (!st.ok()) return discard(WriteFailed());
   // Verify the copy the way `bomvault check` verifies a store, while it still has its keys.
   std::vector<std::string> problems;
   {
     auto copy = store::Database::Open(partial, db_key_, 1);
-    if (!copy.ok()) return discard(copy.status());
+    if (!copy.ok()) return discard(CopyFault(copy.status()));
     CheckCounts counts;
     st = CheckOpenStore(*copy.value(), data_master_, &problems, &counts);
-    if (!st.ok()) return discard(st);
+    if (!st.ok()) return discard(CopyFault(st));
     rep.orgs = counts.orgs;
     rep.users = counts.users;
     rep.boms = counts.boms;
@@ -486,20 +504,25 @@ util::Result<BackupReport> Backups::RunLocked(const std::string& dest_in) {
   }
   if (problems.empty()) {
     st = store::Detach(partial, db_key_, &problems);
-    if (!st.ok()) return discard(st);
+    if (!st.ok()) return discard(CopyFault(st));
   }
   if (!problems.empty()) {
     util::log::Error("backup.verify_failed").Num("problems", static_cast<int64_t>(problems.size()));
     return discard(Status(Code::kUnavailable, "backup_verify_failed",
                           "the copy failed its check; the previous backups are untouched"));
   }
-  if (!store::SyncPath(partial)) return discard(Unwritable());
+  if (!store::SyncPath(partial)) return discard(WriteFailed());
   // The key file first: a crash before the rename leaves a key file that is only newer.
   st = WriteKeyFile(dest);
   if (!st.ok()) return discard(st);
   std::string final_path = snaps + "/" + rep.snapshot;
-  if (::rename(partial.c_str(), final_path.c_str()) != 0 || !store::SyncPath(snaps, true)) {
-    return discard(Unwritable());
+  if (::rename(partial.c_str(), final_path.c_str()) != 0) return discard(WriteFailed());
+  if (!store::SyncPath(snaps, true)) {
+    // The rename may or may not be on the disk: a backup that reports failure leaves no snapshot
+    // behind that restore or retention would count, so the new name goes again.
+    ::unlink(final_path.c_str());
+    store::SyncPath(snaps, true);
+    return discard(WriteFailed());
   }
   struct stat sb {};
   if (::stat(final_path.c_str(), &sb) == 0) rep.bytes = sb.st_size;

@@ -19,8 +19,11 @@
 // has its org keys, Detach (drop org_keys, VACUUM, integrity checks), fsync, keys.json, rename to
 // its final name, fsync of the directory, retention, audit entry. A crash at any point leaves the
 // previous snapshots and keys.json as they were plus at most one ".partial-*" file, removed by the
-// next run. Retention: snapshots older than min(retention_days, the shortest purge window of any
-// org) are deleted, so purged BOMs do not outlive the policy in a backup.
+// next run. A write, fsync or rename that fails in the backup directory (full or failing disk)
+// answers 503 backup_failed, leaves no new snapshot, no partial file and no temporary key file,
+// and never seals the vault: only a fault of the store itself does (tests/integration/
+// test_faults.py). Retention: snapshots older than min(retention_days, the shortest purge window of
+// any org) are deleted, so purged BOMs do not outlive the policy in a backup.
 //
 // Restore (offline, no key needed): copies a snapshot into an empty data directory, writes the
 // keyring from keys.json and the wrapped org keys to DIR/restore-keys.json. At the first unseal
