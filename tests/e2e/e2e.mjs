@@ -1589,7 +1589,7 @@ async function main() {
     editor.allowed.pop();
   });
 
-  await step('editor connects to an OAuth source: signs in at the provider, comes back, pulls with that token, disconnects (revoked)', async () => {
+  await step('editor connects to an OAuth source: signs in at the provider, comes back, pulls with that token, disconnects (revoked); then with client credentials', async () => {
     const { page } = editor;
     allow(editor, 400, 'PUT', /^\/api\/v1\/sources\/[^/]+\/connection$/);
     const plm = page.locator('section.source').filter({ has: page.getByRole('heading', { name: /^PLM/ }) });
@@ -1624,6 +1624,31 @@ async function main() {
     await page.getByRole('dialog', { name: 'Disconnect from PLM?' }).getByRole('button', { name: 'Disconnect' }).click();
     await plm.getByText('You are not connected.').waitFor();
     check((await introspect(last)).active === false, 'disconnecting revoked the token at the provider');
+
+    // Client credentials: the user's own OAuth client, exchanged for a token at once.
+    const made = await admin.page.evaluate((b) => fetch('/api/v1/sources', {
+      method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Bomvault-Csrf': '1' },
+      body: JSON.stringify({ name: 'Machine API', kind: 'rest', base_url: `${b.api}/plm`, internal: true, auth_method: 'client_credentials',
+        token_url: `${b.issuer}/token`, scopes: 'openid offline_access boms' }),
+    }).then((r) => r.status), { api: partsApi.base, issuer: oidc.issuer });
+    check(made === 201, `the admin made a client-credentials source (${made})`);
+    await page.reload();
+    await heading(page, 'Data sources').waitFor();
+    const machine = page.locator('section.source').filter({ has: page.getByRole('heading', { name: /^Machine API/ }) });
+    await machine.getByRole('button', { name: 'Connect to Machine API' }).click();
+    const cd = page.getByRole('dialog', { name: 'Connect to Machine API' });
+    await cd.getByLabel('Client id').fill('bomvault');
+    await cd.getByLabel('Client secret').fill('not-the-secret');
+    await axeStrict(page, 'dialog: connect with client credentials');
+    allow(editor, 422, 'PUT', /^\/api\/v1\/sources\/[^/]+\/connection$/);
+    await cd.getByRole('button', { name: 'Connect' }).click();
+    await cd.getByRole('alert').waitFor();
+    check((await cd.getByLabel('Client secret').inputValue()) === '', 'a refused secret is cleared from the field');
+    await cd.getByLabel('Client secret').fill(PLANTED_SECRET);
+    await cd.getByRole('button', { name: 'Connect' }).click();
+    await cd.waitFor({ state: 'detached' });
+    await machine.getByText('You are connected with your own credentials.').waitFor();
+    editor.allowed.pop();
     editor.allowed.pop();
   });
 
