@@ -135,6 +135,70 @@ Status CheckPasswordPolicy(std::string_view password) {
   return Status::Ok();
 }
 
+namespace {
+
+// ASCII letters folded to lower case, other bytes kept; separators (ASCII that is neither a letter
+// nor a digit) dropped when `squash`, else turned into one space between words.
+std::string Fold(std::string_view text, bool squash) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (c >= 0x80 || std::isalnum(c) != 0) {
+      out += static_cast<char>(std::tolower(c));
+    } else if (!squash && !out.empty() && out.back() != ' ') {
+      out += ' ';
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Status CheckPasswordContext(std::string_view password, const PasswordContext& context) {
+  constexpr size_t kMinWord = 4;
+  const std::string folded = Fold(password, true);
+  const std::string local = context.email.substr(0, context.email.find('@'));
+  struct Source {
+    std::string_view text;
+    const char* what;
+  };
+  for (const Source& s :
+       {Source{"bomvault", "the product's name"}, Source{local, "the name of your e-mail address"},
+        Source{context.display_name, "your display name"},
+        Source{context.org_name, "your organisation's name"}}) {
+    std::vector<std::string> words;
+    std::string spaced = Fold(s.text, false);
+    size_t pos = 0;
+    while (pos < spaced.size()) {
+      size_t end = spaced.find(' ', pos);
+      if (end == std::string::npos) end = spaced.size();
+      if (end - pos >= kMinWord) words.push_back(spaced.substr(pos, end - pos));
+      pos = end + 1;
+    }
+    std::string whole = Fold(s.text, true);
+    if (whole.size() >= kMinWord) words.push_back(std::move(whole));
+    for (const auto& w : words) {
+      if (folded.find(w) != std::string::npos) {
+        return Status::Invalid("password_context_word",
+                               std::string("the password contains ") + s.what +
+                                   "; a password may not contain the name of your e-mail address, "
+                                   "your display name, your organisation's name or \"bomvault\"");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+std::string OpenOrgName(store::Db& db, const OrgCrypto& org, const util::OrgId& id) {
+  SQLite::Statement q(db, "SELECT name_sealed FROM orgs WHERE id = ?");
+  q.bind(1, id.str());
+  if (!q.executeStep()) return "";
+  auto col = q.getColumn(0);
+  return org
+      .OpenText("org-name", id.str(),
+                {static_cast<const uint8_t*>(col.getBlob()), static_cast<size_t>(col.size())})
+      .value_or("");
+}
+
 Accounts::Accounts(store::Database& db, OrgKeys& org_keys, const crypto::SecureBuffer& index_key,
                    crypto::Bytes operator_token_hash)
     : db_(db),
@@ -272,6 +336,16 @@ util::Result<util::UserId> Accounts::CreateUser(const Principal& actor, std::str
     return Status::Invalid("invalid_role", "role must be administrator, editor or viewer");
   }
   Status st = CheckPasswordPolicy(password);
+  if (!st.ok()) return st;
+  PasswordContext context{norm.value(), "", ""};
+  st = db_.Read([&](store::Db& db) -> Status {
+    auto org = Org(db, actor.org);
+    if (!org.ok()) return org.status();
+    context.org_name = OpenOrgName(db, *org.value(), actor.org);
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  st = CheckPasswordContext(password, context);
   if (!st.ok()) return st;
   auto hash = HashPassword(password);
   if (!hash.ok()) return hash.status();
@@ -1084,6 +1158,26 @@ Status Accounts::ChangePassword(const Principal& actor, std::string_view current
   Status st = VerifyCurrentPassword(actor, current_password);
   if (!st.ok()) return st;
   st = CheckPasswordPolicy(new_password);
+  if (!st.ok()) return st;
+  PasswordContext context;
+  st = db_.Read([&](store::Db& db) -> Status {
+    auto org = Org(db, actor.org);
+    if (!org.ok()) return org.status();
+    SQLite::Statement q(db, "SELECT email_sealed, display_name_sealed FROM users WHERE id = ?");
+    q.bind(1, actor.user.str());
+    if (!q.executeStep()) return Status::NotFound();
+    context.email =
+        org.value()->OpenText("email", actor.user.str(), Blob(q.getColumn(0))).value_or("");
+    if (!q.getColumn(1).isNull()) {
+      context.display_name = org.value()
+                                 ->OpenText("display-name", actor.user.str(), Blob(q.getColumn(1)))
+                                 .value_or("");
+    }
+    context.org_name = OpenOrgName(db, *org.value(), actor.org);
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  st = CheckPasswordContext(new_password, context);
   if (!st.ok()) return st;
   auto hash = HashPassword(new_password);
   if (!hash.ok()) return hash.status();

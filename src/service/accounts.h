@@ -87,6 +87,23 @@ struct TotpEnrollment {
 util::Result<std::string> NormaliseEmail(std::string_view email);
 util::Status CheckPasswordPolicy(std::string_view password);
 
+// Context-specific words barred from passwords (ASVS 6.1.2, 6.2.11): the local part of the
+// account's address, its display name, its organisation's name and "bomvault". Each is split into
+// words at every character that is not an ASCII letter or digit (bytes of other scripts stay in
+// the word); every word of 4 or more bytes, and the whole local part, name or org name when it is
+// 4 or more bytes with the separators removed, is barred anywhere in the password, ignoring ASCII
+// case and the same separators. Shorter words ("al", "qa") would refuse too many good passwords.
+// Pure; the callers unseal the names.
+struct PasswordContext {
+  std::string email;         // normalised address
+  std::string display_name;  // may be empty
+  std::string org_name;      // may be empty
+};
+// Invalid "password_context_word" whose message names which kind of word the password holds.
+util::Status CheckPasswordContext(std::string_view password, const PasswordContext& context);
+// The org's name, unsealed ("" when it cannot be opened).
+std::string OpenOrgName(store::Db& db, const OrgCrypto& org, const util::OrgId& id);
+
 class Accounts {
  public:
   static constexpr int kHashingSlots = 2;

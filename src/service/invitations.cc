@@ -382,14 +382,23 @@ util::Result<AcceptedInvitation> Invitations::Accept(std::string_view token,
   };
   // Check the token before spending a password hash on the request.
   std::optional<Row> row;
+  PasswordContext context;
   Status st = db_.Read([&](store::Db& db) -> Status {
     row = load(db);
+    if (!row) return Status::Ok();
+    auto org = keys_.Get(db, row->org);
+    if (!org.ok()) return org.status();
+    context.email =
+        org.value()->OpenText("invitation-email", row->id.str(), row->email_sealed).value_or("");
+    context.org_name = OpenOrgName(db, *org.value(), row->org);
     return Status::Ok();
   });
   if (!st.ok()) return st;
   if (!row) return InvitationInvalid();
   if (row->expires_at <= util::NowUnix()) return expired();
   st = CheckPasswordPolicy(password);
+  if (!st.ok()) return st;
+  st = CheckPasswordContext(password, context);
   if (!st.ok()) return st;
   auto hash = accounts_.HashPassword(password);
   if (!hash.ok()) return hash.status();

@@ -69,6 +69,8 @@ util::Result<std::pair<util::OrgId, util::UserId>> Orgs::Create(const Principal&
   if (!email.ok()) return email.status();
   Status st = CheckPasswordPolicy(admin_password);
   if (!st.ok()) return st;
+  st = CheckPasswordContext(admin_password, {email.value(), "", std::string(name)});
+  if (!st.ok()) return st;
   auto hash = accounts_.HashPassword(admin_password);
   if (!hash.ok()) return hash.status();
   util::OrgId org = util::OrgId::Generate();

@@ -4,6 +4,8 @@ import datetime
 import glob
 import hashlib
 import hmac
+import json
+import os
 import re
 import shutil
 import struct
@@ -406,6 +408,57 @@ def test_support_access_is_granted_time_boxed_revocable_and_audited():
         assert call(b, "POST", "/api/v1/org/support-access", {"hours": 0}, token=org.admin)[0] == 200
         assert call(b, "GET", path, token=st.operator)[0] == 403  # revoked early
         assert call(b, "GET", "/api/v1/orgs/org_" + "0" * 24 + "/support/users", token=st.operator)[0] == 404
+    finally:
+        srv.stop()
+        st.cleanup()
+
+
+def test_passwords_holding_the_users_or_orgs_own_words_are_refused_on_set_change_and_invitation():
+    st = Store()
+    srv = Server(st, extra=["--public-url", "https://bom.example.test"])
+    try:
+        b = srv.base
+        org = Org(srv, "Globex Aerospace", "globex.example")
+        rule = "password_context_word"
+        # Set by an Administrator: the org's name, the address's name, the product.
+        for pw, what in [("we love globex 2026", "organisation's name"),
+                         ("Aerospace-Shuttle-77", "organisation's name"),
+                         ("marta.kowalska.1988", "e-mail address"),
+                         ("My BomVault passphrase", "product's name")]:
+            s, r, _ = call(b, "POST", "/api/v1/users", {"email": "marta.kowalska@globex.example",
+                                                         "password": pw, "role": "viewer"}, token=org.admin)
+            assert s == 400 and is_error(r, rule) and what in r["error"]["message"], (pw, r)
+            assert "globex" not in r["error"]["message"].lower()  # names the rule, not the word
+        s, r, _ = call(b, "GET", "/api/v1/users", token=org.admin)
+        assert "marta.kowalska@globex.example" not in json.dumps(r)  # nothing was created
+        # Change: the user's display name too; the current password stays in force.
+        assert call(b, "PATCH", "/api/v1/me", {"display_name": "Rosalind Tanaka"}, token=org.editor)[0] == 200
+        for pw in ("tanaka family garden", "GLOBEX rules forever", "editor-of-the-year"):
+            s, r, _ = call(b, "POST", "/api/v1/me/password", {"current_password": PASSWORD, "new_password": pw},
+                           token=org.editor)
+            assert s == 400 and is_error(r, rule), (pw, r)
+        assert sign_in(b, "editor@globex.example")
+        s, r, _ = call(b, "POST", "/api/v1/me/password",
+                       {"current_password": PASSWORD, "new_password": "Orbital-Mechanics-Lesson-4"}, token=org.editor)
+        assert s == 204, r
+        # Invitation acceptance: the invited address and the org's name; the link stays usable.
+        s, r, _ = call(b, "POST", "/api/v1/invitations", {"email": "ines.ribeiro@globex.example", "role": "viewer"},
+                       token=org.admin)
+        assert s == 201, r
+        outbox = sorted(glob.glob(os.path.join(st.data, "outbox", "*.eml")))
+        with open(outbox[-1], "rb") as f:
+            body = f.read().decode()
+        token = re.search(r"#token=([A-Za-z0-9_-]{43})", body).group(1)
+        for pw in ("ines.ribeiro-secret", "GlobexAerospace!"):
+            s, r, _ = call(b, "POST", "/api/v1/invitations/accept", {"token": token, "password": pw})
+            assert s == 400 and is_error(r, rule), (pw, r)
+        s, r, _ = call(b, "POST", "/api/v1/invitations/accept", {"token": token, "password": PASSWORD})
+        assert s == 201, r
+        # Creating an org: the first Administrator's password may not hold the org's name.
+        s, r, _ = call(b, "POST", "/api/v1/orgs", {"name": "Initech", "admin_email": "boss@initech.example",
+                                                   "admin_password": "initech forever and ever"},
+                       token=st.operator)
+        assert s == 400 and is_error(r, rule), r
     finally:
         srv.stop()
         st.cleanup()
