@@ -157,6 +157,13 @@ std::string ToBase64(std::span<const uint8_t> bytes) {
 }
 
 std::optional<Bytes> FromBase64(std::string_view b64) {
+  // Only the base64 alphabet: libsodium 1.0.18 also decodes some bytes above 0x7f.
+  for (char ch : b64) {
+    if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')) &&
+        ch != '+' && ch != '/' && ch != '=') {
+      return std::nullopt;
+    }
+  }
   Bytes out(b64.size() / 4 * 3 + 3);
   size_t len = 0;
   const char* end = nullptr;

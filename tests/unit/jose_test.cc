@@ -188,3 +188,19 @@ TEST_CASE("jose: JWK parsing refuses weak and unknown keys") {
   CHECK(Base64UrlDecode("AQAB") == std::vector<uint8_t>{1, 0, 1});
   CHECK_FALSE(Base64UrlDecode("AQAB="));
 }
+
+TEST_CASE("jose: base64url decoding refuses bytes outside the alphabet that libsodium decodes") {
+  // Found by fuzz/fuzz_jose.cc: libsodium 1.0.18 decoded these four bytes above 0x7f as digits,
+  // so a token's signature had spellings other than its one base64url form.
+  const std::string text =
+      "3AYaz3pjKlWa\xad\x94\xca\xba"
+      "cvALM0LDy1s3ZvOU_dqcVttT23dT";
+  CHECK_FALSE(Base64UrlDecode(text));
+  CHECK_FALSE(
+      FromBase64("AQ\xad"
+                 "B"));
+  for (std::string bad : {"AQ B", "AQ\nB", "AQ+B", "AQ/B", "AQ=B"})
+    CHECK_FALSE(Base64UrlDecode(bad));
+  CHECK(Base64UrlDecode("-_-_") == std::vector<uint8_t>{0xfb, 0xff, 0xbf});
+  CHECK(FromBase64("+/+/") == Bytes{0xfb, 0xff, 0xbf});
+}
