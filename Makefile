@@ -14,7 +14,7 @@ TEST_DEBS_NO_RECOMMENDS := tryton-server tryton-modules-production
 FUZZ_DEBS := clang libclang-rt-dev
 FUZZ_CC := clang
 FUZZ_CXX := clang++
-FUZZ_TARGETS := csv xlsx json_body share table webauthn http
+FUZZ_TARGETS := csv xlsx json_body share table webauthn jose http_head http
 FUZZ_SECONDS ?= 120
 
 .PHONY: deps test-deps build run test unit sanitize integration e2e format-check clean fuzz \

@@ -491,65 +491,21 @@ Api::Api(Engine& engine, service::Instance& instance, ApiOptions options)
   RegisterAll();
 }
 
-namespace {
-
-std::vector<std::string> SplitPath(std::string_view path) {
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos < path.size()) {
-    if (path[pos] == '/') {
-      ++pos;
-      continue;
-    }
-    size_t end = path.find('/', pos);
-    if (end == std::string_view::npos) end = path.size();
-    out.emplace_back(path.substr(pos, end - pos));
-    pos = end;
-  }
-  return out;
-}
-
-}  // namespace
-
 void Api::Route(const RouteSpec& spec, Handler handler) {
   routes_.push_back(spec);
-  bound_.push_back(Bound{spec, SplitPath(spec.path), std::move(handler)});
+  table_.Add(spec.method, spec.path);
+  bound_.push_back(Bound{spec, std::move(handler)});
 }
 
 void Api::Route(const httplib::Request& req, httplib::Response& res) {
-  // Paths are short; splitting on the stack-friendly fast path is cheaper than any regex.
-  std::vector<std::string> segments = SplitPath(req.path);
-  // HEAD is answered wherever GET is, by the GET handler (httplib sends the head only).
-  const std::string_view method = req.method == "HEAD" ? std::string_view("GET") : req.method;
-  std::string allow;  // the methods this path takes, for a 405's Allow header
-  for (const Bound& b : bound_) {
-    if (b.segments.size() != segments.size()) continue;
-    std::vector<std::string> params;
-    bool match = true;
-    for (size_t i = 0; i < segments.size() && match; ++i) {
-      const std::string& want = b.segments[i];
-      if (!want.empty() && want.front() == '{') {
-        if (segments[i].empty())
-          match = false;
-        else
-          params.push_back(segments[i]);
-      } else {
-        match = want == segments[i];
-      }
-    }
-    if (!match) continue;
-    if (method != b.spec.method) {
-      if (!allow.empty()) allow += ", ";
-      allow += b.spec.method;
-      if (std::string_view(b.spec.method) == "GET") allow += ", HEAD";
-      continue;
-    }
-    Dispatch(b, std::move(params), req, res);
+  RouteTable::Match m = table_.Find(req.method, req.path);
+  if (m.route) {
+    Dispatch(bound_[*m.route], std::move(m.params), req, res);
     return;
   }
-  const bool other_method = !allow.empty();
+  const bool other_method = !m.allow.empty();
   res.status = other_method ? 405 : 404;
-  if (other_method) res.set_header("Allow", allow);
+  if (other_method) res.set_header("Allow", m.allow);
   res.set_header("X-Request-Id", util::RequestId::Generate().str());
   res.set_header("Cache-Control", "no-store");
   res.set_content(ErrorBody(other_method ? "method_not_allowed" : "not_found",

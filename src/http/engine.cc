@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <utility>
 
 namespace bomvault::http {
@@ -296,16 +297,8 @@ class Connection : public httplib::Stream {
   // far it looked, so a client dripping one byte at a time costs linear, not quadratic, work.
   bool HeadComplete() {
     if (head_complete_) return true;
-    size_t from = scanned_ >= 3 ? scanned_ - 3 : 0;
-    if (Buffered() >= from + 4) {
-      const char* base = buf_.get() + rpos_;
-      const void* end = memmem(base + from, Buffered() - from, "\r\n\r\n", 4);
-      if (end != nullptr) {
-        head_complete_ = true;
-        head_bytes_ = static_cast<size_t>(static_cast<const char*>(end) - base) + 4;
-      }
-    }
-    scanned_ = Buffered();
+    head_complete_ =
+        Engine::ScanHead(std::string_view(buf_.get() + rpos_, Buffered()), &scanned_, &head_bytes_);
     return head_complete_;
   }
 
@@ -1154,6 +1147,20 @@ std::string_view TrimOws(std::string_view v) {
 
 }  // namespace
 
+bool Engine::ScanHead(std::string_view buffered, size_t* scanned, size_t* head_bytes) {
+  size_t from = *scanned >= 3 ? *scanned - 3 : 0;
+  bool found = false;
+  if (buffered.size() >= from + 4) {
+    const void* end = memmem(buffered.data() + from, buffered.size() - from, "\r\n\r\n", 4);
+    if (end != nullptr) {
+      found = true;
+      *head_bytes = static_cast<size_t>(static_cast<const char*>(end) - buffered.data()) + 4;
+    }
+  }
+  *scanned = buffered.size();
+  return found;
+}
+
 Engine::Refusal Engine::CheckHead(std::string_view head, size_t max_body, HeadFraming* out) {
   const Refusal bad{400, "bad_request", "the request is malformed"};
   // Line ends are CRLF only: a bare CR or LF is where two parsers could split lines apart.
@@ -1256,14 +1263,19 @@ Clock::time_point Engine::BodyDeadline(const Connection* c) const {
                   c->last_progress_ + opts_.read_timeout);
 }
 
-void Engine::Refuse(Connection* c, const Refusal& r) {
-  std::string body =
-      std::string(R"({"error":{"code":")") + r.code + R"(","message":")" + r.message + "\"}}";
+std::string Engine::RefusalResponse(const Refusal& r, const httplib::Headers& default_headers) {
+  // Serialised, not pasted: a message may hold quotes ("chunked").
+  std::string body = nlohmann::json{{"error", {{"code", r.code}, {"message", r.message}}}}.dump();
   std::string out = "HTTP/1.1 " + std::to_string(r.status) + " " + StatusText(r.status) + "\r\n";
-  for (const auto& [name, value] : default_headers_copy_) out += name + ": " + value + "\r\n";
+  for (const auto& [name, value] : default_headers) out += name + ": " + value + "\r\n";
   if (r.status == 503) out += "Retry-After: 10\r\n";
   out += "Content-Type: application/json\r\nCache-Control: no-store\r\nConnection: close\r\n";
   out += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  return out;
+}
+
+void Engine::Refuse(Connection* c, const Refusal& r) {
+  std::string out = RefusalResponse(r, default_headers_copy_);
   c->out_.clear();
   if (c->SendAll(out.data(), out.size())) {
     // Half-close and let the client read the answer before the socket goes away.

@@ -169,6 +169,14 @@ class Engine : public httplib::Server {
   // never with Content-Length; no body on GET/HEAD/OPTIONS/TRACE/CONNECT; a body over
   // max_body is 413. Without Content-Length the body is empty (RFC 9112 6.3).
   static Refusal CheckHead(std::string_view head, size_t max_body, HeadFraming* out);
+  // The whole answer to a refused request: status line, the default headers, a JSON error body
+  // {"error":{"code","message"}}, Connection: close.
+  static std::string RefusalResponse(const Refusal& refusal, const httplib::Headers& defaults);
+  // Looks for the blank line ending a request head in `buffered` (a connection's bytes from the
+  // start of the request), resuming where the previous call stopped (*scanned, 0 at first), so a
+  // client dripping one byte at a time costs linear, not quadratic, work. True with *head_bytes
+  // set (through the CRLFCRLF) once found; *scanned is then buffered.size().
+  static bool ScanHead(std::string_view buffered, size_t* scanned, size_t* head_bytes);
 
  private:
   friend class Connection;

@@ -4,6 +4,8 @@ Each attack must be refused with a 4xx JSON error (or the connection closed) and
 server's resident memory by less than 64 MB; idle connections must not delay real clients.
 """
 import gzip
+import json
+import re
 import socket
 import threading
 import time
@@ -201,5 +203,29 @@ def test_oversized_json_body_is_refused():
         head = b"POST /api/v1/boms HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999999\r\n\r\n"
         resp = raw(f.srv.port, head)
         assert status_of(resp) == 413
+    finally:
+        f.close()
+
+
+def test_engine_refusals_are_valid_json_even_when_the_message_quotes():
+    """The engine answers a head it refuses itself; its JSON body used to be pasted together, so
+    the refusal of a Transfer-Encoding other than "chunked" (whose message quotes the word) was not
+    JSON. Found by fuzz/fuzz_http_head.cc. Every refusal's body must parse and carry its code."""
+    f = Fixture()
+    try:
+        for head, status, code in (
+                (b"POST /api/v1/unseal HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 400, "bad_request"),
+                (b"POST /api/v1/unseal HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", 411,
+                 "length_required"),
+                (b"POST /api/v1/unseal HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400,
+                 "bad_request"),
+                (b"GET / HTTP/1.1\r\nHost: x\r\nX-A: b\r\n c\r\n\r\n", 400, "bad_request")):
+            resp = raw(f.srv.port, head)
+            assert status_of(resp) == status, resp[:300]
+            head_part, body = resp.split(b"\r\n\r\n", 1)
+            assert b"Content-Type: application/json" in head_part
+            assert int(re.search(rb"Content-Length: (\d+)", head_part).group(1)) == len(body)
+            err = json.loads(body)["error"]
+            assert err["code"] == code and err["message"], err
     finally:
         f.close()
