@@ -637,37 +637,4 @@ void Api::RegisterAll() {
               [this](const httplib::Request& req, httplib::Response& res) { ServeUi(req, res); });
 }
 
-nlohmann::json Api::OpenApi() const {
-  nlohmann::json paths = nlohmann::json::object();
-  for (const RouteSpec& r : routes_) {
-    std::string method = r.method;
-    for (char& ch : method) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    nlohmann::json op = {
-        {"summary", r.summary}, {"operationId", r.name.s}, {"x-while-sealed", r.while_sealed}};
-    if (r.auth == Auth::kSignedIn) op["security"] = {{{"bearer", nlohmann::json::array()}}};
-    nlohmann::json params = nlohmann::json::array();
-    for (const char* p = r.path; *p != 0; ++p) {
-      if (*p == '{') {
-        const char* e = p;
-        while (*e != 0 && *e != '}') ++e;
-        params.push_back({{"name", std::string(p + 1, e)},
-                          {"in", "path"},
-                          {"required", true},
-                          {"schema", {{"type", "string"}}}});
-        p = e;
-        if (*p == 0) break;
-      }
-    }
-    if (!params.empty()) op["parameters"] = params;
-    op["responses"] = {
-        {"default", {{"description", "JSON; errors are {\"error\":{\"code\",\"message\"}}"}}}};
-    paths[r.path][method] = op;
-  }
-  return {
-      {"openapi", "3.0.3"},
-      {"info", {{"title", "bomvault"}, {"version", BOMVAULT_VERSION}}},
-      {"components", {{"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}}}},
-      {"paths", paths}};
-}
-
 }  // namespace bomvault::http

@@ -1,6 +1,7 @@
 // The JSON API and the bundled UI, mounted on an Engine. The only layer that sees HTTP.
 //
-// Every route is declared once in a RouteSpec (method, path, auth, summary) through Api::Route;
+// Every route is declared once in a RouteSpec (method, path, auth, summary, and its Doc: body and
+// response schemas, statuses, query parameters) through Api::Route;
 // the same list produces /api/v1/openapi.json and is what the route × role test walks, so a route
 // cannot exist without a row. The middleware chain, in order, for every request:
 //   1. pre-routing refusals (Range on the API, request Transfer-Encoding or Content-Encoding):
@@ -17,6 +18,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -72,6 +74,31 @@ struct Ctx {
 
 using Handler = std::function<void(Ctx&)>;
 
+// What an operation documents beyond its method, path and summary (the typed part of the route
+// table, published in /api/v1/openapi.json). Schema names are keys of OpenApiSchemas(), each body
+// type declared once there and referenced by every route that takes or sends it. Statuses every
+// route of its kind can send are added by the generator and need not be listed: 400 (malformed
+// query or body), 413 and 415 (bodies), 401 and 403 (signed-in routes), 404 (path ids), 429,
+// 503 (routes refused while sealed); all errors carry the Error schema.
+struct DocResponse {
+  int status;
+  const char* schema;  // nullptr: no body (204)
+};
+struct DocQuery {
+  const char* name;
+  const char* type;  // "string", "integer" or "boolean"
+  const char* description;
+  int64_t minimum = -1;  // for integers; -1: none
+  int64_t maximum = -1;
+};
+struct Doc {
+  const char* request = nullptr;  // the JSON body's schema; nullptr: no JSON body
+  std::vector<DocResponse> responses = {};
+  std::vector<int> errors = {};  // statuses this route sends besides the ones added for all
+  std::vector<DocQuery> query = {};
+  bool typed() const { return !responses.empty(); }
+};
+
 struct RouteSpec {
   const char* method;  // "GET", "POST", "PATCH", "DELETE"
   const char* path;    // OpenAPI form: /api/v1/boms/{id}
@@ -79,7 +106,11 @@ struct RouteSpec {
   Auth auth;
   bool while_sealed;
   const char* summary;
+  Doc doc = {};
 };
+
+// components/schemas of the published document: JSON Schema for every body type.
+const nlohmann::json& OpenApiSchemas();
 
 // "bv_session", or "__Host-bv_session" over TLS (Secure, host-only).
 std::string SessionCookieName(bool tls);

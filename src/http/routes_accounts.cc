@@ -670,9 +670,21 @@ void RegisterAccountRoutes(Api& api) {
             });
 
   // --- Audit (Administrators) ---
-  api.Route({"GET", "/api/v1/audit", "audit.search", Auth::kSignedIn, false,
+  api.Route({"GET",
+             "/api/v1/audit",
+             "audit.search",
+             Auth::kSignedIn,
+             false,
              "Administrator: audit entries, newest first; filters object, actor, action, from, "
-             "to (unix seconds), before (cursor), limit"},
+             "to (unix seconds), before (cursor), limit",
+             {.responses = {{200, "AuditEntries"}},
+              .query = {{"object", "string", "instance, or kind:id such as bom:bom_…"},
+                        {"actor", "string", "an actor's id"},
+                        {"action", "string", "an action name"},
+                        {"from", "integer", "unix seconds", 0},
+                        {"to", "integer", "unix seconds", 0},
+                        {"before", "integer", "cursor: the next_before of the previous page", 0},
+                        {"limit", "integer", "page size", 1, 500}}}},
             [](Ctx& c) {
               if (!Require(c, Function::kAuditRead)) return;
               auto q = AuditQueryParams(c);

@@ -228,8 +228,13 @@ void RegisterBomRoutes(Api& api) {
   const size_t max_import = api.options().max_import_body;
 
   api.Route(
-      {"POST", "/api/v1/boms", "boms.create", Auth::kSignedIn, false,
-       "Administrator, Editor: create a BOM {name, items[], metadata?, source?}"},
+      {"POST",
+       "/api/v1/boms",
+       "boms.create",
+       Auth::kSignedIn,
+       false,
+       "Administrator, Editor: create a BOM {name, items[], metadata?, source?}",
+       {.request = "BomCreate", .responses = {{201, "BomCreated"}}, .errors = {422}}},
       [max_import](Ctx& c) {
         // Refuse before parsing: a large body costs memory the caller may not spend.
         if (Status st = access::Refusal(c.principal, access::Function::kBomCreate,
@@ -314,8 +319,17 @@ void RegisterBomRoutes(Api& api) {
         SendRawJson(c, 200, PreviewJson(r.value()));
       });
 
-  api.Route({"GET", "/api/v1/boms", "boms.list", Auth::kSignedIn, false,
-             "The BOMs this user may see; filters q (name contains), part_number, limit, offset"},
+  api.Route({"GET",
+             "/api/v1/boms",
+             "boms.list",
+             Auth::kSignedIn,
+             false,
+             "The BOMs this user may see; filters q (name contains), part_number, limit, offset",
+             {.responses = {{200, "BomList"}},
+              .query = {{"q", "string", "name contains (at most 200 characters)"},
+                        {"part_number", "string", "uses this part number (at most 128)"},
+                        {"limit", "integer", "at most this many (clamped to 1-1000)", 0},
+                        {"offset", "integer", "skip this many", 0}}}},
             [](Ctx& c) {
               service::BomListQuery q;
               q.name_contains = c.req.get_param_value("q");
@@ -343,8 +357,13 @@ void RegisterBomRoutes(Api& api) {
               SendCompressibleJson(c, 200, SummaryListText(r.value()));
             });
 
-  api.Route({"GET", "/api/v1/boms/{id}", "boms.get", Auth::kSignedIn, false,
-             "One BOM's summary: owner, shared-with, org Administrator"},
+  api.Route({"GET",
+             "/api/v1/boms/{id}",
+             "boms.get",
+             Auth::kSignedIn,
+             false,
+             "One BOM's summary: owner, shared-with, org Administrator",
+             {.responses = {{200, "BomSummary"}}}},
             [](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;
@@ -353,10 +372,16 @@ void RegisterBomRoutes(Api& api) {
               SendRawJson(c, 200, SummaryText(r.value()));
             });
 
-  api.Route({"GET", "/api/v1/boms/{id}/items", "boms.items", Auth::kSignedIn, false,
+  api.Route({"GET",
+             "/api/v1/boms/{id}/items",
+             "boms.items",
+             Auth::kSignedIn,
+             false,
              "The BOM's items (ref, parent, part_number, description, quantity, unit, refdes, "
              "find_number, properties, manufacturers [{name, mpn}], dnp); ?revision=N reads an "
-             "earlier revision"},
+             "earlier revision",
+             {.responses = {{200, "Items"}},
+              .query = {{"revision", "integer", "an earlier revision's number", 1}}}},
             [](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;
@@ -528,8 +553,13 @@ void RegisterBomRoutes(Api& api) {
               SendCompressibleJson(c, 200, std::move(out));
             });
 
-  api.Route({"PATCH", "/api/v1/boms/{id}", "boms.update", Auth::kSignedIn, false,
-             "Owner, edit-share, Administrator: change {name?, metadata?, items?}"},
+  api.Route({"PATCH",
+             "/api/v1/boms/{id}",
+             "boms.update",
+             Auth::kSignedIn,
+             false,
+             "Owner, edit-share, Administrator: change {name?, metadata?, items?}",
+             {.request = "BomChange", .responses = {{200, "BomSummary"}}, .errors = {409, 422}}},
             [max_import](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;
@@ -549,8 +579,13 @@ void RegisterBomRoutes(Api& api) {
               SendRawJson(c, 200, SummaryText(r.value()));
             });
 
-  api.Route({"DELETE", "/api/v1/boms/{id}", "boms.delete", Auth::kSignedIn, false,
-             "Owner, Administrator: delete a BOM for good"},
+  api.Route({"DELETE",
+             "/api/v1/boms/{id}",
+             "boms.delete",
+             Auth::kSignedIn,
+             false,
+             "Owner, Administrator: delete a BOM for good",
+             {.responses = {{204, nullptr}}}},
             [](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;
@@ -559,8 +594,13 @@ void RegisterBomRoutes(Api& api) {
               SendNoContent(c);
             });
 
-  api.Route({"GET", "/api/v1/boms/{id}/shares", "boms.shares.list", Auth::kSignedIn, false,
-             "Who has access to this BOM"},
+  api.Route({"GET",
+             "/api/v1/boms/{id}/shares",
+             "boms.shares.list",
+             Auth::kSignedIn,
+             false,
+             "Who has access to this BOM",
+             {.responses = {{200, "Shares"}}}},
             [](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;
@@ -575,8 +615,13 @@ void RegisterBomRoutes(Api& api) {
               SendJson(c, 200, {{"shares", out}});
             });
 
-  api.Route({"POST", "/api/v1/boms/{id}/shares", "boms.shares.create", Auth::kSignedIn, false,
-             "Owner, Administrator: share with a verified colleague {user_id, access: view|edit}"},
+  api.Route({"POST",
+             "/api/v1/boms/{id}/shares",
+             "boms.shares.create",
+             Auth::kSignedIn,
+             false,
+             "Owner, Administrator: share with a verified colleague {user_id, access: view|edit}",
+             {.request = "ShareRequest", .responses = {{201, "Share"}}, .errors = {409}}},
             [](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;
@@ -595,8 +640,13 @@ void RegisterBomRoutes(Api& api) {
               SendJson(c, 201, {{"user_id", uid->str()}, {"access", *access}});
             });
 
-  api.Route({"DELETE", "/api/v1/boms/{id}/shares/{user_id}", "boms.shares.delete", Auth::kSignedIn,
-             false, "Owner, Administrator: revoke a share (effective on the next request)"},
+  api.Route({"DELETE",
+             "/api/v1/boms/{id}/shares/{user_id}",
+             "boms.shares.delete",
+             Auth::kSignedIn,
+             false,
+             "Owner, Administrator: revoke a share (effective on the next request)",
+             {.responses = {{204, nullptr}}}},
             [](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;
@@ -607,8 +657,13 @@ void RegisterBomRoutes(Api& api) {
               SendNoContent(c);
             });
 
-  api.Route({"POST", "/api/v1/boms/{id}/transfer", "boms.transfer", Auth::kSignedIn, false,
-             "Owner, Administrator: give the BOM to another verified user {user_id}"},
+  api.Route({"POST",
+             "/api/v1/boms/{id}/transfer",
+             "boms.transfer",
+             Auth::kSignedIn,
+             false,
+             "Owner, Administrator: give the BOM to another verified user {user_id}",
+             {.request = "TransferRequest", .responses = {{200, "Transferred"}}, .errors = {409}}},
             [](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;

@@ -19,7 +19,13 @@ nlohmann::json UnsealJson(const service::UnsealStatus& s) {
 
 void RegisterSystemRoutes(Api& api) {
   api.Route(
-      {"GET", "/api/v1/health", "health", Auth::kNone, true, "Liveness and seal state"},
+      {"GET",
+       "/api/v1/health",
+       "health",
+       Auth::kNone,
+       true,
+       "Liveness and seal state",
+       {.responses = {{200, "Health"}}}},
       [](Ctx& c) {
         SendJson(
             c, 200,
@@ -77,7 +83,13 @@ void RegisterSystemRoutes(Api& api) {
         SendJson(c, 200, {{"sealed", true}});
       });
 
-  api.Route({"GET", "/api/v1/openapi.json", "openapi", Auth::kNone, true, "This API description"},
+  api.Route({"GET",
+             "/api/v1/openapi.json",
+             "openapi",
+             Auth::kNone,
+             true,
+             "This API description",
+             {.responses = {{200, "OpenApiDocument"}}}},
             [&api](Ctx& c) { SendJson(c, 200, api.OpenApi()); });
 }
 

@@ -1,0 +1,262 @@
+// /api/v1/openapi.json, generated from the route table (RouteSpec and its Doc), and the JSON
+// Schema of every body type the typed routes take or send. The schemas describe what the handlers
+// really parse and write (bom/json_body.cc, http/json_out.cc, the routes_*.cc writers); the
+// conformance test (tests/integration/test_openapi.py) drives the real binary and checks every
+// answer's status and body against this document.
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <set>
+
+#include "http/api.h"
+
+namespace bomvault::http {
+
+namespace {
+
+using nlohmann::json;
+
+json Ref(const std::string& name) { return {{"$ref", "#/components/schemas/" + name}}; }
+json Str() { return {{"type", "string"}}; }
+json Int() { return {{"type", "integer"}}; }
+json Bool() { return {{"type", "boolean"}}; }
+json Time() { return {{"type", "string"}, {"format", "date-time"}}; }
+json ArrayOf(json items) { return {{"type", "array"}, {"items", std::move(items)}}; }
+json Obj(json properties, json required) {
+  return {{"type", "object"}, {"properties", std::move(properties)}, {"required", required}};
+}
+
+json BuildSchemas() {
+  json s = json::object();
+  s["Error"] = Obj({{"error", Obj({{"code", Str()},
+                                   {"message", Str()},
+                                   {"details", ArrayOf(json::object())},
+                                   {"warnings", ArrayOf(json::object())}},
+                                  {"code", "message"})}},
+                   {"error"});
+  s["Health"] = Obj(
+      {{"status", {{"type", "string"}, {"enum", {"ok"}}}}, {"sealed", Bool()}, {"version", Str()}},
+      {"status", "sealed", "version"});
+  s["OpenApiDocument"] =
+      Obj({{"openapi", Str()}, {"info", json::object()}, {"paths", json::object()}},
+          {"openapi", "info", "paths"});
+  // bom/json_body.cc: ref and part_number required text; quantity a number or a decimal string;
+  // properties' values text or numbers; the other fields text; dnp a boolean or null.
+  json maker = Obj({{"name", Str()}, {"mpn", Str()}}, json::array());
+  s["ItemIn"] = Obj(
+      {{"ref", Str()},
+       {"parent", {{"type", "string"}, {"nullable", true}}},
+       {"find_number", Str()},
+       {"part_number", Str()},
+       {"description", Str()},
+       {"quantity", {{"oneOf", {{{"type", "number"}, {"minimum", 0}}, Str()}}}},
+       {"unit", Str()},
+       {"refdes", Str()},
+       {"properties",
+        {{"type", "object"}, {"additionalProperties", {{"oneOf", {Str(), {{"type", "number"}}}}}}}},
+       {"manufacturers", ArrayOf(maker)},
+       {"dnp", {{"type", "boolean"}, {"nullable", true}}}},
+      {"ref", "part_number", "quantity"});
+  // http/json_out.cc AppendItem: every field always present; quantity the canonical decimal,
+  // written as a JSON number.
+  s["Item"] =
+      Obj({{"ref", Str()},
+           {"parent", {{"type", "string"}, {"nullable", true}}},
+           {"find_number", Str()},
+           {"part_number", Str()},
+           {"description", Str()},
+           {"quantity", {{"type", "number"}}},
+           {"unit", Str()},
+           {"refdes", Str()},
+           {"properties", {{"type", "object"}, {"additionalProperties", Str()}}},
+           {"manufacturers", ArrayOf(Obj({{"name", Str()}, {"mpn", Str()}}, {"name", "mpn"}))},
+           {"dnp", Bool()}},
+          {"ref", "parent", "find_number", "part_number", "description", "quantity", "unit",
+           "refdes", "properties", "manufacturers", "dnp"});
+  s["Items"] = Obj({{"items", ArrayOf(Ref("Item"))}}, {"items"});
+  s["BomCreate"] = Obj({{"name", Str()},
+                        {"items", ArrayOf(Ref("ItemIn"))},
+                        {"metadata", {{"type", "object"}}},
+                        {"source", Str()}},
+                       {"name", "items"});
+  s["BomChange"] = Obj({{"name", Str()},
+                        {"items", ArrayOf(Ref("ItemIn"))},
+                        {"metadata", {{"type", "object"}}},
+                        {"source", Str()}},
+                       json::array());
+  s["BomCreated"] = Obj({{"id", Str()}, {"items", Int()}}, {"id", "items"});
+  // routes_boms.cc SummaryText.
+  s["BomSummary"] = Obj({{"id", Str()},
+                         {"name", Str()},
+                         {"owner_id", Str()},
+                         {"items", Int()},
+                         {"metadata", {{"type", "object"}}},
+                         {"my_access", Str()},
+                         {"attachments", Int()},
+                         {"thumbnail_id", {{"type", "string"}, {"nullable", true}}},
+                         {"created_at", Time()},
+                         {"updated_at", Time()},
+                         {"last_interacted_at", Time()}},
+                        {"id", "name", "owner_id", "items", "metadata", "my_access", "attachments",
+                         "thumbnail_id", "created_at", "updated_at", "last_interacted_at"});
+  s["BomList"] = Obj({{"boms", ArrayOf(Ref("BomSummary"))}}, {"boms"});
+  json access = {{"type", "string"}, {"enum", {"view", "edit"}}};
+  s["Shares"] =
+      Obj({{"shares", ArrayOf(Obj({{"user_id", Str()}, {"access", access}, {"created_at", Time()}},
+                                  {"user_id", "access", "created_at"}))}},
+          {"shares"});
+  s["ShareRequest"] = Obj({{"user_id", Str()}, {"access", access}}, {"user_id", "access"});
+  s["Share"] = Obj({{"user_id", Str()}, {"access", access}}, {"user_id", "access"});
+  s["TransferRequest"] = Obj({{"user_id", Str()}}, {"user_id"});
+  s["Transferred"] = Obj({{"id", Str()}, {"owner_id", Str()}}, {"id", "owner_id"});
+  // api.cc SendAuditEntries; "change" is whatever the action recorded.
+  s["AuditEntries"] =
+      Obj({{"entries", ArrayOf(Obj({{"id", Int()},
+                                    {"at", Time()},
+                                    {"object", Str()},
+                                    {"actor_id", Str()},
+                                    {"action", Str()},
+                                    {"change", json::object()}},
+                                   {"id", "at", "object", "actor_id", "action", "change"}))},
+           {"next_before", Int()}},
+          {"entries"});
+  return s;
+}
+
+json ErrorResponse(int status) {
+  static const std::map<int, const char*> kWhat = {
+      {400, "Malformed input"},
+      {401, "Sign-in required or the token is invalid"},
+      {403, "Not permitted"},
+      {404, "Not found, or not visible to the caller"},
+      {409, "Conflict"},
+      {413, "Body too large"},
+      {415, "Not JSON"},
+      {422, "Unprocessable"},
+      {424, "A dependency failed"},
+      {429, "Too many requests (Retry-After)"},
+      {503, "Sealed or busy"}};
+  auto it = kWhat.find(status);
+  return {{"description", it == kWhat.end() ? "Error" : it->second},
+          {"content", {{"application/json", {{"schema", Ref("Error")}}}}}};
+}
+
+std::string Tag(const char* path) {
+  // /api/v1/<first segment>
+  std::string p = path;
+  const std::string prefix = "/api/v1/";
+  if (p.rfind(prefix, 0) != 0) return "system";
+  p = p.substr(prefix.size());
+  p = p.substr(0, p.find('/'));
+  if (p == "health" || p == "unseal" || p == "seal" || p == "openapi.json") return "system";
+  return p;
+}
+
+}  // namespace
+
+const nlohmann::json& OpenApiSchemas() {
+  static const nlohmann::json kSchemas = BuildSchemas();
+  return kSchemas;
+}
+
+nlohmann::json Api::OpenApi() const {
+  json paths = json::object();
+  std::set<std::string> tags;
+  const json signed_in = json::array({{{"bearer", json::array()}}, {{"cookie", json::array()}}});
+  for (const RouteSpec& r : routes_) {
+    std::string method = r.method;
+    for (char& ch : method) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    const std::string tag = Tag(r.path);
+    tags.insert(tag);
+    json op = {{"summary", r.summary},
+               {"operationId", r.name.s},
+               {"tags", {tag}},
+               {"x-while-sealed", r.while_sealed}};
+    op["security"] = r.auth == Auth::kSignedIn ? signed_in : json::array();
+    json params = json::array();
+    for (const char* p = r.path; *p != 0; ++p) {
+      if (*p == '{') {
+        const char* e = p;
+        while (*e != 0 && *e != '}') ++e;
+        params.push_back({{"name", std::string(p + 1, e)},
+                          {"in", "path"},
+                          {"required", true},
+                          {"schema", {{"type", "string"}, {"maxLength", 200}}}});
+        p = e;
+        if (*p == 0) break;
+      }
+    }
+    const bool has_path_ids = !params.empty();
+    for (const DocQuery& q : r.doc.query) {
+      json schema = {{"type", q.type}};
+      if (q.minimum >= 0) schema["minimum"] = q.minimum;
+      if (q.maximum >= 0) schema["maximum"] = q.maximum;
+      params.push_back({{"name", q.name},
+                        {"in", "query"},
+                        {"required", false},
+                        {"description", q.description},
+                        {"schema", schema}});
+    }
+    if (!params.empty()) op["parameters"] = params;
+    const bool has_body = method == "post" || method == "patch" || method == "put";
+    if (r.doc.request != nullptr) {
+      op["requestBody"] = {{"required", true},
+                           {"content", {{"application/json", {{"schema", Ref(r.doc.request)}}}}}};
+    }
+    json responses = json::object();
+    if (r.doc.typed()) {
+      for (const DocResponse& d : r.doc.responses) {
+        json resp = {{"description", d.status == 201   ? "Created"
+                                     : d.status == 204 ? "No content"
+                                                       : "Success"}};
+        if (d.schema != nullptr) {
+          resp["content"] = {{"application/json", {{"schema", Ref(d.schema)}}}};
+        }
+        responses[std::to_string(d.status)] = resp;
+      }
+      std::set<int> errors(r.doc.errors.begin(), r.doc.errors.end());
+      errors.insert(429);
+      if (!r.doc.query.empty() || has_body) errors.insert(400);
+      if (has_body) errors.insert({413, 415});
+      if (r.auth == Auth::kSignedIn) errors.insert({401, 403});
+      if (has_path_ids) errors.insert(404);
+      if (!r.while_sealed) errors.insert(503);
+      for (int e : errors) responses[std::to_string(e)] = ErrorResponse(e);
+    } else {
+      // Routes not yet given their Doc: the success body is described by the summary only.
+      responses["2XX"] = {{"description", "Success; see the summary"}};
+      responses["4XX"] = ErrorResponse(400);
+      responses["4XX"]["description"] = "Refused";
+    }
+    paths[r.path][method] = op;
+    paths[r.path][method]["responses"] = responses;
+  }
+  json tag_list = json::array();
+  for (const std::string& t : tags) tag_list.push_back({{"name", t}});
+  return {
+      {"openapi", "3.0.3"},
+      {"info",
+       {{"title", "bomvault"},
+        {"version", BOMVAULT_VERSION},
+        {"description", "The JSON API of bomvault. Errors are {\"error\":{\"code\",\"message\"}}."},
+        {"license",
+         {{"name", "Apache-2.0"}, {"url", "https://www.apache.org/licenses/LICENSE-2.0"}}}}},
+      {"servers", {{{"url", "/"}}}},
+      {"tags", tag_list},
+      {"components",
+       {{"securitySchemes",
+         {{"bearer",
+           {{"type", "http"},
+            {"scheme", "bearer"},
+            {"description", "An API token or a session token (POST /api/v1/sessions)"}}},
+          {"cookie",
+           {{"type", "apiKey"},
+            {"in", "cookie"},
+            {"name", SessionCookieName(options_.tls)},
+            {"description",
+             "The session cookie; writes also need the header X-Bomvault-Csrf: 1"}}}}},
+        {"schemas", OpenApiSchemas()}}},
+      {"paths", paths}};
+}
+
+}  // namespace bomvault::http
