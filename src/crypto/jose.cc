@@ -44,6 +44,13 @@ EVP_PKEY* FromData(const char* type, OSSL_PARAM* params) {
   return key;
 }
 
+// A string member, or "" when it is missing or not a string (json::value() would throw on a
+// member of another type: {"kty":77} did, found by fuzz/fuzz_jose.cc).
+std::string StringMember(const nlohmann::json& j, const char* name) {
+  auto it = j.find(name);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 std::optional<std::vector<uint8_t>> JwkBytes(const nlohmann::json& jwk, const char* name) {
   auto it = jwk.find(name);
   if (it == jwk.end() || !it->is_string()) return std::nullopt;
@@ -174,7 +181,7 @@ std::optional<PublicKey> PublicKey::FromEd25519(std::span<const uint8_t> x) {
 
 std::optional<PublicKey> PublicKey::FromJwk(const nlohmann::json& jwk) {
   if (!jwk.is_object()) return std::nullopt;
-  std::string kty = jwk.value("kty", "");
+  std::string kty = StringMember(jwk, "kty");
   if (kty == "RSA") {
     auto n = JwkBytes(jwk, "n");
     auto e = JwkBytes(jwk, "e");
@@ -201,14 +208,14 @@ std::optional<PublicKey> PublicKey::FromJwk(const nlohmann::json& jwk) {
     return k;
   }
   if (kty == "EC") {
-    if (jwk.value("crv", "") != "P-256") return std::nullopt;
+    if (StringMember(jwk, "crv") != "P-256") return std::nullopt;
     auto x = JwkBytes(jwk, "x");
     auto y = JwkBytes(jwk, "y");
     if (!x || !y) return std::nullopt;
     return FromP256(*x, *y);
   }
   if (kty == "OKP") {
-    if (jwk.value("crv", "") != "Ed25519") return std::nullopt;
+    if (StringMember(jwk, "crv") != "Ed25519") return std::nullopt;
     auto x = JwkBytes(jwk, "x");
     if (!x) return std::nullopt;
     return FromEd25519(*x);
@@ -287,7 +294,7 @@ JwsResult VerifyJws(std::string_view compact, const nlohmann::json& jwks,
     if (!jwk.is_object()) continue;
     if (jwk.contains("use") && jwk["use"] != "sig") continue;
     if (jwk.contains("alg") && jwk["alg"] != SigAlgName(*alg)) continue;
-    if (!kid.empty() && jwk.value("kid", "") != kid) continue;
+    if (!kid.empty() && StringMember(jwk, "kid") != kid) continue;
     candidates.push_back(&jwk);
   }
   // Without a kid only an unambiguous single key of the right type is used.
@@ -315,7 +322,11 @@ std::optional<std::string> ValidateIdToken(const nlohmann::json& claims,
   auto num = [&](const char* k) -> std::optional<int64_t> {
     auto it = claims.find(k);
     if (it == claims.end() || !it->is_number()) return std::nullopt;
-    return static_cast<int64_t>(it->get<double>());
+    if (it->is_number_integer()) return it->get<int64_t>();
+    // A time beyond int64 (1e300) is no time at all; casting it would be undefined.
+    double d = it->get<double>();
+    if (!(d > -9.2e18 && d < 9.2e18)) return std::nullopt;
+    return static_cast<int64_t>(d);
   };
   if (str("iss") != want.issuer) return "iss_mismatch";
   auto aud = claims.find("aud");

@@ -204,3 +204,25 @@ TEST_CASE("jose: base64url decoding refuses bytes outside the alphabet that libs
   CHECK(Base64UrlDecode("-_-_") == std::vector<uint8_t>{0xfb, 0xff, 0xbf});
   CHECK(FromBase64("+/+/") == Bytes{0xfb, 0xff, 0xbf});
 }
+
+TEST_CASE("jose: members of the wrong type are refused, never thrown") {
+  // Found by fuzz/fuzz_jose.cc: {"kty":77} threw nlohmann's type_error out of FromJwk (a JWKS
+  // from a provider could end a sign-in in a 500).
+  CHECK_FALSE(PublicKey::FromJwk(json::parse(R"({"kty":77})")));
+  CHECK_FALSE(PublicKey::FromJwk(json::parse(R"({"kty":"EC","crv":5,"x":"AA","y":"AA"})")));
+  CHECK_FALSE(PublicKey::FromJwk(json::parse(R"({"kty":"OKP","crv":[],"x":"AA"})")));
+  REQUIRE(Init());
+  EdKey key;
+  json jwk = key.Jwk("e1");
+  std::string token = key.Sign({{"alg", "EdDSA"}, {"kid", "e1"}}, Claims(1000));
+  json odd = jwk;
+  odd["kid"] = 7;
+  CHECK(VerifyJws(token, json{{"keys", json::array({odd, jwk})}}, kAll).ok);
+  // A time beyond int64 is no time: refused, not cast (undefined behaviour).
+  json c = Claims(1'800'000'000);
+  c["exp"] = 1e300;
+  CHECK(ValidateIdToken(c, Want(1'800'000'000)) == "expired");
+  c = Claims(1'800'000'000);
+  c["iat"] = -1e300;
+  CHECK(ValidateIdToken(c, Want(1'800'000'000)) == "iat_invalid");
+}
