@@ -120,6 +120,29 @@ json BuildSchemas() {
                                    {"id", "at", "object", "actor_id", "action", "change"}))},
            {"next_before", Int()}},
           {"entries"});
+  // routes_accounts.cc sessions.create: email and password required text, totp and
+  // recovery_code optional text, cookie a boolean (or null).
+  s["SignIn"] = Obj({{"email", Str()},
+                     {"password", Str()},
+                     {"totp", Str()},
+                     {"recovery_code", Str()},
+                     {"cookie", {{"type", "boolean"}, {"nullable", true}}}},
+                    {"email", "password"});
+  s["Session"] = Obj(
+      {{"token", {{"type", "string"}, {"description", "empty with cookie: true"}}},
+       {"cookie", Bool()},
+       {"user", Obj({{"id", Str()}, {"org_id", Str()}, {"role", Str()}}, {"id", "org_id", "role"})},
+       {"expires_at", Time()},
+       {"mfa_enrolment_required", Bool()}},
+      {"token", "user", "expires_at", "mfa_enrolment_required"});
+  s["UnsealRequest"] = Obj({{"share", Str()}, {"reset", Bool()}}, {"share"});
+  s["UnsealStatus"] = Obj({{"sealed", Bool()},
+                           {"progress", Int()},
+                           {"threshold", Int()},
+                           {"shares", Int()},
+                           {"shares_in", ArrayOf(Int())}},
+                          {"sealed", "progress", "threshold", "shares", "shares_in"});
+  s["Sealed"] = Obj({{"sealed", {{"type", "boolean"}, {"enum", {true}}}}}, {"sealed"});
   return s;
 }
 
@@ -218,6 +241,8 @@ nlohmann::json Api::OpenApi() const {
       errors.insert(429);
       if (!r.doc.query.empty() || has_body) errors.insert(400);
       if (has_body) errors.insert({413, 415});
+      // A session cookie sent without X-Bomvault-Csrf is refused on every write (api.cc).
+      if (method != "get") errors.insert(403);
       if (r.auth == Auth::kSignedIn) errors.insert({401, 403});
       if (has_path_ids) errors.insert(404);
       if (!r.while_sealed) errors.insert(503);

@@ -150,11 +150,16 @@ void RegisterAccountRoutes(Api& api) {
 
   // --- Sessions ---
   api.Route(
-      {"POST", "/api/v1/sessions", "sessions.create", Auth::kNone, false,
+      {"POST",
+       "/api/v1/sessions",
+       "sessions.create",
+       Auth::kNone,
+       false,
        "Sign in {email, password, totp?, recovery_code?, cookie?}: with TOTP enrolled a "
        "current code or an unused recovery code is needed; {\"cookie\":true} sets an "
        "HttpOnly session cookie instead of returning the token. \"mfa_enrolment_required\": "
-       "true means the org requires MFA and this session may only enrol it"},
+       "true means the org requires MFA and this session may only enrol it",
+       {.request = "SignIn", .responses = {{201, "Session"}}, .errors = {401, 409}}},
       [&api](Ctx& c) {
         auto body = JsonBody(c, 8192);
         if (!body) return;
@@ -209,8 +214,13 @@ void RegisterAccountRoutes(Api& api) {
                   {"mfa_enrolment_required", r->mfa_enrolment_required}});
       });
 
-  api.Route({"DELETE", "/api/v1/sessions/current", "sessions.delete", Auth::kSignedIn, false,
-             "Sign out: ends this session on the server"},
+  api.Route({"DELETE",
+             "/api/v1/sessions/current",
+             "sessions.delete",
+             Auth::kSignedIn,
+             false,
+             "Sign out: ends this session on the server",
+             {.responses = {{204, nullptr}}}},
             [&api](Ctx& c) {
               Status st = c.s().accounts->SignOut(c.bearer);
               if (!st.ok()) return SendError(c, st);

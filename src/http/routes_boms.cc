@@ -349,13 +349,19 @@ void RegisterBomRoutes(Api& api) {
               SendCompressibleJson(c, 200, SummaryListText(r.value()));
             });
 
-  api.Route({"GET", "/api/v1/where-used", "boms.where_used", Auth::kSignedIn, false,
-             "BOMs this user may see that use ?part_number="},
-            [](Ctx& c) {
-              auto r = c.s().boms->WhereUsed(c.principal, c.req.get_param_value("part_number"));
-              if (!r.ok()) return SendError(c, r.status());
-              SendCompressibleJson(c, 200, SummaryListText(r.value()));
-            });
+  api.Route(
+      {"GET",
+       "/api/v1/where-used",
+       "boms.where_used",
+       Auth::kSignedIn,
+       false,
+       "BOMs this user may see that use ?part_number=",
+       {.responses = {{200, "BomList"}}, .query = {{"part_number", "string", "the part number"}}}},
+      [](Ctx& c) {
+        auto r = c.s().boms->WhereUsed(c.principal, c.req.get_param_value("part_number"));
+        if (!r.ok()) return SendError(c, r.status());
+        SendCompressibleJson(c, 200, SummaryListText(r.value()));
+      });
 
   api.Route({"GET",
              "/api/v1/boms/{id}",

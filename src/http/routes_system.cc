@@ -32,14 +32,24 @@ void RegisterSystemRoutes(Api& api) {
             {{"status", "ok"}, {"sealed", c.instance.sealed()}, {"version", BOMVAULT_VERSION}});
       });
 
-  api.Route({"GET", "/api/v1/unseal", "unseal.status", Auth::kNone, true,
+  api.Route({"GET",
+             "/api/v1/unseal",
+             "unseal.status",
+             Auth::kNone,
+             true,
              "Unseal progress: shares given so far (and their numbers), the threshold and the "
-             "shares issued"},
+             "shares issued",
+             {.responses = {{200, "UnsealStatus"}}}},
             [](Ctx& c) { SendJson(c, 200, UnsealJson(c.instance.SealStatus())); });
 
-  api.Route({"POST", "/api/v1/unseal", "unseal.submit", Auth::kNone, true,
+  api.Route({"POST",
+             "/api/v1/unseal",
+             "unseal.submit",
+             Auth::kNone,
+             true,
              "Submit one key share ({\"share\"}), or {\"reset\":true,\"share\"} with a share "
-             "already given to discard the shares given"},
+             "already given to discard the shares given",
+             {.request = "UnsealRequest", .responses = {{200, "UnsealStatus"}}, .errors = {403}}},
             [](Ctx& c) {
               auto body = JsonBody(c, 4096);
               if (!body) return;
@@ -71,8 +81,13 @@ void RegisterSystemRoutes(Api& api) {
             });
 
   api.Route(
-      {"POST", "/api/v1/seal", "seal", Auth::kSignedIn, false,
-       "Operator: seal now; every key leaves memory"},
+      {"POST",
+       "/api/v1/seal",
+       "seal",
+       Auth::kSignedIn,
+       false,
+       "Operator: seal now; every key leaves memory",
+       {.responses = {{200, "Sealed"}}}},
       [](Ctx& c) {
         if (access::MayUse(c.principal, access::Function::kSeal) != access::Decision::kAllow) {
           SendError(c, Status::Forbidden());

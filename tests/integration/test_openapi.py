@@ -17,7 +17,7 @@ import re
 import subprocess
 import tempfile
 
-from harness import Org, Server, Store, call, make_bom
+from harness import PASSWORD, Org, Server, Store, call, make_bom
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REDOCLY = os.path.join(HERE, "..", "openapi", "node_modules", ".bin", "redocly")
@@ -93,14 +93,18 @@ class Conformance:
         self.mismatches = []
         self.seen = set()
 
-    def send(self, op_id, method, path, body=None, token=None, query="", ctype="application/json"):
+    def send(self, op_id, method, path, body=None, token=None, query="", ctype="application/json",
+             sealed=False):
         template = self.find(op_id)
         s, r, h = call(self.base, method, path + query, body, token=token, ctype=ctype)
         self.answers += 1
         self.seen.add((op_id, s))
         op = self.doc["paths"][template][method.lower()]
         where = f"{op_id} {method} {path}{query} -> {s}"
-        if s >= 500:
+        # 503 "sealed" is the documented answer while the test holds the vault sealed; any other
+        # answer of 500 or more is a server bug.
+        if s >= 500 and not (sealed and s == 503 and isinstance(r, dict)
+                             and r.get("error", {}).get("code") == "sealed"):
             self.mismatches.append(f"{where}: server error {r}")
             return s, r
         documented = op["responses"].get(str(s))
@@ -268,6 +272,53 @@ def test_typed_operations_conform():
         other = make_bom(b, ed)
         s, _ = c.send("boms.delete", "DELETE", f"/api/v1/boms/{other}", token=ed)
         assert s == 204
+
+        # where-used
+        for q in ["?part_number=GBX-200", "?part_number=", "", "?part_number=" + "p" * 300]:
+            c.send("boms.where_used", "GET", "/api/v1/where-used", token=vw, query=q)
+
+        # sessions: sign in with a token and with a cookie, wrong bodies, a wrong password.
+        good = {"email": "viewer@acme.example", "password": PASSWORD}
+        s, r = c.send("sessions.create", "POST", "/api/v1/sessions", good)
+        assert s == 201 and r["token"], r
+        fresh = r["token"]
+        s, r = c.send("sessions.create", "POST", "/api/v1/sessions", {**good, "cookie": True})
+        assert s == 201 and r["cookie"] is True and r["token"] == "", r
+        for body in [{**good, "cookie": "yes"}, {**good, "cookie": 1}, {**good, "password": 5},
+                     {"email": ["x"], "password": PASSWORD}, {**good, "totp": 123456},
+                     {**good, "recovery_code": False}, {"email": "viewer@acme.example"},
+                     {"password": PASSWORD}, {}, b"[]", b"\x00", {**good, "password": "wrong-one"},
+                     {"email": "nobody@acme.example", "password": PASSWORD}]:
+            c.send("sessions.create", "POST", "/api/v1/sessions", body)
+        c.send("sessions.create", "POST", "/api/v1/sessions", b"{}", ctype="text/plain")
+        s, _ = c.send("sessions.delete", "DELETE", "/api/v1/sessions/current", token=fresh)
+        assert s == 204
+        c.send("sessions.delete", "DELETE", "/api/v1/sessions/current", token=fresh)
+        c.send("sessions.delete", "DELETE", "/api/v1/sessions/current")
+
+        # seal and unseal, last: refused, then the operator seals and the shares unseal.
+        c.send("seal", "POST", "/api/v1/seal", token=ad)
+        c.send("seal", "POST", "/api/v1/seal")
+        c.send("unseal.status", "GET", "/api/v1/unseal")
+        c.send("unseal.submit", "POST", "/api/v1/unseal", {"share": "bogus"})
+        s, r = c.send("seal", "POST", "/api/v1/seal", token=st.operator)
+        assert s == 200, r
+        s, r = c.send("unseal.status", "GET", "/api/v1/unseal")
+        assert r["sealed"] is True, r
+        c.send("health", "GET", "/api/v1/health")
+        for body in [{"share": 5}, {"share": "bogus"}, {"reset": "yes", "share": "x"}, {}, b"[",
+                     {"reset": True}, {"share": st.shares[0][:-4] + "AAAA"}]:
+            c.send("unseal.submit", "POST", "/api/v1/unseal", body)
+        s, r = c.send("unseal.submit", "POST", "/api/v1/unseal", {"share": st.shares[0]})
+        assert s == 200 and r["progress"] == 1, r
+        s, r = c.send("unseal.submit", "POST", "/api/v1/unseal", {"reset": True, "share": st.shares[0]})
+        assert s == 200 and r["progress"] == 0, r
+        s, _ = c.send("boms.list", "GET", "/api/v1/boms", token=ed, sealed=True)
+        assert s == 503
+        for share in st.shares[:2]:
+            s, r = c.send("unseal.submit", "POST", "/api/v1/unseal", {"share": share})
+            assert s == 200, r
+        assert r["sealed"] is False, r
 
         typed = typed_operations(doc)
         driven = {op for op, _ in c.seen}
