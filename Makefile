@@ -35,7 +35,8 @@ deps:
 	@tools/fetch-sqlcipher.sh
 	@tools/vendor-web.sh
 
-# tests/openapi's pinned Redocly CLI lints the served API description (test_openapi.py).
+# tests/openapi's pinned Redocly CLI lints the served API description, and openapi-typescript,
+# openapi-fetch and TypeScript type and run a client generated from it (test_openapi.py).
 # tests/e2e's pinned playwright-core is installed here too: several integration tests (passkeys,
 # single sign-on) drive Chromium through it, in parallel, so it must exist before any of them runs.
 test-deps: deps
@@ -45,7 +46,7 @@ test-deps: deps
 	  --ignore-scripts --no-audit --no-fund --loglevel=error
 	@[ -d tests/oidc/node_modules/oidc-provider ] || npm ci --prefix tests/oidc --ignore-scripts --no-audit --no-fund --loglevel=error
 	@[ -d tests/e2e/node_modules/playwright-core ] || npm ci --prefix tests/e2e --ignore-scripts --no-audit --no-fund --loglevel=error
-	@[ -d tests/openapi/node_modules/@redocly/cli ] || npm ci --prefix tests/openapi --ignore-scripts --no-audit --no-fund --loglevel=error
+	@[ -d tests/openapi/node_modules/@redocly/cli ] && [ -d tests/openapi/node_modules/openapi-fetch ] || npm ci --prefix tests/openapi --ignore-scripts --no-audit --no-fund --loglevel=error
 
 build: deps
 	@[ -f build/build.ninja ] || meson setup build
