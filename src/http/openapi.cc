@@ -143,6 +143,57 @@ json BuildSchemas() {
                            {"shares_in", ArrayOf(Int())}},
                           {"sealed", "progress", "threshold", "shares", "shares_in"});
   s["Sealed"] = Obj({{"sealed", {{"type", "boolean"}, {"enum", {true}}}}}, {"sealed"});
+  // routes_accounts.cc: orgs, users (UserJson), tokens (TokenJson).
+  s["OrgCreate"] = Obj({{"name", Str()}, {"admin_email", Str()}, {"admin_password", Str()}},
+                       {"name", "admin_email", "admin_password"});
+  s["OrgCreated"] = Obj({{"id", Str()}, {"admin_user_id", Str()}}, {"id", "admin_user_id"});
+  s["Orgs"] = Obj(
+      {{"orgs",
+        ArrayOf(Obj({{"id", Str()},
+                     {"name", Str()},
+                     {"users", Int()},
+                     {"created_at", Time()},
+                     {"support_access_until",
+                      {{"type", "string"}, {"description", "a date-time, or empty when closed"}}}},
+                    {"id", "name", "users", "created_at", "support_access_until"}))}},
+      {"orgs"});
+  json role = {{"type", "string"}, {"enum", {"administrator", "editor", "viewer"}}};
+  s["User"] =
+      Obj({{"id", Str()},
+           {"org_id", Str()},
+           {"email", Str()},
+           {"display_name", Str()},
+           {"role", role},
+           {"email_verified", Bool()},
+           {"disabled", Bool()},
+           {"mfa_enabled", Bool()},
+           {"recovery_codes_left", Int()},
+           {"passkeys", Int()},
+           {"created_at", Time()},
+           {"last_active_at", Time()}},
+          {"id", "org_id", "email", "display_name", "role", "email_verified", "disabled",
+           "mfa_enabled", "recovery_codes_left", "passkeys", "created_at", "last_active_at"});
+  s["Users"] = Obj({{"users", ArrayOf(Ref("User"))}}, {"users"});
+  s["UserCreate"] =
+      Obj({{"email", Str()}, {"password", Str()}, {"role", role}}, {"email", "password", "role"});
+  s["UserCreated"] = Obj({{"id", Str()}}, {"id"});
+  s["UserChange"] = Obj({{"role", role}, {"disabled", Bool()}}, json::array());
+  json token = {
+      {"id", Str()},          {"kind", {{"type", "string"}, {"enum", {"session", "api"}}}},
+      {"name", Str()},        {"scope", Str()},
+      {"created_at", Time()}, {"last_seen_at", Time()},
+      {"expires_at", Time()}, {"current", Bool()}};
+  json token_required = {"id",         "kind",         "name",       "scope",
+                         "created_at", "last_seen_at", "expires_at", "current"};
+  s["Token"] = Obj(token, token_required);
+  s["Tokens"] = Obj({{"tokens", ArrayOf(Ref("Token"))}}, {"tokens"});
+  token["token"] = {{"type", "string"}, {"description", "the secret, shown this once"}};
+  token_required.push_back("token");
+  s["TokenCreated"] = Obj(token, token_required);
+  s["TokenCreate"] = Obj({{"name", Str()},
+                          {"scope", {{"type", "string"}, {"enum", {"read", "write"}}}},
+                          {"days", Int()}},
+                         {"name", "scope"});
   return s;
 }
 

@@ -73,8 +73,13 @@ nlohmann::json CodesJson(const std::vector<std::string>& codes) {
 
 void RegisterAccountRoutes(Api& api) {
   // --- Organisations (operator) ---
-  api.Route({"POST", "/api/v1/orgs", "orgs.create", Auth::kSignedIn, false,
-             "Operator: create an organisation and its first Administrator"},
+  api.Route({"POST",
+             "/api/v1/orgs",
+             "orgs.create",
+             Auth::kSignedIn,
+             false,
+             "Operator: create an organisation and its first Administrator",
+             {.request = "OrgCreate", .responses = {{201, "OrgCreated"}}, .errors = {409}}},
             [](Ctx& c) {
               if (!Require(c, Function::kOrgCreate)) return;
               auto body = JsonBody(c);
@@ -90,24 +95,29 @@ void RegisterAccountRoutes(Api& api) {
               SendJson(c, 201, {{"id", r->first.str()}, {"admin_user_id", r->second.str()}});
             });
 
-  api.Route(
-      {"GET", "/api/v1/orgs", "orgs.list", Auth::kSignedIn, false, "Operator: list organisations"},
-      [](Ctx& c) {
-        if (!Require(c, Function::kOrgList)) return;
-        auto r = c.s().orgs->List(c.principal);
-        if (!r.ok()) return SendError(c, r.status());
-        nlohmann::json out = nlohmann::json::array();
-        for (const auto& o : r.value()) {
-          out.push_back(
-              {{"id", o.id.str()},
-               {"name", o.name},
-               {"users", o.users},
-               {"created_at", util::FormatUtc(o.created_at)},
-               {"support_access_until",
-                o.support_until > util::NowUnix() ? util::FormatUtc(o.support_until) : ""}});
-        }
-        SendJson(c, 200, {{"orgs", out}});
-      });
+  api.Route({"GET",
+             "/api/v1/orgs",
+             "orgs.list",
+             Auth::kSignedIn,
+             false,
+             "Operator: list organisations",
+             {.responses = {{200, "Orgs"}}}},
+            [](Ctx& c) {
+              if (!Require(c, Function::kOrgList)) return;
+              auto r = c.s().orgs->List(c.principal);
+              if (!r.ok()) return SendError(c, r.status());
+              nlohmann::json out = nlohmann::json::array();
+              for (const auto& o : r.value()) {
+                out.push_back(
+                    {{"id", o.id.str()},
+                     {"name", o.name},
+                     {"users", o.users},
+                     {"created_at", util::FormatUtc(o.created_at)},
+                     {"support_access_until",
+                      o.support_until > util::NowUnix() ? util::FormatUtc(o.support_until) : ""}});
+              }
+              SendJson(c, 200, {{"orgs", out}});
+            });
 
   api.Route({"DELETE", "/api/v1/orgs/{id}", "orgs.delete", Auth::kSignedIn, false,
              "Operator: delete an organisation and destroy its data key"},
@@ -293,8 +303,13 @@ void RegisterAccountRoutes(Api& api) {
               SendNoContent(c);
             });
 
-  api.Route({"GET", "/api/v1/me/tokens", "me.tokens.list", Auth::kSignedIn, false,
-             "This user's sessions and personal API tokens"},
+  api.Route({"GET",
+             "/api/v1/me/tokens",
+             "me.tokens.list",
+             Auth::kSignedIn,
+             false,
+             "This user's sessions and personal API tokens",
+             {.responses = {{200, "Tokens"}}}},
             [](Ctx& c) {
               auto r = c.s().accounts->ListTokens(c.principal, c.bearer);
               if (!r.ok()) return SendError(c, r.status());
@@ -303,8 +318,13 @@ void RegisterAccountRoutes(Api& api) {
               SendJson(c, 200, {{"tokens", out}});
             });
 
-  api.Route({"POST", "/api/v1/me/tokens", "me.tokens.create", Auth::kSignedIn, false,
-             "Create a personal API token {name, scope: read|write, days}; shown once"},
+  api.Route({"POST",
+             "/api/v1/me/tokens",
+             "me.tokens.create",
+             Auth::kSignedIn,
+             false,
+             "Create a personal API token {name, scope: read|write, days}; shown once",
+             {.request = "TokenCreate", .responses = {{201, "TokenCreated"}}}},
             [](Ctx& c) {
               auto body = JsonBody(c, 4096);
               if (!body) return;
@@ -327,8 +347,13 @@ void RegisterAccountRoutes(Api& api) {
               SendJson(c, 201, j);
             });
 
-  api.Route({"DELETE", "/api/v1/me/tokens/{id}", "me.tokens.delete", Auth::kSignedIn, false,
-             "Revoke one of this user's sessions or tokens"},
+  api.Route({"DELETE",
+             "/api/v1/me/tokens/{id}",
+             "me.tokens.delete",
+             Auth::kSignedIn,
+             false,
+             "Revoke one of this user's sessions or tokens",
+             {.responses = {{204, nullptr}}}},
             [](Ctx& c) {
               auto id = PathId<util::SessionId>(c, 1);
               if (!id) return;
@@ -543,8 +568,13 @@ void RegisterAccountRoutes(Api& api) {
             });
 
   // --- Users (org Administrators) ---
-  api.Route({"POST", "/api/v1/users", "users.create", Auth::kSignedIn, false,
-             "Administrator: add a local account {email, password, role}"},
+  api.Route({"POST",
+             "/api/v1/users",
+             "users.create",
+             Auth::kSignedIn,
+             false,
+             "Administrator: add a local account {email, password, role}",
+             {.request = "UserCreate", .responses = {{201, "UserCreated"}}, .errors = {409}}},
             [](Ctx& c) {
               if (!Require(c, Function::kUserCreate)) return;
               auto body = JsonBody(c, 8192);
@@ -560,8 +590,13 @@ void RegisterAccountRoutes(Api& api) {
               SendJson(c, 201, {{"id", r->str()}});
             });
 
-  api.Route({"GET", "/api/v1/users", "users.list", Auth::kSignedIn, false,
-             "Administrator: the organisation's users"},
+  api.Route({"GET",
+             "/api/v1/users",
+             "users.list",
+             Auth::kSignedIn,
+             false,
+             "Administrator: the organisation's users",
+             {.responses = {{200, "Users"}}}},
             [](Ctx& c) {
               if (!Require(c, Function::kUserList)) return;
               auto r = c.s().accounts->ListUsers(c.principal);
@@ -571,8 +606,13 @@ void RegisterAccountRoutes(Api& api) {
               SendJson(c, 200, {{"users", out}});
             });
 
-  api.Route({"PATCH", "/api/v1/users/{id}", "users.update", Auth::kSignedIn, false,
-             "Administrator: change a user's role or disable them {role?, disabled?}"},
+  api.Route({"PATCH",
+             "/api/v1/users/{id}",
+             "users.update",
+             Auth::kSignedIn,
+             false,
+             "Administrator: change a user's role or disable them {role?, disabled?}",
+             {.request = "UserChange", .responses = {{200, "User"}}, .errors = {409}}},
             [](Ctx& c) {
               if (!Require(c, Function::kUserUpdate)) return;
               auto id = PathId<util::UserId>(c, 1);

@@ -297,6 +297,65 @@ def test_typed_operations_conform():
         c.send("sessions.delete", "DELETE", "/api/v1/sessions/current", token=fresh)
         c.send("sessions.delete", "DELETE", "/api/v1/sessions/current")
 
+        # organisations (the operator)
+        op = st.operator
+        s, r = c.send("orgs.create", "POST", "/api/v1/orgs",
+                      {"name": "Beta Works", "admin_email": "admin@beta.example",
+                       "admin_password": PASSWORD}, token=op)
+        assert s == 201, r
+        for body in [{"name": 5, "admin_email": "a@b.example", "admin_password": PASSWORD},
+                     {"name": "X"}, {}, b"[]",
+                     {"name": "Beta Works 2", "admin_email": "admin@beta.example",
+                      "admin_password": PASSWORD},
+                     {"name": "Gamma", "admin_email": "not-an-address", "admin_password": PASSWORD},
+                     {"name": "Gamma", "admin_email": "g@gamma.example", "admin_password": "short"}]:
+            c.send("orgs.create", "POST", "/api/v1/orgs", body, token=op)
+        c.send("orgs.create", "POST", "/api/v1/orgs", {"name": "X"}, token=ad)
+        c.send("orgs.list", "GET", "/api/v1/orgs", token=op)
+        c.send("orgs.list", "GET", "/api/v1/orgs", token=ad)
+
+        # users (an Administrator)
+        s, r = c.send("users.create", "POST", "/api/v1/users",
+                      {"email": "new@acme.example", "password": PASSWORD, "role": "viewer"}, token=ad)
+        assert s == 201, r
+        new_user = r["id"]
+        for body in [{"email": "new@acme.example", "password": PASSWORD, "role": "viewer"},
+                     {"email": "x@acme.example", "password": PASSWORD, "role": "king"},
+                     {"email": 5, "password": PASSWORD, "role": "viewer"},
+                     {"email": "y@acme.example", "password": "short", "role": "viewer"},
+                     {"email": "y@acme.example", "role": "viewer"}, {}, b"1"]:
+            c.send("users.create", "POST", "/api/v1/users", body, token=ad)
+        c.send("users.create", "POST", "/api/v1/users",
+               {"email": "z@acme.example", "password": PASSWORD, "role": "viewer"}, token=ed)
+        c.send("users.list", "GET", "/api/v1/users", token=ad)
+        c.send("users.list", "GET", "/api/v1/users", token=vw)
+        s, r = c.send("users.update", "PATCH", f"/api/v1/users/{new_user}", {"role": "editor"}, token=ad)
+        assert s == 200 and r["role"] == "editor", r
+        c.send("users.update", "PATCH", f"/api/v1/users/{new_user}", {"disabled": True}, token=ad)
+        for body in [{"role": "king"}, {"role": 1}, {"disabled": "yes"}, b"[]", {}]:
+            c.send("users.update", "PATCH", f"/api/v1/users/{new_user}", body, token=ad)
+        c.send("users.update", "PATCH", f"/api/v1/users/{org.admin_id}", {"role": "viewer"}, token=ad)
+        c.send("users.update", "PATCH", "/api/v1/users/usr_nope", {"role": "viewer"}, token=ad)
+        c.send("users.update", "PATCH", f"/api/v1/users/{new_user}", {"role": "viewer"}, token=ed)
+
+        # personal tokens
+        s, r = c.send("me.tokens.create", "POST", "/api/v1/me/tokens",
+                      {"name": "ci", "scope": "read", "days": 7}, token=ed)
+        assert s == 201 and r["token"], r
+        tok = r["id"]
+        for body in [{"name": "ci", "scope": "root"}, {"name": 1, "scope": "read"},
+                     {"name": "ci", "scope": "read", "days": "7"}, {"name": "ci", "scope": "read", "days": -1},
+                     {"name": "ci", "scope": "read", "days": 1.5}, {"name": "ci"}, {}, b"x",
+                     {"name": "a\u0000b", "scope": "read"}]:
+            c.send("me.tokens.create", "POST", "/api/v1/me/tokens", body, token=ed)
+        c.send("me.tokens.list", "GET", "/api/v1/me/tokens", token=ed)
+        c.send("me.tokens.list", "GET", "/api/v1/me/tokens")
+        c.send("me.tokens.delete", "DELETE", f"/api/v1/me/tokens/{tok}", token=vw)
+        s, _ = c.send("me.tokens.delete", "DELETE", f"/api/v1/me/tokens/{tok}", token=ed)
+        assert s == 204
+        c.send("me.tokens.delete", "DELETE", f"/api/v1/me/tokens/{tok}", token=ed)
+        c.send("me.tokens.delete", "DELETE", "/api/v1/me/tokens/nope", token=ed)
+
         # seal and unseal, last: refused, then the operator seals and the shares unseal.
         c.send("seal", "POST", "/api/v1/seal", token=ad)
         c.send("seal", "POST", "/api/v1/seal")
