@@ -712,8 +712,11 @@ util::Result<SignInResult> Accounts::FinishSignIn(const SignInAttempt& attempt, 
     }
     return st;
   }
-  account_backoff_.Success(account_key);
+  // A success after failed attempts on this account (counted since its last success, in this
+  // process) is worth telling the user about: someone may have guessed the password.
+  const int failures = account_backoff_.Success(account_key);
   address_backoff_.Success(peer_key);
+  if (failures > 0) Notify(row->id, row->org, NoticeKind::kSignInAfterFailures, failures);
   result->mfa_enrolment_required = enrolment_only;
   util::log::Info("session.created")
       .Ref("user_id", row->id)
@@ -733,11 +736,12 @@ util::Result<SignInResult> Accounts::IssueSession(store::Db& db, const util::Use
   int64_t now = util::NowUnix();
   r.expires_at = now + kSessionAbsoluteSeconds;
   crypto::Bytes h = TokenHash(r.token);
+  const util::SessionId id = util::SessionId::Generate();
   SQLite::Statement ins(
       db,
       "INSERT INTO sessions(id, token_hash, user_id, kind, scope, mfa_pending, "
       "created_at, last_seen_at, expires_at) VALUES (?,?,?,'session','write',?,?,?,?)");
-  ins.bind(1, util::SessionId::Generate().str());
+  ins.bind(1, id.str());
   ins.bind(2, h.data(), static_cast<int>(h.size()));
   ins.bind(3, user.str());
   ins.bind(4, mfa_pending ? 1 : 0);
@@ -749,7 +753,57 @@ util::Result<SignInResult> Accounts::IssueSession(store::Db& db, const util::Use
   u.bind(1, static_cast<int64_t>(now));
   u.bind(2, user.str());
   u.exec();
+  if (Status st = EndExcessSessions(db, user, org, id); !st.ok()) return st;
   return r;
+}
+
+Status Accounts::EndExcessSessions(store::Db& db, const util::UserId& user, const util::OrgId& org,
+                                   const util::SessionId& kept) {
+  struct Held {
+    std::string id;
+    std::string hash;
+    int64_t used_ms;
+  };
+  std::vector<Held> held;  // in creation order (rowid)
+  {
+    SQLite::Statement q(db,
+                        "SELECT id, token_hash, last_seen_at FROM sessions WHERE user_id = ? AND "
+                        "kind = 'session' ORDER BY rowid");
+    q.bind(1, user.str());
+    while (q.executeStep()) {
+      auto hash = Blob(q.getColumn(1));
+      held.push_back({q.getColumn(0).getString(), std::string(hash.begin(), hash.end()),
+                      q.getColumn(2).getInt64() * 1000});
+    }
+  }
+  if (held.size() <= static_cast<size_t>(kMaxSessionsPerUser)) return Status::Ok();
+  {
+    std::lock_guard lock(cache_mu_);
+    for (Held& h : held) {
+      auto it = last_use_ms_.find(h.hash);
+      if (it != last_use_ms_.end()) h.used_ms = std::max(h.used_ms, it->second);
+    }
+  }
+  std::erase_if(held, [&](const Held& h) { return h.id == kept.str(); });
+  // Stable: among equal last uses the one created first goes first.
+  std::stable_sort(held.begin(), held.end(),
+                   [](const Held& a, const Held& b) { return a.used_ms < b.used_ms; });
+  const size_t excess = held.size() + 1 - static_cast<size_t>(kMaxSessionsPerUser);
+  auto crypto = Org(db, org);
+  if (!crypto.ok()) return crypto.status();
+  for (size_t i = 0; i < excess && i < held.size(); ++i) {
+    SQLite::Statement d(db, "DELETE FROM sessions WHERE id = ?");
+    d.bind(1, held[i].id);
+    d.exec();
+    RecordAudit(db, crypto.value().get(),
+                {"user:" + user.str(),
+                 user.str(),
+                 "session.evicted",
+                 {{"session_id", held[i].id}, {"limit", kMaxSessionsPerUser}}});
+    util::log::Info("session.evicted").Ref("user_id", user).Num("limit", kMaxSessionsPerUser);
+  }
+  ForgetCachedPrincipals();
+  return Status::Ok();
 }
 
 util::Result<SignInResult> Accounts::IssueSsoSession(store::Db& db, const util::UserId& user,
@@ -781,6 +835,7 @@ util::Result<SignInResult> Accounts::IssueSsoSession(store::Db& db, const util::
   u.bind(1, static_cast<int64_t>(now));
   u.bind(2, user.str());
   u.exec();
+  if (Status st = EndExcessSessions(db, user, org, id); !st.ok()) return st;
   if (session_id != nullptr) *session_id = id;
   return r;
 }
@@ -800,6 +855,9 @@ Principal Accounts::Resolve(std::string_view bearer) {
     std::lock_guard lock(cache_mu_);
     auto it = cache_.find(key);
     if (it != cache_.end() && now - it->second.cached_at < kPrincipalCacheSeconds) {
+      if (it->second.principal.kind == PrincipalKind::kUser) {
+        last_use_ms_[key] = util::NowUnixMillis();
+      }
       return it->second.principal;
     }
     generation = cache_generation_;
@@ -857,10 +915,18 @@ Principal Accounts::Resolve(std::string_view bearer) {
     });
   }
   std::lock_guard lock(cache_mu_);
+  if (last_use_ms_.size() > 200000) last_use_ms_.clear();
+  last_use_ms_[key] = util::NowUnixMillis();
   if (generation != cache_generation_) return p;  // something changed meanwhile: do not cache
   if (cache_.size() > 100000) cache_.clear();
   cache_[key] = Cached{p, now, now};
   return p;
+}
+
+void Accounts::Notify(const util::UserId& user, const util::OrgId& org, NoticeKind kind,
+                      int failures) {
+  Notices* n = notices_.load();
+  if (n != nullptr) n->Post(Notice{user, org, kind, util::NowUnix(), failures});
 }
 
 void Accounts::ForgetCachedPrincipals() {
@@ -1105,6 +1171,7 @@ util::Result<std::vector<std::string>> Accounts::ConfirmTotp(const Principal& ac
   ForgetCachedPrincipals();
   if (!st.ok()) return st;
   util::log::Info("mfa.enabled").Ref("user_id", actor.user);
+  Notify(actor.user, actor.org, NoticeKind::kTotpEnrolled);
   return codes;
 }
 
@@ -1148,6 +1215,7 @@ util::Result<std::vector<std::string>> Accounts::RegenerateRecoveryCodes(const P
   if (wrong_code) reauth_backoff_.Failure(key);
   if (!st.ok()) return st;
   reauth_backoff_.Success(key);
+  Notify(actor.user, actor.org, NoticeKind::kRecoveryCodesRegenerated);
   return codes;
 }
 
@@ -1212,7 +1280,10 @@ Status Accounts::ChangePassword(const Principal& actor, std::string_view current
     return Status::Ok();
   });
   ForgetCachedPrincipals();
-  if (st.ok()) util::log::Info("user.password_changed").Ref("user_id", actor.user);
+  if (st.ok()) {
+    util::log::Info("user.password_changed").Ref("user_id", actor.user);
+    Notify(actor.user, actor.org, NoticeKind::kPasswordChanged);
+  }
   return st;
 }
 
@@ -1264,7 +1335,10 @@ Status Accounts::RemoveTotp(const Principal& actor, std::string_view password) {
     return Status::Ok();
   });
   ForgetCachedPrincipals();
-  if (st.ok()) util::log::Info("mfa.disabled").Ref("user_id", actor.user);
+  if (st.ok()) {
+    util::log::Info("mfa.disabled").Ref("user_id", actor.user);
+    Notify(actor.user, actor.org, NoticeKind::kTotpRemoved);
+  }
   return st;
 }
 
@@ -1307,6 +1381,7 @@ Status Accounts::ResetMfa(const Principal& actor, const util::UserId& id) {
   ForgetCachedPrincipals();
   if (st.ok()) {
     util::log::Info("mfa.reset").Ref("user_id", id).Ref("actor_id", actor.user).Num("ended", ended);
+    Notify(id, actor.org, NoticeKind::kMfaReset);
   }
   return st;
 }

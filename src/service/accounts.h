@@ -33,6 +33,7 @@
 
 #include "access/permissions.h"
 #include "service/limiter.h"
+#include "service/notices.h"
 #include "service/org_keys.h"
 #include "store/database.h"
 
@@ -109,6 +110,10 @@ class Accounts {
   static constexpr int kHashingSlots = 2;
   static constexpr int64_t kSessionIdleSeconds = 2 * 3600;
   static constexpr int64_t kSessionAbsoluteSeconds = 12 * 3600;
+  // Browser sessions (password, passkey or single sign-on) one user may hold at once (ASVS
+  // 7.1.2). A sign-in beyond it ends the user's least recently used session, ties broken by
+  // creation order (oldest first), and audits "session.evicted". API tokens are not counted.
+  static constexpr int kMaxSessionsPerUser = 10;
   static constexpr int kRecoveryCodes = 10;
 
   Accounts(store::Database& db, OrgKeys& org_keys, const crypto::SecureBuffer& index_key,
@@ -243,6 +248,11 @@ class Accounts {
 
   void ForgetCachedPrincipals();
 
+  // Security notices (service/notices.h): set once, before requests, when a mail relay is
+  // configured; null = none. Notify() queues one and never fails or waits.
+  void SetNotices(Notices* notices) { notices_.store(notices); }
+  void Notify(const util::UserId& user, const util::OrgId& org, NoticeKind kind, int failures = 0);
+
   // Single sign-on (service/oidc.h): a browser session for a user the provider (or the operator's
   // break-glass path) vouched for, inside the caller's transaction. mfa_by_provider marks the
   // org's MFA policy as met; expires_at is capped at kSessionAbsoluteSeconds from now.
@@ -269,6 +279,10 @@ class Accounts {
   crypto::Bytes RecoveryCodeHash(const util::UserId& user, std::string_view normalised) const;
   // Replaces the user's recovery codes inside the caller's transaction; returns the new codes.
   std::vector<std::string> ReplaceRecoveryCodes(store::Db& db, const util::UserId& user);
+  // Inside the caller's transaction, right after `kept` was inserted: ends the user's least
+  // recently used browser sessions beyond kMaxSessionsPerUser (never `kept`) and audits each.
+  util::Status EndExcessSessions(store::Db& db, const util::UserId& user, const util::OrgId& org,
+                                 const util::SessionId& kept);
 
   store::Database& db_;
   OrgKeys& org_keys_;
@@ -296,8 +310,14 @@ class Accounts {
   // sign-in from it, so an address many people share is never locked for good.
   inline static Backoff address_backoff_{30, 900, 300};
   Backoff reauth_backoff_{5, 900};  // per user: current password and TOTP checks when signed in
+  std::atomic<Notices*> notices_{nullptr};
   std::mutex cache_mu_;
   std::unordered_map<std::string, Cached> cache_;  // token hash → principal; guarded by cache_mu_
+  // Token hash → the last request that used it, in Unix ms (guarded by cache_mu_). The store
+  // keeps last_seen_at at one-minute precision, so sessions used in the same minute tie there;
+  // the session cap orders by this, which every Resolve() updates, to end the one really used
+  // least recently. Lost at restart (the store's minute then decides); cleared when too large.
+  std::unordered_map<std::string, int64_t> last_use_ms_;
   // Bumped by every ForgetCachedPrincipals() (guarded by cache_mu_). Resolve() notes it before
   // reading the database and caches its answer only if it is unchanged, so a lookup that read
   // the rows before a change committed can never refill the cache with the stale principal.

@@ -56,6 +56,11 @@ std::unique_ptr<Services> BuildServices(std::unique_ptr<store::Database> db,
   MailOptions mail = options.mail;
   if (mail.outbox_dir.empty()) mail.outbox_dir = options.data_dir + "/outbox";
   s->mailer = std::make_unique<Mailer>(std::move(mail));
+  if (!s->mailer->uses_outbox()) {
+    s->notices =
+        std::make_unique<Notices>(*s->db, *s->org_keys, *s->mailer, options.invitations.public_url);
+    s->accounts->SetNotices(s->notices.get());
+  }
   s->lifecycle = std::make_unique<Lifecycle>(*s->db, *s->org_keys, *s->accounts, s->mailer.get());
   s->invitations = std::make_unique<Invitations>(*s->db, *s->org_keys, *s->accounts, *s->mailer,
                                                  options.invitations);

@@ -67,6 +67,7 @@ struct Services {
   std::unique_ptr<Imports> imports;  // uses boms, orgs and import_profiles
   std::unique_ptr<Lifecycle> lifecycle;
   std::unique_ptr<Mailer> mailer;
+  std::unique_ptr<Notices> notices;          // uses mailer; null without a mail relay
   std::unique_ptr<Invitations> invitations;  // uses mailer and accounts: declared after them
   std::unique_ptr<Oidc> oidc;                // uses accounts
   std::unique_ptr<Passkeys> passkeys;        // uses accounts

@@ -36,9 +36,13 @@ void Backoff::Failure(const std::string& key) {
   }
 }
 
-void Backoff::Success(const std::string& key) {
+int Backoff::Success(const std::string& key) {
   std::lock_guard lock(mu_);
-  entries_.erase(key);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return 0;
+  int failures = it->second.failures;
+  entries_.erase(it);
+  return failures;
 }
 
 void Backoff::Evict() {

@@ -29,7 +29,8 @@ class Backoff {
   // Seconds the caller must still wait before another attempt (0 = go ahead).
   int64_t RetryAfter(const std::string& key);
   void Failure(const std::string& key);
-  void Success(const std::string& key);
+  // Clears the key; returns the failures it had counted (0 if none).
+  int Success(const std::string& key);
 
  private:
   struct Entry {

@@ -311,6 +311,7 @@ util::Result<PasskeyView> Passkeys::FinishRegistration(const Principal& actor,
   accounts_.ForgetCachedPrincipals();
   if (!st.ok()) return st;
   util::log::Info("passkey.registered").Ref("user_id", actor.user).Ref("passkey_id", v.id);
+  accounts_.Notify(actor.user, actor.org, NoticeKind::kPasskeyAdded);
   return v;
 }
 
@@ -400,7 +401,10 @@ Status Passkeys::Remove(const Principal& actor, const util::PasskeyId& id,
     return Status::Ok();
   });
   accounts_.ForgetCachedPrincipals();
-  if (st.ok()) util::log::Info("passkey.removed").Ref("user_id", actor.user).Ref("passkey_id", id);
+  if (st.ok()) {
+    util::log::Info("passkey.removed").Ref("user_id", actor.user).Ref("passkey_id", id);
+    accounts_.Notify(actor.user, actor.org, NoticeKind::kPasskeyRemoved);
+  }
   return st;
 }
 

@@ -462,3 +462,46 @@ def test_passwords_holding_the_users_or_orgs_own_words_are_refused_on_set_change
     finally:
         srv.stop()
         st.cleanup()
+
+
+def test_session_cap_ends_the_least_recently_used_session_ties_by_creation_and_keeps_api_tokens():
+    st = Store()
+    srv = Server(st, extra=["--rate-limit", "0"])
+    try:
+        b = srv.base
+        org = Org(srv)
+        uid = add_user(b, org.admin, "many@acme.example", "editor")
+        first = sign_in(b, "many@acme.example")
+        s, r, _ = call(b, "POST", "/api/v1/me/tokens", {"name": "ci", "scope": "read", "days": 30}, token=first)
+        assert s == 201, r
+        api = r["token"]
+        # Nine more sessions, all created within the same second or minute and never used: their
+        # stored last use ties, so creation order decides among them.
+        tokens = [first] + [sign_in(b, "many@acme.example") for _ in range(9)]
+        assert all(call(b, "GET", "/api/v1/me", token=t)[0] == 200 for t in [first])  # first: in use
+        # The 11th sign-in ends the least recently used session: the oldest unused one, not the
+        # first (it was used last, in the same minute as the others were made).
+        tokens.append(sign_in(b, "many@acme.example"))
+        assert call(b, "GET", "/api/v1/me", token=first)[0] == 200
+        tokens.append(sign_in(b, "many@acme.example"))
+        ended = [tokens[1], tokens[2]]
+        alive = [tokens[0]] + tokens[3:]
+        assert len(alive) == 10
+        for t in ended:
+            s, r, _ = call(b, "GET", "/api/v1/me", token=t)
+            assert s == 401, r
+        for t in alive:
+            assert call(b, "GET", "/api/v1/me", token=t)[0] == 200
+        # API tokens are separate credentials and not counted.
+        assert call(b, "GET", "/api/v1/boms", token=api)[0] == 200
+        s, r, _ = call(b, "GET", "/api/v1/me/tokens", token=first)
+        kinds = [t["kind"] for t in r["tokens"]]
+        assert kinds.count("session") == 10 and kinds.count("api") == 1, kinds
+        s, r, _ = call(b, "GET", "/api/v1/audit?object=user:" + uid, token=org.admin)
+        evicted = [e for e in r["entries"] if e["action"] == "session.evicted"]
+        assert len(evicted) == 2 and all(e["change"]["limit"] == 10 for e in evicted), r
+        # Another user's sessions are untouched.
+        assert call(b, "GET", "/api/v1/me", token=org.editor)[0] == 200
+    finally:
+        srv.stop()
+        st.cleanup()

@@ -425,3 +425,100 @@ def test_smtp_flags_are_checked_at_start():
             assert "pw@" not in r.stderr
     finally:
         st.cleanup()
+
+
+def test_security_notices_are_mailed_after_factor_changes_and_a_sign_in_after_failures():
+    from test_accounts import oathtool
+    Controller, AuthResult = _aiosmtpd()
+    from harness import free_port
+    st = Store()
+    cert, key = _certificate(st.tmp)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    inbox = _Inbox()
+    port = free_port()
+    relay = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=ctx, require_starttls=True)
+    relay.start()
+    srv = None
+    try:
+        srv = Server(st, extra=["--smtp-url", f"smtp://127.0.0.1:{port}", "--smtp-ca-file", cert,
+                                "--mail-from", "noreply@acme.example", "--public-url", PUBLIC])
+        b = srv.base
+        org = Org(srv)
+
+        def next_mail(subject_part):
+            for _ in range(200):
+                for m in inbox.messages:
+                    msg = email.message_from_bytes(m["data"], policy=email.policy.default)
+                    if subject_part in msg["Subject"]:
+                        inbox.messages.remove(m)
+                        return m, msg
+                time.sleep(0.05)
+            raise AssertionError(f"no mail '{subject_part}': {[m['data'][:200] for m in inbox.messages]}")
+
+        # Factor changes, each mailed to the user whose factor changed, over TLS.
+        new = "Another-Long-Passphrase-42"
+        s, r, _ = call(b, "POST", "/api/v1/me/password", {"current_password": PASSWORD, "new_password": new},
+                       token=org.editor)
+        assert s == 204, r
+        m, msg = next_mail("your password was changed")
+        assert m["to"] == ["editor@acme.example"] and m["tls"]
+        body = msg.get_body(("plain",)).get_content()
+        assert new not in body and PASSWORD not in body and org.editor_id not in body and org.id not in body
+        assert f"{PUBLIC}/" in body and "When: " in body
+        s, r, _ = call(b, "POST", "/api/v1/me/mfa/totp", {}, token=org.editor)
+        secret = r["secret"]
+        s, r, _ = call(b, "POST", "/api/v1/me/mfa/totp/confirm", {"code": oathtool(secret, -1)}, token=org.editor)
+        assert s == 200, r
+        m, msg = next_mail("an authenticator app was added")
+        assert secret not in msg.get_body(("plain",)).get_content()
+        assert not any(c in msg.get_body(("plain",)).get_content() for c in r["recovery_codes"])
+        s, r, _ = call(b, "POST", "/api/v1/me/mfa/recovery-codes", {"code": oathtool(secret)}, token=org.editor)
+        assert s == 200, r
+        m, msg = next_mail("new recovery codes were made")
+        assert not any(c in msg.get_body(("plain",)).get_content() for c in r["recovery_codes"])
+        assert call(b, "POST", "/api/v1/me/mfa/totp/disable", {"password": new}, token=org.editor)[0] == 204
+        next_mail("your authenticator app was removed")
+        # An Administrator's MFA reset tells the user, not the Administrator.
+        s, r, _ = call(b, "POST", "/api/v1/me/mfa/totp", {}, token=org.viewer)
+        s, r, _ = call(b, "POST", "/api/v1/me/mfa/totp/confirm", {"code": oathtool(r["secret"], -1)}, token=org.viewer)
+        next_mail("an authenticator app was added")
+        assert call(b, "POST", f"/api/v1/users/{org.viewer_id}/mfa/reset", {}, token=org.admin)[0] == 204
+        m, _ = next_mail("second sign-in factors were reset")
+        assert m["to"] == ["viewer@acme.example"]
+        # A successful sign-in after failed attempts is mailed; a plain one is not.
+        sign_in(b, "editor2@acme.example")
+        for _ in range(2):
+            assert call(b, "POST", "/api/v1/sessions", {"email": "editor2@acme.example",
+                                                         "password": "Wrong-Password-123x"})[0] == 401
+        sign_in(b, "editor2@acme.example")
+        m, msg = next_mail("sign-in after failed attempts")
+        assert m["to"] == ["editor2@acme.example"] and "after 2 failed attempts" in msg.get_body(("plain",)).get_content()
+        time.sleep(1)
+        assert not [x for x in inbox.messages if b"sign-in after failed" in x["data"]]
+        logs = all_logs(srv)
+        assert "notice.sent" in logs and "editor@acme" not in logs and "editor2@acme" not in logs
+        srv.stop()
+
+        # The relay gone: the action still succeeds at once, the failure is logged by id only.
+        relay.stop()
+        relay = None
+        srv = Server(st, extra=["--smtp-url", f"smtp://127.0.0.1:{port}", "--smtp-ca-file", cert,
+                                "--mail-from", "noreply@acme.example", "--public-url", PUBLIC])
+        editor = sign_in(srv.base, "editor@acme.example", new)
+        s, r, _ = call(srv.base, "POST", "/api/v1/me/password", {"current_password": new, "new_password": PASSWORD},
+                       token=editor)
+        assert s == 204, r
+        assert sign_in(srv.base, "editor@acme.example")
+        for _ in range(200):
+            if "notice.failed" in all_logs(srv):
+                break
+            time.sleep(0.05)
+        logs = all_logs(srv)
+        assert "notice.failed" in logs and org.editor_id in logs and "editor@acme" not in logs
+    finally:
+        if srv:
+            srv.stop()
+        if relay:
+            relay.stop()
+        st.cleanup()
