@@ -109,6 +109,9 @@ struct RouteSpec {
   Doc doc = {};
 };
 
+// The query parameters AuditQueryParams reads, for the Doc of every audit route.
+std::vector<DocQuery> AuditQueryDoc();
+
 // components/schemas of the published document: JSON Schema for every body type.
 const nlohmann::json& OpenApiSchemas();
 

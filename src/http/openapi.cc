@@ -194,6 +194,21 @@ json BuildSchemas() {
                           {"scope", {{"type", "string"}, {"enum", {"read", "write"}}}},
                           {"days", Int()}},
                          {"name", "scope"});
+  s["People"] =
+      Obj({{"people", ArrayOf(Obj({{"id", Str()}, {"display_name", Str()}, {"email", Str()}},
+                                  {"id", "display_name", "email"}))}},
+          {"people"});
+  s["Revisions"] = Obj({{"revisions", ArrayOf(Obj({{"revision", Int()},
+                                                   {"at", Time()},
+                                                   {"actor_id", Str()},
+                                                   {"items", Int()},
+                                                   {"via", Str()},
+                                                   {"source", Str()},
+                                                   {"profile", Str()},
+                                                   {"current", Bool()}},
+                                                  {"revision", "at", "actor_id", "items", "via",
+                                                   "source", "profile", "current"}))}},
+                       {"revisions"});
   return s;
 }
 
@@ -227,6 +242,16 @@ std::string Tag(const char* path) {
 }
 
 }  // namespace
+
+std::vector<DocQuery> AuditQueryDoc() {
+  return {{"object", "string", "instance, or kind:id such as bom:bom_…"},
+          {"actor", "string", "an actor's id"},
+          {"action", "string", "an action name"},
+          {"from", "integer", "unix seconds", 0},
+          {"to", "integer", "unix seconds", 0},
+          {"before", "integer", "cursor: the next_before of the previous page", 0},
+          {"limit", "integer", "page size (default 100)", 1, 500}};
+}
 
 const nlohmann::json& OpenApiSchemas() {
   static const nlohmann::json kSchemas = BuildSchemas();

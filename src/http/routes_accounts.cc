@@ -144,9 +144,14 @@ void RegisterAccountRoutes(Api& api) {
               SendJson(c, 200, {{"users", out}});
             });
 
-  api.Route({"GET", "/api/v1/orgs/{id}/support/audit", "orgs.support.audit", Auth::kSignedIn, false,
+  api.Route({"GET",
+             "/api/v1/orgs/{id}/support/audit",
+             "orgs.support.audit",
+             Auth::kSignedIn,
+             false,
              "Operator, inside a support window: the org's audit entries, newest first "
-             "(limit, before); each use is audited in the org"},
+             "(limit, before); each use is audited in the org",
+             {.responses = {{200, "AuditEntries"}}, .query = AuditQueryDoc()}},
             [](Ctx& c) {
               if (!Require(c, Function::kSupportRead)) return;
               auto id = PathId<util::OrgId>(c, 1);
@@ -274,10 +279,17 @@ void RegisterAccountRoutes(Api& api) {
             });
 
   api.Route(
-      {"GET", "/api/v1/directory", "directory.search", Auth::kSignedIn, false,
+      {"GET",
+       "/api/v1/directory",
+       "directory.search",
+       Auth::kSignedIn,
+       false,
        "Every member: colleagues in this organisation {people: [{id, display_name, "
        "email}]} whose name or address contains q (case-insensitive), by name; limit "
-       "1-200 (default 20); disabled accounts and other organisations never appear"},
+       "1-200 (default 20); disabled accounts and other organisations never appear",
+       {.responses = {{200, "People"}},
+        .query = {{"q", "string", "name or address contains (at most 254 characters)"},
+                  {"limit", "integer", "at most this many (default 20)", 1, 200}}}},
       [](Ctx& c) {
         auto limit = IntParam(c, "limit", 1, 200, 20);
         if (!limit) return;
@@ -295,8 +307,13 @@ void RegisterAccountRoutes(Api& api) {
         SendJson(c, 200, {{"people", out}});
       });
 
-  api.Route({"DELETE", "/api/v1/me/sessions", "me.sessions.delete", Auth::kSignedIn, false,
-             "Sign out everywhere: ends every session and API token of this user"},
+  api.Route({"DELETE",
+             "/api/v1/me/sessions",
+             "me.sessions.delete",
+             Auth::kSignedIn,
+             false,
+             "Sign out everywhere: ends every session and API token of this user",
+             {.responses = {{204, nullptr}}}},
             [](Ctx& c) {
               Status st = c.s().accounts->SignOutEverywhere(c.principal);
               if (!st.ok()) return SendError(c, st);
@@ -727,14 +744,7 @@ void RegisterAccountRoutes(Api& api) {
              false,
              "Administrator: audit entries, newest first; filters object, actor, action, from, "
              "to (unix seconds), before (cursor), limit",
-             {.responses = {{200, "AuditEntries"}},
-              .query = {{"object", "string", "instance, or kind:id such as bom:bom_…"},
-                        {"actor", "string", "an actor's id"},
-                        {"action", "string", "an action name"},
-                        {"from", "integer", "unix seconds", 0},
-                        {"to", "integer", "unix seconds", 0},
-                        {"before", "integer", "cursor: the next_before of the previous page", 0},
-                        {"limit", "integer", "page size", 1, 500}}}},
+             {.responses = {{200, "AuditEntries"}}, .query = AuditQueryDoc()}},
             [](Ctx& c) {
               if (!Require(c, Function::kAuditRead)) return;
               auto q = AuditQueryParams(c);

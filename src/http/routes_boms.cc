@@ -496,9 +496,14 @@ void RegisterBomRoutes(Api& api) {
                   {"warnings", MessagesJson(r->report.warnings)}});
       });
 
-  api.Route({"GET", "/api/v1/boms/{id}/revisions", "boms.revisions", Auth::kSignedIn, false,
+  api.Route({"GET",
+             "/api/v1/boms/{id}/revisions",
+             "boms.revisions",
+             Auth::kSignedIn,
+             false,
              "Who may read the BOM: its revisions newest first {revisions: [{revision, at, "
-             "actor_id, items, via, source, profile, current}]}"},
+             "actor_id, items, via, source, profile, current}]}",
+             {.responses = {{200, "Revisions"}}}},
             [](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;

@@ -8,10 +8,15 @@ namespace bomvault::http {
 using util::Status;
 
 void RegisterLifecycleRoutes(Api& api) {
-  api.Route({"GET", "/api/v1/instance/audit", "instance.audit", Auth::kSignedIn, false,
+  api.Route({"GET",
+             "/api/v1/instance/audit",
+             "instance.audit",
+             Auth::kSignedIn,
+             false,
              "Operator: instance events (seal, unseal.share, unseal.success, unseal.failure, "
              "org.delete), newest first; filters action, from, to (unix seconds), before "
-             "(cursor), limit"},
+             "(cursor), limit",
+             {.responses = {{200, "AuditEntries"}}, .query = AuditQueryDoc()}},
             [](Ctx& c) {
               auto q = AuditQueryParams(c);
               if (!q) return;

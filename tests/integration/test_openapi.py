@@ -356,6 +356,23 @@ def test_typed_operations_conform():
         c.send("me.tokens.delete", "DELETE", f"/api/v1/me/tokens/{tok}", token=ed)
         c.send("me.tokens.delete", "DELETE", "/api/v1/me/tokens/nope", token=ed)
 
+        # revisions (the BOM now belongs to editor2), the directory, the other audit routes
+        e2 = org.editor2
+        c.send("boms.revisions", "GET", f"/api/v1/boms/{bom}/revisions", token=e2)
+        c.send("boms.revisions", "GET", f"/api/v1/boms/{bom}/revisions", token=vw)
+        c.send("boms.revisions", "GET", f"{bad_id}/revisions", token=e2)
+        for q in ["", "?q=edit", "?limit=1", "?limit=0", "?limit=201", "?limit=x", "?q=" + "q" * 255]:
+            c.send("directory.search", "GET", "/api/v1/directory", token=vw, query=q)
+        for q in ["", "?action=seal", "?limit=2", "?limit=0", "?before=x", "?object=zzz"]:
+            c.send("instance.audit", "GET", "/api/v1/instance/audit", token=op, query=q)
+        c.send("instance.audit", "GET", "/api/v1/instance/audit", token=ad)
+        for token in [op, ad]:
+            c.send("orgs.support.audit", "GET", f"/api/v1/orgs/{org.id}/support/audit", token=token)
+        c.send("orgs.support.audit", "GET", "/api/v1/orgs/org_nope/support/audit", token=op)
+        s, _ = c.send("me.sessions.delete", "DELETE", "/api/v1/me/sessions", token=e2)
+        assert s == 204
+        c.send("me.sessions.delete", "DELETE", "/api/v1/me/sessions", token=e2)
+
         # seal and unseal, last: refused, then the operator seals and the shares unseal.
         c.send("seal", "POST", "/api/v1/seal", token=ad)
         c.send("seal", "POST", "/api/v1/seal")
