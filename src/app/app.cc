@@ -387,7 +387,7 @@ int CmdUnseal(int argc, char** argv) {
   std::getline(std::cin, share);
   auto r = http::SubmitShareTo(url, share);
   crypto::SecureBuffer wipe = crypto::SecureBuffer::FromString(share);  // then wipe the copy
-  sodium_memzero(share.data(), share.size());
+  crypto::Wipe(share);
   if (!r.ok()) {
     std::cerr << "bomvault unseal: " << r.status().message() << "\n";
     return 1;
@@ -518,7 +518,7 @@ int CmdRotateKeys(int argc, char** argv) {
     if (f.Has("--org")) body["org_id"] = f.Get("--org");
     auto r = http::PostJsonTo(url, "/api/v1/keys/rotate", token, body, 60);
     if (!r.ok()) {
-      sodium_memzero(token.data(), token.size());
+      crypto::Wipe(token);
       std::cerr << "bomvault rotate-keys: " << r.status().message() << "\n";
       return 1;
     }
@@ -553,7 +553,7 @@ int CmdRotateKeys(int argc, char** argv) {
     }
     std::this_thread::sleep_for(std::chrono::seconds(1));
   }
-  sodium_memzero(token.data(), token.size());
+  crypto::Wipe(token);
   return rc;
 }
 
@@ -574,7 +574,7 @@ int CmdBackup(int argc, char** argv) {
   std::string to = AbsolutePath(f.Get("--to"));
   nlohmann::json body = {{"to", to}, {"store_id", vault::StoreIdHex(kf->store_id)}};
   auto r = http::PostJsonTo(url, "/api/v1/backups", token, body, 3600);
-  sodium_memzero(token.data(), token.size());
+  crypto::Wipe(token);
   if (!r.ok()) {
     std::cerr << "bomvault backup: " << r.status().message() << "\n";
     return 1;
@@ -656,8 +656,8 @@ int CmdRekey(int argc, char** argv) {
     if (!line.empty()) old_shares.push_back(line);
   }
   auto keys = vault::KeysFromShares(data, old_shares);
-  for (auto& s : old_shares) sodium_memzero(s.data(), s.size());
-  sodium_memzero(line.data(), line.size());
+  for (auto& s : old_shares) crypto::Wipe(s);
+  crypto::Wipe(line);
   if (!keys.ok()) {
     std::cerr << "bomvault rekey: " << keys.status().message() << "; nothing was changed\n";
     return 1;
@@ -774,6 +774,7 @@ int Run(int argc, char** argv) {
     std::cerr << "bomvault: the cryptography library could not start\n";
     return 1;
   }
+  util::log::SetAddressHasher(&crypto::AddressPseudonym);
   std::string cmd = argc > 1 ? argv[1] : "";
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];

@@ -1,6 +1,5 @@
 #include "app/serve_config.h"
 
-#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +8,7 @@
 #include <iterator>
 #include <memory>
 
+#include "crypto/crypto.h"
 #include "http/api.h"
 #include "service/accounts.h"
 
@@ -116,7 +116,7 @@ void ParseMail(const Flags& f, ServeConfig& c, std::vector<std::string>* problem
     bool empty = pw.empty();
     c.mail.smtp_password =
         std::make_shared<const crypto::SecureBuffer>(crypto::SecureBuffer::FromString(pw));
-    sodium_memzero(pw.data(), pw.size());
+    crypto::Wipe(pw);
     if (empty) fail("the --smtp-password-file is empty");
   }
 }

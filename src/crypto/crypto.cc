@@ -62,27 +62,49 @@ std::optional<SecureBuffer> AeadOpenSecret(const SecureBuffer& key, std::span<co
   return out;
 }
 
-Bytes KeyedHash(const SecureBuffer& key, std::string_view domain, std::span<const uint8_t> data) {
+namespace {
+// BLAKE2b-256(key?, domain || 0x00 || data).
+Bytes DomainHash(const uint8_t* key, size_t key_size, std::string_view domain,
+                 std::span<const uint8_t> data) {
   crypto_generichash_state st;
-  crypto_generichash_init(&st, key.data(), key.size(), 32);
+  crypto_generichash_init(&st, key, key_size, 32);
   crypto_generichash_update(&st, reinterpret_cast<const uint8_t*>(domain.data()), domain.size());
   const uint8_t zero = 0;
   crypto_generichash_update(&st, &zero, 1);
   crypto_generichash_update(&st, data.data(), data.size());
   Bytes out(32);
   crypto_generichash_final(&st, out.data(), out.size());
+  sodium_memzero(&st, sizeof st);
   return out;
+}
+}  // namespace
+
+Bytes KeyedHash(const SecureBuffer& key, std::string_view domain, std::span<const uint8_t> data) {
+  return DomainHash(key.data(), key.size(), domain, data);
+}
+
+Bytes KeyedHash(std::span<const uint8_t> key, std::string_view domain,
+                std::span<const uint8_t> data) {
+  return DomainHash(key.data(), key.size(), domain, data);
 }
 
 Bytes Hash(std::string_view domain, std::span<const uint8_t> data) {
+  return DomainHash(nullptr, 0, domain, data);
+}
+
+std::string AddressPseudonym(std::string_view address) {
+  static const Bytes key = RandomBytes(32);  // per process, never stored
+  Bytes h = KeyedHash(std::span<const uint8_t>(key), "log-address", AsBytes(address));
+  return ToHex(std::span<const uint8_t>(h).first(8));
+}
+
+Bytes Blake2b256(std::initializer_list<std::span<const uint8_t>> parts) {
   crypto_generichash_state st;
   crypto_generichash_init(&st, nullptr, 0, 32);
-  crypto_generichash_update(&st, reinterpret_cast<const uint8_t*>(domain.data()), domain.size());
-  const uint8_t zero = 0;
-  crypto_generichash_update(&st, &zero, 1);
-  crypto_generichash_update(&st, data.data(), data.size());
+  for (auto part : parts) crypto_generichash_update(&st, part.data(), part.size());
   Bytes out(32);
   crypto_generichash_final(&st, out.data(), out.size());
+  sodium_memzero(&st, sizeof st);
   return out;
 }
 
@@ -112,6 +134,8 @@ Bytes RandomBytes(size_t n) {
   return b;
 }
 
+void FillRandom(std::span<uint8_t> out) { randombytes_buf(out.data(), out.size()); }
+
 std::string RandomToken() {
   uint8_t raw[32];
   randombytes_buf(raw, sizeof raw);
@@ -126,6 +150,25 @@ std::string RandomToken() {
 Bytes Sha256(std::span<const uint8_t> data) {
   Bytes out(crypto_hash_sha256_BYTES);
   crypto_hash_sha256(out.data(), data.data(), data.size());
+  return out;
+}
+
+static_assert(sizeof(crypto_hash_sha256_state) <= 128 && alignof(crypto_hash_sha256_state) <= 16);
+
+Sha256Stream::Sha256Stream() {
+  crypto_hash_sha256_init(reinterpret_cast<crypto_hash_sha256_state*>(state_));
+}
+
+Sha256Stream::~Sha256Stream() { sodium_memzero(state_, sizeof state_); }
+
+void Sha256Stream::Update(std::span<const uint8_t> data) {
+  crypto_hash_sha256_update(reinterpret_cast<crypto_hash_sha256_state*>(state_), data.data(),
+                            data.size());
+}
+
+Bytes Sha256Stream::Final() {
+  Bytes out(crypto_hash_sha256_BYTES);
+  crypto_hash_sha256_final(reinterpret_cast<crypto_hash_sha256_state*>(state_), out.data());
   return out;
 }
 
@@ -176,8 +219,26 @@ std::optional<Bytes> FromBase64(std::string_view b64) {
   return out;
 }
 
+SecureBuffer ToHexSecret(std::span<const uint8_t> bytes) {
+  SecureBuffer text(bytes.size() * 2 + 1);  // sodium_bin2hex writes a NUL
+  sodium_bin2hex(reinterpret_cast<char*>(text.data()), text.size(), bytes.data(), bytes.size());
+  return SecureBuffer(text.data(), bytes.size() * 2);
+}
+
+SecureBuffer ToBase64Secret(std::span<const uint8_t> bytes) {
+  const size_t len = sodium_base64_encoded_len(bytes.size(), sodium_base64_VARIANT_ORIGINAL);
+  SecureBuffer text(len);  // counts the NUL sodium_bin2base64 writes
+  sodium_bin2base64(reinterpret_cast<char*>(text.data()), text.size(), bytes.data(), bytes.size(),
+                    sodium_base64_VARIANT_ORIGINAL);
+  return SecureBuffer(text.data(), len - 1);
+}
+
 bool ConstantTimeEquals(std::span<const uint8_t> a, std::span<const uint8_t> b) {
   return a.size() == b.size() && (a.empty() || sodium_memcmp(a.data(), b.data(), a.size()) == 0);
+}
+
+void Wipe(void* data, size_t size) {
+  if (size != 0) sodium_memzero(data, size);
 }
 
 }  // namespace bomvault::crypto

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "crypto/crypto.h"
 #include "crypto/totp.h"
 #include "service/audit.h"
 #include "service/common_passwords.h"
@@ -80,7 +81,7 @@ std::optional<crypto::SecureBuffer> OpenTotpSecret(const OrgCrypto& org, const u
   auto plain = org.Open("totp", user.str(), sealed);
   if (!plain) return std::nullopt;
   crypto::SecureBuffer secret(plain->data(), plain->size());
-  sodium_memzero(plain->data(), plain->size());
+  crypto::Wipe(*plain);
   return secret;
 }
 
@@ -571,20 +572,25 @@ Status Accounts::RefuseSignIn(const SignInAttempt& attempt, const std::string& p
   address_backoff_.Failure(attempt.peer_key);
   if (row) {
     util::log::Warn("session.failure").Ref("user_id", row->id).AddrHash("peer", peer);
-    db_.Write([&](store::Db& db) -> Status {
-      auto org = Org(db, row->org);
-      if (!org.ok()) return org.status();
-      RecordAudit(db, org.value().get(),
-                  {"user:" + row->id.str(),
-                   row->id.str(),
-                   "session.failure",
-                   {{"reason", row->disabled ? "disabled" : "password"}}});
-      return Status::Ok();
-    });
+    Status st = AuditSignInFailure(*row, row->disabled ? "disabled" : "password");
+    if (!st.ok()) return st;
   } else {
     util::log::Warn("session.failure_unknown_account").AddrHash("peer", peer);
   }
   return BadCredentials();
+}
+
+// A failed sign-in that names a user is audited in its own transaction (a failed second factor's
+// transaction has rolled back). If that entry cannot be written the attempt fails with the
+// storage's status rather than going unrecorded.
+Status Accounts::AuditSignInFailure(const SignInAttempt& row, std::string_view reason) {
+  return db_.Write([&](store::Db& db) -> Status {
+    auto org = Org(db, row.org);
+    if (!org.ok()) return org.status();
+    RecordAudit(db, org.value().get(),
+                {"user:" + row.id.str(), row.id.str(), "session.failure", {{"reason", reason}}});
+    return Status::Ok();
+  });
 }
 
 int64_t Accounts::SignInWait(const std::string& account_key, const std::string& peer_key) {
@@ -699,16 +705,8 @@ util::Result<SignInResult> Accounts::FinishSignIn(const SignInAttempt& attempt, 
       util::log::Warn("session.failure_second_factor")
           .Ref("user_id", row->id)
           .AddrHash("peer", peer);
-      db_.Write([&](store::Db& db) -> Status {
-        auto org = Org(db, row->org);
-        if (!org.ok()) return org.status();
-        RecordAudit(db, org.value().get(),
-                    {"user:" + row->id.str(),
-                     row->id.str(),
-                     "session.failure",
-                     {{"reason", failure_reason}}});
-        return Status::Ok();
-      });
+      Status audited = AuditSignInFailure(*row, failure_reason);
+      if (!audited.ok()) return audited;
     }
     return st;
   }
@@ -865,7 +863,7 @@ Principal Accounts::Resolve(std::string_view bearer) {
   bool found = false;
   int64_t last_seen = 0;
   std::string kind;
-  db_.Read([&](store::Db& db) -> Status {
+  Status read = db_.Read([&](store::Db& db) -> Status {
     SQLite::Statement& q =
         db_.Prepared(db,
                      "SELECT s.user_id, s.kind, s.scope, s.expires_at, s.last_seen_at, "
@@ -898,11 +896,17 @@ Principal Accounts::Resolve(std::string_view bearer) {
     found = true;
     return Status::Ok();
   });
+  if (!read.ok()) {
+    // Fails closed: a store that cannot be read signs nobody in.
+    util::log::Error("session.resolve_failed");
+    return Principal{};
+  }
   if (!found) return Principal{};
   if (now - last_seen >= kLastSeenGranularity) {
     // Activity feeds idle expiry and the stale-data purge; a minute's precision is plenty and
-    // keeps reads from turning into writes.
-    db_.Write([&](store::Db& db) -> Status {
+    // keeps reads from turning into writes. If the mark cannot be written the request still
+    // runs (it is authenticated) and the next one tries again; the fault is logged.
+    Status marked = db_.Write([&](store::Db& db) -> Status {
       SQLite::Statement u(db, "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?");
       u.bind(1, static_cast<int64_t>(now));
       u.bind(2, h.data(), static_cast<int>(h.size()));
@@ -913,6 +917,7 @@ Principal Accounts::Resolve(std::string_view bearer) {
       a.exec();
       return Status::Ok();
     });
+    if (!marked.ok()) util::log::Error("session.last_seen_failed").Ref("user_id", p.user);
   }
   std::lock_guard lock(cache_mu_);
   if (last_use_ms_.size() > 200000) last_use_ms_.clear();
@@ -1124,8 +1129,8 @@ std::vector<std::string> Accounts::ReplaceRecoveryCodes(store::Db& db, const uti
     ins.bind(2, h.data(), static_cast<int>(h.size()));
     ins.bind(3, static_cast<int64_t>(now));
     if (ins.exec() == 1) codes.push_back(FormatRecoveryCode(normalised));
-    sodium_memzero(base32.data(), base32.size());
-    sodium_memzero(normalised.data(), normalised.size());
+    crypto::Wipe(base32);
+    crypto::Wipe(normalised);
   }
   return codes;
 }

@@ -205,6 +205,7 @@ class Accounts {
   // The failure half of FinishSignIn (unknown account, wrong password, disabled): counts towards
   // both back-offs, audits and returns the generic bad-credentials refusal.
   util::Status RefuseSignIn(const SignInAttempt& attempt, const std::string& peer);
+  util::Status AuditSignInFailure(const SignInAttempt& row, std::string_view reason);
 
   // For passkey sign-in (service/passkeys.h), which shares the sign-in back-offs: the seconds to
   // wait (0 = go ahead), and a failure or success recorded under the same keys.

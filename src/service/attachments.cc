@@ -1,9 +1,9 @@
 #include "service/attachments.h"
 
 #include <SQLiteCpp/Statement.h>
-#include <sodium.h>
 
 #include "bom/sniff.h"
+#include "crypto/crypto.h"
 #include "service/audit.h"
 #include "service/lifecycle.h"
 #include "util/clock.h"
@@ -94,7 +94,7 @@ Status OpenContent(store::Db& db, const OrgCrypto& crypto, const AttachmentView&
       return Status::Internal("this attachment could not be decrypted");
     }
     out->append(reinterpret_cast<const char*>(plain->data()), plain->size());
-    sodium_memzero(plain->data(), plain->size());
+    crypto::Wipe(*plain);
   }
   if (expected != count || static_cast<int64_t>(out->size()) != v.size) {
     util::log::Error("attachment.incomplete").Ref("attachment_id", v.id).Num("chunks", expected);
@@ -278,7 +278,8 @@ util::Result<AttachmentContent> Attachments::Read(const Principal& actor, const 
     return OpenContent(db, *a->crypto, out.view, count, &out.bytes);
   });
   if (!st.ok()) return st;
-  boms_.Touch(bom, last_interacted);
+  st = boms_.Touch(bom, last_interacted);
+  if (!st.ok()) return st;
   // Downloads count toward the exfiltration watch like reads of the BOM itself: drawings and
   // models are often the most sensitive thing a BOM carries.
   NoteBomRead(actor, bom, 0);
@@ -345,7 +346,7 @@ int64_t Attachments::CheckAll(store::Db& db, OrgKeys& keys, std::vector<std::str
     } else if (crypto::ToHex(crypto::Sha256(crypto::AsBytes(bytes))) != v->sha256) {
       problems->push_back(where + "content does not match its SHA-256");
     }
-    sodium_memzero(bytes.data(), bytes.size());
+    crypto::Wipe(bytes);
   }
   return n;
 }

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "crypto/crypto.h"
 #include "service/audit.h"
 #include "service/instance.h"
 #include "service/lifecycle.h"
@@ -475,7 +476,7 @@ util::Result<BackupReport> Backups::RunLocked(const std::string& dest_in) {
   BackupReport rep;
   rep.at = util::NowUnix();
   uint8_t rnd[4];
-  randombytes_buf(rnd, sizeof rnd);
+  crypto::FillRandom(rnd);
   std::string hex = crypto::ToHex(rnd);
   rep.snapshot = SnapshotName(rep.at, hex);
   std::string partial = snaps + "/" + kPartialPrefix + hex + ".db";

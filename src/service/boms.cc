@@ -9,6 +9,7 @@
 
 #include "bom/codec.h"
 #include "bom/tree.h"
+#include "crypto/crypto.h"
 #include "service/audit.h"
 #include "service/invitations.h"
 #include "service/lifecycle.h"
@@ -181,7 +182,7 @@ Status Boms::WriteItems(store::Db& db, const OrgCrypto& crypto, const util::BomI
     bom::EncodeItems(std::span(items).subspan(start, n), plain);
     std::string object = ChunkObject(id, seq);
     sealed = crypto.Seal("bom-chunk", object, plain);
-    sodium_memzero(plain.data(), plain.size());
+    crypto::Wipe(plain);
     ins.bind(1, id.str());
     ins.bind(2, static_cast<int64_t>(seq));
     ins.bind(3, sealed.data(), static_cast<int>(sealed.size()));
@@ -240,7 +241,7 @@ util::Result<std::vector<bom::Item>> Boms::ReadItems(store::Db& db, const OrgCry
       util::log::Error("bom.chunk_unreadable").Ref("bom_id", id).Num("seq", seq);
       return Status::Internal("this BOM's items could not be decrypted");
     }
-    sodium_memzero(plain->data(), plain->size());
+    crypto::Wipe(*plain);
   }
   return items;
 }
@@ -264,7 +265,7 @@ util::Result<std::vector<bom::Item>> Boms::ReadArchived(store::Db& db, const Org
       util::log::Error("bom.revision_unreadable").Ref("bom_id", id).Num("revision", revision);
       return Status::Internal("this BOM revision could not be decrypted");
     }
-    sodium_memzero(plain->data(), plain->size());
+    crypto::Wipe(*plain);
   }
   if (items.size() != item_count) {
     util::log::Error("bom.revision_unreadable").Ref("bom_id", id).Num("revision", revision);
@@ -309,7 +310,7 @@ int64_t Boms::CheckRevisions(store::Db& db, OrgKeys& keys, std::vector<std::stri
       auto plain = crypto.value()->Open("bom-chunk", RevisionChunkObject(id, revision, seq),
                                         Blob(cq.getColumn(1)));
       if (seq != expected++ || !plain || !bom::DecodeItems(*plain, items)) chunks_ok = false;
-      if (plain) sodium_memzero(plain->data(), plain->size());
+      if (plain) crypto::Wipe(*plain);
     }
     if (!chunks_ok) problems->push_back(where + "items do not decrypt");
     if (expected != q.getColumn(3).getInt64()) problems->push_back(where + "chunk count mismatch");
@@ -392,7 +393,7 @@ util::Result<RevisionInfo> Boms::AddRevision(const Principal& actor, const util:
         return Status::Internal("this BOM's items could not be decrypted");
       }
       crypto::Bytes sealed = c.Seal("bom-chunk", RevisionChunkObject(id, current, seq), *plain);
-      sodium_memzero(plain->data(), plain->size());
+      crypto::Wipe(*plain);
       ins.bind(1, id.str());
       ins.bind(2, current);
       ins.bind(3, seq);
@@ -498,7 +499,8 @@ util::Result<std::vector<RevisionInfo>> Boms::Revisions(const Principal& actor,
     return Status::Ok();
   });
   if (!st.ok()) return st;
-  Touch(id, last);
+  st = Touch(id, last);
+  if (!st.ok()) return st;
   return out;
 }
 
@@ -529,15 +531,16 @@ util::Result<std::vector<bom::Item>> Boms::RevisionItems(const Principal& actor,
     return out.status();
   });
   if (!st.ok()) return st;
-  Touch(id, last);
+  st = Touch(id, last);
+  if (!st.ok()) return st;
   NoteBomRead(actor, id, static_cast<int64_t>(out->size()));
   return out;
 }
 
-void Boms::Touch(const util::BomId& id, int64_t last) {
+Status Boms::Touch(const util::BomId& id, int64_t last) {
   int64_t now = util::NowUnix();
-  if (now - last < kTouchGranularity) return;
-  db_.Write([&](store::Db& db) -> Status {
+  if (now - last < kTouchGranularity) return Status::Ok();
+  return db_.Write([&](store::Db& db) -> Status {
     SQLite::Statement u(db, "UPDATE boms SET last_interacted_at = ? WHERE id = ?");
     u.bind(1, static_cast<int64_t>(now));
     u.bind(2, id.str());
@@ -686,7 +689,8 @@ util::Result<BomSummary> Boms::Get(const Principal& actor, const util::BomId& id
     return Status::Ok();
   });
   if (!st.ok()) return st;
-  Touch(id, out->last_interacted_at);
+  st = Touch(id, out->last_interacted_at);
+  if (!st.ok()) return st;
   NoteBomRead(actor, id, 0);
   return out;
 }
@@ -702,7 +706,8 @@ util::Result<std::vector<bom::Item>> Boms::Items(const Principal& actor, const u
     return out.status();
   });
   if (!st.ok()) return st;
-  Touch(id, last);
+  st = Touch(id, last);
+  if (!st.ok()) return st;
   NoteBomRead(actor, id, static_cast<int64_t>(out->size()));
   return out;
 }
@@ -724,7 +729,7 @@ Status Boms::VisitItems(const Principal& actor, const util::BomId& id,
       int64_t seq = q.getColumn(0).getInt64();
       auto plain = l->crypto->Open("bom-chunk", ChunkObject(id, seq), Blob(q.getColumn(1)));
       bool ok = seq == expected++ && plain && bom::VisitItems(*plain, fn);
-      if (plain) sodium_memzero(plain->data(), plain->size());
+      if (plain) crypto::Wipe(*plain);
       if (!ok) {
         util::log::Error("bom.chunk_unreadable").Ref("bom_id", id).Num("seq", seq);
         return Status::Internal("this BOM's items could not be decrypted");
@@ -733,7 +738,8 @@ Status Boms::VisitItems(const Principal& actor, const util::BomId& id,
     return Status::Ok();
   });
   if (!st.ok()) return st;
-  Touch(id, last);
+  st = Touch(id, last);
+  if (!st.ok()) return st;
   NoteBomRead(actor, id, count);
   return Status::Ok();
 }

@@ -130,8 +130,10 @@ class Boms {
   // Whether `actor` may apply `f` to the BOM now (Ok, or the refusal every route gives): for
   // routes that must refuse before they spend memory on a large body.
   util::Status Check(const access::Principal& actor, const util::BomId& id, access::Function f);
-  // Marks the BOM as used now for the stale-data purge (at most one write per hour per BOM).
-  void Touch(const util::BomId& id, int64_t last_interacted_at);
+  // Marks the BOM as used now for the stale-data purge (at most one write per hour per BOM). A
+  // read whose mark cannot be written fails with the storage's status: a BOM in use must not be
+  // purged as untouched.
+  util::Status Touch(const util::BomId& id, int64_t last_interacted_at);
 
   // BOMs visible to the actor that use this part number, with the quantity per BOM.
   util::Result<std::vector<BomSummary>> WhereUsed(const access::Principal& actor,

@@ -32,10 +32,11 @@ crypto::Bytes OperatorHash(std::string_view token) {
 // Pulls and sends wait on the network, not the CPU; two keep a slow source from holding up all.
 constexpr int kJobWorkers = 2;
 
-std::unique_ptr<Services> BuildServices(std::unique_ptr<store::Database> db,
-                                        const vault::Keys& keys, const InstanceOptions& options) {
+util::Result<std::unique_ptr<Services>> BuildServices(std::unique_ptr<store::Database> db,
+                                                      const vault::Keys& keys,
+                                                      const InstanceOptions& options) {
   crypto::Bytes op_hash;
-  db->Read([&](store::Db& conn) -> Status {
+  Status read = db->Read([&](store::Db& conn) -> Status {
     SQLite::Statement q(conn, "SELECT operator_token_hash FROM instance WHERE id = 1");
     if (q.executeStep()) {
       auto c = q.getColumn(0);
@@ -44,6 +45,7 @@ std::unique_ptr<Services> BuildServices(std::unique_ptr<store::Database> db,
     }
     return Status::Ok();
   });
+  if (!read.ok()) return read;
   auto s = std::make_unique<Services>();
   s->db = std::move(db);
   s->org_keys = std::make_unique<OrgKeys>(keys.data_master);
@@ -222,7 +224,12 @@ util::Status Instance::OpenWithKeys(vault::Keys keys) {
     return st;
   }
   db.value()->SetFatalHandler([this] { SealFromFault(); });
-  services_ = BuildServices(std::move(db.value()), keys, options_);
+  auto built = BuildServices(std::move(db.value()), keys, options_);
+  if (!built.ok()) {
+    util::log::Error("vault.store_open_failed");
+    return built.status();
+  }
+  services_ = std::move(built.value());
   std::vector<std::pair<std::string, nlohmann::json>> events;
   {
     std::lock_guard plock(pending_mu_);
@@ -268,11 +275,14 @@ void Instance::Seal(const char* reason) {
   std::unique_lock lock(mu_);
   const int64_t drained_ms = ms_since(started);
   if (services_) {
-    services_->db->Write([&](store::Db& conn) -> util::Status {
+    // Sealing goes on whatever the store answers (a fatal fault seals too); a failure to record
+    // it or to fold the WAL is logged.
+    util::Status audited = services_->db->Write([&](store::Db& conn) -> util::Status {
       RecordAudit(conn, nullptr, {"instance", "operator", "seal", {{"reason", reason}}});
       return util::Status::Ok();
     });
-    services_->db->CheckpointTruncate();
+    if (!audited.ok()) util::log::Error("vault.seal_audit_failed");
+    if (!services_->db->CheckpointTruncate().ok()) util::log::Error("vault.seal_checkpoint_failed");
   }
   services_.reset();  // closes the store; every SecureBuffer is wiped
   progress_.Reset();

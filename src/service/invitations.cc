@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "crypto/crypto.h"
 #include "service/audit.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -270,16 +271,18 @@ util::Result<InvitationView> Invitations::Invite(const Principal& actor, std::st
            "expires at " +
            util::FormatUtc(v.expires_at) + ":\n\n" + Link("invitation", token) +
            "\n\nIf you did not expect this invitation, you can ignore this message.\n";
-  sodium_memzero(token.data(), token.size());
+  crypto::Wipe(token);
   st = mailer_.Send(m);
   if (!st.ok()) {
     // Nobody can accept an invitation whose link never left: take it back.
-    db_.Write([&](store::Db& db) -> Status {
+    Status taken_back = db_.Write([&](store::Db& db) -> Status {
       SQLite::Statement d(db, "DELETE FROM invitations WHERE id = ?");
       d.bind(1, v.id.str());
       d.exec();
       return Status::Ok();
     });
+    if (!taken_back.ok())
+      util::log::Error("invitation.take_back_failed").Ref("invitation_id", v.id);
     util::log::Warn("invitation.mail_failed").Ref("invitation_id", v.id).Ref("org_id", actor.org);
     return st;
   }
@@ -499,15 +502,17 @@ Status Invitations::RequestVerification(const Principal& actor) {
       "expires at " +
       util::FormatUtc(expires_at) + ":\n\n" + Link("verify-email", token) +
       "\n\nIf you did not ask for this, you can ignore this message.\n";
-  sodium_memzero(token.data(), token.size());
+  crypto::Wipe(token);
   st = mailer_.Send(m);
   if (!st.ok()) {
-    db_.Write([&](store::Db& db) -> Status {
+    Status taken_back = db_.Write([&](store::Db& db) -> Status {
       SQLite::Statement d(db, "DELETE FROM email_verifications WHERE token_hash = ?");
       BindBlob(d, 1, token_hash);
       d.exec();
       return Status::Ok();
     });
+    if (!taken_back.ok())
+      util::log::Error("user.verify_email_take_back_failed").Ref("user_id", actor.user);
     util::log::Warn("user.verify_email_mail_failed").Ref("user_id", actor.user);
     return st;
   }

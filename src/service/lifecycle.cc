@@ -1,13 +1,13 @@
 #include "service/lifecycle.h"
 
 #include <SQLiteCpp/Statement.h>
-#include <sodium.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 
+#include "crypto/crypto.h"
 #include "service/instance.h"
 #include "service/orgs.h"
 #include "util/clock.h"
@@ -70,7 +70,7 @@ struct OwnerLoss {
   std::vector<std::string> names;
   int64_t items = 0;
   ~OwnerLoss() {
-    for (auto& n : names) sodium_memzero(n.data(), n.size());
+    for (auto& n : names) crypto::Wipe(n);
   }
 };
 
@@ -348,8 +348,8 @@ void NotifyOwners(store::Database& db_, OrgKeys& keys_, Mailer& mailer, const ut
         " An administrator can change the policy or turn the notices off in the "
         "organisation settings.\n";
     Status sent = mailer.Send(m);
-    sodium_memzero(m.body.data(), m.body.size());
-    sodium_memzero(address.data(), address.size());
+    crypto::Wipe(m.body);
+    crypto::Wipe(address);
     if (sent.ok()) {
       ++report.notices;
       util::log::Info("purge.notice_sent")
@@ -429,7 +429,7 @@ util::Result<PurgeReport> Lifecycle::PurgeStale(int64_t now) {
             auto name =
                 crypto.value()->OpenText("bom-name", batch.back().id.str(), BlobOf(q.getColumn(4)));
             loss.names.push_back(name ? OneLine(*name) : "(name unreadable)");
-            if (name) sodium_memzero(name->data(), name->size());
+            if (name) crypto::Wipe(*name);
             loss.items += batch.back().items;
           }
         }
@@ -484,7 +484,8 @@ util::Result<PurgeReport> Lifecycle::PurgeStale(int64_t now) {
     if (!losses.empty()) NotifyOwners(db_, keys_, *mailer_, org, days, losses, report);
   }
   // Deleted pages were zeroed (secure_delete); fold and truncate the WAL so no copy remains.
-  if (report.boms > 0) db_.CheckpointTruncate();
+  if (report.boms > 0 && !db_.CheckpointTruncate().ok())
+    util::log::Error("purge.checkpoint_failed");
   return report;
 }
 
@@ -496,7 +497,8 @@ util::Result<int64_t> Lifecycle::TrimChain(int retention_days, int64_t now) {
     return Status::Ok();
   });
   if (!st.ok()) return st;
-  if (deleted > 0) db_.CheckpointTruncate();
+  if (deleted > 0 && !db_.CheckpointTruncate().ok())
+    util::log::Error("retention.checkpoint_failed");
   return deleted;
 }
 

@@ -1,12 +1,12 @@
 #include "service/oidc.h"
 
 #include <SQLiteCpp/Statement.h>
-#include <sodium.h>
 
 #include <algorithm>
 #include <cctype>
 #include <set>
 
+#include "crypto/crypto.h"
 #include "service/audit.h"
 #include "service/outbound.h"
 #include "util/clock.h"
@@ -239,21 +239,21 @@ util::Result<Oidc::Provider> Oidc::LoadProvider(store::Db& db, const util::OrgId
   auto plain = crypto.value()->Open("oidc", org.str(), Blob(q.getColumn(0)));
   if (!plain) return Status::Internal("the sign-on configuration could not be opened");
   auto j = nlohmann::json::parse(plain->begin(), plain->end(), nullptr, false);
-  sodium_memzero(plain->data(), plain->size());
+  crypto::Wipe(*plain);
   if (j.is_discarded()) return Status::Internal("the sign-on configuration could not be read");
   Provider p;
   p.org = org;
   p.config = ConfigFrom(j);
   std::string secret = p.config.client_secret.value_or("");
   p.secret = crypto::SecureBuffer(reinterpret_cast<const uint8_t*>(secret.data()), secret.size());
-  sodium_memzero(secret.data(), secret.size());
+  crypto::Wipe(secret);
   if (p.config.client_secret) {
-    sodium_memzero(p.config.client_secret->data(), p.config.client_secret->size());
+    crypto::Wipe(*p.config.client_secret);
   }
   p.config.client_secret.reset();
   if (j.contains("client_secret")) {
     auto& s = j["client_secret"].get_ref<std::string&>();
-    sodium_memzero(s.data(), s.size());
+    crypto::Wipe(s);
   }
   auto origin = ParseSourceUrl(p.config.issuer, p.config.internal);
   if (!origin.ok()) return origin.status();
@@ -410,9 +410,9 @@ Status Oidc::PutProvider(const Principal& actor, OidcProviderInput input) {
     }
     std::string text = ConfigJson(input).dump();
     auto sealed = org.value()->SealText("oidc", actor.org.str(), text);
-    sodium_memzero(text.data(), text.size());
+    crypto::Wipe(text);
     if (input.client_secret) {
-      sodium_memzero(input.client_secret->data(), input.client_secret->size());
+      crypto::Wipe(*input.client_secret);
     }
     int64_t now = util::NowUnix();
     SQLite::Statement up(
@@ -528,7 +528,7 @@ util::Result<OidcStart> Oidc::Start(const util::OrgId& org, const Principal* lin
     if (!crypto.ok()) return crypto.status();
     std::string text = request.dump();
     auto sealed = crypto.value()->SealText("oidc-login", crypto::ToHex(state_hash), text);
-    sodium_memzero(text.data(), text.size());
+    crypto::Wipe(text);
     SQLite::Statement ins(db,
                           "INSERT INTO oidc_logins(state_hash, org_id, binding_hash, "
                           "request_sealed, created_at, expires_at) VALUES (?,?,?,?,?,?)");
@@ -568,13 +568,15 @@ Status Oidc::Abandon(std::string_view state) {
 
 Status Oidc::Refuse(const util::OrgId& org, const std::string& code, const std::string& message) {
   util::log::Warn("sso.refused").Ref("org_id", org);
-  db_.Write([&](store::Db& db) -> Status {
+  // The refusal stands whether or not its audit entry could be written; a failure is logged.
+  Status audited = db_.Write([&](store::Db& db) -> Status {
     auto crypto = org_keys_.Get(db, org);
     if (!crypto.ok()) return crypto.status();
     RecordAudit(db, crypto.value().get(),
                 {"org:" + org.str(), "system", "sso.refused", {{"reason", code}}});
     return Status::Ok();
   });
+  if (!audited.ok()) util::log::Error("sso.refusal_audit_failed").Ref("org_id", org);
   return Status(Code::kUnauthenticated, code, message);
 }
 
@@ -607,7 +609,7 @@ util::Result<OidcSignIn> Oidc::Finish(std::string_view code, std::string_view st
     auto plain = crypto.value()->Open("oidc-login", crypto::ToHex(state_hash), sealed);
     if (!plain) return Status::Internal("a sign-in could not be opened");
     request = nlohmann::json::parse(plain->begin(), plain->end(), nullptr, false);
-    sodium_memzero(plain->data(), plain->size());
+    crypto::Wipe(*plain);
     return Status::Ok();
   });
   if (!st.ok()) return st;
@@ -642,8 +644,8 @@ util::Result<OidcSignIn> Oidc::Finish(std::string_view code, std::string_view st
     std::string secret(reinterpret_cast<const char*>(p.secret.data()), p.secret.size());
     std::string encoded = util::PercentEncode(secret);
     authorization = BasicAuthorization(util::PercentEncode(p.config.client_id), encoded);
-    sodium_memzero(secret.data(), secret.size());
-    sodium_memzero(encoded.data(), encoded.size());
+    crypto::Wipe(secret);
+    crypto::Wipe(encoded);
     req.authorization = &authorization;
   } else {
     req.body += "&client_id=" + util::PercentEncode(p.config.client_id);
@@ -651,7 +653,7 @@ util::Result<OidcSignIn> Oidc::Finish(std::string_view code, std::string_view st
   auto answer = Fetch(target, req);
   if (!answer.ok()) return answer.status();
   auto tokens = nlohmann::json::parse(answer->body, nullptr, false);
-  sodium_memzero(answer->body.data(), answer->body.size());
+  crypto::Wipe(answer->body);
   if (answer->status != 200 || !tokens.is_object() || !tokens.contains("id_token") ||
       !tokens["id_token"].is_string()) {
     return Refuse(org, "sso_code_rejected", "the provider did not accept this sign-in's code");
@@ -659,7 +661,7 @@ util::Result<OidcSignIn> Oidc::Finish(std::string_view code, std::string_view st
   std::string id_token = tokens["id_token"].get<std::string>();
   if (tokens.contains("access_token") && tokens["access_token"].is_string()) {
     auto& a = tokens["access_token"].get_ref<std::string&>();
-    sodium_memzero(a.data(), a.size());
+    crypto::Wipe(a);
   }
 
   std::vector<crypto::SigAlg> allowed;
@@ -890,12 +892,12 @@ util::Result<OidcSignIn> Oidc::Finish(std::string_view code, std::string_view st
     out.session = std::move(issued.value());
     return Status::Ok();
   });
-  sodium_memzero(id_token.data(), id_token.size());
+  crypto::Wipe(id_token);
   if (!st.ok()) {
     if (!refusal_code.empty()) {
       // The transaction rolled back; the refusal is recorded on its own.
-      Refuse(org, refusal_code, refusal_message);
-      return Status(refusal_kind, refusal_code, refusal_message);
+      Status refused = Refuse(org, refusal_code, refusal_message);
+      return Status(refusal_kind, refused.machine_code(), refused.message());
     }
     return st;
   }
@@ -928,10 +930,11 @@ util::Result<OidcLogout> Oidc::Logout(const Principal& actor, std::string_view b
   OidcLogout out;
   if (!id_token.empty()) {
     util::Result<Provider> provider = Status::Internal();
-    db_.Read([&](store::Db& db) -> Status {
+    Status read = db_.Read([&](store::Db& db) -> Status {
       provider = LoadProvider(db, actor.org);
       return Status::Ok();
     });
+    if (!read.ok()) provider = read;  // then no provider logout URL, the local one still holds
     if (provider.ok()) {
       auto d = Discover(provider.value(), false);
       if (d.ok() && !d->end_session_endpoint.empty()) {
@@ -943,7 +946,7 @@ util::Result<OidcLogout> Oidc::Logout(const Principal& actor, std::string_view b
         out.logout_url = std::move(url);
       }
     }
-    sodium_memzero(id_token.data(), id_token.size());
+    crypto::Wipe(id_token);
   }
   if (Status s = accounts_.SignOut(bearer); !s.ok()) return s;
   return out;
@@ -960,7 +963,7 @@ int64_t Oidc::CheckAll(store::Db& db, OrgKeys& org_keys, std::vector<std::string
     if (!plain) {
       problems->push_back("org " + org.str() + ": single sign-on configuration does not open");
     } else {
-      sodium_memzero(plain->data(), plain->size());
+      crypto::Wipe(*plain);
     }
   }
   SQLite::Statement oq(db,

@@ -158,7 +158,8 @@ Status Orgs::Delete(const Principal& actor, const util::OrgId& org) {
   accounts_.ForgetCachedPrincipals();
   if (!st.ok()) return st;
   // Deleted pages were zeroed (secure_delete); fold and truncate the WAL so no copy remains.
-  db_.CheckpointTruncate();
+  if (!db_.CheckpointTruncate().ok())
+    util::log::Error("org.delete_checkpoint_failed").Ref("org_id", org);
   util::log::Info("org.deleted").Ref("org_id", org);
   if (on_deleted_) on_deleted_();
   return Status::Ok();

@@ -168,7 +168,7 @@ util::Result<std::string> ResolveChecked(const SourceOrigin& o, bool internal) {
 
 void WipeList(curl_slist* list) {
   for (curl_slist* p = list; p != nullptr; p = p->next) {
-    if (p->data != nullptr) sodium_memzero(p->data, std::strlen(p->data));
+    if (p->data != nullptr) crypto::Wipe(p->data, std::strlen(p->data));
   }
   curl_slist_free_all(list);
 }
@@ -372,15 +372,12 @@ crypto::SecureBuffer BasicAuthorization(std::string_view user, std::string_view 
   std::memcpy(plain.data(), user.data(), user.size());
   plain.data()[user.size()] = ':';
   std::memcpy(plain.data() + user.size() + 1, password.data(), password.size());
-  const size_t b64_len = sodium_base64_encoded_len(plain.size(), sodium_base64_VARIANT_ORIGINAL);
+  const crypto::SecureBuffer encoded = crypto::ToBase64Secret(plain.span());
   static constexpr std::string_view kScheme = "Basic ";
-  crypto::SecureBuffer out(kScheme.size() + b64_len);
+  crypto::SecureBuffer out(kScheme.size() + encoded.size());
   std::memcpy(out.data(), kScheme.data(), kScheme.size());
-  sodium_bin2base64(reinterpret_cast<char*>(out.data() + kScheme.size()), b64_len, plain.data(),
-                    plain.size(), sodium_base64_VARIANT_ORIGINAL);
-  // b64_len counts the terminating NUL: drop it from the header value.
-  crypto::SecureBuffer trimmed(out.data(), kScheme.size() + b64_len - 1);
-  return trimmed;
+  std::memcpy(out.data() + kScheme.size(), encoded.data(), encoded.size());
+  return out;
 }
 
 crypto::SecureBuffer BearerAuthorization(std::string_view token) {

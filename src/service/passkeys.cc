@@ -536,13 +536,14 @@ util::Result<SignInResult> Passkeys::SignIn(const PasskeyAssertion& a, const std
 
   // Refusals from here on name the user: audited in the org (ids only) besides the log line.
   auto audit_refusal = [&](const char* action, nlohmann::json change) {
-    db_.Write([&](store::Db& db) -> Status {
+    Status audited = db_.Write([&](store::Db& db) -> Status {
       auto org = org_keys_.Get(db, row->org);
       if (!org.ok()) return org.status();
       RecordAudit(db, org.value().get(),
                   {"user:" + row->user.str(), row->user.str(), action, change});
       return Status::Ok();
     });
+    if (!audited.ok()) util::log::Error("passkey.refusal_audit_failed").Ref("user_id", row->user);
   };
   auto refuse_user = [&](Status st) {
     util::log::Warn("passkey.refused")

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "bom/json_body.h"
+#include "crypto/crypto.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/percent_encode.h"
@@ -27,7 +28,7 @@ Status LoginRefused() {
 }
 
 void Wipe(std::string& s) {
-  if (!s.empty()) sodium_memzero(s.data(), s.size());
+  if (!s.empty()) crypto::Wipe(s);
   s.clear();
 }
 

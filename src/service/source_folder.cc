@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -220,19 +219,16 @@ util::Result<std::string> SourceFolder::Hash(const util::OrgId& org, std::string
   struct stat st {};
   auto f = OpenFile(d->get(), name, &st);
   if (!f.ok()) return f.status();
-  crypto_hash_sha256_state h;
-  crypto_hash_sha256_init(&h);
-  unsigned char buf[64 * 1024];
+  crypto::Sha256Stream h;
+  uint8_t buf[64 * 1024];
   for (;;) {
     ssize_t n = ::read(f->get(), buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return Changing();
     if (n == 0) break;
-    crypto_hash_sha256_update(&h, buf, static_cast<size_t>(n));
+    h.Update({buf, static_cast<size_t>(n)});
   }
-  unsigned char out[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256_final(&h, out);
-  return crypto::ToHex({out, sizeof out});
+  return crypto::ToHex(h.Final());
 }
 
 }  // namespace bomvault::service

@@ -8,6 +8,7 @@
 
 #include "bom/tree.h"
 #include "bom/views.h"
+#include "crypto/crypto.h"
 #include "service/audit.h"
 #include "service/tryton.h"
 #include "util/clock.h"
@@ -397,10 +398,10 @@ util::Result<Sources::Authorization> Sources::StartAuthorization(const Principal
   };
   crypto::Bytes raw = crypto::RandomBytes(32);
   std::string verifier_text = b64url(raw);
-  sodium_memzero(raw.data(), raw.size());
+  crypto::Wipe(raw);
   crypto::SecureBuffer verifier = crypto::SecureBuffer::FromString(verifier_text);
   const std::string challenge = b64url(crypto::Sha256(verifier.span()));
-  sodium_memzero(verifier_text.data(), verifier_text.size());
+  crypto::Wipe(verifier_text);
   const std::string state = b64url(crypto::RandomBytes(24));
   {
     std::lock_guard lock(pending_mu_);
@@ -498,6 +499,15 @@ Status Sources::Connect(const Principal& actor, const util::SourceId& id,
   });
   if (st.ok()) util::log::Info("source.connected").Ref("source_id", id).Ref("user_id", actor.user);
   return st;
+}
+
+// A token the source refreshed mid-pull: stored for next time. If that fails the pull goes on with
+// the fresh token in memory, and the fault is logged (the user may have to connect again).
+void Sources::KeepRefreshed(const Principal& actor, const util::SourceId& id,
+                            const crypto::SecureBuffer& fresh) {
+  if (!SaveSecret(actor, id, fresh).ok()) {
+    util::log::Error("source.refreshed_secret_not_saved").Ref("source_id", id);
+  }
 }
 
 Status Sources::SaveSecret(const Principal& actor, const util::SourceId& id,
@@ -651,7 +661,7 @@ util::Result<nlohmann::json> Sources::RunPull(const Principal& actor, const util
     RestClient client(config.Rest(), ctx.cancel_flag());
     remote = client.Pull(
         *secret, remote_id,
-        [&](const crypto::SecureBuffer& fresh) { SaveSecret(actor, id, fresh); },
+        [&](const crypto::SecureBuffer& fresh) { KeepRefreshed(actor, id, fresh); },
         [&ctx](double p) { ctx.Progress(p); });
     secret.reset();
   }
@@ -764,7 +774,8 @@ std::string NameOfFile(const std::string& file) {
 
 void Sources::RecordFile(const Principal& actor, const util::SourceId& id, const FolderRead& file,
                          const std::string& name, const util::BomId& bom, int64_t revision) {
-  db_.Write([&](store::Db& db) -> Status {
+  // The pull itself is done; if this note fails the file only shows as new again (logged).
+  Status recorded = db_.Write([&](store::Db& db) -> Status {
     auto crypto = keys_.Get(db, actor.org);
     if (!crypto.ok()) return crypto.status();
     const OrgCrypto& c = *crypto.value();
@@ -788,6 +799,7 @@ void Sources::RecordFile(const Principal& actor, const util::SourceId& id, const
     u.exec();
     return Status::Ok();
   });
+  if (!recorded.ok()) util::log::Error("source.file_record_failed").Ref("source_id", id);
 }
 
 util::Result<nlohmann::json> Sources::RunFolderPull(
@@ -945,8 +957,9 @@ util::Result<nlohmann::json> Sources::RunSend(const Principal& actor, const util
                             [&ctx](double p) { ctx.Progress(p); });
   } else {
     RestClient client(config.Rest(), ctx.cancel_flag());
-    remote = client.Send(*secret, summary->name, items.value(), existing,
-                         [&](const crypto::SecureBuffer& fresh) { SaveSecret(actor, id, fresh); });
+    remote =
+        client.Send(*secret, summary->name, items.value(), existing,
+                    [&](const crypto::SecureBuffer& fresh) { KeepRefreshed(actor, id, fresh); });
     secret.reset();
   }
   if (!remote.ok()) return remote.status();

@@ -139,6 +139,8 @@ class Sources {
   util::Result<nlohmann::json> RunSend(const access::Principal& actor, const util::BomId& bom,
                                        const util::SourceId& id, JobContext& ctx);
 
+  void KeepRefreshed(const access::Principal& actor, const util::SourceId& id,
+                     const crypto::SecureBuffer& fresh);
   util::Status SaveSecret(const access::Principal& actor, const util::SourceId& id,
                           const crypto::SecureBuffer& secret);
   util::Result<crypto::SecureBuffer> CredentialsFor(const access::Principal& actor,

@@ -28,13 +28,14 @@ bool IsFatal(int code) {
 
 Status KeyConnection(Db& db, const crypto::SecureBuffer& key) {
   // "x'<64 hex>'" selects a raw key: no PBKDF2 per connection. The text lives in locked memory.
-  crypto::SecureBuffer text(3 + key.size() * 2 + 1 + 1);
+  const crypto::SecureBuffer hex = crypto::ToHexSecret(key.span());
+  crypto::SecureBuffer text(3 + hex.size());
   char* p = reinterpret_cast<char*>(text.data());
   p[0] = 'x';
   p[1] = '\'';
-  sodium_bin2hex(p + 2, key.size() * 2 + 1, key.data(), key.size());
-  p[2 + key.size() * 2] = '\'';
-  int rc = sqlite3_key(db.getHandle(), p, static_cast<int>(3 + key.size() * 2));
+  std::memcpy(p + 2, hex.data(), hex.size());
+  p[2 + hex.size()] = '\'';
+  int rc = sqlite3_key(db.getHandle(), p, static_cast<int>(text.size()));
   if (rc != SQLITE_OK) return Status::Internal("the database could not be keyed");
   return Status::Ok();
 }

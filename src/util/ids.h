@@ -6,8 +6,11 @@
 // Parse() accepts only the exact canonical form, so an id from a URL is validated before use.
 #pragma once
 
-#include <sodium.h>
+#include <sys/random.h>
 
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,12 +22,18 @@ class Id {
  public:
   Id() = default;
   static Id Generate() {
-    unsigned char raw[12];
-    randombytes_buf(raw, sizeof raw);
+    // The kernel's CSPRNG (what libsodium's randombytes uses on Linux), called directly so util/
+    // stays below crypto/. 12 bytes never come back short once the pool is ready.
+    uint8_t raw[12];
+    ssize_t got;
+    do {
+      got = ::getrandom(raw, sizeof raw, 0);
+    } while (got < 0 && errno == EINTR);
+    if (got != static_cast<ssize_t>(sizeof raw)) std::abort();  // no entropy: nothing is safe
     static constexpr char kHex[] = "0123456789abcdef";
     std::string v(Tag::kPrefix);
     v += '_';
-    for (unsigned char c : raw) {
+    for (uint8_t c : raw) {
       v += kHex[c >> 4];
       v += kHex[c & 15];
     }

@@ -2,10 +2,10 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <mutex>
 
@@ -20,9 +20,9 @@ struct Sink {
   std::string day;  // day of the open file
   FILE* file = nullptr;
   bool to_stderr = true;
-  unsigned char addr_key[crypto_generichash_KEYBYTES];
-  Sink() { randombytes_buf(addr_key, sizeof addr_key); }
 };
+
+std::atomic<AddressHasher> address_hasher{nullptr};
 
 Sink& TheSink() {
   static Sink* sink = new Sink();  // never destroyed: lines may be written during exit
@@ -72,6 +72,10 @@ void Shutdown() {
   s.file = nullptr;
   s.dir.clear();
   s.day.clear();
+}
+
+void SetAddressHasher(AddressHasher hasher) {
+  address_hasher.store(hasher, std::memory_order_release);
 }
 
 void SetStderr(bool on) {
@@ -143,11 +147,8 @@ Line& Line::RawId(Literal key, const std::string& id) {
 }
 
 Line& Line::AddrHash(Literal key, std::string_view address) {
-  unsigned char h[8];
-  crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(address.data()),
-                     address.size(), TheSink().addr_key, sizeof TheSink().addr_key);
-  char hex[2 * sizeof h + 1];
-  sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+  AddressHasher hasher = address_hasher.load(std::memory_order_acquire);
+  const std::string hex = hasher != nullptr ? hasher(address) : std::string("unhashed");
   buf_ += ',';
   AppendQuoted(buf_, key.s);
   buf_ += ":\"";

@@ -6,6 +6,7 @@
 // constructor, so a runtime string does not compile); the only runtime values accepted are
 // integers and typed ids (util::Id<>). A peer address may be logged only as AddrHash(), a keyed
 // BLAKE2b hash whose key is random per process, so lines of one run correlate but reveal nothing.
+// The hash comes from crypto/ (a layer above util), installed at start-up by SetAddressHasher().
 //
 // Files are per UTC day; PurgeOlderThan() deletes whole days past the retention window, and a
 // line is never older than its file's day. Thread-safe: one mutex serialises writes.
@@ -30,6 +31,10 @@ enum class Level { kDebug, kInfo, kWarn, kError };
 void Init(const std::string& data_dir);
 // Stops writing files (lines still go to stderr); used by tests and shutdown.
 void Shutdown();
+// The keyed hash AddrHash() writes: crypto::AddressPseudonym, installed once by the program before
+// it serves anything. Until then AddrHash() writes "unhashed" in place of the address, never it.
+using AddressHasher = std::string (*)(std::string_view address);
+void SetAddressHasher(AddressHasher hasher);
 // Turns stderr echo on or off (on by default).
 void SetStderr(bool on);
 // Deletes log files whose day ended more than `days` days before now; returns files deleted.

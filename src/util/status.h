@@ -31,7 +31,7 @@ enum class Code {
   kInternal,     // 500: a bug or a storage fault; message is generic
 };
 
-class Status {
+class [[nodiscard]] Status {
  public:
   Status() = default;
   Status(Code code, std::string machine_code, std::string message)
@@ -79,7 +79,7 @@ class Status {
 };
 
 template <class T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {}  // NOLINT: implicit by design

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "crypto/crypto.h"
 #include "crypto/shamir.h"
 #include "vault/share_codec.h"
 
@@ -58,7 +59,7 @@ util::Result<NewKeyring> SealAndSplit(const StoreId& store_id, Keys keys, int sh
 
 util::Result<NewKeyring> CreateKeyring(int shares, int threshold) {
   StoreId id{};
-  randombytes_buf(id.data(), id.size());
+  crypto::FillRandom(id);
   Keys keys;
   keys.db_key = crypto::SecureBuffer::Random(crypto::kKeySize);
   keys.data_master = crypto::SecureBuffer::Random(crypto::kKeySize);

@@ -1,11 +1,11 @@
 #include "vault/share_codec.h"
 
-#include <sodium.h>
-
 #include <algorithm>
 #include <cstddef>
 #include <string>
 #include <utility>
+
+#include "crypto/crypto.h"
 
 namespace bomvault::vault {
 namespace {
@@ -68,17 +68,10 @@ bool IsIgnorable(char c) { return c == '-' || IsWhitespace(c); }
 char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 void ComputeChecksum(const uint8_t* body, uint8_t* checksum) {
-  crypto_generichash_state state;
-  uint8_t digest[crypto_generichash_BYTES];
-  crypto_generichash_init(&state, nullptr, 0, sizeof(digest));
-  crypto_generichash_update(&state, reinterpret_cast<const uint8_t*>(kChecksumContext.data()),
-                            kChecksumContext.size());
-  crypto_generichash_update(&state, body, kBodySize);
-  crypto_generichash_final(&state, digest, sizeof(digest));
-  std::copy(digest, digest + kChecksumSize, checksum);
-  // Both are derived from y; cheap to wipe, and the hash state holds y's last block verbatim.
-  sodium_memzero(&state, sizeof(state));
-  sodium_memzero(digest, sizeof(digest));
+  // Blake2b256 wipes its state (it holds y's last block verbatim); the digest is derived from y.
+  crypto::Bytes digest = crypto::Blake2b256({crypto::AsBytes(kChecksumContext), {body, kBodySize}});
+  std::copy(digest.begin(), digest.begin() + kChecksumSize, checksum);
+  crypto::Wipe(digest);
 }
 
 util::Status Malformed(std::string message) {
@@ -127,7 +120,7 @@ std::string EncodeShare(const std::array<uint8_t, kShareStoreIdSize>& store_id, 
     }
   }
   if (pending_bits > 0) append_symbol(static_cast<int>((pending << (5 - pending_bits)) & 0x1f));
-  sodium_memzero(&pending, sizeof(pending));
+  crypto::Wipe(&pending, sizeof(pending));
   return text;
 }
 
@@ -178,13 +171,14 @@ util::Result<DecodedShare> DecodeShare(
   // Non-zero padding can only come from a changed last character. Reporting it as a checksum
   // failure keeps the promise that every typo reads as a typo, and keeps the text canonical.
   const uint32_t padding = pending & ((1u << kPaddingBits) - 1);
-  sodium_memzero(&pending, sizeof(pending));
+  crypto::Wipe(&pending, sizeof(pending));
   if (padding != 0) return ChecksumMismatch();
 
   uint8_t checksum[kChecksumSize];
   ComputeChecksum(p, checksum);
-  const bool checksum_ok = sodium_memcmp(checksum, p + kBodySize, kChecksumSize) == 0;
-  sodium_memzero(checksum, sizeof(checksum));
+  const bool checksum_ok =
+      crypto::ConstantTimeEquals({checksum, kChecksumSize}, {p + kBodySize, kChecksumSize});
+  crypto::Wipe(checksum, sizeof(checksum));
   if (!checksum_ok) return ChecksumMismatch();
 
   // Field checks come after the checksum: a typo in these bytes should read as a typo, so only

@@ -45,7 +45,7 @@ struct DecodedShare {
 };
 
 // Returns the text form of a share. The result is as sensitive as y: show or write it, then wipe
-// it (sodium_memzero(text.data(), text.size())). Its capacity is reserved up front so no partial
+// it (crypto::Wipe(text)). Its capacity is reserved up front so no partial
 // copy is left behind in freed heap memory. Out-of-range input (y not 32 bytes, threshold outside
 // 2..10, index outside 1..10) is a programming error and yields an empty string, so that a share
 // DecodeShare would refuse is never handed to a person.

@@ -1,9 +1,8 @@
 #include "vault/unseal.h"
 
-#include <sodium.h>
-
 #include <algorithm>
 
+#include "crypto/crypto.h"
 #include "vault/share_codec.h"
 
 namespace bomvault::vault {
@@ -58,8 +57,7 @@ util::Result<int> UnsealProgress::ResetBy(std::string_view share_text) {
   bool holder = false;
   for (const auto& s : shares_) {
     // Every given share is compared, whatever matched, so timing tells nothing.
-    bool same = s.x == d.index && s.y.size() == d.y.size() &&
-                sodium_memcmp(s.y.data(), d.y.data(), d.y.size()) == 0;
+    bool same = s.x == d.index && crypto::ConstantTimeEquals(s.y.span(), d.y.span());
     holder = holder || same;
   }
   if (!holder) {

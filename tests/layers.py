@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""The code's layering, checked from the sources (run by `meson test` as "layers").
+
+bomvault's modules depend one way: app -> http -> service -> {access, bom, store, vault} ->
+{crypto} -> util. Three rules follow from it, each checked here on every file under src/:
+
+1. Includes: a directory includes only itself and the directories below it (ALLOWED).
+2. libsodium is called only in src/crypto/: no <sodium.h>, no sodium_*, randombytes_* or
+   crypto_*_* call anywhere else; the rest of the code uses crypto/crypto.h.
+3. SQL text lives in src/store/ and JSON (nlohmann) in src/http/ and src/app/, with the BOM JSON
+   body parser in src/bom/ aside. Files that still hold either are listed in SQL_NOT_YET_MOVED and
+   JSON_NOT_YET_MOVED: the lists may only shrink. A file that gains SQL or JSON outside its layer
+   fails, and so does a listed file that no longer needs its place (take it off the list).
+
+Usage: layers.py [SOURCE_ROOT]   (default: the repository this file is in)
+"""
+import pathlib
+import re
+import sys
+
+ROOT = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else pathlib.Path(__file__).parents[1])
+SRC = ROOT / "src"
+
+ALLOWED = {
+    "util": {"util"},
+    "crypto": {"crypto", "util"},
+    "bom": {"bom", "util"},
+    "access": {"access", "util"},
+    "store": {"store", "crypto", "util"},
+    "vault": {"vault", "crypto", "util"},
+    "service": {"service", "access", "bom", "store", "vault", "crypto", "util"},
+    "http": {"http", "service", "access", "bom", "crypto", "util"},
+    "app": {"app", "http", "service", "access", "bom", "store", "vault", "crypto", "util"},
+}
+
+# Where JSON belongs for good: the edges (http, app) and the BOM JSON body parser.
+JSON_HOME = {"http", "app"}
+JSON_ASIDE = {"src/bom/json_body.h", "src/bom/json_body.cc"}
+
+SQL_NOT_YET_MOVED = {
+    "src/http/routes_lifecycle.cc",
+    "src/service/accounts.cc",
+    "src/service/attachments.cc",
+    "src/service/audit.cc",
+    "src/service/backups.cc",
+    "src/service/boms.cc",
+    "src/service/import_profiles.cc",
+    "src/service/instance.cc",
+    "src/service/invitations.cc",
+    "src/service/key_rotation.cc",
+    "src/service/lifecycle.cc",
+    "src/service/oidc.cc",
+    "src/service/org_keys.cc",
+    "src/service/orgs.cc",
+    "src/service/passkeys.cc",
+    "src/service/sources.cc",
+}
+
+JSON_NOT_YET_MOVED = {
+    "src/bom/mapping.cc",
+    "src/bom/mapping.h",
+    "src/crypto/jose.cc",
+    "src/crypto/jose.h",
+    "src/crypto/webauthn.cc",
+    "src/service/accounts.cc",
+    "src/service/attachments.cc",
+    "src/service/audit.cc",
+    "src/service/audit.h",
+    "src/service/backups.cc",
+    "src/service/boms.cc",
+    "src/service/boms.h",
+    "src/service/import_profiles.cc",
+    "src/service/import_profiles.h",
+    "src/service/imports.cc",
+    "src/service/instance.cc",
+    "src/service/instance.h",
+    "src/service/jobs.cc",
+    "src/service/jobs.h",
+    "src/service/key_rotation.cc",
+    "src/service/oidc.cc",
+    "src/service/oidc.h",
+    "src/service/orgs.cc",
+    "src/service/orgs.h",
+    "src/service/passkeys.cc",
+    "src/service/rest_source.cc",
+    "src/service/source_config.cc",
+    "src/service/source_config.h",
+    "src/service/sources.cc",
+    "src/service/sources.h",
+    "src/service/tryton.cc",
+    "src/service/tryton.h",
+    "src/vault/keyring.cc",
+}
+
+INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/', re.M)
+SODIUM = re.compile(r"<sodium\.h>|\bsodium_[a-z0-9_]+\s*\(|\brandombytes_[a-z0-9_]+\s*\(|"
+                    r"\bcrypto_[a-z0-9]+_[a-z0-9_]+\s*\(")
+# An SQL statement starts a string literal in capitals (HTTP's "DELETE" is followed by a quote).
+SQL = re.compile(r'"\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|WITH|PRAGMA|REPLACE|ALTER|DROP)\s')
+NLOHMANN = re.compile(r"\bnlohmann\b")
+LINE_COMMENT = re.compile(r"//[^\n]*")
+
+
+def code_of(path):
+    """The file's text without // comments (comments may name what the code must not do)."""
+    return LINE_COMMENT.sub("", path.read_text(encoding="utf-8"))
+
+
+def main():
+    problems = []
+    sql_files, json_files = set(), set()
+    for path in sorted(SRC.rglob("*")):
+        if path.suffix not in (".h", ".cc") or path.parent == SRC:
+            continue
+        rel = path.relative_to(ROOT).as_posix()
+        layer = path.relative_to(SRC).parts[0]
+        text = path.read_text(encoding="utf-8")
+        code = code_of(path)
+        if layer not in ALLOWED:
+            problems.append(f"{rel}: directory src/{layer}/ has no place in the layering")
+            continue
+        for dep in sorted(set(INCLUDE.findall(text))):
+            if dep not in ALLOWED[layer]:
+                problems.append(f"{rel}: {layer}/ must not include {dep}/")
+        if layer != "crypto" and SODIUM.search(code):
+            problems.append(f"{rel}: libsodium outside src/crypto/ "
+                            f"({SODIUM.search(code).group(0).strip()}); use crypto/crypto.h")
+        if layer != "store" and SQL.search(code):
+            sql_files.add(rel)
+        if layer not in JSON_HOME and rel not in JSON_ASIDE and NLOHMANN.search(code):
+            json_files.add(rel)
+    for rel in sorted(sql_files - SQL_NOT_YET_MOVED):
+        problems.append(f"{rel}: SQL outside src/store/")
+    for rel in sorted(SQL_NOT_YET_MOVED - sql_files):
+        problems.append(f"{rel}: holds no SQL any more; take it off SQL_NOT_YET_MOVED")
+    for rel in sorted(json_files - JSON_NOT_YET_MOVED):
+        problems.append(f"{rel}: nlohmann JSON below src/http/")
+    for rel in sorted(JSON_NOT_YET_MOVED - json_files):
+        problems.append(f"{rel}: holds no JSON any more; take it off JSON_NOT_YET_MOVED")
+    for p in problems:
+        print("layers:", p)
+    print(f"layers: {len(problems)} problem(s); SQL still outside store/ in {len(sql_files)} "
+          f"file(s), JSON below http/ in {len(json_files)} file(s)")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
