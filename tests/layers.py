@@ -49,6 +49,7 @@ SQL_NOT_YET_MOVED = {
     "src/service/invitations.cc",
     "src/service/key_rotation.cc",
     "src/service/lifecycle.cc",
+    "src/service/notices.cc",
     "src/service/oidc.cc",
     "src/service/org_keys.cc",
     "src/service/orgs.cc",
