@@ -56,6 +56,7 @@ run: build
 	build/bomvault serve --data ./data --listen 127.0.0.1:8080 --init
 
 unit: build
+	python3 tests/layers.py
 	build/unit_tests
 	build/engine_tests
 	build/store_tests
