@@ -51,7 +51,6 @@ SQL_NOT_YET_MOVED = {
     "src/service/lifecycle.cc",
     "src/service/notices.cc",
     "src/service/oidc.cc",
-    "src/service/org_keys.cc",
     "src/service/orgs.cc",
     "src/service/passkeys.cc",
     "src/service/sources.cc",

@@ -1,18 +1,9 @@
 #include "service/org_keys.h"
 
-#include <SQLiteCpp/Statement.h>
-
+#include "store/org_keys_store.h"
 #include "util/clock.h"
 
 namespace bomvault::service {
-
-namespace {
-
-std::span<const uint8_t> Blob(const SQLite::Column& c) {
-  return {static_cast<const uint8_t*>(c.getBlob()), static_cast<size_t>(c.size())};
-}
-
-}  // namespace
 
 OrgCrypto::OrgCrypto(util::OrgId org, std::shared_ptr<OrgKeySet> keys,
                      crypto::SecureBuffer index_key)
@@ -103,11 +94,7 @@ crypto::Bytes OrgKeys::IndexAd(const util::OrgId& org) const {
 std::shared_ptr<const OrgCrypto> OrgKeys::Create(store::Db& db, const util::OrgId& org) {
   auto key = crypto::SecureBuffer::Random(crypto::kKeySize);
   crypto::Bytes wrapped = crypto::AeadSeal(data_master_, key.span(), Ad(org));
-  SQLite::Statement ins(db, "INSERT INTO org_keys(org_id, wrapped_key, created_at) VALUES (?,?,?)");
-  ins.bind(1, org.str());
-  ins.bind(2, wrapped.data(), static_cast<int>(wrapped.size()));
-  ins.bind(3, static_cast<int64_t>(util::NowUnix()));
-  ins.exec();
+  store::InsertOrgKey(db, org, wrapped, static_cast<int64_t>(util::NowUnix()));
   auto keys = std::make_shared<OrgKeySet>();
   auto index_key = crypto::DeriveKey(key, 1, "bidx____");
   keys->current = std::move(key);
@@ -123,16 +110,15 @@ util::Result<std::shared_ptr<const OrgCrypto>> OrgKeys::Get(store::Db& db, const
     auto it = cache_.find(org.str());
     if (it != cache_.end()) return std::shared_ptr<const OrgCrypto>(it->second);
   }
-  SQLite::Statement q(db, "SELECT wrapped_key, wrapped_index_key FROM org_keys WHERE org_id = ?");
-  q.bind(1, org.str());
-  if (!q.executeStep()) return util::Status::NotFound();
-  auto key = crypto::AeadOpenSecret(data_master_, Blob(q.getColumn(0)), Ad(org));
+  auto row = store::FindOrgKey(db, org);
+  if (!row) return util::Status::NotFound();
+  auto key = crypto::AeadOpenSecret(data_master_, row->wrapped_key, Ad(org));
   if (!key) return util::Status::Internal("an organisation key could not be opened");
   std::optional<crypto::SecureBuffer> index_key;
-  if (q.getColumn(1).isNull()) {
+  if (!row->wrapped_index_key) {
     index_key = crypto::DeriveKey(*key, 1, "bidx____");
   } else {
-    index_key = crypto::AeadOpenSecret(data_master_, Blob(q.getColumn(1)), IndexAd(org));
+    index_key = crypto::AeadOpenSecret(data_master_, *row->wrapped_index_key, IndexAd(org));
     if (!index_key) return util::Status::Internal("an organisation key could not be opened");
   }
   auto keys = std::make_shared<OrgKeySet>();
@@ -155,11 +141,8 @@ void OrgKeys::Forget(const util::OrgId& org) {
 util::Result<std::vector<crypto::SecureBuffer>> OrgKeys::RetiredKeys(store::Db& db,
                                                                      const util::OrgId& org) {
   std::vector<crypto::SecureBuffer> out;
-  SQLite::Statement q(db,
-                      "SELECT wrapped_key FROM org_keys_retired WHERE org_id = ? ORDER BY id DESC");
-  q.bind(1, org.str());
-  while (q.executeStep()) {
-    auto key = crypto::AeadOpenSecret(data_master_, Blob(q.getColumn(0)), Ad(org));
+  for (const auto& wrapped : store::RetiredOrgKeys(db, org)) {
+    auto key = crypto::AeadOpenSecret(data_master_, wrapped, Ad(org));
     if (!key) return util::Status::Internal("a retired organisation key could not be opened");
     out.push_back(std::move(*key));
   }
@@ -167,54 +150,31 @@ util::Result<std::vector<crypto::SecureBuffer>> OrgKeys::RetiredKeys(store::Db& 
 }
 
 util::Result<crypto::SecureBuffer> OrgKeys::CurrentKey(store::Db& db, const util::OrgId& org) {
-  SQLite::Statement q(db, "SELECT wrapped_key FROM org_keys WHERE org_id = ?");
-  q.bind(1, org.str());
-  if (!q.executeStep()) return util::Status::NotFound();
-  auto key = crypto::AeadOpenSecret(data_master_, Blob(q.getColumn(0)), Ad(org));
+  auto row = store::FindOrgKey(db, org);
+  if (!row) return util::Status::NotFound();
+  auto key = crypto::AeadOpenSecret(data_master_, row->wrapped_key, Ad(org));
   if (!key) return util::Status::Internal("an organisation key could not be opened");
   return std::move(*key);
 }
 
 util::Result<crypto::SecureBuffer> OrgKeys::Rotate(store::Db& db, const util::OrgId& org) {
-  SQLite::Statement q(db, "SELECT wrapped_key, wrapped_index_key FROM org_keys WHERE org_id = ?");
-  q.bind(1, org.str());
-  if (!q.executeStep()) return util::Status::NotFound();
-  const auto old_span = Blob(q.getColumn(0));
-  const crypto::Bytes old_wrapped(old_span.begin(), old_span.end());
-  const bool index_pinned = !q.getColumn(1).isNull();
-  q.reset();
+  auto row = store::FindOrgKey(db, org);
+  if (!row) return util::Status::NotFound();
+  const crypto::Bytes old_wrapped = std::move(row->wrapped_key);
+  const bool index_pinned = row->wrapped_index_key.has_value();
   auto old_key = crypto::AeadOpenSecret(data_master_, old_wrapped, Ad(org));
   if (!old_key) return util::Status::Internal("an organisation key could not be opened");
   const int64_t now = util::NowUnix();
   if (!index_pinned) {
     auto index_key = crypto::DeriveKey(*old_key, 1, "bidx____");
     crypto::Bytes wrapped_index = crypto::AeadSeal(data_master_, index_key.span(), IndexAd(org));
-    SQLite::Statement u(db, "UPDATE org_keys SET wrapped_index_key = ? WHERE org_id = ?");
-    u.bind(1, wrapped_index.data(), static_cast<int>(wrapped_index.size()));
-    u.bind(2, org.str());
-    u.exec();
+    store::SetOrgIndexKey(db, org, wrapped_index);
   }
-  SQLite::Statement keep(db,
-                         "INSERT INTO org_keys_retired(org_id, wrapped_key, retired_at) "
-                         "VALUES (?,?,?)");
-  keep.bind(1, org.str());
-  keep.bind(2, old_wrapped.data(), static_cast<int>(old_wrapped.size()));
-  keep.bind(3, now);
-  keep.exec();
+  store::RetireOrgKey(db, org, old_wrapped, now);
   auto key = crypto::SecureBuffer::Random(crypto::kKeySize);
   crypto::Bytes wrapped = crypto::AeadSeal(data_master_, key.span(), Ad(org));
-  SQLite::Statement u(db, "UPDATE org_keys SET wrapped_key = ?, created_at = ? WHERE org_id = ?");
-  u.bind(1, wrapped.data(), static_cast<int>(wrapped.size()));
-  u.bind(2, now);
-  u.bind(3, org.str());
-  u.exec();
-  SQLite::Statement r(db,
-                      "INSERT INTO key_rotations(org_id, pass, step, position, resealed, "
-                      "started_at) VALUES (?1, 1, 0, '', 0, ?2) ON CONFLICT(org_id) DO UPDATE SET "
-                      "pass = 1, step = 0, position = '', started_at = ?2");
-  r.bind(1, org.str());
-  r.bind(2, now);
-  r.exec();
+  store::SetOrgKey(db, org, wrapped, now);
+  store::StartKeyRotation(db, org, now);
   return key;
 }
 

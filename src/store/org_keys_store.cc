@@ -1,0 +1,66 @@
+#include "store/org_keys_store.h"
+
+#include "store/rows.h"
+
+namespace bomvault::store {
+
+std::optional<OrgKeyRow> FindOrgKey(Db& db, const util::OrgId& org) {
+  SQLite::Statement q(db, "SELECT wrapped_key, wrapped_index_key FROM org_keys WHERE org_id = ?");
+  q.bind(1, org.str());
+  if (!q.executeStep()) return std::nullopt;
+  return OrgKeyRow{Copy(q.getColumn(0)), CopyOrNull(q.getColumn(1))};
+}
+
+void InsertOrgKey(Db& db, const util::OrgId& org, const crypto::Bytes& wrapped, int64_t now) {
+  SQLite::Statement ins(db, "INSERT INTO org_keys(org_id, wrapped_key, created_at) VALUES (?,?,?)");
+  ins.bind(1, org.str());
+  BindBlob(ins, 2, wrapped);
+  ins.bind(3, now);
+  ins.exec();
+}
+
+void SetOrgIndexKey(Db& db, const util::OrgId& org, const crypto::Bytes& wrapped_index) {
+  SQLite::Statement u(db, "UPDATE org_keys SET wrapped_index_key = ? WHERE org_id = ?");
+  BindBlob(u, 1, wrapped_index);
+  u.bind(2, org.str());
+  u.exec();
+}
+
+void SetOrgKey(Db& db, const util::OrgId& org, const crypto::Bytes& wrapped, int64_t now) {
+  SQLite::Statement u(db, "UPDATE org_keys SET wrapped_key = ?, created_at = ? WHERE org_id = ?");
+  BindBlob(u, 1, wrapped);
+  u.bind(2, now);
+  u.bind(3, org.str());
+  u.exec();
+}
+
+std::vector<crypto::Bytes> RetiredOrgKeys(Db& db, const util::OrgId& org) {
+  std::vector<crypto::Bytes> out;
+  SQLite::Statement q(db,
+                      "SELECT wrapped_key FROM org_keys_retired WHERE org_id = ? ORDER BY id DESC");
+  q.bind(1, org.str());
+  while (q.executeStep()) out.push_back(Copy(q.getColumn(0)));
+  return out;
+}
+
+void RetireOrgKey(Db& db, const util::OrgId& org, const crypto::Bytes& wrapped, int64_t now) {
+  SQLite::Statement keep(db,
+                         "INSERT INTO org_keys_retired(org_id, wrapped_key, retired_at) "
+                         "VALUES (?,?,?)");
+  keep.bind(1, org.str());
+  BindBlob(keep, 2, wrapped);
+  keep.bind(3, now);
+  keep.exec();
+}
+
+void StartKeyRotation(Db& db, const util::OrgId& org, int64_t now) {
+  SQLite::Statement r(db,
+                      "INSERT INTO key_rotations(org_id, pass, step, position, resealed, "
+                      "started_at) VALUES (?1, 1, 0, '', 0, ?2) ON CONFLICT(org_id) DO UPDATE SET "
+                      "pass = 1, step = 0, position = '', started_at = ?2");
+  r.bind(1, org.str());
+  r.bind(2, now);
+  r.exec();
+}
+
+}  // namespace bomvault::store
