@@ -196,6 +196,11 @@ void SendJson(Ctx& c, int status, const nlohmann::json& body) {
   SendRawJson(c, status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+void SendCreated(Ctx& c, const std::string& location, const nlohmann::json& body) {
+  c.res.set_header("Location", location);
+  SendJson(c, 201, body);
+}
+
 void SendNoContent(Ctx& c) {
   c.res.status = 204;
   c.res.body.clear();

@@ -123,6 +123,9 @@ std::string CookieValue(const httplib::Request& req, const std::string& name);
 // Helpers for handlers.
 void SendJson(Ctx& c, int status, const nlohmann::json& body);
 void SendRawJson(Ctx& c, int status, std::string body);
+// 201 Created with `Location: location` (the created resource's path under /api/v1, RFC 9110
+// 10.2.2) and the JSON body. Every route that creates something answers through this.
+void SendCreated(Ctx& c, const std::string& location, const nlohmann::json& body);
 // Requests whose body is over kHeavyBodyBytes (imports, BOM bodies, attachments) need several
 // times that body in memory while they parse or seal it, so at most kHeavySlots do that at once
 // in the whole process; the others wait up to kHeavyWait for a slot, then get 503 "busy" with

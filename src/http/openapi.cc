@@ -311,6 +311,12 @@ nlohmann::json Api::OpenApi() const {
         if (d.schema != nullptr) {
           resp["content"] = {{"application/json", {{"schema", Ref(d.schema)}}}};
         }
+        if (d.status == 201) {
+          resp["headers"]["Location"] = {
+              {"description", "the created resource's path under /api/v1"},
+              {"required", true},
+              {"schema", Str()}};
+        }
         responses[std::to_string(d.status)] = resp;
       }
       std::set<int> errors(r.doc.errors.begin(), r.doc.errors.end());

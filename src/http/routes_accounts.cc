@@ -92,7 +92,8 @@ void RegisterAccountRoutes(Api& api) {
               if (!password) return;
               auto r = c.s().orgs->Create(c.principal, *name, *email, *password);
               if (!r.ok()) return SendError(c, r.status());
-              SendJson(c, 201, {{"id", r->first.str()}, {"admin_user_id", r->second.str()}});
+              SendCreated(c, "/api/v1/orgs/" + r->first.str(),
+                          {{"id", r->first.str()}, {"admin_user_id", r->second.str()}});
             });
 
   api.Route({"GET",
@@ -214,19 +215,19 @@ void RegisterAccountRoutes(Api& api) {
           c.res.set_header("Set-Cookie", SessionCookieName(tls) + "=" + r->token +
                                              "; Path=/; HttpOnly; SameSite=Strict" +
                                              (tls ? "; Secure" : ""));
-          SendJson(c, 201,
-                   {{"token", ""},
-                    {"cookie", true},
-                    {"user", user},
-                    {"expires_at", util::FormatUtc(r->expires_at)},
-                    {"mfa_enrolment_required", r->mfa_enrolment_required}});
+          SendCreated(c, "/api/v1/sessions/current",
+                      {{"token", ""},
+                       {"cookie", true},
+                       {"user", user},
+                       {"expires_at", util::FormatUtc(r->expires_at)},
+                       {"mfa_enrolment_required", r->mfa_enrolment_required}});
           return;
         }
-        SendJson(c, 201,
-                 {{"token", r->token},
-                  {"user", user},
-                  {"expires_at", util::FormatUtc(r->expires_at)},
-                  {"mfa_enrolment_required", r->mfa_enrolment_required}});
+        SendCreated(c, "/api/v1/sessions/current",
+                    {{"token", r->token},
+                     {"user", user},
+                     {"expires_at", util::FormatUtc(r->expires_at)},
+                     {"mfa_enrolment_required", r->mfa_enrolment_required}});
       });
 
   api.Route({"DELETE",
@@ -361,7 +362,7 @@ void RegisterAccountRoutes(Api& api) {
               if (!r.ok()) return SendError(c, r.status());
               nlohmann::json j = TokenJson(r->second);
               j["token"] = r->first;
-              SendJson(c, 201, j);
+              SendCreated(c, "/api/v1/me/tokens/" + r->second.id.str(), j);
             });
 
   api.Route({"DELETE",
@@ -490,7 +491,7 @@ void RegisterAccountRoutes(Api& api) {
               if (!role) return;
               auto r = c.s().invitations->Invite(c.principal, *email, *role);
               if (!r.ok()) return SendError(c, r.status());
-              SendJson(c, 201, InvitationJson(r.value()));
+              SendCreated(c, "/api/v1/invitations/" + r->id.str(), InvitationJson(r.value()));
             });
 
   api.Route({"GET", "/api/v1/invitations", "invitations.list", Auth::kSignedIn, false,
@@ -540,10 +541,10 @@ void RegisterAccountRoutes(Api& api) {
               if (!password) return;
               auto r = c.s().invitations->Accept(*token, *password);
               if (!r.ok()) return SendError(c, r.status());
-              SendJson(c, 201,
-                       {{"user_id", r->user.str()},
-                        {"org_id", r->org.str()},
-                        {"role", access::RoleName(r->role)}});
+              SendCreated(c, "/api/v1/users/" + r->user.str(),
+                          {{"user_id", r->user.str()},
+                           {"org_id", r->org.str()},
+                           {"role", access::RoleName(r->role)}});
             });
 
   // --- Block list (org Administrators) ---
@@ -568,7 +569,7 @@ void RegisterAccountRoutes(Api& api) {
               if (!entry) return;
               auto r = c.s().invitations->Block(c.principal, *entry);
               if (!r.ok()) return SendError(c, r.status());
-              SendJson(c, 201, BlockedJson(r.value()));
+              SendCreated(c, "/api/v1/org/blocked", BlockedJson(r.value()));
             });
 
   api.Route({"DELETE", "/api/v1/org/blocked", "org.blocked.delete", Auth::kSignedIn, false,
@@ -604,7 +605,7 @@ void RegisterAccountRoutes(Api& api) {
               if (!role) return;
               auto r = c.s().accounts->CreateUser(c.principal, *email, *password, *role);
               if (!r.ok()) return SendError(c, r.status());
-              SendJson(c, 201, {{"id", r->str()}});
+              SendCreated(c, "/api/v1/users/" + r->str(), {{"id", r->str()}});
             });
 
   api.Route({"GET",

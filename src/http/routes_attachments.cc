@@ -75,7 +75,8 @@ void RegisterAttachmentRoutes(Api& api) {
         auto r = c.s().attachments->Add(c.principal, *id, kind, c.req.get_param_value("name"),
                                         c.req.body);
         if (!r.ok()) return SendError(c, r.status());
-        SendJson(c, 201, AttachmentJson(r.value()));
+        SendCreated(c, "/api/v1/boms/" + id->str() + "/attachments/" + r->id.str(),
+                    AttachmentJson(r.value()));
       });
 
   api.Route({"GET", "/api/v1/boms/{id}/attachments/{attachment_id}", "boms.attachments.get",

@@ -256,7 +256,7 @@ void RegisterBomRoutes(Api& api) {
                                     body->metadata.value_or(nlohmann::json::object()),
                                     std::move(*body->items), "json");
         if (!r.ok()) return SendError(c, r.status());
-        SendJson(c, 201, {{"id", r->id.str()}, {"items", r->items}});
+        SendCreated(c, "/api/v1/boms/" + r->id.str(), {{"id", r->id.str()}, {"items", r->items}});
       });
 
   api.Route(
@@ -295,7 +295,7 @@ void RegisterBomRoutes(Api& api) {
                               {"warnings", MessagesJson(report.warnings)}};
         if (!report.encoding.empty()) out["encoding"] = report.encoding;
         if (!report.sheet.empty()) out["sheet"] = report.sheet;
-        SendJson(c, 201, out);
+        SendCreated(c, "/api/v1/boms/" + r->bom->id.str(), out);
       });
 
   api.Route(
@@ -488,12 +488,14 @@ void RegisterBomRoutes(Api& api) {
         auto r = c.s().imports->ImportRevision(c.principal, *id, c.req.body, request);
         if (!r.ok()) return SendError(c, r.status());
         if (!r->report.status.ok()) return SendImportRefusal(c, r->report);
-        SendJson(c, 201,
-                 {{"revision", r->revision->revision},
-                  {"items", r->revision->items},
-                  {"profile", r->report.profile},
-                  {"skipped", r->report.rows_skipped},
-                  {"warnings", MessagesJson(r->report.warnings)}});
+        SendCreated(c,
+                    "/api/v1/boms/" + id->str() +
+                        "/items?revision=" + std::to_string(r->revision->revision),
+                    {{"revision", r->revision->revision},
+                     {"items", r->revision->items},
+                     {"profile", r->report.profile},
+                     {"skipped", r->report.rows_skipped},
+                     {"warnings", MessagesJson(r->report.warnings)}});
       });
 
   api.Route({"GET",
@@ -648,7 +650,8 @@ void RegisterBomRoutes(Api& api) {
                                            "no such user in your organisation"));
               Status st = c.s().boms->Share(c.principal, *id, *uid, *access);
               if (!st.ok()) return SendError(c, st);
-              SendJson(c, 201, {{"user_id", uid->str()}, {"access", *access}});
+              SendCreated(c, "/api/v1/boms/" + id->str() + "/shares/" + uid->str(),
+                          {{"user_id", uid->str()}, {"access", *access}});
             });
 
   api.Route({"DELETE",

@@ -39,7 +39,8 @@ void RegisterImportProfileRoutes(Api& api) {
         if (!body) return;
         auto r = c.s().import_profiles->Create(c.principal, *body);
         if (!r.ok()) return SendError(c, r.status());
-        SendJson(c, 201, service::ImportProfiles::ToJson(r.value()));
+        SendCreated(c, "/api/v1/org/import-profiles/" + r->id.str(),
+                    service::ImportProfiles::ToJson(r.value()));
       });
 
   api.Route({"PUT", "/api/v1/org/import-profiles/{id}", "org.import_profiles.update",

@@ -62,18 +62,18 @@ void RegisterLifecycleRoutes(Api& api) {
         auto r = c.s().backups->Run(&c.principal, *to, "operator");
         if (!r.ok()) return SendError(c, r.status());
         const service::BackupReport& b = r.value();
-        SendJson(c, 201,
-                 {{"snapshot", b.snapshot},
-                  {"at", util::FormatUtc(b.at)},
-                  {"bytes", b.bytes},
-                  {"orgs", b.orgs},
-                  {"users", b.users},
-                  {"boms", b.boms},
-                  {"items", b.items},
-                  {"attachments", b.attachments},
-                  {"expired", b.expired},
-                  {"millis", b.millis},
-                  {"verified", true}});
+        SendCreated(c, "/api/v1/backups",
+                    {{"snapshot", b.snapshot},
+                     {"at", util::FormatUtc(b.at)},
+                     {"bytes", b.bytes},
+                     {"orgs", b.orgs},
+                     {"users", b.users},
+                     {"boms", b.boms},
+                     {"items", b.items},
+                     {"attachments", b.attachments},
+                     {"expired", b.expired},
+                     {"millis", b.millis},
+                     {"verified", true}});
       });
 
   api.Route({"GET", "/api/v1/backups", "backups.list", Auth::kSignedIn, false,

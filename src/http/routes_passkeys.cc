@@ -157,7 +157,7 @@ void RegisterPasskeyRoutes(Api& api) {
               reg.attestation_object = std::move(*att);
               auto r = c.s().passkeys->FinishRegistration(c.principal, c.bearer, *name, reg);
               if (!r.ok()) return SendError(c, r.status());
-              SendJson(c, 201, PasskeyJson(r.value()));
+              SendCreated(c, "/api/v1/me/passkeys/" + r->id.str(), PasskeyJson(r.value()));
             });
 
   api.Route({"GET", "/api/v1/me/passkeys", "me.passkeys.list", Auth::kSignedIn, false,
@@ -284,7 +284,7 @@ void RegisterPasskeyRoutes(Api& api) {
                 out["token"] = "";
                 out["cookie"] = true;
               }
-              SendJson(c, 201, out);
+              SendCreated(c, "/api/v1/sessions/current", out);
             });
 }
 

@@ -55,7 +55,7 @@ void RegisterSourceRoutes(Api& api) {
               if (!body) return;
               auto r = c.s().sources->Create(c.principal, *body);
               if (!r.ok()) return SendError(c, r.status());
-              SendJson(c, 201, {{"id", r->str()}});
+              SendCreated(c, "/api/v1/sources/" + r->str(), {{"id", r->str()}});
             });
 
   api.Route({"GET", "/api/v1/sources", "sources.list", Auth::kSignedIn, false,

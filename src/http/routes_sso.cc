@@ -270,10 +270,10 @@ void RegisterSsoRoutes(Api& api) {
               if (!uid) return SendError(c, Status::NotFound());
               auto r = c.s().oidc->BreakGlass(c.principal, *org, *uid, *reason);
               if (!r.ok()) return SendError(c, r.status());
-              SendJson(c, 201,
-                       {{"token", r->token},
-                        {"user", {{"id", r->user.str()}, {"org_id", r->org.str()}}},
-                        {"expires_at", util::FormatUtc(r->expires_at)}});
+              SendCreated(c, "/api/v1/sessions/current",
+                          {{"token", r->token},
+                           {"user", {{"id", r->user.str()}, {"org_id", r->org.str()}}},
+                           {"expires_at", util::FormatUtc(r->expires_at)}});
             });
 }
 

@@ -37,3 +37,62 @@ def test_head_allow_www_authenticate_and_request_ids():
     finally:
         srv.stop()
         st.cleanup()
+
+
+def test_every_create_answers_location_of_what_it_made():
+    st = Store()
+    srv = Server(st)
+    try:
+        org = Org(srv)
+        b = srv.base
+        created = []  # (what, status, headers, body)
+
+        def create(what, path, body, token, **kw):
+            s, r, h = call(b, "POST", path, body, token=token, **kw)
+            assert s == 201, (what, s, r)
+            created.append((what, h.get("Location"), r))
+            return r, h
+
+        bom, h = create("bom", "/api/v1/boms",
+                        {"name": "Located", "items": [{"ref": "1", "part_number": "P-1",
+                                                       "quantity": 1}]}, org.editor)
+        assert h["Location"] == f"/api/v1/boms/{bom['id']}"
+        csv = b"ref,part_number,quantity\n1,P-2,3\n"
+        imp, h = create("import", "/api/v1/boms/import?name=Imported", csv, org.editor,
+                        ctype="text/csv")
+        assert h["Location"] == f"/api/v1/boms/{imp['id']}"
+        rev, h = create("revision", f"/api/v1/boms/{bom['id']}/revisions", csv, org.editor,
+                        ctype="text/csv")
+        assert h["Location"] == f"/api/v1/boms/{bom['id']}/items?revision={rev['revision']}"
+        user, h = create("user", "/api/v1/users",
+                         {"email": "located@example.com", "role": "viewer",
+                          "password": "Another-Long-Passphrase-7"}, org.admin)
+        assert h["Location"] == f"/api/v1/users/{user['id']}"
+        _, h = create("share", f"/api/v1/boms/{bom['id']}/shares",
+                      {"user_id": user["id"], "access": "view"}, org.editor)
+        assert h["Location"] == f"/api/v1/boms/{bom['id']}/shares/{user['id']}"
+        tok, h = create("token", "/api/v1/me/tokens", {"name": "ci", "scope": "read"}, org.editor)
+        assert h["Location"] == f"/api/v1/me/tokens/{tok['id']}"
+        inv, h = create("invitation", "/api/v1/invitations",
+                        {"email": "invited@example.com", "role": "viewer"}, org.admin)
+        assert h["Location"] == f"/api/v1/invitations/{inv['id']}"
+        src, h = create("source", "/api/v1/sources",
+                        {"name": "ERP", "kind": "rest", "base_url": "https://erp.example.com"},
+                        org.admin)
+        assert h["Location"] == f"/api/v1/sources/{src['id']}"
+        neworg, h = create("org", "/api/v1/orgs",
+                           {"name": "Located Org", "admin_email": "a@located.example",
+                            "admin_password": "Another-Long-Passphrase-7"}, st.operator)
+        assert h["Location"] == f"/api/v1/orgs/{neworg['id']}"
+        _, h = create("session", "/api/v1/sessions",
+                      {"email": "located@example.com", "password": "Another-Long-Passphrase-7"},
+                      None)
+        assert h["Location"] == "/api/v1/sessions/current"
+        # Where the created thing has a GET, the Location answers it.
+        for what, loc, _ in created:
+            if what in ("bom", "import", "revision"):
+                s, _, _ = call(b, "GET", loc, token=org.editor)
+                assert s == 200, (what, loc, s)
+    finally:
+        srv.stop()
+        st.cleanup()

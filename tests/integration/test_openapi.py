@@ -112,6 +112,10 @@ class Conformance:
         if documented is None:
             self.mismatches.append(f"{where}: status not documented ({sorted(op['responses'])})")
             return s, r
+        # Every header the document says the answer carries (Location on 201, ETag, Link...).
+        for name, header in documented.get("headers", {}).items():
+            if header.get("required") and not h.get(name):
+                self.mismatches.append(f"{where}: header {name} missing")
         content = documented.get("content")
         if content is None:
             if r not in (None, b""):
