@@ -51,7 +51,6 @@ SQL_NOT_YET_MOVED = {
     "src/service/lifecycle.cc",
     "src/service/notices.cc",
     "src/service/oidc.cc",
-    "src/service/orgs.cc",
     "src/service/passkeys.cc",
     "src/service/sources.cc",
 }
@@ -80,7 +79,6 @@ JSON_NOT_YET_MOVED = {
     "src/service/oidc.cc",
     "src/service/oidc.h",
     "src/service/orgs.cc",
-    "src/service/orgs.h",
     "src/service/passkeys.cc",
     "src/service/rest_source.cc",
     "src/service/source_config.cc",

@@ -28,6 +28,45 @@ nlohmann::json UserJson(const service::UserView& u) {
           {"last_active_at", util::FormatUtc(u.last_active_at)}};
 }
 
+nlohmann::json SettingsJson(const service::OrgSettings& s) {
+  return {{"sharing_enabled", s.sharing_enabled},
+          {"audit_depth", s.audit_depth},
+          {"mfa_policy", s.mfa_policy},
+          {"purge_notice", s.purge_notice},
+          {"purge_days", s.purge_days}};
+}
+
+// PATCH /org/settings: each key with its type and range, in key order (the first bad key is
+// named).
+util::Result<service::OrgSettingsPatch> SettingsPatch(const nlohmann::json& j) {
+  if (!j.is_object()) return Status::Invalid("invalid_settings", "settings must be an object");
+  service::OrgSettingsPatch p;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& k = it.key();
+    const auto& v = it.value();
+    if (k == "sharing_enabled" && v.is_boolean()) {
+      p.sharing_enabled = v.get<bool>();
+    } else if (k == "purge_notice" && v.is_boolean()) {
+      p.purge_notice = v.get<bool>();
+    } else if (k == "audit_depth" && v.is_number_integer() &&
+               v.get<int64_t>() >= service::kMinAuditDepth &&
+               v.get<int64_t>() <= service::kMaxAuditDepth) {
+      p.audit_depth = v.get<int>();
+    } else if (k == "purge_days" && v.is_number_integer() &&
+               v.get<int64_t>() >= service::kMinPurgeDays &&
+               v.get<int64_t>() <= service::kMaxPurgeDays) {
+      p.purge_days = v.get<int>();
+    } else if (k == "mfa_policy" && v.is_string() &&
+               service::IsMfaPolicy(v.get_ref<const std::string&>())) {
+      p.mfa_policy = v.get<std::string>();
+    } else {
+      return Status::Invalid("invalid_settings",
+                             "unknown setting or value out of range: " + k.substr(0, 40));
+    }
+  }
+  return p;
+}
+
 nlohmann::json TokenJson(const service::TokenView& t) {
   return {{"id", t.id.str()},
           {"kind", t.kind},
@@ -679,7 +718,7 @@ void RegisterAccountRoutes(Api& api) {
               if (!Require(c, Function::kOrgSettingsRead)) return;
               auto r = c.s().orgs->Settings(c.principal);
               if (!r.ok()) return SendError(c, r.status());
-              SendJson(c, 200, r->ToJson());
+              SendJson(c, 200, SettingsJson(r.value()));
             });
 
   api.Route({"PATCH", "/api/v1/org/settings", "org.settings.update", Auth::kSignedIn, false,
@@ -689,9 +728,11 @@ void RegisterAccountRoutes(Api& api) {
               if (!Require(c, Function::kOrgSettingsWrite)) return;
               auto body = JsonBody(c, 4096);
               if (!body) return;
-              auto r = c.s().orgs->UpdateSettings(c.principal, *body);
+              auto patch = SettingsPatch(*body);
+              if (!patch.ok()) return SendError(c, patch.status());
+              auto r = c.s().orgs->UpdateSettings(c.principal, patch.value());
               if (!r.ok()) return SendError(c, r.status());
-              SendJson(c, 200, r->ToJson());
+              SendJson(c, 200, SettingsJson(r.value()));
             });
 
   api.Route(
@@ -714,8 +755,10 @@ void RegisterAccountRoutes(Api& api) {
         auto body = JsonBody(c, 256 * 1024);
         if (!body) return;
         auto list = body->find("mappings");
-        auto r = c.s().orgs->SetColumnMappings(c.principal,
-                                               list == body->end() ? nlohmann::json() : *list);
+        auto mappings =
+            bom::ParseColumnMappings(list == body->end() ? nlohmann::json() : *list, bom::Limits{});
+        if (!mappings.ok()) return SendError(c, mappings.status());
+        auto r = c.s().orgs->SetColumnMappings(c.principal, std::move(mappings.value()));
         if (!r.ok()) return SendError(c, r.status());
         SendJson(c, 200, {{"mappings", bom::ColumnMappingsJson(r.value())}});
       });

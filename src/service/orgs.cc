@@ -1,8 +1,9 @@
 #include "service/orgs.h"
 
-#include <SQLiteCpp/Statement.h>
+#include <nlohmann/json.hpp>
 
 #include "service/audit.h"
+#include "store/orgs_store.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -11,48 +12,26 @@ namespace bomvault::service {
 using access::Principal;
 using util::Status;
 
-nlohmann::json OrgSettings::ToJson() const {
-  return {{"sharing_enabled", sharing_enabled},
-          {"audit_depth", audit_depth},
-          {"mfa_policy", mfa_policy},
-          {"purge_notice", purge_notice},
-          {"purge_days", purge_days}};
+namespace {
+
+// The settings as audited (the keys PATCH /org/settings takes).
+nlohmann::json AuditedSettings(const OrgSettings& s) {
+  return {{"sharing_enabled", s.sharing_enabled},
+          {"audit_depth", s.audit_depth},
+          {"mfa_policy", s.mfa_policy},
+          {"purge_notice", s.purge_notice},
+          {"purge_days", s.purge_days}};
 }
 
-util::Result<OrgSettings> OrgSettings::FromJson(const nlohmann::json& j) {
-  OrgSettings s;
-  if (!j.is_object()) return Status::Invalid("invalid_settings", "settings must be an object");
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string& k = it.key();
-    const auto& v = it.value();
-    if (k == "sharing_enabled" && v.is_boolean()) {
-      s.sharing_enabled = v.get<bool>();
-    } else if (k == "purge_notice" && v.is_boolean()) {
-      s.purge_notice = v.get<bool>();
-    } else if (k == "audit_depth" && v.is_number_integer() && v.get<int64_t>() >= 1 &&
-               v.get<int64_t>() <= 1000) {
-      s.audit_depth = v.get<int>();
-    } else if (k == "purge_days" && v.is_number_integer() && v.get<int64_t>() >= 1 &&
-               v.get<int64_t>() <= 365) {
-      s.purge_days = v.get<int>();
-    } else if (k == "mfa_policy" && v.is_string() &&
-               (v == "optional" || v == "administrators" || v == "everyone")) {
-      s.mfa_policy = v.get<std::string>();
-    } else {
-      return Status::Invalid("invalid_settings",
-                             "unknown setting or value out of range: " + k.substr(0, 40));
-    }
-  }
-  return s;
+Status BadSetting(std::string_view key) {
+  return Status::Invalid("invalid_settings", "unknown setting or value out of range: " +
+                                                 std::string(key.substr(0, 40)));
 }
+
+}  // namespace
 
 OrgSettings Orgs::LoadSettings(store::Db& db, const util::OrgId& org) {
-  SQLite::Statement q(db, "SELECT settings FROM orgs WHERE id = ?");
-  q.bind(1, org.str());
-  if (!q.executeStep()) return OrgSettings{};
-  auto j = nlohmann::json::parse(q.getColumn(0).getString(), nullptr, false);
-  auto s = OrgSettings::FromJson(j);
-  return s.ok() ? s.value() : OrgSettings{};
+  return store::LoadOrgSettings(db, org);
 }
 
 util::Result<std::pair<util::OrgId, util::UserId>> Orgs::Create(const Principal& actor,
@@ -78,18 +57,9 @@ util::Result<std::pair<util::OrgId, util::UserId>> Orgs::Create(const Principal&
   st = db_.Write([&](store::Db& db) -> Status {
     int64_t now = util::NowUnix();
     // The org row first (org_keys references it), its name sealed once the key exists.
-    SQLite::Statement ins(
-        db, "INSERT INTO orgs(id, name_sealed, settings, created_at) VALUES (?, x'', ?, ?)");
-    ins.bind(1, org.str());
-    ins.bind(2, OrgSettings{}.ToJson().dump());
-    ins.bind(3, static_cast<int64_t>(now));
-    ins.exec();
+    store::InsertOrg(db, org, now);
     auto crypto = keys_.Create(db, org);
-    auto sealed = crypto->SealText("org-name", org.str(), name);
-    SQLite::Statement upd(db, "UPDATE orgs SET name_sealed = ? WHERE id = ?");
-    upd.bind(1, sealed.data(), static_cast<int>(sealed.size()));
-    upd.bind(2, org.str());
-    upd.exec();
+    store::SetOrgNameSealed(db, org, crypto->SealText("org-name", org.str(), name));
     auto user = accounts_.InsertUser(db, *crypto, email.value(), hash.value(),
                                      access::Role::kAdministrator, true);
     if (!user.ok()) return user.status();
@@ -117,25 +87,16 @@ util::Result<std::vector<OrgView>> Orgs::List(const Principal& actor) {
   }
   std::vector<OrgView> out;
   Status st = db_.Read([&](store::Db& db) -> Status {
-    SQLite::Statement q(db,
-                        "SELECT o.id, o.name_sealed, o.created_at, o.support_until, "
-                        "(SELECT count(*) FROM users u WHERE u.org_id = o.id) FROM orgs o "
-                        "ORDER BY o.created_at, o.id LIMIT 1000");
-    while (q.executeStep()) {
+    for (store::OrgRow& row : store::ListOrgs(db, 1000)) {
       OrgView v;
-      v.id = util::OrgId::FromTrusted(q.getColumn(0).getString());
+      v.id = std::move(row.id);
       auto crypto = keys_.Get(db, v.id);
       if (!crypto.ok()) return crypto.status();
-      auto col = q.getColumn(1);
       // The operator sees the name it gave the org (to manage it), never the org's content.
-      v.name = crypto.value()
-                   ->OpenText("org-name", v.id.str(),
-                              {static_cast<const uint8_t*>(col.getBlob()),
-                               static_cast<size_t>(col.size())})
-                   .value_or("");
-      v.created_at = q.getColumn(2).getInt64();
-      v.support_until = q.getColumn(3).getInt64();
-      v.users = q.getColumn(4).getInt64();
+      v.name = crypto.value()->OpenText("org-name", v.id.str(), row.name_sealed).value_or("");
+      v.created_at = row.created_at;
+      v.support_until = row.support_until;
+      v.users = row.users;
       out.push_back(std::move(v));
     }
     return Status::Ok();
@@ -166,17 +127,7 @@ Status Orgs::Delete(const Principal& actor, const util::OrgId& org) {
 }
 
 bool Orgs::DeleteRows(store::Db& db, const util::OrgId& org) {
-  // Children first: boms.owner_id references users without cascade.
-  for (const char* sql :
-       {"DELETE FROM boms WHERE org_id = ?", "DELETE FROM users WHERE org_id = ?",
-        "DELETE FROM audit WHERE org_id = ?", "DELETE FROM org_keys WHERE org_id = ?"}) {
-    SQLite::Statement d(db, sql);
-    d.bind(1, org.str());
-    d.exec();
-  }
-  SQLite::Statement d(db, "DELETE FROM orgs WHERE id = ?");
-  d.bind(1, org.str());
-  return d.exec() != 0;
+  return store::DeleteOrgRows(db, org);
 }
 
 util::Result<OrgSettings> Orgs::Settings(const Principal& actor) {
@@ -193,29 +144,36 @@ util::Result<OrgSettings> Orgs::Settings(const Principal& actor) {
 }
 
 util::Result<OrgSettings> Orgs::UpdateSettings(const Principal& actor,
-                                               const nlohmann::json& patch) {
+                                               const OrgSettingsPatch& patch) {
   if (access::MayUse(actor, access::Function::kOrgSettingsWrite) != access::Decision::kAllow) {
     return Status::Forbidden();
   }
-  if (!patch.is_object()) return Status::Invalid("invalid_settings", "settings must be an object");
+  // In key order, so the first bad key named is the one a reader of the body meets first.
+  if (patch.audit_depth &&
+      (*patch.audit_depth < store::kMinAuditDepth || *patch.audit_depth > store::kMaxAuditDepth)) {
+    return BadSetting("audit_depth");
+  }
+  if (patch.mfa_policy && !store::IsMfaPolicy(*patch.mfa_policy)) return BadSetting("mfa_policy");
+  if (patch.purge_days &&
+      (*patch.purge_days < store::kMinPurgeDays || *patch.purge_days > store::kMaxPurgeDays)) {
+    return BadSetting("purge_days");
+  }
   OrgSettings result;
   Status st = db_.Write([&](store::Db& db) -> Status {
-    OrgSettings before = LoadSettings(db, actor.org);
-    nlohmann::json merged = before.ToJson();
-    for (auto it = patch.begin(); it != patch.end(); ++it) merged[it.key()] = it.value();
-    auto after = OrgSettings::FromJson(merged);
-    if (!after.ok()) return after.status();
-    result = after.value();
+    const OrgSettings before = store::LoadOrgSettings(db, actor.org);
+    result = before;
+    if (patch.sharing_enabled) result.sharing_enabled = *patch.sharing_enabled;
+    if (patch.audit_depth) result.audit_depth = *patch.audit_depth;
+    if (patch.mfa_policy) result.mfa_policy = *patch.mfa_policy;
+    if (patch.purge_notice) result.purge_notice = *patch.purge_notice;
+    if (patch.purge_days) result.purge_days = *patch.purge_days;
     nlohmann::json change = nlohmann::json::object();
-    nlohmann::json b = before.ToJson(), a = result.ToJson();
+    const nlohmann::json b = AuditedSettings(before), a = AuditedSettings(result);
     for (auto it = a.begin(); it != a.end(); ++it) {
-      if (b[it.key()] != it.value())
-        change[it.key()] = {{"before", b[it.key()]}, {"after", it.value()}};
+      if (b.at(it.key()) != it.value())
+        change[it.key()] = {{"before", b.at(it.key())}, {"after", it.value()}};
     }
-    SQLite::Statement u(db, "UPDATE orgs SET settings = ? WHERE id = ?");
-    u.bind(1, a.dump());
-    u.bind(2, actor.org.str());
-    u.exec();
+    store::SaveOrgSettings(db, actor.org, result);
     auto crypto = keys_.Get(db, actor.org);
     if (!crypto.ok()) return crypto.status();
     if (!change.empty()) {
@@ -237,13 +195,9 @@ constexpr std::string_view kMappingsPurpose = "column-mappings";
 }  // namespace
 
 util::Result<bom::ColumnMappings> Orgs::LoadColumnMappings(store::Db& db, const OrgCrypto& crypto) {
-  SQLite::Statement q(db, "SELECT sealed FROM org_column_mappings WHERE org_id = ?");
-  q.bind(1, crypto.org().str());
-  if (!q.executeStep()) return bom::ColumnMappings{};
-  auto col = q.getColumn(0);
-  auto text = crypto.OpenText(
-      kMappingsPurpose, crypto.org().str(),
-      {static_cast<const uint8_t*>(col.getBlob()), static_cast<size_t>(col.size())});
+  auto sealed = store::OrgColumnMappings(db, crypto.org());
+  if (!sealed) return bom::ColumnMappings{};
+  auto text = crypto.OpenText(kMappingsPurpose, crypto.org().str(), *sealed);
   auto parsed =
       text ? bom::ParseColumnMappings(nlohmann::json::parse(*text, nullptr, false), bom::Limits{})
            : util::Result<bom::ColumnMappings>(Status::Internal());
@@ -272,13 +226,11 @@ util::Result<bom::ColumnMappings> Orgs::ColumnMappings(const Principal& actor) {
 }
 
 util::Result<bom::ColumnMappings> Orgs::SetColumnMappings(const Principal& actor,
-                                                          const nlohmann::json& list) {
+                                                          bom::ColumnMappings mappings) {
   Status st = access::Refusal(actor, access::Function::kOrgSettingsWrite,
                               access::MayUse(actor, access::Function::kOrgSettingsWrite));
   if (!st.ok()) return st;
-  auto mappings = bom::ParseColumnMappings(list, bom::Limits{});
-  if (!mappings.ok()) return mappings.status();
-  const nlohmann::json after = bom::ColumnMappingsJson(mappings.value());
+  const nlohmann::json after = bom::ColumnMappingsJson(mappings);
   st = db_.Write([&](store::Db& db) -> Status {
     auto crypto = keys_.Get(db, actor.org);
     if (!crypto.ok()) return crypto.status();
@@ -288,14 +240,7 @@ util::Result<bom::ColumnMappings> Orgs::SetColumnMappings(const Principal& actor
     const nlohmann::json before_json = bom::ColumnMappingsJson(before.value());
     if (before_json == after) return Status::Ok();
     const crypto::Bytes sealed = c.SealText(kMappingsPurpose, actor.org.str(), after.dump());
-    SQLite::Statement u(db,
-                        "INSERT INTO org_column_mappings(org_id, sealed, updated_at) VALUES "
-                        "(?1, ?2, ?3) ON CONFLICT(org_id) DO UPDATE SET sealed = ?2, "
-                        "updated_at = ?3");
-    u.bind(1, actor.org.str());
-    u.bind(2, sealed.data(), static_cast<int>(sealed.size()));
-    u.bind(3, static_cast<int64_t>(util::NowUnix()));
-    u.exec();
+    store::SaveOrgColumnMappings(db, actor.org, sealed, util::NowUnix());
     RecordAudit(db, &c,
                 {"org:" + actor.org.str(),
                  actor.user.str(),
@@ -316,10 +261,7 @@ Status Orgs::SetSupportAccess(const Principal& actor, int hours) {
   }
   return db_.Write([&](store::Db& db) -> Status {
     int64_t until = hours == 0 ? 0 : util::NowUnix() + int64_t{hours} * 3600;
-    SQLite::Statement u(db, "UPDATE orgs SET support_until = ? WHERE id = ?");
-    u.bind(1, static_cast<int64_t>(until));
-    u.bind(2, actor.org.str());
-    u.exec();
+    store::SetSupportUntil(db, actor.org, until);
     auto crypto = keys_.Get(db, actor.org);
     if (!crypto.ok()) return crypto.status();
     RecordAudit(db, crypto.value().get(),
@@ -354,11 +296,9 @@ Status Orgs::EnterSupport(const Principal& actor, const util::OrgId& org, const 
     return st;
   }
   return db_.Write([&](store::Db& db) -> Status {
-    SQLite::Statement q(db, "SELECT support_until FROM orgs WHERE id = ?");
-    q.bind(1, org.str());
-    if (!q.executeStep()) return Status::NotFound();
-    int64_t until = q.getColumn(0).getInt64();
-    if (access::MayUseSupport(actor, until, util::NowUnix()) != access::Decision::kAllow) {
+    std::optional<int64_t> until = store::SupportUntil(db, org);
+    if (!until) return Status::NotFound();
+    if (access::MayUseSupport(actor, *until, util::NowUnix()) != access::Decision::kAllow) {
       return Status(util::Code::kForbidden, "no_support_access",
                     "this organisation has not granted support access, or it has expired");
     }

@@ -3,12 +3,12 @@
 // Creating an org makes its data key, its first Administrator (address counted as verified)
 // and the audit entries in one transaction. Deleting an org deletes its wrapped data key and all
 // of its rows (secure_delete on), then truncates the WAL, so none of its data can be read back
-// from any file bomvault manages. Settings are non-secret policy stored as JSON.
-// Thread-safe (all state is in the store).
+// from any file bomvault manages. Settings are non-secret policy; store/orgs_store.h keeps them
+// and their defaults. Thread-safe (all state is in the store).
 #pragma once
 
 #include <functional>
-#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,17 +18,22 @@
 #include "service/audit.h"
 #include "service/org_keys.h"
 #include "store/database.h"
+#include "store/orgs_store.h"
 
 namespace bomvault::service {
 
-struct OrgSettings {
-  bool sharing_enabled = true;
-  int audit_depth = 10;                 // entries kept per object, 1..1000
-  std::string mfa_policy = "optional";  // "optional" | "administrators" | "everyone"
-  bool purge_notice = true;             // mail owners when stale BOMs are removed
-  int purge_days = 5;                   // 1..365
-  nlohmann::json ToJson() const;
-  static util::Result<OrgSettings> FromJson(const nlohmann::json& j);  // missing keys = defaults
+using OrgSettings = store::OrgSettings;
+using store::IsMfaPolicy;
+using store::kMaxAuditDepth, store::kMinAuditDepth, store::kMaxPurgeDays, store::kMinPurgeDays;
+
+// What PATCH /org/settings may change; an absent member keeps its value. local_passwords is not
+// here: single sign-on (oidc.h) owns it.
+struct OrgSettingsPatch {
+  std::optional<bool> sharing_enabled;
+  std::optional<int> audit_depth;
+  std::optional<std::string> mfa_policy;
+  std::optional<bool> purge_notice;
+  std::optional<int> purge_days;
 };
 
 struct OrgView {
@@ -58,13 +63,13 @@ class Orgs {
 
   util::Result<OrgSettings> Settings(const access::Principal& actor);
   util::Result<OrgSettings> UpdateSettings(const access::Principal& actor,
-                                           const nlohmann::json& patch);
+                                           const OrgSettingsPatch& patch);
   // The org's column mappings for CSV/XLSX import (bom/mapping.h). Every member may read them
   // (they decide how that member's files are read); only an Administrator replaces them, as a
   // whole list, audited on the org with before and after.
   util::Result<bom::ColumnMappings> ColumnMappings(const access::Principal& actor);
   util::Result<bom::ColumnMappings> SetColumnMappings(const access::Principal& actor,
-                                                      const nlohmann::json& list);
+                                                      bom::ColumnMappings mappings);
 
   // Support access for the operator: granted by an Administrator for 1..72 hours, or revoked.
   util::Status SetSupportAccess(const access::Principal& actor, int hours);

@@ -288,6 +288,38 @@ def link_admin(w):
     assert s == 302 and h["Location"] == "/#/account", s
 
 
+def test_settings_update_after_local_passwords_off_keeps_them_off_and_keeps_the_settings():
+    # Both lived in one JSON object read by two modules with their own defaults: with
+    # local_passwords stored, GET /org/settings read every setting as its default, and a PATCH
+    # rewrote the object without local_passwords, turning local passwords back on.
+    w = World()
+    try:
+        w.configure()
+        s, r, _ = call(w.b, "PATCH", "/api/v1/org/settings",
+                       {"purge_days": 9, "sharing_enabled": False}, token=w.org.admin)
+        assert s == 200 and r["purge_days"] == 9 and r["sharing_enabled"] is False, r
+        link_admin(w)
+        s, r, _ = call(w.b, "POST", "/api/v1/org/sso/local-passwords", {"enabled": False},
+                       token=w.org.admin)
+        assert s == 204, r
+        s, r, _ = call(w.b, "GET", "/api/v1/org/settings", token=w.org.admin)
+        assert s == 200 and r["purge_days"] == 9 and r["sharing_enabled"] is False, r
+        assert "local_passwords" not in r, r
+        s, r, _ = call(w.b, "PATCH", "/api/v1/org/settings", {"audit_depth": 20},
+                       token=w.org.admin)
+        assert s == 200 and r["audit_depth"] == 20 and r["purge_days"] == 9, r
+        s, r, _ = call(w.b, "GET", "/api/v1/org/sso", token=w.org.admin)
+        assert s == 200 and r["local_passwords"] is False, r
+        s, r, _ = call(w.b, "POST", "/api/v1/users", {"email": "new@a.example", "password": PASSWORD,
+                                                      "role": "viewer"}, token=w.org.admin)
+        assert s == 409 and is_error(r, "local_passwords_off"), r
+        s, r, _ = call(w.b, "POST", "/api/v1/sessions",
+                       {"email": "editor@a.example", "password": PASSWORD})
+        assert s == 401 and is_error(r, "bad_credentials"), r
+    finally:
+        w.close()
+
+
 def test_local_passwords_off_wipes_hashes_and_check_finds_none():
     w = World()
     try:
