@@ -1,11 +1,10 @@
 #include "service/attachments.h"
 
-#include <SQLiteCpp/Statement.h>
-
 #include "bom/sniff.h"
 #include "crypto/crypto.h"
 #include "service/audit.h"
 #include "service/lifecycle.h"
+#include "store/attachments_store.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -16,14 +15,6 @@ using access::Principal;
 using util::Status;
 
 namespace {
-
-constexpr const char* kColumns =
-    "id, bom_id, kind, media_type, size, width, height, chunk_count, meta_sealed, created_by, "
-    "created_at";
-
-std::span<const uint8_t> Blob(const SQLite::Column& c) {
-  return {static_cast<const uint8_t*>(c.getBlob()), static_cast<size_t>(c.size())};
-}
 
 // Chunk i of n: the count is bound too, so dropping the last chunks is as detectable as
 // reordering them.
@@ -41,20 +32,20 @@ std::string MetaObject(const AttachmentView& v, int64_t chunks) {
          "/" + std::to_string(chunks);
 }
 
-// A row in kColumns order; chunk_count comes back through *chunks.
-util::Result<AttachmentView> FromRow(SQLite::Statement& q, const OrgCrypto& crypto,
+// The row's view, its name and hash opened; chunk_count comes back through *chunks.
+util::Result<AttachmentView> FromRow(const store::AttachmentRow& row, const OrgCrypto& crypto,
                                      int64_t* chunks) {
   AttachmentView v;
-  v.id = util::AttachmentId::FromTrusted(q.getColumn(0).getString());
-  v.bom = util::BomId::FromTrusted(q.getColumn(1).getString());
-  v.kind = q.getColumn(2).getString();
-  v.media_type = q.getColumn(3).getString();
-  v.size = q.getColumn(4).getInt64();
-  v.width = q.getColumn(5).getInt64();
-  v.height = q.getColumn(6).getInt64();
-  const int64_t count = q.getColumn(7).getInt64();
+  v.id = row.id;
+  v.bom = row.bom;
+  v.kind = row.kind;
+  v.media_type = row.media_type;
+  v.size = row.size;
+  v.width = row.width;
+  v.height = row.height;
+  const int64_t count = row.chunk_count;
   if (chunks != nullptr) *chunks = count;
-  auto meta = crypto.OpenText("bom-attachment-meta", MetaObject(v, count), Blob(q.getColumn(8)));
+  auto meta = crypto.OpenText("bom-attachment-meta", MetaObject(v, count), row.meta_sealed);
   nlohmann::json m = meta ? nlohmann::json::parse(*meta, nullptr, false) : nlohmann::json();
   if (!m.is_object() || !m.contains("name") || !m.contains("sha256")) {
     util::log::Error("attachment.unreadable").Ref("bom_id", v.bom).Ref("attachment_id", v.id);
@@ -62,8 +53,8 @@ util::Result<AttachmentView> FromRow(SQLite::Statement& q, const OrgCrypto& cryp
   }
   v.name = m["name"].get<std::string>();
   v.sha256 = m["sha256"].get<std::string>();
-  v.created_by = util::UserId::FromTrusted(q.getColumn(9).getString());
-  v.created_at = q.getColumn(10).getInt64();
+  v.created_by = row.created_by;
+  v.created_at = row.created_at;
   return v;
 }
 
@@ -80,41 +71,25 @@ Status OpenContent(store::Db& db, const OrgCrypto& crypto, const AttachmentView&
                    std::string* out) {
   out->clear();
   out->reserve(static_cast<size_t>(v.size));
-  SQLite::Statement c(db,
-                      "SELECT seq, sealed FROM bom_attachment_chunks WHERE attachment_id = ? "
-                      "ORDER BY seq");
-  c.bind(1, v.id.str());
   int64_t expected = 0;
-  while (c.executeStep()) {
-    const int64_t seq = c.getColumn(0).getInt64();
-    auto plain =
-        crypto.Open("bom-attachment", ChunkObject(v.bom, v.id, seq, count), Blob(c.getColumn(1)));
+  bool unreadable = false;
+  store::ForEachAttachmentChunk(db, v.id, [&](int64_t seq, std::span<const uint8_t> sealed) {
+    auto plain = crypto.Open("bom-attachment", ChunkObject(v.bom, v.id, seq, count), sealed);
     if (seq != expected++ || !plain) {
       util::log::Error("attachment.chunk_unreadable").Ref("attachment_id", v.id).Num("seq", seq);
-      return Status::Internal("this attachment could not be decrypted");
+      unreadable = true;
+      return false;
     }
     out->append(reinterpret_cast<const char*>(plain->data()), plain->size());
     crypto::Wipe(*plain);
-  }
+    return true;
+  });
+  if (unreadable) return Status::Internal("this attachment could not be decrypted");
   if (expected != count || static_cast<int64_t>(out->size()) != v.size) {
     util::log::Error("attachment.incomplete").Ref("attachment_id", v.id).Num("chunks", expected);
     return Status::Internal("this attachment could not be decrypted");
   }
   return Status::Ok();
-}
-
-// Adding or removing a file changes the BOM: it is updated and interacted with now.
-void MarkChanged(store::Db& db, const util::BomId& bom, int64_t now) {
-  SQLite::Statement u(db, "UPDATE boms SET updated_at = ?1, last_interacted_at = ?1 WHERE id = ?2");
-  u.bind(1, now);
-  u.bind(2, bom.str());
-  u.exec();
-}
-
-void DeleteRow(store::Db& db, const util::AttachmentId& id) {
-  SQLite::Statement d(db, "DELETE FROM bom_attachments WHERE id = ?");  // cascades to chunks
-  d.bind(1, id.str());
-  d.exec();
 }
 
 }  // namespace
@@ -174,17 +149,13 @@ util::Result<AttachmentView> Attachments::Add(const Principal& actor, const util
     }
     std::optional<util::AttachmentId> replaced;
     int64_t files = 0, total = 0;
-    {
-      SQLite::Statement q(db, "SELECT id, kind, size FROM bom_attachments WHERE bom_id = ?");
-      q.bind(1, bom.str());
-      while (q.executeStep()) {
-        if (v.kind == "thumbnail" && q.getColumn(1).getString() == "thumbnail") {
-          replaced = util::AttachmentId::FromTrusted(q.getColumn(0).getString());
-          continue;  // replaced, so it counts toward neither limit
-        }
-        ++files;
-        total += q.getColumn(2).getInt64();
+    for (const store::AttachmentRow& row : store::ListAttachments(db, bom)) {
+      if (v.kind == "thumbnail" && row.kind == "thumbnail") {
+        replaced = row.id;
+        continue;  // replaced, so it counts toward neither limit
       }
+      ++files;
+      total += row.size;
     }
     if (files + 1 > static_cast<int64_t>(kMaxPerBom)) {
       return Status::Unprocessable(
@@ -195,34 +166,21 @@ util::Result<AttachmentView> Attachments::Add(const Principal& actor, const util
           "attachment_limit",
           "a BOM's files may hold at most " + std::to_string(kMaxBytesPerBom >> 20) + " MiB");
     }
-    if (replaced) DeleteRow(db, *replaced);
-    SQLite::Statement ins(db,
-                          "INSERT INTO bom_attachments(id, bom_id, kind, media_type, size, width, "
-                          "height, chunk_count, meta_sealed, created_by, created_at) "
-                          "VALUES (?,?,?,?,?,?,?,?,?,?,?)");
-    ins.bind(1, v.id.str());
-    ins.bind(2, bom.str());
-    ins.bind(3, v.kind);
-    ins.bind(4, v.media_type);
-    ins.bind(5, v.size);
-    ins.bind(6, v.width);
-    ins.bind(7, v.height);
-    ins.bind(8, count);
-    ins.bind(9, meta.data(), static_cast<int>(meta.size()));
-    ins.bind(10, actor.user.str());
-    ins.bind(11, v.created_at);
-    ins.exec();
-    SQLite::Statement chunk(
-        db, "INSERT INTO bom_attachment_chunks(attachment_id, seq, sealed) VALUES (?,?,?)");
-    for (int64_t seq = 0; seq < count; ++seq) {
-      const crypto::Bytes& c = sealed[static_cast<size_t>(seq)];
-      chunk.bind(1, v.id.str());
-      chunk.bind(2, seq);
-      chunk.bind(3, c.data(), static_cast<int>(c.size()));
-      chunk.exec();
-      chunk.reset();
-    }
-    MarkChanged(db, bom, v.created_at);
+    if (replaced) store::DeleteAttachment(db, *replaced);
+    store::AttachmentRow row;
+    row.id = v.id;
+    row.bom = bom;
+    row.kind = v.kind;
+    row.media_type = v.media_type;
+    row.size = v.size;
+    row.width = v.width;
+    row.height = v.height;
+    row.chunk_count = count;
+    row.meta_sealed = meta;
+    row.created_by = actor.user;
+    row.created_at = v.created_at;
+    store::InsertAttachment(db, row, sealed);
+    store::MarkBomChanged(db, bom, v.created_at);
     nlohmann::json change = {{"attachment", {{"after", AuditView(v)}}}};
     if (replaced) change["replaced"] = replaced->str();
     RecordAudit(db, crypto.get(),
@@ -244,11 +202,8 @@ util::Result<std::vector<AttachmentView>> Attachments::List(const Principal& act
   Status st = db_.Read([&](store::Db& db) -> Status {
     auto a = boms_.Authorize(db, actor, bom, Function::kBomRead);
     if (!a.ok()) return a.status();
-    SQLite::Statement q(db, std::string("SELECT ") + kColumns +
-                                " FROM bom_attachments WHERE bom_id = ? ORDER BY created_at, id");
-    q.bind(1, bom.str());
-    while (q.executeStep()) {
-      auto v = FromRow(q, *a->crypto, nullptr);
+    for (const store::AttachmentRow& row : store::ListAttachments(db, bom)) {
+      auto v = FromRow(row, *a->crypto, nullptr);
       if (!v.ok()) return v.status();
       out.push_back(std::move(v.value()));
     }
@@ -266,13 +221,10 @@ util::Result<AttachmentContent> Attachments::Read(const Principal& actor, const 
     auto a = boms_.Authorize(db, actor, bom, Function::kBomRead);
     if (!a.ok()) return a.status();
     last_interacted = a->summary.last_interacted_at;
-    SQLite::Statement q(db, std::string("SELECT ") + kColumns +
-                                " FROM bom_attachments WHERE id = ? AND bom_id = ?");
-    q.bind(1, id.str());
-    q.bind(2, bom.str());
-    if (!q.executeStep()) return Status::NotFound();
+    auto row = store::FindAttachment(db, bom, id);
+    if (!row) return Status::NotFound();
     int64_t count = 0;
-    auto v = FromRow(q, *a->crypto, &count);
+    auto v = FromRow(*row, *a->crypto, &count);
     if (!v.ok()) return v.status();
     out.view = std::move(v.value());
     return OpenContent(db, *a->crypto, out.view, count, &out.bytes);
@@ -291,16 +243,12 @@ Status Attachments::Delete(const Principal& actor, const util::BomId& bom,
   Status st = db_.Write([&](store::Db& db) -> Status {
     auto a = boms_.Authorize(db, actor, bom, Function::kBomUpdate);
     if (!a.ok()) return a.status();
-    SQLite::Statement q(db, std::string("SELECT ") + kColumns +
-                                " FROM bom_attachments WHERE id = ? AND bom_id = ?");
-    q.bind(1, id.str());
-    q.bind(2, bom.str());
-    if (!q.executeStep()) return Status::NotFound();
-    auto v = FromRow(q, *a->crypto, nullptr);
+    auto row = store::FindAttachment(db, bom, id);
+    if (!row) return Status::NotFound();
+    auto v = FromRow(*row, *a->crypto, nullptr);
     if (!v.ok()) return v.status();
-    q.reset();
-    DeleteRow(db, id);
-    MarkChanged(db, bom, util::NowUnix());
+    store::DeleteAttachment(db, id);
+    store::MarkBomChanged(db, bom, util::NowUnix());
     RecordAudit(db, a->crypto.get(),
                 {"bom:" + bom.str(),
                  actor.user.str(),
@@ -318,36 +266,34 @@ Status Attachments::Delete(const Principal& actor, const util::BomId& bom,
 }
 
 int64_t Attachments::CheckAll(store::Db& db, OrgKeys& keys, std::vector<std::string>* problems) {
-  SQLite::Statement q(db, std::string("SELECT ") + kColumns +
-                              ", (SELECT org_id FROM boms b WHERE b.id = bom_id) "
-                              "FROM bom_attachments ORDER BY id");
   int64_t n = 0;
   std::string bytes;
-  while (q.executeStep()) {
-    ++n;
-    const std::string where = "attachment " + q.getColumn(0).getString() + ": ";
-    if (q.getColumn(11).isNull()) {
-      problems->push_back(where + "belongs to no BOM");
-      continue;
-    }
-    auto crypto = keys.Get(db, util::OrgId::FromTrusted(q.getColumn(11).getString()));
-    if (!crypto.ok()) {
-      problems->push_back(where + "org key missing");
-      continue;
-    }
-    int64_t count = 0;
-    auto v = FromRow(q, *crypto.value(), &count);
-    if (!v.ok()) {
-      problems->push_back(where + "name does not decrypt");
-      continue;
-    }
-    if (!OpenContent(db, *crypto.value(), v.value(), count, &bytes).ok()) {
-      problems->push_back(where + "content does not decrypt");
-    } else if (crypto::ToHex(crypto::Sha256(crypto::AsBytes(bytes))) != v->sha256) {
-      problems->push_back(where + "content does not match its SHA-256");
-    }
-    crypto::Wipe(bytes);
-  }
+  store::ForEachAttachment(
+      db, [&](const store::AttachmentRow& row, const std::optional<util::OrgId>& org) {
+        ++n;
+        const std::string where = "attachment " + row.id.str() + ": ";
+        if (!org) {
+          problems->push_back(where + "belongs to no BOM");
+          return;
+        }
+        auto crypto = keys.Get(db, *org);
+        if (!crypto.ok()) {
+          problems->push_back(where + "org key missing");
+          return;
+        }
+        int64_t count = 0;
+        auto v = FromRow(row, *crypto.value(), &count);
+        if (!v.ok()) {
+          problems->push_back(where + "name does not decrypt");
+          return;
+        }
+        if (!OpenContent(db, *crypto.value(), v.value(), count, &bytes).ok()) {
+          problems->push_back(where + "content does not decrypt");
+        } else if (crypto::ToHex(crypto::Sha256(crypto::AsBytes(bytes))) != v->sha256) {
+          problems->push_back(where + "content does not match its SHA-256");
+        }
+        crypto::Wipe(bytes);
+      });
   return n;
 }
 

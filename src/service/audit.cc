@@ -1,9 +1,9 @@
 #include "service/audit.h"
 
-#include <SQLiteCpp/Statement.h>
-
 #include <atomic>
 
+#include "store/audit_store.h"
+#include "store/orgs_store.h"
 #include "util/clock.h"
 
 namespace bomvault::service {
@@ -14,15 +14,6 @@ std::atomic<bool> chain_enabled{false};
 
 constexpr const char* kChainDomain = "bomvault-audit-chain-v1";
 constexpr size_t kMaxProblems = 100;
-
-std::span<const uint8_t> Blob(const SQLite::Column& c) {
-  return {static_cast<const uint8_t*>(c.getBlob()), static_cast<size_t>(c.size())};
-}
-
-crypto::Bytes BlobBytes(const SQLite::Column& c) {
-  auto b = Blob(c);
-  return crypto::Bytes(b.begin(), b.end());
-}
 
 void PutU64(crypto::Bytes& out, uint64_t v) {
   for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(v >> shift));
@@ -37,8 +28,7 @@ void PutField(crypto::Bytes& out, std::span<const uint8_t> bytes) {
 
 // The chain's current head: (seq of the next row, hash to link to).
 std::pair<int64_t, crypto::Bytes> ChainHead(store::Db& db) {
-  SQLite::Statement q(db, "SELECT seq, hash FROM audit_chain ORDER BY seq DESC LIMIT 1");
-  if (q.executeStep()) return {q.getColumn(0).getInt64() + 1, BlobBytes(q.getColumn(1))};
+  if (auto head = store::ChainHeadRow(db)) return {head->first + 1, std::move(head->second)};
   return {1, crypto::Bytes(kChainHashSize, 0)};
 }
 
@@ -47,42 +37,13 @@ void AppendChain(store::Db& db, ChainRow row, std::pair<int64_t, crypto::Bytes> 
   row.seq = seq;
   row.prev_hash = std::move(prev);
   row.hash = ChainHash(row.prev_hash, row);
-  SQLite::Statement ins(
-      db,
-      "INSERT INTO audit_chain(seq, at, org_id, object, actor_id, action, "
-      "change_sealed, change_plain, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?)");
-  ins.bind(1, static_cast<int64_t>(row.seq));
-  ins.bind(2, static_cast<int64_t>(row.at));
-  if (row.org_id) {
-    ins.bind(3, *row.org_id);
-  } else {
-    ins.bind(3);
-  }
-  ins.bind(4, row.object);
-  ins.bind(5, row.actor_id);
-  ins.bind(6, row.action);
-  if (row.sealed) {
-    ins.bind(7, row.change.data(), static_cast<int>(row.change.size()));
-    ins.bind(8);
-  } else {
-    ins.bind(7);
-    ins.bind(8, std::string(row.change.begin(), row.change.end()));
-  }
-  ins.bind(9, row.prev_hash.data(), static_cast<int>(row.prev_hash.size()));
-  ins.bind(10, row.hash.data(), static_cast<int>(row.hash.size()));
-  ins.exec();
+  store::InsertChainRow(db, row);
 }
 
 }  // namespace
 
 int AuditDepth(store::Db& db, const util::OrgId& org) {
-  SQLite::Statement q(db, "SELECT json_extract(settings, '$.audit_depth') FROM orgs WHERE id = ?");
-  q.bind(1, org.str());
-  if (q.executeStep() && !q.getColumn(0).isNull()) {
-    int d = q.getColumn(0).getInt();
-    if (d >= 1 && d <= 1000) return d;
-  }
-  return kDefaultAuditDepth;
+  return store::LoadOrgSettings(db, org).audit_depth;
 }
 
 bool IsAuditNoise(std::string_view action) {
@@ -93,52 +54,37 @@ bool IsAuditNoise(std::string_view action) {
 }
 
 void RecordAudit(store::Db& db, const OrgCrypto* org, const AuditEvent& e) {
-  SQLite::Statement ins(db,
-                        "INSERT INTO audit(org_id, object, actor_id, action, change_sealed, "
-                        "change_plain, at) VALUES (?,?,?,?,?,?,?)");
   std::string change = e.change.dump();
-  int64_t at = util::NowUnix();
-  crypto::Bytes sealed;
+  store::AuditRow row;
+  row.at = util::NowUnix();
+  row.object = e.object;
+  row.actor_id = e.actor_id;
+  row.action = e.action;
   if (org != nullptr) {
-    ins.bind(1, org->org().str());
-    sealed = org->SealText("audit", e.object, change);
-    ins.bind(5, sealed.data(), static_cast<int>(sealed.size()));
-    ins.bind(6);
+    row.org = org->org();
+    row.change_sealed = org->SealText("audit", e.object, change);
   } else {
-    ins.bind(1);
-    ins.bind(5);
-    ins.bind(6, change);
+    row.change_plain = change;
   }
-  ins.bind(2, e.object);
-  ins.bind(3, e.actor_id);
-  ins.bind(4, e.action);
-  ins.bind(7, static_cast<int64_t>(at));
-  ins.exec();
+  store::InsertAudit(db, row);
   int depth = org != nullptr ? AuditDepth(db, org->org()) : kDefaultAuditDepth * 100;
   // Entries anyone can cause (failed sign-ins, refused unseal attempts) are pruned only among
   // themselves: a stranger who knows an address must not push a user's real history out.
-  SQLite::Statement prune(db,
-                          "DELETE FROM audit WHERE object = ?1 AND (action IN (?3, ?4)) = ?5 AND "
-                          "id <= (SELECT id FROM audit WHERE object = ?1 AND "
-                          "(action IN (?3, ?4)) = ?5 ORDER BY id DESC LIMIT 1 OFFSET ?2)");
-  prune.bind(1, e.object);
-  prune.bind(2, depth);
-  prune.bind(3, std::string(kAuditNoiseActions[0]));
-  prune.bind(4, std::string(kAuditNoiseActions[1]));
-  prune.bind(5, IsAuditNoise(e.action) ? 1 : 0);
-  prune.exec();
+  store::PruneAudit(db, e.object, depth, {kAuditNoiseActions[0], kAuditNoiseActions[1]},
+                    IsAuditNoise(e.action));
   if (chain_enabled.load(std::memory_order_relaxed)) {
     // The chain keeps the very ciphertext of the short-term row: it never holds plaintext an
     // org's key does not protect, and deleting the org (its key) leaves only ids readable.
-    ChainRow row;
-    row.at = at;
-    if (org != nullptr) row.org_id = org->org().str();
-    row.object = e.object;
-    row.actor_id = e.actor_id;
-    row.action = e.action;
-    row.sealed = org != nullptr;
-    row.change = org != nullptr ? std::move(sealed) : crypto::Bytes(change.begin(), change.end());
-    AppendChain(db, std::move(row), ChainHead(db));
+    ChainRow link;
+    link.at = row.at;
+    if (org != nullptr) link.org_id = org->org().str();
+    link.object = e.object;
+    link.actor_id = e.actor_id;
+    link.action = e.action;
+    link.sealed = org != nullptr;
+    link.change = org != nullptr ? std::move(*row.change_sealed)
+                                 : crypto::Bytes(change.begin(), change.end());
+    AppendChain(db, std::move(link), ChainHead(db));
   }
 }
 
@@ -148,43 +94,31 @@ namespace {
 // (org_id NULL, changes in plain text, ids only).
 util::Result<std::vector<AuditEntry>> RunAuditQuery(store::Db& db, const OrgCrypto* org,
                                                     const AuditQuery& q) {
-  std::string sql = org != nullptr
-                        ? "SELECT id, at, object, actor_id, action, change_sealed FROM audit "
-                          "WHERE org_id = ?1"
-                        : "SELECT id, at, object, actor_id, action, change_plain FROM audit "
-                          "WHERE org_id IS NULL";
-  if (!q.object.empty()) sql += " AND object = ?2";
-  if (!q.actor_id.empty()) sql += " AND actor_id = ?3";
-  if (!q.action.empty()) sql += " AND action = ?4";
-  if (q.from > 0) sql += " AND at >= ?5";
-  if (q.to > 0) sql += " AND at <= ?6";
-  if (q.before_id > 0) sql += " AND id < ?7";
-  sql += " ORDER BY id DESC LIMIT ?8";
-  SQLite::Statement s(db, sql);
-  if (org != nullptr) s.bind(1, org->org().str());
-  if (!q.object.empty()) s.bind(2, q.object);
-  if (!q.actor_id.empty()) s.bind(3, q.actor_id);
-  if (!q.action.empty()) s.bind(4, q.action);
-  if (q.from > 0) s.bind(5, static_cast<int64_t>(q.from));
-  if (q.to > 0) s.bind(6, static_cast<int64_t>(q.to));
-  if (q.before_id > 0) s.bind(7, static_cast<int64_t>(q.before_id));
-  s.bind(8, q.limit);
+  store::AuditFilter f;
+  f.object = q.object;
+  f.actor_id = q.actor_id;
+  f.action = q.action;
+  f.from = q.from;
+  f.to = q.to;
+  f.before_id = q.before_id;
+  f.limit = q.limit;
+  std::optional<util::OrgId> scope;
+  if (org != nullptr) scope = org->org();
   std::vector<AuditEntry> out;
-  while (s.executeStep()) {
+  for (store::AuditRow& r : store::SearchAudit(db, scope, f)) {
     AuditEntry e;
-    e.id = s.getColumn(0).getInt64();
-    e.at = s.getColumn(1).getInt64();
-    e.object = s.getColumn(2).getString();
-    e.actor_id = s.getColumn(3).getString();
-    e.action = s.getColumn(4).getString();
+    e.id = r.id;
+    e.at = r.at;
+    e.object = std::move(r.object);
+    e.actor_id = std::move(r.actor_id);
+    e.action = std::move(r.action);
     if (org != nullptr) {
-      auto plain = org->OpenText("audit", e.object, Blob(s.getColumn(5)));
+      auto plain = org->OpenText("audit", e.object, *r.change_sealed);
       if (!plain) return util::Status::Internal("an audit entry could not be opened");
       e.change = nlohmann::json::parse(*plain, nullptr, false);
     } else {
-      e.change = s.getColumn(5).isNull()
-                     ? nlohmann::json::object()
-                     : nlohmann::json::parse(s.getColumn(5).getString(), nullptr, false);
+      e.change = !r.change_plain ? nlohmann::json::object()
+                                 : nlohmann::json::parse(*r.change_plain, nullptr, false);
     }
     out.push_back(std::move(e));
   }
@@ -322,58 +256,21 @@ ChainReport VerifyAuditChain(store::Db& db,
                              std::optional<std::pair<int64_t, crypto::Bytes>> expect) {
   ChainVerifier v;
   if (expect) v.Expect(expect->first, std::move(expect->second));
-  SQLite::Statement q(db,
-                      "SELECT seq, at, org_id, object, actor_id, action, change_sealed, "
-                      "change_plain, prev_hash, hash FROM audit_chain ORDER BY seq");
-  while (q.executeStep()) {
-    ChainRow row;
-    row.seq = q.getColumn(0).getInt64();
-    row.at = q.getColumn(1).getInt64();
-    if (!q.getColumn(2).isNull()) row.org_id = q.getColumn(2).getString();
-    row.object = q.getColumn(3).getString();
-    row.actor_id = q.getColumn(4).getString();
-    row.action = q.getColumn(5).getString();
-    row.sealed = !q.getColumn(6).isNull();
-    if (row.sealed) {
-      row.change = BlobBytes(q.getColumn(6));
-    } else {
-      std::string plain = q.getColumn(7).getString();
-      row.change.assign(plain.begin(), plain.end());
-    }
-    row.prev_hash = BlobBytes(q.getColumn(8));
-    row.hash = BlobBytes(q.getColumn(9));
-    v.Add(row);
-  }
+  store::ForEachChainRow(db, [&](const ChainRow& row) { v.Add(row); });
   return v.Finish();
 }
 
 int64_t TrimAuditChain(store::Db& db, int64_t cutoff, int retention_days) {
-  // Only a prefix may go: the newest row older than the cutoff that has no newer-dated row
-  // before it. A clock that stepped back can leave an old row after a newer one; it waits.
-  int64_t through = 0;
-  {
-    SQLite::Statement q(db,
-                        "SELECT coalesce((SELECT min(seq) FROM audit_chain WHERE at >= ?1) - 1, "
-                        "(SELECT max(seq) FROM audit_chain)), (SELECT min(seq) FROM audit_chain)");
-    q.bind(1, static_cast<int64_t>(cutoff));
-    if (!q.executeStep() || q.getColumn(0).isNull() || q.getColumn(1).isNull()) return 0;
-    through = q.getColumn(0).getInt64();
-    if (through < q.getColumn(1).getInt64()) return 0;
-  }
-  crypto::Bytes through_hash;
-  {
-    SQLite::Statement q(db, "SELECT hash FROM audit_chain WHERE seq = ?");
-    q.bind(1, static_cast<int64_t>(through));
-    if (!q.executeStep()) return 0;
-    through_hash = BlobBytes(q.getColumn(0));
-  }
+  const std::optional<int64_t> last = store::ChainTrimThrough(db, cutoff);
+  if (!last) return 0;
+  const int64_t through = *last;
+  std::optional<crypto::Bytes> through_hash = store::ChainHashAt(db, through);
+  if (!through_hash) return 0;
   // The checkpoint links to the head as it was: deleting everything must not restart at seq 1.
   auto head = ChainHead(db);
-  SQLite::Statement d(db, "DELETE FROM audit_chain WHERE seq <= ?");
-  d.bind(1, static_cast<int64_t>(through));
-  int64_t deleted = d.exec();
+  const int64_t deleted = store::DeleteChainThrough(db, through);
   nlohmann::json change = {{"through_seq", through},
-                           {"through_hash", crypto::ToHex(through_hash)},
+                           {"through_hash", crypto::ToHex(*through_hash)},
                            {"deleted", deleted},
                            {"retention_days", retention_days}};
   std::string text = change.dump();

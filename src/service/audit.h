@@ -35,6 +35,7 @@
 
 #include "crypto/crypto.h"
 #include "service/org_keys.h"
+#include "store/audit_store.h"
 #include "store/database.h"
 
 namespace bomvault::service {
@@ -87,15 +88,7 @@ bool AuditChainEnabled();
 constexpr size_t kChainHashSize = 32;
 constexpr const char* kChainCheckpointAction = "chain.checkpoint";
 
-struct ChainRow {
-  int64_t seq = 0;
-  int64_t at = 0;
-  std::optional<std::string> org_id;  // nullopt for instance events and checkpoints
-  std::string object, actor_id, action;
-  bool sealed = false;  // change is org-key ciphertext (else plain JSON text)
-  crypto::Bytes change;
-  crypto::Bytes prev_hash, hash;
-};
+using ChainRow = store::ChainRow;
 
 // The canonical encoding, every integer big-endian:
 //   u64 seq | i64 at | field(org_id) | field(object) | field(actor_id) | field(action)
