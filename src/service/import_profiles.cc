@@ -1,11 +1,10 @@
 #include "service/import_profiles.h"
 
-#include <SQLiteCpp/Statement.h>
-
 #include <algorithm>
 
 #include "bom/profile.h"
 #include "service/audit.h"
+#include "store/import_profiles_store.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -21,10 +20,6 @@ constexpr size_t kMaxName = 100;
 
 Status Refuse(const access::Principal& actor, Function f) {
   return access::Refusal(actor, f, access::MayUse(actor, f));
-}
-
-std::span<const uint8_t> Blob(const SQLite::Column& c) {
-  return {static_cast<const uint8_t*>(c.getBlob()), static_cast<size_t>(c.size())};
 }
 
 std::string Lower(std::string_view s) {
@@ -44,22 +39,17 @@ util::Result<std::vector<ImportProfile>> LoadAll(
     store::Db& db, const OrgCrypto& crypto,
     util::Result<ImportProfile> (*parse)(const nlohmann::json&)) {
   std::vector<ImportProfile> out;
-  SQLite::Statement q(db,
-                      "SELECT id, sealed, created_at, updated_at FROM import_profiles WHERE "
-                      "org_id = ? ORDER BY created_at, id");
-  q.bind(1, crypto.org().str());
-  while (q.executeStep()) {
-    const std::string id = q.getColumn(0).getString();
-    auto text = crypto.OpenText(kPurpose, id, Blob(q.getColumn(1)));
+  for (store::ImportProfileRow& row : store::ListImportProfiles(db, crypto.org())) {
+    auto text = crypto.OpenText(kPurpose, row.id.str(), row.sealed);
     if (!text) return Status::Internal("an import profile could not be decrypted");
     auto p = parse(nlohmann::json::parse(*text, nullptr, false));
     if (!p.ok()) {
       util::log::Error("import_profile.unreadable").Ref("org_id", crypto.org());
       return Status::Internal("an import profile could not be read");
     }
-    p->id = util::ImportProfileId::FromTrusted(id);
-    p->created_at = q.getColumn(2).getInt64();
-    p->updated_at = q.getColumn(3).getInt64();
+    p->id = std::move(row.id);
+    p->created_at = row.created_at;
+    p->updated_at = row.updated_at;
     out.push_back(std::move(p.value()));
   }
   return out;
@@ -202,16 +192,8 @@ util::Result<ImportProfile> ImportProfiles::Create(const access::Principal& acto
     }
     const nlohmann::json stored = Stored(p);
     auto sealed = c.SealText(kPurpose, p.id.str(), stored.dump());
-    SQLite::Statement ins(db,
-                          "INSERT INTO import_profiles(id, org_id, sealed, created_by, "
-                          "created_at, updated_at) VALUES (?,?,?,?,?,?)");
-    ins.bind(1, p.id.str());
-    ins.bind(2, actor.org.str());
-    ins.bind(3, sealed.data(), static_cast<int>(sealed.size()));
-    ins.bind(4, actor.user.str());
-    ins.bind(5, p.created_at);
-    ins.bind(6, p.updated_at);
-    ins.exec();
+    store::InsertImportProfile(db, actor.org, actor.user,
+                               {p.id, std::move(sealed), p.created_at, p.updated_at});
     RecordAudit(db, &c,
                 {"org:" + actor.org.str(),
                  actor.user.str(),
@@ -250,14 +232,7 @@ util::Result<ImportProfile> ImportProfiles::Replace(const access::Principal& act
     p.updated_at = util::NowUnix();
     const nlohmann::json stored = Stored(p);
     auto sealed = c.SealText(kPurpose, p.id.str(), stored.dump());
-    SQLite::Statement u(db,
-                        "UPDATE import_profiles SET sealed = ?, updated_at = ? WHERE id = ? AND "
-                        "org_id = ?");
-    u.bind(1, sealed.data(), static_cast<int>(sealed.size()));
-    u.bind(2, p.updated_at);
-    u.bind(3, id.str());
-    u.bind(4, actor.org.str());
-    u.exec();
+    store::UpdateImportProfile(db, actor.org, id, sealed, p.updated_at);
     RecordAudit(db, &c,
                 {"org:" + actor.org.str(),
                  actor.user.str(),
@@ -274,10 +249,7 @@ Status ImportProfiles::Delete(const access::Principal& actor, const util::Import
   return db_.Write([&](store::Db& db) -> Status {
     auto crypto = keys_.Get(db, actor.org);
     if (!crypto.ok()) return crypto.status();
-    SQLite::Statement d(db, "DELETE FROM import_profiles WHERE id = ? AND org_id = ?");
-    d.bind(1, id.str());
-    d.bind(2, actor.org.str());
-    if (d.exec() == 0) return NotFound();
+    if (!store::DeleteImportProfile(db, actor.org, id)) return NotFound();
     RecordAudit(db, crypto.value().get(),
                 {"org:" + actor.org.str(),
                  actor.user.str(),
