@@ -42,7 +42,6 @@ SQL_NOT_YET_MOVED = {
     "src/service/accounts.cc",
     "src/service/backups.cc",
     "src/service/boms.cc",
-    "src/service/instance.cc",
     "src/service/invitations.cc",
     "src/service/key_rotation.cc",
     "src/service/lifecycle.cc",

@@ -1,6 +1,5 @@
 #include "service/instance.h"
 
-#include <SQLiteCpp/Statement.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +10,10 @@
 #include "bom/codec.h"
 #include "bom/tree.h"
 #include "service/audit.h"
+#include "store/boms_store.h"
+#include "store/instance_store.h"
+#include "store/org_keys_store.h"
+#include "store/orgs_store.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -37,12 +40,7 @@ util::Result<std::unique_ptr<Services>> BuildServices(std::unique_ptr<store::Dat
                                                       const InstanceOptions& options) {
   crypto::Bytes op_hash;
   Status read = db->Read([&](store::Db& conn) -> Status {
-    SQLite::Statement q(conn, "SELECT operator_token_hash FROM instance WHERE id = 1");
-    if (q.executeStep()) {
-      auto c = q.getColumn(0);
-      const auto* p = static_cast<const uint8_t*>(c.getBlob());
-      op_hash.assign(p, p + c.size());
-    }
+    if (auto h = store::OperatorTokenHash(conn)) op_hash = std::move(*h);
     return Status::Ok();
   });
   if (!read.ok()) return read;
@@ -112,14 +110,8 @@ util::Result<InitResult> Instance::Initialise(const std::string& data_dir, int s
     return db.status();
   }
   st = db.value()->Write([&](store::Db& conn) -> Status {
-    SQLite::Statement ins(conn,
-                          "INSERT INTO instance(id, store_id, operator_token_hash, created_at) "
-                          "VALUES (1, ?, ?, ?)");
-    crypto::Bytes h = OperatorHash(out.operator_token);
-    ins.bind(1, vault::StoreIdHex(nk.file.store_id));
-    ins.bind(2, h.data(), static_cast<int>(h.size()));
-    ins.bind(3, static_cast<int64_t>(util::NowUnix()));
-    ins.exec();
+    store::InsertInstance(conn, vault::StoreIdHex(nk.file.store_id),
+                          OperatorHash(out.operator_token), util::NowUnix());
     RecordAudit(
         conn, nullptr,
         {"instance", "system", "instance.init", {{"shares", shares}, {"threshold", threshold}}});
@@ -330,9 +322,7 @@ util::Status CheckRetiredKeys(store::Database& current, const crypto::SecureBuff
   OrgKeys old_org_keys(old_keys->data_master);
   std::map<std::string, std::vector<crypto::SecureBuffer>> old;  // org -> its keys in OLD
   util::Status st = old_db.value()->Read([&](store::Db& conn) -> util::Status {
-    SQLite::Statement q(conn, "SELECT org_id FROM org_keys ORDER BY org_id");
-    while (q.executeStep()) {
-      auto id = util::OrgId::FromTrusted(q.getColumn(0).getString());
+    for (const util::OrgId& id : store::OrgIdsWithKeys(conn)) {
       auto& list = old[id.str()];
       if (auto k = old_org_keys.CurrentKey(conn, id); k.ok()) list.push_back(std::move(k.value()));
       if (auto r = old_org_keys.RetiredKeys(conn, id); r.ok()) {
@@ -386,10 +376,8 @@ util::Status CheckRetiredKeys(store::Database& current, const crypto::SecureBuff
 // form a valid tree. Counts orgs, users, BOMs and items into `counts`.
 void CheckOrgsAndBoms(store::Db& conn, OrgKeys& org_keys, std::vector<std::string>* problems,
                       CheckCounts* counts) {
-  SQLite::Statement oq(conn, "SELECT id FROM orgs");
-  while (oq.executeStep()) {
+  for (const util::OrgId& id : store::OrgIds(conn)) {
     ++counts->orgs;
-    auto id = util::OrgId::FromTrusted(oq.getColumn(0).getString());
     auto crypto = org_keys.Get(conn, id);
     if (!crypto.ok()) {
       problems->push_back("org " + id.str() + ": data key does not open");
@@ -397,46 +385,35 @@ void CheckOrgsAndBoms(store::Db& conn, OrgKeys& org_keys, std::vector<std::strin
       problems->push_back("org " + id.str() + ": column mappings do not open");
     }
   }
-  SQLite::Statement uq(conn, "SELECT count(*) FROM users");
-  if (uq.executeStep()) counts->users = uq.getColumn(0).getInt64();
-  SQLite::Statement bq(
-      conn, "SELECT id, org_id, name_sealed, meta_sealed, item_count, chunk_count FROM boms");
-  while (bq.executeStep()) {
+  counts->users = store::CountStore(conn).users;
+  store::ForEachBomForCheck(conn, [&](const store::BomCheckRow& row) {
     ++counts->boms;
-    auto id = util::BomId::FromTrusted(bq.getColumn(0).getString());
-    auto org = util::OrgId::FromTrusted(bq.getColumn(1).getString());
-    auto crypto = org_keys.Get(conn, org);
+    const util::BomId& id = row.id;
+    auto crypto = org_keys.Get(conn, row.org);
     std::string where = "bom " + id.str() + ": ";
     if (!crypto.ok()) {
       problems->push_back(where + "org key missing");
-      continue;
+      return;
     }
-    auto blob = [](const SQLite::Column& c) {
-      return std::span<const uint8_t>(static_cast<const uint8_t*>(c.getBlob()), c.size());
-    };
-    if (!crypto.value()->Open("bom-name", id.str(), blob(bq.getColumn(2))))
+    if (!crypto.value()->Open("bom-name", id.str(), row.name_sealed))
       problems->push_back(where + "name does not decrypt");
-    if (!crypto.value()->Open("bom-meta", id.str(), blob(bq.getColumn(3))))
+    if (!crypto.value()->Open("bom-meta", id.str(), row.meta_sealed))
       problems->push_back(where + "metadata does not decrypt");
     std::vector<bom::Item> its;
-    SQLite::Statement cq(conn, "SELECT seq, sealed FROM bom_chunks WHERE bom_id = ? ORDER BY seq");
-    cq.bind(1, id.str());
     int64_t expected = 0;
     bool chunks_ok = true;
-    while (cq.executeStep()) {
-      int64_t seq = cq.getColumn(0).getInt64();
-      auto plain = crypto.value()->Open("bom-chunk", id.str() + "/" + std::to_string(seq),
-                                        blob(cq.getColumn(1)));
+    store::ForEachBomChunk(conn, id, [&](int64_t seq, std::span<const uint8_t> sealed) {
+      auto plain = crypto.value()->Open("bom-chunk", id.str() + "/" + std::to_string(seq), sealed);
       if (seq != expected++ || !plain || !bom::DecodeItems(*plain, its)) chunks_ok = false;
-    }
+    });
     if (!chunks_ok) problems->push_back(where + "items do not decrypt");
-    if (expected != bq.getColumn(5).getInt64()) problems->push_back(where + "chunk count mismatch");
-    if (static_cast<int64_t>(its.size()) != bq.getColumn(4).getInt64())
+    if (expected != row.chunk_count) problems->push_back(where + "chunk count mismatch");
+    if (static_cast<int64_t>(its.size()) != row.item_count)
       problems->push_back(where + "item count mismatch");
     if (chunks_ok && !bom::ValidateItems(its, bom::Limits{}).ok())
       problems->push_back(where + "item tree invalid");
     counts->items += static_cast<int64_t>(its.size());
-  }
+  });
 }
 
 }  // namespace
@@ -466,9 +443,7 @@ util::Status Instance::Check(const std::string& data_dir, const std::vector<std:
     walked.attachments = Attachments::CheckAll(conn, org_keys, problems);
     password_hashes = Oidc::CheckAll(conn, org_keys, problems, &sso_summary);
     // Every ciphertext under an org data key, column by column (the re-seal's own table).
-    SQLite::Statement oq2(conn, "SELECT id FROM orgs ORDER BY id");
-    while (oq2.executeStep()) {
-      auto id = util::OrgId::FromTrusted(oq2.getColumn(0).getString());
+    for (const util::OrgId& id : store::OrgIds(conn)) {
       auto crypto = org_keys.Get(conn, id);
       if (!crypto.ok()) continue;  // reported above
       int64_t bad = 0;
@@ -483,10 +458,9 @@ util::Status Instance::Check(const std::string& data_dir, const std::vector<std:
                             " sealed fields do not open");
       }
     }
-    SQLite::Statement rq(conn, "SELECT count(*) FROM key_rotations");
-    if (rq.executeStep()) rotations = rq.getColumn(0).getInt64();
-    SQLite::Statement kq(conn, "SELECT count(*) FROM org_keys_retired");
-    if (kq.executeStep()) retired_keys = kq.getColumn(0).getInt64();
+    const store::StoreCounts counts = store::CountStore(conn);
+    rotations = counts.key_rotations;
+    retired_keys = counts.retired_org_keys;
     return util::Status::Ok();
   });
   if (!st.ok()) return st;

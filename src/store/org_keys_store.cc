@@ -53,6 +53,13 @@ void RetireOrgKey(Db& db, const util::OrgId& org, const crypto::Bytes& wrapped, 
   keep.exec();
 }
 
+std::vector<util::OrgId> OrgIdsWithKeys(Db& db) {
+  std::vector<util::OrgId> out;
+  SQLite::Statement q(db, "SELECT org_id FROM org_keys ORDER BY org_id");
+  while (q.executeStep()) out.push_back(util::OrgId::FromTrusted(q.getColumn(0).getString()));
+  return out;
+}
+
 void StartKeyRotation(Db& db, const util::OrgId& org, int64_t now) {
   SQLite::Statement r(db,
                       "INSERT INTO key_rotations(org_id, pass, step, position, resealed, "

@@ -27,6 +27,8 @@ void SetOrgKey(Db& db, const util::OrgId& org, const crypto::Bytes& wrapped, int
 // The retired wrapped keys, newest first.
 std::vector<crypto::Bytes> RetiredOrgKeys(Db& db, const util::OrgId& org);
 void RetireOrgKey(Db& db, const util::OrgId& org, const crypto::Bytes& wrapped, int64_t now);
+// Every org that has a key row, in id order.
+std::vector<util::OrgId> OrgIdsWithKeys(Db& db);
 // Starts (or restarts) the background reseal of `org` at its first pass.
 void StartKeyRotation(Db& db, const util::OrgId& org, int64_t now);
 
