@@ -9,6 +9,7 @@
 #include "crypto/totp.h"
 #include "service/audit.h"
 #include "service/common_passwords.h"
+#include "store/sessions_store.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/percent_encode.h"
@@ -1163,9 +1164,7 @@ util::Result<std::vector<std::string>> Accounts::ConfirmTotp(const Principal& ac
     u.exec();
     codes = ReplaceRecoveryCodes(db, actor.user);
     // The enrolment proved the new factor in this user's sessions: they are whole sessions now.
-    SQLite::Statement s(db, "UPDATE sessions SET mfa_pending = 0 WHERE user_id = ?");
-    s.bind(1, actor.user.str());
-    s.exec();
+    store::ClearMfaPending(db, actor.user);
     RecordAudit(db, org.value().get(),
                 {"user:" + actor.user.str(),
                  actor.user.str(),

@@ -7,6 +7,7 @@
 
 #include "crypto/crypto.h"
 #include "service/audit.h"
+#include "store/users_store.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -143,11 +144,9 @@ bool IsAddressBlocked(store::Db& db, const OrgCrypto& org, std::string_view norm
 }
 
 bool IsUserBlocked(store::Db& db, const OrgCrypto& org, const util::UserId& user) {
-  SQLite::Statement q(db, "SELECT email_sealed FROM users WHERE id = ? AND org_id = ?");
-  q.bind(1, user.str());
-  q.bind(2, org.org().str());
-  if (!q.executeStep()) return false;
-  auto email = org.OpenText("email", user.str(), Blob(q.getColumn(0)));
+  auto sealed = store::UserEmailSealed(db, org.org(), user);
+  if (!sealed) return false;
+  auto email = org.OpenText("email", user.str(), *sealed);
   // An address that does not open is treated as blocked: refusing is the safe side.
   return !email || IsAddressBlocked(db, org, *email);
 }

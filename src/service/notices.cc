@@ -1,10 +1,9 @@
 #include "service/notices.h"
 
-#include <SQLiteCpp/Statement.h>
-
 #include <optional>
 #include <utility>
 
+#include "store/users_store.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -155,16 +154,11 @@ void Notices::Run() {
 void Notices::Deliver(const Notice& n) {
   std::optional<std::string> to;
   util::Status st = db_.Read([&](store::Db& db) -> util::Status {
-    SQLite::Statement q(db, "SELECT email_sealed FROM users WHERE id = ? AND org_id = ?");
-    q.bind(1, n.user.str());
-    q.bind(2, n.org.str());
-    if (!q.executeStep()) return util::Status::NotFound();
+    auto sealed = store::UserEmailSealed(db, n.org, n.user);
+    if (!sealed) return util::Status::NotFound();
     auto org = org_keys_.Get(db, n.org);
     if (!org.ok()) return org.status();
-    auto col = q.getColumn(0);
-    to = org.value()->OpenText(
-        "email", n.user.str(),
-        {static_cast<const uint8_t*>(col.getBlob()), static_cast<size_t>(col.size())});
+    to = org.value()->OpenText("email", n.user.str(), *sealed);
     return util::Status::Ok();
   });
   if (!st.ok() || !to) {

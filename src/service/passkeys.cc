@@ -6,6 +6,7 @@
 
 #include "crypto/jose.h"
 #include "service/audit.h"
+#include "store/sessions_store.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -298,9 +299,7 @@ util::Result<PasskeyView> Passkeys::FinishRegistration(const Principal& actor,
     ins.bind(9, static_cast<int64_t>(v.created_at));
     ins.exec();
     // The new factor was proved in this user's session: enrolment-only sessions become whole.
-    SQLite::Statement s(db, "UPDATE sessions SET mfa_pending = 0 WHERE user_id = ?");
-    s.bind(1, actor.user.str());
-    s.exec();
+    store::ClearMfaPending(db, actor.user);
     RecordAudit(db, org.value().get(),
                 {"user:" + actor.user.str(),
                  actor.user.str(),
