@@ -1,11 +1,12 @@
 #include "service/passkeys.h"
 
-#include <SQLiteCpp/Statement.h>
-
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "crypto/jose.h"
 #include "service/audit.h"
+#include "store/orgs_store.h"
+#include "store/passkeys_store.h"
 #include "store/sessions_store.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -20,10 +21,6 @@ namespace wa = crypto::webauthn;
 namespace {
 
 constexpr int64_t kClientTimeoutMs = 120000;
-
-std::span<const uint8_t> Blob(const SQLite::Column& c) {
-  return {static_cast<const uint8_t*>(c.getBlob()), static_cast<size_t>(c.size())};
-}
 
 Status Allowed(const Principal& p, access::Function f) {
   return access::Refusal(p, f, access::MayUse(p, f));
@@ -121,29 +118,10 @@ Status Passkeys::CheckName(std::string_view name) const {
 crypto::Bytes Passkeys::NewChallenge(store::Db& db, const char* purpose, const util::UserId* user,
                                      const crypto::Bytes* session_hash) {
   int64_t now = util::NowUnix();
-  SQLite::Statement purge(db, "DELETE FROM passkey_challenges WHERE expires_at <= ?");
-  purge.bind(1, static_cast<int64_t>(now));
-  purge.exec();
+  store::PurgeExpiredChallenges(db, now);
   crypto::Bytes challenge = crypto::RandomBytes(32);
-  crypto::Bytes h = ChallengeHash(challenge);
-  SQLite::Statement ins(db,
-                        "INSERT INTO passkey_challenges(challenge_hash, purpose, user_id, "
-                        "session_hash, created_at, expires_at) VALUES (?,?,?,?,?,?)");
-  ins.bind(1, h.data(), static_cast<int>(h.size()));
-  ins.bind(2, purpose);
-  if (user != nullptr) {
-    ins.bind(3, user->str());
-  } else {
-    ins.bind(3);
-  }
-  if (session_hash != nullptr) {
-    ins.bind(4, session_hash->data(), static_cast<int>(session_hash->size()));
-  } else {
-    ins.bind(4);
-  }
-  ins.bind(5, static_cast<int64_t>(now));
-  ins.bind(6, static_cast<int64_t>(now + kChallengeSeconds));
-  ins.exec();
+  store::InsertChallenge(db, ChallengeHash(challenge), purpose, user, session_hash, now,
+                         now + kChallengeSeconds);
   return challenge;
 }
 
@@ -151,22 +129,15 @@ util::Result<Passkeys::Challenge> Passkeys::TakeChallenge(std::span<const uint8_
   crypto::Bytes h = ChallengeHash(challenge);
   std::optional<Challenge> found;
   Status st = db_.Write([&](store::Db& db) -> Status {
-    SQLite::Statement q(db,
-                        "SELECT purpose, user_id, session_hash, expires_at FROM "
-                        "passkey_challenges WHERE challenge_hash = ?");
-    q.bind(1, h.data(), static_cast<int>(h.size()));
-    if (!q.executeStep()) return Status::Ok();
-    bool live = q.getColumn(3).getInt64() > util::NowUnix();
+    auto row = store::FindChallenge(db, h);
+    if (!row) return Status::Ok();
+    bool live = row->expires_at > util::NowUnix();
     Challenge c;
-    c.purpose = q.getColumn(0).getString();
-    if (!q.getColumn(1).isNull()) c.user = util::UserId::FromTrusted(q.getColumn(1).getString());
-    auto sh = Blob(q.getColumn(2));
-    c.session_hash.assign(sh.begin(), sh.end());
-    q.reset();
-    SQLite::Statement d(db, "DELETE FROM passkey_challenges WHERE challenge_hash = ?");
-    d.bind(1, h.data(), static_cast<int>(h.size()));
+    c.purpose = std::move(row->purpose);
+    if (row->user) c.user = std::move(*row->user);
+    c.session_hash = std::move(row->session_hash);
     // Deleting is the single use: of two requests racing with one challenge only one deletes it.
-    if (d.exec() == 1 && live) found = std::move(c);
+    if (store::DeleteChallenge(db, h) && live) found = std::move(c);
     return Status::Ok();
   });
   if (!st.ok()) return st;
@@ -178,13 +149,9 @@ util::Result<std::vector<crypto::Bytes>> Passkeys::CredentialIds(store::Db& db,
                                                                  const OrgCrypto& org,
                                                                  const util::UserId& user) {
   std::vector<crypto::Bytes> out;
-  SQLite::Statement q(db,
-                      "SELECT id, credential_sealed FROM passkeys WHERE user_id = ? ORDER BY "
-                      "created_at, rowid");
-  q.bind(1, user.str());
-  while (q.executeStep()) {
-    auto opened = OpenCredential(org, CredentialObject(user.str(), q.getColumn(0).getString()),
-                                 Blob(q.getColumn(1)));
+  for (const store::PasskeyRow& row : store::ListPasskeys(db, user)) {
+    auto opened =
+        OpenCredential(org, CredentialObject(user.str(), row.id.str()), row.credential_sealed);
     if (!opened) return Status::Internal("a passkey could not be opened");
     out.push_back(std::move(opened->id));
   }
@@ -203,29 +170,25 @@ util::Result<PasskeyCreation> Passkeys::StartRegistration(const Principal& actor
   Status st = db_.Write([&](store::Db& db) -> Status {
     auto org = org_keys_.Get(db, actor.org);
     if (!org.ok()) return org.status();
-    SQLite::Statement q(db,
-                        "SELECT email_sealed, display_name_sealed, password_hash IS NULL, (SELECT "
-                        "count(*) FROM passkeys p WHERE p.user_id = users.id) FROM users WHERE "
-                        "id = ?");
-    q.bind(1, actor.user.str());
-    if (!q.executeStep()) return Status::NotFound();
-    if (q.getColumn(2).getInt() != 0) {
+    auto user = store::FindEnrolee(db, actor.user);
+    if (!user) return Status::NotFound();
+    if (!user->has_password) {
       return Status::Conflict("passkeys_need_local_account",
                               "this account signs in through the organisation's identity "
                               "provider; its second factor belongs there");
     }
-    if (q.getColumn(3).getInt() >= kMaxPerUser) {
+    if (user->passkeys >= kMaxPerUser) {
       return Status::Conflict("too_many_passkeys", "remove a passkey before adding another");
     }
-    auto email = org.value()->OpenText("email", actor.user.str(), Blob(q.getColumn(0)));
+    auto email = org.value()->OpenText("email", actor.user.str(), user->email_sealed);
     if (!email) return Status::Internal("the account could not be opened");
     out.user_name = *email;
     out.display_name = *email;
-    if (!q.getColumn(1).isNull()) {
-      auto name = org.value()->OpenText("display-name", actor.user.str(), Blob(q.getColumn(1)));
+    if (user->display_name_sealed) {
+      auto name =
+          org.value()->OpenText("display-name", actor.user.str(), *user->display_name_sealed);
       if (name && !name->empty()) out.display_name = *name;
     }
-    q.reset();
     auto ids = CredentialIds(db, *org.value(), actor.user);
     if (!ids.ok()) return ids.status();
     out.exclude = std::move(ids.value());
@@ -270,34 +233,23 @@ util::Result<PasskeyView> Passkeys::FinishRegistration(const Principal& actor,
   Status st = db_.Write([&](store::Db& db) -> Status {
     auto org = org_keys_.Get(db, actor.org);
     if (!org.ok()) return org.status();
-    SQLite::Statement dup(db, "SELECT 1 FROM passkeys WHERE credential_hash = ?");
-    dup.bind(1, cred_hash.data(), static_cast<int>(cred_hash.size()));
-    if (dup.executeStep()) {
+    if (store::PasskeyExists(db, cred_hash)) {
       return Status::Conflict("passkey_exists", "this passkey is already registered");
     }
-    SQLite::Statement count(db, "SELECT count(*) FROM passkeys WHERE user_id = ?");
-    count.bind(1, actor.user.str());
-    count.executeStep();
-    if (count.getColumn(0).getInt() >= kMaxPerUser) {
+    if (store::CountPasskeys(db, actor.user) >= kMaxPerUser) {
       return Status::Conflict("too_many_passkeys", "remove a passkey before adding another");
     }
     auto sealed = SealCredential(*org.value(), CredentialObject(actor.user.str(), v.id.str()),
                                  cred.credential_id, cred.key_cbor);
     auto sealed_name = org.value()->SealText("passkey-name", v.id.str(), name);
-    SQLite::Statement ins(db,
-                          "INSERT INTO passkeys(id, user_id, org_id, credential_hash, "
-                          "credential_sealed, name_sealed, alg, sign_count, created_at) "
-                          "VALUES (?,?,?,?,?,?,?,?,?)");
-    ins.bind(1, v.id.str());
-    ins.bind(2, actor.user.str());
-    ins.bind(3, actor.org.str());
-    ins.bind(4, cred_hash.data(), static_cast<int>(cred_hash.size()));
-    ins.bind(5, sealed.data(), static_cast<int>(sealed.size()));
-    ins.bind(6, sealed_name.data(), static_cast<int>(sealed_name.size()));
-    ins.bind(7, v.alg);
-    ins.bind(8, static_cast<int64_t>(ad.sign_count));
-    ins.bind(9, static_cast<int64_t>(v.created_at));
-    ins.exec();
+    store::PasskeyRow row;
+    row.id = v.id;
+    row.credential_sealed = std::move(sealed);
+    row.name_sealed = std::move(sealed_name);
+    row.alg = v.alg;
+    row.sign_count = static_cast<int64_t>(ad.sign_count);
+    row.created_at = static_cast<int64_t>(v.created_at);
+    store::InsertPasskey(db, actor.user, actor.org, cred_hash, row);
     // The new factor was proved in this user's session: enrolment-only sessions become whole.
     store::ClearMfaPending(db, actor.user);
     RecordAudit(db, org.value().get(),
@@ -320,19 +272,15 @@ util::Result<std::vector<PasskeyView>> Passkeys::List(const Principal& actor) {
   Status st = db_.Read([&](store::Db& db) -> Status {
     auto org = org_keys_.Get(db, actor.org);
     if (!org.ok()) return org.status();
-    SQLite::Statement q(db,
-                        "SELECT id, name_sealed, alg, created_at, last_used_at FROM passkeys "
-                        "WHERE user_id = ? ORDER BY created_at, rowid");
-    q.bind(1, actor.user.str());
-    while (q.executeStep()) {
+    for (const store::PasskeyRow& row : store::ListPasskeys(db, actor.user)) {
       PasskeyView v;
-      v.id = util::PasskeyId::FromTrusted(q.getColumn(0).getString());
-      auto name = org.value()->OpenText("passkey-name", v.id.str(), Blob(q.getColumn(1)));
+      v.id = row.id;
+      auto name = org.value()->OpenText("passkey-name", v.id.str(), row.name_sealed);
       if (!name) return Status::Internal("a passkey could not be opened");
       v.name = *name;
-      v.alg = q.getColumn(2).getInt();
-      v.created_at = q.getColumn(3).getInt64();
-      v.last_used_at = q.getColumn(4).getInt64();
+      v.alg = row.alg;
+      v.created_at = row.created_at;
+      v.last_used_at = row.last_used_at;
       out.push_back(std::move(v));
     }
     return Status::Ok();
@@ -348,11 +296,7 @@ Status Passkeys::Rename(const Principal& actor, const util::PasskeyId& id, std::
     auto org = org_keys_.Get(db, actor.org);
     if (!org.ok()) return org.status();
     auto sealed = org.value()->SealText("passkey-name", id.str(), name);
-    SQLite::Statement u(db, "UPDATE passkeys SET name_sealed = ? WHERE id = ? AND user_id = ?");
-    u.bind(1, sealed.data(), static_cast<int>(sealed.size()));
-    u.bind(2, id.str());
-    u.bind(3, actor.user.str());
-    if (u.exec() == 0) return Status::NotFound();
+    if (!store::RenamePasskey(db, actor.user, id, sealed)) return Status::NotFound();
     // The name stays out of the audit: the entry says only which passkey was renamed.
     RecordAudit(db, org.value().get(),
                 {"user:" + actor.user.str(),
@@ -370,26 +314,20 @@ Status Passkeys::Remove(const Principal& actor, const util::PasskeyId& id,
   Status st = accounts_.VerifyCurrentPassword(actor, password);
   if (!st.ok()) return st;
   st = db_.Write([&](store::Db& db) -> Status {
-    SQLite::Statement q(db,
-                        "SELECT u.totp_enabled, (SELECT count(*) FROM passkeys p WHERE p.user_id "
-                        "= u.id), coalesce(json_extract(o.settings, '$.mfa_policy'), 'optional'), "
-                        "EXISTS (SELECT 1 FROM passkeys p WHERE p.id = ? AND p.user_id = u.id) "
-                        "FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.id = ?");
-    q.bind(1, id.str());
-    q.bind(2, actor.user.str());
-    if (!q.executeStep()) return Status::NotFound();
-    if (q.getColumn(3).getInt() == 0) return Status::NotFound();
-    bool last = q.getColumn(0).getInt() == 0 && q.getColumn(1).getInt() == 1;
-    if (last && access::MfaRequired(q.getColumn(2).getString(), actor.role)) {
+    auto user = store::FindEnrolee(db, actor.user);
+    if (!user) return Status::NotFound();
+    const std::vector<store::PasskeyRow> mine = store::ListPasskeys(db, actor.user);
+    if (std::none_of(mine.begin(), mine.end(),
+                     [&](const store::PasskeyRow& p) { return p.id == id; })) {
+      return Status::NotFound();
+    }
+    bool last = !user->totp_enabled && user->passkeys == 1;
+    if (last && access::MfaRequired(store::LoadOrgSettings(db, actor.org).mfa_policy, actor.role)) {
       return Status::Conflict("last_second_factor",
                               "your organisation requires a second factor and this is your last "
                               "one; add another passkey or an authenticator app first");
     }
-    q.reset();
-    SQLite::Statement d(db, "DELETE FROM passkeys WHERE id = ? AND user_id = ?");
-    d.bind(1, id.str());
-    d.bind(2, actor.user.str());
-    d.exec();
+    store::DeletePasskey(db, actor.user, id);
     auto org = org_keys_.Get(db, actor.org);
     if (!org.ok()) return org.status();
     RecordAudit(db, org.value().get(),
@@ -421,12 +359,8 @@ util::Result<PasskeyRequest> Passkeys::StartPasswordless(const std::string& peer
   out.user_verification_required = true;
   out.timeout_ms = kClientTimeoutMs;
   Status st = db_.Write([&](store::Db& db) -> Status {
-    SQLite::Statement n(db,
-                        "SELECT count(*) FROM passkey_challenges WHERE purpose = 'passwordless' "
-                        "AND expires_at > ?");
-    n.bind(1, static_cast<int64_t>(util::NowUnix()));
-    n.executeStep();
-    if (n.getColumn(0).getInt() >= kMaxAnonymousChallenges) {
+    if (store::CountLiveChallenges(db, "passwordless", util::NowUnix()) >=
+        kMaxAnonymousChallenges) {
       return Status(Code::kTooManyRequests, "too_many_attempts",
                     "too many sign-ins in progress; try again in a minute")
           .WithRetryAfter(60);
@@ -501,24 +435,19 @@ util::Result<SignInResult> Passkeys::SignIn(const PasskeyAssertion& a, const std
   };
   std::optional<Row> row;
   Status st = db_.Read([&](store::Db& db) -> Status {
-    SQLite::Statement q(db,
-                        "SELECT p.id, p.user_id, p.org_id, u.role, u.disabled, u.password_hash "
-                        "IS NOT NULL, p.sign_count, p.credential_sealed, u.email_bidx FROM "
-                        "passkeys p JOIN users u ON u.id = p.user_id WHERE p.credential_hash = ?");
-    q.bind(1, cred_hash.data(), static_cast<int>(cred_hash.size()));
-    if (!q.executeStep()) return Status::Ok();
+    auto found = store::FindPasskeyForSignIn(db, cred_hash);
+    if (!found) return Status::Ok();
     Row r;
-    r.id = util::PasskeyId::FromTrusted(q.getColumn(0).getString());
-    r.user = util::UserId::FromTrusted(q.getColumn(1).getString());
-    r.org = util::OrgId::FromTrusted(q.getColumn(2).getString());
-    r.role = access::ParseRole(q.getColumn(3).getString()).value_or(access::Role::kViewer);
-    r.disabled = q.getColumn(4).getInt() != 0;
-    r.has_password = q.getColumn(5).getInt() != 0;
-    r.sign_count = q.getColumn(6).getInt64();
-    auto sealed = Blob(q.getColumn(7));
-    r.sealed.assign(sealed.begin(), sealed.end());
-    auto bidx = Blob(q.getColumn(8));
-    account_key.assign(bidx.begin(), bidx.end());  // the key Accounts' back-off uses
+    r.id = std::move(found->id);
+    r.user = std::move(found->user);
+    r.org = std::move(found->org);
+    r.role = access::ParseRole(found->role).value_or(access::Role::kViewer);
+    r.disabled = found->disabled;
+    r.has_password = found->has_password;
+    r.sign_count = found->sign_count;
+    r.sealed = std::move(found->credential_sealed);
+    account_key.assign(found->email_bidx.begin(),
+                       found->email_bidx.end());  // Accounts' back-off key
     row = std::move(r);
     return Status::Ok();
   });
@@ -614,14 +543,7 @@ util::Result<SignInResult> Passkeys::SignIn(const PasskeyAssertion& a, const std
   bool race = false;
   st = db_.Write([&](store::Db& db) -> Status {
     // Compare-and-set: of two sign-ins with one counter value only the first moves it.
-    SQLite::Statement u(db,
-                        "UPDATE passkeys SET sign_count = ?, last_used_at = ? WHERE id = ? AND "
-                        "sign_count = ?");
-    u.bind(1, received);
-    u.bind(2, static_cast<int64_t>(util::NowUnix()));
-    u.bind(3, row->id.str());
-    u.bind(4, row->sign_count);
-    if (u.exec() != 1) {
+    if (!store::AdvanceSignCount(db, row->id, row->sign_count, received, util::NowUnix())) {
       race = true;
       return Status::Ok();
     }
