@@ -46,7 +46,6 @@ SQL_NOT_YET_MOVED = {
     "src/service/key_rotation.cc",
     "src/service/lifecycle.cc",
     "src/service/oidc.cc",
-    "src/service/sources.cc",
 }
 
 JSON_NOT_YET_MOVED = {

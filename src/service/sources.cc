@@ -1,7 +1,5 @@
 #include "service/sources.h"
 
-#include <SQLiteCpp/Statement.h>
-
 #include <algorithm>
 #include <cstring>
 #include <map>
@@ -11,6 +9,7 @@
 #include "crypto/crypto.h"
 #include "service/audit.h"
 #include "service/tryton.h"
+#include "store/sources_store.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -58,22 +57,13 @@ util::Result<crypto::SecureBuffer> AuthorizationFor(const crypto::SecureBuffer& 
 
 util::Result<Sources::Loaded> Sources::Load(store::Db& db, const Principal& actor,
                                             const util::SourceId& id) {
-  SQLite::Statement q(db,
-                      "SELECT kind, sealed, created_at, updated_at, EXISTS(SELECT 1 FROM "
-                      "source_connections c WHERE c.source_id = s.id AND c.user_id = ?2) "
-                      "FROM sources s WHERE s.id = ?1 AND s.org_id = ?3");
-  q.bind(1, id.str());
-  q.bind(2, actor.user.str());
-  q.bind(3, actor.org.str());
-  if (!q.executeStep()) return Status::NotFound();
+  auto row = store::FindSource(db, actor.org, id, actor.user);
+  if (!row) return Status::NotFound();
   auto crypto = keys_.Get(db, actor.org);
   if (!crypto.ok()) return crypto.status();
   Loaded l;
   l.crypto = crypto.value();
-  auto col = q.getColumn(1);
-  auto text = l.crypto->OpenText(
-      kConfigPurpose, id.str(),
-      {static_cast<const uint8_t*>(col.getBlob()), static_cast<size_t>(col.size())});
+  auto text = l.crypto->OpenText(kConfigPurpose, id.str(), row->sealed);
   auto j = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
   auto cfg = SourceConfig::FromJson(j, nullptr);
   if (!cfg.ok()) {
@@ -82,12 +72,12 @@ util::Result<Sources::Loaded> Sources::Load(store::Db& db, const Principal& acto
   }
   l.config = std::move(cfg.value());
   l.view.id = id;
-  l.view.kind = q.getColumn(0).getString();
+  l.view.kind = row->kind;
   l.view.name = l.config.name;
-  l.view.created_at = q.getColumn(2).getInt64();
-  l.view.updated_at = q.getColumn(3).getInt64();
+  l.view.created_at = row->created_at;
+  l.view.updated_at = row->updated_at;
   // A folder source needs no connection: it is usable by whoever may pull.
-  l.view.connected = q.getColumn(4).getInt() != 0 || l.config.kind == "folder";
+  l.view.connected = row->connected || l.config.kind == "folder";
   if (actor.role == access::Role::kAdministrator) l.view.config = l.config;
   return l;
 }
@@ -95,17 +85,9 @@ util::Result<Sources::Loaded> Sources::Load(store::Db& db, const Principal& acto
 util::Result<crypto::SecureBuffer> Sources::LoadSecret(store::Db& db, const OrgCrypto& crypto,
                                                        const util::SourceId& id,
                                                        const util::UserId& user) {
-  SQLite::Statement q(db,
-                      "SELECT sealed FROM source_connections WHERE source_id = ? AND user_id = ? "
-                      "AND org_id = ?");
-  q.bind(1, id.str());
-  q.bind(2, user.str());
-  q.bind(3, crypto.org().str());
-  if (!q.executeStep()) return ConnectionRequired();
-  auto col = q.getColumn(0);
-  auto secret = crypto.OpenSecret(
-      kConnectionPurpose, id.str() + "/" + user.str(),
-      {static_cast<const uint8_t*>(col.getBlob()), static_cast<size_t>(col.size())});
+  auto sealed = store::SourceConnection(db, crypto.org(), id, user);
+  if (!sealed) return ConnectionRequired();
+  auto secret = crypto.OpenSecret(kConnectionPurpose, id.str() + "/" + user.str(), *sealed);
   if (!secret) {
     util::log::Error("source.connection_unreadable").Ref("source_id", id).Ref("user_id", user);
     return Status::Internal("your connection could not be read; connect again");
@@ -116,16 +98,9 @@ util::Result<crypto::SecureBuffer> Sources::LoadSecret(store::Db& db, const OrgC
 util::Result<std::optional<std::string>> Sources::LoadLink(store::Db& db, const OrgCrypto& crypto,
                                                            const util::BomId& bom,
                                                            const util::SourceId& id) {
-  SQLite::Statement q(db,
-                      "SELECT remote_sealed FROM bom_source_links WHERE bom_id = ? AND "
-                      "source_id = ?");
-  q.bind(1, bom.str());
-  q.bind(2, id.str());
-  if (!q.executeStep()) return std::optional<std::string>();
-  auto col = q.getColumn(0);
-  auto text = crypto.OpenText(
-      kLinkPurpose, bom.str() + "/" + id.str(),
-      {static_cast<const uint8_t*>(col.getBlob()), static_cast<size_t>(col.size())});
+  auto sealed = store::BomSourceLink(db, bom, id);
+  if (!sealed) return std::optional<std::string>();
+  auto text = crypto.OpenText(kLinkPurpose, bom.str() + "/" + id.str(), *sealed);
   if (!text) return Status::Internal();
   return std::optional<std::string>(std::move(*text));
 }
@@ -133,15 +108,7 @@ util::Result<std::optional<std::string>> Sources::LoadLink(store::Db& db, const 
 void Sources::StoreLink(store::Db& db, const OrgCrypto& crypto, const util::BomId& bom,
                         const util::SourceId& id, const std::string& remote_id) {
   crypto::Bytes sealed = crypto.SealText(kLinkPurpose, bom.str() + "/" + id.str(), remote_id);
-  SQLite::Statement u(db,
-                      "INSERT INTO bom_source_links(bom_id, source_id, remote_sealed, updated_at) "
-                      "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(bom_id, source_id) DO UPDATE SET "
-                      "remote_sealed = ?3, updated_at = ?4");
-  u.bind(1, bom.str());
-  u.bind(2, id.str());
-  u.bind(3, sealed.data(), static_cast<int>(sealed.size()));
-  u.bind(4, static_cast<int64_t>(util::NowUnix()));
-  u.exec();
+  store::SaveBomSourceLink(db, bom, id, sealed, util::NowUnix());
 }
 
 // --- Administration ------------------------------------------------------------------------------
@@ -159,16 +126,7 @@ util::Result<util::SourceId> Sources::Create(const Principal& actor, const nlohm
     if (!crypto.ok()) return crypto.status();
     const OrgCrypto& c = *crypto.value();
     crypto::Bytes sealed = c.SealText(kConfigPurpose, id.str(), cfg->ToJson(true).dump());
-    SQLite::Statement ins(db,
-                          "INSERT INTO sources(id, org_id, kind, sealed, created_by, created_at, "
-                          "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)");
-    ins.bind(1, id.str());
-    ins.bind(2, actor.org.str());
-    ins.bind(3, cfg->kind);
-    ins.bind(4, sealed.data(), static_cast<int>(sealed.size()));
-    ins.bind(5, actor.user.str());
-    ins.bind(6, static_cast<int64_t>(util::NowUnix()));
-    ins.exec();
+    store::InsertSource(db, actor.org, id, cfg->kind, sealed, actor.user, util::NowUnix());
     RecordAudit(db, &c,
                 {"source:" + id.str(), actor.user.str(), "source.create", {{"kind", cfg->kind}}});
     return Status::Ok();
@@ -182,11 +140,7 @@ util::Result<std::vector<SourceView>> Sources::List(const Principal& actor) {
   if (Status st = Allowed(actor, Function::kSourceList); !st.ok()) return st;
   std::vector<SourceView> out;
   Status st = db_.Read([&](store::Db& db) -> Status {
-    SQLite::Statement q(db, "SELECT id FROM sources WHERE org_id = ? ORDER BY created_at, id");
-    q.bind(1, actor.org.str());
-    std::vector<util::SourceId> ids;
-    while (q.executeStep()) ids.push_back(util::SourceId::FromTrusted(q.getColumn(0).getString()));
-    for (const auto& id : ids) {
+    for (const auto& id : store::SourceIds(db, actor.org)) {
       auto l = Load(db, actor, id);
       if (!l.ok()) return l.status();
       out.push_back(std::move(l->view));
@@ -235,16 +189,10 @@ util::Result<SourceView> Sources::Update(const Principal& actor, const util::Sou
     // other certificates or uses another client, they must not follow it. Everyone connects again.
     int dropped = 0;
     if (!cfg->SameEndpoint(l->config)) {
-      SQLite::Statement d(db, "DELETE FROM source_connections WHERE source_id = ?");
-      d.bind(1, id.str());
-      dropped = d.exec();
+      dropped = store::DeleteSourceConnections(db, id, nullptr);
     }
     crypto::Bytes sealed = l->crypto->SealText(kConfigPurpose, id.str(), after.dump());
-    SQLite::Statement u(db, "UPDATE sources SET sealed = ?, updated_at = ? WHERE id = ?");
-    u.bind(1, sealed.data(), static_cast<int>(sealed.size()));
-    u.bind(2, static_cast<int64_t>(util::NowUnix()));
-    u.bind(3, id.str());
-    u.exec();
+    store::UpdateSource(db, id, sealed, util::NowUnix());
     // Field names only: values may be secret (the CA bundle, the proxy) or names.
     RecordAudit(db, l->crypto.get(),
                 {"source:" + id.str(),
@@ -265,10 +213,7 @@ Status Sources::Delete(const Principal& actor, const util::SourceId& id) {
   Status st = db_.Write([&](store::Db& db) -> Status {
     auto l = Load(db, actor, id);
     if (!l.ok()) return l.status();
-    SQLite::Statement d(db, "DELETE FROM sources WHERE id = ? AND org_id = ?");
-    d.bind(1, id.str());
-    d.bind(2, actor.org.str());
-    d.exec();
+    store::DeleteSource(db, actor.org, id);
     RecordAudit(
         db, l->crypto.get(),
         {"source:" + id.str(), actor.user.str(), "source.delete", {{"kind", l->view.kind}}});
@@ -479,17 +424,7 @@ Status Sources::Connect(const Principal& actor, const util::SourceId& id,
     }
     crypto::Bytes sealed =
         l->crypto->Seal(kConnectionPurpose, id.str() + "/" + actor.user.str(), secret->span());
-    SQLite::Statement ins(
-        db,
-        "INSERT INTO source_connections(source_id, user_id, org_id, sealed, "
-        "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON "
-        "CONFLICT(source_id, user_id) DO UPDATE SET sealed = ?4, updated_at = ?5");
-    ins.bind(1, id.str());
-    ins.bind(2, actor.user.str());
-    ins.bind(3, actor.org.str());
-    ins.bind(4, sealed.data(), static_cast<int>(sealed.size()));
-    ins.bind(5, static_cast<int64_t>(util::NowUnix()));
-    ins.exec();
+    store::SaveSourceConnection(db, actor.org, id, actor.user, sealed, util::NowUnix());
     RecordAudit(db, l->crypto.get(),
                 {"source:" + id.str(),
                  actor.user.str(),
@@ -518,15 +453,7 @@ Status Sources::SaveSecret(const Principal& actor, const util::SourceId& id,
     if (!crypto.ok()) return crypto.status();
     crypto::Bytes sealed =
         crypto.value()->Seal(kConnectionPurpose, id.str() + "/" + actor.user.str(), secret.span());
-    SQLite::Statement u(db,
-                        "UPDATE source_connections SET sealed = ?, updated_at = ? WHERE "
-                        "source_id = ? AND user_id = ? AND org_id = ?");
-    u.bind(1, sealed.data(), static_cast<int>(sealed.size()));
-    u.bind(2, static_cast<int64_t>(util::NowUnix()));
-    u.bind(3, id.str());
-    u.bind(4, actor.user.str());
-    u.bind(5, actor.org.str());
-    u.exec();
+    store::UpdateSourceConnection(db, actor.org, id, actor.user, sealed, util::NowUnix());
     return Status::Ok();
   });
 }
@@ -552,10 +479,7 @@ Status Sources::Disconnect(const Principal& actor, const util::SourceId& id) {
   return db_.Write([&](store::Db& db) -> Status {
     auto l = Load(db, actor, id);
     if (!l.ok()) return l.status();
-    SQLite::Statement d(db, "DELETE FROM source_connections WHERE source_id = ? AND user_id = ?");
-    d.bind(1, id.str());
-    d.bind(2, actor.user.str());
-    if (d.exec() > 0) {
+    if (store::DeleteSourceConnections(db, id, &actor.user) > 0) {
       RecordAudit(db, l->crypto.get(),
                   {"source:" + id.str(),
                    actor.user.str(),
@@ -788,15 +712,7 @@ void Sources::RecordFile(const Principal& actor, const util::SourceId& id, const
                                 {"revision", revision},
                                 {"user_id", actor.user.str()}};
     crypto::Bytes sealed = c.SealText(kFilePurpose, FileObject(id, key), rec.dump());
-    SQLite::Statement u(db,
-                        "INSERT INTO source_files(source_id, name_key, sealed, updated_at) VALUES "
-                        "(?1, ?2, ?3, ?4) ON CONFLICT(source_id, name_key) DO UPDATE SET "
-                        "sealed = ?3, updated_at = ?4");
-    u.bind(1, id.str());
-    u.bind(2, key.data(), static_cast<int>(key.size()));
-    u.bind(3, sealed.data(), static_cast<int>(sealed.size()));
-    u.bind(4, static_cast<int64_t>(util::NowUnix()));
-    u.exec();
+    store::SaveSourceFile(db, id, key, sealed, util::NowUnix());
     return Status::Ok();
   });
   if (!recorded.ok()) util::log::Error("source.file_record_failed").Ref("source_id", id);
@@ -885,20 +801,13 @@ util::Result<std::vector<Sources::FileView>> Sources::ListFiles(const Principal&
   // What each file was when it was last pulled or refreshed.
   std::map<std::string, nlohmann::json> seen;
   st = db_.Read([&](store::Db& db) -> Status {
-    SQLite::Statement q(db, "SELECT sealed FROM source_files WHERE source_id = ? AND name_key = ?");
     for (const FolderFile& f : files.value()) {
       const crypto::Bytes key = crypto->BlindIndex(kFilePurpose, id.str() + "/" + f.name);
-      q.bind(1, id.str());
-      q.bind(2, key.data(), static_cast<int>(key.size()));
-      if (q.executeStep()) {
-        auto col = q.getColumn(0);
-        auto text = crypto->OpenText(
-            kFilePurpose, FileObject(id, key),
-            {static_cast<const uint8_t*>(col.getBlob()), static_cast<size_t>(col.size())});
+      if (auto sealed = store::SourceFile(db, id, key)) {
+        auto text = crypto->OpenText(kFilePurpose, FileObject(id, key), *sealed);
         auto j = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
         if (j.is_object()) seen[f.name] = std::move(j);
       }
-      q.reset();
     }
     return Status::Ok();
   });
