@@ -9,6 +9,7 @@
 #include "crypto/totp.h"
 #include "service/audit.h"
 #include "service/common_passwords.h"
+#include "store/orgs_store.h"
 #include "store/sessions_store.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -294,11 +295,7 @@ util::Result<util::UserId> Accounts::InsertUser(store::Db& db, const OrgCrypto& 
   }
   if (!pw_hash.empty()) {
     // An org with local passwords off (service/oidc.h) stores no password for anyone.
-    SQLite::Statement q(db,
-                        "SELECT coalesce(json_extract(settings, '$.local_passwords'), 1) FROM orgs "
-                        "WHERE id = ?");
-    q.bind(1, org.org().str());
-    if (q.executeStep() && q.getColumn(0).getInt() == 0) {
+    if (!store::LoadOrgSettings(db, org.org()).local_passwords) {
       return Status::Conflict("local_passwords_off",
                               "this organisation signs in through its identity provider only");
     }

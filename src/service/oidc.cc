@@ -9,6 +9,7 @@
 #include "crypto/crypto.h"
 #include "service/audit.h"
 #include "service/outbound.h"
+#include "store/orgs_store.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/percent_encode.h"
@@ -52,10 +53,7 @@ bool IsTextField(std::string_view s, size_t max) {
 
 // The org's own setting, stored in orgs.settings (absent = on).
 bool LocalPasswordsOn(store::Db& db, const util::OrgId& org) {
-  SQLite::Statement q(
-      db, "SELECT coalesce(json_extract(settings, '$.local_passwords'), 1) FROM orgs WHERE id = ?");
-  q.bind(1, org.str());
-  return !q.executeStep() || q.getColumn(0).getInt() != 0;
+  return store::LoadOrgSettings(db, org).local_passwords;
 }
 
 // RFC 8176 values naming a factor beyond a password.
@@ -1010,12 +1008,9 @@ Status Oidc::SetLocalPasswords(const Principal& actor, bool enabled) {
       w.bind(1, actor.org.str());
       wiped = w.exec();
     }
-    SQLite::Statement u(db,
-                        "UPDATE orgs SET settings = json_set(settings, '$.local_passwords', "
-                        "json(?)) WHERE id = ?");
-    u.bind(1, enabled ? "true" : "false");
-    u.bind(2, actor.org.str());
-    u.exec();
+    store::OrgSettings settings = store::LoadOrgSettings(db, actor.org);
+    settings.local_passwords = enabled;
+    store::SaveOrgSettings(db, actor.org, settings);
     auto crypto = org_keys_.Get(db, actor.org);
     if (!crypto.ok()) return crypto.status();
     RecordAudit(db, crypto.value().get(),
