@@ -837,10 +837,7 @@ util::Result<OidcSignIn> Oidc::Finish(std::string_view code, std::string_view st
       user_id = created->str();
       out.created = true;
     }
-    SQLite::Statement u(db,
-                        "SELECT u.role, u.disabled, coalesce(json_extract(o.settings, "
-                        "'$.mfa_policy'), 'optional') FROM users u JOIN orgs o ON o.id = "
-                        "u.org_id WHERE u.id = ? AND u.org_id = ?");
+    SQLite::Statement u(db, "SELECT role, disabled FROM users WHERE id = ? AND org_id = ?");
     u.bind(1, *user_id);
     u.bind(2, org.str());
     if (!u.executeStep()) return refuse(Code::kForbidden, "account_disabled", "account gone");
@@ -848,7 +845,7 @@ util::Result<OidcSignIn> Oidc::Finish(std::string_view code, std::string_view st
     if (u.getColumn(1).getInt() != 0) {
       return refuse(Code::kForbidden, "account_disabled", "this account is disabled");
     }
-    std::string policy = u.getColumn(2).getString();
+    std::string policy = store::LoadOrgSettings(db, org).mfa_policy;
     util::UserId user = util::UserId::FromTrusted(*user_id);
     if (group_role && *group_role != role && link_user.empty()) {
       SQLite::Statement up(db, "UPDATE users SET role = ? WHERE id = ?");
@@ -965,12 +962,14 @@ int64_t Oidc::CheckAll(store::Db& db, OrgKeys& org_keys, std::vector<std::string
     }
   }
   SQLite::Statement oq(db,
-                       "SELECT o.id, (SELECT count(*) FROM users u WHERE u.org_id = o.id AND "
-                       "u.password_hash IS NOT NULL) FROM orgs o WHERE "
-                       "coalesce(json_extract(o.settings, '$.local_passwords'), 1) = 0");
-  while (oq.executeStep()) {
-    std::string org = oq.getColumn(0).getString();
-    int64_t hashes = oq.getColumn(1).getInt64();
+                       "SELECT count(*) FROM users WHERE org_id = ? AND password_hash IS NOT NULL");
+  for (const util::OrgId& id : store::OrgIds(db)) {
+    if (store::LoadOrgSettings(db, id).local_passwords) continue;
+    const std::string& org = id.str();
+    oq.bind(1, org);
+    oq.executeStep();
+    int64_t hashes = oq.getColumn(0).getInt64();
+    oq.reset();
     summary->push_back("org " + org +
                        ": local passwords off, password hashes: " + std::to_string(hashes));
     if (hashes != 0) {
