@@ -38,7 +38,30 @@ function errorFrom(status, data, retryAfter) {
   return err;
 }
 
+// Sensitive operations answer 403 reauth_required once the session's proof of identity is older
+// than the server's window (docs/security.md, "Re-authentication"). The UI registers a handler
+// (web/reauth.js) that asks the user to prove it again and resolves true when they did; the
+// request is then sent once more, once. Concurrent refusals share one prompt.
+let reauthHandler = null;
+let reauthPending = null;
+export function setReauthHandler(fn) { reauthHandler = fn; }
+
+async function reauthenticated() {
+  if (!reauthHandler) return false;
+  if (!reauthPending) reauthPending = Promise.resolve(reauthHandler()).finally(() => { reauthPending = null; });
+  return reauthPending;
+}
+
 export async function api(method, path, body, contentType) {
+  try {
+    return await send(method, path, body, contentType);
+  } catch (e) {
+    if (!(e instanceof ApiError && e.code === 'reauth_required') || !(await reauthenticated())) throw e;
+    return send(method, path, body, contentType);
+  }
+}
+
+async function send(method, path, body, contentType) {
   let payload;
   if (body !== undefined) {
     if (contentType) payload = body;

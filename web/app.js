@@ -9,6 +9,7 @@ import { renderUnseal } from './auth.js';
 import { takeLinkToken } from './invitations.js';
 import { ssoSignOut } from './sso.js';
 import { takeSourceReturn } from './sources.js';
+import './reauth.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');

@@ -166,6 +166,21 @@ util::Status Refusal(const Principal& p, Function f, Decision d) {
   return util::Status::Forbidden();
 }
 
+util::Status RecentProof(const Principal& p, int64_t now, int64_t window_seconds) {
+  if (p.kind != PrincipalKind::kUser) return util::Status::Ok();
+  if (p.api_token) {
+    return util::Status(util::Code::kForbidden, "interactive_session_required",
+                        "an API token cannot do this; sign in and do it from a browser session");
+  }
+  // A clock that went backwards leaves the proof as fresh as it was, never fresher.
+  if (p.authenticated_at > 0 && now >= p.authenticated_at &&
+      now - p.authenticated_at <= window_seconds) {
+    return util::Status::Ok();
+  }
+  return util::Status(util::Code::kForbidden, "reauth_required",
+                      "confirm it is you: re-enter your password (and one-time code) to go on");
+}
+
 bool MfaRequired(std::string_view policy, Role role) {
   if (policy == "optional") return false;
   if (policy == "administrators") return role == Role::kAdministrator;

@@ -14,6 +14,7 @@
 // read their own profile and enrol an authenticator (kSelf, kMfaEnrol), nothing else.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string_view>
 
@@ -49,6 +50,11 @@ struct Principal {
   bool read_only = false;  // an API token with read scope
   // Signed in without the second factor the org's MFA policy requires: may only enrol one.
   bool mfa_enrolment_only = false;
+  // A personal API token (sessions.kind 'api'), not a browser session.
+  bool api_token = false;
+  // Unix seconds: when the holder of this browser session last proved who they are (the sign-in
+  // itself, or a later re-authentication). 0 for API tokens and the operator.
+  int64_t authenticated_at = 0;
 };
 
 enum class Function {
@@ -101,6 +107,16 @@ Decision MayUse(const Principal& p, Function f);
 // The Status for a decision: Ok for kAllow; 401, 404, or 403 (code "mfa_enrolment_required" when
 // only the missing second factor stands in the way), so every layer refuses alike.
 util::Status Refusal(const Principal& p, Function f, Decision d);
+
+// Re-authentication before sensitive operations (ASVS 7.5.1-7.5.3). Routes marked so ask this
+// before their handler runs. Ok for the operator (the instance's root credential, not a session)
+// and for a browser session whose proof is at most `window_seconds` old; otherwise 403:
+//  * "reauth_required" for an older browser session: re-prove with
+//    POST /api/v1/sessions/current/reauth (or sign in again) and retry;
+//  * "interactive_session_required" for an API token, which can never re-prove: sensitive
+//    operations are for people at a browser, not for scripts.
+// Anonymous principals never get here (the route needs a sign-in first).
+util::Status RecentProof(const Principal& p, int64_t now, int64_t window_seconds);
 
 // Whether an org's MFA policy (persisted in its settings: "optional" | "administrators" |
 // "everyone") requires a second factor of a user with this role. Unknown policies require one.

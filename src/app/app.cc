@@ -45,7 +45,7 @@ const char* kUsage =
     "  bomvault serve --data DIR [--listen HOST:PORT] [--unseal-file FILE] [--init]\n"
     "                 [--tls-cert FILE --tls-key FILE] [--behind-proxy]\n"
     "                 [--rate-limit N] [--workers N] [--trusted-proxy IP[,IP...]]\n"
-    "                 [--drain-timeout SECONDS]\n"
+    "                 [--drain-timeout SECONDS] [--reauth-window SECONDS]\n"
     "                 [--purge-interval SECONDS] [--retention-interval SECONDS]\n"
     "                 [--log-retention-days N] [--audit-retention-days N]\n"
     "                 [--exfil-window-seconds N] [--exfil-max-boms N] [--exfil-max-items N]\n"
@@ -93,6 +93,8 @@ const std::map<std::string, const char*>& CommandHelp() {
        "  --drain-timeout SECONDS          SIGTERM/SIGINT: requests in flight get this long to\n"
        "                                   finish, new ones get 503 (default 30); then the store\n"
        "                                   is sealed and the process exits 0\n"
+       "  --reauth-window SECONDS          how long a sign-in or re-authentication opens\n"
+       "                                   sensitive operations (default 600, 1 to 86400)\n"
        "  Purge, retention, exfiltration, mail and invitation options: see `bomvault help`.\n"},
       {"unseal", "bomvault unseal --url URL\n  Reads one key share from stdin and submits it.\n"},
       {"check",
@@ -308,6 +310,7 @@ int CmdServe(int argc, char** argv) {
   ao.rate_per_address = cfg.rate;
   ao.rate_per_token = cfg.rate;
   ao.trusted_proxies = cfg.trusted_proxies;
+  ao.reauth_window_seconds = cfg.reauth_window_seconds;
   ao.tls = tls;
   http::Api api(engine, instance, ao);
   util::Status st = engine.Listen(host, port);

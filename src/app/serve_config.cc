@@ -23,6 +23,7 @@ const std::vector<std::string>& ServeValueFlags() {
                                                  "--rate-limit",
                                                  "--workers",
                                                  "--drain-timeout",
+                                                 "--reauth-window",
                                                  "--trusted-proxy",
                                                  "--purge-interval",
                                                  "--retention-interval",
@@ -157,6 +158,11 @@ ServeConfig ParseServeConfig(const Flags& f, std::vector<std::string>* problems)
   if (f.Has("--drain-timeout") && (!ParseInt(f.Get("--drain-timeout"), &c.drain_timeout_seconds) ||
                                    c.drain_timeout_seconds < 0 || c.drain_timeout_seconds > 3600)) {
     problems->push_back("--drain-timeout takes a whole number of seconds from 0 to 3600");
+  }
+  if (f.Has("--reauth-window") &&
+      (!ParseInt(f.Get("--reauth-window"), &c.reauth_window_seconds) ||
+       c.reauth_window_seconds < 1 || c.reauth_window_seconds > 86400)) {
+    problems->push_back("--reauth-window takes a whole number of seconds from 1 to 86400");
   }
   if (f.Has("--trusted-proxy")) {
     std::string list = f.Get("--trusted-proxy");

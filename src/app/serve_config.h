@@ -29,6 +29,9 @@ struct ServeConfig {
   int workers = 64;
   // SIGTERM/SIGINT: how long requests in flight may take to finish before their sockets are cut.
   int drain_timeout_seconds = 30;
+  // How long a proof of identity (sign-in or re-authentication) opens sensitive operations
+  // (http::Auth::kRecent).
+  int reauth_window_seconds = 600;
   std::vector<std::string> trusted_proxies;  // normalised IP literals
   service::SchedulerOptions jobs;
   service::ExfilOptions exfil;

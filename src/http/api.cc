@@ -565,7 +565,7 @@ void Api::Dispatch(const Bound& route, std::vector<std::string> params, const ht
           c, Status(Code::kForbidden, "csrf", "a cookie session needs the X-Bomvault-Csrf header"));
       return;
     }
-    if (spec.auth == Auth::kSignedIn && c.principal.kind == access::PrincipalKind::kAnonymous) {
+    if (spec.auth != Auth::kNone && c.principal.kind == access::PrincipalKind::kAnonymous) {
       SendError(c,
                 Status::Unauthenticated(c.bearer.empty() ? "sign-in required"
                                                          : "the token is invalid or has expired"));
@@ -578,6 +578,17 @@ void Api::Dispatch(const Bound& route, std::vector<std::string> params, const ht
       if (int64_t wait = per_token_.Take(key); wait > 0) {
         SendError(c, Status(Code::kTooManyRequests, "rate_limited", "too many requests; slow down")
                          .WithRetryAfter(wait));
+        return;
+      }
+    }
+    if (spec.auth == Auth::kRecent) {
+      Status recent =
+          access::RecentProof(c.principal, util::NowUnix(), options_.reauth_window_seconds);
+      if (!recent.ok()) {
+        util::log::Info("http.reauth_required")
+            .Text("route", spec.name)
+            .Ref("request_id", c.request_id);
+        SendError(c, recent);
         return;
       }
     }

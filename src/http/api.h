@@ -38,7 +38,12 @@
 
 namespace bomvault::http {
 
-enum class Auth { kNone, kSignedIn };
+// kRecent: signed in, and for a browser session a proof of identity (the sign-in itself or
+// POST /api/v1/sessions/current/reauth) at most ApiOptions::reauth_window_seconds old; API tokens
+// are refused (access::RecentProof). Checked before the handler runs, so nothing changes on a
+// refusal. Declared on the routes that change how one signs in, end other sessions, create
+// credentials, manage people, or destroy or give away data.
+enum class Auth { kNone, kSignedIn, kRecent };
 
 struct ApiOptions {
   double rate_per_address = 200;  // requests per second, 0 = no limit
@@ -46,6 +51,8 @@ struct ApiOptions {
   bool tls = false;
   size_t max_json_body = 1 << 20;
   size_t max_import_body = 64 << 20;
+  // How long a proof of identity opens Auth::kRecent routes (`serve --reauth-window SECONDS`).
+  int64_t reauth_window_seconds = 600;
   // Peer addresses (IP literals, normalised by NormaliseIp) whose X-Forwarded-For is believed:
   // for their requests the client address is the right-most X-Forwarded-For entry that is not
   // itself a trusted proxy. Everyone else's X-Forwarded-For is ignored.

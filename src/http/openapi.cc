@@ -135,6 +135,13 @@ json BuildSchemas() {
        {"expires_at", Time()},
        {"mfa_enrolment_required", Bool()}},
       {"token", "user", "expires_at", "mfa_enrolment_required"});
+  s["Reauth"] = Obj({{"password", Str()}, {"totp", Str()}, {"recovery_code", Str()}}, {"password"});
+  s["Reauthenticated"] = Obj({{"authenticated_at", Time()},
+                              {"reauth_until",
+                               {{"type", "string"},
+                                {"format", "date-time"},
+                                {"description", "sensitive operations are open until then"}}}},
+                             {"authenticated_at", "reauth_until"});
   s["UnsealRequest"] = Obj({{"share", Str()}, {"reset", Bool()}}, {"share"});
   s["UnsealStatus"] = Obj({{"sealed", Bool()},
                            {"progress", Int()},
@@ -271,7 +278,16 @@ nlohmann::json Api::OpenApi() const {
                {"operationId", r.name.s},
                {"tags", {tag}},
                {"x-while-sealed", r.while_sealed}};
-    op["security"] = r.auth == Auth::kSignedIn ? signed_in : json::array();
+    op["security"] = r.auth != Auth::kNone ? signed_in : json::array();
+    if (r.auth == Auth::kRecent) {
+      op["x-reauth"] = true;
+      op["description"] =
+          "Sensitive: a browser session must have proved who it is within the last " +
+          std::to_string(options_.reauth_window_seconds) +
+          " seconds (the sign-in itself counts; POST /api/v1/sessions/current/reauth proves it "
+          "again), else 403 reauth_required and nothing changes. API tokens get 403 "
+          "interactive_session_required.";
+    }
     json params = json::array();
     for (const char* p = r.path; *p != 0; ++p) {
       if (*p == '{') {
@@ -325,7 +341,7 @@ nlohmann::json Api::OpenApi() const {
       if (has_body) errors.insert({413, 415});
       // A session cookie sent without X-Bomvault-Csrf is refused on every write (api.cc).
       if (method != "get") errors.insert(403);
-      if (r.auth == Auth::kSignedIn) errors.insert({401, 403});
+      if (r.auth != Auth::kNone) errors.insert({401, 403});
       if (has_path_ids) errors.insert(404);
       if (!r.while_sealed) errors.insert(503);
       for (int e : errors) responses[std::to_string(e)] = ErrorResponse(e);

@@ -288,6 +288,40 @@ void RegisterAccountRoutes(Api& api) {
               SendNoContent(c);
             });
 
+  api.Route(
+      {"POST",
+       "/api/v1/sessions/current/reauth",
+       "sessions.reauth",
+       Auth::kSignedIn,
+       false,
+       "Prove again who you are {password, totp?, recovery_code?}: the same factors as "
+       "sign-in (a TOTP code or an unused recovery code when TOTP is enrolled). Opens "
+       "the operations marked x-reauth for this browser session for the re-authentication "
+       "window. Wrong factors: 400 current_password_wrong, totp_invalid or "
+       "recovery_code_invalid, counted by a per-user back-off (429 after 5); 409 "
+       "password_not_set for single sign-on accounts (sign in again through the provider) "
+       "and passkey_required when the second factor is a passkey (both re-prove by signing in "
+       "again: a fresh sign-in counts); API tokens get 403 "
+       "interactive_session_required. Audited as session.reauth",
+       {.request = "Reauth", .responses = {{200, "Reauthenticated"}}, .errors = {409}}},
+      [&api](Ctx& c) {
+        auto body = JsonBody(c, 8192);
+        if (!body) return;
+        auto password = StringField(c, *body, "password", true);
+        if (!password) return;
+        auto totp = StringField(c, *body, "totp", false);
+        if (!totp) return;
+        auto recovery = StringField(c, *body, "recovery_code", false);
+        if (!recovery) return;
+        Status st =
+            c.s().accounts->Reauthenticate(c.principal, c.bearer, *password, *totp, *recovery);
+        if (!st.ok()) return SendError(c, st);
+        const int64_t now = util::NowUnix();
+        SendJson(c, 200,
+                 {{"authenticated_at", util::FormatUtc(now)},
+                  {"reauth_until", util::FormatUtc(now + api.options().reauth_window_seconds)}});
+      });
+
   // --- The signed-in user ---
   api.Route({"GET", "/api/v1/me", "me.get", Auth::kSignedIn, false, "Who am I"}, [](Ctx& c) {
     if (c.principal.kind == access::PrincipalKind::kOperator) {
@@ -350,7 +384,7 @@ void RegisterAccountRoutes(Api& api) {
   api.Route({"DELETE",
              "/api/v1/me/sessions",
              "me.sessions.delete",
-             Auth::kSignedIn,
+             Auth::kRecent,
              false,
              "Sign out everywhere: ends every session and API token of this user",
              {.responses = {{204, nullptr}}}},
@@ -378,7 +412,7 @@ void RegisterAccountRoutes(Api& api) {
   api.Route({"POST",
              "/api/v1/me/tokens",
              "me.tokens.create",
-             Auth::kSignedIn,
+             Auth::kRecent,
              false,
              "Create a personal API token {name, scope: read|write, days}; shown once",
              {.request = "TokenCreate", .responses = {{201, "TokenCreated"}}}},
@@ -407,7 +441,7 @@ void RegisterAccountRoutes(Api& api) {
   api.Route({"DELETE",
              "/api/v1/me/tokens/{id}",
              "me.tokens.delete",
-             Auth::kSignedIn,
+             Auth::kRecent,
              false,
              "Revoke one of this user's sessions or tokens",
              {.responses = {{204, nullptr}}}},
@@ -419,7 +453,7 @@ void RegisterAccountRoutes(Api& api) {
               SendNoContent(c);
             });
 
-  api.Route({"POST", "/api/v1/me/mfa/totp", "me.totp.start", Auth::kSignedIn, false,
+  api.Route({"POST", "/api/v1/me/mfa/totp", "me.totp.start", Auth::kRecent, false,
              "Start TOTP enrolment (RFC 6238, SHA-1, 6 digits, 30 s)"},
             [](Ctx& c) {
               auto body = JsonBody(c, 1024);
@@ -429,7 +463,7 @@ void RegisterAccountRoutes(Api& api) {
               SendJson(c, 200, {{"secret", r->secret_base32}, {"otpauth_uri", r->otpauth_uri}});
             });
 
-  api.Route({"POST", "/api/v1/me/mfa/totp/confirm", "me.totp.confirm", Auth::kSignedIn, false,
+  api.Route({"POST", "/api/v1/me/mfa/totp/confirm", "me.totp.confirm", Auth::kRecent, false,
              "Confirm TOTP enrolment with a current code"},
             [](Ctx& c) {
               auto body = JsonBody(c, 1024);
@@ -441,8 +475,8 @@ void RegisterAccountRoutes(Api& api) {
               SendJson(c, 200, {{"mfa_enabled", true}, {"recovery_codes", CodesJson(r.value())}});
             });
 
-  api.Route({"POST", "/api/v1/me/mfa/recovery-codes", "me.recovery_codes.regenerate",
-             Auth::kSignedIn, false,
+  api.Route({"POST", "/api/v1/me/mfa/recovery-codes", "me.recovery_codes.regenerate", Auth::kRecent,
+             false,
              "Replace every recovery code {code: a current TOTP code}; the new codes are shown "
              "once"},
             [](Ctx& c) {
@@ -455,7 +489,7 @@ void RegisterAccountRoutes(Api& api) {
               SendJson(c, 200, {{"recovery_codes", CodesJson(r.value())}});
             });
 
-  api.Route({"POST", "/api/v1/me/mfa/totp/disable", "me.totp.disable", Auth::kSignedIn, false,
+  api.Route({"POST", "/api/v1/me/mfa/totp/disable", "me.totp.disable", Auth::kRecent, false,
              "Turn off this user's authenticator and delete the recovery codes {password: the "
              "current password}; enrolling again starts with POST /api/v1/me/mfa/totp"},
             [](Ctx& c) {
@@ -468,7 +502,7 @@ void RegisterAccountRoutes(Api& api) {
               SendNoContent(c);
             });
 
-  api.Route({"POST", "/api/v1/me/password", "me.password", Auth::kSignedIn, false,
+  api.Route({"POST", "/api/v1/me/password", "me.password", Auth::kRecent, false,
              "Change the password {current_password, new_password, sign_out_others?: bool "
              "(default true: ends this user's other browser sessions)}"},
             [](Ctx& c) {
@@ -517,7 +551,7 @@ void RegisterAccountRoutes(Api& api) {
             });
 
   // --- Invitations (org Administrators; accepting needs only the link) ---
-  api.Route({"POST", "/api/v1/invitations", "invitations.create", Auth::kSignedIn, false,
+  api.Route({"POST", "/api/v1/invitations", "invitations.create", Auth::kRecent, false,
              "Administrator: invite {email, role} by mail; the link works once and expires "
              "(72 h by default)"},
             [](Ctx& c) {
@@ -628,7 +662,7 @@ void RegisterAccountRoutes(Api& api) {
   api.Route({"POST",
              "/api/v1/users",
              "users.create",
-             Auth::kSignedIn,
+             Auth::kRecent,
              false,
              "Administrator: add a local account {email, password, role}",
              {.request = "UserCreate", .responses = {{201, "UserCreated"}}, .errors = {409}}},
@@ -666,7 +700,7 @@ void RegisterAccountRoutes(Api& api) {
   api.Route({"PATCH",
              "/api/v1/users/{id}",
              "users.update",
-             Auth::kSignedIn,
+             Auth::kRecent,
              false,
              "Administrator: change a user's role or disable them {role?, disabled?}",
              {.request = "UserChange", .responses = {{200, "User"}}, .errors = {409}}},
@@ -697,7 +731,7 @@ void RegisterAccountRoutes(Api& api) {
               SendJson(c, 200, UserJson(u.value()));
             });
 
-  api.Route({"POST", "/api/v1/users/{id}/mfa/reset", "users.mfa_reset", Auth::kSignedIn, false,
+  api.Route({"POST", "/api/v1/users/{id}/mfa/reset", "users.mfa_reset", Auth::kRecent, false,
              "Administrator: turn off a user's second factor after a lost device; deletes their "
              "recovery codes and ends every session and API token of that user (audited)"},
             [](Ctx& c) {
@@ -721,7 +755,7 @@ void RegisterAccountRoutes(Api& api) {
               SendJson(c, 200, SettingsJson(r.value()));
             });
 
-  api.Route({"PATCH", "/api/v1/org/settings", "org.settings.update", Auth::kSignedIn, false,
+  api.Route({"PATCH", "/api/v1/org/settings", "org.settings.update", Auth::kRecent, false,
              "Administrator: change settings {sharing_enabled, audit_depth, mfa_policy, "
              "purge_notice, purge_days}"},
             [](Ctx& c) {
@@ -763,7 +797,7 @@ void RegisterAccountRoutes(Api& api) {
         SendJson(c, 200, {{"mappings", bom::ColumnMappingsJson(r.value())}});
       });
 
-  api.Route({"POST", "/api/v1/org/support-access", "org.support_access", Auth::kSignedIn, false,
+  api.Route({"POST", "/api/v1/org/support-access", "org.support_access", Auth::kRecent, false,
              "Administrator: grant the operator support access for {hours} (1-72), 0 revokes"},
             [](Ctx& c) {
               if (!Require(c, Function::kOrgSettingsWrite)) return;

@@ -105,7 +105,7 @@ std::optional<bool> CookieFlag(Ctx& c, const nlohmann::json& body) {
 void RegisterPasskeyRoutes(Api& api) {
   // --- The signed-in user's passkeys ---
   api.Route(
-      {"POST", "/api/v1/me/passkeys/options", "me.passkeys.options", Auth::kSignedIn, false,
+      {"POST", "/api/v1/me/passkeys/options", "me.passkeys.options", Auth::kRecent, false,
        "Start registering a passkey: {publicKey: PublicKeyCredentialCreationOptions (JSON "
        "form)} for navigator.credentials.create; the challenge is single use, bound to this "
        "session, valid 5 minutes. Also open to a session that may only enrol a second "
@@ -136,7 +136,7 @@ void RegisterPasskeyRoutes(Api& api) {
                {"attestation", "none"}}}});
       });
 
-  api.Route({"POST", "/api/v1/me/passkeys", "me.passkeys.create", Auth::kSignedIn, false,
+  api.Route({"POST", "/api/v1/me/passkeys", "me.passkeys.create", Auth::kRecent, false,
              "Register a passkey {name (1-100 characters), credential: the browser's "
              "PublicKeyCredential (JSON form: id, rawId, type, response {clientDataJSON, "
              "attestationObject})} → 201 {id, name, algorithm, created_at, last_used_at}; ES256 "
@@ -184,7 +184,7 @@ void RegisterPasskeyRoutes(Api& api) {
               SendNoContent(c);
             });
 
-  api.Route({"DELETE", "/api/v1/me/passkeys/{id}", "me.passkeys.delete", Auth::kSignedIn, false,
+  api.Route({"DELETE", "/api/v1/me/passkeys/{id}", "me.passkeys.delete", Auth::kRecent, false,
              "Remove one of this user's passkeys {password: the current password}; refused (409 "
              "last_second_factor) when it is the last second factor the org's policy requires"},
             [](Ctx& c) {

@@ -124,7 +124,7 @@ void RegisterSsoRoutes(Api& api) {
               SendJson(c, 200, ProviderJson(r.value()));
             });
 
-  api.Route({"PUT", "/api/v1/org/sso", "org.sso.put", Auth::kSignedIn, false,
+  api.Route({"PUT", "/api/v1/org/sso", "org.sso.put", Auth::kRecent, false,
              "Administrator: configure the org's OpenID Connect provider {issuer, client_id, "
              "client_secret? (absent keeps the stored one), display_name, algorithms? (RS256, "
              "ES256, EdDSA), default_role?, provisioning? (jit | invitation), groups_claim?, "
@@ -140,7 +140,7 @@ void RegisterSsoRoutes(Api& api) {
               SendNoContent(c);
             });
 
-  api.Route({"DELETE", "/api/v1/org/sso", "org.sso.delete", Auth::kSignedIn, false,
+  api.Route({"DELETE", "/api/v1/org/sso", "org.sso.delete", Auth::kRecent, false,
              "Administrator: remove single sign-on and every linked identity (refused while "
              "local passwords are off) → 204"},
             [](Ctx& c) {
@@ -150,7 +150,7 @@ void RegisterSsoRoutes(Api& api) {
             });
 
   api.Route(
-      {"POST", "/api/v1/org/sso/local-passwords", "org.sso.local_passwords", Auth::kSignedIn, false,
+      {"POST", "/api/v1/org/sso/local-passwords", "org.sso.local_passwords", Auth::kRecent, false,
        "Administrator: {enabled: bool}. Off wipes every password hash of the org at once "
        "and refuses local sign-in; needs a provider and the caller's own linked identity"},
       [](Ctx& c) {
@@ -222,7 +222,7 @@ void RegisterSsoRoutes(Api& api) {
               c.res.set_header("Location", r->authorization_url);
             });
 
-  api.Route({"POST", "/api/v1/sso/{org}/link", "sso.link", Auth::kSignedIn, false,
+  api.Route({"POST", "/api/v1/sso/{org}/link", "sso.link", Auth::kRecent, false,
              "Signed in: begins the flow that links the caller's account to the org's provider "
              "→ 200 {authorization_url} and the binding cookie; the browser goes there next"},
             [&api](Ctx& c) {

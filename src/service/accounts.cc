@@ -868,7 +868,8 @@ Principal Accounts::Resolve(std::string_view bearer) {
                      "u.org_id, u.role, u.email_verified, u.disabled, s.mfa_pending, "
                      "u.totp_enabled, coalesce(json_extract(o.settings, '$.mfa_policy'), "
                      "'optional'), s.mfa_by_provider, EXISTS (SELECT 1 FROM passkeys p WHERE "
-                     "p.user_id = u.id) FROM sessions s JOIN users u ON u.id = s.user_id JOIN "
+                     "p.user_id = u.id), coalesce(s.authenticated_at, s.created_at) "
+                     "FROM sessions s JOIN users u ON u.id = s.user_id JOIN "
                      "orgs o ON o.id = u.org_id WHERE s.token_hash = ?");
     q.bind(1, h.data(), static_cast<int>(h.size()));
     if (!q.executeStep()) return Status::Ok();
@@ -880,6 +881,8 @@ Principal Accounts::Resolve(std::string_view bearer) {
     p.kind = PrincipalKind::kUser;
     p.user = util::UserId::FromTrusted(q.getColumn(0).getString());
     p.read_only = q.getColumn(2).getString() == "read";
+    p.api_token = kind == "api";
+    if (!p.api_token) p.authenticated_at = q.getColumn(14).getInt64();
     p.org = util::OrgId::FromTrusted(q.getColumn(5).getString());
     p.role = access::ParseRole(q.getColumn(6).getString()).value_or(access::Role::kViewer);
     p.email_verified = q.getColumn(7).getInt() != 0;
@@ -1312,6 +1315,126 @@ Status Accounts::VerifyCurrentPassword(const Principal& actor, std::string_view 
     return Status::Invalid("current_password_wrong", "the current password is not correct");
   }
   reauth_backoff_.Success(key);
+  return Status::Ok();
+}
+
+Status Accounts::Reauthenticate(const Principal& actor, std::string_view bearer,
+                                std::string_view password, std::string_view totp,
+                                std::string_view recovery_code) {
+  if (actor.kind != PrincipalKind::kUser)
+    return Status::Forbidden();  // the operator has no session
+  if (actor.api_token) return access::RecentProof(actor, 0, 0);
+  const std::string key = "reauth:" + actor.user.str();
+  if (int64_t wait = reauth_backoff_.RetryAfter(key); wait > 0) return TooManyAttempts(wait);
+  std::string hash;
+  bool totp_enabled = false;
+  int passkeys = 0;
+  Status st = db_.Read([&](store::Db& db) -> Status {
+    SQLite::Statement q(db,
+                        "SELECT coalesce(password_hash, ''), totp_enabled, (SELECT count(*) FROM "
+                        "passkeys p WHERE p.user_id = users.id) FROM users WHERE id = ?");
+    q.bind(1, actor.user.str());
+    if (!q.executeStep()) return Status::NotFound();
+    hash = q.getColumn(0).getString();
+    totp_enabled = q.getColumn(1).getInt() != 0;
+    passkeys = q.getColumn(2).getInt();
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  if (hash.empty()) {
+    return Status::Conflict("password_not_set",
+                            "you sign in through your organisation's identity provider: sign in "
+                            "there again to confirm it is you");
+  }
+  if (!totp_enabled && passkeys > 0) {
+    return Status::Conflict("passkey_required", "confirm it is you with one of your passkeys");
+  }
+  if (totp_enabled && totp.empty() && recovery_code.empty()) {
+    return Status::Invalid("totp_required", "a one-time code from your authenticator is required");
+  }
+  const char* failed = nullptr;  // what was wrong, for the back-off and the audit
+  bool password_ok = false;
+  {
+    auto slot = TakeHashSlot([this] { return hashing_stopped_.load(); });
+    if (!slot) return SealingStatus();
+    password_ok = crypto::PasswordVerify(hash, password);
+  }
+  const char* mfa = nullptr;
+  if (!password_ok) {
+    failed = "password";
+    st = Status::Invalid("current_password_wrong", "the current password is not correct");
+  } else {
+    st = db_.Write([&](store::Db& db) -> Status {
+      auto org = Org(db, actor.org);
+      if (!org.ok()) return org.status();
+      if (totp_enabled && !totp.empty()) {
+        SQLite::Statement q(db,
+                            "SELECT totp_secret_sealed, totp_last_step FROM users WHERE id = ?");
+        q.bind(1, actor.user.str());
+        if (!q.executeStep()) return Status::NotFound();
+        auto secret = OpenTotpSecret(*org.value(), actor.user, Blob(q.getColumn(0)));
+        if (!secret) return Status::Internal("the second factor could not be opened");
+        auto step = crypto::TotpVerify(*secret, totp, util::NowUnix());
+        // Check-and-set, as at sign-in: one code proves once.
+        SQLite::Statement u(
+            db, "UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?");
+        u.bind(1, static_cast<int64_t>(step.value_or(0)));
+        u.bind(2, actor.user.str());
+        u.bind(3, static_cast<int64_t>(step.value_or(0)));
+        if (!step || u.exec() != 1) {
+          failed = "totp";
+          return Status::Invalid("totp_invalid",
+                                 "the one-time code is wrong, expired or already used");
+        }
+        mfa = "totp";
+      } else if (totp_enabled) {
+        auto normalised = NormaliseRecoveryCode(recovery_code);
+        SQLite::Statement d(db, "DELETE FROM recovery_codes WHERE user_id = ? AND code_hash = ?");
+        crypto::Bytes h = RecoveryCodeHash(actor.user, normalised.value_or(""));
+        d.bind(1, actor.user.str());
+        d.bind(2, h.data(), static_cast<int>(h.size()));
+        if (!normalised || d.exec() == 0) {
+          failed = "recovery_code";
+          return Status::Invalid("recovery_code_invalid",
+                                 "the recovery code is wrong or already used");
+        }
+        mfa = "recovery_code";
+      }
+      crypto::Bytes session = TokenHash(bearer);
+      SQLite::Statement u(db,
+                          "UPDATE sessions SET authenticated_at = ? WHERE token_hash = ? AND "
+                          "user_id = ? AND kind = 'session'");
+      u.bind(1, static_cast<int64_t>(util::NowUnix()));
+      u.bind(2, session.data(), static_cast<int>(session.size()));
+      u.bind(3, actor.user.str());
+      if (u.exec() != 1) return Status::Unauthenticated("the session has ended");
+      nlohmann::json change = nlohmann::json::object();
+      if (mfa != nullptr) change["mfa"] = mfa;
+      RecordAudit(db, org.value().get(),
+                  {"user:" + actor.user.str(), actor.user.str(), "session.reauth", change});
+      return Status::Ok();
+    });
+  }
+  if (failed != nullptr) {
+    reauth_backoff_.Failure(key);
+    util::log::Warn("session.reauth_failure").Ref("user_id", actor.user);
+    Status audited = db_.Write([&](store::Db& db) -> Status {
+      auto org = Org(db, actor.org);
+      if (!org.ok()) return org.status();
+      RecordAudit(db, org.value().get(),
+                  {"user:" + actor.user.str(),
+                   actor.user.str(),
+                   "session.reauth_failure",
+                   {{"reason", failed}}});
+      return Status::Ok();
+    });
+    if (!audited.ok()) return audited;
+    return st;
+  }
+  if (!st.ok()) return st;
+  ForgetCachedPrincipals();  // after the commit, so no lookup can cache the old proof time
+  reauth_backoff_.Success(key);
+  util::log::Info("session.reauth").Ref("user_id", actor.user);
   return Status::Ok();
 }
 

@@ -219,6 +219,20 @@ class Accounts {
   // Checks the signed-in user's current password, backing off per user after failures.
   util::Status VerifyCurrentPassword(const access::Principal& actor, std::string_view password);
 
+  // Re-authentication of a signed-in browser session (ASVS 7.5, access::RecentProof): the current
+  // password, plus a current TOTP code or an unused recovery code when TOTP is enrolled, the same
+  // proof as a sign-in. On success the session's authenticated_at becomes now, which opens the
+  // window for sensitive operations again; audited "session.reauth". A failure is audited
+  // "session.reauth_failure" and counts towards a per-user back-off with sign-in's limits (5
+  // failures, then 429 with a growing wait up to 15 minutes). Refused without a check: API tokens
+  // (403 interactive_session_required), accounts without a local password (409
+  // password_not_set: they sign in again through the identity provider, which gives a fresh
+  // session), accounts whose second factor is a passkey (409 passkey_required: they sign in
+  // again with the passkey, which gives a fresh session).
+  util::Status Reauthenticate(const access::Principal& actor, std::string_view bearer,
+                              std::string_view password, std::string_view totp,
+                              std::string_view recovery_code);
+
   // anonymous principal when the token is unknown, expired or its account disabled.
   access::Principal Resolve(std::string_view bearer);
   util::Status SignOut(std::string_view bearer);

@@ -296,6 +296,16 @@ def test_typed_operations_conform():
                      {"email": "nobody@acme.example", "password": PASSWORD}]:
             c.send("sessions.create", "POST", "/api/v1/sessions", body)
         c.send("sessions.create", "POST", "/api/v1/sessions", b"{}", ctype="text/plain")
+        # re-authentication: a success, wrong and malformed bodies, an API token, no session.
+        s, r = c.send("sessions.reauth", "POST", "/api/v1/sessions/current/reauth", {"password": PASSWORD},
+                      token=fresh)
+        assert s == 200 and r["reauth_until"], r
+        for body in [{"password": "wrong-one-77"}, {"password": 5}, {}, {"password": PASSWORD, "totp": 1},
+                     {"password": PASSWORD, "recovery_code": []}, b"[]"]:
+            c.send("sessions.reauth", "POST", "/api/v1/sessions/current/reauth", body, token=fresh)
+        c.send("sessions.reauth", "POST", "/api/v1/sessions/current/reauth", {"password": PASSWORD})
+        c.send("sessions.reauth", "POST", "/api/v1/sessions/current/reauth", {"password": PASSWORD},
+               token=st.operator)
         s, _ = c.send("sessions.delete", "DELETE", "/api/v1/sessions/current", token=fresh)
         assert s == 204
         c.send("sessions.delete", "DELETE", "/api/v1/sessions/current", token=fresh)

@@ -123,6 +123,8 @@ def table(w):
         row("GET", "/api/v1/orgs/{id}/support/audit", [401, 403, 403, 403, 403, 403, 403],
             path_fn=lambda c: f"/api/v1/orgs/{w.a.id}/support/audit"),
         row("POST", "/api/v1/sessions", [201] * 7, body={"email": "viewer@a.example", "password": PASSWORD}),
+        row("POST", "/api/v1/sessions/current/reauth", [401, 403, 200, 200, 200, 200, 200],
+            body={"password": PASSWORD}),
         row("DELETE", "/api/v1/sessions/current", [401, 204, 204, 204, 204, 204, 204], after=w.resign),
         row("GET", "/api/v1/me", [401, 200, 200, 200, 200, 200, 200]),
         row("PATCH", "/api/v1/me", [401, 403, 200, 200, 200, 200, 200], body={"display_name": "Someone"}),

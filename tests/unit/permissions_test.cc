@@ -300,3 +300,25 @@ TEST_CASE("support access: the operator only, only inside the window") {
   CHECK(MayUseSupport(admin, 1000, 1) == Decision::kForbidden);
   CHECK(MayUseSupport(Principal{}, 1000, 1) == Decision::kUnauthenticated);
 }
+
+TEST_CASE("recent proof: a browser session inside the window; API tokens never; operator always") {
+  Principal user;
+  user.kind = PrincipalKind::kUser;
+  user.authenticated_at = 10000;
+  CHECK(RecentProof(user, 10000, 600).ok());  // just signed in
+  CHECK(RecentProof(user, 10600, 600).ok());  // the window's last second
+  auto late = RecentProof(user, 10601, 600);
+  CHECK(late.code() == bomvault::util::Code::kForbidden);
+  CHECK(late.machine_code() == "reauth_required");
+  // A clock moved backwards does not make an old proof look recent, nor a future one valid.
+  CHECK(RecentProof(user, 9999, 600).machine_code() == "reauth_required");
+  user.authenticated_at = 0;  // never proved (no such session is issued; fail closed)
+  CHECK(RecentProof(user, 100, 600).machine_code() == "reauth_required");
+  Principal token = user;
+  token.api_token = true;
+  token.authenticated_at = 10000;
+  CHECK(RecentProof(token, 10000, 600).machine_code() == "interactive_session_required");
+  Principal op;
+  op.kind = PrincipalKind::kOperator;
+  CHECK(RecentProof(op, 10000, 600).ok());
+}
