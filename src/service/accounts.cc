@@ -10,6 +10,7 @@
 #include "service/audit.h"
 #include "service/common_passwords.h"
 #include "store/orgs_store.h"
+#include "store/rows.h"
 #include "store/sessions_store.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -37,9 +38,7 @@ Status BadCredentials() {
   return Status(Code::kUnauthenticated, "bad_credentials", "wrong e-mail address or password");
 }
 
-std::span<const uint8_t> Blob(const SQLite::Column& c) {
-  return {static_cast<const uint8_t*>(c.getBlob()), static_cast<size_t>(c.size())};
-}
+using store::Blob;  // the one helper, shared with store/
 
 size_t CodePoints(std::string_view s) {
   size_t n = 0;

@@ -7,6 +7,7 @@
 
 #include "crypto/crypto.h"
 #include "service/audit.h"
+#include "store/rows.h"
 #include "store/users_store.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -26,13 +27,8 @@ Status Allowed(const Principal& p, Function f) {
   return access::Refusal(p, f, access::MayUse(p, f));
 }
 
-std::span<const uint8_t> Blob(const SQLite::Column& c) {
-  return {static_cast<const uint8_t*>(c.getBlob()), static_cast<size_t>(c.size())};
-}
-
-void BindBlob(SQLite::Statement& q, int index, const crypto::Bytes& b) {
-  q.bind(index, b.data(), static_cast<int>(b.size()));
-}
+using store::BindBlob;
+using store::Blob;  // the helpers shared with store/
 
 crypto::Bytes InvitationTokenHash(std::string_view token) {
   return crypto::Hash("bomvault-invitation", crypto::AsBytes(token));

@@ -10,6 +10,7 @@
 #include "service/audit.h"
 #include "service/outbound.h"
 #include "store/orgs_store.h"
+#include "store/rows.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/percent_encode.h"
@@ -28,9 +29,7 @@ constexpr int64_t kJwksRefetchSeconds = 1;
 constexpr int64_t kIatMaxAgeSeconds = 600;
 constexpr int kMaxPendingLogins = 10000;
 
-std::span<const uint8_t> Blob(const SQLite::Column& c) {
-  return {static_cast<const uint8_t*>(c.getBlob()), static_cast<size_t>(c.size())};
-}
+using store::Blob;  // the one helper, shared with store/
 
 Status Allowed(const Principal& p, access::Function f) {
   return access::Refusal(p, f, access::MayUse(p, f));
