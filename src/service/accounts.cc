@@ -12,6 +12,7 @@
 #include "store/orgs_store.h"
 #include "store/rows.h"
 #include "store/sessions_store.h"
+#include "store/sign_in_addresses.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/percent_encode.h"
@@ -712,6 +713,7 @@ util::Result<SignInResult> Accounts::FinishSignIn(const SignInAttempt& attempt, 
   const int failures = account_backoff_.Success(account_key);
   address_backoff_.Success(peer_key);
   if (failures > 0) Notify(row->id, row->org, NoticeKind::kSignInAfterFailures, failures);
+  NoteSignInAddress(row->id, row->org, peer);
   result->mfa_enrolment_required = enrolment_only;
   util::log::Info("session.created")
       .Ref("user_id", row->id)
@@ -932,6 +934,29 @@ void Accounts::Notify(const util::UserId& user, const util::OrgId& org, NoticeKi
                       int failures) {
   Notices* n = notices_.load();
   if (n != nullptr) n->Post(Notice{user, org, kind, util::NowUnix(), failures});
+}
+
+void Accounts::NoteSignInAddress(const util::UserId& user, const util::OrgId& org,
+                                 const std::string& peer) {
+  // Bound to the user, so one address reads as unrelated values for two users.
+  std::string material = user.str();
+  material.push_back('\0');
+  material += peer;
+  const crypto::Bytes pseudonym =
+      crypto::KeyedHash(index_key_, "sign-in-address", crypto::AsBytes(material));
+  crypto::Wipe(material);
+  store::SignInAddressSeen seen;
+  Status st = db_.Write([&](store::Db& db) -> Status {
+    seen = store::RecordSignInAddress(db, user, pseudonym, util::NowUnix(), kSignInAddressesKept);
+    return Status::Ok();
+  });
+  if (!st.ok()) {
+    util::log::Error("session.address_record_failed").Ref("user_id", user);
+    return;
+  }
+  if (seen.known || seen.first_sign_in) return;
+  util::log::Info("session.new_address").Ref("user_id", user);
+  Notify(user, org, NoticeKind::kNewAddress);
 }
 
 void Accounts::ForgetCachedPrincipals() {

@@ -263,6 +263,13 @@ class Accounts {
 
   void ForgetCachedPrincipals();
 
+  // After a successful sign-in (password, passkey or single sign-on) from `peer`: records a keyed
+  // pseudonym of the address for the user (store/sign_in_addresses.h, the kSignInAddressesKept
+  // most recent are kept) and, when it is new and the user had signed in before, mails the user a
+  // kNewAddress notice. Never fails the sign-in: a storage fault is logged by user id.
+  static constexpr int kSignInAddressesKept = 20;
+  void NoteSignInAddress(const util::UserId& user, const util::OrgId& org, const std::string& peer);
+
   // Security notices (service/notices.h): set once, before requests, when a mail relay is
   // configured; null = none. Notify() queues one and never fails or waits.
   void SetNotices(Notices* notices) { notices_.store(notices); }

@@ -39,6 +39,9 @@ void Log(util::log::Line&& line, const Notice& n) {
     case NoticeKind::kSignInAfterFailures:
       line.Text("kind", "sign_in_after_failures");
       break;
+    case NoticeKind::kNewAddress:
+      line.Text("kind", "new_address");
+      break;
   }
 }
 
@@ -91,6 +94,13 @@ MailMessage ComposeNotice(const Notice& n, const std::string& to, const std::str
       subject = "sign-in after failed attempts";
       what = "Someone signed in to your bomvault account with your password after " +
              std::to_string(n.failures) + " failed attempt" + (n.failures == 1 ? "" : "s") + ".";
+      break;
+    case NoticeKind::kNewAddress:
+      factor = false;
+      subject = "a sign-in from a new network address";
+      what =
+          "Someone signed in to your bomvault account from a network address it has not been "
+          "used from lately (the address is not kept, so it cannot be shown here).";
       break;
   }
   MailMessage m;

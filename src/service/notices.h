@@ -1,7 +1,8 @@
 // Security notices by mail (ASVS 6.3.5, 6.3.7): a user is told when a sign-in factor of theirs
 // changed (password, TOTP enrolled or removed, recovery codes regenerated, passkey added or
-// removed, MFA reset by an Administrator) and when a password sign-in succeeded after failed
-// attempts on the account.
+// removed, MFA reset by an Administrator), when a password sign-in succeeded after failed
+// attempts on the account, and when a sign-in succeeded from a network address the user has not
+// signed in from lately (store/sign_in_addresses.h; the address itself is never stored nor sent).
 //
 // Only when the operator configured a mail relay (--smtp-url); the evaluation outbox gets none.
 // A notice holds what happened, when (UTC) and where to sign in: no secret, no address, no
@@ -35,6 +36,7 @@ enum class NoticeKind {
   kPasskeyRemoved,
   kMfaReset,
   kSignInAfterFailures,
+  kNewAddress,  // a sign-in from a network address this user has not signed in from lately
 };
 
 struct Notice {

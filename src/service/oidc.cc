@@ -900,6 +900,7 @@ util::Result<OidcSignIn> Oidc::Finish(std::string_view code, std::string_view st
       .Ref("org_id", org)
       .Num("sso", 1)
       .Num("mfa_by_provider", mfa ? 1 : 0);
+  accounts_.NoteSignInAddress(out.session.user, org, peer);
   return out;
 }
 

@@ -566,6 +566,7 @@ util::Result<SignInResult> Passkeys::SignIn(const PasskeyAssertion& a, const std
   if (race && received != 0) return cloned();
   if (race) return refuse_user(ChallengeInvalid(Code::kUnauthenticated));
   Accounts::SignInSucceeded(account_key, peer_key);
+  accounts_.NoteSignInAddress(row->user, row->org, peer);
   util::log::Info("session.created")
       .Ref("user_id", row->user)
       .Ref("org_id", row->org)

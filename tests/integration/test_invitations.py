@@ -522,3 +522,87 @@ def test_security_notices_are_mailed_after_factor_changes_and_a_sign_in_after_fa
         if relay:
             relay.stop()
         st.cleanup()
+
+
+def _sign_in_from(srv, source_ip, email_address, password=PASSWORD):
+    """POST /api/v1/sessions over a socket bound to `source_ip` (any 127/8 address reaches the
+    server's 127.0.0.1 on Linux), so the server sees that peer address."""
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60, source_address=(source_ip, 0))
+    try:
+        conn.request("POST", "/api/v1/sessions", json.dumps({"email": email_address, "password": password}),
+                     {"Content-Type": "application/json"})
+        r = conn.getresponse()
+        body = json.loads(r.read())
+        assert r.status == 201, (r.status, body)
+        return body["token"]
+    finally:
+        conn.close()
+
+
+def test_sign_in_from_a_new_address_is_mailed_and_a_known_one_is_not():
+    Controller, _ = _aiosmtpd()
+    from harness import free_port
+    st = Store()
+    cert, key = _certificate(st.tmp)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    inbox = _Inbox()
+    port = free_port()
+    relay = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=ctx, require_starttls=True)
+    relay.start()
+    srv = None
+    subject = "a sign-in from a new network address"
+
+    def mails(to):
+        out = []
+        for m in list(inbox.messages):
+            msg = email.message_from_bytes(m["data"], policy=email.policy.default)
+            if subject in msg["Subject"] and m["to"] == [to]:
+                out.append(msg)
+        return out
+
+    def wait_mails(to, n):
+        for _ in range(200):
+            if len(mails(to)) >= n:
+                break
+            time.sleep(0.05)
+        time.sleep(0.5)  # and nothing more arrives
+        return mails(to)
+
+    try:
+        srv = Server(st, extra=["--smtp-url", f"smtp://127.0.0.1:{port}", "--smtp-ca-file", cert,
+                                "--mail-from", "noreply@acme.example", "--public-url", PUBLIC])
+        org = Org(srv)  # every account's first sign-in, from 127.0.0.1: nothing to compare with
+        sign_in(srv.base, "editor@acme.example")  # the same address again
+        assert wait_mails("editor@acme.example", 1) == []
+        assert wait_mails("admin@acme.example", 1) == []
+        # A second address: mailed, to that user only.
+        _sign_in_from(srv, "127.0.0.2", "editor@acme.example")
+        got = wait_mails("editor@acme.example", 1)
+        assert len(got) == 1, [m["Subject"] for m in got]
+        body = got[0].get_body(("plain",)).get_content()
+        assert "127.0.0" not in body and org.editor_id not in body and f"{PUBLIC}/" in body and "When: " in body
+        assert mails("admin@acme.example") == [] and mails("viewer@acme.example") == []
+        # Known addresses: no more mail.
+        _sign_in_from(srv, "127.0.0.2", "editor@acme.example")
+        sign_in(srv.base, "editor@acme.example")
+        assert len(wait_mails("editor@acme.example", 2)) == 1
+        # The same address is new for another user (pseudonyms are per user).
+        _sign_in_from(srv, "127.0.0.2", "viewer@acme.example")
+        assert len(wait_mails("viewer@acme.example", 1)) == 1
+        # At most 20 addresses are kept per user: after 20 newer ones, 127.0.0.2 is new again.
+        for i in range(3, 23):
+            _sign_in_from(srv, f"127.0.0.{i}", "editor@acme.example")
+        assert len(wait_mails("editor@acme.example", 21)) == 21
+        _sign_in_from(srv, "127.0.0.2", "editor@acme.example")
+        assert len(wait_mails("editor@acme.example", 22)) == 22
+        # No address reaches the logs; the notice is logged by kind and user id.
+        logs = all_logs(srv)
+        assert "127.0.0.2" not in logs and "127.0.0.7" not in logs
+        assert '"kind":"new_address"' in logs and "editor@acme" not in logs
+    finally:
+        if srv:
+            srv.stop()
+        relay.stop()
+        st.cleanup()
