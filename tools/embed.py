@@ -4,7 +4,8 @@
     embed.py OUT.cc SYMBOL BASE_DIR FILE...
 
 Each FILE is stored under its path relative to BASE_DIR, with a leading '/', and the content type
-guessed from its extension. The array is `const bomvault::util::EmbeddedFile SYMBOL[]`, ended by an
+guessed from its extension. A FILE outside BASE_DIR (one the build generated) is stored under '/'
+and its file name. The array is `const bomvault::util::EmbeddedFile SYMBOL[]`, ended by an
 entry whose path is nullptr (see src/util/embedded.h).
 """
 import os
@@ -24,7 +25,8 @@ def main():
     lines = ['#include "util/embedded.h"', "", "namespace {"]
     entries = []
     for i, path in enumerate(files):
-        rel = "/" + os.path.relpath(path, base).replace(os.sep, "/")
+        rel = os.path.relpath(path, base).replace(os.sep, "/")
+        rel = "/" + (os.path.basename(path) if rel.startswith("../") else rel)
         data = open(path, "rb").read()
         body = ",".join(str(b) for b in data)
         lines.append(f"const unsigned char kData{i}[] = {{{body}{',' if data else ''}0}};")

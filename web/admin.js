@@ -4,7 +4,7 @@ import {
   el, field, select, checkbox, messageArea, table, fmtTime, timeEl, shortId, pageHeading, button, busy,
   confirmDialog, announce, copyText, fill,
 } from './dom.js';
-import { FIELDS, normalizeColumn } from './csv.js';
+import { FIELDS, BUILT_IN_NAMES, normalizeColumn } from './csv.js';
 import { ssoSettingsCard } from './sso.js';
 
 const ROLES = [['viewer', 'Viewer'], ['editor', 'Editor'], ['administrator', 'Administrator']];
@@ -307,6 +307,21 @@ export async function settingsPage({ root, me }) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The column names every import recognises without a mapping, grouped by the field they fill.
+function builtInNames() {
+  const byField = new Map();
+  for (const [name, field] of BUILT_IN_NAMES) {
+    if (!byField.has(field)) byField.set(field, []);
+    byField.get(field).push(name);
+  }
+  return el('details', { class: 'built-in-names' },
+    el('summary', {}, 'Built-in column names'),
+    el('dl', {}, ...[...byField].flatMap(([field, names]) => [
+      el('dt', {}, FIELD_TEXT[field] || field),
+      el('dd', {}, names.join(', ')),
+    ])));
+}
+
 // Column mappings: how the org's CSV/XLSX imports read column names the built-in aliases do not
 // know. The list is replaced as a whole on save; the server normalises the names (as it does
 // CSV headers) and its answer is what the editor shows afterwards.
@@ -431,6 +446,7 @@ async function columnMappingsEditor() {
   render();
   return el('section', { class: 'card', 'aria-labelledby': 'mappings-h' },
     el('h2', { id: 'mappings-h' }, 'Import column mappings'),
-    el('p', { class: 'muted' }, 'Teach CSV and Excel imports the column names your CAD, PLM or ERP exports use. A mapping wins over the built-in names (part number, qty, pos, …). Names are matched ignoring case, with spaces and hyphens read as underscores.'),
+    el('p', { class: 'muted' }, 'Teach CSV and Excel imports the column names your CAD, PLM or ERP exports use. A mapping wins over the built-in names. Names are matched ignoring case, with spaces and hyphens read as underscores.'),
+    builtInNames(),
     form);
 }

@@ -10,6 +10,7 @@ import { takeLinkToken } from './invitations.js';
 import { ssoSignOut } from './sso.js';
 import { takeSourceReturn } from './sources.js';
 import './reauth.js';
+import { onSignedIn } from './session.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -239,14 +240,15 @@ export async function route() {
   if (!stale()) focusPage(root);
 }
 
-// Called after a successful sign-in (cookie or operator token).
-export async function signedIn(nextHash) {
+// After a successful sign-in (cookie or operator token); the sign-in pages call it through
+// session.js.
+onSignedIn(async (nextHash) => {
   session.me = undefined;
   await loadSession();
   const target = nextHash && nextHash.startsWith('#/') && !nextHash.startsWith('#/sign-in') &&
     !nextHash.startsWith('#/operator-sign-in') && !enrolmentOnly(session.me) ? nextHash : home(session.me);
   navigate(target, { replace: true });
-}
+});
 
 document.getElementById('skip').addEventListener('click', (ev) => {
   ev.preventDefault();

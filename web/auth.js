@@ -4,7 +4,7 @@ import { ssoSignIn } from './sso.js';
 import { passkeySignIn, supported as passkeysSupported } from './passkeys.js';
 import { api, ApiError, operatorToken } from './api.js';
 import { el, field, messageArea, busy, pageHeading, checkbox, fill, announce, confirmDialog } from './dom.js';
-import { signedIn } from './app.js';
+import { signedIn } from './session.js';
 
 // The vault is sealed: key holders submit shares one at a time until the threshold is reached.
 export async function renderUnseal(root, { onUnsealed }) {

@@ -7,10 +7,6 @@ export function normalizeColumn(name) {
   return String(name).trim().toLowerCase().replace(/[ -]/g, '_');
 }
 
-// The item fields a column can be mapped to (bom/mapping.cc), in the order the editors list them.
-export const FIELDS = [
-  ['part_number', 'Part number'], ['quantity', 'Quantity'], ['level', 'Level'], ['parent', 'Parent ref'],
-  ['ref', 'Ref'], ['find_number', 'Find number'], ['description', 'Description'], ['unit', 'Unit'],
-  ['refdes', 'Reference designators'], ['manufacturer', 'Manufacturer'], ['mpn', 'Manufacturer part number'],
-  ['dnp', 'Do not place'],
-];
+// The fields a column can be mapped to, and the built-in names: generated from src/bom/ at build
+// time (tools/gen_columns.cc), so they always match what the server accepts.
+export { FIELDS, BUILT_IN_NAMES } from './columns.js';

@@ -225,7 +225,9 @@ int CmdServe(int argc, char** argv) {
   const bool tls = cfg.tls;
   service::SchedulerOptions& jobs = cfg.jobs;
   service::ExfilOptions& exfil = cfg.exfil;
-  service::Monitor::Get().ConfigureExfil(exfil);
+  // The process's counters and read windows: they outlive every seal/unseal cycle.
+  service::Monitor monitor(util::SystemClock::Get());
+  monitor.ConfigureExfil(exfil);
   service::SetAuditChainEnabled(jobs.audit_retention_days > 0);
 
   // glibc gives each of the 64 workers its own malloc arena; freed memory of a large import then
@@ -258,6 +260,7 @@ int CmdServe(int argc, char** argv) {
   }
   util::log::Init(data);
   service::InstanceOptions options;
+  options.monitor = &monitor;
   options.data_dir = data;
   options.backup_retention_days = cfg.backup_retention_days;
   options.mail = std::move(cfg.mail);
@@ -327,7 +330,7 @@ int CmdServe(int argc, char** argv) {
             << (instance.sealed() ? "; sealed: unseal it in the UI or with `bomvault unseal`" : "")
             << "\n";
   std::optional<service::Scheduler> scheduler;
-  scheduler.emplace(instance, jobs);
+  scheduler.emplace(instance, monitor, util::SystemClock::Get(), jobs);
   std::atomic<bool> served{false};
   std::thread signal_thread([&] {
     bool draining = false;

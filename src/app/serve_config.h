@@ -10,9 +10,10 @@
 #include <vector>
 
 #include "app/flags.h"
+#include "service/exfil.h"
 #include "service/invitations.h"
-#include "service/lifecycle.h"
 #include "service/mail.h"
+#include "service/scheduler.h"
 
 namespace bomvault::app {
 

@@ -7,18 +7,32 @@
 namespace bomvault::bom {
 namespace {
 
-constexpr std::string_view kFields[] = {"ref",         "parent",       "level",    "find_number",
-                                        "part_number", "description",  "quantity", "unit",
-                                        "refdes",      "manufacturer", "mpn",      "dnp"};
+// In the order the mapping editors list them.
+constexpr MappableField kFields[] = {
+    {"part_number", "Part number"},
+    {"quantity", "Quantity"},
+    {"level", "Level"},
+    {"parent", "Parent ref"},
+    {"ref", "Ref"},
+    {"find_number", "Find number"},
+    {"description", "Description"},
+    {"unit", "Unit"},
+    {"refdes", "Reference designators"},
+    {"manufacturer", "Manufacturer"},
+    {"mpn", "Manufacturer part number"},
+    {"dnp", "Do not place"},
+};
 
 bool IsField(std::string_view name) {
-  for (std::string_view f : kFields) {
-    if (f == name) return true;
+  for (const MappableField& f : kFields) {
+    if (f.name == name) return true;
   }
   return false;
 }
 
 }  // namespace
+
+std::span<const MappableField> MappableFields() { return kFields; }
 
 util::Result<ColumnMappings> ParseColumnMappings(const nlohmann::json& list, const Limits& limits) {
   if (!list.is_array()) {
@@ -61,9 +75,10 @@ util::Result<ColumnMappings> ParseColumnMappings(const nlohmann::json& list, con
       mapping.target = ColumnMapping::Target::kIgnore;
     } else if (has_field) {
       if (!m["field"].is_string() || !IsField(m["field"].get<std::string>())) {
-        return fail(
-            "\"field\" must be one of ref, parent, level, find_number, part_number, "
-            "description, quantity, unit, refdes, manufacturer, mpn, dnp");
+        std::string names;
+        for (const MappableField& f : kFields)
+          names += (names.empty() ? "" : ", ") + std::string(f.name);
+        return fail("\"field\" must be one of " + names);
       }
       mapping.target = ColumnMapping::Target::kField;
       mapping.name = m["field"].get<std::string>();

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,14 @@ struct ColumnMapping {
 using ColumnMappings = std::vector<ColumnMapping>;
 
 inline constexpr size_t kMaxColumnMappings = 256;
+
+// The fields a column can be mapped to, with the label the UI shows, in the order the editors list
+// them: the one list, which the UI's web/columns.js is generated from (tools/gen_columns.cc).
+struct MappableField {
+  std::string_view name;
+  std::string_view label;
+};
+std::span<const MappableField> MappableFields();
 
 // From the API's form: [{"column": str, "field": str} | {"column": str, "property": str} |
 // {"column": str, "ignore": true}, ...]. Property names are normalised like column names.

@@ -14,11 +14,6 @@
 namespace bomvault::bom {
 namespace {
 
-struct ColumnAlias {
-  std::string_view name;
-  std::string_view field;
-};
-
 constexpr std::array<ColumnAlias, 25> kColumnAliases = {{
     {"ref", "ref"},
     {"parent", "parent"},
@@ -250,6 +245,8 @@ std::string NormalizeColumnName(std::string_view name) {
   }
   return out;
 }
+
+std::span<const ColumnAlias> ColumnAliases() { return kColumnAliases; }
 
 std::string_view RecognizedColumn(std::string_view normalized_name) {
   for (const ColumnAlias& alias : kColumnAliases) {

@@ -23,6 +23,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,6 +66,14 @@ std::string NormalizeColumnName(std::string_view name);
 // "part_number", "description", "quantity", "unit", "refdes"), resolving aliases ("qty" →
 // "quantity"); "" when the name is not recognised and so would be a property.
 std::string_view RecognizedColumn(std::string_view normalized_name);
+
+// The built-in names RecognizedColumn resolves, each with its field: the one list, which the UI's
+// web/columns.js is generated from (tools/gen_columns.cc).
+struct ColumnAlias {
+  std::string_view name;
+  std::string_view field;
+};
+std::span<const ColumnAlias> ColumnAliases();
 
 inline constexpr size_t kNoParent = SIZE_MAX;           // a root
 inline constexpr size_t kMissingParent = SIZE_MAX - 1;  // parent names no item

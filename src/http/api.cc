@@ -613,7 +613,7 @@ void Api::Dispatch(const Bound& route, std::vector<std::string> params, const ht
         .Ref("request_id", c.request_id);
     if (c.principal.kind == access::PrincipalKind::kUser) line.Ref("user_id", c.principal.user);
   }
-  service::Monitor::Get().CountRequest(spec.name.s, res.status);
+  instance_.monitor().CountRequest(spec.name.s, res.status);
 }
 
 void Api::ServeUi(const httplib::Request& req, httplib::Response& res) {

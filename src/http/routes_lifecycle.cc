@@ -20,7 +20,7 @@ void RegisterLifecycleRoutes(Api& api) {
             [](Ctx& c) {
               auto q = AuditQueryParams(c);
               if (!q) return;
-              auto r = c.s().lifecycle->InstanceAudit(c.principal, *q);
+              auto r = c.s().operator_audit->InstanceEvents(c.principal, *q);
               if (!r.ok()) return SendError(c, r.status());
               SendAuditEntries(c, r.value(), q->limit);
             });
@@ -36,7 +36,7 @@ void RegisterLifecycleRoutes(Api& api) {
                                         : Status::Forbidden());
               }
               c.res.status = 200;
-              c.res.set_content(service::Monitor::Get().Prometheus(c.instance.sealed()),
+              c.res.set_content(c.instance.monitor().Prometheus(c.instance.sealed()),
                                 "text/plain; version=0.0.4; charset=utf-8");
             });
 
@@ -153,11 +153,7 @@ void RegisterLifecycleRoutes(Api& api) {
               if (!c.services) {
                 return SendError(c, Status(util::Code::kSealed, "sealed", "the vault is sealed"));
               }
-              Status st = c.s().db->ReadOne([](store::Db& conn) -> Status {
-                conn.exec("SELECT 1");
-                return Status::Ok();
-              });
-              if (!st.ok()) {
+              if (!c.s().db->Ping().ok()) {
                 return SendError(c, Status(util::Code::kUnavailable, "store_unavailable",
                                            "the store does not answer"));
               }

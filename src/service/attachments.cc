@@ -3,7 +3,7 @@
 #include "bom/sniff.h"
 #include "crypto/crypto.h"
 #include "service/audit.h"
-#include "service/lifecycle.h"
+#include "service/monitor.h"
 #include "store/attachments_store.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -234,7 +234,7 @@ util::Result<AttachmentContent> Attachments::Read(const Principal& actor, const 
   if (!st.ok()) return st;
   // Downloads count toward the exfiltration watch like reads of the BOM itself: drawings and
   // models are often the most sensitive thing a BOM carries.
-  NoteBomRead(actor, bom, 0);
+  monitor_.NoteBomRead(actor, bom, 0);
   return out;
 }
 

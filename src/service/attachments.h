@@ -49,7 +49,8 @@ class Attachments {
   static constexpr size_t kMaxPerBom = 32;
   static constexpr int64_t kMaxBytesPerBom = int64_t{256} << 20;
 
-  Attachments(store::Database& db, Boms& boms) : db_(db), boms_(boms) {}
+  Attachments(store::Database& db, Boms& boms, Monitor& monitor)
+      : db_(db), boms_(boms), monitor_(monitor) {}
 
   util::Result<AttachmentView> Add(const access::Principal& actor, const util::BomId& bom,
                                    std::string_view kind, std::string_view name,
@@ -68,6 +69,7 @@ class Attachments {
  private:
   store::Database& db_;
   Boms& boms_;
+  Monitor& monitor_;
 };
 
 }  // namespace bomvault::service

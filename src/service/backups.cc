@@ -1,6 +1,5 @@
 #include "service/backups.h"
 
-#include <SQLiteCpp/Statement.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -20,8 +19,11 @@
 #include "crypto/crypto.h"
 #include "service/audit.h"
 #include "service/instance.h"
-#include "service/lifecycle.h"
+#include "service/monitor.h"
 #include "service/orgs.h"
+#include "store/backups_store.h"
+#include "store/org_keys_store.h"
+#include "store/orgs_store.h"
 #include "store/snapshot.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -112,18 +114,12 @@ std::optional<nlohmann::json> ReadJsonFile(const std::string& path) {
 // An org's keys as the key file keeps them (all wrapped by data_master): the current data key,
 // the pinned blind-index key once the org has been rotated, and the retired data keys that
 // snapshots of the directory may still need (service/key_rotation.h).
-struct OrgKeyRow {
-  std::string org_id;
-  crypto::Bytes wrapped;
-  int64_t created_at = 0;
-  std::optional<crypto::Bytes> wrapped_index;
-  std::vector<crypto::Bytes> retired;
-};
+using OrgKeyRow = store::OrgKeyFileRow;
 
 nlohmann::json OrgKeysJson(const std::vector<OrgKeyRow>& rows) {
   nlohmann::json a = nlohmann::json::array();
   for (const auto& r : rows) {
-    nlohmann::json e = {{"org_id", r.org_id},
+    nlohmann::json e = {{"org_id", r.org.str()},
                         {"wrapped_key", crypto::ToBase64(r.wrapped)},
                         {"created_at", r.created_at}};
     if (r.wrapped_index) e["wrapped_index_key"] = crypto::ToBase64(*r.wrapped_index);
@@ -145,7 +141,7 @@ std::optional<std::vector<OrgKeyRow>> ParseOrgKeys(const nlohmann::json& a) {
     auto w = crypto::FromBase64(e.value("wrapped_key", ""));
     auto id = util::OrgId::Parse(e["org_id"].get<std::string>());
     if (!w || !id) return std::nullopt;
-    OrgKeyRow row{id->str(), std::move(*w), e.value("created_at", int64_t{0}), std::nullopt, {}};
+    OrgKeyRow row{*id, std::move(*w), e.value("created_at", int64_t{0}), std::nullopt, {}};
     if (e.contains("wrapped_index_key")) {
       if (!e["wrapped_index_key"].is_string()) return std::nullopt;
       row.wrapped_index = crypto::FromBase64(e["wrapped_index_key"].get<std::string>());
@@ -202,31 +198,6 @@ util::Result<KeyFile> ReadKeyFile(const std::string& dest) {
   if (!rows) return bad;
   kf.org_keys = std::move(*rows);
   return kf;
-}
-
-std::vector<OrgKeyRow> LiveOrgKeys(store::Db& conn) {
-  std::vector<OrgKeyRow> rows;
-  auto bytes = [](const SQLite::Column& c) {
-    const auto* p = static_cast<const uint8_t*>(c.getBlob());
-    return crypto::Bytes(p, p + c.size());
-  };
-  SQLite::Statement q(conn,
-                      "SELECT org_id, wrapped_key, created_at, wrapped_index_key FROM org_keys "
-                      "ORDER BY org_id");
-  while (q.executeStep()) {
-    OrgKeyRow row{q.getColumn(0).getString(),
-                  bytes(q.getColumn(1)),
-                  q.getColumn(2).getInt64(),
-                  std::nullopt,
-                  {}};
-    if (!q.getColumn(3).isNull()) row.wrapped_index = bytes(q.getColumn(3));
-    SQLite::Statement r(
-        conn, "SELECT wrapped_key FROM org_keys_retired WHERE org_id = ? ORDER BY id DESC");
-    r.bind(1, row.org_id);
-    while (r.executeStep()) row.retired.push_back(bytes(r.getColumn(0)));
-    rows.push_back(std::move(row));
-  }
-  return rows;
 }
 
 // Copies a file with fsync; false (and nothing left at dst) on any failure.
@@ -314,7 +285,7 @@ Status Backups::WriteKeyFile(const std::string& dest) {
   if (!kr.ok()) return kr.status();
   std::vector<OrgKeyRow> rows;
   Status st = db_.Read([&](store::Db& conn) -> Status {
-    rows = LiveOrgKeys(conn);
+    rows = store::AllOrgKeyRows(conn);
     return Status::Ok();
   });
   if (!st.ok()) return st;
@@ -327,8 +298,7 @@ Status Backups::WriteKeyFile(const std::string& dest) {
 std::vector<std::optional<int64_t>> Backups::OldestSnapshots() {
   std::vector<std::string> paths;
   (void)db_.Read([&](store::Db& conn) -> Status {
-    SQLite::Statement q(conn, "SELECT path FROM backup_targets ORDER BY path");
-    while (q.executeStep()) paths.push_back(q.getColumn(0).getString());
+    paths = store::BackupTargetPaths(conn);
     return Status::Ok();
   });
   std::vector<std::optional<int64_t>> out;
@@ -353,8 +323,7 @@ int Backups::RefreshKeyFiles() {
   std::lock_guard lock(mu_);
   std::vector<std::string> paths;
   (void)db_.Read([&](store::Db& conn) -> Status {
-    SQLite::Statement q(conn, "SELECT path FROM backup_targets ORDER BY path");
-    while (q.executeStep()) paths.push_back(q.getColumn(0).getString());
+    paths = store::BackupTargetPaths(conn);
     return Status::Ok();
   });
   int pending = 0;
@@ -363,12 +332,7 @@ int Backups::RefreshKeyFiles() {
     bool ok = IsDir(p) && ::access(KeyFilePath(p).c_str(), F_OK) == 0 && WriteKeyFile(p).ok();
     if (!ok) ++pending;
     (void)db_.Write([&](store::Db& conn) -> Status {
-      SQLite::Statement u(conn, ok ? "UPDATE backup_targets SET keys_pending = 0, "
-                                     "keys_written_at = ?1 WHERE path = ?2"
-                                   : "UPDATE backup_targets SET keys_pending = 1 WHERE path = ?2");
-      if (ok) u.bind(1, util::NowUnix());
-      u.bind(2, p);
-      u.exec();
+      store::SetBackupKeysWritten(conn, p, ok, util::NowUnix());
       return Status::Ok();
     });
   }
@@ -390,14 +354,14 @@ util::Result<BackupReport> Backups::Run(const access::Principal* actor, const st
   int64_t now = util::NowUnix();
   std::string who = actor != nullptr ? "operator" : "system";
   if (r.ok()) {
-    Monitor::Get().NoteBackup(r->at, true);
+    if (monitor_ != nullptr) monitor_->NoteBackup(r->at, true);
     util::log::Info("backup.written")
         .Num("bytes", r->bytes)
         .Num("boms", r->boms)
         .Num("expired", r->expired)
         .Num("millis", r->millis);
   } else {
-    Monitor::Get().NoteBackup(now, false);
+    if (monitor_ != nullptr) monitor_->NoteBackup(now, false);
     util::log::Error("backup.failed");
   }
   (void)db_.Write([&](store::Db& conn) -> Status {
@@ -531,9 +495,7 @@ util::Result<BackupReport> Backups::RunLocked(const std::string& dest_in) {
   // Retention: never longer than the shortest purge window of any org.
   int64_t days = retention_days_;
   (void)db_.Read([&](store::Db& conn) -> Status {
-    SQLite::Statement q(conn, "SELECT id FROM orgs");
-    while (q.executeStep()) {
-      auto org = util::OrgId::FromTrusted(q.getColumn(0).getString());
+    for (const util::OrgId& org : store::OrgIds(conn)) {
       days = std::min<int64_t>(days, Orgs::LoadSettings(conn, org).purge_days);
     }
     return Status::Ok();
@@ -544,15 +506,7 @@ util::Result<BackupReport> Backups::RunLocked(const std::string& dest_in) {
   if (rep.expired > 0) store::SyncPath(snaps, true);
 
   st = db_.Write([&](store::Db& conn) -> Status {
-    SQLite::Statement u(conn,
-                        "INSERT INTO backup_targets(path, added_at, last_success_at, "
-                        "last_snapshot, keys_written_at, keys_pending) VALUES (?1, ?2, ?2, ?3, ?2, "
-                        "0) ON CONFLICT(path) DO UPDATE SET last_success_at = ?2, "
-                        "last_snapshot = ?3, keys_written_at = ?2, keys_pending = 0");
-    u.bind(1, dest);
-    u.bind(2, rep.at);
-    u.bind(3, rep.snapshot);
-    u.exec();
+    store::RecordBackupSuccess(conn, dest, rep.at, rep.snapshot);
     return Status::Ok();
   });
   if (!st.ok()) return st;
@@ -568,12 +522,9 @@ util::Result<std::vector<BackupTarget>> Backups::Targets(const access::Principal
   }
   std::vector<BackupTarget> out;
   Status st = db_.Read([&](store::Db& conn) -> Status {
-    SQLite::Statement q(conn,
-                        "SELECT path, last_success_at, last_snapshot, keys_pending FROM "
-                        "backup_targets ORDER BY path");
-    while (q.executeStep()) {
-      out.push_back({q.getColumn(0).getString(), q.getColumn(1).getInt64(),
-                     q.getColumn(2).getString(), q.getColumn(3).getInt() != 0});
+    for (store::BackupTargetRow& t : store::BackupTargets(conn)) {
+      out.push_back(
+          {std::move(t.path), t.last_success_at, std::move(t.last_snapshot), t.keys_pending});
     }
     return Status::Ok();
   });
@@ -589,10 +540,8 @@ std::string Backups::StoreId() const {
 int64_t Backups::LastSuccess() {
   int64_t last = 0;
   (void)db_.Read([&](store::Db& conn) -> Status {
-    SQLite::Statement q(conn, "SELECT coalesce(max(last_success_at), 0) FROM backup_targets");
-    if (q.executeStep()) last = q.getColumn(0).getInt64();
-    SQLite::Statement p(conn, "SELECT count(*) FROM backup_targets WHERE keys_pending = 1");
-    if (p.executeStep()) pending_.store(p.getColumn(0).getInt());
+    last = store::LastBackupSuccess(conn);
+    pending_.store(store::BackupTargetsKeysPending(conn));
     return Status::Ok();
   });
   return last;
@@ -655,53 +604,28 @@ Status ApplyPendingRestore(store::Database& db, const std::string& data_dir) {
   if (j && j->value("format", 0) == 1) rows = ParseOrgKeys((*j)["org_keys"]);
   if (!rows) return Status::Internal("the restored key file is damaged");
   std::map<std::string, const OrgKeyRow*> by_org;
-  for (const auto& r : *rows) by_org[r.org_id] = &r;
+  for (const auto& r : *rows) by_org[r.org.str()] = &r;
   int64_t restored = 0, shredded = 0;
   Status st = db.Write([&](store::Db& conn) -> Status {
-    std::vector<std::string> orgs;
-    SQLite::Statement q(conn, "SELECT id FROM orgs ORDER BY id");
-    while (q.executeStep()) orgs.push_back(q.getColumn(0).getString());
-    for (const auto& id : orgs) {
+    for (const util::OrgId& org : store::OrgIds(conn)) {
+      const std::string& id = org.str();
       auto it = by_org.find(id);
       if (it == by_org.end()) {
         // Deleted after this snapshot was taken: its key is gone, so are its rows.
-        Orgs::DeleteRows(conn, util::OrgId::FromTrusted(id));
+        Orgs::DeleteRows(conn, org);
         RecordAudit(conn, nullptr,
                     {"org:" + id, "system", "restore.org_shredded", {{"org_id", id}}});
         ++shredded;
         continue;
       }
       const OrgKeyRow& row = *it->second;
-      SQLite::Statement ins(conn,
-                            "INSERT OR REPLACE INTO org_keys(org_id, wrapped_key, created_at, "
-                            "wrapped_index_key) VALUES (?, ?, ?, ?)");
-      ins.bind(1, id);
-      ins.bind(2, row.wrapped.data(), static_cast<int>(row.wrapped.size()));
-      ins.bind(3, row.created_at);
-      if (row.wrapped_index) {
-        ins.bind(4, row.wrapped_index->data(), static_cast<int>(row.wrapped_index->size()));
-      } else {
-        ins.bind(4);
-      }
-      ins.exec();
+      store::ReplaceOrgKey(conn, org, row.wrapped, row.created_at, row.wrapped_index);
       // The snapshot may hold rows sealed under retired keys: keep them and re-seal again.
+      const int64_t now = util::NowUnix();
       for (auto k = row.retired.rbegin(); k != row.retired.rend(); ++k) {
-        SQLite::Statement r(conn,
-                            "INSERT INTO org_keys_retired(org_id, wrapped_key, retired_at) "
-                            "VALUES (?, ?, ?)");
-        r.bind(1, id);
-        r.bind(2, k->data(), static_cast<int>(k->size()));
-        r.bind(3, util::NowUnix());
-        r.exec();
+        store::RetireOrgKey(conn, org, *k, now);
       }
-      if (!row.retired.empty()) {
-        SQLite::Statement r(conn,
-                            "INSERT OR REPLACE INTO key_rotations(org_id, pass, step, position, "
-                            "resealed, started_at) VALUES (?, 1, 0, '', 0, ?)");
-        r.bind(1, id);
-        r.bind(2, util::NowUnix());
-        r.exec();
-      }
+      if (!row.retired.empty()) store::StartKeyRotation(conn, org, now);
       ++restored;
     }
     RecordAudit(

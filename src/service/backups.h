@@ -49,6 +49,8 @@
 
 namespace bomvault::service {
 
+class Monitor;  // service/monitor.h
+
 struct BackupReport {
   std::string snapshot;  // file name inside DEST/snapshots
   int64_t bytes = 0;
@@ -76,12 +78,13 @@ std::vector<std::string> ExpiredSnapshots(const std::vector<std::string>& names,
 class Backups {
  public:
   Backups(store::Database& db, std::string data_dir, const crypto::SecureBuffer& db_key,
-          const crypto::SecureBuffer& data_master, int retention_days)
+          const crypto::SecureBuffer& data_master, int retention_days, Monitor* monitor = nullptr)
       : db_(db),
         data_dir_(std::move(data_dir)),
         db_key_(db_key.Clone()),
         data_master_(data_master.Clone()),
-        retention_days_(retention_days) {}
+        retention_days_(retention_days),
+        monitor_(monitor) {}
 
   // Operator (or the scheduler with a system principal): writes one verified snapshot to `dest`
   // (an absolute path outside the data directory; created 0700 if its parent exists).
@@ -111,6 +114,7 @@ class Backups {
   crypto::SecureBuffer db_key_;
   crypto::SecureBuffer data_master_;
   int retention_days_;
+  Monitor* monitor_;  // may be null (offline use)
   std::atomic<int> pending_{0};
   static std::mutex mu_;
 };

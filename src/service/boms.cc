@@ -12,7 +12,7 @@
 #include "crypto/crypto.h"
 #include "service/audit.h"
 #include "service/invitations.h"
-#include "service/lifecycle.h"
+#include "service/monitor.h"
 #include "service/orgs.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -533,7 +533,7 @@ util::Result<std::vector<bom::Item>> Boms::RevisionItems(const Principal& actor,
   if (!st.ok()) return st;
   st = Touch(id, last);
   if (!st.ok()) return st;
-  NoteBomRead(actor, id, static_cast<int64_t>(out->size()));
+  monitor_.NoteBomRead(actor, id, static_cast<int64_t>(out->size()));
   return out;
 }
 
@@ -691,7 +691,7 @@ util::Result<BomSummary> Boms::Get(const Principal& actor, const util::BomId& id
   if (!st.ok()) return st;
   st = Touch(id, out->last_interacted_at);
   if (!st.ok()) return st;
-  NoteBomRead(actor, id, 0);
+  monitor_.NoteBomRead(actor, id, 0);
   return out;
 }
 
@@ -708,7 +708,7 @@ util::Result<std::vector<bom::Item>> Boms::Items(const Principal& actor, const u
   if (!st.ok()) return st;
   st = Touch(id, last);
   if (!st.ok()) return st;
-  NoteBomRead(actor, id, static_cast<int64_t>(out->size()));
+  monitor_.NoteBomRead(actor, id, static_cast<int64_t>(out->size()));
   return out;
 }
 
@@ -740,7 +740,7 @@ Status Boms::VisitItems(const Principal& actor, const util::BomId& id,
   if (!st.ok()) return st;
   st = Touch(id, last);
   if (!st.ok()) return st;
-  NoteBomRead(actor, id, count);
+  monitor_.NoteBomRead(actor, id, count);
   return Status::Ok();
 }
 

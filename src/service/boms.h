@@ -24,6 +24,8 @@
 
 namespace bomvault::service {
 
+class Monitor;  // service/monitor.h
+
 constexpr size_t kChunkItems = 512;
 
 struct BomSummary {
@@ -75,7 +77,8 @@ struct BomListQuery {
 
 class Boms {
  public:
-  Boms(store::Database& db, OrgKeys& keys) : db_(db), keys_(keys) {}
+  Boms(store::Database& db, OrgKeys& keys, Monitor& monitor)
+      : db_(db), keys_(keys), monitor_(monitor) {}
 
   util::Result<BomSummary> Create(const access::Principal& actor, std::string_view name,
                                   const nlohmann::json& metadata, std::vector<bom::Item> items,
@@ -161,6 +164,7 @@ class Boms {
 
   store::Database& db_;
   OrgKeys& keys_;
+  Monitor& monitor_;
 };
 
 }  // namespace bomvault::service

@@ -49,8 +49,8 @@ util::Result<std::unique_ptr<Services>> BuildServices(std::unique_ptr<store::Dat
   s->org_keys = std::make_unique<OrgKeys>(keys.data_master);
   s->accounts = std::make_unique<Accounts>(*s->db, *s->org_keys, keys.index_key, op_hash);
   s->orgs = std::make_unique<Orgs>(*s->db, *s->org_keys, *s->accounts);
-  s->boms = std::make_unique<Boms>(*s->db, *s->org_keys);
-  s->attachments = std::make_unique<Attachments>(*s->db, *s->boms);
+  s->boms = std::make_unique<Boms>(*s->db, *s->org_keys, *options.monitor);
+  s->attachments = std::make_unique<Attachments>(*s->db, *s->boms, *options.monitor);
   s->import_profiles = std::make_unique<ImportProfiles>(*s->db, *s->org_keys);
   s->imports = std::make_unique<Imports>(*s->boms, *s->orgs, *s->import_profiles);
   MailOptions mail = options.mail;
@@ -61,7 +61,9 @@ util::Result<std::unique_ptr<Services>> BuildServices(std::unique_ptr<store::Dat
         std::make_unique<Notices>(*s->db, *s->org_keys, *s->mailer, options.invitations.public_url);
     s->accounts->SetNotices(s->notices.get());
   }
-  s->lifecycle = std::make_unique<Lifecycle>(*s->db, *s->org_keys, *s->accounts, s->mailer.get());
+  s->retention = std::make_unique<Retention>(*s->db, *s->org_keys, s->mailer.get());
+  s->exfil = std::make_unique<ExfilResponse>(*s->db, *s->org_keys, *s->accounts);
+  s->operator_audit = std::make_unique<OperatorAudit>(*s->db);
   s->invitations = std::make_unique<Invitations>(*s->db, *s->org_keys, *s->accounts, *s->mailer,
                                                  options.invitations);
   s->jobs = std::make_unique<Jobs>(kJobWorkers);
@@ -72,10 +74,10 @@ util::Result<std::unique_ptr<Services>> BuildServices(std::unique_ptr<store::Dat
   s->oidc = std::make_unique<Oidc>(*s->db, *s->org_keys, *s->accounts, keys.index_key,
                                    OidcOptions{options.invitations.public_url});
   s->backups = std::make_unique<Backups>(*s->db, options.data_dir, keys.db_key, keys.data_master,
-                                         options.backup_retention_days);
+                                         options.backup_retention_days, options.monitor);
   // A deleted org's key must leave every backup directory's key file too.
   s->orgs->SetDeletedListener([b = s->backups.get()] { b->RefreshKeyFiles(); });
-  Monitor::Get().SeedLastBackup(s->backups->LastSuccess());
+  options.monitor->SeedLastBackup(s->backups->LastSuccess());
   // Resumes any re-seal a crash or a seal interrupted.
   s->key_rotation = std::make_unique<KeyRotation>(*s->db, *s->org_keys, s->backups.get());
   return s;
@@ -130,7 +132,13 @@ util::Result<std::unique_ptr<Instance>> Instance::Load(InstanceOptions options) 
 }
 
 Instance::Instance(InstanceOptions options, vault::KeyringFile keyring)
-    : options_(std::move(options)), progress_(std::move(keyring)) {}
+    : own_monitor_(options.monitor != nullptr
+                       ? nullptr
+                       : std::make_unique<Monitor>(util::SystemClock::Get())),
+      options_(std::move(options)),
+      progress_(std::move(keyring)) {
+  if (options_.monitor == nullptr) options_.monitor = own_monitor_.get();
+}
 
 Instance::~Instance() {
   std::unique_lock lock(mu_);

@@ -38,17 +38,20 @@
 #include "service/attachments.h"
 #include "service/backups.h"
 #include "service/boms.h"
+#include "service/exfil.h"
 #include "service/import_profiles.h"
 #include "service/imports.h"
 #include "service/invitations.h"
 #include "service/jobs.h"
 #include "service/key_rotation.h"
-#include "service/lifecycle.h"
 #include "service/mail.h"
+#include "service/monitor.h"
 #include "service/oidc.h"
+#include "service/operator_audit.h"
 #include "service/org_keys.h"
 #include "service/orgs.h"
 #include "service/passkeys.h"
+#include "service/retention.h"
 #include "service/sources.h"
 #include "store/database.h"
 #include "vault/keyring.h"
@@ -65,7 +68,9 @@ struct Services {
   std::unique_ptr<Attachments> attachments;  // uses boms: declared after it
   std::unique_ptr<ImportProfiles> import_profiles;
   std::unique_ptr<Imports> imports;  // uses boms, orgs and import_profiles
-  std::unique_ptr<Lifecycle> lifecycle;
+  std::unique_ptr<Retention> retention;
+  std::unique_ptr<ExfilResponse> exfil;  // uses accounts
+  std::unique_ptr<OperatorAudit> operator_audit;
   std::unique_ptr<Mailer> mailer;
   std::unique_ptr<Notices> notices;          // uses mailer; null without a mail relay
   std::unique_ptr<Invitations> invitations;  // uses mailer and accounts: declared after them
@@ -88,6 +93,8 @@ struct InstanceOptions {
   InvitationOptions invitations{};
   int backup_retention_days = 5;  // capped by the shortest purge window of any org
   std::string source_dir{};       // the drop root of folder sources ("" = none)
+  // The process's monitor (the app owns it); null: the instance keeps its own (offline use).
+  Monitor* monitor = nullptr;
 };
 
 struct InitResult {
@@ -143,6 +150,7 @@ class Instance {
   // True from the start of a Seal() until it finished: long waits inside a request give up.
   bool closing() const { return closing_.load(); }
   const std::string& data_dir() const { return options_.data_dir; }
+  Monitor& monitor() const { return *options_.monitor; }
 
   // Called when a store fault means the data can no longer be trusted.
   void SealFromFault();
@@ -153,7 +161,8 @@ class Instance {
   // Steps 1 and 2 of sealing (see above); the caller then takes mu_ exclusively.
   void BeginClosing();
 
-  InstanceOptions options_;
+  std::unique_ptr<Monitor> own_monitor_;  // only when options.monitor was null
+  InstanceOptions options_;               // options_.monitor is never null
   vault::UnsealProgress progress_;
   mutable std::shared_mutex mu_;
   std::unique_ptr<Services> services_;  // guarded by mu_; null while sealed

@@ -232,18 +232,13 @@ void ForEachSealed(
 }
 
 KeyRotation::KeyRotation(store::Database& db, OrgKeys& keys, Backups* backups)
-    : db_(db), keys_(keys), backups_(backups) {
-  thread_ = std::thread([this] { Loop(); });
-}
+    : db_(db),
+      keys_(keys),
+      backups_(backups),
+      worker_(
+          "key_rotation", 0, [this] { return Work(); }, std::chrono::minutes(1)) {}
 
-KeyRotation::~KeyRotation() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+KeyRotation::~KeyRotation() { worker_.Stop(); }
 
 util::Result<std::vector<std::string>> KeyRotation::Start(const access::Principal& actor,
                                                           const std::string& org) {
@@ -276,11 +271,7 @@ util::Result<std::vector<std::string>> KeyRotation::Start(const access::Principa
     util::log::Info("key.rotated").Ref("org", oid);
     out.push_back(oid.str());
   }
-  {
-    std::lock_guard lock(mu_);
-    wake_ = true;
-  }
-  cv_.notify_all();
+  worker_.Wake();
   return out;
 }
 
@@ -398,8 +389,7 @@ bool KeyRotation::Step() {
     if (job->pass == 1) {
       // Wait for every request that may have sealed under the old key before the swap.
       if (!keys_.Drained(org)) {
-        std::unique_lock lock(mu_);
-        cv_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stop_; });
+        (void)worker_.Pause(std::chrono::milliseconds(200));
         return true;
       }
       (void)db_.Write([&](store::Db& conn) -> Status {
@@ -511,38 +501,20 @@ bool KeyRotation::Step() {
   });
   if (!st.ok()) {
     util::log::Warn("key.reseal_batch_failed").Ref("org", org).Num("step", job->step);
-    std::unique_lock lock(mu_);
-    cv_.wait_for(lock, std::chrono::seconds(5), [&] { return stop_; });
+    (void)worker_.Pause(std::chrono::seconds(5));
     return true;
   }
   unreadable_.fetch_add(unreadable);
   return true;
 }
 
-void KeyRotation::Loop() {
-  auto next_cleanup = std::chrono::steady_clock::now();
-  for (;;) {
-    {
-      std::lock_guard lock(mu_);
-      if (stop_) return;
-    }
-    bool busy = false;
-    try {
-      busy = Step();
-      if (!busy && std::chrono::steady_clock::now() >= next_cleanup) {
-        DestroyUnneededRetiredKeys();
-        next_cleanup = std::chrono::steady_clock::now() + std::chrono::minutes(10);
-      }
-    } catch (const std::exception&) {
-      // A store fault: the instance seals on it (store/database.h); try again later.
-      util::log::Warn("key.reseal_fault");
-      busy = false;
-    }
-    if (busy) continue;
-    std::unique_lock lock(mu_);
-    cv_.wait_for(lock, std::chrono::seconds(60), [&] { return stop_ || wake_; });
-    wake_ = false;
+std::chrono::milliseconds KeyRotation::Work() {
+  if (Step()) return std::chrono::milliseconds(0);
+  if (std::chrono::steady_clock::now() >= next_cleanup_) {
+    DestroyUnneededRetiredKeys();
+    next_cleanup_ = std::chrono::steady_clock::now() + std::chrono::minutes(10);
   }
+  return std::chrono::minutes(1);
 }
 
 }  // namespace bomvault::service

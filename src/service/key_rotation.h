@@ -32,7 +32,6 @@
 #include <optional>
 #include <span>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "access/permissions.h"
@@ -41,6 +40,7 @@
 #include "store/database.h"
 #include "util/ids.h"
 #include "util/status.h"
+#include "util/worker.h"
 
 namespace bomvault::service {
 
@@ -93,7 +93,8 @@ class KeyRotation {
   int DestroyUnneededRetiredKeys();
 
  private:
-  void Loop();
+  // The worker's step: one batch, or the retired-key cleanup and a rest when idle.
+  std::chrono::milliseconds Work();
   // One batch of the oldest unfinished rotation; false when there is nothing to do.
   bool Step();
   // What still needs a retired key: "reseal", "audit_chain", "backups", or "" (nothing).
@@ -106,11 +107,8 @@ class KeyRotation {
   OrgKeys& keys_;
   Backups* backups_;
   std::atomic<int64_t> unreadable_{0};
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;  // guarded by mu_
-  bool wake_ = false;  // guarded by mu_
-  std::thread thread_;
+  std::chrono::steady_clock::time_point next_cleanup_{};  // worker thread only
+  util::Worker worker_;  // last: built after, and stopped before, what Work uses
 };
 
 }  // namespace bomvault::service

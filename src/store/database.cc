@@ -237,6 +237,13 @@ Status Database::ReadImpl(const std::function<Status(Db&)>& fn, bool snapshot) {
   return st;
 }
 
+Status Database::Ping() {
+  return ReadOne([](Db& conn) -> Status {
+    conn.exec("SELECT 1");
+    return Status::Ok();
+  });
+}
+
 Status Database::CheckpointTruncate() {
   std::lock_guard lock(write_mu_);
   return Guard([&]() -> Status {

@@ -51,6 +51,8 @@ class Database {
 
   // Folds the WAL into the main file and truncates it, so deleted content does not linger there.
   util::Status CheckpointTruncate();
+  // One trivial statement on a reader: ok when the store answers (the readiness probe).
+  util::Status Ping();
   void SetFatalHandler(std::function<void()> handler) { on_fatal_ = std::move(handler); }
   int schema_version() const { return schema_version_; }
 

@@ -16,5 +16,8 @@ namespace bomvault::store {
 // The sealed address of `user` in `org`; nullopt if the org has no such user.
 std::optional<crypto::Bytes> UserEmailSealed(Db& db, const util::OrgId& org,
                                              const util::UserId& user);
+// The same, only while the account is enabled (mail to a disabled account is never sent).
+std::optional<crypto::Bytes> EnabledUserEmailSealed(Db& db, const util::OrgId& org,
+                                                    const util::UserId& user);
 
 }  // namespace bomvault::store

@@ -1,9 +1,13 @@
 // Time for everything in bomvault: the system clock, in whole seconds since the Unix epoch (UTC).
 //
 // Everything reads time through these functions (std::chrono::system_clock underneath), so tests
-// shift it with libfaketime. Formatting is RFC 3339 UTC with a trailing 'Z'. Thread-safe.
+// of the whole binary shift it with libfaketime. The long-running parts that act on time by
+// themselves (the Scheduler, the Monitor's read windows) take a `const Clock&` instead, so an
+// in-process test moves their time with a ManualClock. Formatting is RFC 3339 UTC with a trailing
+// 'Z'. Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <ctime>
@@ -38,5 +42,34 @@ inline std::string FormatUtcDate(int64_t unix_seconds) {
 }
 
 constexpr int64_t kSecondsPerDay = 86400;
+
+// A source of the current time in Unix seconds.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual int64_t Now() const = 0;
+};
+
+// The system clock (NowUnix); stateless, so one shared instance serves everyone.
+class SystemClock final : public Clock {
+ public:
+  int64_t Now() const override { return NowUnix(); }
+  static const SystemClock& Get() {
+    static const SystemClock clock;
+    return clock;
+  }
+};
+
+// A clock that moves only when told to (tests). Thread-safe.
+class ManualClock final : public Clock {
+ public:
+  explicit ManualClock(int64_t now) : now_(now) {}
+  int64_t Now() const override { return now_.load(); }
+  void Set(int64_t now) { now_.store(now); }
+  void Advance(int64_t seconds) { now_.fetch_add(seconds); }
+
+ private:
+  std::atomic<int64_t> now_;
+};
 
 }  // namespace bomvault::util

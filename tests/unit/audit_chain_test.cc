@@ -360,7 +360,7 @@ TEST_CASE("retention trims the oldest entries with a checkpoint and verify still
   MakeHistory(**hold);
   int64_t before = cs.Verify().head_seq;
   // Everything is older than a cutoff an hour from now.
-  auto trimmed = (*hold)->lifecycle->TrimChain(0, util::NowUnix() + 3600);
+  auto trimmed = (*hold)->retention->TrimChain(0, util::NowUnix() + 3600);
   REQUIRE(trimmed.ok());
   CHECK(trimmed.value() == before);
   ChainReport r = cs.Verify();
@@ -374,7 +374,7 @@ TEST_CASE("retention trims the oldest entries with a checkpoint and verify still
   CHECK(r.ok());
   CHECK(r.first_seq == before + 1);
   // Nothing is older than a cutoff in the past: no checkpoint is written.
-  auto none = (*hold)->lifecycle->TrimChain(30, util::NowUnix());
+  auto none = (*hold)->retention->TrimChain(30, util::NowUnix());
   REQUIRE(none.ok());
   CHECK(none.value() == 0);
   CHECK(cs.Verify().checkpoints == 1);
@@ -443,10 +443,10 @@ TEST_CASE("a purge removes a stale BOM's rows everywhere and the chain records i
   REQUIRE(count(history) == 2);  // bom.create, bom.share
 
   // Four days on, nothing is stale; six days on (default policy: five), the BOM goes.
-  auto early = s.lifecycle->PurgeStale(util::NowUnix() + 4 * util::kSecondsPerDay);
+  auto early = s.retention->PurgeStale(util::NowUnix() + 4 * util::kSecondsPerDay);
   REQUIRE(early.ok());
   CHECK(early->boms == 0);
-  auto late = s.lifecycle->PurgeStale(util::NowUnix() + 6 * util::kSecondsPerDay);
+  auto late = s.retention->PurgeStale(util::NowUnix() + 6 * util::kSecondsPerDay);
   REQUIRE(late.ok());
   CHECK(late->boms == 1);
   CHECK(late->items == 1200);
