@@ -9,6 +9,7 @@
 #include <semaphore>
 
 #include "bom/item.h"
+#include "http/paging.h"
 #include "util/clock.h"
 #include "util/embedded.h"
 #include "util/gzip.h"
@@ -41,6 +42,8 @@ int HttpStatus(Code code) {
       return 404;
     case Code::kConflict:
       return 409;
+    case Code::kPreconditionFailed:
+      return 412;
     case Code::kPayloadTooLarge:
       return 413;
     case Code::kUnprocessable:
@@ -255,6 +258,17 @@ void SendError(Ctx& c, const Status& st) {
   SendJson(c, status, ErrorBody(st.machine_code().empty() ? "error" : st.machine_code(), message));
 }
 
+bool Fresh(Ctx& c, const std::string& etag) {
+  c.res.set_header("ETag", etag);
+  const std::string& inm = c.req.get_header_value("If-None-Match");
+  if (inm.empty() || !util::TagListMatches(inm, etag, /*weak=*/true)) return false;
+  c.res.status = 304;
+  c.res.body.clear();
+  return true;
+}
+
+util::IfMatch IfMatchOf(const Ctx& c) { return {c.req.get_header_value("If-Match")}; }
+
 bool AcceptJsonBody(Ctx& c, size_t max_bytes) {
   if (c.req.body.size() > max_bytes) {
     SendError(c,
@@ -361,6 +375,16 @@ std::optional<service::AuditQuery> AuditQueryParams(Ctx& c) {
   if (!before) return std::nullopt;
   auto limit = IntParam(c, "limit", 1, 500, 100);
   if (!limit) return std::nullopt;
+  if (c.req.has_param("cursor")) {
+    // The list contract's cursor (http/paging.h): base64url of the last entry's id, decimal.
+    auto key = DecodeCursor(c.req.get_param_value("cursor"));
+    if (!key || key->size() > 18 || key->find_first_not_of("0123456789") != std::string::npos) {
+      SendError(c, Status::Invalid("invalid_cursor",
+                                   "\"cursor\" must be the next_cursor of a previous page"));
+      return std::nullopt;
+    }
+    before = std::stoll(*key);
+  }
   q.from = *from;
   q.to = *to;
   q.before_id = *before;
@@ -381,6 +405,7 @@ void SendAuditEntries(Ctx& c, const std::vector<service::AuditEntry>& entries, i
   nlohmann::json body = {{"entries", out}};
   if (!entries.empty() && static_cast<int>(entries.size()) == limit) {
     body["next_before"] = entries.back().id;
+    AddNextPage(c, body, std::to_string(entries.back().id));
   }
   SendJson(c, 200, body);
 }
@@ -519,6 +544,70 @@ void Api::Route(const httplib::Request& req, httplib::Response& res) {
                   "application/json");
 }
 
+namespace {
+
+// Idempotency-Key (service/idempotency.h): 1-255 visible ASCII characters, so a UUID, a ULID or
+// any client's retry token fits. Returns the claim when the handler is to run; otherwise the
+// answer (a replay, 409, 422, 400) has been sent.
+std::optional<service::Idempotency::Claim> ClaimIdempotencyKey(Ctx& c) {
+  const std::string& key = c.req.get_header_value("Idempotency-Key");
+  bool visible = !key.empty() && key.size() <= 255;
+  for (unsigned char ch : key) visible = visible && ch > 0x20 && ch < 0x7f;
+  if (!visible) {
+    SendError(c, Status::Invalid("invalid_idempotency_key",
+                                 "Idempotency-Key must be 1 to 255 visible ASCII characters"));
+    return std::nullopt;
+  }
+  std::string query;
+  for (const auto& [name, value] : c.req.params) query += name + "=" + value + "&";
+  auto r = c.s().idempotency->Begin(c.principal, c.req.method, c.req.path, key, query, c.req.body);
+  if (!r.ok()) {
+    SendError(c, r.status());
+    return std::nullopt;
+  }
+  using Outcome = service::Idempotency::Outcome;
+  switch (r->outcome) {
+    case Outcome::kRun:
+      return std::move(r.value());
+    case Outcome::kMismatch:
+      SendError(c, Status::Unprocessable(
+                       "idempotency_key_reused",
+                       "this Idempotency-Key was used with a different request; use a new key"));
+      return std::nullopt;
+    case Outcome::kRunning:
+      SendError(c, Status::Conflict("idempotency_key_in_use",
+                                    "a request with this Idempotency-Key is still running; retry "
+                                    "when it has answered"));
+      return std::nullopt;
+    case Outcome::kReplay: {
+      const service::StoredAnswer& a = r->answer;
+      if (!a.location.empty()) c.res.set_header("Location", a.location);
+      c.res.set_header("Idempotent-Replayed", "true");
+      SendBytes(c, a.status, a.body, a.content_type);
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
+// After the handler: a 2xx answer held in memory is sealed and kept for replay; anything else
+// (a refusal, a streamed answer) releases the key, so a retry runs the request again.
+void SettleIdempotencyKey(Ctx& c, const service::Idempotency::Claim& claim) {
+  const bool keep = c.res.status >= 200 && c.res.status < 300 && !c.res.content_provider_ &&
+                    !c.res.has_header("Content-Encoding");
+  Status st = Status::Ok();
+  if (keep) {
+    service::StoredAnswer a{c.res.status, c.res.get_header_value("Location"),
+                            c.res.get_header_value("Content-Type"), c.res.body};
+    st = c.s().idempotency->Finish(c.principal, claim, a);
+  } else {
+    st = c.s().idempotency->Abandon(claim);
+  }
+  if (!st.ok()) util::log::Error("idempotency.settle_failed").Ref("request_id", c.request_id);
+}
+
+}  // namespace
+
 void Api::Dispatch(const Bound& route, std::vector<std::string> params, const httplib::Request& req,
                    httplib::Response& res) {
   const RouteSpec& spec = route.spec;
@@ -529,6 +618,7 @@ void Api::Dispatch(const Bound& route, std::vector<std::string> params, const ht
         std::nullopt, instance_, std::move(params)};
   res.set_header("X-Request-Id", c.request_id.str());
   res.set_header("Cache-Control", "no-store");
+  std::optional<service::Idempotency::Claim> claim;
   try {
     if (options_.rate_per_address > 0) {
       if (int64_t wait = per_address_.Take(req.remote_addr); wait > 0) {
@@ -592,8 +682,15 @@ void Api::Dispatch(const Bound& route, std::vector<std::string> params, const ht
         return;
       }
     }
+    if (spec.doc.idempotent && req.has_header("Idempotency-Key") &&
+        c.principal.kind == access::PrincipalKind::kUser) {
+      claim = ClaimIdempotencyKey(c);
+      if (!claim || claim->outcome != service::Idempotency::Outcome::kRun) return;
+    }
     handler(c);
+    if (claim) SettleIdempotencyKey(c, *claim);
   } catch (...) {
+    if (claim && c.services) (void)c.s().idempotency->Abandon(*claim);
     SendError(c, Status::Internal());
     util::log::Error("http.handler_exception")
         .Text("route", spec.name)

@@ -32,6 +32,7 @@
 #include "http/router.h"
 #include "service/instance.h"
 #include "service/limiter.h"
+#include "util/etag.h"
 #include "util/ids.h"
 #include "util/log.h"
 #include "util/status.h"
@@ -103,6 +104,14 @@ struct Doc {
   std::vector<DocResponse> responses = {};
   std::vector<int> errors = {};  // statuses this route sends besides the ones added for all
   std::vector<DocQuery> query = {};
+  // A create that honours Idempotency-Key (docs/api.md): the dispatcher claims the key before the
+  // handler runs and replays the first 2xx answer to a retry with the same key and request.
+  bool idempotent = false;
+  // Conditional requests (docs/api.md): a GET that answers ETag and 304 on If-None-Match, or a
+  // write that honours If-Match (412 when stale).
+  bool etag = false;
+  // A list (http/paging.h): its largest `limit`; 0 for a route that is not a list.
+  int64_t list_max = 0;
   bool typed() const { return !responses.empty(); }
 };
 
@@ -163,6 +172,12 @@ void SendCompressibleJson(Ctx& c, int status, std::string body);
 // Any body, without the copy httplib would make of a large one.
 void SendBytes(Ctx& c, int status, std::string body, const std::string& content_type);
 void SendError(Ctx& c, const util::Status& status);
+// Conditional requests (util/etag.h, docs/api.md). A read of an object with an entity tag calls
+// Fresh() before it sends: the ETag header is set, and when If-None-Match names the tag a 304
+// with no body is sent and true returned. A write passes IfMatchOf(c) to its service, which
+// compares it with the current tag inside the write's transaction (412 when stale).
+bool Fresh(Ctx& c, const std::string& etag);
+util::IfMatch IfMatchOf(const Ctx& c);
 void SendNoContent(Ctx& c);
 // Parses the JSON object body; on failure sends 400/415 and returns nullopt.
 std::optional<nlohmann::json> JsonBody(Ctx& c, size_t max_bytes = 0);

@@ -226,6 +226,7 @@ json ErrorResponse(int status) {
       {403, "Not permitted"},
       {404, "Not found, or not visible to the caller"},
       {409, "Conflict"},
+      {412, "Precondition failed: the object changed since the If-Match tag was read"},
       {413, "Body too large"},
       {415, "Not JSON"},
       {422, "Unprocessable"},
@@ -256,7 +257,7 @@ std::vector<DocQuery> AuditQueryDoc() {
           {"action", "string", "an action name"},
           {"from", "integer", "unix seconds", 0},
           {"to", "integer", "unix seconds", 0},
-          {"before", "integer", "cursor: the next_before of the previous page", 0},
+          {"before", "integer", "the next_before of the previous page (cursor is preferred)", 0},
           {"limit", "integer", "page size (default 100)", 1, 500}};
 }
 
@@ -312,6 +313,44 @@ nlohmann::json Api::OpenApi() const {
                         {"description", q.description},
                         {"schema", schema}});
     }
+    auto header_param = [&](const char* name, const char* description) {
+      params.push_back({{"name", name},
+                        {"in", "header"},
+                        {"required", false},
+                        {"description", description},
+                        {"schema", Str()}});
+    };
+    if (r.doc.etag && method == "get") {
+      header_param("If-None-Match", "an ETag from an earlier read: 304 while it is still current");
+    } else if (r.doc.etag) {
+      header_param("If-Match",
+                   "the ETag this change is based on (or *): 412 precondition_failed, nothing "
+                   "changed, when the object changed since; absent, the change is unconditional");
+    }
+    if (r.doc.idempotent) {
+      header_param("Idempotency-Key",
+                   "1-255 visible ASCII characters: a retry with the same key, path, query and "
+                   "body within 24 hours answers the first 2xx again (Idempotent-Replayed: "
+                   "true); the same key with another request is 422, while it runs 409");
+    }
+    if (r.doc.list_max > 0) {
+      const bool has_limit =
+          std::any_of(r.doc.query.begin(), r.doc.query.end(),
+                      [](const DocQuery& q) { return q.name == std::string("limit"); });
+      if (!has_limit) {
+        params.push_back(
+            {{"name", "limit"},
+             {"in", "query"},
+             {"required", false},
+             {"description", "page size"},
+             {"schema", {{"type", "integer"}, {"minimum", 1}, {"maximum", r.doc.list_max}}}});
+      }
+      params.push_back({{"name", "cursor"},
+                        {"in", "query"},
+                        {"required", false},
+                        {"description", "the next_cursor of the previous page"},
+                        {"schema", Str()}});
+    }
     if (!params.empty()) op["parameters"] = params;
     const bool has_body = method == "post" || method == "patch" || method == "put";
     if (r.doc.request != nullptr) {
@@ -327,15 +366,40 @@ nlohmann::json Api::OpenApi() const {
         if (d.schema != nullptr) {
           resp["content"] = {{"application/json", {{"schema", Ref(d.schema)}}}};
         }
+        if (d.schema != nullptr && r.doc.list_max > 0 && d.status == 200) {
+          // Every list answers its body plus next_cursor, and the next page as a Link header.
+          resp["content"]["application/json"]["schema"] = {
+              {"allOf",
+               {Ref(d.schema),
+                Obj({{"next_cursor",
+                      {{"type", "string"}, {"description", "absent on the last page"}}}},
+                    json::array())}}};
+          resp["headers"]["Link"] = {{"description", "<next page URL>; rel=\"next\""},
+                                     {"required", false},
+                                     {"schema", Str()}};
+        }
         if (d.status == 201) {
           resp["headers"]["Location"] = {
               {"description", "the created resource's path under /api/v1"},
               {"required", true},
               {"schema", Str()}};
         }
+        if (d.status == 201 && r.doc.idempotent) {
+          resp["headers"]["Idempotent-Replayed"] = {
+              {"description", "\"true\" on the replay of an earlier answer to the same key"},
+              {"required", false},
+              {"schema", Str()}};
+        }
+        if (r.doc.etag && (method == "get" || method == "patch") && d.status == 200) {
+          resp["headers"]["ETag"] = {{"description", "the object's entity tag (strong)"},
+                                     {"required", true},
+                                     {"schema", Str()}};
+        }
         responses[std::to_string(d.status)] = resp;
       }
       std::set<int> errors(r.doc.errors.begin(), r.doc.errors.end());
+      if (r.doc.etag && method != "get") errors.insert(412);
+      if (r.doc.idempotent) errors.insert({409, 422});
       errors.insert(429);
       if (!r.doc.query.empty() || has_body) errors.insert(400);
       if (has_body) errors.insert({413, 415});
@@ -351,6 +415,14 @@ nlohmann::json Api::OpenApi() const {
       responses["4XX"] = ErrorResponse(400);
       responses["4XX"]["description"] = "Refused";
     }
+    if (r.doc.etag && method == "get") {
+      responses["304"] = {
+          {"description", "Not modified: If-None-Match names the current ETag"},
+          {"headers",
+           {{"ETag",
+             {{"description", "the current entity tag"}, {"required", true}, {"schema", Str()}}}}}};
+    }
+    if (!r.doc.typed() && r.doc.etag && method != "get") responses["412"] = ErrorResponse(412);
     paths[r.path][method] = op;
     paths[r.path][method]["responses"] = responses;
   }

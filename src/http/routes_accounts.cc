@@ -3,6 +3,7 @@
 // service) before it reads the body's data; refusals go through access::Refusal so an
 // enrolment-only session hears "mfa_enrolment_required" wherever it is turned away.
 #include "http/api.h"
+#include "http/paging.h"
 #include "util/clock.h"
 
 namespace bomvault::http {
@@ -191,7 +192,7 @@ void RegisterAccountRoutes(Api& api) {
              false,
              "Operator, inside a support window: the org's audit entries, newest first "
              "(limit, before); each use is audited in the org",
-             {.responses = {{200, "AuditEntries"}}, .query = AuditQueryDoc()}},
+             {.responses = {{200, "AuditEntries"}}, .query = AuditQueryDoc(), .list_max = 500}},
             [](Ctx& c) {
               if (!Require(c, Function::kSupportRead)) return;
               auto id = PathId<util::OrgId>(c, 1);
@@ -323,32 +324,40 @@ void RegisterAccountRoutes(Api& api) {
       });
 
   // --- The signed-in user ---
-  api.Route({"GET", "/api/v1/me", "me.get", Auth::kSignedIn, false, "Who am I"}, [](Ctx& c) {
-    if (c.principal.kind == access::PrincipalKind::kOperator) {
-      SendJson(c, 200, {{"operator", true}});
-      return;
-    }
-    auto r = c.s().accounts->GetUser(c.principal, c.principal.user);
-    if (!r.ok()) return SendError(c, r.status());
-    nlohmann::json j = UserJson(r.value());
-    j["operator"] = false;
-    j["read_only"] = c.principal.read_only;
-    j["mfa_enrolment_required"] = c.principal.mfa_enrolment_only;
-    SendJson(c, 200, j);
-  });
+  api.Route({"GET", "/api/v1/me", "me.get", Auth::kSignedIn, false, "Who am I", {.etag = true}},
+            [](Ctx& c) {
+              if (c.principal.kind == access::PrincipalKind::kOperator) {
+                SendJson(c, 200, {{"operator", true}});
+                return;
+              }
+              auto r = c.s().accounts->GetUser(c.principal, c.principal.user);
+              if (!r.ok()) return SendError(c, r.status());
+              if (Fresh(c, service::MeEtag(r->version, c.principal))) return;
+              nlohmann::json j = UserJson(r.value());
+              j["operator"] = false;
+              j["read_only"] = c.principal.read_only;
+              j["mfa_enrolment_required"] = c.principal.mfa_enrolment_only;
+              SendJson(c, 200, j);
+            });
 
-  api.Route({"PATCH", "/api/v1/me", "me.update", Auth::kSignedIn, false,
+  api.Route({"PATCH",
+             "/api/v1/me",
+             "me.update",
+             Auth::kSignedIn,
+             false,
              "Change this user's own profile {display_name: str (0-100 characters; empty "
-             "clears it)}"},
+             "clears it)}",
+             {.etag = true}},
             [](Ctx& c) {
               auto body = JsonBody(c, 4096);
               if (!body) return;
               auto name = StringField(c, *body, "display_name", true);
               if (!name) return;
-              Status st = c.s().accounts->SetDisplayName(c.principal, *name);
+              Status st = c.s().accounts->SetDisplayName(c.principal, *name, IfMatchOf(c));
               if (!st.ok()) return SendError(c, st);
               auto r = c.s().accounts->GetUser(c.principal, c.principal.user);
               if (!r.ok()) return SendError(c, r.status());
+              c.res.set_header("ETag", service::MeEtag(r->version, c.principal));
               SendJson(c, 200, UserJson(r.value()));
             });
 
@@ -399,14 +408,23 @@ void RegisterAccountRoutes(Api& api) {
              "me.tokens.list",
              Auth::kSignedIn,
              false,
-             "This user's sessions and personal API tokens",
-             {.responses = {{200, "Tokens"}}}},
+             "This user's sessions and personal API tokens, newest first",
+             {.responses = {{200, "Tokens"}}, .list_max = 200}},
             [](Ctx& c) {
+              auto page = PageParams(c, 200, 200);
+              if (!page) return;
               auto r = c.s().accounts->ListTokens(c.principal, c.bearer);
               if (!r.ok()) return SendError(c, r.status());
+              std::optional<std::string> next;
+              auto rows = Paginate<service::TokenView>(
+                  std::move(r.value()),
+                  [](const service::TokenView& t) { return TimeIdKey(t.created_at, t.id.str()); },
+                  true, *page, &next);
               nlohmann::json out = nlohmann::json::array();
-              for (const auto& t : r.value()) out.push_back(TokenJson(t));
-              SendJson(c, 200, {{"tokens", out}});
+              for (const auto& t : rows) out.push_back(TokenJson(t));
+              nlohmann::json body = {{"tokens", out}};
+              AddNextPage(c, body, next);
+              SendJson(c, 200, body);
             });
 
   api.Route({"POST",
@@ -551,9 +569,14 @@ void RegisterAccountRoutes(Api& api) {
             });
 
   // --- Invitations (org Administrators; accepting needs only the link) ---
-  api.Route({"POST", "/api/v1/invitations", "invitations.create", Auth::kRecent, false,
+  api.Route({"POST",
+             "/api/v1/invitations",
+             "invitations.create",
+             Auth::kRecent,
+             false,
              "Administrator: invite {email, role} by mail; the link works once and expires "
-             "(72 h by default)"},
+             "(72 h by default)",
+             {.idempotent = true}},
             [](Ctx& c) {
               if (!Require(c, Function::kInvitationWrite)) return;
               auto body = JsonBody(c, 4096);
@@ -567,29 +590,46 @@ void RegisterAccountRoutes(Api& api) {
               SendCreated(c, "/api/v1/invitations/" + r->id.str(), InvitationJson(r.value()));
             });
 
-  api.Route({"GET", "/api/v1/invitations", "invitations.list", Auth::kSignedIn, false,
-             "Administrator: the org's invitations, newest first; limit (1-100, default 50), "
-             "after (the next_after of the previous page)"},
-            [](Ctx& c) {
-              if (!Require(c, Function::kInvitationRead)) return;
-              auto limit = IntParam(c, "limit", 1, 100, 50);
-              if (!limit) return;
-              std::optional<util::InvitationId> after;
-              if (c.req.has_param("after")) {
-                after = util::InvitationId::Parse(c.req.get_param_value("after"));
-                if (!after) {
-                  return SendError(c, Status::Invalid("invalid_parameter",
-                                                      "\"after\" must be an invitation id"));
-                }
-              }
-              auto r = c.s().invitations->List(c.principal, static_cast<int>(*limit), after);
-              if (!r.ok()) return SendError(c, r.status());
-              nlohmann::json out = nlohmann::json::array();
-              for (const auto& v : r->invitations) out.push_back(InvitationJson(v));
-              nlohmann::json body = {{"invitations", out}};
-              if (r->next_after) body["next_after"] = r->next_after->str();
-              SendJson(c, 200, body);
-            });
+  api.Route(
+      {"GET",
+       "/api/v1/invitations",
+       "invitations.list",
+       Auth::kSignedIn,
+       false,
+       "Administrator: the org's invitations, newest first; limit (1-100, default 50), "
+       "cursor (or after: the next_after of the previous page)",
+       {.query = {{"after", "string", "the next_after of the previous page"}}, .list_max = 100}},
+      [](Ctx& c) {
+        if (!Require(c, Function::kInvitationRead)) return;
+        auto page = PageParams(c, 50, 100);
+        if (!page) return;
+        std::optional<int64_t> limit = static_cast<int64_t>(page->limit);
+        std::optional<util::InvitationId> after;
+        if (page->after) {
+          // The cursor's key is the last invitation's id (the service pages by it).
+          after = util::InvitationId::Parse(*page->after);
+          if (!after) {
+            return SendError(
+                c, Status::Invalid("invalid_cursor", "\"cursor\" is not a cursor of this list"));
+          }
+        } else if (c.req.has_param("after")) {
+          after = util::InvitationId::Parse(c.req.get_param_value("after"));
+          if (!after) {
+            return SendError(
+                c, Status::Invalid("invalid_parameter", "\"after\" must be an invitation id"));
+          }
+        }
+        auto r = c.s().invitations->List(c.principal, static_cast<int>(*limit), after);
+        if (!r.ok()) return SendError(c, r.status());
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& v : r->invitations) out.push_back(InvitationJson(v));
+        nlohmann::json body = {{"invitations", out}};
+        if (r->next_after) body["next_after"] = r->next_after->str();
+        AddNextPage(
+            c, body,
+            r->next_after ? std::optional<std::string>(r->next_after->str()) : std::nullopt);
+        SendJson(c, 200, body);
+      });
 
   api.Route({"DELETE", "/api/v1/invitations/{id}", "invitations.delete", Auth::kSignedIn, false,
              "Administrator: revoke an invitation; its link stops working at once"},
@@ -632,8 +672,13 @@ void RegisterAccountRoutes(Api& api) {
               SendJson(c, 200, {{"entries", out}});
             });
 
-  api.Route({"POST", "/api/v1/org/blocked", "org.blocked.add", Auth::kSignedIn, false,
-             "Administrator: block {entry: an address, or a domain (blocks its subdomains too)}"},
+  api.Route({"POST",
+             "/api/v1/org/blocked",
+             "org.blocked.add",
+             Auth::kSignedIn,
+             false,
+             "Administrator: block {entry: an address, or a domain (blocks its subdomains too)}",
+             {.idempotent = true}},
             [](Ctx& c) {
               if (!Require(c, Function::kBlockListWrite)) return;
               auto body = JsonBody(c, 1024);
@@ -665,7 +710,10 @@ void RegisterAccountRoutes(Api& api) {
              Auth::kRecent,
              false,
              "Administrator: add a local account {email, password, role}",
-             {.request = "UserCreate", .responses = {{201, "UserCreated"}}, .errors = {409}}},
+             {.request = "UserCreate",
+              .responses = {{201, "UserCreated"}},
+              .errors = {409},
+              .idempotent = true}},
             [](Ctx& c) {
               if (!Require(c, Function::kUserCreate)) return;
               auto body = JsonBody(c, 8192);
@@ -686,48 +734,75 @@ void RegisterAccountRoutes(Api& api) {
              "users.list",
              Auth::kSignedIn,
              false,
-             "Administrator: the organisation's users",
-             {.responses = {{200, "Users"}}}},
+             "Administrator: the organisation's users, oldest first",
+             {.responses = {{200, "Users"}}, .list_max = 1000}},
             [](Ctx& c) {
               if (!Require(c, Function::kUserList)) return;
+              auto page = PageParams(c, 1000, 1000);
+              if (!page) return;
               auto r = c.s().accounts->ListUsers(c.principal);
               if (!r.ok()) return SendError(c, r.status());
+              std::optional<std::string> next;
+              auto rows = Paginate<service::UserView>(
+                  std::move(r.value()),
+                  [](const service::UserView& u) { return TimeIdKey(u.created_at, u.id.str()); },
+                  false, *page, &next);
               nlohmann::json out = nlohmann::json::array();
-              for (const auto& u : r.value()) out.push_back(UserJson(u));
-              SendJson(c, 200, {{"users", out}});
+              for (const auto& u : rows) out.push_back(UserJson(u));
+              nlohmann::json body = {{"users", out}};
+              AddNextPage(c, body, next);
+              SendJson(c, 200, body);
             });
 
-  api.Route({"PATCH",
+  api.Route(
+      {"PATCH",
+       "/api/v1/users/{id}",
+       "users.update",
+       Auth::kRecent,
+       false,
+       "Administrator: change a user's role or disable them {role?, disabled?}",
+       {.request = "UserChange", .responses = {{200, "User"}}, .errors = {409}, .etag = true}},
+      [](Ctx& c) {
+        if (!Require(c, Function::kUserUpdate)) return;
+        auto id = PathId<util::UserId>(c, 1);
+        if (!id) return;
+        auto body = JsonBody(c, 4096);
+        if (!body) return;
+        std::optional<std::string> role;
+        std::optional<bool> disabled;
+        if (body->contains("role")) {
+          auto r = StringField(c, *body, "role", true);
+          if (!r) return;
+          role = *r;
+        }
+        if (body->contains("disabled")) {
+          if (!(*body)["disabled"].is_boolean()) {
+            return SendError(c, Status::Invalid("invalid_field", "\"disabled\" must be a boolean"));
+          }
+          disabled = (*body)["disabled"].get<bool>();
+        }
+        Status st = c.s().accounts->UpdateUser(c.principal, *id, role, disabled, IfMatchOf(c));
+        if (!st.ok()) return SendError(c, st);
+        auto u = c.s().accounts->GetUser(c.principal, *id);
+        if (!u.ok()) return SendError(c, u.status());
+        c.res.set_header("ETag", service::UserEtag(u.value()));
+        SendJson(c, 200, UserJson(u.value()));
+      });
+
+  api.Route({"GET",
              "/api/v1/users/{id}",
-             "users.update",
-             Auth::kRecent,
+             "users.get",
+             Auth::kSignedIn,
              false,
-             "Administrator: change a user's role or disable them {role?, disabled?}",
-             {.request = "UserChange", .responses = {{200, "User"}}, .errors = {409}}},
+             "Administrator: one user of the organisation (any member: themselves), with its "
+             "ETag for a conditional PATCH",
+             {.responses = {{200, "User"}}, .etag = true}},
             [](Ctx& c) {
-              if (!Require(c, Function::kUserUpdate)) return;
               auto id = PathId<util::UserId>(c, 1);
               if (!id) return;
-              auto body = JsonBody(c, 4096);
-              if (!body) return;
-              std::optional<std::string> role;
-              std::optional<bool> disabled;
-              if (body->contains("role")) {
-                auto r = StringField(c, *body, "role", true);
-                if (!r) return;
-                role = *r;
-              }
-              if (body->contains("disabled")) {
-                if (!(*body)["disabled"].is_boolean()) {
-                  return SendError(
-                      c, Status::Invalid("invalid_field", "\"disabled\" must be a boolean"));
-                }
-                disabled = (*body)["disabled"].get<bool>();
-              }
-              Status st = c.s().accounts->UpdateUser(c.principal, *id, role, disabled);
-              if (!st.ok()) return SendError(c, st);
               auto u = c.s().accounts->GetUser(c.principal, *id);
               if (!u.ok()) return SendError(c, u.status());
+              if (Fresh(c, service::UserEtag(u.value()))) return;
               SendJson(c, 200, UserJson(u.value()));
             });
 
@@ -746,26 +821,41 @@ void RegisterAccountRoutes(Api& api) {
             });
 
   // --- Organisation settings (Administrators) ---
-  api.Route({"GET", "/api/v1/org/settings", "org.settings.get", Auth::kSignedIn, false,
-             "Administrator: the organisation's policy settings"},
+  api.Route({"GET",
+             "/api/v1/org/settings",
+             "org.settings.get",
+             Auth::kSignedIn,
+             false,
+             "Administrator: the organisation's policy settings",
+             {.etag = true}},
             [](Ctx& c) {
               if (!Require(c, Function::kOrgSettingsRead)) return;
-              auto r = c.s().orgs->Settings(c.principal);
+              int64_t version = 0;
+              auto r = c.s().orgs->Settings(c.principal, &version);
               if (!r.ok()) return SendError(c, r.status());
+              if (Fresh(c, util::EntityTag(version))) return;
               SendJson(c, 200, SettingsJson(r.value()));
             });
 
-  api.Route({"PATCH", "/api/v1/org/settings", "org.settings.update", Auth::kRecent, false,
+  api.Route({"PATCH",
+             "/api/v1/org/settings",
+             "org.settings.update",
+             Auth::kRecent,
+             false,
              "Administrator: change settings {sharing_enabled, audit_depth, mfa_policy, "
-             "purge_notice, purge_days}"},
+             "purge_notice, purge_days}",
+             {.etag = true}},
             [](Ctx& c) {
               if (!Require(c, Function::kOrgSettingsWrite)) return;
               auto body = JsonBody(c, 4096);
               if (!body) return;
               auto patch = SettingsPatch(*body);
               if (!patch.ok()) return SendError(c, patch.status());
-              auto r = c.s().orgs->UpdateSettings(c.principal, patch.value());
+              int64_t version = 0;
+              auto r =
+                  c.s().orgs->UpdateSettings(c.principal, patch.value(), IfMatchOf(c), &version);
               if (!r.ok()) return SendError(c, r.status());
+              c.res.set_header("ETag", util::EntityTag(version));
               SendJson(c, 200, SettingsJson(r.value()));
             });
 
@@ -822,7 +912,7 @@ void RegisterAccountRoutes(Api& api) {
              false,
              "Administrator: audit entries, newest first; filters object, actor, action, from, "
              "to (unix seconds), before (cursor), limit",
-             {.responses = {{200, "AuditEntries"}}, .query = AuditQueryDoc()}},
+             {.responses = {{200, "AuditEntries"}}, .query = AuditQueryDoc(), .list_max = 500}},
             [](Ctx& c) {
               if (!Require(c, Function::kAuditRead)) return;
               auto q = AuditQueryParams(c);

@@ -1,6 +1,7 @@
 // Routes for a BOM's attachments: list, upload (raw body), download, delete.
 #include "http/api.h"
 #include "http/json_out.h"
+#include "http/paging.h"
 #include "util/clock.h"
 
 namespace bomvault::http {
@@ -48,36 +49,55 @@ std::string ContentDisposition(std::string_view type, std::string_view name) {
 }  // namespace
 
 void RegisterAttachmentRoutes(Api& api) {
-  api.Route({"GET", "/api/v1/boms/{id}/attachments", "boms.attachments.list", Auth::kSignedIn,
-             false, "A BOM's thumbnail and derivative files: whoever may read the BOM"},
-            [](Ctx& c) {
-              auto id = PathId<util::BomId>(c, 1);
-              if (!id) return;
-              auto r = c.s().attachments->List(c.principal, *id);
-              if (!r.ok()) return SendError(c, r.status());
-              nlohmann::json out = nlohmann::json::array();
-              for (const auto& v : r.value()) out.push_back(AttachmentJson(v));
-              SendJson(c, 200, {{"attachments", out}});
-            });
-
   api.Route(
-      {"POST", "/api/v1/boms/{id}/attachments", "boms.attachments.create", Auth::kSignedIn, false,
-       "Owner, edit-share, Administrator: attach a file (raw body; ?name=, "
-       "?kind=thumbnail|derivative); the type is sniffed: PDF, PNG, JPEG, WebP, STEP, IGES, "
-       "STL, DXF; a thumbnail (PNG/JPEG/WebP, ≤ 2 MiB, ≤ 4096 px) replaces the previous one"},
+      {"GET",
+       "/api/v1/boms/{id}/attachments",
+       "boms.attachments.list",
+       Auth::kSignedIn,
+       false,
+       "A BOM's thumbnail and derivative files: whoever may read the BOM",
+       {.list_max = 1000}},
       [](Ctx& c) {
         auto id = PathId<util::BomId>(c, 1);
         if (!id) return;
-        const std::string kind =
-            c.req.has_param("kind") ? c.req.get_param_value("kind") : "derivative";
-        auto heavy = EnterHeavy(c);
-        if (!heavy) return;
-        auto r = c.s().attachments->Add(c.principal, *id, kind, c.req.get_param_value("name"),
-                                        c.req.body);
+        auto page = PageParams(c, 1000, 1000);
+        if (!page) return;
+        auto r = c.s().attachments->List(c.principal, *id);
         if (!r.ok()) return SendError(c, r.status());
-        SendCreated(c, "/api/v1/boms/" + id->str() + "/attachments/" + r->id.str(),
-                    AttachmentJson(r.value()));
+        std::optional<std::string> next;
+        auto rows = Paginate<service::AttachmentView>(
+            std::move(r.value()),
+            [](const service::AttachmentView& v) { return TimeIdKey(v.created_at, v.id.str()); },
+            false, *page, &next);
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& v : rows) out.push_back(AttachmentJson(v));
+        nlohmann::json body = {{"attachments", out}};
+        AddNextPage(c, body, next);
+        SendJson(c, 200, body);
       });
+
+  api.Route({"POST",
+             "/api/v1/boms/{id}/attachments",
+             "boms.attachments.create",
+             Auth::kSignedIn,
+             false,
+             "Owner, edit-share, Administrator: attach a file (raw body; ?name=, "
+             "?kind=thumbnail|derivative); the type is sniffed: PDF, PNG, JPEG, WebP, STEP, IGES, "
+             "STL, DXF; a thumbnail (PNG/JPEG/WebP, ≤ 2 MiB, ≤ 4096 px) replaces the previous one",
+             {.idempotent = true}},
+            [](Ctx& c) {
+              auto id = PathId<util::BomId>(c, 1);
+              if (!id) return;
+              const std::string kind =
+                  c.req.has_param("kind") ? c.req.get_param_value("kind") : "derivative";
+              auto heavy = EnterHeavy(c);
+              if (!heavy) return;
+              auto r = c.s().attachments->Add(c.principal, *id, kind, c.req.get_param_value("name"),
+                                              c.req.body);
+              if (!r.ok()) return SendError(c, r.status());
+              SendCreated(c, "/api/v1/boms/" + id->str() + "/attachments/" + r->id.str(),
+                          AttachmentJson(r.value()));
+            });
 
   api.Route({"GET", "/api/v1/boms/{id}/attachments/{attachment_id}", "boms.attachments.get",
              Auth::kSignedIn, false,

@@ -8,6 +8,7 @@
 #include "bom/xlsx.h"
 #include "http/api.h"
 #include "http/json_out.h"
+#include "http/paging.h"
 #include "util/clock.h"
 
 namespace bomvault::http {
@@ -234,7 +235,10 @@ void RegisterBomRoutes(Api& api) {
        Auth::kSignedIn,
        false,
        "Administrator, Editor: create a BOM {name, items[], metadata?, source?}",
-       {.request = "BomCreate", .responses = {{201, "BomCreated"}}, .errors = {422}}},
+       {.request = "BomCreate",
+        .responses = {{201, "BomCreated"}},
+        .errors = {422},
+        .idempotent = true}},
       [max_import](Ctx& c) {
         // Refuse before parsing: a large body costs memory the caller may not spend.
         if (Status st = access::Refusal(c.principal, access::Function::kBomCreate,
@@ -260,12 +264,17 @@ void RegisterBomRoutes(Api& api) {
       });
 
   api.Route(
-      {"POST", "/api/v1/boms/import", "boms.import", Auth::kSignedIn, false,
+      {"POST",
+       "/api/v1/boms/import",
+       "boms.import",
+       Auth::kSignedIn,
+       false,
        "Administrator, Editor: import a BOM file exactly as its tool exported it (CSV in any "
        "common encoding and delimiter, or XLSX) with ?name= and optionally ?source=, ?profile=, "
        "?sheet=, ?charset=, ?mappings= (JSON, as column mappings), ?on_error=skip → 201 {id, "
        "items, profile, warnings[]}; a refused "
-       "file lists every problem with line and column in error.details"},
+       "file lists every problem with line and column in error.details",
+       {.idempotent = true}},
       [max_import](Ctx& c) {
         auto options = ImportOptionsOf(c, max_import);
         if (!options) return;
@@ -324,12 +333,13 @@ void RegisterBomRoutes(Api& api) {
              "boms.list",
              Auth::kSignedIn,
              false,
-             "The BOMs this user may see; filters q (name contains), part_number, limit, offset",
+             "The BOMs this user may see, newest first; filters q (name contains), "
+             "part_number; pages by limit and cursor (offset too, for the bundled UI)",
              {.responses = {{200, "BomList"}},
               .query = {{"q", "string", "name contains (at most 200 characters)"},
                         {"part_number", "string", "uses this part number (at most 128)"},
-                        {"limit", "integer", "at most this many (clamped to 1-1000)", 0},
-                        {"offset", "integer", "skip this many", 0}}}},
+                        {"offset", "integer", "skip this many (after the cursor, if any)", 0}},
+              .list_max = 1000}},
             [](Ctx& c) {
               service::BomListQuery q;
               q.name_contains = c.req.get_param_value("q");
@@ -337,16 +347,39 @@ void RegisterBomRoutes(Api& api) {
               if (q.name_contains.size() > 200 || q.part_number.size() > 128) {
                 return SendError(c, Status::Invalid("invalid_parameter", "search text too long"));
               }
-              // Whole numbers only (400 for -1 or "5abc"); a limit outside 1-1000 is clamped.
-              auto limit = IntParam(c, "limit", 0, INT64_MAX / 2, static_cast<int64_t>(q.limit));
-              if (!limit) return;
+              auto page = PageParams(c, 100, 1000);
+              if (!page) return;
               auto offset = IntParam(c, "offset", 0, INT64_MAX / 2, static_cast<int64_t>(q.offset));
               if (!offset) return;
-              q.limit = static_cast<size_t>(std::clamp<int64_t>(*limit, 1, 1000));
+              q.limit = page->limit + 1;  // one more says whether a next page exists
               q.offset = static_cast<size_t>(*offset);
+              if (page->after) {
+                // The key is TimeIdKey(created_at, id): 20 digits, '/', the id.
+                const std::string& k = *page->after;
+                auto bom =
+                    k.size() > 21 && k[20] == '/' ? util::BomId::Parse(k.substr(21)) : std::nullopt;
+                if (!bom || k.substr(0, 20).find_first_not_of("0123456789") != std::string::npos) {
+                  return SendError(c, Status::Invalid("invalid_cursor",
+                                                      "\"cursor\" is not a cursor of this list"));
+                }
+                q.after = service::BomListQuery::After{std::stoll(k.substr(0, 20)), *bom};
+              }
               auto r = c.s().boms->List(c.principal, q);
               if (!r.ok()) return SendError(c, r.status());
-              SendCompressibleJson(c, 200, SummaryListText(r.value()));
+              std::vector<service::BomSummary>& rows = r.value();
+              std::optional<std::string> next;
+              if (rows.size() > page->limit) {
+                rows.resize(page->limit);
+                next = TimeIdKey(rows.back().created_at, rows.back().id.str());
+              }
+              std::string body = SummaryListText(rows);
+              if (next) {
+                nlohmann::json link = nlohmann::json::object();
+                AddNextPage(c, link, next);
+                body.pop_back();  // the closing brace
+                body += ",\"next_cursor\":\"" + link["next_cursor"].get<std::string>() + "\"}";
+              }
+              SendCompressibleJson(c, 200, std::move(body));
             });
 
   api.Route(
@@ -369,12 +402,13 @@ void RegisterBomRoutes(Api& api) {
              Auth::kSignedIn,
              false,
              "One BOM's summary: owner, shared-with, org Administrator",
-             {.responses = {{200, "BomSummary"}}}},
+             {.responses = {{200, "BomSummary"}}, .etag = true}},
             [](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;
               auto r = c.s().boms->Get(c.principal, *id);
               if (!r.ok()) return SendError(c, r.status());
+              if (Fresh(c, service::BomEtag(r.value()))) return;
               SendRawJson(c, 200, SummaryText(r.value()));
             });
 
@@ -465,11 +499,16 @@ void RegisterBomRoutes(Api& api) {
             });
 
   api.Route(
-      {"POST", "/api/v1/boms/{id}/revisions", "boms.revise", Auth::kSignedIn, false,
+      {"POST",
+       "/api/v1/boms/{id}/revisions",
+       "boms.revise",
+       Auth::kSignedIn,
+       false,
        "Owner, edit-share, Administrator: a newer export of the same design (an import body and "
        "its parameters: ?source=, ?profile=, ?sheet=, ?charset=, ?on_error=skip) becomes the "
        "BOM's current revision; the earlier one is kept read-only → 201 {revision, items, "
-       "profile, warnings[]}"},
+       "profile, warnings[]}",
+       {.idempotent = true}},
       [max_import](Ctx& c) {
         auto id = PathId<util::BomId>(c, 1);
         if (!id) return;
@@ -505,14 +544,21 @@ void RegisterBomRoutes(Api& api) {
              false,
              "Who may read the BOM: its revisions newest first {revisions: [{revision, at, "
              "actor_id, items, via, source, profile, current}]}",
-             {.responses = {{200, "Revisions"}}}},
+             {.responses = {{200, "Revisions"}}, .list_max = 1000}},
             [](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;
+              auto page = PageParams(c, 1000, 1000);
+              if (!page) return;
               auto r = c.s().boms->Revisions(c.principal, *id);
               if (!r.ok()) return SendError(c, r.status());
+              std::optional<std::string> next;
+              auto rows = Paginate<service::RevisionInfo>(
+                  std::move(r.value()),
+                  [](const service::RevisionInfo& v) { return TimeIdKey(v.revision, ""); }, true,
+                  *page, &next);
               nlohmann::json list = nlohmann::json::array();
-              for (const service::RevisionInfo& rev : r.value()) {
+              for (const service::RevisionInfo& rev : rows) {
                 list.push_back({{"revision", rev.revision},
                                 {"at", util::FormatUtc(rev.at)},
                                 {"actor_id", rev.actor.str()},
@@ -522,7 +568,9 @@ void RegisterBomRoutes(Api& api) {
                                 {"profile", rev.profile},
                                 {"current", rev.current}});
               }
-              SendJson(c, 200, {{"revisions", list}});
+              nlohmann::json body = {{"revisions", list}};
+              AddNextPage(c, body, next);
+              SendJson(c, 200, body);
             });
 
   api.Route({"GET", "/api/v1/boms/{id}/compare/{other}", "boms.compare", Auth::kSignedIn, false,
@@ -572,7 +620,10 @@ void RegisterBomRoutes(Api& api) {
              Auth::kSignedIn,
              false,
              "Owner, edit-share, Administrator: change {name?, metadata?, items?}",
-             {.request = "BomChange", .responses = {{200, "BomSummary"}}, .errors = {409, 422}}},
+             {.request = "BomChange",
+              .responses = {{200, "BomSummary"}},
+              .errors = {409, 422},
+              .etag = true}},
             [max_import](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;
@@ -587,8 +638,10 @@ void RegisterBomRoutes(Api& api) {
               // Only "source" given: it changes that one key and keeps the rest of the metadata.
               const bool merge = body->metadata && !body->metadata_given;
               auto r = c.s().boms->Update(c.principal, *id, std::move(body->name),
-                                          std::move(body->metadata), merge, std::move(body->items));
+                                          std::move(body->metadata), merge, std::move(body->items),
+                                          IfMatchOf(c));
               if (!r.ok()) return SendError(c, r.status());
+              c.res.set_header("ETag", service::BomEtag(r.value()));
               SendRawJson(c, 200, SummaryText(r.value()));
             });
 
@@ -598,11 +651,11 @@ void RegisterBomRoutes(Api& api) {
              Auth::kRecent,
              false,
              "Owner, Administrator: delete a BOM for good",
-             {.responses = {{204, nullptr}}}},
+             {.responses = {{204, nullptr}}, .etag = true}},
             [](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;
-              Status st = c.s().boms->Delete(c.principal, *id);
+              Status st = c.s().boms->Delete(c.principal, *id, IfMatchOf(c));
               if (!st.ok()) return SendError(c, st);
               SendNoContent(c);
             });
@@ -634,7 +687,10 @@ void RegisterBomRoutes(Api& api) {
              Auth::kSignedIn,
              false,
              "Owner, Administrator: share with a verified colleague {user_id, access: view|edit}",
-             {.request = "ShareRequest", .responses = {{201, "Share"}}, .errors = {409}}},
+             {.request = "ShareRequest",
+              .responses = {{201, "Share"}},
+              .errors = {409},
+              .idempotent = true}},
             [](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;
@@ -677,7 +733,10 @@ void RegisterBomRoutes(Api& api) {
              Auth::kRecent,
              false,
              "Owner, Administrator: give the BOM to another verified user {user_id}",
-             {.request = "TransferRequest", .responses = {{200, "Transferred"}}, .errors = {409}}},
+             {.request = "TransferRequest",
+              .responses = {{200, "Transferred"}},
+              .errors = {409},
+              .etag = true}},
             [](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;
@@ -689,7 +748,7 @@ void RegisterBomRoutes(Api& api) {
               if (!uid)
                 return SendError(c, Status(util::Code::kNotFound, "user_not_found",
                                            "no such user in your organisation"));
-              Status st = c.s().boms->Transfer(c.principal, *id, *uid);
+              Status st = c.s().boms->Transfer(c.principal, *id, *uid, IfMatchOf(c));
               if (!st.ok()) return SendError(c, st);
               SendJson(c, 200, {{"id", id->str()}, {"owner_id", uid->str()}});
             });

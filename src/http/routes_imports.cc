@@ -2,6 +2,7 @@
 // routes themselves live with the BOM routes (routes_boms.cc).
 #include "bom/profile.h"
 #include "http/api.h"
+#include "http/paging.h"
 #include "service/import_profiles.h"
 
 namespace bomvault::http {
@@ -16,32 +17,50 @@ constexpr size_t kMaxProfileBody = 256 * 1024;
 
 void RegisterImportProfileRoutes(Api& api) {
   api.Route(
-      {"GET", "/api/v1/org/import-profiles", "org.import_profiles.list", Auth::kSignedIn, false,
+      {"GET",
+       "/api/v1/org/import-profiles",
+       "org.import_profiles.list",
+       Auth::kSignedIn,
+       false,
        "Every member: the org's named importer profiles {profiles: [{id, name, base, "
        "mappings, options, created_at, updated_at}], builtin: [the built-in profile names]}; "
-       "import with ?profile=ID or ?profile=NAME"},
+       "import with ?profile=ID or ?profile=NAME",
+       {.list_max = 1000}},
       [](Ctx& c) {
+        auto page = PageParams(c, 1000, 1000);
+        if (!page) return;
         auto r = c.s().import_profiles->List(c.principal);
         if (!r.ok()) return SendError(c, r.status());
+        std::optional<std::string> next;
+        auto rows = Paginate<service::ImportProfile>(
+            std::move(r.value()),
+            [](const service::ImportProfile& p) { return TimeIdKey(p.created_at, p.id.str()); },
+            false, *page, &next);
         nlohmann::json list = nlohmann::json::array();
-        for (const service::ImportProfile& p : r.value()) {
+        for (const service::ImportProfile& p : rows) {
           list.push_back(service::ImportProfiles::ToJson(p));
         }
-        SendJson(c, 200, {{"profiles", list}, {"builtin", bom::BuiltinProfileNames()}});
+        nlohmann::json body = {{"profiles", list}, {"builtin", bom::BuiltinProfileNames()}};
+        AddNextPage(c, body, next);
+        SendJson(c, 200, body);
       });
 
-  api.Route(
-      {"POST", "/api/v1/org/import-profiles", "org.import_profiles.create", Auth::kSignedIn, false,
-       "Administrator: save a named importer profile {name, base?: built-in profile, "
-       "mappings?: [as column mappings], options?: {charset?, sheet?, on_error?}} → 201"},
-      [](Ctx& c) {
-        auto body = JsonBody(c, kMaxProfileBody);
-        if (!body) return;
-        auto r = c.s().import_profiles->Create(c.principal, *body);
-        if (!r.ok()) return SendError(c, r.status());
-        SendCreated(c, "/api/v1/org/import-profiles/" + r->id.str(),
-                    service::ImportProfiles::ToJson(r.value()));
-      });
+  api.Route({"POST",
+             "/api/v1/org/import-profiles",
+             "org.import_profiles.create",
+             Auth::kSignedIn,
+             false,
+             "Administrator: save a named importer profile {name, base?: built-in profile, "
+             "mappings?: [as column mappings], options?: {charset?, sheet?, on_error?}} → 201",
+             {.idempotent = true}},
+            [](Ctx& c) {
+              auto body = JsonBody(c, kMaxProfileBody);
+              if (!body) return;
+              auto r = c.s().import_profiles->Create(c.principal, *body);
+              if (!r.ok()) return SendError(c, r.status());
+              SendCreated(c, "/api/v1/org/import-profiles/" + r->id.str(),
+                          service::ImportProfiles::ToJson(r.value()));
+            });
 
   api.Route({"PUT", "/api/v1/org/import-profiles/{id}", "org.import_profiles.update",
              Auth::kSignedIn, false, "Administrator: replace a named importer profile"},

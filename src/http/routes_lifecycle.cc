@@ -16,7 +16,7 @@ void RegisterLifecycleRoutes(Api& api) {
              "Operator: instance events (seal, unseal.share, unseal.success, unseal.failure, "
              "org.delete), newest first; filters action, from, to (unix seconds), before "
              "(cursor), limit",
-             {.responses = {{200, "AuditEntries"}}, .query = AuditQueryDoc()}},
+             {.responses = {{200, "AuditEntries"}}, .query = AuditQueryDoc(), .list_max = 500}},
             [](Ctx& c) {
               auto q = AuditQueryParams(c);
               if (!q) return;

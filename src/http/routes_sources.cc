@@ -4,6 +4,7 @@
 #include <map>
 
 #include "http/api.h"
+#include "http/paging.h"
 #include "util/clock.h"
 
 namespace bomvault::http {
@@ -43,13 +44,18 @@ nlohmann::json JobJson(const service::JobView& v) {
 }  // namespace
 
 void RegisterSourceRoutes(Api& api) {
-  api.Route({"POST", "/api/v1/sources", "sources.create", Auth::kSignedIn, false,
+  api.Route({"POST",
+             "/api/v1/sources",
+             "sources.create",
+             Auth::kSignedIn,
+             false,
              "Administrator: create a data source {name, kind: tryton|rest|folder, base_url, "
              "database (tryton), auth_method, authorize_url, token_url, revocation_url, "
              "client_id, client_secret, scopes, api_key_header, items_path, send_path (rest), "
              "ca_pem?, internal?, proxy?, max_response_bytes?, timeout_seconds?, "
              "rules?{skip_part_numbers[], units{}}}; a folder source {name, kind: folder, path "
-             "(below the drop root's org directory), profile?, rules?}"},
+             "(below the drop root's org directory), profile?, rules?}",
+             {.idempotent = true}},
             [](Ctx& c) {
               auto body = JsonBody(c);
               if (!body) return;
@@ -58,15 +64,29 @@ void RegisterSourceRoutes(Api& api) {
               SendCreated(c, "/api/v1/sources/" + r->str(), {{"id", r->str()}});
             });
 
-  api.Route({"GET", "/api/v1/sources", "sources.list", Auth::kSignedIn, false,
+  api.Route({"GET",
+             "/api/v1/sources",
+             "sources.list",
+             Auth::kSignedIn,
+             false,
              "The org's sources: Editors and Viewers get id, name, kind and their own "
-             "`connected`; Administrators also the configuration"},
+             "`connected`; Administrators also the configuration",
+             {.list_max = 1000}},
             [](Ctx& c) {
+              auto page = PageParams(c, 1000, 1000);
+              if (!page) return;
               auto r = c.s().sources->List(c.principal);
               if (!r.ok()) return SendError(c, r.status());
+              std::optional<std::string> next;
+              auto rows = Paginate<service::SourceView>(
+                  std::move(r.value()),
+                  [](const service::SourceView& v) { return TimeIdKey(v.created_at, v.id.str()); },
+                  false, *page, &next);
               nlohmann::json out = nlohmann::json::array();
-              for (const auto& v : r.value()) out.push_back(SourceJson(v));
-              SendJson(c, 200, {{"sources", out}});
+              for (const auto& v : rows) out.push_back(SourceJson(v));
+              nlohmann::json body = {{"sources", out}};
+              AddNextPage(c, body, next);
+              SendJson(c, 200, body);
             });
 
   api.Route({"GET", "/api/v1/sources/{id}", "sources.get", Auth::kSignedIn, false,

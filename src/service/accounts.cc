@@ -384,7 +384,7 @@ util::Result<std::vector<UserView>> Accounts::ListOrgUsers(const util::OrgId& or
         "SELECT id, email_sealed, role, email_verified, disabled, totp_enabled, "
         "created_at, last_active_at, (SELECT count(*) FROM recovery_codes r WHERE "
         "r.user_id = users.id), display_name_sealed, (SELECT count(*) FROM passkeys p WHERE "
-        "p.user_id = users.id) FROM users WHERE org_id = ? "
+        "p.user_id = users.id), version FROM users WHERE org_id = ? "
         "ORDER BY created_at, id LIMIT 1000");
     q.bind(1, actor.org.str());
     while (q.executeStep()) {
@@ -407,6 +407,7 @@ util::Result<std::vector<UserView>> Accounts::ListOrgUsers(const util::OrgId& or
         u.display_name = *name;
       }
       u.passkeys = q.getColumn(10).getInt();
+      u.version = q.getColumn(11).getInt64();
       out.push_back(std::move(u));
     }
     return Status::Ok();
@@ -430,7 +431,8 @@ util::Result<UserView> Accounts::GetUser(const Principal& actor, const util::Use
 }
 
 Status Accounts::UpdateUser(const Principal& actor, const util::UserId& id,
-                            std::optional<std::string> role_text, std::optional<bool> disabled) {
+                            std::optional<std::string> role_text, std::optional<bool> disabled,
+                            const util::IfMatch& if_match) {
   if (Status st = Allowed(actor, access::Function::kUserUpdate); !st.ok()) return st;
   std::optional<access::Role> role;
   if (role_text) {
@@ -444,10 +446,14 @@ Status Accounts::UpdateUser(const Principal& actor, const util::UserId& id,
                             "you cannot demote or disable yourself; ask another Administrator");
   }
   Status st = db_.Write([&](store::Db& db) -> Status {
-    SQLite::Statement q(db, "SELECT role, disabled FROM users WHERE id = ? AND org_id = ?");
+    SQLite::Statement q(db,
+                        "SELECT role, disabled, version FROM users WHERE id = ? AND org_id = ?");
     q.bind(1, id.str());
     q.bind(2, actor.org.str());
     if (!q.executeStep()) return Status::NotFound();
+    if (!if_match.Holds(util::EntityTag(q.getColumn(2).getInt64()))) {
+      return Status::PreconditionFailed();
+    }
     std::string before_role = q.getColumn(0).getString();
     bool before_disabled = q.getColumn(1).getInt() != 0;
     nlohmann::json change = nlohmann::json::object();
@@ -1534,7 +1540,8 @@ Status Accounts::ResetMfa(const Principal& actor, const util::UserId& id) {
   return st;
 }
 
-Status Accounts::SetDisplayName(const Principal& actor, std::string_view name) {
+Status Accounts::SetDisplayName(const Principal& actor, std::string_view name,
+                                const util::IfMatch& if_match) {
   if (Status st = Allowed(actor, access::Function::kSelfManage); !st.ok()) return st;
   while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
   while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
@@ -1550,6 +1557,14 @@ Status Accounts::SetDisplayName(const Principal& actor, std::string_view name) {
   return db_.Write([&](store::Db& db) -> Status {
     auto org = Org(db, actor.org);
     if (!org.ok()) return org.status();
+    if (!if_match.header.empty()) {
+      SQLite::Statement v(db, "SELECT version FROM users WHERE id = ?");
+      v.bind(1, actor.user.str());
+      if (!v.executeStep()) return Status::NotFound();
+      if (!if_match.Holds(MeEtag(v.getColumn(0).getInt64(), actor))) {
+        return Status::PreconditionFailed();
+      }
+    }
     SQLite::Statement u(db, "UPDATE users SET display_name_sealed = ? WHERE id = ?");
     if (name.empty()) {
       u.bind(1);

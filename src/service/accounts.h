@@ -36,6 +36,7 @@
 #include "service/notices.h"
 #include "service/org_keys.h"
 #include "store/database.h"
+#include "util/etag.h"
 
 namespace bomvault::service {
 
@@ -61,7 +62,15 @@ struct UserView {
   int passkeys = 0;
   int64_t created_at = 0;
   int64_t last_active_at = 0;
+  int64_t version = 0;  // the write counter (schema/0015): GET /users/{id}'s ETag
 };
+
+// GET /users/{id}'s entity tag. GET /me's adds what the caller's own session shapes there.
+inline std::string UserEtag(const UserView& u) { return util::EntityTag(u.version); }
+inline std::string MeEtag(int64_t version, const access::Principal& p) {
+  return util::EntityTag(
+      version, std::string("me") + (p.read_only ? "r" : "") + (p.mfa_enrolment_only ? "e" : ""));
+}
 
 struct TokenView {
   util::SessionId id;
@@ -156,7 +165,8 @@ class Accounts {
   util::Result<std::vector<UserView>> ListUsers(const access::Principal& actor);
   util::Result<UserView> GetUser(const access::Principal& actor, const util::UserId& id);
   util::Status UpdateUser(const access::Principal& actor, const util::UserId& id,
-                          std::optional<std::string> role, std::optional<bool> disabled);
+                          std::optional<std::string> role, std::optional<bool> disabled,
+                          const util::IfMatch& if_match = {});
 
   // Administrator: turns off a user's second factor after a lost device. Clears the TOTP secret,
   // every recovery code and every passkey, and ends every session and API token of that user
@@ -172,7 +182,9 @@ class Accounts {
                                                       std::string_view query, size_t limit);
   // The user's own display name (0 to 100 characters, no control characters; sealed like the
   // address).
-  util::Status SetDisplayName(const access::Principal& actor, std::string_view name);
+  // `if_match` is compared with the caller's MeEtag (GET /me) inside the write.
+  util::Status SetDisplayName(const access::Principal& actor, std::string_view name,
+                              const util::IfMatch& if_match = {});
 
   // With TOTP enrolled, either `totp` or `recovery_code` must be valid (totp wins if both given).
   util::Result<SignInResult> SignIn(std::string_view email, std::string_view password,

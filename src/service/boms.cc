@@ -107,7 +107,7 @@ util::Result<Boms::Loaded> Boms::Load(store::Db& db, const Principal& actor, con
                    "coalesce(json_extract(o.settings, '$.sharing_enabled'), 1), "
                    "(SELECT count(*) FROM bom_attachments a WHERE a.bom_id = b.id), "
                    "(SELECT a.id FROM bom_attachments a WHERE a.bom_id = b.id AND "
-                   "a.kind = 'thumbnail'), b.revision "
+                   "a.kind = 'thumbnail'), b.revision, b.version "
                    "FROM boms b JOIN orgs o ON o.id = b.org_id WHERE b.id = ?1 AND b.org_id = ?3");
   q.bind(1, id.str());
   q.bind(2, actor.user.str());
@@ -144,6 +144,7 @@ util::Result<Boms::Loaded> Boms::Load(store::Db& db, const Principal& actor, con
   s.attachments = q.getColumn(11).getInt64();
   if (!q.getColumn(12).isNull()) s.thumbnail_id = q.getColumn(12).getString();
   l.revision = q.getColumn(13).getInt64();
+  s.version = q.getColumn(14).getInt64();
   s.my_access = access::MyAccessName(actor.user == s.owner, actor.role, l.facts.share);
   return l;
 }
@@ -640,10 +641,15 @@ util::Result<std::vector<BomSummary>> Boms::List(const Principal& actor,
       std::copy(b.begin(), b.begin() + kPartIndexBytes, part->begin());
       sql += " AND EXISTS (SELECT 1 FROM bom_part_index p WHERE p.bom_id = b.id)";
     }
+    if (query.after) sql += " AND (b.created_at < ?3 OR (b.created_at = ?3 AND b.id > ?4))";
     sql += " ORDER BY b.created_at DESC, b.id";
     SQLite::Statement q(db, sql);
     q.bind(1, actor.org.str());
     q.bind(2, actor.user.str());
+    if (query.after) {
+      q.bind(3, query.after->created_at);
+      q.bind(4, query.after->id.str());
+    }
     std::string needle = Lower(query.name_contains);
     size_t skipped = 0;
     while (q.executeStep() && out.size() < query.limit) {
@@ -747,7 +753,8 @@ Status Boms::VisitItems(const Principal& actor, const util::BomId& id,
 util::Result<BomSummary> Boms::Update(const Principal& actor, const util::BomId& id,
                                       std::optional<std::string> name,
                                       std::optional<nlohmann::json> metadata, bool merge_metadata,
-                                      std::optional<std::vector<bom::Item>> items) {
+                                      std::optional<std::vector<bom::Item>> items,
+                                      const util::IfMatch& if_match) {
   Status st;
   if (name && !(st = CheckName(*name)).ok()) return st;
   if (metadata && !(st = CheckMetadata(*metadata)).ok()) return st;
@@ -756,6 +763,7 @@ util::Result<BomSummary> Boms::Update(const Principal& actor, const util::BomId&
   st = db_.Write([&](store::Db& db) -> Status {
     auto l = Load(db, actor, id, Function::kBomUpdate);
     if (!l.ok()) return l.status();
+    if (!if_match.Holds(BomEtag(l->summary))) return Status::PreconditionFailed();
     BomSummary s = l->summary;
     const OrgCrypto& c = *l->crypto;
     nlohmann::json change = nlohmann::json::object();
@@ -808,6 +816,9 @@ util::Result<BomSummary> Boms::Update(const Principal& actor, const util::BomId&
     u.exec();
     if (!change.empty())
       RecordAudit(db, &c, {"bom:" + id.str(), actor.user.str(), "bom.update", change});
+    SQLite::Statement v(db, "SELECT version FROM boms WHERE id = ?");
+    v.bind(1, id.str());
+    if (v.executeStep()) s.version = v.getColumn(0).getInt64();
     out = std::move(s);
     return Status::Ok();
   });
@@ -815,10 +826,11 @@ util::Result<BomSummary> Boms::Update(const Principal& actor, const util::BomId&
   return out;
 }
 
-Status Boms::Delete(const Principal& actor, const util::BomId& id) {
+Status Boms::Delete(const Principal& actor, const util::BomId& id, const util::IfMatch& if_match) {
   Status st = db_.Write([&](store::Db& db) -> Status {
     auto l = Load(db, actor, id, Function::kBomDelete);
     if (!l.ok()) return l.status();
+    if (!if_match.Holds(BomEtag(l->summary))) return Status::PreconditionFailed();
     SQLite::Statement d(db, "DELETE FROM boms WHERE id = ?");
     d.bind(1, id.str());
     d.exec();
@@ -934,10 +946,12 @@ Status Boms::Unshare(const Principal& actor, const util::BomId& id, const util::
   });
 }
 
-Status Boms::Transfer(const Principal& actor, const util::BomId& id, const util::UserId& to) {
+Status Boms::Transfer(const Principal& actor, const util::BomId& id, const util::UserId& to,
+                      const util::IfMatch& if_match) {
   return db_.Write([&](store::Db& db) -> Status {
     auto l = Load(db, actor, id, Function::kBomTransfer);
     if (!l.ok()) return l.status();
+    if (!if_match.Holds(BomEtag(l->summary))) return Status::PreconditionFailed();
     auto target = LoadTarget(db, to);
     if (!target) return UserNotFound();
     // Transfer is not sharing: the org's sharing switch does not apply, verification does.

@@ -21,6 +21,7 @@
 #include "bom/views.h"
 #include "service/org_keys.h"
 #include "store/database.h"
+#include "util/etag.h"
 
 namespace bomvault::service {
 
@@ -41,7 +42,12 @@ struct BomSummary {
   std::string my_access;     // "owner" | "edit" | "view" | "administrator"
   int64_t attachments = 0;   // files attached (service/attachments.h), the thumbnail included
   std::string thumbnail_id;  // "" when the BOM has no thumbnail
+  int64_t version = 0;       // the write counter (schema/0015): raised by every content write
 };
+
+// The summary's strong entity tag for this caller: its version and the caller's access (the one
+// part of the summary that differs between callers).
+inline std::string BomEtag(const BomSummary& s) { return util::EntityTag(s.version, s.my_access); }
 
 // One revision of a BOM (schema/0005_revisions.sql): who made it, when, from what.
 struct RevisionInfo {
@@ -73,6 +79,12 @@ struct BomListQuery {
   std::string part_number;    // exact part number used in the BOM
   size_t limit = 100;
   size_t offset = 0;
+  // Keyset paging: only BOMs after this one in the list's order (created_at DESC, id).
+  struct After {
+    int64_t created_at;
+    util::BomId id;
+  };
+  std::optional<After> after;
 };
 
 class Boms {
@@ -98,8 +110,12 @@ class Boms {
   util::Result<BomSummary> Update(const access::Principal& actor, const util::BomId& id,
                                   std::optional<std::string> name,
                                   std::optional<nlohmann::json> metadata, bool merge_metadata,
-                                  std::optional<std::vector<bom::Item>> items);
-  util::Status Delete(const access::Principal& actor, const util::BomId& id);
+                                  std::optional<std::vector<bom::Item>> items,
+                                  const util::IfMatch& if_match = {});
+  // Update, Delete and Transfer refuse with PreconditionFailed, changing nothing, when `if_match`
+  // does not name the BOM's current BomEtag (checked inside the write's transaction).
+  util::Status Delete(const access::Principal& actor, const util::BomId& id,
+                      const util::IfMatch& if_match = {});
 
   // Revisions. AddRevision keeps the current items as a read-only revision and makes `items` the
   // BOM's content (owner, edit-share, Administrator: Function::kBomUpdate); audited with the
@@ -120,7 +136,7 @@ class Boms {
   util::Status Unshare(const access::Principal& actor, const util::BomId& id,
                        const util::UserId& with);
   util::Status Transfer(const access::Principal& actor, const util::BomId& id,
-                        const util::UserId& to);
+                        const util::UserId& to, const util::IfMatch& if_match = {});
 
   // For services that hang off a BOM (attachments), inside the caller's transaction: the BOM and
   // its org's crypto once `actor` may apply `f` to it; the same NotFound/Forbidden as above.

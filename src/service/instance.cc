@@ -50,6 +50,7 @@ util::Result<std::unique_ptr<Services>> BuildServices(std::unique_ptr<store::Dat
   s->accounts = std::make_unique<Accounts>(*s->db, *s->org_keys, keys.index_key, op_hash);
   s->orgs = std::make_unique<Orgs>(*s->db, *s->org_keys, *s->accounts);
   s->boms = std::make_unique<Boms>(*s->db, *s->org_keys, *options.monitor);
+  s->idempotency = std::make_unique<Idempotency>(*s->db, *s->org_keys);
   s->attachments = std::make_unique<Attachments>(*s->db, *s->boms, *options.monitor);
   s->import_profiles = std::make_unique<ImportProfiles>(*s->db, *s->org_keys);
   s->imports = std::make_unique<Imports>(*s->boms, *s->orgs, *s->import_profiles);

@@ -39,6 +39,7 @@
 #include "service/backups.h"
 #include "service/boms.h"
 #include "service/exfil.h"
+#include "service/idempotency.h"
 #include "service/import_profiles.h"
 #include "service/imports.h"
 #include "service/invitations.h"
@@ -65,6 +66,7 @@ struct Services {
   std::unique_ptr<Accounts> accounts;
   std::unique_ptr<Orgs> orgs;
   std::unique_ptr<Boms> boms;
+  std::unique_ptr<Idempotency> idempotency;
   std::unique_ptr<Attachments> attachments;  // uses boms: declared after it
   std::unique_ptr<ImportProfiles> import_profiles;
   std::unique_ptr<Imports> imports;  // uses boms, orgs and import_profiles

@@ -130,13 +130,14 @@ bool Orgs::DeleteRows(store::Db& db, const util::OrgId& org) {
   return store::DeleteOrgRows(db, org);
 }
 
-util::Result<OrgSettings> Orgs::Settings(const Principal& actor) {
+util::Result<OrgSettings> Orgs::Settings(const Principal& actor, int64_t* version) {
   if (access::MayUse(actor, access::Function::kOrgSettingsRead) != access::Decision::kAllow) {
     return Status::Forbidden();
   }
   OrgSettings s;
   Status st = db_.Read([&](store::Db& db) -> Status {
     s = LoadSettings(db, actor.org);
+    if (version != nullptr) *version = store::OrgSettingsVersion(db, actor.org);
     return Status::Ok();
   });
   if (!st.ok()) return st;
@@ -144,7 +145,8 @@ util::Result<OrgSettings> Orgs::Settings(const Principal& actor) {
 }
 
 util::Result<OrgSettings> Orgs::UpdateSettings(const Principal& actor,
-                                               const OrgSettingsPatch& patch) {
+                                               const OrgSettingsPatch& patch,
+                                               const util::IfMatch& if_match, int64_t* version) {
   if (access::MayUse(actor, access::Function::kOrgSettingsWrite) != access::Decision::kAllow) {
     return Status::Forbidden();
   }
@@ -161,6 +163,9 @@ util::Result<OrgSettings> Orgs::UpdateSettings(const Principal& actor,
   OrgSettings result;
   Status st = db_.Write([&](store::Db& db) -> Status {
     const OrgSettings before = store::LoadOrgSettings(db, actor.org);
+    if (!if_match.Holds(util::EntityTag(store::OrgSettingsVersion(db, actor.org)))) {
+      return Status::PreconditionFailed();
+    }
     result = before;
     if (patch.sharing_enabled) result.sharing_enabled = *patch.sharing_enabled;
     if (patch.audit_depth) result.audit_depth = *patch.audit_depth;
@@ -174,6 +179,7 @@ util::Result<OrgSettings> Orgs::UpdateSettings(const Principal& actor,
         change[it.key()] = {{"before", b.at(it.key())}, {"after", it.value()}};
     }
     store::SaveOrgSettings(db, actor.org, result);
+    if (version != nullptr) *version = store::OrgSettingsVersion(db, actor.org);
     auto crypto = keys_.Get(db, actor.org);
     if (!crypto.ok()) return crypto.status();
     if (!change.empty()) {

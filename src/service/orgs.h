@@ -19,6 +19,7 @@
 #include "service/org_keys.h"
 #include "store/database.h"
 #include "store/orgs_store.h"
+#include "util/etag.h"
 
 namespace bomvault::service {
 
@@ -61,9 +62,15 @@ class Orgs {
   // False if there was no such org.
   static bool DeleteRows(store::Db& db, const util::OrgId& org);
 
-  util::Result<OrgSettings> Settings(const access::Principal& actor);
+  // `version`, when given, gets the settings' write counter (schema/0015) read in the same
+  // transaction: GET /org/settings's ETag.
+  util::Result<OrgSettings> Settings(const access::Principal& actor, int64_t* version = nullptr);
+  // PreconditionFailed, nothing changed, when `if_match` does not name the current version's tag
+  // (compared inside the write); `version` gets the new counter.
   util::Result<OrgSettings> UpdateSettings(const access::Principal& actor,
-                                           const OrgSettingsPatch& patch);
+                                           const OrgSettingsPatch& patch,
+                                           const util::IfMatch& if_match = {},
+                                           int64_t* version = nullptr);
   // The org's column mappings for CSV/XLSX import (bom/mapping.h). Every member may read them
   // (they decide how that member's files are read); only an Administrator replaces them, as a
   // whole list, audited on the org with before and after.

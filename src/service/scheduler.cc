@@ -55,6 +55,17 @@ void Scheduler::RunRetention(int64_t now) {
   next_retention_ = now + options_.retention_interval;
   int files = util::log::PurgeOlderThan(options_.log_retention_days);
   int64_t chain = 0;
+  int idempotency_keys = 0;
+  // Idempotency keys live 24 hours (service/idempotency.h); expired ones are ignored on lookup
+  // and deleted here.
+  if (auto hold = instance_.Acquire()) {
+    auto r = (*hold)->idempotency->Expire(now);
+    if (r.ok()) {
+      idempotency_keys = r.value();
+    } else {
+      util::log::Error("job.idempotency_retention_failed");
+    }
+  }
   if (options_.audit_retention_days > 0) {
     if (auto hold = instance_.Acquire()) {
       auto r = (*hold)->retention->TrimChain(options_.audit_retention_days, now);
@@ -70,7 +81,8 @@ void Scheduler::RunRetention(int64_t now) {
       .Num("log_files_deleted", files)
       .Num("log_retention_days", options_.log_retention_days)
       .Num("audit_chain_deleted", chain)
-      .Num("audit_retention_days", options_.audit_retention_days);
+      .Num("audit_retention_days", options_.audit_retention_days)
+      .Num("idempotency_keys_deleted", idempotency_keys);
 }
 
 void Scheduler::RunPurge(int64_t now) {

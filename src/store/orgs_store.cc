@@ -162,4 +162,10 @@ void SaveOrgColumnMappings(Db& db, const util::OrgId& org, const crypto::Bytes& 
   u.exec();
 }
 
+int64_t OrgSettingsVersion(Db& db, const util::OrgId& org) {
+  SQLite::Statement q(db, "SELECT settings_version FROM orgs WHERE id = ?");
+  q.bind(1, org.str());
+  return q.executeStep() ? q.getColumn(0).getInt64() : 0;
+}
+
 }  // namespace bomvault::store

@@ -39,6 +39,9 @@ bool IsMfaPolicy(std::string_view v);
 OrgSettings LoadOrgSettings(Db& db, const util::OrgId& org);
 // Writes every setting of `s`, keeping any other key the stored object holds.
 void SaveOrgSettings(Db& db, const util::OrgId& org, const OrgSettings& s);
+// The settings' write counter (schema/0015: a trigger raises it on every write of orgs.settings);
+// 0 when there is no such org.
+int64_t OrgSettingsVersion(Db& db, const util::OrgId& org);
 
 struct OrgRow {
   util::OrgId id;

@@ -15,14 +15,15 @@ namespace bomvault::util {
 // Coarse failure classes; http/ maps each to one HTTP status.
 enum class Code {
   kOk,
-  kInvalid,          // 400: malformed or out-of-range input
-  kUnauthenticated,  // 401
-  kForbidden,        // 403: a function the caller may not use
-  kNotFound,         // 404: missing, or not visible to the caller
-  kConflict,         // 409
-  kPayloadTooLarge,  // 413
-  kUnprocessable,    // 422: well-formed but semantically wrong (e.g. a cycle in a BOM)
-  kTooManyRequests,  // 429
+  kInvalid,             // 400: malformed or out-of-range input
+  kUnauthenticated,     // 401
+  kForbidden,           // 403: a function the caller may not use
+  kNotFound,            // 404: missing, or not visible to the caller
+  kConflict,            // 409
+  kPreconditionFailed,  // 412: If-Match names a version that is no longer current
+  kPayloadTooLarge,     // 413
+  kUnprocessable,       // 422: well-formed but semantically wrong (e.g. a cycle in a BOM)
+  kTooManyRequests,     // 429
   // 424: a system this request depends on (a data source) could not be reached, timed out or
   // asked to slow down. Not a fault of bomvault, so not a 5xx (docs/sources.md).
   kFailedDependency,
@@ -55,6 +56,10 @@ class [[nodiscard]] Status {
   }
   static Status Unprocessable(std::string machine_code, std::string message) {
     return Status(Code::kUnprocessable, std::move(machine_code), std::move(message));
+  }
+  static Status PreconditionFailed() {
+    return Status(Code::kPreconditionFailed, "precondition_failed",
+                  "the object changed since it was read (If-Match); read it again");
   }
   static Status Internal(std::string message = "internal error") {
     return Status(Code::kInternal, "internal", std::move(message));

@@ -32,6 +32,8 @@ def check(schema, value, doc, where="$"):
         return check(doc["components"]["schemas"][name], value, doc, where)
     if value is None:
         return [] if schema.get("nullable") or not schema else [f"{where}: null"]
+    if "allOf" in schema:
+        return [e for sub in schema["allOf"] for e in check(sub, value, doc, where)]
     if "oneOf" in schema:
         n = sum(1 for s in schema["oneOf"] if not check(s, value, doc, where))
         return [] if n == 1 else [f"{where}: {n} of oneOf match {value!r}"]
@@ -95,9 +97,11 @@ class Conformance:
         self.seen = set()
 
     def send(self, op_id, method, path, body=None, token=None, query="", ctype="application/json",
-             sealed=False):
+             sealed=False, headers=None):
         template = self.find(op_id)
-        s, r, h = call(self.base, method, path + query, body, token=token, ctype=ctype)
+        s, r, h = call(self.base, method, path + query, body, token=token, ctype=ctype,
+                       headers=headers)
+        self.last_headers = h
         self.answers += 1
         self.seen.add((op_id, s))
         op = self.doc["paths"][template][method.lower()]
@@ -215,6 +219,33 @@ def test_typed_operations_conform():
                   "?part_number=" + "p" * 129]:
             c.send("boms.list", "GET", "/api/v1/boms", token=ed, query=q)
         c.send("boms.list", "GET", "/api/v1/boms")
+        # The list contract: a malformed cursor, and the next page by next_cursor.
+        for q in ["?cursor=!!!", "?cursor=", "?limit=0", "?limit=1001"]:
+            c.send("boms.list", "GET", "/api/v1/boms", token=ed, query=q)
+        c.send("boms.create", "POST", "/api/v1/boms", {"name": "Second", "items": []}, token=ed)
+        s, page = c.send("boms.list", "GET", "/api/v1/boms", token=ed, query="?limit=1")
+        assert s == 200 and page.get("next_cursor"), page
+        assert c.last_headers.get("Link")
+        walked = [x["id"] for x in page["boms"]]
+        while page.get("next_cursor"):
+            s, page = c.send("boms.list", "GET", "/api/v1/boms", token=ed,
+                             query="?limit=1&cursor=" + page["next_cursor"])
+            assert s == 200
+            walked += [x["id"] for x in page["boms"]]
+        assert bom in walked and len(walked) == len(set(walked)) >= 2
+
+        # Idempotency-Key on a create: first answer, replay, another body (422), a bad key (400).
+        once = {"name": "Once", "items": []}
+        key = {"Idempotency-Key": "conformance-1"}
+        s1, r1 = c.send("boms.create", "POST", "/api/v1/boms", once, token=ed, headers=key)
+        s2, r2 = c.send("boms.create", "POST", "/api/v1/boms", once, token=ed, headers=key)
+        assert s1 == s2 == 201 and r1 == r2 and c.last_headers["Idempotent-Replayed"] == "true"
+        s, _ = c.send("boms.create", "POST", "/api/v1/boms", {"name": "Twice", "items": []}, token=ed,
+                      headers=key)
+        assert s == 422
+        s, _ = c.send("boms.create", "POST", "/api/v1/boms", once, token=ed,
+                      headers={"Idempotency-Key": "has space"})
+        assert s == 400
 
         for op, suffix in [("boms.get", ""), ("boms.items", "/items"), ("boms.shares.list", "/shares")]:
             c.send(op, "GET", f"/api/v1/boms/{bom}{suffix}", token=ed)
@@ -225,9 +256,26 @@ def test_typed_operations_conform():
         for q in ["?revision=1", "?revision=0", "?revision=x", "?revision=99", "?revision="]:
             c.send("boms.items", "GET", f"/api/v1/boms/{bom}/items", token=ed, query=q)
 
-        # boms.update
-        s, r = c.send("boms.update", "PATCH", f"/api/v1/boms/{bom}", {"name": "Gearbox B"}, token=ed)
+        # Conditional reads: 304 while the tag is current, 200 for a stale one.
+        s, _ = c.send("boms.get", "GET", f"/api/v1/boms/{bom}", token=ed)
+        tag = c.last_headers["ETag"]
+        s, _ = c.send("boms.get", "GET", f"/api/v1/boms/{bom}", token=ed,
+                      headers={"If-None-Match": tag})
+        assert s == 304
+        s, _ = c.send("boms.get", "GET", f"/api/v1/boms/{bom}", token=ed,
+                      headers={"If-None-Match": '"0-stale"'})
+        assert s == 200
+
+        # boms.update, conditional first: the current tag holds, then it is stale (412).
+        s, r = c.send("boms.update", "PATCH", f"/api/v1/boms/{bom}", {"name": "Gearbox B"}, token=ed,
+                      headers={"If-Match": tag})
         assert s == 200, r
+        s, r = c.send("boms.update", "PATCH", f"/api/v1/boms/{bom}", {"name": "Gearbox C"}, token=ed,
+                      headers={"If-Match": tag})
+        assert s == 412, r
+        s, r = c.send("boms.transfer", "POST", f"/api/v1/boms/{bom}/transfer",
+                      {"user_id": org.editor2_id}, token=ed, headers={"If-Match": tag})
+        assert s == 412, r
         c.send("boms.update", "PATCH", f"/api/v1/boms/{bom}", {"metadata": {"rev": "B"}}, token=ed)
         c.send("boms.update", "PATCH", f"/api/v1/boms/{bom}", {"source": "erp"}, token=ed)
         c.send("boms.update", "PATCH", f"/api/v1/boms/{bom}",
@@ -343,7 +391,21 @@ def test_typed_operations_conform():
                {"email": "z@acme.example", "password": PASSWORD, "role": "viewer"}, token=ed)
         c.send("users.list", "GET", "/api/v1/users", token=ad)
         c.send("users.list", "GET", "/api/v1/users", token=vw)
-        s, r = c.send("users.update", "PATCH", f"/api/v1/users/{new_user}", {"role": "editor"}, token=ad)
+        s, r = c.send("users.get", "GET", f"/api/v1/users/{new_user}", token=ad)
+        assert s == 200, r
+        utag = c.last_headers["ETag"]
+        assert c.send("users.get", "GET", f"/api/v1/users/{new_user}", token=ad,
+                      headers={"If-None-Match": utag})[0] == 304
+        c.send("users.get", "GET", "/api/v1/users/usr_nope", token=ad)
+        c.send("users.get", "GET", f"/api/v1/users/{new_user}", token=ed)
+        c.send("users.get", "GET", f"/api/v1/users/{new_user}")
+        s, r = c.send("users.update", "PATCH", f"/api/v1/users/{new_user}", {"role": "editor"}, token=ad,
+                      headers={"If-Match": utag})
+        assert s == 200, r
+        s, r = c.send("users.update", "PATCH", f"/api/v1/users/{new_user}", {"role": "viewer"},
+                      token=ad, headers={"If-Match": utag})
+        assert s == 412, r
+        s, r = c.send("users.get", "GET", f"/api/v1/users/{new_user}", token=ad)
         assert s == 200 and r["role"] == "editor", r
         c.send("users.update", "PATCH", f"/api/v1/users/{new_user}", {"disabled": True}, token=ad)
         for body in [{"role": "king"}, {"role": 1}, {"disabled": "yes"}, b"[]", {}]:

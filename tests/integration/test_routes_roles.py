@@ -171,6 +171,9 @@ def table(w):
         row("POST", "/api/v1/users", [401, 403, 201, 403, 403, 403, 201],
             body=lambda c: {"email": unique("u") + "@a.example", "password": PASSWORD, "role": "viewer"}),
         row("GET", "/api/v1/users", [401, 403, 200, 403, 403, 403, 200]),
+        # The colleague reads their own account; other Editors and Viewers may not read others.
+        row("GET", "/api/v1/users/{id}", [401, 403, 200, 403, 403, 200, 404],
+            path_fn=lambda c: f"/api/v1/users/{w.a.editor2_id}"),
         row("PATCH", "/api/v1/users/{id}", [401, 403, 200, 403, 403, 403, 404],
             path_fn=lambda c: f"/api/v1/users/{w.a.editor2_id}", body={"role": "editor"}),
         # Nobody in org A has a second factor in this table: the Administrator hears 409.
