@@ -109,6 +109,21 @@ nlohmann::json CodesJson(const std::vector<std::string>& codes) {
   return out;
 }
 
+// The factors a user proves who they are with, {password, totp?, recovery_code?}: sign-in and
+// re-authentication read them alike. nullopt: the error has been sent.
+struct Proof {
+  std::string password, totp, recovery_code;
+};
+std::optional<Proof> ProofFields(Ctx& c, const nlohmann::json& body) {
+  auto password = StringField(c, body, "password", true);
+  if (!password) return std::nullopt;
+  auto totp = StringField(c, body, "totp", false);
+  if (!totp) return std::nullopt;
+  auto recovery = StringField(c, body, "recovery_code", false);
+  if (!recovery) return std::nullopt;
+  return Proof{std::move(*password), std::move(*totp), std::move(*recovery)};
+}
+
 }  // namespace
 
 void RegisterAccountRoutes(Api& api) {
@@ -221,12 +236,8 @@ void RegisterAccountRoutes(Api& api) {
         if (!body) return;
         auto email = StringField(c, *body, "email", true);
         if (!email) return;
-        auto password = StringField(c, *body, "password", true);
-        if (!password) return;
-        auto totp = StringField(c, *body, "totp", false);
-        if (!totp) return;
-        auto recovery = StringField(c, *body, "recovery_code", false);
-        if (!recovery) return;
+        auto proof = ProofFields(c, *body);
+        if (!proof) return;
         auto cookie_field = body->find("cookie");
         if (cookie_field != body->end() && !cookie_field->is_null() &&
             !cookie_field->is_boolean()) {
@@ -238,15 +249,16 @@ void RegisterAccountRoutes(Api& api) {
         // The hold is let go while the password hash queues and runs, so a flood of sign-ins
         // never keeps a seal waiting (service/instance.h); it is taken again to finish.
         c.services.reset();
-        auto password_ok = service::Accounts::CheckPassword(
-            *attempt, *password, [&c] { return c.instance.closing() || c.instance.sealed(); });
+        auto password_ok = service::Accounts::CheckPassword(*attempt, proof->password, [&c] {
+          return c.instance.closing() || c.instance.sealed();
+        });
         if (!password_ok.ok()) return SendError(c, password_ok.status());
         c.services = c.instance.Acquire();
         if (!c.services) {
           return SendError(c, Status(util::Code::kSealed, "sealed", "the vault was sealed"));
         }
-        auto r = c.s().accounts->FinishSignIn(*attempt, *password_ok, *totp, *recovery,
-                                              c.req.remote_addr);
+        auto r = c.s().accounts->FinishSignIn(*attempt, *password_ok, proof->totp,
+                                              proof->recovery_code, c.req.remote_addr);
         if (!r.ok()) return SendError(c, r.status());
         nlohmann::json user = {
             {"id", r->user.str()}, {"org_id", r->org.str()}, {"role", access::RoleName(r->role)}};
@@ -308,14 +320,10 @@ void RegisterAccountRoutes(Api& api) {
       [&api](Ctx& c) {
         auto body = JsonBody(c, 8192);
         if (!body) return;
-        auto password = StringField(c, *body, "password", true);
-        if (!password) return;
-        auto totp = StringField(c, *body, "totp", false);
-        if (!totp) return;
-        auto recovery = StringField(c, *body, "recovery_code", false);
-        if (!recovery) return;
-        Status st =
-            c.s().accounts->Reauthenticate(c.principal, c.bearer, *password, *totp, *recovery);
+        auto proof = ProofFields(c, *body);
+        if (!proof) return;
+        Status st = c.s().accounts->Reauthenticate(c.principal, c.bearer, proof->password,
+                                                   proof->totp, proof->recovery_code);
         if (!st.ok()) return SendError(c, st);
         const int64_t now = util::NowUnix();
         SendJson(c, 200,
