@@ -1,13 +1,13 @@
 #include "service/invitations.h"
 
-#include <SQLiteCpp/Statement.h>
-
 #include <algorithm>
 #include <cctype>
 
 #include "crypto/crypto.h"
 #include "service/audit.h"
-#include "store/rows.h"
+#include "store/blocked_entries_store.h"
+#include "store/invitations_store.h"
+#include "store/orgs_store.h"
 #include "store/users_store.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -26,9 +26,6 @@ constexpr int64_t kPurgeExpiredAfterSeconds = 30 * util::kSecondsPerDay;
 Status Allowed(const Principal& p, Function f) {
   return access::Refusal(p, f, access::MayUse(p, f));
 }
-
-using store::BindBlob;
-using store::Blob;  // the helpers shared with store/
 
 crypto::Bytes InvitationTokenHash(std::string_view token) {
   return crypto::Hash("bomvault-invitation", crypto::AsBytes(token));
@@ -115,11 +112,7 @@ crypto::Bytes EntryIndex(const OrgCrypto& org, const std::string& key) {
 }
 
 bool EntryExists(store::Db& db, const OrgCrypto& org, const std::string& key) {
-  crypto::Bytes bidx = EntryIndex(org, key);
-  SQLite::Statement q(db, "SELECT 1 FROM blocked_entries WHERE org_id = ? AND entry_bidx = ?");
-  q.bind(1, org.org().str());
-  BindBlob(q, 2, bidx);
-  return q.executeStep();
+  return store::BlockedEntryExists(db, org.org(), EntryIndex(org, key));
 }
 
 }  // namespace
@@ -174,12 +167,7 @@ util::Result<InvitationView> Invitations::Invite(const Principal& actor, std::st
     auto org = keys_.Get(db, actor.org);
     if (!org.ok()) return org.status();
     const int64_t now = v.created_at;
-    {
-      SQLite::Statement purge(db, "DELETE FROM invitations WHERE org_id = ? AND expires_at <= ?");
-      purge.bind(1, actor.org.str());
-      purge.bind(2, static_cast<int64_t>(now - kPurgeExpiredAfterSeconds));
-      purge.exec();
-    }
+    store::PurgeExpiredInvitations(db, actor.org, now - kPurgeExpiredAfterSeconds);
     if (IsAddressBlocked(db, *org.value(), v.email)) return AddressBlocked();
     crypto::Bytes bidx = accounts_.EmailIndex(v.email);
     // Only this org's own members are refused. An address with an account in another org is
@@ -188,66 +176,33 @@ util::Result<InvitationView> Invitations::Invite(const Principal& actor, std::st
     if (accounts_.EmailUse(db, actor.org, v.email) == Accounts::AddressUse::kMember) {
       return Status::Conflict("email_taken", "an account with this e-mail address exists");
     }
-    {
-      SQLite::Statement q(db,
-                          "SELECT 1 FROM invitations WHERE org_id = ? AND email_bidx = ? AND "
-                          "expires_at > ?");
-      q.bind(1, actor.org.str());
-      BindBlob(q, 2, bidx);
-      q.bind(3, static_cast<int64_t>(now));
-      if (q.executeStep()) {
-        return Status::Conflict(
-            "already_invited",
-            "this address has a pending invitation; revoke it to send a new one");
-      }
+    if (store::PendingInvitationExists(db, actor.org, bidx, now)) {
+      return Status::Conflict("already_invited",
+                              "this address has a pending invitation; revoke it to send a new one");
     }
-    {
-      SQLite::Statement q(db,
-                          "SELECT count(*), min(expires_at) FROM invitations WHERE inviter_id = ? "
-                          "AND expires_at > ?");
-      q.bind(1, actor.user.str());
-      q.bind(2, static_cast<int64_t>(now));
-      q.executeStep();
-      if (q.getColumn(0).getInt() >= kMaxPendingPerInviter) {
-        return Status(Code::kTooManyRequests, "invitation_limit_inviter",
-                      "you have " + std::to_string(kMaxPendingPerInviter) +
-                          " pending invitations; wait for them to be accepted or expire, or "
-                          "revoke some")
-            .WithRetryAfter(std::max<int64_t>(1, q.getColumn(1).getInt64() - now));
-      }
+    if (auto mine = store::PendingByInviter(db, actor.user, now);
+        mine.count >= kMaxPendingPerInviter) {
+      return Status(Code::kTooManyRequests, "invitation_limit_inviter",
+                    "you have " + std::to_string(kMaxPendingPerInviter) +
+                        " pending invitations; wait for them to be accepted or expire, or "
+                        "revoke some")
+          .WithRetryAfter(std::max<int64_t>(1, mine.first_expiry - now));
     }
-    {
-      SQLite::Statement q(db,
-                          "SELECT count(*) FROM invitations WHERE org_id = ? AND expires_at > ?");
-      q.bind(1, actor.org.str());
-      q.bind(2, static_cast<int64_t>(now));
-      q.executeStep();
-      if (q.getColumn(0).getInt() >= kMaxPendingPerOrg) {
-        return Status::Conflict("invitation_limit_org",
-                                "your organisation has " + std::to_string(kMaxPendingPerOrg) +
-                                    " pending invitations; revoke some before inviting more");
-      }
+    if (store::CountPendingInvitations(db, actor.org, now) >= kMaxPendingPerOrg) {
+      return Status::Conflict("invitation_limit_org",
+                              "your organisation has " + std::to_string(kMaxPendingPerOrg) +
+                                  " pending invitations; revoke some before inviting more");
     }
-    auto sealed = org.value()->SealText("invitation-email", v.id.str(), v.email);
-    SQLite::Statement ins(db,
-                          "INSERT INTO invitations(id, org_id, inviter_id, email_bidx, "
-                          "email_sealed, role, token_hash, created_at, expires_at) "
-                          "VALUES (?,?,?,?,?,?,?,?,?)");
-    ins.bind(1, v.id.str());
-    ins.bind(2, actor.org.str());
-    ins.bind(3, actor.user.str());
-    BindBlob(ins, 4, bidx);
-    BindBlob(ins, 5, sealed);
-    ins.bind(6, std::string(access::RoleName(v.role)));
-    BindBlob(ins, 7, token_hash);
-    ins.bind(8, static_cast<int64_t>(v.created_at));
-    ins.bind(9, static_cast<int64_t>(v.expires_at));
-    ins.exec();
-    SQLite::Statement name(db, "SELECT name_sealed FROM orgs WHERE id = ?");
-    name.bind(1, actor.org.str());
-    if (name.executeStep()) {
-      org_name =
-          org.value()->OpenText("org-name", actor.org.str(), Blob(name.getColumn(0))).value_or("");
+    store::InvitationRow row{v.id,
+                             actor.org,
+                             actor.user,
+                             org.value()->SealText("invitation-email", v.id.str(), v.email),
+                             std::string(access::RoleName(v.role)),
+                             v.created_at,
+                             v.expires_at};
+    store::InsertInvitation(db, row, bidx, token_hash);
+    if (auto name = store::OrgNameSealed(db, actor.org)) {
+      org_name = org.value()->OpenText("org-name", actor.org.str(), *name).value_or("");
     }
     RecordAudit(db, org.value().get(),
                 {"invitation:" + v.id.str(),
@@ -271,9 +226,7 @@ util::Result<InvitationView> Invitations::Invite(const Principal& actor, std::st
   if (!st.ok()) {
     // Nobody can accept an invitation whose link never left: take it back.
     Status taken_back = db_.Write([&](store::Db& db) -> Status {
-      SQLite::Statement d(db, "DELETE FROM invitations WHERE id = ?");
-      d.bind(1, v.id.str());
-      d.exec();
+      store::DeleteInvitation(db, v.id);
       return Status::Ok();
     });
     if (!taken_back.ok())
@@ -296,29 +249,17 @@ util::Result<InvitationPage> Invitations::List(const Principal& actor, int limit
   Status st = db_.Read([&](store::Db& db) -> Status {
     auto org = keys_.Get(db, actor.org);
     if (!org.ok()) return org.status();
-    SQLite::Statement q(db,
-                        "SELECT id, email_sealed, role, inviter_id, created_at, expires_at FROM "
-                        "invitations WHERE org_id = ?1 AND (?2 IS NULL OR (created_at, id) < "
-                        "(SELECT created_at, id FROM invitations WHERE id = ?2 AND org_id = ?1)) "
-                        "ORDER BY created_at DESC, id DESC LIMIT ?3");
-    q.bind(1, actor.org.str());
-    if (after) {
-      q.bind(2, after->str());
-    } else {
-      q.bind(2);
-    }
-    q.bind(3, limit);
     const int64_t now = util::NowUnix();
-    while (q.executeStep()) {
+    for (const auto& r : store::ListInvitations(db, actor.org, after, limit)) {
       InvitationView v;
-      v.id = util::InvitationId::FromTrusted(q.getColumn(0).getString());
-      auto email = org.value()->OpenText("invitation-email", v.id.str(), Blob(q.getColumn(1)));
+      v.id = r.id;
+      auto email = org.value()->OpenText("invitation-email", v.id.str(), r.email_sealed);
       if (!email) return Status::Internal("an invitation could not be opened");
       v.email = *email;
-      v.role = access::ParseRole(q.getColumn(2).getString()).value_or(access::Role::kViewer);
-      v.inviter = util::UserId::FromTrusted(q.getColumn(3).getString());
-      v.created_at = q.getColumn(4).getInt64();
-      v.expires_at = q.getColumn(5).getInt64();
+      v.role = access::ParseRole(r.role).value_or(access::Role::kViewer);
+      v.inviter = r.inviter;
+      v.created_at = r.created_at;
+      v.expires_at = r.expires_at;
       v.expired = v.expires_at <= now;
       page.invitations.push_back(std::move(v));
     }
@@ -333,10 +274,7 @@ util::Result<InvitationPage> Invitations::List(const Principal& actor, int limit
 Status Invitations::Revoke(const Principal& actor, const util::InvitationId& id) {
   if (Status st = Allowed(actor, Function::kInvitationWrite); !st.ok()) return st;
   Status st = db_.Write([&](store::Db& db) -> Status {
-    SQLite::Statement d(db, "DELETE FROM invitations WHERE id = ? AND org_id = ?");
-    d.bind(1, id.str());
-    d.bind(2, actor.org.str());
-    if (d.exec() == 0) return Status::NotFound();
+    if (!store::DeleteOrgInvitation(db, actor.org, id)) return Status::NotFound();
     auto org = keys_.Get(db, actor.org);
     if (!org.ok()) return org.status();
     RecordAudit(db, org.value().get(),
@@ -352,34 +290,13 @@ util::Result<AcceptedInvitation> Invitations::Accept(std::string_view token,
                                                      std::string_view password) {
   if (token.empty() || token.size() > 256) return InvitationInvalid();
   crypto::Bytes token_hash = InvitationTokenHash(token);
-  struct Row {
-    util::InvitationId id;
-    util::OrgId org;
-    crypto::Bytes email_sealed;
-    std::string role;
-    int64_t expires_at = 0;
-  };
-  auto load = [&](store::Db& db) -> std::optional<Row> {
-    SQLite::Statement q(db,
-                        "SELECT id, org_id, email_sealed, role, expires_at FROM invitations "
-                        "WHERE token_hash = ?");
-    BindBlob(q, 1, token_hash);
-    if (!q.executeStep()) return std::nullopt;
-    Row r;
-    r.id = util::InvitationId::FromTrusted(q.getColumn(0).getString());
-    r.org = util::OrgId::FromTrusted(q.getColumn(1).getString());
-    auto b = Blob(q.getColumn(2));
-    r.email_sealed.assign(b.begin(), b.end());
-    r.role = q.getColumn(3).getString();
-    r.expires_at = q.getColumn(4).getInt64();
-    return r;
-  };
+  auto load = [&](store::Db& db) { return store::FindInvitationByToken(db, token_hash); };
   auto expired = [] {
     return Status::Invalid("invitation_expired",
                            "this invitation has expired; ask your Administrator for a new one");
   };
   // Check the token before spending a password hash on the request.
-  std::optional<Row> row;
+  std::optional<store::InvitationRow> row;
   PasswordContext context;
   Status st = db_.Read([&](store::Db& db) -> Status {
     row = load(db);
@@ -413,9 +330,7 @@ util::Result<AcceptedInvitation> Invitations::Accept(std::string_view token,
     auto role = access::ParseRole(r->role).value_or(access::Role::kViewer);
     auto user = accounts_.InsertUser(db, *org.value(), *email, hash.value(), role, true);
     if (!user.ok()) return user.status();
-    SQLite::Statement d(db, "DELETE FROM invitations WHERE id = ?");
-    d.bind(1, r->id.str());
-    d.exec();
+    store::DeleteInvitation(db, r->id);
     out.user = user.value();
     out.org = r->org;
     out.role = role;
@@ -452,19 +367,16 @@ Status Invitations::RequestVerification(const Principal& actor) {
   Status st = db_.Write([&](store::Db& db) -> Status {
     auto org = keys_.Get(db, actor.org);
     if (!org.ok()) return org.status();
-    SQLite::Statement q(db, "SELECT email_verified, email_sealed FROM users WHERE id = ?");
-    q.bind(1, actor.user.str());
-    if (!q.executeStep()) return Status::NotFound();
-    if (q.getColumn(0).getInt() != 0) {
+    auto target = store::FindVerificationTarget(db, actor.user);
+    if (!target) return Status::NotFound();
+    if (target->email_verified) {
       return Status::Conflict("already_verified", "your address is already verified");
     }
-    auto opened = org.value()->OpenText("email", actor.user.str(), Blob(q.getColumn(1)));
+    auto opened = org.value()->OpenText("email", actor.user.str(), target->email_sealed);
     if (!opened) return Status::Internal("the account could not be opened");
     email = *opened;
-    SQLite::Statement last(db, "SELECT max(created_at) FROM email_verifications WHERE user_id = ?");
-    last.bind(1, actor.user.str());
-    if (last.executeStep() && !last.getColumn(0).isNull()) {
-      int64_t since = now - last.getColumn(0).getInt64();
+    if (auto last = store::LastVerificationAt(db, actor.user)) {
+      int64_t since = now - *last;
       if (since < kVerificationResendSeconds) {
         return Status(Code::kTooManyRequests, "verification_recently_sent",
                       "a verification link was sent a moment ago; check your mail")
@@ -472,18 +384,8 @@ Status Invitations::RequestVerification(const Principal& actor) {
       }
     }
     // One link at a time: a new one replaces the old.
-    SQLite::Statement d(db, "DELETE FROM email_verifications WHERE user_id = ? OR expires_at <= ?");
-    d.bind(1, actor.user.str());
-    d.bind(2, static_cast<int64_t>(now));
-    d.exec();
-    SQLite::Statement ins(db,
-                          "INSERT INTO email_verifications(token_hash, user_id, created_at, "
-                          "expires_at) VALUES (?,?,?,?)");
-    BindBlob(ins, 1, token_hash);
-    ins.bind(2, actor.user.str());
-    ins.bind(3, static_cast<int64_t>(now));
-    ins.bind(4, static_cast<int64_t>(expires_at));
-    ins.exec();
+    store::DeleteVerificationsOf(db, actor.user, now);
+    store::InsertVerification(db, token_hash, actor.user, now, expires_at);
     RecordAudit(db, org.value().get(),
                 {"user:" + actor.user.str(), actor.user.str(), "user.verify_email_request", {}});
     return Status::Ok();
@@ -501,9 +403,7 @@ Status Invitations::RequestVerification(const Principal& actor) {
   st = mailer_.Send(m);
   if (!st.ok()) {
     Status taken_back = db_.Write([&](store::Db& db) -> Status {
-      SQLite::Statement d(db, "DELETE FROM email_verifications WHERE token_hash = ?");
-      BindBlob(d, 1, token_hash);
-      d.exec();
+      store::DeleteVerification(db, token_hash);
       return Status::Ok();
     });
     if (!taken_back.ok())
@@ -520,24 +420,16 @@ Status Invitations::Verify(std::string_view token) {
   crypto::Bytes token_hash = VerificationTokenHash(token);
   util::UserId user;
   Status st = db_.Write([&](store::Db& db) -> Status {
-    SQLite::Statement q(db,
-                        "SELECT v.user_id, v.expires_at, u.org_id FROM email_verifications v "
-                        "JOIN users u ON u.id = v.user_id WHERE v.token_hash = ?");
-    BindBlob(q, 1, token_hash);
-    if (!q.executeStep()) return VerificationInvalid();
-    user = util::UserId::FromTrusted(q.getColumn(0).getString());
-    if (q.getColumn(1).getInt64() <= util::NowUnix()) {
+    auto link = store::FindVerification(db, token_hash);
+    if (!link) return VerificationInvalid();
+    user = link->user;
+    if (link->expires_at <= util::NowUnix()) {
       return Status::Invalid("verification_expired",
                              "this verification link has expired; ask for a new one");
     }
-    auto org_id = util::OrgId::FromTrusted(q.getColumn(2).getString());
-    SQLite::Statement u(db, "UPDATE users SET email_verified = 1 WHERE id = ?");
-    u.bind(1, user.str());
-    u.exec();
-    SQLite::Statement d(db, "DELETE FROM email_verifications WHERE user_id = ?");
-    d.bind(1, user.str());
-    d.exec();
-    auto org = keys_.Get(db, org_id);
+    store::MarkEmailVerified(db, user);
+    store::DeleteUserVerifications(db, user);
+    auto org = keys_.Get(db, link->org);
     if (!org.ok()) return org.status();
     RecordAudit(
         db, org.value().get(),
@@ -556,20 +448,14 @@ util::Result<std::vector<BlockedEntry>> Invitations::Blocked(const Principal& ac
   Status st = db_.Read([&](store::Db& db) -> Status {
     auto org = keys_.Get(db, actor.org);
     if (!org.ok()) return org.status();
-    SQLite::Statement q(db,
-                        "SELECT kind, entry_bidx, entry_sealed, created_by, created_at FROM "
-                        "blocked_entries WHERE org_id = ? ORDER BY created_at, entry_bidx LIMIT ?");
-    q.bind(1, actor.org.str());
-    q.bind(2, kMaxBlockedEntries);
-    while (q.executeStep()) {
+    for (auto& r : store::ListBlocked(db, actor.org, kMaxBlockedEntries)) {
       BlockedEntry e;
-      e.kind = q.getColumn(0).getString();
-      auto text = org.value()->OpenText("blocked", crypto::ToHex(Blob(q.getColumn(1))),
-                                        Blob(q.getColumn(2)));
+      e.kind = std::move(r.kind);
+      auto text = org.value()->OpenText("blocked", crypto::ToHex(r.entry_bidx), r.entry_sealed);
       if (!text) return Status::Internal("a block list entry could not be opened");
       e.entry = *text;
-      e.created_by = q.getColumn(3).getString();
-      e.created_at = q.getColumn(4).getInt64();
+      e.created_by = std::move(r.created_by);
+      e.created_at = r.created_at;
       out.push_back(std::move(e));
     }
     return Status::Ok();
@@ -586,31 +472,18 @@ util::Result<BlockedEntry> Invitations::Block(const Principal& actor, std::strin
   Status st = db_.Write([&](store::Db& db) -> Status {
     auto org = keys_.Get(db, actor.org);
     if (!org.ok()) return org.status();
-    SQLite::Statement n(db, "SELECT count(*) FROM blocked_entries WHERE org_id = ?");
-    n.bind(1, actor.org.str());
-    n.executeStep();
-    if (n.getColumn(0).getInt() >= kMaxBlockedEntries) {
+    if (store::CountBlocked(db, actor.org) >= kMaxBlockedEntries) {
       return Status::Conflict("block_list_full", "the block list holds " +
                                                      std::to_string(kMaxBlockedEntries) +
                                                      " entries; remove some first");
     }
     crypto::Bytes bidx = EntryIndex(*org.value(), parsed->Key());
-    SQLite::Statement q(db, "SELECT 1 FROM blocked_entries WHERE org_id = ? AND entry_bidx = ?");
-    q.bind(1, actor.org.str());
-    BindBlob(q, 2, bidx);
-    if (q.executeStep())
+    if (store::BlockedEntryExists(db, actor.org, bidx))
       return Status::Conflict("already_blocked", "this entry is already blocked");
-    auto sealed = org.value()->SealText("blocked", crypto::ToHex(bidx), e.entry);
-    SQLite::Statement ins(db,
-                          "INSERT INTO blocked_entries(org_id, entry_bidx, kind, entry_sealed, "
-                          "created_by, created_at) VALUES (?,?,?,?,?,?)");
-    ins.bind(1, actor.org.str());
-    BindBlob(ins, 2, bidx);
-    ins.bind(3, e.kind);
-    BindBlob(ins, 4, sealed);
-    ins.bind(5, e.created_by);
-    ins.bind(6, static_cast<int64_t>(e.created_at));
-    ins.exec();
+    store::InsertBlocked(
+        db, actor.org,
+        {e.kind, bidx, org.value()->SealText("blocked", crypto::ToHex(bidx), e.entry), e.created_by,
+         e.created_at});
     RecordAudit(db, org.value().get(),
                 {"blocklist:" + actor.org.str(),
                  actor.user.str(),
@@ -631,10 +504,7 @@ Status Invitations::Unblock(const Principal& actor, std::string_view text) {
     auto org = keys_.Get(db, actor.org);
     if (!org.ok()) return org.status();
     crypto::Bytes bidx = EntryIndex(*org.value(), parsed->Key());
-    SQLite::Statement d(db, "DELETE FROM blocked_entries WHERE org_id = ? AND entry_bidx = ?");
-    d.bind(1, actor.org.str());
-    BindBlob(d, 2, bidx);
-    if (d.exec() == 0) {
+    if (!store::DeleteBlocked(db, actor.org, bidx)) {
       return Status(Code::kNotFound, "not_blocked", "this entry is not on the block list");
     }
     RecordAudit(db, org.value().get(),
