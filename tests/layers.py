@@ -45,7 +45,6 @@ SQL_NOT_YET_MOVED = {
     "src/service/boms.cc",
     "src/service/exfil.cc",
     "src/service/key_rotation.cc",
-    "src/service/oidc.cc",
 }
 
 JSON_NOT_YET_MOVED = {

@@ -1,7 +1,5 @@
 #include "service/oidc.h"
 
-#include <SQLiteCpp/Statement.h>
-
 #include <algorithm>
 #include <cctype>
 #include <set>
@@ -9,8 +7,9 @@
 #include "crypto/crypto.h"
 #include "service/audit.h"
 #include "service/outbound.h"
+#include "store/invitations_store.h"
 #include "store/orgs_store.h"
-#include "store/rows.h"
+#include "store/sso_store.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/percent_encode.h"
@@ -28,8 +27,6 @@ constexpr size_t kMaxProviderAnswer = 1u << 20;
 constexpr int64_t kJwksRefetchSeconds = 1;
 constexpr int64_t kIatMaxAgeSeconds = 600;
 constexpr int kMaxPendingLogins = 10000;
-
-using store::Blob;  // the one helper, shared with store/
 
 Status Allowed(const Principal& p, access::Function f) {
   return access::Refusal(p, f, access::MayUse(p, f));
@@ -226,14 +223,13 @@ crypto::Bytes Oidc::SubjectIndex(const util::OrgId& org, std::string_view issuer
 }
 
 util::Result<Oidc::Provider> Oidc::LoadProvider(store::Db& db, const util::OrgId& org) {
-  SQLite::Statement q(db, "SELECT config_sealed FROM oidc_providers WHERE org_id = ?");
-  q.bind(1, org.str());
-  if (!q.executeStep()) {
+  auto sealed = store::ProviderConfigSealed(db, org);
+  if (!sealed) {
     return Status(Code::kNotFound, "sso_not_configured", "this organisation has no single sign-on");
   }
   auto crypto = org_keys_.Get(db, org);
   if (!crypto.ok()) return crypto.status();
-  auto plain = crypto.value()->Open("oidc", org.str(), Blob(q.getColumn(0)));
+  auto plain = crypto.value()->Open("oidc", org.str(), *sealed);
   if (!plain) return Status::Internal("the sign-on configuration could not be opened");
   auto j = nlohmann::json::parse(plain->begin(), plain->end(), nullptr, false);
   crypto::Wipe(*plain);
@@ -401,9 +397,7 @@ Status Oidc::PutProvider(const Principal& actor, OidcProviderInput input) {
         return old.status();
       }
     } else {
-      SQLite::Statement q(db, "SELECT 1 FROM oidc_providers WHERE org_id = ?");
-      q.bind(1, actor.org.str());
-      existed = q.executeStep();
+      existed = store::ProviderExists(db, actor.org);
     }
     std::string text = ConfigJson(input).dump();
     auto sealed = org.value()->SealText("oidc", actor.org.str(), text);
@@ -411,17 +405,7 @@ Status Oidc::PutProvider(const Principal& actor, OidcProviderInput input) {
     if (input.client_secret) {
       crypto::Wipe(*input.client_secret);
     }
-    int64_t now = util::NowUnix();
-    SQLite::Statement up(
-        db,
-        "INSERT INTO oidc_providers(org_id, config_sealed, created_at, updated_at) "
-        "VALUES (?,?,?,?) ON CONFLICT(org_id) DO UPDATE SET "
-        "config_sealed = excluded.config_sealed, updated_at = excluded.updated_at");
-    up.bind(1, actor.org.str());
-    up.bind(2, sealed.data(), static_cast<int>(sealed.size()));
-    up.bind(3, static_cast<int64_t>(now));
-    up.bind(4, static_cast<int64_t>(now));
-    up.exec();
+    store::SaveProvider(db, actor.org, sealed, util::NowUnix());
     RecordAudit(db, org.value().get(),
                 {"org:" + actor.org.str(),
                  actor.user.str(),
@@ -448,12 +432,8 @@ Status Oidc::DeleteProvider(const Principal& actor) {
                               "turn local passwords back on before removing single sign-on, or "
                               "nobody could sign in");
     }
-    SQLite::Statement d(db, "DELETE FROM oidc_providers WHERE org_id = ?");
-    d.bind(1, actor.org.str());
-    if (d.exec() == 0) return Status::NotFound();
-    SQLite::Statement di(db, "DELETE FROM oidc_identities WHERE org_id = ?");
-    di.bind(1, actor.org.str());
-    int unlinked = di.exec();
+    if (!store::DeleteProvider(db, actor.org)) return Status::NotFound();
+    int unlinked = store::DeleteOrgIdentities(db, actor.org);
     auto org = org_keys_.Get(db, actor.org);
     if (!org.ok()) return org.status();
     RecordAudit(db, org.value().get(),
@@ -510,13 +490,8 @@ util::Result<OidcStart> Oidc::Start(const util::OrgId& org, const Principal* lin
   if (link_as != nullptr) request["link_user"] = link_as->user.str();
   st = db_.Write([&](store::Db& db) -> Status {
     int64_t now = util::NowUnix();
-    SQLite::Statement purge(db, "DELETE FROM oidc_logins WHERE expires_at <= ?");
-    purge.bind(1, static_cast<int64_t>(now));
-    purge.exec();
-    SQLite::Statement count(db, "SELECT count(*) FROM oidc_logins WHERE org_id = ?");
-    count.bind(1, org.str());
-    count.executeStep();
-    if (count.getColumn(0).getInt() >= kMaxPendingLogins) {
+    store::PurgeExpiredLogins(db, now);
+    if (store::CountLogins(db, org) >= kMaxPendingLogins) {
       return Status(Code::kTooManyRequests, "too_many_sign_ins",
                     "too many sign-ins are in progress; try again in a few minutes")
           .WithRetryAfter(60);
@@ -526,16 +501,7 @@ util::Result<OidcStart> Oidc::Start(const util::OrgId& org, const Principal* lin
     std::string text = request.dump();
     auto sealed = crypto.value()->SealText("oidc-login", crypto::ToHex(state_hash), text);
     crypto::Wipe(text);
-    SQLite::Statement ins(db,
-                          "INSERT INTO oidc_logins(state_hash, org_id, binding_hash, "
-                          "request_sealed, created_at, expires_at) VALUES (?,?,?,?,?,?)");
-    ins.bind(1, state_hash.data(), static_cast<int>(state_hash.size()));
-    ins.bind(2, org.str());
-    ins.bind(3, binding_hash.data(), static_cast<int>(binding_hash.size()));
-    ins.bind(4, sealed.data(), static_cast<int>(sealed.size()));
-    ins.bind(5, static_cast<int64_t>(now));
-    ins.bind(6, static_cast<int64_t>(now + kLoginTtlSeconds));
-    ins.exec();
+    store::InsertLogin(db, state_hash, {org, binding_hash, sealed, now + kLoginTtlSeconds}, now);
     return Status::Ok();
   });
   if (!st.ok()) return st;
@@ -557,9 +523,7 @@ Status Oidc::Abandon(std::string_view state) {
   if (state.empty() || state.size() > 256) return StateInvalid();
   crypto::Bytes state_hash = crypto::Hash("bomvault-oidc-state", crypto::AsBytes(state));
   return db_.Write([&](store::Db& db) -> Status {
-    SQLite::Statement d(db, "DELETE FROM oidc_logins WHERE state_hash = ?");
-    d.bind(1, state_hash.data(), static_cast<int>(state_hash.size()));
-    return d.exec() == 0 ? StateInvalid() : Status::Ok();
+    return store::DeleteLogin(db, state_hash) ? Status::Ok() : StateInvalid();
   });
 }
 
@@ -589,21 +553,15 @@ util::Result<OidcSignIn> Oidc::Finish(std::string_view code, std::string_view st
   util::OrgId org;
   nlohmann::json request;
   Status st = db_.Write([&](store::Db& db) -> Status {
-    SQLite::Statement q(db,
-                        "DELETE FROM oidc_logins WHERE state_hash = ? "
-                        "RETURNING org_id, binding_hash, request_sealed, expires_at");
-    q.bind(1, state_hash.data(), static_cast<int>(state_hash.size()));
-    if (!q.executeStep()) return StateInvalid();
-    org = util::OrgId::FromTrusted(q.getColumn(0).getString());
-    bool bound = crypto::ConstantTimeEquals(binding_hash, Blob(q.getColumn(1)));
-    crypto::Bytes sealed(Blob(q.getColumn(2)).begin(), Blob(q.getColumn(2)).end());
-    int64_t expires = q.getColumn(3).getInt64();
-    while (q.executeStep()) {
-    }
-    if (!bound || expires <= util::NowUnix()) return Status::Ok();
+    auto login = store::TakeLogin(db, state_hash);
+    if (!login) return StateInvalid();
+    org = login->org;
+    bool bound = crypto::ConstantTimeEquals(binding_hash, login->binding_hash);
+    if (!bound || login->expires_at <= util::NowUnix()) return Status::Ok();
     auto crypto = org_keys_.Get(db, org);
     if (!crypto.ok()) return crypto.status();
-    auto plain = crypto.value()->Open("oidc-login", crypto::ToHex(state_hash), sealed);
+    auto plain =
+        crypto.value()->Open("oidc-login", crypto::ToHex(state_hash), login->request_sealed);
     if (!plain) return Status::Internal("a sign-in could not be opened");
     request = nlohmann::json::parse(plain->begin(), plain->end(), nullptr, false);
     crypto::Wipe(*plain);
@@ -741,14 +699,7 @@ util::Result<OidcSignIn> Oidc::Finish(std::string_view code, std::string_view st
       return Status(kind, c, m);
     };
     std::optional<std::string> user_id;
-    {
-      SQLite::Statement q(db,
-                          "SELECT user_id FROM oidc_identities WHERE subject_bidx = ? AND "
-                          "org_id = ?");
-      q.bind(1, subject.data(), static_cast<int>(subject.size()));
-      q.bind(2, org.str());
-      if (q.executeStep()) user_id = q.getColumn(0).getString();
-    }
+    if (auto linked = store::FindIdentity(db, subject, org)) user_id = linked->str();
     int64_t now = util::NowUnix();
     if (!link_user.empty()) {
       if (user_id && *user_id != link_user) {
@@ -756,15 +707,8 @@ util::Result<OidcSignIn> Oidc::Finish(std::string_view code, std::string_view st
                       "this provider account is linked to another bomvault account");
       }
       if (!user_id) {
-        SQLite::Statement ins(db,
-                              "INSERT INTO oidc_identities(subject_bidx, user_id, org_id, "
-                              "created_at) SELECT ?, id, org_id, ? FROM users WHERE id = ? AND "
-                              "org_id = ? AND disabled = 0");
-        ins.bind(1, subject.data(), static_cast<int>(subject.size()));
-        ins.bind(2, static_cast<int64_t>(now));
-        ins.bind(3, link_user);
-        ins.bind(4, org.str());
-        if (ins.exec() == 0) {
+        if (!store::LinkIdentityIfEnabled(db, subject, util::UserId::FromTrusted(link_user), org,
+                                          now)) {
           return refuse(Code::kForbidden, "account_disabled", "this account is disabled");
         }
         RecordAudit(db, crypto.value().get(),
@@ -790,23 +734,15 @@ util::Result<OidcSignIn> Oidc::Finish(std::string_view code, std::string_view st
                         "the provider has not verified this address, so no invitation can match");
         }
         crypto::Bytes bidx = accounts_.EmailIndex(email.value());
-        SQLite::Statement q(db,
-                            "DELETE FROM invitations WHERE id = (SELECT id FROM invitations "
-                            "WHERE org_id = ? AND email_bidx = ? AND expires_at > ? ORDER BY "
-                            "created_at DESC LIMIT 1) RETURNING id, role");
-        q.bind(1, org.str());
-        q.bind(2, bidx.data(), static_cast<int>(bidx.size()));
-        q.bind(3, static_cast<int64_t>(now));
-        if (!q.executeStep()) {
+        auto invitation = store::TakeNewestInvitation(db, org, bidx, now);
+        if (!invitation) {
           return refuse(Code::kForbidden, "not_invited",
                         "this organisation admits new accounts only by invitation");
         }
-        std::string invitation = q.getColumn(0).getString();
-        if (!group_role) role = access::ParseRole(q.getColumn(1).getString()).value_or(role);
-        while (q.executeStep()) {
-        }
-        RecordAudit(db, crypto.value().get(),
-                    {"invitation:" + invitation, "system", "invitation.accept", {{"sso", true}}});
+        if (!group_role) role = access::ParseRole(invitation->role).value_or(role);
+        RecordAudit(
+            db, crypto.value().get(),
+            {"invitation:" + invitation->id.str(), "system", "invitation.accept", {{"sso", true}}});
       }
       auto created =
           accounts_.InsertUser(db, *crypto.value(), email.value(), "", role, email_verified, true);
@@ -818,14 +754,7 @@ util::Result<OidcSignIn> Oidc::Finish(std::string_view code, std::string_view st
         }
         return created.status();
       }
-      SQLite::Statement ins(db,
-                            "INSERT INTO oidc_identities(subject_bidx, user_id, org_id, "
-                            "created_at) VALUES (?,?,?,?)");
-      ins.bind(1, subject.data(), static_cast<int>(subject.size()));
-      ins.bind(2, created->str());
-      ins.bind(3, org.str());
-      ins.bind(4, static_cast<int64_t>(now));
-      ins.exec();
+      store::InsertIdentity(db, subject, *created, org, now);
       RecordAudit(db, crypto.value().get(),
                   {"user:" + created->str(),
                    "system",
@@ -836,21 +765,16 @@ util::Result<OidcSignIn> Oidc::Finish(std::string_view code, std::string_view st
       user_id = created->str();
       out.created = true;
     }
-    SQLite::Statement u(db, "SELECT role, disabled FROM users WHERE id = ? AND org_id = ?");
-    u.bind(1, *user_id);
-    u.bind(2, org.str());
-    if (!u.executeStep()) return refuse(Code::kForbidden, "account_disabled", "account gone");
-    Role role = access::ParseRole(u.getColumn(0).getString()).value_or(Role::kViewer);
-    if (u.getColumn(1).getInt() != 0) {
+    auto member = store::FindMemberState(db, util::UserId::FromTrusted(*user_id), org);
+    if (!member) return refuse(Code::kForbidden, "account_disabled", "account gone");
+    Role role = access::ParseRole(member->role).value_or(Role::kViewer);
+    if (member->disabled) {
       return refuse(Code::kForbidden, "account_disabled", "this account is disabled");
     }
     std::string policy = store::LoadOrgSettings(db, org).mfa_policy;
     util::UserId user = util::UserId::FromTrusted(*user_id);
     if (group_role && *group_role != role && link_user.empty()) {
-      SQLite::Statement up(db, "UPDATE users SET role = ? WHERE id = ?");
-      up.bind(1, std::string(access::RoleName(*group_role)));
-      up.bind(2, user.str());
-      up.exec();
+      store::SetUserRole(db, user, std::string(access::RoleName(*group_role)));
       RecordAudit(
           db, crypto.value().get(),
           {"user:" + user.str(),
@@ -871,13 +795,7 @@ util::Result<OidcSignIn> Oidc::Finish(std::string_view code, std::string_view st
     auto issued = accounts_.IssueSsoSession(db, user, org, role, expires, mfa, &session);
     if (!issued.ok()) return issued.status();
     auto sealed = crypto.value()->SealText("oidc-session", session.str(), id_token);
-    SQLite::Statement ins(db,
-                          "INSERT INTO oidc_sessions(session_id, org_id, id_token_sealed) "
-                          "VALUES (?,?,?)");
-    ins.bind(1, session.str());
-    ins.bind(2, org.str());
-    ins.bind(3, sealed.data(), static_cast<int>(sealed.size()));
-    ins.exec();
+    store::InsertSsoSession(db, session, org, sealed);
     RecordAudit(db, crypto.value().get(),
                 {"user:" + user.str(),
                  user.str(),
@@ -909,15 +827,11 @@ util::Result<OidcLogout> Oidc::Logout(const Principal& actor, std::string_view b
   crypto::Bytes h = accounts_.TokenHash(bearer);
   std::string id_token;
   Status st = db_.Read([&](store::Db& db) -> Status {
-    SQLite::Statement q(db,
-                        "SELECT o.session_id, o.id_token_sealed FROM oidc_sessions o JOIN "
-                        "sessions s ON s.id = o.session_id WHERE s.token_hash = ?");
-    q.bind(1, h.data(), static_cast<int>(h.size()));
-    if (!q.executeStep()) return Status::Ok();
+    auto row = store::FindSsoSessionByToken(db, h);
+    if (!row) return Status::Ok();
     auto crypto = org_keys_.Get(db, actor.org);
     if (!crypto.ok()) return crypto.status();
-    auto t =
-        crypto.value()->OpenText("oidc-session", q.getColumn(0).getString(), Blob(q.getColumn(1)));
+    auto t = crypto.value()->OpenText("oidc-session", row->session.str(), row->id_token_sealed);
     if (t) id_token = std::move(*t);
     return Status::Ok();
   });
@@ -949,27 +863,21 @@ util::Result<OidcLogout> Oidc::Logout(const Principal& actor, std::string_view b
 
 int64_t Oidc::CheckAll(store::Db& db, OrgKeys& org_keys, std::vector<std::string>* problems,
                        std::vector<std::string>* summary) {
-  SQLite::Statement pq(db, "SELECT org_id, config_sealed FROM oidc_providers");
-  while (pq.executeStep()) {
-    auto org = util::OrgId::FromTrusted(pq.getColumn(0).getString());
+  for (const store::ProviderRow& row : store::ListProviders(db)) {
+    const util::OrgId& org = row.org;
     auto crypto = org_keys.Get(db, org);
     auto plain =
-        crypto.ok() ? crypto.value()->Open("oidc", org.str(), Blob(pq.getColumn(1))) : std::nullopt;
+        crypto.ok() ? crypto.value()->Open("oidc", org.str(), row.config_sealed) : std::nullopt;
     if (!plain) {
       problems->push_back("org " + org.str() + ": single sign-on configuration does not open");
     } else {
       crypto::Wipe(*plain);
     }
   }
-  SQLite::Statement oq(db,
-                       "SELECT count(*) FROM users WHERE org_id = ? AND password_hash IS NOT NULL");
   for (const util::OrgId& id : store::OrgIds(db)) {
     if (store::LoadOrgSettings(db, id).local_passwords) continue;
     const std::string& org = id.str();
-    oq.bind(1, org);
-    oq.executeStep();
-    int64_t hashes = oq.getColumn(0).getInt64();
-    oq.reset();
+    int64_t hashes = store::CountOrgPasswordHashes(db, id);
     summary->push_back("org " + org +
                        ": local passwords off, password hashes: " + std::to_string(hashes));
     if (hashes != 0) {
@@ -977,8 +885,7 @@ int64_t Oidc::CheckAll(store::Db& db, OrgKeys& org_keys, std::vector<std::string
                           " password hashes are stored");
     }
   }
-  SQLite::Statement hq(db, "SELECT count(*) FROM users WHERE password_hash IS NOT NULL");
-  return hq.executeStep() ? hq.getColumn(0).getInt64() : 0;
+  return store::CountPasswordHashes(db);
 }
 
 Status Oidc::SetLocalPasswords(const Principal& actor, bool enabled) {
@@ -987,25 +894,17 @@ Status Oidc::SetLocalPasswords(const Principal& actor, bool enabled) {
     bool before = LocalPasswordsOn(db, actor.org);
     int wiped = 0;
     if (!enabled) {
-      SQLite::Statement p(db, "SELECT 1 FROM oidc_providers WHERE org_id = ?");
-      p.bind(1, actor.org.str());
-      if (!p.executeStep()) {
+      if (!store::ProviderExists(db, actor.org)) {
         return Status::Conflict("sso_not_configured",
                                 "configure single sign-on before turning local passwords off");
       }
-      SQLite::Statement me(db, "SELECT 1 FROM oidc_identities WHERE user_id = ?");
-      me.bind(1, actor.user.str());
-      if (!me.executeStep()) {
+      if (!store::UserHasIdentity(db, actor.user)) {
         return Status::Conflict("link_your_account_first",
                                 "link your own account to the provider first, or you would be "
                                 "locked out");
       }
       // secure_delete is on: the overwritten hashes do not linger in free pages.
-      SQLite::Statement w(db,
-                          "UPDATE users SET password_hash = NULL WHERE org_id = ? AND "
-                          "password_hash IS NOT NULL");
-      w.bind(1, actor.org.str());
-      wiped = w.exec();
+      wiped = store::WipeOrgPasswordHashes(db, actor.org);
     }
     store::OrgSettings settings = store::LoadOrgSettings(db, actor.org);
     settings.local_passwords = enabled;
@@ -1035,11 +934,9 @@ util::Result<SignInResult> Oidc::BreakGlass(const Principal& actor, const util::
   }
   util::Result<SignInResult> out = Status::Internal();
   Status st = db_.Write([&](store::Db& db) -> Status {
-    SQLite::Statement q(db, "SELECT role, disabled FROM users WHERE id = ? AND org_id = ?");
-    q.bind(1, user.str());
-    q.bind(2, org.str());
-    if (!q.executeStep()) return Status::NotFound();
-    if (q.getColumn(0).getString() != "administrator" || q.getColumn(1).getInt() != 0) {
+    auto member = store::FindMemberState(db, user, org);
+    if (!member) return Status::NotFound();
+    if (member->role != "administrator" || member->disabled) {
       return Status::Conflict("not_an_administrator",
                               "break-glass access is only for an active Administrator");
     }
