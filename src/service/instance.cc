@@ -14,6 +14,7 @@
 #include "store/instance_store.h"
 #include "store/org_keys_store.h"
 #include "store/orgs_store.h"
+#include "store/sealed_columns_store.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -360,11 +361,12 @@ util::Status CheckRetiredKeys(store::Database& current, const crypto::SecureBuff
         if (in_use && held.front().Equals(key.span())) continue;
         ++compared;
         if (in_use) ++still_held;
-        ForEachSealed(conn, id,
-                      [&](std::string_view purpose, std::string_view object,
-                          std::span<const uint8_t> sealed) {
-                        if (crypto.value()->OpensWith(key, purpose, object, sealed)) ++opened;
-                      });
+        store::ForEachSealedColumn(conn, id,
+                                   [&](std::string_view purpose, std::string_view object,
+                                       std::span<const uint8_t> sealed) {
+                                     if (crypto.value()->OpensWith(key, purpose, object, sealed))
+                                       ++opened;
+                                   });
       }
     }
     return util::Status::Ok();
@@ -456,7 +458,7 @@ util::Status Instance::Check(const std::string& data_dir, const std::vector<std:
       auto crypto = org_keys.Get(conn, id);
       if (!crypto.ok()) continue;  // reported above
       int64_t bad = 0;
-      ForEachSealed(
+      store::ForEachSealedColumn(
           conn, id,
           [&](std::string_view purpose, std::string_view object, std::span<const uint8_t> sealed) {
             ++sealed_fields;

@@ -2,11 +2,11 @@
 //
 // Start() rotates the data key of one org (or of every org) in one write transaction
 // (OrgKeys::Rotate): new writes use the new key at once, reads open both, nothing stops. A worker
-// thread then walks kSealedColumns, the table of every column sealed under an org data key, and
-// rewrites each ciphertext that still opens only under a retired key, in batches of kBatch rows,
-// each batch one transaction that also records the position in key_rotations. A crash, `kill -9`
-// or a seal loses at most the batch in flight: the next unseal resumes from the recorded position
-// (re-sealing is idempotent: a row already under the current key is left alone).
+// thread then walks store/sealed_columns_store.h, the table of every column sealed under an org
+// data key, and rewrites each ciphertext that still opens only under a retired key, in batches of
+// kBatch rows, each batch one transaction that also records the position in key_rotations. A crash,
+// `kill -9` or a seal loses at most the batch in flight: the next unseal resumes from the recorded
+// position (re-sealing is idempotent: a row already under the current key is left alone).
 //
 // Pass 1 re-seals everything. The worker then waits until every request that fetched the org's
 // keys before the rotation has ended (OrgKeys::Drained): only those could still write a
@@ -67,13 +67,6 @@ struct RotationStatus {
   std::vector<RetiredKeyView> retired;
   int64_t unreadable = 0;  // ciphertexts no key opened, since this unseal
 };
-
-// Calls fn(purpose, object, sealed) for every ciphertext of `org` sealed under its data key, in
-// every sealed column (`bomvault check` walks the same table as the re-seal).
-void ForEachSealed(store::Db& db, const util::OrgId& org,
-                   const std::function<void(std::string_view purpose, std::string_view object,
-                                            std::span<const uint8_t> sealed)>& fn);
-int SealedColumnCount();
 
 class KeyRotation {
  public:

@@ -160,6 +160,13 @@ std::optional<crypto::Bytes> ChainHashAt(Db& db, int64_t seq) {
   return Copy(q.getColumn(0));
 }
 
+bool ChainHasOrgRowAtOrBefore(Db& db, const util::OrgId& org, int64_t at) {
+  SQLite::Statement q(db, "SELECT 1 FROM audit_chain WHERE org_id = ? AND at <= ? LIMIT 1");
+  q.bind(1, org.str());
+  q.bind(2, at);
+  return q.executeStep();
+}
+
 int64_t DeleteChainThrough(Db& db, int64_t seq) {
   SQLite::Statement d(db, "DELETE FROM audit_chain WHERE seq <= ?");
   d.bind(1, seq);

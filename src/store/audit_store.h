@@ -65,6 +65,9 @@ void ForEachChainRow(Db& db, const std::function<void(const ChainRow&)>& fn);
 // after the cutoff), or nullopt when nothing may go.
 std::optional<int64_t> ChainTrimThrough(Db& db, int64_t cutoff);
 std::optional<crypto::Bytes> ChainHashAt(Db& db, int64_t seq);
+// True if the chain holds a row of `org` written at or before `at` (such a row stays sealed under
+// the key that was current then).
+bool ChainHasOrgRowAtOrBefore(Db& db, const util::OrgId& org, int64_t at);
 // Deletes the rows up to `seq`; how many went.
 int64_t DeleteChainThrough(Db& db, int64_t seq);
 

@@ -115,6 +115,12 @@ std::vector<util::OrgId> OrgIds(Db& db) {
   return out;
 }
 
+bool OrgExists(Db& db, const util::OrgId& org) {
+  SQLite::Statement q(db, "SELECT 1 FROM orgs WHERE id = ?");
+  q.bind(1, org.str());
+  return q.executeStep();
+}
+
 bool DeleteOrgRows(Db& db, const util::OrgId& org) {
   // Children first: boms.owner_id references users without cascade.
   for (const char* sql :

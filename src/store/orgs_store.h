@@ -60,6 +60,7 @@ std::optional<crypto::Bytes> OrgNameSealed(Db& db, const util::OrgId& org);
 std::vector<OrgRow> ListOrgs(Db& db, int limit);
 // Every org's id, in id order.
 std::vector<util::OrgId> OrgIds(Db& db);
+bool OrgExists(Db& db, const util::OrgId& org);
 // The org's BOMs, users, audit entries, data key and row; false if there was no such org.
 bool DeleteOrgRows(Db& db, const util::OrgId& org);
 // Unix seconds until which the operator may read the org (0: never); nullopt: no such org.
