@@ -416,6 +416,7 @@ void CheckOrgsAndBoms(store::Db& conn, OrgKeys& org_keys, std::vector<std::strin
     store::ForEachBomChunk(conn, id, [&](int64_t seq, std::span<const uint8_t> sealed) {
       auto plain = crypto.value()->Open("bom-chunk", id.str() + "/" + std::to_string(seq), sealed);
       if (seq != expected++ || !plain || !bom::DecodeItems(*plain, its)) chunks_ok = false;
+      return true;
     });
     if (!chunks_ok) problems->push_back(where + "items do not decrypt");
     if (expected != row.chunk_count) problems->push_back(where + "chunk count mismatch");
