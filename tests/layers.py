@@ -40,10 +40,8 @@ ALLOWED = {
 JSON_HOME = {"http", "app"}
 JSON_ASIDE = {"src/bom/json_body.h", "src/bom/json_body.cc"}
 
-SQL_NOT_YET_MOVED = {
-    "src/service/accounts.cc",
-    "src/service/exfil.cc",
-}
+# Empty: every SQL statement lives in src/store/ (kept so that the check reads like the JSON one).
+SQL_NOT_YET_MOVED = set()
 
 JSON_NOT_YET_MOVED = {
     "src/bom/mapping.cc",

@@ -1,7 +1,5 @@
 #include "service/accounts.h"
 
-#include <SQLiteCpp/Statement.h>
-
 #include <algorithm>
 #include <cctype>
 
@@ -9,10 +7,13 @@
 #include "crypto/totp.h"
 #include "service/audit.h"
 #include "service/common_passwords.h"
+#include "store/mfa_store.h"
 #include "store/orgs_store.h"
-#include "store/rows.h"
+#include "store/passkeys_store.h"
 #include "store/sessions_store.h"
 #include "store/sign_in_addresses.h"
+#include "store/sources_store.h"
+#include "store/users_store.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/percent_encode.h"
@@ -28,6 +29,8 @@ namespace {
 
 constexpr int64_t kPrincipalCacheSeconds = 5;
 constexpr int64_t kLastSeenGranularity = 60;
+constexpr int kMaxListedUsers = 1000;
+constexpr int kMaxListedTokens = 200;
 // A valid Argon2id hash of a random password, verified when the account does not exist so that
 // sign-in takes as long for an unknown address as for a wrong password.
 const char* DummyHash() {
@@ -38,8 +41,6 @@ const char* DummyHash() {
 Status BadCredentials() {
   return Status(Code::kUnauthenticated, "bad_credentials", "wrong e-mail address or password");
 }
-
-using store::Blob;  // the one helper, shared with store/
 
 size_t CodePoints(std::string_view s) {
   size_t n = 0;
@@ -192,14 +193,9 @@ Status CheckPasswordContext(std::string_view password, const PasswordContext& co
 }
 
 std::string OpenOrgName(store::Db& db, const OrgCrypto& org, const util::OrgId& id) {
-  SQLite::Statement q(db, "SELECT name_sealed FROM orgs WHERE id = ?");
-  q.bind(1, id.str());
-  if (!q.executeStep()) return "";
-  auto col = q.getColumn(0);
-  return org
-      .OpenText("org-name", id.str(),
-                {static_cast<const uint8_t*>(col.getBlob()), static_cast<size_t>(col.size())})
-      .value_or("");
+  auto sealed = store::OrgNameSealed(db, id);
+  if (!sealed) return "";
+  return org.OpenText("org-name", id.str(), *sealed).value_or("");
 }
 
 Accounts::Accounts(store::Database& db, OrgKeys& org_keys, const crypto::SecureBuffer& index_key,
@@ -262,15 +258,9 @@ Accounts::AddressUse Accounts::EmailUse(store::Db& db, const util::OrgId& org,
                                         std::string_view normalised_email) {
   crypto::Bytes global = EmailIndex(normalised_email);
   crypto::Bytes local = OrgEmailIndex(org, normalised_email);
-  SQLite::Statement q(db, "SELECT org_id, email_bidx = ? FROM users WHERE email_bidx IN (?, ?)");
-  q.bind(1, local.data(), static_cast<int>(local.size()));
-  q.bind(2, global.data(), static_cast<int>(global.size()));
-  q.bind(3, local.data(), static_cast<int>(local.size()));
   AddressUse use = AddressUse::kFree;
-  while (q.executeStep()) {
-    if (q.getColumn(1).getInt() != 0 || q.getColumn(0).getString() == org.str()) {
-      return AddressUse::kMember;
-    }
+  for (const store::EmailIndexHit& hit : store::FindEmailIndex(db, global, local)) {
+    if (hit.org_local || hit.org == org) return AddressUse::kMember;
     use = AddressUse::kElsewhere;
   }
   return use;
@@ -300,28 +290,17 @@ util::Result<util::UserId> Accounts::InsertUser(store::Db& db, const OrgCrypto& 
                               "this organisation signs in through its identity provider only");
     }
   }
-  util::UserId id = util::UserId::Generate();
-  auto sealed = org.SealText("email", id.str(), email);
-  int64_t now = util::NowUnix();
-  SQLite::Statement ins(db,
-                        "INSERT INTO users(id, org_id, email_bidx, email_sealed, password_hash, "
-                        "role, email_verified, last_active_at, created_at) "
-                        "VALUES (?,?,?,?,?,?,?,?,?)");
-  ins.bind(1, id.str());
-  ins.bind(2, org.org().str());
-  ins.bind(3, bidx.data(), static_cast<int>(bidx.size()));
-  ins.bind(4, sealed.data(), static_cast<int>(sealed.size()));
-  if (pw_hash.empty()) {
-    ins.bind(5);  // NULL: no local password (single sign-on only)
-  } else {
-    ins.bind(5, pw_hash);
-  }
-  ins.bind(6, std::string(access::RoleName(role)));
-  ins.bind(7, verified ? 1 : 0);
-  ins.bind(8, static_cast<int64_t>(now));
-  ins.bind(9, static_cast<int64_t>(now));
-  ins.exec();
-  return id;
+  store::NewUserRow row;
+  row.id = util::UserId::Generate();
+  row.org = org.org();
+  row.email_index = std::move(bidx);
+  row.email_sealed = org.SealText("email", row.id.str(), email);
+  row.password_hash = pw_hash;  // empty: no local password (single sign-on only)
+  row.role = std::string(access::RoleName(role));
+  row.email_verified = verified;
+  row.now = util::NowUnix();
+  store::InsertUser(db, row);
+  return row.id;
 }
 
 util::Result<util::UserId> Accounts::CreateUser(const Principal& actor, std::string_view email,
@@ -379,35 +358,27 @@ util::Result<std::vector<UserView>> Accounts::ListOrgUsers(const util::OrgId& or
   Status st = db_.Read([&](store::Db& db) -> Status {
     auto org = Org(db, actor.org);
     if (!org.ok()) return org.status();
-    SQLite::Statement q(
-        db,
-        "SELECT id, email_sealed, role, email_verified, disabled, totp_enabled, "
-        "created_at, last_active_at, (SELECT count(*) FROM recovery_codes r WHERE "
-        "r.user_id = users.id), display_name_sealed, (SELECT count(*) FROM passkeys p WHERE "
-        "p.user_id = users.id), version FROM users WHERE org_id = ? "
-        "ORDER BY created_at, id LIMIT 1000");
-    q.bind(1, actor.org.str());
-    while (q.executeStep()) {
+    for (const store::UserRow& row : store::ListUsers(db, actor.org, kMaxListedUsers)) {
       UserView u;
-      u.id = util::UserId::FromTrusted(q.getColumn(0).getString());
+      u.id = row.id;
       u.org = actor.org;
-      auto email = org.value()->OpenText("email", u.id.str(), Blob(q.getColumn(1)));
+      auto email = org.value()->OpenText("email", u.id.str(), row.email_sealed);
       if (!email) return Status::Internal("an account could not be opened");
       u.email = *email;
-      u.role = access::ParseRole(q.getColumn(2).getString()).value_or(access::Role::kViewer);
-      u.email_verified = q.getColumn(3).getInt() != 0;
-      u.disabled = q.getColumn(4).getInt() != 0;
-      u.mfa_enabled = q.getColumn(5).getInt() != 0;
-      u.created_at = q.getColumn(6).getInt64();
-      u.last_active_at = q.getColumn(7).getInt64();
-      u.recovery_codes_left = q.getColumn(8).getInt();
-      if (!q.getColumn(9).isNull()) {
-        auto name = org.value()->OpenText("display-name", u.id.str(), Blob(q.getColumn(9)));
+      u.role = access::ParseRole(row.role).value_or(access::Role::kViewer);
+      u.email_verified = row.email_verified;
+      u.disabled = row.disabled;
+      u.mfa_enabled = row.totp_enabled;
+      u.created_at = row.created_at;
+      u.last_active_at = row.last_active_at;
+      u.recovery_codes_left = row.recovery_codes;
+      if (row.display_name_sealed) {
+        auto name = org.value()->OpenText("display-name", u.id.str(), *row.display_name_sealed);
         if (!name) return Status::Internal("an account could not be opened");
         u.display_name = *name;
       }
-      u.passkeys = q.getColumn(10).getInt();
-      u.version = q.getColumn(11).getInt64();
+      u.passkeys = row.passkeys;
+      u.version = row.version;
       out.push_back(std::move(u));
     }
     return Status::Ok();
@@ -446,45 +417,29 @@ Status Accounts::UpdateUser(const Principal& actor, const util::UserId& id,
                             "you cannot demote or disable yourself; ask another Administrator");
   }
   Status st = db_.Write([&](store::Db& db) -> Status {
-    SQLite::Statement q(db,
-                        "SELECT role, disabled, version FROM users WHERE id = ? AND org_id = ?");
-    q.bind(1, id.str());
-    q.bind(2, actor.org.str());
-    if (!q.executeStep()) return Status::NotFound();
-    if (!if_match.Holds(util::EntityTag(q.getColumn(2).getInt64()))) {
-      return Status::PreconditionFailed();
-    }
-    std::string before_role = q.getColumn(0).getString();
-    bool before_disabled = q.getColumn(1).getInt() != 0;
+    auto before = store::FindUser(db, actor.org, id);
+    if (!before) return Status::NotFound();
+    if (!if_match.Holds(util::EntityTag(before->version))) return Status::PreconditionFailed();
+    const std::string& before_role = before->role;
+    const bool before_disabled = before->disabled;
     nlohmann::json change = nlohmann::json::object();
     if (role && access::RoleName(*role) != before_role) {
       change["role"] = {{"before", before_role}, {"after", access::RoleName(*role)}};
       // Revoked privileges: the address must be verified again before sharing (seed rule).
-      SQLite::Statement u(db,
-                          "UPDATE users SET role = ?, email_verified = CASE WHEN ? THEN 0 "
-                          "ELSE email_verified END WHERE id = ?");
       bool demoted = (before_role == "administrator") ||
                      (before_role == "editor" && *role == access::Role::kViewer);
-      u.bind(1, std::string(access::RoleName(*role)));
-      u.bind(2, demoted ? 1 : 0);
-      u.bind(3, id.str());
-      u.exec();
+      store::SetUserRole(db, id, std::string(access::RoleName(*role)), demoted);
     }
     if (disabled && *disabled != before_disabled) {
       change["disabled"] = {{"before", before_disabled}, {"after", *disabled}};
-      SQLite::Statement u(db, "UPDATE users SET disabled = ? WHERE id = ?");
-      u.bind(1, *disabled ? 1 : 0);
-      u.bind(2, id.str());
-      u.exec();
+      store::SetUserDisabled(db, id, *disabled);
       if (*disabled) {
-        SQLite::Statement d(db, "DELETE FROM sessions WHERE user_id = ?");
-        d.bind(1, id.str());
-        d.exec();
+        store::DeleteUserSessions(db, id);
         // Their own connections to data sources go too (service/sources.h): a disabled user's
         // credentials must not outlive the account's use.
-        SQLite::Statement c(db, "DELETE FROM source_connections WHERE user_id = ?");
-        c.bind(1, id.str());
-        if (int n = c.exec(); n > 0) change["source_connections_deleted"] = n;
+        if (int n = store::DeleteUserSourceConnections(db, id); n > 0) {
+          change["source_connections_deleted"] = n;
+        }
       }
     }
     if (change.empty()) return Status::Ok();
@@ -515,26 +470,19 @@ util::Result<Accounts::SignInAttempt> Accounts::BeginSignIn(std::string_view ema
         .WithRetryAfter(wait);
   }
   Status st = db_.Read([&](store::Db& db) -> Status {
-    SQLite::Statement q(db,
-                        "SELECT u.id, u.org_id, u.password_hash, u.role, u.disabled, "
-                        "u.totp_enabled, u.totp_secret_sealed, u.totp_last_step, "
-                        "coalesce(json_extract(o.settings, '$.mfa_policy'), 'optional'), "
-                        "(SELECT count(*) FROM passkeys p WHERE p.user_id = u.id) "
-                        "FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.email_bidx = ?");
-    q.bind(1, bidx.data(), static_cast<int>(bidx.size()));
-    if (!q.executeStep()) return Status::Ok();
+    auto row = store::FindSignInAccount(db, bidx);
+    if (!row) return Status::Ok();
     a.found = true;
-    a.id = util::UserId::FromTrusted(q.getColumn(0).getString());
-    a.org = util::OrgId::FromTrusted(q.getColumn(1).getString());
-    a.pw_hash = q.getColumn(2).getString();
-    a.role = q.getColumn(3).getString();
-    a.disabled = q.getColumn(4).getInt() != 0;
-    a.totp_enabled = q.getColumn(5).getInt() != 0;
-    auto blob = Blob(q.getColumn(6));
-    a.totp_sealed.assign(blob.begin(), blob.end());
-    a.totp_last_step = q.getColumn(7).getInt64();
-    a.mfa_policy = q.getColumn(8).getString();
-    a.passkeys = q.getColumn(9).getInt();
+    a.id = row->id;
+    a.org = row->org;
+    a.pw_hash = std::move(row->password_hash);
+    a.role = std::move(row->role);
+    a.disabled = row->disabled;
+    a.totp_enabled = row->totp_enabled;
+    a.totp_sealed = std::move(row->totp_sealed);
+    a.totp_last_step = row->totp_last_step;
+    a.mfa_policy = std::move(row->mfa_policy);
+    a.passkeys = row->passkeys;
     return Status::Ok();
   });
   if (!st.ok()) return st;
@@ -652,12 +600,7 @@ util::Result<SignInResult> Accounts::FinishSignIn(const SignInAttempt& attempt, 
         // Check-and-set inside the write transaction: row->totp_last_step was read before the
         // password hash, and parallel sign-ins with one code all saw the same old value. Only
         // the first to advance the step gets a session.
-        SQLite::Statement u(
-            db, "UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?");
-        u.bind(1, static_cast<int64_t>(*step));
-        u.bind(2, row->id.str());
-        u.bind(3, static_cast<int64_t>(*step));
-        if (u.exec() != 1) {
+        if (!store::AdvanceTotpStep(db, row->id, static_cast<int64_t>(*step))) {
           return fail("totp_invalid", "the one-time code is wrong, expired or already used");
         }
         change["mfa"] = "totp";
@@ -669,20 +612,14 @@ util::Result<SignInResult> Accounts::FinishSignIn(const SignInAttempt& attempt, 
         }
         crypto::Bytes h = RecoveryCodeHash(row->id, *normalised);
         // Deleting is the single use: two sign-ins racing with one code cannot both delete it.
-        SQLite::Statement d(db, "DELETE FROM recovery_codes WHERE user_id = ? AND code_hash = ?");
-        d.bind(1, row->id.str());
-        d.bind(2, h.data(), static_cast<int>(h.size()));
-        if (d.exec() == 0) {
+        if (!store::UseRecoveryCode(db, row->id, h)) {
           return fail("recovery_code_invalid", "the recovery code is wrong or already used");
         }
-        SQLite::Statement left(db, "SELECT count(*) FROM recovery_codes WHERE user_id = ?");
-        left.bind(1, row->id.str());
-        left.executeStep();
         RecordAudit(db, org.value().get(),
                     {"user:" + row->id.str(),
                      row->id.str(),
                      "mfa.recovery_code_used",
-                     {{"codes_left", left.getColumn(0).getInt()}}});
+                     {{"codes_left", store::CountRecoveryCodes(db, row->id)}}});
         change["mfa"] = "recovery_code";
       } else {
         return fail("totp_required", "a one-time code from your authenticator is required");
@@ -738,46 +675,32 @@ util::Result<SignInResult> Accounts::IssueSession(store::Db& db, const util::Use
   r.role = role;
   int64_t now = util::NowUnix();
   r.expires_at = now + kSessionAbsoluteSeconds;
-  crypto::Bytes h = TokenHash(r.token);
-  const util::SessionId id = util::SessionId::Generate();
-  SQLite::Statement ins(
-      db,
-      "INSERT INTO sessions(id, token_hash, user_id, kind, scope, mfa_pending, "
-      "created_at, last_seen_at, expires_at) VALUES (?,?,?,'session','write',?,?,?,?)");
-  ins.bind(1, id.str());
-  ins.bind(2, h.data(), static_cast<int>(h.size()));
-  ins.bind(3, user.str());
-  ins.bind(4, mfa_pending ? 1 : 0);
-  ins.bind(5, static_cast<int64_t>(now));
-  ins.bind(6, static_cast<int64_t>(now));
-  ins.bind(7, static_cast<int64_t>(r.expires_at));
-  ins.exec();
-  SQLite::Statement u(db, "UPDATE users SET last_active_at = ? WHERE id = ?");
-  u.bind(1, static_cast<int64_t>(now));
-  u.bind(2, user.str());
-  u.exec();
-  if (Status st = EndExcessSessions(db, user, org, id); !st.ok()) return st;
+  store::NewSessionRow row;
+  row.id = util::SessionId::Generate();
+  row.token_hash = TokenHash(r.token);
+  row.user = user;
+  row.kind = "session";
+  row.scope = "write";
+  row.mfa_pending = mfa_pending;
+  row.created_at = now;
+  row.expires_at = r.expires_at;
+  store::InsertSession(db, row);
+  store::MarkUserActive(db, user, now);
+  if (Status st = EndExcessSessions(db, user, org, row.id); !st.ok()) return st;
   return r;
 }
 
 Status Accounts::EndExcessSessions(store::Db& db, const util::UserId& user, const util::OrgId& org,
                                    const util::SessionId& kept) {
   struct Held {
-    std::string id;
+    util::SessionId id;
     std::string hash;
     int64_t used_ms;
   };
-  std::vector<Held> held;  // in creation order (rowid)
-  {
-    SQLite::Statement q(db,
-                        "SELECT id, token_hash, last_seen_at FROM sessions WHERE user_id = ? AND "
-                        "kind = 'session' ORDER BY rowid");
-    q.bind(1, user.str());
-    while (q.executeStep()) {
-      auto hash = Blob(q.getColumn(1));
-      held.push_back({q.getColumn(0).getString(), std::string(hash.begin(), hash.end()),
-                      q.getColumn(2).getInt64() * 1000});
-    }
+  std::vector<Held> held;  // in creation order
+  for (store::BrowserSessionRow& s : store::ListBrowserSessions(db, user)) {
+    held.push_back({std::move(s.id), std::string(s.token_hash.begin(), s.token_hash.end()),
+                    s.last_seen_at * 1000});
   }
   if (held.size() <= static_cast<size_t>(kMaxSessionsPerUser)) return Status::Ok();
   {
@@ -787,7 +710,7 @@ Status Accounts::EndExcessSessions(store::Db& db, const util::UserId& user, cons
       if (it != last_use_ms_.end()) h.used_ms = std::max(h.used_ms, it->second);
     }
   }
-  std::erase_if(held, [&](const Held& h) { return h.id == kept.str(); });
+  std::erase_if(held, [&](const Held& h) { return h.id == kept; });
   // Stable: among equal last uses the one created first goes first.
   std::stable_sort(held.begin(), held.end(),
                    [](const Held& a, const Held& b) { return a.used_ms < b.used_ms; });
@@ -795,14 +718,12 @@ Status Accounts::EndExcessSessions(store::Db& db, const util::UserId& user, cons
   auto crypto = Org(db, org);
   if (!crypto.ok()) return crypto.status();
   for (size_t i = 0; i < excess && i < held.size(); ++i) {
-    SQLite::Statement d(db, "DELETE FROM sessions WHERE id = ?");
-    d.bind(1, held[i].id);
-    d.exec();
+    store::DeleteSession(db, held[i].id);
     RecordAudit(db, crypto.value().get(),
                 {"user:" + user.str(),
                  user.str(),
                  "session.evicted",
-                 {{"session_id", held[i].id}, {"limit", kMaxSessionsPerUser}}});
+                 {{"session_id", held[i].id.str()}, {"limit", kMaxSessionsPerUser}}});
     util::log::Info("session.evicted").Ref("user_id", user).Num("limit", kMaxSessionsPerUser);
   }
   ForgetCachedPrincipals();
@@ -820,26 +741,19 @@ util::Result<SignInResult> Accounts::IssueSsoSession(store::Db& db, const util::
   r.role = role;
   int64_t now = util::NowUnix();
   r.expires_at = std::min(expires_at, now + kSessionAbsoluteSeconds);
-  crypto::Bytes h = TokenHash(r.token);
-  util::SessionId id = util::SessionId::Generate();
-  SQLite::Statement ins(db,
-                        "INSERT INTO sessions(id, token_hash, user_id, kind, scope, mfa_pending, "
-                        "mfa_by_provider, created_at, last_seen_at, expires_at) "
-                        "VALUES (?,?,?,'session','write',0,?,?,?,?)");
-  ins.bind(1, id.str());
-  ins.bind(2, h.data(), static_cast<int>(h.size()));
-  ins.bind(3, user.str());
-  ins.bind(4, mfa_by_provider ? 1 : 0);
-  ins.bind(5, static_cast<int64_t>(now));
-  ins.bind(6, static_cast<int64_t>(now));
-  ins.bind(7, static_cast<int64_t>(r.expires_at));
-  ins.exec();
-  SQLite::Statement u(db, "UPDATE users SET last_active_at = ? WHERE id = ?");
-  u.bind(1, static_cast<int64_t>(now));
-  u.bind(2, user.str());
-  u.exec();
-  if (Status st = EndExcessSessions(db, user, org, id); !st.ok()) return st;
-  if (session_id != nullptr) *session_id = id;
+  store::NewSessionRow row;
+  row.id = util::SessionId::Generate();
+  row.token_hash = TokenHash(r.token);
+  row.user = user;
+  row.kind = "session";
+  row.scope = "write";
+  row.mfa_by_provider = mfa_by_provider;
+  row.created_at = now;
+  row.expires_at = r.expires_at;
+  store::InsertSession(db, row);
+  store::MarkUserActive(db, user, now);
+  if (Status st = EndExcessSessions(db, user, org, row.id); !st.ok()) return st;
+  if (session_id != nullptr) *session_id = row.id;
   return r;
 }
 
@@ -869,38 +783,26 @@ Principal Accounts::Resolve(std::string_view bearer) {
   int64_t last_seen = 0;
   std::string kind;
   Status read = db_.Read([&](store::Db& db) -> Status {
-    SQLite::Statement& q =
-        db_.Prepared(db,
-                     "SELECT s.user_id, s.kind, s.scope, s.expires_at, s.last_seen_at, "
-                     "u.org_id, u.role, u.email_verified, u.disabled, s.mfa_pending, "
-                     "u.totp_enabled, coalesce(json_extract(o.settings, '$.mfa_policy'), "
-                     "'optional'), s.mfa_by_provider, EXISTS (SELECT 1 FROM passkeys p WHERE "
-                     "p.user_id = u.id), coalesce(s.authenticated_at, s.created_at) "
-                     "FROM sessions s JOIN users u ON u.id = s.user_id JOIN "
-                     "orgs o ON o.id = u.org_id WHERE s.token_hash = ?");
-    q.bind(1, h.data(), static_cast<int>(h.size()));
-    if (!q.executeStep()) return Status::Ok();
-    kind = q.getColumn(1).getString();
-    int64_t expires = q.getColumn(3).getInt64();
-    last_seen = q.getColumn(4).getInt64();
-    if (expires <= now || q.getColumn(8).getInt() != 0) return Status::Ok();
+    auto row = store::FindTokenHolder(db_, db, h);
+    if (!row) return Status::Ok();
+    kind = row->kind;
+    last_seen = row->last_seen_at;
+    if (row->expires_at <= now || row->disabled) return Status::Ok();
     if (kind == "session" && last_seen + kSessionIdleSeconds <= now) return Status::Ok();
     p.kind = PrincipalKind::kUser;
-    p.user = util::UserId::FromTrusted(q.getColumn(0).getString());
-    p.read_only = q.getColumn(2).getString() == "read";
+    p.user = row->user;
+    p.read_only = row->scope == "read";
     p.api_token = kind == "api";
-    if (!p.api_token) p.authenticated_at = q.getColumn(14).getInt64();
-    p.org = util::OrgId::FromTrusted(q.getColumn(5).getString());
-    p.role = access::ParseRole(q.getColumn(6).getString()).value_or(access::Role::kViewer);
-    p.email_verified = q.getColumn(7).getInt() != 0;
+    if (!p.api_token) p.authenticated_at = row->authenticated_at;
+    p.org = row->org;
+    p.role = access::ParseRole(row->role).value_or(access::Role::kViewer);
+    p.email_verified = row->email_verified;
     // The policy is read afresh, so tightening it also restricts sessions and API tokens that
     // were issued before; a session issued as enrolment-only stays so until TOTP is confirmed.
     // A session from single sign-on whose provider asserted a second factor meets it too.
-    bool totp_enabled = q.getColumn(10).getInt() != 0 || q.getColumn(12).getInt() != 0 ||
-                        q.getColumn(13).getInt() != 0;
+    bool second_factor = row->totp_enabled || row->mfa_by_provider || row->has_passkey;
     p.mfa_enrolment_only =
-        !totp_enabled &&
-        (q.getColumn(9).getInt() != 0 || access::MfaRequired(q.getColumn(11).getString(), p.role));
+        !second_factor && (row->mfa_pending || access::MfaRequired(row->mfa_policy, p.role));
     found = true;
     return Status::Ok();
   });
@@ -915,14 +817,8 @@ Principal Accounts::Resolve(std::string_view bearer) {
     // keeps reads from turning into writes. If the mark cannot be written the request still
     // runs (it is authenticated) and the next one tries again; the fault is logged.
     Status marked = db_.Write([&](store::Db& db) -> Status {
-      SQLite::Statement u(db, "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?");
-      u.bind(1, static_cast<int64_t>(now));
-      u.bind(2, h.data(), static_cast<int>(h.size()));
-      u.exec();
-      SQLite::Statement a(db, "UPDATE users SET last_active_at = ? WHERE id = ?");
-      a.bind(1, static_cast<int64_t>(now));
-      a.bind(2, p.user.str());
-      a.exec();
+      store::TouchSession(db, h, now);
+      store::MarkUserActive(db, p.user, now);
       return Status::Ok();
     });
     if (!marked.ok()) util::log::Error("session.last_seen_failed").Ref("user_id", p.user);
@@ -974,9 +870,7 @@ void Accounts::ForgetCachedPrincipals() {
 Status Accounts::SignOut(std::string_view bearer) {
   crypto::Bytes h = TokenHash(bearer);
   Status st = db_.Write([&](store::Db& db) -> Status {
-    SQLite::Statement d(db, "DELETE FROM sessions WHERE token_hash = ?");
-    d.bind(1, h.data(), static_cast<int>(h.size()));
-    d.exec();
+    store::DeleteSessionByToken(db, h);
     return Status::Ok();
   });
   ForgetCachedPrincipals();
@@ -987,9 +881,7 @@ Status Accounts::SignOutEverywhere(const Principal& actor) {
   Status st = Allowed(actor, access::Function::kSelfManage);
   if (!st.ok()) return st;
   st = db_.Write([&](store::Db& db) -> Status {
-    SQLite::Statement d(db, "DELETE FROM sessions WHERE user_id = ?");
-    d.bind(1, actor.user.str());
-    d.exec();
+    store::DeleteUserSessions(db, actor.user);
     auto org = Org(db, actor.org);
     if (!org.ok()) return org.status();
     RecordAudit(db, org.value().get(),
@@ -1025,20 +917,16 @@ util::Result<std::pair<std::string, TokenView>> Accounts::CreateApiToken(const P
   Status st = db_.Write([&](store::Db& db) -> Status {
     auto org = Org(db, actor.org);
     if (!org.ok()) return org.status();
-    crypto::Bytes h = TokenHash(token);
-    auto sealed_name = org.value()->SealText("token-name", v.id.str(), name);
-    SQLite::Statement ins(db,
-                          "INSERT INTO sessions(id, token_hash, user_id, kind, scope, name_sealed, "
-                          "created_at, last_seen_at, expires_at) VALUES (?,?,?,'api',?,?,?,?,?)");
-    ins.bind(1, v.id.str());
-    ins.bind(2, h.data(), static_cast<int>(h.size()));
-    ins.bind(3, actor.user.str());
-    ins.bind(4, v.scope);
-    ins.bind(5, sealed_name.data(), static_cast<int>(sealed_name.size()));
-    ins.bind(6, static_cast<int64_t>(v.created_at));
-    ins.bind(7, static_cast<int64_t>(v.last_seen_at));
-    ins.bind(8, static_cast<int64_t>(v.expires_at));
-    ins.exec();
+    store::NewSessionRow row;
+    row.id = v.id;
+    row.token_hash = TokenHash(token);
+    row.user = actor.user;
+    row.kind = v.kind;
+    row.scope = v.scope;
+    row.name_sealed = org.value()->SealText("token-name", v.id.str(), name);
+    row.created_at = v.created_at;  // = v.last_seen_at
+    row.expires_at = v.expires_at;
+    store::InsertSession(db, row);
     RecordAudit(db, org.value().get(),
                 {"user:" + actor.user.str(),
                  actor.user.str(),
@@ -1058,24 +946,19 @@ util::Result<std::vector<TokenView>> Accounts::ListTokens(const Principal& actor
   Status st = db_.Read([&](store::Db& db) -> Status {
     auto org = Org(db, actor.org);
     if (!org.ok()) return org.status();
-    SQLite::Statement q(db,
-                        "SELECT id, kind, scope, name_sealed, created_at, last_seen_at, "
-                        "expires_at, token_hash FROM sessions WHERE user_id = ? AND expires_at > ? "
-                        "ORDER BY created_at DESC LIMIT 200");
-    q.bind(1, actor.user.str());
-    q.bind(2, static_cast<int64_t>(util::NowUnix()));
-    while (q.executeStep()) {
+    for (store::SessionRow& row :
+         store::ListLiveSessions(db, actor.user, util::NowUnix(), kMaxListedTokens)) {
       TokenView v;
-      v.id = util::SessionId::FromTrusted(q.getColumn(0).getString());
-      v.kind = q.getColumn(1).getString();
-      v.scope = q.getColumn(2).getString();
-      if (!q.getColumn(3).isNull()) {
-        v.name = org.value()->OpenText("token-name", v.id.str(), Blob(q.getColumn(3))).value_or("");
+      v.id = std::move(row.id);
+      v.kind = std::move(row.kind);
+      v.scope = std::move(row.scope);
+      if (row.name_sealed) {
+        v.name = org.value()->OpenText("token-name", v.id.str(), *row.name_sealed).value_or("");
       }
-      v.created_at = q.getColumn(4).getInt64();
-      v.last_seen_at = q.getColumn(5).getInt64();
-      v.expires_at = q.getColumn(6).getInt64();
-      v.current = crypto::ConstantTimeEquals(Blob(q.getColumn(7)), current);
+      v.created_at = row.created_at;
+      v.last_seen_at = row.last_seen_at;
+      v.expires_at = row.expires_at;
+      v.current = crypto::ConstantTimeEquals(row.token_hash, current);
       out.push_back(std::move(v));
     }
     return Status::Ok();
@@ -1088,10 +971,7 @@ Status Accounts::RevokeToken(const Principal& actor, const util::SessionId& id) 
   Status st = Allowed(actor, access::Function::kSelfManage);
   if (!st.ok()) return st;
   st = db_.Write([&](store::Db& db) -> Status {
-    SQLite::Statement d(db, "DELETE FROM sessions WHERE id = ? AND user_id = ?");
-    d.bind(1, id.str());
-    d.bind(2, actor.user.str());
-    if (d.exec() == 0) return Status::NotFound();
+    if (store::DeleteUserSession(db, actor.user, id) == 0) return Status::NotFound();
     auto org = Org(db, actor.org);
     if (!org.ok()) return org.status();
     RecordAudit(
@@ -1109,25 +989,20 @@ util::Result<TotpEnrollment> Accounts::StartTotp(const Principal& actor) {
   Status st = db_.Write([&](store::Db& db) -> Status {
     auto org = Org(db, actor.org);
     if (!org.ok()) return org.status();
-    SQLite::Statement q(db, "SELECT totp_enabled, email_sealed FROM users WHERE id = ?");
-    q.bind(1, actor.user.str());
-    if (!q.executeStep()) return Status::NotFound();
-    if (q.getColumn(0).getInt() != 0) {
+    auto user = store::FindUser(db, actor.org, actor.user);
+    if (!user) return Status::NotFound();
+    if (user->totp_enabled) {
       return Status::Conflict("mfa_enabled", "an authenticator is already enrolled");
     }
-    auto email = org.value()->OpenText("email", actor.user.str(), Blob(q.getColumn(1)));
+    auto email = org.value()->OpenText("email", actor.user.str(), user->email_sealed);
     if (!email) return Status::Internal("the account could not be opened");
     auto secret = crypto::SecureBuffer::Random(20);
     out.secret_base32 = crypto::Base32Encode(secret.span());
     out.otpauth_uri = "otpauth://totp/bomvault:" + util::PercentEncode(*email) +
                       "?secret=" + out.secret_base32 +
                       "&issuer=bomvault&algorithm=SHA1&digits=6&period=30";
-    auto sealed = org.value()->Seal("totp", actor.user.str(), secret.span());
-    SQLite::Statement u(db,
-                        "UPDATE users SET totp_secret_sealed = ?, totp_last_step = 0 WHERE id = ?");
-    u.bind(1, sealed.data(), static_cast<int>(sealed.size()));
-    u.bind(2, actor.user.str());
-    u.exec();
+    store::StoreTotpSecret(db, actor.user,
+                           org.value()->Seal("totp", actor.user.str(), secret.span()));
     return Status::Ok();
   });
   if (!st.ok()) return st;
@@ -1143,9 +1018,7 @@ crypto::Bytes Accounts::RecoveryCodeHash(const util::UserId& user,
 }
 
 std::vector<std::string> Accounts::ReplaceRecoveryCodes(store::Db& db, const util::UserId& user) {
-  SQLite::Statement d(db, "DELETE FROM recovery_codes WHERE user_id = ?");
-  d.bind(1, user.str());
-  d.exec();
+  store::DeleteRecoveryCodes(db, user);
   std::vector<std::string> codes;
   int64_t now = util::NowUnix();
   while (static_cast<int>(codes.size()) < kRecoveryCodes) {
@@ -1153,13 +1026,8 @@ std::vector<std::string> Accounts::ReplaceRecoveryCodes(store::Db& db, const uti
     std::string base32 = crypto::Base32Encode(raw.span());
     std::string normalised = *NormaliseRecoveryCode(base32);
     crypto::Bytes h = RecoveryCodeHash(user, normalised);
-    SQLite::Statement ins(db,
-                          "INSERT OR IGNORE INTO recovery_codes(user_id, code_hash, created_at) "
-                          "VALUES (?,?,?)");
-    ins.bind(1, user.str());
-    ins.bind(2, h.data(), static_cast<int>(h.size()));
-    ins.bind(3, static_cast<int64_t>(now));
-    if (ins.exec() == 1) codes.push_back(FormatRecoveryCode(normalised));
+    if (store::InsertRecoveryCode(db, user, h, now))
+      codes.push_back(FormatRecoveryCode(normalised));
     crypto::Wipe(base32);
     crypto::Wipe(normalised);
   }
@@ -1173,25 +1041,21 @@ util::Result<std::vector<std::string>> Accounts::ConfirmTotp(const Principal& ac
   Status st = db_.Write([&](store::Db& db) -> Status {
     auto org = Org(db, actor.org);
     if (!org.ok()) return org.status();
-    SQLite::Statement q(db, "SELECT totp_enabled, totp_secret_sealed FROM users WHERE id = ?");
-    q.bind(1, actor.user.str());
-    if (!q.executeStep()) return Status::NotFound();
-    if (q.getColumn(0).getInt() != 0) {
+    auto totp = store::FindTotp(db, actor.user);
+    if (!totp) return Status::NotFound();
+    if (totp->enabled) {
       return Status::Conflict("mfa_enabled", "an authenticator is already enrolled");
     }
-    if (q.getColumn(1).isNull()) {
+    if (!totp->secret_sealed) {
       return Status::Conflict("mfa_not_started", "start the enrolment first");
     }
-    auto secret = OpenTotpSecret(*org.value(), actor.user, Blob(q.getColumn(1)));
+    auto secret = OpenTotpSecret(*org.value(), actor.user, *totp->secret_sealed);
     if (!secret) return Status::Internal("the second factor could not be opened");
     auto step = crypto::TotpVerify(*secret, code, util::NowUnix());
     if (!step) {
       return Status::Invalid("totp_invalid", "the code does not match; check the device's clock");
     }
-    SQLite::Statement u(db, "UPDATE users SET totp_enabled = 1, totp_last_step = ? WHERE id = ?");
-    u.bind(1, static_cast<int64_t>(*step));
-    u.bind(2, actor.user.str());
-    u.exec();
+    store::EnableTotp(db, actor.user, static_cast<int64_t>(*step));
     codes = ReplaceRecoveryCodes(db, actor.user);
     // The enrolment proved the new factor in this user's sessions: they are whole sessions now.
     store::ClearMfaPending(db, actor.user);
@@ -1219,25 +1083,18 @@ util::Result<std::vector<std::string>> Accounts::RegenerateRecoveryCodes(const P
   Status st = db_.Write([&](store::Db& db) -> Status {
     auto org = Org(db, actor.org);
     if (!org.ok()) return org.status();
-    SQLite::Statement q(db,
-                        "SELECT totp_enabled, totp_secret_sealed, totp_last_step FROM users "
-                        "WHERE id = ?");
-    q.bind(1, actor.user.str());
-    if (!q.executeStep()) return Status::NotFound();
-    if (q.getColumn(0).getInt() == 0) {
-      return Status::Conflict("mfa_not_enabled", "enrol an authenticator first");
-    }
-    auto secret = OpenTotpSecret(*org.value(), actor.user, Blob(q.getColumn(1)));
+    auto row = store::FindTotp(db, actor.user);
+    if (!row) return Status::NotFound();
+    if (!row->enabled) return Status::Conflict("mfa_not_enabled", "enrol an authenticator first");
+    auto secret =
+        OpenTotpSecret(*org.value(), actor.user, row->secret_sealed.value_or(crypto::Bytes{}));
     if (!secret) return Status::Internal("the second factor could not be opened");
     auto step = crypto::TotpVerify(*secret, totp, util::NowUnix());
-    if (!step || *step <= q.getColumn(2).getInt64()) {
+    // Check-and-set, as at sign-in: one code proves once.
+    if (!step || !store::AdvanceTotpStep(db, actor.user, static_cast<int64_t>(*step))) {
       wrong_code = true;
       return Status::Invalid("totp_invalid", "the one-time code is wrong, expired or already used");
     }
-    SQLite::Statement u(db, "UPDATE users SET totp_last_step = ? WHERE id = ?");
-    u.bind(1, static_cast<int64_t>(*step));
-    u.bind(2, actor.user.str());
-    u.exec();
     codes = ReplaceRecoveryCodes(db, actor.user);
     RecordAudit(db, org.value().get(),
                 {"user:" + actor.user.str(),
@@ -1265,15 +1122,15 @@ Status Accounts::ChangePassword(const Principal& actor, std::string_view current
   st = db_.Read([&](store::Db& db) -> Status {
     auto org = Org(db, actor.org);
     if (!org.ok()) return org.status();
-    SQLite::Statement q(db, "SELECT email_sealed, display_name_sealed FROM users WHERE id = ?");
-    q.bind(1, actor.user.str());
-    if (!q.executeStep()) return Status::NotFound();
+    auto user = store::FindUser(db, actor.org, actor.user);
+    if (!user) return Status::NotFound();
     context.email =
-        org.value()->OpenText("email", actor.user.str(), Blob(q.getColumn(0))).value_or("");
-    if (!q.getColumn(1).isNull()) {
-      context.display_name = org.value()
-                                 ->OpenText("display-name", actor.user.str(), Blob(q.getColumn(1)))
-                                 .value_or("");
+        org.value()->OpenText("email", actor.user.str(), user->email_sealed).value_or("");
+    if (user->display_name_sealed) {
+      context.display_name =
+          org.value()
+              ->OpenText("display-name", actor.user.str(), *user->display_name_sealed)
+              .value_or("");
     }
     context.org_name = OpenOrgName(db, *org.value(), actor.org);
     return Status::Ok();
@@ -1287,22 +1144,13 @@ Status Accounts::ChangePassword(const Principal& actor, std::string_view current
   int64_t ended = 0;
   st = db_.Write([&](store::Db& db) -> Status {
     // An account whose password was wiped meanwhile (local passwords turned off) gets none back.
-    SQLite::Statement u(
-        db, "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash IS NOT NULL");
-    u.bind(1, hash.value());
-    u.bind(2, actor.user.str());
-    if (u.exec() == 0) {
+    if (!store::ReplacePasswordHash(db, actor.user, hash.value())) {
       return Status::Conflict("local_passwords_off",
                               "this organisation signs in through its identity provider only");
     }
     if (sign_out_others) {
       // Browser sessions only: API tokens are separate credentials, listed and revoked apart.
-      SQLite::Statement d(db,
-                          "DELETE FROM sessions WHERE user_id = ? AND kind = 'session' AND "
-                          "token_hash != ?");
-      d.bind(1, actor.user.str());
-      d.bind(2, current.data(), static_cast<int>(current.size()));
-      ended = d.exec();
+      ended = store::DeleteOtherBrowserSessions(db, actor.user, current);
     }
     auto org = Org(db, actor.org);
     if (!org.ok()) return org.status();
@@ -1326,10 +1174,9 @@ Status Accounts::VerifyCurrentPassword(const Principal& actor, std::string_view 
   if (int64_t wait = reauth_backoff_.RetryAfter(key); wait > 0) return TooManyAttempts(wait);
   std::string hash;
   Status st = db_.Read([&](store::Db& db) -> Status {
-    SQLite::Statement q(db, "SELECT password_hash FROM users WHERE id = ?");
-    q.bind(1, actor.user.str());
-    if (!q.executeStep()) return Status::NotFound();
-    hash = q.getColumn(0).getString();
+    auto stored = store::PasswordHash(db, actor.user);
+    if (!stored) return Status::NotFound();
+    hash = std::move(*stored);
     return Status::Ok();
   });
   if (!st.ok()) return st;
@@ -1360,14 +1207,12 @@ Status Accounts::Reauthenticate(const Principal& actor, std::string_view bearer,
   bool totp_enabled = false;
   int passkeys = 0;
   Status st = db_.Read([&](store::Db& db) -> Status {
-    SQLite::Statement q(db,
-                        "SELECT coalesce(password_hash, ''), totp_enabled, (SELECT count(*) FROM "
-                        "passkeys p WHERE p.user_id = users.id) FROM users WHERE id = ?");
-    q.bind(1, actor.user.str());
-    if (!q.executeStep()) return Status::NotFound();
-    hash = q.getColumn(0).getString();
-    totp_enabled = q.getColumn(1).getInt() != 0;
-    passkeys = q.getColumn(2).getInt();
+    auto user = store::FindUser(db, actor.org, actor.user);
+    auto stored = store::PasswordHash(db, actor.user);
+    if (!user || !stored) return Status::NotFound();
+    hash = std::move(*stored);
+    totp_enabled = user->totp_enabled;
+    passkeys = user->passkeys;
     return Status::Ok();
   });
   if (!st.ok()) return st;
@@ -1398,20 +1243,14 @@ Status Accounts::Reauthenticate(const Principal& actor, std::string_view bearer,
       auto org = Org(db, actor.org);
       if (!org.ok()) return org.status();
       if (totp_enabled && !totp.empty()) {
-        SQLite::Statement q(db,
-                            "SELECT totp_secret_sealed, totp_last_step FROM users WHERE id = ?");
-        q.bind(1, actor.user.str());
-        if (!q.executeStep()) return Status::NotFound();
-        auto secret = OpenTotpSecret(*org.value(), actor.user, Blob(q.getColumn(0)));
+        auto row = store::FindTotp(db, actor.user);
+        if (!row) return Status::NotFound();
+        auto secret =
+            OpenTotpSecret(*org.value(), actor.user, row->secret_sealed.value_or(crypto::Bytes{}));
         if (!secret) return Status::Internal("the second factor could not be opened");
         auto step = crypto::TotpVerify(*secret, totp, util::NowUnix());
         // Check-and-set, as at sign-in: one code proves once.
-        SQLite::Statement u(
-            db, "UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?");
-        u.bind(1, static_cast<int64_t>(step.value_or(0)));
-        u.bind(2, actor.user.str());
-        u.bind(3, static_cast<int64_t>(step.value_or(0)));
-        if (!step || u.exec() != 1) {
+        if (!step || !store::AdvanceTotpStep(db, actor.user, static_cast<int64_t>(*step))) {
           failed = "totp";
           return Status::Invalid("totp_invalid",
                                  "the one-time code is wrong, expired or already used");
@@ -1419,25 +1258,17 @@ Status Accounts::Reauthenticate(const Principal& actor, std::string_view bearer,
         mfa = "totp";
       } else if (totp_enabled) {
         auto normalised = NormaliseRecoveryCode(recovery_code);
-        SQLite::Statement d(db, "DELETE FROM recovery_codes WHERE user_id = ? AND code_hash = ?");
-        crypto::Bytes h = RecoveryCodeHash(actor.user, normalised.value_or(""));
-        d.bind(1, actor.user.str());
-        d.bind(2, h.data(), static_cast<int>(h.size()));
-        if (!normalised || d.exec() == 0) {
+        if (!normalised ||
+            !store::UseRecoveryCode(db, actor.user, RecoveryCodeHash(actor.user, *normalised))) {
           failed = "recovery_code";
           return Status::Invalid("recovery_code_invalid",
                                  "the recovery code is wrong or already used");
         }
         mfa = "recovery_code";
       }
-      crypto::Bytes session = TokenHash(bearer);
-      SQLite::Statement u(db,
-                          "UPDATE sessions SET authenticated_at = ? WHERE token_hash = ? AND "
-                          "user_id = ? AND kind = 'session'");
-      u.bind(1, static_cast<int64_t>(util::NowUnix()));
-      u.bind(2, session.data(), static_cast<int>(session.size()));
-      u.bind(3, actor.user.str());
-      if (u.exec() != 1) return Status::Unauthenticated("the session has ended");
+      if (!store::MarkSessionAuthenticated(db, actor.user, TokenHash(bearer), util::NowUnix())) {
+        return Status::Unauthenticated("the session has ended");
+      }
       nlohmann::json change = nlohmann::json::object();
       if (mfa != nullptr) change["mfa"] = mfa;
       RecordAudit(db, org.value().get(),
@@ -1473,14 +1304,10 @@ Status Accounts::RemoveTotp(const Principal& actor, std::string_view password) {
   Status st = VerifyCurrentPassword(actor, password);
   if (!st.ok()) return st;
   st = db_.Write([&](store::Db& db) -> Status {
-    SQLite::Statement u(db,
-                        "UPDATE users SET totp_enabled = 0, totp_secret_sealed = NULL, "
-                        "totp_last_step = 0 WHERE id = ? AND totp_enabled = 1");
-    u.bind(1, actor.user.str());
-    if (u.exec() == 0) return Status::Conflict("mfa_not_enabled", "no authenticator is enrolled");
-    SQLite::Statement d(db, "DELETE FROM recovery_codes WHERE user_id = ?");
-    d.bind(1, actor.user.str());
-    d.exec();
+    if (!store::DisableTotp(db, actor.user)) {
+      return Status::Conflict("mfa_not_enabled", "no authenticator is enrolled");
+    }
+    store::DeleteRecoveryCodes(db, actor.user);
     auto org = Org(db, actor.org);
     if (!org.ok()) return org.status();
     RecordAudit(
@@ -1500,29 +1327,15 @@ Status Accounts::ResetMfa(const Principal& actor, const util::UserId& id) {
   if (Status st = Allowed(actor, access::Function::kUserMfaReset); !st.ok()) return st;
   int64_t ended = 0;
   Status st = db_.Write([&](store::Db& db) -> Status {
-    SQLite::Statement q(db,
-                        "SELECT totp_enabled, (SELECT count(*) FROM passkeys p WHERE p.user_id = "
-                        "users.id) FROM users WHERE id = ? AND org_id = ?");
-    q.bind(1, id.str());
-    q.bind(2, actor.org.str());
-    if (!q.executeStep()) return Status::NotFound();
-    if (q.getColumn(0).getInt() == 0 && q.getColumn(1).getInt() == 0) {
+    auto user = store::FindUser(db, actor.org, id);
+    if (!user) return Status::NotFound();
+    if (!user->totp_enabled && user->passkeys == 0) {
       return Status::Conflict("mfa_not_enabled", "this user has no authenticator enrolled");
     }
-    SQLite::Statement pk(db, "DELETE FROM passkeys WHERE user_id = ?");
-    pk.bind(1, id.str());
-    const int passkeys_removed = pk.exec();
-    SQLite::Statement u(db,
-                        "UPDATE users SET totp_enabled = 0, totp_secret_sealed = NULL, "
-                        "totp_last_step = 0 WHERE id = ?");
-    u.bind(1, id.str());
-    u.exec();
-    SQLite::Statement d(db, "DELETE FROM recovery_codes WHERE user_id = ?");
-    d.bind(1, id.str());
-    d.exec();
-    SQLite::Statement s(db, "DELETE FROM sessions WHERE user_id = ?");
-    s.bind(1, id.str());
-    ended = s.exec();
+    const int passkeys_removed = store::DeleteUserPasskeys(db, id);
+    store::ClearTotp(db, id);
+    store::DeleteRecoveryCodes(db, id);
+    ended = store::DeleteUserSessions(db, id);
     auto org = Org(db, actor.org);
     if (!org.ok()) return org.status();
     RecordAudit(db, org.value().get(),
@@ -1558,22 +1371,13 @@ Status Accounts::SetDisplayName(const Principal& actor, std::string_view name,
     auto org = Org(db, actor.org);
     if (!org.ok()) return org.status();
     if (!if_match.header.empty()) {
-      SQLite::Statement v(db, "SELECT version FROM users WHERE id = ?");
-      v.bind(1, actor.user.str());
-      if (!v.executeStep()) return Status::NotFound();
-      if (!if_match.Holds(MeEtag(v.getColumn(0).getInt64(), actor))) {
-        return Status::PreconditionFailed();
-      }
+      auto user = store::FindUser(db, actor.org, actor.user);
+      if (!user) return Status::NotFound();
+      if (!if_match.Holds(MeEtag(user->version, actor))) return Status::PreconditionFailed();
     }
-    SQLite::Statement u(db, "UPDATE users SET display_name_sealed = ? WHERE id = ?");
-    if (name.empty()) {
-      u.bind(1);
-    } else {
-      auto sealed = org.value()->SealText("display-name", actor.user.str(), name);
-      u.bind(1, sealed.data(), static_cast<int>(sealed.size()));
-    }
-    u.bind(2, actor.user.str());
-    if (u.exec() == 0) return Status::NotFound();
+    std::optional<crypto::Bytes> sealed;
+    if (!name.empty()) sealed = org.value()->SealText("display-name", actor.user.str(), name);
+    if (!store::SetDisplayNameSealed(db, actor.user, sealed)) return Status::NotFound();
     // The name itself stays out of the audit: the entry says only that it changed.
     RecordAudit(db, org.value().get(),
                 {"user:" + actor.user.str(), actor.user.str(), "user.display_name", {}});

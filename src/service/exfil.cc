@@ -1,10 +1,9 @@
 #include "service/exfil.h"
 
-#include <SQLiteCpp/Statement.h>
-
 #include <algorithm>
 
 #include "service/audit.h"
+#include "store/sessions_store.h"
 #include "util/log.h"
 
 namespace bomvault::service {
@@ -114,9 +113,7 @@ Status ExfilResponse::Respond(const ExfilAlert& alert, const ExfilOptions& optio
     if (!crypto.ok()) return crypto.status();
     if (revoke) {
       // Sessions and API tokens alike: a script pulling data most likely holds a token.
-      SQLite::Statement d(db, "DELETE FROM sessions WHERE user_id = ?");
-      d.bind(1, alert.user.str());
-      ended = d.exec();
+      ended = store::DeleteUserSessions(db, alert.user);
     }
     RecordAudit(db, crypto.value().get(),
                 {"user:" + alert.user.str(),

@@ -130,6 +130,12 @@ void DeletePasskey(Db& db, const util::UserId& user, const util::PasskeyId& id) 
   d.exec();
 }
 
+int DeleteUserPasskeys(Db& db, const util::UserId& user) {
+  SQLite::Statement d(db, "DELETE FROM passkeys WHERE user_id = ?");
+  d.bind(1, user.str());
+  return d.exec();
+}
+
 bool AdvanceSignCount(Db& db, const util::PasskeyId& id, int64_t from, int64_t to, int64_t now) {
   SQLite::Statement u(db,
                       "UPDATE passkeys SET sign_count = ?, last_used_at = ? WHERE id = ? AND "

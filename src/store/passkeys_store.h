@@ -49,6 +49,8 @@ void InsertPasskey(Db& db, const util::UserId& user, const util::OrgId& org,
 bool RenamePasskey(Db& db, const util::UserId& user, const util::PasskeyId& id,
                    const crypto::Bytes& name_sealed);
 void DeletePasskey(Db& db, const util::UserId& user, const util::PasskeyId& id);
+// Every passkey of `user` (an Administrator's MFA reset); how many were deleted.
+int DeleteUserPasskeys(Db& db, const util::UserId& user);
 // Compare-and-set: false if the count was no longer `from` (another sign-in moved it).
 bool AdvanceSignCount(Db& db, const util::PasskeyId& id, int64_t from, int64_t to, int64_t now);
 

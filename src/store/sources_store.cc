@@ -111,6 +111,12 @@ int DeleteSourceConnections(Db& db, const util::SourceId& id, const util::UserId
   return d.exec();
 }
 
+int DeleteUserSourceConnections(Db& db, const util::UserId& user) {
+  SQLite::Statement d(db, "DELETE FROM source_connections WHERE user_id = ?");
+  d.bind(1, user.str());
+  return d.exec();
+}
+
 std::optional<crypto::Bytes> BomSourceLink(Db& db, const util::BomId& bom,
                                            const util::SourceId& id) {
   SQLite::Statement q(db,

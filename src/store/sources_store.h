@@ -42,6 +42,8 @@ void UpdateSourceConnection(Db& db, const util::OrgId& org, const util::SourceId
                             const util::UserId& user, const crypto::Bytes& sealed, int64_t now);
 // One member's connection, or (user nullptr) everyone's; how many were deleted.
 int DeleteSourceConnections(Db& db, const util::SourceId& id, const util::UserId* user);
+// Every connection `user` holds, to any source (the account was disabled); how many.
+int DeleteUserSourceConnections(Db& db, const util::UserId& user);
 
 std::optional<crypto::Bytes> BomSourceLink(Db& db, const util::BomId& bom,
                                            const util::SourceId& id);
