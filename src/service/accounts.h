@@ -1,23 +1,17 @@
-// Accounts: local users, sign-in, sessions, personal API tokens and TOTP.
-//
-// Passwords are hashed with Argon2id (crypto::PasswordHash); at most kHashingSlots hashes run at
-// once so a burst of sign-ins cannot starve other requests or exhaust memory. Sign-in failures
-// back off per account and per address (429 with a retry time). Session and API tokens are 256
-// random bits shown once and stored only as BLAKE2b hashes; lookups go by hash. E-mail addresses
-// are found through an instance-wide blind index and stored sealed under the org key.
-// Resolve() turns a bearer token into a Principal; resolved principals are cached for a few
-// seconds and the cache is cleared whenever a session, role or account state changes, so a
-// revocation takes effect on the next request.
-//
-// Second factor: TOTP (RFC 6238) plus kRecoveryCodes single-use recovery codes of 120 random bits
-// each, shown once when TOTP is confirmed (or regenerated) and stored only as BLAKE2b hashes; a
-// recovery code is accepted at sign-in in place of a TOTP code and deleted in the same
-// transaction. When the org's MFA policy requires a second factor the user has not enrolled,
-// sign-in still succeeds but the session is marked (sessions.mfa_pending) and Resolve() sets
-// Principal::mfa_enrolment_only, which access::MayUse turns into "enrol first" everywhere; the
-// policy is also applied at every Resolve(), so tightening it reaches existing sessions and API
-// tokens too. Wrong current passwords and TOTP codes given by a signed-in user back off per user.
-// Thread-safe.
+// Accounts: local users, sign-in, sessions, personal API tokens and the second factor, as one
+// class in files by concern. This header declares the class, its limits and the machinery
+// the concerns share, in accounts.cc: bounded password hashing (which sealing stops), the blind
+// indexes of addresses and the hash of tokens, org keys, security notices and the cache of
+// resolved principals that every change to a session, role, account state or factor clears.
+// Each concern's value types and pure checks are in its own header, its methods in its own file:
+//   service/users.h    users.cc    users, the directory, display names, address and password
+//                                  checks shared with org creation and invitations
+//   service/sign_in.h  sign_in.cc  password sign-in, re-authentication, password changes
+//                      sessions.cc sessions (password, passkey, single sign-on), Resolve,
+//                                  sign-out, API tokens
+//   service/mfa.h      mfa.cc      TOTP, recovery codes, an Administrator's MFA reset
+// users.h says why this stays one class for now. SQL lives in store/ (users_store, sessions_store,
+// mfa_store). Thread-safe.
 #pragma once
 
 #include <atomic>
@@ -33,86 +27,15 @@
 
 #include "access/permissions.h"
 #include "service/limiter.h"
+#include "service/mfa.h"
 #include "service/notices.h"
 #include "service/org_keys.h"
+#include "service/sign_in.h"
+#include "service/users.h"
 #include "store/database.h"
 #include "util/etag.h"
 
 namespace bomvault::service {
-
-struct SignInResult {
-  std::string token;  // shown once
-  util::UserId user;
-  util::OrgId org;
-  access::Role role;
-  int64_t expires_at = 0;
-  bool mfa_enrolment_required = false;  // the session may only enrol a second factor
-};
-
-struct UserView {
-  util::UserId id;
-  util::OrgId org;
-  std::string email;
-  std::string display_name;  // chosen by the user; may be empty
-  access::Role role;
-  bool email_verified = false;
-  bool disabled = false;
-  bool mfa_enabled = false;
-  int recovery_codes_left = 0;
-  int passkeys = 0;
-  int64_t created_at = 0;
-  int64_t last_active_at = 0;
-  int64_t version = 0;  // the write counter (schema/0015): GET /users/{id}'s ETag
-};
-
-// GET /users/{id}'s entity tag. GET /me's adds what the caller's own session shapes there.
-inline std::string UserEtag(const UserView& u) { return util::EntityTag(u.version); }
-inline std::string MeEtag(int64_t version, const access::Principal& p) {
-  return util::EntityTag(
-      version, std::string("me") + (p.read_only ? "r" : "") + (p.mfa_enrolment_only ? "e" : ""));
-}
-
-struct TokenView {
-  util::SessionId id;
-  std::string kind;  // "session" | "api"
-  std::string name;
-  std::string scope;
-  int64_t created_at = 0, last_seen_at = 0, expires_at = 0;
-  bool current = false;
-};
-
-// One line of the org directory: what every member may know about a colleague.
-struct DirectoryEntry {
-  util::UserId id;
-  std::string display_name;
-  std::string email;
-};
-
-struct TotpEnrollment {
-  std::string secret_base32;
-  std::string otpauth_uri;
-};
-
-// Validation shared with org creation.
-util::Result<std::string> NormaliseEmail(std::string_view email);
-util::Status CheckPasswordPolicy(std::string_view password);
-
-// Context-specific words barred from passwords (ASVS 6.1.2, 6.2.11): the local part of the
-// account's address, its display name, its organisation's name and "bomvault". Each is split into
-// words at every character that is not an ASCII letter or digit (bytes of other scripts stay in
-// the word); every word of 4 or more bytes, and the whole local part, name or org name when it is
-// 4 or more bytes with the separators removed, is barred anywhere in the password, ignoring ASCII
-// case and the same separators. Shorter words ("al", "qa") would refuse too many good passwords.
-// Pure; the callers unseal the names.
-struct PasswordContext {
-  std::string email;         // normalised address
-  std::string display_name;  // may be empty
-  std::string org_name;      // may be empty
-};
-// Invalid "password_context_word" whose message names which kind of word the password holds.
-util::Status CheckPasswordContext(std::string_view password, const PasswordContext& context);
-// The org's name, unsealed ("" when it cannot be opened).
-std::string OpenOrgName(store::Db& db, const OrgCrypto& org, const util::OrgId& id);
 
 class Accounts {
  public:
@@ -128,6 +51,7 @@ class Accounts {
   Accounts(store::Database& db, OrgKeys& org_keys, const crypto::SecureBuffer& index_key,
            crypto::Bytes operator_token_hash);
 
+  // --- Shared by every concern (accounts.cc) ---
   // Hashes a password with bounded concurrency.
   util::Result<std::string> HashPassword(std::string_view password);
 
@@ -136,6 +60,14 @@ class Accounts {
   void StopHashing();
   crypto::Bytes EmailIndex(std::string_view normalised_email) const;
 
+  void ForgetCachedPrincipals();
+
+  // Security notices (service/notices.h): set once, before requests, when a mail relay is
+  // configured; null = none. Notify() queues one and never fails or waits.
+  void SetNotices(Notices* notices) { notices_.store(notices); }
+  void Notify(const util::UserId& user, const util::OrgId& org, NoticeKind kind, int failures = 0);
+
+  // --- Users (service/users.h, users.cc) ---
   // The blind index of an address within one org, for accounts an Administrator added while
   // the address already had an account in another org (see InsertUser).
   crypto::Bytes OrgEmailIndex(const util::OrgId& org, std::string_view normalised_email) const;
@@ -168,12 +100,8 @@ class Accounts {
                           std::optional<std::string> role, std::optional<bool> disabled,
                           const util::IfMatch& if_match = {});
 
-  // Administrator: turns off a user's second factor after a lost device. Clears the TOTP secret,
-  // every recovery code and every passkey, and ends every session and API token of that user
-  // (whoever holds the lost device may have signed in with it); audited as "mfa.reset". The user
-  // signs in with the password alone and, when the org's policy requires a second factor, enrols
-  // again first.
-  util::Status ResetMfa(const access::Principal& actor, const util::UserId& id);
+  // No permission check: for services that decided access already (support access).
+  util::Result<std::vector<UserView>> ListOrgUsers(const util::OrgId& org);
 
   // The org's members as colleagues see them (display name and e-mail address only), for
   // sharing and transferring: enabled accounts of the actor's org whose name or address contains
@@ -186,6 +114,7 @@ class Accounts {
   util::Status SetDisplayName(const access::Principal& actor, std::string_view name,
                               const util::IfMatch& if_match = {});
 
+  // --- Signing in, sessions and tokens (service/sign_in.h, sign_in.cc, sessions.cc) ---
   // With TOTP enrolled, either `totp` or `recovery_code` must be valid (totp wins if both given).
   util::Result<SignInResult> SignIn(std::string_view email, std::string_view password,
                                     std::string_view totp, std::string_view recovery_code,
@@ -258,22 +187,10 @@ class Accounts {
                                                   std::string_view current_bearer);
   util::Status RevokeToken(const access::Principal& actor, const util::SessionId& id);
 
-  util::Result<TotpEnrollment> StartTotp(const access::Principal& actor);
-  // Enables TOTP and returns the first kRecoveryCodes recovery codes (shown once).
-  util::Result<std::vector<std::string>> ConfirmTotp(const access::Principal& actor,
-                                                     std::string_view code);
-  // Replaces every recovery code; needs a current TOTP code.
-  util::Result<std::vector<std::string>> RegenerateRecoveryCodes(const access::Principal& actor,
-                                                                 std::string_view totp);
-  // Turns off the user's own TOTP and deletes the recovery codes; needs the current password.
-  // The user may enrol again at once (StartTotp).
-  util::Status RemoveTotp(const access::Principal& actor, std::string_view password);
   // Needs the current password; ends the user's other browser sessions when sign_out_others.
   util::Status ChangePassword(const access::Principal& actor, std::string_view current_password,
                               std::string_view new_password, bool sign_out_others,
                               std::string_view current_bearer);
-
-  void ForgetCachedPrincipals();
 
   // After a successful sign-in (password, passkey or single sign-on) from `peer`: records a keyed
   // pseudonym of the address for the user (store/sign_in_addresses.h, the kSignInAddressesKept
@@ -281,11 +198,6 @@ class Accounts {
   // kNewAddress notice. Never fails the sign-in: a storage fault is logged by user id.
   static constexpr int kSignInAddressesKept = 20;
   void NoteSignInAddress(const util::UserId& user, const util::OrgId& org, const std::string& peer);
-
-  // Security notices (service/notices.h): set once, before requests, when a mail relay is
-  // configured; null = none. Notify() queues one and never fails or waits.
-  void SetNotices(Notices* notices) { notices_.store(notices); }
-  void Notify(const util::UserId& user, const util::OrgId& org, NoticeKind kind, int failures = 0);
 
   // Single sign-on (service/oidc.h): a browser session for a user the provider (or the operator's
   // break-glass path) vouched for, inside the caller's transaction. mfa_by_provider marks the
@@ -297,8 +209,24 @@ class Accounts {
   // The lookup hash sessions.token_hash holds for a bearer token.
   crypto::Bytes TokenHash(std::string_view token) const;
 
-  // No permission check: for services that decided access already (support access).
-  util::Result<std::vector<UserView>> ListOrgUsers(const util::OrgId& org);
+  // --- Second factor (service/mfa.h, mfa.cc) ---
+  util::Result<TotpEnrollment> StartTotp(const access::Principal& actor);
+  // Enables TOTP and returns the first kRecoveryCodes recovery codes (shown once).
+  util::Result<std::vector<std::string>> ConfirmTotp(const access::Principal& actor,
+                                                     std::string_view code);
+  // Replaces every recovery code; needs a current TOTP code.
+  util::Result<std::vector<std::string>> RegenerateRecoveryCodes(const access::Principal& actor,
+                                                                 std::string_view totp);
+  // Turns off the user's own TOTP and deletes the recovery codes; needs the current password.
+  // The user may enrol again at once (StartTotp).
+  util::Status RemoveTotp(const access::Principal& actor, std::string_view password);
+
+  // Administrator: turns off a user's second factor after a lost device. Clears the TOTP secret,
+  // every recovery code and every passkey, and ends every session and API token of that user
+  // (whoever holds the lost device may have signed in with it); audited as "mfa.reset". The user
+  // signs in with the password alone and, when the org's policy requires a second factor, enrols
+  // again first.
+  util::Status ResetMfa(const access::Principal& actor, const util::UserId& id);
 
  private:
   struct Cached {
@@ -307,16 +235,18 @@ class Accounts {
     int64_t last_seen_at = 0;
   };
   util::Result<std::shared_ptr<const OrgCrypto>> Org(store::Db& db, const util::OrgId& org);
+  // sign_in.cc
   util::Result<SignInResult> IssueSession(store::Db& db, const util::UserId& user,
                                           const util::OrgId& org, access::Role role,
                                           bool mfa_pending);
-  crypto::Bytes RecoveryCodeHash(const util::UserId& user, std::string_view normalised) const;
-  // Replaces the user's recovery codes inside the caller's transaction; returns the new codes.
-  std::vector<std::string> ReplaceRecoveryCodes(store::Db& db, const util::UserId& user);
   // Inside the caller's transaction, right after `kept` was inserted: ends the user's least
   // recently used browser sessions beyond kMaxSessionsPerUser (never `kept`) and audits each.
   util::Status EndExcessSessions(store::Db& db, const util::UserId& user, const util::OrgId& org,
                                  const util::SessionId& kept);
+  // mfa.cc (the hash is also what sign-in and re-authentication look a typed code up by)
+  crypto::Bytes RecoveryCodeHash(const util::UserId& user, std::string_view normalised) const;
+  // Replaces the user's recovery codes inside the caller's transaction; returns the new codes.
+  std::vector<std::string> ReplaceRecoveryCodes(store::Db& db, const util::UserId& user);
 
   store::Database& db_;
   OrgKeys& org_keys_;
