@@ -732,6 +732,10 @@ void Api::ServeUi(const httplib::Request& req, httplib::Response& res) {
 void Api::RegisterAll() {
   RegisterSystemRoutes(*this);
   RegisterAccountRoutes(*this);
+  RegisterSessionRoutes(*this);
+  RegisterUserRoutes(*this);
+  RegisterMfaRoutes(*this);
+  RegisterSettingsRoutes(*this);
   RegisterBomRoutes(*this);
   RegisterAttachmentRoutes(*this);
   RegisterImportProfileRoutes(*this);

@@ -241,6 +241,10 @@ class Api {
 
 void RegisterSystemRoutes(Api& api);
 void RegisterAccountRoutes(Api& api);
+void RegisterSessionRoutes(Api& api);
+void RegisterUserRoutes(Api& api);
+void RegisterMfaRoutes(Api& api);
+void RegisterSettingsRoutes(Api& api);
 void RegisterBomRoutes(Api& api);
 void RegisterAttachmentRoutes(Api& api);
 void RegisterImportProfileRoutes(Api& api);

@@ -1,0 +1,141 @@
+// Routes for the organisation's settings (Administrators): policy settings, column mappings and
+// the operator's support access window. Each handler asks access:: (Require) before it reads the
+// body's data.
+#include "http/account_routes.h"
+#include "http/api.h"
+
+namespace bomvault::http {
+
+using access::Function;
+using util::Status;
+
+namespace {
+
+nlohmann::json SettingsJson(const service::OrgSettings& s) {
+  return {{"sharing_enabled", s.sharing_enabled},
+          {"audit_depth", s.audit_depth},
+          {"mfa_policy", s.mfa_policy},
+          {"purge_notice", s.purge_notice},
+          {"purge_days", s.purge_days}};
+}
+
+// PATCH /org/settings: each key with its type and range, in key order (the first bad key is
+// named).
+util::Result<service::OrgSettingsPatch> SettingsPatch(const nlohmann::json& j) {
+  if (!j.is_object()) return Status::Invalid("invalid_settings", "settings must be an object");
+  service::OrgSettingsPatch p;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& k = it.key();
+    const auto& v = it.value();
+    if (k == "sharing_enabled" && v.is_boolean()) {
+      p.sharing_enabled = v.get<bool>();
+    } else if (k == "purge_notice" && v.is_boolean()) {
+      p.purge_notice = v.get<bool>();
+    } else if (k == "audit_depth" && v.is_number_integer() &&
+               v.get<int64_t>() >= service::kMinAuditDepth &&
+               v.get<int64_t>() <= service::kMaxAuditDepth) {
+      p.audit_depth = v.get<int>();
+    } else if (k == "purge_days" && v.is_number_integer() &&
+               v.get<int64_t>() >= service::kMinPurgeDays &&
+               v.get<int64_t>() <= service::kMaxPurgeDays) {
+      p.purge_days = v.get<int>();
+    } else if (k == "mfa_policy" && v.is_string() &&
+               service::IsMfaPolicy(v.get_ref<const std::string&>())) {
+      p.mfa_policy = v.get<std::string>();
+    } else {
+      return Status::Invalid("invalid_settings",
+                             "unknown setting or value out of range: " + k.substr(0, 40));
+    }
+  }
+  return p;
+}
+
+}  // namespace
+
+void RegisterSettingsRoutes(Api& api) {
+  // --- Organisation settings (Administrators) ---
+  api.Route({"GET",
+             "/api/v1/org/settings",
+             "org.settings.get",
+             Auth::kSignedIn,
+             false,
+             "Administrator: the organisation's policy settings",
+             {.etag = true}},
+            [](Ctx& c) {
+              if (!Require(c, Function::kOrgSettingsRead)) return;
+              int64_t version = 0;
+              auto r = c.s().orgs->Settings(c.principal, &version);
+              if (!r.ok()) return SendError(c, r.status());
+              if (Fresh(c, util::EntityTag(version))) return;
+              SendJson(c, 200, SettingsJson(r.value()));
+            });
+
+  api.Route({"PATCH",
+             "/api/v1/org/settings",
+             "org.settings.update",
+             Auth::kRecent,
+             false,
+             "Administrator: change settings {sharing_enabled, audit_depth, mfa_policy, "
+             "purge_notice, purge_days}",
+             {.etag = true}},
+            [](Ctx& c) {
+              if (!Require(c, Function::kOrgSettingsWrite)) return;
+              auto body = JsonBody(c, 4096);
+              if (!body) return;
+              auto patch = SettingsPatch(*body);
+              if (!patch.ok()) return SendError(c, patch.status());
+              int64_t version = 0;
+              auto r =
+                  c.s().orgs->UpdateSettings(c.principal, patch.value(), IfMatchOf(c), &version);
+              if (!r.ok()) return SendError(c, r.status());
+              c.res.set_header("ETag", util::EntityTag(version));
+              SendJson(c, 200, SettingsJson(r.value()));
+            });
+
+  api.Route(
+      {"GET", "/api/v1/org/column-mappings", "org.column_mappings.get", Auth::kSignedIn, false,
+       "Every member: how the org's CSV/XLSX imports map column names {mappings: [{column, "
+       "field | property | ignore}]}"},
+      [](Ctx& c) {
+        auto r = c.s().orgs->ColumnMappings(c.principal);
+        if (!r.ok()) return SendError(c, r.status());
+        SendJson(c, 200, {{"mappings", bom::ColumnMappingsJson(r.value())}});
+      });
+
+  api.Route(
+      {"PUT", "/api/v1/org/column-mappings", "org.column_mappings.update", Auth::kSignedIn, false,
+       "Administrator: replace the column mappings {mappings: [{column, field: "
+       "ref|parent|level|find_number|part_number|description|quantity|unit|refdes} | "
+       "{column, property: key} | {column, ignore: true}]} (at most 256)"},
+      [](Ctx& c) {
+        if (!Require(c, Function::kOrgSettingsWrite)) return;
+        auto body = JsonBody(c, 256 * 1024);
+        if (!body) return;
+        auto list = body->find("mappings");
+        auto mappings =
+            bom::ParseColumnMappings(list == body->end() ? nlohmann::json() : *list, bom::Limits{});
+        if (!mappings.ok()) return SendError(c, mappings.status());
+        auto r = c.s().orgs->SetColumnMappings(c.principal, std::move(mappings.value()));
+        if (!r.ok()) return SendError(c, r.status());
+        SendJson(c, 200, {{"mappings", bom::ColumnMappingsJson(r.value())}});
+      });
+
+  api.Route({"POST", "/api/v1/org/support-access", "org.support_access", Auth::kRecent, false,
+             "Administrator: grant the operator support access for {hours} (1-72), 0 revokes"},
+            [](Ctx& c) {
+              if (!Require(c, Function::kOrgSettingsWrite)) return;
+              auto body = JsonBody(c, 1024);
+              if (!body) return;
+              if (!body->contains("hours") || !(*body)["hours"].is_number_integer()) {
+                return SendError(
+                    c, Status::Invalid("invalid_field", "\"hours\" must be a whole number"));
+              }
+              int64_t hours = (*body)["hours"].get<int64_t>();
+              Status st = c.s().orgs->SetSupportAccess(
+                  c.principal, static_cast<int>(std::clamp<int64_t>(hours, -1, 1000)));
+              if (!st.ok()) return SendError(c, st);
+              SendJson(c, 200, {{"hours", hours}});
+            });
+}
+
+}  // namespace bomvault::http
