@@ -49,7 +49,6 @@ JSON_NOT_YET_MOVED = {
     "src/crypto/jose.cc",
     "src/crypto/jose.h",
     "src/crypto/webauthn.cc",
-    "src/service/accounts.cc",
     "src/service/attachments.cc",
     "src/service/audit.cc",
     "src/service/audit.h",
@@ -69,12 +68,14 @@ JSON_NOT_YET_MOVED = {
     "src/service/orgs.cc",
     "src/service/passkeys.cc",
     "src/service/rest_source.cc",
+    "src/service/sign_in.cc",
     "src/service/source_config.cc",
     "src/service/source_config.h",
     "src/service/sources.cc",
     "src/service/sources.h",
     "src/service/tryton.cc",
     "src/service/tryton.h",
+    "src/service/users.cc",
     "src/vault/keyring.cc",
 }
 

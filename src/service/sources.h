@@ -12,7 +12,7 @@
 // by any route. Nobody else's job can open it: the row is looked up by the job owner's user id, and
 // the associated data would refuse a row moved to another user. Disconnecting deletes it (after
 // asking the source to forget the session where the kind supports that); disabling the user
-// deletes all of theirs (service/accounts.cc); sealing the vault drops the org keys, so no
+// deletes all of theirs (service/users.cc); sealing the vault drops the org keys, so no
 // connection opens until the shares are entered again.
 // Pulls and sends run as jobs (service/jobs.h) on the submitting user's own connection; a user
 // without one gets 409 "connection_required". Everything is audited with ids only.
