@@ -1,7 +1,6 @@
 // Routes for signing in and what it issues: sign-in, sign-out, re-authentication, the signed-in
 // user's sessions and personal API tokens, and password changes (service/sign_in.h). The service
 // decides access; sign-in lets go of the instance's hold while the password hash runs.
-#include "http/account_routes.h"
 #include "http/api.h"
 #include "http/paging.h"
 #include "util/clock.h"

@@ -4,6 +4,7 @@
 #include "http/account_routes.h"
 #include "http/api.h"
 #include "http/paging.h"
+#include "util/clock.h"
 
 namespace bomvault::http {
 
