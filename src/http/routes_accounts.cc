@@ -175,8 +175,13 @@ void RegisterAccountRoutes(Api& api) {
               SendJson(c, 200, {{"orgs", out}});
             });
 
-  api.Route({"DELETE", "/api/v1/orgs/{id}", "orgs.delete", Auth::kSignedIn, false,
-             "Operator: delete an organisation and destroy its data key"},
+  api.Route({"DELETE",
+             "/api/v1/orgs/{id}",
+             "orgs.delete",
+             Auth::kSignedIn,
+             false,
+             "Operator: delete an organisation and destroy its data key",
+             {.responses = {{204, nullptr}}}},
             [](Ctx& c) {
               if (!Require(c, Function::kOrgDelete)) return;
               auto id = PathId<util::OrgId>(c, 1);
@@ -186,9 +191,14 @@ void RegisterAccountRoutes(Api& api) {
               SendNoContent(c);
             });
 
-  api.Route({"GET", "/api/v1/orgs/{id}/support/users", "orgs.support.users", Auth::kSignedIn, false,
+  api.Route({"GET",
+             "/api/v1/orgs/{id}/support/users",
+             "orgs.support.users",
+             Auth::kSignedIn,
+             false,
              "Operator, inside a support window the org's Administrator granted: the org's "
-             "users (each use is audited in the org)"},
+             "users (each use is audited in the org)",
+             {.responses = {{200, "Users"}}}},
             [](Ctx& c) {
               if (!Require(c, Function::kSupportRead)) return;
               auto id = PathId<util::OrgId>(c, 1);
@@ -332,7 +342,13 @@ void RegisterAccountRoutes(Api& api) {
       });
 
   // --- The signed-in user ---
-  api.Route({"GET", "/api/v1/me", "me.get", Auth::kSignedIn, false, "Who am I", {.etag = true}},
+  api.Route({"GET",
+             "/api/v1/me",
+             "me.get",
+             Auth::kSignedIn,
+             false,
+             "Who am I",
+             {.responses = {{200, "Me"}}, .etag = true}},
             [](Ctx& c) {
               if (c.principal.kind == access::PrincipalKind::kOperator) {
                 SendJson(c, 200, {{"operator", true}});
@@ -355,7 +371,7 @@ void RegisterAccountRoutes(Api& api) {
              false,
              "Change this user's own profile {display_name: str (0-100 characters; empty "
              "clears it)}",
-             {.etag = true}},
+             {.request = "MeChange", .responses = {{200, "User"}}, .etag = true}},
             [](Ctx& c) {
               auto body = JsonBody(c, 4096);
               if (!body) return;
@@ -479,8 +495,13 @@ void RegisterAccountRoutes(Api& api) {
               SendNoContent(c);
             });
 
-  api.Route({"POST", "/api/v1/me/mfa/totp", "me.totp.start", Auth::kRecent, false,
-             "Start TOTP enrolment (RFC 6238, SHA-1, 6 digits, 30 s)"},
+  api.Route({"POST",
+             "/api/v1/me/mfa/totp",
+             "me.totp.start",
+             Auth::kRecent,
+             false,
+             "Start TOTP enrolment (RFC 6238, SHA-1, 6 digits, 30 s)",
+             {.request = "Empty", .responses = {{200, "TotpStarted"}}, .errors = {409}}},
             [](Ctx& c) {
               auto body = JsonBody(c, 1024);
               if (!body) return;
@@ -489,8 +510,13 @@ void RegisterAccountRoutes(Api& api) {
               SendJson(c, 200, {{"secret", r->secret_base32}, {"otpauth_uri", r->otpauth_uri}});
             });
 
-  api.Route({"POST", "/api/v1/me/mfa/totp/confirm", "me.totp.confirm", Auth::kRecent, false,
-             "Confirm TOTP enrolment with a current code"},
+  api.Route({"POST",
+             "/api/v1/me/mfa/totp/confirm",
+             "me.totp.confirm",
+             Auth::kRecent,
+             false,
+             "Confirm TOTP enrolment with a current code",
+             {.request = "TotpCode", .responses = {{200, "TotpConfirmed"}}, .errors = {409}}},
             [](Ctx& c) {
               auto body = JsonBody(c, 1024);
               if (!body) return;
@@ -501,10 +527,14 @@ void RegisterAccountRoutes(Api& api) {
               SendJson(c, 200, {{"mfa_enabled", true}, {"recovery_codes", CodesJson(r.value())}});
             });
 
-  api.Route({"POST", "/api/v1/me/mfa/recovery-codes", "me.recovery_codes.regenerate", Auth::kRecent,
+  api.Route({"POST",
+             "/api/v1/me/mfa/recovery-codes",
+             "me.recovery_codes.regenerate",
+             Auth::kRecent,
              false,
              "Replace every recovery code {code: a current TOTP code}; the new codes are shown "
-             "once"},
+             "once",
+             {.request = "TotpCode", .responses = {{200, "RecoveryCodes"}}, .errors = {409}}},
             [](Ctx& c) {
               auto body = JsonBody(c, 1024);
               if (!body) return;
@@ -515,9 +545,14 @@ void RegisterAccountRoutes(Api& api) {
               SendJson(c, 200, {{"recovery_codes", CodesJson(r.value())}});
             });
 
-  api.Route({"POST", "/api/v1/me/mfa/totp/disable", "me.totp.disable", Auth::kRecent, false,
+  api.Route({"POST",
+             "/api/v1/me/mfa/totp/disable",
+             "me.totp.disable",
+             Auth::kRecent,
+             false,
              "Turn off this user's authenticator and delete the recovery codes {password: the "
-             "current password}; enrolling again starts with POST /api/v1/me/mfa/totp"},
+             "current password}; enrolling again starts with POST /api/v1/me/mfa/totp",
+             {.request = "PasswordProof", .responses = {{204, nullptr}}, .errors = {409}}},
             [](Ctx& c) {
               auto body = JsonBody(c, 8192);
               if (!body) return;
@@ -528,9 +563,14 @@ void RegisterAccountRoutes(Api& api) {
               SendNoContent(c);
             });
 
-  api.Route({"POST", "/api/v1/me/password", "me.password", Auth::kRecent, false,
+  api.Route({"POST",
+             "/api/v1/me/password",
+             "me.password",
+             Auth::kRecent,
+             false,
              "Change the password {current_password, new_password, sign_out_others?: bool "
-             "(default true: ends this user's other browser sessions)}"},
+             "(default true: ends this user's other browser sessions)}",
+             {.request = "PasswordChange", .responses = {{204, nullptr}}, .errors = {409}}},
             [](Ctx& c) {
               auto body = JsonBody(c, 8192);
               if (!body) return;
@@ -553,8 +593,13 @@ void RegisterAccountRoutes(Api& api) {
             });
 
   // --- Verified addresses ---
-  api.Route({"POST", "/api/v1/me/verify-email", "me.verify_email", Auth::kSignedIn, false,
-             "Send a verification link to this user's unverified address (valid 24 h, once)"},
+  api.Route({"POST",
+             "/api/v1/me/verify-email",
+             "me.verify_email",
+             Auth::kSignedIn,
+             false,
+             "Send a verification link to this user's unverified address (valid 24 h, once)",
+             {.request = "Empty", .responses = {{202, "VerificationSent"}}, .errors = {409}}},
             [](Ctx& c) {
               auto body = JsonBody(c, 1024);
               if (!body) return;
@@ -563,9 +608,14 @@ void RegisterAccountRoutes(Api& api) {
               SendJson(c, 202, {{"sent", true}});
             });
 
-  api.Route({"POST", "/api/v1/verify-email", "verify_email", Auth::kNone, false,
+  api.Route({"POST",
+             "/api/v1/verify-email",
+             "verify_email",
+             Auth::kNone,
+             false,
              "Verify an address with the token from its link {token}; the link is "
-             "PUBLIC_URL/verify-email#token=..."},
+             "PUBLIC_URL/verify-email#token=...",
+             {.request = "VerifyEmail", .responses = {{200, "EmailVerified"}}}},
             [](Ctx& c) {
               auto body = JsonBody(c, 1024);
               if (!body) return;
@@ -584,7 +634,10 @@ void RegisterAccountRoutes(Api& api) {
              false,
              "Administrator: invite {email, role} by mail; the link works once and expires "
              "(72 h by default)",
-             {.idempotent = true}},
+             {.request = "InvitationCreate",
+              .responses = {{201, "Invitation"}},
+              .errors = {409},
+              .idempotent = true}},
             [](Ctx& c) {
               if (!Require(c, Function::kInvitationWrite)) return;
               auto body = JsonBody(c, 4096);
@@ -598,49 +651,55 @@ void RegisterAccountRoutes(Api& api) {
               SendCreated(c, "/api/v1/invitations/" + r->id.str(), InvitationJson(r.value()));
             });
 
-  api.Route(
-      {"GET",
-       "/api/v1/invitations",
-       "invitations.list",
-       Auth::kSignedIn,
-       false,
-       "Administrator: the org's invitations, newest first; limit (1-100, default 50), "
-       "cursor (or after: the next_after of the previous page)",
-       {.query = {{"after", "string", "the next_after of the previous page"}}, .list_max = 100}},
-      [](Ctx& c) {
-        if (!Require(c, Function::kInvitationRead)) return;
-        auto page = PageParams(c, 50, 100);
-        if (!page) return;
-        std::optional<int64_t> limit = static_cast<int64_t>(page->limit);
-        std::optional<util::InvitationId> after;
-        if (page->after) {
-          // The cursor's key is the last invitation's id (the service pages by it).
-          after = util::InvitationId::Parse(*page->after);
-          if (!after) {
-            return SendError(
-                c, Status::Invalid("invalid_cursor", "\"cursor\" is not a cursor of this list"));
-          }
-        } else if (c.req.has_param("after")) {
-          after = util::InvitationId::Parse(c.req.get_param_value("after"));
-          if (!after) {
-            return SendError(
-                c, Status::Invalid("invalid_parameter", "\"after\" must be an invitation id"));
-          }
-        }
-        auto r = c.s().invitations->List(c.principal, static_cast<int>(*limit), after);
-        if (!r.ok()) return SendError(c, r.status());
-        nlohmann::json out = nlohmann::json::array();
-        for (const auto& v : r->invitations) out.push_back(InvitationJson(v));
-        nlohmann::json body = {{"invitations", out}};
-        if (r->next_after) body["next_after"] = r->next_after->str();
-        AddNextPage(
-            c, body,
-            r->next_after ? std::optional<std::string>(r->next_after->str()) : std::nullopt);
-        SendJson(c, 200, body);
-      });
+  api.Route({"GET",
+             "/api/v1/invitations",
+             "invitations.list",
+             Auth::kSignedIn,
+             false,
+             "Administrator: the org's invitations, newest first; limit (1-100, default 50), "
+             "cursor (or after: the next_after of the previous page)",
+             {.responses = {{200, "Invitations"}},
+              .query = {{"after", "string", "the next_after of the previous page"}},
+              .list_max = 100}},
+            [](Ctx& c) {
+              if (!Require(c, Function::kInvitationRead)) return;
+              auto page = PageParams(c, 50, 100);
+              if (!page) return;
+              std::optional<int64_t> limit = static_cast<int64_t>(page->limit);
+              std::optional<util::InvitationId> after;
+              if (page->after) {
+                // The cursor's key is the last invitation's id (the service pages by it).
+                after = util::InvitationId::Parse(*page->after);
+                if (!after) {
+                  return SendError(c, Status::Invalid("invalid_cursor",
+                                                      "\"cursor\" is not a cursor of this list"));
+                }
+              } else if (c.req.has_param("after")) {
+                after = util::InvitationId::Parse(c.req.get_param_value("after"));
+                if (!after) {
+                  return SendError(c, Status::Invalid("invalid_parameter",
+                                                      "\"after\" must be an invitation id"));
+                }
+              }
+              auto r = c.s().invitations->List(c.principal, static_cast<int>(*limit), after);
+              if (!r.ok()) return SendError(c, r.status());
+              nlohmann::json out = nlohmann::json::array();
+              for (const auto& v : r->invitations) out.push_back(InvitationJson(v));
+              nlohmann::json body = {{"invitations", out}};
+              if (r->next_after) body["next_after"] = r->next_after->str();
+              AddNextPage(
+                  c, body,
+                  r->next_after ? std::optional<std::string>(r->next_after->str()) : std::nullopt);
+              SendJson(c, 200, body);
+            });
 
-  api.Route({"DELETE", "/api/v1/invitations/{id}", "invitations.delete", Auth::kSignedIn, false,
-             "Administrator: revoke an invitation; its link stops working at once"},
+  api.Route({"DELETE",
+             "/api/v1/invitations/{id}",
+             "invitations.delete",
+             Auth::kSignedIn,
+             false,
+             "Administrator: revoke an invitation; its link stops working at once",
+             {.responses = {{204, nullptr}}}},
             [](Ctx& c) {
               if (!Require(c, Function::kInvitationWrite)) return;
               auto id = PathId<util::InvitationId>(c, 1);
@@ -650,9 +709,16 @@ void RegisterAccountRoutes(Api& api) {
               SendNoContent(c);
             });
 
-  api.Route({"POST", "/api/v1/invitations/accept", "invitations.accept", Auth::kNone, false,
+  api.Route({"POST",
+             "/api/v1/invitations/accept",
+             "invitations.accept",
+             Auth::kNone,
+             false,
              "Accept an invitation {token, password}: creates the account, address verified; "
-             "the link is PUBLIC_URL/invitation#token=..."},
+             "the link is PUBLIC_URL/invitation#token=...",
+             {.request = "InvitationAccept",
+              .responses = {{201, "InvitationAccepted"}},
+              .errors = {409}}},
             [](Ctx& c) {
               auto body = JsonBody(c, 8192);
               if (!body) return;
@@ -669,8 +735,13 @@ void RegisterAccountRoutes(Api& api) {
             });
 
   // --- Block list (org Administrators) ---
-  api.Route({"GET", "/api/v1/org/blocked", "org.blocked.list", Auth::kSignedIn, false,
-             "Administrator: addresses and domains refused for invitations and sharing"},
+  api.Route({"GET",
+             "/api/v1/org/blocked",
+             "org.blocked.list",
+             Auth::kSignedIn,
+             false,
+             "Administrator: addresses and domains refused for invitations and sharing",
+             {.responses = {{200, "BlockedEntries"}}}},
             [](Ctx& c) {
               if (!Require(c, Function::kBlockListRead)) return;
               auto r = c.s().invitations->Blocked(c.principal);
@@ -686,7 +757,10 @@ void RegisterAccountRoutes(Api& api) {
              Auth::kSignedIn,
              false,
              "Administrator: block {entry: an address, or a domain (blocks its subdomains too)}",
-             {.idempotent = true}},
+             {.request = "BlockEntry",
+              .responses = {{201, "BlockedEntry"}},
+              .errors = {409},
+              .idempotent = true}},
             [](Ctx& c) {
               if (!Require(c, Function::kBlockListWrite)) return;
               auto body = JsonBody(c, 1024);
@@ -698,8 +772,13 @@ void RegisterAccountRoutes(Api& api) {
               SendCreated(c, "/api/v1/org/blocked", BlockedJson(r.value()));
             });
 
-  api.Route({"DELETE", "/api/v1/org/blocked", "org.blocked.delete", Auth::kSignedIn, false,
-             "Administrator: unblock {entry} (in the body, so no address travels in a URL)"},
+  api.Route({"DELETE",
+             "/api/v1/org/blocked",
+             "org.blocked.delete",
+             Auth::kSignedIn,
+             false,
+             "Administrator: unblock {entry} (in the body, so no address travels in a URL)",
+             {.request = "BlockEntry", .responses = {{204, nullptr}}, .errors = {404}}},
             [](Ctx& c) {
               if (!Require(c, Function::kBlockListWrite)) return;
               auto body = JsonBody(c, 1024);
@@ -814,9 +893,14 @@ void RegisterAccountRoutes(Api& api) {
               SendJson(c, 200, UserJson(u.value()));
             });
 
-  api.Route({"POST", "/api/v1/users/{id}/mfa/reset", "users.mfa_reset", Auth::kRecent, false,
+  api.Route({"POST",
+             "/api/v1/users/{id}/mfa/reset",
+             "users.mfa_reset",
+             Auth::kRecent,
+             false,
              "Administrator: turn off a user's second factor after a lost device; deletes their "
-             "recovery codes and ends every session and API token of that user (audited)"},
+             "recovery codes and ends every session and API token of that user (audited)",
+             {.request = "Empty", .responses = {{204, nullptr}}, .errors = {409}}},
             [](Ctx& c) {
               if (!Require(c, Function::kUserMfaReset)) return;
               auto id = PathId<util::UserId>(c, 1);
@@ -835,7 +919,7 @@ void RegisterAccountRoutes(Api& api) {
              Auth::kSignedIn,
              false,
              "Administrator: the organisation's policy settings",
-             {.etag = true}},
+             {.responses = {{200, "OrgSettings"}}, .etag = true}},
             [](Ctx& c) {
               if (!Require(c, Function::kOrgSettingsRead)) return;
               int64_t version = 0;
@@ -852,7 +936,7 @@ void RegisterAccountRoutes(Api& api) {
              false,
              "Administrator: change settings {sharing_enabled, audit_depth, mfa_policy, "
              "purge_notice, purge_days}",
-             {.etag = true}},
+             {.request = "OrgSettingsChange", .responses = {{200, "OrgSettings"}}, .etag = true}},
             [](Ctx& c) {
               if (!Require(c, Function::kOrgSettingsWrite)) return;
               auto body = JsonBody(c, 4096);
@@ -867,36 +951,49 @@ void RegisterAccountRoutes(Api& api) {
               SendJson(c, 200, SettingsJson(r.value()));
             });
 
-  api.Route(
-      {"GET", "/api/v1/org/column-mappings", "org.column_mappings.get", Auth::kSignedIn, false,
-       "Every member: how the org's CSV/XLSX imports map column names {mappings: [{column, "
-       "field | property | ignore}]}"},
-      [](Ctx& c) {
-        auto r = c.s().orgs->ColumnMappings(c.principal);
-        if (!r.ok()) return SendError(c, r.status());
-        SendJson(c, 200, {{"mappings", bom::ColumnMappingsJson(r.value())}});
-      });
+  api.Route({"GET",
+             "/api/v1/org/column-mappings",
+             "org.column_mappings.get",
+             Auth::kSignedIn,
+             false,
+             "Every member: how the org's CSV/XLSX imports map column names {mappings: [{column, "
+             "field | property | ignore}]}",
+             {.responses = {{200, "ColumnMappings"}}}},
+            [](Ctx& c) {
+              auto r = c.s().orgs->ColumnMappings(c.principal);
+              if (!r.ok()) return SendError(c, r.status());
+              SendJson(c, 200, {{"mappings", bom::ColumnMappingsJson(r.value())}});
+            });
 
-  api.Route(
-      {"PUT", "/api/v1/org/column-mappings", "org.column_mappings.update", Auth::kSignedIn, false,
-       "Administrator: replace the column mappings {mappings: [{column, field: "
-       "ref|parent|level|find_number|part_number|description|quantity|unit|refdes} | "
-       "{column, property: key} | {column, ignore: true}]} (at most 256)"},
-      [](Ctx& c) {
-        if (!Require(c, Function::kOrgSettingsWrite)) return;
-        auto body = JsonBody(c, 256 * 1024);
-        if (!body) return;
-        auto list = body->find("mappings");
-        auto mappings =
-            bom::ParseColumnMappings(list == body->end() ? nlohmann::json() : *list, bom::Limits{});
-        if (!mappings.ok()) return SendError(c, mappings.status());
-        auto r = c.s().orgs->SetColumnMappings(c.principal, std::move(mappings.value()));
-        if (!r.ok()) return SendError(c, r.status());
-        SendJson(c, 200, {{"mappings", bom::ColumnMappingsJson(r.value())}});
-      });
+  api.Route({"PUT",
+             "/api/v1/org/column-mappings",
+             "org.column_mappings.update",
+             Auth::kSignedIn,
+             false,
+             "Administrator: replace the column mappings {mappings: [{column, field: "
+             "ref|parent|level|find_number|part_number|description|quantity|unit|refdes} | "
+             "{column, property: key} | {column, ignore: true}]} (at most 256)",
+             {.request = "ColumnMappings", .responses = {{200, "ColumnMappings"}}}},
+            [](Ctx& c) {
+              if (!Require(c, Function::kOrgSettingsWrite)) return;
+              auto body = JsonBody(c, 256 * 1024);
+              if (!body) return;
+              auto list = body->find("mappings");
+              auto mappings = bom::ParseColumnMappings(
+                  list == body->end() ? nlohmann::json() : *list, bom::Limits{});
+              if (!mappings.ok()) return SendError(c, mappings.status());
+              auto r = c.s().orgs->SetColumnMappings(c.principal, std::move(mappings.value()));
+              if (!r.ok()) return SendError(c, r.status());
+              SendJson(c, 200, {{"mappings", bom::ColumnMappingsJson(r.value())}});
+            });
 
-  api.Route({"POST", "/api/v1/org/support-access", "org.support_access", Auth::kRecent, false,
-             "Administrator: grant the operator support access for {hours} (1-72), 0 revokes"},
+  api.Route({"POST",
+             "/api/v1/org/support-access",
+             "org.support_access",
+             Auth::kRecent,
+             false,
+             "Administrator: grant the operator support access for {hours} (1-72), 0 revokes",
+             {.request = "SupportAccess", .responses = {{200, "SupportAccessSet"}}}},
             [](Ctx& c) {
               if (!Require(c, Function::kOrgSettingsWrite)) return;
               auto body = JsonBody(c, 1024);

@@ -55,7 +55,10 @@ void RegisterSourceRoutes(Api& api) {
              "ca_pem?, internal?, proxy?, max_response_bytes?, timeout_seconds?, "
              "rules?{skip_part_numbers[], units{}}}; a folder source {name, kind: folder, path "
              "(below the drop root's org directory), profile?, rules?}",
-             {.idempotent = true}},
+             {.request = "SourceCreate",
+              .responses = {{201, "SourceCreated"}},
+              .errors = {409},
+              .idempotent = true}},
             [](Ctx& c) {
               auto body = JsonBody(c);
               if (!body) return;
@@ -71,7 +74,7 @@ void RegisterSourceRoutes(Api& api) {
              false,
              "The org's sources: Editors and Viewers get id, name, kind and their own "
              "`connected`; Administrators also the configuration",
-             {.list_max = 1000}},
+             {.responses = {{200, "Sources"}}, .list_max = 1000}},
             [](Ctx& c) {
               auto page = PageParams(c, 1000, 1000);
               if (!page) return;
@@ -89,8 +92,13 @@ void RegisterSourceRoutes(Api& api) {
               SendJson(c, 200, body);
             });
 
-  api.Route({"GET", "/api/v1/sources/{id}", "sources.get", Auth::kSignedIn, false,
-             "One source, as in the list"},
+  api.Route({"GET",
+             "/api/v1/sources/{id}",
+             "sources.get",
+             Auth::kSignedIn,
+             false,
+             "One source, as in the list",
+             {.responses = {{200, "Source"}}}},
             [](Ctx& c) {
               auto id = PathId<util::SourceId>(c, 1);
               if (!id) return;
@@ -99,9 +107,14 @@ void RegisterSourceRoutes(Api& api) {
               SendJson(c, 200, SourceJson(r.value()));
             });
 
-  api.Route({"PATCH", "/api/v1/sources/{id}", "sources.update", Auth::kSignedIn, false,
+  api.Route({"PATCH",
+             "/api/v1/sources/{id}",
+             "sources.update",
+             Auth::kSignedIn,
+             false,
              "Administrator: change a source's configuration (any subset; kind is fixed). A "
-             "change of base_url, database, ca_pem, proxy or internal deletes every connection"},
+             "change of base_url, database, ca_pem, proxy or internal deletes every connection",
+             {.request = "SourceChange", .responses = {{200, "Source"}}, .errors = {409}}},
             [](Ctx& c) {
               auto id = PathId<util::SourceId>(c, 1);
               if (!id) return;
@@ -112,8 +125,13 @@ void RegisterSourceRoutes(Api& api) {
               SendJson(c, 200, SourceJson(r.value()));
             });
 
-  api.Route({"DELETE", "/api/v1/sources/{id}", "sources.delete", Auth::kSignedIn, false,
-             "Administrator: delete a source with every connection to it"},
+  api.Route({"DELETE",
+             "/api/v1/sources/{id}",
+             "sources.delete",
+             Auth::kSignedIn,
+             false,
+             "Administrator: delete a source with every connection to it",
+             {.responses = {{204, nullptr}}}},
             [](Ctx& c) {
               auto id = PathId<util::SourceId>(c, 1);
               if (!id) return;
@@ -122,12 +140,17 @@ void RegisterSourceRoutes(Api& api) {
               SendNoContent(c);
             });
 
-  api.Route({"PUT", "/api/v1/sources/{id}/connection", "sources.connect", Auth::kSignedIn, false,
+  api.Route({"PUT",
+             "/api/v1/sources/{id}/connection",
+             "sources.connect",
+             Auth::kSignedIn,
+             false,
              "Connect with your own credentials: {username, password} (Tryton, REST basic), "
              "{api_key}, {client_id, client_secret} (client credentials) or {code, state} (OAuth "
              "code + PKCE); checked at the source where it can be, sealed, never returned. An "
              "empty object asks what to give: 400 credentials_required with error.needs = "
-             "password|api_key|client_credentials|oauth, and changes nothing"},
+             "password|api_key|client_credentials|oauth, and changes nothing",
+             {.request = "SourceConnect", .responses = {{204, nullptr}}, .errors = {409, 424}}},
             [](Ctx& c) {
               auto id = PathId<util::SourceId>(c, 1);
               if (!id) return;
@@ -154,24 +177,34 @@ void RegisterSourceRoutes(Api& api) {
               SendNoContent(c);
             });
 
-  api.Route({"POST", "/api/v1/sources/{id}/connection/authorize", "sources.authorize",
-             Auth::kSignedIn, false,
-             "OAuth 2.0 code + PKCE sources: {redirect_uri} → {authorize_url, state}; sign in "
-             "there, then PUT .../connection {code, state}"},
-            [](Ctx& c) {
-              auto id = PathId<util::SourceId>(c, 1);
-              if (!id) return;
-              auto body = JsonBody(c);
-              if (!body) return;
-              auto redirect = StringField(c, *body, "redirect_uri", true);
-              if (!redirect) return;
-              auto r = c.s().sources->StartAuthorization(c.principal, *id, *redirect);
-              if (!r.ok()) return SendError(c, r.status());
-              SendJson(c, 200, {{"authorize_url", r->authorize_url}, {"state", r->state}});
-            });
+  api.Route(
+      {"POST",
+       "/api/v1/sources/{id}/connection/authorize",
+       "sources.authorize",
+       Auth::kSignedIn,
+       false,
+       "OAuth 2.0 code + PKCE sources: {redirect_uri} → {authorize_url, state}; sign in "
+       "there, then PUT .../connection {code, state}",
+       {.request = "AuthorizeRequest", .responses = {{200, "Authorization"}}, .errors = {409}}},
+      [](Ctx& c) {
+        auto id = PathId<util::SourceId>(c, 1);
+        if (!id) return;
+        auto body = JsonBody(c);
+        if (!body) return;
+        auto redirect = StringField(c, *body, "redirect_uri", true);
+        if (!redirect) return;
+        auto r = c.s().sources->StartAuthorization(c.principal, *id, *redirect);
+        if (!r.ok()) return SendError(c, r.status());
+        SendJson(c, 200, {{"authorize_url", r->authorize_url}, {"state", r->state}});
+      });
 
-  api.Route({"DELETE", "/api/v1/sources/{id}/connection", "sources.disconnect", Auth::kSignedIn,
-             false, "Disconnect: your credentials for this source are deleted"},
+  api.Route({"DELETE",
+             "/api/v1/sources/{id}/connection",
+             "sources.disconnect",
+             Auth::kSignedIn,
+             false,
+             "Disconnect: your credentials for this source are deleted",
+             {.responses = {{204, nullptr}}}},
             [](Ctx& c) {
               auto id = PathId<util::SourceId>(c, 1);
               if (!id) return;
@@ -181,11 +214,16 @@ void RegisterSourceRoutes(Api& api) {
             });
 
   api.Route(
-      {"POST", "/api/v1/sources/{id}/pull", "sources.pull", Auth::kSignedIn, false,
+      {"POST",
+       "/api/v1/sources/{id}/pull",
+       "sources.pull",
+       Auth::kSignedIn,
+       false,
        "Administrator, Editor with their own connection: pull {remote_id, bom_id?} as a "
        "job; with bom_id a refresh of that BOM (remote_id defaults to where it came from): a new "
        "revision when anything changed (the job's result: revision, changes, compare), "
-       "none when nothing did"},
+       "none when nothing did",
+       {.request = "PullRequest", .responses = {{202, "JobSubmitted"}}, .errors = {409}}},
       [](Ctx& c) {
         auto id = PathId<util::SourceId>(c, 1);
         if (!id) return;
@@ -208,9 +246,14 @@ void RegisterSourceRoutes(Api& api) {
         SendJson(c, 202, {{"job_id", r->str()}});
       });
 
-  api.Route({"GET", "/api/v1/sources/{id}/files", "sources.files", Auth::kSignedIn, false,
+  api.Route({"GET",
+             "/api/v1/sources/{id}/files",
+             "sources.files",
+             Auth::kSignedIn,
+             false,
              "Administrator, Editor: a folder source's files {files: [{name, size, modified_at, "
-             "state: new|changed|pulled}]}; pull one with POST .../pull {remote_id: name}"},
+             "state: new|changed|pulled}]}; pull one with POST .../pull {remote_id: name}",
+             {.responses = {{200, "SourceFiles"}}, .errors = {409, 424}}},
             [](Ctx& c) {
               auto id = PathId<util::SourceId>(c, 1);
               if (!id) return;
@@ -226,9 +269,14 @@ void RegisterSourceRoutes(Api& api) {
               SendJson(c, 200, {{"files", files}});
             });
 
-  api.Route({"POST", "/api/v1/boms/{id}/send", "boms.send", Auth::kSignedIn, false,
+  api.Route({"POST",
+             "/api/v1/boms/{id}/send",
+             "boms.send",
+             Auth::kSignedIn,
+             false,
              "Whoever may read the BOM, with their own connection: send it to {source_id} as a "
-             "job"},
+             "job",
+             {.request = "SendRequest", .responses = {{202, "JobSubmitted"}}, .errors = {409}}},
             [](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;
@@ -244,8 +292,13 @@ void RegisterSourceRoutes(Api& api) {
             });
 
   api.Route(
-      {"GET", "/api/v1/jobs/{id}", "jobs.get", Auth::kSignedIn, false,
-       "The job's owner: state, progress 0..1, result or error"},
+      {"GET",
+       "/api/v1/jobs/{id}",
+       "jobs.get",
+       Auth::kSignedIn,
+       false,
+       "The job's owner: state, progress 0..1, result or error",
+       {.responses = {{200, "Job"}}}},
       [](Ctx& c) {
         auto id = PathId<util::JobId>(c, 1);
         if (!id) return;
@@ -260,8 +313,13 @@ void RegisterSourceRoutes(Api& api) {
       });
 
   api.Route(
-      {"DELETE", "/api/v1/jobs/{id}", "jobs.cancel", Auth::kSignedIn, false,
-       "The job's owner: cancel a queued or running job (it ends failed, code cancelled)"},
+      {"DELETE",
+       "/api/v1/jobs/{id}",
+       "jobs.cancel",
+       Auth::kSignedIn,
+       false,
+       "The job's owner: cancel a queued or running job (it ends failed, code cancelled)",
+       {.responses = {{204, nullptr}}, .errors = {409}}},
       [](Ctx& c) {
         auto id = PathId<util::JobId>(c, 1);
         if (!id) return;
