@@ -54,7 +54,7 @@ void RegisterLifecycleRoutes(Api& api) {
        "Operator: write one verified, encrypted backup now to {\"to\": absolute directory} "
        "(created 0700 if missing; empty or holding this store's backups); optional "
        "\"store_id\" must match this store. 201 with the snapshot's name and counts",
-       {.request = "BackupRequest", .responses = {{201, "Backup"}}, .errors = {409}}},
+       {.request = "BackupRequest", .responses = {{201, "Backup"}}, .errors = {409, 422}}},
       [](Ctx& c) {
         if (access::MayUse(c.principal, access::Function::kBackup) != access::Decision::kAllow) {
           return SendError(c, Status::Forbidden());

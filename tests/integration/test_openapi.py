@@ -248,6 +248,8 @@ def drive_me_and_mfa(c, b, org, st):
     assert c.send("me.get", "GET", "/api/v1/me", token=ed, headers={"If-None-Match": tag})[0] == 304
     s, r = c.send("me.get", "GET", "/api/v1/me", token=op)
     assert s == 200 and r == {"operator": True}, r
+    assert c.send("me.get", "GET", "/api/v1/me", token=op,
+                  headers={"If-None-Match": c.last_headers["ETag"]})[0] == 304
     c.send("me.get", "GET", "/api/v1/me")
     s, r = c.send("me.update", "PATCH", "/api/v1/me", {"display_name": "Edna"}, token=ed,
                   headers={"If-Match": tag})
@@ -290,6 +292,12 @@ def drive_me_and_mfa(c, b, org, st):
                   token=t)
     assert s == 204, r
     c.send("me.totp.disable", "POST", "/api/v1/me/mfa/totp/disable", {"password": PASSWORD}, token=t)
+    # Enrolled again, for the Administrator to reset.
+    s, r = c.send("me.totp.start", "POST", "/api/v1/me/mfa/totp", {}, token=t)
+    assert s == 200, r
+    s, r = c.send("me.totp.confirm", "POST", "/api/v1/me/mfa/totp/confirm", {"code": totp(r["secret"])},
+                  token=t)
+    assert s == 200, r
     for path, token in [(f"/api/v1/users/{mfa_id}/mfa/reset", vw), ("/api/v1/users/usr_nope/mfa/reset", ad),
                         (f"/api/v1/users/{mfa_id}/mfa/reset", None)]:
         c.send("users.mfa_reset", "POST", path, {}, token=token)
@@ -315,9 +323,11 @@ def drive_me_and_mfa(c, b, org, st):
 
 def drive_addresses_and_invitations(c, b, org, st):
     ad, vw = org.admin, org.viewer
-    # An account created by an Administrator starts unverified: the link goes to the outbox.
-    add_user(b, ad, "unverified@acme.example", "viewer")
+    # A change of role asks the user to verify their address again: the link goes to the outbox.
+    uid = add_user(b, ad, "unverified@acme.example", "editor")
     t = sign_in(b, "unverified@acme.example")
+    s, r = c.send("users.update", "PATCH", f"/api/v1/users/{uid}", {"role": "viewer"}, token=ad)
+    assert s == 200 and r["email_verified"] is False, r
     c.send("me.verify_email", "POST", "/api/v1/me/verify-email", b"[]", token=t)
     s, r = c.send("me.verify_email", "POST", "/api/v1/me/verify-email", {}, token=t)
     assert s == 202, r
@@ -417,6 +427,9 @@ def drive_org_settings(c, b, org, st):
     assert s == 200, r
     s, r = c.send("orgs.support.users", "GET", f"/api/v1/orgs/{org.id}/support/users", token=op)
     assert s == 200, r
+    for q in ["", "?limit=2", "?limit=0", "?action=bom.create"]:
+        c.send("orgs.support.audit", "GET", f"/api/v1/orgs/{org.id}/support/audit", token=op, query=q)
+    assert (("orgs.support.audit", 200)) in c.seen
     c.send("orgs.support.users", "GET", "/api/v1/orgs/org_nope/support/users", token=op)
     c.send("orgs.support.users", "GET", f"/api/v1/orgs/{org.id}/support/users", token=ad)
 
@@ -616,6 +629,10 @@ def drive_passkeys(c, b, org, origin):
     for body in [{}, {"credential": {**assertion, "response": {}}}, {"credential": assertion, "cookie": "yes"},
                  {"credential": {**assertion, "id": "AAAA", "rawId": "AAAA"}}, b"[]"]:
         c.send("sessions.passkey", "POST", "/api/v1/sessions/passkey", body)
+    # A refused attempt spends its challenge: a new one for the sign-in.
+    s, opts = c.send("sessions.passkey.options", "POST", "/api/v1/sessions/passkey/options", {})
+    assert s == 200, opts
+    assertion = a.assert_(opts, origin)
     s, r = c.send("sessions.passkey", "POST", "/api/v1/sessions/passkey", {"credential": assertion})
     assert s == 201 and r["token"], r
     c.send("sessions.passkey", "POST", "/api/v1/sessions/passkey", {"credential": assertion})
