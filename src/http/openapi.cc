@@ -57,7 +57,7 @@ json BuildSchemas() {
                                    {"warnings", ArrayOf(json::object())}},
                                   {"code", "message"})}},
                    {"error"});
-  s["Health"] = Obj(
+  s["Health"] = Closed(
       {{"status", {{"type", "string"}, {"enum", {"ok"}}}}, {"sealed", Bool()}, {"version", Str()}},
       {"status", "sealed", "version"});
   s["OpenApiDocument"] =
@@ -83,19 +83,19 @@ json BuildSchemas() {
   // http/json_out.cc AppendItem: every field always present; quantity the canonical decimal,
   // written as a JSON number.
   s["Item"] =
-      Obj({{"ref", Str()},
-           {"parent", {{"type", "string"}, {"nullable", true}}},
-           {"find_number", Str()},
-           {"part_number", Str()},
-           {"description", Str()},
-           {"quantity", {{"type", "number"}}},
-           {"unit", Str()},
-           {"refdes", Str()},
-           {"properties", {{"type", "object"}, {"additionalProperties", Str()}}},
-           {"manufacturers", ArrayOf(Obj({{"name", Str()}, {"mpn", Str()}}, {"name", "mpn"}))},
-           {"dnp", Bool()}},
-          {"ref", "parent", "find_number", "part_number", "description", "quantity", "unit",
-           "refdes", "properties", "manufacturers", "dnp"});
+      Closed({{"ref", Str()},
+              {"parent", {{"type", "string"}, {"nullable", true}}},
+              {"find_number", Str()},
+              {"part_number", Str()},
+              {"description", Str()},
+              {"quantity", {{"type", "number"}}},
+              {"unit", Str()},
+              {"refdes", Str()},
+              {"properties", {{"type", "object"}, {"additionalProperties", Str()}}},
+              {"manufacturers", ArrayOf(Obj({{"name", Str()}, {"mpn", Str()}}, {"name", "mpn"}))},
+              {"dnp", Bool()}},
+             {"ref", "parent", "find_number", "part_number", "description", "quantity", "unit",
+              "refdes", "properties", "manufacturers", "dnp"});
   s["Items"] = Obj({{"items", ArrayOf(Ref("Item"))}}, {"items"});
   s["BomCreate"] = Obj({{"name", Str()},
                         {"items", ArrayOf(Ref("ItemIn"))},
@@ -107,40 +107,41 @@ json BuildSchemas() {
                         {"metadata", {{"type", "object"}}},
                         {"source", Str()}},
                        json::array());
-  s["BomCreated"] = Obj({{"id", Str()}, {"items", Int()}}, {"id", "items"});
+  s["BomCreated"] = Closed({{"id", Str()}, {"items", Int()}}, {"id", "items"});
   // routes_boms.cc SummaryText.
-  s["BomSummary"] = Obj({{"id", Str()},
-                         {"name", Str()},
-                         {"owner_id", Str()},
-                         {"items", Int()},
-                         {"metadata", {{"type", "object"}}},
-                         {"my_access", Str()},
-                         {"attachments", Int()},
-                         {"thumbnail_id", {{"type", "string"}, {"nullable", true}}},
-                         {"created_at", Time()},
-                         {"updated_at", Time()},
-                         {"last_interacted_at", Time()}},
-                        {"id", "name", "owner_id", "items", "metadata", "my_access", "attachments",
-                         "thumbnail_id", "created_at", "updated_at", "last_interacted_at"});
+  s["BomSummary"] =
+      Closed({{"id", Str()},
+              {"name", Str()},
+              {"owner_id", Str()},
+              {"items", Int()},
+              {"metadata", {{"type", "object"}}},
+              {"my_access", Str()},
+              {"attachments", Int()},
+              {"thumbnail_id", {{"type", "string"}, {"nullable", true}}},
+              {"created_at", Time()},
+              {"updated_at", Time()},
+              {"last_interacted_at", Time()}},
+             {"id", "name", "owner_id", "items", "metadata", "my_access", "attachments",
+              "thumbnail_id", "created_at", "updated_at", "last_interacted_at"});
   s["BomList"] = Obj({{"boms", ArrayOf(Ref("BomSummary"))}}, {"boms"});
   json access = {{"type", "string"}, {"enum", {"view", "edit"}}};
-  s["Shares"] =
-      Obj({{"shares", ArrayOf(Obj({{"user_id", Str()}, {"access", access}, {"created_at", Time()}},
-                                  {"user_id", "access", "created_at"}))}},
-          {"shares"});
+  s["Shares"] = Obj(
+      {{"shares", ArrayOf(Closed({{"user_id", Str()}, {"access", access}, {"created_at", Time()}},
+                                 {"user_id", "access", "created_at"}))}},
+      {"shares"});
   s["ShareRequest"] = Obj({{"user_id", Str()}, {"access", access}}, {"user_id", "access"});
-  s["Share"] = Obj({{"user_id", Str()}, {"access", access}}, {"user_id", "access"});
+  s["Share"] = Closed({{"user_id", Str()}, {"access", access}}, {"user_id", "access"});
   s["TransferRequest"] = Obj({{"user_id", Str()}}, {"user_id"});
-  s["Transferred"] = Obj({{"id", Str()}, {"owner_id", Str()}}, {"id", "owner_id"});
+  s["Transferred"] = Closed({{"id", Str()}, {"owner_id", Str()}}, {"id", "owner_id"});
   // api.cc SendAuditEntries; "change" is whatever the action recorded.
   s["AuditEntries"] =
-      Obj({{"entries", ArrayOf(Obj({{"id", Int()},
-                                    {"at", Time()},
-                                    {"object", Str()},
-                                    {"actor_id", Str()},
-                                    {"action", Str()},
-                                    {"change", json::object()}},
-                                   {"id", "at", "object", "actor_id", "action", "change"}))},
+      Obj({{"entries", ArrayOf(Closed({{"id", Int()},
+                                       {"at", Time()},
+                                       {"object", Str()},
+                                       {"actor_id", Str()},
+                                       {"action", Str()},
+                                       {"change", json::object()}},
+                                      {"id", "at", "object", "actor_id", "action", "change"}))},
            {"next_before", Int()}},
           {"entries"});
   // routes_accounts.cc sessions.create: email and password required text, totp and
@@ -151,7 +152,7 @@ json BuildSchemas() {
                      {"recovery_code", Str()},
                      {"cookie", {{"type", "boolean"}, {"nullable", true}}}},
                     {"email", "password"});
-  s["Session"] = Obj(
+  s["Session"] = Closed(
       {{"token", {{"type", "string"}, {"description", "empty with cookie: true"}}},
        {"cookie", Bool()},
        {"user", Obj({{"id", Str()}, {"org_id", Str()}, {"role", Str()}}, {"id", "org_id", "role"})},
@@ -159,27 +160,27 @@ json BuildSchemas() {
        {"mfa_enrolment_required", Bool()}},
       {"token", "user", "expires_at", "mfa_enrolment_required"});
   s["Reauth"] = Obj({{"password", Str()}, {"totp", Str()}, {"recovery_code", Str()}}, {"password"});
-  s["Reauthenticated"] = Obj({{"authenticated_at", Time()},
-                              {"reauth_until",
-                               {{"type", "string"},
-                                {"format", "date-time"},
-                                {"description", "sensitive operations are open until then"}}}},
-                             {"authenticated_at", "reauth_until"});
+  s["Reauthenticated"] = Closed({{"authenticated_at", Time()},
+                                 {"reauth_until",
+                                  {{"type", "string"},
+                                   {"format", "date-time"},
+                                   {"description", "sensitive operations are open until then"}}}},
+                                {"authenticated_at", "reauth_until"});
   s["UnsealRequest"] = Obj({{"share", Str()}, {"reset", Bool()}}, {"share"});
-  s["UnsealStatus"] = Obj({{"sealed", Bool()},
-                           {"progress", Int()},
-                           {"threshold", Int()},
-                           {"shares", Int()},
-                           {"shares_in", ArrayOf(Int())}},
-                          {"sealed", "progress", "threshold", "shares", "shares_in"});
-  s["Sealed"] = Obj({{"sealed", {{"type", "boolean"}, {"enum", {true}}}}}, {"sealed"});
+  s["UnsealStatus"] = Closed({{"sealed", Bool()},
+                              {"progress", Int()},
+                              {"threshold", Int()},
+                              {"shares", Int()},
+                              {"shares_in", ArrayOf(Int())}},
+                             {"sealed", "progress", "threshold", "shares", "shares_in"});
+  s["Sealed"] = Closed({{"sealed", {{"type", "boolean"}, {"enum", {true}}}}}, {"sealed"});
   // routes_accounts.cc: orgs, users (UserJson), tokens (TokenJson).
   s["OrgCreate"] = Obj({{"name", Str()}, {"admin_email", Str()}, {"admin_password", Str()}},
                        {"name", "admin_email", "admin_password"});
-  s["OrgCreated"] = Obj({{"id", Str()}, {"admin_user_id", Str()}}, {"id", "admin_user_id"});
+  s["OrgCreated"] = Closed({{"id", Str()}, {"admin_user_id", Str()}}, {"id", "admin_user_id"});
   s["Orgs"] = Obj(
-      {{"orgs",
-        ArrayOf(Obj({{"id", Str()},
+      {{"orgs", ArrayOf(Closed(
+                    {{"id", Str()},
                      {"name", Str()},
                      {"users", Int()},
                      {"created_at", Time()},
@@ -189,24 +190,24 @@ json BuildSchemas() {
       {"orgs"});
   json role = {{"type", "string"}, {"enum", {"administrator", "editor", "viewer"}}};
   s["User"] =
-      Obj({{"id", Str()},
-           {"org_id", Str()},
-           {"email", Str()},
-           {"display_name", Str()},
-           {"role", role},
-           {"email_verified", Bool()},
-           {"disabled", Bool()},
-           {"mfa_enabled", Bool()},
-           {"recovery_codes_left", Int()},
-           {"passkeys", Int()},
-           {"created_at", Time()},
-           {"last_active_at", Time()}},
-          {"id", "org_id", "email", "display_name", "role", "email_verified", "disabled",
-           "mfa_enabled", "recovery_codes_left", "passkeys", "created_at", "last_active_at"});
+      Closed({{"id", Str()},
+              {"org_id", Str()},
+              {"email", Str()},
+              {"display_name", Str()},
+              {"role", role},
+              {"email_verified", Bool()},
+              {"disabled", Bool()},
+              {"mfa_enabled", Bool()},
+              {"recovery_codes_left", Int()},
+              {"passkeys", Int()},
+              {"created_at", Time()},
+              {"last_active_at", Time()}},
+             {"id", "org_id", "email", "display_name", "role", "email_verified", "disabled",
+              "mfa_enabled", "recovery_codes_left", "passkeys", "created_at", "last_active_at"});
   s["Users"] = Obj({{"users", ArrayOf(Ref("User"))}}, {"users"});
   s["UserCreate"] =
       Obj({{"email", Str()}, {"password", Str()}, {"role", role}}, {"email", "password", "role"});
-  s["UserCreated"] = Obj({{"id", Str()}}, {"id"});
+  s["UserCreated"] = Closed({{"id", Str()}}, {"id"});
   s["UserChange"] = Obj({{"role", role}, {"disabled", Bool()}}, json::array());
   json token = {
       {"id", Str()},          {"kind", {{"type", "string"}, {"enum", {"session", "api"}}}},
@@ -215,29 +216,29 @@ json BuildSchemas() {
       {"expires_at", Time()}, {"current", Bool()}};
   json token_required = {"id",         "kind",         "name",       "scope",
                          "created_at", "last_seen_at", "expires_at", "current"};
-  s["Token"] = Obj(token, token_required);
+  s["Token"] = Closed(token, token_required);
   s["Tokens"] = Obj({{"tokens", ArrayOf(Ref("Token"))}}, {"tokens"});
   token["token"] = {{"type", "string"}, {"description", "the secret, shown this once"}};
   token_required.push_back("token");
-  s["TokenCreated"] = Obj(token, token_required);
+  s["TokenCreated"] = Closed(token, token_required);
   s["TokenCreate"] = Obj({{"name", Str()},
                           {"scope", {{"type", "string"}, {"enum", {"read", "write"}}}},
                           {"days", Int()}},
                          {"name", "scope"});
   s["People"] =
-      Obj({{"people", ArrayOf(Obj({{"id", Str()}, {"display_name", Str()}, {"email", Str()}},
-                                  {"id", "display_name", "email"}))}},
+      Obj({{"people", ArrayOf(Closed({{"id", Str()}, {"display_name", Str()}, {"email", Str()}},
+                                     {"id", "display_name", "email"}))}},
           {"people"});
-  s["Revisions"] = Obj({{"revisions", ArrayOf(Obj({{"revision", Int()},
-                                                   {"at", Time()},
-                                                   {"actor_id", Str()},
-                                                   {"items", Int()},
-                                                   {"via", Str()},
-                                                   {"source", Str()},
-                                                   {"profile", Str()},
-                                                   {"current", Bool()}},
-                                                  {"revision", "at", "actor_id", "items", "via",
-                                                   "source", "profile", "current"}))}},
+  s["Revisions"] = Obj({{"revisions", ArrayOf(Closed({{"revision", Int()},
+                                                      {"at", Time()},
+                                                      {"actor_id", Str()},
+                                                      {"items", Int()},
+                                                      {"via", Str()},
+                                                      {"source", Str()},
+                                                      {"profile", Str()},
+                                                      {"current", Bool()}},
+                                                     {"revision", "at", "actor_id", "items", "via",
+                                                      "source", "profile", "current"}))}},
                        {"revisions"});
   // The signed-in user (routes_accounts.cc me.get): the operator is {operator: true}; a member is
   // their User plus how this session may act.
