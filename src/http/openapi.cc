@@ -848,8 +848,33 @@ nlohmann::json Api::OpenApi() const {
     paths[r.path][method] = op;
     paths[r.path][method]["responses"] = responses;
   }
+  static const std::map<std::string, const char*> kTagWhat = {
+      {"audit", "The organisation's audit log"},
+      {"backups", "Operator: verified, encrypted backups"},
+      {"boms", "Bills of materials: create, import, read, views, share, transfer, attachments"},
+      {"directory", "Colleagues of the organisation, to share with"},
+      {"instance", "Operator: the instance's own events"},
+      {"invitations", "Invitations by mail, and accepting them"},
+      {"jobs", "Pulls from and sends to data sources, as jobs"},
+      {"keys", "Operator: data-key rotation"},
+      {"me", "The signed-in user: profile, tokens, second factors, passkeys, password"},
+      {"metrics", "Operator: Prometheus metrics"},
+      {"org", "The organisation's settings, block list, mappings, profiles and single sign-on"},
+      {"orgs", "Operator: organisations, support reads, break-glass sessions"},
+      {"ready", "Readiness probe"},
+      {"sessions", "Sign-in (password, passkey), re-authentication, sign-out"},
+      {"sources", "Data sources and each user's own connection to them"},
+      {"sso", "Single sign-on through the organisation's OpenID Connect provider"},
+      {"system", "Liveness, seal and unseal, this description"},
+      {"users", "The organisation's accounts"},
+      {"verify-email", "Verifying an address from its mailed link"},
+      {"where-used", "The BOMs that use a part"}};
   json tag_list = json::array();
-  for (const std::string& t : tags) tag_list.push_back({{"name", t}});
+  for (const std::string& t : tags) {
+    json tag = {{"name", t}};
+    if (auto it = kTagWhat.find(t); it != kTagWhat.end()) tag["description"] = it->second;
+    tag_list.push_back(tag);
+  }
   return {
       {"openapi", "3.0.3"},
       {"info",

@@ -140,63 +140,63 @@ void RegisterSourceRoutes(Api& api) {
               SendNoContent(c);
             });
 
-  api.Route({"PUT",
-             "/api/v1/sources/{id}/connection",
-             "sources.connect",
-             Auth::kSignedIn,
-             false,
-             "Connect with your own credentials: {username, password} (Tryton, REST basic), "
-             "{api_key}, {client_id, client_secret} (client credentials) or {code, state} (OAuth "
-             "code + PKCE); checked at the source where it can be, sealed, never returned. An "
-             "empty object asks what to give: 400 credentials_required with error.needs = "
-             "password|api_key|client_credentials|oauth, and changes nothing",
-             {.request = "SourceConnect", .responses = {{204, nullptr}}, .errors = {409, 424}}},
-            [](Ctx& c) {
-              auto id = PathId<util::SourceId>(c, 1);
-              if (!id) return;
-              auto body = JsonBody(c);
-              if (!body) return;
-              if (body->is_object() && body->empty()) {
-                // The probe (docs/sources.md, "Connect"): Editors and Viewers learn which of
-                // their own credentials to enter, nothing about how the source is configured.
-                auto needs = c.s().sources->ConnectionNeeds(c.principal, *id);
-                if (!needs.ok()) return SendError(c, needs.status());
-                static const std::map<std::string, std::string> kAsk = {
-                    {"password", "give your own user name and password for this source"},
-                    {"api_key", "give your own API key for this source"},
-                    {"client_credentials", "give your own OAuth client id and client secret"},
-                    {"oauth", "sign in at the source: POST .../connection/authorize first"}};
-                return SendJson(c, 400,
-                                {{"error",
-                                  {{"code", "credentials_required"},
-                                   {"message", kAsk.at(needs.value())},
-                                   {"needs", needs.value()}}}});
-              }
-              Status st = c.s().sources->Connect(c.principal, *id, *body);
-              if (!st.ok()) return SendError(c, st);
-              SendNoContent(c);
-            });
-
   api.Route(
-      {"POST",
-       "/api/v1/sources/{id}/connection/authorize",
-       "sources.authorize",
+      {"PUT",
+       "/api/v1/sources/{id}/connection",
+       "sources.connect",
        Auth::kSignedIn,
        false,
-       "OAuth 2.0 code + PKCE sources: {redirect_uri} → {authorize_url, state}; sign in "
-       "there, then PUT .../connection {code, state}",
-       {.request = "AuthorizeRequest", .responses = {{200, "Authorization"}}, .errors = {409}}},
+       "Connect with your own credentials: {username, password} (Tryton, REST basic), "
+       "{api_key}, {client_id, client_secret} (client credentials) or {code, state} (OAuth "
+       "code + PKCE); checked at the source where it can be, sealed, never returned. An "
+       "empty object asks what to give: 400 credentials_required with error.needs = "
+       "password|api_key|client_credentials|oauth, and changes nothing",
+       {.request = "SourceConnect", .responses = {{204, nullptr}}, .errors = {409, 422, 424}}},
       [](Ctx& c) {
         auto id = PathId<util::SourceId>(c, 1);
         if (!id) return;
         auto body = JsonBody(c);
         if (!body) return;
-        auto redirect = StringField(c, *body, "redirect_uri", true);
-        if (!redirect) return;
-        auto r = c.s().sources->StartAuthorization(c.principal, *id, *redirect);
-        if (!r.ok()) return SendError(c, r.status());
-        SendJson(c, 200, {{"authorize_url", r->authorize_url}, {"state", r->state}});
+        if (body->is_object() && body->empty()) {
+          // The probe (docs/sources.md, "Connect"): Editors and Viewers learn which of
+          // their own credentials to enter, nothing about how the source is configured.
+          auto needs = c.s().sources->ConnectionNeeds(c.principal, *id);
+          if (!needs.ok()) return SendError(c, needs.status());
+          static const std::map<std::string, std::string> kAsk = {
+              {"password", "give your own user name and password for this source"},
+              {"api_key", "give your own API key for this source"},
+              {"client_credentials", "give your own OAuth client id and client secret"},
+              {"oauth", "sign in at the source: POST .../connection/authorize first"}};
+          return SendJson(c, 400,
+                          {{"error",
+                            {{"code", "credentials_required"},
+                             {"message", kAsk.at(needs.value())},
+                             {"needs", needs.value()}}}});
+        }
+        Status st = c.s().sources->Connect(c.principal, *id, *body);
+        if (!st.ok()) return SendError(c, st);
+        SendNoContent(c);
       });
+
+  api.Route({"POST",
+             "/api/v1/sources/{id}/connection/authorize",
+             "sources.authorize",
+             Auth::kSignedIn,
+             false,
+             "OAuth 2.0 code + PKCE sources: {redirect_uri} → {authorize_url, state}; sign in "
+             "there, then PUT .../connection {code, state}",
+             {.request = "AuthorizeRequest", .responses = {{200, "Authorization"}}}},
+            [](Ctx& c) {
+              auto id = PathId<util::SourceId>(c, 1);
+              if (!id) return;
+              auto body = JsonBody(c);
+              if (!body) return;
+              auto redirect = StringField(c, *body, "redirect_uri", true);
+              if (!redirect) return;
+              auto r = c.s().sources->StartAuthorization(c.principal, *id, *redirect);
+              if (!r.ok()) return SendError(c, r.status());
+              SendJson(c, 200, {{"authorize_url", r->authorize_url}, {"state", r->state}});
+            });
 
   api.Route({"DELETE",
              "/api/v1/sources/{id}/connection",
@@ -253,7 +253,7 @@ void RegisterSourceRoutes(Api& api) {
              false,
              "Administrator, Editor: a folder source's files {files: [{name, size, modified_at, "
              "state: new|changed|pulled}]}; pull one with POST .../pull {remote_id: name}",
-             {.responses = {{200, "SourceFiles"}}, .errors = {409, 424}}},
+             {.responses = {{200, "SourceFiles"}}, .errors = {422}}},
             [](Ctx& c) {
               auto id = PathId<util::SourceId>(c, 1);
               if (!id) return;

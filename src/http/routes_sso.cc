@@ -139,7 +139,7 @@ void RegisterSsoRoutes(Api& api) {
              "ES256, EdDSA), default_role?, provisioning? (jit | invitation), groups_claim?, "
              "group_roles? {group: role}, mfa_acr_values?, max_session_seconds?, internal? "
              "(loopback and private addresses allowed), ca_pem?} → 204",
-             {.request = "SsoProviderIn", .responses = {{204, nullptr}}, .errors = {409, 424}}},
+             {.request = "SsoProviderIn", .responses = {{204, nullptr}}}},
             [](Ctx& c) {
               auto body = JsonBody(c, 128 * 1024);
               if (!body) return;
@@ -193,7 +193,7 @@ void RegisterSsoRoutes(Api& api) {
              "The provider's redirect back (code, state): verifies the ID token, signs the user in "
              "with the session cookie and sends the browser to the UI",
              {.responses = {{302, nullptr}},
-              .errors = {400, 401, 424},
+              .errors = {400, 401, 403, 409, 422, 424},
               .query = {{"code", "string", "the authorization code"},
                         {"state", "string", "the state this server gave the provider"},
                         {"error", "string", "the provider's refusal"}}}},
@@ -249,7 +249,7 @@ void RegisterSsoRoutes(Api& api) {
              false,
              "Anyone: begins the authorization code flow with PKCE: 302 to the provider, with a "
              "binding cookie for the callback",
-             {.responses = {{302, nullptr}}, .errors = {424}}},
+             {.responses = {{302, nullptr}}, .errors = {422, 424}}},
             [&api](Ctx& c) {
               auto org = PathId<util::OrgId>(c, 1);
               if (!org) return;
@@ -267,7 +267,7 @@ void RegisterSsoRoutes(Api& api) {
              false,
              "Signed in: begins the flow that links the caller's account to the org's provider "
              "→ 200 {authorization_url} and the binding cookie; the browser goes there next",
-             {.responses = {{200, "SsoLink"}}, .errors = {409, 424}}},
+             {.responses = {{200, "SsoLink"}}, .errors = {422, 424}}},
             [&api](Ctx& c) {
               auto org = PathId<util::OrgId>(c, 1);
               if (!org) return;
@@ -284,7 +284,7 @@ void RegisterSsoRoutes(Api& api) {
              false,
              "Signed in: ends this session; for a session from the provider, 200 {logout_url} "
              "ends the provider's session too (RP-initiated logout), else logout_url is \"\"",
-             {.responses = {{200, "SsoLogout"}}}},
+             {.responses = {{200, "SsoLogout"}}, .errors = {422, 424}}},
             [&api](Ctx& c) {
               auto r = c.s().oidc->Logout(c.principal, c.bearer);
               if (!r.ok()) return SendError(c, r.status());
