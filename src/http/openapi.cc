@@ -760,7 +760,8 @@ nlohmann::json Api::OpenApi() const {
     const bool has_body =
         method == "post" || method == "patch" || method == "put" || r.doc.request != nullptr;
     if (r.doc.request != nullptr) {
-      op["requestBody"] = {{"required", true},
+      // "Empty": the route reads nothing from its body, and no body at all is {} (JsonBody).
+      op["requestBody"] = {{"required", std::string(r.doc.request) != "Empty"},
                            {"content", {{"application/json", {{"schema", Ref(r.doc.request)}}}}}};
     } else if (r.doc.request_media != nullptr) {
       op["requestBody"] = {

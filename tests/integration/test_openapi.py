@@ -588,6 +588,8 @@ def drive_passkeys(c, b, org, origin):
     add_user(b, ad, "pk@acme.example", "editor")
     t = sign_in(b, "pk@acme.example")
     c.send("me.passkeys.options", "POST", "/api/v1/me/passkeys/options", b"[]", token=t)
+    # Its body is optional (the document says so): none at all is {}.
+    assert c.send("me.passkeys.options", "POST", "/api/v1/me/passkeys/options", token=t)[0] == 200
     s, opts = c.send("me.passkeys.options", "POST", "/api/v1/me/passkeys/options", {}, token=t)
     assert s == 200, opts
     a = Authenticator()
