@@ -105,6 +105,7 @@ struct DocQuery {
   const char* description;
   int64_t minimum = -1;  // for integers; -1: none
   int64_t maximum = -1;
+  bool required = false;  // a request without it is refused (400)
 };
 struct Doc {
   const char* request = nullptr;  // the JSON body's schema; nullptr: no JSON body

@@ -713,7 +713,7 @@ nlohmann::json Api::OpenApi() const {
       if (q.maximum >= 0) schema["maximum"] = q.maximum;
       params.push_back({{"name", q.name},
                         {"in", "query"},
-                        {"required", false},
+                        {"required", q.required},
                         {"description", q.description},
                         {"schema", schema}});
     }

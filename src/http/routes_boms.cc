@@ -278,7 +278,7 @@ void RegisterBomRoutes(Api& api) {
         .responses = {{201, "Imported"}},
         .errors = {422},
         .query =
-            {{"name", "string", "the new BOM's name (required)"},
+            {{"name", "string", "the new BOM's name", -1, -1, true},
              {"source", "string", "where the file came from (kept in the metadata)"},
              {"profile", "string",
               "a built-in profile, or a saved profile's id or name (at most 100 characters)"},
