@@ -137,7 +137,8 @@ struct RouteSpec {
 // The query parameters AuditQueryParams reads, for the Doc of every audit route.
 std::vector<DocQuery> AuditQueryDoc();
 
-// components/schemas of the published document: JSON Schema for every body type.
+// components/schemas of the published document: JSON Schema for every body type
+// (http/openapi_schemas.cc).
 const nlohmann::json& OpenApiSchemas();
 
 // "bv_session", or "__Host-bv_session" over TLS (Secure, host-only).
