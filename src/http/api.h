@@ -82,15 +82,22 @@ struct Ctx {
 
 using Handler = std::function<void(Ctx&)>;
 
-// What an operation documents beyond its method, path and summary (the typed part of the route
-// table, published in /api/v1/openapi.json). Schema names are keys of OpenApiSchemas(), each body
-// type declared once there and referenced by every route that takes or sends it. Statuses every
-// route of its kind can send are added by the generator and need not be listed: 400 (malformed
-// query or body), 413 and 415 (bodies), 401 and 403 (signed-in routes), 404 (path ids), 429,
-// 503 (routes refused while sealed); all errors carry the Error schema.
+// What an operation documents beyond its method, path and summary, published in
+// /api/v1/openapi.json. Every route lists its success responses (the conformance test fails on a
+// route without them). Schema names are keys of OpenApiSchemas(), each body type declared once
+// there and referenced by every route that takes or sends it. Statuses every route of its kind
+// can send are added by the generator and need not be listed: 400 (malformed query or body, a
+// list's limit or cursor), 413 and 415 (bodies; 415 for JSON bodies only), 401 and 403 (signed-in
+// routes, and 403 for a cookie write without the CSRF header), 404 (path ids), 409 and 422
+// (Idempotency-Key), 412 (If-Match), 429, 503 (routes refused while sealed); all errors carry the
+// Error schema.
 struct DocResponse {
   int status;
-  const char* schema;  // nullptr: no body (204)
+  const char* schema;  // nullptr: no body (204, a redirect), or a `media` body
+  // The body's media type when it is not JSON (text/csv, text/plain, "*/*" for an attachment's
+  // own sniffed type); nullptr: application/json with `schema`. One status may be listed twice,
+  // once per media type it can answer in. A 3xx documents its Location header.
+  const char* media = nullptr;
 };
 struct DocQuery {
   const char* name;
@@ -98,9 +105,12 @@ struct DocQuery {
   const char* description;
   int64_t minimum = -1;  // for integers; -1: none
   int64_t maximum = -1;
+  bool required = false;  // a request without it is refused (400)
 };
 struct Doc {
   const char* request = nullptr;  // the JSON body's schema; nullptr: no JSON body
+  // A raw body instead (a file to import or attach): its media type, the bytes taken as they are.
+  const char* request_media = nullptr;
   std::vector<DocResponse> responses = {};
   std::vector<int> errors = {};  // statuses this route sends besides the ones added for all
   std::vector<DocQuery> query = {};
@@ -112,7 +122,6 @@ struct Doc {
   bool etag = false;
   // A list (http/paging.h): its largest `limit`; 0 for a route that is not a list.
   int64_t list_max = 0;
-  bool typed() const { return !responses.empty(); }
 };
 
 struct RouteSpec {
@@ -128,7 +137,8 @@ struct RouteSpec {
 // The query parameters AuditQueryParams reads, for the Doc of every audit route.
 std::vector<DocQuery> AuditQueryDoc();
 
-// components/schemas of the published document: JSON Schema for every body type.
+// components/schemas of the published document: JSON Schema for every body type
+// (http/openapi_schemas.cc).
 const nlohmann::json& OpenApiSchemas();
 
 // "bv_session", or "__Host-bv_session" over TLS (Secure, host-only).

@@ -1,8 +1,8 @@
-// /api/v1/openapi.json, generated from the route table (RouteSpec and its Doc), and the JSON
-// Schema of every body type the typed routes take or send. The schemas describe what the handlers
-// really parse and write (bom/json_body.cc, http/json_out.cc, the routes_*.cc writers); the
-// conformance test (tests/integration/test_openapi.py) drives the real binary and checks every
-// answer's status and body against this document.
+// /api/v1/openapi.json, generated from the route table (RouteSpec and its Doc): paths, their
+// parameters, request bodies and responses, the statuses every route of its kind can send, tags,
+// security schemes; the body schemas come from http/openapi_schemas.cc. The conformance test
+// (tests/integration/test_openapi.py) drives the real binary and checks every answer's status,
+// headers and body against this document.
 #include <algorithm>
 #include <cctype>
 #include <map>
@@ -18,205 +18,8 @@ using nlohmann::json;
 
 json Ref(const std::string& name) { return {{"$ref", "#/components/schemas/" + name}}; }
 json Str() { return {{"type", "string"}}; }
-json Int() { return {{"type", "integer"}}; }
-json Bool() { return {{"type", "boolean"}}; }
-json Time() { return {{"type", "string"}, {"format", "date-time"}}; }
-json ArrayOf(json items) { return {{"type", "array"}, {"items", std::move(items)}}; }
 json Obj(json properties, json required) {
   return {{"type", "object"}, {"properties", std::move(properties)}, {"required", required}};
-}
-
-json BuildSchemas() {
-  json s = json::object();
-  s["Error"] = Obj({{"error", Obj({{"code", Str()},
-                                   {"message", Str()},
-                                   {"details", ArrayOf(json::object())},
-                                   {"warnings", ArrayOf(json::object())}},
-                                  {"code", "message"})}},
-                   {"error"});
-  s["Health"] = Obj(
-      {{"status", {{"type", "string"}, {"enum", {"ok"}}}}, {"sealed", Bool()}, {"version", Str()}},
-      {"status", "sealed", "version"});
-  s["OpenApiDocument"] =
-      Obj({{"openapi", Str()}, {"info", json::object()}, {"paths", json::object()}},
-          {"openapi", "info", "paths"});
-  // bom/json_body.cc: ref and part_number required text; quantity a number or a decimal string;
-  // properties' values text or numbers; the other fields text; dnp a boolean or null.
-  json maker = Obj({{"name", Str()}, {"mpn", Str()}}, json::array());
-  s["ItemIn"] = Obj(
-      {{"ref", Str()},
-       {"parent", {{"type", "string"}, {"nullable", true}}},
-       {"find_number", Str()},
-       {"part_number", Str()},
-       {"description", Str()},
-       {"quantity", {{"oneOf", {{{"type", "number"}, {"minimum", 0}}, Str()}}}},
-       {"unit", Str()},
-       {"refdes", Str()},
-       {"properties",
-        {{"type", "object"}, {"additionalProperties", {{"oneOf", {Str(), {{"type", "number"}}}}}}}},
-       {"manufacturers", ArrayOf(maker)},
-       {"dnp", {{"type", "boolean"}, {"nullable", true}}}},
-      {"ref", "part_number", "quantity"});
-  // http/json_out.cc AppendItem: every field always present; quantity the canonical decimal,
-  // written as a JSON number.
-  s["Item"] =
-      Obj({{"ref", Str()},
-           {"parent", {{"type", "string"}, {"nullable", true}}},
-           {"find_number", Str()},
-           {"part_number", Str()},
-           {"description", Str()},
-           {"quantity", {{"type", "number"}}},
-           {"unit", Str()},
-           {"refdes", Str()},
-           {"properties", {{"type", "object"}, {"additionalProperties", Str()}}},
-           {"manufacturers", ArrayOf(Obj({{"name", Str()}, {"mpn", Str()}}, {"name", "mpn"}))},
-           {"dnp", Bool()}},
-          {"ref", "parent", "find_number", "part_number", "description", "quantity", "unit",
-           "refdes", "properties", "manufacturers", "dnp"});
-  s["Items"] = Obj({{"items", ArrayOf(Ref("Item"))}}, {"items"});
-  s["BomCreate"] = Obj({{"name", Str()},
-                        {"items", ArrayOf(Ref("ItemIn"))},
-                        {"metadata", {{"type", "object"}}},
-                        {"source", Str()}},
-                       {"name", "items"});
-  s["BomChange"] = Obj({{"name", Str()},
-                        {"items", ArrayOf(Ref("ItemIn"))},
-                        {"metadata", {{"type", "object"}}},
-                        {"source", Str()}},
-                       json::array());
-  s["BomCreated"] = Obj({{"id", Str()}, {"items", Int()}}, {"id", "items"});
-  // routes_boms.cc SummaryText.
-  s["BomSummary"] = Obj({{"id", Str()},
-                         {"name", Str()},
-                         {"owner_id", Str()},
-                         {"items", Int()},
-                         {"metadata", {{"type", "object"}}},
-                         {"my_access", Str()},
-                         {"attachments", Int()},
-                         {"thumbnail_id", {{"type", "string"}, {"nullable", true}}},
-                         {"created_at", Time()},
-                         {"updated_at", Time()},
-                         {"last_interacted_at", Time()}},
-                        {"id", "name", "owner_id", "items", "metadata", "my_access", "attachments",
-                         "thumbnail_id", "created_at", "updated_at", "last_interacted_at"});
-  s["BomList"] = Obj({{"boms", ArrayOf(Ref("BomSummary"))}}, {"boms"});
-  json access = {{"type", "string"}, {"enum", {"view", "edit"}}};
-  s["Shares"] =
-      Obj({{"shares", ArrayOf(Obj({{"user_id", Str()}, {"access", access}, {"created_at", Time()}},
-                                  {"user_id", "access", "created_at"}))}},
-          {"shares"});
-  s["ShareRequest"] = Obj({{"user_id", Str()}, {"access", access}}, {"user_id", "access"});
-  s["Share"] = Obj({{"user_id", Str()}, {"access", access}}, {"user_id", "access"});
-  s["TransferRequest"] = Obj({{"user_id", Str()}}, {"user_id"});
-  s["Transferred"] = Obj({{"id", Str()}, {"owner_id", Str()}}, {"id", "owner_id"});
-  // api.cc SendAuditEntries; "change" is whatever the action recorded.
-  s["AuditEntries"] =
-      Obj({{"entries", ArrayOf(Obj({{"id", Int()},
-                                    {"at", Time()},
-                                    {"object", Str()},
-                                    {"actor_id", Str()},
-                                    {"action", Str()},
-                                    {"change", json::object()}},
-                                   {"id", "at", "object", "actor_id", "action", "change"}))},
-           {"next_before", Int()}},
-          {"entries"});
-  // routes_accounts.cc sessions.create: email and password required text, totp and
-  // recovery_code optional text, cookie a boolean (or null).
-  s["SignIn"] = Obj({{"email", Str()},
-                     {"password", Str()},
-                     {"totp", Str()},
-                     {"recovery_code", Str()},
-                     {"cookie", {{"type", "boolean"}, {"nullable", true}}}},
-                    {"email", "password"});
-  s["Session"] = Obj(
-      {{"token", {{"type", "string"}, {"description", "empty with cookie: true"}}},
-       {"cookie", Bool()},
-       {"user", Obj({{"id", Str()}, {"org_id", Str()}, {"role", Str()}}, {"id", "org_id", "role"})},
-       {"expires_at", Time()},
-       {"mfa_enrolment_required", Bool()}},
-      {"token", "user", "expires_at", "mfa_enrolment_required"});
-  s["Reauth"] = Obj({{"password", Str()}, {"totp", Str()}, {"recovery_code", Str()}}, {"password"});
-  s["Reauthenticated"] = Obj({{"authenticated_at", Time()},
-                              {"reauth_until",
-                               {{"type", "string"},
-                                {"format", "date-time"},
-                                {"description", "sensitive operations are open until then"}}}},
-                             {"authenticated_at", "reauth_until"});
-  s["UnsealRequest"] = Obj({{"share", Str()}, {"reset", Bool()}}, {"share"});
-  s["UnsealStatus"] = Obj({{"sealed", Bool()},
-                           {"progress", Int()},
-                           {"threshold", Int()},
-                           {"shares", Int()},
-                           {"shares_in", ArrayOf(Int())}},
-                          {"sealed", "progress", "threshold", "shares", "shares_in"});
-  s["Sealed"] = Obj({{"sealed", {{"type", "boolean"}, {"enum", {true}}}}}, {"sealed"});
-  // routes_accounts.cc: orgs, users (UserJson), tokens (TokenJson).
-  s["OrgCreate"] = Obj({{"name", Str()}, {"admin_email", Str()}, {"admin_password", Str()}},
-                       {"name", "admin_email", "admin_password"});
-  s["OrgCreated"] = Obj({{"id", Str()}, {"admin_user_id", Str()}}, {"id", "admin_user_id"});
-  s["Orgs"] = Obj(
-      {{"orgs",
-        ArrayOf(Obj({{"id", Str()},
-                     {"name", Str()},
-                     {"users", Int()},
-                     {"created_at", Time()},
-                     {"support_access_until",
-                      {{"type", "string"}, {"description", "a date-time, or empty when closed"}}}},
-                    {"id", "name", "users", "created_at", "support_access_until"}))}},
-      {"orgs"});
-  json role = {{"type", "string"}, {"enum", {"administrator", "editor", "viewer"}}};
-  s["User"] =
-      Obj({{"id", Str()},
-           {"org_id", Str()},
-           {"email", Str()},
-           {"display_name", Str()},
-           {"role", role},
-           {"email_verified", Bool()},
-           {"disabled", Bool()},
-           {"mfa_enabled", Bool()},
-           {"recovery_codes_left", Int()},
-           {"passkeys", Int()},
-           {"created_at", Time()},
-           {"last_active_at", Time()}},
-          {"id", "org_id", "email", "display_name", "role", "email_verified", "disabled",
-           "mfa_enabled", "recovery_codes_left", "passkeys", "created_at", "last_active_at"});
-  s["Users"] = Obj({{"users", ArrayOf(Ref("User"))}}, {"users"});
-  s["UserCreate"] =
-      Obj({{"email", Str()}, {"password", Str()}, {"role", role}}, {"email", "password", "role"});
-  s["UserCreated"] = Obj({{"id", Str()}}, {"id"});
-  s["UserChange"] = Obj({{"role", role}, {"disabled", Bool()}}, json::array());
-  json token = {
-      {"id", Str()},          {"kind", {{"type", "string"}, {"enum", {"session", "api"}}}},
-      {"name", Str()},        {"scope", Str()},
-      {"created_at", Time()}, {"last_seen_at", Time()},
-      {"expires_at", Time()}, {"current", Bool()}};
-  json token_required = {"id",         "kind",         "name",       "scope",
-                         "created_at", "last_seen_at", "expires_at", "current"};
-  s["Token"] = Obj(token, token_required);
-  s["Tokens"] = Obj({{"tokens", ArrayOf(Ref("Token"))}}, {"tokens"});
-  token["token"] = {{"type", "string"}, {"description", "the secret, shown this once"}};
-  token_required.push_back("token");
-  s["TokenCreated"] = Obj(token, token_required);
-  s["TokenCreate"] = Obj({{"name", Str()},
-                          {"scope", {{"type", "string"}, {"enum", {"read", "write"}}}},
-                          {"days", Int()}},
-                         {"name", "scope"});
-  s["People"] =
-      Obj({{"people", ArrayOf(Obj({{"id", Str()}, {"display_name", Str()}, {"email", Str()}},
-                                  {"id", "display_name", "email"}))}},
-          {"people"});
-  s["Revisions"] = Obj({{"revisions", ArrayOf(Obj({{"revision", Int()},
-                                                   {"at", Time()},
-                                                   {"actor_id", Str()},
-                                                   {"items", Int()},
-                                                   {"via", Str()},
-                                                   {"source", Str()},
-                                                   {"profile", Str()},
-                                                   {"current", Bool()}},
-                                                  {"revision", "at", "actor_id", "items", "via",
-                                                   "source", "profile", "current"}))}},
-                       {"revisions"});
-  return s;
 }
 
 json ErrorResponse(int status) {
@@ -259,11 +62,6 @@ std::vector<DocQuery> AuditQueryDoc() {
           {"to", "integer", "unix seconds", 0},
           {"before", "integer", "the next_before of the previous page (cursor is preferred)", 0},
           {"limit", "integer", "page size (default 100)", 1, 500}};
-}
-
-const nlohmann::json& OpenApiSchemas() {
-  static const nlohmann::json kSchemas = BuildSchemas();
-  return kSchemas;
 }
 
 nlohmann::json Api::OpenApi() const {
@@ -309,7 +107,7 @@ nlohmann::json Api::OpenApi() const {
       if (q.maximum >= 0) schema["maximum"] = q.maximum;
       params.push_back({{"name", q.name},
                         {"in", "query"},
-                        {"required", false},
+                        {"required", q.required},
                         {"description", q.description},
                         {"schema", schema}});
     }
@@ -352,19 +150,42 @@ nlohmann::json Api::OpenApi() const {
                         {"schema", Str()}});
     }
     if (!params.empty()) op["parameters"] = params;
-    const bool has_body = method == "post" || method == "patch" || method == "put";
+    // A DELETE may carry a JSON body too (an address to unblock, a password to prove).
+    const bool has_body =
+        method == "post" || method == "patch" || method == "put" || r.doc.request != nullptr;
     if (r.doc.request != nullptr) {
-      op["requestBody"] = {{"required", true},
+      // "Empty": the route reads nothing from its body, and no body at all is {} (JsonBody).
+      op["requestBody"] = {{"required", std::string(r.doc.request) != "Empty"},
                            {"content", {{"application/json", {{"schema", Ref(r.doc.request)}}}}}};
+    } else if (r.doc.request_media != nullptr) {
+      op["requestBody"] = {
+          {"required", true},
+          {"content",
+           {{r.doc.request_media, {{"schema", {{"type", "string"}, {"format", "binary"}}}}}}}};
     }
     json responses = json::object();
-    if (r.doc.typed()) {
+    {
       for (const DocResponse& d : r.doc.responses) {
-        json resp = {{"description", d.status == 201   ? "Created"
-                                     : d.status == 204 ? "No content"
-                                                       : "Success"}};
-        if (d.schema != nullptr) {
-          resp["content"] = {{"application/json", {{"schema", Ref(d.schema)}}}};
+        const std::string key = std::to_string(d.status);
+        json resp =
+            responses.contains(key)
+                ? responses[key]
+                : json{{"description", d.status == 201   ? "Created"
+                                       : d.status == 202 ? "Accepted"
+                                       : d.status == 204 ? "No content"
+                                       : d.status == 302 ? "Found: the browser goes on to Location"
+                                                         : "Success"}};
+        if (d.media != nullptr) {
+          const bool text = std::string(d.media).rfind("text/", 0) == 0;
+          resp["content"][d.media] = {
+              {"schema", text ? Str() : json{{"type", "string"}, {"format", "binary"}}}};
+        } else if (d.schema != nullptr) {
+          resp["content"]["application/json"] = {{"schema", Ref(d.schema)}};
+        }
+        if (d.status >= 300 && d.status < 400) {
+          resp["headers"]["Location"] = {{"description", "where the browser goes next"},
+                                         {"required", true},
+                                         {"schema", Str()}};
         }
         if (d.schema != nullptr && r.doc.list_max > 0 && d.status == 200) {
           // Every list answers its body plus next_cursor, and the next page as a Link header.
@@ -395,25 +216,22 @@ nlohmann::json Api::OpenApi() const {
                                      {"required", true},
                                      {"schema", Str()}};
         }
-        responses[std::to_string(d.status)] = resp;
+        responses[key] = resp;
       }
       std::set<int> errors(r.doc.errors.begin(), r.doc.errors.end());
       if (r.doc.etag && method != "get") errors.insert(412);
       if (r.doc.idempotent) errors.insert({409, 422});
       errors.insert(429);
-      if (!r.doc.query.empty() || has_body) errors.insert(400);
-      if (has_body) errors.insert({413, 415});
+      if (!r.doc.query.empty() || r.doc.list_max > 0 || has_body) errors.insert(400);
+      if (has_body) errors.insert(413);
+      // Raw bodies are taken whatever their Content-Type; JSON bodies must say application/json.
+      if (has_body && r.doc.request_media == nullptr) errors.insert(415);
       // A session cookie sent without X-Bomvault-Csrf is refused on every write (api.cc).
       if (method != "get") errors.insert(403);
       if (r.auth != Auth::kNone) errors.insert({401, 403});
       if (has_path_ids) errors.insert(404);
       if (!r.while_sealed) errors.insert(503);
       for (int e : errors) responses[std::to_string(e)] = ErrorResponse(e);
-    } else {
-      // Routes not yet given their Doc: the success body is described by the summary only.
-      responses["2XX"] = {{"description", "Success; see the summary"}};
-      responses["4XX"] = ErrorResponse(400);
-      responses["4XX"]["description"] = "Refused";
     }
     if (r.doc.etag && method == "get") {
       responses["304"] = {
@@ -422,12 +240,36 @@ nlohmann::json Api::OpenApi() const {
            {{"ETag",
              {{"description", "the current entity tag"}, {"required", true}, {"schema", Str()}}}}}};
     }
-    if (!r.doc.typed() && r.doc.etag && method != "get") responses["412"] = ErrorResponse(412);
     paths[r.path][method] = op;
     paths[r.path][method]["responses"] = responses;
   }
+  static const std::map<std::string, const char*> kTagWhat = {
+      {"audit", "The organisation's audit log"},
+      {"backups", "Operator: verified, encrypted backups"},
+      {"boms", "Bills of materials: create, import, read, views, share, transfer, attachments"},
+      {"directory", "Colleagues of the organisation, to share with"},
+      {"instance", "Operator: the instance's own events"},
+      {"invitations", "Invitations by mail, and accepting them"},
+      {"jobs", "Pulls from and sends to data sources, as jobs"},
+      {"keys", "Operator: data-key rotation"},
+      {"me", "The signed-in user: profile, tokens, second factors, passkeys, password"},
+      {"metrics", "Operator: Prometheus metrics"},
+      {"org", "The organisation's settings, block list, mappings, profiles and single sign-on"},
+      {"orgs", "Operator: organisations, support reads, break-glass sessions"},
+      {"ready", "Readiness probe"},
+      {"sessions", "Sign-in (password, passkey), re-authentication, sign-out"},
+      {"sources", "Data sources and each user's own connection to them"},
+      {"sso", "Single sign-on through the organisation's OpenID Connect provider"},
+      {"system", "Liveness, seal and unseal, this description"},
+      {"users", "The organisation's accounts"},
+      {"verify-email", "Verifying an address from its mailed link"},
+      {"where-used", "The BOMs that use a part"}};
   json tag_list = json::array();
-  for (const std::string& t : tags) tag_list.push_back({{"name", t}});
+  for (const std::string& t : tags) {
+    json tag = {{"name", t}};
+    if (auto it = kTagWhat.find(t); it != kTagWhat.end()) tag["description"] = it->second;
+    tag_list.push_back(tag);
+  }
   return {
       {"openapi", "3.0.3"},
       {"info",

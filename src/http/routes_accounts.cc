@@ -92,8 +92,13 @@ void RegisterAccountRoutes(Api& api) {
               SendJson(c, 200, {{"orgs", out}});
             });
 
-  api.Route({"DELETE", "/api/v1/orgs/{id}", "orgs.delete", Auth::kSignedIn, false,
-             "Operator: delete an organisation and destroy its data key"},
+  api.Route({"DELETE",
+             "/api/v1/orgs/{id}",
+             "orgs.delete",
+             Auth::kSignedIn,
+             false,
+             "Operator: delete an organisation and destroy its data key",
+             {.responses = {{204, nullptr}}}},
             [](Ctx& c) {
               if (!Require(c, Function::kOrgDelete)) return;
               auto id = PathId<util::OrgId>(c, 1);
@@ -103,9 +108,14 @@ void RegisterAccountRoutes(Api& api) {
               SendNoContent(c);
             });
 
-  api.Route({"GET", "/api/v1/orgs/{id}/support/users", "orgs.support.users", Auth::kSignedIn, false,
+  api.Route({"GET",
+             "/api/v1/orgs/{id}/support/users",
+             "orgs.support.users",
+             Auth::kSignedIn,
+             false,
              "Operator, inside a support window the org's Administrator granted: the org's "
-             "users (each use is audited in the org)"},
+             "users (each use is audited in the org)",
+             {.responses = {{200, "Users"}}}},
             [](Ctx& c) {
               if (!Require(c, Function::kSupportRead)) return;
               auto id = PathId<util::OrgId>(c, 1);
@@ -137,8 +147,13 @@ void RegisterAccountRoutes(Api& api) {
             });
 
   // --- Verified addresses ---
-  api.Route({"POST", "/api/v1/me/verify-email", "me.verify_email", Auth::kSignedIn, false,
-             "Send a verification link to this user's unverified address (valid 24 h, once)"},
+  api.Route({"POST",
+             "/api/v1/me/verify-email",
+             "me.verify_email",
+             Auth::kSignedIn,
+             false,
+             "Send a verification link to this user's unverified address (valid 24 h, once)",
+             {.request = "Empty", .responses = {{202, "VerificationSent"}}, .errors = {409}}},
             [](Ctx& c) {
               auto body = JsonBody(c, 1024);
               if (!body) return;
@@ -147,9 +162,14 @@ void RegisterAccountRoutes(Api& api) {
               SendJson(c, 202, {{"sent", true}});
             });
 
-  api.Route({"POST", "/api/v1/verify-email", "verify_email", Auth::kNone, false,
+  api.Route({"POST",
+             "/api/v1/verify-email",
+             "verify_email",
+             Auth::kNone,
+             false,
              "Verify an address with the token from its link {token}; the link is "
-             "PUBLIC_URL/verify-email#token=..."},
+             "PUBLIC_URL/verify-email#token=...",
+             {.request = "VerifyEmail", .responses = {{200, "EmailVerified"}}}},
             [](Ctx& c) {
               auto body = JsonBody(c, 1024);
               if (!body) return;
@@ -168,7 +188,10 @@ void RegisterAccountRoutes(Api& api) {
              false,
              "Administrator: invite {email, role} by mail; the link works once and expires "
              "(72 h by default)",
-             {.idempotent = true}},
+             {.request = "InvitationCreate",
+              .responses = {{201, "Invitation"}},
+              .errors = {409},
+              .idempotent = true}},
             [](Ctx& c) {
               if (!Require(c, Function::kInvitationWrite)) return;
               auto body = JsonBody(c, 4096);
@@ -182,49 +205,55 @@ void RegisterAccountRoutes(Api& api) {
               SendCreated(c, "/api/v1/invitations/" + r->id.str(), InvitationJson(r.value()));
             });
 
-  api.Route(
-      {"GET",
-       "/api/v1/invitations",
-       "invitations.list",
-       Auth::kSignedIn,
-       false,
-       "Administrator: the org's invitations, newest first; limit (1-100, default 50), "
-       "cursor (or after: the next_after of the previous page)",
-       {.query = {{"after", "string", "the next_after of the previous page"}}, .list_max = 100}},
-      [](Ctx& c) {
-        if (!Require(c, Function::kInvitationRead)) return;
-        auto page = PageParams(c, 50, 100);
-        if (!page) return;
-        std::optional<int64_t> limit = static_cast<int64_t>(page->limit);
-        std::optional<util::InvitationId> after;
-        if (page->after) {
-          // The cursor's key is the last invitation's id (the service pages by it).
-          after = util::InvitationId::Parse(*page->after);
-          if (!after) {
-            return SendError(
-                c, Status::Invalid("invalid_cursor", "\"cursor\" is not a cursor of this list"));
-          }
-        } else if (c.req.has_param("after")) {
-          after = util::InvitationId::Parse(c.req.get_param_value("after"));
-          if (!after) {
-            return SendError(
-                c, Status::Invalid("invalid_parameter", "\"after\" must be an invitation id"));
-          }
-        }
-        auto r = c.s().invitations->List(c.principal, static_cast<int>(*limit), after);
-        if (!r.ok()) return SendError(c, r.status());
-        nlohmann::json out = nlohmann::json::array();
-        for (const auto& v : r->invitations) out.push_back(InvitationJson(v));
-        nlohmann::json body = {{"invitations", out}};
-        if (r->next_after) body["next_after"] = r->next_after->str();
-        AddNextPage(
-            c, body,
-            r->next_after ? std::optional<std::string>(r->next_after->str()) : std::nullopt);
-        SendJson(c, 200, body);
-      });
+  api.Route({"GET",
+             "/api/v1/invitations",
+             "invitations.list",
+             Auth::kSignedIn,
+             false,
+             "Administrator: the org's invitations, newest first; limit (1-100, default 50), "
+             "cursor (or after: the next_after of the previous page)",
+             {.responses = {{200, "Invitations"}},
+              .query = {{"after", "string", "the next_after of the previous page"}},
+              .list_max = 100}},
+            [](Ctx& c) {
+              if (!Require(c, Function::kInvitationRead)) return;
+              auto page = PageParams(c, 50, 100);
+              if (!page) return;
+              std::optional<int64_t> limit = static_cast<int64_t>(page->limit);
+              std::optional<util::InvitationId> after;
+              if (page->after) {
+                // The cursor's key is the last invitation's id (the service pages by it).
+                after = util::InvitationId::Parse(*page->after);
+                if (!after) {
+                  return SendError(c, Status::Invalid("invalid_cursor",
+                                                      "\"cursor\" is not a cursor of this list"));
+                }
+              } else if (c.req.has_param("after")) {
+                after = util::InvitationId::Parse(c.req.get_param_value("after"));
+                if (!after) {
+                  return SendError(c, Status::Invalid("invalid_parameter",
+                                                      "\"after\" must be an invitation id"));
+                }
+              }
+              auto r = c.s().invitations->List(c.principal, static_cast<int>(*limit), after);
+              if (!r.ok()) return SendError(c, r.status());
+              nlohmann::json out = nlohmann::json::array();
+              for (const auto& v : r->invitations) out.push_back(InvitationJson(v));
+              nlohmann::json body = {{"invitations", out}};
+              if (r->next_after) body["next_after"] = r->next_after->str();
+              AddNextPage(
+                  c, body,
+                  r->next_after ? std::optional<std::string>(r->next_after->str()) : std::nullopt);
+              SendJson(c, 200, body);
+            });
 
-  api.Route({"DELETE", "/api/v1/invitations/{id}", "invitations.delete", Auth::kSignedIn, false,
-             "Administrator: revoke an invitation; its link stops working at once"},
+  api.Route({"DELETE",
+             "/api/v1/invitations/{id}",
+             "invitations.delete",
+             Auth::kSignedIn,
+             false,
+             "Administrator: revoke an invitation; its link stops working at once",
+             {.responses = {{204, nullptr}}}},
             [](Ctx& c) {
               if (!Require(c, Function::kInvitationWrite)) return;
               auto id = PathId<util::InvitationId>(c, 1);
@@ -234,9 +263,16 @@ void RegisterAccountRoutes(Api& api) {
               SendNoContent(c);
             });
 
-  api.Route({"POST", "/api/v1/invitations/accept", "invitations.accept", Auth::kNone, false,
+  api.Route({"POST",
+             "/api/v1/invitations/accept",
+             "invitations.accept",
+             Auth::kNone,
+             false,
              "Accept an invitation {token, password}: creates the account, address verified; "
-             "the link is PUBLIC_URL/invitation#token=..."},
+             "the link is PUBLIC_URL/invitation#token=...",
+             {.request = "InvitationAccept",
+              .responses = {{201, "InvitationAccepted"}},
+              .errors = {409}}},
             [](Ctx& c) {
               auto body = JsonBody(c, 8192);
               if (!body) return;
@@ -253,8 +289,13 @@ void RegisterAccountRoutes(Api& api) {
             });
 
   // --- Block list (org Administrators) ---
-  api.Route({"GET", "/api/v1/org/blocked", "org.blocked.list", Auth::kSignedIn, false,
-             "Administrator: addresses and domains refused for invitations and sharing"},
+  api.Route({"GET",
+             "/api/v1/org/blocked",
+             "org.blocked.list",
+             Auth::kSignedIn,
+             false,
+             "Administrator: addresses and domains refused for invitations and sharing",
+             {.responses = {{200, "BlockedEntries"}}}},
             [](Ctx& c) {
               if (!Require(c, Function::kBlockListRead)) return;
               auto r = c.s().invitations->Blocked(c.principal);
@@ -270,7 +311,10 @@ void RegisterAccountRoutes(Api& api) {
              Auth::kSignedIn,
              false,
              "Administrator: block {entry: an address, or a domain (blocks its subdomains too)}",
-             {.idempotent = true}},
+             {.request = "BlockEntry",
+              .responses = {{201, "BlockedEntry"}},
+              .errors = {409},
+              .idempotent = true}},
             [](Ctx& c) {
               if (!Require(c, Function::kBlockListWrite)) return;
               auto body = JsonBody(c, 1024);
@@ -282,8 +326,13 @@ void RegisterAccountRoutes(Api& api) {
               SendCreated(c, "/api/v1/org/blocked", BlockedJson(r.value()));
             });
 
-  api.Route({"DELETE", "/api/v1/org/blocked", "org.blocked.delete", Auth::kSignedIn, false,
-             "Administrator: unblock {entry} (in the body, so no address travels in a URL)"},
+  api.Route({"DELETE",
+             "/api/v1/org/blocked",
+             "org.blocked.delete",
+             Auth::kSignedIn,
+             false,
+             "Administrator: unblock {entry} (in the body, so no address travels in a URL)",
+             {.request = "BlockEntry", .responses = {{204, nullptr}}, .errors = {404}}},
             [](Ctx& c) {
               if (!Require(c, Function::kBlockListWrite)) return;
               auto body = JsonBody(c, 1024);

@@ -56,7 +56,7 @@ void RegisterAttachmentRoutes(Api& api) {
        Auth::kSignedIn,
        false,
        "A BOM's thumbnail and derivative files: whoever may read the BOM",
-       {.list_max = 1000}},
+       {.responses = {{200, "Attachments"}}, .list_max = 1000}},
       [](Ctx& c) {
         auto id = PathId<util::BomId>(c, 1);
         if (!id) return;
@@ -84,7 +84,12 @@ void RegisterAttachmentRoutes(Api& api) {
              "Owner, edit-share, Administrator: attach a file (raw body; ?name=, "
              "?kind=thumbnail|derivative); the type is sniffed: PDF, PNG, JPEG, WebP, STEP, IGES, "
              "STL, DXF; a thumbnail (PNG/JPEG/WebP, ≤ 2 MiB, ≤ 4096 px) replaces the previous one",
-             {.idempotent = true}},
+             {.request_media = "application/octet-stream",
+              .responses = {{201, "Attachment"}},
+              .errors = {422},
+              .query = {{"name", "string", "the file name to keep"},
+                        {"kind", "string", "thumbnail or derivative (default)"}},
+              .idempotent = true}},
             [](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;
@@ -99,10 +104,14 @@ void RegisterAttachmentRoutes(Api& api) {
                           AttachmentJson(r.value()));
             });
 
-  api.Route({"GET", "/api/v1/boms/{id}/attachments/{attachment_id}", "boms.attachments.get",
-             Auth::kSignedIn, false,
+  api.Route({"GET",
+             "/api/v1/boms/{id}/attachments/{attachment_id}",
+             "boms.attachments.get",
+             Auth::kSignedIn,
+             false,
              "Download one attachment's bytes, with its sniffed type (images inline, the rest as "
-             "a download)"},
+             "a download)",
+             {.responses = {{200, nullptr, "*/*"}}}},
             [](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;
@@ -118,8 +127,13 @@ void RegisterAttachmentRoutes(Api& api) {
               SendBytes(c, 200, std::move(r->bytes), v.media_type);
             });
 
-  api.Route({"DELETE", "/api/v1/boms/{id}/attachments/{attachment_id}", "boms.attachments.delete",
-             Auth::kSignedIn, false, "Owner, edit-share, Administrator: remove an attachment"},
+  api.Route({"DELETE",
+             "/api/v1/boms/{id}/attachments/{attachment_id}",
+             "boms.attachments.delete",
+             Auth::kSignedIn,
+             false,
+             "Owner, edit-share, Administrator: remove an attachment",
+             {.responses = {{204, nullptr}}}},
             [](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;

@@ -274,7 +274,22 @@ void RegisterBomRoutes(Api& api) {
        "?sheet=, ?charset=, ?mappings= (JSON, as column mappings), ?on_error=skip → 201 {id, "
        "items, profile, warnings[]}; a refused "
        "file lists every problem with line and column in error.details",
-       {.idempotent = true}},
+       {.request_media = "application/octet-stream",
+        .responses = {{201, "Imported"}},
+        .errors = {422},
+        .query =
+            {{"name", "string", "the new BOM's name", -1, -1, true},
+             {"source", "string", "where the file came from (kept in the metadata)"},
+             {"profile", "string",
+              "a built-in profile, or a saved profile's id or name (at most 100 characters)"},
+             {"sheet", "string", "the XLSX sheet to read (at most 200 characters)"},
+             {"charset", "string",
+              "the CSV's character set when it cannot be told (at most 40 characters)"},
+             {"mappings", "string",
+              "this import's own column mappings, URL-encoded JSON as the column-mappings form"},
+             {"on_error", "string",
+              "skip: leave out bad rows (listed in warnings); strict (default): refuse the file"}},
+        .idempotent = true}},
       [max_import](Ctx& c) {
         auto options = ImportOptionsOf(c, max_import);
         if (!options) return;
@@ -308,11 +323,29 @@ void RegisterBomRoutes(Api& api) {
       });
 
   api.Route(
-      {"POST", "/api/v1/boms/import/preview", "boms.import_preview", Auth::kSignedIn, false,
+      {"POST",
+       "/api/v1/boms/import/preview",
+       "boms.import_preview",
+       Auth::kSignedIn,
+       false,
        "Administrator, Editor: what importing this file would do, storing nothing → 200 {profile, "
        "format, encoding, delimiter, sheet, sheets[], header_line, mapping[{column, field}], "
        "items, rows[] (the first 50 items exactly as they would be stored), warnings[], "
-       "errors[], counts}; same parameters as import"},
+       "errors[], counts}; same parameters as import",
+       {.request_media = "application/octet-stream",
+        .responses = {{200, "ImportPreview"}},
+        .errors = {422},
+        .query =
+            {{"profile", "string",
+              "a built-in profile, or a saved profile's id or name (at most 100 characters)"},
+             {"sheet", "string", "the XLSX sheet to read (at most 200 characters)"},
+             {"charset", "string",
+              "the CSV's character set when it cannot be told (at most 40 characters)"},
+             {"mappings", "string",
+              "this import's own column mappings, URL-encoded JSON as the column-mappings form"},
+             {"on_error", "string",
+              "skip: leave out bad rows (listed in warnings); strict (default): refuse the "
+              "file"}}}},
       [max_import](Ctx& c) {
         auto options = ImportOptionsOf(c, max_import);
         if (!options) return;
@@ -453,8 +486,14 @@ void RegisterBomRoutes(Api& api) {
             });
 
   api.Route(
-      {"GET", "/api/v1/boms/{id}/export", "boms.export", Auth::kSignedIn, false,
-       "Export as ?format=csv (formula-safe) or json, same columns as import"},
+      {"GET",
+       "/api/v1/boms/{id}/export",
+       "boms.export",
+       Auth::kSignedIn,
+       false,
+       "Export as ?format=csv (formula-safe) or json, same columns as import",
+       {.responses = {{200, "Items"}, {200, nullptr, "text/csv"}},
+        .query = {{"format", "string", "csv (default) or json"}}}},
       [](Ctx& c) {
         auto id = PathId<util::BomId>(c, 1);
         if (!id) return;
@@ -471,8 +510,13 @@ void RegisterBomRoutes(Api& api) {
         SendCompressible(c, 200, bom::ExportCsv(r.value()), "text/csv; charset=utf-8");
       });
 
-  api.Route({"GET", "/api/v1/boms/{id}/flat", "boms.flat", Auth::kSignedIn, false,
-             "Flattened view: total quantity per part number rolled up through the levels"},
+  api.Route({"GET",
+             "/api/v1/boms/{id}/flat",
+             "boms.flat",
+             Auth::kSignedIn,
+             false,
+             "Flattened view: total quantity per part number rolled up through the levels",
+             {.responses = {{200, "FlatRows"}}, .errors = {422}}},
             [](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;
@@ -508,7 +552,21 @@ void RegisterBomRoutes(Api& api) {
        "its parameters: ?source=, ?profile=, ?sheet=, ?charset=, ?on_error=skip) becomes the "
        "BOM's current revision; the earlier one is kept read-only → 201 {revision, items, "
        "profile, warnings[]}",
-       {.idempotent = true}},
+       {.request_media = "application/octet-stream",
+        .responses = {{201, "RevisionImported"}},
+        .errors = {422},
+        .query =
+            {{"source", "string", "where the file came from (kept in the metadata)"},
+             {"profile", "string",
+              "a built-in profile, or a saved profile's id or name (at most 100 characters)"},
+             {"sheet", "string", "the XLSX sheet to read (at most 200 characters)"},
+             {"charset", "string",
+              "the CSV's character set when it cannot be told (at most 40 characters)"},
+             {"mappings", "string",
+              "this import's own column mappings, URL-encoded JSON as the column-mappings form"},
+             {"on_error", "string",
+              "skip: leave out bad rows (listed in warnings); strict (default): refuse the file"}},
+        .idempotent = true}},
       [max_import](Ctx& c) {
         auto id = PathId<util::BomId>(c, 1);
         if (!id) return;
@@ -573,9 +631,16 @@ void RegisterBomRoutes(Api& api) {
               SendJson(c, 200, body);
             });
 
-  api.Route({"GET", "/api/v1/boms/{id}/compare/{other}", "boms.compare", Auth::kSignedIn, false,
+  api.Route({"GET",
+             "/api/v1/boms/{id}/compare/{other}",
+             "boms.compare",
+             Auth::kSignedIn,
+             false,
              "What turns BOM {id} into BOM {other}: added, removed, changed; ?revision= and "
-             "?other_revision= compare earlier revisions (the same BOM on both sides too)"},
+             "?other_revision= compare earlier revisions (the same BOM on both sides too)",
+             {.responses = {{200, "Comparison"}},
+              .query = {{"revision", "integer", "the revision of {id} to compare", 1},
+                        {"other_revision", "integer", "the revision of {other}", 1}}}},
             [](Ctx& c) {
               auto a_id = PathId<util::BomId>(c, 1);
               if (!a_id) return;

@@ -25,7 +25,7 @@ void RegisterImportProfileRoutes(Api& api) {
        "Every member: the org's named importer profiles {profiles: [{id, name, base, "
        "mappings, options, created_at, updated_at}], builtin: [the built-in profile names]}; "
        "import with ?profile=ID or ?profile=NAME",
-       {.list_max = 1000}},
+       {.responses = {{200, "ImportProfiles"}}, .list_max = 1000}},
       [](Ctx& c) {
         auto page = PageParams(c, 1000, 1000);
         if (!page) return;
@@ -52,7 +52,10 @@ void RegisterImportProfileRoutes(Api& api) {
              false,
              "Administrator: save a named importer profile {name, base?: built-in profile, "
              "mappings?: [as column mappings], options?: {charset?, sheet?, on_error?}} → 201",
-             {.idempotent = true}},
+             {.request = "ImportProfileIn",
+              .responses = {{201, "ImportProfile"}},
+              .errors = {409},
+              .idempotent = true}},
             [](Ctx& c) {
               auto body = JsonBody(c, kMaxProfileBody);
               if (!body) return;
@@ -62,20 +65,31 @@ void RegisterImportProfileRoutes(Api& api) {
                           service::ImportProfiles::ToJson(r.value()));
             });
 
-  api.Route({"PUT", "/api/v1/org/import-profiles/{id}", "org.import_profiles.update",
-             Auth::kSignedIn, false, "Administrator: replace a named importer profile"},
-            [](Ctx& c) {
-              auto id = PathId<util::ImportProfileId>(c, 1);
-              if (!id) return;
-              auto body = JsonBody(c, kMaxProfileBody);
-              if (!body) return;
-              auto r = c.s().import_profiles->Replace(c.principal, *id, *body);
-              if (!r.ok()) return SendError(c, r.status());
-              SendJson(c, 200, service::ImportProfiles::ToJson(r.value()));
-            });
+  api.Route(
+      {"PUT",
+       "/api/v1/org/import-profiles/{id}",
+       "org.import_profiles.update",
+       Auth::kSignedIn,
+       false,
+       "Administrator: replace a named importer profile",
+       {.request = "ImportProfileIn", .responses = {{200, "ImportProfile"}}, .errors = {409}}},
+      [](Ctx& c) {
+        auto id = PathId<util::ImportProfileId>(c, 1);
+        if (!id) return;
+        auto body = JsonBody(c, kMaxProfileBody);
+        if (!body) return;
+        auto r = c.s().import_profiles->Replace(c.principal, *id, *body);
+        if (!r.ok()) return SendError(c, r.status());
+        SendJson(c, 200, service::ImportProfiles::ToJson(r.value()));
+      });
 
-  api.Route({"DELETE", "/api/v1/org/import-profiles/{id}", "org.import_profiles.delete",
-             Auth::kSignedIn, false, "Administrator: delete a named importer profile"},
+  api.Route({"DELETE",
+             "/api/v1/org/import-profiles/{id}",
+             "org.import_profiles.delete",
+             Auth::kSignedIn,
+             false,
+             "Administrator: delete a named importer profile",
+             {.responses = {{204, nullptr}}}},
             [](Ctx& c) {
               auto id = PathId<util::ImportProfileId>(c, 1);
               if (!id) return;

@@ -25,9 +25,14 @@ void RegisterLifecycleRoutes(Api& api) {
               SendAuditEntries(c, r.value(), q->limit);
             });
 
-  api.Route({"GET", "/api/v1/metrics", "metrics", Auth::kSignedIn, false,
+  api.Route({"GET",
+             "/api/v1/metrics",
+             "metrics",
+             Auth::kSignedIn,
+             false,
              "Operator: Prometheus metrics (text format 0.0.4): requests by route and status "
-             "class, BOM reads, purges, exfiltration alerts, seal state, uptime"},
+             "class, BOM reads, purges, exfiltration alerts, seal state, uptime",
+             {.responses = {{200, nullptr, "text/plain"}}}},
             [](Ctx& c) {
               access::Decision d = access::MayUse(c.principal, access::Function::kMetrics);
               if (d != access::Decision::kAllow) {
@@ -41,10 +46,15 @@ void RegisterLifecycleRoutes(Api& api) {
             });
 
   api.Route(
-      {"POST", "/api/v1/backups", "backups.create", Auth::kSignedIn, false,
+      {"POST",
+       "/api/v1/backups",
+       "backups.create",
+       Auth::kSignedIn,
+       false,
        "Operator: write one verified, encrypted backup now to {\"to\": absolute directory} "
        "(created 0700 if missing; empty or holding this store's backups); optional "
-       "\"store_id\" must match this store. 201 with the snapshot's name and counts"},
+       "\"store_id\" must match this store. 201 with the snapshot's name and counts",
+       {.request = "BackupRequest", .responses = {{201, "Backup"}}, .errors = {409, 422}}},
       [](Ctx& c) {
         if (access::MayUse(c.principal, access::Function::kBackup) != access::Decision::kAllow) {
           return SendError(c, Status::Forbidden());
@@ -76,9 +86,14 @@ void RegisterLifecycleRoutes(Api& api) {
                      {"verified", true}});
       });
 
-  api.Route({"GET", "/api/v1/backups", "backups.list", Auth::kSignedIn, false,
+  api.Route({"GET",
+             "/api/v1/backups",
+             "backups.list",
+             Auth::kSignedIn,
+             false,
              "Operator: every backup directory this store has written to, its newest verified "
-             "snapshot, and whether its key file still waits for a deletion or rekey"},
+             "snapshot, and whether its key file still waits for a deletion or rekey",
+             {.responses = {{200, "BackupTargets"}}}},
             [](Ctx& c) {
               auto r = c.s().backups->Targets(c.principal);
               if (!r.ok()) return SendError(c, r.status());
@@ -93,12 +108,17 @@ void RegisterLifecycleRoutes(Api& api) {
             });
 
   api.Route(
-      {"POST", "/api/v1/keys/rotate", "keys.rotate", Auth::kSignedIn, false,
+      {"POST",
+       "/api/v1/keys/rotate",
+       "keys.rotate",
+       Auth::kSignedIn,
+       false,
        "Operator: rotate the data key of {\"org_id\": id}, or of every organisation if "
        "org_id is absent. New writes use the new key at once; everything sealed under the "
        "old one is re-sealed in the background (resumed after a restart), then the old key "
        "is destroyed once no backup snapshot or audit-chain entry needs it. 202 "
-       "{\"rotated\": [org ids]}; follow GET /api/v1/keys/rotation"},
+       "{\"rotated\": [org ids]}; follow GET /api/v1/keys/rotation",
+       {.request = "KeyRotate", .responses = {{202, "KeysRotated"}}, .errors = {404, 409}}},
       [](Ctx& c) {
         if (access::MayUse(c.principal, access::Function::kKeyRotate) != access::Decision::kAllow) {
           return SendError(c, Status::Forbidden());
@@ -115,11 +135,16 @@ void RegisterLifecycleRoutes(Api& api) {
         SendJson(c, 202, {{"rotated", r.value()}});
       });
 
-  api.Route({"GET", "/api/v1/keys/rotation", "keys.rotation", Auth::kSignedIn, false,
+  api.Route({"GET",
+             "/api/v1/keys/rotation",
+             "keys.rotation",
+             Auth::kSignedIn,
+             false,
              "Operator: the re-seal in progress per organisation (pass 1 re-seals, pass 2 "
              "verifies; step of steps sealed columns; ciphertexts re-sealed so far) and every "
              "retired key still kept, with what keeps it: reseal, backups (a snapshot older than "
-             "the end of the re-seal), audit_chain"},
+             "the end of the re-seal), audit_chain",
+             {.responses = {{200, "KeyRotation"}}}},
             [](Ctx& c) {
               auto r = c.s().key_rotation->Report(c.principal);
               if (!r.ok()) return SendError(c, r.status());
@@ -146,9 +171,14 @@ void RegisterLifecycleRoutes(Api& api) {
                         {"unreadable", r->unreadable}});
             });
 
-  api.Route({"GET", "/api/v1/ready", "ready", Auth::kNone, true,
+  api.Route({"GET",
+             "/api/v1/ready",
+             "ready",
+             Auth::kNone,
+             true,
              "Readiness: 200 once unsealed and the store answers; 503 while sealed. "
-             "/api/v1/health is the liveness probe"},
+             "/api/v1/health is the liveness probe",
+             {.responses = {{200, "Ready"}}, .errors = {503}}},
             [](Ctx& c) {
               if (!c.services) {
                 return SendError(c, Status(util::Code::kSealed, "sealed", "the vault is sealed"));

@@ -20,8 +20,13 @@ nlohmann::json CodesJson(const std::vector<std::string>& codes) {
 }  // namespace
 
 void RegisterMfaRoutes(Api& api) {
-  api.Route({"POST", "/api/v1/me/mfa/totp", "me.totp.start", Auth::kRecent, false,
-             "Start TOTP enrolment (RFC 6238, SHA-1, 6 digits, 30 s)"},
+  api.Route({"POST",
+             "/api/v1/me/mfa/totp",
+             "me.totp.start",
+             Auth::kRecent,
+             false,
+             "Start TOTP enrolment (RFC 6238, SHA-1, 6 digits, 30 s)",
+             {.request = "Empty", .responses = {{200, "TotpStarted"}}, .errors = {409}}},
             [](Ctx& c) {
               auto body = JsonBody(c, 1024);
               if (!body) return;
@@ -30,8 +35,13 @@ void RegisterMfaRoutes(Api& api) {
               SendJson(c, 200, {{"secret", r->secret_base32}, {"otpauth_uri", r->otpauth_uri}});
             });
 
-  api.Route({"POST", "/api/v1/me/mfa/totp/confirm", "me.totp.confirm", Auth::kRecent, false,
-             "Confirm TOTP enrolment with a current code"},
+  api.Route({"POST",
+             "/api/v1/me/mfa/totp/confirm",
+             "me.totp.confirm",
+             Auth::kRecent,
+             false,
+             "Confirm TOTP enrolment with a current code",
+             {.request = "TotpCode", .responses = {{200, "TotpConfirmed"}}, .errors = {409}}},
             [](Ctx& c) {
               auto body = JsonBody(c, 1024);
               if (!body) return;
@@ -42,10 +52,14 @@ void RegisterMfaRoutes(Api& api) {
               SendJson(c, 200, {{"mfa_enabled", true}, {"recovery_codes", CodesJson(r.value())}});
             });
 
-  api.Route({"POST", "/api/v1/me/mfa/recovery-codes", "me.recovery_codes.regenerate", Auth::kRecent,
+  api.Route({"POST",
+             "/api/v1/me/mfa/recovery-codes",
+             "me.recovery_codes.regenerate",
+             Auth::kRecent,
              false,
              "Replace every recovery code {code: a current TOTP code}; the new codes are shown "
-             "once"},
+             "once",
+             {.request = "TotpCode", .responses = {{200, "RecoveryCodes"}}, .errors = {409}}},
             [](Ctx& c) {
               auto body = JsonBody(c, 1024);
               if (!body) return;
@@ -56,9 +70,14 @@ void RegisterMfaRoutes(Api& api) {
               SendJson(c, 200, {{"recovery_codes", CodesJson(r.value())}});
             });
 
-  api.Route({"POST", "/api/v1/me/mfa/totp/disable", "me.totp.disable", Auth::kRecent, false,
+  api.Route({"POST",
+             "/api/v1/me/mfa/totp/disable",
+             "me.totp.disable",
+             Auth::kRecent,
+             false,
              "Turn off this user's authenticator and delete the recovery codes {password: the "
-             "current password}; enrolling again starts with POST /api/v1/me/mfa/totp"},
+             "current password}; enrolling again starts with POST /api/v1/me/mfa/totp",
+             {.request = "PasswordProof", .responses = {{204, nullptr}}, .errors = {409}}},
             [](Ctx& c) {
               auto body = JsonBody(c, 8192);
               if (!body) return;
@@ -69,9 +88,14 @@ void RegisterMfaRoutes(Api& api) {
               SendNoContent(c);
             });
 
-  api.Route({"POST", "/api/v1/users/{id}/mfa/reset", "users.mfa_reset", Auth::kRecent, false,
+  api.Route({"POST",
+             "/api/v1/users/{id}/mfa/reset",
+             "users.mfa_reset",
+             Auth::kRecent,
+             false,
              "Administrator: turn off a user's second factor after a lost device; deletes their "
-             "recovery codes and ends every session and API token of that user (audited)"},
+             "recovery codes and ends every session and API token of that user (audited)",
+             {.request = "Empty", .responses = {{204, nullptr}}, .errors = {409}}},
             [](Ctx& c) {
               if (!Require(c, Function::kUserMfaReset)) return;
               auto id = PathId<util::UserId>(c, 1);

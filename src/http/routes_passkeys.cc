@@ -105,11 +105,16 @@ std::optional<bool> CookieFlag(Ctx& c, const nlohmann::json& body) {
 void RegisterPasskeyRoutes(Api& api) {
   // --- The signed-in user's passkeys ---
   api.Route(
-      {"POST", "/api/v1/me/passkeys/options", "me.passkeys.options", Auth::kRecent, false,
+      {"POST",
+       "/api/v1/me/passkeys/options",
+       "me.passkeys.options",
+       Auth::kRecent,
+       false,
        "Start registering a passkey: {publicKey: PublicKeyCredentialCreationOptions (JSON "
        "form)} for navigator.credentials.create; the challenge is single use, bound to this "
        "session, valid 5 minutes. Also open to a session that may only enrol a second "
-       "factor"},
+       "factor",
+       {.request = "Empty", .responses = {{200, "PasskeyCreationOptions"}}, .errors = {409}}},
       [](Ctx& c) {
         auto body = JsonBody(c, 1024);
         if (!body) return;
@@ -136,11 +141,16 @@ void RegisterPasskeyRoutes(Api& api) {
                {"attestation", "none"}}}});
       });
 
-  api.Route({"POST", "/api/v1/me/passkeys", "me.passkeys.create", Auth::kRecent, false,
+  api.Route({"POST",
+             "/api/v1/me/passkeys",
+             "me.passkeys.create",
+             Auth::kRecent,
+             false,
              "Register a passkey {name (1-100 characters), credential: the browser's "
              "PublicKeyCredential (JSON form: id, rawId, type, response {clientDataJSON, "
              "attestationObject})} → 201 {id, name, algorithm, created_at, last_used_at}; ES256 "
-             "and EdDSA keys only"},
+             "and EdDSA keys only",
+             {.request = "PasskeyRegister", .responses = {{201, "Passkey"}}, .errors = {409}}},
             [](Ctx& c) {
               auto body = JsonBody(c, 64 * 1024);
               if (!body) return;
@@ -160,8 +170,13 @@ void RegisterPasskeyRoutes(Api& api) {
               SendCreated(c, "/api/v1/me/passkeys/" + r->id.str(), PasskeyJson(r.value()));
             });
 
-  api.Route({"GET", "/api/v1/me/passkeys", "me.passkeys.list", Auth::kSignedIn, false,
-             "This user's passkeys {passkeys: [{id, name, algorithm, created_at, last_used_at}]}"},
+  api.Route({"GET",
+             "/api/v1/me/passkeys",
+             "me.passkeys.list",
+             Auth::kSignedIn,
+             false,
+             "This user's passkeys {passkeys: [{id, name, algorithm, created_at, last_used_at}]}",
+             {.responses = {{200, "Passkeys"}}}},
             [](Ctx& c) {
               auto r = c.s().passkeys->List(c.principal);
               if (!r.ok()) return SendError(c, r.status());
@@ -170,8 +185,13 @@ void RegisterPasskeyRoutes(Api& api) {
               SendJson(c, 200, {{"passkeys", out}});
             });
 
-  api.Route({"PATCH", "/api/v1/me/passkeys/{id}", "me.passkeys.rename", Auth::kSignedIn, false,
-             "Rename one of this user's passkeys {name}"},
+  api.Route({"PATCH",
+             "/api/v1/me/passkeys/{id}",
+             "me.passkeys.rename",
+             Auth::kSignedIn,
+             false,
+             "Rename one of this user's passkeys {name}",
+             {.request = "PasskeyRename", .responses = {{204, nullptr}}}},
             [](Ctx& c) {
               auto id = PathId<util::PasskeyId>(c, 1);
               if (!id) return;
@@ -184,9 +204,14 @@ void RegisterPasskeyRoutes(Api& api) {
               SendNoContent(c);
             });
 
-  api.Route({"DELETE", "/api/v1/me/passkeys/{id}", "me.passkeys.delete", Auth::kRecent, false,
+  api.Route({"DELETE",
+             "/api/v1/me/passkeys/{id}",
+             "me.passkeys.delete",
+             Auth::kRecent,
+             false,
              "Remove one of this user's passkeys {password: the current password}; refused (409 "
-             "last_second_factor) when it is the last second factor the org's policy requires"},
+             "last_second_factor) when it is the last second factor the org's policy requires",
+             {.request = "PasswordProof", .responses = {{204, nullptr}}, .errors = {409}}},
             [](Ctx& c) {
               auto id = PathId<util::PasskeyId>(c, 1);
               if (!id) return;
@@ -201,12 +226,19 @@ void RegisterPasskeyRoutes(Api& api) {
 
   // --- Sign-in ---
   api.Route(
-      {"POST", "/api/v1/sessions/passkey/options", "sessions.passkey.options", Auth::kNone, false,
+      {"POST",
+       "/api/v1/sessions/passkey/options",
+       "sessions.passkey.options",
+       Auth::kNone,
+       false,
        "Start a passkey sign-in: {} for a passwordless sign-in with a discoverable passkey (user "
        "verification required), or {email, password} when the password step answered "
        "passkey_required or totp_required (the passkey is then the second factor) → 200 "
        "{publicKey: PublicKeyCredentialRequestOptions (JSON form)}; challenges are single use and "
-       "valid 5 minutes"},
+       "valid 5 minutes",
+       {.request = "PasskeySignInStart",
+        .responses = {{200, "PasskeyRequestOptions"}},
+        .errors = {401, 409}}},
       [](Ctx& c) {
         auto body = JsonBody(c, 8192);
         if (!body) return;
@@ -239,14 +271,19 @@ void RegisterPasskeyRoutes(Api& api) {
         SendJson(c, 200, RequestJson(r.value()));
       });
 
-  api.Route({"POST", "/api/v1/sessions/passkey", "sessions.passkey", Auth::kNone, false,
+  api.Route({"POST",
+             "/api/v1/sessions/passkey",
+             "sessions.passkey",
+             Auth::kNone,
+             false,
              "Finish a passkey sign-in {credential: the browser's PublicKeyCredential (JSON form: "
              "id, rawId, type, response {clientDataJSON, authenticatorData, signature, "
              "userHandle?}), cookie?: bool} → 201 as POST /sessions. Refusals: 401 with "
              "passkey_challenge_invalid, passkey_unknown, passkey_wrong_origin, "
              "passkey_wrong_rp_id, passkey_user_not_present, passkey_user_not_verified, "
              "passkey_bad_signature, passkey_cloned (the signature counter went back; audited), "
-             "429 too_many_attempts"},
+             "429 too_many_attempts",
+             {.request = "PasskeySignIn", .responses = {{201, "Session"}}, .errors = {401, 409}}},
             [&api](Ctx& c) {
               auto body = JsonBody(c, 64 * 1024);
               if (!body) return;

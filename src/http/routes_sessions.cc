@@ -234,9 +234,14 @@ void RegisterSessionRoutes(Api& api) {
               SendNoContent(c);
             });
 
-  api.Route({"POST", "/api/v1/me/password", "me.password", Auth::kRecent, false,
+  api.Route({"POST",
+             "/api/v1/me/password",
+             "me.password",
+             Auth::kRecent,
+             false,
              "Change the password {current_password, new_password, sign_out_others?: bool "
-             "(default true: ends this user's other browser sessions)}"},
+             "(default true: ends this user's other browser sessions)}",
+             {.request = "PasswordChange", .responses = {{204, nullptr}}, .errors = {409}}},
             [](Ctx& c) {
               auto body = JsonBody(c, 8192);
               if (!body) return;

@@ -60,7 +60,7 @@ void RegisterSettingsRoutes(Api& api) {
              Auth::kSignedIn,
              false,
              "Administrator: the organisation's policy settings",
-             {.etag = true}},
+             {.responses = {{200, "OrgSettings"}}, .etag = true}},
             [](Ctx& c) {
               if (!Require(c, Function::kOrgSettingsRead)) return;
               int64_t version = 0;
@@ -77,7 +77,7 @@ void RegisterSettingsRoutes(Api& api) {
              false,
              "Administrator: change settings {sharing_enabled, audit_depth, mfa_policy, "
              "purge_notice, purge_days}",
-             {.etag = true}},
+             {.request = "OrgSettingsChange", .responses = {{200, "OrgSettings"}}, .etag = true}},
             [](Ctx& c) {
               if (!Require(c, Function::kOrgSettingsWrite)) return;
               auto body = JsonBody(c, 4096);
@@ -92,36 +92,49 @@ void RegisterSettingsRoutes(Api& api) {
               SendJson(c, 200, SettingsJson(r.value()));
             });
 
-  api.Route(
-      {"GET", "/api/v1/org/column-mappings", "org.column_mappings.get", Auth::kSignedIn, false,
-       "Every member: how the org's CSV/XLSX imports map column names {mappings: [{column, "
-       "field | property | ignore}]}"},
-      [](Ctx& c) {
-        auto r = c.s().orgs->ColumnMappings(c.principal);
-        if (!r.ok()) return SendError(c, r.status());
-        SendJson(c, 200, {{"mappings", bom::ColumnMappingsJson(r.value())}});
-      });
+  api.Route({"GET",
+             "/api/v1/org/column-mappings",
+             "org.column_mappings.get",
+             Auth::kSignedIn,
+             false,
+             "Every member: how the org's CSV/XLSX imports map column names {mappings: [{column, "
+             "field | property | ignore}]}",
+             {.responses = {{200, "ColumnMappings"}}}},
+            [](Ctx& c) {
+              auto r = c.s().orgs->ColumnMappings(c.principal);
+              if (!r.ok()) return SendError(c, r.status());
+              SendJson(c, 200, {{"mappings", bom::ColumnMappingsJson(r.value())}});
+            });
 
-  api.Route(
-      {"PUT", "/api/v1/org/column-mappings", "org.column_mappings.update", Auth::kSignedIn, false,
-       "Administrator: replace the column mappings {mappings: [{column, field: "
-       "ref|parent|level|find_number|part_number|description|quantity|unit|refdes} | "
-       "{column, property: key} | {column, ignore: true}]} (at most 256)"},
-      [](Ctx& c) {
-        if (!Require(c, Function::kOrgSettingsWrite)) return;
-        auto body = JsonBody(c, 256 * 1024);
-        if (!body) return;
-        auto list = body->find("mappings");
-        auto mappings =
-            bom::ParseColumnMappings(list == body->end() ? nlohmann::json() : *list, bom::Limits{});
-        if (!mappings.ok()) return SendError(c, mappings.status());
-        auto r = c.s().orgs->SetColumnMappings(c.principal, std::move(mappings.value()));
-        if (!r.ok()) return SendError(c, r.status());
-        SendJson(c, 200, {{"mappings", bom::ColumnMappingsJson(r.value())}});
-      });
+  api.Route({"PUT",
+             "/api/v1/org/column-mappings",
+             "org.column_mappings.update",
+             Auth::kSignedIn,
+             false,
+             "Administrator: replace the column mappings {mappings: [{column, field: "
+             "ref|parent|level|find_number|part_number|description|quantity|unit|refdes} | "
+             "{column, property: key} | {column, ignore: true}]} (at most 256)",
+             {.request = "ColumnMappings", .responses = {{200, "ColumnMappings"}}}},
+            [](Ctx& c) {
+              if (!Require(c, Function::kOrgSettingsWrite)) return;
+              auto body = JsonBody(c, 256 * 1024);
+              if (!body) return;
+              auto list = body->find("mappings");
+              auto mappings = bom::ParseColumnMappings(
+                  list == body->end() ? nlohmann::json() : *list, bom::Limits{});
+              if (!mappings.ok()) return SendError(c, mappings.status());
+              auto r = c.s().orgs->SetColumnMappings(c.principal, std::move(mappings.value()));
+              if (!r.ok()) return SendError(c, r.status());
+              SendJson(c, 200, {{"mappings", bom::ColumnMappingsJson(r.value())}});
+            });
 
-  api.Route({"POST", "/api/v1/org/support-access", "org.support_access", Auth::kRecent, false,
-             "Administrator: grant the operator support access for {hours} (1-72), 0 revokes"},
+  api.Route({"POST",
+             "/api/v1/org/support-access",
+             "org.support_access",
+             Auth::kRecent,
+             false,
+             "Administrator: grant the operator support access for {hours} (1-72), 0 revokes",
+             {.request = "SupportAccess", .responses = {{200, "SupportAccessSet"}}}},
             [](Ctx& c) {
               if (!Require(c, Function::kOrgSettingsWrite)) return;
               auto body = JsonBody(c, 1024);

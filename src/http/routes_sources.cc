@@ -55,7 +55,10 @@ void RegisterSourceRoutes(Api& api) {
              "ca_pem?, internal?, proxy?, max_response_bytes?, timeout_seconds?, "
              "rules?{skip_part_numbers[], units{}}}; a folder source {name, kind: folder, path "
              "(below the drop root's org directory), profile?, rules?}",
-             {.idempotent = true}},
+             {.request = "SourceCreate",
+              .responses = {{201, "SourceCreated"}},
+              .errors = {409},
+              .idempotent = true}},
             [](Ctx& c) {
               auto body = JsonBody(c);
               if (!body) return;
@@ -71,7 +74,7 @@ void RegisterSourceRoutes(Api& api) {
              false,
              "The org's sources: Editors and Viewers get id, name, kind and their own "
              "`connected`; Administrators also the configuration",
-             {.list_max = 1000}},
+             {.responses = {{200, "Sources"}}, .list_max = 1000}},
             [](Ctx& c) {
               auto page = PageParams(c, 1000, 1000);
               if (!page) return;
@@ -89,8 +92,13 @@ void RegisterSourceRoutes(Api& api) {
               SendJson(c, 200, body);
             });
 
-  api.Route({"GET", "/api/v1/sources/{id}", "sources.get", Auth::kSignedIn, false,
-             "One source, as in the list"},
+  api.Route({"GET",
+             "/api/v1/sources/{id}",
+             "sources.get",
+             Auth::kSignedIn,
+             false,
+             "One source, as in the list",
+             {.responses = {{200, "Source"}}}},
             [](Ctx& c) {
               auto id = PathId<util::SourceId>(c, 1);
               if (!id) return;
@@ -99,9 +107,14 @@ void RegisterSourceRoutes(Api& api) {
               SendJson(c, 200, SourceJson(r.value()));
             });
 
-  api.Route({"PATCH", "/api/v1/sources/{id}", "sources.update", Auth::kSignedIn, false,
+  api.Route({"PATCH",
+             "/api/v1/sources/{id}",
+             "sources.update",
+             Auth::kSignedIn,
+             false,
              "Administrator: change a source's configuration (any subset; kind is fixed). A "
-             "change of base_url, database, ca_pem, proxy or internal deletes every connection"},
+             "change of base_url, database, ca_pem, proxy or internal deletes every connection",
+             {.request = "SourceChange", .responses = {{200, "Source"}}, .errors = {409}}},
             [](Ctx& c) {
               auto id = PathId<util::SourceId>(c, 1);
               if (!id) return;
@@ -112,8 +125,13 @@ void RegisterSourceRoutes(Api& api) {
               SendJson(c, 200, SourceJson(r.value()));
             });
 
-  api.Route({"DELETE", "/api/v1/sources/{id}", "sources.delete", Auth::kSignedIn, false,
-             "Administrator: delete a source with every connection to it"},
+  api.Route({"DELETE",
+             "/api/v1/sources/{id}",
+             "sources.delete",
+             Auth::kSignedIn,
+             false,
+             "Administrator: delete a source with every connection to it",
+             {.responses = {{204, nullptr}}}},
             [](Ctx& c) {
               auto id = PathId<util::SourceId>(c, 1);
               if (!id) return;
@@ -122,42 +140,52 @@ void RegisterSourceRoutes(Api& api) {
               SendNoContent(c);
             });
 
-  api.Route({"PUT", "/api/v1/sources/{id}/connection", "sources.connect", Auth::kSignedIn, false,
-             "Connect with your own credentials: {username, password} (Tryton, REST basic), "
-             "{api_key}, {client_id, client_secret} (client credentials) or {code, state} (OAuth "
-             "code + PKCE); checked at the source where it can be, sealed, never returned. An "
-             "empty object asks what to give: 400 credentials_required with error.needs = "
-             "password|api_key|client_credentials|oauth, and changes nothing"},
-            [](Ctx& c) {
-              auto id = PathId<util::SourceId>(c, 1);
-              if (!id) return;
-              auto body = JsonBody(c);
-              if (!body) return;
-              if (body->is_object() && body->empty()) {
-                // The probe (docs/sources.md, "Connect"): Editors and Viewers learn which of
-                // their own credentials to enter, nothing about how the source is configured.
-                auto needs = c.s().sources->ConnectionNeeds(c.principal, *id);
-                if (!needs.ok()) return SendError(c, needs.status());
-                static const std::map<std::string, std::string> kAsk = {
-                    {"password", "give your own user name and password for this source"},
-                    {"api_key", "give your own API key for this source"},
-                    {"client_credentials", "give your own OAuth client id and client secret"},
-                    {"oauth", "sign in at the source: POST .../connection/authorize first"}};
-                return SendJson(c, 400,
-                                {{"error",
-                                  {{"code", "credentials_required"},
-                                   {"message", kAsk.at(needs.value())},
-                                   {"needs", needs.value()}}}});
-              }
-              Status st = c.s().sources->Connect(c.principal, *id, *body);
-              if (!st.ok()) return SendError(c, st);
-              SendNoContent(c);
-            });
+  api.Route(
+      {"PUT",
+       "/api/v1/sources/{id}/connection",
+       "sources.connect",
+       Auth::kSignedIn,
+       false,
+       "Connect with your own credentials: {username, password} (Tryton, REST basic), "
+       "{api_key}, {client_id, client_secret} (client credentials) or {code, state} (OAuth "
+       "code + PKCE); checked at the source where it can be, sealed, never returned. An "
+       "empty object asks what to give: 400 credentials_required with error.needs = "
+       "password|api_key|client_credentials|oauth, and changes nothing",
+       {.request = "SourceConnect", .responses = {{204, nullptr}}, .errors = {409, 422, 424}}},
+      [](Ctx& c) {
+        auto id = PathId<util::SourceId>(c, 1);
+        if (!id) return;
+        auto body = JsonBody(c);
+        if (!body) return;
+        if (body->is_object() && body->empty()) {
+          // The probe (docs/sources.md, "Connect"): Editors and Viewers learn which of
+          // their own credentials to enter, nothing about how the source is configured.
+          auto needs = c.s().sources->ConnectionNeeds(c.principal, *id);
+          if (!needs.ok()) return SendError(c, needs.status());
+          static const std::map<std::string, std::string> kAsk = {
+              {"password", "give your own user name and password for this source"},
+              {"api_key", "give your own API key for this source"},
+              {"client_credentials", "give your own OAuth client id and client secret"},
+              {"oauth", "sign in at the source: POST .../connection/authorize first"}};
+          return SendJson(c, 400,
+                          {{"error",
+                            {{"code", "credentials_required"},
+                             {"message", kAsk.at(needs.value())},
+                             {"needs", needs.value()}}}});
+        }
+        Status st = c.s().sources->Connect(c.principal, *id, *body);
+        if (!st.ok()) return SendError(c, st);
+        SendNoContent(c);
+      });
 
-  api.Route({"POST", "/api/v1/sources/{id}/connection/authorize", "sources.authorize",
-             Auth::kSignedIn, false,
+  api.Route({"POST",
+             "/api/v1/sources/{id}/connection/authorize",
+             "sources.authorize",
+             Auth::kSignedIn,
+             false,
              "OAuth 2.0 code + PKCE sources: {redirect_uri} → {authorize_url, state}; sign in "
-             "there, then PUT .../connection {code, state}"},
+             "there, then PUT .../connection {code, state}",
+             {.request = "AuthorizeRequest", .responses = {{200, "Authorization"}}}},
             [](Ctx& c) {
               auto id = PathId<util::SourceId>(c, 1);
               if (!id) return;
@@ -170,8 +198,13 @@ void RegisterSourceRoutes(Api& api) {
               SendJson(c, 200, {{"authorize_url", r->authorize_url}, {"state", r->state}});
             });
 
-  api.Route({"DELETE", "/api/v1/sources/{id}/connection", "sources.disconnect", Auth::kSignedIn,
-             false, "Disconnect: your credentials for this source are deleted"},
+  api.Route({"DELETE",
+             "/api/v1/sources/{id}/connection",
+             "sources.disconnect",
+             Auth::kSignedIn,
+             false,
+             "Disconnect: your credentials for this source are deleted",
+             {.responses = {{204, nullptr}}}},
             [](Ctx& c) {
               auto id = PathId<util::SourceId>(c, 1);
               if (!id) return;
@@ -181,11 +214,16 @@ void RegisterSourceRoutes(Api& api) {
             });
 
   api.Route(
-      {"POST", "/api/v1/sources/{id}/pull", "sources.pull", Auth::kSignedIn, false,
+      {"POST",
+       "/api/v1/sources/{id}/pull",
+       "sources.pull",
+       Auth::kSignedIn,
+       false,
        "Administrator, Editor with their own connection: pull {remote_id, bom_id?} as a "
        "job; with bom_id a refresh of that BOM (remote_id defaults to where it came from): a new "
        "revision when anything changed (the job's result: revision, changes, compare), "
-       "none when nothing did"},
+       "none when nothing did",
+       {.request = "PullRequest", .responses = {{202, "JobSubmitted"}}, .errors = {409}}},
       [](Ctx& c) {
         auto id = PathId<util::SourceId>(c, 1);
         if (!id) return;
@@ -208,9 +246,14 @@ void RegisterSourceRoutes(Api& api) {
         SendJson(c, 202, {{"job_id", r->str()}});
       });
 
-  api.Route({"GET", "/api/v1/sources/{id}/files", "sources.files", Auth::kSignedIn, false,
+  api.Route({"GET",
+             "/api/v1/sources/{id}/files",
+             "sources.files",
+             Auth::kSignedIn,
+             false,
              "Administrator, Editor: a folder source's files {files: [{name, size, modified_at, "
-             "state: new|changed|pulled}]}; pull one with POST .../pull {remote_id: name}"},
+             "state: new|changed|pulled}]}; pull one with POST .../pull {remote_id: name}",
+             {.responses = {{200, "SourceFiles"}}, .errors = {422}}},
             [](Ctx& c) {
               auto id = PathId<util::SourceId>(c, 1);
               if (!id) return;
@@ -226,26 +269,37 @@ void RegisterSourceRoutes(Api& api) {
               SendJson(c, 200, {{"files", files}});
             });
 
-  api.Route({"POST", "/api/v1/boms/{id}/send", "boms.send", Auth::kSignedIn, false,
-             "Whoever may read the BOM, with their own connection: send it to {source_id} as a "
-             "job"},
-            [](Ctx& c) {
-              auto id = PathId<util::BomId>(c, 1);
-              if (!id) return;
-              auto body = JsonBody(c);
-              if (!body) return;
-              auto source_text = StringField(c, *body, "source_id", true);
-              if (!source_text) return;
-              auto source = util::SourceId::Parse(*source_text);
-              if (!source) return SendError(c, Status::NotFound());
-              auto r = c.s().sources->SubmitSend(c.principal, *id, *source);
-              if (!r.ok()) return SendError(c, r.status());
-              SendJson(c, 202, {{"job_id", r->str()}});
-            });
+  api.Route(
+      {"POST",
+       "/api/v1/boms/{id}/send",
+       "boms.send",
+       Auth::kSignedIn,
+       false,
+       "Whoever may read the BOM, with their own connection: send it to {source_id} as a "
+       "job",
+       {.request = "SendRequest", .responses = {{202, "JobSubmitted"}}, .errors = {409, 422}}},
+      [](Ctx& c) {
+        auto id = PathId<util::BomId>(c, 1);
+        if (!id) return;
+        auto body = JsonBody(c);
+        if (!body) return;
+        auto source_text = StringField(c, *body, "source_id", true);
+        if (!source_text) return;
+        auto source = util::SourceId::Parse(*source_text);
+        if (!source) return SendError(c, Status::NotFound());
+        auto r = c.s().sources->SubmitSend(c.principal, *id, *source);
+        if (!r.ok()) return SendError(c, r.status());
+        SendJson(c, 202, {{"job_id", r->str()}});
+      });
 
   api.Route(
-      {"GET", "/api/v1/jobs/{id}", "jobs.get", Auth::kSignedIn, false,
-       "The job's owner: state, progress 0..1, result or error"},
+      {"GET",
+       "/api/v1/jobs/{id}",
+       "jobs.get",
+       Auth::kSignedIn,
+       false,
+       "The job's owner: state, progress 0..1, result or error",
+       {.responses = {{200, "Job"}}}},
       [](Ctx& c) {
         auto id = PathId<util::JobId>(c, 1);
         if (!id) return;
@@ -260,8 +314,13 @@ void RegisterSourceRoutes(Api& api) {
       });
 
   api.Route(
-      {"DELETE", "/api/v1/jobs/{id}", "jobs.cancel", Auth::kSignedIn, false,
-       "The job's owner: cancel a queued or running job (it ends failed, code cancelled)"},
+      {"DELETE",
+       "/api/v1/jobs/{id}",
+       "jobs.cancel",
+       Auth::kSignedIn,
+       false,
+       "The job's owner: cancel a queued or running job (it ends failed, code cancelled)",
+       {.responses = {{204, nullptr}}, .errors = {409}}},
       [](Ctx& c) {
         auto id = PathId<util::JobId>(c, 1);
         if (!id) return;

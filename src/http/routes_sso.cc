@@ -115,21 +115,31 @@ std::optional<service::OidcProviderInput> ProviderInput(Ctx& c, const nlohmann::
 }  // namespace
 
 void RegisterSsoRoutes(Api& api) {
-  api.Route({"GET", "/api/v1/org/sso", "org.sso.get", Auth::kSignedIn, false,
+  api.Route({"GET",
+             "/api/v1/org/sso",
+             "org.sso.get",
+             Auth::kSignedIn,
+             false,
              "Administrator: the org's OpenID Connect provider (the client secret is never "
-             "returned, only has_client_secret), its redirect_uri and the local-password switch"},
+             "returned, only has_client_secret), its redirect_uri and the local-password switch",
+             {.responses = {{200, "SsoProvider"}}, .errors = {404}}},
             [](Ctx& c) {
               auto r = c.s().oidc->GetProvider(c.principal);
               if (!r.ok()) return SendError(c, r.status());
               SendJson(c, 200, ProviderJson(r.value()));
             });
 
-  api.Route({"PUT", "/api/v1/org/sso", "org.sso.put", Auth::kRecent, false,
+  api.Route({"PUT",
+             "/api/v1/org/sso",
+             "org.sso.put",
+             Auth::kRecent,
+             false,
              "Administrator: configure the org's OpenID Connect provider {issuer, client_id, "
              "client_secret? (absent keeps the stored one), display_name, algorithms? (RS256, "
              "ES256, EdDSA), default_role?, provisioning? (jit | invitation), groups_claim?, "
              "group_roles? {group: role}, mfa_acr_values?, max_session_seconds?, internal? "
-             "(loopback and private addresses allowed), ca_pem?} → 204"},
+             "(loopback and private addresses allowed), ca_pem?} → 204",
+             {.request = "SsoProviderIn", .responses = {{204, nullptr}}}},
             [](Ctx& c) {
               auto body = JsonBody(c, 128 * 1024);
               if (!body) return;
@@ -140,35 +150,53 @@ void RegisterSsoRoutes(Api& api) {
               SendNoContent(c);
             });
 
-  api.Route({"DELETE", "/api/v1/org/sso", "org.sso.delete", Auth::kRecent, false,
+  api.Route({"DELETE",
+             "/api/v1/org/sso",
+             "org.sso.delete",
+             Auth::kRecent,
+             false,
              "Administrator: remove single sign-on and every linked identity (refused while "
-             "local passwords are off) → 204"},
+             "local passwords are off) → 204",
+             {.responses = {{204, nullptr}}, .errors = {404, 409}}},
             [](Ctx& c) {
               Status st = c.s().oidc->DeleteProvider(c.principal);
               if (!st.ok()) return SendError(c, st);
               SendNoContent(c);
             });
 
-  api.Route(
-      {"POST", "/api/v1/org/sso/local-passwords", "org.sso.local_passwords", Auth::kRecent, false,
-       "Administrator: {enabled: bool}. Off wipes every password hash of the org at once "
-       "and refuses local sign-in; needs a provider and the caller's own linked identity"},
-      [](Ctx& c) {
-        auto body = JsonBody(c, 1024);
-        if (!body) return;
-        auto it = body->find("enabled");
-        if (it == body->end() || !it->is_boolean()) {
-          return SendError(c, Status::Invalid("invalid_field", "enabled must be a boolean"));
-        }
-        Status st = c.s().oidc->SetLocalPasswords(c.principal, it->get<bool>());
-        if (!st.ok()) return SendError(c, st);
-        SendNoContent(c);
-      });
+  api.Route({"POST",
+             "/api/v1/org/sso/local-passwords",
+             "org.sso.local_passwords",
+             Auth::kRecent,
+             false,
+             "Administrator: {enabled: bool}. Off wipes every password hash of the org at once "
+             "and refuses local sign-in; needs a provider and the caller's own linked identity",
+             {.request = "LocalPasswords", .responses = {{204, nullptr}}, .errors = {404, 409}}},
+            [](Ctx& c) {
+              auto body = JsonBody(c, 1024);
+              if (!body) return;
+              auto it = body->find("enabled");
+              if (it == body->end() || !it->is_boolean()) {
+                return SendError(c, Status::Invalid("invalid_field", "enabled must be a boolean"));
+              }
+              Status st = c.s().oidc->SetLocalPasswords(c.principal, it->get<bool>());
+              if (!st.ok()) return SendError(c, st);
+              SendNoContent(c);
+            });
 
   // Before /api/v1/sso/{org}: the router takes the first route that matches.
-  api.Route({"GET", "/api/v1/sso/callback", "sso.callback", Auth::kNone, false,
+  api.Route({"GET",
+             "/api/v1/sso/callback",
+             "sso.callback",
+             Auth::kNone,
+             false,
              "The provider's redirect back (code, state): verifies the ID token, signs the user in "
-             "with the session cookie and sends the browser to the UI"},
+             "with the session cookie and sends the browser to the UI",
+             {.responses = {{302, nullptr}},
+              .errors = {400, 401, 403, 409, 422, 424},
+              .query = {{"code", "string", "the authorization code"},
+                        {"state", "string", "the state this server gave the provider"},
+                        {"error", "string", "the provider's refusal"}}}},
             [&api](Ctx& c) {
               bool tls = api.options().tls;
               std::string binding = CookieValue(c.req, BindingCookieName(tls));
@@ -196,9 +224,14 @@ void RegisterSsoRoutes(Api& api) {
               c.res.set_header("Location", r->linked ? "/#/account" : "/");
             });
 
-  api.Route({"GET", "/api/v1/sso/{org}", "sso.provider", Auth::kNone, false,
+  api.Route({"GET",
+             "/api/v1/sso/{org}",
+             "sso.provider",
+             Auth::kNone,
+             false,
              "Anyone: the display name of an org's provider and the URL that starts its sign-in "
-             "(for the \"Sign in with …\" button); 404 when the org has none"},
+             "(for the \"Sign in with …\" button); 404 when the org has none",
+             {.responses = {{200, "SsoPublic"}}}},
             [](Ctx& c) {
               auto org = PathId<util::OrgId>(c, 1);
               if (!org) return;
@@ -209,9 +242,14 @@ void RegisterSsoRoutes(Api& api) {
                         {"start_url", "/api/v1/sso/" + org->str() + "/start"}});
             });
 
-  api.Route({"GET", "/api/v1/sso/{org}/start", "sso.start", Auth::kNone, false,
+  api.Route({"GET",
+             "/api/v1/sso/{org}/start",
+             "sso.start",
+             Auth::kNone,
+             false,
              "Anyone: begins the authorization code flow with PKCE: 302 to the provider, with a "
-             "binding cookie for the callback"},
+             "binding cookie for the callback",
+             {.responses = {{302, nullptr}}, .errors = {422, 424}}},
             [&api](Ctx& c) {
               auto org = PathId<util::OrgId>(c, 1);
               if (!org) return;
@@ -222,9 +260,14 @@ void RegisterSsoRoutes(Api& api) {
               c.res.set_header("Location", r->authorization_url);
             });
 
-  api.Route({"POST", "/api/v1/sso/{org}/link", "sso.link", Auth::kRecent, false,
+  api.Route({"POST",
+             "/api/v1/sso/{org}/link",
+             "sso.link",
+             Auth::kRecent,
+             false,
              "Signed in: begins the flow that links the caller's account to the org's provider "
-             "→ 200 {authorization_url} and the binding cookie; the browser goes there next"},
+             "→ 200 {authorization_url} and the binding cookie; the browser goes there next",
+             {.responses = {{200, "SsoLink"}}, .errors = {422, 424}}},
             [&api](Ctx& c) {
               auto org = PathId<util::OrgId>(c, 1);
               if (!org) return;
@@ -234,9 +277,14 @@ void RegisterSsoRoutes(Api& api) {
               SendJson(c, 200, {{"authorization_url", r->authorization_url}});
             });
 
-  api.Route({"POST", "/api/v1/sso/logout", "sso.logout", Auth::kSignedIn, false,
+  api.Route({"POST",
+             "/api/v1/sso/logout",
+             "sso.logout",
+             Auth::kSignedIn,
+             false,
              "Signed in: ends this session; for a session from the provider, 200 {logout_url} "
-             "ends the provider's session too (RP-initiated logout), else logout_url is \"\""},
+             "ends the provider's session too (RP-initiated logout), else logout_url is \"\"",
+             {.responses = {{200, "SsoLogout"}}, .errors = {422, 424}}},
             [&api](Ctx& c) {
               auto r = c.s().oidc->Logout(c.principal, c.bearer);
               if (!r.ok()) return SendError(c, r.status());
@@ -250,9 +298,16 @@ void RegisterSsoRoutes(Api& api) {
               SendJson(c, 200, {{"logout_url", r->logout_url}});
             });
 
-  api.Route({"POST", "/api/v1/orgs/{id}/break-glass", "orgs.break_glass", Auth::kSignedIn, false,
+  api.Route({"POST",
+             "/api/v1/orgs/{id}/break-glass",
+             "orgs.break_glass",
+             Auth::kSignedIn,
+             false,
              "Operator: {user_id, reason} → 201 {token, expires_at}: a one-hour session for one "
-             "of the org's Administrators when its provider is unusable; audited in the org"},
+             "of the org's Administrators when its provider is unusable; audited in the org",
+             {.request = "BreakGlassRequest",
+              .responses = {{201, "BreakGlassSession"}},
+              .errors = {409}}},
             [](Ctx& c) {
               auto org = PathId<util::OrgId>(c, 1);
               if (!org) return;

@@ -28,9 +28,17 @@ nlohmann::json UserJson(const service::UserView& u) {
 
 void RegisterUserRoutes(Api& api) {
   // --- The signed-in user ---
-  api.Route({"GET", "/api/v1/me", "me.get", Auth::kSignedIn, false, "Who am I", {.etag = true}},
+  api.Route({"GET",
+             "/api/v1/me",
+             "me.get",
+             Auth::kSignedIn,
+             false,
+             "Who am I",
+             {.responses = {{200, "Me"}}, .etag = true}},
             [](Ctx& c) {
               if (c.principal.kind == access::PrincipalKind::kOperator) {
+                // The operator's answer never changes: one tag, so it is conditional like the rest.
+                if (Fresh(c, util::EntityTag(0, "operator"))) return;
                 SendJson(c, 200, {{"operator", true}});
                 return;
               }
@@ -51,7 +59,7 @@ void RegisterUserRoutes(Api& api) {
              false,
              "Change this user's own profile {display_name: str (0-100 characters; empty "
              "clears it)}",
-             {.etag = true}},
+             {.request = "MeChange", .responses = {{200, "User"}}, .etag = true}},
             [](Ctx& c) {
               auto body = JsonBody(c, 4096);
               if (!body) return;
