@@ -10,11 +10,8 @@ import glob
 import json
 import os
 import re
-import ssl
 import stat
 import subprocess
-import sys
-import threading
 import time
 
 from harness import PASSWORD, Org, Server, Store, add_user, call, is_error, make_bom, sign_in
@@ -283,52 +280,8 @@ def test_demoted_user_reverifies_by_mail_before_sharing_again():
         st.cleanup()
 
 
-def _aiosmtpd():
-    try:
-        from aiosmtpd.controller import Controller
-        from aiosmtpd.smtp import AuthResult
-    except ImportError:
-        # Debian's python3-aiosmtpd lives in the system interpreter's dist-packages; a python3
-        # installed beside it (pyenv, venv) does not see it on its own. Pure Python: safe to add.
-        sys.path.append("/usr/lib/python3/dist-packages")
-        from aiosmtpd.controller import Controller
-        from aiosmtpd.smtp import AuthResult
-    return Controller, AuthResult
-
-
-class _Inbox:
-    """aiosmtpd handler: keeps every message with how its session was secured."""
-
-    def __init__(self):
-        self.messages = []
-        self.arrived = threading.Event()
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos),
-                              "data": envelope.content,
-                              # STARTTLS sets session.ssl; implicit TLS shows on the transport.
-                              "tls": session.ssl is not None or
-                              server.transport.get_extra_info("ssl_object") is not None,
-                              "auth": bool(session.authenticated)})
-        self.arrived.set()
-        return "250 OK"
-
-
-def _certificate(tmp):
-    cert, key = os.path.join(tmp, "smtp-cert.pem"), os.path.join(tmp, "smtp-key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
-                    "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
-    return cert, key
-
-
-def test_invitation_mail_reaches_a_real_smtp_relay_over_tls_with_auth():
-    Controller, AuthResult = _aiosmtpd()
-    from harness import free_port
-    st = Store()
-    cert, key = _certificate(st.tmp)
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ctx.load_cert_chain(cert, key)
+def test_invitation_mail_reaches_a_real_smtp_relay_over_tls_with_auth(serve, store, smtp_relay):
+    st = store
     secret = "relay-pass-7Qx!"
     pw_file = os.path.join(st.tmp, "smtp-password")
     with open(pw_file, "w") as f:
@@ -341,72 +294,59 @@ def test_invitation_mail_reaches_a_real_smtp_relay_over_tls_with_auth():
 
     def authenticator(server, session, envelope, mechanism, auth_data):
         ok = auth_data.login == b"bomvault" and auth_data.password == secret.encode()
-        return AuthResult(success=ok)
+        return smtp_relay.AuthResult(success=ok)
 
-    inbox = _Inbox()
-    starttls_port, implicit_port = free_port(), free_port()
-    starttls = Controller(inbox, hostname="127.0.0.1", port=starttls_port, tls_context=ctx,
-                          require_starttls=True, authenticator=authenticator, auth_required=True)
+    inbox = smtp_relay.inbox
+    starttls = smtp_relay.start(authenticator=authenticator, auth_required=True)
     # aiosmtpd 1.4 only counts STARTTLS as TLS for AUTH; on an implicit-TLS port the whole
     # connection is TLS already, so its AUTH-needs-TLS check is switched off there.
-    implicit = Controller(inbox, hostname="127.0.0.1", port=implicit_port, ssl_context=ctx,
-                          authenticator=authenticator, auth_required=True, auth_require_tls=False)
-    starttls.start()
-    implicit.start()
-    servers = []
+    implicit = smtp_relay.start(implicit_tls=True, authenticator=authenticator, auth_required=True,
+                                auth_require_tls=False)
 
-    def serve(url, password_file):
-        srv = Server(st, extra=["--smtp-url", url, "--smtp-user", "bomvault",
-                                "--smtp-password-file", password_file, "--smtp-ca-file", cert,
-                                "--mail-from", "noreply@acme.example", "--public-url", PUBLIC])
-        servers.append(srv)
-        return srv
+    def relay_server(url, password_file):
+        return serve(store=st, extra=["--smtp-url", url, "--smtp-user", "bomvault",
+                                      "--smtp-password-file", password_file, "--smtp-ca-file",
+                                      smtp_relay.cert, "--mail-from", "noreply@acme.example",
+                                      "--public-url", PUBLIC])
 
-    try:
-        srv = serve(f"smtp://127.0.0.1:{starttls_port}", pw_file)
-        org = Org(srv)
-        s, r, _ = invite(srv, org.admin, "relay.user@acme.example", "viewer")
-        assert s == 201, r
-        assert inbox.arrived.wait(10)
-        got = inbox.messages[-1]
-        assert got["tls"] and got["auth"]
-        assert got["from"] == "noreply@acme.example" and got["to"] == ["relay.user@acme.example"]
-        msg = email.message_from_bytes(got["data"], policy=email.policy.default)
-        token = token_from(msg, "invitation")
-        assert outbox(st) == []
-        s, r, _ = call(srv.base, "POST", "/api/v1/invitations/accept", {"token": token, "password": PASSWORD})
-        assert s == 201, r
-        assert sign_in(srv.base, "relay.user@acme.example")
-        logs = all_logs(srv)
-        assert secret not in logs and "relay.user" not in logs and "mail.sent" in logs
-        srv.stop()
+    srv = relay_server(smtp_relay.url(starttls), pw_file)
+    org = Org(srv)
+    s, r, _ = invite(srv, org.admin, "relay.user@acme.example", "viewer")
+    assert s == 201, r
+    assert inbox.arrived.wait(10)
+    got = inbox.messages[-1]
+    assert got["tls"] and got["auth"]
+    assert got["from"] == "noreply@acme.example" and got["to"] == ["relay.user@acme.example"]
+    msg = email.message_from_bytes(got["data"], policy=email.policy.default)
+    token = token_from(msg, "invitation")
+    assert outbox(st) == []
+    s, r, _ = call(srv.base, "POST", "/api/v1/invitations/accept", {"token": token, "password": PASSWORD})
+    assert s == 201, r
+    assert sign_in(srv.base, "relay.user@acme.example")
+    logs = all_logs(srv)
+    assert secret not in logs and "relay.user" not in logs and "mail.sent" in logs
+    srv.stop()
 
-        # Implicit TLS (smtps://) works the same.
-        inbox.arrived.clear()
-        srv = serve(f"smtps://127.0.0.1:{implicit_port}", pw_file)
-        admin = sign_in(srv.base, "admin@acme.example")
-        s, r, _ = invite(srv, admin, "second@acme.example")
-        assert s == 201, (r, srv.log()[-1500:])
-        assert inbox.arrived.wait(10) and inbox.messages[-1]["to"] == ["second@acme.example"]
-        assert inbox.messages[-1]["tls"] and inbox.messages[-1]["auth"]
-        srv.stop()
+    # Implicit TLS (smtps://) works the same.
+    inbox.arrived.clear()
+    srv = relay_server(smtp_relay.url(implicit, "smtps"), pw_file)
+    admin = sign_in(srv.base, "admin@acme.example")
+    s, r, _ = invite(srv, admin, "second@acme.example")
+    assert s == 201, (r, srv.log()[-1500:])
+    assert inbox.arrived.wait(10) and inbox.messages[-1]["to"] == ["second@acme.example"]
+    assert inbox.messages[-1]["tls"] and inbox.messages[-1]["auth"]
+    srv.stop()
 
-        # A relay that refuses the credentials: 503, and the invitation is taken back.
-        count = len(inbox.messages)
-        srv = serve(f"smtp://127.0.0.1:{starttls_port}", bad_pw_file)
-        admin = sign_in(srv.base, "admin@acme.example")
-        s, r, _ = invite(srv, admin, "third@acme.example")
-        assert s == 503 and is_error(r, "mail_unavailable")
-        s, r, _ = call(srv.base, "GET", "/api/v1/invitations", token=admin)
-        assert "third@acme.example" not in [i["email"] for i in r["invitations"]]
-        assert len(inbox.messages) == count
-        assert "bad-relay-pass-Zq9" not in all_logs(srv) and "third@" not in all_logs(srv)
-    finally:
-        for srv in servers:
-            srv.stop()
-        starttls.stop()
-        implicit.stop()
-        st.cleanup()
+    # A relay that refuses the credentials: 503, and the invitation is taken back.
+    count = len(inbox.messages)
+    srv = relay_server(smtp_relay.url(starttls), bad_pw_file)
+    admin = sign_in(srv.base, "admin@acme.example")
+    s, r, _ = invite(srv, admin, "third@acme.example")
+    assert s == 503 and is_error(r, "mail_unavailable")
+    s, r, _ = call(srv.base, "GET", "/api/v1/invitations", token=admin)
+    assert "third@acme.example" not in [i["email"] for i in r["invitations"]]
+    assert len(inbox.messages) == count
+    assert "bad-relay-pass-Zq9" not in all_logs(srv) and "third@" not in all_logs(srv)
 
 
 def test_smtp_flags_are_checked_at_start():
@@ -427,101 +367,86 @@ def test_smtp_flags_are_checked_at_start():
         st.cleanup()
 
 
-def test_security_notices_are_mailed_after_factor_changes_and_a_sign_in_after_failures():
+def test_security_notices_are_mailed_after_factor_changes_and_a_sign_in_after_failures(serve, store,
+                                                                                       smtp_relay):
     from test_accounts import oathtool
-    Controller, AuthResult = _aiosmtpd()
-    from harness import free_port
-    st = Store()
-    cert, key = _certificate(st.tmp)
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ctx.load_cert_chain(cert, key)
-    inbox = _Inbox()
-    port = free_port()
-    relay = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=ctx, require_starttls=True)
-    relay.start()
-    srv = None
-    try:
-        srv = Server(st, extra=["--smtp-url", f"smtp://127.0.0.1:{port}", "--smtp-ca-file", cert,
-                                "--mail-from", "noreply@acme.example", "--public-url", PUBLIC])
-        b = srv.base
-        org = Org(srv)
+    st = store
+    inbox = smtp_relay.inbox
+    relay = smtp_relay.start()
+    mail_flags = ["--smtp-url", smtp_relay.url(relay), "--smtp-ca-file", smtp_relay.cert,
+                  "--mail-from", "noreply@acme.example", "--public-url", PUBLIC]
+    srv = serve(store=st, extra=mail_flags)
+    b = srv.base
+    org = Org(srv)
 
-        def next_mail(subject_part):
-            for _ in range(200):
-                for m in inbox.messages:
-                    msg = email.message_from_bytes(m["data"], policy=email.policy.default)
-                    if subject_part in msg["Subject"]:
-                        inbox.messages.remove(m)
-                        return m, msg
-                time.sleep(0.05)
-            raise AssertionError(f"no mail '{subject_part}': {[m['data'][:200] for m in inbox.messages]}")
-
-        # Factor changes, each mailed to the user whose factor changed, over TLS.
-        new = "Another-Long-Passphrase-42"
-        s, r, _ = call(b, "POST", "/api/v1/me/password", {"current_password": PASSWORD, "new_password": new},
-                       token=org.editor)
-        assert s == 204, r
-        m, msg = next_mail("your password was changed")
-        assert m["to"] == ["editor@acme.example"] and m["tls"]
-        body = msg.get_body(("plain",)).get_content()
-        assert new not in body and PASSWORD not in body and org.editor_id not in body and org.id not in body
-        assert f"{PUBLIC}/" in body and "When: " in body
-        s, r, _ = call(b, "POST", "/api/v1/me/mfa/totp", {}, token=org.editor)
-        secret = r["secret"]
-        s, r, _ = call(b, "POST", "/api/v1/me/mfa/totp/confirm", {"code": oathtool(secret, -1)}, token=org.editor)
-        assert s == 200, r
-        m, msg = next_mail("an authenticator app was added")
-        assert secret not in msg.get_body(("plain",)).get_content()
-        assert not any(c in msg.get_body(("plain",)).get_content() for c in r["recovery_codes"])
-        s, r, _ = call(b, "POST", "/api/v1/me/mfa/recovery-codes", {"code": oathtool(secret)}, token=org.editor)
-        assert s == 200, r
-        m, msg = next_mail("new recovery codes were made")
-        assert not any(c in msg.get_body(("plain",)).get_content() for c in r["recovery_codes"])
-        assert call(b, "POST", "/api/v1/me/mfa/totp/disable", {"password": new}, token=org.editor)[0] == 204
-        next_mail("your authenticator app was removed")
-        # An Administrator's MFA reset tells the user, not the Administrator.
-        s, r, _ = call(b, "POST", "/api/v1/me/mfa/totp", {}, token=org.viewer)
-        s, r, _ = call(b, "POST", "/api/v1/me/mfa/totp/confirm", {"code": oathtool(r["secret"], -1)}, token=org.viewer)
-        next_mail("an authenticator app was added")
-        assert call(b, "POST", f"/api/v1/users/{org.viewer_id}/mfa/reset", {}, token=org.admin)[0] == 204
-        m, _ = next_mail("second sign-in factors were reset")
-        assert m["to"] == ["viewer@acme.example"]
-        # A successful sign-in after failed attempts is mailed; a plain one is not.
-        sign_in(b, "editor2@acme.example")
-        for _ in range(2):
-            assert call(b, "POST", "/api/v1/sessions", {"email": "editor2@acme.example",
-                                                         "password": "Wrong-Password-123x"})[0] == 401
-        sign_in(b, "editor2@acme.example")
-        m, msg = next_mail("sign-in after failed attempts")
-        assert m["to"] == ["editor2@acme.example"] and "after 2 failed attempts" in msg.get_body(("plain",)).get_content()
-        time.sleep(1)
-        assert not [x for x in inbox.messages if b"sign-in after failed" in x["data"]]
-        logs = all_logs(srv)
-        assert "notice.sent" in logs and "editor@acme" not in logs and "editor2@acme" not in logs
-        srv.stop()
-
-        # The relay gone: the action still succeeds at once, the failure is logged by id only.
-        relay.stop()
-        relay = None
-        srv = Server(st, extra=["--smtp-url", f"smtp://127.0.0.1:{port}", "--smtp-ca-file", cert,
-                                "--mail-from", "noreply@acme.example", "--public-url", PUBLIC])
-        editor = sign_in(srv.base, "editor@acme.example", new)
-        s, r, _ = call(srv.base, "POST", "/api/v1/me/password", {"current_password": new, "new_password": PASSWORD},
-                       token=editor)
-        assert s == 204, r
-        assert sign_in(srv.base, "editor@acme.example")
+    def next_mail(subject_part):
         for _ in range(200):
-            if "notice.failed" in all_logs(srv):
-                break
+            for m in inbox.messages:
+                msg = email.message_from_bytes(m["data"], policy=email.policy.default)
+                if subject_part in msg["Subject"]:
+                    inbox.messages.remove(m)
+                    return m, msg
             time.sleep(0.05)
-        logs = all_logs(srv)
-        assert "notice.failed" in logs and org.editor_id in logs and "editor@acme" not in logs
-    finally:
-        if srv:
-            srv.stop()
-        if relay:
-            relay.stop()
-        st.cleanup()
+        raise AssertionError(f"no mail '{subject_part}': {[m['data'][:200] for m in inbox.messages]}")
+
+    # Factor changes, each mailed to the user whose factor changed, over TLS.
+    new = "Another-Long-Passphrase-42"
+    s, r, _ = call(b, "POST", "/api/v1/me/password", {"current_password": PASSWORD, "new_password": new},
+                   token=org.editor)
+    assert s == 204, r
+    m, msg = next_mail("your password was changed")
+    assert m["to"] == ["editor@acme.example"] and m["tls"]
+    body = msg.get_body(("plain",)).get_content()
+    assert new not in body and PASSWORD not in body and org.editor_id not in body and org.id not in body
+    assert f"{PUBLIC}/" in body and "When: " in body
+    s, r, _ = call(b, "POST", "/api/v1/me/mfa/totp", {}, token=org.editor)
+    secret = r["secret"]
+    s, r, _ = call(b, "POST", "/api/v1/me/mfa/totp/confirm", {"code": oathtool(secret, -1)}, token=org.editor)
+    assert s == 200, r
+    m, msg = next_mail("an authenticator app was added")
+    assert secret not in msg.get_body(("plain",)).get_content()
+    assert not any(c in msg.get_body(("plain",)).get_content() for c in r["recovery_codes"])
+    s, r, _ = call(b, "POST", "/api/v1/me/mfa/recovery-codes", {"code": oathtool(secret)}, token=org.editor)
+    assert s == 200, r
+    m, msg = next_mail("new recovery codes were made")
+    assert not any(c in msg.get_body(("plain",)).get_content() for c in r["recovery_codes"])
+    assert call(b, "POST", "/api/v1/me/mfa/totp/disable", {"password": new}, token=org.editor)[0] == 204
+    next_mail("your authenticator app was removed")
+    # An Administrator's MFA reset tells the user, not the Administrator.
+    s, r, _ = call(b, "POST", "/api/v1/me/mfa/totp", {}, token=org.viewer)
+    s, r, _ = call(b, "POST", "/api/v1/me/mfa/totp/confirm", {"code": oathtool(r["secret"], -1)}, token=org.viewer)
+    next_mail("an authenticator app was added")
+    assert call(b, "POST", f"/api/v1/users/{org.viewer_id}/mfa/reset", {}, token=org.admin)[0] == 204
+    m, _ = next_mail("second sign-in factors were reset")
+    assert m["to"] == ["viewer@acme.example"]
+    # A successful sign-in after failed attempts is mailed; a plain one is not.
+    sign_in(b, "editor2@acme.example")
+    for _ in range(2):
+        assert call(b, "POST", "/api/v1/sessions", {"email": "editor2@acme.example",
+                                                     "password": "Wrong-Password-123x"})[0] == 401
+    sign_in(b, "editor2@acme.example")
+    m, msg = next_mail("sign-in after failed attempts")
+    assert m["to"] == ["editor2@acme.example"] and "after 2 failed attempts" in msg.get_body(("plain",)).get_content()
+    time.sleep(1)
+    assert not [x for x in inbox.messages if b"sign-in after failed" in x["data"]]
+    logs = all_logs(srv)
+    assert "notice.sent" in logs and "editor@acme" not in logs and "editor2@acme" not in logs
+    srv.stop()
+
+    # The relay gone: the action still succeeds at once, the failure is logged by id only.
+    smtp_relay.shut(relay)
+    srv = serve(store=st, extra=mail_flags)
+    editor = sign_in(srv.base, "editor@acme.example", new)
+    s, r, _ = call(srv.base, "POST", "/api/v1/me/password", {"current_password": new, "new_password": PASSWORD},
+                   token=editor)
+    assert s == 204, r
+    assert sign_in(srv.base, "editor@acme.example")
+    for _ in range(200):
+        if "notice.failed" in all_logs(srv):
+            break
+        time.sleep(0.05)
+    logs = all_logs(srv)
+    assert "notice.failed" in logs and org.editor_id in logs and "editor@acme" not in logs
 
 
 def _sign_in_from(srv, source_ip, email_address, password=PASSWORD):
@@ -540,18 +465,9 @@ def _sign_in_from(srv, source_ip, email_address, password=PASSWORD):
         conn.close()
 
 
-def test_sign_in_from_a_new_address_is_mailed_and_a_known_one_is_not():
-    Controller, _ = _aiosmtpd()
-    from harness import free_port
-    st = Store()
-    cert, key = _certificate(st.tmp)
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ctx.load_cert_chain(cert, key)
-    inbox = _Inbox()
-    port = free_port()
-    relay = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=ctx, require_starttls=True)
-    relay.start()
-    srv = None
+def test_sign_in_from_a_new_address_is_mailed_and_a_known_one_is_not(serve, smtp_relay):
+    inbox = smtp_relay.inbox
+    relay = smtp_relay.start()
     subject = "a sign-in from a new network address"
 
     def mails(to):
@@ -570,39 +486,33 @@ def test_sign_in_from_a_new_address_is_mailed_and_a_known_one_is_not():
         time.sleep(0.5)  # and nothing more arrives
         return mails(to)
 
-    try:
-        srv = Server(st, extra=["--smtp-url", f"smtp://127.0.0.1:{port}", "--smtp-ca-file", cert,
-                                "--mail-from", "noreply@acme.example", "--public-url", PUBLIC])
-        org = Org(srv)  # every account's first sign-in, from 127.0.0.1: nothing to compare with
-        sign_in(srv.base, "editor@acme.example")  # the same address again
-        assert wait_mails("editor@acme.example", 1) == []
-        assert wait_mails("admin@acme.example", 1) == []
-        # A second address: mailed, to that user only.
-        _sign_in_from(srv, "127.0.0.2", "editor@acme.example")
-        got = wait_mails("editor@acme.example", 1)
-        assert len(got) == 1, [m["Subject"] for m in got]
-        body = got[0].get_body(("plain",)).get_content()
-        assert "127.0.0" not in body and org.editor_id not in body and f"{PUBLIC}/" in body and "When: " in body
-        assert mails("admin@acme.example") == [] and mails("viewer@acme.example") == []
-        # Known addresses: no more mail.
-        _sign_in_from(srv, "127.0.0.2", "editor@acme.example")
-        sign_in(srv.base, "editor@acme.example")
-        assert len(wait_mails("editor@acme.example", 2)) == 1
-        # The same address is new for another user (pseudonyms are per user).
-        _sign_in_from(srv, "127.0.0.2", "viewer@acme.example")
-        assert len(wait_mails("viewer@acme.example", 1)) == 1
-        # At most 20 addresses are kept per user: after 20 newer ones, 127.0.0.2 is new again.
-        for i in range(3, 23):
-            _sign_in_from(srv, f"127.0.0.{i}", "editor@acme.example")
-        assert len(wait_mails("editor@acme.example", 21)) == 21
-        _sign_in_from(srv, "127.0.0.2", "editor@acme.example")
-        assert len(wait_mails("editor@acme.example", 22)) == 22
-        # No address reaches the logs; the notice is logged by kind and user id.
-        logs = all_logs(srv)
-        assert "127.0.0.2" not in logs and "127.0.0.7" not in logs
-        assert '"kind":"new_address"' in logs and "editor@acme" not in logs
-    finally:
-        if srv:
-            srv.stop()
-        relay.stop()
-        st.cleanup()
+    srv = serve(extra=["--smtp-url", smtp_relay.url(relay), "--smtp-ca-file", smtp_relay.cert,
+                   "--mail-from", "noreply@acme.example", "--public-url", PUBLIC])
+    org = Org(srv)  # every account's first sign-in, from 127.0.0.1: nothing to compare with
+    sign_in(srv.base, "editor@acme.example")  # the same address again
+    assert wait_mails("editor@acme.example", 1) == []
+    assert wait_mails("admin@acme.example", 1) == []
+    # A second address: mailed, to that user only.
+    _sign_in_from(srv, "127.0.0.2", "editor@acme.example")
+    got = wait_mails("editor@acme.example", 1)
+    assert len(got) == 1, [m["Subject"] for m in got]
+    body = got[0].get_body(("plain",)).get_content()
+    assert "127.0.0" not in body and org.editor_id not in body and f"{PUBLIC}/" in body and "When: " in body
+    assert mails("admin@acme.example") == [] and mails("viewer@acme.example") == []
+    # Known addresses: no more mail.
+    _sign_in_from(srv, "127.0.0.2", "editor@acme.example")
+    sign_in(srv.base, "editor@acme.example")
+    assert len(wait_mails("editor@acme.example", 2)) == 1
+    # The same address is new for another user (pseudonyms are per user).
+    _sign_in_from(srv, "127.0.0.2", "viewer@acme.example")
+    assert len(wait_mails("viewer@acme.example", 1)) == 1
+    # At most 20 addresses are kept per user: after 20 newer ones, 127.0.0.2 is new again.
+    for i in range(3, 23):
+        _sign_in_from(srv, f"127.0.0.{i}", "editor@acme.example")
+    assert len(wait_mails("editor@acme.example", 21)) == 21
+    _sign_in_from(srv, "127.0.0.2", "editor@acme.example")
+    assert len(wait_mails("editor@acme.example", 22)) == 22
+    # No address reaches the logs; the notice is logged by kind and user id.
+    logs = all_logs(srv)
+    assert "127.0.0.2" not in logs and "127.0.0.7" not in logs
+    assert '"kind":"new_address"' in logs and "editor@acme" not in logs
