@@ -7,7 +7,7 @@ BUILD_DEBS := meson ninja-build pkg-config g++ python3 libcpp-httplib-dev libsql
   libsodium-dev nlohmann-json3-dev doctest-dev libssl-dev zlib1g-dev libbrotli-dev \
   libcurl4-openssl-dev john-data libzip-dev libexpat1-dev libcbor-dev
 TEST_DEBS := clang-format oathtool faketime curl openssl python3-aiosmtpd chromium strace \
-  python3-cryptography dpkg-dev systemd
+  python3-cryptography dpkg-dev systemd python3-pytest python3-pytest-xdist
 # A real Tryton ERP for the data-source tests; its recommends (PostgreSQL and more) are not needed.
 TEST_DEBS_NO_RECOMMENDS := tryton-server tryton-modules-production
 # `make fuzz` only: Debian's clang with libFuzzer and the sanitizer runtimes.
@@ -102,8 +102,12 @@ fuzz: deps
 	  grep -E '^stat::(number_of_executed_units|peak_rss_mb)' build-fuzz/fuzz_$$t.log; \
 	done
 
+# The integration suite on Debian's pytest (its interpreter, /usr/bin/python3), on every core with
+# pytest-xdist; then the tests marked serial (memory figures, socket floods), alone.
+PYTEST := /usr/bin/python3 -m pytest tests/integration --bin build/bomvault -q
 integration: build test-deps
-	python3 tests/integration/run.py build/bomvault
+	$(PYTEST) -n $$(nproc) -m "not serial"
+	$(PYTEST) -m serial
 
 # The UI in headless Chromium (Debian's; playwright-core drives it, no browser is downloaded).
 e2e: build test-deps

@@ -20,100 +20,90 @@ def listing(b, token, bom):
     return r["attachments"]
 
 
-def test_thumbnail_and_derivatives_round_trip_with_sniffed_types():
-    st = Store()
-    srv = Server(st)
-    try:
-        org = Org(srv)
-        b = srv.base
-        bom = make_bom(b, org.editor)
-        thumb = png_bytes(64, 48)
-        # The client's Content-Type is ignored: the bytes decide.
-        s, t, _ = attach(b, org.editor, bom, thumb, name="front view.png", kind="thumbnail", ctype="text/html")
-        assert s == 201, t
-        assert (t["kind"], t["media_type"], t["width"], t["height"], t["size"]) == \
-            ("thumbnail", "image/png", 64, 48, len(thumb))
-        assert t["sha256"] == hashlib.sha256(thumb).hexdigest()
-        drawing = pdf_bytes("Zeichnung Größe") + b"x" * 3_000_000  # several sealed chunks
-        s, d, _ = attach(b, org.editor, bom, drawing, name="Zeichnung Größe \"B\".pdf")
-        assert s == 201, d
-        assert d["media_type"] == "application/pdf" and "width" not in d
+def test_thumbnail_and_derivatives_round_trip_with_sniffed_types(serve):
+    srv = serve()
+    org = Org(srv)
+    b = srv.base
+    bom = make_bom(b, org.editor)
+    thumb = png_bytes(64, 48)
+    # The client's Content-Type is ignored: the bytes decide.
+    s, t, _ = attach(b, org.editor, bom, thumb, name="front view.png", kind="thumbnail", ctype="text/html")
+    assert s == 201, t
+    assert (t["kind"], t["media_type"], t["width"], t["height"], t["size"]) == \
+        ("thumbnail", "image/png", 64, 48, len(thumb))
+    assert t["sha256"] == hashlib.sha256(thumb).hexdigest()
+    drawing = pdf_bytes("Zeichnung Größe") + b"x" * 3_000_000  # several sealed chunks
+    s, d, _ = attach(b, org.editor, bom, drawing, name="Zeichnung Größe \"B\".pdf")
+    assert s == 201, d
+    assert d["media_type"] == "application/pdf" and "width" not in d
 
-        s, summary, _ = call(b, "GET", f"/api/v1/boms/{bom}", token=org.editor)
-        assert summary["thumbnail_id"] == t["id"] and summary["attachments"] == 2
-        s, boms, _ = call(b, "GET", "/api/v1/boms", token=org.editor)
-        assert [x["thumbnail_id"] for x in boms["boms"] if x["id"] == bom] == [t["id"]]
+    s, summary, _ = call(b, "GET", f"/api/v1/boms/{bom}", token=org.editor)
+    assert summary["thumbnail_id"] == t["id"] and summary["attachments"] == 2
+    s, boms, _ = call(b, "GET", "/api/v1/boms", token=org.editor)
+    assert [x["thumbnail_id"] for x in boms["boms"] if x["id"] == bom] == [t["id"]]
 
-        s, body, h = call(b, "GET", f"/api/v1/boms/{bom}/attachments/{t['id']}", token=org.editor, raw=True)
-        assert s == 200 and body == thumb
-        assert h["Content-Type"] == "image/png" and h["Content-Disposition"].startswith("inline;")
-        assert h["X-Content-Type-Options"] == "nosniff"
-        s, body, h = call(b, "GET", f"/api/v1/boms/{bom}/attachments/{d['id']}", token=org.editor, raw=True)
-        assert s == 200 and body == drawing
-        assert h["Content-Type"] == "application/pdf"
-        disposition = h["Content-Disposition"]
-        assert disposition.startswith("attachment;")
-        assert "filename*=UTF-8''Zeichnung%20Gr%C3%B6%C3%9Fe%20%22B%22.pdf" in disposition
-        assert '"B"' not in disposition  # the quotes are percent-encoded or replaced, never raw
+    s, body, h = call(b, "GET", f"/api/v1/boms/{bom}/attachments/{t['id']}", token=org.editor, raw=True)
+    assert s == 200 and body == thumb
+    assert h["Content-Type"] == "image/png" and h["Content-Disposition"].startswith("inline;")
+    assert h["X-Content-Type-Options"] == "nosniff"
+    s, body, h = call(b, "GET", f"/api/v1/boms/{bom}/attachments/{d['id']}", token=org.editor, raw=True)
+    assert s == 200 and body == drawing
+    assert h["Content-Type"] == "application/pdf"
+    disposition = h["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    assert "filename*=UTF-8''Zeichnung%20Gr%C3%B6%C3%9Fe%20%22B%22.pdf" in disposition
+    assert '"B"' not in disposition  # the quotes are percent-encoded or replaced, never raw
 
-        # A new thumbnail replaces the old one in the same transaction.
-        s, t2, _ = attach(b, org.editor, bom, png_bytes(8, 8), name="t2.png", kind="thumbnail")
-        assert s == 201
-        assert sorted(a["id"] for a in listing(b, org.editor, bom)) == sorted([t2["id"], d["id"]])
-        assert call(b, "GET", f"/api/v1/boms/{bom}/attachments/{t['id']}", token=org.editor)[0] == 404
-        assert audit_actions(b, org.admin, bom)[:3] == ["bom.attachment.add"] * 3
+    # A new thumbnail replaces the old one in the same transaction.
+    s, t2, _ = attach(b, org.editor, bom, png_bytes(8, 8), name="t2.png", kind="thumbnail")
+    assert s == 201
+    assert sorted(a["id"] for a in listing(b, org.editor, bom)) == sorted([t2["id"], d["id"]])
+    assert call(b, "GET", f"/api/v1/boms/{bom}/attachments/{t['id']}", token=org.editor)[0] == 404
+    assert audit_actions(b, org.admin, bom)[:3] == ["bom.attachment.add"] * 3
 
-        assert call(b, "DELETE", f"/api/v1/boms/{bom}/attachments/{d['id']}", token=org.editor)[0] == 204
-        assert [a["id"] for a in listing(b, org.editor, bom)] == [t2["id"]]
-        assert audit_actions(b, org.admin, bom)[0] == "bom.attachment.delete"
-    finally:
-        srv.stop()
-        st.cleanup()
+    assert call(b, "DELETE", f"/api/v1/boms/{bom}/attachments/{d['id']}", token=org.editor)[0] == 204
+    assert [a["id"] for a in listing(b, org.editor, bom)] == [t2["id"]]
+    assert audit_actions(b, org.admin, bom)[0] == "bom.attachment.delete"
 
 
-def test_bad_files_are_refused_and_change_nothing():
-    st = Store()
-    srv = Server(st)
-    try:
-        org = Org(srv)
-        b = srv.base
-        bom = make_bom(b, org.editor)
-        before = audit_actions(b, org.admin, bom)
-        cases = [
-            (b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "x.svg",
-             "derivative", 400, "attachment_type"),
-            (b"<!DOCTYPE html><html><script>alert(1)</script>", "x.pdf", "derivative", 400, "attachment_type"),
-            (b"MZ\x90\x00" + b"\x00" * 100, "setup.pdf", "derivative", 400, "attachment_type"),
-            (b"", "empty.pdf", "derivative", 400, "attachment_empty"),
-            (pdf_bytes(), "drawing.pdf", "thumbnail", 400, "attachment_type"),
-            (png_bytes(5000, 1), "huge.png", "thumbnail", 400, "attachment_type"),
-            (png_bytes() + b"\x00" * (2 * 1024 * 1024), "big.png", "thumbnail", 413, "attachment_too_large"),
-            (pdf_bytes(), "../../etc/passwd", "derivative", 400, "invalid_name"),
-            (pdf_bytes(), "", "derivative", 400, "invalid_name"),
-            (pdf_bytes(), "drawing.exe", "derivative", 400, "invalid_name"),
-            (pdf_bytes(), "invoice\u202egpj.pdf", "derivative", 400, "invalid_name"),
-            (pdf_bytes(), "ok.pdf", "poster", 400, "invalid_kind"),
-        ]
-        for data, name, kind, status, code in cases:
-            s, r, _ = attach(b, org.editor, bom, data, name=name, kind=kind)
-            assert (s, is_error(r, code)) == (status, True), (name, kind, s, r)
-        assert listing(b, org.editor, bom) == []
-        assert audit_actions(b, org.admin, bom) == before
+def test_bad_files_are_refused_and_change_nothing(serve):
+    srv = serve()
+    org = Org(srv)
+    b = srv.base
+    bom = make_bom(b, org.editor)
+    before = audit_actions(b, org.admin, bom)
+    cases = [
+        (b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "x.svg",
+         "derivative", 400, "attachment_type"),
+        (b"<!DOCTYPE html><html><script>alert(1)</script>", "x.pdf", "derivative", 400, "attachment_type"),
+        (b"MZ\x90\x00" + b"\x00" * 100, "setup.pdf", "derivative", 400, "attachment_type"),
+        (b"", "empty.pdf", "derivative", 400, "attachment_empty"),
+        (pdf_bytes(), "drawing.pdf", "thumbnail", 400, "attachment_type"),
+        (png_bytes(5000, 1), "huge.png", "thumbnail", 400, "attachment_type"),
+        (png_bytes() + b"\x00" * (2 * 1024 * 1024), "big.png", "thumbnail", 413, "attachment_too_large"),
+        (pdf_bytes(), "../../etc/passwd", "derivative", 400, "invalid_name"),
+        (pdf_bytes(), "", "derivative", 400, "invalid_name"),
+        (pdf_bytes(), "drawing.exe", "derivative", 400, "invalid_name"),
+        (pdf_bytes(), "invoice\u202egpj.pdf", "derivative", 400, "invalid_name"),
+        (pdf_bytes(), "ok.pdf", "poster", 400, "invalid_kind"),
+    ]
+    for data, name, kind, status, code in cases:
+        s, r, _ = attach(b, org.editor, bom, data, name=name, kind=kind)
+        assert (s, is_error(r, code)) == (status, True), (name, kind, s, r)
+    assert listing(b, org.editor, bom) == []
+    assert audit_actions(b, org.admin, bom) == before
 
-        # Per-BOM limit: 32 files, the 33rd is refused and nothing is stored for it.
-        for i in range(32):
-            assert attach(b, org.editor, bom, pdf_bytes(str(i)), name=f"d{i}.pdf")[0] == 201
-        s, r, _ = attach(b, org.editor, bom, pdf_bytes(), name="one-too-many.pdf")
-        assert s == 422 and is_error(r, "attachment_limit"), r
-        assert len(listing(b, org.editor, bom)) == 32
-        # Ids of another BOM's attachment do not work through this BOM.
-        other = make_bom(b, org.editor, name="Other")
-        att = listing(b, org.editor, bom)[0]["id"]
-        assert call(b, "GET", f"/api/v1/boms/{other}/attachments/{att}", token=org.editor)[0] == 404
-        assert call(b, "DELETE", f"/api/v1/boms/{other}/attachments/{att}", token=org.editor)[0] == 404
-    finally:
-        srv.stop()
-        st.cleanup()
+    # Per-BOM limit: 32 files, the 33rd is refused and nothing is stored for it.
+    for i in range(32):
+        assert attach(b, org.editor, bom, pdf_bytes(str(i)), name=f"d{i}.pdf")[0] == 201
+    s, r, _ = attach(b, org.editor, bom, pdf_bytes(), name="one-too-many.pdf")
+    assert s == 422 and is_error(r, "attachment_limit"), r
+    assert len(listing(b, org.editor, bom)) == 32
+    # Ids of another BOM's attachment do not work through this BOM.
+    other = make_bom(b, org.editor, name="Other")
+    att = listing(b, org.editor, bom)[0]["id"]
+    assert call(b, "GET", f"/api/v1/boms/{other}/attachments/{att}", token=org.editor)[0] == 404
+    assert call(b, "DELETE", f"/api/v1/boms/{other}/attachments/{att}", token=org.editor)[0] == 404
 
 
 def test_attachments_follow_the_bom_rules_and_die_with_it():
@@ -204,42 +194,37 @@ def import_file(b, token, name, data, ctype="text/csv"):
     return call(b, "POST", "/api/v1/boms/import?name=" + quote(name), data, token=token, ctype=ctype)
 
 
-def test_xlsx_import_matches_csv_import():
-    st = Store()
-    srv = Server(st)
-    try:
-        org = Org(srv)
-        b = srv.base
-        rows = [["Level", "Part Number", "Description", "Qty", "Unit", "Material"],
-                [0, "GBX-100", "Gearbox", 1, "ea", None],
-                [1, "SHF-7", "Shaft, ground", 2, "ea", "42CrMo4"],
-                [2, "BRG-6204", "Bearing", Num("2.4999999999999996"), None, None],
-                [1, "SCR-M6", "Screw M6x20", Num("1.5E1"), "pcs", "A2"]]
-        csv = "\n".join(",".join('"' + str(c) + '"' if c is not None else "" for c in r) for r in rows)
-        csv = csv.replace('"1.5E1"', "15").replace('"2.4999999999999996"', "2.5")
-        for shared in (True, False):
-            s, r, _ = import_file(b, org.editor, "From Excel", xlsx(rows, shared), XLSX_TYPE)
-            assert s == 201, r
-            s, from_xlsx, _ = call(b, "GET", f"/api/v1/boms/{r['id']}/items", token=org.editor)
-            s, r2, _ = import_file(b, org.editor, "From CSV", csv.encode())
-            assert s == 201, r2
-            s, from_csv, _ = call(b, "GET", f"/api/v1/boms/{r2['id']}/items", token=org.editor)
-            assert from_xlsx == from_csv
-            assert [i["quantity"] for i in from_xlsx["items"]] == [1, 2, 2.5, 15]
-        # Errors name the spreadsheet row and column, and nothing is stored.
-        s, before, _ = call(b, "GET", "/api/v1/boms", token=org.editor)
-        bad = [rows[0], [0, "A", "x", 1], [1, "B", "y", "-2"]]
-        s, r, _ = import_file(b, org.editor, "Bad", xlsx(bad), XLSX_TYPE)
-        assert s == 400 and r["error"]["message"].startswith("row 3, column 4: "), r
-        assert r["error"]["details"][0]["line"] == 3
-        for junk in (b"PK\x03\x04 not really a zip", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600):
-            s, r, _ = import_file(b, org.editor, "Junk", junk, XLSX_TYPE)
-            assert s == 400 and r["error"]["code"] in ("xlsx_invalid", "csv_syntax", "csv_header"), r
-        s, after, _ = call(b, "GET", "/api/v1/boms", token=org.editor)
-        assert len(after["boms"]) == len(before["boms"])
-    finally:
-        srv.stop()
-        st.cleanup()
+def test_xlsx_import_matches_csv_import(serve):
+    srv = serve()
+    org = Org(srv)
+    b = srv.base
+    rows = [["Level", "Part Number", "Description", "Qty", "Unit", "Material"],
+            [0, "GBX-100", "Gearbox", 1, "ea", None],
+            [1, "SHF-7", "Shaft, ground", 2, "ea", "42CrMo4"],
+            [2, "BRG-6204", "Bearing", Num("2.4999999999999996"), None, None],
+            [1, "SCR-M6", "Screw M6x20", Num("1.5E1"), "pcs", "A2"]]
+    csv = "\n".join(",".join('"' + str(c) + '"' if c is not None else "" for c in r) for r in rows)
+    csv = csv.replace('"1.5E1"', "15").replace('"2.4999999999999996"', "2.5")
+    for shared in (True, False):
+        s, r, _ = import_file(b, org.editor, "From Excel", xlsx(rows, shared), XLSX_TYPE)
+        assert s == 201, r
+        s, from_xlsx, _ = call(b, "GET", f"/api/v1/boms/{r['id']}/items", token=org.editor)
+        s, r2, _ = import_file(b, org.editor, "From CSV", csv.encode())
+        assert s == 201, r2
+        s, from_csv, _ = call(b, "GET", f"/api/v1/boms/{r2['id']}/items", token=org.editor)
+        assert from_xlsx == from_csv
+        assert [i["quantity"] for i in from_xlsx["items"]] == [1, 2, 2.5, 15]
+    # Errors name the spreadsheet row and column, and nothing is stored.
+    s, before, _ = call(b, "GET", "/api/v1/boms", token=org.editor)
+    bad = [rows[0], [0, "A", "x", 1], [1, "B", "y", "-2"]]
+    s, r, _ = import_file(b, org.editor, "Bad", xlsx(bad), XLSX_TYPE)
+    assert s == 400 and r["error"]["message"].startswith("row 3, column 4: "), r
+    assert r["error"]["details"][0]["line"] == 3
+    for junk in (b"PK\x03\x04 not really a zip", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600):
+        s, r, _ = import_file(b, org.editor, "Junk", junk, XLSX_TYPE)
+        assert s == 400 and r["error"]["code"] in ("xlsx_invalid", "csv_syntax", "csv_header"), r
+    s, after, _ = call(b, "GET", "/api/v1/boms", token=org.editor)
+    assert len(after["boms"]) == len(before["boms"])
 
 
 def test_column_mappings_apply_to_every_import_in_the_org():

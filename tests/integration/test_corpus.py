@@ -87,58 +87,53 @@ def check_spots(entry, items):
     return problems
 
 
-def test_every_corpus_file_imports_as_expected_and_round_trips():
+def test_every_corpus_file_imports_as_expected_and_round_trips(serve):
     files = load_expected()
     assert len(files) >= 30, len(files)
-    st = Store()
-    srv = Server(st, extra=["--rate-limit", "0"])
-    try:
-        org = Org(srv)
-        b = srv.base
-        failures = []
-        for entry in files:
-            name = entry["file"]
-            with open(os.path.join(CORPUS, name), "rb") as f:
-                data = f.read()
-            query = urlencode(entry.get("options") or {})
-            ctype = "application/octet-stream"
-            s, preview, _ = call(b, "POST", "/api/v1/boms/import/preview" + ("?" + query if query else ""),
-                                 data, token=org.editor, ctype=ctype)
-            if s != 200 or preview["errors"]:
-                failures.append(f"{name}: preview {s} {preview}")
-                continue
-            aliases = {"macroman": "macintosh", "cp1252": "windows-1252", "cp1251": "windows-1251"}
-            want_encoding = aliases.get(entry.get("encoding", "").lower(), entry.get("encoding", "").lower())
-            if want_encoding and preview["format"] == "csv" and \
-                    aliases.get(preview["encoding"], preview["encoding"]) != want_encoding:
-                failures.append(f"{name}: encoding {preview['encoding']}, expected {entry['encoding']}")
-            if entry.get("delimiter") and preview["format"] == "csv" and preview["delimiter"] != entry["delimiter"]:
-                failures.append(f"{name}: delimiter {preview['delimiter']!r}, expected {entry['delimiter']!r}")
-            path = "/api/v1/boms/import?name=" + quote(name) + ("&" + query if query else "")
-            s, r, _ = call(b, "POST", path, data, token=org.editor, ctype=ctype)
-            if s != 201:
-                failures.append(f"{name}: import {s} {r}")
-                continue
-            s, got, _ = call(b, "GET", f"/api/v1/boms/{r['id']}/items", token=org.editor)
-            items = got["items"]
-            if len(items) != entry["items"]:
-                failures.append(f"{name}: {len(items)} items, expected {entry['items']}")
-            if depth(items) != entry["depth"]:
-                failures.append(f"{name}: depth {depth(items)}, expected {entry['depth']}")
-            if preview["rows"] != items[:len(preview["rows"])]:
-                failures.append(f"{name}: the preview's rows differ from what was stored")
-            failures += [f"{name}: {p}" for p in check_spots(entry, items)]
-            # Exported as CSV and imported again: identical items.
-            s, exported, _ = call(b, "GET", f"/api/v1/boms/{r['id']}/export?format=csv", token=org.editor, raw=True)
-            s, again, _ = call(b, "POST", "/api/v1/boms/import?name=" + quote(name + " again"), exported,
-                               token=org.editor, ctype="text/csv")
-            if s != 201:
-                failures.append(f"{name}: re-import of the export {s} {again}")
-                continue
-            s, back, _ = call(b, "GET", f"/api/v1/boms/{again['id']}/items", token=org.editor)
-            if back["items"] != items:
-                failures.append(f"{name}: the CSV export did not re-import to identical items")
-        assert not failures, "\n".join(failures)
-    finally:
-        srv.stop()
-        st.cleanup()
+    srv = serve(extra=["--rate-limit", "0"])
+    org = Org(srv)
+    b = srv.base
+    failures = []
+    for entry in files:
+        name = entry["file"]
+        with open(os.path.join(CORPUS, name), "rb") as f:
+            data = f.read()
+        query = urlencode(entry.get("options") or {})
+        ctype = "application/octet-stream"
+        s, preview, _ = call(b, "POST", "/api/v1/boms/import/preview" + ("?" + query if query else ""),
+                             data, token=org.editor, ctype=ctype)
+        if s != 200 or preview["errors"]:
+            failures.append(f"{name}: preview {s} {preview}")
+            continue
+        aliases = {"macroman": "macintosh", "cp1252": "windows-1252", "cp1251": "windows-1251"}
+        want_encoding = aliases.get(entry.get("encoding", "").lower(), entry.get("encoding", "").lower())
+        if want_encoding and preview["format"] == "csv" and \
+                aliases.get(preview["encoding"], preview["encoding"]) != want_encoding:
+            failures.append(f"{name}: encoding {preview['encoding']}, expected {entry['encoding']}")
+        if entry.get("delimiter") and preview["format"] == "csv" and preview["delimiter"] != entry["delimiter"]:
+            failures.append(f"{name}: delimiter {preview['delimiter']!r}, expected {entry['delimiter']!r}")
+        path = "/api/v1/boms/import?name=" + quote(name) + ("&" + query if query else "")
+        s, r, _ = call(b, "POST", path, data, token=org.editor, ctype=ctype)
+        if s != 201:
+            failures.append(f"{name}: import {s} {r}")
+            continue
+        s, got, _ = call(b, "GET", f"/api/v1/boms/{r['id']}/items", token=org.editor)
+        items = got["items"]
+        if len(items) != entry["items"]:
+            failures.append(f"{name}: {len(items)} items, expected {entry['items']}")
+        if depth(items) != entry["depth"]:
+            failures.append(f"{name}: depth {depth(items)}, expected {entry['depth']}")
+        if preview["rows"] != items[:len(preview["rows"])]:
+            failures.append(f"{name}: the preview's rows differ from what was stored")
+        failures += [f"{name}: {p}" for p in check_spots(entry, items)]
+        # Exported as CSV and imported again: identical items.
+        s, exported, _ = call(b, "GET", f"/api/v1/boms/{r['id']}/export?format=csv", token=org.editor, raw=True)
+        s, again, _ = call(b, "POST", "/api/v1/boms/import?name=" + quote(name + " again"), exported,
+                           token=org.editor, ctype="text/csv")
+        if s != 201:
+            failures.append(f"{name}: re-import of the export {s} {again}")
+            continue
+        s, back, _ = call(b, "GET", f"/api/v1/boms/{again['id']}/items", token=org.editor)
+        if back["items"] != items:
+            failures.append(f"{name}: the CSV export did not re-import to identical items")
+    assert not failures, "\n".join(failures)

@@ -9,10 +9,7 @@ from crash_rounds import run_rounds
 from harness import Store
 
 
-def test_crash_kill9_during_concurrent_writes_loses_nothing_acknowledged():
-    st = Store()
-    try:
-        rounds, writes, _ = run_rounds(st, int(os.environ.get("CRASH_ROUNDS", "20")), seed=7)
-        assert writes > rounds, "the writers must have had time to write"
-    finally:
-        st.cleanup()
+def test_crash_kill9_during_concurrent_writes_loses_nothing_acknowledged(store):
+    st = store
+    rounds, writes, _ = run_rounds(st, int(os.environ.get("CRASH_ROUNDS", "20")), seed=7)
+    assert writes > rounds, "the writers must have had time to write"

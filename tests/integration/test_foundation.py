@@ -35,21 +35,17 @@ def test_init_refuses_bad_thresholds():
         assert not os.path.exists(os.path.join(st_dir, "keyring.json"))
 
 
-def test_sealed_server_answers_only_health_unseal_and_ui():
-    st = Store()
-    srv = Server(st, sealed=True)
-    try:
-        s, b, _ = call(srv.base, "GET", "/api/v1/health")
-        assert s == 200 and b["sealed"] is True and b["status"] == "ok" and b["version"]
-        for method, path in [("GET", "/api/v1/boms"), ("POST", "/api/v1/orgs"), ("GET", "/api/v1/users"),
-                             ("POST", "/api/v1/seal"), ("POST", "/api/v1/sessions")]:
-            s, b, _ = call(srv.base, method, path, {} if method == "POST" else None, token=st.operator)
-            assert s == 503 and is_error(b, "sealed"), (path, s, b)
-        s, body, h = call(srv.base, "GET", "/", raw=True)
-        assert s == 200 and b"<html" in body and "script-src 'self'" in h["Content-Security-Policy"]
-    finally:
-        srv.stop()
-        st.cleanup()
+def test_sealed_server_answers_only_health_unseal_and_ui(serve, store):
+    st = store
+    srv = serve(store=st, sealed=True)
+    s, b, _ = call(srv.base, "GET", "/api/v1/health")
+    assert s == 200 and b["sealed"] is True and b["status"] == "ok" and b["version"]
+    for method, path in [("GET", "/api/v1/boms"), ("POST", "/api/v1/orgs"), ("GET", "/api/v1/users"),
+                         ("POST", "/api/v1/seal"), ("POST", "/api/v1/sessions")]:
+        s, b, _ = call(srv.base, method, path, {} if method == "POST" else None, token=st.operator)
+        assert s == 503 and is_error(b, "sealed"), (path, s, b)
+    s, body, h = call(srv.base, "GET", "/", raw=True)
+    assert s == 200 and b"<html" in body and "script-src 'self'" in h["Content-Security-Policy"]
 
 
 def test_unseal_progress_refusals_and_reset():
@@ -137,28 +133,24 @@ def test_cli_unseal_reads_share_from_stdin():
         st.cleanup()
 
 
-def test_seal_requires_operator_and_drops_keys():
-    st = Store()
-    srv = Server(st)
-    try:
-        org = Org(srv)
-        s, r, _ = call(srv.base, "POST", "/api/v1/seal", {}, token=org.admin)
-        assert s == 403 and is_error(r, "forbidden")
-        s, r, _ = call(srv.base, "POST", "/api/v1/seal", {})
-        assert s == 401 and is_error(r)
-        s, r, _ = call(srv.base, "POST", "/api/v1/seal", {}, token=st.operator)
-        assert s == 200
-        assert call(srv.base, "GET", "/api/v1/health")[1]["sealed"] is True
-        # Sessions issued before the seal are useless until unsealed.
-        s, r, _ = call(srv.base, "GET", "/api/v1/boms", token=org.editor)
-        assert s == 503 and is_error(r, "sealed")
-        for share in st.shares[:2]:
-            call(srv.base, "POST", "/api/v1/unseal", {"share": share})
-        s, r, _ = call(srv.base, "GET", "/api/v1/boms", token=org.editor)
-        assert s == 200
-    finally:
-        srv.stop()
-        st.cleanup()
+def test_seal_requires_operator_and_drops_keys(serve, store):
+    st = store
+    srv = serve(store=st)
+    org = Org(srv)
+    s, r, _ = call(srv.base, "POST", "/api/v1/seal", {}, token=org.admin)
+    assert s == 403 and is_error(r, "forbidden")
+    s, r, _ = call(srv.base, "POST", "/api/v1/seal", {})
+    assert s == 401 and is_error(r)
+    s, r, _ = call(srv.base, "POST", "/api/v1/seal", {}, token=st.operator)
+    assert s == 200
+    assert call(srv.base, "GET", "/api/v1/health")[1]["sealed"] is True
+    # Sessions issued before the seal are useless until unsealed.
+    s, r, _ = call(srv.base, "GET", "/api/v1/boms", token=org.editor)
+    assert s == 503 and is_error(r, "sealed")
+    for share in st.shares[:2]:
+        call(srv.base, "POST", "/api/v1/unseal", {"share": share})
+    s, r, _ = call(srv.base, "GET", "/api/v1/boms", token=org.editor)
+    assert s == 200
 
 
 def test_sigterm_stops_cleanly_and_check_passes():
@@ -243,37 +235,29 @@ def test_logs_are_json_lines_with_ids_only():
         st.cleanup()
 
 
-def test_error_format_and_unknown_routes():
-    st = Store()
-    srv = Server(st)
-    try:
-        org = Org(srv)
-        b = srv.base
-        for method, path, body in [("GET", "/api/v1/nope", None), ("POST", "/api/v1/boms", b"{bad"),
-                                   ("GET", "/api/v1/boms/bom_zzzz", None), ("GET", "/api/v1/boms/../../etc/passwd", None),
-                                   ("PATCH", "/api/v1/boms/" + "bom_" + "0" * 24, {"name": "x"})]:
-            s, r, h = call(b, method, path, body, token=org.editor)
-            assert 400 <= s < 500 and is_error(r), (method, path, s, r)
-            assert h["Cache-Control"] == "no-store"
-            assert "SQLite" not in json.dumps(r) and "/" not in r["error"]["code"]
-        s, r, _ = call(b, "POST", "/api/v1/boms", {"name": "x", "items": "nope"}, token=org.editor)
-        assert s == 400 and is_error(r)
-        s, r, _ = call(b, "POST", "/api/v1/boms", b"[1,2]", token=org.editor)
-        assert s == 400 and is_error(r, "invalid_json")
-        s, r, _ = call(b, "POST", "/api/v1/boms", b"{}", token=org.editor, ctype="text/plain")
-        assert s == 415 and is_error(r)
-        s, r, _ = call(b, "GET", "/api/v1/openapi.json")
-        assert s == 200 and r["openapi"].startswith("3.") and "/api/v1/boms/{id}" in r["paths"]
-    finally:
-        srv.stop()
-        st.cleanup()
+def test_error_format_and_unknown_routes(serve):
+    srv = serve()
+    org = Org(srv)
+    b = srv.base
+    for method, path, body in [("GET", "/api/v1/nope", None), ("POST", "/api/v1/boms", b"{bad"),
+                               ("GET", "/api/v1/boms/bom_zzzz", None), ("GET", "/api/v1/boms/../../etc/passwd", None),
+                               ("PATCH", "/api/v1/boms/" + "bom_" + "0" * 24, {"name": "x"})]:
+        s, r, h = call(b, method, path, body, token=org.editor)
+        assert 400 <= s < 500 and is_error(r), (method, path, s, r)
+        assert h["Cache-Control"] == "no-store"
+        assert "SQLite" not in json.dumps(r) and "/" not in r["error"]["code"]
+    s, r, _ = call(b, "POST", "/api/v1/boms", {"name": "x", "items": "nope"}, token=org.editor)
+    assert s == 400 and is_error(r)
+    s, r, _ = call(b, "POST", "/api/v1/boms", b"[1,2]", token=org.editor)
+    assert s == 400 and is_error(r, "invalid_json")
+    s, r, _ = call(b, "POST", "/api/v1/boms", b"{}", token=org.editor, ctype="text/plain")
+    assert s == 415 and is_error(r)
+    s, r, _ = call(b, "GET", "/api/v1/openapi.json")
+    assert s == 200 and r["openapi"].startswith("3.") and "/api/v1/boms/{id}" in r["paths"]
 
 
-def test_plain_http_refused_on_public_address():
-    st = Store()
-    try:
-        r = subprocess.run([BIN, "serve", "--data", st.data, "--listen", "0.0.0.0:0"],
-                           capture_output=True, text=True, timeout=30)
-        assert r.returncode != 0 and "--behind-proxy" in r.stderr
-    finally:
-        st.cleanup()
+def test_plain_http_refused_on_public_address(store):
+    st = store
+    r = subprocess.run([BIN, "serve", "--data", st.data, "--listen", "0.0.0.0:0"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0 and "--behind-proxy" in r.stderr

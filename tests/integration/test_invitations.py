@@ -53,231 +53,210 @@ def invite(srv, token, address, role="viewer"):
     return call(srv.base, "POST", "/api/v1/invitations", {"email": address, "role": role}, token=token)
 
 
-def test_invitation_by_outbox_then_accept_and_sign_in():
-    st = Store()
-    srv = Server(st, extra=["--public-url", PUBLIC + "/"])
-    try:
-        org = Org(srv)
-        b = srv.base
-        s, r, _ = invite(srv, org.admin, " New.Person@Acme.example ", "editor")
-        assert s == 201 and r["email"] == "new.person@acme.example" and r["status"] == "pending", r
-        assert r["role"] == "editor" and r["inviter_id"] == org.admin_id
-        inv_id = r["id"]
-        assert invite(srv, org.editor, "x@acme.example")[0] == 403
-        mails = outbox(st)
-        assert len(mails) == 1
-        path, msg = mails[0]
-        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-        assert stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode) == 0o700
-        assert to_of(msg) == ["new.person@acme.example"] and "bomvault" in msg["Subject"].lower()
-        assert msg["Date"] and msg["Message-ID"] and msg["From"]
-        token = token_from(msg, "invitation")
-        assert token not in json.dumps(r)  # only the mail carries the link
-        # The same address again, or one with an account, is refused.
-        s, r, _ = invite(srv, org.admin, "new.person@acme.example")
-        assert s == 409 and is_error(r, "already_invited")
-        s, r, _ = invite(srv, org.admin, "EDITOR@acme.example")
-        assert s == 409 and is_error(r, "email_taken")
-        # A weak password leaves the invitation usable.
-        s, r, _ = call(b, "POST", "/api/v1/invitations/accept", {"token": token, "password": "short"})
-        assert s == 400 and is_error(r, "password_too_short")
-        s, r, _ = call(b, "POST", "/api/v1/invitations/accept", {"token": token[:-1] + ("A" if token[-1] != "A" else "B"),
-                                                                  "password": PASSWORD})
-        assert s == 400 and is_error(r, "invitation_invalid")
-        s, r, _ = call(b, "POST", "/api/v1/invitations/accept", {"token": token, "password": PASSWORD})
-        assert s == 201 and r["org_id"] == org.id and r["role"] == "editor", r
-        user_id = r["user_id"]
-        # Single use.
-        s, r, _ = call(b, "POST", "/api/v1/invitations/accept", {"token": token, "password": PASSWORD})
-        assert s == 400 and is_error(r, "invitation_invalid")
-        me_token = sign_in(b, "new.person@acme.example")
-        s, me, _ = call(b, "GET", "/api/v1/me", token=me_token)
-        assert s == 200 and me["id"] == user_id and me["email_verified"] is True and me["role"] == "editor"
-        s, r, _ = call(b, "GET", "/api/v1/invitations", token=org.admin)
-        assert s == 200 and inv_id not in [i["id"] for i in r["invitations"]]
-        s, r, _ = call(b, "GET", f"/api/v1/audit?object=user:{user_id}", token=org.admin)
-        created = [e for e in r["entries"] if e["action"] == "user.create"]
-        assert created and created[0]["change"]["invitation_id"] == inv_id
-        s, r, _ = call(b, "GET", f"/api/v1/audit?object=invitation:{inv_id}", token=org.admin)
-        assert [e["action"] for e in r["entries"]] == ["invitation.accept", "invitation.create"]
-        logs = all_logs(srv)
-        assert "new.person" not in logs.lower() and token not in logs and "invitation.created" in logs
-    finally:
-        srv.stop()
-        st.cleanup()
+def test_invitation_by_outbox_then_accept_and_sign_in(serve, store):
+    st = store
+    srv = serve(store=st, extra=["--public-url", PUBLIC + "/"])
+    org = Org(srv)
+    b = srv.base
+    s, r, _ = invite(srv, org.admin, " New.Person@Acme.example ", "editor")
+    assert s == 201 and r["email"] == "new.person@acme.example" and r["status"] == "pending", r
+    assert r["role"] == "editor" and r["inviter_id"] == org.admin_id
+    inv_id = r["id"]
+    assert invite(srv, org.editor, "x@acme.example")[0] == 403
+    mails = outbox(st)
+    assert len(mails) == 1
+    path, msg = mails[0]
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode) == 0o700
+    assert to_of(msg) == ["new.person@acme.example"] and "bomvault" in msg["Subject"].lower()
+    assert msg["Date"] and msg["Message-ID"] and msg["From"]
+    token = token_from(msg, "invitation")
+    assert token not in json.dumps(r)  # only the mail carries the link
+    # The same address again, or one with an account, is refused.
+    s, r, _ = invite(srv, org.admin, "new.person@acme.example")
+    assert s == 409 and is_error(r, "already_invited")
+    s, r, _ = invite(srv, org.admin, "EDITOR@acme.example")
+    assert s == 409 and is_error(r, "email_taken")
+    # A weak password leaves the invitation usable.
+    s, r, _ = call(b, "POST", "/api/v1/invitations/accept", {"token": token, "password": "short"})
+    assert s == 400 and is_error(r, "password_too_short")
+    s, r, _ = call(b, "POST", "/api/v1/invitations/accept", {"token": token[:-1] + ("A" if token[-1] != "A" else "B"),
+                                                              "password": PASSWORD})
+    assert s == 400 and is_error(r, "invitation_invalid")
+    s, r, _ = call(b, "POST", "/api/v1/invitations/accept", {"token": token, "password": PASSWORD})
+    assert s == 201 and r["org_id"] == org.id and r["role"] == "editor", r
+    user_id = r["user_id"]
+    # Single use.
+    s, r, _ = call(b, "POST", "/api/v1/invitations/accept", {"token": token, "password": PASSWORD})
+    assert s == 400 and is_error(r, "invitation_invalid")
+    me_token = sign_in(b, "new.person@acme.example")
+    s, me, _ = call(b, "GET", "/api/v1/me", token=me_token)
+    assert s == 200 and me["id"] == user_id and me["email_verified"] is True and me["role"] == "editor"
+    s, r, _ = call(b, "GET", "/api/v1/invitations", token=org.admin)
+    assert s == 200 and inv_id not in [i["id"] for i in r["invitations"]]
+    s, r, _ = call(b, "GET", f"/api/v1/audit?object=user:{user_id}", token=org.admin)
+    created = [e for e in r["entries"] if e["action"] == "user.create"]
+    assert created and created[0]["change"]["invitation_id"] == inv_id
+    s, r, _ = call(b, "GET", f"/api/v1/audit?object=invitation:{inv_id}", token=org.admin)
+    assert [e["action"] for e in r["entries"]] == ["invitation.accept", "invitation.create"]
+    logs = all_logs(srv)
+    assert "new.person" not in logs.lower() and token not in logs and "invitation.created" in logs
 
 
-def test_invitation_expires_and_revoked_links_stop_working():
-    st = Store()
-    srv = Server(st, extra=["--invitation-ttl-seconds", "2", "--public-url", PUBLIC])
-    try:
-        org = Org(srv)
-        other = Org(srv, "Org B", "b.example")
-        b = srv.base
-        assert invite(srv, org.admin, "late@acme.example")[0] == 201
-        token = token_from(outbox(st)[-1][1], "invitation")
-        time.sleep(3)
-        s, r, _ = call(b, "POST", "/api/v1/invitations/accept", {"token": token, "password": PASSWORD})
-        assert s == 400 and is_error(r, "invitation_expired")
-        s, r, _ = call(b, "GET", "/api/v1/invitations", token=org.admin)
-        assert [i["status"] for i in r["invitations"]] == ["expired"]
-        # An expired invitation does not block a new one, nor count towards the caps.
-        s, r, _ = invite(srv, org.admin, "late@acme.example")
-        assert s == 201
-        # Revoked: the link stops working at once; another org cannot see or revoke it.
-        s, r, _ = invite(srv, org.admin, "gone@acme.example")
-        gone = r["id"]
-        token = token_from(outbox(st)[-1][1], "invitation")
-        assert call(b, "DELETE", f"/api/v1/invitations/{gone}", token=other.admin)[0] == 404
-        assert call(b, "DELETE", f"/api/v1/invitations/{gone}", token=org.editor)[0] == 403
-        assert call(b, "DELETE", f"/api/v1/invitations/{gone}", token=org.admin)[0] == 204
-        assert call(b, "DELETE", f"/api/v1/invitations/{gone}", token=org.admin)[0] == 404
-        s, r, _ = call(b, "POST", "/api/v1/invitations/accept", {"token": token, "password": PASSWORD})
-        assert s == 400 and is_error(r, "invitation_invalid")
-        assert call(b, "POST", "/api/v1/sessions", {"email": "gone@acme.example", "password": PASSWORD})[0] == 401
-    finally:
-        srv.stop()
-        st.cleanup()
+def test_invitation_expires_and_revoked_links_stop_working(serve, store):
+    st = store
+    srv = serve(store=st, extra=["--invitation-ttl-seconds", "2", "--public-url", PUBLIC])
+    org = Org(srv)
+    other = Org(srv, "Org B", "b.example")
+    b = srv.base
+    assert invite(srv, org.admin, "late@acme.example")[0] == 201
+    token = token_from(outbox(st)[-1][1], "invitation")
+    time.sleep(3)
+    s, r, _ = call(b, "POST", "/api/v1/invitations/accept", {"token": token, "password": PASSWORD})
+    assert s == 400 and is_error(r, "invitation_expired")
+    s, r, _ = call(b, "GET", "/api/v1/invitations", token=org.admin)
+    assert [i["status"] for i in r["invitations"]] == ["expired"]
+    # An expired invitation does not block a new one, nor count towards the caps.
+    s, r, _ = invite(srv, org.admin, "late@acme.example")
+    assert s == 201
+    # Revoked: the link stops working at once; another org cannot see or revoke it.
+    s, r, _ = invite(srv, org.admin, "gone@acme.example")
+    gone = r["id"]
+    token = token_from(outbox(st)[-1][1], "invitation")
+    assert call(b, "DELETE", f"/api/v1/invitations/{gone}", token=other.admin)[0] == 404
+    assert call(b, "DELETE", f"/api/v1/invitations/{gone}", token=org.editor)[0] == 403
+    assert call(b, "DELETE", f"/api/v1/invitations/{gone}", token=org.admin)[0] == 204
+    assert call(b, "DELETE", f"/api/v1/invitations/{gone}", token=org.admin)[0] == 404
+    s, r, _ = call(b, "POST", "/api/v1/invitations/accept", {"token": token, "password": PASSWORD})
+    assert s == 400 and is_error(r, "invitation_invalid")
+    assert call(b, "POST", "/api/v1/sessions", {"email": "gone@acme.example", "password": PASSWORD})[0] == 401
 
 
-def test_invitation_caps_per_inviter_and_per_org_and_paging():
-    st = Store()
-    srv = Server(st, extra=["--rate-limit", "0"])
-    try:
-        org = Org(srv)
-        b = srv.base
-        first = [invite(srv, org.admin, f"p{i}@acme.example") for i in range(20)]
-        assert all(s == 201 for s, _, _ in first)
-        s, r, h = invite(srv, org.admin, "p20@acme.example")
-        assert s == 429 and is_error(r, "invitation_limit_inviter") and int(h["Retry-After"]) > 0
-        assert call(b, "DELETE", f"/api/v1/invitations/{first[0][1]['id']}", token=org.admin)[0] == 204
-        assert invite(srv, org.admin, "p20@acme.example")[0] == 201
-        # Four more Administrators fill the org's 100.
-        for n in range(4):
-            add_user(b, org.admin, f"admin{n}@acme.example", "administrator")
-            tok = sign_in(b, f"admin{n}@acme.example")
-            for i in range(20):
-                s, r, _ = invite(srv, tok, f"a{n}-{i}@acme.example")
-                assert s == 201, (n, i, r)
-        add_user(b, org.admin, "admin9@acme.example", "administrator")
-        s, r, _ = invite(srv, sign_in(b, "admin9@acme.example"), "one-more@acme.example")
-        assert s == 409 and is_error(r, "invitation_limit_org")
-        # Bounded pages, newest first, each invitation exactly once.
-        seen, after, pages = [], None, 0
-        while True:
-            q = "/api/v1/invitations?limit=30" + (f"&after={after}" if after else "")
-            s, r, _ = call(b, "GET", q, token=org.admin)
-            assert s == 200 and len(r["invitations"]) <= 30
-            seen += r["invitations"]
-            pages += 1
-            after = r.get("next_after")
-            if not after:
-                break
-        assert pages == 4 and len(seen) == 100 and len({i["id"] for i in seen}) == 100
-        stamps = [i["created_at"] for i in seen]
-        assert stamps == sorted(stamps, reverse=True)
-        assert call(b, "GET", "/api/v1/invitations?limit=101", token=org.admin)[0] == 400
-        assert call(b, "GET", "/api/v1/invitations?after=nope", token=org.admin)[0] == 400
-    finally:
-        srv.stop()
-        st.cleanup()
+def test_invitation_caps_per_inviter_and_per_org_and_paging(serve):
+    srv = serve(extra=["--rate-limit", "0"])
+    org = Org(srv)
+    b = srv.base
+    first = [invite(srv, org.admin, f"p{i}@acme.example") for i in range(20)]
+    assert all(s == 201 for s, _, _ in first)
+    s, r, h = invite(srv, org.admin, "p20@acme.example")
+    assert s == 429 and is_error(r, "invitation_limit_inviter") and int(h["Retry-After"]) > 0
+    assert call(b, "DELETE", f"/api/v1/invitations/{first[0][1]['id']}", token=org.admin)[0] == 204
+    assert invite(srv, org.admin, "p20@acme.example")[0] == 201
+    # Four more Administrators fill the org's 100.
+    for n in range(4):
+        add_user(b, org.admin, f"admin{n}@acme.example", "administrator")
+        tok = sign_in(b, f"admin{n}@acme.example")
+        for i in range(20):
+            s, r, _ = invite(srv, tok, f"a{n}-{i}@acme.example")
+            assert s == 201, (n, i, r)
+    add_user(b, org.admin, "admin9@acme.example", "administrator")
+    s, r, _ = invite(srv, sign_in(b, "admin9@acme.example"), "one-more@acme.example")
+    assert s == 409 and is_error(r, "invitation_limit_org")
+    # Bounded pages, newest first, each invitation exactly once.
+    seen, after, pages = [], None, 0
+    while True:
+        q = "/api/v1/invitations?limit=30" + (f"&after={after}" if after else "")
+        s, r, _ = call(b, "GET", q, token=org.admin)
+        assert s == 200 and len(r["invitations"]) <= 30
+        seen += r["invitations"]
+        pages += 1
+        after = r.get("next_after")
+        if not after:
+            break
+    assert pages == 4 and len(seen) == 100 and len({i["id"] for i in seen}) == 100
+    stamps = [i["created_at"] for i in seen]
+    assert stamps == sorted(stamps, reverse=True)
+    assert call(b, "GET", "/api/v1/invitations?limit=101", token=org.admin)[0] == 400
+    assert call(b, "GET", "/api/v1/invitations?after=nope", token=org.admin)[0] == 400
 
 
-def test_blocked_domain_and_address_are_refused_for_invitation_and_sharing():
-    st = Store()
-    srv = Server(st, extra=["--public-url", PUBLIC])
-    try:
-        org = Org(srv)
-        other = Org(srv, "Org B", "b.example")
-        b = srv.base
-        s, r, _ = call(b, "POST", "/api/v1/org/blocked", {"entry": "@Partner.Example"}, token=org.admin)
-        assert s == 201 and r == {**r, "entry": "partner.example", "kind": "domain"}
-        s, r, _ = call(b, "POST", "/api/v1/org/blocked", {"entry": "Spy@acme.example"}, token=org.admin)
-        assert s == 201 and r["entry"] == "spy@acme.example" and r["kind"] == "address"
-        s, r, _ = call(b, "POST", "/api/v1/org/blocked", {"entry": "partner.example"}, token=org.admin)
-        assert s == 409 and is_error(r, "already_blocked")
-        s, r, _ = call(b, "POST", "/api/v1/org/blocked", {"entry": "not a domain"}, token=org.admin)
-        assert s == 400 and is_error(r, "invalid_entry")
-        assert call(b, "POST", "/api/v1/org/blocked", {"entry": "x.example"}, token=org.editor)[0] == 403
-        s, r, _ = call(b, "GET", "/api/v1/org/blocked", token=org.admin)
-        assert sorted((e["entry"], e["kind"]) for e in r["entries"]) == [
-            ("partner.example", "domain"), ("spy@acme.example", "address")]
-        assert call(b, "GET", "/api/v1/org/blocked", token=org.viewer)[0] == 403
-        s, r, _ = call(b, "GET", "/api/v1/org/blocked", token=other.admin)
-        assert s == 200 and r["entries"] == []
-        # Invitations: the address, the domain and its subdomains are refused; nothing is mailed.
-        for address in ["x@partner.example", "x@eu.partner.example", "SPY@acme.example"]:
-            s, r, _ = invite(srv, org.admin, address)
-            assert s == 403 and is_error(r, "address_blocked"), address
-        assert outbox(st) == []
-        assert invite(srv, org.admin, "x@notpartner.example")[0] == 201
-        assert invite(srv, other.admin, "x@partner.example")[0] == 201  # another org's list
-        # An invitation whose address is blocked after it was sent cannot be accepted.
-        assert invite(srv, org.admin, "later@acme.example")[0] == 201
-        token = token_from(outbox(st)[-1][1], "invitation")
-        assert call(b, "POST", "/api/v1/org/blocked", {"entry": "later@acme.example"}, token=org.admin)[0] == 201
-        s, r, _ = call(b, "POST", "/api/v1/invitations/accept", {"token": token, "password": PASSWORD})
-        assert s == 403 and is_error(r, "address_blocked")
-        # Sharing and transfer: an existing account in a blocked domain is refused.
-        bob = add_user(b, org.admin, "bob@partner.example", "editor")
-        bom = make_bom(b, org.editor)
-        s, r, _ = call(b, "POST", f"/api/v1/boms/{bom}/shares", {"user_id": bob, "access": "view"}, token=org.editor)
-        assert s == 403 and is_error(r, "address_blocked")
-        s, r, _ = call(b, "POST", f"/api/v1/boms/{bom}/transfer", {"user_id": bob}, token=org.editor)
-        assert s == 403 and is_error(r, "address_blocked")
-        assert call(b, "POST", f"/api/v1/boms/{bom}/shares", {"user_id": org.viewer_id, "access": "view"},
-                    token=org.editor)[0] == 201
-        # Unblocking (entry in the body, not the URL) lets it through again.
-        assert call(b, "DELETE", "/api/v1/org/blocked", {"entry": "partner.example"}, token=org.editor)[0] == 403
-        assert call(b, "DELETE", "/api/v1/org/blocked", {"entry": "partner.example"}, token=org.admin)[0] == 204
-        s, r, _ = call(b, "DELETE", "/api/v1/org/blocked", {"entry": "partner.example"}, token=org.admin)
-        assert s == 404 and is_error(r, "not_blocked")
-        assert call(b, "POST", f"/api/v1/boms/{bom}/shares", {"user_id": bob, "access": "view"}, token=org.editor)[0] == 201
-        s, r, _ = call(b, "GET", f"/api/v1/audit?object=blocklist:{org.id}", token=org.admin)
-        assert [e["action"] for e in r["entries"]][:1] == ["blocklist.remove"]
-        assert "partner.example" not in all_logs(srv)
-    finally:
-        srv.stop()
-        st.cleanup()
+def test_blocked_domain_and_address_are_refused_for_invitation_and_sharing(serve, store):
+    st = store
+    srv = serve(store=st, extra=["--public-url", PUBLIC])
+    org = Org(srv)
+    other = Org(srv, "Org B", "b.example")
+    b = srv.base
+    s, r, _ = call(b, "POST", "/api/v1/org/blocked", {"entry": "@Partner.Example"}, token=org.admin)
+    assert s == 201 and r == {**r, "entry": "partner.example", "kind": "domain"}
+    s, r, _ = call(b, "POST", "/api/v1/org/blocked", {"entry": "Spy@acme.example"}, token=org.admin)
+    assert s == 201 and r["entry"] == "spy@acme.example" and r["kind"] == "address"
+    s, r, _ = call(b, "POST", "/api/v1/org/blocked", {"entry": "partner.example"}, token=org.admin)
+    assert s == 409 and is_error(r, "already_blocked")
+    s, r, _ = call(b, "POST", "/api/v1/org/blocked", {"entry": "not a domain"}, token=org.admin)
+    assert s == 400 and is_error(r, "invalid_entry")
+    assert call(b, "POST", "/api/v1/org/blocked", {"entry": "x.example"}, token=org.editor)[0] == 403
+    s, r, _ = call(b, "GET", "/api/v1/org/blocked", token=org.admin)
+    assert sorted((e["entry"], e["kind"]) for e in r["entries"]) == [
+        ("partner.example", "domain"), ("spy@acme.example", "address")]
+    assert call(b, "GET", "/api/v1/org/blocked", token=org.viewer)[0] == 403
+    s, r, _ = call(b, "GET", "/api/v1/org/blocked", token=other.admin)
+    assert s == 200 and r["entries"] == []
+    # Invitations: the address, the domain and its subdomains are refused; nothing is mailed.
+    for address in ["x@partner.example", "x@eu.partner.example", "SPY@acme.example"]:
+        s, r, _ = invite(srv, org.admin, address)
+        assert s == 403 and is_error(r, "address_blocked"), address
+    assert outbox(st) == []
+    assert invite(srv, org.admin, "x@notpartner.example")[0] == 201
+    assert invite(srv, other.admin, "x@partner.example")[0] == 201  # another org's list
+    # An invitation whose address is blocked after it was sent cannot be accepted.
+    assert invite(srv, org.admin, "later@acme.example")[0] == 201
+    token = token_from(outbox(st)[-1][1], "invitation")
+    assert call(b, "POST", "/api/v1/org/blocked", {"entry": "later@acme.example"}, token=org.admin)[0] == 201
+    s, r, _ = call(b, "POST", "/api/v1/invitations/accept", {"token": token, "password": PASSWORD})
+    assert s == 403 and is_error(r, "address_blocked")
+    # Sharing and transfer: an existing account in a blocked domain is refused.
+    bob = add_user(b, org.admin, "bob@partner.example", "editor")
+    bom = make_bom(b, org.editor)
+    s, r, _ = call(b, "POST", f"/api/v1/boms/{bom}/shares", {"user_id": bob, "access": "view"}, token=org.editor)
+    assert s == 403 and is_error(r, "address_blocked")
+    s, r, _ = call(b, "POST", f"/api/v1/boms/{bom}/transfer", {"user_id": bob}, token=org.editor)
+    assert s == 403 and is_error(r, "address_blocked")
+    assert call(b, "POST", f"/api/v1/boms/{bom}/shares", {"user_id": org.viewer_id, "access": "view"},
+                token=org.editor)[0] == 201
+    # Unblocking (entry in the body, not the URL) lets it through again.
+    assert call(b, "DELETE", "/api/v1/org/blocked", {"entry": "partner.example"}, token=org.editor)[0] == 403
+    assert call(b, "DELETE", "/api/v1/org/blocked", {"entry": "partner.example"}, token=org.admin)[0] == 204
+    s, r, _ = call(b, "DELETE", "/api/v1/org/blocked", {"entry": "partner.example"}, token=org.admin)
+    assert s == 404 and is_error(r, "not_blocked")
+    assert call(b, "POST", f"/api/v1/boms/{bom}/shares", {"user_id": bob, "access": "view"}, token=org.editor)[0] == 201
+    s, r, _ = call(b, "GET", f"/api/v1/audit?object=blocklist:{org.id}", token=org.admin)
+    assert [e["action"] for e in r["entries"]][:1] == ["blocklist.remove"]
+    assert "partner.example" not in all_logs(srv)
 
 
-def test_demoted_user_reverifies_by_mail_before_sharing_again():
-    st = Store()
-    srv = Server(st, extra=["--public-url", PUBLIC])
-    try:
-        org = Org(srv)
-        b = srv.base
-        bom = make_bom(b, org.editor2)
-        assert call(b, "PATCH", f"/api/v1/users/{org.editor_id}", {"role": "viewer"}, token=org.admin)[0] == 200
-        s, me, _ = call(b, "GET", "/api/v1/me", token=org.editor)
-        assert me["email_verified"] is False
-        s, r, _ = call(b, "POST", f"/api/v1/boms/{bom}/shares", {"user_id": org.editor_id, "access": "view"},
-                       token=org.editor2)
-        assert s == 403 and is_error(r, "sharing_not_allowed")
-        s, r, _ = call(b, "POST", "/api/v1/me/verify-email", {}, token=org.editor)
-        assert s == 202, r
-        s, r, h = call(b, "POST", "/api/v1/me/verify-email", {}, token=org.editor)
-        assert s == 429 and is_error(r, "verification_recently_sent") and int(h["Retry-After"]) > 0
-        (path, msg), = outbox(st)
-        assert to_of(msg) == ["editor@acme.example"]
-        token = token_from(msg, "verify-email")
-        s, r, _ = call(b, "POST", "/api/v1/verify-email", {"token": "y" * 43})
-        assert s == 400 and is_error(r, "verification_invalid")
-        s, r, _ = call(b, "POST", "/api/v1/verify-email", {"token": token})
-        assert s == 200 and r["email_verified"] is True
-        s, r, _ = call(b, "POST", "/api/v1/verify-email", {"token": token})
-        assert s == 400 and is_error(r, "verification_invalid")
-        s, me, _ = call(b, "GET", "/api/v1/me", token=org.editor)
-        assert me["email_verified"] is True and me["role"] == "viewer"
-        assert call(b, "POST", f"/api/v1/boms/{bom}/shares", {"user_id": org.editor_id, "access": "view"},
-                    token=org.editor2)[0] == 201
-        s, r, _ = call(b, "POST", "/api/v1/me/verify-email", {}, token=org.admin)
-        assert s == 409 and is_error(r, "already_verified")
-        s, r, _ = call(b, "GET", f"/api/v1/audit?object=user:{org.editor_id}", token=org.admin)
-        assert "user.verify_email" in [e["action"] for e in r["entries"]]
-    finally:
-        srv.stop()
-        st.cleanup()
+def test_demoted_user_reverifies_by_mail_before_sharing_again(serve, store):
+    st = store
+    srv = serve(store=st, extra=["--public-url", PUBLIC])
+    org = Org(srv)
+    b = srv.base
+    bom = make_bom(b, org.editor2)
+    assert call(b, "PATCH", f"/api/v1/users/{org.editor_id}", {"role": "viewer"}, token=org.admin)[0] == 200
+    s, me, _ = call(b, "GET", "/api/v1/me", token=org.editor)
+    assert me["email_verified"] is False
+    s, r, _ = call(b, "POST", f"/api/v1/boms/{bom}/shares", {"user_id": org.editor_id, "access": "view"},
+                   token=org.editor2)
+    assert s == 403 and is_error(r, "sharing_not_allowed")
+    s, r, _ = call(b, "POST", "/api/v1/me/verify-email", {}, token=org.editor)
+    assert s == 202, r
+    s, r, h = call(b, "POST", "/api/v1/me/verify-email", {}, token=org.editor)
+    assert s == 429 and is_error(r, "verification_recently_sent") and int(h["Retry-After"]) > 0
+    (path, msg), = outbox(st)
+    assert to_of(msg) == ["editor@acme.example"]
+    token = token_from(msg, "verify-email")
+    s, r, _ = call(b, "POST", "/api/v1/verify-email", {"token": "y" * 43})
+    assert s == 400 and is_error(r, "verification_invalid")
+    s, r, _ = call(b, "POST", "/api/v1/verify-email", {"token": token})
+    assert s == 200 and r["email_verified"] is True
+    s, r, _ = call(b, "POST", "/api/v1/verify-email", {"token": token})
+    assert s == 400 and is_error(r, "verification_invalid")
+    s, me, _ = call(b, "GET", "/api/v1/me", token=org.editor)
+    assert me["email_verified"] is True and me["role"] == "viewer"
+    assert call(b, "POST", f"/api/v1/boms/{bom}/shares", {"user_id": org.editor_id, "access": "view"},
+                token=org.editor2)[0] == 201
+    s, r, _ = call(b, "POST", "/api/v1/me/verify-email", {}, token=org.admin)
+    assert s == 409 and is_error(r, "already_verified")
+    s, r, _ = call(b, "GET", f"/api/v1/audit?object=user:{org.editor_id}", token=org.admin)
+    assert "user.verify_email" in [e["action"] for e in r["entries"]]
 
 
 def test_invitation_mail_reaches_a_real_smtp_relay_over_tls_with_auth(serve, store, smtp_relay):
@@ -349,22 +328,19 @@ def test_invitation_mail_reaches_a_real_smtp_relay_over_tls_with_auth(serve, sto
     assert "bad-relay-pass-Zq9" not in all_logs(srv) and "third@" not in all_logs(srv)
 
 
-def test_smtp_flags_are_checked_at_start():
-    st = Store()
-    try:
-        for extra in (["--smtp-url", "http://relay.example:25"],
-                      ["--smtp-url", "smtp://user:pw@relay.example:587"],
-                      ["--smtp-url", "smtp://relay.example:587", "--smtp-user", "u"],
-                      ["--smtp-user", "u", "--smtp-password-file", "/nonexistent"],
-                      ["--public-url", "ftp://x"], ["--invitation-ttl-seconds", "0"],
-                      ["--mail-from", "not-an-address"]):
-            r = subprocess.run([os.environ.get("BOMVAULT_BIN", "build/bomvault"), "serve", "--data", st.data,
-                                "--listen", "127.0.0.1:0", "--unseal-file", st.share_file] + extra,
-                               capture_output=True, text=True, timeout=30)
-            assert r.returncode == 2, (extra, r.returncode, r.stderr)
-            assert "pw@" not in r.stderr
-    finally:
-        st.cleanup()
+def test_smtp_flags_are_checked_at_start(store):
+    st = store
+    for extra in (["--smtp-url", "http://relay.example:25"],
+                  ["--smtp-url", "smtp://user:pw@relay.example:587"],
+                  ["--smtp-url", "smtp://relay.example:587", "--smtp-user", "u"],
+                  ["--smtp-user", "u", "--smtp-password-file", "/nonexistent"],
+                  ["--public-url", "ftp://x"], ["--invitation-ttl-seconds", "0"],
+                  ["--mail-from", "not-an-address"]):
+        r = subprocess.run([os.environ.get("BOMVAULT_BIN", "build/bomvault"), "serve", "--data", st.data,
+                            "--listen", "127.0.0.1:0", "--unseal-file", st.share_file] + extra,
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 2, (extra, r.returncode, r.stderr)
+        assert "pw@" not in r.stderr
 
 
 def test_security_notices_are_mailed_after_factor_changes_and_a_sign_in_after_failures(serve, store,

@@ -12,17 +12,12 @@ from load import run_load
 SERIAL = True
 
 
-def test_load_mixed_sustained_no_errors_memory_returns():
-    st = Store()
-    srv = Server(st)
-    try:
-        org = Org(srv)
-        f = run_load(srv, org, int(os.environ.get("LOAD_SECONDS", "20")))
-        for kind in ("list", "items", "flat", "import", "delete", "sign-in", "sign-out", "share", "revoke"):
-            assert f["by_kind"].get(kind, 0) > 0, (kind, f)
-        # Back near the warm baseline: what the load allocated was returned (the bound is about
-        # leaks and unbounded caches, not about timing).
-        assert f["rss_after_mb"] <= f["rss_baseline_mb"] * 1.5 + 64, f
-    finally:
-        srv.stop()
-        st.cleanup()
+def test_load_mixed_sustained_no_errors_memory_returns(serve):
+    srv = serve()
+    org = Org(srv)
+    f = run_load(srv, org, int(os.environ.get("LOAD_SECONDS", "20")))
+    for kind in ("list", "items", "flat", "import", "delete", "sign-in", "sign-out", "share", "revoke"):
+        assert f["by_kind"].get(kind, 0) > 0, (kind, f)
+    # Back near the warm baseline: what the load allocated was returned (the bound is about
+    # leaks and unbounded caches, not about timing).
+    assert f["rss_after_mb"] <= f["rss_baseline_mb"] * 1.5 + 64, f

@@ -279,18 +279,13 @@ def test_mfa_policy_counts_passkeys_and_the_last_factor_cannot_be_removed():
         w.stop()
 
 
-def test_passkeys_need_a_host_name_in_the_public_url():
-    st = Store()
-    srv = Server(st)  # the default public URL names 127.0.0.1: browsers refuse IP RP IDs
-    try:
-        org = Org(srv)
-        s, r, _ = call(srv.base, "POST", "/api/v1/me/passkeys/options", {}, token=org.editor)
-        assert s == 409 and is_error(r, "passkeys_unavailable"), r
-        s, r, _ = call(srv.base, "POST", "/api/v1/sessions/passkey/options", {})
-        assert s == 409 and is_error(r, "passkeys_unavailable"), r
-    finally:
-        srv.stop()
-        st.cleanup()
+def test_passkeys_need_a_host_name_in_the_public_url(serve):
+    srv = serve()  # the default public URL names 127.0.0.1: browsers refuse IP RP IDs
+    org = Org(srv)
+    s, r, _ = call(srv.base, "POST", "/api/v1/me/passkeys/options", {}, token=org.editor)
+    assert s == 409 and is_error(r, "passkeys_unavailable"), r
+    s, r, _ = call(srv.base, "POST", "/api/v1/sessions/passkey/options", {})
+    assert s == 409 and is_error(r, "passkeys_unavailable"), r
 
 
 def test_passkeys_in_chromium():

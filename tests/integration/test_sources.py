@@ -310,23 +310,18 @@ def connect(base, token, src, password="Some-Password-42x"):
                 token=token)
 
 
-def test_source_at_the_cloud_metadata_address_is_refused():
-    st = Store()
-    srv = Server(st)
-    try:
-        org = Org(srv)
-        for url, internal in (("http://169.254.169.254/", True), ("https://169.254.169.254/", False),
-                              ("http://[fd00:ec2::254]/", True), ("http://100.100.100.200/", True),
-                              ("http://[::ffff:169.254.169.254]/", True)):
-            s, r, _ = call(srv.base, "POST", "/api/v1/sources",
-                           {"name": "Meta", "kind": "tryton", "base_url": url, "database": "x",
-                            "internal": internal}, token=org.admin)
-            assert s == 422 and r["error"]["code"] == "source_address_refused", (url, s, r)
-        s, r, _ = call(srv.base, "GET", "/api/v1/sources", token=org.admin)
-        assert r["sources"] == []
-    finally:
-        srv.stop()
-        st.cleanup()
+def test_source_at_the_cloud_metadata_address_is_refused(serve):
+    srv = serve()
+    org = Org(srv)
+    for url, internal in (("http://169.254.169.254/", True), ("https://169.254.169.254/", False),
+                          ("http://[fd00:ec2::254]/", True), ("http://100.100.100.200/", True),
+                          ("http://[::ffff:169.254.169.254]/", True)):
+        s, r, _ = call(srv.base, "POST", "/api/v1/sources",
+                       {"name": "Meta", "kind": "tryton", "base_url": url, "database": "x",
+                        "internal": internal}, token=org.admin)
+        assert s == 422 and r["error"]["code"] == "source_address_refused", (url, s, r)
+    s, r, _ = call(srv.base, "GET", "/api/v1/sources", token=org.admin)
+    assert r["sources"] == []
 
 
 def test_loopback_without_the_internal_mark_is_refused():
@@ -439,40 +434,35 @@ def test_answer_over_the_size_limit_is_refused():
         chunked.stop()
 
 
-def test_source_configuration_is_validated():
-    st = Store()
-    srv = Server(st)
-    try:
-        org = Org(srv)
-        b = srv.base
-        good = {"name": "ERP", "kind": "tryton", "base_url": "https://erp.example", "database": "prod"}
-        for bad, code in (({"base_url": "ftp://erp.example"}, "invalid_base_url"),
-                          ({"base_url": "https://user:pw@erp.example"}, "invalid_base_url"),
-                          ({"base_url": "http://erp.example"}, "plain_http_refused"),
-                          ({"database": "a/b"}, "invalid_field"),
-                          ({"name": ""}, "invalid_field"),
-                          ({"kind": "ftp"}, "unsupported_kind"),
-                          ({"kind": "folder"}, "invalid_field"),  # a folder has no base_url
-                          ({"ca_pem": "not a pem"}, "invalid_field"),
-                          ({"proxy": "http://u:p@proxy"}, "invalid_field"),
-                          ({"max_response_bytes": 1}, "invalid_field"),
-                          ({"secret_sauce": 1}, "unknown_field")):
-            s, r, _ = call(b, "POST", "/api/v1/sources", {**good, **bad}, token=org.admin)
-            assert s == 400 and r["error"]["code"] == code, (bad, s, r)
-        s, r, _ = call(b, "POST", "/api/v1/sources", good, token=org.admin)
-        assert s == 201
-        src = r["id"]
-        s, r, _ = call(b, "PATCH", f"/api/v1/sources/{src}", {"kind": "folder"}, token=org.admin)
-        assert s == 400 and r["error"]["code"] == "kind_fixed"
-        s, r, _ = call(b, "POST", f"/api/v1/sources/{src}/pull", {"remote_id": "x1"}, token=org.admin)
-        assert s in (400, 409), r
-        s, _, _ = call(b, "DELETE", f"/api/v1/sources/{src}", token=org.admin)
-        assert s == 204
-        s, _, _ = call(b, "GET", f"/api/v1/sources/{src}", token=org.admin)
-        assert s == 404
-    finally:
-        srv.stop()
-        st.cleanup()
+def test_source_configuration_is_validated(serve):
+    srv = serve()
+    org = Org(srv)
+    b = srv.base
+    good = {"name": "ERP", "kind": "tryton", "base_url": "https://erp.example", "database": "prod"}
+    for bad, code in (({"base_url": "ftp://erp.example"}, "invalid_base_url"),
+                      ({"base_url": "https://user:pw@erp.example"}, "invalid_base_url"),
+                      ({"base_url": "http://erp.example"}, "plain_http_refused"),
+                      ({"database": "a/b"}, "invalid_field"),
+                      ({"name": ""}, "invalid_field"),
+                      ({"kind": "ftp"}, "unsupported_kind"),
+                      ({"kind": "folder"}, "invalid_field"),  # a folder has no base_url
+                      ({"ca_pem": "not a pem"}, "invalid_field"),
+                      ({"proxy": "http://u:p@proxy"}, "invalid_field"),
+                      ({"max_response_bytes": 1}, "invalid_field"),
+                      ({"secret_sauce": 1}, "unknown_field")):
+        s, r, _ = call(b, "POST", "/api/v1/sources", {**good, **bad}, token=org.admin)
+        assert s == 400 and r["error"]["code"] == code, (bad, s, r)
+    s, r, _ = call(b, "POST", "/api/v1/sources", good, token=org.admin)
+    assert s == 201
+    src = r["id"]
+    s, r, _ = call(b, "PATCH", f"/api/v1/sources/{src}", {"kind": "folder"}, token=org.admin)
+    assert s == 400 and r["error"]["code"] == "kind_fixed"
+    s, r, _ = call(b, "POST", f"/api/v1/sources/{src}/pull", {"remote_id": "x1"}, token=org.admin)
+    assert s in (400, 409), r
+    s, _, _ = call(b, "DELETE", f"/api/v1/sources/{src}", token=org.admin)
+    assert s == 204
+    s, _, _ = call(b, "GET", f"/api/v1/sources/{src}", token=org.admin)
+    assert s == 404
 
 
 def closed_port():

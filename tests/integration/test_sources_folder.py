@@ -197,15 +197,10 @@ def test_folder_sources_stay_inside_their_org_directory_and_refuse_links():
         shutil.rmtree(outside, ignore_errors=True)
 
 
-def test_folder_sources_are_refused_without_a_drop_root():
-    st = Store()
-    srv = Server(st)
-    try:
-        org = Org(srv)
-        s, r = folder_source(srv.base, org.admin)
-        assert s == 422 and r["error"]["code"] == "folder_sources_off", r
-        s, r, _ = call(srv.base, "GET", "/api/v1/sources", token=org.admin)
-        assert r["sources"] == []
-    finally:
-        srv.stop()
-        st.cleanup()
+def test_folder_sources_are_refused_without_a_drop_root(serve):
+    srv = serve()
+    org = Org(srv)
+    s, r = folder_source(srv.base, org.admin)
+    assert s == 422 and r["error"]["code"] == "folder_sources_off", r
+    s, r, _ = call(srv.base, "GET", "/api/v1/sources", token=org.admin)
+    assert r["sources"] == []

@@ -166,65 +166,60 @@ def test_client_credentials_and_api_keys_are_each_users_own():
         provider.stop()
 
 
-def test_connect_probe_names_the_credential_and_nothing_else():
+def test_connect_probe_names_the_credential_and_nothing_else(serve):
     # PUT .../connection {} is how the UI learns what to ask an Editor or a Viewer for: they get
     # id, name and kind only, so the probe must say "password", "api_key", "client_credentials"
     # or "oauth" and nothing about the source's configuration; and it changes nothing.
-    st = Store()
-    srv = Server(st)
-    try:
-        b = srv.base
-        org = Org(srv)
-        other = Org(srv, name="Other Works", domain="other.example")
-        pem = ("-----BEGIN CERTIFICATE-----\nPLANTEDCAQWERTYUIOPASDFGHJKL\n"
-               "-----END CERTIFICATE-----\n")
-        planted = ["planted-host-4417", "plantdb5q", "planted-client-8812", "PlantedSecret-0c9f3d",
-                   "planted.scope", "PLANTEDCAQWERTY", "PLANTED-SKIP", "/planted-items/", "X-Planted-Key"]
-        common = {"internal": True, "ca_pem": pem, "rules": {"skip_part_numbers": ["PLANTED-SKIP-*"]}}
-        rest = {"kind": "rest", "base_url": "http://planted-host-4417.example:8080/api",
-                "items_path": "/planted-items/{remote_id}", "api_key_header": "X-Planted-Key"}
-        oauth = {"authorize_url": "http://planted-host-4417.example:8080/auth",
-                 "token_url": "http://planted-host-4417.example:8080/token",
-                 "revocation_url": "http://planted-host-4417.example:8080/revoke",
-                 "client_id": "planted-client-8812", "client_secret": "PlantedSecret-0c9f3d",
-                 "scopes": "openid planted.scope"}
-        bodies = {
-            "password": [{"name": "ERP", "kind": "tryton", "base_url": "http://planted-host-4417.example:8000",
-                          "database": "plantdb5q", **common},
-                         {"name": "Basic", "auth_method": "basic", **rest, **common}],
-            "api_key": [{"name": "Key", "auth_method": "api_key", **rest, **common}],
-            "client_credentials": [{"name": "Machine", "auth_method": "client_credentials", **rest,
-                                    **common, **{k: oauth[k] for k in ("token_url", "scopes")}}],
-            "oauth": [{"name": "PLM", "auth_method": "oauth_code", **rest, **common, **oauth}],
-        }
-        sources = []
-        for needs, list_ in bodies.items():
-            for body in list_:
-                s, r, _ = call(b, "POST", "/api/v1/sources", body, token=org.admin)
-                assert s == 201, (s, r)
-                sources.append((r["id"], needs))
-        s, before, _ = call(b, "GET", "/api/v1/audit?limit=500", token=org.admin)
-        assert s == 200
-        for token in (org.admin, org.editor, org.viewer):
-            for src, needs in sources:
-                s, r, raw = call(b, "PUT", f"/api/v1/sources/{src}/connection", {}, token=token)
-                assert s == 400, (s, r)
-                assert r["error"]["code"] == "credentials_required" and r["error"]["needs"] == needs, r
-                assert set(r["error"]) == {"code", "message", "needs"}, r
-                text = json.dumps(r)
-                for p in planted:
-                    assert p not in text, (p, text)
-        # Another organisation's members learn nothing, not even that the source exists.
-        s, r, _ = call(b, "PUT", f"/api/v1/sources/{sources[0][0]}/connection", {}, token=other.editor)
-        assert s == 404 and "needs" not in r["error"], r
-        # Nothing changed: nobody is connected, no audit entry was written.
-        for token in (org.admin, org.editor, org.viewer):
-            s, r, _ = call(b, "GET", "/api/v1/sources", token=token)
-            assert [x["connected"] for x in r["sources"]] == [False] * len(sources), r
-        s, after, _ = call(b, "GET", "/api/v1/audit?limit=500", token=org.admin)
-        assert after == before
-        srv.stop()
-        assert "PlantedSecret-0c9f3d" not in srv.log()
-    finally:
-        srv.stop()
-        st.cleanup()
+    srv = serve()
+    b = srv.base
+    org = Org(srv)
+    other = Org(srv, name="Other Works", domain="other.example")
+    pem = ("-----BEGIN CERTIFICATE-----\nPLANTEDCAQWERTYUIOPASDFGHJKL\n"
+           "-----END CERTIFICATE-----\n")
+    planted = ["planted-host-4417", "plantdb5q", "planted-client-8812", "PlantedSecret-0c9f3d",
+               "planted.scope", "PLANTEDCAQWERTY", "PLANTED-SKIP", "/planted-items/", "X-Planted-Key"]
+    common = {"internal": True, "ca_pem": pem, "rules": {"skip_part_numbers": ["PLANTED-SKIP-*"]}}
+    rest = {"kind": "rest", "base_url": "http://planted-host-4417.example:8080/api",
+            "items_path": "/planted-items/{remote_id}", "api_key_header": "X-Planted-Key"}
+    oauth = {"authorize_url": "http://planted-host-4417.example:8080/auth",
+             "token_url": "http://planted-host-4417.example:8080/token",
+             "revocation_url": "http://planted-host-4417.example:8080/revoke",
+             "client_id": "planted-client-8812", "client_secret": "PlantedSecret-0c9f3d",
+             "scopes": "openid planted.scope"}
+    bodies = {
+        "password": [{"name": "ERP", "kind": "tryton", "base_url": "http://planted-host-4417.example:8000",
+                      "database": "plantdb5q", **common},
+                     {"name": "Basic", "auth_method": "basic", **rest, **common}],
+        "api_key": [{"name": "Key", "auth_method": "api_key", **rest, **common}],
+        "client_credentials": [{"name": "Machine", "auth_method": "client_credentials", **rest,
+                                **common, **{k: oauth[k] for k in ("token_url", "scopes")}}],
+        "oauth": [{"name": "PLM", "auth_method": "oauth_code", **rest, **common, **oauth}],
+    }
+    sources = []
+    for needs, list_ in bodies.items():
+        for body in list_:
+            s, r, _ = call(b, "POST", "/api/v1/sources", body, token=org.admin)
+            assert s == 201, (s, r)
+            sources.append((r["id"], needs))
+    s, before, _ = call(b, "GET", "/api/v1/audit?limit=500", token=org.admin)
+    assert s == 200
+    for token in (org.admin, org.editor, org.viewer):
+        for src, needs in sources:
+            s, r, raw = call(b, "PUT", f"/api/v1/sources/{src}/connection", {}, token=token)
+            assert s == 400, (s, r)
+            assert r["error"]["code"] == "credentials_required" and r["error"]["needs"] == needs, r
+            assert set(r["error"]) == {"code", "message", "needs"}, r
+            text = json.dumps(r)
+            for p in planted:
+                assert p not in text, (p, text)
+    # Another organisation's members learn nothing, not even that the source exists.
+    s, r, _ = call(b, "PUT", f"/api/v1/sources/{sources[0][0]}/connection", {}, token=other.editor)
+    assert s == 404 and "needs" not in r["error"], r
+    # Nothing changed: nobody is connected, no audit entry was written.
+    for token in (org.admin, org.editor, org.viewer):
+        s, r, _ = call(b, "GET", "/api/v1/sources", token=token)
+        assert [x["connected"] for x in r["sources"]] == [False] * len(sources), r
+    s, after, _ = call(b, "GET", "/api/v1/audit?limit=500", token=org.admin)
+    assert after == before
+    srv.stop()
+    assert "PlantedSecret-0c9f3d" not in srv.log()

@@ -65,19 +65,16 @@ def test_https_serves_tls12_and_13_only_with_hsts():
         st.cleanup()
 
 
-def test_bad_certificate_files_are_refused_clearly():
-    st = Store()
-    try:
-        bogus = os.path.join(st.tmp, "bogus.pem")
-        open(bogus, "w").write("not a certificate")
-        r = subprocess.run([BIN, "serve", "--data", st.data, "--listen", "127.0.0.1:0",
-                            "--tls-cert", bogus, "--tls-key", bogus], capture_output=True, text=True, timeout=30)
-        assert r.returncode != 0 and "not a certificate" not in r.stderr
-        r = subprocess.run([BIN, "serve", "--data", st.data, "--listen", "0.0.0.0:0", "--tls-cert", bogus],
-                           capture_output=True, text=True, timeout=30)
-        assert r.returncode == 2
-    finally:
-        st.cleanup()
+def test_bad_certificate_files_are_refused_clearly(store):
+    st = store
+    bogus = os.path.join(st.tmp, "bogus.pem")
+    open(bogus, "w").write("not a certificate")
+    r = subprocess.run([BIN, "serve", "--data", st.data, "--listen", "127.0.0.1:0",
+                        "--tls-cert", bogus, "--tls-key", bogus], capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0 and "not a certificate" not in r.stderr
+    r = subprocess.run([BIN, "serve", "--data", st.data, "--listen", "0.0.0.0:0", "--tls-cert", bogus],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2
 
 
 def presented_cert(port):
