@@ -66,4 +66,20 @@ std::vector<T> Paginate(std::vector<T> items, const std::function<std::string(co
   return out;
 }
 
+// Sends 200 with one page of `items` as {field: [to_json(item)...]} (plus `extra`'s members),
+// next_cursor and Link: the whole of a list route after its service call.
+template <class T>
+void SendPage(Ctx& c, const char* field, std::vector<T> items,
+              const std::function<std::string(const T&)>& key, bool newest_first,
+              const PageRequest& page, const std::function<nlohmann::json(const T&)>& to_json,
+              nlohmann::json extra = nlohmann::json::object()) {
+  std::optional<std::string> next;
+  auto rows = Paginate<T>(std::move(items), key, newest_first, page, &next);
+  nlohmann::json list = nlohmann::json::array();
+  for (const T& item : rows) list.push_back(to_json(item));
+  extra[field] = std::move(list);
+  AddNextPage(c, extra, next);
+  SendJson(c, 200, extra);
+}
+
 }  // namespace bomvault::http

@@ -64,16 +64,10 @@ void RegisterAttachmentRoutes(Api& api) {
         if (!page) return;
         auto r = c.s().attachments->List(c.principal, *id);
         if (!r.ok()) return SendError(c, r.status());
-        std::optional<std::string> next;
-        auto rows = Paginate<service::AttachmentView>(
-            std::move(r.value()),
+        SendPage<service::AttachmentView>(
+            c, "attachments", std::move(r.value()),
             [](const service::AttachmentView& v) { return TimeIdKey(v.created_at, v.id.str()); },
-            false, *page, &next);
-        nlohmann::json out = nlohmann::json::array();
-        for (const auto& v : rows) out.push_back(AttachmentJson(v));
-        nlohmann::json body = {{"attachments", out}};
-        AddNextPage(c, body, next);
-        SendJson(c, 200, body);
+            false, *page, AttachmentJson);
       });
 
   api.Route({"POST",

@@ -76,14 +76,26 @@ std::string SummaryText(const service::BomSummary& b) {
   return out;
 }
 
-std::string SummaryListText(const std::vector<service::BomSummary>& boms) {
+// The BOM lists' sort key (newest first): TimeIdKey(created_at, id).
+std::string SummaryKey(const service::BomSummary& b) { return TimeIdKey(b.created_at, b.id.str()); }
+
+// {"boms": [...], "next_cursor"?} with the Link header, written as text (a list of thousands of
+// BOMs never becomes a DOM) and compressed when the client takes it.
+void SendSummaryPage(Ctx& c, const std::vector<service::BomSummary>& boms,
+                     const std::optional<std::string>& next) {
   std::string out = "{\"boms\":[";
   for (size_t i = 0; i < boms.size(); ++i) {
     if (i != 0) out += ',';
     out += SummaryText(boms[i]);
   }
-  out += "]}";
-  return out;
+  out += ']';
+  if (next) {
+    nlohmann::json link = nlohmann::json::object();
+    AddNextPage(c, link, next);
+    out += ",\"next_cursor\":" + link["next_cursor"].dump();
+  }
+  out += '}';
+  SendCompressibleJson(c, 200, std::move(out));
 }
 
 // The body of a create or change request, read by the streaming parser (bom/json_body.h): large
@@ -403,16 +415,9 @@ void RegisterBomRoutes(Api& api) {
               std::optional<std::string> next;
               if (rows.size() > page->limit) {
                 rows.resize(page->limit);
-                next = TimeIdKey(rows.back().created_at, rows.back().id.str());
+                next = SummaryKey(rows.back());
               }
-              std::string body = SummaryListText(rows);
-              if (next) {
-                nlohmann::json link = nlohmann::json::object();
-                AddNextPage(c, link, next);
-                body.pop_back();  // the closing brace
-                body += ",\"next_cursor\":\"" + link["next_cursor"].get<std::string>() + "\"}";
-              }
-              SendCompressibleJson(c, 200, std::move(body));
+              SendSummaryPage(c, rows, next);
             });
 
   api.Route(
@@ -421,12 +426,19 @@ void RegisterBomRoutes(Api& api) {
        "boms.where_used",
        Auth::kSignedIn,
        false,
-       "BOMs this user may see that use ?part_number=",
-       {.responses = {{200, "BomList"}}, .query = {{"part_number", "string", "the part number"}}}},
+       "BOMs this user may see that use ?part_number=, newest first",
+       {.responses = {{200, "BomList"}},
+        .query = {{"part_number", "string", "the part number"}},
+        .list_max = 1000}},
       [](Ctx& c) {
+        auto page = PageParams(c, 1000, 1000);
+        if (!page) return;
         auto r = c.s().boms->WhereUsed(c.principal, c.req.get_param_value("part_number"));
         if (!r.ok()) return SendError(c, r.status());
-        SendCompressibleJson(c, 200, SummaryListText(r.value()));
+        std::optional<std::string> next;
+        auto rows = Paginate<service::BomSummary>(std::move(r.value()), SummaryKey, true, *page,
+                                                  &next);
+        SendSummaryPage(c, rows, next);
       });
 
   api.Route({"GET",
@@ -730,20 +742,23 @@ void RegisterBomRoutes(Api& api) {
              "boms.shares.list",
              Auth::kSignedIn,
              false,
-             "Who has access to this BOM",
-             {.responses = {{200, "Shares"}}}},
+             "Who has access to this BOM, oldest share first",
+             {.responses = {{200, "Shares"}}, .list_max = 1000}},
             [](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;
+              auto page = PageParams(c, 1000, 1000);
+              if (!page) return;
               auto r = c.s().boms->Shares(c.principal, *id);
               if (!r.ok()) return SendError(c, r.status());
-              nlohmann::json out = nlohmann::json::array();
-              for (const auto& s : r.value()) {
-                out.push_back({{"user_id", s.user.str()},
-                               {"access", s.access},
-                               {"created_at", util::FormatUtc(s.created_at)}});
-              }
-              SendJson(c, 200, {{"shares", out}});
+              SendPage<service::ShareView>(
+                  c, "shares", std::move(r.value()),
+                  [](const service::ShareView& s) { return TimeIdKey(s.created_at, s.user.str()); },
+                  false, *page, [](const service::ShareView& s) -> nlohmann::json {
+                    return {{"user_id", s.user.str()},
+                            {"access", s.access},
+                            {"created_at", util::FormatUtc(s.created_at)}};
+                  });
             });
 
   api.Route({"POST",

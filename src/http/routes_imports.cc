@@ -31,18 +31,11 @@ void RegisterImportProfileRoutes(Api& api) {
         if (!page) return;
         auto r = c.s().import_profiles->List(c.principal);
         if (!r.ok()) return SendError(c, r.status());
-        std::optional<std::string> next;
-        auto rows = Paginate<service::ImportProfile>(
-            std::move(r.value()),
+        SendPage<service::ImportProfile>(
+            c, "profiles", std::move(r.value()),
             [](const service::ImportProfile& p) { return TimeIdKey(p.created_at, p.id.str()); },
-            false, *page, &next);
-        nlohmann::json list = nlohmann::json::array();
-        for (const service::ImportProfile& p : rows) {
-          list.push_back(service::ImportProfiles::ToJson(p));
-        }
-        nlohmann::json body = {{"profiles", list}, {"builtin", bom::BuiltinProfileNames()}};
-        AddNextPage(c, body, next);
-        SendJson(c, 200, body);
+            false, *page, service::ImportProfiles::ToJson,
+            {{"builtin", bom::BuiltinProfileNames()}});
       });
 
   api.Route({"POST",

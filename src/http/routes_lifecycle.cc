@@ -1,6 +1,7 @@
 // Routes for the operator's view of the instance: its own audit events, Prometheus metrics,
 // backups, data-key rotation, and readiness.
 #include "http/api.h"
+#include "http/paging.h"
 #include "util/clock.h"
 
 namespace bomvault::http {
@@ -92,19 +93,22 @@ void RegisterLifecycleRoutes(Api& api) {
              Auth::kSignedIn,
              false,
              "Operator: every backup directory this store has written to, its newest verified "
-             "snapshot, and whether its key file still waits for a deletion or rekey",
-             {.responses = {{200, "BackupTargets"}}}},
+             "snapshot, and whether its key file still waits for a deletion or rekey; by path",
+             {.responses = {{200, "BackupTargets"}}, .list_max = 1000}},
             [](Ctx& c) {
+              auto page = PageParams(c, 1000, 1000);
+              if (!page) return;
               auto r = c.s().backups->Targets(c.principal);
               if (!r.ok()) return SendError(c, r.status());
-              nlohmann::json list = nlohmann::json::array();
-              for (const auto& t : r.value()) {
-                list.push_back({{"path", t.path},
-                                {"last_success_at", t.last_success_at},
-                                {"last_snapshot", t.last_snapshot},
-                                {"keys_pending", t.keys_pending}});
-              }
-              SendJson(c, 200, {{"targets", list}});
+              SendPage<service::BackupTarget>(
+                  c, "targets", std::move(r.value()),
+                  [](const service::BackupTarget& t) { return t.path; }, false, *page,
+                  [](const service::BackupTarget& t) -> nlohmann::json {
+                    return {{"path", t.path},
+                            {"last_success_at", t.last_success_at},
+                            {"last_snapshot", t.last_snapshot},
+                            {"keys_pending", t.keys_pending}};
+                  });
             });
 
   api.Route(

@@ -7,6 +7,7 @@
 // browser's PublicKeyCredential.toJSON() output is accepted as it is.
 #include "crypto/jose.h"
 #include "http/api.h"
+#include "http/paging.h"
 #include "util/clock.h"
 
 namespace bomvault::http {
@@ -175,14 +176,18 @@ void RegisterPasskeyRoutes(Api& api) {
              "me.passkeys.list",
              Auth::kSignedIn,
              false,
-             "This user's passkeys {passkeys: [{id, name, algorithm, created_at, last_used_at}]}",
-             {.responses = {{200, "Passkeys"}}}},
+             "This user's passkeys {passkeys: [{id, name, algorithm, created_at, last_used_at}]}, "
+             "oldest first",
+             {.responses = {{200, "Passkeys"}}, .list_max = 100}},
             [](Ctx& c) {
+              auto page = PageParams(c, 100, 100);
+              if (!page) return;
               auto r = c.s().passkeys->List(c.principal);
               if (!r.ok()) return SendError(c, r.status());
-              nlohmann::json out = nlohmann::json::array();
-              for (const auto& v : r.value()) out.push_back(PasskeyJson(v));
-              SendJson(c, 200, {{"passkeys", out}});
+              SendPage<service::PasskeyView>(
+                  c, "passkeys", std::move(r.value()),
+                  [](const service::PasskeyView& v) { return TimeIdKey(v.created_at, v.id.str()); },
+                  false, *page, PasskeyJson);
             });
 
   api.Route({"PATCH",

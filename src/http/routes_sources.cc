@@ -80,16 +80,10 @@ void RegisterSourceRoutes(Api& api) {
               if (!page) return;
               auto r = c.s().sources->List(c.principal);
               if (!r.ok()) return SendError(c, r.status());
-              std::optional<std::string> next;
-              auto rows = Paginate<service::SourceView>(
-                  std::move(r.value()),
+              SendPage<service::SourceView>(
+                  c, "sources", std::move(r.value()),
                   [](const service::SourceView& v) { return TimeIdKey(v.created_at, v.id.str()); },
-                  false, *page, &next);
-              nlohmann::json out = nlohmann::json::array();
-              for (const auto& v : rows) out.push_back(SourceJson(v));
-              nlohmann::json body = {{"sources", out}};
-              AddNextPage(c, body, next);
-              SendJson(c, 200, body);
+                  false, *page, SourceJson);
             });
 
   api.Route({"GET",
@@ -252,21 +246,24 @@ void RegisterSourceRoutes(Api& api) {
              Auth::kSignedIn,
              false,
              "Administrator, Editor: a folder source's files {files: [{name, size, modified_at, "
-             "state: new|changed|pulled}]}; pull one with POST .../pull {remote_id: name}",
-             {.responses = {{200, "SourceFiles"}}, .errors = {422}}},
+             "state: new|changed|pulled}]}, by name; pull one with POST .../pull {remote_id: name}",
+             {.responses = {{200, "SourceFiles"}}, .errors = {422}, .list_max = 1000}},
             [](Ctx& c) {
               auto id = PathId<util::SourceId>(c, 1);
               if (!id) return;
+              auto page = PageParams(c, 1000, 1000);
+              if (!page) return;
               auto r = c.s().sources->ListFiles(c.principal, *id);
               if (!r.ok()) return SendError(c, r.status());
-              nlohmann::json files = nlohmann::json::array();
-              for (const auto& f : r.value()) {
-                files.push_back({{"name", f.name},
-                                 {"size", f.size},
-                                 {"modified_at", util::FormatUtc(f.modified_at)},
-                                 {"state", f.state}});
-              }
-              SendJson(c, 200, {{"files", files}});
+              using File = std::decay_t<decltype(r.value().front())>;
+              SendPage<File>(
+                  c, "files", std::move(r.value()), [](const File& f) { return f.name; }, false,
+                  *page, [](const File& f) -> nlohmann::json {
+                    return {{"name", f.name},
+                            {"size", f.size},
+                            {"modified_at", util::FormatUtc(f.modified_at)},
+                            {"state", f.state}};
+                  });
             });
 
   api.Route(

@@ -914,7 +914,7 @@ Status Oidc::SetLocalPasswords(const Principal& actor, bool enabled) {
     RecordAudit(db, crypto.value().get(),
                 {"org:" + actor.org.str(),
                  actor.user.str(),
-                 "org.settings.update",
+                 "org.settings",
                  {{"local_passwords", {{"before", before}, {"after", enabled}}},
                   {"password_hashes_wiped", wiped}}});
     return Status::Ok();
