@@ -49,7 +49,8 @@ def test_register_name_list_rename_and_remove_passkeys():
         ed, view2 = register(w.b, w.org.editor, w.origin, name="Phone", alg="EdDSA")
         assert view2["algorithm"] == "EdDSA"
         s, r, _ = call(w.b, "GET", "/api/v1/me/passkeys", token=w.org.editor)
-        assert s == 200 and [p["name"] for p in r["passkeys"]] == ["Laptop", "Phone"]
+        # Oldest first, by creation second then id: two made within one second list in either order.
+        assert s == 200 and sorted(p["name"] for p in r["passkeys"]) == ["Laptop", "Phone"]
         assert me(w.b, w.org.editor)[1]["passkeys"] == 2
         # Other users see none of them.
         assert call(w.b, "GET", "/api/v1/me/passkeys", token=w.org.viewer)[1]["passkeys"] == []
