@@ -73,23 +73,27 @@ void RegisterAccountRoutes(Api& api) {
              "orgs.list",
              Auth::kSignedIn,
              false,
-             "Operator: list organisations",
-             {.responses = {{200, "Orgs"}}}},
+             "Operator: list organisations, oldest first",
+             {.responses = {{200, "Orgs"}}, .list_max = 1000}},
             [](Ctx& c) {
               if (!Require(c, Function::kOrgList)) return;
+              auto page = PageParams(c, 1000, 1000);
+              if (!page) return;
               auto r = c.s().orgs->List(c.principal);
               if (!r.ok()) return SendError(c, r.status());
-              nlohmann::json out = nlohmann::json::array();
-              for (const auto& o : r.value()) {
-                out.push_back(
-                    {{"id", o.id.str()},
-                     {"name", o.name},
-                     {"users", o.users},
-                     {"created_at", util::FormatUtc(o.created_at)},
-                     {"support_access_until",
-                      o.support_until > util::NowUnix() ? util::FormatUtc(o.support_until) : ""}});
-              }
-              SendJson(c, 200, {{"orgs", out}});
+              const int64_t now = util::NowUnix();
+              SendPage<service::OrgView>(
+                  c, "orgs", std::move(r.value()),
+                  [](const service::OrgView& o) { return TimeIdKey(o.created_at, o.id.str()); },
+                  false, *page,
+                  [now](const service::OrgView& o) -> nlohmann::json {
+                    return {{"id", o.id.str()},
+                            {"name", o.name},
+                            {"users", o.users},
+                            {"created_at", util::FormatUtc(o.created_at)},
+                            {"support_access_until",
+                             o.support_until > now ? util::FormatUtc(o.support_until) : ""}};
+                  });
             });
 
   api.Route({"DELETE",
@@ -114,17 +118,20 @@ void RegisterAccountRoutes(Api& api) {
              Auth::kSignedIn,
              false,
              "Operator, inside a support window the org's Administrator granted: the org's "
-             "users (each use is audited in the org)",
-             {.responses = {{200, "Users"}}}},
+             "users, oldest first (each use is audited in the org)",
+             {.responses = {{200, "Users"}}, .list_max = 200}},
             [](Ctx& c) {
               if (!Require(c, Function::kSupportRead)) return;
               auto id = PathId<util::OrgId>(c, 1);
               if (!id) return;
+              auto page = PageParams(c, 200, 200);
+              if (!page) return;
               auto r = c.s().orgs->SupportUsers(c.principal, *id);
               if (!r.ok()) return SendError(c, r.status());
-              nlohmann::json out = nlohmann::json::array();
-              for (const auto& u : r.value()) out.push_back(UserJson(u));
-              SendJson(c, 200, {{"users", out}});
+              SendPage<service::UserView>(
+                  c, "users", std::move(r.value()),
+                  [](const service::UserView& u) { return TimeIdKey(u.created_at, u.id.str()); },
+                  false, *page, UserJson);
             });
 
   api.Route({"GET",
@@ -294,15 +301,18 @@ void RegisterAccountRoutes(Api& api) {
              "org.blocked.list",
              Auth::kSignedIn,
              false,
-             "Administrator: addresses and domains refused for invitations and sharing",
-             {.responses = {{200, "BlockedEntries"}}}},
+             "Administrator: addresses and domains refused for invitations and sharing, by entry",
+             {.responses = {{200, "BlockedEntries"}}, .list_max = 1000}},
             [](Ctx& c) {
               if (!Require(c, Function::kBlockListRead)) return;
+              auto page = PageParams(c, 1000, 1000);
+              if (!page) return;
               auto r = c.s().invitations->Blocked(c.principal);
               if (!r.ok()) return SendError(c, r.status());
-              nlohmann::json out = nlohmann::json::array();
-              for (const auto& e : r.value()) out.push_back(BlockedJson(e));
-              SendJson(c, 200, {{"entries", out}});
+              SendPage<service::BlockedEntry>(
+                  c, "entries", std::move(r.value()),
+                  [](const service::BlockedEntry& e) { return e.entry; }, false, *page,
+                  BlockedJson);
             });
 
   api.Route({"POST",

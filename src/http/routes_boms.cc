@@ -420,26 +420,25 @@ void RegisterBomRoutes(Api& api) {
               SendSummaryPage(c, rows, next);
             });
 
-  api.Route(
-      {"GET",
-       "/api/v1/where-used",
-       "boms.where_used",
-       Auth::kSignedIn,
-       false,
-       "BOMs this user may see that use ?part_number=, newest first",
-       {.responses = {{200, "BomList"}},
-        .query = {{"part_number", "string", "the part number"}},
-        .list_max = 1000}},
-      [](Ctx& c) {
-        auto page = PageParams(c, 1000, 1000);
-        if (!page) return;
-        auto r = c.s().boms->WhereUsed(c.principal, c.req.get_param_value("part_number"));
-        if (!r.ok()) return SendError(c, r.status());
-        std::optional<std::string> next;
-        auto rows = Paginate<service::BomSummary>(std::move(r.value()), SummaryKey, true, *page,
-                                                  &next);
-        SendSummaryPage(c, rows, next);
-      });
+  api.Route({"GET",
+             "/api/v1/where-used",
+             "boms.where_used",
+             Auth::kSignedIn,
+             false,
+             "BOMs this user may see that use ?part_number=, newest first",
+             {.responses = {{200, "BomList"}},
+              .query = {{"part_number", "string", "the part number"}},
+              .list_max = 1000}},
+            [](Ctx& c) {
+              auto page = PageParams(c, 1000, 1000);
+              if (!page) return;
+              auto r = c.s().boms->WhereUsed(c.principal, c.req.get_param_value("part_number"));
+              if (!r.ok()) return SendError(c, r.status());
+              std::optional<std::string> next;
+              auto rows = Paginate<service::BomSummary>(std::move(r.value()), SummaryKey, true,
+                                                        *page, &next);
+              SendSummaryPage(c, rows, next);
+            });
 
   api.Route({"GET",
              "/api/v1/boms/{id}",
@@ -754,7 +753,8 @@ void RegisterBomRoutes(Api& api) {
               SendPage<service::ShareView>(
                   c, "shares", std::move(r.value()),
                   [](const service::ShareView& s) { return TimeIdKey(s.created_at, s.user.str()); },
-                  false, *page, [](const service::ShareView& s) -> nlohmann::json {
+                  false, *page,
+                  [](const service::ShareView& s) -> nlohmann::json {
                     return {{"user_id", s.user.str()},
                             {"access", s.access},
                             {"created_at", util::FormatUtc(s.created_at)}};

@@ -16,27 +16,27 @@ constexpr size_t kMaxProfileBody = 256 * 1024;
 }  // namespace
 
 void RegisterImportProfileRoutes(Api& api) {
-  api.Route(
-      {"GET",
-       "/api/v1/org/import-profiles",
-       "org.import_profiles.list",
-       Auth::kSignedIn,
-       false,
-       "Every member: the org's named importer profiles {profiles: [{id, name, base, "
-       "mappings, options, created_at, updated_at}], builtin: [the built-in profile names]}; "
-       "import with ?profile=ID or ?profile=NAME",
-       {.responses = {{200, "ImportProfiles"}}, .list_max = 1000}},
-      [](Ctx& c) {
-        auto page = PageParams(c, 1000, 1000);
-        if (!page) return;
-        auto r = c.s().import_profiles->List(c.principal);
-        if (!r.ok()) return SendError(c, r.status());
-        SendPage<service::ImportProfile>(
-            c, "profiles", std::move(r.value()),
-            [](const service::ImportProfile& p) { return TimeIdKey(p.created_at, p.id.str()); },
-            false, *page, service::ImportProfiles::ToJson,
-            {{"builtin", bom::BuiltinProfileNames()}});
-      });
+  api.Route({"GET",
+             "/api/v1/org/import-profiles",
+             "org.import_profiles.list",
+             Auth::kSignedIn,
+             false,
+             "Every member: the org's named importer profiles {profiles: [{id, name, base, "
+             "mappings, options, created_at, updated_at}], builtin: [the built-in profile names]}; "
+             "import with ?profile=ID or ?profile=NAME",
+             {.responses = {{200, "ImportProfiles"}}, .list_max = 1000}},
+            [](Ctx& c) {
+              auto page = PageParams(c, 1000, 1000);
+              if (!page) return;
+              auto r = c.s().import_profiles->List(c.principal);
+              if (!r.ok()) return SendError(c, r.status());
+              SendPage<service::ImportProfile>(c, "profiles", std::move(r.value()),
+                                               [](const service::ImportProfile& p) {
+                                                 return TimeIdKey(p.created_at, p.id.str());
+                                               },
+                                               false, *page, service::ImportProfiles::ToJson,
+                                               {{"builtin", bom::BuiltinProfileNames()}});
+            });
 
   api.Route({"POST",
              "/api/v1/org/import-profiles",

@@ -258,7 +258,8 @@ void RegisterSourceRoutes(Api& api) {
               using File = std::decay_t<decltype(r.value().front())>;
               SendPage<File>(
                   c, "files", std::move(r.value()), [](const File& f) { return f.name; }, false,
-                  *page, [](const File& f) -> nlohmann::json {
+                  *page,
+                  [](const File& f) -> nlohmann::json {
                     return {{"name", f.name},
                             {"size", f.size},
                             {"modified_at", util::FormatUtc(f.modified_at)},
