@@ -12,6 +12,13 @@
 //  * every 64 inputs, and at the end of a replay, a fresh connection still gets 200 from health.
 // Rate limits are off (the fuzzer sends thousands of requests a second from one address).
 // The store lives in a mkdtemp() directory removed at exit.
+//
+// So that inputs reach past authentication, the store holds one organisation with an
+// Administrator, an Editor who owns a BOM and a Viewer it is shared with, all signed in at start.
+// An input's placeholders are replaced before it is sent: @A@, @E@ and @V@ by those three
+// sessions' bearer tokens, @B@ by the BOM's id, @U@ by the Viewer's user id and @O@ by the org's
+// id (fuzz/http.dict offers them to the mutator). Sessions an input ended (a sign-out, a disabled
+// account) are signed in again at the next health check when the account still can.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -25,9 +32,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "crypto/crypto.h"
 #include "fuzz/fuzz_check.h"
@@ -100,6 +110,93 @@ void CheckHealthy() {
   FUZZ_CHECK(answer.rfind("HTTP/1.1 200 ", 0) == 0);
 }
 
+// One request with a JSON body (or none) as `bearer`; the status and the parsed JSON answer.
+std::pair<int, nlohmann::json> Call(const std::string& method, const std::string& path,
+                                    const std::string& bearer, const nlohmann::json& body = {}) {
+  std::string text = body.is_null() ? "" : body.dump();
+  std::string req = method + " " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
+  if (!bearer.empty()) req += "Authorization: Bearer " + bearer + "\r\n";
+  if (!text.empty()) req += "Content-Type: application/json\r\n";
+  req += "Content-Length: " + std::to_string(text.size()) + "\r\n\r\n" + text;
+  std::string answer = Exchange(req);
+  if (answer.size() < 12) return {0, nullptr};
+  int status = std::atoi(answer.substr(9, 3).c_str());
+  size_t at = answer.find("\r\n\r\n");
+  auto json =
+      nlohmann::json::parse(at == std::string::npos ? "" : answer.substr(at + 4), nullptr, false);
+  return {status, json.is_discarded() ? nlohmann::json() : json};
+}
+
+constexpr const char* kPassword = "Fuzz-Harness-Passphrase-42";
+
+// The seeded organisation: its people's sessions and the ids inputs may name.
+struct People {
+  std::string org, bom, viewer_id;
+  std::vector<std::pair<std::string, std::string>> accounts;  // email, current bearer token
+} g_people;
+
+std::string SignIn(const std::string& email) {
+  auto [status, body] =
+      Call("POST", "/api/v1/sessions", "", {{"email", email}, {"password", kPassword}});
+  return status == 201 ? body.value("token", "") : "";
+}
+
+void SeedOrganisation(const std::string& operator_token) {
+  auto [s1, org] = Call(
+      "POST", "/api/v1/orgs", operator_token,
+      {{"name", "Fuzz Org"}, {"admin_email", "admin@fuzz.example"}, {"admin_password", kPassword}});
+  FUZZ_CHECK(s1 == 201);
+  g_people.org = org.value("id", "");
+  std::string admin = SignIn("admin@fuzz.example");
+  FUZZ_CHECK(!admin.empty());
+  for (const char* who : {"editor", "viewer"}) {
+    auto [s, user] = Call(
+        "POST", "/api/v1/users", admin,
+        {{"email", std::string(who) + "@fuzz.example"}, {"password", kPassword}, {"role", who}});
+    FUZZ_CHECK(s == 201);
+    if (std::string(who) == "viewer") g_people.viewer_id = user.value("id", "");
+  }
+  g_people.accounts = {{"admin@fuzz.example", admin},
+                       {"editor@fuzz.example", SignIn("editor@fuzz.example")},
+                       {"viewer@fuzz.example", SignIn("viewer@fuzz.example")}};
+  auto [s2, bom] =
+      Call("POST", "/api/v1/boms", g_people.accounts[1].second,
+           {{"name", "Gearbox"},
+            {"items",
+             {{{"ref", "1"}, {"part_number", "GBX-100"}, {"quantity", 1}},
+              {{"ref", "2"}, {"parent", "1"}, {"part_number", "SHF-7"}, {"quantity", 2}}}}});
+  FUZZ_CHECK(s2 == 201);
+  g_people.bom = bom.value("id", "");
+  auto [s3, share] =
+      Call("POST", "/api/v1/boms/" + g_people.bom + "/shares", g_people.accounts[1].second,
+           {{"user_id", g_people.viewer_id}, {"access", "view"}});
+  FUZZ_CHECK(s3 == 201);
+}
+
+// Signs in again any account whose session an input ended.
+void RenewSessions() {
+  for (auto& [email, token] : g_people.accounts) {
+    if (Call("GET", "/api/v1/me", token).first == 200) continue;
+    std::string fresh = SignIn(email);
+    if (!fresh.empty()) token = fresh;
+  }
+}
+
+std::string WithPlaceholders(std::string_view input) {
+  const std::pair<const char*, const std::string*> names[] = {
+      {"@A@", &g_people.accounts[0].second}, {"@E@", &g_people.accounts[1].second},
+      {"@V@", &g_people.accounts[2].second}, {"@B@", &g_people.bom},
+      {"@U@", &g_people.viewer_id},          {"@O@", &g_people.org}};
+  std::string out(input);
+  for (const auto& [name, value] : names) {
+    for (size_t at = out.find(name); at != std::string::npos; at = out.find(name, at)) {
+      out.replace(at, 3, *value);
+      at += value->size();
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
@@ -112,6 +209,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   std::string data = g_server->tmp + "/data";
   auto init = service::Instance::Initialise(data, 3, 2);
   FUZZ_CHECK(init.ok());
+  const std::string operator_token = init.value().operator_token;
   service::InstanceOptions options;
   options.data_dir = data;
   options.reader_connections = 2;
@@ -140,16 +238,21 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     StopServer();
   });
   CheckHealthy();
+  SeedOrganisation(operator_token);
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static uint64_t runs = 0;
-  std::string answer = Exchange(std::string_view(reinterpret_cast<const char*>(data), size));
+  std::string answer =
+      Exchange(WithPlaceholders(std::string_view(reinterpret_cast<const char*>(data), size)));
   if (!answer.empty()) {
     FUZZ_CHECK(answer.rfind("HTTP/1.1 ", 0) == 0);
     FUZZ_CHECK(answer.rfind("HTTP/1.1 500", 0) != 0);
   }
-  if (++runs % 64 == 0) CheckHealthy();
+  if (++runs % 64 == 0) {
+    CheckHealthy();
+    RenewSessions();
+  }
   return 0;
 }

@@ -7,6 +7,9 @@ share/: valid key shares for the fuzz target's fixed store id "bvfuzz01", in the
 and in the spellings people produce (lower case, no dashes, line breaks, look-alike letters).
 xlsx/: small workbooks written the way Excel lays them out (bench/gen_bom_xlsx.py), with shared
 strings and with inline strings, plus one whose first tab is not the first part file.
+http/auth-*: signed-in requests for fuzz_http, one per kind of operation, naming the harness's
+seeded people and BOM by placeholder (@A@ Administrator, @E@ Editor and owner, @V@ Viewer, @B@ the
+BOM, @U@ the Viewer's id); Content-Length counts the id a placeholder becomes (28 characters).
 """
 import hashlib
 import io
@@ -114,7 +117,56 @@ def workbooks():
     write("xlsx", "parent-column.xlsx", xlsx(parent))
 
 
+ID_LENGTH = 28  # "usr_" and 24 characters, like every id
+
+
+def request(method, path, who, body=b"", ctype="application/json", extra=""):
+    length = len(body) + body.count(b"@U@") * (ID_LENGTH - 3)
+    head = f"{method} {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer @{who}@\r\n{extra}"
+    if body or method in ("POST", "PUT", "PATCH"):
+        head += f"Content-Type: {ctype}\r\nContent-Length: {length}\r\n"
+    return head.encode() + b"\r\n" + body
+
+
+def signed_in_requests():
+    seeds = {
+        "get-bom": request("GET", "/api/v1/boms/@B@", "V", extra="If-None-Match: \"3\"\r\n"),
+        "items": request("GET", "/api/v1/boms/@B@/items", "V", extra="Accept-Encoding: gzip\r\n"),
+        "flat-export": request("GET", "/api/v1/boms/@B@/export?format=csv", "E"),
+        "compare": request("GET", "/api/v1/boms/@B@/compare/@B@", "E"),
+        "list-cursor": request("GET", "/api/v1/boms?limit=1&cursor=MDAwMDAwMDAwMDAwMDAwMDAwMDAv&q=ge", "V"),
+        "where-used": request("GET", "/api/v1/where-used?part_number=SHF-7&limit=5", "V"),
+        "patch-if-match": request("PATCH", "/api/v1/boms/@B@", "E", b'{"name":"Renamed","metadata":{"rev":"B"}}',
+                                  extra="If-Match: \"1\"\r\n"),
+        "share": request("POST", "/api/v1/boms/@B@/shares", "E", b'{"user_id":"@U@","access":"edit"}'),
+        "create-idempotent": request("POST", "/api/v1/boms", "E",
+                                     b'{"name":"N","items":[{"ref":"1","part_number":"P","quantity":2.5}]}',
+                                     extra="Idempotency-Key: k-1\r\n"),
+        "import-csv": request("POST", "/api/v1/boms/import?name=Imp", "E",
+                              b"level,part_number,description,quantity\n0,TOP,Top,1\n1,SUB,\"Sub, x\",2\n",
+                              ctype="text/csv"),
+        "revision": request("POST", "/api/v1/boms/@B@/revisions?source=r.csv", "E",
+                            b"Part Number,Qty\nSHF-7,3\n", ctype="text/csv"),
+        "audit": request("GET", "/api/v1/audit?object=bom:@B@&limit=3", "A"),
+        "user-role": request("PATCH", "/api/v1/users/@U@", "A", b'{"role":"editor"}'),
+        "settings": request("PATCH", "/api/v1/org/settings", "A", b'{"audit_depth":12}'),
+        "mappings": request("PUT", "/api/v1/org/column-mappings", "A",
+                            b'{"mappings":[{"column":"Mfr PN","property":"mfr_pn"}]}'),
+        "token": request("POST", "/api/v1/me/tokens", "V", b'{"name":"ci","scope":"read","days":7}'),
+        "me": request("PATCH", "/api/v1/me", "V", b'{"display_name":"V\u00e9ra"}'),
+        "reauth": request("POST", "/api/v1/sessions/current/reauth", "E",
+                          b'{"password":"Fuzz-Harness-Passphrase-42"}'),
+        "profile": request("POST", "/api/v1/org/import-profiles", "A",
+                           b'{"name":"P","base":"kicad-grouped","options":{"on_error":"skip"}}'),
+        "preview": request("POST", "/api/v1/boms/import/preview", "E", b"Designator,Value,Qty\nR1,10k,1\n",
+                           ctype="text/csv"),
+    }
+    for name, data in seeds.items():
+        write("http", "auth-" + name, data)
+
+
 if __name__ == "__main__":
     shares()
     workbooks()
+    signed_in_requests()
     sys.exit(0)
