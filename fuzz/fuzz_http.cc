@@ -127,7 +127,7 @@ std::pair<int, nlohmann::json> Call(const std::string& method, const std::string
   return {status, json.is_discarded() ? nlohmann::json() : json};
 }
 
-constexpr const char* kPassword = "Fuzz-Harness-Passphrase-42";
+constexpr const char* kPassword = "Quiet-Lantern-Orbit-73";
 
 // The seeded organisation: its people's sessions and the ids inputs may name.
 struct People {
@@ -233,12 +233,15 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   FUZZ_CHECK(g_server->engine->Listen("127.0.0.1", 0).ok());
   g_server->port = g_server->engine->port();
   g_server->thread = std::thread([] { g_server->engine->Run(); });
+  CheckHealthy();
+  SeedOrganisation(operator_token);
+  // Registered last, so that it runs before the destructors of the function-local statics the
+  // requests above constructed (httplib's table of methods among them): exit handlers run in the
+  // reverse order of registration, and the workers must not parse a request with those gone.
   std::atexit([] {
     CheckHealthy();
     StopServer();
   });
-  CheckHealthy();
-  SeedOrganisation(operator_token);
   return 0;
 }
 

@@ -155,7 +155,7 @@ def signed_in_requests():
         "token": request("POST", "/api/v1/me/tokens", "V", b'{"name":"ci","scope":"read","days":7}'),
         "me": request("PATCH", "/api/v1/me", "V", b'{"display_name":"V\u00e9ra"}'),
         "reauth": request("POST", "/api/v1/sessions/current/reauth", "E",
-                          b'{"password":"Fuzz-Harness-Passphrase-42"}'),
+                          b'{"password":"Quiet-Lantern-Orbit-73"}'),
         "profile": request("POST", "/api/v1/org/import-profiles", "A",
                            b'{"name":"P","base":"kicad-grouped","options":{"on_error":"skip"}}'),
         "preview": request("POST", "/api/v1/boms/import/preview", "E", b"Designator,Value,Qty\nR1,10k,1\n",

@@ -164,7 +164,9 @@ util::Result<SourceConfig> SourceConfig::FromJson(const nlohmann::json& j,
       "rules",         "authorize_url", "token_url",      "revocation_url",     "client_id",
       "client_secret", "scopes",        "api_key_header", "items_path",         "send_path",
       "path",          "profile"};
-  for (const auto& [k, v] : j.items()) {
+  // Keys by name, not structured bindings: clang before 16 cannot capture a binding in a lambda.
+  for (const auto& item : j.items()) {
+    const std::string& k = item.key();
     if (std::none_of(std::begin(kKnown), std::end(kKnown), [&](const char* n) { return k == n; })) {
       return Status::Invalid("unknown_field",
                              "unknown field \"" + k.substr(0, bom::kMessageEchoChars) + "\"");
@@ -248,7 +250,8 @@ util::Result<SourceConfig> SourceConfig::FromJson(const nlohmann::json& j,
   if (c.kind == "folder") {
     // A folder has a path, a profile and rules; nothing about a network or credentials.
     static const char* kFolder[] = {"name", "kind", "path", "profile", "rules"};
-    for (const auto& [k, v] : j.items()) {
+    for (const auto& item : j.items()) {
+      const std::string& k = item.key();
       if (std::none_of(std::begin(kFolder), std::end(kFolder),
                        [&](const char* n) { return k == n; })) {
         return Status::Invalid("invalid_field",

@@ -230,7 +230,8 @@ namespace {
 // The string members of a credentials body, exactly `keys`, each 1..max bytes of text.
 Status TakeStrings(const nlohmann::json& body, std::initializer_list<const char*> keys, size_t max,
                    std::vector<std::string_view>* out, const char* usage) {
-  for (const auto& [k, v] : body.items()) {
+  for (const auto& item : body.items()) {  // not a binding: clang < 16 cannot capture one
+    const std::string& k = item.key();
     if (std::none_of(keys.begin(), keys.end(), [&](const char* n) { return k == n; })) {
       return Status::Invalid("invalid_credentials", usage);
     }
