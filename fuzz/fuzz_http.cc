@@ -20,6 +20,7 @@
 // id (fuzz/http.dict offers them to the mutator). Sessions an input ended (a sign-out, a disabled
 // account) are signed in again at the next health check when the account still can.
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -94,8 +95,17 @@ std::string Exchange(std::string_view bytes) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     pollfd p{fd, POLLIN, 0};
-    // No answer nor close within 20 s (timeouts are 2 s): the server hangs on this input.
-    FUZZ_CHECK(left.count() > 0 && ::poll(&p, 1, static_cast<int>(left.count())) == 1);
+    // libFuzzer's -timeout watchdog is a SIGALRM every second: a poll it interrupts is retried.
+    int ready = left.count() > 0 ? ::poll(&p, 1, static_cast<int>(left.count())) : 0;
+    if (ready < 0 && errno == EINTR) continue;
+    // No answer nor close within 20 s (timeouts are 2 s): the server hangs on this input. Every
+    // thread's stack goes to stderr first, to say where (gdb, when the machine has it).
+    if (ready != 1) {
+      std::string cmd = "gdb -p " + std::to_string(::getpid()) +
+                        " -batch -ex 'thread apply all bt 30' 1>&2 2>/dev/null";
+      [[maybe_unused]] int rc = std::system(cmd.c_str());
+      FUZZ_CHECK(!"the server neither answered nor closed within 20 s");
+    }
     ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
     if (n <= 0) break;
     answer.append(buf, static_cast<size_t>(n));
