@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -75,7 +76,26 @@ void StopServer() {
 }
 
 // Sends `bytes`, half-closes, and returns everything the server sent until it closed.
+// libFuzzer's -timeout watchdog is a SIGALRM every second; it waits while an exchange runs (the
+// exchange has its own 20 s limit), so no connect, send or poll is cut short by it.
+class AlarmHeld {
+ public:
+  AlarmHeld() {
+    sigset_t alarm;
+    sigemptyset(&alarm);
+    sigaddset(&alarm, SIGALRM);
+    pthread_sigmask(SIG_BLOCK, &alarm, &saved_);
+  }
+  ~AlarmHeld() { pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
+  AlarmHeld(const AlarmHeld&) = delete;
+  AlarmHeld& operator=(const AlarmHeld&) = delete;
+
+ private:
+  sigset_t saved_;
+};
+
 std::string Exchange(std::string_view bytes) {
+  AlarmHeld held;
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   FUZZ_CHECK(fd >= 0);
   sockaddr_in addr{};
@@ -104,7 +124,7 @@ std::string Exchange(std::string_view bytes) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     pollfd p{fd, POLLIN, 0};
-    // libFuzzer's -timeout watchdog is a SIGALRM every second: a poll it interrupts is retried.
+    // Any other signal may still interrupt the wait: retried.
     int ready = left.count() > 0 ? ::poll(&p, 1, static_cast<int>(left.count())) : 0;
     if (ready < 0 && errno == EINTR) continue;
     // No answer nor close within 20 s (timeouts are 2 s): the server hangs on this input. Every
