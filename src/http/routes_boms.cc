@@ -114,6 +114,23 @@ constexpr size_t kMaxMappingsParam = 32 * 1024;
 
 // The options every import route takes from its query string; sends the 4xx and returns nullopt
 // when one is wrong or the body is too large.
+// The query parameters ImportOptionsOf reads, after the route's own `first`, for the Doc of every
+// route that imports a file (import, its preview, a revision).
+std::vector<DocQuery> ImportQueryDoc(std::vector<DocQuery> first) {
+  std::vector<DocQuery> q = std::move(first);
+  q.insert(q.end(),
+           {{"profile", "string",
+             "a built-in profile, or a saved profile's id or name (at most 100 characters)"},
+            {"sheet", "string", "the XLSX sheet to read (at most 200 characters)"},
+            {"charset", "string",
+             "the CSV's character set when it cannot be told (at most 40 characters)"},
+            {"mappings", "string",
+             "this import's own column mappings, URL-encoded JSON as the column-mappings form"},
+            {"on_error", "string",
+             "skip: leave out bad rows (listed in warnings); strict (default): refuse the file"}});
+  return q;
+}
+
 std::optional<bom::ImportOptions> ImportOptionsOf(Ctx& c, size_t max_bytes) {
   if (c.req.body.size() > max_bytes) {
     SendError(c, Status(util::Code::kPayloadTooLarge, "payload_too_large",
@@ -289,18 +306,9 @@ void RegisterBomRoutes(Api& api) {
        {.request_media = "application/octet-stream",
         .responses = {{201, "Imported"}},
         .errors = {422},
-        .query =
+        .query = ImportQueryDoc(
             {{"name", "string", "the new BOM's name", -1, -1, true},
-             {"source", "string", "where the file came from (kept in the metadata)"},
-             {"profile", "string",
-              "a built-in profile, or a saved profile's id or name (at most 100 characters)"},
-             {"sheet", "string", "the XLSX sheet to read (at most 200 characters)"},
-             {"charset", "string",
-              "the CSV's character set when it cannot be told (at most 40 characters)"},
-             {"mappings", "string",
-              "this import's own column mappings, URL-encoded JSON as the column-mappings form"},
-             {"on_error", "string",
-              "skip: leave out bad rows (listed in warnings); strict (default): refuse the file"}},
+             {"source", "string", "where the file came from (kept in the metadata)"}}),
         .idempotent = true}},
       [max_import](Ctx& c) {
         auto options = ImportOptionsOf(c, max_import);
@@ -347,17 +355,7 @@ void RegisterBomRoutes(Api& api) {
        {.request_media = "application/octet-stream",
         .responses = {{200, "ImportPreview"}},
         .errors = {422},
-        .query =
-            {{"profile", "string",
-              "a built-in profile, or a saved profile's id or name (at most 100 characters)"},
-             {"sheet", "string", "the XLSX sheet to read (at most 200 characters)"},
-             {"charset", "string",
-              "the CSV's character set when it cannot be told (at most 40 characters)"},
-             {"mappings", "string",
-              "this import's own column mappings, URL-encoded JSON as the column-mappings form"},
-             {"on_error", "string",
-              "skip: leave out bad rows (listed in warnings); strict (default): refuse the "
-              "file"}}}},
+        .query = ImportQueryDoc({})}},
       [max_import](Ctx& c) {
         auto options = ImportOptionsOf(c, max_import);
         if (!options) return;
@@ -566,17 +564,8 @@ void RegisterBomRoutes(Api& api) {
        {.request_media = "application/octet-stream",
         .responses = {{201, "RevisionImported"}},
         .errors = {422},
-        .query =
-            {{"source", "string", "where the file came from (kept in the metadata)"},
-             {"profile", "string",
-              "a built-in profile, or a saved profile's id or name (at most 100 characters)"},
-             {"sheet", "string", "the XLSX sheet to read (at most 200 characters)"},
-             {"charset", "string",
-              "the CSV's character set when it cannot be told (at most 40 characters)"},
-             {"mappings", "string",
-              "this import's own column mappings, URL-encoded JSON as the column-mappings form"},
-             {"on_error", "string",
-              "skip: leave out bad rows (listed in warnings); strict (default): refuse the file"}},
+        .query = ImportQueryDoc(
+            {{"source", "string", "where the file came from (kept in the metadata)"}}),
         .idempotent = true}},
       [max_import](Ctx& c) {
         auto id = PathId<util::BomId>(c, 1);

@@ -24,6 +24,31 @@ constexpr int64_t kPrincipalCacheSeconds = 5;
 constexpr int64_t kLastSeenGranularity = 60;
 constexpr int kMaxListedTokens = 200;
 
+// A new browser session of `user` until `expires_at`: the answer (holding the token) and the row to
+// insert (its hash, kind "session", scope "write"). The caller sets the row's MFA flags.
+struct NewBrowserSession {
+  SignInResult result;
+  store::NewSessionRow row;
+};
+NewBrowserSession MakeBrowserSession(const Accounts& accounts, const util::UserId& user,
+                                     const util::OrgId& org, access::Role role, int64_t now,
+                                     int64_t expires_at) {
+  NewBrowserSession s;
+  s.result.token = crypto::RandomToken();
+  s.result.user = user;
+  s.result.org = org;
+  s.result.role = role;
+  s.result.expires_at = expires_at;
+  s.row.id = util::SessionId::Generate();
+  s.row.token_hash = accounts.TokenHash(s.result.token);
+  s.row.user = user;
+  s.row.kind = "session";
+  s.row.scope = "write";
+  s.row.created_at = now;
+  s.row.expires_at = expires_at;
+  return s;
+}
+
 }  // namespace
 
 util::Result<SignInResult> Accounts::IssuePasskeySession(store::Db& db, const util::UserId& user,
@@ -35,26 +60,13 @@ util::Result<SignInResult> Accounts::IssuePasskeySession(store::Db& db, const ut
 util::Result<SignInResult> Accounts::IssueSession(store::Db& db, const util::UserId& user,
                                                   const util::OrgId& org, access::Role role,
                                                   bool mfa_pending) {
-  SignInResult r;
-  r.token = crypto::RandomToken();
-  r.user = user;
-  r.org = org;
-  r.role = role;
-  int64_t now = util::NowUnix();
-  r.expires_at = now + kSessionAbsoluteSeconds;
-  store::NewSessionRow row;
-  row.id = util::SessionId::Generate();
-  row.token_hash = TokenHash(r.token);
-  row.user = user;
-  row.kind = "session";
-  row.scope = "write";
-  row.mfa_pending = mfa_pending;
-  row.created_at = now;
-  row.expires_at = r.expires_at;
-  store::InsertSession(db, row);
+  const int64_t now = util::NowUnix();
+  auto s = MakeBrowserSession(*this, user, org, role, now, now + kSessionAbsoluteSeconds);
+  s.row.mfa_pending = mfa_pending;
+  store::InsertSession(db, s.row);
   store::MarkUserActive(db, user, now);
-  if (Status st = EndExcessSessions(db, user, org, row.id); !st.ok()) return st;
-  return r;
+  if (Status st = EndExcessSessions(db, user, org, s.row.id); !st.ok()) return st;
+  return s.result;
 }
 
 Status Accounts::EndExcessSessions(store::Db& db, const util::UserId& user, const util::OrgId& org,
@@ -101,27 +113,15 @@ util::Result<SignInResult> Accounts::IssueSsoSession(store::Db& db, const util::
                                                      const util::OrgId& org, access::Role role,
                                                      int64_t expires_at, bool mfa_by_provider,
                                                      util::SessionId* session_id) {
-  SignInResult r;
-  r.token = crypto::RandomToken();
-  r.user = user;
-  r.org = org;
-  r.role = role;
-  int64_t now = util::NowUnix();
-  r.expires_at = std::min(expires_at, now + kSessionAbsoluteSeconds);
-  store::NewSessionRow row;
-  row.id = util::SessionId::Generate();
-  row.token_hash = TokenHash(r.token);
-  row.user = user;
-  row.kind = "session";
-  row.scope = "write";
-  row.mfa_by_provider = mfa_by_provider;
-  row.created_at = now;
-  row.expires_at = r.expires_at;
-  store::InsertSession(db, row);
+  const int64_t now = util::NowUnix();
+  auto s = MakeBrowserSession(*this, user, org, role, now,
+                              std::min(expires_at, now + kSessionAbsoluteSeconds));
+  s.row.mfa_by_provider = mfa_by_provider;
+  store::InsertSession(db, s.row);
   store::MarkUserActive(db, user, now);
-  if (Status st = EndExcessSessions(db, user, org, row.id); !st.ok()) return st;
-  if (session_id != nullptr) *session_id = row.id;
-  return r;
+  if (Status st = EndExcessSessions(db, user, org, s.row.id); !st.ok()) return st;
+  if (session_id != nullptr) *session_id = s.row.id;
+  return s.result;
 }
 
 Principal Accounts::Resolve(std::string_view bearer) {
