@@ -19,6 +19,8 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "util/log.h"
+
 namespace bomvault::http {
 namespace {
 
@@ -44,6 +46,12 @@ constexpr int kAcceptBatch = 256;
 // slow client) and its run slot goes to a reserve worker; checked every kStallCheck.
 constexpr auto kStall = std::chrono::milliseconds(10);
 constexpr auto kStallCheck = std::chrono::milliseconds(5);
+// A parked connection the sweep shut down must be taken by a worker within this; if it is still
+// parked after it, its wake-up was lost and the sweep arms it again (see Engine::Sweep).
+constexpr auto kLostWakeGrace = std::chrono::milliseconds(1000);
+// The workers' epoll set identifies connections by id (Connection::id_, from 1), never by
+// pointer, so an event that arrives late or twice names nothing or a connection already taken.
+constexpr uint64_t kWakeEvent = 0;
 
 int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
@@ -105,10 +113,11 @@ std::string IpString(const sockaddr_storage& ss, int* port) {
 // and deadlined while the request head is being parsed; writes hold a response head back so it
 // leaves together with the first body bytes.
 //
-// Ownership: exactly one worker touches a Connection at a time: the one whose epoll_wait
-// returned it, until it parks (re-arms) or closes it. While parked_ nobody owns it; the epoll
-// thread may then only shutdown() its socket (to expire it), under Engine::conns_mu_, which
-// also guards parked_ and deadline_. Only the owner closes it, after removing it from conns_.
+// Ownership: exactly one worker touches a Connection at a time: the one that took it from
+// conns_ (clearing parked_) after its epoll_wait returned the connection's id, until it parks
+// (re-arms) or closes it. While parked_ nobody owns it; the epoll thread may then only
+// shutdown() its socket (to expire it) or arm it again, under Engine::conns_mu_, which also
+// guards parked_, expired_ and deadline_. Only the owner closes it, after removing it from conns_.
 class Connection : public httplib::Stream {
  public:
   Connection(Engine* engine, int fd, std::string peer_ip, int peer_port, Clock::time_point now)
@@ -442,7 +451,9 @@ class Connection : public httplib::Stream {
   bool broken_ = false;
 
   // Guarded by Engine::conns_mu_.
+  uint64_t id_ = 0;          // its key in Engine::conns_ and its epoll event's data
   bool parked_ = false;      // armed in conn_epoll_fd_, owned by no thread
+  bool expired_ = false;     // shut down by the sweep or a drain, waiting for a worker to close it
   bool drain_wait_ = false;  // in flight when the drain began: counted in drain_waiting_
   Clock::time_point deadline_{};
 };
@@ -590,7 +601,7 @@ Engine::Engine(EngineOptions opts) : opts_(Normalize(std::move(opts))) {
 Engine::~Engine() {
   Stop();
   // Run() never ran (or never got past its checks): nothing else will release these.
-  for (Connection* c : conns_) delete c;
+  for (auto& [id, c] : conns_) delete c;
   conns_.clear();
   if (listen_fd_ >= 0) ::close(listen_fd_);
   if (epoll_fd_ >= 0) ::close(epoll_fd_);
@@ -836,12 +847,13 @@ void Engine::BeginDrain(Clock::time_point now) {
   drain_started_ns_.store(std::max<int64_t>(
       1, std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count()));
   std::lock_guard<std::mutex> lock(conns_mu_);
-  for (Connection* c : conns_) {
+  for (auto& [id, c] : conns_) {
     if (c->parked_ && !c->framed_) {
       // Idle between requests, or only part of a head: nothing in flight. Shut down so the
       // worker that takes its hang-up closes it (this thread must not free it, see Sweep).
       ::shutdown(c->fd_, SHUT_RDWR);
-      c->deadline_ = Clock::time_point::max();
+      c->expired_ = true;
+      c->deadline_ = now + kLostWakeGrace;
     } else {
       // A body still arriving (parked, framed) or owned by a worker: served to the end.
       c->drain_wait_ = true;
@@ -919,15 +931,16 @@ void Engine::AcceptReady() {
     // Registered under the lock: a worker may receive its first event at once and must find
     // it parked and in conns_.
     std::lock_guard<std::mutex> lock(conns_mu_);
-    conns_.insert(c);
+    c->id_ = next_connection_id_++;
+    conns_.emplace(c->id_, c);
     ++per_address_[c->peer_ip_];
     c->parked_ = true;
     c->deadline_ = now + opts_.header_timeout;
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLONESHOT;
-    ev.data.ptr = c;
+    ev.data.u64 = c->id_;
     if (epoll_ctl(conn_epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
-      conns_.erase(c);
+      conns_.erase(c->id_);
       ForgetAddress(c->peer_ip_);
       delete c;
     }
@@ -935,17 +948,31 @@ void Engine::AcceptReady() {
 }
 
 void Engine::Sweep(Clock::time_point now) {
+  int rearmed = 0;
   {
     std::lock_guard<std::mutex> lock(conns_mu_);
-    for (Connection* c : conns_) {
-      if (c->parked_ && c->deadline_ <= now) {
+    for (auto& [id, c] : conns_) {
+      if (!c->parked_ || c->deadline_ > now) continue;
+      if (!c->expired_) {
         // Expired while parked. Its event may already be on its way to a worker, so this
         // thread must not free it; shutting the socket down makes it report readable/hang-up,
         // and whichever worker takes it reads EOF and closes it.
         ::shutdown(c->fd_, SHUT_RDWR);
-        c->deadline_ = Clock::time_point::max();
+        c->expired_ = true;
+      } else {
+        // Shut down a grace ago and still parked: the hang-up never reached a worker, so the
+        // connection would stay open for good. Arm it again (added back if its registration
+        // is gone). Safe even if the first event is only late: events name ids, and a worker
+        // takes a connection only while it is parked, so a second event finds nothing to take.
+        ArmParked(c);
+        ++rearmed;
       }
+      c->deadline_ = now + kLostWakeGrace;
     }
+  }
+  if (rearmed > 0) {
+    lost_wakeups_.fetch_add(static_cast<uint64_t>(rearmed), std::memory_order_relaxed);
+    util::log::Warn("http.lost_wakeup").Num("connections", rearmed);
   }
   if (accept_paused_until_ != Clock::time_point{} && now >= accept_paused_until_) {
     accept_paused_until_ = {};
@@ -953,6 +980,15 @@ void Engine::Sweep(Clock::time_point now) {
     ev.events = EPOLLIN;
     ev.data.ptr = &listen_fd_;
     epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, listen_fd_, &ev);
+  }
+}
+
+void Engine::ArmParked(Connection* c) {
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLONESHOT;
+  ev.data.u64 = c->id_;
+  if (epoll_ctl(conn_epoll_fd_, EPOLL_CTL_MOD, c->fd_, &ev) != 0 && errno == ENOENT) {
+    epoll_ctl(conn_epoll_fd_, EPOLL_CTL_ADD, c->fd_, &ev);
   }
 }
 
@@ -995,10 +1031,15 @@ void Engine::WorkerMain(WorkerSlot* me) {
     idle_workers_.fetch_sub(1, std::memory_order_relaxed);
     if (n < 0 && errno != EINTR) break;
     if (n <= 0) continue;
-    if (ev.data.ptr == &wake_fd_) break;  // Shutdown(): every connection is closed
-    auto* c = static_cast<Connection*>(ev.data.ptr);
+    if (ev.data.u64 == kWakeEvent) break;  // Shutdown(): every connection is closed
+    Connection* c = nullptr;
     {
       std::lock_guard<std::mutex> lock(conns_mu_);
+      auto it = conns_.find(ev.data.u64);
+      // An event for a connection already closed, or already taken by another worker (the
+      // sweep armed it again, see Sweep), is stale: there is nothing to take.
+      if (it == conns_.end() || !it->second->parked_) continue;
+      c = it->second;
       c->parked_ = false;  // ONESHOT disarmed it; it is this worker's until parked again
     }
     me->serving_since.store(NowNs());
@@ -1352,7 +1393,7 @@ bool Engine::Park(Connection* c, Wake wake, Clock::time_point deadline) {
   c->parked_ = true;
   epoll_event ev{};
   ev.events = (wake == Wake::kReadable ? EPOLLIN : EPOLLOUT) | EPOLLONESHOT;
-  ev.data.ptr = c;
+  ev.data.u64 = c->id_;
   if (epoll_ctl(conn_epoll_fd_, EPOLL_CTL_MOD, c->fd_, &ev) == 0) return true;
   c->parked_ = false;
   return false;
@@ -1362,7 +1403,7 @@ void Engine::Close(Connection* c) {
   bool drained = false;
   {
     std::lock_guard<std::mutex> lock(conns_mu_);
-    conns_.erase(c);
+    conns_.erase(c->id_);
     ForgetAddress(c->peer_ip_);
     drained = conns_.empty() && stopping_.load();
     if (c->drain_wait_ && --drain_waiting_ == 0) {
@@ -1388,8 +1429,14 @@ void Engine::Shutdown() {
     }
     gate_cv_.notify_all();
     std::unique_lock<std::mutex> lock(conns_mu_);
-    for (Connection* c : conns_) ::shutdown(c->fd_, SHUT_RDWR);
-    drained_cv_.wait(lock, [this] { return conns_.empty(); });
+    for (auto& [id, c] : conns_) ::shutdown(c->fd_, SHUT_RDWR);
+    // A parked connection whose hang-up is lost would keep this waiting for ever: arm again
+    // whatever is still parked after each grace (see Sweep).
+    while (!drained_cv_.wait_for(lock, kLostWakeGrace, [this] { return conns_.empty(); })) {
+      for (auto& [id, c] : conns_) {
+        if (c->parked_) ArmParked(c);
+      }
+    }
   }
   // Now release the workers: the eventfd is readable (level-triggered) for every one of them.
   uint64_t one = 1;
@@ -1397,7 +1444,7 @@ void Engine::Shutdown() {
   (void)ignored;
   epoll_event ev{};
   ev.events = EPOLLIN;
-  ev.data.ptr = &wake_fd_;
+  ev.data.u64 = kWakeEvent;
   epoll_ctl(conn_epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
   for (std::thread& t : workers_) t.join();
   workers_.clear();

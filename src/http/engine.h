@@ -33,6 +33,9 @@
 //    the end of the stream after it, so nothing is ever read "until the connection closes", and
 //    the next request starts exactly after the body whether or not a route read it.
 //  * At most max_connections_per_address sockets per peer address.
+//  * Every parked connection is closed within about its deadline plus two sweeps and a second:
+//    the sweep shuts it down at the deadline, and if no worker has taken its hang-up a second
+//    later (a lost wake-up, which should never happen), arms it again and logs it.
 //
 // Thread-safety: configure (routes, SetRequestSetup, httplib setters) before Listen(); Listen()
 // then Run() are called once each, typically from one thread. Handlers run concurrently on up to
@@ -56,7 +59,6 @@
 #include <string_view>
 #include <thread>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "util/status.h"
@@ -134,6 +136,10 @@ class Engine : public httplib::Server {
   void Drain(std::chrono::milliseconds timeout);
   bool draining() const { return drain_started_ns_.load() != 0; }
 
+  // Parked connections the sweep had to arm again because the hang-up it caused (at their
+  // deadline) never reached a worker; each is also logged as "http.lost_wakeup". Expected 0.
+  uint64_t lost_wakeups() const { return lost_wakeups_.load(); }
+
   // Runs after the engine's own setup (which fixes the peer address headers) for every request,
   // once its headers are parsed and before routing. Set before Run().
   void SetRequestSetup(std::function<void(httplib::Request&)> setup) {
@@ -204,6 +210,7 @@ class Engine : public httplib::Server {
   util::Status LoadTls();
   void AcceptReady();
   void Sweep(std::chrono::steady_clock::time_point now);
+  void ArmParked(Connection* conn);  // under conns_mu_
   void WorkerMain(WorkerSlot* me);
   void CheckStalls(std::chrono::steady_clock::time_point now);
   void Serve(Connection* conn);
@@ -251,7 +258,8 @@ class Engine : public httplib::Server {
   // epoll thread may shutdown() any fd it finds here. drained_cv_ signals the set emptied.
   std::mutex conns_mu_;
   std::condition_variable drained_cv_;
-  std::unordered_set<Connection*> conns_;
+  std::unordered_map<uint64_t, Connection*> conns_;   // by Connection::id_
+  uint64_t next_connection_id_ = 1;                   // only the epoll thread accepts
   std::unordered_map<std::string, int> per_address_;  // open connections per peer address
 
   std::atomic<size_t> body_bytes_{0};  // buffer memory charged by bodies being received
@@ -272,6 +280,7 @@ class Engine : public httplib::Server {
   bool gate_open_ = false;       // guarded by gate_mu_; Shutdown(): every worker helps drain
   std::atomic<int> serving_{0};  // workers inside Serve()
   std::atomic<bool> monitor_asleep_{false};  // epoll thread is in a long (sweep-only) wait
+  std::atomic<uint64_t> lost_wakeups_{0};    // see lost_wakeups()
 };
 
 }  // namespace bomvault::http

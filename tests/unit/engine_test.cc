@@ -10,6 +10,7 @@
 #include <doctest/doctest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -113,6 +114,7 @@ class RawClient {
   RawClient& operator=(const RawClient&) = delete;
 
   bool connected() const { return connected_; }
+  int fd() const { return fd_; }
 
   bool Send(std::string_view data) {
     while (!data.empty()) {
@@ -463,6 +465,74 @@ TEST_CASE("engine: slow-drip head is cut off after header_timeout without holdin
   CHECK(closed);
   CHECK(dripped < 100);
   CHECK(other_served);
+}
+
+// The server's end of `client`'s connection: the socket in this process whose peer is the
+// client's local address (server and client share the process), or -1.
+int ServerEndOf(const RawClient& client) {
+  sockaddr_in mine{};
+  socklen_t len = sizeof(mine);
+  if (getsockname(client.fd(), reinterpret_cast<sockaddr*>(&mine), &len) != 0) return -1;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    int fd = std::atoi(entry.path().filename().c_str());
+    sockaddr_in peer{};
+    socklen_t peer_len = sizeof(peer);
+    if (fd != client.fd() && getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) == 0 &&
+        peer.sin_family == AF_INET && peer.sin_port == mine.sin_port &&
+        peer.sin_addr.s_addr == mine.sin_addr.s_addr) {
+      return fd;
+    }
+  }
+  return -1;
+}
+
+// Removes `fd` from every epoll set of this process; how many sets held it.
+int ForgetInEveryEpollSet(int fd) {
+  int removed = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    auto target = std::filesystem::read_symlink(entry.path(), ec);
+    if (ec || target.string() != "anon_inode:[eventpoll]") continue;
+    int epfd = std::atoi(entry.path().filename().c_str());
+    if (epoll_ctl(epfd, EPOLL_CTL_DEL, fd, nullptr) == 0) ++removed;
+  }
+  return removed;
+}
+
+// The state a fuzzing run once ended in (docs/security.md): a parked connection that no worker
+// ever hears from again, while every worker waits. Forced here by taking the connection out of
+// the workers' epoll set behind the engine's back: the sweep shuts it down at its deadline, sees
+// it still parked a grace later, arms it again, and a worker closes it.
+TEST_CASE("engine: a parked connection whose wake-up is lost is closed all the same") {
+  EngineOptions opts;
+  opts.header_timeout = milliseconds(500);
+  opts.worker_threads = 2;
+  TestServer server(opts);
+  RawClient client(server.port());
+  REQUIRE(client.Send("PATCH /echo HTTP/1.1\r\nHost: t\r\nX-Never-Ends: "));
+  CHECK_FALSE(client.ClosedWithin(milliseconds(100)));  // the partial head is parked
+  int server_end = ServerEndOf(client);
+  REQUIRE(server_end >= 0);
+  REQUIRE(ForgetInEveryEpollSet(server_end) == 1);
+  ::shutdown(client.fd(), SHUT_WR);  // the hang-up now reaches no worker either
+  // The sweep's shutdown at the deadline already tells the client...
+  CHECK(client.ClosedWithin(milliseconds(5000)));
+  // ...but only a worker closes the server's socket, and none would ever hear of it again.
+  // (Its socket is told apart from a later one on the same descriptor by its inode.)
+  const std::string link = "/proc/self/fd/" + std::to_string(server_end);
+  const std::string socket = std::filesystem::read_symlink(link).string();
+  auto still_open = [&] {
+    std::error_code ec;
+    return std::filesystem::read_symlink(link, ec).string() == socket;
+  };
+  auto until = Clock::now() + milliseconds(5000);
+  while (still_open() && Clock::now() < until) std::this_thread::sleep_for(milliseconds(50));
+  CHECK_FALSE(still_open());
+  CHECK(server.engine().lost_wakeups() == 1);
+  // And the server still serves.
+  RawClient next(server.port());
+  REQUIRE(next.Send(kGetHello));
+  CHECK(next.ReadResponse() == 200);
 }
 
 TEST_CASE("engine: client-sent REMOTE_ADDR does not spoof the peer address") {
