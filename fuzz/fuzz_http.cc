@@ -22,6 +22,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -117,6 +118,7 @@ std::string Exchange(std::string_view bytes) {
     off += static_cast<size_t>(n);
   }
   ::shutdown(fd, SHUT_WR);
+  const auto sent_at = std::chrono::steady_clock::now();
   std::string answer;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   char buf[16384];
@@ -130,6 +132,29 @@ std::string Exchange(std::string_view bytes) {
     // No answer nor close within 20 s (timeouts are 2 s): the server hangs on this input. Every
     // thread's stack goes to stderr first, to say where (gdb, when the machine has it).
     if (ready != 1) {
+      // Evidence first, to tell the possible causes apart: the kernel's view of both ends (is
+      // the server's end there, does it still hold the request unread, is it closed), the
+      // client's TCP state, and the engine's own count of connections.
+      int wait_errno = errno;
+      sockaddr_in local{};
+      socklen_t local_len = sizeof(local);
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len);
+      tcp_info info{};
+      socklen_t info_len = sizeof(info);
+      ::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &info_len);
+      std::fprintf(stderr,
+                   "hang: poll=%d errno=%d after %lld ms; client port %d, tcp state %u, "
+                   "%zu bytes answered; engine: %zu connections open, %llu lost wake-ups\n",
+                   ready, wait_errno,
+                   static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              std::chrono::steady_clock::now() - sent_at)
+                                              .count()),
+                   ntohs(local.sin_port), static_cast<unsigned>(info.tcpi_state), answer.size(),
+                   g_server->engine->open_connections(),
+                   static_cast<unsigned long long>(g_server->engine->lost_wakeups()));
+      std::string ss = "ss -tanoi '( sport = :" + std::to_string(ntohs(local.sin_port)) +
+                       " or dport = :" + std::to_string(ntohs(local.sin_port)) + " )' 1>&2";
+      [[maybe_unused]] int ss_rc = std::system(ss.c_str());
       std::string cmd = "gdb -p " + std::to_string(::getpid()) +
                         " -batch -ex 'thread apply all bt 30' 1>&2 2>/dev/null";
       [[maybe_unused]] int rc = std::system(cmd.c_str());

@@ -983,6 +983,11 @@ void Engine::Sweep(Clock::time_point now) {
   }
 }
 
+size_t Engine::open_connections() {
+  std::lock_guard<std::mutex> lock(conns_mu_);
+  return conns_.size();
+}
+
 void Engine::ArmParked(Connection* c) {
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLOUT | EPOLLONESHOT;

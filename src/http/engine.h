@@ -139,6 +139,8 @@ class Engine : public httplib::Server {
   // Parked connections the sweep had to arm again because the hang-up it caused (at their
   // deadline) never reached a worker; each is also logged as "http.lost_wakeup". Expected 0.
   uint64_t lost_wakeups() const { return lost_wakeups_.load(); }
+  // Open connections (accepted and not yet closed), for diagnostics. Thread-safe.
+  size_t open_connections();
 
   // Runs after the engine's own setup (which fixes the peer address headers) for every request,
   // once its headers are parsed and before routing. Set before Run().
