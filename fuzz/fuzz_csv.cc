@@ -21,11 +21,12 @@ namespace {
 
 const ColumnMappings& Mappings() {
   static const ColumnMappings m = [] {
-    auto parsed = ParseColumnMappings(nlohmann::json::parse(R"([
-      {"column": "Pos", "field": "find_number"}, {"column": "Menge", "field": "quantity"},
-      {"column": "Mfr. Part No.", "property": "manufacturer_part_number"},
-      {"column": "Internal cost", "ignore": true}])"),
-                                      Limits{});
+    auto parsed = CheckColumnMappings(
+        {{"Pos", ColumnMapping::Target::kField, "find_number"},
+         {"Menge", ColumnMapping::Target::kField, "quantity"},
+         {"Mfr. Part No.", ColumnMapping::Target::kProperty, "manufacturer_part_number"},
+         {"Internal cost", ColumnMapping::Target::kIgnore, ""}},
+        Limits{});
     FUZZ_CHECK(parsed.ok());
     return parsed.value();
   }();

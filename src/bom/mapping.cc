@@ -34,29 +34,25 @@ bool IsField(std::string_view name) {
 
 std::span<const MappableField> MappableFields() { return kFields; }
 
-util::Result<ColumnMappings> ParseColumnMappings(const nlohmann::json& list, const Limits& limits) {
-  if (!list.is_array()) {
-    return util::Status::Invalid("invalid_mapping", "\"mappings\" must be an array");
-  }
-  if (list.size() > kMaxColumnMappings) {
+util::Status CheckColumnMappingCount(size_t count) {
+  if (count > kMaxColumnMappings) {
     return util::Status::Invalid(
         "invalid_mapping",
         "an organisation may have at most " + std::to_string(kMaxColumnMappings) + " mappings");
   }
-  ColumnMappings out;
-  out.reserve(list.size());
+  return util::Status::Ok();
+}
+
+util::Result<ColumnMappings> CheckColumnMappings(ColumnMappings given, const Limits& limits) {
+  if (util::Status st = CheckColumnMappingCount(given.size()); !st.ok()) return st;
   std::unordered_set<std::string> columns;
-  for (size_t i = 0; i < list.size(); ++i) {
-    const std::string where = "mappings[" + std::to_string(i) + "]: ";
+  for (size_t i = 0; i < given.size(); ++i) {
     auto fail = [&](std::string message) {
-      return util::Status::Invalid("invalid_mapping", where + message);
+      return util::Status::Invalid("invalid_mapping",
+                                   "mappings[" + std::to_string(i) + "]: " + message);
     };
-    const nlohmann::json& m = list[i];
-    if (!m.is_object()) return fail("each mapping must be an object");
-    auto column = m.find("column");
-    if (column == m.end() || !column->is_string()) return fail("\"column\" must be a string");
-    ColumnMapping mapping;
-    mapping.column = NormalizeColumnName(column->get<std::string>());
+    ColumnMapping& mapping = given[i];
+    mapping.column = NormalizeColumnName(mapping.column);
     if (mapping.column.empty() || mapping.column.size() > limits.max_property_key ||
         Utf8ErrorOffset(mapping.column) != std::string_view::npos) {
       return fail("\"column\" needs 1 to " + std::to_string(limits.max_property_key) +
@@ -65,58 +61,33 @@ util::Result<ColumnMappings> ParseColumnMappings(const nlohmann::json& list, con
     if (!columns.insert(mapping.column).second) {
       return fail("column " + QuoteForMessage(mapping.column) + " is mapped twice");
     }
-    const bool has_field = m.contains("field"), has_property = m.contains("property");
-    const bool ignore = m.contains("ignore") && m["ignore"] == true;
-    if (static_cast<int>(has_field) + static_cast<int>(has_property) + static_cast<int>(ignore) !=
-        1) {
-      return fail("give exactly one of \"field\", \"property\" or \"ignore\": true");
-    }
-    if (ignore) {
-      mapping.target = ColumnMapping::Target::kIgnore;
-    } else if (has_field) {
-      if (!m["field"].is_string() || !IsField(m["field"].get<std::string>())) {
-        std::string names;
-        for (const MappableField& f : kFields)
-          names += (names.empty() ? "" : ", ") + std::string(f.name);
-        return fail("\"field\" must be one of " + names);
-      }
-      mapping.target = ColumnMapping::Target::kField;
-      mapping.name = m["field"].get<std::string>();
-    } else {
-      if (!m["property"].is_string()) return fail("\"property\" must be a string");
-      mapping.name = NormalizeColumnName(m["property"].get<std::string>());
-      // Mappings saved before manufacturer, mpn and dnp became fields named them as properties;
-      // they now mean the field.
-      if (mapping.name == "manufacturer" || mapping.name == "mpn" || mapping.name == "dnp") {
-        mapping.target = ColumnMapping::Target::kField;
-        out.push_back(std::move(mapping));
-        continue;
-      }
-      if (util::Status st = ValidatePropertyKey(mapping.name, limits); !st.ok()) {
-        return fail(st.message());
-      }
-    }
-    out.push_back(std::move(mapping));
-  }
-  return out;
-}
-
-nlohmann::json ColumnMappingsJson(const ColumnMappings& mappings) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const ColumnMapping& m : mappings) {
-    switch (m.target) {
+    switch (mapping.target) {
+      case ColumnMapping::Target::kIgnore:
+        mapping.name.clear();
+        break;
       case ColumnMapping::Target::kField:
-        out.push_back({{"column", m.column}, {"field", m.name}});
+        if (!IsField(mapping.name)) {
+          std::string names;
+          for (const MappableField& f : kFields)
+            names += (names.empty() ? "" : ", ") + std::string(f.name);
+          return fail("\"field\" must be one of " + names);
+        }
         break;
       case ColumnMapping::Target::kProperty:
-        out.push_back({{"column", m.column}, {"property", m.name}});
-        break;
-      case ColumnMapping::Target::kIgnore:
-        out.push_back({{"column", m.column}, {"ignore", true}});
+        mapping.name = NormalizeColumnName(mapping.name);
+        // Mappings saved before manufacturer, mpn and dnp became fields named them as properties;
+        // they now mean the field.
+        if (mapping.name == "manufacturer" || mapping.name == "mpn" || mapping.name == "dnp") {
+          mapping.target = ColumnMapping::Target::kField;
+          break;
+        }
+        if (util::Status st = ValidatePropertyKey(mapping.name, limits); !st.ok()) {
+          return fail(st.message());
+        }
         break;
     }
   }
-  return out;
+  return given;
 }
 
 const ColumnMapping* FindColumnMapping(const ColumnMappings& mappings, std::string_view column) {

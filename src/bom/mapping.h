@@ -8,12 +8,12 @@
 // Mappings match header names after NormalizeColumnName, so "Mfr Part No" and "mfr part no" are
 // one mapping. A mapping wins over the built-in aliases.
 //
-// Invariant: a ColumnMappings value that came out of ParseColumnMappings has unique, normalised,
+// Invariant: a ColumnMappings value that came out of CheckColumnMappings has unique, normalised,
 // non-empty columns; each target is a canonical field name, a valid property key
-// (ValidatePropertyKey) or empty for "ignore". Pure values and functions: thread-safe.
+// (ValidatePropertyKey) or empty for "ignore". Their JSON form (the API's and the stored one) is
+// read and written by codec/column_mappings.h. Pure values and functions: thread-safe.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <span>
 #include <string>
 #include <string_view>
@@ -45,13 +45,15 @@ struct MappableField {
 };
 std::span<const MappableField> MappableFields();
 
-// From the API's form: [{"column": str, "field": str} | {"column": str, "property": str} |
-// {"column": str, "ignore": true}, ...]. Property names are normalised like column names.
-// Problems are Status::Invalid("invalid_mapping", "mappings[i]: …").
-util::Result<ColumnMappings> ParseColumnMappings(const nlohmann::json& list, const Limits& limits);
+// Refuses a list longer than kMaxColumnMappings: Status::Invalid("invalid_mapping", …).
+util::Status CheckColumnMappingCount(size_t count);
 
-// The inverse of ParseColumnMappings, in the same order.
-nlohmann::json ColumnMappingsJson(const ColumnMappings& mappings);
+// Mappings as someone gave them (columns and property names as typed), normalised and checked:
+// each column non-empty, at most limits.max_property_key bytes of UTF-8 and mapped once; each
+// field one of MappableFields; each property a valid key once normalised like a column name.
+// Properties named manufacturer, mpn or dnp (saved before those became fields) become the fields.
+// Problems are Status::Invalid("invalid_mapping", "mappings[i]: …"), naming the first bad entry.
+util::Result<ColumnMappings> CheckColumnMappings(ColumnMappings given, const Limits& limits);
 
 // The mapping for a normalised header name, or null.
 const ColumnMapping* FindColumnMapping(const ColumnMappings& mappings, std::string_view column);

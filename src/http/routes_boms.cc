@@ -6,6 +6,7 @@
 #include "bom/json_body.h"
 #include "bom/views.h"
 #include "bom/xlsx.h"
+#include "codec/column_mappings.h"
 #include "http/api.h"
 #include "http/json_out.h"
 #include "http/paging.h"
@@ -165,7 +166,7 @@ std::optional<bom::ImportOptions> ImportOptionsOf(Ctx& c, size_t max_bytes) {
       SendError(c, Status::Invalid("invalid_mapping", "mappings must be a JSON array"));
       return std::nullopt;
     }
-    auto parsed = bom::ParseColumnMappings(list, bom::Limits{});
+    auto parsed = codec::ParseColumnMappings(list, bom::Limits{});
     if (!parsed.ok()) {
       SendError(c, parsed.status());
       return std::nullopt;

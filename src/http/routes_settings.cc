@@ -1,6 +1,7 @@
 // Routes for the organisation's settings (Administrators): policy settings, column mappings and
 // the operator's support access window. Each handler asks access:: (Require) before it reads the
 // body's data.
+#include "codec/column_mappings.h"
 #include "http/account_routes.h"
 #include "http/api.h"
 
@@ -103,7 +104,7 @@ void RegisterSettingsRoutes(Api& api) {
             [](Ctx& c) {
               auto r = c.s().orgs->ColumnMappings(c.principal);
               if (!r.ok()) return SendError(c, r.status());
-              SendJson(c, 200, {{"mappings", bom::ColumnMappingsJson(r.value())}});
+              SendJson(c, 200, {{"mappings", codec::ColumnMappingsJson(r.value())}});
             });
 
   api.Route({"PUT",
@@ -120,12 +121,12 @@ void RegisterSettingsRoutes(Api& api) {
               auto body = JsonBody(c, 256 * 1024);
               if (!body) return;
               auto list = body->find("mappings");
-              auto mappings = bom::ParseColumnMappings(
+              auto mappings = codec::ParseColumnMappings(
                   list == body->end() ? nlohmann::json() : *list, bom::Limits{});
               if (!mappings.ok()) return SendError(c, mappings.status());
               auto r = c.s().orgs->SetColumnMappings(c.principal, std::move(mappings.value()));
               if (!r.ok()) return SendError(c, r.status());
-              SendJson(c, 200, {{"mappings", bom::ColumnMappingsJson(r.value())}});
+              SendJson(c, 200, {{"mappings", codec::ColumnMappingsJson(r.value())}});
             });
 
   api.Route({"POST",

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "bom/profile.h"
+#include "codec/column_mappings.h"
 #include "service/audit.h"
 #include "store/import_profiles_store.h"
 #include "util/clock.h"
@@ -79,7 +80,7 @@ util::Result<ImportProfile> ParseBody(const nlohmann::json& body) {
     }
   }
   if (auto m = body.find("mappings"); m != body.end() && !m->is_null()) {
-    auto parsed = bom::ParseColumnMappings(*m, bom::Limits{});
+    auto parsed = codec::ParseColumnMappings(*m, bom::Limits{});
     if (!parsed.ok()) return fail(parsed.status().message());
     p.mappings = std::move(parsed.value());
   }
@@ -120,7 +121,7 @@ nlohmann::json ImportProfiles::ToJson(const ImportProfile& p) {
   return {{"id", p.id.str()},
           {"name", p.name},
           {"base", p.base},
-          {"mappings", bom::ColumnMappingsJson(p.mappings)},
+          {"mappings", codec::ColumnMappingsJson(p.mappings)},
           {"options", options},
           {"created_at", util::FormatUtc(p.created_at)},
           {"updated_at", util::FormatUtc(p.updated_at)}};

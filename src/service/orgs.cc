@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "codec/column_mappings.h"
 #include "service/audit.h"
 #include "store/orgs_store.h"
 #include "util/clock.h"
@@ -204,9 +205,8 @@ util::Result<bom::ColumnMappings> Orgs::LoadColumnMappings(store::Db& db, const 
   auto sealed = store::OrgColumnMappings(db, crypto.org());
   if (!sealed) return bom::ColumnMappings{};
   auto text = crypto.OpenText(kMappingsPurpose, crypto.org().str(), *sealed);
-  auto parsed =
-      text ? bom::ParseColumnMappings(nlohmann::json::parse(*text, nullptr, false), bom::Limits{})
-           : util::Result<bom::ColumnMappings>(Status::Internal());
+  auto parsed = text ? codec::DecodeColumnMappings(*text, bom::Limits{})
+                     : util::Result<bom::ColumnMappings>(Status::Internal());
   if (!parsed.ok()) {
     util::log::Error("org.mappings_unreadable").Ref("org_id", crypto.org());
     return Status::Internal("the column mappings could not be read");
@@ -236,14 +236,14 @@ util::Result<bom::ColumnMappings> Orgs::SetColumnMappings(const Principal& actor
   Status st = access::Refusal(actor, access::Function::kOrgSettingsWrite,
                               access::MayUse(actor, access::Function::kOrgSettingsWrite));
   if (!st.ok()) return st;
-  const nlohmann::json after = bom::ColumnMappingsJson(mappings);
+  const nlohmann::json after = codec::ColumnMappingsJson(mappings);
   st = db_.Write([&](store::Db& db) -> Status {
     auto crypto = keys_.Get(db, actor.org);
     if (!crypto.ok()) return crypto.status();
     const OrgCrypto& c = *crypto.value();
     auto before = LoadColumnMappings(db, c);
     if (!before.ok()) return before.status();
-    const nlohmann::json before_json = bom::ColumnMappingsJson(before.value());
+    const nlohmann::json before_json = codec::ColumnMappingsJson(before.value());
     if (before_json == after) return Status::Ok();
     const crypto::Bytes sealed = c.SealText(kMappingsPurpose, actor.org.str(), after.dump());
     store::SaveOrgColumnMappings(db, actor.org, sealed, util::NowUnix());

@@ -4,14 +4,15 @@
 
 #include "bom/csv.h"
 #include "bom/mapping.h"
+#include "codec/column_mappings.h"
 
 using bomvault::bom::ColumnMapping;
 using bomvault::bom::ColumnMappings;
 using bomvault::bom::Limits;
-using bomvault::bom::ParseColumnMappings;
 using bomvault::bom::ParseCsv;
 using bomvault::bom::ParseTable;
 using bomvault::bom::TableRow;
+using bomvault::codec::ParseColumnMappings;
 using nlohmann::json;
 
 namespace {
@@ -41,7 +42,7 @@ TEST_CASE("mappings: parsing normalises and round-trips") {
   CHECK(m[1].target == ColumnMapping::Target::kField);
   CHECK(m[1].name == "find_number");
   CHECK(m[2].target == ColumnMapping::Target::kIgnore);
-  CHECK(Mappings(bomvault::bom::ColumnMappingsJson(m)) == m);
+  CHECK(Mappings(bomvault::codec::ColumnMappingsJson(m)) == m);
 }
 
 TEST_CASE("mappings: bad lists are refused with the entry named") {
@@ -64,6 +65,66 @@ TEST_CASE("mappings: bad lists are refused with the entry named") {
   for (int i = 0; i < 257; ++i)
     many.push_back({{"column", "c" + std::to_string(i)}, {"ignore", true}});
   CHECK(MappingError(many) != "ok");
+}
+
+TEST_CASE("mappings: wrong types are refused, never thrown") {
+  CHECK(MappingError(json(nullptr)) == "\"mappings\" must be an array");
+  CHECK(MappingError(json("x")) == "\"mappings\" must be an array");
+  CHECK(MappingError(json::parse(R"([7])")) == "mappings[0]: each mapping must be an object");
+  CHECK(MappingError(json::parse(R"([{"ignore": true}])")) ==
+        "mappings[0]: \"column\" must be a string");
+  CHECK(MappingError(json::parse(R"([{"column": "a", "field": 3}])"))
+            .rfind("mappings[0]: \"field\" must be one of", 0) == 0);
+  CHECK(MappingError(json::parse(R"([{"column": "a", "property": []}])")) ==
+        "mappings[0]: \"property\" must be a string");
+  CHECK(MappingError(json::parse(R"([{"column": "a", "ignore": "yes"}])")) ==
+        "mappings[0]: give exactly one of \"field\", \"property\" or \"ignore\": true");
+  CHECK(MappingError(json::parse(R"([{"column": "a", "ignore": false, "field": "unit"}])")) ==
+        "ok");
+}
+
+TEST_CASE("mappings: the stored text decodes as it was written, and bad texts are errors") {
+  using bomvault::codec::DecodeColumnMappings;
+  using bomvault::codec::EncodeColumnMappings;
+  // As today's main stores them (ColumnMappingsJson(...).dump()).
+  const std::string stored =
+      R"([{"column":"mfr._part_no","property":"manufacturer_part_number"},)"
+      R"({"column":"pos","field":"find_number"},{"column":"internal_cost","ignore":true},)"
+      R"({"column":"hersteller","property":"manufacturer"}])";
+  auto m = DecodeColumnMappings(stored, Limits{});
+  REQUIRE(m.ok());
+  REQUIRE(m->size() == 4);
+  CHECK(m->at(1).target == ColumnMapping::Target::kField);
+  CHECK(m->at(2).target == ColumnMapping::Target::kIgnore);
+  // A property saved before manufacturer became a field now means the field.
+  CHECK(m->at(3).target == ColumnMapping::Target::kField);
+  CHECK(m->at(3).name == "manufacturer");
+  CHECK(EncodeColumnMappings(*m) ==
+        R"([{"column":"mfr._part_no","property":"manufacturer_part_number"},)"
+        R"({"column":"pos","field":"find_number"},{"column":"internal_cost","ignore":true},)"
+        R"({"column":"hersteller","field":"manufacturer"}])");
+  for (const char* bad : {"", "[", "{\"column\": 1}", "[{\"column\": \"a\"}]", "\xff", "null"}) {
+    auto r = DecodeColumnMappings(bad, Limits{});
+    CHECK(!r.ok());
+    CHECK(r.status().machine_code() == "invalid_mapping");
+  }
+}
+
+TEST_CASE("mappings: CheckColumnMappings normalises and checks given structs") {
+  using bomvault::bom::CheckColumnMappings;
+  auto ok = CheckColumnMappings({{"Mfr PN", ColumnMapping::Target::kProperty, "Mfr Part"},
+                                 {"Pos", ColumnMapping::Target::kField, "find_number"}},
+                                Limits{});
+  REQUIRE(ok.ok());
+  CHECK(ok->at(0).column == "mfr_pn");
+  CHECK(ok->at(0).name == "mfr_part");
+  CHECK(!CheckColumnMappings({{"a", ColumnMapping::Target::kField, "nope"}}, Limits{}).ok());
+  CHECK(!CheckColumnMappings({{"", ColumnMapping::Target::kIgnore, ""}}, Limits{}).ok());
+  CHECK(
+      CheckColumnMappings(ColumnMappings(257, {"c", ColumnMapping::Target::kIgnore, ""}), Limits{})
+          .status()
+          .message()
+          .rfind("an organisation may have at most 256", 0) == 0);
 }
 
 TEST_CASE("mappings: a CSV import applies them before the built-in names") {
