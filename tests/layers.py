@@ -56,7 +56,6 @@ JSON_NOT_YET_MOVED = {
     "src/service/attachments.cc",
     "src/service/audit.cc",
     "src/service/audit.h",
-    "src/service/backups.cc",
     "src/service/boms.cc",
     "src/service/boms.h",
     "src/service/import_profiles.cc",
@@ -80,7 +79,6 @@ JSON_NOT_YET_MOVED = {
     "src/service/tryton.cc",
     "src/service/tryton.h",
     "src/service/users.cc",
-    "src/vault/keyring.cc",
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/', re.M)

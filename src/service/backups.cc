@@ -13,9 +13,9 @@
 #include <fstream>
 #include <limits>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "codec/backup_keys.h"
 #include "crypto/crypto.h"
 #include "service/audit.h"
 #include "service/instance.h"
@@ -101,103 +101,39 @@ bool WriteAtomically(const std::string& dir, const std::string& path, const std:
   return store::SyncPath(dir, true);
 }
 
-std::optional<nlohmann::json> ReadJsonFile(const std::string& path) {
+std::optional<std::string> ReadTextFile(const std::string& path) {
   std::ifstream in(path);
   if (!in) return std::nullopt;
   std::stringstream ss;
   ss << in.rdbuf();
-  auto j = nlohmann::json::parse(ss.str(), nullptr, false);
-  if (!j.is_object()) return std::nullopt;
-  return j;
+  return ss.str();
 }
 
-// An org's keys as the key file keeps them (all wrapped by data_master): the current data key,
-// the pinned blind-index key once the org has been rotated, and the retired data keys that
-// snapshots of the directory may still need (service/key_rotation.h).
+// An org's keys as the key file keeps them (codec/backup_keys.h) and as the store does.
 using OrgKeyRow = store::OrgKeyFileRow;
 
-nlohmann::json OrgKeysJson(const std::vector<OrgKeyRow>& rows) {
-  nlohmann::json a = nlohmann::json::array();
-  for (const auto& r : rows) {
-    nlohmann::json e = {{"org_id", r.org.str()},
-                        {"wrapped_key", crypto::ToBase64(r.wrapped)},
-                        {"created_at", r.created_at}};
-    if (r.wrapped_index) e["wrapped_index_key"] = crypto::ToBase64(*r.wrapped_index);
-    if (!r.retired.empty()) {
-      nlohmann::json ra = nlohmann::json::array();
-      for (const auto& k : r.retired) ra.push_back(crypto::ToBase64(k));
-      e["retired_keys"] = ra;
-    }
-    a.push_back(std::move(e));
-  }
-  return a;
-}
-
-std::optional<std::vector<OrgKeyRow>> ParseOrgKeys(const nlohmann::json& a) {
-  if (!a.is_array()) return std::nullopt;
-  std::vector<OrgKeyRow> out;
-  for (const auto& e : a) {
-    if (!e.is_object() || !e.value("org_id", nlohmann::json()).is_string()) return std::nullopt;
-    auto w = crypto::FromBase64(e.value("wrapped_key", ""));
-    auto id = util::OrgId::Parse(e["org_id"].get<std::string>());
-    if (!w || !id) return std::nullopt;
-    OrgKeyRow row{*id, std::move(*w), e.value("created_at", int64_t{0}), std::nullopt, {}};
-    if (e.contains("wrapped_index_key")) {
-      if (!e["wrapped_index_key"].is_string()) return std::nullopt;
-      row.wrapped_index = crypto::FromBase64(e["wrapped_index_key"].get<std::string>());
-      if (!row.wrapped_index) return std::nullopt;
-    }
-    if (e.contains("retired_keys")) {
-      if (!e["retired_keys"].is_array()) return std::nullopt;
-      for (const auto& k : e["retired_keys"]) {
-        auto b = k.is_string() ? crypto::FromBase64(k.get<std::string>()) : std::nullopt;
-        if (!b) return std::nullopt;
-        row.retired.push_back(std::move(*b));
-      }
-    }
-    out.push_back(std::move(row));
+std::vector<codec::OrgKeyEntry> OrgKeyEntries(std::vector<OrgKeyRow> rows) {
+  std::vector<codec::OrgKeyEntry> out;
+  out.reserve(rows.size());
+  for (OrgKeyRow& r : rows) {
+    out.push_back({std::move(r.org), std::move(r.wrapped), r.created_at, std::move(r.wrapped_index),
+                   std::move(r.retired)});
   }
   return out;
 }
 
-// The key file: the keyring as it is on disk now, and every live org's wrapped key.
-struct KeyFile {
-  vault::KeyringFile keyring;
-  std::vector<OrgKeyRow> org_keys;
-};
-
-std::string KeyFileText(const vault::KeyringFile& kr, const std::vector<OrgKeyRow>& rows) {
-  nlohmann::json j = {{"format", 1},
-                      {"store_id", vault::StoreIdHex(kr.store_id)},
-                      {"written_at", util::NowUnix()},
-                      {"keyring",
-                       {{"threshold", kr.threshold},
-                        {"shares", kr.shares},
-                        {"keyring", crypto::ToBase64(kr.sealed)}}},
-                      {"org_keys", OrgKeysJson(rows)}};
-  return j.dump(1) + "\n";
+std::string KeyFileText(const vault::KeyringFile& kr, std::vector<OrgKeyRow> rows) {
+  return codec::EncodeBackupKeyFile({kr, util::NowUnix(), OrgKeyEntries(std::move(rows))});
 }
 
-util::Result<KeyFile> ReadKeyFile(const std::string& dest) {
-  auto bad = Status::Invalid("backup_damaged",
-                             "the backup directory's key file is missing or "
-                             "damaged");
-  auto j = ReadJsonFile(KeyFilePath(dest));
-  if (!j || j->value("format", 0) != 1 || !(*j)["keyring"].is_object()) return bad;
-  KeyFile kf;
-  auto id = crypto::FromHex(j->value("store_id", ""));
-  const auto& kr = (*j)["keyring"];
-  auto sealed = crypto::FromBase64(kr.value("keyring", ""));
-  if (!id || id->size() != kf.keyring.store_id.size() || !sealed) return bad;
-  std::copy(id->begin(), id->end(), kf.keyring.store_id.begin());
-  kf.keyring.threshold = kr.value("threshold", 0);
-  kf.keyring.shares = kr.value("shares", 0);
-  kf.keyring.sealed = std::move(*sealed);
-  if (kf.keyring.threshold < 2 || kf.keyring.threshold > kf.keyring.shares) return bad;
-  auto rows = ParseOrgKeys((*j)["org_keys"]);
-  if (!rows) return bad;
-  kf.org_keys = std::move(*rows);
-  return kf;
+util::Result<codec::BackupKeyFile> ReadKeyFile(const std::string& dest) {
+  auto text = ReadTextFile(KeyFilePath(dest));
+  if (!text) {
+    return Status::Invalid("backup_damaged",
+                           "the backup directory's key file is missing or "
+                           "damaged");
+  }
+  return codec::DecodeBackupKeyFile(*text);
 }
 
 // Copies a file with fsync; false (and nothing left at dst) on any failure.
@@ -289,7 +225,7 @@ Status Backups::WriteKeyFile(const std::string& dest) {
     return Status::Ok();
   });
   if (!st.ok()) return st;
-  if (!WriteAtomically(dest, KeyFilePath(dest), KeyFileText(kr.value(), rows))) {
+  if (!WriteAtomically(dest, KeyFilePath(dest), KeyFileText(kr.value(), std::move(rows)))) {
     return WriteFailed();
   }
   return Status::Ok();
@@ -583,10 +519,8 @@ util::Result<RestoreReport> RestoreBackup(const std::string& from, const std::st
     ::unlink(db.c_str());
     return Status::Invalid("restore_failed", "the snapshot is not an encrypted bomvault store");
   }
-  nlohmann::json pending = {{"format", 1},
-                            {"store_id", vault::StoreIdHex(kf->keyring.store_id)},
-                            {"org_keys", OrgKeysJson(kf->org_keys)}};
-  if (!WriteAtomically(data_dir, RestoreKeysPath(data_dir), pending.dump(1) + "\n")) {
+  if (!WriteAtomically(data_dir, RestoreKeysPath(data_dir),
+                       codec::EncodeRestoreKeyFile(kf->keyring.store_id, kf->org_keys))) {
     return Status::Invalid("restore_failed", "the data directory could not be written");
   }
   // The keyring last: until it exists the directory is not a store anyone would serve.
@@ -599,11 +533,11 @@ util::Result<RestoreReport> RestoreBackup(const std::string& from, const std::st
 Status ApplyPendingRestore(store::Database& db, const std::string& data_dir) {
   std::string path = RestoreKeysPath(data_dir);
   if (::access(path.c_str(), F_OK) != 0) return Status::Ok();
-  auto j = ReadJsonFile(path);
-  std::optional<std::vector<OrgKeyRow>> rows;
-  if (j && j->value("format", 0) == 1) rows = ParseOrgKeys((*j)["org_keys"]);
-  if (!rows) return Status::Internal("the restored key file is damaged");
-  std::map<std::string, const OrgKeyRow*> by_org;
+  auto text = ReadTextFile(path);
+  if (!text) return Status::Internal("the restored key file is damaged");
+  auto rows = codec::DecodeRestoreKeyFile(*text);
+  if (!rows.ok()) return rows.status();
+  std::map<std::string, const codec::OrgKeyEntry*> by_org;
   for (const auto& r : *rows) by_org[r.org.str()] = &r;
   int64_t restored = 0, shredded = 0;
   Status st = db.Write([&](store::Db& conn) -> Status {
@@ -618,7 +552,7 @@ Status ApplyPendingRestore(store::Database& db, const std::string& data_dir) {
         ++shredded;
         continue;
       }
-      const OrgKeyRow& row = *it->second;
+      const codec::OrgKeyEntry& row = *it->second;
       store::ReplaceOrgKey(conn, org, row.wrapped, row.created_at, row.wrapped_index);
       // The snapshot may hold rows sealed under retired keys: keep them and re-seal again.
       const int64_t now = util::NowUnix();

@@ -5,7 +5,6 @@
 
 #include <cstdio>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "crypto/crypto.h"
@@ -95,28 +94,11 @@ util::Result<KeyringFile> ReadKeyringFile(const std::string& data_dir) {
   if (!in) return Status(util::Code::kNotFound, "no_store", "no bomvault store in this directory");
   std::stringstream ss;
   ss << in.rdbuf();
-  auto j = nlohmann::json::parse(ss.str(), nullptr, false);
-  auto bad = Status(util::Code::kInternal, "keyring_damaged", "the keyring file is damaged");
-  if (!j.is_object() || j.value("format", 0) != 1) return bad;
-  KeyringFile f;
-  auto id = crypto::FromHex(j.value("store_id", ""));
-  auto sealed = crypto::FromBase64(j.value("keyring", ""));
-  if (!id || id->size() != 8 || !sealed) return bad;
-  std::copy(id->begin(), id->end(), f.store_id.begin());
-  f.threshold = j.value("threshold", 0);
-  f.shares = j.value("shares", 0);
-  f.sealed = std::move(*sealed);
-  if (f.threshold < 2 || f.threshold > f.shares || f.shares > 10) return bad;
-  return f;
+  return codec::DecodeKeyringFile(ss.str());
 }
 
 Status WriteKeyringFile(const std::string& data_dir, const KeyringFile& file) {
-  nlohmann::json j = {{"format", 1},
-                      {"store_id", StoreIdHex(file.store_id)},
-                      {"threshold", file.threshold},
-                      {"shares", file.shares},
-                      {"keyring", crypto::ToBase64(file.sealed)}};
-  std::string text = j.dump(2) + "\n";
+  const std::string text = codec::EncodeKeyringFile(file);
   std::string path = KeyringPath(data_dir);
   std::string tmp = path + ".tmp";
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

@@ -11,7 +11,8 @@
 // Deleting an org deletes its wrapped key, which makes all its ciphertext unreadable.
 //
 // The keyring file also holds non-secret metadata (store id, share count, threshold) that the
-// sealed server needs to check shares. Writes are atomic (temp file, fsync, rename).
+// sealed server needs to check shares; its text is codec/keyring_file.h's. Writes are atomic
+// (temp file, fsync, rename).
 // Functions are pure except for file I/O; the Keys struct lives in locked memory.
 #pragma once
 
@@ -21,25 +22,20 @@
 #include <string>
 #include <vector>
 
+#include "codec/keyring_file.h"
 #include "crypto/crypto.h"
 #include "crypto/secure_buffer.h"
 #include "util/status.h"
 
 namespace bomvault::vault {
 
-using StoreId = std::array<uint8_t, 8>;
+using StoreId = codec::StoreId;
+using KeyringFile = codec::KeyringFile;
 
 struct Keys {
   crypto::SecureBuffer db_key;
   crypto::SecureBuffer data_master;
   crypto::SecureBuffer index_key;
-};
-
-struct KeyringFile {
-  StoreId store_id{};
-  int threshold = 0;
-  int shares = 0;
-  crypto::Bytes sealed;  // AEAD(root key, db_key || data_master || index_key)
 };
 
 struct NewKeyring {
