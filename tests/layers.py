@@ -48,8 +48,6 @@ JSON_ASIDE = {"src/bom/json_body.h", "src/bom/json_body.cc"}
 SQL_NOT_YET_MOVED = set()
 
 JSON_NOT_YET_MOVED = {
-    "src/bom/mapping.cc",
-    "src/bom/mapping.h",
     "src/crypto/jose.cc",
     "src/crypto/jose.h",
     "src/crypto/webauthn.cc",
@@ -58,9 +56,6 @@ JSON_NOT_YET_MOVED = {
     "src/service/audit.h",
     "src/service/boms.cc",
     "src/service/boms.h",
-    "src/service/import_profiles.cc",
-    "src/service/import_profiles.h",
-    "src/service/imports.cc",
     "src/service/instance.cc",
     "src/service/instance.h",
     "src/service/jobs.cc",

@@ -387,7 +387,7 @@ json BuildSchemas() {
         ArrayOf(Closed({{"key", Str()}, {"field", Str()}, {"before", Str()}, {"after", Str()}},
                        {"key", "field", "before", "after"}))}},
       {"added", "removed", "changed"});
-  // Importer profiles (service/import_profiles.cc ToJson).
+  // Importer profiles (routes_imports.cc ProfileJson, codec/import_profile.cc).
   json profile_options =
       Obj({{"charset", Str()}, {"sheet", Str()}, {"on_error", Enum({"skip", "strict"})}},
           json::array());

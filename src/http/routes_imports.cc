@@ -1,42 +1,68 @@
 // Routes for the organisation's named importer profiles (service/import_profiles.h). The import
 // routes themselves live with the BOM routes (routes_boms.cc).
 #include "bom/profile.h"
+#include "codec/import_profile.h"
+#include "http/account_routes.h"
 #include "http/api.h"
 #include "http/paging.h"
 #include "service/import_profiles.h"
+#include "util/clock.h"
 
 namespace bomvault::http {
 
+using access::Function;
 using util::Status;
 
 namespace {
 
 constexpr size_t kMaxProfileBody = 256 * 1024;
 
+// {id, name, base, mappings, options, created_at, updated_at}
+nlohmann::json ProfileJson(const service::ImportProfile& p) {
+  nlohmann::json j = codec::ImportProfileJson(p);
+  j["id"] = p.id.str();
+  j["created_at"] = util::FormatUtc(p.created_at);
+  j["updated_at"] = util::FormatUtc(p.updated_at);
+  return j;
+}
+
+// The body of a create or replace, for an actor who may change the org's settings: refused
+// before the body is read, as the service would refuse it.
+std::optional<codec::ImportProfileSettings> ProfileBody(Ctx& c) {
+  if (!Require(c, Function::kOrgSettingsWrite)) return std::nullopt;
+  auto body = JsonBody(c, kMaxProfileBody);
+  if (!body) return std::nullopt;
+  auto settings = codec::ParseImportProfile(*body);
+  if (!settings.ok()) {
+    SendError(c, settings.status());
+    return std::nullopt;
+  }
+  return std::move(settings.value());
+}
+
 }  // namespace
 
 void RegisterImportProfileRoutes(Api& api) {
-  api.Route({"GET",
-             "/api/v1/org/import-profiles",
-             "org.import_profiles.list",
-             Auth::kSignedIn,
-             false,
-             "Every member: the org's named importer profiles {profiles: [{id, name, base, "
-             "mappings, options, created_at, updated_at}], builtin: [the built-in profile names]}; "
-             "import with ?profile=ID or ?profile=NAME",
-             {.responses = {{200, "ImportProfiles"}}, .list_max = 1000}},
-            [](Ctx& c) {
-              auto page = PageParams(c, 1000, 1000);
-              if (!page) return;
-              auto r = c.s().import_profiles->List(c.principal);
-              if (!r.ok()) return SendError(c, r.status());
-              SendPage<service::ImportProfile>(c, "profiles", std::move(r.value()),
-                                               [](const service::ImportProfile& p) {
-                                                 return TimeIdKey(p.created_at, p.id.str());
-                                               },
-                                               false, *page, service::ImportProfiles::ToJson,
-                                               {{"builtin", bom::BuiltinProfileNames()}});
-            });
+  api.Route(
+      {"GET",
+       "/api/v1/org/import-profiles",
+       "org.import_profiles.list",
+       Auth::kSignedIn,
+       false,
+       "Every member: the org's named importer profiles {profiles: [{id, name, base, "
+       "mappings, options, created_at, updated_at}], builtin: [the built-in profile names]}; "
+       "import with ?profile=ID or ?profile=NAME",
+       {.responses = {{200, "ImportProfiles"}}, .list_max = 1000}},
+      [](Ctx& c) {
+        auto page = PageParams(c, 1000, 1000);
+        if (!page) return;
+        auto r = c.s().import_profiles->List(c.principal);
+        if (!r.ok()) return SendError(c, r.status());
+        SendPage<service::ImportProfile>(
+            c, "profiles", std::move(r.value()),
+            [](const service::ImportProfile& p) { return TimeIdKey(p.created_at, p.id.str()); },
+            false, *page, ProfileJson, {{"builtin", bom::BuiltinProfileNames()}});
+      });
 
   api.Route({"POST",
              "/api/v1/org/import-profiles",
@@ -50,12 +76,11 @@ void RegisterImportProfileRoutes(Api& api) {
               .errors = {409},
               .idempotent = true}},
             [](Ctx& c) {
-              auto body = JsonBody(c, kMaxProfileBody);
-              if (!body) return;
-              auto r = c.s().import_profiles->Create(c.principal, *body);
+              auto settings = ProfileBody(c);
+              if (!settings) return;
+              auto r = c.s().import_profiles->Create(c.principal, std::move(*settings));
               if (!r.ok()) return SendError(c, r.status());
-              SendCreated(c, "/api/v1/org/import-profiles/" + r->id.str(),
-                          service::ImportProfiles::ToJson(r.value()));
+              SendCreated(c, "/api/v1/org/import-profiles/" + r->id.str(), ProfileJson(r.value()));
             });
 
   api.Route(
@@ -69,11 +94,11 @@ void RegisterImportProfileRoutes(Api& api) {
       [](Ctx& c) {
         auto id = PathId<util::ImportProfileId>(c, 1);
         if (!id) return;
-        auto body = JsonBody(c, kMaxProfileBody);
-        if (!body) return;
-        auto r = c.s().import_profiles->Replace(c.principal, *id, *body);
+        auto settings = ProfileBody(c);
+        if (!settings) return;
+        auto r = c.s().import_profiles->Replace(c.principal, *id, std::move(*settings));
         if (!r.ok()) return SendError(c, r.status());
-        SendJson(c, 200, service::ImportProfiles::ToJson(r.value()));
+        SendJson(c, 200, ProfileJson(r.value()));
       });
 
   api.Route({"DELETE",

@@ -8,16 +8,17 @@
 // Administrators create, replace and delete them (kOrgSettingsWrite); another org's profile is
 // NotFound. Stored sealed under the org data key with the profile id in the associated data;
 // every change is audited on object "org:<id>". At most kMaxImportProfiles per org; names unique
-// per org (case-insensitive). Thread-safe: state lives in the store.
+// per org (case-insensitive). The stored document and the API's body are codec/import_profile.h's;
+// this service takes and returns the settings as structs. Thread-safe: state lives in the store.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "access/permissions.h"
 #include "bom/import.h"
 #include "bom/mapping.h"
+#include "codec/import_profile.h"
 #include "service/org_keys.h"
 #include "store/database.h"
 #include "util/ids.h"
@@ -26,14 +27,9 @@ namespace bomvault::service {
 
 inline constexpr size_t kMaxImportProfiles = 100;
 
-struct ImportProfile {
+// A saved profile: its settings (name, base, mappings, options) and what the store adds.
+struct ImportProfile : codec::ImportProfileSettings {
   util::ImportProfileId id;
-  std::string name;
-  std::string base;  // a built-in profile name, "" = recognise
-  bom::ColumnMappings mappings;
-  std::string charset;
-  std::string sheet;
-  bool skip_bad_rows = false;
   int64_t created_at = 0;
   int64_t updated_at = 0;
 };
@@ -44,22 +40,21 @@ class ImportProfiles {
 
   util::Result<std::vector<ImportProfile>> List(const access::Principal& actor);
   util::Result<ImportProfile> Get(const access::Principal& actor, const util::ImportProfileId& id);
-  // Body: {"name": str, "base"?: str, "mappings"?: [...], "options"?: {"charset"?, "sheet"?,
-  // "on_error"?: "skip"|"strict"}}; problems are Invalid("invalid_profile", …).
-  util::Result<ImportProfile> Create(const access::Principal& actor, const nlohmann::json& body);
+  // The settings are checked again (codec::CheckImportProfile): problems are
+  // Invalid("invalid_profile", …), as when the API's body was read.
+  util::Result<ImportProfile> Create(const access::Principal& actor,
+                                     codec::ImportProfileSettings settings);
   util::Result<ImportProfile> Replace(const access::Principal& actor,
-                                      const util::ImportProfileId& id, const nlohmann::json& body);
+                                      const util::ImportProfileId& id,
+                                      codec::ImportProfileSettings settings);
   util::Status Delete(const access::Principal& actor, const util::ImportProfileId& id);
 
-  static nlohmann::json ToJson(const ImportProfile& p);
   // Applies a profile to an import: its base, options (where the request gave none) and its
   // mappings ahead of the org's.
   static void Apply(const ImportProfile& p, bom::ImportOptions* options,
                     bom::ColumnMappings* mappings);
 
  private:
-  util::Result<ImportProfile> Parse(const nlohmann::json& body);
-
   store::Database& db_;
   OrgKeys& keys_;
 };

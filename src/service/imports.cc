@@ -1,5 +1,6 @@
 #include "service/imports.h"
 
+#include "codec/import_metadata.h"
 #include "util/log.h"
 
 namespace bomvault::service {
@@ -36,10 +37,9 @@ util::Result<ImportResult> Imports::Import(const access::Principal& actor, std::
   ImportResult out;
   out.report = std::move(report.value());
   if (!out.report.status.ok()) return out;
-  nlohmann::json meta = nlohmann::json::object();
-  if (!request.source.empty()) meta["source"] = request.source;
   // The pipeline validated the items with line numbers; don't walk 100k items twice.
-  auto created = boms_.Create(actor, request.name, meta, std::move(out.report.items), "import",
+  auto created = boms_.Create(actor, request.name, codec::ImportMetadataJson(request.source),
+                              std::move(out.report.items), "import",
                               /*items_validated=*/true, out.report.profile);
   out.report.items.clear();
   if (!created.ok()) return created.status();
