@@ -1,7 +1,7 @@
 // Fuzz target: what a browser (or anyone) sends bomvault at passkey registration and sign-in,
-// parsed by crypto/webauthn.h. The first input byte picks the parser: the attestation object,
-// authenticator data, a COSE key, or client data. Invariants beyond "no crash, no sanitizer
-// report":
+// parsed by crypto/webauthn.h (client data read by codec/webauthn.h). The first input byte picks
+// the parser: the attestation object, authenticator data, a COSE key, or client data. Invariants
+// beyond "no crash, no sanitizer report":
 //  * a parsed authenticator data's attested credential id is 1..1023 bytes and its key is ES256
 //    (x and y 32 bytes) or EdDSA (x 32 bytes, no y); the stored COSE bytes parse back to the key;
 //  * client data accepted for an origin returns a non-empty challenge of at most 64 bytes;
@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <span>
 
+#include "codec/webauthn.h"
 #include "crypto/crypto.h"
 #include "crypto/webauthn.h"
 #include "fuzz/fuzz_check.h"
@@ -73,7 +74,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     }
     default: {
-      auto c = wa::CheckClientData(in, "webauthn.get", "https://bom.example.com");
+      auto c = bomvault::codec::CheckClientData(in, "webauthn.get", "https://bom.example.com");
       if (auto* challenge = std::get_if<Bytes>(&c)) {
         FUZZ_CHECK(!challenge->empty() && challenge->size() <= 64);
       }

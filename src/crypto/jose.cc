@@ -44,19 +44,6 @@ EVP_PKEY* FromData(const char* type, OSSL_PARAM* params) {
   return key;
 }
 
-// A string member, or "" when it is missing or not a string (json::value() would throw on a
-// member of another type: {"kty":77} did, found by fuzz/fuzz_jose.cc).
-std::string StringMember(const nlohmann::json& j, const char* name) {
-  auto it = j.find(name);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-std::optional<std::vector<uint8_t>> JwkBytes(const nlohmann::json& jwk, const char* name) {
-  auto it = jwk.find(name);
-  if (it == jwk.end() || !it->is_string()) return std::nullopt;
-  return Base64UrlDecode(it->get<std::string>());
-}
-
 // DER-encodes an r||s signature for OpenSSL's ECDSA verify.
 std::optional<std::vector<uint8_t>> RawToDer(std::span<const uint8_t> sig) {
   if (sig.size() != 64) return std::nullopt;
@@ -81,14 +68,6 @@ bool DigestVerify(EVP_PKEY* key, const EVP_MD* md, std::span<const uint8_t> data
   std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
   if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, md, nullptr, key) != 1) return false;
   return EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), data.data(), data.size()) == 1;
-}
-
-std::optional<nlohmann::json> JsonPart(std::string_view part) {
-  auto bytes = Base64UrlDecode(part);
-  if (!bytes) return std::nullopt;
-  auto j = nlohmann::json::parse(bytes->begin(), bytes->end(), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return std::nullopt;
-  return j;
 }
 
 }  // namespace
@@ -179,12 +158,15 @@ std::optional<PublicKey> PublicKey::FromEd25519(std::span<const uint8_t> x) {
   return k;
 }
 
-std::optional<PublicKey> PublicKey::FromJwk(const nlohmann::json& jwk) {
-  if (!jwk.is_object()) return std::nullopt;
-  std::string kty = StringMember(jwk, "kty");
+std::optional<PublicKey> PublicKey::FromJwk(const Jwk& jwk) {
+  auto bytes = [](const std::optional<std::string>& member) -> std::optional<std::vector<uint8_t>> {
+    if (!member) return std::nullopt;
+    return Base64UrlDecode(*member);
+  };
+  const std::string& kty = jwk.kty;
   if (kty == "RSA") {
-    auto n = JwkBytes(jwk, "n");
-    auto e = JwkBytes(jwk, "e");
+    auto n = bytes(jwk.n);
+    auto e = bytes(jwk.e);
     if (!n || !e || n->empty() || e->empty() || e->size() > 8) return std::nullopt;
     std::unique_ptr<BIGNUM, BnFree> bn_n(
         BN_bin2bn(n->data(), static_cast<int>(n->size()), nullptr));
@@ -208,15 +190,15 @@ std::optional<PublicKey> PublicKey::FromJwk(const nlohmann::json& jwk) {
     return k;
   }
   if (kty == "EC") {
-    if (StringMember(jwk, "crv") != "P-256") return std::nullopt;
-    auto x = JwkBytes(jwk, "x");
-    auto y = JwkBytes(jwk, "y");
+    if (jwk.crv != "P-256") return std::nullopt;
+    auto x = bytes(jwk.x);
+    auto y = bytes(jwk.y);
     if (!x || !y) return std::nullopt;
     return FromP256(*x, *y);
   }
   if (kty == "OKP") {
-    if (StringMember(jwk, "crv") != "Ed25519") return std::nullopt;
-    auto x = JwkBytes(jwk, "x");
+    if (jwk.crv != "Ed25519") return std::nullopt;
+    auto x = bytes(jwk.x);
     if (!x) return std::nullopt;
     return FromEd25519(*x);
   }
@@ -260,110 +242,79 @@ const char* JwsErrorCode(JwsError e) {
   return "token_malformed";
 }
 
-JwsResult VerifyJws(std::string_view compact, const nlohmann::json& jwks,
+std::optional<CompactJws> SplitCompactJws(std::string_view compact) {
+  if (compact.size() > kMaxJwsBytes) return std::nullopt;
+  size_t d1 = compact.find('.');
+  if (d1 == compact.npos) return std::nullopt;
+  size_t d2 = compact.find('.', d1 + 1);
+  if (d2 == compact.npos || compact.find('.', d2 + 1) != compact.npos) return std::nullopt;
+  auto header = Base64UrlDecode(compact.substr(0, d1));
+  auto payload = Base64UrlDecode(compact.substr(d1 + 1, d2 - d1 - 1));
+  auto sig = Base64UrlDecode(compact.substr(d2 + 1));
+  if (!header || !payload || !sig) return std::nullopt;
+  CompactJws out;
+  out.header_json.assign(header->begin(), header->end());
+  out.payload_json.assign(payload->begin(), payload->end());
+  out.signing_input = std::string(compact.substr(0, d2));
+  out.signature = std::move(*sig);
+  return out;
+}
+
+JwsResult VerifyJws(const CompactJws& jws, const JwsHeader& header, const Jwks& jwks,
                     std::span<const SigAlg> allowed) {
   JwsResult r;
-  if (compact.size() > kMaxJwsBytes) return r;
-  size_t d1 = compact.find('.');
-  if (d1 == compact.npos) return r;
-  size_t d2 = compact.find('.', d1 + 1);
-  if (d2 == compact.npos || compact.find('.', d2 + 1) != compact.npos) return r;
-  auto header = JsonPart(compact.substr(0, d1));
-  auto claims = JsonPart(compact.substr(d1 + 1, d2 - d1 - 1));
-  auto sig = Base64UrlDecode(compact.substr(d2 + 1));
-  if (!header || !claims || !sig) return r;
-  auto alg_it = header->find("alg");
-  if (alg_it == header->end() || !alg_it->is_string()) return r;
-  auto alg = ParseSigAlg(alg_it->get<std::string>());
+  if (!header.alg) return r;
+  auto alg = ParseSigAlg(*header.alg);
   if (!alg || std::find(allowed.begin(), allowed.end(), *alg) == allowed.end()) {
     r.error = JwsError::kAlgNotAllowed;
     return r;
   }
   // A JWS carrying its own key ("jwk", "jku", "x5u", "x5c") is not trusted for it; critical
   // extensions we do not understand make the token invalid (RFC 7515 4.1.11).
-  if (header->contains("crit")) return r;
-  std::string kid;
-  if (auto k = header->find("kid"); k != header->end()) {
-    if (!k->is_string()) return r;
-    kid = k->get<std::string>();
-  }
+  if (header.critical || header.kid_not_text) return r;
+  const std::string& kid = header.kid;
   r.error = JwsError::kUnknownKid;
-  if (!jwks.is_object() || !jwks.contains("keys") || !jwks["keys"].is_array()) return r;
-  std::vector<const nlohmann::json*> candidates;
-  for (const auto& jwk : jwks["keys"]) {
-    if (!jwk.is_object()) continue;
-    if (jwk.contains("use") && jwk["use"] != "sig") continue;
-    if (jwk.contains("alg") && jwk["alg"] != SigAlgName(*alg)) continue;
-    if (!kid.empty() && StringMember(jwk, "kid") != kid) continue;
+  std::vector<const Jwk*> candidates;
+  for (const Jwk& jwk : jwks.keys) {
+    if (jwk.use && *jwk.use != "sig") continue;
+    if (jwk.alg && *jwk.alg != SigAlgName(*alg)) continue;
+    if (!kid.empty() && jwk.kid != kid) continue;
     candidates.push_back(&jwk);
   }
   // Without a kid only an unambiguous single key of the right type is used.
   if (candidates.empty() || (kid.empty() && candidates.size() != 1)) return r;
-  std::string_view signing_input = compact.substr(0, d2);
   r.error = JwsError::kBadSignature;
-  for (const auto* jwk : candidates) {
+  for (const Jwk* jwk : candidates) {
     auto key = PublicKey::FromJwk(*jwk);
     if (!key || key->alg() != *alg) continue;
-    if (key->Verify(*alg, AsBytes(signing_input), *sig)) {
-      r.ok = VerifiedJws{std::move(*header), std::move(*claims), *alg};
+    if (key->Verify(*alg, AsBytes(jws.signing_input), jws.signature)) {
+      r.ok = *alg;
       return r;
     }
   }
   return r;
 }
 
-std::optional<std::string> ValidateIdToken(const nlohmann::json& claims,
+std::optional<std::string> ValidateIdToken(const IdTokenClaims& claims,
                                            const IdTokenExpectations& want) {
-  auto str = [&](const char* k) -> std::optional<std::string> {
-    auto it = claims.find(k);
-    if (it == claims.end() || !it->is_string()) return std::nullopt;
-    return it->get<std::string>();
-  };
-  auto num = [&](const char* k) -> std::optional<int64_t> {
-    auto it = claims.find(k);
-    if (it == claims.end() || !it->is_number()) return std::nullopt;
-    if (it->is_number_integer()) return it->get<int64_t>();
-    // A time beyond int64 (1e300) is no time at all; casting it would be undefined.
-    double d = it->get<double>();
-    if (!(d > -9.2e18 && d < 9.2e18)) return std::nullopt;
-    return static_cast<int64_t>(d);
-  };
-  if (str("iss") != want.issuer) return "iss_mismatch";
-  auto aud = claims.find("aud");
-  if (aud == claims.end()) return "aud_mismatch";
-  size_t audiences = 0;
-  bool ours = false;
-  if (aud->is_string()) {
-    audiences = 1;
-    ours = aud->get<std::string>() == want.client_id;
-  } else if (aud->is_array()) {
-    for (const auto& a : *aud) {
-      if (!a.is_string()) return "aud_mismatch";
-      ++audiences;
-      ours = ours || a.get<std::string>() == want.client_id;
-    }
-  }
+  if (claims.iss != want.issuer) return "iss_mismatch";
+  bool ours = std::find(claims.audiences.begin(), claims.audiences.end(), want.client_id) !=
+              claims.audiences.end();
   if (!ours) return "aud_mismatch";
-  auto azp = claims.find("azp");
-  if (azp != claims.end() || audiences > 1) {
-    if (str("azp") != want.client_id) return "azp_mismatch";
+  if (claims.has_azp || claims.audiences.size() > 1) {
+    if (claims.azp != want.client_id) return "azp_mismatch";
   }
-  auto exp = num("exp");
-  if (!exp || *exp + want.skew_seconds <= want.now) return "expired";
-  if (claims.contains("nbf")) {
-    auto nbf = num("nbf");
-    if (!nbf || *nbf > want.now + want.skew_seconds) return "not_yet_valid";
+  if (!claims.exp || *claims.exp + want.skew_seconds <= want.now) return "expired";
+  if (claims.has_nbf) {
+    if (!claims.nbf || *claims.nbf > want.now + want.skew_seconds) return "not_yet_valid";
   }
-  auto iat = num("iat");
-  if (!iat) return "iat_invalid";
-  if (*iat > want.now + want.skew_seconds) return "not_yet_valid";
-  if (*iat + want.max_age_seconds < want.now) return "expired";
-  auto nonce = str("nonce");
-  if (!nonce || !ConstantTimeEquals(AsBytes(*nonce), AsBytes(want.nonce))) {
+  if (!claims.iat) return "iat_invalid";
+  if (*claims.iat > want.now + want.skew_seconds) return "not_yet_valid";
+  if (*claims.iat + want.max_age_seconds < want.now) return "expired";
+  if (!claims.nonce || !ConstantTimeEquals(AsBytes(*claims.nonce), AsBytes(want.nonce))) {
     return "nonce_mismatch";
   }
-  auto sub = str("sub");
-  if (!sub || sub->empty() || sub->size() > 255) return "sub_missing";
+  if (!claims.sub || claims.sub->empty() || claims.sub->size() > 255) return "sub_missing";
   return std::nullopt;
 }
 

@@ -14,6 +14,8 @@
 //    containing the client id, azp equal to it when present or when aud has several values, exp in
 //    the future, nbf and iat not in the future (each with a small skew), nonce equal (constant
 //    time), iat not older than max_age_seconds.
+// The JSON these come in (JWK sets, the JWS header and claims) is read by codec/jose.h into the
+// plain structs below; this module only sees their values.
 // Pure functions over their inputs; thread-safe.
 #pragma once
 
@@ -21,7 +23,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
@@ -36,6 +37,47 @@ enum class SigAlg { kRs256, kEs256, kEdDsa };
 std::optional<SigAlg> ParseSigAlg(std::string_view name);
 const char* SigAlgName(SigAlg alg);
 
+// One key of a JWK set, as codec/jose.h reads it: the members verification uses.
+struct Jwk {
+  std::string kty, crv, kid;  // "" when absent or not text
+  // Present members; a value that is not text is kept as its JSON text, which never equals an
+  // algorithm's name or "sig" (so such a key is never used).
+  std::optional<std::string> use, alg;
+  std::optional<std::string> n, e, x, y;  // base64url; nullopt when absent or not text
+};
+
+struct Jwks {
+  std::vector<Jwk> keys;
+};
+
+// The protected header of a compact JWS.
+struct JwsHeader {
+  std::optional<std::string> alg;  // nullopt when absent or not text
+  std::string kid;                 // "" when absent
+  bool kid_not_text = false;       // a "kid" that is not text: the token is malformed
+  bool critical = false;           // "crit" present: extensions bomvault does not understand
+};
+
+// A compact JWS cut into its three parts, header and payload decoded from base64url (still JSON
+// texts, for codec/jose.h to read).
+struct CompactJws {
+  std::string header_json, payload_json;
+  std::string signing_input;  // header "." payload, as sent
+  std::vector<uint8_t> signature;
+};
+
+// The ID token claims ValidateIdToken checks, as codec/jose.h reads them.
+struct IdTokenClaims {
+  std::optional<std::string> iss, nonce, sub;  // nullopt when absent or not text
+  // "aud": one text or an array of texts; empty when absent or of any other form.
+  std::vector<std::string> audiences;
+  bool has_azp = false;
+  std::optional<std::string> azp;  // nullopt when absent or not text
+  // Times in seconds; nullopt when absent, not a number, or beyond int64.
+  std::optional<int64_t> exp, iat, nbf;
+  bool has_nbf = false;
+};
+
 struct PkeyFree {
   void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
 };
@@ -43,8 +85,8 @@ struct PkeyFree {
 class PublicKey {
  public:
   PublicKey() = default;
-  // A JWK object (RSA n/e, EC P-256 x/y, OKP Ed25519 x); nullopt when malformed or unsupported.
-  static std::optional<PublicKey> FromJwk(const nlohmann::json& jwk);
+  // A JWK (RSA n/e, EC P-256 x/y, OKP Ed25519 x); nullopt when malformed or unsupported.
+  static std::optional<PublicKey> FromJwk(const Jwk& jwk);
   // Raw coordinates (WebAuthn COSE keys): P-256 x and y of 32 bytes each; an Ed25519 key of 32.
   static std::optional<PublicKey> FromP256(std::span<const uint8_t> x, std::span<const uint8_t> y);
   static std::optional<PublicKey> FromEd25519(std::span<const uint8_t> x);
@@ -72,19 +114,18 @@ enum class JwsError {
 };
 const char* JwsErrorCode(JwsError e);
 
-struct VerifiedJws {
-  nlohmann::json header;
-  nlohmann::json claims;
-  SigAlg alg = SigAlg::kRs256;
-};
-
 struct JwsResult {
-  std::optional<VerifiedJws> ok;
+  std::optional<SigAlg> ok;  // the algorithm it verified with
   JwsError error = JwsError::kMalformed;
 };
 
-// Verifies a compact JWS against a JWKS ({"keys":[...]}) with an allow-list of algorithms.
-JwsResult VerifyJws(std::string_view compact, const nlohmann::json& jwks,
+// Cuts a compact JWS into its parts; nullopt (kMalformed) when it is too large, not three parts,
+// or a part is not base64url.
+std::optional<CompactJws> SplitCompactJws(std::string_view compact);
+
+// Verifies a split JWS, its header read by the caller (codec/jose.h), against a JWK set with an
+// allow-list of algorithms.
+JwsResult VerifyJws(const CompactJws& jws, const JwsHeader& header, const Jwks& jwks,
                     std::span<const SigAlg> allowed);
 
 struct IdTokenExpectations {
@@ -98,7 +139,7 @@ struct IdTokenExpectations {
 
 // nullopt when every check passes, else a stable machine code ("iss_mismatch", "aud_mismatch",
 // "azp_mismatch", "expired", "not_yet_valid", "iat_invalid", "nonce_mismatch", "sub_missing").
-std::optional<std::string> ValidateIdToken(const nlohmann::json& claims,
+std::optional<std::string> ValidateIdToken(const IdTokenClaims& claims,
                                            const IdTokenExpectations& want);
 
 }  // namespace bomvault::crypto

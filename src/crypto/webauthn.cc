@@ -5,7 +5,6 @@
 
 #include <cctype>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <set>
 
 #include "crypto/crypto.h"
@@ -250,28 +249,14 @@ std::variant<AttestationObject, Error> ParseAttestationObject(std::span<const ui
   return out;
 }
 
-std::variant<Bytes, Error> CheckClientData(std::span<const uint8_t> client_data_json,
+std::variant<Bytes, Error> CheckClientData(const ClientData& client_data,
                                            std::string_view expected_type,
                                            std::string_view expected_origin) {
-  if (client_data_json.empty() || client_data_json.size() > 4096) return Error::kMalformed;
-  auto j = nlohmann::json::parse(client_data_json.begin(), client_data_json.end(), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return Error::kMalformed;
-  auto text = [&](const char* key) -> std::optional<std::string> {
-    auto it = j.find(key);
-    if (it == j.end() || !it->is_string()) return std::nullopt;
-    return it->get<std::string>();
-  };
-  auto type = text("type");
-  auto challenge = text("challenge");
-  auto origin = text("origin");
-  if (!type || !challenge || !origin) return Error::kMalformed;
-  if (*type != expected_type) return Error::kWrongType;
-  if (*origin != expected_origin) return Error::kOriginMismatch;
-  if (auto it = j.find("crossOrigin"); it != j.end()) {
-    if (!it->is_boolean()) return Error::kMalformed;
-    if (it->get<bool>()) return Error::kCrossOrigin;
-  }
-  auto decoded = Base64UrlDecode(*challenge);
+  if (client_data.type != expected_type) return Error::kWrongType;
+  if (client_data.origin != expected_origin) return Error::kOriginMismatch;
+  if (client_data.cross_origin_not_bool) return Error::kMalformed;
+  if (client_data.cross_origin) return Error::kCrossOrigin;
+  auto decoded = Base64UrlDecode(client_data.challenge);
   if (!decoded || decoded->empty() || decoded->size() > 64) return Error::kMalformed;
   return Bytes(decoded->begin(), decoded->end());
 }

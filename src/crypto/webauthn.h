@@ -1,7 +1,8 @@
 // WebAuthn (passkeys), the pure parts: the attestation object and COSE public keys (CBOR, read
-// with Debian's libcbor), authenticator data, the client data checks and the assertion
-// signature (OpenSSL, through crypto/jose.h's PublicKey). No I/O, no state: the ceremonies'
-// bookkeeping (challenges, stored credentials, counters) lives in service/passkeys.h.
+// with Debian's libcbor), authenticator data, the client data checks (its JSON is read by
+// codec/webauthn.h) and the assertion signature (OpenSSL, through crypto/jose.h's PublicKey). No
+// I/O, no state: the ceremonies' bookkeeping (challenges, stored credentials, counters) lives in
+// service/passkeys.h.
 //
 // Invariants:
 //  - Only ES256 (COSE -7: EC2, P-256) and EdDSA (COSE -8: OKP, Ed25519) keys are accepted; the
@@ -95,9 +96,16 @@ struct AttestationObject {
 // {"fmt": text, "attStmt": map, "authData": bytes}; the statement is read but not verified.
 std::variant<AttestationObject, Error> ParseAttestationObject(std::span<const uint8_t> cbor);
 
-// Checks clientDataJSON's type ("webauthn.create" or "webauthn.get"), origin and crossOrigin, and
-// returns the challenge it carries (decoded from base64url).
-std::variant<Bytes, Error> CheckClientData(std::span<const uint8_t> client_data_json,
+// clientDataJSON's members, as codec/webauthn.h reads them.
+struct ClientData {
+  std::string type, challenge, origin;
+  bool cross_origin = false;           // "crossOrigin": absent reads as false
+  bool cross_origin_not_bool = false;  // present but not a boolean: malformed
+};
+
+// Checks the client data's type ("webauthn.create" or "webauthn.get"), origin and crossOrigin,
+// and returns the challenge it carries (decoded from base64url).
+std::variant<Bytes, Error> CheckClientData(const ClientData& client_data,
                                            std::string_view expected_type,
                                            std::string_view expected_origin);
 

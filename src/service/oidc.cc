@@ -4,6 +4,7 @@
 #include <cctype>
 #include <set>
 
+#include "codec/jose.h"
 #include "crypto/crypto.h"
 #include "service/audit.h"
 #include "service/outbound.h"
@@ -53,12 +54,11 @@ bool LocalPasswordsOn(store::Db& db, const util::OrgId& org) {
 }
 
 // RFC 8176 values naming a factor beyond a password.
-bool AmrHasSecondFactor(const nlohmann::json& amr) {
+bool AmrHasSecondFactor(const std::vector<std::string>& amr) {
   static const std::set<std::string> kStrong = {"mfa",  "otp",  "hwk",    "swk", "sc",  "fpt",
                                                 "face", "iris", "retina", "vbm", "sms", "tel"};
-  if (!amr.is_array()) return false;
   for (const auto& v : amr) {
-    if (v.is_string() && kStrong.count(v.get<std::string>()) != 0) return true;
+    if (kStrong.count(v) != 0) return true;
   }
   return false;
 }
@@ -73,40 +73,6 @@ int RoleRank(Role r) {
       return 1;
   }
   return 0;
-}
-
-nlohmann::json ConfigJson(const OidcProviderInput& c) {
-  return {{"issuer", c.issuer},
-          {"client_id", c.client_id},
-          {"client_secret", c.client_secret.value_or("")},
-          {"algorithms", c.algorithms},
-          {"display_name", c.display_name},
-          {"default_role", c.default_role},
-          {"provisioning", c.provisioning},
-          {"groups_claim", c.groups_claim},
-          {"group_roles", c.group_roles},
-          {"mfa_acr_values", c.mfa_acr_values},
-          {"max_session_seconds", c.max_session_seconds},
-          {"internal", c.internal},
-          {"ca_pem", c.ca_pem}};
-}
-
-OidcProviderInput ConfigFrom(const nlohmann::json& j) {
-  OidcProviderInput c;
-  c.issuer = j.value("issuer", "");
-  c.client_id = j.value("client_id", "");
-  c.client_secret = j.value("client_secret", "");
-  c.algorithms = j.value("algorithms", std::vector<std::string>{});
-  c.display_name = j.value("display_name", "");
-  c.default_role = j.value("default_role", "viewer");
-  c.provisioning = j.value("provisioning", "jit");
-  c.groups_claim = j.value("groups_claim", "");
-  c.group_roles = j.value("group_roles", std::map<std::string, std::string>{});
-  c.mfa_acr_values = j.value("mfa_acr_values", std::vector<std::string>{});
-  c.max_session_seconds = j.value("max_session_seconds", int64_t{12 * 3600});
-  c.internal = j.value("internal", false);
-  c.ca_pem = j.value("ca_pem", "");
-  return c;
 }
 
 Status CheckInput(const OidcProviderInput& c) {
@@ -193,7 +159,6 @@ OutboundTarget Target(const Oidc::Provider& p) {
 }  // namespace
 
 struct Oidc::Discovery {
-  nlohmann::json doc;
   std::string authorization_endpoint;
   std::string token_path;
   std::string jwks_path;
@@ -231,12 +196,13 @@ util::Result<Oidc::Provider> Oidc::LoadProvider(store::Db& db, const util::OrgId
   if (!crypto.ok()) return crypto.status();
   auto plain = crypto.value()->Open("oidc", org.str(), *sealed);
   if (!plain) return Status::Internal("the sign-on configuration could not be opened");
-  auto j = nlohmann::json::parse(plain->begin(), plain->end(), nullptr, false);
+  auto config = codec::DecodeProviderConfig(
+      std::string_view(reinterpret_cast<const char*>(plain->data()), plain->size()));
   crypto::Wipe(*plain);
-  if (j.is_discarded()) return Status::Internal("the sign-on configuration could not be read");
+  if (!config) return Status::Internal("the sign-on configuration could not be read");
   Provider p;
   p.org = org;
-  p.config = ConfigFrom(j);
+  p.config = std::move(*config);
   std::string secret = p.config.client_secret.value_or("");
   p.secret = crypto::SecureBuffer(reinterpret_cast<const uint8_t*>(secret.data()), secret.size());
   crypto::Wipe(secret);
@@ -244,10 +210,6 @@ util::Result<Oidc::Provider> Oidc::LoadProvider(store::Db& db, const util::OrgId
     crypto::Wipe(*p.config.client_secret);
   }
   p.config.client_secret.reset();
-  if (j.contains("client_secret")) {
-    auto& s = j["client_secret"].get_ref<std::string&>();
-    crypto::Wipe(s);
-  }
   auto origin = ParseSourceUrl(p.config.issuer, p.config.internal);
   if (!origin.ok()) return origin.status();
   p.origin = origin.value();
@@ -256,7 +218,7 @@ util::Result<Oidc::Provider> Oidc::LoadProvider(store::Db& db, const util::OrgId
 
 util::Result<Oidc::Discovery> Oidc::Discover(const Provider& p, bool force) {
   int64_t now = util::NowUnix();
-  nlohmann::json doc;
+  std::optional<codec::OidcDiscovery> doc;
   {
     std::lock_guard lock(cache_mu_);
     auto it = cache_.find(p.org.str());
@@ -269,7 +231,7 @@ util::Result<Oidc::Discovery> Oidc::Discover(const Provider& p, bool force) {
     return Status(Code::kUnprocessable, "sso_discovery_invalid",
                   std::string("the provider's discovery document is unusable: ") + what);
   };
-  if (doc.is_null()) {
+  if (!doc) {
     OutboundTarget target = Target(p);
     OutboundRequest req;
     req.path = "/.well-known/openid-configuration";
@@ -277,21 +239,17 @@ util::Result<Oidc::Discovery> Oidc::Discover(const Provider& p, bool force) {
     auto r = Fetch(target, req);
     if (!r.ok()) return r.status();
     if (r->status != 200) return unusable("it did not answer 200");
-    doc = nlohmann::json::parse(r->body, nullptr, false);
-    if (doc.is_discarded() || !doc.is_object()) return unusable("not a JSON object");
+    doc = codec::DecodeDiscovery(r->body);
+    if (!doc) return unusable("not a JSON object");
   }
   // The document must be the configured issuer's own (OpenID Connect Discovery 4.3).
-  if (doc.value("issuer", "") != p.config.issuer) return unusable("its issuer differs");
+  if (doc->issuer.value_or("") != p.config.issuer) return unusable("its issuer differs");
   Discovery d;
-  d.doc = doc;
   // Every endpoint bomvault calls lives at the issuer's own origin: nothing is fetched elsewhere.
-  auto same_origin = [&](const char* key, bool required, std::string* path,
-                         std::string* full) -> Status {
-    auto it = doc.find(key);
-    if (it == doc.end() || !it->is_string()) {
-      return required ? unusable(key) : Status::Ok();
-    }
-    std::string url = it->get<std::string>();
+  auto same_origin = [&](const char* key, const std::optional<std::string>& member, bool required,
+                         std::string* path, std::string* full) -> Status {
+    if (!member) return required ? unusable(key) : Status::Ok();
+    const std::string& url = *member;
     size_t query = url.find('?');
     auto o = ParseSourceUrl(url.substr(0, query), p.config.internal);
     if (!o.ok() || o->OriginText() != p.origin.OriginText()) return unusable(key);
@@ -302,18 +260,25 @@ util::Result<Oidc::Discovery> Oidc::Discover(const Provider& p, bool force) {
     if (full != nullptr) *full = url;
     return Status::Ok();
   };
-  if (Status st = same_origin("authorization_endpoint", true, nullptr, &d.authorization_endpoint);
+  if (Status st = same_origin("authorization_endpoint", doc->authorization_endpoint, true, nullptr,
+                              &d.authorization_endpoint);
       !st.ok()) {
     return st;
   }
-  if (Status st = same_origin("token_endpoint", true, &d.token_path, nullptr); !st.ok()) return st;
-  if (Status st = same_origin("jwks_uri", true, &d.jwks_path, nullptr); !st.ok()) return st;
-  if (Status st = same_origin("end_session_endpoint", false, nullptr, &d.end_session_endpoint);
+  if (Status st = same_origin("token_endpoint", doc->token_endpoint, true, &d.token_path, nullptr);
       !st.ok()) {
     return st;
   }
-  if (auto m = doc.find("code_challenge_methods_supported"); m != doc.end()) {
-    if (!m->is_array() || std::find(m->begin(), m->end(), "S256") == m->end()) {
+  if (Status st = same_origin("jwks_uri", doc->jwks_uri, true, &d.jwks_path, nullptr); !st.ok()) {
+    return st;
+  }
+  if (Status st = same_origin("end_session_endpoint", doc->end_session_endpoint, false, nullptr,
+                              &d.end_session_endpoint);
+      !st.ok()) {
+    return st;
+  }
+  if (const auto& m = doc->code_challenge_methods) {
+    if (std::find(m->begin(), m->end(), "S256") == m->end()) {
       return unusable("it does not support PKCE S256");
     }
   }
@@ -328,16 +293,16 @@ util::Result<Oidc::Discovery> Oidc::Discover(const Provider& p, bool force) {
   return d;
 }
 
-util::Result<nlohmann::json> Oidc::Jwks(const Provider& p, const Discovery& d, bool refresh) {
+util::Result<crypto::Jwks> Oidc::Jwks(const Provider& p, const Discovery& d, bool refresh) {
   int64_t now = util::NowUnix();
   {
     std::lock_guard lock(cache_mu_);
     auto it = cache_.find(p.org.str());
-    if (it != cache_.end() && it->second.issuer == p.config.issuer && !it->second.jwks.is_null()) {
+    if (it != cache_.end() && it->second.issuer == p.config.issuer && it->second.jwks) {
       bool fresh = now - it->second.jwks_at < kCacheSeconds;
       // An unknown kid refetches, but not more than once a second per org.
       bool may_refetch = now - it->second.jwks_at >= kJwksRefetchSeconds;
-      if ((!refresh && fresh) || (refresh && !may_refetch)) return it->second.jwks;
+      if ((!refresh && fresh) || (refresh && !may_refetch)) return *it->second.jwks;
     }
   }
   OutboundTarget target = Target(p);
@@ -347,12 +312,13 @@ util::Result<nlohmann::json> Oidc::Jwks(const Provider& p, const Discovery& d, b
   req.headers = {"Accept: application/json, application/jwk-set+json"};
   auto r = Fetch(target, req);
   if (!r.ok()) return r.status();
-  auto jwks = nlohmann::json::parse(r->body, nullptr, false);
-  if (r->status != 200 || jwks.is_discarded() || !jwks.is_object() || !jwks.contains("keys") ||
-      !jwks["keys"].is_array()) {
+  auto jwks = codec::DecodeJwks(r->body);
+  if (r->status != 200 || !jwks) {
     return Status(Code::kUnprocessable, "sso_jwks_invalid", "the provider's key set is unusable");
   }
-  util::log::Info("sso.jwks_fetched").Ref("org_id", p.org).Num("keys", jwks["keys"].size());
+  util::log::Info("sso.jwks_fetched")
+      .Ref("org_id", p.org)
+      .Num("keys", static_cast<int64_t>(jwks->keys.size()));
   std::lock_guard lock(cache_mu_);
   auto& e = cache_[p.org.str()];
   if (e.issuer != p.config.issuer) {
@@ -361,7 +327,7 @@ util::Result<nlohmann::json> Oidc::Jwks(const Provider& p, const Discovery& d, b
   }
   e.jwks = jwks;
   e.jwks_at = now;
-  return jwks;
+  return std::move(*jwks);
 }
 
 util::Result<OidcProviderView> Oidc::GetProvider(const Principal& actor) {
@@ -399,7 +365,7 @@ Status Oidc::PutProvider(const Principal& actor, OidcProviderInput input) {
     } else {
       existed = store::ProviderExists(db, actor.org);
     }
-    std::string text = ConfigJson(input).dump();
+    std::string text = codec::EncodeProviderConfig(input);
     auto sealed = org.value()->SealText("oidc", actor.org.str(), text);
     crypto::Wipe(text);
     if (input.client_secret) {
@@ -486,8 +452,7 @@ util::Result<OidcStart> Oidc::Start(const util::OrgId& org, const Principal* lin
   crypto::Bytes challenge = crypto::Sha256(crypto::AsBytes(verifier));
   crypto::Bytes state_hash = crypto::Hash("bomvault-oidc-state", crypto::AsBytes(state));
   crypto::Bytes binding_hash = crypto::Hash("bomvault-oidc-binding", crypto::AsBytes(out.binding));
-  nlohmann::json request = {{"nonce", nonce}, {"verifier", verifier}};
-  if (link_as != nullptr) request["link_user"] = link_as->user.str();
+  codec::OidcLoginRequest request{nonce, verifier, link_as != nullptr ? link_as->user.str() : ""};
   st = db_.Write([&](store::Db& db) -> Status {
     int64_t now = util::NowUnix();
     store::PurgeExpiredLogins(db, now);
@@ -498,7 +463,7 @@ util::Result<OidcStart> Oidc::Start(const util::OrgId& org, const Principal* lin
     }
     auto crypto = org_keys_.Get(db, org);
     if (!crypto.ok()) return crypto.status();
-    std::string text = request.dump();
+    std::string text = codec::EncodeLoginRequest(request);
     auto sealed = crypto.value()->SealText("oidc-login", crypto::ToHex(state_hash), text);
     crypto::Wipe(text);
     store::InsertLogin(db, state_hash, {org, binding_hash, sealed, now + kLoginTtlSeconds}, now);
@@ -551,7 +516,7 @@ util::Result<OidcSignIn> Oidc::Finish(std::string_view code, std::string_view st
   crypto::Bytes state_hash = crypto::Hash("bomvault-oidc-state", crypto::AsBytes(state));
   crypto::Bytes binding_hash = crypto::Hash("bomvault-oidc-binding", crypto::AsBytes(binding));
   util::OrgId org;
-  nlohmann::json request;
+  std::optional<codec::OidcLoginRequest> request;
   Status st = db_.Write([&](store::Db& db) -> Status {
     auto login = store::TakeLogin(db, state_hash);
     if (!login) return StateInvalid();
@@ -563,12 +528,13 @@ util::Result<OidcSignIn> Oidc::Finish(std::string_view code, std::string_view st
     auto plain =
         crypto.value()->Open("oidc-login", crypto::ToHex(state_hash), login->request_sealed);
     if (!plain) return Status::Internal("a sign-in could not be opened");
-    request = nlohmann::json::parse(plain->begin(), plain->end(), nullptr, false);
+    request = codec::DecodeLoginRequest(
+        std::string_view(reinterpret_cast<const char*>(plain->data()), plain->size()));
     crypto::Wipe(*plain);
     return Status::Ok();
   });
   if (!st.ok()) return st;
-  if (!request.is_object()) {
+  if (!request) {
     util::log::Warn("sso.state_unbound").Ref("org_id", org).AddrHash("peer", peer);
     return StateInvalid();
   }
@@ -592,7 +558,7 @@ util::Result<OidcSignIn> Oidc::Finish(std::string_view code, std::string_view st
   req.headers = {"Accept: application/json"};
   req.body = "grant_type=authorization_code&code=" + util::PercentEncode(code) +
              "&redirect_uri=" + util::PercentEncode(options_.public_url + kOidcCallbackPath) +
-             "&code_verifier=" + util::PercentEncode(request.value("verifier", ""));
+             "&code_verifier=" + util::PercentEncode(request->verifier);
   crypto::SecureBuffer authorization;
   if (p.secret.size() > 0) {
     // client_secret_basic: both parts form-encoded first (RFC 6749 2.3.1).
@@ -607,17 +573,12 @@ util::Result<OidcSignIn> Oidc::Finish(std::string_view code, std::string_view st
   }
   auto answer = Fetch(target, req);
   if (!answer.ok()) return answer.status();
-  auto tokens = nlohmann::json::parse(answer->body, nullptr, false);
+  auto answered_token = codec::DecodeTokenResponseIdToken(answer->body);
   crypto::Wipe(answer->body);
-  if (answer->status != 200 || !tokens.is_object() || !tokens.contains("id_token") ||
-      !tokens["id_token"].is_string()) {
+  if (answer->status != 200 || !answered_token) {
     return Refuse(org, "sso_code_rejected", "the provider did not accept this sign-in's code");
   }
-  std::string id_token = tokens["id_token"].get<std::string>();
-  if (tokens.contains("access_token") && tokens["access_token"].is_string()) {
-    auto& a = tokens["access_token"].get_ref<std::string&>();
-    crypto::Wipe(a);
-  }
+  std::string id_token = std::move(*answered_token);
 
   std::vector<crypto::SigAlg> allowed;
   for (const auto& a : p.config.algorithms) {
@@ -625,55 +586,57 @@ util::Result<OidcSignIn> Oidc::Finish(std::string_view code, std::string_view st
   }
   auto jwks = Jwks(p, *d, false);
   if (!jwks.ok()) return jwks.status();
-  crypto::JwsResult verified = crypto::VerifyJws(id_token, jwks.value(), allowed);
+  codec::JwsOutcome verified = codec::VerifyJws(id_token, jwks.value(), allowed);
   if (!verified.ok && verified.error == crypto::JwsError::kUnknownKid) {
     jwks = Jwks(p, *d, true);
     if (!jwks.ok()) return jwks.status();
-    verified = crypto::VerifyJws(id_token, jwks.value(), allowed);
+    verified = codec::VerifyJws(id_token, jwks.value(), allowed);
   }
   if (!verified.ok) {
     return Refuse(org, std::string("id_token_") + crypto::JwsErrorCode(verified.error),
                   "the provider's ID token was refused (signature or algorithm)");
   }
-  const nlohmann::json& claims = verified.ok->claims;
+  const crypto::IdTokenClaims& claims = verified.ok->claims;
   crypto::IdTokenExpectations want;
   want.issuer = p.config.issuer;
   want.client_id = p.config.client_id;
-  want.nonce = request.value("nonce", "");
+  want.nonce = request->nonce;
   want.now = util::NowUnix();
   want.skew_seconds = kClockSkewSeconds;
   want.max_age_seconds = kIatMaxAgeSeconds;
   if (auto bad = crypto::ValidateIdToken(claims, want)) {
     return Refuse(org, "id_token_" + *bad, "the provider's ID token was refused (claims)");
   }
-  const std::string sub = claims["sub"].get<std::string>();
-  int64_t auth_time = claims.value("iat", want.now);
-  if (auto at = claims.find("auth_time"); at != claims.end()) {
-    if (!at->is_number() || at->get<double>() > want.now + kClockSkewSeconds) {
+  const std::string sub = *claims.sub;
+  const codec::IdTokenDetails details =
+      codec::DecodeIdTokenDetails(verified.ok->payload_json, p.config.groups_claim);
+  int64_t auth_time = claims.iat.value_or(want.now);
+  if (details.has_auth_time) {
+    // A time before int64's range could not be cast (undefined): refused like a future one.
+    if (!details.auth_time || *details.auth_time > want.now + kClockSkewSeconds ||
+        !(*details.auth_time > -9.2e18)) {
       return Refuse(org, "id_token_auth_time_invalid", "the provider's ID token was refused");
     }
-    auth_time = static_cast<int64_t>(at->get<double>());
+    auth_time = static_cast<int64_t>(*details.auth_time);
   }
   int64_t provider_session_end = auth_time + p.config.max_session_seconds;
   if (provider_session_end <= want.now) {
     return Refuse(org, "id_token_auth_too_old",
                   "the provider's sign-in is older than this organisation allows");
   }
-  bool mfa = AmrHasSecondFactor(claims.value("amr", nlohmann::json()));
-  if (auto acr = claims.find("acr"); !mfa && acr != claims.end() && acr->is_string()) {
-    mfa = std::find(p.config.mfa_acr_values.begin(), p.config.mfa_acr_values.end(),
-                    acr->get<std::string>()) != p.config.mfa_acr_values.end();
+  bool mfa = AmrHasSecondFactor(details.amr);
+  if (!mfa && details.acr) {
+    mfa = std::find(p.config.mfa_acr_values.begin(), p.config.mfa_acr_values.end(), *details.acr) !=
+          p.config.mfa_acr_values.end();
   }
   // The role the provider's groups give, when the org maps them.
   std::optional<Role> group_role;
   if (!p.config.groups_claim.empty()) {
     group_role = access::ParseRole(p.config.default_role);
-    auto groups = claims.find(p.config.groups_claim);
-    if (groups != claims.end() && groups->is_array()) {
+    if (details.groups) {
       int best = 0;
-      for (const auto& g : *groups) {
-        if (!g.is_string()) continue;
-        auto m = p.config.group_roles.find(g.get<std::string>());
+      for (const auto& g : *details.groups) {
+        auto m = p.config.group_roles.find(g);
         if (m == p.config.group_roles.end()) continue;
         auto r = access::ParseRole(m->second);
         if (r && RoleRank(*r) > best) {
@@ -683,7 +646,7 @@ util::Result<OidcSignIn> Oidc::Finish(std::string_view code, std::string_view st
       }
     }
   }
-  const std::string link_user = request.value("link_user", "");
+  const std::string link_user = request->link_user;
   crypto::Bytes subject = SubjectIndex(org, p.config.issuer, sub);
 
   OidcSignIn out;
@@ -718,14 +681,13 @@ util::Result<OidcSignIn> Oidc::Finish(std::string_view code, std::string_view st
       user_id = link_user;
     }
     if (!user_id) {
-      auto email_claim = claims.find("email");
-      if (email_claim == claims.end() || !email_claim->is_string()) {
+      if (!details.email) {
         return refuse(Code::kForbidden, "email_claim_missing",
                       "the provider sent no e-mail address for this new account");
       }
-      auto email = NormaliseEmail(email_claim->get<std::string>());
+      auto email = NormaliseEmail(*details.email);
       if (!email.ok()) return refuse(Code::kForbidden, "email_claim_invalid", "bad address");
-      bool email_verified = claims.value("email_verified", false) == true;
+      bool email_verified = details.email_verified;
       Role role = group_role.value_or(
           access::ParseRole(p.config.default_role).value_or(access::Role::kViewer));
       if (p.config.provisioning == "invitation") {

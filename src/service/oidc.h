@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "access/permissions.h"
+#include "codec/oidc.h"
 #include "crypto/jose.h"
 #include "service/accounts.h"
 #include "service/org_keys.h"
@@ -45,21 +46,8 @@ struct OidcOptions {
 
 inline constexpr const char* kOidcCallbackPath = "/api/v1/sso/callback";
 
-struct OidcProviderInput {
-  std::string issuer;
-  std::string client_id;
-  std::optional<std::string> client_secret;  // nullopt keeps the stored one; "" = public client
-  std::vector<std::string> algorithms;       // subset of RS256, ES256, EdDSA
-  std::string display_name;
-  std::string default_role = "viewer";
-  std::string provisioning = "jit";  // "jit" | "invitation"
-  std::string groups_claim;          // "" = roles are not taken from the token
-  std::map<std::string, std::string> group_roles;
-  std::vector<std::string> mfa_acr_values;
-  int64_t max_session_seconds = 12 * 3600;
-  bool internal = false;  // loopback and private addresses allowed (on-prem or test providers)
-  std::string ca_pem;     // "" = the system store
-};
+// What an Administrator sets, and what is sealed (codec/oidc.h reads and writes its JSON).
+using OidcProviderInput = codec::OidcProviderConfig;
 
 struct OidcProviderView {
   OidcProviderInput config;  // client_secret left empty
@@ -125,7 +113,7 @@ class Oidc {
   struct Discovery;
   util::Result<Provider> LoadProvider(store::Db& db, const util::OrgId& org);
   util::Result<Discovery> Discover(const Provider& p, bool force);
-  util::Result<nlohmann::json> Jwks(const Provider& p, const Discovery& d, bool refresh);
+  util::Result<crypto::Jwks> Jwks(const Provider& p, const Discovery& d, bool refresh);
   crypto::Bytes SubjectIndex(const util::OrgId& org, std::string_view issuer,
                              std::string_view sub) const;
   util::Status Refuse(const util::OrgId& org, const std::string& code, const std::string& message);
@@ -137,9 +125,9 @@ class Oidc {
   OidcOptions options_;
   struct CacheEntry {
     std::string issuer;
-    nlohmann::json discovery;
+    std::optional<codec::OidcDiscovery> discovery;
     int64_t discovery_at = 0;
-    nlohmann::json jwks;
+    std::optional<crypto::Jwks> jwks;
     int64_t jwks_at = 0;
   };
   std::mutex cache_mu_;

@@ -1,8 +1,8 @@
 #include "service/passkeys.h"
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
 
+#include "codec/webauthn.h"
 #include "crypto/jose.h"
 #include "service/audit.h"
 #include "store/orgs_store.h"
@@ -49,9 +49,7 @@ size_t CodePoints(std::string_view s) {
 crypto::Bytes SealCredential(const OrgCrypto& org, const std::string& object,
                              std::span<const uint8_t> credential_id,
                              std::span<const uint8_t> cose_key) {
-  nlohmann::json doc = {{"id", crypto::Base64UrlEncode(credential_id)},
-                        {"key", crypto::Base64UrlEncode(cose_key)}};
-  return org.SealText("passkey", object, doc.dump());
+  return org.SealText("passkey", object, codec::EncodeStoredPasskey(credential_id, cose_key));
 }
 
 struct OpenedCredential {
@@ -63,17 +61,11 @@ std::optional<OpenedCredential> OpenCredential(const OrgCrypto& org, const std::
                                                std::span<const uint8_t> sealed) {
   auto text = org.OpenText("passkey", object, sealed);
   if (!text) return std::nullopt;
-  auto doc = nlohmann::json::parse(*text, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object() || !doc.contains("id") || !doc.contains("key") ||
-      !doc["id"].is_string() || !doc["key"].is_string()) {
-    return std::nullopt;
-  }
-  auto id = crypto::Base64UrlDecode(doc["id"].get<std::string>());
-  auto key_cbor = crypto::Base64UrlDecode(doc["key"].get<std::string>());
-  if (!id || !key_cbor) return std::nullopt;
-  auto key = wa::ParseCoseKey(*key_cbor, nullptr);
+  auto stored = codec::DecodeStoredPasskey(*text);
+  if (!stored) return std::nullopt;
+  auto key = wa::ParseCoseKey(stored->cose_key, nullptr);
   if (!std::holds_alternative<wa::CoseKey>(key)) return std::nullopt;
-  return OpenedCredential{crypto::Bytes(id->begin(), id->end()), std::get<wa::CoseKey>(key)};
+  return OpenedCredential{std::move(stored->credential_id), std::get<wa::CoseKey>(key)};
 }
 
 std::string CredentialObject(const std::string& user, const std::string& passkey) {
@@ -206,7 +198,7 @@ util::Result<PasskeyView> Passkeys::FinishRegistration(const Principal& actor,
   if (Status st = Allowed(actor, access::Function::kMfaEnrol); !st.ok()) return st;
   if (!available()) return Unavailable();
   if (Status st = CheckName(name); !st.ok()) return st;
-  auto challenge = wa::CheckClientData(r.client_data_json, "webauthn.create", rp_->origin);
+  auto challenge = codec::CheckClientData(r.client_data_json, "webauthn.create", rp_->origin);
   if (auto* e = std::get_if<wa::Error>(&challenge)) return Refused(Code::kInvalid, *e);
   auto taken = TakeChallenge(std::get<crypto::Bytes>(challenge));
   if (!taken.ok()) return ChallengeInvalid(Code::kInvalid);
@@ -412,7 +404,7 @@ util::Result<SignInResult> Passkeys::SignIn(const PasskeyAssertion& a, const std
     Accounts::SignInFailed(account_key, peer_key);
     return st;
   };
-  auto challenge = wa::CheckClientData(a.client_data_json, "webauthn.get", rp_->origin);
+  auto challenge = codec::CheckClientData(a.client_data_json, "webauthn.get", rp_->origin);
   if (auto* e = std::get_if<wa::Error>(&challenge)) {
     util::log::Warn("passkey.refused_client_data").AddrHash("peer", peer);
     return refuse(Refused(Code::kUnauthenticated, *e));
@@ -463,7 +455,10 @@ util::Result<SignInResult> Passkeys::SignIn(const PasskeyAssertion& a, const std
   }
 
   // Refusals from here on name the user: audited in the org (ids only) besides the log line.
-  auto audit_refusal = [&](const char* action, nlohmann::json change) {
+  // The audit event's own change type, whatever it is: the refusals below give it as key-value
+  // pairs.
+  using AuditChange = decltype(AuditEvent::change);
+  auto audit_refusal = [&](const char* action, AuditChange change) {
     Status audited = db_.Write([&](store::Db& db) -> Status {
       auto org = org_keys_.Get(db, row->org);
       if (!org.ok()) return org.status();

@@ -1,4 +1,5 @@
-// crypto/jose: compact JWS verification against a JWKS and the ID token claim rules. Ed25519
+// crypto/jose and codec/jose: compact JWS verification against a JWKS and the ID token claim
+// rules, their JSON read by the codec (whose refusals of bad input are tested here too). Ed25519
 // tokens are signed here with libsodium (a second, independent implementation); RS256 and ES256
 // come from real providers in tests/integration/test_sso.py.
 #include "crypto/jose.h"
@@ -6,12 +7,30 @@
 #include <doctest/doctest.h>
 #include <sodium.h>
 
+#include "codec/jose.h"
 #include "crypto/crypto.h"
 
 using namespace bomvault::crypto;
 using nlohmann::json;
 
 namespace {
+
+// The JSON forms, read by the codec as the service reads them.
+bomvault::codec::JwsOutcome Verify(std::string_view token, const json& jwks,
+                                   std::span<const SigAlg> allowed) {
+  return bomvault::codec::VerifyJws(token, bomvault::codec::JwksFromJson(jwks).value_or(Jwks{}),
+                                    allowed);
+}
+
+std::optional<std::string> Validate(const json& claims, const IdTokenExpectations& want) {
+  return ValidateIdToken(bomvault::codec::IdTokenClaimsFromJson(claims), want);
+}
+
+std::optional<PublicKey> KeyFrom(const json& jwk) {
+  auto k = bomvault::codec::JwkFromJson(jwk);
+  if (!k) return std::nullopt;
+  return PublicKey::FromJwk(*k);
+}
 
 struct EdKey {
   unsigned char pk[crypto_sign_PUBLICKEYBYTES];
@@ -72,17 +91,17 @@ TEST_CASE("jose: an Ed25519 JWS verifies against its JWKS, and nothing else does
   json jwks = {{"keys", json::array({key.Jwk("e1")})}};
   json header = {{"alg", "EdDSA"}, {"kid", "e1"}};
   std::string token = key.Sign(header, Claims(1000));
-  auto ok = VerifyJws(token, jwks, kAll);
+  auto ok = Verify(token, jwks, kAll);
   REQUIRE(ok.ok);
-  CHECK(ok.ok->claims["sub"] == "u-1");
+  CHECK(ok.ok->claims.sub == "u-1");
   CHECK(ok.ok->alg == SigAlg::kEdDsa);
 
   SUBCASE("not in the allow-list") {
     const SigAlg rs_only[] = {SigAlg::kRs256};
-    CHECK(VerifyJws(token, jwks, rs_only).error == JwsError::kAlgNotAllowed);
+    CHECK(Verify(token, jwks, rs_only).error == JwsError::kAlgNotAllowed);
   }
   SUBCASE("alg none") {
-    auto r = VerifyJws(Unsigned({{"alg", "none"}}, Claims(1000), ""), jwks, kAll);
+    auto r = Verify(Unsigned({{"alg", "none"}}, Claims(1000), ""), jwks, kAll);
     CHECK_FALSE(r.ok);
     CHECK(r.error == JwsError::kAlgNotAllowed);
   }
@@ -95,49 +114,49 @@ TEST_CASE("jose: an Ed25519 JWS verifies against its JWKS, and nothing else does
     crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(input.data()),
                                   input.size());
     crypto_auth_hmacsha256_final(&st, mac);
-    auto r = VerifyJws(input + "." + Base64UrlEncode({mac, sizeof mac}), jwks, kAll);
+    auto r = Verify(input + "." + Base64UrlEncode({mac, sizeof mac}), jwks, kAll);
     CHECK(r.error == JwsError::kAlgNotAllowed);
   }
   SUBCASE("another key under the same kid") {
-    auto r = VerifyJws(other.Sign(header, Claims(1000)), jwks, kAll);
+    auto r = Verify(other.Sign(header, Claims(1000)), jwks, kAll);
     CHECK_FALSE(r.ok);
     CHECK(r.error == JwsError::kBadSignature);
   }
   SUBCASE("an unknown kid") {
-    auto r = VerifyJws(key.Sign({{"alg", "EdDSA"}, {"kid", "e9"}}, Claims(1000)), jwks, kAll);
+    auto r = Verify(key.Sign({{"alg", "EdDSA"}, {"kid", "e9"}}, Claims(1000)), jwks, kAll);
     CHECK(r.error == JwsError::kUnknownKid);
   }
   SUBCASE("a changed payload") {
     std::string tampered = token;
     size_t dot = tampered.find('.');
     tampered[dot + 3] = tampered[dot + 3] == 'A' ? 'B' : 'A';
-    CHECK_FALSE(VerifyJws(tampered, jwks, kAll).ok);
+    CHECK_FALSE(Verify(tampered, jwks, kAll).ok);
   }
   SUBCASE("a JWK whose alg or use differ is not used") {
     json k = key.Jwk("e1");
     k["use"] = "enc";
-    CHECK(VerifyJws(token, json{{"keys", json::array({k})}}, kAll).error == JwsError::kUnknownKid);
+    CHECK(Verify(token, json{{"keys", json::array({k})}}, kAll).error == JwsError::kUnknownKid);
     k = key.Jwk("e1");
     k["alg"] = "ES256";
-    CHECK(VerifyJws(token, json{{"keys", json::array({k})}}, kAll).error == JwsError::kUnknownKid);
+    CHECK(Verify(token, json{{"keys", json::array({k})}}, kAll).error == JwsError::kUnknownKid);
   }
   SUBCASE("an EdDSA header with an RSA-typed key of that kid is refused") {
     json rsa = {{"kty", "RSA"}, {"kid", "e1"}, {"n", "AQAB"}, {"e", "AQAB"}};
-    CHECK_FALSE(VerifyJws(token, json{{"keys", json::array({rsa})}}, kAll).ok);
+    CHECK_FALSE(Verify(token, json{{"keys", json::array({rsa})}}, kAll).ok);
   }
   SUBCASE("malformed") {
     for (const char* bad : {"", "a.b", "a.b.c.d", "!!.!!.!!", "e30.e30"}) {
-      CHECK(VerifyJws(bad, jwks, kAll).error == JwsError::kMalformed);
+      CHECK(Verify(bad, jwks, kAll).error == JwsError::kMalformed);
     }
-    CHECK(VerifyJws(key.Sign({{"alg", "EdDSA"}, {"kid", "e1"}, {"crit", {"x"}}}, Claims(1)), jwks,
-                    kAll)
-              .error == JwsError::kMalformed);
+    CHECK(
+        Verify(key.Sign({{"alg", "EdDSA"}, {"kid", "e1"}, {"crit", {"x"}}}, Claims(1)), jwks, kAll)
+            .error == JwsError::kMalformed);
   }
 }
 
 TEST_CASE("jose: ID token claims") {
   const int64_t now = 1'800'000'000;
-  CHECK_FALSE(ValidateIdToken(Claims(now), Want(now)));
+  CHECK_FALSE(Validate(Claims(now), Want(now)));
   auto with = [&](const char* key, json value) {
     json c = Claims(now);
     if (value.is_null()) {
@@ -145,7 +164,7 @@ TEST_CASE("jose: ID token claims") {
     } else {
       c[key] = value;
     }
-    return ValidateIdToken(c, Want(now)).value_or("ok");
+    return Validate(c, Want(now)).value_or("ok");
   };
   CHECK(with("iss", "https://evil.example") == "iss_mismatch");
   CHECK(with("iss", nullptr) == "iss_mismatch");
@@ -158,9 +177,9 @@ TEST_CASE("jose: ID token claims") {
     json c = Claims(now);
     c["aud"] = json::array({"client-1", "client-2"});
     c["azp"] = "client-1";
-    CHECK_FALSE(ValidateIdToken(c, Want(now)));
+    CHECK_FALSE(Validate(c, Want(now)));
     c["azp"] = "client-2";
-    CHECK(ValidateIdToken(c, Want(now)) == "azp_mismatch");
+    CHECK(Validate(c, Want(now)) == "azp_mismatch");
   }
   CHECK(with("exp", now - 61) == "expired");
   CHECK(with("exp", now - 30) == "ok");  // inside the skew
@@ -177,11 +196,11 @@ TEST_CASE("jose: ID token claims") {
 }
 
 TEST_CASE("jose: JWK parsing refuses weak and unknown keys") {
-  CHECK_FALSE(PublicKey::FromJwk({{"kty", "oct"}, {"k", "AAAA"}}));
-  CHECK_FALSE(PublicKey::FromJwk({{"kty", "EC"}, {"crv", "P-384"}, {"x", "AA"}, {"y", "AA"}}));
+  CHECK_FALSE(KeyFrom({{"kty", "oct"}, {"k", "AAAA"}}));
+  CHECK_FALSE(KeyFrom({{"kty", "EC"}, {"crv", "P-384"}, {"x", "AA"}, {"y", "AA"}}));
   // 1024-bit RSA modulus: too short.
   std::vector<uint8_t> n(128, 0xff);
-  CHECK_FALSE(PublicKey::FromJwk({{"kty", "RSA"}, {"n", Base64UrlEncode(n)}, {"e", "AQAB"}}));
+  CHECK_FALSE(KeyFrom({{"kty", "RSA"}, {"n", Base64UrlEncode(n)}, {"e", "AQAB"}}));
   // A P-256 "point" that is not on the curve.
   std::vector<uint8_t> x(32, 1), y(32, 2);
   CHECK_FALSE(PublicKey::FromP256(x, y));
@@ -208,21 +227,68 @@ TEST_CASE("jose: base64url decoding refuses bytes outside the alphabet that libs
 TEST_CASE("jose: members of the wrong type are refused, never thrown") {
   // Found by fuzz/fuzz_jose.cc: {"kty":77} threw nlohmann's type_error out of FromJwk (a JWKS
   // from a provider could end a sign-in in a 500).
-  CHECK_FALSE(PublicKey::FromJwk(json::parse(R"({"kty":77})")));
-  CHECK_FALSE(PublicKey::FromJwk(json::parse(R"({"kty":"EC","crv":5,"x":"AA","y":"AA"})")));
-  CHECK_FALSE(PublicKey::FromJwk(json::parse(R"({"kty":"OKP","crv":[],"x":"AA"})")));
+  CHECK_FALSE(KeyFrom(json::parse(R"({"kty":77})")));
+  CHECK_FALSE(KeyFrom(json::parse(R"({"kty":"EC","crv":5,"x":"AA","y":"AA"})")));
+  CHECK_FALSE(KeyFrom(json::parse(R"({"kty":"OKP","crv":[],"x":"AA"})")));
   REQUIRE(Init());
   EdKey key;
   json jwk = key.Jwk("e1");
   std::string token = key.Sign({{"alg", "EdDSA"}, {"kid", "e1"}}, Claims(1000));
   json odd = jwk;
   odd["kid"] = 7;
-  CHECK(VerifyJws(token, json{{"keys", json::array({odd, jwk})}}, kAll).ok);
+  CHECK(Verify(token, json{{"keys", json::array({odd, jwk})}}, kAll).ok);
   // A time beyond int64 is no time: refused, not cast (undefined behaviour).
   json c = Claims(1'800'000'000);
   c["exp"] = 1e300;
-  CHECK(ValidateIdToken(c, Want(1'800'000'000)) == "expired");
+  CHECK(Validate(c, Want(1'800'000'000)) == "expired");
   c = Claims(1'800'000'000);
   c["iat"] = -1e300;
-  CHECK(ValidateIdToken(c, Want(1'800'000'000)) == "iat_invalid");
+  CHECK(Validate(c, Want(1'800'000'000)) == "iat_invalid");
+}
+
+TEST_CASE("codec/jose: bad JSON reads as a refusal, never a throw") {
+  using bomvault::codec::DecodeJwks;
+  using bomvault::codec::IdTokenClaimsFromJson;
+  // JWK sets: not JSON, not an object, no keys array.
+  for (const char* bad : {"", "not json", "[]", "{}", R"({"keys":{}})", R"({"keys":"a"})", "{"}) {
+    CHECK_FALSE(DecodeJwks(bad));
+  }
+  // Members that are not objects are skipped; members of the wrong type read as absent.
+  auto jwks = DecodeJwks(R"({"keys":[1,"x",null,{"kty":5,"kid":[],"n":{},"use":7,"alg":true}]})");
+  REQUIRE(jwks);
+  REQUIRE(jwks->keys.size() == 1);
+  CHECK(jwks->keys[0].kty.empty());
+  CHECK(jwks->keys[0].kid.empty());
+  CHECK_FALSE(jwks->keys[0].n);
+  CHECK(jwks->keys[0].use == "7");  // present, and never "sig"
+  CHECK(jwks->keys[0].alg == "true");
+  CHECK_FALSE(PublicKey::FromJwk(jwks->keys[0]));
+  // Claims of the wrong type or shape.
+  auto c = IdTokenClaimsFromJson(json::parse(
+      R"({"iss":1,"aud":["client-1",2],"azp":3,"exp":"soon","iat":1e300,"nbf":null,"sub":{}})"));
+  CHECK_FALSE(c.iss);
+  CHECK(c.audiences.empty());
+  CHECK(c.has_azp);
+  CHECK_FALSE(c.azp);
+  CHECK_FALSE(c.exp);
+  CHECK_FALSE(c.iat);
+  CHECK(c.has_nbf);
+  CHECK_FALSE(c.nbf);
+  CHECK_FALSE(c.sub);
+  CHECK(IdTokenClaimsFromJson(json::array()).audiences.empty());
+  CHECK_FALSE(IdTokenClaimsFromJson(json::parse(R"({"exp":18446744073709551615})")).exp);
+  // A header or payload that is not a JSON object, or a kid that is not text: malformed.
+  REQUIRE(Init());
+  EdKey key;
+  json keys = {{"keys", json::array({key.Jwk("e1")})}};
+  CHECK(Verify(Unsigned(json::array(), Claims(1), "AA"), keys, kAll).error == JwsError::kMalformed);
+  CHECK(Verify(Unsigned({{"alg", "EdDSA"}}, json("claims"), "AA"), keys, kAll).error ==
+        JwsError::kMalformed);
+  CHECK(Verify(key.Sign({{"alg", "EdDSA"}, {"kid", 5}}, Claims(1)), keys, kAll).error ==
+        JwsError::kMalformed);
+  CHECK(Verify(key.Sign({{"alg", 5}, {"kid", "e1"}}, Claims(1)), keys, kAll).error ==
+        JwsError::kMalformed);
+  std::string not_json = Base64UrlEncode(AsBytes(std::string("{\"alg\":"))) + "." +
+                         Base64UrlEncode(AsBytes(Claims(1).dump())) + ".AA";
+  CHECK(Verify(not_json, keys, kAll).error == JwsError::kMalformed);
 }

@@ -14,11 +14,14 @@
 
 #include <string>
 
+#include "codec/webauthn.h"
 #include "crypto/crypto.h"
 #include "crypto/jose.h"
 
 using namespace bomvault::crypto;
 using namespace bomvault::crypto::webauthn;
+// clientDataJSON is read by the codec, then checked by crypto/webauthn.
+using bomvault::codec::CheckClientData;
 
 namespace {
 
@@ -278,4 +281,50 @@ TEST_CASE("webauthn: the relying party comes from the public URL") {
   CHECK_FALSE(RelyingPartyFromUrl("https://user@bom.example.com").has_value());
   CHECK_FALSE(RelyingPartyFromUrl("https://bom..example.com").has_value());
   CHECK_FALSE(RelyingPartyFromUrl("https://bom.example.com:x").has_value());
+}
+
+TEST_CASE("codec/webauthn: client data that is not the expected JSON is malformed, never thrown") {
+  using bomvault::codec::DecodeClientData;
+  const char* bad[] = {
+      "",
+      "[]",
+      "\"text\"",
+      "{",
+      R"({"type":5,"challenge":"AAAA","origin":"https://a.example"})",
+      R"({"type":"webauthn.get","challenge":[],"origin":"https://a.example"})",
+      R"({"type":"webauthn.get","challenge":"AAAA","origin":null})",
+      R"({"type":"webauthn.get","challenge":"AAAA"})",
+  };
+  for (const char* text : bad) {
+    CHECK_FALSE(DecodeClientData(Text(text)));
+    CHECK(Err(CheckClientData(Text(text), "webauthn.get", "https://a.example")) ==
+          Error::kMalformed);
+  }
+  CHECK_FALSE(DecodeClientData(Bytes(4097, ' ')));
+  // crossOrigin of another type is malformed (after the type and origin checks).
+  Bytes odd = Text(R"({"type":"webauthn.get","challenge":"AAAA","origin":"https://a.example",)"
+                   R"("crossOrigin":"yes"})");
+  CHECK(Err(CheckClientData(odd, "webauthn.get", "https://a.example")) == Error::kMalformed);
+  CHECK(Err(CheckClientData(odd, "webauthn.create", "https://a.example")) == Error::kWrongType);
+  auto ok = DecodeClientData(Text(R"({"type":"webauthn.get","challenge":"AAAA",)"
+                                  R"("origin":"https://a.example","crossOrigin":false})"));
+  REQUIRE(ok);
+  CHECK(ok->type == "webauthn.get");
+  CHECK_FALSE(ok->cross_origin);
+}
+
+TEST_CASE("codec/webauthn: the sealed passkey document reads back, and nothing else does") {
+  using bomvault::codec::DecodeStoredPasskey;
+  using bomvault::codec::EncodeStoredPasskey;
+  Bytes id = {1, 2, 3}, key = {0xa5, 0x01};
+  std::string text = EncodeStoredPasskey(id, key);
+  CHECK(text == R"({"id":"AQID","key":"pQE"})");  // the stored form, as sealed today
+  auto back = DecodeStoredPasskey(text);
+  REQUIRE(back);
+  CHECK(back->credential_id == id);
+  CHECK(back->cose_key == key);
+  for (const char* bad : {"", "{}", "[]", R"({"id":"AQID"})", R"({"id":1,"key":"pQE"})",
+                          R"({"id":"AQ+D","key":"pQE"})", "{"}) {
+    CHECK_FALSE(DecodeStoredPasskey(bad));
+  }
 }
