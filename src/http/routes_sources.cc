@@ -3,6 +3,7 @@
 // name, kind and their own `connected` flag.
 #include <map>
 
+#include "codec/source_config.h"
 #include "http/api.h"
 #include "http/paging.h"
 #include "util/clock.h"
@@ -18,7 +19,7 @@ nlohmann::json SourceJson(const service::SourceView& v) {
       {"id", v.id.str()}, {"name", v.name}, {"kind", v.kind}, {"connected", v.connected}};
   if (v.config) {
     // Administrators: the configuration too. Nothing in it is a user's credential.
-    nlohmann::json c = v.config->ToJson(false);
+    nlohmann::json c = codec::SourceSettingsJson(*v.config, false);
     for (auto& [k, val] : c.items()) {
       if (k != "name" && k != "kind") j[k] = val;
     }
@@ -28,13 +29,67 @@ nlohmann::json SourceJson(const service::SourceView& v) {
   return j;
 }
 
+nlohmann::json JobResultJson(const service::JobResult& r) {
+  nlohmann::json j = nlohmann::json::object();
+  auto put = [&j](const char* key, const auto& member) {
+    if (member) j[key] = *member;
+  };
+  put("bom_id", r.bom_id);
+  put("revision", r.revision);
+  put("items", r.items);
+  put("changed", r.changed);
+  if (r.changes) {
+    j["changes"] = {{"added", r.changes->added},
+                    {"removed", r.changes->removed},
+                    {"changed", r.changes->changed}};
+  }
+  put("previous_revision", r.previous_revision);
+  put("compare", r.compare);
+  put("file", r.file);
+  put("sha256", r.sha256);
+  put("profile", r.profile);
+  put("warnings", r.warnings);
+  put("remote_id", r.remote_id);
+  return j;
+}
+
+// A connection body's members as given (service::Sources::Connect decides which it takes).
+service::SourceCredentials CredentialsOf(const nlohmann::json& body) {
+  service::SourceCredentials out;
+  out.is_object = body.is_object();
+  if (!out.is_object) return out;
+  for (const auto& item : body.items()) {
+    std::optional<std::string> text;
+    if (item.value().is_string()) text = item.value().get<std::string>();
+    out.members.emplace_back(item.key(), std::move(text));
+  }
+  return out;
+}
+
+// The body of a create or an update, read after the caller is found to be an Administrator (so
+// anyone else learns nothing from how a body is refused).
+std::optional<codec::SourceSettingsPatch> SettingsBody(Ctx& c, const nlohmann::json& body) {
+  if (Status st = access::Refusal(c.principal, access::Function::kSourceManage,
+                                  access::MayUse(c.principal, access::Function::kSourceManage));
+      !st.ok()) {
+    SendError(c, st);
+    return std::nullopt;
+  }
+  auto settings = codec::DecodeSourceSettingsPatch(body);
+  if (!settings.ok()) {
+    SendError(c, settings.status());
+    return std::nullopt;
+  }
+  return std::move(settings.value());
+}
+
 nlohmann::json JobJson(const service::JobView& v) {
   nlohmann::json j = {{"id", v.id.str()},
                       {"kind", v.kind},
                       {"state", v.state},
                       {"progress", v.progress},
                       {"created_at", util::FormatUtc(v.created_at)}};
-  if (v.state == "done") j["result"] = v.result;
+  if (v.state == "done") j["result"] = JobResultJson(v.result);
   if (v.state == "failed") {
     j["error"] = {{"code", v.error.machine_code()}, {"message", v.error.message()}};
   }
@@ -62,7 +117,9 @@ void RegisterSourceRoutes(Api& api) {
             [](Ctx& c) {
               auto body = JsonBody(c);
               if (!body) return;
-              auto r = c.s().sources->Create(c.principal, *body);
+              auto settings = SettingsBody(c, *body);
+              if (!settings) return;
+              auto r = c.s().sources->Create(c.principal, *settings);
               if (!r.ok()) return SendError(c, r.status());
               SendCreated(c, "/api/v1/sources/" + r->str(), {{"id", r->str()}});
             });
@@ -114,7 +171,9 @@ void RegisterSourceRoutes(Api& api) {
               if (!id) return;
               auto body = JsonBody(c);
               if (!body) return;
-              auto r = c.s().sources->Update(c.principal, *id, *body);
+              auto patch = SettingsBody(c, *body);
+              if (!patch) return;
+              auto r = c.s().sources->Update(c.principal, *id, *patch);
               if (!r.ok()) return SendError(c, r.status());
               SendJson(c, 200, SourceJson(r.value()));
             });
@@ -167,7 +226,7 @@ void RegisterSourceRoutes(Api& api) {
                              {"message", kAsk.at(needs.value())},
                              {"needs", needs.value()}}}});
         }
-        Status st = c.s().sources->Connect(c.principal, *id, *body);
+        Status st = c.s().sources->Connect(c.principal, *id, CredentialsOf(*body));
         if (!st.ok()) return SendError(c, st);
         SendNoContent(c);
       });

@@ -118,7 +118,7 @@ void Jobs::Run() {
       job->state = "running";
     }
     JobContext ctx(job->cancelled, job->progress);
-    util::Result<nlohmann::json> r = Status::Internal();
+    util::Result<JobResult> r = Status::Internal();
     try {
       r = job->work(ctx);
     } catch (const std::exception&) {

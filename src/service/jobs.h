@@ -19,7 +19,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -43,13 +43,33 @@ class JobContext {
   std::atomic<double>& progress_;
 };
 
+// What a job that ended well hands back (http/ writes it as the job's "result"; members left
+// unset are not written). A pull of a new BOM: bom_id, revision 1, items, changed. A refresh:
+// bom_id, revision, changed, changes and, when it changed, previous_revision and compare. A
+// folder pull adds file, sha256, profile and warnings. A send: remote_id.
+struct JobResult {
+  struct Changes {
+    int64_t added = 0, removed = 0, changed = 0;
+  };
+  std::optional<std::string> bom_id;
+  std::optional<int64_t> revision;
+  std::optional<int64_t> items;  // the new BOM's item count
+  std::optional<bool> changed;
+  std::optional<Changes> changes;
+  std::optional<int64_t> previous_revision;
+  std::optional<std::string> compare;  // the compare route's path for the two revisions
+  std::optional<std::string> file, sha256, profile;
+  std::optional<int64_t> warnings;
+  std::optional<std::string> remote_id;
+};
+
 struct JobView {
   util::JobId id;
   std::string kind;   // "pull" | "send"
   std::string state;  // "queued" | "running" | "done" | "failed"
   double progress = 0;
-  nlohmann::json result;  // when done
-  util::Status error;     // when failed
+  JobResult result;    // when done
+  util::Status error;  // when failed
   int64_t created_at = 0;
 };
 
@@ -59,7 +79,7 @@ class Jobs {
   static constexpr size_t kMaxPerUser = 4;
   static constexpr int64_t kKeepFinishedSeconds = 3600;
 
-  using Work = std::function<util::Result<nlohmann::json>(JobContext&)>;
+  using Work = std::function<util::Result<JobResult>(JobContext&)>;
 
   explicit Jobs(int workers);
   ~Jobs();  // cancels every job and joins the workers
@@ -79,7 +99,7 @@ class Jobs {
     std::atomic<bool> cancelled{false};
     std::atomic<double> progress{0};
     std::string state = "queued";  // guarded by mu_
-    nlohmann::json result;         // guarded by mu_
+    JobResult result;              // guarded by mu_
     util::Status error;            // guarded by mu_
     int64_t created_at = 0, finished_at = 0;
   };

@@ -15,25 +15,11 @@ namespace {
 
 constexpr size_t kMaxCaPem = 64 * 1024;
 
-// Reads an optional string member; false when present with another type.
-bool OptString(const nlohmann::json& j, const char* key, std::string* out) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return true;
-  if (!it->is_string()) return false;
-  *out = it->get<std::string>();
-  return true;
-}
-
 Status FieldError(const char* key, const char* what) {
   return Status::Invalid("invalid_field", std::string("\"") + key + "\" " + what);
 }
 
 }  // namespace
-
-bool ValidSourceText(const std::string& s, size_t max) {
-  return !s.empty() && s.size() <= max && bom::Utf8ErrorOffset(s) == std::string::npos &&
-         std::none_of(s.begin(), s.end(), [](char c) { return c == '\0'; });
-}
 
 bool GlobMatch(std::string_view pattern, std::string_view text) {
   size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
@@ -82,47 +68,6 @@ std::vector<bom::Item> ApplyRules(const SourceRules& rules, std::vector<bom::Ite
   return out;
 }
 
-nlohmann::json SourceConfig::ToJson(bool with_secrets) const {
-  nlohmann::json units = nlohmann::json::object();
-  for (const auto& [from, to] : rules.units) units[from] = to;
-  if (kind == "folder") {
-    return {{"name", name},
-            {"kind", kind},
-            {"path", path},
-            {"profile", profile},
-            {"rules", {{"skip_part_numbers", rules.skip_part_numbers}, {"units", units}}}};
-  }
-  nlohmann::json j = {
-      {"name", name},
-      {"kind", kind},
-      {"base_url", base_url},
-      {"auth_method", auth_method},
-      {"ca_pem", ca_pem},
-      {"internal", internal},
-      {"proxy", proxy},
-      {"max_response_bytes", max_response_bytes},
-      {"timeout_seconds", timeout_seconds},
-      {"rules", {{"skip_part_numbers", rules.skip_part_numbers}, {"units", units}}}};
-  if (kind == "tryton") {
-    j["database"] = database;
-  } else {
-    j["authorize_url"] = authorize_url;
-    j["token_url"] = token_url;
-    j["revocation_url"] = revocation_url;
-    j["client_id"] = client_id;
-    j["scopes"] = scopes;
-    j["api_key_header"] = api_key_header;
-    j["items_path"] = items_path;
-    j["send_path"] = send_path;
-    if (with_secrets) {
-      j["client_secret"] = client_secret;
-    } else {
-      j["client_secret_set"] = !client_secret.empty();
-    }
-  }
-  return j;
-}
-
 namespace {
 
 bool PathOk(const std::string& p, bool needs_id) {
@@ -155,103 +100,43 @@ Status CheckEndpoint(const std::string& url, const char* key, bool required, boo
 
 }  // namespace
 
-util::Result<SourceConfig> SourceConfig::FromJson(const nlohmann::json& j,
-                                                  const SourceConfig* base) {
-  if (!j.is_object()) return Status::Invalid("invalid_body", "expected a JSON object");
-  static const char* kKnown[] = {
-      "name",          "kind",          "base_url",       "database",           "auth_method",
-      "ca_pem",        "internal",      "proxy",          "max_response_bytes", "timeout_seconds",
-      "rules",         "authorize_url", "token_url",      "revocation_url",     "client_id",
-      "client_secret", "scopes",        "api_key_header", "items_path",         "send_path",
-      "path",          "profile"};
-  // Keys by name, not structured bindings: clang before 16 cannot capture a binding in a lambda.
-  for (const auto& item : j.items()) {
-    const std::string& k = item.key();
-    if (std::none_of(std::begin(kKnown), std::end(kKnown), [&](const char* n) { return k == n; })) {
-      return Status::Invalid("unknown_field",
-                             "unknown field \"" + k.substr(0, bom::kMessageEchoChars) + "\"");
-    }
-  }
+util::Result<SourceConfig> SourceConfig::FromPatch(const codec::SourceSettingsPatch& p,
+                                                   const SourceConfig* base) {
   SourceConfig c = base ? *base : SourceConfig{};
-  for (auto [key, out] : std::initializer_list<std::pair<const char*, std::string*>>{
-           {"name", &c.name},
-           {"kind", &c.kind},
-           {"base_url", &c.base_url},
-           {"database", &c.database},
-           {"auth_method", &c.auth_method},
-           {"ca_pem", &c.ca_pem},
-           {"proxy", &c.proxy},
-           {"authorize_url", &c.authorize_url},
-           {"token_url", &c.token_url},
-           {"revocation_url", &c.revocation_url},
-           {"client_id", &c.client_id},
-           {"client_secret", &c.client_secret},
-           {"scopes", &c.scopes},
-           {"api_key_header", &c.api_key_header},
-           {"items_path", &c.items_path},
-           {"send_path", &c.send_path},
-           {"path", &c.path},
-           {"profile", &c.profile}}) {
-    if (!OptString(j, key, out)) return FieldError(key, "must be a string");
+  for (auto [given, out] :
+       std::initializer_list<std::pair<const std::optional<std::string>*, std::string*>>{
+           {&p.name, &c.name},
+           {&p.kind, &c.kind},
+           {&p.base_url, &c.base_url},
+           {&p.database, &c.database},
+           {&p.auth_method, &c.auth_method},
+           {&p.ca_pem, &c.ca_pem},
+           {&p.proxy, &c.proxy},
+           {&p.authorize_url, &c.authorize_url},
+           {&p.token_url, &c.token_url},
+           {&p.revocation_url, &c.revocation_url},
+           {&p.client_id, &c.client_id},
+           {&p.client_secret, &c.client_secret},
+           {&p.scopes, &c.scopes},
+           {&p.api_key_header, &c.api_key_header},
+           {&p.items_path, &c.items_path},
+           {&p.send_path, &c.send_path},
+           {&p.path, &c.path},
+           {&p.profile, &c.profile}}) {
+    if (*given) *out = **given;
   }
   if (base && c.kind != base->kind) {
     return Status::Invalid("kind_fixed", "a source's kind cannot change; make a new source");
   }
-  if (auto it = j.find("internal"); it != j.end()) {
-    if (!it->is_boolean()) return FieldError("internal", "must be true or false");
-    c.internal = it->get<bool>();
-  }
-  if (auto it = j.find("max_response_bytes"); it != j.end()) {
-    if (!it->is_number_integer() || it->get<int64_t>() < 4096 ||
-        it->get<int64_t>() > (int64_t{256} << 20)) {
-      return FieldError("max_response_bytes", "must be a whole number from 4096 to 268435456");
-    }
-    c.max_response_bytes = it->get<int64_t>();
-  }
-  if (auto it = j.find("timeout_seconds"); it != j.end()) {
-    if (!it->is_number_integer() || it->get<int64_t>() < 1 || it->get<int64_t>() > 600) {
-      return FieldError("timeout_seconds", "must be a whole number from 1 to 600");
-    }
-    c.timeout_seconds = it->get<int64_t>();
-  }
-  if (auto it = j.find("rules"); it != j.end()) {
-    if (!it->is_object()) return FieldError("rules", "must be an object");
-    SourceRules r;
-    if (auto s = it->find("skip_part_numbers"); s != it->end()) {
-      if (!s->is_array() || s->size() > 100) {
-        return FieldError("rules", "skip_part_numbers must be a list of at most 100 patterns");
-      }
-      for (const auto& g : *s) {
-        if (!g.is_string() || !ValidSourceText(g.get<std::string>(), 128)) {
-          return FieldError("rules", "skip_part_numbers holds a pattern that is not 1-128 bytes");
-        }
-        r.skip_part_numbers.push_back(g.get<std::string>());
-      }
-    }
-    if (auto u = it->find("units"); u != it->end()) {
-      if (!u->is_object() || u->size() > 100) {
-        return FieldError("rules", "units must map at most 100 units to units");
-      }
-      for (const auto& [from, to] : u->items()) {
-        if (!to.is_string() || from.size() > 16 || to.get<std::string>().size() > 16) {
-          return FieldError("rules", "units maps text of at most 16 bytes to the same");
-        }
-        r.units.push_back({from, to.get<std::string>()});
-      }
-    }
-    for (const auto& [k, v] : it->items()) {
-      if (k != "skip_part_numbers" && k != "units") {
-        return FieldError("rules", "knows skip_part_numbers and units only");
-      }
-    }
-    c.rules = std::move(r);
-  }
+  if (p.internal) c.internal = *p.internal;
+  if (p.max_response_bytes) c.max_response_bytes = *p.max_response_bytes;
+  if (p.timeout_seconds) c.timeout_seconds = *p.timeout_seconds;
+  if (p.rules) c.rules = *p.rules;
   if (!ValidSourceText(c.name, 200)) return FieldError("name", "must be 1-200 bytes of text");
   if (c.kind == "folder") {
     // A folder has a path, a profile and rules; nothing about a network or credentials.
     static const char* kFolder[] = {"name", "kind", "path", "profile", "rules"};
-    for (const auto& item : j.items()) {
-      const std::string& k = item.key();
+    for (const std::string& k : p.members) {
       if (std::none_of(std::begin(kFolder), std::end(kFolder),
                        [&](const char* n) { return k == n; })) {
         return Status::Invalid("invalid_field",

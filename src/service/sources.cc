@@ -6,6 +6,7 @@
 
 #include "bom/tree.h"
 #include "bom/views.h"
+#include "codec/source_records.h"
 #include "crypto/crypto.h"
 #include "service/audit.h"
 #include "service/tryton.h"
@@ -64,8 +65,10 @@ util::Result<Sources::Loaded> Sources::Load(store::Db& db, const Principal& acto
   Loaded l;
   l.crypto = crypto.value();
   auto text = l.crypto->OpenText(kConfigPurpose, id.str(), row->sealed);
-  auto j = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
-  auto cfg = SourceConfig::FromJson(j, nullptr);
+  auto patch = text ? codec::DecodeSourceSettingsText(*text)
+                    : util::Result<codec::SourceSettingsPatch>(Status::Internal());
+  auto cfg = patch.ok() ? SourceConfig::FromPatch(patch.value(), nullptr)
+                        : util::Result<SourceConfig>(patch.status());
   if (!cfg.ok()) {
     util::log::Error("source.unreadable").Ref("source_id", id);
     return Status::Internal("the source's configuration could not be read");
@@ -113,9 +116,10 @@ void Sources::StoreLink(store::Db& db, const OrgCrypto& crypto, const util::BomI
 
 // --- Administration ------------------------------------------------------------------------------
 
-util::Result<util::SourceId> Sources::Create(const Principal& actor, const nlohmann::json& body) {
+util::Result<util::SourceId> Sources::Create(const Principal& actor,
+                                             const codec::SourceSettingsPatch& body) {
   if (Status st = Allowed(actor, Function::kSourceManage); !st.ok()) return st;
-  auto cfg = SourceConfig::FromJson(body, nullptr);
+  auto cfg = SourceConfig::FromPatch(body, nullptr);
   if (!cfg.ok()) return cfg.status();
   if (cfg->kind == "folder") {
     if (Status f = folder_.Check(actor.org, cfg->path); !f.ok()) return f;
@@ -125,7 +129,7 @@ util::Result<util::SourceId> Sources::Create(const Principal& actor, const nlohm
     auto crypto = keys_.Get(db, actor.org);
     if (!crypto.ok()) return crypto.status();
     const OrgCrypto& c = *crypto.value();
-    crypto::Bytes sealed = c.SealText(kConfigPurpose, id.str(), cfg->ToJson(true).dump());
+    crypto::Bytes sealed = c.SealText(kConfigPurpose, id.str(), codec::EncodeSourceSettings(*cfg));
     store::InsertSource(db, actor.org, id, cfg->kind, sealed, actor.user, util::NowUnix());
     RecordAudit(db, &c,
                 {"source:" + id.str(), actor.user.str(), "source.create", {{"kind", cfg->kind}}});
@@ -165,22 +169,18 @@ util::Result<SourceView> Sources::Get(const Principal& actor, const util::Source
 }
 
 util::Result<SourceView> Sources::Update(const Principal& actor, const util::SourceId& id,
-                                         const nlohmann::json& patch) {
+                                         const codec::SourceSettingsPatch& patch) {
   if (Status st = Allowed(actor, Function::kSourceManage); !st.ok()) return st;
   SourceView out;
   Status st = db_.Write([&](store::Db& db) -> Status {
     auto l = Load(db, actor, id);
     if (!l.ok()) return l.status();
-    auto cfg = SourceConfig::FromJson(patch, &l->config);
+    auto cfg = SourceConfig::FromPatch(patch, &l->config);
     if (!cfg.ok()) return cfg.status();
     if (cfg->kind == "folder" && cfg->path != l->config.path) {
       if (Status f = folder_.Check(actor.org, cfg->path); !f.ok()) return f;
     }
-    const nlohmann::json before = l->config.ToJson(true), after = cfg->ToJson(true);
-    nlohmann::json fields = nlohmann::json::array();
-    for (const auto& [k, v] : after.items()) {
-      if (before.value(k, nlohmann::json()) != v) fields.push_back(k);
-    }
+    const std::vector<std::string> fields = codec::ChangedSourceFields(l->config, *cfg);
     if (fields.empty()) {
       out = std::move(l->view);
       return Status::Ok();
@@ -191,7 +191,8 @@ util::Result<SourceView> Sources::Update(const Principal& actor, const util::Sou
     if (!cfg->SameEndpoint(l->config)) {
       dropped = store::DeleteSourceConnections(db, id, nullptr);
     }
-    crypto::Bytes sealed = l->crypto->SealText(kConfigPurpose, id.str(), after.dump());
+    crypto::Bytes sealed =
+        l->crypto->SealText(kConfigPurpose, id.str(), codec::EncodeSourceSettings(*cfg));
     store::UpdateSource(db, id, sealed, util::NowUnix());
     // Field names only: values may be secret (the CA bundle, the proxy) or names.
     RecordAudit(db, l->crypto.get(),
@@ -228,21 +229,21 @@ Status Sources::Delete(const Principal& actor, const util::SourceId& id) {
 namespace {
 
 // The string members of a credentials body, exactly `keys`, each 1..max bytes of text.
-Status TakeStrings(const nlohmann::json& body, std::initializer_list<const char*> keys, size_t max,
-                   std::vector<std::string_view>* out, const char* usage) {
-  for (const auto& item : body.items()) {  // not a binding: clang < 16 cannot capture one
-    const std::string& k = item.key();
+Status TakeStrings(const SourceCredentials& body, std::initializer_list<const char*> keys,
+                   size_t max, std::vector<std::string_view>* out, const char* usage) {
+  for (const auto& member : body.members) {  // not a binding: clang < 16 cannot capture one
+    const std::string& k = member.first;
     if (std::none_of(keys.begin(), keys.end(), [&](const char* n) { return k == n; })) {
       return Status::Invalid("invalid_credentials", usage);
     }
   }
   for (const char* k : keys) {
-    auto it = body.find(k);
-    if (it == body.end() || !it->is_string() ||
-        !ValidSourceText(it->get_ref<const std::string&>(), max)) {
+    auto it = std::find_if(body.members.begin(), body.members.end(),
+                           [&](const auto& member) { return member.first == k; });
+    if (it == body.members.end() || !it->second || !ValidSourceText(*it->second, max)) {
       return Status::Invalid("invalid_credentials", usage);
     }
-    out->push_back(it->get_ref<const std::string&>());
+    out->push_back(*it->second);
   }
   return Status::Ok();
 }
@@ -252,7 +253,7 @@ Status TakeStrings(const nlohmann::json& body, std::initializer_list<const char*
 util::Result<crypto::SecureBuffer> Sources::CredentialsFor(const Principal& actor,
                                                            const util::SourceId& id,
                                                            const SourceConfig& config,
-                                                           const nlohmann::json& body) {
+                                                           const SourceCredentials& body) {
   std::vector<std::string_view> v;
   if (config.kind == "tryton") {
     Status st = TakeStrings(body, {"username", "password"}, kMaxPassword, &v,
@@ -400,9 +401,9 @@ util::Result<std::string> Sources::ConnectionNeeds(const Principal& actor,
 }
 
 Status Sources::Connect(const Principal& actor, const util::SourceId& id,
-                        const nlohmann::json& credentials) {
+                        const SourceCredentials& credentials) {
   if (Status st = Allowed(actor, Function::kSourceConnect); !st.ok()) return st;
-  if (!credentials.is_object()) return Status::Invalid("invalid_body", "expected a JSON object");
+  if (!credentials.is_object) return Status::Invalid("invalid_body", "expected a JSON object");
   SourceConfig config;
   Status st = db_.Read([&](store::Db& db) -> Status {
     auto l = Load(db, actor, id);
@@ -556,9 +557,9 @@ util::Result<util::JobId> Sources::SubmitSend(const Principal& actor, const util
   });
 }
 
-util::Result<nlohmann::json> Sources::RunPull(const Principal& actor, const util::SourceId& id,
-                                              std::string remote_id, std::optional<util::BomId> bom,
-                                              JobContext& ctx) {
+util::Result<JobResult> Sources::RunPull(const Principal& actor, const util::SourceId& id,
+                                         std::string remote_id, std::optional<util::BomId> bom,
+                                         JobContext& ctx) {
   SourceConfig config;
   std::optional<crypto::SecureBuffer> secret;
   Status st = db_.Read([&](store::Db& db) -> Status {
@@ -596,7 +597,7 @@ util::Result<nlohmann::json> Sources::RunPull(const Principal& actor, const util
   if (ctx.cancelled()) return Status(Code::kConflict, "cancelled", "the job was cancelled");
 
   if (!bom) {
-    nlohmann::json meta = {{"source_ref", {{"source_id", id.str()}, {"remote_id", remote_id}}}};
+    auto meta = codec::PulledBomMetadata(id.str(), remote_id, std::nullopt);
     auto created = boms_.Create(actor, remote->name, meta, std::move(items), "pull");
     if (!created.ok()) return created.status();
     st = db_.Write([&](store::Db& db) -> Status {
@@ -611,20 +612,21 @@ util::Result<nlohmann::json> Sources::RunPull(const Principal& actor, const util
       return Status::Ok();
     });
     if (!st.ok()) return st;
-    return nlohmann::json{{"bom_id", created->id.str()},
-                          {"revision", 1},
-                          {"items", created->items},
-                          {"changed", true}};
+    JobResult out;
+    out.bom_id = created->id.str();
+    out.revision = 1;
+    out.items = created->items;
+    out.changed = true;
+    return out;
   }
 
   return Refresh(actor, id, remote_id, *bom, std::move(items),
                  RevisionNote{"pull", config.name, ""});
 }
 
-util::Result<nlohmann::json> Sources::Refresh(const Principal& actor, const util::SourceId& id,
-                                              const std::string& remote_id, const util::BomId& bom,
-                                              std::vector<bom::Item> items,
-                                              const RevisionNote& note) {
+util::Result<JobResult> Sources::Refresh(const Principal& actor, const util::SourceId& id,
+                                         const std::string& remote_id, const util::BomId& bom,
+                                         std::vector<bom::Item> items, const RevisionNote& note) {
   // The revision the pulled items are compared with, read by number so that an edit landing
   // meanwhile cannot be mistaken for it.
   auto revisions = boms_.Revisions(actor, bom);
@@ -649,9 +651,9 @@ util::Result<nlohmann::json> Sources::Refresh(const Principal& actor, const util
       diff = bom::Compare(before.value(), items);
     }
   }
-  nlohmann::json changes = {{"added", diff.added.size()},
-                            {"removed", diff.removed.size()},
-                            {"changed", diff.changed.size()}};
+  const JobResult::Changes changes{static_cast<int64_t>(diff.added.size()),
+                                   static_cast<int64_t>(diff.removed.size()),
+                                   static_cast<int64_t>(diff.changed.size())};
   Status st = db_.Write([&](store::Db& db) -> Status {
     auto crypto = keys_.Get(db, actor.org);
     if (!crypto.ok()) return crypto.status();
@@ -667,14 +669,17 @@ util::Result<nlohmann::json> Sources::Refresh(const Principal& actor, const util
     return Status::Ok();
   });
   if (!st.ok()) return st;
-  nlohmann::json out = {
-      {"bom_id", bom.str()}, {"revision", revision}, {"changed", changed}, {"changes", changes}};
+  JobResult out;
+  out.bom_id = bom.str();
+  out.revision = revision;
+  out.changed = changed;
+  out.changes = changes;
   if (changed) {
     // The whole difference is the compare route's answer for these two revisions.
-    out["previous_revision"] = revision - 1;
-    out["compare"] = "/api/v1/boms/" + bom.str() + "/compare/" + bom.str() +
-                     "?revision=" + std::to_string(revision - 1) +
-                     "&other_revision=" + std::to_string(revision);
+    out.previous_revision = revision - 1;
+    out.compare = "/api/v1/boms/" + bom.str() + "/compare/" + bom.str() +
+                  "?revision=" + std::to_string(revision - 1) +
+                  "&other_revision=" + std::to_string(revision);
   }
   return out;
 }
@@ -705,23 +710,19 @@ void Sources::RecordFile(const Principal& actor, const util::SourceId& id, const
     if (!crypto.ok()) return crypto.status();
     const OrgCrypto& c = *crypto.value();
     const crypto::Bytes key = c.BlindIndex(kFilePurpose, id.str() + "/" + name);
-    const nlohmann::json rec = {{"name", name},
-                                {"size", file.size},
-                                {"mtime", file.mtime},
-                                {"sha256", file.sha256},
-                                {"bom_id", bom.str()},
-                                {"revision", revision},
-                                {"user_id", actor.user.str()}};
-    crypto::Bytes sealed = c.SealText(kFilePurpose, FileObject(id, key), rec.dump());
+    const codec::PulledFileRecord rec{name,      file.size, file.mtime,      file.sha256,
+                                      bom.str(), revision,  actor.user.str()};
+    crypto::Bytes sealed =
+        c.SealText(kFilePurpose, FileObject(id, key), codec::EncodePulledFileRecord(rec));
     store::SaveSourceFile(db, id, key, sealed, util::NowUnix());
     return Status::Ok();
   });
   if (!recorded.ok()) util::log::Error("source.file_record_failed").Ref("source_id", id);
 }
 
-util::Result<nlohmann::json> Sources::RunFolderPull(
-    const Principal& actor, const util::SourceId& id, const SourceConfig& config,
-    const std::string& name, std::optional<util::BomId> bom, JobContext& ctx) {
+util::Result<JobResult> Sources::RunFolderPull(const Principal& actor, const util::SourceId& id,
+                                               const SourceConfig& config, const std::string& name,
+                                               std::optional<util::BomId> bom, JobContext& ctx) {
   auto file = folder_.Read(actor.org, config.path, name);
   if (!file.ok()) return file.status();
   ctx.Progress(0.3);
@@ -743,13 +744,16 @@ util::Result<nlohmann::json> Sources::RunFolderPull(
   std::vector<bom::Item> items = ApplyRules(config.rules, std::move(report->items));
   if (Status v = bom::ValidateItems(items, bom::Limits{}); !v.ok()) return v;
   if (ctx.cancelled()) return Status(Code::kConflict, "cancelled", "the job was cancelled");
-  const nlohmann::json about = {{"file", name},
-                                {"sha256", file->sha256},
-                                {"profile", report->profile},
-                                {"warnings", report->warnings.size()}};
+  // What the file was, added to either result.
+  auto about = [&](JobResult r) {
+    r.file = name;
+    r.sha256 = file->sha256;
+    r.profile = report->profile;
+    r.warnings = static_cast<int64_t>(report->warnings.size());
+    return r;
+  };
   if (!bom) {
-    nlohmann::json meta = {{"source_ref", {{"source_id", id.str()}, {"remote_id", name}}},
-                           {"source", name}};
+    auto meta = codec::PulledBomMetadata(id.str(), name, name);
     auto created = boms_.Create(actor, NameOfFile(name), meta, std::move(items), "pull",
                                 /*items_validated=*/true, report->profile);
     if (!created.ok()) return created.status();
@@ -766,19 +770,18 @@ util::Result<nlohmann::json> Sources::RunFolderPull(
     });
     if (!st.ok()) return st;
     RecordFile(actor, id, file.value(), name, created->id, 1);
-    nlohmann::json out = {{"bom_id", created->id.str()},
-                          {"revision", 1},
-                          {"items", created->items},
-                          {"changed", true}};
-    out.update(about);
-    return out;
+    JobResult out;
+    out.bom_id = created->id.str();
+    out.revision = 1;
+    out.items = created->items;
+    out.changed = true;
+    return about(std::move(out));
   }
   auto out =
       Refresh(actor, id, name, *bom, std::move(items), RevisionNote{"pull", name, report->profile});
   if (!out.ok()) return out.status();
-  RecordFile(actor, id, file.value(), name, *bom, out->value("revision", int64_t{0}));
-  out->update(about);
-  return out;
+  RecordFile(actor, id, file.value(), name, *bom, out->revision.value_or(0));
+  return about(std::move(out.value()));
 }
 
 util::Result<std::vector<Sources::FileView>> Sources::ListFiles(const Principal& actor,
@@ -800,14 +803,14 @@ util::Result<std::vector<Sources::FileView>> Sources::ListFiles(const Principal&
   auto files = folder_.List(actor.org, config.path);
   if (!files.ok()) return files.status();
   // What each file was when it was last pulled or refreshed.
-  std::map<std::string, nlohmann::json> seen;
+  std::map<std::string, codec::PulledFileRecord> seen;
   st = db_.Read([&](store::Db& db) -> Status {
     for (const FolderFile& f : files.value()) {
       const crypto::Bytes key = crypto->BlindIndex(kFilePurpose, id.str() + "/" + f.name);
       if (auto sealed = store::SourceFile(db, id, key)) {
         auto text = crypto->OpenText(kFilePurpose, FileObject(id, key), *sealed);
-        auto j = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
-        if (j.is_object()) seen[f.name] = std::move(j);
+        auto record = text ? codec::DecodePulledFileRecord(*text) : std::nullopt;
+        if (record) seen[f.name] = std::move(*record);
       }
     }
     return Status::Ok();
@@ -817,15 +820,15 @@ util::Result<std::vector<Sources::FileView>> Sources::ListFiles(const Principal&
   for (const FolderFile& f : files.value()) {
     FileView v{f.name, f.size, f.mtime, "new"};
     if (auto it = seen.find(f.name); it != seen.end()) {
-      const nlohmann::json& r = it->second;
-      if (r.value("size", int64_t{-1}) != f.size) {
+      const codec::PulledFileRecord& r = it->second;
+      if (r.size != f.size) {
         v.state = "changed";
-      } else if (r.value("mtime", int64_t{-1}) == f.mtime) {
+      } else if (r.mtime == f.mtime) {
         v.state = "pulled";
       } else {
         // Touched since: the content decides.
         auto hash = folder_.Hash(actor.org, config.path, f.name);
-        v.state = hash.ok() && hash.value() == r.value("sha256", "") ? "pulled" : "changed";
+        v.state = hash.ok() && hash.value() == r.sha256 ? "pulled" : "changed";
       }
     }
     out.push_back(std::move(v));
@@ -833,8 +836,8 @@ util::Result<std::vector<Sources::FileView>> Sources::ListFiles(const Principal&
   return out;
 }
 
-util::Result<nlohmann::json> Sources::RunSend(const Principal& actor, const util::BomId& bom,
-                                              const util::SourceId& id, JobContext& ctx) {
+util::Result<JobResult> Sources::RunSend(const Principal& actor, const util::BomId& bom,
+                                         const util::SourceId& id, JobContext& ctx) {
   SourceConfig config;
   std::optional<crypto::SecureBuffer> secret;
   std::optional<std::string> existing;
@@ -886,7 +889,9 @@ util::Result<nlohmann::json> Sources::RunSend(const Principal& actor, const util
     return Status::Ok();
   });
   if (!st.ok()) return st;
-  return nlohmann::json{{"remote_id", remote.value()}};
+  JobResult out;
+  out.remote_id = remote.value();
+  return out;
 }
 
 }  // namespace bomvault::service

@@ -24,7 +24,6 @@
 
 #include <map>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,6 +50,14 @@ struct SourceView {
   std::optional<SourceConfig> config;  // Administrators only
 };
 
+// The members of a connection body (PUT .../connection) as given, in order: each member's text,
+// nullopt for a member that is not text. Which members a source takes depends on its kind and
+// auth method (Sources::Connect checks them).
+struct SourceCredentials {
+  bool is_object = true;  // false: the body was not a JSON object
+  std::vector<std::pair<std::string, std::optional<std::string>>> members;
+};
+
 class Sources {
  public:
   // folder_root: the drop root for folder sources (`serve --source-dir`); "" = none.
@@ -63,16 +70,17 @@ class Sources {
         jobs_(jobs),
         folder_(std::move(folder_root)) {}
 
-  util::Result<util::SourceId> Create(const access::Principal& actor, const nlohmann::json& body);
+  util::Result<util::SourceId> Create(const access::Principal& actor,
+                                      const codec::SourceSettingsPatch& body);
   util::Result<std::vector<SourceView>> List(const access::Principal& actor);
   util::Result<SourceView> Get(const access::Principal& actor, const util::SourceId& id);
   util::Result<SourceView> Update(const access::Principal& actor, const util::SourceId& id,
-                                  const nlohmann::json& patch);
+                                  const codec::SourceSettingsPatch& patch);
   util::Status Delete(const access::Principal& actor, const util::SourceId& id);
 
   // The caller's own credentials: checked against the source, then sealed and stored.
   util::Status Connect(const access::Principal& actor, const util::SourceId& id,
-                       const nlohmann::json& credentials);
+                       const SourceCredentials& credentials);
   util::Status Disconnect(const access::Principal& actor, const util::SourceId& id);
   // What the caller must give to connect: "password" (Tryton, REST basic), "api_key",
   // "client_credentials" or "oauth" (start with StartAuthorization). A folder source is 400
@@ -122,22 +130,21 @@ class Sources {
                                                     const util::SourceId& id);
   void StoreLink(store::Db& db, const OrgCrypto& crypto, const util::BomId& bom,
                  const util::SourceId& id, const std::string& remote_id);
-  util::Result<nlohmann::json> RunPull(const access::Principal& actor, const util::SourceId& id,
-                                       std::string remote_id, std::optional<util::BomId> bom,
-                                       JobContext& ctx);
+  util::Result<JobResult> RunPull(const access::Principal& actor, const util::SourceId& id,
+                                  std::string remote_id, std::optional<util::BomId> bom,
+                                  JobContext& ctx);
   // A refresh: `items` become a new revision of `bom` when they differ from its current one
   // (bom::Compare, as the compare route); when nothing changed nothing is written.
-  util::Result<nlohmann::json> Refresh(const access::Principal& actor, const util::SourceId& id,
-                                       const std::string& remote_id, const util::BomId& bom,
-                                       std::vector<bom::Item> items, const RevisionNote& note);
-  util::Result<nlohmann::json> RunFolderPull(const access::Principal& actor,
-                                             const util::SourceId& id, const SourceConfig& config,
-                                             const std::string& name,
-                                             std::optional<util::BomId> bom, JobContext& ctx);
+  util::Result<JobResult> Refresh(const access::Principal& actor, const util::SourceId& id,
+                                  const std::string& remote_id, const util::BomId& bom,
+                                  std::vector<bom::Item> items, const RevisionNote& note);
+  util::Result<JobResult> RunFolderPull(const access::Principal& actor, const util::SourceId& id,
+                                        const SourceConfig& config, const std::string& name,
+                                        std::optional<util::BomId> bom, JobContext& ctx);
   void RecordFile(const access::Principal& actor, const util::SourceId& id, const FolderRead& file,
                   const std::string& name, const util::BomId& bom, int64_t revision);
-  util::Result<nlohmann::json> RunSend(const access::Principal& actor, const util::BomId& bom,
-                                       const util::SourceId& id, JobContext& ctx);
+  util::Result<JobResult> RunSend(const access::Principal& actor, const util::BomId& bom,
+                                  const util::SourceId& id, JobContext& ctx);
 
   void KeepRefreshed(const access::Principal& actor, const util::SourceId& id,
                      const crypto::SecureBuffer& fresh);
@@ -146,7 +153,7 @@ class Sources {
   util::Result<crypto::SecureBuffer> CredentialsFor(const access::Principal& actor,
                                                     const util::SourceId& id,
                                                     const SourceConfig& config,
-                                                    const nlohmann::json& credentials);
+                                                    const SourceCredentials& credentials);
 
   struct Pending {
     util::OrgId org;
