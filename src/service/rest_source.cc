@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "bom/json_body.h"
+#include "codec/rest_source.h"
 #include "crypto/crypto.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -122,16 +123,12 @@ util::Result<crypto::SecureBuffer> RestClient::TokenRequest(std::string body,
     Wipe(resp->body);
     return Status(Code::kUnprocessable, "source_rejected", "the source's token endpoint refused");
   }
-  auto j = nlohmann::json::parse(resp->body, nullptr, false);
+  auto tokens = codec::DecodeOAuthTokens(resp->body);
   Wipe(resp->body);
-  if (!j.is_object() || !j.value("access_token", nlohmann::json()).is_string()) return BadAnswer();
-  std::string access = j["access_token"].get<std::string>();
-  std::string refresh = j.value("refresh_token", nlohmann::json()).is_string()
-                            ? j["refresh_token"].get<std::string>()
-                            : "";
-  int64_t expires_in = j.value("expires_in", nlohmann::json()).is_number_integer()
-                           ? j["expires_in"].get<int64_t>()
-                           : 3600;
+  if (!tokens) return BadAnswer();
+  std::string access = std::move(tokens->access_token);
+  std::string refresh = std::move(tokens->refresh_token);
+  int64_t expires_in = tokens->expires_in.value_or(3600);
   const std::string expires_at = std::to_string(util::NowUnix() + std::max<int64_t>(expires_in, 0));
   // A refresh that returns no new refresh token keeps the old one (RFC 6749 section 6).
   if (refresh.empty() && keep != nullptr) {
@@ -147,9 +144,6 @@ util::Result<crypto::SecureBuffer> RestClient::TokenRequest(std::string body,
   }
   Wipe(access);
   Wipe(refresh);
-  for (auto& [k, v] : j.items()) {
-    if (v.is_string()) Wipe(v.get_ref<std::string&>());
-  }
   return out;
 }
 
@@ -291,12 +285,9 @@ util::Result<RemoteBom> RestClient::Pull(
     if (page == 0 && body->name) out.name = *body->name;
     for (auto& it : *body->items) out.items.push_back(std::move(it));
     if (out.items.size() > bom::Limits{}.max_items) return BadAnswer();
-    auto j = nlohmann::json::parse(resp->body, nullptr, false);
-    const nlohmann::json next =
-        j.is_object() ? j.value("next", nlohmann::json()) : nlohmann::json();
-    if (!next.is_string() || next.get<std::string>().empty()) break;
     // "next" is a path on the same origin (with the base path); anything else is refused.
-    std::string n = next.get<std::string>();
+    std::string n = codec::DecodeNextPage(resp->body);
+    if (n.empty()) break;
     const std::string& base = s_.api.origin.path;
     if (n.rfind(base + "/", 0) != 0 || n.find("//") != std::string::npos) {
       return Status(Code::kUnprocessable, "source_redirect_refused",
@@ -316,23 +307,11 @@ util::Result<std::string> RestClient::Send(
     crypto::SecureBuffer& secret, std::string_view name, const std::vector<bom::Item>& items,
     std::optional<std::string> existing,
     const std::function<void(const crypto::SecureBuffer&)>& on_refreshed) {
-  nlohmann::json list = nlohmann::json::array();
-  for (const auto& it : items) {
-    nlohmann::json props = nlohmann::json::object();
-    for (const auto& [k, v] : it.properties) props[k] = v;
-    list.push_back({{"ref", it.ref},
-                    {"parent", it.parent},
-                    {"part_number", it.part_number},
-                    {"description", it.description},
-                    {"quantity", nlohmann::json::parse(it.quantity, nullptr, false)},
-                    {"unit", it.unit},
-                    {"properties", props}});
-  }
   OutboundRequest r;
   const bool update = existing && ValidRestId(*existing);
   r.method = update ? "PUT" : "POST";
   r.path = update ? Replace(s_.items_path, "{remote_id}", *existing) : s_.send_path;
-  r.body = nlohmann::json{{"name", name}, {"items", list}}.dump();
+  r.body = codec::EncodeSentBom(name, items);
   auto resp = Call(secret, r, on_refreshed);
   if (!resp.ok()) return resp.status();
   if (resp->status != 200 && resp->status != 201) {
@@ -340,14 +319,9 @@ util::Result<std::string> RestClient::Send(
     return Status(Code::kUnprocessable, "source_rejected", "the source refused the BOM");
   }
   if (update) return *existing;
-  auto j = nlohmann::json::parse(resp->body, nullptr, false);
-  if (!j.is_object()) return BadAnswer();
-  const nlohmann::json id = j.value("id", nlohmann::json());
-  std::string text = id.is_string()           ? id.get<std::string>()
-                     : id.is_number_integer() ? std::to_string(id.get<int64_t>())
-                                              : "";
-  if (!ValidRestId(text)) return BadAnswer();
-  return text;
+  auto id = codec::DecodeSentId(resp->body);
+  if (!id || !ValidRestId(*id)) return BadAnswer();
+  return std::move(*id);
 }
 
 }  // namespace bomvault::service

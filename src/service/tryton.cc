@@ -23,12 +23,22 @@ Status BadAnswer() {
   return Status(Code::kUnprocessable, "source_bad_answer", "Tryton's answer could not be read");
 }
 
-std::optional<int64_t> IdOf(const nlohmann::json& v) {
-  if (v.is_number_integer()) return v.get<int64_t>();
-  return std::nullopt;
+// The ids of a list member; elements that are not ids left out.
+std::vector<int64_t> IdsOf(const codec::TrytonValue& v) {
+  std::vector<int64_t> out;
+  if (v.list) {
+    for (const auto& e : *v.list) {
+      if (e) out.push_back(*e);
+    }
+  }
+  return out;
 }
 
-std::string Text(const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : ""; }
+// The first element of a list answer when it is an id.
+std::optional<int64_t> FirstId(const std::optional<std::vector<std::optional<int64_t>>>& ids) {
+  if (!ids || ids->empty()) return std::nullopt;
+  return ids->front();
+}
 
 }  // namespace
 
@@ -37,14 +47,13 @@ bool ValidTrytonId(std::string_view id) {
   return std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-util::Result<nlohmann::json> TrytonClient::Call(std::string_view method, nlohmann::json params) {
+util::Result<codec::TrytonResult> TrytonClient::Call(std::string body) {
   OutboundRequest r;
   r.method = "POST";
   r.path = "/" + database_ + "/";
   r.authorization = &authorization_;
   r.cancelled = cancelled_;
-  r.body =
-      nlohmann::json{{"id", next_id_++}, {"method", method}, {"params", std::move(params)}}.dump();
+  r.body = std::move(body);
   auto resp = Fetch(target_, r);
   if (!resp.ok()) return resp.status();
   if (resp->status == 401 || resp->status == 403) {
@@ -64,31 +73,43 @@ util::Result<nlohmann::json> TrytonClient::Call(std::string_view method, nlohman
     util::log::Warn("tryton.http_status").Num("status", resp->status);
     return Rejected();
   }
-  auto j = nlohmann::json::parse(resp->body, nullptr, false);
-  if (!j.is_object()) return BadAnswer();
-  if (j.contains("error") && !j["error"].is_null()) {
+  auto answer = codec::DecodeTrytonAnswer(resp->body);
+  if (auto* error = std::get_if<codec::TrytonAnswerError>(&answer)) {
+    if (*error == codec::TrytonAnswerError::kBadAnswer) return BadAnswer();
     util::log::Warn("tryton.rpc_error");
     return Rejected();
   }
-  if (!j.contains("result")) return BadAnswer();
-  return std::move(j["result"]);
+  return std::get<codec::TrytonResult>(std::move(answer));
 }
 
 Status TrytonClient::Verify() {
-  auto r = Call("model.res.user.get_preferences", {true, nlohmann::json::object()});
+  auto r = Call(codec::TrytonPreferencesCall(NextCallId()));
   if (!r.ok()) return r.status();
-  if (!r->is_object()) return BadAnswer();
+  if (!r->is_object) return BadAnswer();
   return Status::Ok();
 }
 
-util::Result<nlohmann::json> TrytonClient::Read(std::string_view model,
-                                                const std::vector<int64_t>& ids,
-                                                const std::vector<std::string>& fields) {
-  if (ids.empty()) return nlohmann::json::array();
-  auto r = Call("model." + std::string(model) + ".read", {ids, fields, nlohmann::json::object()});
+util::Result<std::vector<codec::TrytonValue>> TrytonClient::Read(
+    std::string_view model, const std::vector<int64_t>& ids,
+    const std::vector<std::string>& fields) {
+  if (ids.empty()) return std::vector<codec::TrytonValue>{};
+  auto r = Call(codec::TrytonReadCall(NextCallId(), model, ids, fields));
   if (!r.ok()) return r.status();
-  if (!r->is_array()) return BadAnswer();
-  return r;
+  if (!r->items) return BadAnswer();
+  return std::move(*r->items);
+}
+
+util::Result<std::optional<std::vector<std::optional<int64_t>>>> TrytonClient::Search(
+    std::string_view model, std::string_view field,
+    const std::variant<int64_t, std::string>& value) {
+  auto r = Call(codec::TrytonSearchCall(NextCallId(), model, field, value));
+  if (!r.ok()) return r.status();
+  std::optional<std::vector<std::optional<int64_t>>> ids;
+  if (r->items) {
+    ids.emplace();
+    for (const auto& e : *r->items) ids->push_back(e.integer);
+  }
+  return ids;
 }
 
 util::Result<RemoteBom> TrytonClient::PullBom(std::string_view remote_id,
@@ -98,41 +119,29 @@ util::Result<RemoteBom> TrytonClient::PullBom(std::string_view remote_id,
   }
   const int64_t id = std::stoll(std::string(remote_id));
   // search first: read() of a missing id is an error in Tryton, search() is an empty answer.
-  auto found = Call("model.production.bom.search",
-                    {nlohmann::json::array({nlohmann::json::array({"id", "=", id})}), 0, 1, nullptr,
-                     nlohmann::json::object()});
+  auto found = Search("production.bom", "id", id);
   if (!found.ok()) return found.status();
-  if (!found->is_array() || found->empty()) {
+  if (!found.value() || found.value()->empty()) {
     return Status(Code::kUnprocessable, "remote_not_found",
                   "Tryton has no production BOM with this id that your login may read");
   }
   auto boms = Read("production.bom", {id}, {"name", "inputs", "outputs"});
   if (!boms.ok()) return boms.status();
   if (boms->size() != 1) return BadAnswer();
-  const nlohmann::json& b = (*boms)[0];
+  const codec::TrytonValue& b = (*boms)[0];
+  if (!b.is_object) return BadAnswer();
   progress(0.3);
-  auto ids_of = [](const nlohmann::json& v) {
-    std::vector<int64_t> out;
-    if (v.is_array()) {
-      for (const auto& e : v) {
-        if (auto i = IdOf(e)) out.push_back(*i);
-      }
-    }
-    return out;
-  };
-  auto outputs = Read("production.bom.output", ids_of(b.value("outputs", nlohmann::json())),
-                      {"product", "quantity", "uom"});
+  auto outputs = Read("production.bom.output", IdsOf(b["outputs"]), {"product", "quantity", "uom"});
   if (!outputs.ok()) return outputs.status();
-  auto inputs = Read("production.bom.input", ids_of(b.value("inputs", nlohmann::json())),
-                     {"product", "quantity", "uom"});
+  auto inputs = Read("production.bom.input", IdsOf(b["inputs"]), {"product", "quantity", "uom"});
   if (!inputs.ok()) return inputs.status();
   progress(0.5);
   std::vector<int64_t> product_ids, uom_ids;
   for (const auto* lines : {&outputs.value(), &inputs.value()}) {
     for (const auto& l : *lines) {
-      if (!l.is_object()) return BadAnswer();
-      auto p = IdOf(l.value("product", nlohmann::json()));
-      auto u = IdOf(l.value("uom", nlohmann::json()));
+      if (!l.is_object) return BadAnswer();
+      auto p = l["product"].integer;
+      auto u = l["uom"].integer;
       if (!p || !u) return BadAnswer();
       product_ids.push_back(*p);
       uom_ids.push_back(*u);
@@ -149,24 +158,21 @@ util::Result<RemoteBom> TrytonClient::PullBom(std::string_view remote_id,
   progress(0.7);
   std::map<int64_t, std::pair<std::string, std::string>> product;  // id -> code, name
   for (const auto& p : *products) {
-    if (auto i = IdOf(p.value("id", nlohmann::json()))) {
-      product[*i] = {Text(p.value("code", nlohmann::json())),
-                     Text(p.value("name", nlohmann::json()))};
+    if (auto i = p["id"].integer) {
+      product[*i] = {p["code"].text.value_or(""), p["name"].text.value_or("")};
     }
   }
   std::map<int64_t, std::string> uom;
   for (const auto& u : *uoms) {
-    if (auto i = IdOf(u.value("id", nlohmann::json()))) {
-      uom[*i] = Text(u.value("symbol", nlohmann::json()));
-    }
+    if (auto i = u["id"].integer) uom[*i] = u["symbol"].text.value_or("");
   }
   RemoteBom out;
   out.remote_id = std::string(remote_id);
-  out.name = Text(b.value("name", nlohmann::json()));
+  out.name = b["name"].text.value_or("");
   if (out.name.empty()) out.name = "Tryton BOM " + out.remote_id;
-  auto line_item = [&](const nlohmann::json& l, std::string ref,
+  auto line_item = [&](const codec::TrytonValue& l, std::string ref,
                        std::string parent) -> util::Result<bom::Item> {
-    const int64_t pid = *IdOf(l["product"]);
+    const int64_t pid = *l["product"].integer;
     bom::Item it;
     it.ref = std::move(ref);
     it.parent = std::move(parent);
@@ -176,12 +182,12 @@ util::Result<RemoteBom> TrytonClient::PullBom(std::string_view remote_id,
     it.part_number =
         p->second.first.empty() ? "tryton-product-" + std::to_string(pid) : p->second.first;
     it.description = p->second.second;
-    const nlohmann::json& q = l.value("quantity", nlohmann::json());
-    if (!q.is_number()) return BadAnswer();
-    auto qty = bom::CanonicalQuantityFromNumber(q.dump());
+    const std::optional<std::string>& q = l["quantity"].number;
+    if (!q) return BadAnswer();
+    auto qty = bom::CanonicalQuantityFromNumber(*q);
     if (!qty.ok()) return BadAnswer();
     it.quantity = std::move(qty.value());
-    it.unit = uom[*IdOf(l["uom"])];
+    it.unit = uom[*l["uom"].integer];
     if (it.unit == "u") it.unit = "";  // Tryton's "Unit" is bomvault's unit-less count
     return it;
   };
@@ -212,15 +218,14 @@ util::Result<int64_t> TrytonClient::Uom(const std::string& unit) {
   for (const auto& [s, id] : uoms_) {
     if (s == symbol) return id;
   }
-  auto r = Call("model.product.uom.search",
-                {nlohmann::json::array({nlohmann::json::array({"symbol", "=", symbol})}), 0, 1,
-                 nullptr, nlohmann::json::object()});
+  auto r = Search("product.uom", "symbol", symbol);
   if (!r.ok()) return r.status();
-  if (!r->is_array() || r->empty() || !IdOf((*r)[0])) {
+  auto id = FirstId(r.value());
+  if (!id) {
     return Status(Code::kUnprocessable, "unknown_unit",
                   "a unit of this BOM has no unit of measure with that symbol in Tryton");
   }
-  uoms_.push_back({symbol, *IdOf((*r)[0])});
+  uoms_.push_back({symbol, *id});
   return uoms_.back().second;
 }
 
@@ -228,38 +233,30 @@ util::Result<int64_t> TrytonClient::Product(const bom::Item& item) {
   for (const auto& [code, id] : products_) {
     if (code == item.part_number) return id;
   }
-  auto found =
-      Call("model.product.product.search",
-           {nlohmann::json::array({nlohmann::json::array({"code", "=", item.part_number})}), 0, 1,
-            nullptr, nlohmann::json::object()});
+  auto found = Search("product.product", "code", item.part_number);
   if (!found.ok()) return found.status();
-  if (!found->is_array()) return BadAnswer();
-  if (!found->empty()) {
-    auto id = IdOf((*found)[0]);
+  if (!found.value()) return BadAnswer();
+  if (!found.value()->empty()) {
+    auto id = FirstId(found.value());
     if (!id) return BadAnswer();
     products_.push_back({item.part_number, *id});
     return *id;
   }
   auto uom = Uom(item.unit);
   if (!uom.ok()) return uom.status();
-  nlohmann::json tmpl = {
-      {"name", item.description.empty() ? item.part_number : item.description},
-      {"code", item.part_number},
-      {"type", "goods"},
-      {"default_uom", *uom},
-      {"products", nlohmann::json::array({nlohmann::json::array(
-                       {"create", nlohmann::json::array({nlohmann::json::object()})})})}};
-  auto created = Call("model.product.template.create",
-                      {nlohmann::json::array({tmpl}), nlohmann::json::object()});
+  auto created = Call(codec::TrytonCreateTemplateCall(
+      NextCallId(), item.description.empty() ? item.part_number : item.description,
+      item.part_number, *uom));
   if (!created.ok()) return created.status();
-  if (!created->is_array() || created->size() != 1 || !IdOf((*created)[0])) return BadAnswer();
-  auto t = Read("product.template", {*IdOf((*created)[0])}, {"products"});
-  if (!t.ok()) return t.status();
-  if (t->size() != 1 || !(*t)[0].value("products", nlohmann::json()).is_array() ||
-      (*t)[0]["products"].empty() || !IdOf((*t)[0]["products"][0])) {
+  if (!created->items || created->items->size() != 1 || !created->items->front().integer) {
     return BadAnswer();
   }
-  const int64_t id = *IdOf((*t)[0]["products"][0]);
+  auto t = Read("product.template", {*created->items->front().integer}, {"products"});
+  if (!t.ok()) return t.status();
+  if (t->size() != 1) return BadAnswer();
+  auto product_id = FirstId((*t)[0]["products"].list);
+  if (!product_id) return BadAnswer();
+  const int64_t id = *product_id;
   products_.push_back({item.part_number, id});
   return id;
 }
@@ -267,48 +264,40 @@ util::Result<int64_t> TrytonClient::Product(const bom::Item& item) {
 util::Result<int64_t> TrytonClient::WriteBom(const std::string& name, const bom::Item& root,
                                              const std::vector<const bom::Item*>& children,
                                              std::optional<int64_t> existing) {
-  auto line = [this](const bom::Item& it) -> util::Result<nlohmann::json> {
+  auto line = [this](const bom::Item& it) -> util::Result<codec::TrytonBomLine> {
     auto p = Product(it);
     if (!p.ok()) return p.status();
     auto u = Uom(it.unit);
     if (!u.ok()) return u.status();
-    auto q = nlohmann::json::parse(it.quantity, nullptr, false);
-    if (!q.is_number()) return Status::Invalid("invalid_quantity", "a quantity is not a number");
-    return nlohmann::json{{"product", *p}, {"quantity", q.get<double>()}, {"uom", *u}};
+    auto q = codec::TrytonQuantity(it.quantity);
+    if (!q) return Status::Invalid("invalid_quantity", "a quantity is not a number");
+    return codec::TrytonBomLine{*p, *q, *u};
   };
   auto out_line = line(root);
   if (!out_line.ok()) return out_line.status();
-  nlohmann::json inputs = nlohmann::json::array();
+  std::vector<codec::TrytonBomLine> inputs;
   for (const bom::Item* c : children) {
     auto l = line(*c);
     if (!l.ok()) return l.status();
-    inputs.push_back(std::move(l.value()));
+    inputs.push_back(l.value());
   }
-  nlohmann::json outputs = nlohmann::json::array({out_line.value()});
+  const std::vector<codec::TrytonBomLine> outputs = {out_line.value()};
   if (existing) {
     auto cur = Read("production.bom", {*existing}, {"inputs", "outputs"});
     if (!cur.ok()) return cur.status();
     if (cur->size() != 1) return BadAnswer();
-    nlohmann::json values = {
-        {"name", name},
-        {"inputs", nlohmann::json::array({nlohmann::json::array({"delete", (*cur)[0]["inputs"]}),
-                                          nlohmann::json::array({"create", inputs})})},
-        {"outputs", nlohmann::json::array({nlohmann::json::array({"delete", (*cur)[0]["outputs"]}),
-                                           nlohmann::json::array({"create", outputs})})}};
-    auto w = Call("model.production.bom.write",
-                  {nlohmann::json::array({*existing}), values, nlohmann::json::object()});
+    const codec::TrytonValue& b = (*cur)[0];
+    // The lines to replace: Tryton answers both as lists of ids.
+    if (!b["inputs"].list || !b["outputs"].list) return BadAnswer();
+    auto w = Call(codec::TrytonWriteBomCall(NextCallId(), *existing, name, IdsOf(b["inputs"]),
+                                            IdsOf(b["outputs"]), inputs, outputs));
     if (!w.ok()) return w.status();
     return *existing;
   }
-  nlohmann::json values = {
-      {"name", name},
-      {"inputs", nlohmann::json::array({nlohmann::json::array({"create", inputs})})},
-      {"outputs", nlohmann::json::array({nlohmann::json::array({"create", outputs})})}};
-  auto c = Call("model.production.bom.create",
-                {nlohmann::json::array({values}), nlohmann::json::object()});
+  auto c = Call(codec::TrytonCreateBomCall(NextCallId(), name, inputs, outputs));
   if (!c.ok()) return c.status();
-  if (!c->is_array() || c->size() != 1 || !IdOf((*c)[0])) return BadAnswer();
-  return *IdOf((*c)[0]);
+  if (!c->items || c->items->size() != 1 || !c->items->front().integer) return BadAnswer();
+  return *c->items->front().integer;
 }
 
 util::Result<std::string> TrytonClient::SendBom(std::string_view name,
@@ -333,11 +322,9 @@ util::Result<std::string> TrytonClient::SendBom(std::string_view name,
   if (existing && ValidTrytonId(*existing)) {
     // Updated in place while it still exists (and this login may see it), else made anew.
     const int64_t id = std::stoll(*existing);
-    auto found = Call("model.production.bom.search",
-                      {nlohmann::json::array({nlohmann::json::array({"id", "=", id})}), 0, 1,
-                       nullptr, nlohmann::json::object()});
+    auto found = Search("production.bom", "id", id);
     if (!found.ok()) return found.status();
-    if (found->is_array() && !found->empty()) existing_id = id;
+    if (found.value() && !found.value()->empty()) existing_id = id;
   }
   // Sub-assemblies first (deepest last in this list), each its own production.bom linked to its
   // product; then the top one.
@@ -354,9 +341,7 @@ util::Result<std::string> TrytonClient::SendBom(std::string_view name,
     if (!sub.ok()) return sub.status();
     auto product = Product(*a);
     if (!product.ok()) return product.status();
-    auto link = Call("model.product.product-production.bom.create",
-                     {nlohmann::json::array({{{"product", *product}, {"bom", *sub}}}),
-                      nlohmann::json::object()});
+    auto link = Call(codec::TrytonLinkBomCall(NextCallId(), *product, *sub));
     if (!link.ok()) return link.status();
     progress(0.1 + 0.8 * (++done / steps));
   }

@@ -11,18 +11,19 @@
 // UoM symbol, "" meaning Tryton's Unit ("u"). With a remote id the production.bom is updated in
 // place (name, inputs and outputs replaced). Every record is written by the user's own Tryton
 // login, so Tryton names that user as its creator.
+// The JSON-RPC messages are made and read by codec/tryton.h.
 // What Tryton answers is never copied into a message or a log: errors become stable codes
 // ("source_login_refused", "source_rejected", "remote_not_found", "source_bad_answer").
 // Not thread-safe: one per job.
 #pragma once
 
 #include <functional>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "bom/item.h"
+#include "codec/tryton.h"
 #include "crypto/secure_buffer.h"
 #include "service/outbound.h"
 #include "util/status.h"
@@ -44,8 +45,9 @@ class TrytonClient {
         authorization_(std::move(authorization)),
         cancelled_(cancelled) {}
 
-  // One JSON-RPC call; the "result" member.
-  util::Result<nlohmann::json> Call(std::string_view method, nlohmann::json params);
+  // One JSON-RPC call (`body` from codec/tryton.h's *Call functions, made with NextCallId()); the
+  // "result" member.
+  util::Result<codec::TrytonResult> Call(std::string body);
   // Checks the login (res.user.get_preferences).
   util::Status Verify();
   util::Result<RemoteBom> PullBom(std::string_view remote_id,
@@ -56,8 +58,16 @@ class TrytonClient {
                                     const std::function<void(double)>& progress);
 
  private:
-  util::Result<nlohmann::json> Read(std::string_view model, const std::vector<int64_t>& ids,
-                                    const std::vector<std::string>& fields);
+  int64_t NextCallId() { return next_id_++; }
+  // The records read; an empty list for no ids (nothing is asked).
+  util::Result<std::vector<codec::TrytonValue>> Read(std::string_view model,
+                                                     const std::vector<int64_t>& ids,
+                                                     const std::vector<std::string>& fields);
+  // search() for one record whose `field` equals `value`: the ids answered (nullopt when the
+  // answer is not a list; an element that is not an id is nullopt).
+  util::Result<std::optional<std::vector<std::optional<int64_t>>>> Search(
+      std::string_view model, std::string_view field,
+      const std::variant<int64_t, std::string>& value);
   util::Result<int64_t> Uom(const std::string& unit);
   util::Result<int64_t> Product(const bom::Item& item);
   util::Result<int64_t> WriteBom(const std::string& name, const bom::Item& root,
