@@ -55,18 +55,9 @@ JSON_NOT_YET_MOVED = {
     "src/service/boms.h",
     "src/service/instance.cc",
     "src/service/instance.h",
-    "src/service/jobs.cc",
-    "src/service/jobs.h",
     "src/service/key_rotation.cc",
     "src/service/orgs.cc",
-    "src/service/rest_source.cc",
     "src/service/sign_in.cc",
-    "src/service/source_config.cc",
-    "src/service/source_config.h",
-    "src/service/sources.cc",
-    "src/service/sources.h",
-    "src/service/tryton.cc",
-    "src/service/tryton.h",
     "src/service/users.cc",
 }
 
