@@ -277,6 +277,12 @@ class ForgingProvider:
             claims["exp"] = now - 600
         elif mode == "not_yet_valid":
             claims["nbf"] = now + 3600
+        elif mode == "auth_time_far_past":
+            claims["auth_time"] = -1e300  # below int64: no time at all
+        elif mode == "auth_time_text":
+            claims["auth_time"] = "now"
+        elif mode == "email_verified_text":
+            claims["email_verified"] = "true"  # not the boolean: unverified
         elif mode == "unknown_kid":
             header["kid"] = "k-unknown"
         elif mode == "other_key":

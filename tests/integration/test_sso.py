@@ -453,6 +453,32 @@ def test_sso_forged_not_yet_valid_refused():
     forged("not_yet_valid", "id_token_not_yet_valid")
 
 
+def test_sso_forged_auth_time_out_of_range_refused():
+    # A number below int64's range could not be cast to a time: refused, not undefined.
+    forged("auth_time_far_past", "id_token_auth_time_invalid")
+
+
+def test_sso_forged_auth_time_not_a_number_refused():
+    forged("auth_time_text", "id_token_auth_time_invalid")
+
+
+def test_sso_email_verified_of_another_type_reads_as_unverified():
+    # {"email_verified": "true"} once threw out of the claim reading (a 500); it is unverified.
+    w = World(provider="forge")
+    try:
+        w.configure()
+        w.idp.mode = "email_verified_text"
+        br = Browser()
+        s, h, _ = br.request("GET", f"{w.b}/api/v1/sso/{w.org.id}/start")
+        s, _, body = br.request("GET", br.run_flow(h["Location"], f"{w.b}/api/v1/sso/callback"))
+        assert s == 302, body
+        s, users, _ = call(w.b, "GET", "/api/v1/users", token=w.org.admin)
+        forged_user = [u for u in users["users"] if u["email"] == "forged@forge.example"]
+        assert len(forged_user) == 1
+    finally:
+        w.close()
+
+
 def test_sso_forged_unknown_kid_refused_after_one_refetch():
     forged("unknown_kid", "id_token_unknown_kid")
 
