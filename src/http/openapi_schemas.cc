@@ -512,8 +512,8 @@ json BuildSchemas() {
   s["PasskeySignInStart"] = Obj({{"email", Str()}, {"password", Str()}}, json::array());
   s["PasskeySignIn"] =
       Obj({{"credential", Ref("PasskeyCredential")}, {"cookie", Nullable(Bool())}}, {"credential"});
-  // Data sources (routes_sources.cc SourceJson, service/source_config.cc ToJson): Editors and
-  // Viewers get id, name, kind and connected; Administrators the configuration too.
+  // Data sources (routes_sources.cc SourceJson, codec/source_config.cc SourceSettingsJson):
+  // Editors and Viewers get id, name, kind and connected; Administrators the configuration too.
   json rules = Obj({{"skip_part_numbers", ArrayOf(Str())},
                     {"units", {{"type", "object"}, {"additionalProperties", Str()}}}},
                    json::array());
