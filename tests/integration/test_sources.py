@@ -449,14 +449,35 @@ def test_source_configuration_is_validated(serve):
                       ({"ca_pem": "not a pem"}, "invalid_field"),
                       ({"proxy": "http://u:p@proxy"}, "invalid_field"),
                       ({"max_response_bytes": 1}, "invalid_field"),
+                      ({"name": 5}, "invalid_field"),
+                      ({"internal": "yes"}, "invalid_field"),
+                      ({"timeout_seconds": 1.5}, "invalid_field"),
+                      ({"rules": []}, "invalid_field"),
+                      ({"rules": {"units": {"pcs": 1}}}, "invalid_field"),
                       ({"secret_sauce": 1}, "unknown_field")):
         s, r, _ = call(b, "POST", "/api/v1/sources", {**good, **bad}, token=org.admin)
         assert s == 400 and r["error"]["code"] == code, (bad, s, r)
+    # Anyone but an Administrator is refused before the body's members are read.
+    for token in (org.editor, org.viewer):
+        for body in ({"name": 5}, {"secret_sauce": 1}, {"rules": []}):
+            s, r, _ = call(b, "POST", "/api/v1/sources", body, token=token)
+            assert s == 403, (body, s, r)
     s, r, _ = call(b, "POST", "/api/v1/sources", good, token=org.admin)
     assert s == 201
     src = r["id"]
     s, r, _ = call(b, "PATCH", f"/api/v1/sources/{src}", {"kind": "folder"}, token=org.admin)
     assert s == 400 and r["error"]["code"] == "kind_fixed"
+    s, r, _ = call(b, "PATCH", f"/api/v1/sources/{src}", {"proxy": []}, token=org.admin)
+    assert s == 400 and r["error"]["code"] == "invalid_field", r
+    s, r, _ = call(b, "PATCH", f"/api/v1/sources/{src}", {"proxy": []}, token=org.viewer)
+    assert s == 403, r
+    # A connection body whose members are not text, or are not the kind's.
+    s, r, _ = call(b, "PUT", f"/api/v1/sources/{src}/connection",
+                   {"username": "u", "password": 5}, token=org.editor)
+    assert s == 400 and r["error"]["code"] == "invalid_credentials", r
+    s, r, _ = call(b, "PUT", f"/api/v1/sources/{src}/connection",
+                   {"username": "u", "password": "p", "otp": "1"}, token=org.editor)
+    assert s == 400 and r["error"]["code"] == "invalid_credentials", r
     s, r, _ = call(b, "POST", f"/api/v1/sources/{src}/pull", {"remote_id": "x1"}, token=org.admin)
     assert s in (400, 409), r
     s, _, _ = call(b, "DELETE", f"/api/v1/sources/{src}", token=org.admin)
