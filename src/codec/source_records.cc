@@ -29,11 +29,11 @@ std::optional<PulledFileRecord> DecodePulledFileRecord(std::string_view text) {
   }
 }
 
-json PulledBomMetadata(std::string_view source_id, std::string_view remote_id,
-                       std::optional<std::string_view> file) {
+std::string PulledBomMetadata(std::string_view source_id, std::string_view remote_id,
+                              std::optional<std::string_view> file) {
   json meta = {{"source_ref", {{"source_id", source_id}, {"remote_id", remote_id}}}};
   if (file) meta["source"] = *file;
-  return meta;
+  return meta.dump();
 }
 
 }  // namespace bomvault::codec

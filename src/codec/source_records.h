@@ -26,9 +26,9 @@ std::string EncodePulledFileRecord(const PulledFileRecord& r);
 // nullopt when the text is not a JSON object or a member has the wrong type.
 std::optional<PulledFileRecord> DecodePulledFileRecord(std::string_view text);
 
-// The new BOM's metadata for a pull of `remote_id` from a source; `file` (a folder source's file
-// name) adds "source".
-nlohmann::json PulledBomMetadata(std::string_view source_id, std::string_view remote_id,
-                                 std::optional<std::string_view> file);
+// The new BOM's metadata text for a pull of `remote_id` from a source; `file` (a folder source's
+// file name) adds "source".
+std::string PulledBomMetadata(std::string_view source_id, std::string_view remote_id,
+                              std::optional<std::string_view> file);
 
 }  // namespace bomvault::codec

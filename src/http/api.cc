@@ -392,6 +392,17 @@ std::optional<service::AuditQuery> AuditQueryParams(Ctx& c) {
   return q;
 }
 
+namespace {
+
+// An entry's stored change text as the JSON it holds ({} if it is not JSON: never expected, as
+// only RecordAudit writes it).
+nlohmann::json AuditChangeJson(const std::string& text) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  return j.is_discarded() ? nlohmann::json::object() : j;
+}
+
+}  // namespace
+
 void SendAuditEntries(Ctx& c, const std::vector<service::AuditEntry>& entries, int limit) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& e : entries) {
@@ -400,7 +411,7 @@ void SendAuditEntries(Ctx& c, const std::vector<service::AuditEntry>& entries, i
                    {"object", e.object},
                    {"actor_id", e.actor_id},
                    {"action", e.action},
-                   {"change", e.change}});
+                   {"change", AuditChangeJson(e.change)}});
   }
   nlohmann::json body = {{"entries", out}};
   if (!entries.empty() && static_cast<int>(entries.size()) == limit) {

@@ -50,6 +50,13 @@ std::string ExportDisposition(const std::string& name, const std::string& ext) {
   return "attachment; filename=\"" + base + "." + ext + "\"; filename*=UTF-8''" + exact;
 }
 
+// The body's metadata as the JSON text the BOM service takes (it checks it is an object within
+// the limit, codec/bom_metadata.h).
+std::optional<std::string> MetadataText(const std::optional<nlohmann::json>& metadata) {
+  if (!metadata) return std::nullopt;
+  return metadata->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::string SummaryText(const service::BomSummary& b) {
   std::string out;
   out.reserve(256 + b.name.size() + b.metadata_json.size());
@@ -287,7 +294,7 @@ void RegisterBomRoutes(Api& api) {
           return SendError(c, Status::Invalid("missing_field", "\"items\" must be an array"));
         }
         auto r = c.s().boms->Create(c.principal, *body->name,
-                                    body->metadata.value_or(nlohmann::json::object()),
+                                    MetadataText(body->metadata).value_or("{}"),
                                     std::move(*body->items), "json");
         if (!r.ok()) return SendError(c, r.status());
         SendCreated(c, "/api/v1/boms/" + r->id.str(), {{"id", r->id.str()}, {"items", r->items}});
@@ -704,8 +711,8 @@ void RegisterBomRoutes(Api& api) {
               // Only "source" given: it changes that one key and keeps the rest of the metadata.
               const bool merge = body->metadata && !body->metadata_given;
               auto r = c.s().boms->Update(c.principal, *id, std::move(body->name),
-                                          std::move(body->metadata), merge, std::move(body->items),
-                                          IfMatchOf(c));
+                                          MetadataText(body->metadata), merge,
+                                          std::move(body->items), IfMatchOf(c));
               if (!r.ok()) return SendError(c, r.status());
               c.res.set_header("ETag", service::BomEtag(r.value()));
               SendRawJson(c, 200, SummaryText(r.value()));

@@ -1,6 +1,7 @@
 #include "service/attachments.h"
 
 #include "bom/sniff.h"
+#include "codec/attachment_meta.h"
 #include "crypto/crypto.h"
 #include "service/audit.h"
 #include "service/monitor.h"
@@ -46,19 +47,20 @@ util::Result<AttachmentView> FromRow(const store::AttachmentRow& row, const OrgC
   const int64_t count = row.chunk_count;
   if (chunks != nullptr) *chunks = count;
   auto meta = crypto.OpenText("bom-attachment-meta", MetaObject(v, count), row.meta_sealed);
-  nlohmann::json m = meta ? nlohmann::json::parse(*meta, nullptr, false) : nlohmann::json();
-  if (!m.is_object() || !m.contains("name") || !m.contains("sha256")) {
+  std::optional<codec::AttachmentMeta> m;
+  if (meta) m = codec::DecodeAttachmentMeta(*meta);
+  if (!m) {
     util::log::Error("attachment.unreadable").Ref("bom_id", v.bom).Ref("attachment_id", v.id);
     return Status::Internal("an attachment could not be decrypted");
   }
-  v.name = m["name"].get<std::string>();
-  v.sha256 = m["sha256"].get<std::string>();
+  v.name = std::move(m->name);
+  v.sha256 = std::move(m->sha256);
   v.created_by = row.created_by;
   v.created_at = row.created_at;
   return v;
 }
 
-nlohmann::json AuditView(const AttachmentView& v) {
+AuditChange AuditView(const AttachmentView& v) {
   return {{"id", v.id.str()},
           {"kind", v.kind},
           {"name", v.name},
@@ -135,9 +137,8 @@ util::Result<AttachmentView> Attachments::Add(const Principal& actor, const util
     sealed.push_back(
         crypto->Seal("bom-attachment", ChunkObject(bom, v.id, seq, count), crypto::AsBytes(piece)));
   }
-  const crypto::Bytes meta =
-      crypto->SealText("bom-attachment-meta", MetaObject(v, count),
-                       nlohmann::json{{"name", v.name}, {"sha256", v.sha256}}.dump());
+  const crypto::Bytes meta = crypto->SealText("bom-attachment-meta", MetaObject(v, count),
+                                              codec::EncodeAttachmentMeta({v.name, v.sha256}));
 
   st = db_.Write([&](store::Db& db) -> Status {
     // Again, inside the transaction: the share may have been revoked meanwhile.
@@ -181,8 +182,8 @@ util::Result<AttachmentView> Attachments::Add(const Principal& actor, const util
     row.created_at = v.created_at;
     store::InsertAttachment(db, row, sealed);
     store::MarkBomChanged(db, bom, v.created_at);
-    nlohmann::json change = {{"attachment", {{"after", AuditView(v)}}}};
-    if (replaced) change["replaced"] = replaced->str();
+    AuditChange change = {{"attachment", {{"after", AuditView(v)}}}};
+    if (replaced) change.Set("replaced", replaced->str());
     RecordAudit(db, crypto.get(),
                 {"bom:" + bom.str(), actor.user.str(), "bom.attachment.add", change});
     return Status::Ok();

@@ -54,7 +54,7 @@ bool IsAuditNoise(std::string_view action) {
 }
 
 void RecordAudit(store::Db& db, const OrgCrypto* org, const AuditEvent& e) {
-  std::string change = e.change.dump();
+  std::string change = codec::EncodeAuditChange(e.change);
   store::AuditRow row;
   row.at = util::NowUnix();
   row.object = e.object;
@@ -115,10 +115,9 @@ util::Result<std::vector<AuditEntry>> RunAuditQuery(store::Db& db, const OrgCryp
     if (org != nullptr) {
       auto plain = org->OpenText("audit", e.object, *r.change_sealed);
       if (!plain) return util::Status::Internal("an audit entry could not be opened");
-      e.change = nlohmann::json::parse(*plain, nullptr, false);
-    } else {
-      e.change = !r.change_plain ? nlohmann::json::object()
-                                 : nlohmann::json::parse(*r.change_plain, nullptr, false);
+      e.change = std::move(*plain);
+    } else if (r.change_plain) {
+      e.change = std::move(*r.change_plain);
     }
     out.push_back(std::move(e));
   }
@@ -197,16 +196,14 @@ void ChainVerifier::Add(const ChainRow& row) {
   }
   if (row.action == kChainCheckpointAction && !row.org_id && !row.sealed) {
     ++r_.checkpoints;
-    auto j = nlohmann::json::parse(row.change.begin(), row.change.end(), nullptr, false);
+    auto cp = codec::DecodeChainCheckpoint(
+        std::string_view(reinterpret_cast<const char*>(row.change.data()), row.change.size()));
     std::optional<crypto::Bytes> through_hash;
-    if (j.is_object() && j.contains("through_hash") && j["through_hash"].is_string()) {
-      through_hash = crypto::FromHex(j["through_hash"].get<std::string>());
-    }
-    if (!through_hash || !j.contains("through_seq") || !j["through_seq"].is_number_integer() ||
-        j["through_seq"].get<int64_t>() >= row.seq) {
+    if (cp) through_hash = crypto::FromHex(cp->through_hash_hex);
+    if (!through_hash || cp->through_seq >= row.seq) {
       Problem(at + "a malformed checkpoint");
     } else {
-      checkpoint_ = std::make_pair(j["through_seq"].get<int64_t>(), std::move(*through_hash));
+      checkpoint_ = std::make_pair(cp->through_seq, std::move(*through_hash));
     }
   }
   if (expect_ && row.seq == expect_->first) {
@@ -269,11 +266,10 @@ int64_t TrimAuditChain(store::Db& db, int64_t cutoff, int retention_days) {
   // The checkpoint links to the head as it was: deleting everything must not restart at seq 1.
   auto head = ChainHead(db);
   const int64_t deleted = store::DeleteChainThrough(db, through);
-  nlohmann::json change = {{"through_seq", through},
-                           {"through_hash", crypto::ToHex(*through_hash)},
-                           {"deleted", deleted},
-                           {"retention_days", retention_days}};
-  std::string text = change.dump();
+  const std::string text = codec::EncodeAuditChange({{"through_seq", through},
+                                                     {"through_hash", crypto::ToHex(*through_hash)},
+                                                     {"deleted", deleted},
+                                                     {"retention_days", retention_days}});
   ChainRow row;
   row.at = util::NowUnix();
   row.object = "audit_chain";

@@ -25,7 +25,6 @@
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
@@ -33,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "codec/audit_change.h"
 #include "crypto/crypto.h"
 #include "service/org_keys.h"
 #include "store/audit_store.h"
@@ -46,11 +46,14 @@ constexpr int kDefaultAuditDepth = 10;
 inline constexpr const char* kAuditNoiseActions[2] = {"session.failure", "unseal.failure"};
 bool IsAuditNoise(std::string_view action);
 
+using codec::AuditChange;
+using codec::AuditValue;
+
 struct AuditEvent {
   std::string object;    // "bom:<id>", "user:<id>", "org:<id>", "instance"
   std::string actor_id;  // a user id, "operator", or "system"
   std::string action;    // "bom.create", "bom.share", "session.create", "unseal.failure", ...
-  nlohmann::json change = nlohmann::json::object();
+  AuditChange change;
 };
 
 // `org` null for instance-level events.
@@ -60,7 +63,7 @@ struct AuditEntry {
   int64_t id = 0;
   int64_t at = 0;
   std::string object, actor_id, action;
-  nlohmann::json change;
+  std::string change = "{}";  // the stored JSON object text, as RecordAudit encoded it
 };
 
 struct AuditQuery {

@@ -31,7 +31,6 @@ constexpr int64_t kTouchGranularity = 3600;
 using store::kPartIndexBytes;
 using store::PartIndexEntry;
 constexpr size_t kMaxName = 200;
-constexpr size_t kMaxMetadata = 16 * 1024;
 
 Status CheckName(std::string_view name) {
   if (name.empty() || name.size() > kMaxName) {
@@ -41,14 +40,6 @@ Status CheckName(std::string_view name) {
     if (c < 0x20 || c == 0x7f) {
       return Status::Invalid("invalid_name", "a BOM name cannot hold control characters");
     }
-  }
-  return Status::Ok();
-}
-
-Status CheckMetadata(const nlohmann::json& m) {
-  if (!m.is_object()) return Status::Invalid("invalid_metadata", "metadata must be an object");
-  if (m.dump().size() > kMaxMetadata) {
-    return Status::Invalid("invalid_metadata", "metadata is limited to 16 KiB");
   }
   return Status::Ok();
 }
@@ -268,12 +259,8 @@ int64_t Boms::CheckRevisions(store::Db& db, OrgKeys& keys, std::vector<std::stri
 void Boms::InsertRevision(store::Db& db, const OrgCrypto& crypto, const util::BomId& id,
                           int64_t revision, const util::UserId& actor, int64_t at, int64_t items,
                           const RevisionNote& note) {
-  nlohmann::json meta = {{"via", note.via}};
-  if (!note.source.empty()) meta["source"] = note.source;
-  if (!note.profile.empty()) meta["profile"] = note.profile;
   const std::string object = id.str() + "@" + std::to_string(revision);
-  auto sealed = crypto.SealText(
-      "bom-revision", object, meta.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  auto sealed = crypto.SealText("bom-revision", object, codec::EncodeRevisionNote(note));
   store::InsertRevision(db, id, {revision, at, actor, items, std::move(sealed)});
 }
 
@@ -369,11 +356,10 @@ util::Result<std::vector<RevisionInfo>> Boms::Revisions(const Principal& actor,
         auto meta = l->crypto->OpenText("bom-revision", id.str() + "@" + std::to_string(r.revision),
                                         *row.meta_sealed);
         if (!meta) return Status::Internal("a BOM revision could not be decrypted");
-        nlohmann::json m = nlohmann::json::parse(*meta, nullptr, false);
-        if (m.is_object()) {
-          r.via = m.value("via", "");
-          r.source = m.value("source", "");
-          r.profile = m.value("profile", "");
+        if (auto m = codec::DecodeRevisionNote(*meta)) {
+          r.via = std::move(m->via);
+          r.source = std::move(m->source);
+          r.profile = std::move(m->profile);
         }
       }
       out.push_back(std::move(r));
@@ -433,21 +419,22 @@ Status Boms::Touch(const util::BomId& id, int64_t last) {
 }
 
 util::Result<BomSummary> Boms::Create(const Principal& actor, std::string_view name,
-                                      const nlohmann::json& metadata, std::vector<bom::Item> items,
+                                      std::string_view metadata_json, std::vector<bom::Item> items,
                                       std::string_view via, bool items_validated,
                                       std::string_view profile) {
   Status st =
       access::Refusal(actor, Function::kBomCreate, access::MayUse(actor, Function::kBomCreate));
   if (!st.ok()) return st;
   if (!(st = CheckName(name)).ok()) return st;
-  if (!(st = CheckMetadata(metadata)).ok()) return st;
+  auto metadata = codec::CanonicalBomMetadata(metadata_json);
+  if (!metadata.ok()) return metadata.status();
   if (!items_validated && !(st = bom::ValidateItems(items, bom::Limits{})).ok()) return st;
   BomSummary s;
   s.id = util::BomId::Generate();
   s.org = actor.org;
   s.owner = actor.user;
   s.name = std::string(name);
-  s.metadata_json = metadata.dump();
+  s.metadata_json = metadata.value();
   s.items = static_cast<int64_t>(items.size());
   s.created_at = s.updated_at = s.last_interacted_at = util::NowUnix();
   s.my_access = "owner";
@@ -457,13 +444,11 @@ util::Result<BomSummary> Boms::Create(const Principal& actor, std::string_view n
     const OrgCrypto& c = *crypto.value();
     store::InsertBom(db, {s.id, actor.org, actor.user, c.SealText("bom-name", s.id.str(), name),
                           c.BlindIndex("bom-name", Lower(name)),
-                          c.SealText("bom-meta", s.id.str(), metadata.dump()), s.created_at});
+                          c.SealText("bom-meta", s.id.str(), s.metadata_json), s.created_at});
     Status w = WriteItems(db, c, s.id, items);
     if (!w.ok()) return w;
-    RevisionNote note{std::string(via), "", std::string(profile)};
-    if (auto src = metadata.find("source"); src != metadata.end() && src->is_string()) {
-      note.source = src->get<std::string>();
-    }
+    RevisionNote note{std::string(via), codec::BomMetadataSource(s.metadata_json),
+                      std::string(profile)};
     InsertRevision(db, c, s.id, 1, actor.user, s.created_at, s.items, note);
     RecordAudit(db, &c,
                 {"bom:" + s.id.str(),
@@ -610,12 +595,17 @@ Status Boms::VisitItems(const Principal& actor, const util::BomId& id,
 
 util::Result<BomSummary> Boms::Update(const Principal& actor, const util::BomId& id,
                                       std::optional<std::string> name,
-                                      std::optional<nlohmann::json> metadata, bool merge_metadata,
+                                      std::optional<std::string> metadata_json, bool merge_metadata,
                                       std::optional<std::vector<bom::Item>> items,
                                       const util::IfMatch& if_match) {
   Status st;
   if (name && !(st = CheckName(*name)).ok()) return st;
-  if (metadata && !(st = CheckMetadata(*metadata)).ok()) return st;
+  std::optional<std::string> metadata;
+  if (metadata_json) {
+    auto canonical = codec::CanonicalBomMetadata(*metadata_json);
+    if (!canonical.ok()) return canonical.status();
+    metadata = std::move(canonical.value());
+  }
   if (items && !(st = bom::ValidateItems(*items, bom::Limits{})).ok()) return st;
   util::Result<BomSummary> out = Status::NotFound();
   st = db_.Write([&](store::Db& db) -> Status {
@@ -624,35 +614,35 @@ util::Result<BomSummary> Boms::Update(const Principal& actor, const util::BomId&
     if (!if_match.Holds(BomEtag(l->summary))) return Status::PreconditionFailed();
     BomSummary s = l->summary;
     const OrgCrypto& c = *l->crypto;
-    nlohmann::json change = nlohmann::json::object();
+    AuditChange change;
     if (name && *name != s.name) {
-      change["name"] = {{"before", s.name}, {"after", *name}};
+      change.Set("name", {{"before", s.name}, {"after", *name}});
       s.name = *name;
       store::SetBomName(db, id, c.SealText("bom-name", id.str(), s.name),
                         c.BlindIndex("bom-name", Lower(s.name)));
     }
-    nlohmann::json before_meta = nlohmann::json::parse(s.metadata_json, nullptr, false);
-    if (metadata && merge_metadata && before_meta.is_object()) {
+    if (metadata && merge_metadata) {
       // Merged here, inside the transaction, so a concurrent change of other keys is not lost.
-      nlohmann::json merged = before_meta;
-      merged.update(*metadata);
-      if (Status m = CheckMetadata(merged); !m.ok()) return m;
-      metadata = std::move(merged);
+      auto merged = codec::MergeBomMetadata(s.metadata_json, *metadata);
+      if (!merged.ok()) return merged.status();
+      metadata = std::move(merged.value());
     }
-    if (metadata && *metadata != before_meta) {
-      change["metadata"] = {{"before", before_meta}, {"after", *metadata}};
-      s.metadata_json = metadata->dump();
+    // Both texts are canonical (codec/bom_metadata.h): equal objects have equal texts.
+    if (metadata && *metadata != s.metadata_json) {
+      change.Set("metadata", {{"before", codec::JsonText{s.metadata_json}},
+                              {"after", codec::JsonText{*metadata}}});
+      s.metadata_json = *metadata;
       store::SetBomMeta(db, id, c.SealText("bom-meta", id.str(), s.metadata_json));
     }
     if (items) {
       auto before = ReadItems(db, c, id, static_cast<size_t>(s.items));
       if (!before.ok()) return before.status();
       bom::Comparison cmp = bom::Compare(before.value(), *items);
-      change["items"] = {{"before", s.items},
-                         {"after", items->size()},
-                         {"added", cmp.added.size()},
-                         {"removed", cmp.removed.size()},
-                         {"changed", cmp.changed.size()}};
+      change.Set("items", {{"before", s.items},
+                           {"after", items->size()},
+                           {"added", cmp.added.size()},
+                           {"removed", cmp.removed.size()},
+                           {"changed", cmp.changed.size()}});
       Status w = WriteItems(db, c, id, *items);
       if (!w.ok()) return w;
       s.items = static_cast<int64_t>(items->size());

@@ -10,7 +10,6 @@
 // Thread-safe: state lives in the store.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +18,7 @@
 #include "bom/codec.h"
 #include "bom/item.h"
 #include "bom/views.h"
+#include "codec/bom_metadata.h"
 #include "service/org_keys.h"
 #include "store/database.h"
 #include "util/etag.h"
@@ -62,11 +62,7 @@ struct RevisionInfo {
 };
 
 // What a new revision records about where it came from (sealed with it).
-struct RevisionNote {
-  std::string via;
-  std::string source;
-  std::string profile;
-};
+using RevisionNote = codec::RevisionNoteText;
 
 struct ShareView {
   util::UserId user;
@@ -93,7 +89,7 @@ class Boms {
       : db_(db), keys_(keys), monitor_(monitor) {}
 
   util::Result<BomSummary> Create(const access::Principal& actor, std::string_view name,
-                                  const nlohmann::json& metadata, std::vector<bom::Item> items,
+                                  std::string_view metadata_json, std::vector<bom::Item> items,
                                   std::string_view via,            // "json" | "csv" | "import"
                                   bool items_validated = false,    // the importer validated them
                                   std::string_view profile = {});  // the import profile used
@@ -105,11 +101,12 @@ class Boms {
   util::Status VisitItems(const access::Principal& actor, const util::BomId& id,
                           const std::function<void(int64_t items)>& on_start,
                           const std::function<void(const bom::ItemView&)>& fn);
-  // name / metadata / items (a full replacement of the tree), any subset. `metadata` replaces
-  // the stored object, or with merge_metadata is merged into it key by key.
+  // name / metadata / items (a full replacement of the tree), any subset. `metadata_json` (a JSON
+  // object's text, checked by codec/bom_metadata.h) replaces the stored object, or with
+  // merge_metadata is merged into it key by key.
   util::Result<BomSummary> Update(const access::Principal& actor, const util::BomId& id,
                                   std::optional<std::string> name,
-                                  std::optional<nlohmann::json> metadata, bool merge_metadata,
+                                  std::optional<std::string> metadata_json, bool merge_metadata,
                                   std::optional<std::vector<bom::Item>> items,
                                   const util::IfMatch& if_match = {});
   // Update, Delete and Transfer refuse with PreconditionFailed, changing nothing, when `if_match`

@@ -128,11 +128,12 @@ util::Result<ImportProfile> ImportProfiles::Create(const access::Principal& acto
     auto sealed = c.SealText(kPurpose, p.id.str(), codec::EncodeImportProfile(p));
     store::InsertImportProfile(db, actor.org, actor.user,
                                {p.id, std::move(sealed), p.created_at, p.updated_at});
-    RecordAudit(db, &c,
-                {"org:" + actor.org.str(),
-                 actor.user.str(),
-                 "org.import_profile_create",
-                 {{"profile_id", p.id.str()}, {"after", codec::ImportProfileJson(p)}}});
+    RecordAudit(
+        db, &c,
+        {"org:" + actor.org.str(),
+         actor.user.str(),
+         "org.import_profile_create",
+         {{"profile_id", p.id.str()}, {"after", codec::JsonText{codec::EncodeImportProfile(p)}}}});
     return Status::Ok();
   });
   if (!st.ok()) return st;
@@ -171,8 +172,8 @@ util::Result<ImportProfile> ImportProfiles::Replace(const access::Principal& act
                  actor.user.str(),
                  "org.import_profile_update",
                  {{"profile_id", id.str()},
-                  {"before", codec::ImportProfileJson(*before)},
-                  {"after", codec::ImportProfileJson(p)}}});
+                  {"before", codec::JsonText{codec::EncodeImportProfile(*before)}},
+                  {"after", codec::JsonText{codec::EncodeImportProfile(p)}}}});
     return Status::Ok();
   });
   if (!st.ok()) return st;

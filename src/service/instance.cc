@@ -176,7 +176,7 @@ util::Result<UnsealStatus> Instance::ResetUnseal(std::string_view share) {
   return SealStatus();
 }
 
-void Instance::RecordInstanceEvent(const char* action, nlohmann::json change) {
+void Instance::RecordInstanceEvent(const char* action, AuditChange change) {
   std::lock_guard lock(pending_mu_);
   if (pending_events_.size() < 100) pending_events_.emplace_back(action, std::move(change));
 }
@@ -232,12 +232,12 @@ util::Status Instance::OpenWithKeys(vault::Keys keys) {
     return built.status();
   }
   services_ = std::move(built.value());
-  std::vector<std::pair<std::string, nlohmann::json>> events;
+  std::vector<std::pair<std::string, AuditChange>> events;
   {
     std::lock_guard plock(pending_mu_);
     events.swap(pending_events_);
   }
-  events.emplace_back("unseal.success", nlohmann::json::object());
+  events.emplace_back("unseal.success", AuditChange());
   util::Status audited = services_->db->Write([&](store::Db& conn) -> util::Status {
     for (auto& [action, change] : events) {
       RecordAudit(conn, nullptr, {"instance", "system", action, change});

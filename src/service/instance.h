@@ -36,6 +36,7 @@
 
 #include "service/accounts.h"
 #include "service/attachments.h"
+#include "service/audit.h"
 #include "service/backups.h"
 #include "service/boms.h"
 #include "service/exfil.h"
@@ -159,7 +160,7 @@ class Instance {
 
  private:
   explicit Instance(InstanceOptions options, vault::KeyringFile keyring);
-  void RecordInstanceEvent(const char* action, nlohmann::json change);
+  void RecordInstanceEvent(const char* action, AuditChange change);
   // Steps 1 and 2 of sealing (see above); the caller then takes mu_ exclusively.
   void BeginClosing();
 
@@ -174,7 +175,7 @@ class Instance {
   // and the next OpenWithKeys comes first, which drops the faulted services and ends closing.
   std::atomic<bool> fault_teardown_pending_{false};
   std::mutex pending_mu_;
-  std::vector<std::pair<std::string, nlohmann::json>> pending_events_;  // while sealed
+  std::vector<std::pair<std::string, AuditChange>> pending_events_;  // while sealed
 };
 
 std::string DatabasePath(const std::string& data_dir);

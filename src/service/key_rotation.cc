@@ -2,9 +2,9 @@
 
 #include <chrono>
 #include <limits>
-#include <nlohmann/json.hpp>
 #include <variant>
 
+#include "codec/rotation_position.h"
 #include "service/audit.h"
 #include "service/backups.h"
 #include "store/audit_store.h"
@@ -21,43 +21,6 @@ namespace {
 using util::Status;
 
 using store::KeyValue;
-
-// A step's position (the key of the last row done) as stored in key_rotations.position: a JSON
-// array with one {"i": integer}, {"s": text} or {"b": hex bytes} per key column.
-nlohmann::json PositionJson(const std::vector<KeyValue>& keys) {
-  nlohmann::json a = nlohmann::json::array();
-  for (const auto& v : keys) {
-    if (const auto* i = std::get_if<int64_t>(&v)) {
-      a.push_back({{"i", *i}});
-    } else if (const auto* t = std::get_if<std::string>(&v)) {
-      a.push_back({{"s", *t}});
-    } else {
-      a.push_back({{"b", crypto::ToHex(std::get<crypto::Bytes>(v))}});
-    }
-  }
-  return a;
-}
-
-std::optional<std::vector<KeyValue>> ParsePosition(const std::string& text, int keys) {
-  auto a = nlohmann::json::parse(text, nullptr, false);
-  if (!a.is_array() || static_cast<int>(a.size()) != keys) return std::nullopt;
-  std::vector<KeyValue> out;
-  for (const auto& e : a) {
-    if (!e.is_object()) return std::nullopt;
-    if (e.contains("i") && e["i"].is_number_integer()) {
-      out.emplace_back(e["i"].get<int64_t>());
-    } else if (e.contains("s") && e["s"].is_string()) {
-      out.emplace_back(e["s"].get<std::string>());
-    } else if (e.contains("b") && e["b"].is_string()) {
-      auto b = crypto::FromHex(e["b"].get<std::string>());
-      if (!b) return std::nullopt;
-      out.emplace_back(std::move(*b));
-    } else {
-      return std::nullopt;
-    }
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -237,7 +200,7 @@ bool KeyRotation::Step() {
     crypto = c.value();
     std::optional<std::vector<KeyValue>> position;
     if (!job->position.empty()) {
-      position = ParsePosition(job->position, store::SealedColumnKeyCount(step));
+      position = codec::DecodeRotationPosition(job->position, store::SealedColumnKeyCount(step));
     }
     const std::vector<store::SealedRow> rows =
         store::SealedBatch(conn, step, org, position, kBatch);
@@ -257,10 +220,11 @@ bool KeyRotation::Step() {
       }
     }
     step_finished = static_cast<int>(rows.size()) < kBatch;
-    store::AdvanceKeyRotation(
-        conn, org, step + (step_finished ? 1 : 0),
-        step_finished || rows.empty() ? std::string() : PositionJson(rows.back().keys).dump(),
-        done);
+    store::AdvanceKeyRotation(conn, org, step + (step_finished ? 1 : 0),
+                              step_finished || rows.empty()
+                                  ? std::string()
+                                  : codec::EncodeRotationPosition(rows.back().keys),
+                              done);
     return Status::Ok();
   });
   if (!st.ok()) {

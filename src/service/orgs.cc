@@ -1,7 +1,5 @@
 #include "service/orgs.h"
 
-#include <nlohmann/json.hpp>
-
 #include "codec/column_mappings.h"
 #include "service/audit.h"
 #include "store/orgs_store.h"
@@ -16,7 +14,7 @@ using util::Status;
 namespace {
 
 // The settings as audited (the keys PATCH /org/settings takes).
-nlohmann::json AuditedSettings(const OrgSettings& s) {
+AuditChange AuditedSettings(const OrgSettings& s) {
   return {{"sharing_enabled", s.sharing_enabled},
           {"audit_depth", s.audit_depth},
           {"mfa_policy", s.mfa_policy},
@@ -173,11 +171,12 @@ util::Result<OrgSettings> Orgs::UpdateSettings(const Principal& actor,
     if (patch.mfa_policy) result.mfa_policy = *patch.mfa_policy;
     if (patch.purge_notice) result.purge_notice = *patch.purge_notice;
     if (patch.purge_days) result.purge_days = *patch.purge_days;
-    nlohmann::json change = nlohmann::json::object();
-    const nlohmann::json b = AuditedSettings(before), a = AuditedSettings(result);
-    for (auto it = a.begin(); it != a.end(); ++it) {
-      if (b.at(it.key()) != it.value())
-        change[it.key()] = {{"before", b.at(it.key())}, {"after", it.value()}};
+    AuditChange change;
+    const AuditChange b = AuditedSettings(before), a = AuditedSettings(result);
+    for (size_t i = 0; i < a.fields().size(); ++i) {
+      const codec::AuditField &was = b.fields()[i], &now = a.fields()[i];
+      if (!(was.value == now.value))
+        change.Set(now.key, {{"before", was.value}, {"after", now.value}});
     }
     store::SaveOrgSettings(db, actor.org, result);
     if (version != nullptr) *version = store::OrgSettingsVersion(db, actor.org);
@@ -236,22 +235,24 @@ util::Result<bom::ColumnMappings> Orgs::SetColumnMappings(const Principal& actor
   Status st = access::Refusal(actor, access::Function::kOrgSettingsWrite,
                               access::MayUse(actor, access::Function::kOrgSettingsWrite));
   if (!st.ok()) return st;
-  const nlohmann::json after = codec::ColumnMappingsJson(mappings);
+  const std::string after = codec::EncodeColumnMappings(mappings);
   st = db_.Write([&](store::Db& db) -> Status {
     auto crypto = keys_.Get(db, actor.org);
     if (!crypto.ok()) return crypto.status();
     const OrgCrypto& c = *crypto.value();
     auto before = LoadColumnMappings(db, c);
     if (!before.ok()) return before.status();
-    const nlohmann::json before_json = codec::ColumnMappingsJson(before.value());
-    if (before_json == after) return Status::Ok();
-    const crypto::Bytes sealed = c.SealText(kMappingsPurpose, actor.org.str(), after.dump());
+    const std::string before_text = codec::EncodeColumnMappings(before.value());
+    if (before_text == after) return Status::Ok();
+    const crypto::Bytes sealed = c.SealText(kMappingsPurpose, actor.org.str(), after);
     store::SaveOrgColumnMappings(db, actor.org, sealed, util::NowUnix());
-    RecordAudit(db, &c,
-                {"org:" + actor.org.str(),
-                 actor.user.str(),
-                 "org.column_mappings",
-                 {{"mappings", {{"before", before_json}, {"after", after}}}}});
+    RecordAudit(
+        db, &c,
+        {"org:" + actor.org.str(),
+         actor.user.str(),
+         "org.column_mappings",
+         {{"mappings",
+           {{"before", codec::JsonText{before_text}}, {"after", codec::JsonText{after}}}}}});
     return Status::Ok();
   });
   if (!st.ok()) return st;
@@ -337,7 +338,7 @@ util::Result<std::vector<AuditEntry>> Orgs::SupportAudit(const Principal& actor,
   if (!st.ok()) return st;
   // The operator never reads org content: a change may name a BOM, its metadata or a person's
   // address, so only ids, times and actions leave here.
-  for (AuditEntry& e : r.value()) e.change = nlohmann::json::object();
+  for (AuditEntry& e : r.value()) e.change = "{}";
   return r;
 }
 

@@ -455,9 +455,6 @@ util::Result<SignInResult> Passkeys::SignIn(const PasskeyAssertion& a, const std
   }
 
   // Refusals from here on name the user: audited in the org (ids only) besides the log line.
-  // The audit event's own change type, whatever it is: the refusals below give it as key-value
-  // pairs.
-  using AuditChange = decltype(AuditEvent::change);
   auto audit_refusal = [&](const char* action, AuditChange change) {
     Status audited = db_.Write([&](store::Db& db) -> Status {
       auto org = org_keys_.Get(db, row->org);

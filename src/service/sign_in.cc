@@ -160,7 +160,7 @@ util::Result<SignInResult> Accounts::FinishSignIn(const SignInAttempt& attempt, 
   st = db_.Write([&](store::Db& db) -> Status {
     auto org = Org(db, row->org);
     if (!org.ok()) return org.status();
-    nlohmann::json change = {{"kind", "session"}};
+    AuditChange change = {{"kind", "session"}};
     auto fail = [&](const char* code, const char* message) {
       return Status(Code::kUnauthenticated, code, message);
     };
@@ -178,7 +178,7 @@ util::Result<SignInResult> Accounts::FinishSignIn(const SignInAttempt& attempt, 
         if (!store::AdvanceTotpStep(db, row->id, static_cast<int64_t>(*step))) {
           return fail("totp_invalid", "the one-time code is wrong, expired or already used");
         }
-        change["mfa"] = "totp";
+        change.Set("mfa", "totp");
       } else if (!recovery_code.empty()) {
         failure_reason = "recovery_code";
         auto normalised = NormaliseRecoveryCode(recovery_code);
@@ -195,7 +195,7 @@ util::Result<SignInResult> Accounts::FinishSignIn(const SignInAttempt& attempt, 
                      row->id.str(),
                      "mfa.recovery_code_used",
                      {{"codes_left", store::CountRecoveryCodes(db, row->id)}}});
-        change["mfa"] = "recovery_code";
+        change.Set("mfa", "recovery_code");
       } else {
         return fail("totp_required", "a one-time code from your authenticator is required");
       }
@@ -207,7 +207,7 @@ util::Result<SignInResult> Accounts::FinishSignIn(const SignInAttempt& attempt, 
     }
     result = IssueSession(db, row->id, row->org, role, enrolment_only);
     if (!result.ok()) return result.status();
-    if (enrolment_only) change["mfa_enrolment_only"] = true;
+    if (enrolment_only) change.Set("mfa_enrolment_only", true);
     RecordAudit(db, org.value().get(),
                 {"user:" + row->id.str(), row->id.str(), "session.create", change});
     return Status::Ok();
@@ -422,8 +422,8 @@ Status Accounts::Reauthenticate(const Principal& actor, std::string_view bearer,
       if (!store::MarkSessionAuthenticated(db, actor.user, TokenHash(bearer), util::NowUnix())) {
         return Status::Unauthenticated("the session has ended");
       }
-      nlohmann::json change = nlohmann::json::object();
-      if (mfa != nullptr) change["mfa"] = mfa;
+      AuditChange change;
+      if (mfa != nullptr) change.Set("mfa", mfa);
       RecordAudit(db, org.value().get(),
                   {"user:" + actor.user.str(), actor.user.str(), "session.reauth", change});
       return Status::Ok();

@@ -306,23 +306,23 @@ Status Accounts::UpdateUser(const Principal& actor, const util::UserId& id,
     if (!if_match.Holds(util::EntityTag(before->version))) return Status::PreconditionFailed();
     const std::string& before_role = before->role;
     const bool before_disabled = before->disabled;
-    nlohmann::json change = nlohmann::json::object();
+    AuditChange change;
     if (role && access::RoleName(*role) != before_role) {
-      change["role"] = {{"before", before_role}, {"after", access::RoleName(*role)}};
+      change.Set("role", {{"before", before_role}, {"after", access::RoleName(*role)}});
       // Revoked privileges: the address must be verified again before sharing (seed rule).
       bool demoted = (before_role == "administrator") ||
                      (before_role == "editor" && *role == access::Role::kViewer);
       store::SetUserRole(db, id, std::string(access::RoleName(*role)), demoted);
     }
     if (disabled && *disabled != before_disabled) {
-      change["disabled"] = {{"before", before_disabled}, {"after", *disabled}};
+      change.Set("disabled", {{"before", before_disabled}, {"after", *disabled}});
       store::SetUserDisabled(db, id, *disabled);
       if (*disabled) {
         store::DeleteUserSessions(db, id);
         // Their own connections to data sources go too (service/sources.h): a disabled user's
         // credentials must not outlive the account's use.
         if (int n = store::DeleteUserSourceConnections(db, id); n > 0) {
-          change["source_connections_deleted"] = n;
+          change.Set("source_connections_deleted", n);
         }
       }
     }

@@ -93,10 +93,9 @@ TEST_CASE("a BOM row copied into another organisation's BOM fails to decrypt") {
   service::Services& s = t.s();
   const access::Principal& admin_a = t.admin_a;
   const access::Principal& admin_b = t.admin_b;
-  auto bom_a = s.boms->Create(admin_a, "A's BOM", nlohmann::json::object(), Items("A-1"), "json");
-  auto bom_b = s.boms->Create(admin_b, "B's BOM", nlohmann::json::object(), Items("B-1"), "json");
-  auto bom_a2 =
-      s.boms->Create(admin_a, "A's other BOM", nlohmann::json::object(), Items("A-2"), "json");
+  auto bom_a = s.boms->Create(admin_a, "A's BOM", "{}", Items("A-1"), "json");
+  auto bom_b = s.boms->Create(admin_b, "B's BOM", "{}", Items("B-1"), "json");
+  auto bom_a2 = s.boms->Create(admin_a, "A's other BOM", "{}", Items("A-2"), "json");
   REQUIRE(bom_a.ok());
   REQUIRE(bom_b.ok());
   REQUIRE(bom_a2.ok());
@@ -140,9 +139,9 @@ TEST_CASE("an attachment chunk copied to another tenant, BOM or position fails t
   service::Services& s = t.s();
   const access::Principal& admin_a = t.admin_a;
   const access::Principal& admin_b = t.admin_b;
-  auto bom_a = s.boms->Create(admin_a, "A", nlohmann::json::object(), Items("A-1"), "json");
-  auto bom_a2 = s.boms->Create(admin_a, "A2", nlohmann::json::object(), Items("A-2"), "json");
-  auto bom_b = s.boms->Create(admin_b, "B", nlohmann::json::object(), Items("B-1"), "json");
+  auto bom_a = s.boms->Create(admin_a, "A", "{}", Items("A-1"), "json");
+  auto bom_a2 = s.boms->Create(admin_a, "A2", "{}", Items("A-2"), "json");
+  auto bom_b = s.boms->Create(admin_b, "B", "{}", Items("B-1"), "json");
   REQUIRE(bom_a.ok());
   REQUIRE(bom_a2.ok());
   REQUIRE(bom_b.ok());

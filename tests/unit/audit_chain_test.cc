@@ -304,7 +304,7 @@ void MakeHistory(service::Services& s) {
   top.ref = "1";
   top.part_number = "P-1";
   top.quantity = "1";
-  auto bom = s.boms->Create(admin, "Chained", nlohmann::json::object(), {top}, "json");
+  auto bom = s.boms->Create(admin, "Chained", "{}", {top}, "json");
   REQUIRE(bom.ok());
   REQUIRE(s.boms->Update(admin, bom->id, std::string("Renamed"), std::nullopt, false, std::nullopt)
               .ok());
@@ -419,7 +419,7 @@ TEST_CASE("a purge removes a stale BOM's rows everywhere and the chain records i
     items[i].part_number = "PN-" + std::to_string(i);
     items[i].quantity = "1";
   }
-  auto bom = s.boms->Create(admin, "Stale", nlohmann::json::object(), items, "json");
+  auto bom = s.boms->Create(admin, "Stale", "{}", items, "json");
   REQUIRE(bom.ok());
   REQUIRE(s.boms->Share(admin, bom->id, viewer.value(), "view").ok());
   auto count = [&](const std::string& sql) {
@@ -463,8 +463,7 @@ TEST_CASE("a purge removes a stale BOM's rows everywhere and the chain records i
   REQUIRE(entries->size() == 1);
   CHECK(entries->front().action == "bom.purge");
   CHECK(entries->front().actor_id == "system");
-  CHECK(entries->front().change ==
-        nlohmann::json{{"items", 1200}, {"policy_days", 5}, {"reason", "owner_inactive"}});
+  CHECK(entries->front().change == R"({"items":1200,"policy_days":5,"reason":"owner_inactive"})");
   // Users and the org remain.
   CHECK(s.accounts->ListUsers(admin)->size() == 2);
   // The chain holds the BOM's history and its tombstone, and still verifies.

@@ -120,8 +120,8 @@ TEST_CASE("codec/source_records: a pulled file's record and a pulled BOM's metad
   for (const char* bad : {"", "[]", "{", R"({"size":"10"})", R"({"sha256":1})"}) {
     CHECK_FALSE(DecodePulledFileRecord(bad));
   }
-  CHECK(PulledBomMetadata("s-1", "42", std::nullopt).dump() ==
+  CHECK(PulledBomMetadata("s-1", "42", std::nullopt) ==
         R"({"source_ref":{"remote_id":"42","source_id":"s-1"}})");
-  CHECK(PulledBomMetadata("s-1", "a.csv", "a.csv").dump() ==
+  CHECK(PulledBomMetadata("s-1", "a.csv", "a.csv") ==
         R"({"source":"a.csv","source_ref":{"remote_id":"a.csv","source_id":"s-1"}})");
 }
