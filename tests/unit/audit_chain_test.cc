@@ -481,3 +481,62 @@ TEST_CASE("a purge removes a stale BOM's rows everywhere and the chain records i
               .ok());
   CHECK(purges == 1);
 }
+
+TEST_CASE("audit entries read back as the text recorded: a metadata merge's diff, keys sorted") {
+  ChainStore cs;
+  auto hold = cs.instance->Acquire();
+  REQUIRE(hold);
+  service::Services& s = **hold;
+  auto org =
+      s.orgs->Create(Operator(), "Text Org", "text@chain.example", "Correct-Horse-Battery-9");
+  REQUIRE(org.ok());
+  access::Principal admin;
+  admin.kind = access::PrincipalKind::kUser;
+  admin.org = org->first;
+  admin.user = org->second;
+  admin.role = access::Role::kAdministrator;
+  admin.email_verified = true;
+  bom::Item top;
+  top.ref = "1";
+  top.part_number = "P-1";
+  top.quantity = "1";
+  // Stored canonical: keys sorted, no spaces.
+  auto bom = s.boms->Create(admin, "Meta", R"({"z": 1, "source": "a.csv"})", {top}, "json");
+  REQUIRE(bom.ok());
+  CHECK(bom->metadata_json == R"({"source":"a.csv","z":1})");
+  auto merged = s.boms->Update(admin, bom->id, std::nullopt, std::string(R"({"source":"b.csv"})"),
+                               true, std::nullopt);
+  REQUIRE(merged.ok());
+  CHECK(merged->metadata_json == R"({"source":"b.csv","z":1})");
+  // The same metadata again is no change: no entry.
+  REQUIRE(s.boms
+              ->Update(admin, bom->id, std::nullopt, std::string(R"({ "z":1,"source":"b.csv"})"),
+                       false, std::nullopt)
+              .ok());
+  // Refused metadata names the problem.
+  auto bad = s.boms->Update(admin, bom->id, std::nullopt, std::string("[1]"), false, std::nullopt);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().machine_code() == "invalid_metadata");
+  service::AuditQuery q;
+  q.object = "bom:" + bom->id.str();
+  auto entries = s.orgs->SearchAudit(admin, q);
+  REQUIRE(entries.ok());
+  REQUIRE(entries->size() == 2);  // bom.update, bom.create (newest first)
+  CHECK(entries->at(0).action == "bom.update");
+  CHECK(entries->at(0).change ==
+        R"({"metadata":{"after":{"source":"b.csv","z":1},"before":{"source":"a.csv","z":1}}})");
+  CHECK(entries->at(1).change == R"({"items":{"after":1},"name":{"after":"Meta"},"via":"json"})");
+  // Instance events read back as plain text too.
+  service::AuditQuery init;
+  init.action = "instance.init";
+  std::vector<service::AuditEntry> inst;
+  REQUIRE(s.db->Read([&](store::Db& db) -> util::Status {
+                auto r = service::QueryInstanceAudit(db, init);
+                if (!r.ok()) return r.status();
+                inst = std::move(r.value());
+                return util::Status::Ok();
+              })
+              .ok());
+  REQUIRE(inst.size() == 1);
+  CHECK(inst.front().change.starts_with(R"({"shares":)"));
+}
