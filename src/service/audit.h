@@ -2,8 +2,10 @@
 //
 // Short-term: for each object, its last N entries (N per organisation, default 10, 1-1000).
 // An entry says who (actor id), when (UTC), what action and what changed (field-level
-// before/after; secrets never enter). Entries are written with Record() inside the same
-// transaction as the change they describe, so a change and its audit commit or fail together.
+// before/after; secrets never enter): a codec::AuditChange, kept as the JSON text
+// codec/audit_change.h encodes it to and read back as that text. Entries are written with
+// Record() inside the same transaction as the change they describe, so a change and its audit
+// commit or fail together.
 // Record() prunes the object's older entries past N in that transaction too, so exactly N remain
 // under concurrent edits (writers are serialised by the store). Entries that anyone can cause
 // without any access (kAuditNoiseActions: failed sign-ins, refused unseal combinations) are
