@@ -4,11 +4,12 @@
 // Pure function: thread-safe.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <string>
 #include <string_view>
 
 namespace bomvault::codec {
 
-nlohmann::json ImportMetadataJson(std::string_view source);
+// As JSON text, the form Boms::Create takes.
+std::string ImportMetadataText(std::string_view source);
 
 }  // namespace bomvault::codec

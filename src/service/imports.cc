@@ -38,7 +38,7 @@ util::Result<ImportResult> Imports::Import(const access::Principal& actor, std::
   out.report = std::move(report.value());
   if (!out.report.status.ok()) return out;
   // The pipeline validated the items with line numbers; don't walk 100k items twice.
-  auto created = boms_.Create(actor, request.name, codec::ImportMetadataJson(request.source).dump(),
+  auto created = boms_.Create(actor, request.name, codec::ImportMetadataText(request.source),
                               std::move(out.report.items), "import",
                               /*items_validated=*/true, out.report.profile);
   out.report.items.clear();

@@ -280,8 +280,8 @@ TEST_CASE("import profile: settings built in code get the same checks") {
 }
 
 TEST_CASE("import metadata: the source when given, else an empty object") {
-  CHECK(ImportMetadataJson("").dump() == "{}");
-  CHECK(ImportMetadataJson("bom.csv").dump() == R"({"source":"bom.csv"})");
+  CHECK(ImportMetadataText("") == "{}");
+  CHECK(ImportMetadataText("bom.csv") == R"({"source":"bom.csv"})");
 }
 
 }  // namespace bomvault::codec
