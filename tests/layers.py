@@ -44,11 +44,12 @@ ALLOWED = {
 JSON_HOME = {"http", "app", "codec"}
 JSON_ASIDE = {"src/bom/json_body.h", "src/bom/json_body.cc"}
 
-# Empty: every SQL statement lives in src/store/ (kept so that the check reads like the JSON one).
+# Empty: every SQL statement lives in src/store/. Both lists are kept so that a move elsewhere
+# can be staged again, a file at a time.
 SQL_NOT_YET_MOVED = set()
 
-JSON_NOT_YET_MOVED = {
-}
+# Empty too: no JSON below http/ outside codec/ and the BOM body parser.
+JSON_NOT_YET_MOVED = set()
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/', re.M)
 SODIUM = re.compile(r"<sodium\.h>|\bsodium_[a-z0-9_]+\s*\(|\brandombytes_[a-z0-9_]+\s*\(|"
