@@ -288,11 +288,10 @@ access::Principal Operator() {
   return p;
 }
 
-// Org creation, a BOM, an update: org entries (sealed) and instance events (plain) alike.
-void MakeHistory(service::Services& s) {
-  static int n = 0;
-  std::string email = "a" + std::to_string(++n) + "@chain.example";
-  auto org = s.orgs->Create(Operator(), "Chain Org", email, "Correct-Horse-Battery-9");
+// A new organisation's first Administrator, as a signed-in principal.
+access::Principal NewOrgAdmin(service::Services& s, const std::string& name,
+                              const std::string& email) {
+  auto org = s.orgs->Create(Operator(), name, email, "Correct-Horse-Battery-9");
   REQUIRE(org.ok());
   access::Principal admin;
   admin.kind = access::PrincipalKind::kUser;
@@ -300,11 +299,23 @@ void MakeHistory(service::Services& s) {
   admin.user = org->second;
   admin.role = access::Role::kAdministrator;
   admin.email_verified = true;
+  return admin;
+}
+
+bom::Item TopItem() {
   bom::Item top;
   top.ref = "1";
   top.part_number = "P-1";
   top.quantity = "1";
-  auto bom = s.boms->Create(admin, "Chained", "{}", {top}, "json");
+  return top;
+}
+
+// Org creation, a BOM, an update: org entries (sealed) and instance events (plain) alike.
+void MakeHistory(service::Services& s) {
+  static int n = 0;
+  access::Principal admin =
+      NewOrgAdmin(s, "Chain Org", "a" + std::to_string(++n) + "@chain.example");
+  auto bom = s.boms->Create(admin, "Chained", "{}", {TopItem()}, "json");
   REQUIRE(bom.ok());
   REQUIRE(s.boms->Update(admin, bom->id, std::string("Renamed"), std::nullopt, false, std::nullopt)
               .ok());
@@ -487,21 +498,9 @@ TEST_CASE("audit entries read back as the text recorded: a metadata merge's diff
   auto hold = cs.instance->Acquire();
   REQUIRE(hold);
   service::Services& s = **hold;
-  auto org =
-      s.orgs->Create(Operator(), "Text Org", "text@chain.example", "Correct-Horse-Battery-9");
-  REQUIRE(org.ok());
-  access::Principal admin;
-  admin.kind = access::PrincipalKind::kUser;
-  admin.org = org->first;
-  admin.user = org->second;
-  admin.role = access::Role::kAdministrator;
-  admin.email_verified = true;
-  bom::Item top;
-  top.ref = "1";
-  top.part_number = "P-1";
-  top.quantity = "1";
+  access::Principal admin = NewOrgAdmin(s, "Text Org", "text@chain.example");
   // Stored canonical: keys sorted, no spaces.
-  auto bom = s.boms->Create(admin, "Meta", R"({"z": 1, "source": "a.csv"})", {top}, "json");
+  auto bom = s.boms->Create(admin, "Meta", R"({"z": 1, "source": "a.csv"})", {TopItem()}, "json");
   REQUIRE(bom.ok());
   CHECK(bom->metadata_json == R"({"source":"a.csv","z":1})");
   auto merged = s.boms->Update(admin, bom->id, std::nullopt, std::string(R"({"source":"b.csv"})"),
