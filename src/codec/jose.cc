@@ -2,17 +2,13 @@
 
 #include <utility>
 
+#include "codec/json_fields.h"
+
 namespace bomvault::codec {
 
 namespace {
 
 using nlohmann::json;
-
-std::optional<std::string> Text(const json& j, const char* name) {
-  auto it = j.find(name);
-  if (it == j.end() || !it->is_string()) return std::nullopt;
-  return it->get<std::string>();
-}
 
 // A present member as text; one of another type as its JSON text (which never equals a name).
 std::optional<std::string> PresentAsText(const json& j, const char* name) {
@@ -48,15 +44,15 @@ std::optional<json> ObjectOf(std::string_view text) {
 std::optional<crypto::Jwk> JwkFromJson(const json& j) {
   if (!j.is_object()) return std::nullopt;
   crypto::Jwk k;
-  k.kty = Text(j, "kty").value_or("");
-  k.crv = Text(j, "crv").value_or("");
-  k.kid = Text(j, "kid").value_or("");
+  k.kty = OptionalText(j, "kty").value_or("");
+  k.crv = OptionalText(j, "crv").value_or("");
+  k.kid = OptionalText(j, "kid").value_or("");
   k.use = PresentAsText(j, "use");
   k.alg = PresentAsText(j, "alg");
-  k.n = Text(j, "n");
-  k.e = Text(j, "e");
-  k.x = Text(j, "x");
-  k.y = Text(j, "y");
+  k.n = OptionalText(j, "n");
+  k.e = OptionalText(j, "e");
+  k.x = OptionalText(j, "x");
+  k.y = OptionalText(j, "y");
   return k;
 }
 
@@ -78,9 +74,9 @@ std::optional<crypto::Jwks> DecodeJwks(std::string_view text) {
 crypto::IdTokenClaims IdTokenClaimsFromJson(const json& j) {
   crypto::IdTokenClaims c;
   if (!j.is_object()) return c;
-  c.iss = Text(j, "iss");
-  c.nonce = Text(j, "nonce");
-  c.sub = Text(j, "sub");
+  c.iss = OptionalText(j, "iss");
+  c.nonce = OptionalText(j, "nonce");
+  c.sub = OptionalText(j, "sub");
   if (auto aud = j.find("aud"); aud != j.end()) {
     if (aud->is_string()) {
       c.audiences.push_back(aud->get<std::string>());
@@ -95,7 +91,7 @@ crypto::IdTokenClaims IdTokenClaimsFromJson(const json& j) {
     }
   }
   c.has_azp = j.contains("azp");
-  c.azp = Text(j, "azp");
+  c.azp = OptionalText(j, "azp");
   c.exp = Seconds(j, "exp");
   c.iat = Seconds(j, "iat");
   c.has_nbf = j.contains("nbf");
@@ -112,7 +108,7 @@ JwsOutcome VerifyJws(std::string_view compact, const crypto::Jwks& jwks,
   auto claims_json = ObjectOf(parts->payload_json);
   if (!header_json || !claims_json) return out;
   crypto::JwsHeader header;
-  header.alg = Text(*header_json, "alg");
+  header.alg = OptionalText(*header_json, "alg");
   header.critical = header_json->contains("crit");
   if (auto kid = header_json->find("kid"); kid != header_json->end()) {
     if (kid->is_string()) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,13 @@ inline int64_t IntField(const nlohmann::json& object, std::string_view key, int6
     return static_cast<int64_t>(it->get<uint64_t>());
   }
   return absent;
+}
+
+// The field's text, or nullopt when it is missing or not a string (absent and wrong alike).
+inline std::optional<std::string> OptionalText(const nlohmann::json& object, std::string_view key) {
+  auto it = object.find(key);
+  if (it == object.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
 }
 
 // The field's text, or "" when it is missing or not a string.

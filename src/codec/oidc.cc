@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "codec/json_fields.h"
 #include "crypto/crypto.h"
 
 namespace bomvault::codec {
@@ -9,12 +10,6 @@ namespace bomvault::codec {
 namespace {
 
 using nlohmann::json;
-
-std::optional<std::string> Text(const json& j, const char* name) {
-  auto it = j.find(name);
-  if (it == j.end() || !it->is_string()) return std::nullopt;
-  return it->get<std::string>();
-}
 
 // Strings in an array, others skipped.
 std::vector<std::string> Texts(const json& array) {
@@ -116,11 +111,11 @@ std::optional<OidcDiscovery> DecodeDiscovery(std::string_view text) {
   json j = Parse(text);
   if (j.is_discarded() || !j.is_object()) return std::nullopt;
   OidcDiscovery d;
-  d.issuer = Text(j, "issuer");
-  d.authorization_endpoint = Text(j, "authorization_endpoint");
-  d.token_endpoint = Text(j, "token_endpoint");
-  d.jwks_uri = Text(j, "jwks_uri");
-  d.end_session_endpoint = Text(j, "end_session_endpoint");
+  d.issuer = OptionalText(j, "issuer");
+  d.authorization_endpoint = OptionalText(j, "authorization_endpoint");
+  d.token_endpoint = OptionalText(j, "token_endpoint");
+  d.jwks_uri = OptionalText(j, "jwks_uri");
+  d.end_session_endpoint = OptionalText(j, "end_session_endpoint");
   if (auto m = j.find("code_challenge_methods_supported"); m != j.end()) {
     d.code_challenge_methods = m->is_array() ? Texts(*m) : std::vector<std::string>{};
   }
@@ -130,7 +125,7 @@ std::optional<OidcDiscovery> DecodeDiscovery(std::string_view text) {
 std::optional<std::string> DecodeTokenResponseIdToken(std::string_view text) {
   json j = Parse(text);
   std::optional<std::string> id_token;
-  if (!j.is_discarded() && j.is_object()) id_token = Text(j, "id_token");
+  if (!j.is_discarded() && j.is_object()) id_token = OptionalText(j, "id_token");
   WipeMember(j, "access_token");
   WipeMember(j, "refresh_token");
   WipeMember(j, "id_token");
@@ -146,12 +141,12 @@ IdTokenDetails DecodeIdTokenDetails(std::string_view payload_json, std::string_v
     if (at->is_number()) d.auth_time = at->get<double>();
   }
   if (auto amr = j.find("amr"); amr != j.end() && amr->is_array()) d.amr = Texts(*amr);
-  d.acr = Text(j, "acr");
+  d.acr = OptionalText(j, "acr");
   if (!groups_claim.empty()) {
     auto groups = j.find(std::string(groups_claim));
     if (groups != j.end() && groups->is_array()) d.groups = Texts(*groups);
   }
-  d.email = Text(j, "email");
+  d.email = OptionalText(j, "email");
   auto verified = j.find("email_verified");
   d.email_verified = verified != j.end() && verified->is_boolean() && verified->get<bool>();
   return d;

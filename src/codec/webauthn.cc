@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "codec/json_fields.h"
 #include "crypto/jose.h"
 
 namespace bomvault::codec {
@@ -13,14 +14,9 @@ std::optional<wa::ClientData> DecodeClientData(std::span<const uint8_t> client_d
   if (client_data_json.empty() || client_data_json.size() > 4096) return std::nullopt;
   auto j = nlohmann::json::parse(client_data_json.begin(), client_data_json.end(), nullptr, false);
   if (j.is_discarded() || !j.is_object()) return std::nullopt;
-  auto text = [&](const char* key) -> std::optional<std::string> {
-    auto it = j.find(key);
-    if (it == j.end() || !it->is_string()) return std::nullopt;
-    return it->get<std::string>();
-  };
-  auto type = text("type");
-  auto challenge = text("challenge");
-  auto origin = text("origin");
+  auto type = OptionalText(j, "type");
+  auto challenge = OptionalText(j, "challenge");
+  auto origin = OptionalText(j, "origin");
   if (!type || !challenge || !origin) return std::nullopt;
   wa::ClientData out;
   out.type = std::move(*type);
