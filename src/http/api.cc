@@ -693,6 +693,13 @@ void Api::Dispatch(const Bound& route, std::vector<std::string> params, const ht
         return;
       }
     }
+    if (spec.permission) {
+      access::Decision d = access::MayUse(c.principal, *spec.permission);
+      if (d != access::Decision::kAllow) {
+        SendError(c, access::Refusal(c.principal, *spec.permission, d));
+        return;
+      }
+    }
     if (spec.doc.idempotent && req.has_header("Idempotency-Key") &&
         c.principal.kind == access::PrincipalKind::kUser) {
       claim = ClaimIdempotencyKey(c);

@@ -132,6 +132,13 @@ struct RouteSpec {
   bool while_sealed;
   const char* summary;
   Doc doc = {};
+  // The function the route performs, in access/permissions.h's table (question 1: may this
+  // principal use it at all). The dispatcher asks access::MayUse after authentication (and the
+  // re-authentication of Auth::kRecent routes) and refuses with access::Refusal, so a caller who
+  // may not use the function runs no handler and has no body read. nullopt: a public route, or
+  // one whose function depends on the object or the body (a BOM, which must be visible first so
+  // that an unseen one is 404 as a missing one is, or a user who may be oneself); its service asks.
+  std::optional<access::Function> permission = std::nullopt;
 };
 
 // The query parameters AuditQueryParams reads, for the Doc of every audit route.

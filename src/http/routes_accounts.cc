@@ -11,7 +11,6 @@
 
 namespace bomvault::http {
 
-using access::Decision;
 using access::Function;
 using util::Status;
 
@@ -36,13 +35,6 @@ nlohmann::json BlockedJson(const service::BlockedEntry& e) {
 
 }  // namespace
 
-bool Require(Ctx& c, Function f) {
-  Decision d = access::MayUse(c.principal, f);
-  if (d == Decision::kAllow) return true;
-  SendError(c, access::Refusal(c.principal, f, d));
-  return false;
-}
-
 void RegisterAccountRoutes(Api& api) {
   // --- Organisations (operator) ---
   api.Route({"POST",
@@ -51,9 +43,9 @@ void RegisterAccountRoutes(Api& api) {
              Auth::kSignedIn,
              false,
              "Operator: create an organisation and its first Administrator",
-             {.request = "OrgCreate", .responses = {{201, "OrgCreated"}}, .errors = {409}}},
+             {.request = "OrgCreate", .responses = {{201, "OrgCreated"}}, .errors = {409}},
+             Function::kOrgCreate},
             [](Ctx& c) {
-              if (!Require(c, Function::kOrgCreate)) return;
               auto body = JsonBody(c);
               if (!body) return;
               auto name = StringField(c, *body, "name", true);
@@ -74,9 +66,9 @@ void RegisterAccountRoutes(Api& api) {
              Auth::kSignedIn,
              false,
              "Operator: list organisations, oldest first",
-             {.responses = {{200, "Orgs"}}, .list_max = 1000}},
+             {.responses = {{200, "Orgs"}}, .list_max = 1000},
+             Function::kOrgList},
             [](Ctx& c) {
-              if (!Require(c, Function::kOrgList)) return;
               auto page = PageParams(c, 1000, 1000);
               if (!page) return;
               auto r = c.s().orgs->List(c.principal);
@@ -102,9 +94,9 @@ void RegisterAccountRoutes(Api& api) {
              Auth::kSignedIn,
              false,
              "Operator: delete an organisation and destroy its data key",
-             {.responses = {{204, nullptr}}}},
+             {.responses = {{204, nullptr}}},
+             Function::kOrgDelete},
             [](Ctx& c) {
-              if (!Require(c, Function::kOrgDelete)) return;
               auto id = PathId<util::OrgId>(c, 1);
               if (!id) return;
               Status st = c.s().orgs->Delete(c.principal, *id);
@@ -119,9 +111,9 @@ void RegisterAccountRoutes(Api& api) {
              false,
              "Operator, inside a support window the org's Administrator granted: the org's "
              "users, oldest first (each use is audited in the org)",
-             {.responses = {{200, "Users"}}, .list_max = 200}},
+             {.responses = {{200, "Users"}}, .list_max = 200},
+             Function::kSupportRead},
             [](Ctx& c) {
-              if (!Require(c, Function::kSupportRead)) return;
               auto id = PathId<util::OrgId>(c, 1);
               if (!id) return;
               auto page = PageParams(c, 200, 200);
@@ -141,9 +133,9 @@ void RegisterAccountRoutes(Api& api) {
              false,
              "Operator, inside a support window: the org's audit entries, newest first "
              "(limit, before); each use is audited in the org",
-             {.responses = {{200, "AuditEntries"}}, .query = AuditQueryDoc(), .list_max = 500}},
+             {.responses = {{200, "AuditEntries"}}, .query = AuditQueryDoc(), .list_max = 500},
+             Function::kSupportRead},
             [](Ctx& c) {
-              if (!Require(c, Function::kSupportRead)) return;
               auto id = PathId<util::OrgId>(c, 1);
               if (!id) return;
               auto q = AuditQueryParams(c);
@@ -198,9 +190,9 @@ void RegisterAccountRoutes(Api& api) {
              {.request = "InvitationCreate",
               .responses = {{201, "Invitation"}},
               .errors = {409},
-              .idempotent = true}},
+              .idempotent = true},
+             Function::kInvitationWrite},
             [](Ctx& c) {
-              if (!Require(c, Function::kInvitationWrite)) return;
               auto body = JsonBody(c, 4096);
               if (!body) return;
               auto email = StringField(c, *body, "email", true);
@@ -221,9 +213,9 @@ void RegisterAccountRoutes(Api& api) {
              "cursor (or after: the next_after of the previous page)",
              {.responses = {{200, "Invitations"}},
               .query = {{"after", "string", "the next_after of the previous page"}},
-              .list_max = 100}},
+              .list_max = 100},
+             Function::kInvitationRead},
             [](Ctx& c) {
-              if (!Require(c, Function::kInvitationRead)) return;
               auto page = PageParams(c, 50, 100);
               if (!page) return;
               std::optional<int64_t> limit = static_cast<int64_t>(page->limit);
@@ -260,9 +252,9 @@ void RegisterAccountRoutes(Api& api) {
              Auth::kSignedIn,
              false,
              "Administrator: revoke an invitation; its link stops working at once",
-             {.responses = {{204, nullptr}}}},
+             {.responses = {{204, nullptr}}},
+             Function::kInvitationWrite},
             [](Ctx& c) {
-              if (!Require(c, Function::kInvitationWrite)) return;
               auto id = PathId<util::InvitationId>(c, 1);
               if (!id) return;
               Status st = c.s().invitations->Revoke(c.principal, *id);
@@ -302,9 +294,9 @@ void RegisterAccountRoutes(Api& api) {
              Auth::kSignedIn,
              false,
              "Administrator: addresses and domains refused for invitations and sharing, by entry",
-             {.responses = {{200, "BlockedEntries"}}, .list_max = 1000}},
+             {.responses = {{200, "BlockedEntries"}}, .list_max = 1000},
+             Function::kBlockListRead},
             [](Ctx& c) {
-              if (!Require(c, Function::kBlockListRead)) return;
               auto page = PageParams(c, 1000, 1000);
               if (!page) return;
               auto r = c.s().invitations->Blocked(c.principal);
@@ -324,9 +316,9 @@ void RegisterAccountRoutes(Api& api) {
              {.request = "BlockEntry",
               .responses = {{201, "BlockedEntry"}},
               .errors = {409},
-              .idempotent = true}},
+              .idempotent = true},
+             Function::kBlockListWrite},
             [](Ctx& c) {
-              if (!Require(c, Function::kBlockListWrite)) return;
               auto body = JsonBody(c, 1024);
               if (!body) return;
               auto entry = StringField(c, *body, "entry", true);
@@ -342,9 +334,9 @@ void RegisterAccountRoutes(Api& api) {
              Auth::kSignedIn,
              false,
              "Administrator: unblock {entry} (in the body, so no address travels in a URL)",
-             {.request = "BlockEntry", .responses = {{204, nullptr}}, .errors = {404}}},
+             {.request = "BlockEntry", .responses = {{204, nullptr}}, .errors = {404}},
+             Function::kBlockListWrite},
             [](Ctx& c) {
-              if (!Require(c, Function::kBlockListWrite)) return;
               auto body = JsonBody(c, 1024);
               if (!body) return;
               auto entry = StringField(c, *body, "entry", true);
@@ -362,9 +354,9 @@ void RegisterAccountRoutes(Api& api) {
              false,
              "Administrator: audit entries, newest first; filters object, actor, action, from, "
              "to (unix seconds), before (cursor), limit",
-             {.responses = {{200, "AuditEntries"}}, .query = AuditQueryDoc(), .list_max = 500}},
+             {.responses = {{200, "AuditEntries"}}, .query = AuditQueryDoc(), .list_max = 500},
+             Function::kAuditRead},
             [](Ctx& c) {
-              if (!Require(c, Function::kAuditRead)) return;
               auto q = AuditQueryParams(c);
               if (!q) return;
               auto r = c.s().orgs->SearchAudit(c.principal, *q);

@@ -275,14 +275,9 @@ void RegisterBomRoutes(Api& api) {
        {.request = "BomCreate",
         .responses = {{201, "BomCreated"}},
         .errors = {422},
-        .idempotent = true}},
+        .idempotent = true},
+       access::Function::kBomCreate},
       [max_import](Ctx& c) {
-        // Refuse before parsing: a large body costs memory the caller may not spend.
-        if (Status st = access::Refusal(c.principal, access::Function::kBomCreate,
-                                        access::MayUse(c.principal, access::Function::kBomCreate));
-            !st.ok()) {
-          return SendError(c, st);
-        }
         auto heavy = EnterHeavy(c);
         if (!heavy) return;
         auto body = BomBodyOf(c, max_import);
@@ -317,7 +312,8 @@ void RegisterBomRoutes(Api& api) {
         .query = ImportQueryDoc(
             {{"name", "string", "the new BOM's name", -1, -1, true},
              {"source", "string", "where the file came from (kept in the metadata)"}}),
-        .idempotent = true}},
+        .idempotent = true},
+       access::Function::kBomCreate},
       [max_import](Ctx& c) {
         auto options = ImportOptionsOf(c, max_import);
         if (!options) return;
@@ -327,12 +323,6 @@ void RegisterBomRoutes(Api& api) {
         request.options = std::move(*options);
         if (request.name.empty()) {
           return SendError(c, Status::Invalid("missing_field", "give the BOM a name with ?name="));
-        }
-        // Refuse before parsing anything the caller may not create.
-        if (Status st = access::Refusal(c.principal, access::Function::kBomCreate,
-                                        access::MayUse(c.principal, access::Function::kBomCreate));
-            !st.ok()) {
-          return SendError(c, st);
         }
         auto heavy = EnterHeavy(c);
         if (!heavy) return;
@@ -363,15 +353,11 @@ void RegisterBomRoutes(Api& api) {
        {.request_media = "application/octet-stream",
         .responses = {{200, "ImportPreview"}},
         .errors = {422},
-        .query = ImportQueryDoc({})}},
+        .query = ImportQueryDoc({})},
+       access::Function::kBomCreate},
       [max_import](Ctx& c) {
         auto options = ImportOptionsOf(c, max_import);
         if (!options) return;
-        if (Status st = access::Refusal(c.principal, access::Function::kBomCreate,
-                                        access::MayUse(c.principal, access::Function::kBomCreate));
-            !st.ok()) {
-          return SendError(c, st);
-        }
         auto heavy = EnterHeavy(c);
         if (!heavy) return;
         auto r = c.s().imports->Preview(c.principal, c.req.body, *options);

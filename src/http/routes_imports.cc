@@ -29,7 +29,6 @@ nlohmann::json ProfileJson(const service::ImportProfile& p) {
 // The body of a create or replace, for an actor who may change the org's settings: refused
 // before the body is read, as the service would refuse it.
 std::optional<codec::ImportProfileSettings> ProfileBody(Ctx& c) {
-  if (!Require(c, Function::kOrgSettingsWrite)) return std::nullopt;
   auto body = JsonBody(c, kMaxProfileBody);
   if (!body) return std::nullopt;
   auto settings = codec::ParseImportProfile(*body);
@@ -74,7 +73,8 @@ void RegisterImportProfileRoutes(Api& api) {
              {.request = "ImportProfileIn",
               .responses = {{201, "ImportProfile"}},
               .errors = {409},
-              .idempotent = true}},
+              .idempotent = true},
+             access::Function::kOrgSettingsWrite},
             [](Ctx& c) {
               auto settings = ProfileBody(c);
               if (!settings) return;
@@ -83,23 +83,23 @@ void RegisterImportProfileRoutes(Api& api) {
               SendCreated(c, "/api/v1/org/import-profiles/" + r->id.str(), ProfileJson(r.value()));
             });
 
-  api.Route(
-      {"PUT",
-       "/api/v1/org/import-profiles/{id}",
-       "org.import_profiles.update",
-       Auth::kSignedIn,
-       false,
-       "Administrator: replace a named importer profile",
-       {.request = "ImportProfileIn", .responses = {{200, "ImportProfile"}}, .errors = {409}}},
-      [](Ctx& c) {
-        auto id = PathId<util::ImportProfileId>(c, 1);
-        if (!id) return;
-        auto settings = ProfileBody(c);
-        if (!settings) return;
-        auto r = c.s().import_profiles->Replace(c.principal, *id, std::move(*settings));
-        if (!r.ok()) return SendError(c, r.status());
-        SendJson(c, 200, ProfileJson(r.value()));
-      });
+  api.Route({"PUT",
+             "/api/v1/org/import-profiles/{id}",
+             "org.import_profiles.update",
+             Auth::kSignedIn,
+             false,
+             "Administrator: replace a named importer profile",
+             {.request = "ImportProfileIn", .responses = {{200, "ImportProfile"}}, .errors = {409}},
+             access::Function::kOrgSettingsWrite},
+            [](Ctx& c) {
+              auto id = PathId<util::ImportProfileId>(c, 1);
+              if (!id) return;
+              auto settings = ProfileBody(c);
+              if (!settings) return;
+              auto r = c.s().import_profiles->Replace(c.principal, *id, std::move(*settings));
+              if (!r.ok()) return SendError(c, r.status());
+              SendJson(c, 200, ProfileJson(r.value()));
+            });
 
   api.Route({"DELETE",
              "/api/v1/org/import-profiles/{id}",

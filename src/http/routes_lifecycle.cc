@@ -33,59 +33,51 @@ void RegisterLifecycleRoutes(Api& api) {
              false,
              "Operator: Prometheus metrics (text format 0.0.4): requests by route and status "
              "class, BOM reads, purges, exfiltration alerts, seal state, uptime",
-             {.responses = {{200, nullptr, "text/plain"}}}},
+             {.responses = {{200, nullptr, "text/plain"}}},
+             access::Function::kMetrics},
             [](Ctx& c) {
-              access::Decision d = access::MayUse(c.principal, access::Function::kMetrics);
-              if (d != access::Decision::kAllow) {
-                return SendError(c, d == access::Decision::kUnauthenticated
-                                        ? Status::Unauthenticated()
-                                        : Status::Forbidden());
-              }
               c.res.status = 200;
               c.res.set_content(c.instance.monitor().Prometheus(c.instance.sealed()),
                                 "text/plain; version=0.0.4; charset=utf-8");
             });
 
-  api.Route(
-      {"POST",
-       "/api/v1/backups",
-       "backups.create",
-       Auth::kSignedIn,
-       false,
-       "Operator: write one verified, encrypted backup now to {\"to\": absolute directory} "
-       "(created 0700 if missing; empty or holding this store's backups); optional "
-       "\"store_id\" must match this store. 201 with the snapshot's name and counts",
-       {.request = "BackupRequest", .responses = {{201, "Backup"}}, .errors = {409, 422}}},
-      [](Ctx& c) {
-        if (access::MayUse(c.principal, access::Function::kBackup) != access::Decision::kAllow) {
-          return SendError(c, Status::Forbidden());
-        }
-        auto body = JsonBody(c, 4096);
-        if (!body) return;
-        auto to = StringField(c, *body, "to", true);
-        if (!to) return;
-        auto store_id = StringField(c, *body, "store_id", false);
-        if (!store_id) return;
-        if (!store_id->empty() && *store_id != c.s().backups->StoreId()) {
-          return SendError(
-              c, Status::Conflict("wrong_store", "this server does not serve that store"));
-        }
-        auto r = c.s().backups->Run(&c.principal, *to, "operator");
-        if (!r.ok()) return SendError(c, r.status());
-        const service::BackupReport& b = r.value();
-        SendCreated(c, "/api/v1/backups",
-                    {{"snapshot", b.snapshot},
-                     {"at", util::FormatUtc(b.at)},
-                     {"bytes", b.bytes},
-                     {"orgs", b.orgs},
-                     {"users", b.users},
-                     {"boms", b.boms},
-                     {"items", b.items},
-                     {"attachments", b.attachments},
-                     {"expired", b.expired},
-                     {"millis", b.millis},
-                     {"verified", true}});
-      });
+  api.Route({"POST",
+             "/api/v1/backups",
+             "backups.create",
+             Auth::kSignedIn,
+             false,
+             "Operator: write one verified, encrypted backup now to {\"to\": absolute directory} "
+             "(created 0700 if missing; empty or holding this store's backups); optional "
+             "\"store_id\" must match this store. 201 with the snapshot's name and counts",
+             {.request = "BackupRequest", .responses = {{201, "Backup"}}, .errors = {409, 422}},
+             access::Function::kBackup},
+            [](Ctx& c) {
+              auto body = JsonBody(c, 4096);
+              if (!body) return;
+              auto to = StringField(c, *body, "to", true);
+              if (!to) return;
+              auto store_id = StringField(c, *body, "store_id", false);
+              if (!store_id) return;
+              if (!store_id->empty() && *store_id != c.s().backups->StoreId()) {
+                return SendError(
+                    c, Status::Conflict("wrong_store", "this server does not serve that store"));
+              }
+              auto r = c.s().backups->Run(&c.principal, *to, "operator");
+              if (!r.ok()) return SendError(c, r.status());
+              const service::BackupReport& b = r.value();
+              SendCreated(c, "/api/v1/backups",
+                          {{"snapshot", b.snapshot},
+                           {"at", util::FormatUtc(b.at)},
+                           {"bytes", b.bytes},
+                           {"orgs", b.orgs},
+                           {"users", b.users},
+                           {"boms", b.boms},
+                           {"items", b.items},
+                           {"attachments", b.attachments},
+                           {"expired", b.expired},
+                           {"millis", b.millis},
+                           {"verified", true}});
+            });
 
   api.Route({"GET",
              "/api/v1/backups",
@@ -111,33 +103,30 @@ void RegisterLifecycleRoutes(Api& api) {
                   });
             });
 
-  api.Route(
-      {"POST",
-       "/api/v1/keys/rotate",
-       "keys.rotate",
-       Auth::kSignedIn,
-       false,
-       "Operator: rotate the data key of {\"org_id\": id}, or of every organisation if "
-       "org_id is absent. New writes use the new key at once; everything sealed under the "
-       "old one is re-sealed in the background (resumed after a restart), then the old key "
-       "is destroyed once no backup snapshot or audit-chain entry needs it. 202 "
-       "{\"rotated\": [org ids]}; follow GET /api/v1/keys/rotation",
-       {.request = "KeyRotate", .responses = {{202, "KeysRotated"}}, .errors = {404, 409}}},
-      [](Ctx& c) {
-        if (access::MayUse(c.principal, access::Function::kKeyRotate) != access::Decision::kAllow) {
-          return SendError(c, Status::Forbidden());
-        }
-        auto body = JsonBody(c, 4096);
-        if (!body) return;
-        auto org = StringField(c, *body, "org_id", false);
-        if (!org) return;
-        if (!org->empty() && !util::OrgId::Parse(*org)) {
-          return SendError(c, Status::NotFound("no such organisation"));
-        }
-        auto r = c.s().key_rotation->Start(c.principal, *org);
-        if (!r.ok()) return SendError(c, r.status());
-        SendJson(c, 202, {{"rotated", r.value()}});
-      });
+  api.Route({"POST",
+             "/api/v1/keys/rotate",
+             "keys.rotate",
+             Auth::kSignedIn,
+             false,
+             "Operator: rotate the data key of {\"org_id\": id}, or of every organisation if "
+             "org_id is absent. New writes use the new key at once; everything sealed under the "
+             "old one is re-sealed in the background (resumed after a restart), then the old key "
+             "is destroyed once no backup snapshot or audit-chain entry needs it. 202 "
+             "{\"rotated\": [org ids]}; follow GET /api/v1/keys/rotation",
+             {.request = "KeyRotate", .responses = {{202, "KeysRotated"}}, .errors = {404, 409}},
+             access::Function::kKeyRotate},
+            [](Ctx& c) {
+              auto body = JsonBody(c, 4096);
+              if (!body) return;
+              auto org = StringField(c, *body, "org_id", false);
+              if (!org) return;
+              if (!org->empty() && !util::OrgId::Parse(*org)) {
+                return SendError(c, Status::NotFound("no such organisation"));
+              }
+              auto r = c.s().key_rotation->Start(c.principal, *org);
+              if (!r.ok()) return SendError(c, r.status());
+              SendJson(c, 202, {{"rotated", r.value()}});
+            });
 
   api.Route({"GET",
              "/api/v1/keys/rotation",

@@ -95,9 +95,9 @@ void RegisterMfaRoutes(Api& api) {
              false,
              "Administrator: turn off a user's second factor after a lost device; deletes their "
              "recovery codes and ends every session and API token of that user (audited)",
-             {.request = "Empty", .responses = {{204, nullptr}}, .errors = {409}}},
+             {.request = "Empty", .responses = {{204, nullptr}}, .errors = {409}},
+             Function::kUserMfaReset},
             [](Ctx& c) {
-              if (!Require(c, Function::kUserMfaReset)) return;
               auto id = PathId<util::UserId>(c, 1);
               if (!id) return;
               auto body = JsonBody(c, 1024);

@@ -61,9 +61,9 @@ void RegisterSettingsRoutes(Api& api) {
              Auth::kSignedIn,
              false,
              "Administrator: the organisation's policy settings",
-             {.responses = {{200, "OrgSettings"}}, .etag = true}},
+             {.responses = {{200, "OrgSettings"}}, .etag = true},
+             Function::kOrgSettingsRead},
             [](Ctx& c) {
-              if (!Require(c, Function::kOrgSettingsRead)) return;
               int64_t version = 0;
               auto r = c.s().orgs->Settings(c.principal, &version);
               if (!r.ok()) return SendError(c, r.status());
@@ -78,9 +78,9 @@ void RegisterSettingsRoutes(Api& api) {
              false,
              "Administrator: change settings {sharing_enabled, audit_depth, mfa_policy, "
              "purge_notice, purge_days}",
-             {.request = "OrgSettingsChange", .responses = {{200, "OrgSettings"}}, .etag = true}},
+             {.request = "OrgSettingsChange", .responses = {{200, "OrgSettings"}}, .etag = true},
+             Function::kOrgSettingsWrite},
             [](Ctx& c) {
-              if (!Require(c, Function::kOrgSettingsWrite)) return;
               auto body = JsonBody(c, 4096);
               if (!body) return;
               auto patch = SettingsPatch(*body);
@@ -115,9 +115,9 @@ void RegisterSettingsRoutes(Api& api) {
              "Administrator: replace the column mappings {mappings: [{column, field: "
              "ref|parent|level|find_number|part_number|description|quantity|unit|refdes} | "
              "{column, property: key} | {column, ignore: true}]} (at most 256)",
-             {.request = "ColumnMappings", .responses = {{200, "ColumnMappings"}}}},
+             {.request = "ColumnMappings", .responses = {{200, "ColumnMappings"}}},
+             Function::kOrgSettingsWrite},
             [](Ctx& c) {
-              if (!Require(c, Function::kOrgSettingsWrite)) return;
               auto body = JsonBody(c, 256 * 1024);
               if (!body) return;
               auto list = body->find("mappings");
@@ -135,9 +135,9 @@ void RegisterSettingsRoutes(Api& api) {
              Auth::kRecent,
              false,
              "Administrator: grant the operator support access for {hours} (1-72), 0 revokes",
-             {.request = "SupportAccess", .responses = {{200, "SupportAccessSet"}}}},
+             {.request = "SupportAccess", .responses = {{200, "SupportAccessSet"}}},
+             Function::kOrgSettingsWrite},
             [](Ctx& c) {
-              if (!Require(c, Function::kOrgSettingsWrite)) return;
               auto body = JsonBody(c, 1024);
               if (!body) return;
               if (!body->contains("hours") || !(*body)["hours"].is_number_integer()) {

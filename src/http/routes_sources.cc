@@ -66,15 +66,9 @@ service::SourceCredentials CredentialsOf(const nlohmann::json& body) {
   return out;
 }
 
-// The body of a create or an update, read after the caller is found to be an Administrator (so
-// anyone else learns nothing from how a body is refused).
+// The body of a create or an update. Both routes need kSourceManage, which the dispatcher asks
+// before the body is read (so anyone else learns nothing from how a body is refused).
 std::optional<codec::SourceSettingsPatch> SettingsBody(Ctx& c, const nlohmann::json& body) {
-  if (Status st = access::Refusal(c.principal, access::Function::kSourceManage,
-                                  access::MayUse(c.principal, access::Function::kSourceManage));
-      !st.ok()) {
-    SendError(c, st);
-    return std::nullopt;
-  }
   auto settings = codec::DecodeSourceSettingsPatch(body);
   if (!settings.ok()) {
     SendError(c, settings.status());
@@ -113,7 +107,8 @@ void RegisterSourceRoutes(Api& api) {
              {.request = "SourceCreate",
               .responses = {{201, "SourceCreated"}},
               .errors = {409},
-              .idempotent = true}},
+              .idempotent = true},
+             access::Function::kSourceManage},
             [](Ctx& c) {
               auto body = JsonBody(c);
               if (!body) return;
@@ -165,7 +160,8 @@ void RegisterSourceRoutes(Api& api) {
              false,
              "Administrator: change a source's configuration (any subset; kind is fixed). A "
              "change of base_url, database, ca_pem, proxy or internal deletes every connection",
-             {.request = "SourceChange", .responses = {{200, "Source"}}, .errors = {409}}},
+             {.request = "SourceChange", .responses = {{200, "Source"}}, .errors = {409}},
+             access::Function::kSourceManage},
             [](Ctx& c) {
               auto id = PathId<util::SourceId>(c, 1);
               if (!id) return;
@@ -349,47 +345,37 @@ void RegisterSourceRoutes(Api& api) {
         SendJson(c, 202, {{"job_id", r->str()}});
       });
 
-  api.Route(
-      {"GET",
-       "/api/v1/jobs/{id}",
-       "jobs.get",
-       Auth::kSignedIn,
-       false,
-       "The job's owner: state, progress 0..1, result or error",
-       {.responses = {{200, "Job"}}}},
-      [](Ctx& c) {
-        auto id = PathId<util::JobId>(c, 1);
-        if (!id) return;
-        if (Status st = access::Refusal(c.principal, access::Function::kJobRead,
-                                        access::MayUse(c.principal, access::Function::kJobRead));
-            !st.ok()) {
-          return SendError(c, st);
-        }
-        auto r = c.s().jobs->Get(c.principal, *id);
-        if (!r.ok()) return SendError(c, r.status());
-        SendJson(c, 200, JobJson(r.value()));
-      });
+  api.Route({"GET",
+             "/api/v1/jobs/{id}",
+             "jobs.get",
+             Auth::kSignedIn,
+             false,
+             "The job's owner: state, progress 0..1, result or error",
+             {.responses = {{200, "Job"}}},
+             access::Function::kJobRead},
+            [](Ctx& c) {
+              auto id = PathId<util::JobId>(c, 1);
+              if (!id) return;
+              auto r = c.s().jobs->Get(c.principal, *id);
+              if (!r.ok()) return SendError(c, r.status());
+              SendJson(c, 200, JobJson(r.value()));
+            });
 
-  api.Route(
-      {"DELETE",
-       "/api/v1/jobs/{id}",
-       "jobs.cancel",
-       Auth::kSignedIn,
-       false,
-       "The job's owner: cancel a queued or running job (it ends failed, code cancelled)",
-       {.responses = {{204, nullptr}}, .errors = {409}}},
-      [](Ctx& c) {
-        auto id = PathId<util::JobId>(c, 1);
-        if (!id) return;
-        if (Status st = access::Refusal(c.principal, access::Function::kJobRead,
-                                        access::MayUse(c.principal, access::Function::kJobRead));
-            !st.ok()) {
-          return SendError(c, st);
-        }
-        Status st = c.s().jobs->Cancel(c.principal, *id);
-        if (!st.ok()) return SendError(c, st);
-        SendNoContent(c);
-      });
+  api.Route({"DELETE",
+             "/api/v1/jobs/{id}",
+             "jobs.cancel",
+             Auth::kSignedIn,
+             false,
+             "The job's owner: cancel a queued or running job (it ends failed, code cancelled)",
+             {.responses = {{204, nullptr}}, .errors = {409}},
+             access::Function::kJobRead},
+            [](Ctx& c) {
+              auto id = PathId<util::JobId>(c, 1);
+              if (!id) return;
+              Status st = c.s().jobs->Cancel(c.principal, *id);
+              if (!st.ok()) return SendError(c, st);
+              SendNoContent(c);
+            });
 }
 
 }  // namespace bomvault::http

@@ -298,38 +298,34 @@ void RegisterSsoRoutes(Api& api) {
               SendJson(c, 200, {{"logout_url", r->logout_url}});
             });
 
-  api.Route({"POST",
-             "/api/v1/orgs/{id}/break-glass",
-             "orgs.break_glass",
-             Auth::kSignedIn,
-             false,
-             "Operator: {user_id, reason} → 201 {token, expires_at}: a one-hour session for one "
-             "of the org's Administrators when its provider is unusable; audited in the org",
-             {.request = "BreakGlassRequest",
-              .responses = {{201, "BreakGlassSession"}},
-              .errors = {409}}},
-            [](Ctx& c) {
-              auto org = PathId<util::OrgId>(c, 1);
-              if (!org) return;
-              if (access::Decision d = access::MayUse(c.principal, access::Function::kOrgDelete);
-                  d != access::Decision::kAllow) {
-                return SendError(c, access::Refusal(c.principal, access::Function::kOrgDelete, d));
-              }
-              auto body = JsonBody(c, 4096);
-              if (!body) return;
-              auto user = StringField(c, *body, "user_id", true);
-              if (!user) return;
-              auto reason = StringField(c, *body, "reason", true);
-              if (!reason) return;
-              auto uid = util::UserId::Parse(*user);
-              if (!uid) return SendError(c, Status::NotFound());
-              auto r = c.s().oidc->BreakGlass(c.principal, *org, *uid, *reason);
-              if (!r.ok()) return SendError(c, r.status());
-              SendCreated(c, "/api/v1/sessions/current",
-                          {{"token", r->token},
-                           {"user", {{"id", r->user.str()}, {"org_id", r->org.str()}}},
-                           {"expires_at", util::FormatUtc(r->expires_at)}});
-            });
+  api.Route(
+      {"POST",
+       "/api/v1/orgs/{id}/break-glass",
+       "orgs.break_glass",
+       Auth::kSignedIn,
+       false,
+       "Operator: {user_id, reason} → 201 {token, expires_at}: a one-hour session for one "
+       "of the org's Administrators when its provider is unusable; audited in the org",
+       {.request = "BreakGlassRequest", .responses = {{201, "BreakGlassSession"}}, .errors = {409}},
+       access::Function::kOrgDelete},
+      [](Ctx& c) {
+        auto org = PathId<util::OrgId>(c, 1);
+        if (!org) return;
+        auto body = JsonBody(c, 4096);
+        if (!body) return;
+        auto user = StringField(c, *body, "user_id", true);
+        if (!user) return;
+        auto reason = StringField(c, *body, "reason", true);
+        if (!reason) return;
+        auto uid = util::UserId::Parse(*user);
+        if (!uid) return SendError(c, Status::NotFound());
+        auto r = c.s().oidc->BreakGlass(c.principal, *org, *uid, *reason);
+        if (!r.ok()) return SendError(c, r.status());
+        SendCreated(c, "/api/v1/sessions/current",
+                    {{"token", r->token},
+                     {"user", {{"id", r->user.str()}, {"org_id", r->org.str()}}},
+                     {"expires_at", util::FormatUtc(r->expires_at)}});
+      });
 }
 
 }  // namespace bomvault::http

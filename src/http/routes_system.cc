@@ -80,23 +80,19 @@ void RegisterSystemRoutes(Api& api) {
               SendJson(c, 200, UnsealJson(r.value()));
             });
 
-  api.Route(
-      {"POST",
-       "/api/v1/seal",
-       "seal",
-       Auth::kSignedIn,
-       false,
-       "Operator: seal now; every key leaves memory",
-       {.responses = {{200, "Sealed"}}}},
-      [](Ctx& c) {
-        if (access::MayUse(c.principal, access::Function::kSeal) != access::Decision::kAllow) {
-          SendError(c, Status::Forbidden());
-          return;
-        }
-        c.services.reset();  // release our hold so Seal can take the exclusive lock
-        c.instance.Seal("operator");
-        SendJson(c, 200, {{"sealed", true}});
-      });
+  api.Route({"POST",
+             "/api/v1/seal",
+             "seal",
+             Auth::kSignedIn,
+             false,
+             "Operator: seal now; every key leaves memory",
+             {.responses = {{200, "Sealed"}}},
+             access::Function::kSeal},
+            [](Ctx& c) {
+              c.services.reset();  // release our hold so Seal can take the exclusive lock
+              c.instance.Seal("operator");
+              SendJson(c, 200, {{"sealed", true}});
+            });
 
   api.Route({"GET",
              "/api/v1/openapi.json",

@@ -112,9 +112,9 @@ void RegisterUserRoutes(Api& api) {
              {.request = "UserCreate",
               .responses = {{201, "UserCreated"}},
               .errors = {409},
-              .idempotent = true}},
+              .idempotent = true},
+             Function::kUserCreate},
             [](Ctx& c) {
-              if (!Require(c, Function::kUserCreate)) return;
               auto body = JsonBody(c, 8192);
               if (!body) return;
               auto email = StringField(c, *body, "email", true);
@@ -134,9 +134,9 @@ void RegisterUserRoutes(Api& api) {
              Auth::kSignedIn,
              false,
              "Administrator: the organisation's users, oldest first",
-             {.responses = {{200, "Users"}}, .list_max = 1000}},
+             {.responses = {{200, "Users"}}, .list_max = 1000},
+             Function::kUserList},
             [](Ctx& c) {
-              if (!Require(c, Function::kUserList)) return;
               auto page = PageParams(c, 1000, 1000);
               if (!page) return;
               auto r = c.s().accounts->ListUsers(c.principal);
@@ -160,9 +160,9 @@ void RegisterUserRoutes(Api& api) {
        Auth::kRecent,
        false,
        "Administrator: change a user's role or disable them {role?, disabled?}",
-       {.request = "UserChange", .responses = {{200, "User"}}, .errors = {409}, .etag = true}},
+       {.request = "UserChange", .responses = {{200, "User"}}, .errors = {409}, .etag = true},
+       Function::kUserUpdate},
       [](Ctx& c) {
-        if (!Require(c, Function::kUserUpdate)) return;
         auto id = PathId<util::UserId>(c, 1);
         if (!id) return;
         auto body = JsonBody(c, 4096);
