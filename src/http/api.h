@@ -10,9 +10,12 @@
 //      no-store on the API, HSTS over TLS) and a request id;
 //   3. the seal gate: while sealed only routes marked while_sealed answer, the rest 503 "sealed";
 //   4. rate limits per address and per token (429 + Retry-After);
-//   5. authentication (Bearer token, or the session cookie plus the CSRF header);
-//   6. the handler, which asks access:: (through the services) before touching data;
-//   7. any exception becomes the generic 500 JSON error with the request id, nothing else.
+//   5. authentication (Bearer token, or the session cookie plus the CSRF header), then the
+//      re-authentication of Auth::kRecent routes;
+//   6. the route's permission (RouteSpec::permission, access::MayUse), refused before the handler;
+//   7. the handler; for a BOM or a user who may be oneself, its service asks access:: (visibility
+//      first) before touching data;
+//   8. any exception becomes the generic 500 JSON error with the request id, nothing else.
 // Status codes come from util::Status codes in one place (SendError). Thread-safe: handlers run
 // on engine workers; the Api object is immutable once routes are registered.
 #pragma once
