@@ -14,6 +14,10 @@ bomvault's modules depend one way: app -> http -> service -> {access, store, vau
    JSON_NOT_YET_MOVED: the lists may only shrink. A file that gains SQL or JSON outside its layer
    fails, and so does a listed file that no longer needs its place (take it off the list).
 
+5. A route's function is asked in one place: the dispatcher, from RouteSpec::permission. No route
+   file (src/http/routes_*.cc) calls access::MayUse itself; a route on an object whose visibility
+   comes first leaves the question to its service.
+
 4. The UI's ES modules (web/*.js) import each other without cycles: a cycle makes evaluation order
    depend on which module loads first, and a binding used before its module ran is undefined.
 
@@ -57,6 +61,7 @@ SODIUM = re.compile(r"<sodium\.h>|\bsodium_[a-z0-9_]+\s*\(|\brandombytes_[a-z0-9
 # An SQL statement starts a string literal in capitals (HTTP's "DELETE" is followed by a quote).
 SQL = re.compile(r'"\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|WITH|PRAGMA|REPLACE|ALTER|DROP)\s')
 NLOHMANN = re.compile(r"\bnlohmann\b")
+MAY_USE = re.compile(r"\bMayUse\s*\(")
 LINE_COMMENT = re.compile(r"//[^\n]*")
 
 
@@ -115,6 +120,9 @@ def main():
             sql_files.add(rel)
         if layer not in JSON_HOME and rel not in JSON_ASIDE and NLOHMANN.search(code):
             json_files.add(rel)
+        if path.name.startswith("routes_") and MAY_USE.search(code):
+            problems.append(f"{rel}: a handler asks access::MayUse; name the route's permission "
+                            "in its RouteSpec instead")
     for rel in sorted(sql_files - SQL_NOT_YET_MOVED):
         problems.append(f"{rel}: SQL outside src/store/")
     for rel in sorted(SQL_NOT_YET_MOVED - sql_files):
