@@ -14,12 +14,12 @@ bomvault's modules depend one way: app -> http -> service -> {access, store, vau
    JSON_NOT_YET_MOVED: the lists may only shrink. A file that gains SQL or JSON outside its layer
    fails, and so does a listed file that no longer needs its place (take it off the list).
 
+4. The UI's ES modules (web/*.js) import each other without cycles: a cycle makes evaluation order
+   depend on which module loads first, and a binding used before its module ran is undefined.
+
 5. A route's function is asked in one place: the dispatcher, from RouteSpec::permission. No route
    file (src/http/routes_*.cc) calls access::MayUse itself; a route on an object whose visibility
    comes first leaves the question to its service.
-
-4. The UI's ES modules (web/*.js) import each other without cycles: a cycle makes evaluation order
-   depend on which module loads first, and a binding used before its module ran is undefined.
 
 Usage: layers.py [SOURCE_ROOT]   (default: the repository this file is in)
 """
