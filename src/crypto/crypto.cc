@@ -181,6 +181,8 @@ std::string ToHex(std::span<const uint8_t> bytes) {
 
 std::optional<Bytes> FromHex(std::string_view hex) {
   if (hex.size() % 2 != 0) return std::nullopt;
+  // No bytes: libsodium's output pointer must not be null, and an empty vector's data() may be.
+  if (hex.empty()) return Bytes{};
   Bytes out(hex.size() / 2);
   size_t len = 0;
   const char* end = nullptr;

@@ -49,6 +49,9 @@ TEST_CASE("hex and base64 round trip and refuse garbage") {
   CHECK(*FromHex("000102feff") == b);
   CHECK_FALSE(FromHex("abc"));
   CHECK_FALSE(FromHex("zz"));
+  auto none = FromHex("");  // zero bytes, not an error (and no null pointer handed to libsodium)
+  REQUIRE(none);
+  CHECK(none->empty());
   CHECK(*FromBase64(ToBase64(b)) == b);
   CHECK_FALSE(FromBase64("!!!"));
 }
