@@ -203,6 +203,7 @@ Decision MayOnBom(const Principal& p, Function f, const BomFacts& bom) {
   if (use != Decision::kAllow) return use;
   switch (f) {
     case Function::kBomRead:
+    case Function::kBomSend:
       return Decision::kAllow;
     case Function::kBomUpdate:
       return admin || owner || (shared && *bom.share == ShareAccess::kEdit) ? Decision::kAllow
@@ -214,6 +215,11 @@ Decision MayOnBom(const Principal& p, Function f, const BomFacts& bom) {
     default:
       return Decision::kForbidden;
   }
+}
+
+Function UserFunction(const Principal& p, const util::UserId& target, Function self,
+                      Function others) {
+  return p.kind == PrincipalKind::kUser && p.user == target ? self : others;
 }
 
 Decision MayShareWith(const Principal& p, const util::OrgId& target_org, bool target_verified,

@@ -130,8 +130,15 @@ struct BomFacts {
   bool org_sharing_enabled = true;
 };
 
-// Question 2. kBomRead also decides visibility for every other BOM function.
+// Question 2. kBomRead also decides visibility for every other BOM function. kBomSend (send the
+// BOM to a source) is allowed on every BOM the principal may read, once MayUse allows it.
 Decision MayOnBom(const Principal& p, Function f, const BomFacts& bom);
+
+// For a function on one user who may be the caller (a profile: one's own, or, for an
+// Administrator, anyone's in the org): `self` when `target` is the signed-in user, `others`
+// otherwise (the operator is never a user). Ask MayUse of the answer.
+Function UserFunction(const Principal& p, const util::UserId& target, Function self,
+                      Function others);
 
 // Support access: the operator may read an org's users and audit (kSupportRead) only while the
 // org's Administrator-granted window (support_until, unix seconds) is open.

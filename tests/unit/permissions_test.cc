@@ -32,8 +32,8 @@ const Function kAll[] = {Function::kOrgCreate,       Function::kOrgList,
                          Function::kBackup,          Function::kUserMfaReset,
                          Function::kDirectoryRead,   Function::kKeyRotate};
 
-const Function kBomFns[] = {Function::kBomRead, Function::kBomUpdate, Function::kBomDelete,
-                            Function::kBomShare, Function::kBomTransfer};
+const Function kBomFns[] = {Function::kBomRead,  Function::kBomUpdate,   Function::kBomDelete,
+                            Function::kBomShare, Function::kBomTransfer, Function::kBomSend};
 
 bool OperatorFn(Function f) {
   return f == Function::kOrgCreate || f == Function::kOrgList || f == Function::kOrgDelete ||
@@ -69,6 +69,7 @@ Decision Expected(Role role, bool read_only, Function f, Rel rel, bool sharing) 
   bool viewer = role == Role::kViewer;
   switch (f) {
     case Function::kBomRead:
+    case Function::kBomSend:  // sending is reading it out, on one's own connection
       return Decision::kAllow;
     case Function::kBomTransfer:
       return admin || owner ? Decision::kAllow : Decision::kForbidden;
@@ -194,7 +195,56 @@ TEST_CASE("BOM table: role × relation × sharing × scope × function") {
       }
     }
   }
-  CHECK(checked == 3 * 2 * 5 * 2 * 5);
+  CHECK(checked == 3 * 2 * 5 * 2 * 6);
+}
+
+TEST_CASE("functions that are not about a BOM are refused on one, even when visible") {
+  Principal p;
+  p.kind = PrincipalKind::kUser;
+  p.role = Role::kAdministrator;
+  p.user = UserId::Generate();
+  p.org = OrgId::Generate();
+  BomFacts own{p.org, p.user, std::nullopt, true};
+  BomFacts other{OrgId::Generate(), UserId::Generate(), std::nullopt, true};
+  for (Function f : kAll) {
+    bool bom_fn = false;
+    for (Function b : kBomFns) bom_fn = bom_fn || b == f;
+    CAPTURE(static_cast<int>(f));
+    if (!bom_fn && MayUse(p, f) == Decision::kAllow) {
+      CHECK(MayOnBom(p, f, own) == Decision::kForbidden);
+    }
+    // Whatever the function, an invisible BOM stays a missing one.
+    if (MayUse(p, f) != Decision::kUnauthenticated) {
+      CHECK(MayOnBom(p, f, other) == Decision::kNotFound);
+    }
+  }
+}
+
+TEST_CASE("a function on one user: the self function for oneself, the other for anyone else") {
+  Principal p;
+  p.kind = PrincipalKind::kUser;
+  p.user = UserId::Generate();
+  p.org = OrgId::Generate();
+  CHECK(UserFunction(p, p.user, Function::kSelf, Function::kUserList) == Function::kSelf);
+  CHECK(UserFunction(p, UserId::Generate(), Function::kSelf, Function::kUserList) ==
+        Function::kUserList);
+  // The operator is nobody's self, even for an id equal to its empty one.
+  Principal op;
+  op.kind = PrincipalKind::kOperator;
+  CHECK(UserFunction(op, op.user, Function::kSelf, Function::kUserList) == Function::kUserList);
+  Principal anon;
+  CHECK(UserFunction(anon, anon.user, Function::kSelf, Function::kUserList) == Function::kUserList);
+  // So a member reads their own profile and no one else's; an Administrator reads anyone's.
+  for (Role role : {Role::kEditor, Role::kViewer}) {
+    p.role = role;
+    CHECK(MayUse(p, UserFunction(p, p.user, Function::kSelf, Function::kUserList)) ==
+          Decision::kAllow);
+    CHECK(MayUse(p, UserFunction(p, UserId::Generate(), Function::kSelf, Function::kUserList)) ==
+          Decision::kForbidden);
+  }
+  p.role = Role::kAdministrator;
+  CHECK(MayUse(p, UserFunction(p, UserId::Generate(), Function::kSelf, Function::kUserList)) ==
+        Decision::kAllow);
 }
 
 TEST_CASE("sharing targets: same org, verified on both sides, enabled, not disabled") {
