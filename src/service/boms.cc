@@ -78,21 +78,37 @@ struct Boms::Loaded {
   int64_t revision = 1;
 };
 
-util::Result<Boms::Loaded> Boms::Load(store::Db& db, const Principal& actor, const util::BomId& id,
-                                      Function f) {
+struct Boms::Found {
+  store::BomRow row;
+  access::BomFacts facts;
+};
+
+util::Result<Boms::Found> Boms::Find(store::Db& db, const Principal& actor, const util::BomId& id,
+                                     Function f) {
   // Function-level refusals (operator, anonymous) come before any lookup.
   Decision use = access::MayUse(actor, f);
   if (use != Decision::kAllow && use != Decision::kForbidden) return access::Refusal(actor, f, use);
   if (actor.kind != access::PrincipalKind::kUser) return access::Refusal(actor, f, use);
   auto row = store::FindBomForMember(db_, db, id, actor.org, actor.user);
   if (!row) return Status::NotFound();
-  Loaded l;
-  l.facts.org = row->org;
-  l.facts.owner = row->owner;
-  if (row->share) l.facts.share = access::ParseShareAccess(*row->share);
-  l.facts.org_sharing_enabled = row->org_sharing_enabled;
-  Status allowed = access::Refusal(actor, f, access::MayOnBom(actor, f, l.facts));
+  Found found{std::move(*row), {}};
+  access::BomFacts& facts = found.facts;
+  facts.org = found.row.org;
+  facts.owner = found.row.owner;
+  if (found.row.share) facts.share = access::ParseShareAccess(*found.row.share);
+  facts.org_sharing_enabled = found.row.org_sharing_enabled;
+  Status allowed = access::Refusal(actor, f, access::MayOnBom(actor, f, facts));
   if (!allowed.ok()) return allowed;
+  return found;
+}
+
+util::Result<Boms::Loaded> Boms::Load(store::Db& db, const Principal& actor, const util::BomId& id,
+                                      Function f) {
+  auto found = Find(db, actor, id, f);
+  if (!found.ok()) return found.status();
+  const store::BomRow& row = found->row;
+  Loaded l;
+  l.facts = found->facts;
   auto crypto = keys_.Get(db, l.facts.org);
   if (!crypto.ok()) return crypto.status();
   l.crypto = crypto.value();
@@ -100,23 +116,23 @@ util::Result<Boms::Loaded> Boms::Load(store::Db& db, const Principal& actor, con
   s.id = id;
   s.org = l.facts.org;
   s.owner = l.facts.owner;
-  auto name = l.crypto->OpenText("bom-name", id.str(), row->name_sealed);
-  auto meta = l.crypto->OpenText("bom-meta", id.str(), row->meta_sealed);
+  auto name = l.crypto->OpenText("bom-name", id.str(), row.name_sealed);
+  auto meta = l.crypto->OpenText("bom-meta", id.str(), row.meta_sealed);
   if (!name || !meta) {
     util::log::Error("bom.unreadable").Ref("bom_id", id);
     return Status::Internal("this BOM could not be decrypted");
   }
   s.name = std::move(*name);
   s.metadata_json = std::move(*meta);
-  s.items = row->item_count;
-  l.chunks = row->chunk_count;
-  s.created_at = row->created_at;
-  s.updated_at = row->updated_at;
-  s.last_interacted_at = row->last_interacted_at;
-  s.attachments = row->attachments;
-  if (row->thumbnail_id) s.thumbnail_id = *row->thumbnail_id;
-  l.revision = row->revision;
-  s.version = row->version;
+  s.items = row.item_count;
+  l.chunks = row.chunk_count;
+  s.created_at = row.created_at;
+  s.updated_at = row.updated_at;
+  s.last_interacted_at = row.last_interacted_at;
+  s.attachments = row.attachments;
+  if (row.thumbnail_id) s.thumbnail_id = *row.thumbnail_id;
+  l.revision = row.revision;
+  s.version = row.version;
   s.my_access = access::MyAccessName(actor.user == s.owner, actor.role, l.facts.share);
   return l;
 }
@@ -130,8 +146,8 @@ util::Result<Boms::Access> Boms::Authorize(store::Db& db, const Principal& actor
 
 Status Boms::Check(const Principal& actor, const util::BomId& id, Function f) {
   return db_.Read([&](store::Db& db) -> Status {
-    auto l = Load(db, actor, id, f);
-    return l.ok() ? Status::Ok() : l.status();
+    auto found = Find(db, actor, id, f);
+    return found.ok() ? Status::Ok() : found.status();
   });
 }
 

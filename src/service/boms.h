@@ -143,8 +143,11 @@ class Boms {
   };
   util::Result<Access> Authorize(store::Db& db, const access::Principal& actor,
                                  const util::BomId& id, access::Function f);
-  // Whether `actor` may apply `f` to the BOM now (Ok, or the refusal every route gives): for
-  // routes that must refuse before they spend memory on a large body.
+  // Whether `actor` may apply `f` to the BOM now: Ok, or the refusal every route gives (NotFound
+  // for a BOM the actor may not see, exactly as for a missing one; then Forbidden, or the MFA
+  // code). Reads the BOM's row and the actor's share, opens nothing sealed: the HTTP dispatcher
+  // asks it before any handler on one BOM runs (http/api.h, RouteSpec::permission). The same
+  // decision as every other method here takes (Find).
   util::Status Check(const access::Principal& actor, const util::BomId& id, access::Function f);
   // Marks the BOM as used now for the stale-data purge (at most one write per hour per BOM). A
   // read whose mark cannot be written fails with the storage's status: a BOM in use must not be
@@ -161,6 +164,12 @@ class Boms {
   static int64_t CheckRevisions(store::Db& db, OrgKeys& keys, std::vector<std::string>* problems);
 
  private:
+  // Question 2 for `f` on BOM `id`: the refusals that need no lookup (the operator, anonymous),
+  // the store's row with the actor's share, then access::MayOnBom. Nothing sealed is opened.
+  struct Found;
+  util::Result<Found> Find(store::Db& db, const access::Principal& actor, const util::BomId& id,
+                           access::Function f);
+  // Find, then the org's keys and the summary's sealed fields opened.
   struct Loaded;
   util::Result<Loaded> Load(store::Db& db, const access::Principal& actor, const util::BomId& id,
                             access::Function f);

@@ -538,8 +538,8 @@ util::Result<util::JobId> Sources::SubmitPull(const Principal& actor, const util
 
 util::Result<util::JobId> Sources::SubmitSend(const Principal& actor, const util::BomId& bom,
                                               const util::SourceId& id) {
-  if (Status st = Allowed(actor, Function::kBomSend); !st.ok()) return st;
-  if (Status st = boms_.Check(actor, bom, Function::kBomRead); !st.ok()) return st;
+  // One decision, visibility first (access::MayOnBom): the same the dispatcher takes for the route.
+  if (Status st = boms_.Check(actor, bom, Function::kBomSend); !st.ok()) return st;
   Status st = db_.Read([&](store::Db& db) -> Status {
     auto l = Load(db, actor, id);
     if (!l.ok()) return l.status();

@@ -274,8 +274,8 @@ util::Result<std::vector<UserView>> Accounts::ListOrgUsers(const util::OrgId& or
 util::Result<UserView> Accounts::GetUser(const Principal& actor, const util::UserId& id) {
   // A user may read their own account; Administrators any in their org.
   if (actor.kind != PrincipalKind::kUser) return Status::Forbidden();
-  Status st =
-      Allowed(actor, actor.user == id ? access::Function::kSelf : access::Function::kUserList);
+  Status st = Allowed(
+      actor, access::UserFunction(actor, id, access::Function::kSelf, access::Function::kUserList));
   if (!st.ok()) return st;
   auto all = ListOrgUsers(actor.org);
   if (!all.ok()) return all.status();
