@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <regex>
 #include <semaphore>
+#include <stdexcept>
 
 #include "bom/item.h"
 #include "http/paging.h"
@@ -532,7 +534,34 @@ Api::Api(Engine& engine, service::Instance& instance, ApiOptions options)
   RegisterAll();
 }
 
+namespace {
+
+// Why a RouteSpec's target cannot be asked as declared ("" when it can): a mistake in a route
+// table, refused when the route is registered so that no server starts with it.
+std::string TargetProblem(const RouteSpec& spec) {
+  if (spec.target.kind == Target::Kind::kNone) return "";
+  if (!spec.permission) return "a target needs the permission asked of it";
+  const size_t segments =
+      static_cast<size_t>(std::count(spec.path, spec.path + std::strlen(spec.path), '{'));
+  if (spec.target.segment < 1 || spec.target.segment > segments) {
+    return "the target's segment is not one of the path's {…} segments";
+  }
+  if (spec.target.kind == Target::Kind::kUser && !spec.target.self) {
+    return "a user target names the function asked when the user is the caller";
+  }
+  // The BOM's facts are in the store: there is none to read while sealed.
+  if (spec.target.kind == Target::Kind::kBom && spec.while_sealed) {
+    return "a BOM route cannot answer while sealed";
+  }
+  return "";
+}
+
+}  // namespace
+
 void Api::Route(const RouteSpec& spec, Handler handler) {
+  if (std::string problem = TargetProblem(spec); !problem.empty()) {
+    throw std::logic_error(std::string(spec.method) + " " + spec.path + ": " + problem);
+  }
   routes_.push_back(spec);
   table_.Add(spec.method, spec.path);
   bound_.push_back(Bound{spec, std::move(handler)});
@@ -599,6 +628,29 @@ std::optional<service::Idempotency::Claim> ClaimIdempotencyKey(Ctx& c) {
     }
   }
   return std::nullopt;
+}
+
+// RouteSpec::permission for this request, as RouteSpec's comment says: Ok, or the refusal.
+Status Permit(Ctx& c, const RouteSpec& spec) {
+  const access::Principal& p = c.principal;
+  const access::Function f = *spec.permission;
+  switch (spec.target.kind) {
+    case Target::Kind::kNone:
+      break;
+    case Target::Kind::kBom: {
+      // Not a BOM id: the same 404 as a BOM that is missing or unseen.
+      auto bom = util::BomId::Parse(c.Param(spec.target.segment));
+      if (!bom) return Status::NotFound();
+      return c.s().boms->Check(p, *bom, f);
+    }
+    case Target::Kind::kUser: {
+      auto user = util::UserId::Parse(c.Param(spec.target.segment));
+      if (!user) return Status::NotFound();
+      const access::Function asked = access::UserFunction(p, *user, *spec.target.self, f);
+      return access::Refusal(p, asked, access::MayUse(p, asked));
+    }
+  }
+  return access::Refusal(p, f, access::MayUse(p, f));
 }
 
 // After the handler: a 2xx answer held in memory is sealed and kept for replay; anything else
@@ -694,9 +746,8 @@ void Api::Dispatch(const Bound& route, std::vector<std::string> params, const ht
       }
     }
     if (spec.permission) {
-      access::Decision d = access::MayUse(c.principal, *spec.permission);
-      if (d != access::Decision::kAllow) {
-        SendError(c, access::Refusal(c.principal, *spec.permission, d));
+      if (Status allowed = Permit(c, spec); !allowed.ok()) {
+        SendError(c, allowed);
         return;
       }
     }

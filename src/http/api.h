@@ -12,10 +12,15 @@
 //   4. rate limits per address and per token (429 + Retry-After);
 //   5. authentication (Bearer token, or the session cookie plus the CSRF header), then the
 //      re-authentication of Auth::kRecent routes;
-//   6. the route's permission (RouteSpec::permission, access::MayUse), refused before the handler;
-//   7. the handler; for a BOM or a user who may be oneself, its service asks access:: (visibility
-//      first) before touching data;
-//   8. any exception becomes the generic 500 JSON error with the request id, nothing else.
+//   6. the route's permission (RouteSpec::permission), refused before the handler: access::MayUse,
+//      or for a route on one BOM (RouteSpec::target, OnBom) access::MayOnBom on that BOM's facts,
+//      read without opening anything sealed (a BOM the caller may not see, or an id that is not
+//      one, is the 404 of a missing BOM, before any 403), or for a route on one user who may be
+//      oneself (OnUser) MayUse of the function access::UserFunction picks;
+//   7. the Idempotency-Key claim of Doc::idempotent routes;
+//   8. the handler; its service asks access:: again before touching data (services are also
+//      called by the scheduler and by sources, which have no dispatcher in front of them);
+//   9. any exception becomes the generic 500 JSON error with the request id, nothing else.
 // Status codes come from util::Status codes in one place (SendError). Thread-safe: handlers run
 // on engine workers; the Api object is immutable once routes are registered.
 #pragma once
@@ -127,6 +132,22 @@ struct Doc {
   int64_t list_max = 0;
 };
 
+// The object a route acts on, when its permission depends on which one (RouteSpec::target): the
+// kind, and the {…} segment of the route's path (1-based, as Ctx::Param) that holds its id.
+struct Target {
+  enum class Kind { kNone, kBom, kUser };
+  Kind kind = Kind::kNone;
+  size_t segment = 0;
+  // kUser: the function asked when the user is the caller (RouteSpec::permission otherwise).
+  std::optional<access::Function> self = std::nullopt;
+};
+// RouteSpec::permission is asked of access::MayOnBom on the BOM whose id is segment `segment`.
+constexpr Target OnBom(size_t segment) { return {Target::Kind::kBom, segment, std::nullopt}; }
+// RouteSpec::permission, or `self` when the user whose id is segment `segment` is the caller.
+constexpr Target OnUser(size_t segment, access::Function self) {
+  return {Target::Kind::kUser, segment, self};
+}
+
 struct RouteSpec {
   const char* method;  // "GET", "POST", "PATCH", "DELETE"
   const char* path;    // OpenAPI form: /api/v1/boms/{id}
@@ -135,13 +156,25 @@ struct RouteSpec {
   bool while_sealed;
   const char* summary;
   Doc doc = {};
-  // The function the route performs, in access/permissions.h's table (question 1: may this
-  // principal use it at all). The dispatcher asks access::MayUse after authentication (and the
-  // re-authentication of Auth::kRecent routes) and refuses with access::Refusal, so a caller who
-  // may not use the function runs no handler and has no body read. nullopt: a public route, or
-  // one whose function depends on the object or the body (a BOM, which must be visible first so
-  // that an unseen one is 404 as a missing one is, or a user who may be oneself); its service asks.
+  // The function the route performs, in access/permissions.h's table. The dispatcher asks after
+  // authentication (and the re-authentication of Auth::kRecent routes), before the Idempotency-Key
+  // claim and the handler, and refuses with access::Refusal, so a caller who may not use the
+  // function runs no handler and has no body read. How it asks depends on `target`:
+  //  * none: access::MayUse (question 1: may this principal use the function at all);
+  //  * OnBom(n): access::MayOnBom on the BOM whose id is path segment n (question 2), through
+  //    service::Boms::Check: the store's row and the caller's share, nothing sealed opened. An id
+  //    that does not parse, a missing BOM and one the caller may not see all answer the same 404
+  //    body, and only a visible BOM can answer 403; so a stranger's malformed body, oversized body
+  //    or bad Idempotency-Key is 404, never 400, and a view-share's write is 403, never 400;
+  //  * OnUser(n, self): access::MayUse of `self` when the user whose id is path segment n is the
+  //    caller, else of `permission` (access::UserFunction); an id that does not parse is 404.
+  // The services keep their own check (defence in depth, and the scheduler, imports and sources
+  // call them with no dispatcher in front): the dispatcher's answer comes first, theirs is the
+  // same decision taken again inside the transaction that touches the data.
+  // nullopt: a public route, or one whose function depends on the body or on what only the
+  // handler reads (GET /me answers the operator too; its service asks).
   std::optional<access::Function> permission = std::nullopt;
+  Target target = {};
 };
 
 // The query parameters AuditQueryParams reads, for the Doc of every audit route.
