@@ -19,9 +19,9 @@ fourth on web/):
 4. The UI's ES modules (web/*.js) import each other without cycles: a cycle makes evaluation order
    depend on which module loads first, and a binding used before its module ran is undefined.
 
-5. A route's function is asked in one place: the dispatcher, from RouteSpec::permission. No route
-   file (src/http/routes_*.cc) calls access::MayUse itself; a route on an object whose visibility
-   comes first leaves the question to its service.
+5. A route's function is asked in one place: the dispatcher, from RouteSpec::permission (and for
+   a route on one BOM or on a user who may be oneself, RouteSpec::target). No route file
+   (src/http/routes_*.cc) calls access::MayUse, access::MayOnBom or Boms::Check itself.
 
 Usage: layers.py [SOURCE_ROOT]   (default: the repository this file is in)
 """
@@ -63,7 +63,7 @@ SODIUM = re.compile(r"<sodium\.h>|\bsodium_[a-z0-9_]+\s*\(|\brandombytes_[a-z0-9
 # An SQL statement starts a string literal in capitals (HTTP's "DELETE" is followed by a quote).
 SQL = re.compile(r'"\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|WITH|PRAGMA|REPLACE|ALTER|DROP)\s')
 NLOHMANN = re.compile(r"\bnlohmann\b")
-MAY_USE = re.compile(r"\bMayUse\s*\(")
+MAY_USE = re.compile(r"\b(MayUse|MayOnBom)\s*\(|\bboms->Check\s*\(")
 LINE_COMMENT = re.compile(r"//[^\n]*")
 
 
@@ -123,8 +123,8 @@ def main():
         if layer not in JSON_HOME and rel not in JSON_ASIDE and NLOHMANN.search(code):
             json_files.add(rel)
         if path.name.startswith("routes_") and MAY_USE.search(code):
-            problems.append(f"{rel}: a handler asks access::MayUse; name the route's permission "
-                            "in its RouteSpec instead")
+            problems.append(f"{rel}: a handler asks {MAY_USE.search(code).group(0).rstrip('( ')}; "
+                            "name the route's permission (and target) in its RouteSpec instead")
     for rel in sorted(sql_files - SQL_NOT_YET_MOVED):
         problems.append(f"{rel}: SQL outside src/store/")
     for rel in sorted(SQL_NOT_YET_MOVED - sql_files):

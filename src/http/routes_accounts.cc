@@ -152,7 +152,8 @@ void RegisterAccountRoutes(Api& api) {
              Auth::kSignedIn,
              false,
              "Send a verification link to this user's unverified address (valid 24 h, once)",
-             {.request = "Empty", .responses = {{202, "VerificationSent"}}, .errors = {409}}},
+             {.request = "Empty", .responses = {{202, "VerificationSent"}}, .errors = {409}},
+             Function::kSelfManage},
             [](Ctx& c) {
               auto body = JsonBody(c, 1024);
               if (!body) return;

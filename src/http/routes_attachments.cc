@@ -56,7 +56,9 @@ void RegisterAttachmentRoutes(Api& api) {
        Auth::kSignedIn,
        false,
        "A BOM's thumbnail and derivative files: whoever may read the BOM",
-       {.responses = {{200, "Attachments"}}, .list_max = 1000}},
+       {.responses = {{200, "Attachments"}}, .list_max = 1000},
+       access::Function::kBomRead,
+       OnBom(1)},
       [](Ctx& c) {
         auto id = PathId<util::BomId>(c, 1);
         if (!id) return;
@@ -83,7 +85,9 @@ void RegisterAttachmentRoutes(Api& api) {
               .errors = {422},
               .query = {{"name", "string", "the file name to keep"},
                         {"kind", "string", "thumbnail or derivative (default)"}},
-              .idempotent = true}},
+              .idempotent = true},
+             access::Function::kBomUpdate,
+             OnBom(1)},
             [](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;
@@ -105,7 +109,9 @@ void RegisterAttachmentRoutes(Api& api) {
              false,
              "Download one attachment's bytes, with its sniffed type (images inline, the rest as "
              "a download)",
-             {.responses = {{200, nullptr, "*/*"}}}},
+             {.responses = {{200, nullptr, "*/*"}}},
+             access::Function::kBomRead,
+             OnBom(1)},
             [](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;
@@ -127,7 +133,9 @@ void RegisterAttachmentRoutes(Api& api) {
              Auth::kSignedIn,
              false,
              "Owner, edit-share, Administrator: remove an attachment",
-             {.responses = {{204, nullptr}}}},
+             {.responses = {{204, nullptr}}},
+             access::Function::kBomUpdate,
+             OnBom(1)},
             [](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;

@@ -438,7 +438,9 @@ void RegisterBomRoutes(Api& api) {
              Auth::kSignedIn,
              false,
              "One BOM's summary: owner, shared-with, org Administrator",
-             {.responses = {{200, "BomSummary"}}, .etag = true}},
+             {.responses = {{200, "BomSummary"}}, .etag = true},
+             access::Function::kBomRead,
+             OnBom(1)},
             [](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;
@@ -457,7 +459,9 @@ void RegisterBomRoutes(Api& api) {
              "find_number, properties, manufacturers [{name, mpn}], dnp); ?revision=N reads an "
              "earlier revision",
              {.responses = {{200, "Items"}},
-              .query = {{"revision", "integer", "an earlier revision's number", 1}}}},
+              .query = {{"revision", "integer", "an earlier revision's number", 1}}},
+             access::Function::kBomRead,
+             OnBom(1)},
             [](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;
@@ -496,7 +500,9 @@ void RegisterBomRoutes(Api& api) {
        false,
        "Export as ?format=csv (formula-safe) or json, same columns as import",
        {.responses = {{200, "Items"}, {200, nullptr, "text/csv"}},
-        .query = {{"format", "string", "csv (default) or json"}}}},
+        .query = {{"format", "string", "csv (default) or json"}}},
+       access::Function::kBomRead,
+       OnBom(1)},
       [](Ctx& c) {
         auto id = PathId<util::BomId>(c, 1);
         if (!id) return;
@@ -519,7 +525,9 @@ void RegisterBomRoutes(Api& api) {
              Auth::kSignedIn,
              false,
              "Flattened view: total quantity per part number rolled up through the levels",
-             {.responses = {{200, "FlatRows"}}, .errors = {422}}},
+             {.responses = {{200, "FlatRows"}}, .errors = {422}},
+             access::Function::kBomRead,
+             OnBom(1)},
             [](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;
@@ -560,17 +568,14 @@ void RegisterBomRoutes(Api& api) {
         .errors = {422},
         .query = ImportQueryDoc(
             {{"source", "string", "where the file came from (kept in the metadata)"}}),
-        .idempotent = true}},
+        .idempotent = true},
+       access::Function::kBomUpdate,
+       OnBom(1)},
       [max_import](Ctx& c) {
         auto id = PathId<util::BomId>(c, 1);
         if (!id) return;
         auto options = ImportOptionsOf(c, max_import);
         if (!options) return;
-        // Refuse before reading a body the caller may not apply.
-        if (Status st = c.s().boms->Check(c.principal, *id, access::Function::kBomUpdate);
-            !st.ok()) {
-          return SendError(c, st);
-        }
         auto heavy = EnterHeavy(c);
         if (!heavy) return;
         service::ImportRequest request;
@@ -596,7 +601,9 @@ void RegisterBomRoutes(Api& api) {
              false,
              "Who may read the BOM: its revisions newest first {revisions: [{revision, at, "
              "actor_id, items, via, source, profile, current}]}",
-             {.responses = {{200, "Revisions"}}, .list_max = 1000}},
+             {.responses = {{200, "Revisions"}}, .list_max = 1000},
+             access::Function::kBomRead,
+             OnBom(1)},
             [](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;
@@ -634,7 +641,9 @@ void RegisterBomRoutes(Api& api) {
              "?other_revision= compare earlier revisions (the same BOM on both sides too)",
              {.responses = {{200, "Comparison"}},
               .query = {{"revision", "integer", "the revision of {id} to compare", 1},
-                        {"other_revision", "integer", "the revision of {other}", 1}}}},
+                        {"other_revision", "integer", "the revision of {other}", 1}}},
+             access::Function::kBomRead,
+             OnBom(1)},
             [](Ctx& c) {
               auto a_id = PathId<util::BomId>(c, 1);
               if (!a_id) return;
@@ -682,14 +691,12 @@ void RegisterBomRoutes(Api& api) {
              {.request = "BomChange",
               .responses = {{200, "BomSummary"}},
               .errors = {409, 422},
-              .etag = true}},
+              .etag = true},
+             access::Function::kBomUpdate,
+             OnBom(1)},
             [max_import](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;
-              if (Status st = c.s().boms->Check(c.principal, *id, access::Function::kBomUpdate);
-                  !st.ok()) {
-                return SendError(c, st);
-              }
               auto heavy = EnterHeavy(c);
               if (!heavy) return;
               auto body = BomBodyOf(c, max_import);
@@ -710,7 +717,9 @@ void RegisterBomRoutes(Api& api) {
              Auth::kRecent,
              false,
              "Owner, Administrator: delete a BOM for good",
-             {.responses = {{204, nullptr}}, .etag = true}},
+             {.responses = {{204, nullptr}}, .etag = true},
+             access::Function::kBomDelete,
+             OnBom(1)},
             [](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;
@@ -725,7 +734,9 @@ void RegisterBomRoutes(Api& api) {
              Auth::kSignedIn,
              false,
              "Who has access to this BOM, oldest share first",
-             {.responses = {{200, "Shares"}}, .list_max = 1000}},
+             {.responses = {{200, "Shares"}}, .list_max = 1000},
+             access::Function::kBomRead,
+             OnBom(1)},
             [](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;
@@ -753,7 +764,9 @@ void RegisterBomRoutes(Api& api) {
              {.request = "ShareRequest",
               .responses = {{201, "Share"}},
               .errors = {409},
-              .idempotent = true}},
+              .idempotent = true},
+             access::Function::kBomShare,
+             OnBom(1)},
             [](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;
@@ -779,7 +792,9 @@ void RegisterBomRoutes(Api& api) {
              Auth::kSignedIn,
              false,
              "Owner, Administrator: revoke a share (effective on the next request)",
-             {.responses = {{204, nullptr}}}},
+             {.responses = {{204, nullptr}}},
+             access::Function::kBomShare,
+             OnBom(1)},
             [](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;
@@ -799,7 +814,9 @@ void RegisterBomRoutes(Api& api) {
              {.request = "TransferRequest",
               .responses = {{200, "Transferred"}},
               .errors = {409},
-              .etag = true}},
+              .etag = true},
+             access::Function::kBomTransfer,
+             OnBom(1)},
             [](Ctx& c) {
               auto id = PathId<util::BomId>(c, 1);
               if (!id) return;

@@ -26,7 +26,8 @@ void RegisterMfaRoutes(Api& api) {
              Auth::kRecent,
              false,
              "Start TOTP enrolment (RFC 6238, SHA-1, 6 digits, 30 s)",
-             {.request = "Empty", .responses = {{200, "TotpStarted"}}, .errors = {409}}},
+             {.request = "Empty", .responses = {{200, "TotpStarted"}}, .errors = {409}},
+             Function::kMfaEnrol},
             [](Ctx& c) {
               auto body = JsonBody(c, 1024);
               if (!body) return;
@@ -41,7 +42,8 @@ void RegisterMfaRoutes(Api& api) {
              Auth::kRecent,
              false,
              "Confirm TOTP enrolment with a current code",
-             {.request = "TotpCode", .responses = {{200, "TotpConfirmed"}}, .errors = {409}}},
+             {.request = "TotpCode", .responses = {{200, "TotpConfirmed"}}, .errors = {409}},
+             Function::kMfaEnrol},
             [](Ctx& c) {
               auto body = JsonBody(c, 1024);
               if (!body) return;
@@ -59,7 +61,8 @@ void RegisterMfaRoutes(Api& api) {
              false,
              "Replace every recovery code {code: a current TOTP code}; the new codes are shown "
              "once",
-             {.request = "TotpCode", .responses = {{200, "RecoveryCodes"}}, .errors = {409}}},
+             {.request = "TotpCode", .responses = {{200, "RecoveryCodes"}}, .errors = {409}},
+             Function::kSelfManage},
             [](Ctx& c) {
               auto body = JsonBody(c, 1024);
               if (!body) return;
@@ -77,7 +80,8 @@ void RegisterMfaRoutes(Api& api) {
              false,
              "Turn off this user's authenticator and delete the recovery codes {password: the "
              "current password}; enrolling again starts with POST /api/v1/me/mfa/totp",
-             {.request = "PasswordProof", .responses = {{204, nullptr}}, .errors = {409}}},
+             {.request = "PasswordProof", .responses = {{204, nullptr}}, .errors = {409}},
+             Function::kSelfManage},
             [](Ctx& c) {
               auto body = JsonBody(c, 8192);
               if (!body) return;

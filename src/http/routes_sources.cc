@@ -322,28 +322,29 @@ void RegisterSourceRoutes(Api& api) {
                   });
             });
 
-  api.Route(
-      {"POST",
-       "/api/v1/boms/{id}/send",
-       "boms.send",
-       Auth::kSignedIn,
-       false,
-       "Whoever may read the BOM, with their own connection: send it to {source_id} as a "
-       "job",
-       {.request = "SendRequest", .responses = {{202, "JobSubmitted"}}, .errors = {409, 422}}},
-      [](Ctx& c) {
-        auto id = PathId<util::BomId>(c, 1);
-        if (!id) return;
-        auto body = JsonBody(c);
-        if (!body) return;
-        auto source_text = StringField(c, *body, "source_id", true);
-        if (!source_text) return;
-        auto source = util::SourceId::Parse(*source_text);
-        if (!source) return SendError(c, Status::NotFound());
-        auto r = c.s().sources->SubmitSend(c.principal, *id, *source);
-        if (!r.ok()) return SendError(c, r.status());
-        SendJson(c, 202, {{"job_id", r->str()}});
-      });
+  api.Route({"POST",
+             "/api/v1/boms/{id}/send",
+             "boms.send",
+             Auth::kSignedIn,
+             false,
+             "Whoever may read the BOM, with their own connection: send it to {source_id} as a "
+             "job",
+             {.request = "SendRequest", .responses = {{202, "JobSubmitted"}}, .errors = {409, 422}},
+             access::Function::kBomSend,
+             OnBom(1)},
+            [](Ctx& c) {
+              auto id = PathId<util::BomId>(c, 1);
+              if (!id) return;
+              auto body = JsonBody(c);
+              if (!body) return;
+              auto source_text = StringField(c, *body, "source_id", true);
+              if (!source_text) return;
+              auto source = util::SourceId::Parse(*source_text);
+              if (!source) return SendError(c, Status::NotFound());
+              auto r = c.s().sources->SubmitSend(c.principal, *id, *source);
+              if (!r.ok()) return SendError(c, r.status());
+              SendJson(c, 202, {{"job_id", r->str()}});
+            });
 
   api.Route({"GET",
              "/api/v1/jobs/{id}",

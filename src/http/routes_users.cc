@@ -59,7 +59,8 @@ void RegisterUserRoutes(Api& api) {
              false,
              "Change this user's own profile {display_name: str (0-100 characters; empty "
              "clears it)}",
-             {.request = "MeChange", .responses = {{200, "User"}}, .etag = true}},
+             {.request = "MeChange", .responses = {{200, "User"}}, .etag = true},
+             Function::kSelfManage},
             [](Ctx& c) {
               auto body = JsonBody(c, 4096);
               if (!body) return;
@@ -84,7 +85,8 @@ void RegisterUserRoutes(Api& api) {
        "1-200 (default 20); disabled accounts and other organisations never appear",
        {.responses = {{200, "People"}},
         .query = {{"q", "string", "name or address contains (at most 254 characters)"},
-                  {"limit", "integer", "at most this many (default 20)", 1, 200}}}},
+                  {"limit", "integer", "at most this many (default 20)", 1, 200}}},
+       Function::kDirectoryRead},
       [](Ctx& c) {
         auto limit = IntParam(c, "limit", 1, 200, 20);
         if (!limit) return;
@@ -195,7 +197,9 @@ void RegisterUserRoutes(Api& api) {
              false,
              "Administrator: one user of the organisation (any member: themselves), with its "
              "ETag for a conditional PATCH",
-             {.responses = {{200, "User"}}, .etag = true}},
+             {.responses = {{200, "User"}}, .etag = true},
+             Function::kUserList,
+             OnUser(1, Function::kSelf)},
             [](Ctx& c) {
               auto id = PathId<util::UserId>(c, 1);
               if (!id) return;
