@@ -171,8 +171,8 @@ struct RouteSpec {
   // The services keep their own check (defence in depth, and the scheduler, imports and sources
   // call them with no dispatcher in front): the dispatcher's answer comes first, theirs is the
   // same decision taken again inside the transaction that touches the data.
-  // nullopt: a public route, or one whose function depends on the body or on what only the
-  // handler reads (GET /me answers the operator too; its service asks).
+  // A route on two BOMs (compare) names the first; its service decides the second. nullopt: a
+  // public route, or one whose service still asks (GET /me answers the operator too).
   std::optional<access::Function> permission = std::nullopt;
   Target target = {};
 };
