@@ -78,6 +78,31 @@ struct Boms::Loaded {
   int64_t revision = 1;
 };
 
+namespace {
+
+// Question 2 for `f` on one BOM, whichever row `lookup` reads (store::BomRow, store::BomAccessRow:
+// both carry org, owner, share and org_sharing_enabled): the refusals that need no lookup (the
+// operator, anonymous), the lookup (NotFound when it finds nothing), the facts, access::MayOnBom.
+template <class Row, class Lookup>
+util::Result<std::pair<Row, access::BomFacts>> Decide(const Principal& actor, Function f,
+                                                      Lookup lookup) {
+  Decision use = access::MayUse(actor, f);
+  if (use != Decision::kAllow && use != Decision::kForbidden) return access::Refusal(actor, f, use);
+  if (actor.kind != access::PrincipalKind::kUser) return access::Refusal(actor, f, use);
+  std::optional<Row> row = lookup();
+  if (!row) return Status::NotFound();
+  access::BomFacts facts;
+  facts.org = row->org;
+  facts.owner = row->owner;
+  if (row->share) facts.share = access::ParseShareAccess(*row->share);
+  facts.org_sharing_enabled = row->org_sharing_enabled;
+  Status allowed = access::Refusal(actor, f, access::MayOnBom(actor, f, facts));
+  if (!allowed.ok()) return allowed;
+  return std::pair<Row, access::BomFacts>(std::move(*row), facts);
+}
+
+}  // namespace
+
 struct Boms::Found {
   store::BomRow row;
   access::BomFacts facts;
@@ -85,21 +110,10 @@ struct Boms::Found {
 
 util::Result<Boms::Found> Boms::Find(store::Db& db, const Principal& actor, const util::BomId& id,
                                      Function f) {
-  // Function-level refusals (operator, anonymous) come before any lookup.
-  Decision use = access::MayUse(actor, f);
-  if (use != Decision::kAllow && use != Decision::kForbidden) return access::Refusal(actor, f, use);
-  if (actor.kind != access::PrincipalKind::kUser) return access::Refusal(actor, f, use);
-  auto row = store::FindBomForMember(db_, db, id, actor.org, actor.user);
-  if (!row) return Status::NotFound();
-  Found found{std::move(*row), {}};
-  access::BomFacts& facts = found.facts;
-  facts.org = found.row.org;
-  facts.owner = found.row.owner;
-  if (found.row.share) facts.share = access::ParseShareAccess(*found.row.share);
-  facts.org_sharing_enabled = found.row.org_sharing_enabled;
-  Status allowed = access::Refusal(actor, f, access::MayOnBom(actor, f, facts));
-  if (!allowed.ok()) return allowed;
-  return found;
+  auto decided = Decide<store::BomRow>(
+      actor, f, [&] { return store::FindBomForMember(db_, db, id, actor.org, actor.user); });
+  if (!decided.ok()) return decided.status();
+  return Found{std::move(decided->first), decided->second};
 }
 
 util::Result<Boms::Loaded> Boms::Load(store::Db& db, const Principal& actor, const util::BomId& id,
@@ -146,8 +160,9 @@ util::Result<Boms::Access> Boms::Authorize(store::Db& db, const Principal& actor
 
 Status Boms::Check(const Principal& actor, const util::BomId& id, Function f) {
   return db_.Read([&](store::Db& db) -> Status {
-    auto found = Find(db, actor, id, f);
-    return found.ok() ? Status::Ok() : found.status();
+    auto decided = Decide<store::BomAccessRow>(
+        actor, f, [&] { return store::FindBomAccess(db_, db, id, actor.org, actor.user); });
+    return decided.ok() ? Status::Ok() : decided.status();
   });
 }
 

@@ -145,9 +145,9 @@ class Boms {
                                  const util::BomId& id, access::Function f);
   // Whether `actor` may apply `f` to the BOM now: Ok, or the refusal every route gives (NotFound
   // for a BOM the actor may not see, exactly as for a missing one; then Forbidden, or the MFA
-  // code). Reads the BOM's row and the actor's share, opens nothing sealed: the HTTP dispatcher
-  // asks it before any handler on one BOM runs (http/api.h, RouteSpec::permission). The same
-  // decision as every other method here takes (Find).
+  // code). Reads only the BOM's owner and org and the actor's share (store::FindBomAccess), opens
+  // nothing sealed: the HTTP dispatcher asks it before any handler on one BOM runs (http/api.h,
+  // RouteSpec::permission). The same decision every other method here takes (Find).
   util::Status Check(const access::Principal& actor, const util::BomId& id, access::Function f);
   // Marks the BOM as used now for the stale-data purge (at most one write per hour per BOM). A
   // read whose mark cannot be written fails with the storage's status: a BOM in use must not be

@@ -41,6 +41,26 @@ std::optional<BomRow> FindBomForMember(Database& statements, Db& db, const util:
   return r;
 }
 
+std::optional<BomAccessRow> FindBomAccess(Database& statements, Db& db, const util::BomId& id,
+                                          const util::OrgId& org, const util::UserId& member) {
+  SQLite::Statement& q = statements.Prepared(
+      db,
+      "SELECT b.org_id, b.owner_id, "
+      "(SELECT access FROM bom_shares s WHERE s.bom_id = b.id AND s.user_id = ?2), "
+      "coalesce(json_extract(o.settings, '$.sharing_enabled'), 1) "
+      "FROM boms b JOIN orgs o ON o.id = b.org_id WHERE b.id = ?1 AND b.org_id = ?3");
+  q.bind(1, id.str());
+  q.bind(2, member.str());
+  q.bind(3, org.str());
+  if (!q.executeStep()) return std::nullopt;
+  BomAccessRow r;
+  r.org = util::OrgId::FromTrusted(q.getColumn(0).getString());
+  r.owner = util::UserId::FromTrusted(q.getColumn(1).getString());
+  r.share = TextOrNull(q.getColumn(2));
+  r.org_sharing_enabled = q.getColumn(3).getInt() != 0;
+  return r;
+}
+
 void ForEachListedBom(Db& db, const BomListFilter& filter,
                       const std::function<bool(const BomListRow&)>& fn) {
   std::string sql =

@@ -48,6 +48,18 @@ struct BomRow {
 std::optional<BomRow> FindBomForMember(Database& statements, Db& db, const util::BomId& id,
                                        const util::OrgId& org, const util::UserId& member);
 
+// What deciding a member's access to a BOM needs and nothing more: FindBomForMember's columns
+// without the sealed fields and the counts, for the check that runs before every route on one
+// BOM (service::Boms::Check), on top of the read the route itself then makes.
+struct BomAccessRow {
+  util::OrgId org;
+  util::UserId owner;
+  std::optional<std::string> share;  // the member's share access, if shared with them
+  bool org_sharing_enabled = true;
+};
+std::optional<BomAccessRow> FindBomAccess(Database& statements, Db& db, const util::BomId& id,
+                                          const util::OrgId& org, const util::UserId& member);
+
 // Which BOMs of an org a list shows the member.
 enum class BomListScope { kAll, kOwnedOrShared, kOwned };
 struct BomListFilter {
