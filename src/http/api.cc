@@ -48,6 +48,8 @@ int HttpStatus(Code code) {
       return 412;
     case Code::kPayloadTooLarge:
       return 413;
+    case Code::kUnsupportedMediaType:
+      return 415;
     case Code::kUnprocessable:
       return 422;
     case Code::kTooManyRequests:
@@ -147,70 +149,6 @@ std::optional<std::string> NormaliseIp(std::string_view text) {
 
 std::string SessionCookieName(bool tls) { return tls ? "__Host-bv_session" : "bv_session"; }
 
-// JSON answers name their charset: httplib 0.11 compresses on its own only bodies whose
-// Content-Type is exactly "application/json", so this keeps every JSON answer, secrets included,
-// out of its automatic compression; SendCompressible opts the answers without secrets back in.
-constexpr const char* kJsonType = "application/json; charset=utf-8";
-
-void SendRawJson(Ctx& c, int status, std::string body) {
-  SendBytes(c, status, std::move(body), kJsonType);
-}
-
-void SendCompressibleJson(Ctx& c, int status, std::string body) {
-  SendCompressible(c, status, std::move(body), kJsonType);
-}
-
-void SendCompressible(Ctx& c, int status, std::string body, const std::string& content_type) {
-  c.res.set_header("Vary", "Accept-Encoding");
-  if (body.size() >= kCompressMinBytes &&
-      util::AcceptsGzip(c.req.get_header_value("Accept-Encoding"))) {
-    if (auto packed = util::Gzip(body)) {
-      c.res.set_header("Content-Encoding", "gzip");
-      // Always through a provider: httplib leaves those alone, so a text/* body is never
-      // compressed a second time.
-      c.res.status = status;
-      auto shared = std::make_shared<std::string>(std::move(*packed));
-      c.res.set_content_provider(shared->size(), content_type,
-                                 [shared](size_t offset, size_t length, httplib::DataSink& sink) {
-                                   return sink.write(shared->data() + offset,
-                                                     std::min(length, shared->size() - offset));
-                                 });
-      return;
-    }
-  }
-  SendBytes(c, status, std::move(body), content_type);
-}
-
-void SendBytes(Ctx& c, int status, std::string body, const std::string& content_type) {
-  c.res.status = status;
-  if (body.size() < (256u << 10)) {
-    c.res.set_content(std::move(body), content_type);
-    return;
-  }
-  // httplib 0.11.4's set_content copies the body; a provider streams it from our buffer instead
-  // (a 100k-item BOM is ~25 MB of JSON, an attachment up to 64 MiB).
-  auto shared = std::make_shared<std::string>(std::move(body));
-  c.res.set_content_provider(shared->size(), content_type,
-                             [shared](size_t offset, size_t length, httplib::DataSink& sink) {
-                               return sink.write(shared->data() + offset,
-                                                 std::min(length, shared->size() - offset));
-                             });
-}
-
-void SendJson(Ctx& c, int status, const nlohmann::json& body) {
-  SendRawJson(c, status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-}
-
-void SendCreated(Ctx& c, const std::string& location, const nlohmann::json& body) {
-  c.res.set_header("Location", location);
-  SendJson(c, 201, body);
-}
-
-void SendNoContent(Ctx& c) {
-  c.res.status = 204;
-  c.res.body.clear();
-}
-
 namespace {
 std::counting_semaphore<kHeavySlots> heavy_slots(kHeavySlots);
 }  // namespace
@@ -219,24 +157,20 @@ HeavySlot::~HeavySlot() {
   if (held_) heavy_slots.release();
 }
 
-std::optional<HeavySlot> EnterHeavy(Ctx& c) {
-  if (c.req.body.size() <= kHeavyBodyBytes) return HeavySlot(false);
+util::Result<HeavySlot> EnterHeavy(const httplib::Request& req, service::Instance& instance) {
+  if (req.body.size() <= kHeavyBodyBytes) return HeavySlot(false);
   // Polled so that a seal does not wait behind this queue (Instance::closing()).
   auto until = std::chrono::steady_clock::now() + kHeavyWait;
-  while (!c.instance.closing() && std::chrono::steady_clock::now() < until) {
+  while (!instance.closing() && std::chrono::steady_clock::now() < until) {
     if (heavy_slots.try_acquire_for(std::chrono::milliseconds(20))) {
-      if (!c.instance.closing()) return HeavySlot(true);
+      if (!instance.closing()) return HeavySlot(true);
       heavy_slots.release();
     }
   }
-  if (c.instance.closing()) {
-    SendError(c, Status(Code::kSealed, "sealed", "the vault is being sealed"));
-    return std::nullopt;
-  }
-  SendError(c, Status(Code::kUnavailable, "busy",
-                      "the server is busy with other large uploads; try again shortly")
-                   .WithRetryAfter(10));
-  return std::nullopt;
+  if (instance.closing()) return Status(Code::kSealed, "sealed", "the vault is being sealed");
+  return Status(Code::kUnavailable, "busy",
+                "the server is busy with other large uploads; try again shortly")
+      .WithRetryAfter(10);
 }
 
 void SendError(Ctx& c, const Status& st) {
@@ -257,84 +191,70 @@ void SendError(Ctx& c, const Status& st) {
       st.retry_after() > 0) {
     c.res.set_header("Retry-After", std::to_string(st.retry_after()));
   }
-  SendJson(c, status, ErrorBody(st.machine_code().empty() ? "error" : st.machine_code(), message));
+  Reply::Json(status, ErrorBody(st.machine_code().empty() ? "error" : st.machine_code(), message))
+      .WriteTo(c.req, c.res);
 }
 
-bool Fresh(Ctx& c, const std::string& etag) {
-  c.res.set_header("ETag", etag);
-  const std::string& inm = c.req.get_header_value("If-None-Match");
-  if (inm.empty() || !util::TagListMatches(inm, etag, /*weak=*/true)) return false;
-  c.res.status = 304;
-  c.res.body.clear();
-  return true;
+bool IsFresh(const httplib::Request& req, const std::string& etag) {
+  const std::string& inm = req.get_header_value("If-None-Match");
+  return !inm.empty() && util::TagListMatches(inm, etag, /*weak=*/true);
 }
 
 util::IfMatch IfMatchOf(const Ctx& c) { return {c.req.get_header_value("If-Match")}; }
 
-bool AcceptJsonBody(Ctx& c, size_t max_bytes) {
-  if (c.req.body.size() > max_bytes) {
-    SendError(c,
-              Status(Code::kPayloadTooLarge, "payload_too_large", "the request body is too large"));
-    return false;
+Status AcceptJsonBody(const httplib::Request& req, size_t max_bytes) {
+  if (req.body.size() > max_bytes) {
+    return Status(Code::kPayloadTooLarge, "payload_too_large", "the request body is too large");
   }
-  std::string type = c.req.get_header_value("Content-Type");
-  if (!c.req.body.empty() && !type.empty() && type.rfind("application/json", 0) != 0) {
-    SendError(
-        c, Status(Code::kInvalid, "unsupported_media_type", "send the body as application/json"));
-    c.res.status = 415;
-    return false;
+  std::string type = req.get_header_value("Content-Type");
+  if (!req.body.empty() && !type.empty() && type.rfind("application/json", 0) != 0) {
+    return Status(Code::kUnsupportedMediaType, "unsupported_media_type",
+                  "send the body as application/json");
   }
-  return true;
+  return Status::Ok();
 }
 
-std::optional<nlohmann::json> JsonBody(Ctx& c, size_t max_bytes) {
+util::Result<nlohmann::json> JsonBody(const httplib::Request& req, size_t max_bytes) {
   if (max_bytes == 0) max_bytes = 1 << 20;
-  if (!AcceptJsonBody(c, max_bytes)) return std::nullopt;
-  if (c.req.body.empty()) return nlohmann::json::object();
-  auto j = nlohmann::json::parse(c.req.body, nullptr, false);
-  if (j.is_discarded()) {
-    SendError(c, Status::Invalid("invalid_json", "the request body is not valid JSON"));
-    return std::nullopt;
-  }
+  BV_RETURN_IF_ERROR(AcceptJsonBody(req, max_bytes));
+  if (req.body.empty()) return nlohmann::json::object();
+  auto j = nlohmann::json::parse(req.body, nullptr, false);
+  if (j.is_discarded())
+    return Status::Invalid("invalid_json", "the request body is not valid JSON");
   if (!j.is_object()) {
-    SendError(c, Status::Invalid("invalid_json", "the request body must be a JSON object"));
-    return std::nullopt;
+    return Status::Invalid("invalid_json", "the request body must be a JSON object");
   }
   return j;
 }
 
-std::optional<std::string> StringField(Ctx& c, const nlohmann::json& body, const char* key,
-                                       bool required) {
+util::Result<std::string> StringField(const nlohmann::json& body, const char* key, bool required) {
   auto it = body.find(key);
   if (it == body.end() || it->is_null()) {
-    if (required) {
-      SendError(c, Status::Invalid("missing_field", std::string("\"") + key + "\" is required"));
-      return std::nullopt;
-    }
+    if (required)
+      return Status::Invalid("missing_field", std::string("\"") + key + "\" is required");
     return std::string();
   }
   if (!it->is_string()) {
-    SendError(c, Status::Invalid("invalid_field", std::string("\"") + key + "\" must be a string"));
-    return std::nullopt;
+    return Status::Invalid("invalid_field", std::string("\"") + key + "\" must be a string");
   }
   return it->get<std::string>();
 }
 
-std::optional<int64_t> IntParam(Ctx& c, const char* name, int64_t lo, int64_t hi, int64_t dflt) {
-  if (!c.req.has_param(name)) return dflt;
-  std::string v = c.req.get_param_value(name);
+util::Result<int64_t> IntParam(const httplib::Request& req, const char* name, int64_t lo,
+                               int64_t hi, int64_t dflt) {
+  if (!req.has_param(name)) return dflt;
+  std::string v = req.get_param_value(name);
   // Exactly an optional minus and 1-18 digits: no spaces, no '+', no trailing text.
   std::string_view digits(v);
   if (!digits.empty() && digits.front() == '-') digits.remove_prefix(1);
   if (!digits.empty() && digits.size() <= 18 &&
       digits.find_first_not_of("0123456789") == std::string_view::npos) {
     long long n = std::stoll(v);
-    if (n >= lo && n <= hi) return n;
+    if (n >= lo && n <= hi) return static_cast<int64_t>(n);
   }
-  SendError(c, Status::Invalid("invalid_parameter",
-                               std::string("\"") + name + "\" must be a whole number from " +
-                                   std::to_string(lo) + " to " + std::to_string(hi)));
-  return std::nullopt;
+  return Status::Invalid("invalid_parameter", std::string("\"") + name +
+                                                  "\" must be a whole number from " +
+                                                  std::to_string(lo) + " to " + std::to_string(hi));
 }
 
 namespace {
@@ -355,42 +275,32 @@ bool ValidAuditObject(std::string_view object) {
 
 }  // namespace
 
-std::optional<service::AuditQuery> AuditQueryParams(Ctx& c) {
+util::Result<service::AuditQuery> AuditQueryParams(const httplib::Request& req) {
   service::AuditQuery q;
-  q.object = c.req.get_param_value("object");
-  q.actor_id = c.req.get_param_value("actor");
-  q.action = c.req.get_param_value("action");
+  q.object = req.get_param_value("object");
+  q.actor_id = req.get_param_value("actor");
+  q.action = req.get_param_value("action");
   if (q.object.size() > 100 || q.actor_id.size() > 100 || q.action.size() > 100) {
-    SendError(c, Status::Invalid("invalid_parameter", "filter too long"));
-    return std::nullopt;
+    return Status::Invalid("invalid_parameter", "filter too long");
   }
   if (!q.object.empty() && !ValidAuditObject(q.object)) {
-    SendError(c, Status::Invalid("invalid_parameter",
-                                 "\"object\" must be \"instance\" or kind:id, e.g. bom:bom_…"));
-    return std::nullopt;
+    return Status::Invalid("invalid_parameter",
+                           "\"object\" must be \"instance\" or kind:id, e.g. bom:bom_…");
   }
-  auto from = IntParam(c, "from", 0, INT64_MAX / 2, 0);
-  if (!from) return std::nullopt;
-  auto to = IntParam(c, "to", 0, INT64_MAX / 2, 0);
-  if (!to) return std::nullopt;
-  auto before = IntParam(c, "before", 0, INT64_MAX / 2, 0);
-  if (!before) return std::nullopt;
-  auto limit = IntParam(c, "limit", 1, 500, 100);
-  if (!limit) return std::nullopt;
-  if (c.req.has_param("cursor")) {
+  BV_ASSIGN_OR_RETURN(q.from, IntParam(req, "from", 0, INT64_MAX / 2, 0));
+  BV_ASSIGN_OR_RETURN(q.to, IntParam(req, "to", 0, INT64_MAX / 2, 0));
+  BV_ASSIGN_OR_RETURN(q.before_id, IntParam(req, "before", 0, INT64_MAX / 2, 0));
+  BV_ASSIGN_OR_RETURN(int64_t limit, IntParam(req, "limit", 1, 500, 100));
+  q.limit = static_cast<int>(limit);
+  if (req.has_param("cursor")) {
     // The list contract's cursor (http/paging.h): base64url of the last entry's id, decimal.
-    auto key = DecodeCursor(c.req.get_param_value("cursor"));
+    auto key = DecodeCursor(req.get_param_value("cursor"));
     if (!key || key->size() > 18 || key->find_first_not_of("0123456789") != std::string::npos) {
-      SendError(c, Status::Invalid("invalid_cursor",
-                                   "\"cursor\" must be the next_cursor of a previous page"));
-      return std::nullopt;
+      return Status::Invalid("invalid_cursor",
+                             "\"cursor\" must be the next_cursor of a previous page");
     }
-    before = std::stoll(*key);
+    q.before_id = std::stoll(*key);
   }
-  q.from = *from;
-  q.to = *to;
-  q.before_id = *before;
-  q.limit = static_cast<int>(*limit);
   return q;
 }
 
@@ -405,7 +315,8 @@ nlohmann::json AuditChangeJson(const std::string& text) {
 
 }  // namespace
 
-void SendAuditEntries(Ctx& c, const std::vector<service::AuditEntry>& entries, int limit) {
+Reply AuditEntriesReply(const httplib::Request& req,
+                        const std::vector<service::AuditEntry>& entries, int limit) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& e : entries) {
     out.push_back({{"id", e.id},
@@ -416,11 +327,74 @@ void SendAuditEntries(Ctx& c, const std::vector<service::AuditEntry>& entries, i
                    {"change", AuditChangeJson(e.change)}});
   }
   nlohmann::json body = {{"entries", out}};
+  std::optional<std::string> next;
   if (!entries.empty() && static_cast<int>(entries.size()) == limit) {
     body["next_before"] = entries.back().id;
-    AddNextPage(c, body, std::to_string(entries.back().id));
+    next = std::to_string(entries.back().id);
   }
-  SendJson(c, 200, body);
+  return ListReply(req, std::move(body), next);
+}
+
+// --- Being moved: the forms that send at once, over the ones above. ---
+
+void SendRawJson(Ctx& c, int status, std::string body) {
+  Reply::RawJson(status, std::move(body)).WriteTo(c.req, c.res);
+}
+void SendCompressibleJson(Ctx& c, int status, std::string body) {
+  Reply::CompressibleJson(status, std::move(body)).WriteTo(c.req, c.res);
+}
+void SendCompressible(Ctx& c, int status, std::string body, const std::string& content_type) {
+  Reply::Compressible(status, std::move(body), content_type).WriteTo(c.req, c.res);
+}
+void SendBytes(Ctx& c, int status, std::string body, const std::string& content_type) {
+  Reply::Bytes(status, std::move(body), content_type).WriteTo(c.req, c.res);
+}
+void SendJson(Ctx& c, int status, const nlohmann::json& body) {
+  Reply::Json(status, body).WriteTo(c.req, c.res);
+}
+void SendCreated(Ctx& c, const std::string& location, const nlohmann::json& body) {
+  Reply::Created(location, body).WriteTo(c.req, c.res);
+}
+void SendNoContent(Ctx& c) { Reply::NoContent().WriteTo(c.req, c.res); }
+
+template <class T>
+static std::optional<T> SentOnError(Ctx& c, util::Result<T> r) {
+  if (r.ok()) return std::move(r).value();
+  SendError(c, r.status());
+  return std::nullopt;
+}
+
+std::optional<HeavySlot> EnterHeavy(Ctx& c) {
+  return SentOnError(c, EnterHeavy(c.req, c.instance));
+}
+bool Fresh(Ctx& c, const std::string& etag) {
+  if (IsFresh(c.req, etag)) {
+    Reply::NotModified(etag).WriteTo(c.req, c.res);
+    return true;
+  }
+  c.res.set_header("ETag", etag);
+  return false;
+}
+std::optional<nlohmann::json> JsonBody(Ctx& c, size_t max_bytes) {
+  return SentOnError(c, JsonBody(c.req, max_bytes));
+}
+bool AcceptJsonBody(Ctx& c, size_t max_bytes) {
+  Status st = AcceptJsonBody(c.req, max_bytes);
+  if (!st.ok()) SendError(c, st);
+  return st.ok();
+}
+std::optional<std::string> StringField(Ctx& c, const nlohmann::json& body, const char* key,
+                                       bool required) {
+  return SentOnError(c, StringField(body, key, required));
+}
+std::optional<int64_t> IntParam(Ctx& c, const char* name, int64_t lo, int64_t hi, int64_t dflt) {
+  return SentOnError(c, IntParam(c.req, name, lo, hi, dflt));
+}
+std::optional<service::AuditQuery> AuditQueryParams(Ctx& c) {
+  return SentOnError(c, AuditQueryParams(c.req));
+}
+void SendAuditEntries(Ctx& c, const std::vector<service::AuditEntry>& entries, int limit) {
+  AuditEntriesReply(c.req, entries, limit).WriteTo(c.req, c.res);
 }
 
 Api::Api(Engine& engine, service::Instance& instance, ApiOptions options)
@@ -756,7 +730,13 @@ void Api::Dispatch(const Bound& route, std::vector<std::string> params, const ht
       claim = ClaimIdempotencyKey(c);
       if (!claim || claim->outcome != service::Idempotency::Outcome::kRun) return;
     }
-    handler(c);
+    util::Result<Reply> reply = handler(c);
+    if (reply.ok()) {
+      std::move(reply).value().WriteTo(req, res);
+    } else {
+      // A handler that returns Status::Ok() where a Reply belongs is a bug, never a 200.
+      SendError(c, reply.status().ok() ? Status::Internal() : reply.status());
+    }
     if (claim) SettleIdempotencyKey(c, *claim);
   } catch (...) {
     if (claim && c.services) (void)c.s().idempotency->Abandon(*claim);

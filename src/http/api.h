@@ -32,11 +32,13 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "access/permissions.h"
 #include "http/engine.h"
+#include "http/reply.h"
 #include "http/router.h"
 #include "service/instance.h"
 #include "service/limiter.h"
@@ -86,9 +88,17 @@ struct Ctx {
   std::vector<std::string> params;  // the {…} segments of the route's path, in order
   // 1-based, like the route's {…} segments.
   std::string Param(size_t i) const { return i >= 1 && i <= params.size() ? params[i - 1] : ""; }
+  // The typed id in {…} segment i; a malformed one is 404, as a missing object is.
+  template <class Id>
+  util::Result<Id> PathId(size_t i) const {
+    if (auto id = Id::Parse(Param(i))) return *id;
+    return util::Status::NotFound();
+  }
 };
 
-using Handler = std::function<void(Ctx&)>;
+// A route's handler: the Reply to send, or the Status of its refusal, which the dispatcher sends
+// (SendError). Handlers do not write to the response (http/reply.h).
+using Handler = std::function<util::Result<Reply>(Ctx&)>;
 
 // What an operation documents beyond its method, path and summary, published in
 // /api/v1/openapi.json. Every route lists its success responses (the conformance test fails on a
@@ -189,12 +199,6 @@ std::string SessionCookieName(bool tls);
 // A cookie's value from the request's Cookie header ("" when absent).
 std::string CookieValue(const httplib::Request& req, const std::string& name);
 
-// Helpers for handlers.
-void SendJson(Ctx& c, int status, const nlohmann::json& body);
-void SendRawJson(Ctx& c, int status, std::string body);
-// 201 Created with `Location: location` (the created resource's path under /api/v1, RFC 9110
-// 10.2.2) and the JSON body. Every route that creates something answers through this.
-void SendCreated(Ctx& c, const std::string& location, const nlohmann::json& body);
 // Requests whose body is over kHeavyBodyBytes (imports, BOM bodies, attachments) need several
 // times that body in memory while they parse or seal it, so at most kHeavySlots do that at once
 // in the whole process; the others wait up to kHeavyWait for a slot, then get 503 "busy" with
@@ -212,49 +216,63 @@ class HeavySlot {
  private:
   bool held_;
 };
-// Sends 503 and returns nullopt when no slot came free in time.
-std::optional<HeavySlot> EnterHeavy(Ctx& c);
+// A slot, or 503 ("busy", or "sealed" when a seal begins while waiting).
+util::Result<HeavySlot> EnterHeavy(const httplib::Request& req, service::Instance& instance);
 
-// Answers that carry no secret (BOM items, exports, lists) and may be large: gzip when the
-// client accepts it and the body is at least kCompressMinBytes, with Vary: Accept-Encoding. Every
-// other answer goes out as it is (SendJson, SendRawJson): never pass a token, a TOTP secret, a
-// recovery code or a key share through these (util/gzip.h says why).
-inline constexpr size_t kCompressMinBytes = 1024;
+// Sends a refusal: its HTTP status (from the Status code, in one table), the JSON error body,
+// and WWW-Authenticate or Retry-After where they apply. The dispatcher's one error path.
+void SendError(Ctx& c, const util::Status& status);
+
+// Conditional requests (util/etag.h, docs/api.md). A read of an object with an entity tag asks
+// IsFresh() before it builds its answer: when If-None-Match names the tag it returns
+// Reply::NotModified(tag), otherwise its Reply carries `ETag: tag`. A write passes IfMatchOf(c)
+// to its service, which compares it with the current tag inside the write's transaction (412
+// when stale).
+bool IsFresh(const httplib::Request& req, const std::string& etag);
+util::IfMatch IfMatchOf(const Ctx& c);
+
+// Request bodies and parameters. Each refuses what it cannot take with a 4xx Status.
+// The body's size (413) and Content-Type (415), for routes that parse it themselves.
+util::Status AcceptJsonBody(const httplib::Request& req, size_t max_bytes);
+// The body as a JSON object (400 when it is not one); an empty body is {}. max_bytes 0: 1 MiB.
+util::Result<nlohmann::json> JsonBody(const httplib::Request& req, size_t max_bytes = 0);
+// A string member: "" when absent or null and not required; 400 when required and absent, or
+// not a string.
+util::Result<std::string> StringField(const nlohmann::json& body, const char* key, bool required);
+// A whole-number query parameter in [lo, hi] (dflt when absent); 400 when it is not one.
+util::Result<int64_t> IntParam(const httplib::Request& req, const char* name, int64_t lo,
+                               int64_t hi, int64_t dflt);
+// The audit search parameters shared by every audit route: object, actor, action (each at most
+// 100 characters), from, to (unix seconds), before or cursor, limit (1-500).
+util::Result<service::AuditQuery> AuditQueryParams(const httplib::Request& req);
+// {"entries":[...], "next_before"?: id, "next_cursor"?} for a page of `limit` entries, newest
+// first.
+Reply AuditEntriesReply(const httplib::Request& req,
+                        const std::vector<service::AuditEntry>& entries, int limit);
+
+// Being moved: the forms that write the response themselves, for handlers not yet returning a
+// Reply. Each is the Reply or Result form above, sent at once.
+void SendJson(Ctx& c, int status, const nlohmann::json& body);
+void SendRawJson(Ctx& c, int status, std::string body);
+void SendCreated(Ctx& c, const std::string& location, const nlohmann::json& body);
 void SendCompressible(Ctx& c, int status, std::string body, const std::string& content_type);
 void SendCompressibleJson(Ctx& c, int status, std::string body);
-// Any body, without the copy httplib would make of a large one.
 void SendBytes(Ctx& c, int status, std::string body, const std::string& content_type);
-void SendError(Ctx& c, const util::Status& status);
-// Conditional requests (util/etag.h, docs/api.md). A read of an object with an entity tag calls
-// Fresh() before it sends: the ETag header is set, and when If-None-Match names the tag a 304
-// with no body is sent and true returned. A write passes IfMatchOf(c) to its service, which
-// compares it with the current tag inside the write's transaction (412 when stale).
-bool Fresh(Ctx& c, const std::string& etag);
-util::IfMatch IfMatchOf(const Ctx& c);
 void SendNoContent(Ctx& c);
-// Parses the JSON object body; on failure sends 400/415 and returns nullopt.
+std::optional<HeavySlot> EnterHeavy(Ctx& c);
+bool Fresh(Ctx& c, const std::string& etag);
 std::optional<nlohmann::json> JsonBody(Ctx& c, size_t max_bytes = 0);
-// JsonBody's checks without the parse (size, then Content-Type): for routes that read their body
-// with their own parser. Sends the error and returns false when the body is refused.
 bool AcceptJsonBody(Ctx& c, size_t max_bytes);
-// A typed id from a path segment, or a 404 sent.
 template <class Id>
 std::optional<Id> PathId(Ctx& c, size_t index) {
   auto id = Id::Parse(c.Param(index));
   if (!id) SendError(c, util::Status::NotFound());
   return id;
 }
-// Field readers for JSON bodies: send 400 and return nullopt on a wrong type.
 std::optional<std::string> StringField(Ctx& c, const nlohmann::json& body, const char* key,
                                        bool required);
-
-// A whole-number query parameter in [lo, hi] (dflt when absent); sends 400 and returns nullopt
-// when it is not one.
 std::optional<int64_t> IntParam(Ctx& c, const char* name, int64_t lo, int64_t hi, int64_t dflt);
-// The audit search parameters shared by every audit route: object, actor, action (each at most
-// 100 characters), from, to (unix seconds), before (cursor), limit (1-500). 400 sent on error.
 std::optional<service::AuditQuery> AuditQueryParams(Ctx& c);
-// {"entries":[...], "next_before"?: id} for a page of `limit` entries, newest first.
 void SendAuditEntries(Ctx& c, const std::vector<service::AuditEntry>& entries, int limit);
 
 class Api {
@@ -266,6 +284,15 @@ class Api {
   service::Instance& instance() { return instance_; }
 
   void Route(const RouteSpec& spec, Handler handler);
+  // Being moved: a handler that writes the response itself.
+  template <class F>
+  requires std::is_void_v<std::invoke_result_t<F&, Ctx&>>
+  void Route(const RouteSpec& spec, F write) {
+    Route(spec, Handler([write = std::move(write)](Ctx& c) -> util::Result<Reply> {
+            write(c);
+            return Reply::Written();
+          }));
+  }
 
  private:
   struct Bound {

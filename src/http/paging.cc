@@ -46,35 +46,54 @@ std::string TimeIdKey(int64_t at, std::string_view id) {
   return std::string(buf) + "/" + std::string(id);
 }
 
-std::optional<PageRequest> PageParams(Ctx& c, int64_t dflt, int64_t max) {
-  auto limit = IntParam(c, "limit", 1, max, dflt);
-  if (!limit) return std::nullopt;
+util::Result<PageRequest> PageParams(const httplib::Request& req, int64_t dflt, int64_t max) {
+  BV_ASSIGN_OR_RETURN(int64_t limit, IntParam(req, "limit", 1, max, dflt));
   PageRequest page;
-  page.limit = static_cast<size_t>(*limit);
-  if (c.req.has_param("cursor")) {
-    page.after = DecodeCursor(c.req.get_param_value("cursor"));
+  page.limit = static_cast<size_t>(limit);
+  if (req.has_param("cursor")) {
+    page.after = DecodeCursor(req.get_param_value("cursor"));
     if (!page.after) {
-      SendError(c, Status::Invalid("invalid_cursor",
-                                   "\"cursor\" must be the next_cursor of a previous page"));
-      return std::nullopt;
+      return Status::Invalid("invalid_cursor",
+                             "\"cursor\" must be the next_cursor of a previous page");
     }
   }
   return page;
+}
+
+std::string NextPageLink(const httplib::Request& req, const std::string& cursor) {
+  // The same request with the cursor replaced (and the offset, which a cursor supersedes, left
+  // out); parameters in the order httplib holds them.
+  std::string url = req.path + "?";
+  for (const auto& [name, value] : req.params) {
+    if (name == "cursor" || name == "offset" || name == "before") continue;
+    url += util::PercentEncode(name) + "=" + util::PercentEncode(value) + "&";
+  }
+  url += "cursor=" + cursor;
+  return "<" + url + ">; rel=\"next\"";
+}
+
+Reply ListReply(const httplib::Request& req, nlohmann::json body,
+                const std::optional<std::string>& next_key) {
+  if (!next_key) return Reply::Json(200, body);
+  const std::string cursor = EncodeCursor(*next_key);
+  body["next_cursor"] = cursor;
+  return Reply::Json(200, body).With("Link", NextPageLink(req, cursor));
+}
+
+// --- Being moved ---
+
+std::optional<PageRequest> PageParams(Ctx& c, int64_t dflt, int64_t max) {
+  auto r = PageParams(c.req, dflt, max);
+  if (r.ok()) return std::move(r).value();
+  SendError(c, r.status());
+  return std::nullopt;
 }
 
 void AddNextPage(Ctx& c, nlohmann::json& body, const std::optional<std::string>& next_key) {
   if (!next_key) return;
   const std::string cursor = EncodeCursor(*next_key);
   body["next_cursor"] = cursor;
-  // The same request with the cursor replaced (and the offset, which a cursor supersedes, left
-  // out); parameters in the order httplib holds them.
-  std::string url = c.req.path + "?";
-  for (const auto& [name, value] : c.req.params) {
-    if (name == "cursor" || name == "offset" || name == "before") continue;
-    url += util::PercentEncode(name) + "=" + util::PercentEncode(value) + "&";
-  }
-  url += "cursor=" + cursor;
-  c.res.set_header("Link", "<" + url + ">; rel=\"next\"");
+  c.res.set_header("Link", NextPageLink(c.req, cursor));
 }
 
 }  // namespace bomvault::http

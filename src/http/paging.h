@@ -28,9 +28,8 @@ struct PageRequest {
   std::optional<std::string> after;  // the decoded sort key of the previous page's last item
 };
 
-// Reads `limit` (default `dflt`, at most `max`) and `cursor`; sends 400 and returns nullopt when
-// either is malformed.
-std::optional<PageRequest> PageParams(Ctx& c, int64_t dflt, int64_t max);
+// Reads `limit` (default `dflt`, at most `max`) and `cursor`; 400 when either is malformed.
+util::Result<PageRequest> PageParams(const httplib::Request& req, int64_t dflt, int64_t max);
 
 std::string EncodeCursor(std::string_view sort_key);
 std::optional<std::string> DecodeCursor(std::string_view cursor);
@@ -38,8 +37,12 @@ std::optional<std::string> DecodeCursor(std::string_view cursor);
 // A sort key from a time and an id: zero-padded so that text order is time order.
 std::string TimeIdKey(int64_t at, std::string_view id);
 
-// Sets body["next_cursor"] and the Link header when `next_key` is given.
-void AddNextPage(Ctx& c, nlohmann::json& body, const std::optional<std::string>& next_key);
+// The Link header's value naming the next page: this request with `cursor` replaced.
+std::string NextPageLink(const httplib::Request& req, const std::string& cursor);
+
+// 200 with `body`, plus body["next_cursor"] and the Link header when `next_key` is given.
+Reply ListReply(const httplib::Request& req, nlohmann::json body,
+                const std::optional<std::string>& next_key);
 
 // One page of `items` in key order (ascending, or descending with `newest_first`): the first
 // `page.limit` items whose key comes after `page.after`; `next_key` is set when more follow.
@@ -66,20 +69,31 @@ std::vector<T> Paginate(std::vector<T> items, const std::function<std::string(co
   return out;
 }
 
-// Sends 200 with one page of `items` as {field: [to_json(item)...]} (plus `extra`'s members),
+// 200 with one page of `items` as {field: [to_json(item)...]} (plus `extra`'s members),
 // next_cursor and Link: the whole of a list route after its service call.
 template <class T>
-void SendPage(Ctx& c, const char* field, std::vector<T> items,
-              const std::function<std::string(const T&)>& key, bool newest_first,
-              const PageRequest& page, const std::function<nlohmann::json(const T&)>& to_json,
-              nlohmann::json extra = nlohmann::json::object()) {
+Reply ListPage(const httplib::Request& req, const char* field, std::vector<T> items,
+               const std::function<std::string(const T&)>& key, bool newest_first,
+               const PageRequest& page, const std::function<nlohmann::json(const T&)>& to_json,
+               nlohmann::json extra = nlohmann::json::object()) {
   std::optional<std::string> next;
   auto rows = Paginate<T>(std::move(items), key, newest_first, page, &next);
   nlohmann::json list = nlohmann::json::array();
   for (const T& item : rows) list.push_back(to_json(item));
   extra[field] = std::move(list);
-  AddNextPage(c, extra, next);
-  SendJson(c, 200, extra);
+  return ListReply(req, std::move(extra), next);
+}
+
+// Being moved: the forms that send at once.
+std::optional<PageRequest> PageParams(Ctx& c, int64_t dflt, int64_t max);
+void AddNextPage(Ctx& c, nlohmann::json& body, const std::optional<std::string>& next_key);
+template <class T>
+void SendPage(Ctx& c, const char* field, std::vector<T> items,
+              const std::function<std::string(const T&)>& key, bool newest_first,
+              const PageRequest& page, const std::function<nlohmann::json(const T&)>& to_json,
+              nlohmann::json extra = nlohmann::json::object()) {
+  ListPage<T>(c.req, field, std::move(items), key, newest_first, page, to_json, std::move(extra))
+      .WriteTo(c.req, c.res);
 }
 
 }  // namespace bomvault::http

@@ -12,6 +12,7 @@
 namespace bomvault::http {
 
 using access::Function;
+using util::Result;
 using util::Status;
 
 namespace {
@@ -45,19 +46,16 @@ void RegisterAccountRoutes(Api& api) {
              "Operator: create an organisation and its first Administrator",
              {.request = "OrgCreate", .responses = {{201, "OrgCreated"}}, .errors = {409}},
              Function::kOrgCreate},
-            [](Ctx& c) {
-              auto body = JsonBody(c);
-              if (!body) return;
-              auto name = StringField(c, *body, "name", true);
-              if (!name) return;
-              auto email = StringField(c, *body, "admin_email", true);
-              if (!email) return;
-              auto password = StringField(c, *body, "admin_password", true);
-              if (!password) return;
-              auto r = c.s().orgs->Create(c.principal, *name, *email, *password);
-              if (!r.ok()) return SendError(c, r.status());
-              SendCreated(c, "/api/v1/orgs/" + r->first.str(),
-                          {{"id", r->first.str()}, {"admin_user_id", r->second.str()}});
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req));
+              BV_ASSIGN_OR_RETURN(auto name, StringField(body, "name", true));
+              BV_ASSIGN_OR_RETURN(auto email, StringField(body, "admin_email", true));
+              BV_ASSIGN_OR_RETURN(auto password, StringField(body, "admin_password", true));
+              BV_ASSIGN_OR_RETURN(auto created,
+                                  c.s().orgs->Create(c.principal, name, email, password));
+              const auto& [org, admin] = created;
+              return Reply::Created("/api/v1/orgs/" + org.str(),
+                                    {{"id", org.str()}, {"admin_user_id", admin.str()}});
             });
 
   api.Route({"GET",
@@ -68,16 +66,14 @@ void RegisterAccountRoutes(Api& api) {
              "Operator: list organisations, oldest first",
              {.responses = {{200, "Orgs"}}, .list_max = 1000},
              Function::kOrgList},
-            [](Ctx& c) {
-              auto page = PageParams(c, 1000, 1000);
-              if (!page) return;
-              auto r = c.s().orgs->List(c.principal);
-              if (!r.ok()) return SendError(c, r.status());
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto page, PageParams(c.req, 1000, 1000));
+              BV_ASSIGN_OR_RETURN(auto orgs, c.s().orgs->List(c.principal));
               const int64_t now = util::NowUnix();
-              SendPage<service::OrgView>(
-                  c, "orgs", std::move(r.value()),
+              return ListPage<service::OrgView>(
+                  c.req, "orgs", std::move(orgs),
                   [](const service::OrgView& o) { return TimeIdKey(o.created_at, o.id.str()); },
-                  false, *page,
+                  false, page,
                   [now](const service::OrgView& o) -> nlohmann::json {
                     return {{"id", o.id.str()},
                             {"name", o.name},
@@ -96,12 +92,10 @@ void RegisterAccountRoutes(Api& api) {
              "Operator: delete an organisation and destroy its data key",
              {.responses = {{204, nullptr}}},
              Function::kOrgDelete},
-            [](Ctx& c) {
-              auto id = PathId<util::OrgId>(c, 1);
-              if (!id) return;
-              Status st = c.s().orgs->Delete(c.principal, *id);
-              if (!st.ok()) return SendError(c, st);
-              SendNoContent(c);
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::OrgId>(1));
+              BV_RETURN_IF_ERROR(c.s().orgs->Delete(c.principal, id));
+              return Reply::NoContent();
             });
 
   api.Route({"GET",
@@ -113,17 +107,14 @@ void RegisterAccountRoutes(Api& api) {
              "users, oldest first (each use is audited in the org)",
              {.responses = {{200, "Users"}}, .list_max = 200},
              Function::kSupportRead},
-            [](Ctx& c) {
-              auto id = PathId<util::OrgId>(c, 1);
-              if (!id) return;
-              auto page = PageParams(c, 200, 200);
-              if (!page) return;
-              auto r = c.s().orgs->SupportUsers(c.principal, *id);
-              if (!r.ok()) return SendError(c, r.status());
-              SendPage<service::UserView>(
-                  c, "users", std::move(r.value()),
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::OrgId>(1));
+              BV_ASSIGN_OR_RETURN(auto page, PageParams(c.req, 200, 200));
+              BV_ASSIGN_OR_RETURN(auto users, c.s().orgs->SupportUsers(c.principal, id));
+              return ListPage<service::UserView>(
+                  c.req, "users", std::move(users),
                   [](const service::UserView& u) { return TimeIdKey(u.created_at, u.id.str()); },
-                  false, *page, UserJson);
+                  false, page, UserJson);
             });
 
   api.Route({"GET",
@@ -135,14 +126,11 @@ void RegisterAccountRoutes(Api& api) {
              "(limit, before); each use is audited in the org",
              {.responses = {{200, "AuditEntries"}}, .query = AuditQueryDoc(), .list_max = 500},
              Function::kSupportRead},
-            [](Ctx& c) {
-              auto id = PathId<util::OrgId>(c, 1);
-              if (!id) return;
-              auto q = AuditQueryParams(c);
-              if (!q) return;
-              auto r = c.s().orgs->SupportAudit(c.principal, *id, *q);
-              if (!r.ok()) return SendError(c, r.status());
-              SendAuditEntries(c, r.value(), q->limit);
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::OrgId>(1));
+              BV_ASSIGN_OR_RETURN(auto q, AuditQueryParams(c.req));
+              BV_ASSIGN_OR_RETURN(auto entries, c.s().orgs->SupportAudit(c.principal, id, q));
+              return AuditEntriesReply(c.req, entries, q.limit);
             });
 
   // --- Verified addresses ---
@@ -154,12 +142,10 @@ void RegisterAccountRoutes(Api& api) {
              "Send a verification link to this user's unverified address (valid 24 h, once)",
              {.request = "Empty", .responses = {{202, "VerificationSent"}}, .errors = {409}},
              Function::kSelfManage},
-            [](Ctx& c) {
-              auto body = JsonBody(c, 1024);
-              if (!body) return;
-              Status st = c.s().invitations->RequestVerification(c.principal);
-              if (!st.ok()) return SendError(c, st);
-              SendJson(c, 202, {{"sent", true}});
+            [](Ctx& c) -> Result<Reply> {
+              BV_RETURN_IF_ERROR(JsonBody(c.req, 1024).status());
+              BV_RETURN_IF_ERROR(c.s().invitations->RequestVerification(c.principal));
+              return Reply::Json(202, {{"sent", true}});
             });
 
   api.Route({"POST",
@@ -170,14 +156,11 @@ void RegisterAccountRoutes(Api& api) {
              "Verify an address with the token from its link {token}; the link is "
              "PUBLIC_URL/verify-email#token=...",
              {.request = "VerifyEmail", .responses = {{200, "EmailVerified"}}}},
-            [](Ctx& c) {
-              auto body = JsonBody(c, 1024);
-              if (!body) return;
-              auto token = StringField(c, *body, "token", true);
-              if (!token) return;
-              Status st = c.s().invitations->Verify(*token);
-              if (!st.ok()) return SendError(c, st);
-              SendJson(c, 200, {{"email_verified", true}});
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 1024));
+              BV_ASSIGN_OR_RETURN(auto token, StringField(body, "token", true));
+              BV_RETURN_IF_ERROR(c.s().invitations->Verify(token));
+              return Reply::Json(200, {{"email_verified", true}});
             });
 
   // --- Invitations (org Administrators; accepting needs only the link) ---
@@ -193,59 +176,55 @@ void RegisterAccountRoutes(Api& api) {
               .errors = {409},
               .idempotent = true},
              Function::kInvitationWrite},
-            [](Ctx& c) {
-              auto body = JsonBody(c, 4096);
-              if (!body) return;
-              auto email = StringField(c, *body, "email", true);
-              if (!email) return;
-              auto role = StringField(c, *body, "role", true);
-              if (!role) return;
-              auto r = c.s().invitations->Invite(c.principal, *email, *role);
-              if (!r.ok()) return SendError(c, r.status());
-              SendCreated(c, "/api/v1/invitations/" + r->id.str(), InvitationJson(r.value()));
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 4096));
+              BV_ASSIGN_OR_RETURN(auto email, StringField(body, "email", true));
+              BV_ASSIGN_OR_RETURN(auto role, StringField(body, "role", true));
+              BV_ASSIGN_OR_RETURN(auto invitation,
+                                  c.s().invitations->Invite(c.principal, email, role));
+              return Reply::Created("/api/v1/invitations/" + invitation.id.str(),
+                                    InvitationJson(invitation));
             });
 
-  api.Route({"GET",
-             "/api/v1/invitations",
-             "invitations.list",
-             Auth::kSignedIn,
-             false,
-             "Administrator: the org's invitations, newest first; limit (1-100, default 50), "
-             "cursor (or after: the next_after of the previous page)",
-             {.responses = {{200, "Invitations"}},
-              .query = {{"after", "string", "the next_after of the previous page"}},
-              .list_max = 100},
-             Function::kInvitationRead},
-            [](Ctx& c) {
-              auto page = PageParams(c, 50, 100);
-              if (!page) return;
-              std::optional<int64_t> limit = static_cast<int64_t>(page->limit);
-              std::optional<util::InvitationId> after;
-              if (page->after) {
-                // The cursor's key is the last invitation's id (the service pages by it).
-                after = util::InvitationId::Parse(*page->after);
-                if (!after) {
-                  return SendError(c, Status::Invalid("invalid_cursor",
-                                                      "\"cursor\" is not a cursor of this list"));
-                }
-              } else if (c.req.has_param("after")) {
-                after = util::InvitationId::Parse(c.req.get_param_value("after"));
-                if (!after) {
-                  return SendError(c, Status::Invalid("invalid_parameter",
-                                                      "\"after\" must be an invitation id"));
-                }
-              }
-              auto r = c.s().invitations->List(c.principal, static_cast<int>(*limit), after);
-              if (!r.ok()) return SendError(c, r.status());
-              nlohmann::json out = nlohmann::json::array();
-              for (const auto& v : r->invitations) out.push_back(InvitationJson(v));
-              nlohmann::json body = {{"invitations", out}};
-              if (r->next_after) body["next_after"] = r->next_after->str();
-              AddNextPage(
-                  c, body,
-                  r->next_after ? std::optional<std::string>(r->next_after->str()) : std::nullopt);
-              SendJson(c, 200, body);
-            });
+  api.Route(
+      {"GET",
+       "/api/v1/invitations",
+       "invitations.list",
+       Auth::kSignedIn,
+       false,
+       "Administrator: the org's invitations, newest first; limit (1-100, default 50), "
+       "cursor (or after: the next_after of the previous page)",
+       {.responses = {{200, "Invitations"}},
+        .query = {{"after", "string", "the next_after of the previous page"}},
+        .list_max = 100},
+       Function::kInvitationRead},
+      [](Ctx& c) -> Result<Reply> {
+        BV_ASSIGN_OR_RETURN(auto page, PageParams(c.req, 50, 100));
+        std::optional<util::InvitationId> after;
+        if (page.after) {
+          // The cursor's key is the last invitation's id (the service pages by it).
+          after = util::InvitationId::Parse(*page.after);
+          if (!after) {
+            return Status::Invalid("invalid_cursor", "\"cursor\" is not a cursor of this list");
+          }
+        } else if (c.req.has_param("after")) {
+          after = util::InvitationId::Parse(c.req.get_param_value("after"));
+          if (!after) {
+            return Status::Invalid("invalid_parameter", "\"after\" must be an invitation id");
+          }
+        }
+        BV_ASSIGN_OR_RETURN(
+            auto list, c.s().invitations->List(c.principal, static_cast<int>(page.limit), after));
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& v : list.invitations) out.push_back(InvitationJson(v));
+        nlohmann::json body = {{"invitations", out}};
+        std::optional<std::string> next;
+        if (list.next_after) {
+          next = list.next_after->str();
+          body["next_after"] = *next;
+        }
+        return ListReply(c.req, std::move(body), next);
+      });
 
   api.Route({"DELETE",
              "/api/v1/invitations/{id}",
@@ -255,12 +234,10 @@ void RegisterAccountRoutes(Api& api) {
              "Administrator: revoke an invitation; its link stops working at once",
              {.responses = {{204, nullptr}}},
              Function::kInvitationWrite},
-            [](Ctx& c) {
-              auto id = PathId<util::InvitationId>(c, 1);
-              if (!id) return;
-              Status st = c.s().invitations->Revoke(c.principal, *id);
-              if (!st.ok()) return SendError(c, st);
-              SendNoContent(c);
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::InvitationId>(1));
+              BV_RETURN_IF_ERROR(c.s().invitations->Revoke(c.principal, id));
+              return Reply::NoContent();
             });
 
   api.Route({"POST",
@@ -273,19 +250,15 @@ void RegisterAccountRoutes(Api& api) {
              {.request = "InvitationAccept",
               .responses = {{201, "InvitationAccepted"}},
               .errors = {409}}},
-            [](Ctx& c) {
-              auto body = JsonBody(c, 8192);
-              if (!body) return;
-              auto token = StringField(c, *body, "token", true);
-              if (!token) return;
-              auto password = StringField(c, *body, "password", true);
-              if (!password) return;
-              auto r = c.s().invitations->Accept(*token, *password);
-              if (!r.ok()) return SendError(c, r.status());
-              SendCreated(c, "/api/v1/users/" + r->user.str(),
-                          {{"user_id", r->user.str()},
-                           {"org_id", r->org.str()},
-                           {"role", access::RoleName(r->role)}});
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 8192));
+              BV_ASSIGN_OR_RETURN(auto token, StringField(body, "token", true));
+              BV_ASSIGN_OR_RETURN(auto password, StringField(body, "password", true));
+              BV_ASSIGN_OR_RETURN(auto accepted, c.s().invitations->Accept(token, password));
+              return Reply::Created("/api/v1/users/" + accepted.user.str(),
+                                    {{"user_id", accepted.user.str()},
+                                     {"org_id", accepted.org.str()},
+                                     {"role", access::RoleName(accepted.role)}});
             });
 
   // --- Block list (org Administrators) ---
@@ -297,15 +270,12 @@ void RegisterAccountRoutes(Api& api) {
              "Administrator: addresses and domains refused for invitations and sharing, by entry",
              {.responses = {{200, "BlockedEntries"}}, .list_max = 1000},
              Function::kBlockListRead},
-            [](Ctx& c) {
-              auto page = PageParams(c, 1000, 1000);
-              if (!page) return;
-              auto r = c.s().invitations->Blocked(c.principal);
-              if (!r.ok()) return SendError(c, r.status());
-              SendPage<service::BlockedEntry>(
-                  c, "entries", std::move(r.value()),
-                  [](const service::BlockedEntry& e) { return e.entry; }, false, *page,
-                  BlockedJson);
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto page, PageParams(c.req, 1000, 1000));
+              BV_ASSIGN_OR_RETURN(auto entries, c.s().invitations->Blocked(c.principal));
+              return ListPage<service::BlockedEntry>(
+                  c.req, "entries", std::move(entries),
+                  [](const service::BlockedEntry& e) { return e.entry; }, false, page, BlockedJson);
             });
 
   api.Route({"POST",
@@ -319,14 +289,11 @@ void RegisterAccountRoutes(Api& api) {
               .errors = {409},
               .idempotent = true},
              Function::kBlockListWrite},
-            [](Ctx& c) {
-              auto body = JsonBody(c, 1024);
-              if (!body) return;
-              auto entry = StringField(c, *body, "entry", true);
-              if (!entry) return;
-              auto r = c.s().invitations->Block(c.principal, *entry);
-              if (!r.ok()) return SendError(c, r.status());
-              SendCreated(c, "/api/v1/org/blocked", BlockedJson(r.value()));
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 1024));
+              BV_ASSIGN_OR_RETURN(auto entry, StringField(body, "entry", true));
+              BV_ASSIGN_OR_RETURN(auto blocked, c.s().invitations->Block(c.principal, entry));
+              return Reply::Created("/api/v1/org/blocked", BlockedJson(blocked));
             });
 
   api.Route({"DELETE",
@@ -337,14 +304,11 @@ void RegisterAccountRoutes(Api& api) {
              "Administrator: unblock {entry} (in the body, so no address travels in a URL)",
              {.request = "BlockEntry", .responses = {{204, nullptr}}, .errors = {404}},
              Function::kBlockListWrite},
-            [](Ctx& c) {
-              auto body = JsonBody(c, 1024);
-              if (!body) return;
-              auto entry = StringField(c, *body, "entry", true);
-              if (!entry) return;
-              Status st = c.s().invitations->Unblock(c.principal, *entry);
-              if (!st.ok()) return SendError(c, st);
-              SendNoContent(c);
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 1024));
+              BV_ASSIGN_OR_RETURN(auto entry, StringField(body, "entry", true));
+              BV_RETURN_IF_ERROR(c.s().invitations->Unblock(c.principal, entry));
+              return Reply::NoContent();
             });
 
   // --- Audit (Administrators) ---
@@ -357,12 +321,10 @@ void RegisterAccountRoutes(Api& api) {
              "to (unix seconds), before (cursor), limit",
              {.responses = {{200, "AuditEntries"}}, .query = AuditQueryDoc(), .list_max = 500},
              Function::kAuditRead},
-            [](Ctx& c) {
-              auto q = AuditQueryParams(c);
-              if (!q) return;
-              auto r = c.s().orgs->SearchAudit(c.principal, *q);
-              if (!r.ok()) return SendError(c, r.status());
-              SendAuditEntries(c, r.value(), q->limit);
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto q, AuditQueryParams(c.req));
+              BV_ASSIGN_OR_RETURN(auto entries, c.s().orgs->SearchAudit(c.principal, q));
+              return AuditEntriesReply(c.req, entries, q.limit);
             });
 }
 

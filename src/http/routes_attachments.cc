@@ -6,7 +6,7 @@
 
 namespace bomvault::http {
 
-using util::Status;
+using util::Result;
 
 namespace {
 
@@ -59,17 +59,14 @@ void RegisterAttachmentRoutes(Api& api) {
        {.responses = {{200, "Attachments"}}, .list_max = 1000},
        access::Function::kBomRead,
        OnBom(1)},
-      [](Ctx& c) {
-        auto id = PathId<util::BomId>(c, 1);
-        if (!id) return;
-        auto page = PageParams(c, 1000, 1000);
-        if (!page) return;
-        auto r = c.s().attachments->List(c.principal, *id);
-        if (!r.ok()) return SendError(c, r.status());
-        SendPage<service::AttachmentView>(
-            c, "attachments", std::move(r.value()),
+      [](Ctx& c) -> Result<Reply> {
+        BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::BomId>(1));
+        BV_ASSIGN_OR_RETURN(auto page, PageParams(c.req, 1000, 1000));
+        BV_ASSIGN_OR_RETURN(auto list, c.s().attachments->List(c.principal, id));
+        return ListPage<service::AttachmentView>(
+            c.req, "attachments", std::move(list),
             [](const service::AttachmentView& v) { return TimeIdKey(v.created_at, v.id.str()); },
-            false, *page, AttachmentJson);
+            false, page, AttachmentJson);
       });
 
   api.Route({"POST",
@@ -88,18 +85,16 @@ void RegisterAttachmentRoutes(Api& api) {
               .idempotent = true},
              access::Function::kBomUpdate,
              OnBom(1)},
-            [](Ctx& c) {
-              auto id = PathId<util::BomId>(c, 1);
-              if (!id) return;
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::BomId>(1));
               const std::string kind =
                   c.req.has_param("kind") ? c.req.get_param_value("kind") : "derivative";
-              auto heavy = EnterHeavy(c);
-              if (!heavy) return;
-              auto r = c.s().attachments->Add(c.principal, *id, kind, c.req.get_param_value("name"),
-                                              c.req.body);
-              if (!r.ok()) return SendError(c, r.status());
-              SendCreated(c, "/api/v1/boms/" + id->str() + "/attachments/" + r->id.str(),
-                          AttachmentJson(r.value()));
+              BV_ASSIGN_OR_RETURN(auto heavy, EnterHeavy(c.req, c.instance));
+              BV_ASSIGN_OR_RETURN(
+                  auto added, c.s().attachments->Add(c.principal, id, kind,
+                                                     c.req.get_param_value("name"), c.req.body));
+              return Reply::Created("/api/v1/boms/" + id.str() + "/attachments/" + added.id.str(),
+                                    AttachmentJson(added));
             });
 
   api.Route({"GET",
@@ -112,19 +107,16 @@ void RegisterAttachmentRoutes(Api& api) {
              {.responses = {{200, nullptr, "*/*"}}},
              access::Function::kBomRead,
              OnBom(1)},
-            [](Ctx& c) {
-              auto id = PathId<util::BomId>(c, 1);
-              if (!id) return;
-              auto att = PathId<util::AttachmentId>(c, 2);
-              if (!att) return;
-              auto r = c.s().attachments->Read(c.principal, *id, *att);
-              if (!r.ok()) return SendError(c, r.status());
-              const service::AttachmentView& v = r->view;
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::BomId>(1));
+              BV_ASSIGN_OR_RETURN(auto att, c.PathId<util::AttachmentId>(2));
+              BV_ASSIGN_OR_RETURN(auto file, c.s().attachments->Read(c.principal, id, att));
+              const service::AttachmentView& v = file.view;
               const bool image = v.media_type.rfind("image/", 0) == 0 && v.width > 0;
-              c.res.set_header("Content-Disposition",
-                               ContentDisposition(image ? "inline" : "attachment", v.name));
-              c.res.set_header("ETag", "\"" + v.sha256 + "\"");
-              SendBytes(c, 200, std::move(r->bytes), v.media_type);
+              return Reply::Bytes(200, std::move(file.bytes), v.media_type)
+                  .With("Content-Disposition",
+                        ContentDisposition(image ? "inline" : "attachment", v.name))
+                  .With("ETag", "\"" + v.sha256 + "\"");
             });
 
   api.Route({"DELETE",
@@ -136,14 +128,11 @@ void RegisterAttachmentRoutes(Api& api) {
              {.responses = {{204, nullptr}}},
              access::Function::kBomUpdate,
              OnBom(1)},
-            [](Ctx& c) {
-              auto id = PathId<util::BomId>(c, 1);
-              if (!id) return;
-              auto att = PathId<util::AttachmentId>(c, 2);
-              if (!att) return;
-              Status st = c.s().attachments->Delete(c.principal, *id, *att);
-              if (!st.ok()) return SendError(c, st);
-              SendNoContent(c);
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::BomId>(1));
+              BV_ASSIGN_OR_RETURN(auto att, c.PathId<util::AttachmentId>(2));
+              BV_RETURN_IF_ERROR(c.s().attachments->Delete(c.principal, id, att));
+              return Reply::NoContent();
             });
 }
 

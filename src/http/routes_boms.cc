@@ -14,6 +14,7 @@
 
 namespace bomvault::http {
 
+using util::Result;
 using util::Status;
 
 namespace {
@@ -89,39 +90,36 @@ std::string SummaryKey(const service::BomSummary& b) { return TimeIdKey(b.create
 
 // {"boms": [...], "next_cursor"?} with the Link header, written as text (a list of thousands of
 // BOMs never becomes a DOM) and compressed when the client takes it.
-void SendSummaryPage(Ctx& c, const std::vector<service::BomSummary>& boms,
-                     const std::optional<std::string>& next) {
+Reply SummaryPage(const httplib::Request& req, const std::vector<service::BomSummary>& boms,
+                  const std::optional<std::string>& next) {
   std::string out = "{\"boms\":[";
   for (size_t i = 0; i < boms.size(); ++i) {
     if (i != 0) out += ',';
     out += SummaryText(boms[i]);
   }
   out += ']';
+  std::string link;
   if (next) {
-    nlohmann::json link = nlohmann::json::object();
-    AddNextPage(c, link, next);
-    out += ",\"next_cursor\":" + link["next_cursor"].dump();
+    const std::string cursor = EncodeCursor(*next);
+    out += ",\"next_cursor\":";
+    AppendJsonString(out, cursor);
+    link = NextPageLink(req, cursor);
   }
   out += '}';
-  SendCompressibleJson(c, 200, std::move(out));
+  Reply reply = Reply::CompressibleJson(200, std::move(out));
+  if (!link.empty()) reply.With("Link", std::move(link));
+  return reply;
 }
 
 // The body of a create or change request, read by the streaming parser (bom/json_body.h): large
 // bodies never become a DOM.
-std::optional<bom::BomBody> BomBodyOf(Ctx& c, size_t max_bytes) {
-  if (!AcceptJsonBody(c, max_bytes)) return std::nullopt;
-  auto body = bom::ParseBomBody(c.req.body, bom::Limits{});
-  if (!body.ok()) {
-    SendError(c, body.status());
-    return std::nullopt;
-  }
-  return std::move(body.value());
+Result<bom::BomBody> BomBodyOf(const httplib::Request& req, size_t max_bytes) {
+  BV_RETURN_IF_ERROR(AcceptJsonBody(req, max_bytes));
+  return bom::ParseBomBody(req.body, bom::Limits{});
 }
 
 constexpr size_t kMaxMappingsParam = 32 * 1024;
 
-// The options every import route takes from its query string; sends the 4xx and returns nullopt
-// when one is wrong or the body is too large.
 // The query parameters ImportOptionsOf reads, after the route's own `first`, for the Doc of every
 // route that imports a file (import, its preview, a revision).
 std::vector<DocQuery> ImportQueryDoc(std::vector<DocQuery> first) {
@@ -139,46 +137,38 @@ std::vector<DocQuery> ImportQueryDoc(std::vector<DocQuery> first) {
   return q;
 }
 
-std::optional<bom::ImportOptions> ImportOptionsOf(Ctx& c, size_t max_bytes) {
-  if (c.req.body.size() > max_bytes) {
-    SendError(c, Status(util::Code::kPayloadTooLarge, "payload_too_large",
-                        "the file is larger than " + std::to_string(max_bytes >> 20) + " MB"));
-    return std::nullopt;
+// The options every import route takes from its query string; 4xx when one is wrong or the body
+// is too large.
+Result<bom::ImportOptions> ImportOptionsOf(const httplib::Request& req, size_t max_bytes) {
+  if (req.body.size() > max_bytes) {
+    return Status(util::Code::kPayloadTooLarge, "payload_too_large",
+                  "the file is larger than " + std::to_string(max_bytes >> 20) + " MB");
   }
   bom::ImportOptions o;
-  o.charset = c.req.get_param_value("charset");
-  o.sheet = c.req.get_param_value("sheet");
-  o.profile = c.req.get_param_value("profile");
-  const std::string on_error = c.req.get_param_value("on_error");
+  o.charset = req.get_param_value("charset");
+  o.sheet = req.get_param_value("sheet");
+  o.profile = req.get_param_value("profile");
+  const std::string on_error = req.get_param_value("on_error");
   if (on_error == "skip") {
     o.skip_bad_rows = true;
   } else if (!on_error.empty() && on_error != "strict") {
-    SendError(c, Status::Invalid("invalid_parameter", "on_error must be skip or strict"));
-    return std::nullopt;
+    return Status::Invalid("invalid_parameter", "on_error must be skip or strict");
   }
   if (o.charset.size() > 40 || o.sheet.size() > 200 || o.profile.size() > 100) {
-    SendError(c, Status::Invalid("invalid_parameter", "a parameter is too long"));
-    return std::nullopt;
+    return Status::Invalid("invalid_parameter", "a parameter is too long");
   }
   // ?mappings=[{column, field|property|ignore}…] (URL-encoded JSON, the column-mappings form):
   // this import's own mappings, ahead of a saved profile's and the org's.
-  if (c.req.has_param("mappings")) {
-    const std::string text = c.req.get_param_value("mappings");
+  if (req.has_param("mappings")) {
+    const std::string text = req.get_param_value("mappings");
     if (text.size() > kMaxMappingsParam) {
-      SendError(c, Status::Invalid("invalid_parameter", "mappings is too long"));
-      return std::nullopt;
+      return Status::Invalid("invalid_parameter", "mappings is too long");
     }
     nlohmann::json list = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (list.is_discarded()) {
-      SendError(c, Status::Invalid("invalid_mapping", "mappings must be a JSON array"));
-      return std::nullopt;
+      return Status::Invalid("invalid_mapping", "mappings must be a JSON array");
     }
-    auto parsed = codec::ParseColumnMappings(list, bom::Limits{});
-    if (!parsed.ok()) {
-      SendError(c, parsed.status());
-      return std::nullopt;
-    }
-    o.mappings = std::move(parsed.value());
+    BV_ASSIGN_OR_RETURN(o.mappings, codec::ParseColumnMappings(list, bom::Limits{}));
   }
   return o;
 }
@@ -195,19 +185,20 @@ nlohmann::json MessagesJson(const std::vector<bom::ImportMessage>& messages) {
 }
 
 // A refused file: 400 (or 422 for structure), every problem in details, line and column each.
-void SendImportRefusal(Ctx& c, const bom::ImportReport& report) {
+// The Error schema, with more than a Status holds, so it is built here rather than by SendError.
+Reply ImportRefusal(const bom::ImportReport& report) {
   nlohmann::json details = nlohmann::json::array();
   for (const bom::ImportMessage& e : report.errors) {
     details.push_back(
         {{"line", e.line}, {"column", e.column}, {"code", e.code}, {"message", e.message}});
   }
   const Status& st = report.status;
-  SendJson(c, st.code() == util::Code::kUnprocessable ? 422 : 400,
-           {{"error",
-             {{"code", st.machine_code()},
-              {"message", st.message()},
-              {"details", details},
-              {"warnings", MessagesJson(report.warnings)}}}});
+  return Reply::Json(st.code() == util::Code::kUnprocessable ? 422 : 400,
+                     {{"error",
+                       {{"code", st.machine_code()},
+                        {"message", st.message()},
+                        {"details", details},
+                        {"warnings", MessagesJson(report.warnings)}}}});
 }
 
 // The items of BOM `id` at the revision named by query parameter `param`, or its current items
@@ -265,35 +256,33 @@ std::string PreviewJson(const bom::ImportReport& r) {
 void RegisterBomRoutes(Api& api) {
   const size_t max_import = api.options().max_import_body;
 
-  api.Route(
-      {"POST",
-       "/api/v1/boms",
-       "boms.create",
-       Auth::kSignedIn,
-       false,
-       "Administrator, Editor: create a BOM {name, items[], metadata?, source?}",
-       {.request = "BomCreate",
-        .responses = {{201, "BomCreated"}},
-        .errors = {422},
-        .idempotent = true},
-       access::Function::kBomCreate},
-      [max_import](Ctx& c) {
-        auto heavy = EnterHeavy(c);
-        if (!heavy) return;
-        auto body = BomBodyOf(c, max_import);
-        if (!body) return;
-        if (!body->name) {
-          return SendError(c, Status::Invalid("missing_field", "\"name\" is required"));
-        }
-        if (!body->items) {
-          return SendError(c, Status::Invalid("missing_field", "\"items\" must be an array"));
-        }
-        auto r = c.s().boms->Create(c.principal, *body->name,
-                                    MetadataText(body->metadata).value_or("{}"),
-                                    std::move(*body->items), "json");
-        if (!r.ok()) return SendError(c, r.status());
-        SendCreated(c, "/api/v1/boms/" + r->id.str(), {{"id", r->id.str()}, {"items", r->items}});
-      });
+  api.Route({"POST",
+             "/api/v1/boms",
+             "boms.create",
+             Auth::kSignedIn,
+             false,
+             "Administrator, Editor: create a BOM {name, items[], metadata?, source?}",
+             {.request = "BomCreate",
+              .responses = {{201, "BomCreated"}},
+              .errors = {422},
+              .idempotent = true},
+             access::Function::kBomCreate},
+            [max_import](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto heavy, EnterHeavy(c.req, c.instance));
+              BV_ASSIGN_OR_RETURN(auto body, BomBodyOf(c.req, max_import));
+              if (!body.name) {
+                return Status::Invalid("missing_field", "\"name\" is required");
+              }
+              if (!body.items) {
+                return Status::Invalid("missing_field", "\"items\" must be an array");
+              }
+              auto r = c.s().boms->Create(c.principal, *body.name,
+                                          MetadataText(body.metadata).value_or("{}"),
+                                          std::move(*body.items), "json");
+              if (!r.ok()) return r.status();
+              return Reply::Created("/api/v1/boms/" + r->id.str(),
+                                    {{"id", r->id.str()}, {"items", r->items}});
+            });
 
   api.Route(
       {"POST",
@@ -314,22 +303,20 @@ void RegisterBomRoutes(Api& api) {
              {"source", "string", "where the file came from (kept in the metadata)"}}),
         .idempotent = true},
        access::Function::kBomCreate},
-      [max_import](Ctx& c) {
-        auto options = ImportOptionsOf(c, max_import);
-        if (!options) return;
+      [max_import](Ctx& c) -> Result<Reply> {
+        BV_ASSIGN_OR_RETURN(auto options, ImportOptionsOf(c.req, max_import));
         service::ImportRequest request;
         request.name = c.req.get_param_value("name");
         request.source = c.req.get_param_value("source");
-        request.options = std::move(*options);
+        request.options = std::move(options);
         if (request.name.empty()) {
-          return SendError(c, Status::Invalid("missing_field", "give the BOM a name with ?name="));
+          return Status::Invalid("missing_field", "give the BOM a name with ?name=");
         }
-        auto heavy = EnterHeavy(c);
-        if (!heavy) return;
+        BV_ASSIGN_OR_RETURN(auto heavy, EnterHeavy(c.req, c.instance));
         auto r = c.s().imports->Import(c.principal, c.req.body, request);
-        if (!r.ok()) return SendError(c, r.status());
+        if (!r.ok()) return r.status();
         const bom::ImportReport& report = r->report;
-        if (!report.status.ok()) return SendImportRefusal(c, report);
+        if (!report.status.ok()) return ImportRefusal(report);
         nlohmann::json out = {{"id", r->bom->id.str()},
                               {"items", r->bom->items},
                               {"profile", report.profile},
@@ -337,7 +324,7 @@ void RegisterBomRoutes(Api& api) {
                               {"warnings", MessagesJson(report.warnings)}};
         if (!report.encoding.empty()) out["encoding"] = report.encoding;
         if (!report.sheet.empty()) out["sheet"] = report.sheet;
-        SendCreated(c, "/api/v1/boms/" + r->bom->id.str(), out);
+        return Reply::Created("/api/v1/boms/" + r->bom->id.str(), out);
       });
 
   api.Route(
@@ -355,14 +342,12 @@ void RegisterBomRoutes(Api& api) {
         .errors = {422},
         .query = ImportQueryDoc({})},
        access::Function::kBomCreate},
-      [max_import](Ctx& c) {
-        auto options = ImportOptionsOf(c, max_import);
-        if (!options) return;
-        auto heavy = EnterHeavy(c);
-        if (!heavy) return;
-        auto r = c.s().imports->Preview(c.principal, c.req.body, *options);
-        if (!r.ok()) return SendError(c, r.status());
-        SendRawJson(c, 200, PreviewJson(r.value()));
+      [max_import](Ctx& c) -> Result<Reply> {
+        BV_ASSIGN_OR_RETURN(auto options, ImportOptionsOf(c.req, max_import));
+        BV_ASSIGN_OR_RETURN(auto heavy, EnterHeavy(c.req, c.instance));
+        auto r = c.s().imports->Preview(c.principal, c.req.body, options);
+        if (!r.ok()) return r.status();
+        return Reply::RawJson(200, PreviewJson(r.value()));
       });
 
   api.Route({"GET",
@@ -377,39 +362,38 @@ void RegisterBomRoutes(Api& api) {
                         {"part_number", "string", "uses this part number (at most 128)"},
                         {"offset", "integer", "skip this many (after the cursor, if any)", 0}},
               .list_max = 1000}},
-            [](Ctx& c) {
+            [](Ctx& c) -> Result<Reply> {
               service::BomListQuery q;
               q.name_contains = c.req.get_param_value("q");
               q.part_number = c.req.get_param_value("part_number");
               if (q.name_contains.size() > 200 || q.part_number.size() > 128) {
-                return SendError(c, Status::Invalid("invalid_parameter", "search text too long"));
+                return Status::Invalid("invalid_parameter", "search text too long");
               }
-              auto page = PageParams(c, 100, 1000);
-              if (!page) return;
-              auto offset = IntParam(c, "offset", 0, INT64_MAX / 2, static_cast<int64_t>(q.offset));
-              if (!offset) return;
-              q.limit = page->limit + 1;  // one more says whether a next page exists
-              q.offset = static_cast<size_t>(*offset);
-              if (page->after) {
+              BV_ASSIGN_OR_RETURN(auto page, PageParams(c.req, 100, 1000));
+              BV_ASSIGN_OR_RETURN(int64_t offset, IntParam(c.req, "offset", 0, INT64_MAX / 2,
+                                                           static_cast<int64_t>(q.offset)));
+              q.limit = page.limit + 1;  // one more says whether a next page exists
+              q.offset = static_cast<size_t>(offset);
+              if (page.after) {
                 // The key is TimeIdKey(created_at, id): 20 digits, '/', the id.
-                const std::string& k = *page->after;
+                const std::string& k = *page.after;
                 auto bom =
                     k.size() > 21 && k[20] == '/' ? util::BomId::Parse(k.substr(21)) : std::nullopt;
                 if (!bom || k.substr(0, 20).find_first_not_of("0123456789") != std::string::npos) {
-                  return SendError(c, Status::Invalid("invalid_cursor",
-                                                      "\"cursor\" is not a cursor of this list"));
+                  return Status::Invalid("invalid_cursor",
+                                         "\"cursor\" is not a cursor of this list");
                 }
                 q.after = service::BomListQuery::After{std::stoll(k.substr(0, 20)), *bom};
               }
               auto r = c.s().boms->List(c.principal, q);
-              if (!r.ok()) return SendError(c, r.status());
+              if (!r.ok()) return r.status();
               std::vector<service::BomSummary>& rows = r.value();
               std::optional<std::string> next;
-              if (rows.size() > page->limit) {
-                rows.resize(page->limit);
+              if (rows.size() > page.limit) {
+                rows.resize(page.limit);
                 next = SummaryKey(rows.back());
               }
-              SendSummaryPage(c, rows, next);
+              return SummaryPage(c.req, rows, next);
             });
 
   api.Route({"GET",
@@ -421,15 +405,14 @@ void RegisterBomRoutes(Api& api) {
              {.responses = {{200, "BomList"}},
               .query = {{"part_number", "string", "the part number"}},
               .list_max = 1000}},
-            [](Ctx& c) {
-              auto page = PageParams(c, 1000, 1000);
-              if (!page) return;
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto page, PageParams(c.req, 1000, 1000));
               auto r = c.s().boms->WhereUsed(c.principal, c.req.get_param_value("part_number"));
-              if (!r.ok()) return SendError(c, r.status());
+              if (!r.ok()) return r.status();
               std::optional<std::string> next;
               auto rows = Paginate<service::BomSummary>(std::move(r.value()), SummaryKey, true,
-                                                        *page, &next);
-              SendSummaryPage(c, rows, next);
+                                                        page, &next);
+              return SummaryPage(c.req, rows, next);
             });
 
   api.Route({"GET",
@@ -441,13 +424,12 @@ void RegisterBomRoutes(Api& api) {
              {.responses = {{200, "BomSummary"}}, .etag = true},
              access::Function::kBomRead,
              OnBom(1)},
-            [](Ctx& c) {
-              auto id = PathId<util::BomId>(c, 1);
-              if (!id) return;
-              auto r = c.s().boms->Get(c.principal, *id);
-              if (!r.ok()) return SendError(c, r.status());
-              if (Fresh(c, service::BomEtag(r.value()))) return;
-              SendRawJson(c, 200, SummaryText(r.value()));
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::BomId>(1));
+              BV_ASSIGN_OR_RETURN(auto summary, c.s().boms->Get(c.principal, id));
+              const std::string tag = service::BomEtag(summary);
+              if (IsFresh(c.req, tag)) return Reply::NotModified(tag);
+              return Reply::RawJson(200, SummaryText(summary)).With("ETag", tag);
             });
 
   api.Route({"GET",
@@ -462,19 +444,18 @@ void RegisterBomRoutes(Api& api) {
               .query = {{"revision", "integer", "an earlier revision's number", 1}}},
              access::Function::kBomRead,
              OnBom(1)},
-            [](Ctx& c) {
-              auto id = PathId<util::BomId>(c, 1);
-              if (!id) return;
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::BomId>(1));
               if (c.req.has_param("revision")) {
-                auto items = ItemsAt(c, *id, "revision");
-                if (!items.ok()) return SendError(c, items.status());
-                return SendRawJson(c, 200, ItemsJson(items.value()));
+                auto items = ItemsAt(c, id, "revision");
+                if (!items.ok()) return items.status();
+                return Reply::RawJson(200, ItemsJson(items.value()));
               }
               // Written straight from the decrypted chunks: no Item objects, no copies.
               std::string out;
               bool first = true;
               util::Status st = c.s().boms->VisitItems(
-                  c.principal, *id,
+                  c.principal, id,
                   [&](int64_t items) {
                     // Generous: outgrowing the reservation would copy the whole answer once more
                     // (measured: 25.6 MB for 100k items, 17 KB past a 256-byte estimate). Untouched
@@ -487,37 +468,40 @@ void RegisterBomRoutes(Api& api) {
                     first = false;
                     AppendItemJson(out, it);
                   });
-              if (!st.ok()) return SendError(c, st);
+              if (!st.ok()) return st;
               out += "]}";
-              SendCompressibleJson(c, 200, std::move(out));
+              return Reply::CompressibleJson(200, std::move(out));
             });
 
-  api.Route(
-      {"GET",
-       "/api/v1/boms/{id}/export",
-       "boms.export",
-       Auth::kSignedIn,
-       false,
-       "Export as ?format=csv (formula-safe) or json, same columns as import",
-       {.responses = {{200, "Items"}, {200, nullptr, "text/csv"}},
-        .query = {{"format", "string", "csv (default) or json"}}},
-       access::Function::kBomRead,
-       OnBom(1)},
-      [](Ctx& c) {
-        auto id = PathId<util::BomId>(c, 1);
-        if (!id) return;
-        std::string format = c.req.has_param("format") ? c.req.get_param_value("format") : "csv";
-        if (format != "csv" && format != "json") {
-          return SendError(c, Status::Invalid("invalid_parameter", "format must be csv or json"));
-        }
-        auto summary = c.s().boms->Get(c.principal, *id);
-        if (!summary.ok()) return SendError(c, summary.status());
-        auto r = c.s().boms->Items(c.principal, *id);
-        if (!r.ok()) return SendError(c, r.status());
-        c.res.set_header("Content-Disposition", ExportDisposition(summary->name, format));
-        if (format == "json") return SendCompressibleJson(c, 200, ItemsJson(r.value()));
-        SendCompressible(c, 200, bom::ExportCsv(r.value()), "text/csv; charset=utf-8");
-      });
+  api.Route({"GET",
+             "/api/v1/boms/{id}/export",
+             "boms.export",
+             Auth::kSignedIn,
+             false,
+             "Export as ?format=csv (formula-safe) or json, same columns as import",
+             {.responses = {{200, "Items"}, {200, nullptr, "text/csv"}},
+              .query = {{"format", "string", "csv (default) or json"}}},
+             access::Function::kBomRead,
+             OnBom(1)},
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::BomId>(1));
+              std::string format =
+                  c.req.has_param("format") ? c.req.get_param_value("format") : "csv";
+              if (format != "csv" && format != "json") {
+                return Status::Invalid("invalid_parameter", "format must be csv or json");
+              }
+              auto summary = c.s().boms->Get(c.principal, id);
+              if (!summary.ok()) return summary.status();
+              auto r = c.s().boms->Items(c.principal, id);
+              if (!r.ok()) return r.status();
+              std::string disposition = ExportDisposition(summary->name, format);
+              if (format == "json") {
+                return Reply::CompressibleJson(200, ItemsJson(r.value()))
+                    .With("Content-Disposition", std::move(disposition));
+              }
+              return Reply::Compressible(200, bom::ExportCsv(r.value()), "text/csv; charset=utf-8")
+                  .With("Content-Disposition", std::move(disposition));
+            });
 
   api.Route({"GET",
              "/api/v1/boms/{id}/flat",
@@ -528,13 +512,12 @@ void RegisterBomRoutes(Api& api) {
              {.responses = {{200, "FlatRows"}}, .errors = {422}},
              access::Function::kBomRead,
              OnBom(1)},
-            [](Ctx& c) {
-              auto id = PathId<util::BomId>(c, 1);
-              if (!id) return;
-              auto r = c.s().boms->Items(c.principal, *id);
-              if (!r.ok()) return SendError(c, r.status());
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::BomId>(1));
+              auto r = c.s().boms->Items(c.principal, id);
+              if (!r.ok()) return r.status();
               auto flat = bom::Flatten(r.value());
-              if (!flat.ok()) return SendError(c, flat.status());
+              if (!flat.ok()) return flat.status();
               std::string out = "{\"rows\":[";
               bool first = true;
               for (const auto& row : flat.value()) {
@@ -550,7 +533,7 @@ void RegisterBomRoutes(Api& api) {
                 out += ",\"occurrences\":" + std::to_string(row.occurrences) + "}";
               }
               out += "]}";
-              SendCompressibleJson(c, 200, std::move(out));
+              return Reply::CompressibleJson(200, std::move(out));
             });
 
   api.Route(
@@ -571,27 +554,23 @@ void RegisterBomRoutes(Api& api) {
         .idempotent = true},
        access::Function::kBomUpdate,
        OnBom(1)},
-      [max_import](Ctx& c) {
-        auto id = PathId<util::BomId>(c, 1);
-        if (!id) return;
-        auto options = ImportOptionsOf(c, max_import);
-        if (!options) return;
-        auto heavy = EnterHeavy(c);
-        if (!heavy) return;
+      [max_import](Ctx& c) -> Result<Reply> {
+        BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::BomId>(1));
+        BV_ASSIGN_OR_RETURN(auto options, ImportOptionsOf(c.req, max_import));
+        BV_ASSIGN_OR_RETURN(auto heavy, EnterHeavy(c.req, c.instance));
         service::ImportRequest request;
         request.source = c.req.get_param_value("source");
-        request.options = std::move(*options);
-        auto r = c.s().imports->ImportRevision(c.principal, *id, c.req.body, request);
-        if (!r.ok()) return SendError(c, r.status());
-        if (!r->report.status.ok()) return SendImportRefusal(c, r->report);
-        SendCreated(c,
-                    "/api/v1/boms/" + id->str() +
-                        "/items?revision=" + std::to_string(r->revision->revision),
-                    {{"revision", r->revision->revision},
-                     {"items", r->revision->items},
-                     {"profile", r->report.profile},
-                     {"skipped", r->report.rows_skipped},
-                     {"warnings", MessagesJson(r->report.warnings)}});
+        request.options = std::move(options);
+        auto r = c.s().imports->ImportRevision(c.principal, id, c.req.body, request);
+        if (!r.ok()) return r.status();
+        if (!r->report.status.ok()) return ImportRefusal(r->report);
+        return Reply::Created(
+            "/api/v1/boms/" + id.str() + "/items?revision=" + std::to_string(r->revision->revision),
+            {{"revision", r->revision->revision},
+             {"items", r->revision->items},
+             {"profile", r->report.profile},
+             {"skipped", r->report.rows_skipped},
+             {"warnings", MessagesJson(r->report.warnings)}});
       });
 
   api.Route({"GET",
@@ -604,18 +583,16 @@ void RegisterBomRoutes(Api& api) {
              {.responses = {{200, "Revisions"}}, .list_max = 1000},
              access::Function::kBomRead,
              OnBom(1)},
-            [](Ctx& c) {
-              auto id = PathId<util::BomId>(c, 1);
-              if (!id) return;
-              auto page = PageParams(c, 1000, 1000);
-              if (!page) return;
-              auto r = c.s().boms->Revisions(c.principal, *id);
-              if (!r.ok()) return SendError(c, r.status());
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::BomId>(1));
+              BV_ASSIGN_OR_RETURN(auto page, PageParams(c.req, 1000, 1000));
+              auto r = c.s().boms->Revisions(c.principal, id);
+              if (!r.ok()) return r.status();
               std::optional<std::string> next;
               auto rows = Paginate<service::RevisionInfo>(
                   std::move(r.value()),
                   [](const service::RevisionInfo& v) { return TimeIdKey(v.revision, ""); }, true,
-                  *page, &next);
+                  page, &next);
               nlohmann::json list = nlohmann::json::array();
               for (const service::RevisionInfo& rev : rows) {
                 list.push_back({{"revision", rev.revision},
@@ -628,8 +605,7 @@ void RegisterBomRoutes(Api& api) {
                                 {"current", rev.current}});
               }
               nlohmann::json body = {{"revisions", list}};
-              AddNextPage(c, body, next);
-              SendJson(c, 200, body);
+              return ListReply(c.req, std::move(body), next);
             });
 
   api.Route({"GET",
@@ -644,15 +620,13 @@ void RegisterBomRoutes(Api& api) {
                         {"other_revision", "integer", "the revision of {other}", 1}}},
              access::Function::kBomRead,
              OnBom(1)},
-            [](Ctx& c) {
-              auto a_id = PathId<util::BomId>(c, 1);
-              if (!a_id) return;
-              auto b_id = PathId<util::BomId>(c, 2);
-              if (!b_id) return;
-              auto a = ItemsAt(c, *a_id, "revision");
-              if (!a.ok()) return SendError(c, a.status());
-              auto b = ItemsAt(c, *b_id, "other_revision");
-              if (!b.ok()) return SendError(c, b.status());
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto a_id, c.PathId<util::BomId>(1));
+              BV_ASSIGN_OR_RETURN(auto b_id, c.PathId<util::BomId>(2));
+              auto a = ItemsAt(c, a_id, "revision");
+              if (!a.ok()) return a.status();
+              auto b = ItemsAt(c, b_id, "other_revision");
+              if (!b.ok()) return b.status();
               bom::Comparison cmp = bom::Compare(a.value(), b.value());
               std::string out = "{\"added\":[";
               for (size_t i = 0; i < cmp.added.size(); ++i) {
@@ -679,7 +653,7 @@ void RegisterBomRoutes(Api& api) {
                 out += '}';
               }
               out += "]}";
-              SendCompressibleJson(c, 200, std::move(out));
+              return Reply::CompressibleJson(200, std::move(out));
             });
 
   api.Route({"PATCH",
@@ -694,21 +668,18 @@ void RegisterBomRoutes(Api& api) {
               .etag = true},
              access::Function::kBomUpdate,
              OnBom(1)},
-            [max_import](Ctx& c) {
-              auto id = PathId<util::BomId>(c, 1);
-              if (!id) return;
-              auto heavy = EnterHeavy(c);
-              if (!heavy) return;
-              auto body = BomBodyOf(c, max_import);
-              if (!body) return;
+            [max_import](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::BomId>(1));
+              BV_ASSIGN_OR_RETURN(auto heavy, EnterHeavy(c.req, c.instance));
+              BV_ASSIGN_OR_RETURN(auto body, BomBodyOf(c.req, max_import));
               // Only "source" given: it changes that one key and keeps the rest of the metadata.
-              const bool merge = body->metadata && !body->metadata_given;
-              auto r = c.s().boms->Update(c.principal, *id, std::move(body->name),
-                                          MetadataText(body->metadata), merge,
-                                          std::move(body->items), IfMatchOf(c));
-              if (!r.ok()) return SendError(c, r.status());
-              c.res.set_header("ETag", service::BomEtag(r.value()));
-              SendRawJson(c, 200, SummaryText(r.value()));
+              const bool merge = body.metadata && !body.metadata_given;
+              auto r = c.s().boms->Update(c.principal, id, std::move(body.name),
+                                          MetadataText(body.metadata), merge, std::move(body.items),
+                                          IfMatchOf(c));
+              if (!r.ok()) return r.status();
+              return Reply::RawJson(200, SummaryText(r.value()))
+                  .With("ETag", service::BomEtag(r.value()));
             });
 
   api.Route({"DELETE",
@@ -720,12 +691,11 @@ void RegisterBomRoutes(Api& api) {
              {.responses = {{204, nullptr}}, .etag = true},
              access::Function::kBomDelete,
              OnBom(1)},
-            [](Ctx& c) {
-              auto id = PathId<util::BomId>(c, 1);
-              if (!id) return;
-              Status st = c.s().boms->Delete(c.principal, *id, IfMatchOf(c));
-              if (!st.ok()) return SendError(c, st);
-              SendNoContent(c);
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::BomId>(1));
+              Status st = c.s().boms->Delete(c.principal, id, IfMatchOf(c));
+              if (!st.ok()) return st;
+              return Reply::NoContent();
             });
 
   api.Route({"GET",
@@ -737,17 +707,15 @@ void RegisterBomRoutes(Api& api) {
              {.responses = {{200, "Shares"}}, .list_max = 1000},
              access::Function::kBomRead,
              OnBom(1)},
-            [](Ctx& c) {
-              auto id = PathId<util::BomId>(c, 1);
-              if (!id) return;
-              auto page = PageParams(c, 1000, 1000);
-              if (!page) return;
-              auto r = c.s().boms->Shares(c.principal, *id);
-              if (!r.ok()) return SendError(c, r.status());
-              SendPage<service::ShareView>(
-                  c, "shares", std::move(r.value()),
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::BomId>(1));
+              BV_ASSIGN_OR_RETURN(auto page, PageParams(c.req, 1000, 1000));
+              auto r = c.s().boms->Shares(c.principal, id);
+              if (!r.ok()) return r.status();
+              return ListPage<service::ShareView>(
+                  c.req, "shares", std::move(r.value()),
                   [](const service::ShareView& s) { return TimeIdKey(s.created_at, s.user.str()); },
-                  false, *page,
+                  false, page,
                   [](const service::ShareView& s) -> nlohmann::json {
                     return {{"user_id", s.user.str()},
                             {"access", s.access},
@@ -767,23 +735,19 @@ void RegisterBomRoutes(Api& api) {
               .idempotent = true},
              access::Function::kBomShare,
              OnBom(1)},
-            [](Ctx& c) {
-              auto id = PathId<util::BomId>(c, 1);
-              if (!id) return;
-              auto body = JsonBody(c, 4096);
-              if (!body) return;
-              auto user = StringField(c, *body, "user_id", true);
-              if (!user) return;
-              auto access = StringField(c, *body, "access", true);
-              if (!access) return;
-              auto uid = util::UserId::Parse(*user);
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::BomId>(1));
+              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 4096));
+              BV_ASSIGN_OR_RETURN(auto user, StringField(body, "user_id", true));
+              BV_ASSIGN_OR_RETURN(auto access, StringField(body, "access", true));
+              auto uid = util::UserId::Parse(user);
               if (!uid)
-                return SendError(c, Status(util::Code::kNotFound, "user_not_found",
-                                           "no such user in your organisation"));
-              Status st = c.s().boms->Share(c.principal, *id, *uid, *access);
-              if (!st.ok()) return SendError(c, st);
-              SendCreated(c, "/api/v1/boms/" + id->str() + "/shares/" + uid->str(),
-                          {{"user_id", uid->str()}, {"access", *access}});
+                return Status(util::Code::kNotFound, "user_not_found",
+                              "no such user in your organisation");
+              Status st = c.s().boms->Share(c.principal, id, *uid, access);
+              if (!st.ok()) return st;
+              return Reply::Created("/api/v1/boms/" + id.str() + "/shares/" + uid->str(),
+                                    {{"user_id", uid->str()}, {"access", access}});
             });
 
   api.Route({"DELETE",
@@ -795,14 +759,12 @@ void RegisterBomRoutes(Api& api) {
              {.responses = {{204, nullptr}}},
              access::Function::kBomShare,
              OnBom(1)},
-            [](Ctx& c) {
-              auto id = PathId<util::BomId>(c, 1);
-              if (!id) return;
-              auto uid = PathId<util::UserId>(c, 2);
-              if (!uid) return;
-              Status st = c.s().boms->Unshare(c.principal, *id, *uid);
-              if (!st.ok()) return SendError(c, st);
-              SendNoContent(c);
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::BomId>(1));
+              BV_ASSIGN_OR_RETURN(auto uid, c.PathId<util::UserId>(2));
+              Status st = c.s().boms->Unshare(c.principal, id, uid);
+              if (!st.ok()) return st;
+              return Reply::NoContent();
             });
 
   api.Route({"POST",
@@ -817,20 +779,17 @@ void RegisterBomRoutes(Api& api) {
               .etag = true},
              access::Function::kBomTransfer,
              OnBom(1)},
-            [](Ctx& c) {
-              auto id = PathId<util::BomId>(c, 1);
-              if (!id) return;
-              auto body = JsonBody(c, 4096);
-              if (!body) return;
-              auto user = StringField(c, *body, "user_id", true);
-              if (!user) return;
-              auto uid = util::UserId::Parse(*user);
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::BomId>(1));
+              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 4096));
+              BV_ASSIGN_OR_RETURN(auto user, StringField(body, "user_id", true));
+              auto uid = util::UserId::Parse(user);
               if (!uid)
-                return SendError(c, Status(util::Code::kNotFound, "user_not_found",
-                                           "no such user in your organisation"));
-              Status st = c.s().boms->Transfer(c.principal, *id, *uid, IfMatchOf(c));
-              if (!st.ok()) return SendError(c, st);
-              SendJson(c, 200, {{"id", id->str()}, {"owner_id", uid->str()}});
+                return Status(util::Code::kNotFound, "user_not_found",
+                              "no such user in your organisation");
+              Status st = c.s().boms->Transfer(c.principal, id, *uid, IfMatchOf(c));
+              if (!st.ok()) return st;
+              return Reply::Json(200, {{"id", id.str()}, {"owner_id", uid->str()}});
             });
 }
 

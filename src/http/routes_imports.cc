@@ -11,7 +11,7 @@
 namespace bomvault::http {
 
 using access::Function;
-using util::Status;
+using util::Result;
 
 namespace {
 
@@ -26,17 +26,10 @@ nlohmann::json ProfileJson(const service::ImportProfile& p) {
   return j;
 }
 
-// The body of a create or replace, for an actor who may change the org's settings: refused
-// before the body is read, as the service would refuse it.
-std::optional<codec::ImportProfileSettings> ProfileBody(Ctx& c) {
-  auto body = JsonBody(c, kMaxProfileBody);
-  if (!body) return std::nullopt;
-  auto settings = codec::ParseImportProfile(*body);
-  if (!settings.ok()) {
-    SendError(c, settings.status());
-    return std::nullopt;
-  }
-  return std::move(settings.value());
+// The body of a create or replace (the route's permission was asked before it is read).
+Result<codec::ImportProfileSettings> ProfileBody(const httplib::Request& req) {
+  BV_ASSIGN_OR_RETURN(auto body, JsonBody(req, kMaxProfileBody));
+  return codec::ParseImportProfile(body);
 }
 
 }  // namespace
@@ -52,15 +45,13 @@ void RegisterImportProfileRoutes(Api& api) {
        "mappings, options, created_at, updated_at}], builtin: [the built-in profile names]}; "
        "import with ?profile=ID or ?profile=NAME",
        {.responses = {{200, "ImportProfiles"}}, .list_max = 1000}},
-      [](Ctx& c) {
-        auto page = PageParams(c, 1000, 1000);
-        if (!page) return;
-        auto r = c.s().import_profiles->List(c.principal);
-        if (!r.ok()) return SendError(c, r.status());
-        SendPage<service::ImportProfile>(
-            c, "profiles", std::move(r.value()),
+      [](Ctx& c) -> Result<Reply> {
+        BV_ASSIGN_OR_RETURN(auto page, PageParams(c.req, 1000, 1000));
+        BV_ASSIGN_OR_RETURN(auto profiles, c.s().import_profiles->List(c.principal));
+        return ListPage<service::ImportProfile>(
+            c.req, "profiles", std::move(profiles),
             [](const service::ImportProfile& p) { return TimeIdKey(p.created_at, p.id.str()); },
-            false, *page, ProfileJson, {{"builtin", bom::BuiltinProfileNames()}});
+            false, page, ProfileJson, {{"builtin", bom::BuiltinProfileNames()}});
       });
 
   api.Route({"POST",
@@ -75,12 +66,12 @@ void RegisterImportProfileRoutes(Api& api) {
               .errors = {409},
               .idempotent = true},
              access::Function::kOrgSettingsWrite},
-            [](Ctx& c) {
-              auto settings = ProfileBody(c);
-              if (!settings) return;
-              auto r = c.s().import_profiles->Create(c.principal, std::move(*settings));
-              if (!r.ok()) return SendError(c, r.status());
-              SendCreated(c, "/api/v1/org/import-profiles/" + r->id.str(), ProfileJson(r.value()));
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto settings, ProfileBody(c.req));
+              BV_ASSIGN_OR_RETURN(auto profile,
+                                  c.s().import_profiles->Create(c.principal, std::move(settings)));
+              return Reply::Created("/api/v1/org/import-profiles/" + profile.id.str(),
+                                    ProfileJson(profile));
             });
 
   api.Route({"PUT",
@@ -91,14 +82,12 @@ void RegisterImportProfileRoutes(Api& api) {
              "Administrator: replace a named importer profile",
              {.request = "ImportProfileIn", .responses = {{200, "ImportProfile"}}, .errors = {409}},
              access::Function::kOrgSettingsWrite},
-            [](Ctx& c) {
-              auto id = PathId<util::ImportProfileId>(c, 1);
-              if (!id) return;
-              auto settings = ProfileBody(c);
-              if (!settings) return;
-              auto r = c.s().import_profiles->Replace(c.principal, *id, std::move(*settings));
-              if (!r.ok()) return SendError(c, r.status());
-              SendJson(c, 200, ProfileJson(r.value()));
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::ImportProfileId>(1));
+              BV_ASSIGN_OR_RETURN(auto settings, ProfileBody(c.req));
+              BV_ASSIGN_OR_RETURN(auto profile, c.s().import_profiles->Replace(
+                                                    c.principal, id, std::move(settings)));
+              return Reply::Json(200, ProfileJson(profile));
             });
 
   api.Route({"DELETE",
@@ -108,12 +97,10 @@ void RegisterImportProfileRoutes(Api& api) {
              false,
              "Administrator: delete a named importer profile",
              {.responses = {{204, nullptr}}}},
-            [](Ctx& c) {
-              auto id = PathId<util::ImportProfileId>(c, 1);
-              if (!id) return;
-              Status st = c.s().import_profiles->Delete(c.principal, *id);
-              if (!st.ok()) return SendError(c, st);
-              SendNoContent(c);
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::ImportProfileId>(1));
+              BV_RETURN_IF_ERROR(c.s().import_profiles->Delete(c.principal, id));
+              return Reply::NoContent();
             });
 }
 

@@ -6,6 +6,7 @@
 
 namespace bomvault::http {
 
+using util::Result;
 using util::Status;
 
 void RegisterLifecycleRoutes(Api& api) {
@@ -18,12 +19,11 @@ void RegisterLifecycleRoutes(Api& api) {
              "org.delete), newest first; filters action, from, to (unix seconds), before "
              "(cursor), limit",
              {.responses = {{200, "AuditEntries"}}, .query = AuditQueryDoc(), .list_max = 500}},
-            [](Ctx& c) {
-              auto q = AuditQueryParams(c);
-              if (!q) return;
-              auto r = c.s().operator_audit->InstanceEvents(c.principal, *q);
-              if (!r.ok()) return SendError(c, r.status());
-              SendAuditEntries(c, r.value(), q->limit);
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto q, AuditQueryParams(c.req));
+              BV_ASSIGN_OR_RETURN(auto entries,
+                                  c.s().operator_audit->InstanceEvents(c.principal, q));
+              return AuditEntriesReply(c.req, entries, q.limit);
             });
 
   api.Route({"GET",
@@ -35,10 +35,9 @@ void RegisterLifecycleRoutes(Api& api) {
              "class, BOM reads, purges, exfiltration alerts, seal state, uptime",
              {.responses = {{200, nullptr, "text/plain"}}},
              access::Function::kMetrics},
-            [](Ctx& c) {
-              c.res.status = 200;
-              c.res.set_content(c.instance.monitor().Prometheus(c.instance.sealed()),
-                                "text/plain; version=0.0.4; charset=utf-8");
+            [](Ctx& c) -> Result<Reply> {
+              return Reply::Bytes(200, c.instance.monitor().Prometheus(c.instance.sealed()),
+                                  "text/plain; version=0.0.4; charset=utf-8");
             });
 
   api.Route({"POST",
@@ -51,32 +50,26 @@ void RegisterLifecycleRoutes(Api& api) {
              "\"store_id\" must match this store. 201 with the snapshot's name and counts",
              {.request = "BackupRequest", .responses = {{201, "Backup"}}, .errors = {409, 422}},
              access::Function::kBackup},
-            [](Ctx& c) {
-              auto body = JsonBody(c, 4096);
-              if (!body) return;
-              auto to = StringField(c, *body, "to", true);
-              if (!to) return;
-              auto store_id = StringField(c, *body, "store_id", false);
-              if (!store_id) return;
-              if (!store_id->empty() && *store_id != c.s().backups->StoreId()) {
-                return SendError(
-                    c, Status::Conflict("wrong_store", "this server does not serve that store"));
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 4096));
+              BV_ASSIGN_OR_RETURN(auto to, StringField(body, "to", true));
+              BV_ASSIGN_OR_RETURN(auto store_id, StringField(body, "store_id", false));
+              if (!store_id.empty() && store_id != c.s().backups->StoreId()) {
+                return Status::Conflict("wrong_store", "this server does not serve that store");
               }
-              auto r = c.s().backups->Run(&c.principal, *to, "operator");
-              if (!r.ok()) return SendError(c, r.status());
-              const service::BackupReport& b = r.value();
-              SendCreated(c, "/api/v1/backups",
-                          {{"snapshot", b.snapshot},
-                           {"at", util::FormatUtc(b.at)},
-                           {"bytes", b.bytes},
-                           {"orgs", b.orgs},
-                           {"users", b.users},
-                           {"boms", b.boms},
-                           {"items", b.items},
-                           {"attachments", b.attachments},
-                           {"expired", b.expired},
-                           {"millis", b.millis},
-                           {"verified", true}});
+              BV_ASSIGN_OR_RETURN(service::BackupReport b,
+                                  c.s().backups->Run(&c.principal, to, "operator"));
+              return Reply::Created("/api/v1/backups", {{"snapshot", b.snapshot},
+                                                        {"at", util::FormatUtc(b.at)},
+                                                        {"bytes", b.bytes},
+                                                        {"orgs", b.orgs},
+                                                        {"users", b.users},
+                                                        {"boms", b.boms},
+                                                        {"items", b.items},
+                                                        {"attachments", b.attachments},
+                                                        {"expired", b.expired},
+                                                        {"millis", b.millis},
+                                                        {"verified", true}});
             });
 
   api.Route({"GET",
@@ -87,14 +80,12 @@ void RegisterLifecycleRoutes(Api& api) {
              "Operator: every backup directory this store has written to, its newest verified "
              "snapshot, and whether its key file still waits for a deletion or rekey; by path",
              {.responses = {{200, "BackupTargets"}}, .list_max = 1000}},
-            [](Ctx& c) {
-              auto page = PageParams(c, 1000, 1000);
-              if (!page) return;
-              auto r = c.s().backups->Targets(c.principal);
-              if (!r.ok()) return SendError(c, r.status());
-              SendPage<service::BackupTarget>(
-                  c, "targets", std::move(r.value()),
-                  [](const service::BackupTarget& t) { return t.path; }, false, *page,
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto page, PageParams(c.req, 1000, 1000));
+              BV_ASSIGN_OR_RETURN(auto targets, c.s().backups->Targets(c.principal));
+              return ListPage<service::BackupTarget>(
+                  c.req, "targets", std::move(targets),
+                  [](const service::BackupTarget& t) { return t.path; }, false, page,
                   [](const service::BackupTarget& t) -> nlohmann::json {
                     return {{"path", t.path},
                             {"last_success_at", t.last_success_at},
@@ -115,17 +106,14 @@ void RegisterLifecycleRoutes(Api& api) {
              "{\"rotated\": [org ids]}; follow GET /api/v1/keys/rotation",
              {.request = "KeyRotate", .responses = {{202, "KeysRotated"}}, .errors = {404, 409}},
              access::Function::kKeyRotate},
-            [](Ctx& c) {
-              auto body = JsonBody(c, 4096);
-              if (!body) return;
-              auto org = StringField(c, *body, "org_id", false);
-              if (!org) return;
-              if (!org->empty() && !util::OrgId::Parse(*org)) {
-                return SendError(c, Status::NotFound("no such organisation"));
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 4096));
+              BV_ASSIGN_OR_RETURN(auto org, StringField(body, "org_id", false));
+              if (!org.empty() && !util::OrgId::Parse(org)) {
+                return Status::NotFound("no such organisation");
               }
-              auto r = c.s().key_rotation->Start(c.principal, *org);
-              if (!r.ok()) return SendError(c, r.status());
-              SendJson(c, 202, {{"rotated", r.value()}});
+              BV_ASSIGN_OR_RETURN(auto rotated, c.s().key_rotation->Start(c.principal, org));
+              return Reply::Json(202, {{"rotated", rotated}});
             });
 
   api.Route({"GET",
@@ -138,11 +126,10 @@ void RegisterLifecycleRoutes(Api& api) {
              "retired key still kept, with what keeps it: reseal, backups (a snapshot older than "
              "the end of the re-seal), audit_chain",
              {.responses = {{200, "KeyRotation"}}}},
-            [](Ctx& c) {
-              auto r = c.s().key_rotation->Report(c.principal);
-              if (!r.ok()) return SendError(c, r.status());
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto report, c.s().key_rotation->Report(c.principal));
               nlohmann::json rot = nlohmann::json::array(), ret = nlohmann::json::array();
-              for (const auto& p : r->rotations) {
+              for (const auto& p : report.rotations) {
                 rot.push_back({{"org_id", p.org_id},
                                {"pass", p.pass},
                                {"step", p.step},
@@ -150,18 +137,17 @@ void RegisterLifecycleRoutes(Api& api) {
                                {"resealed", p.resealed},
                                {"started_at", util::FormatUtc(p.started_at)}});
               }
-              for (const auto& k : r->retired) {
+              for (const auto& k : report.retired) {
                 nlohmann::json e = {{"org_id", k.org_id},
                                     {"retired_at", util::FormatUtc(k.retired_at)},
                                     {"kept_for", k.kept_for}};
                 if (k.resealed_at > 0) e["resealed_at"] = util::FormatUtc(k.resealed_at);
                 ret.push_back(std::move(e));
               }
-              SendJson(c, 200,
-                       {{"in_progress", !r->rotations.empty()},
-                        {"rotations", rot},
-                        {"retired_keys", ret},
-                        {"unreadable", r->unreadable}});
+              return Reply::Json(200, {{"in_progress", !report.rotations.empty()},
+                                       {"rotations", rot},
+                                       {"retired_keys", ret},
+                                       {"unreadable", report.unreadable}});
             });
 
   api.Route({"GET",
@@ -172,15 +158,13 @@ void RegisterLifecycleRoutes(Api& api) {
              "Readiness: 200 once unsealed and the store answers; 503 while sealed. "
              "/api/v1/health is the liveness probe",
              {.responses = {{200, "Ready"}}, .errors = {503}}},
-            [](Ctx& c) {
-              if (!c.services) {
-                return SendError(c, Status(util::Code::kSealed, "sealed", "the vault is sealed"));
-              }
+            [](Ctx& c) -> Result<Reply> {
+              if (!c.services) return Status(util::Code::kSealed, "sealed", "the vault is sealed");
               if (!c.s().db->Ping().ok()) {
-                return SendError(c, Status(util::Code::kUnavailable, "store_unavailable",
-                                           "the store does not answer"));
+                return Status(util::Code::kUnavailable, "store_unavailable",
+                              "the store does not answer");
               }
-              SendJson(c, 200, {{"status", "ready"}});
+              return Reply::Json(200, {{"status", "ready"}});
             });
 }
 

@@ -7,7 +7,7 @@
 namespace bomvault::http {
 
 using access::Function;
-using util::Status;
+using util::Result;
 
 namespace {
 
@@ -28,31 +28,28 @@ void RegisterMfaRoutes(Api& api) {
              "Start TOTP enrolment (RFC 6238, SHA-1, 6 digits, 30 s)",
              {.request = "Empty", .responses = {{200, "TotpStarted"}}, .errors = {409}},
              Function::kMfaEnrol},
-            [](Ctx& c) {
-              auto body = JsonBody(c, 1024);
-              if (!body) return;
-              auto r = c.s().accounts->StartTotp(c.principal);
-              if (!r.ok()) return SendError(c, r.status());
-              SendJson(c, 200, {{"secret", r->secret_base32}, {"otpauth_uri", r->otpauth_uri}});
+            [](Ctx& c) -> Result<Reply> {
+              BV_RETURN_IF_ERROR(JsonBody(c.req, 1024).status());
+              BV_ASSIGN_OR_RETURN(auto started, c.s().accounts->StartTotp(c.principal));
+              return Reply::Json(
+                  200, {{"secret", started.secret_base32}, {"otpauth_uri", started.otpauth_uri}});
             });
 
-  api.Route({"POST",
-             "/api/v1/me/mfa/totp/confirm",
-             "me.totp.confirm",
-             Auth::kRecent,
-             false,
-             "Confirm TOTP enrolment with a current code",
-             {.request = "TotpCode", .responses = {{200, "TotpConfirmed"}}, .errors = {409}},
-             Function::kMfaEnrol},
-            [](Ctx& c) {
-              auto body = JsonBody(c, 1024);
-              if (!body) return;
-              auto code = StringField(c, *body, "code", true);
-              if (!code) return;
-              auto r = c.s().accounts->ConfirmTotp(c.principal, *code);
-              if (!r.ok()) return SendError(c, r.status());
-              SendJson(c, 200, {{"mfa_enabled", true}, {"recovery_codes", CodesJson(r.value())}});
-            });
+  api.Route(
+      {"POST",
+       "/api/v1/me/mfa/totp/confirm",
+       "me.totp.confirm",
+       Auth::kRecent,
+       false,
+       "Confirm TOTP enrolment with a current code",
+       {.request = "TotpCode", .responses = {{200, "TotpConfirmed"}}, .errors = {409}},
+       Function::kMfaEnrol},
+      [](Ctx& c) -> Result<Reply> {
+        BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 1024));
+        BV_ASSIGN_OR_RETURN(auto code, StringField(body, "code", true));
+        BV_ASSIGN_OR_RETURN(auto codes, c.s().accounts->ConfirmTotp(c.principal, code));
+        return Reply::Json(200, {{"mfa_enabled", true}, {"recovery_codes", CodesJson(codes)}});
+      });
 
   api.Route({"POST",
              "/api/v1/me/mfa/recovery-codes",
@@ -63,14 +60,12 @@ void RegisterMfaRoutes(Api& api) {
              "once",
              {.request = "TotpCode", .responses = {{200, "RecoveryCodes"}}, .errors = {409}},
              Function::kSelfManage},
-            [](Ctx& c) {
-              auto body = JsonBody(c, 1024);
-              if (!body) return;
-              auto code = StringField(c, *body, "code", true);
-              if (!code) return;
-              auto r = c.s().accounts->RegenerateRecoveryCodes(c.principal, *code);
-              if (!r.ok()) return SendError(c, r.status());
-              SendJson(c, 200, {{"recovery_codes", CodesJson(r.value())}});
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 1024));
+              BV_ASSIGN_OR_RETURN(auto code, StringField(body, "code", true));
+              BV_ASSIGN_OR_RETURN(auto codes,
+                                  c.s().accounts->RegenerateRecoveryCodes(c.principal, code));
+              return Reply::Json(200, {{"recovery_codes", CodesJson(codes)}});
             });
 
   api.Route({"POST",
@@ -82,14 +77,11 @@ void RegisterMfaRoutes(Api& api) {
              "current password}; enrolling again starts with POST /api/v1/me/mfa/totp",
              {.request = "PasswordProof", .responses = {{204, nullptr}}, .errors = {409}},
              Function::kSelfManage},
-            [](Ctx& c) {
-              auto body = JsonBody(c, 8192);
-              if (!body) return;
-              auto password = StringField(c, *body, "password", true);
-              if (!password) return;
-              Status st = c.s().accounts->RemoveTotp(c.principal, *password);
-              if (!st.ok()) return SendError(c, st);
-              SendNoContent(c);
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 8192));
+              BV_ASSIGN_OR_RETURN(auto password, StringField(body, "password", true));
+              BV_RETURN_IF_ERROR(c.s().accounts->RemoveTotp(c.principal, password));
+              return Reply::NoContent();
             });
 
   api.Route({"POST",
@@ -101,14 +93,11 @@ void RegisterMfaRoutes(Api& api) {
              "recovery codes and ends every session and API token of that user (audited)",
              {.request = "Empty", .responses = {{204, nullptr}}, .errors = {409}},
              Function::kUserMfaReset},
-            [](Ctx& c) {
-              auto id = PathId<util::UserId>(c, 1);
-              if (!id) return;
-              auto body = JsonBody(c, 1024);
-              if (!body) return;
-              Status st = c.s().accounts->ResetMfa(c.principal, *id);
-              if (!st.ok()) return SendError(c, st);
-              SendNoContent(c);
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::UserId>(1));
+              BV_RETURN_IF_ERROR(JsonBody(c.req, 1024).status());
+              BV_RETURN_IF_ERROR(c.s().accounts->ResetMfa(c.principal, id));
+              return Reply::NoContent();
             });
 }
 

@@ -7,6 +7,7 @@
 
 namespace bomvault::http {
 
+using util::Result;
 using util::Status;
 
 namespace {
@@ -23,18 +24,15 @@ nlohmann::json TokenJson(const service::TokenView& t) {
 }
 
 // The factors a user proves who they are with, {password, totp?, recovery_code?}: sign-in and
-// re-authentication read them alike. nullopt: the error has been sent.
+// re-authentication read them alike. 400 when a field is missing or not a string.
 struct Proof {
   std::string password, totp, recovery_code;
 };
-std::optional<Proof> ProofFields(Ctx& c, const nlohmann::json& body) {
-  auto password = StringField(c, body, "password", true);
-  if (!password) return std::nullopt;
-  auto totp = StringField(c, body, "totp", false);
-  if (!totp) return std::nullopt;
-  auto recovery = StringField(c, body, "recovery_code", false);
-  if (!recovery) return std::nullopt;
-  return Proof{std::move(*password), std::move(*totp), std::move(*recovery)};
+Result<Proof> ProofFields(const nlohmann::json& body) {
+  BV_ASSIGN_OR_RETURN(auto password, StringField(body, "password", true));
+  BV_ASSIGN_OR_RETURN(auto totp, StringField(body, "totp", false));
+  BV_ASSIGN_OR_RETURN(auto recovery, StringField(body, "recovery_code", false));
+  return Proof{std::move(password), std::move(totp), std::move(recovery)};
 }
 
 }  // namespace
@@ -52,55 +50,48 @@ void RegisterSessionRoutes(Api& api) {
        "HttpOnly session cookie instead of returning the token. \"mfa_enrolment_required\": "
        "true means the org requires MFA and this session may only enrol it",
        {.request = "SignIn", .responses = {{201, "Session"}}, .errors = {401, 409}}},
-      [&api](Ctx& c) {
-        auto body = JsonBody(c, 8192);
-        if (!body) return;
-        auto email = StringField(c, *body, "email", true);
-        if (!email) return;
-        auto proof = ProofFields(c, *body);
-        if (!proof) return;
-        auto cookie_field = body->find("cookie");
-        if (cookie_field != body->end() && !cookie_field->is_null() &&
-            !cookie_field->is_boolean()) {
-          return SendError(c, Status::Invalid("invalid_field", "\"cookie\" must be a boolean"));
+      [&api](Ctx& c) -> Result<Reply> {
+        BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 8192));
+        BV_ASSIGN_OR_RETURN(auto email, StringField(body, "email", true));
+        BV_ASSIGN_OR_RETURN(auto proof, ProofFields(body));
+        auto cookie_field = body.find("cookie");
+        if (cookie_field != body.end() && !cookie_field->is_null() && !cookie_field->is_boolean()) {
+          return Status::Invalid("invalid_field", "\"cookie\" must be a boolean");
         }
-        bool cookie = cookie_field != body->end() && *cookie_field == true;
-        auto attempt = c.s().accounts->BeginSignIn(*email, c.req.remote_addr);
-        if (!attempt.ok()) return SendError(c, attempt.status());
+        bool cookie = cookie_field != body.end() && *cookie_field == true;
+        BV_ASSIGN_OR_RETURN(auto attempt, c.s().accounts->BeginSignIn(email, c.req.remote_addr));
         // The hold is let go while the password hash queues and runs, so a flood of sign-ins
         // never keeps a seal waiting (service/instance.h); it is taken again to finish.
         c.services.reset();
-        auto password_ok = service::Accounts::CheckPassword(*attempt, proof->password, [&c] {
-          return c.instance.closing() || c.instance.sealed();
-        });
-        if (!password_ok.ok()) return SendError(c, password_ok.status());
+        BV_ASSIGN_OR_RETURN(bool password_ok,
+                            service::Accounts::CheckPassword(attempt, proof.password, [&c] {
+                              return c.instance.closing() || c.instance.sealed();
+                            }));
         c.services = c.instance.Acquire();
-        if (!c.services) {
-          return SendError(c, Status(util::Code::kSealed, "sealed", "the vault was sealed"));
-        }
-        auto r = c.s().accounts->FinishSignIn(*attempt, *password_ok, proof->totp,
-                                              proof->recovery_code, c.req.remote_addr);
-        if (!r.ok()) return SendError(c, r.status());
-        nlohmann::json user = {
-            {"id", r->user.str()}, {"org_id", r->org.str()}, {"role", access::RoleName(r->role)}};
+        if (!c.services) return Status(util::Code::kSealed, "sealed", "the vault was sealed");
+        BV_ASSIGN_OR_RETURN(auto signed_in,
+                            c.s().accounts->FinishSignIn(attempt, password_ok, proof.totp,
+                                                         proof.recovery_code, c.req.remote_addr));
+        nlohmann::json user = {{"id", signed_in.user.str()},
+                               {"org_id", signed_in.org.str()},
+                               {"role", access::RoleName(signed_in.role)}};
         if (cookie) {
           bool tls = api.options().tls;
-          c.res.set_header("Set-Cookie", SessionCookieName(tls) + "=" + r->token +
-                                             "; Path=/; HttpOnly; SameSite=Strict" +
-                                             (tls ? "; Secure" : ""));
-          SendCreated(c, "/api/v1/sessions/current",
-                      {{"token", ""},
-                       {"cookie", true},
-                       {"user", user},
-                       {"expires_at", util::FormatUtc(r->expires_at)},
-                       {"mfa_enrolment_required", r->mfa_enrolment_required}});
-          return;
+          return Reply::Created("/api/v1/sessions/current",
+                                {{"token", ""},
+                                 {"cookie", true},
+                                 {"user", user},
+                                 {"expires_at", util::FormatUtc(signed_in.expires_at)},
+                                 {"mfa_enrolment_required", signed_in.mfa_enrolment_required}})
+              .With("Set-Cookie", SessionCookieName(tls) + "=" + signed_in.token +
+                                      "; Path=/; HttpOnly; SameSite=Strict" +
+                                      (tls ? "; Secure" : ""));
         }
-        SendCreated(c, "/api/v1/sessions/current",
-                    {{"token", r->token},
-                     {"user", user},
-                     {"expires_at", util::FormatUtc(r->expires_at)},
-                     {"mfa_enrolment_required", r->mfa_enrolment_required}});
+        return Reply::Created("/api/v1/sessions/current",
+                              {{"token", signed_in.token},
+                               {"user", user},
+                               {"expires_at", util::FormatUtc(signed_in.expires_at)},
+                               {"mfa_enrolment_required", signed_in.mfa_enrolment_required}});
       });
 
   api.Route({"DELETE",
@@ -110,16 +101,15 @@ void RegisterSessionRoutes(Api& api) {
              false,
              "Sign out: ends this session on the server",
              {.responses = {{204, nullptr}}}},
-            [&api](Ctx& c) {
-              Status st = c.s().accounts->SignOut(c.bearer);
-              if (!st.ok()) return SendError(c, st);
+            [&api](Ctx& c) -> Result<Reply> {
+              BV_RETURN_IF_ERROR(c.s().accounts->SignOut(c.bearer));
+              Reply reply = Reply::NoContent();
               if (c.cookie_session) {
-                c.res.set_header("Set-Cookie",
-                                 SessionCookieName(api.options().tls) +
-                                     "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" +
-                                     (api.options().tls ? "; Secure" : ""));
+                reply.With("Set-Cookie", SessionCookieName(api.options().tls) +
+                                             "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" +
+                                             (api.options().tls ? "; Secure" : ""));
               }
-              SendNoContent(c);
+              return reply;
             });
 
   api.Route(
@@ -138,17 +128,14 @@ void RegisterSessionRoutes(Api& api) {
        "again: a fresh sign-in counts); API tokens get 403 "
        "interactive_session_required. Audited as session.reauth",
        {.request = "Reauth", .responses = {{200, "Reauthenticated"}}, .errors = {409}}},
-      [&api](Ctx& c) {
-        auto body = JsonBody(c, 8192);
-        if (!body) return;
-        auto proof = ProofFields(c, *body);
-        if (!proof) return;
-        Status st = c.s().accounts->Reauthenticate(c.principal, c.bearer, proof->password,
-                                                   proof->totp, proof->recovery_code);
-        if (!st.ok()) return SendError(c, st);
+      [&api](Ctx& c) -> Result<Reply> {
+        BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 8192));
+        BV_ASSIGN_OR_RETURN(auto proof, ProofFields(body));
+        BV_RETURN_IF_ERROR(c.s().accounts->Reauthenticate(c.principal, c.bearer, proof.password,
+                                                          proof.totp, proof.recovery_code));
         const int64_t now = util::NowUnix();
-        SendJson(c, 200,
-                 {{"authenticated_at", util::FormatUtc(now)},
+        return Reply::Json(
+            200, {{"authenticated_at", util::FormatUtc(now)},
                   {"reauth_until", util::FormatUtc(now + api.options().reauth_window_seconds)}});
       });
 
@@ -160,10 +147,9 @@ void RegisterSessionRoutes(Api& api) {
              false,
              "Sign out everywhere: ends every session and API token of this user",
              {.responses = {{204, nullptr}}}},
-            [](Ctx& c) {
-              Status st = c.s().accounts->SignOutEverywhere(c.principal);
-              if (!st.ok()) return SendError(c, st);
-              SendNoContent(c);
+            [](Ctx& c) -> Result<Reply> {
+              BV_RETURN_IF_ERROR(c.s().accounts->SignOutEverywhere(c.principal));
+              return Reply::NoContent();
             });
 
   api.Route({"GET",
@@ -173,21 +159,13 @@ void RegisterSessionRoutes(Api& api) {
              false,
              "This user's sessions and personal API tokens, newest first",
              {.responses = {{200, "Tokens"}}, .list_max = 200}},
-            [](Ctx& c) {
-              auto page = PageParams(c, 200, 200);
-              if (!page) return;
-              auto r = c.s().accounts->ListTokens(c.principal, c.bearer);
-              if (!r.ok()) return SendError(c, r.status());
-              std::optional<std::string> next;
-              auto rows = Paginate<service::TokenView>(
-                  std::move(r.value()),
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto page, PageParams(c.req, 200, 200));
+              BV_ASSIGN_OR_RETURN(auto tokens, c.s().accounts->ListTokens(c.principal, c.bearer));
+              return ListPage<service::TokenView>(
+                  c.req, "tokens", std::move(tokens),
                   [](const service::TokenView& t) { return TimeIdKey(t.created_at, t.id.str()); },
-                  true, *page, &next);
-              nlohmann::json out = nlohmann::json::array();
-              for (const auto& t : rows) out.push_back(TokenJson(t));
-              nlohmann::json body = {{"tokens", out}};
-              AddNextPage(c, body, next);
-              SendJson(c, 200, body);
+                  true, page, TokenJson);
             });
 
   api.Route({"POST",
@@ -197,26 +175,23 @@ void RegisterSessionRoutes(Api& api) {
              false,
              "Create a personal API token {name, scope: read|write, days}; shown once",
              {.request = "TokenCreate", .responses = {{201, "TokenCreated"}}}},
-            [](Ctx& c) {
-              auto body = JsonBody(c, 4096);
-              if (!body) return;
-              auto name = StringField(c, *body, "name", true);
-              if (!name) return;
-              auto scope = StringField(c, *body, "scope", true);
-              if (!scope) return;
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 4096));
+              BV_ASSIGN_OR_RETURN(auto name, StringField(body, "name", true));
+              BV_ASSIGN_OR_RETURN(auto scope, StringField(body, "scope", true));
               int64_t days = 30;
-              if (body->contains("days")) {
-                if (!(*body)["days"].is_number_integer()) {
-                  return SendError(
-                      c, Status::Invalid("invalid_field", "\"days\" must be a whole number"));
+              if (body.contains("days")) {
+                if (!body["days"].is_number_integer()) {
+                  return Status::Invalid("invalid_field", "\"days\" must be a whole number");
                 }
-                days = (*body)["days"].get<int64_t>();
+                days = body["days"].get<int64_t>();
               }
-              auto r = c.s().accounts->CreateApiToken(c.principal, *name, *scope, days);
-              if (!r.ok()) return SendError(c, r.status());
-              nlohmann::json j = TokenJson(r->second);
-              j["token"] = r->first;
-              SendCreated(c, "/api/v1/me/tokens/" + r->second.id.str(), j);
+              BV_ASSIGN_OR_RETURN(auto created,
+                                  c.s().accounts->CreateApiToken(c.principal, name, scope, days));
+              const auto& [secret, token] = created;
+              nlohmann::json j = TokenJson(token);
+              j["token"] = secret;
+              return Reply::Created("/api/v1/me/tokens/" + token.id.str(), j);
             });
 
   api.Route({"DELETE",
@@ -226,12 +201,10 @@ void RegisterSessionRoutes(Api& api) {
              false,
              "Revoke one of this user's sessions or tokens",
              {.responses = {{204, nullptr}}}},
-            [](Ctx& c) {
-              auto id = PathId<util::SessionId>(c, 1);
-              if (!id) return;
-              Status st = c.s().accounts->RevokeToken(c.principal, *id);
-              if (!st.ok()) return SendError(c, st);
-              SendNoContent(c);
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::SessionId>(1));
+              BV_RETURN_IF_ERROR(c.s().accounts->RevokeToken(c.principal, id));
+              return Reply::NoContent();
             });
 
   api.Route({"POST",
@@ -242,25 +215,20 @@ void RegisterSessionRoutes(Api& api) {
              "Change the password {current_password, new_password, sign_out_others?: bool "
              "(default true: ends this user's other browser sessions)}",
              {.request = "PasswordChange", .responses = {{204, nullptr}}, .errors = {409}}},
-            [](Ctx& c) {
-              auto body = JsonBody(c, 8192);
-              if (!body) return;
-              auto current = StringField(c, *body, "current_password", true);
-              if (!current) return;
-              auto next = StringField(c, *body, "new_password", true);
-              if (!next) return;
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 8192));
+              BV_ASSIGN_OR_RETURN(auto current, StringField(body, "current_password", true));
+              BV_ASSIGN_OR_RETURN(auto next, StringField(body, "new_password", true));
               bool others = true;
-              if (body->contains("sign_out_others")) {
-                if (!(*body)["sign_out_others"].is_boolean()) {
-                  return SendError(
-                      c, Status::Invalid("invalid_field", "\"sign_out_others\" must be a boolean"));
+              if (body.contains("sign_out_others")) {
+                if (!body["sign_out_others"].is_boolean()) {
+                  return Status::Invalid("invalid_field", "\"sign_out_others\" must be a boolean");
                 }
-                others = (*body)["sign_out_others"].get<bool>();
+                others = body["sign_out_others"].get<bool>();
               }
-              Status st =
-                  c.s().accounts->ChangePassword(c.principal, *current, *next, others, c.bearer);
-              if (!st.ok()) return SendError(c, st);
-              SendNoContent(c);
+              BV_RETURN_IF_ERROR(
+                  c.s().accounts->ChangePassword(c.principal, current, next, others, c.bearer));
+              return Reply::NoContent();
             });
 }
 

@@ -1,6 +1,6 @@
 // Routes for the organisation's settings (Administrators): policy settings, column mappings and
-// the operator's support access window. Each handler asks access:: (Require) before it reads the
-// body's data.
+// the operator's support access window. The dispatcher asks access:: (each route's permission)
+// before a handler reads the body.
 #include "codec/column_mappings.h"
 #include "http/account_routes.h"
 #include "http/api.h"
@@ -8,6 +8,7 @@
 namespace bomvault::http {
 
 using access::Function;
+using util::Result;
 using util::Status;
 
 namespace {
@@ -63,35 +64,32 @@ void RegisterSettingsRoutes(Api& api) {
              "Administrator: the organisation's policy settings",
              {.responses = {{200, "OrgSettings"}}, .etag = true},
              Function::kOrgSettingsRead},
-            [](Ctx& c) {
+            [](Ctx& c) -> Result<Reply> {
               int64_t version = 0;
-              auto r = c.s().orgs->Settings(c.principal, &version);
-              if (!r.ok()) return SendError(c, r.status());
-              if (Fresh(c, util::EntityTag(version))) return;
-              SendJson(c, 200, SettingsJson(r.value()));
+              BV_ASSIGN_OR_RETURN(auto settings, c.s().orgs->Settings(c.principal, &version));
+              const std::string tag = util::EntityTag(version);
+              if (IsFresh(c.req, tag)) return Reply::NotModified(tag);
+              return Reply::Json(200, SettingsJson(settings)).With("ETag", tag);
             });
 
-  api.Route({"PATCH",
-             "/api/v1/org/settings",
-             "org.settings.update",
-             Auth::kRecent,
-             false,
-             "Administrator: change settings {sharing_enabled, audit_depth, mfa_policy, "
-             "purge_notice, purge_days}",
-             {.request = "OrgSettingsChange", .responses = {{200, "OrgSettings"}}, .etag = true},
-             Function::kOrgSettingsWrite},
-            [](Ctx& c) {
-              auto body = JsonBody(c, 4096);
-              if (!body) return;
-              auto patch = SettingsPatch(*body);
-              if (!patch.ok()) return SendError(c, patch.status());
-              int64_t version = 0;
-              auto r =
-                  c.s().orgs->UpdateSettings(c.principal, patch.value(), IfMatchOf(c), &version);
-              if (!r.ok()) return SendError(c, r.status());
-              c.res.set_header("ETag", util::EntityTag(version));
-              SendJson(c, 200, SettingsJson(r.value()));
-            });
+  api.Route(
+      {"PATCH",
+       "/api/v1/org/settings",
+       "org.settings.update",
+       Auth::kRecent,
+       false,
+       "Administrator: change settings {sharing_enabled, audit_depth, mfa_policy, "
+       "purge_notice, purge_days}",
+       {.request = "OrgSettingsChange", .responses = {{200, "OrgSettings"}}, .etag = true},
+       Function::kOrgSettingsWrite},
+      [](Ctx& c) -> Result<Reply> {
+        BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 4096));
+        BV_ASSIGN_OR_RETURN(auto patch, SettingsPatch(body));
+        int64_t version = 0;
+        BV_ASSIGN_OR_RETURN(auto settings,
+                            c.s().orgs->UpdateSettings(c.principal, patch, IfMatchOf(c), &version));
+        return Reply::Json(200, SettingsJson(settings)).With("ETag", util::EntityTag(version));
+      });
 
   api.Route({"GET",
              "/api/v1/org/column-mappings",
@@ -101,10 +99,9 @@ void RegisterSettingsRoutes(Api& api) {
              "Every member: how the org's CSV/XLSX imports map column names {mappings: [{column, "
              "field | property | ignore}]}",
              {.responses = {{200, "ColumnMappings"}}}},
-            [](Ctx& c) {
-              auto r = c.s().orgs->ColumnMappings(c.principal);
-              if (!r.ok()) return SendError(c, r.status());
-              SendJson(c, 200, {{"mappings", codec::ColumnMappingsJson(r.value())}});
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto mappings, c.s().orgs->ColumnMappings(c.principal));
+              return Reply::Json(200, {{"mappings", codec::ColumnMappingsJson(mappings)}});
             });
 
   api.Route({"PUT",
@@ -117,16 +114,15 @@ void RegisterSettingsRoutes(Api& api) {
              "{column, property: key} | {column, ignore: true}]} (at most 256)",
              {.request = "ColumnMappings", .responses = {{200, "ColumnMappings"}}},
              Function::kOrgSettingsWrite},
-            [](Ctx& c) {
-              auto body = JsonBody(c, 256 * 1024);
-              if (!body) return;
-              auto list = body->find("mappings");
-              auto mappings = codec::ParseColumnMappings(
-                  list == body->end() ? nlohmann::json() : *list, bom::Limits{});
-              if (!mappings.ok()) return SendError(c, mappings.status());
-              auto r = c.s().orgs->SetColumnMappings(c.principal, std::move(mappings.value()));
-              if (!r.ok()) return SendError(c, r.status());
-              SendJson(c, 200, {{"mappings", codec::ColumnMappingsJson(r.value())}});
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 256 * 1024));
+              auto list = body.find("mappings");
+              BV_ASSIGN_OR_RETURN(
+                  auto mappings, codec::ParseColumnMappings(
+                                     list == body.end() ? nlohmann::json() : *list, bom::Limits{}));
+              BV_ASSIGN_OR_RETURN(auto saved,
+                                  c.s().orgs->SetColumnMappings(c.principal, std::move(mappings)));
+              return Reply::Json(200, {{"mappings", codec::ColumnMappingsJson(saved)}});
             });
 
   api.Route({"POST",
@@ -137,18 +133,15 @@ void RegisterSettingsRoutes(Api& api) {
              "Administrator: grant the operator support access for {hours} (1-72), 0 revokes",
              {.request = "SupportAccess", .responses = {{200, "SupportAccessSet"}}},
              Function::kOrgSettingsWrite},
-            [](Ctx& c) {
-              auto body = JsonBody(c, 1024);
-              if (!body) return;
-              if (!body->contains("hours") || !(*body)["hours"].is_number_integer()) {
-                return SendError(
-                    c, Status::Invalid("invalid_field", "\"hours\" must be a whole number"));
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 1024));
+              if (!body.contains("hours") || !body["hours"].is_number_integer()) {
+                return Status::Invalid("invalid_field", "\"hours\" must be a whole number");
               }
-              int64_t hours = (*body)["hours"].get<int64_t>();
-              Status st = c.s().orgs->SetSupportAccess(
-                  c.principal, static_cast<int>(std::clamp<int64_t>(hours, -1, 1000)));
-              if (!st.ok()) return SendError(c, st);
-              SendJson(c, 200, {{"hours", hours}});
+              int64_t hours = body["hours"].get<int64_t>();
+              BV_RETURN_IF_ERROR(c.s().orgs->SetSupportAccess(
+                  c.principal, static_cast<int>(std::clamp<int64_t>(hours, -1, 1000))));
+              return Reply::Json(200, {{"hours", hours}});
             });
 }
 

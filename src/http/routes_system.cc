@@ -3,6 +3,7 @@
 
 namespace bomvault::http {
 
+using util::Result;
 using util::Status;
 
 namespace {
@@ -18,19 +19,18 @@ nlohmann::json UnsealJson(const service::UnsealStatus& s) {
 }  // namespace
 
 void RegisterSystemRoutes(Api& api) {
-  api.Route(
-      {"GET",
-       "/api/v1/health",
-       "health",
-       Auth::kNone,
-       true,
-       "Liveness and seal state",
-       {.responses = {{200, "Health"}}}},
-      [](Ctx& c) {
-        SendJson(
-            c, 200,
-            {{"status", "ok"}, {"sealed", c.instance.sealed()}, {"version", BOMVAULT_VERSION}});
-      });
+  api.Route({"GET",
+             "/api/v1/health",
+             "health",
+             Auth::kNone,
+             true,
+             "Liveness and seal state",
+             {.responses = {{200, "Health"}}}},
+            [](Ctx& c) -> Result<Reply> {
+              return Reply::Json(200, {{"status", "ok"},
+                                       {"sealed", c.instance.sealed()},
+                                       {"version", BOMVAULT_VERSION}});
+            });
 
   api.Route({"GET",
              "/api/v1/unseal",
@@ -40,7 +40,9 @@ void RegisterSystemRoutes(Api& api) {
              "Unseal progress: shares given so far (and their numbers), the threshold and the "
              "shares issued",
              {.responses = {{200, "UnsealStatus"}}}},
-            [](Ctx& c) { SendJson(c, 200, UnsealJson(c.instance.SealStatus())); });
+            [](Ctx& c) -> Result<Reply> {
+              return Reply::Json(200, UnsealJson(c.instance.SealStatus()));
+            });
 
   api.Route({"POST",
              "/api/v1/unseal",
@@ -50,34 +52,24 @@ void RegisterSystemRoutes(Api& api) {
              "Submit one key share ({\"share\"}), or {\"reset\":true,\"share\"} with a share "
              "already given to discard the shares given",
              {.request = "UnsealRequest", .responses = {{200, "UnsealStatus"}}, .errors = {403}}},
-            [](Ctx& c) {
-              auto body = JsonBody(c, 4096);
-              if (!body) return;
-              if (body->contains("reset")) {
-                if (!(*body)["reset"].is_boolean()) {
-                  SendError(c, Status::Invalid("invalid_field", "\"reset\" must be a boolean"));
-                  return;
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 4096));
+              if (body.contains("reset")) {
+                if (!body["reset"].is_boolean()) {
+                  return Status::Invalid("invalid_field", "\"reset\" must be a boolean");
                 }
-                if ((*body)["reset"].get<bool>()) {
+                if (body["reset"].get<bool>()) {
                   // Only a key holder whose share was given may discard the ceremony.
-                  auto share = StringField(c, *body, "share", true);
-                  if (!share) return;
-                  auto r = c.instance.ResetUnseal(*share);
-                  if (!r.ok()) return SendError(c, r.status());
-                  SendJson(c, 200, UnsealJson(r.value()));
-                  return;
+                  BV_ASSIGN_OR_RETURN(auto share, StringField(body, "share", true));
+                  BV_ASSIGN_OR_RETURN(auto state, c.instance.ResetUnseal(share));
+                  return Reply::Json(200, UnsealJson(state));
                 }
               }
-              auto share = StringField(c, *body, "share", true);
-              if (!share) return;
+              BV_ASSIGN_OR_RETURN(auto share, StringField(body, "share", true));
               // The hold taken by Dispatch would block the unseal's exclusive lock.
               c.services.reset();
-              auto r = c.instance.SubmitShare(*share);
-              if (!r.ok()) {
-                SendError(c, r.status());
-                return;
-              }
-              SendJson(c, 200, UnsealJson(r.value()));
+              BV_ASSIGN_OR_RETURN(auto state, c.instance.SubmitShare(share));
+              return Reply::Json(200, UnsealJson(state));
             });
 
   api.Route({"POST",
@@ -88,10 +80,10 @@ void RegisterSystemRoutes(Api& api) {
              "Operator: seal now; every key leaves memory",
              {.responses = {{200, "Sealed"}}},
              access::Function::kSeal},
-            [](Ctx& c) {
+            [](Ctx& c) -> Result<Reply> {
               c.services.reset();  // release our hold so Seal can take the exclusive lock
               c.instance.Seal("operator");
-              SendJson(c, 200, {{"sealed", true}});
+              return Reply::Json(200, {{"sealed", true}});
             });
 
   api.Route({"GET",
@@ -101,7 +93,7 @@ void RegisterSystemRoutes(Api& api) {
              true,
              "This API description",
              {.responses = {{200, "OpenApiDocument"}}}},
-            [&api](Ctx& c) { SendJson(c, 200, api.OpenApi()); });
+            [&api](Ctx&) -> Result<Reply> { return Reply::Json(200, api.OpenApi()); });
 }
 
 }  // namespace bomvault::http

@@ -9,6 +9,7 @@
 namespace bomvault::http {
 
 using access::Function;
+using util::Result;
 using util::Status;
 
 nlohmann::json UserJson(const service::UserView& u) {
@@ -35,21 +36,21 @@ void RegisterUserRoutes(Api& api) {
              false,
              "Who am I",
              {.responses = {{200, "Me"}}, .etag = true}},
-            [](Ctx& c) {
+            [](Ctx& c) -> Result<Reply> {
               if (c.principal.kind == access::PrincipalKind::kOperator) {
                 // The operator's answer never changes: one tag, so it is conditional like the rest.
-                if (Fresh(c, util::EntityTag(0, "operator"))) return;
-                SendJson(c, 200, {{"operator", true}});
-                return;
+                const std::string tag = util::EntityTag(0, "operator");
+                if (IsFresh(c.req, tag)) return Reply::NotModified(tag);
+                return Reply::Json(200, {{"operator", true}}).With("ETag", tag);
               }
-              auto r = c.s().accounts->GetUser(c.principal, c.principal.user);
-              if (!r.ok()) return SendError(c, r.status());
-              if (Fresh(c, service::MeEtag(r->version, c.principal))) return;
-              nlohmann::json j = UserJson(r.value());
+              BV_ASSIGN_OR_RETURN(auto me, c.s().accounts->GetUser(c.principal, c.principal.user));
+              const std::string tag = service::MeEtag(me.version, c.principal);
+              if (IsFresh(c.req, tag)) return Reply::NotModified(tag);
+              nlohmann::json j = UserJson(me);
               j["operator"] = false;
               j["read_only"] = c.principal.read_only;
               j["mfa_enrolment_required"] = c.principal.mfa_enrolment_only;
-              SendJson(c, 200, j);
+              return Reply::Json(200, j).With("ETag", tag);
             });
 
   api.Route({"PATCH",
@@ -61,17 +62,13 @@ void RegisterUserRoutes(Api& api) {
              "clears it)}",
              {.request = "MeChange", .responses = {{200, "User"}}, .etag = true},
              Function::kSelfManage},
-            [](Ctx& c) {
-              auto body = JsonBody(c, 4096);
-              if (!body) return;
-              auto name = StringField(c, *body, "display_name", true);
-              if (!name) return;
-              Status st = c.s().accounts->SetDisplayName(c.principal, *name, IfMatchOf(c));
-              if (!st.ok()) return SendError(c, st);
-              auto r = c.s().accounts->GetUser(c.principal, c.principal.user);
-              if (!r.ok()) return SendError(c, r.status());
-              c.res.set_header("ETag", service::MeEtag(r->version, c.principal));
-              SendJson(c, 200, UserJson(r.value()));
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 4096));
+              BV_ASSIGN_OR_RETURN(auto name, StringField(body, "display_name", true));
+              BV_RETURN_IF_ERROR(c.s().accounts->SetDisplayName(c.principal, name, IfMatchOf(c)));
+              BV_ASSIGN_OR_RETURN(auto me, c.s().accounts->GetUser(c.principal, c.principal.user));
+              return Reply::Json(200, UserJson(me))
+                  .With("ETag", service::MeEtag(me.version, c.principal));
             });
 
   api.Route(
@@ -87,21 +84,19 @@ void RegisterUserRoutes(Api& api) {
         .query = {{"q", "string", "name or address contains (at most 254 characters)"},
                   {"limit", "integer", "at most this many (default 20)", 1, 200}}},
        Function::kDirectoryRead},
-      [](Ctx& c) {
-        auto limit = IntParam(c, "limit", 1, 200, 20);
-        if (!limit) return;
+      [](Ctx& c) -> Result<Reply> {
+        BV_ASSIGN_OR_RETURN(int64_t limit, IntParam(c.req, "limit", 1, 200, 20));
         std::string q = c.req.get_param_value("q");
         if (q.size() > 254) {
-          return SendError(
-              c, Status::Invalid("invalid_parameter", "\"q\" has at most 254 characters"));
+          return Status::Invalid("invalid_parameter", "\"q\" has at most 254 characters");
         }
-        auto r = c.s().accounts->Directory(c.principal, q, static_cast<size_t>(*limit));
-        if (!r.ok()) return SendError(c, r.status());
+        BV_ASSIGN_OR_RETURN(auto people,
+                            c.s().accounts->Directory(c.principal, q, static_cast<size_t>(limit)));
         nlohmann::json out = nlohmann::json::array();
-        for (const auto& e : r.value()) {
+        for (const auto& e : people) {
           out.push_back({{"id", e.id.str()}, {"display_name", e.display_name}, {"email", e.email}});
         }
-        SendJson(c, 200, {{"people", out}});
+        return Reply::Json(200, {{"people", out}});
       });
 
   // --- Users (org Administrators) ---
@@ -116,18 +111,14 @@ void RegisterUserRoutes(Api& api) {
               .errors = {409},
               .idempotent = true},
              Function::kUserCreate},
-            [](Ctx& c) {
-              auto body = JsonBody(c, 8192);
-              if (!body) return;
-              auto email = StringField(c, *body, "email", true);
-              if (!email) return;
-              auto password = StringField(c, *body, "password", true);
-              if (!password) return;
-              auto role = StringField(c, *body, "role", true);
-              if (!role) return;
-              auto r = c.s().accounts->CreateUser(c.principal, *email, *password, *role);
-              if (!r.ok()) return SendError(c, r.status());
-              SendCreated(c, "/api/v1/users/" + r->str(), {{"id", r->str()}});
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 8192));
+              BV_ASSIGN_OR_RETURN(auto email, StringField(body, "email", true));
+              BV_ASSIGN_OR_RETURN(auto password, StringField(body, "password", true));
+              BV_ASSIGN_OR_RETURN(auto role, StringField(body, "role", true));
+              BV_ASSIGN_OR_RETURN(auto id,
+                                  c.s().accounts->CreateUser(c.principal, email, password, role));
+              return Reply::Created("/api/v1/users/" + id.str(), {{"id", id.str()}});
             });
 
   api.Route({"GET",
@@ -138,57 +129,42 @@ void RegisterUserRoutes(Api& api) {
              "Administrator: the organisation's users, oldest first",
              {.responses = {{200, "Users"}}, .list_max = 1000},
              Function::kUserList},
-            [](Ctx& c) {
-              auto page = PageParams(c, 1000, 1000);
-              if (!page) return;
-              auto r = c.s().accounts->ListUsers(c.principal);
-              if (!r.ok()) return SendError(c, r.status());
-              std::optional<std::string> next;
-              auto rows = Paginate<service::UserView>(
-                  std::move(r.value()),
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto page, PageParams(c.req, 1000, 1000));
+              BV_ASSIGN_OR_RETURN(auto users, c.s().accounts->ListUsers(c.principal));
+              return ListPage<service::UserView>(
+                  c.req, "users", std::move(users),
                   [](const service::UserView& u) { return TimeIdKey(u.created_at, u.id.str()); },
-                  false, *page, &next);
-              nlohmann::json out = nlohmann::json::array();
-              for (const auto& u : rows) out.push_back(UserJson(u));
-              nlohmann::json body = {{"users", out}};
-              AddNextPage(c, body, next);
-              SendJson(c, 200, body);
+                  false, page, UserJson);
             });
 
-  api.Route(
-      {"PATCH",
-       "/api/v1/users/{id}",
-       "users.update",
-       Auth::kRecent,
-       false,
-       "Administrator: change a user's role or disable them {role?, disabled?}",
-       {.request = "UserChange", .responses = {{200, "User"}}, .errors = {409}, .etag = true},
-       Function::kUserUpdate},
-      [](Ctx& c) {
-        auto id = PathId<util::UserId>(c, 1);
-        if (!id) return;
-        auto body = JsonBody(c, 4096);
-        if (!body) return;
-        std::optional<std::string> role;
-        std::optional<bool> disabled;
-        if (body->contains("role")) {
-          auto r = StringField(c, *body, "role", true);
-          if (!r) return;
-          role = *r;
-        }
-        if (body->contains("disabled")) {
-          if (!(*body)["disabled"].is_boolean()) {
-            return SendError(c, Status::Invalid("invalid_field", "\"disabled\" must be a boolean"));
-          }
-          disabled = (*body)["disabled"].get<bool>();
-        }
-        Status st = c.s().accounts->UpdateUser(c.principal, *id, role, disabled, IfMatchOf(c));
-        if (!st.ok()) return SendError(c, st);
-        auto u = c.s().accounts->GetUser(c.principal, *id);
-        if (!u.ok()) return SendError(c, u.status());
-        c.res.set_header("ETag", service::UserEtag(u.value()));
-        SendJson(c, 200, UserJson(u.value()));
-      });
+  api.Route({"PATCH",
+             "/api/v1/users/{id}",
+             "users.update",
+             Auth::kRecent,
+             false,
+             "Administrator: change a user's role or disable them {role?, disabled?}",
+             {.request = "UserChange", .responses = {{200, "User"}}, .errors = {409}, .etag = true},
+             Function::kUserUpdate},
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::UserId>(1));
+              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 4096));
+              std::optional<std::string> role;
+              std::optional<bool> disabled;
+              if (body.contains("role")) {
+                BV_ASSIGN_OR_RETURN(role, StringField(body, "role", true));
+              }
+              if (body.contains("disabled")) {
+                if (!body["disabled"].is_boolean()) {
+                  return Status::Invalid("invalid_field", "\"disabled\" must be a boolean");
+                }
+                disabled = body["disabled"].get<bool>();
+              }
+              BV_RETURN_IF_ERROR(
+                  c.s().accounts->UpdateUser(c.principal, id, role, disabled, IfMatchOf(c)));
+              BV_ASSIGN_OR_RETURN(auto user, c.s().accounts->GetUser(c.principal, id));
+              return Reply::Json(200, UserJson(user)).With("ETag", service::UserEtag(user));
+            });
 
   api.Route({"GET",
              "/api/v1/users/{id}",
@@ -200,13 +176,12 @@ void RegisterUserRoutes(Api& api) {
              {.responses = {{200, "User"}}, .etag = true},
              Function::kUserList,
              OnUser(1, Function::kSelf)},
-            [](Ctx& c) {
-              auto id = PathId<util::UserId>(c, 1);
-              if (!id) return;
-              auto u = c.s().accounts->GetUser(c.principal, *id);
-              if (!u.ok()) return SendError(c, u.status());
-              if (Fresh(c, service::UserEtag(u.value()))) return;
-              SendJson(c, 200, UserJson(u.value()));
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::UserId>(1));
+              BV_ASSIGN_OR_RETURN(auto user, c.s().accounts->GetUser(c.principal, id));
+              const std::string tag = service::UserEtag(user);
+              if (IsFresh(c.req, tag)) return Reply::NotModified(tag);
+              return Reply::Json(200, UserJson(user)).With("ETag", tag);
             });
 }
 

@@ -15,15 +15,16 @@ namespace bomvault::util {
 // Coarse failure classes; http/ maps each to one HTTP status.
 enum class Code {
   kOk,
-  kInvalid,             // 400: malformed or out-of-range input
-  kUnauthenticated,     // 401
-  kForbidden,           // 403: a function the caller may not use
-  kNotFound,            // 404: missing, or not visible to the caller
-  kConflict,            // 409
-  kPreconditionFailed,  // 412: If-Match names a version that is no longer current
-  kPayloadTooLarge,     // 413
-  kUnprocessable,       // 422: well-formed but semantically wrong (e.g. a cycle in a BOM)
-  kTooManyRequests,     // 429
+  kInvalid,               // 400: malformed or out-of-range input
+  kUnauthenticated,       // 401
+  kForbidden,             // 403: a function the caller may not use
+  kNotFound,              // 404: missing, or not visible to the caller
+  kConflict,              // 409
+  kPreconditionFailed,    // 412: If-Match names a version that is no longer current
+  kPayloadTooLarge,       // 413
+  kUnsupportedMediaType,  // 415: a body in a media type the route does not take
+  kUnprocessable,         // 422: well-formed but semantically wrong (e.g. a cycle in a BOM)
+  kTooManyRequests,       // 429
   // 424: a system this request depends on (a data source) could not be reached, timed out or
   // asked to slow down. Not a fault of bomvault, so not a 5xx (docs/sources.md).
   kFailedDependency,
@@ -106,3 +107,20 @@ class [[nodiscard]] Result {
 };
 
 }  // namespace bomvault::util
+
+// Early returns for functions that return a Status or a Result<T> (as Abseil's and LevelDB's
+// callers write them): a failed Status or Result is returned as it is; otherwise the value is
+// moved into `decl` (a declaration such as `auto x` or an existing lvalue). At most one per line.
+#define BV_STATUS_CONCAT_INNER(a, b) a##b
+#define BV_STATUS_CONCAT(a, b) BV_STATUS_CONCAT_INNER(a, b)
+#define BV_RETURN_IF_ERROR(expr)                  \
+  do {                                            \
+    ::bomvault::util::Status bv_status_ = (expr); \
+    if (!bv_status_.ok()) return bv_status_;      \
+  } while (false)
+#define BV_ASSIGN_OR_RETURN(decl, expr) \
+  BV_ASSIGN_OR_RETURN_IMPL(BV_STATUS_CONCAT(bv_result_, __LINE__), decl, expr)
+#define BV_ASSIGN_OR_RETURN_IMPL(tmp, decl, expr) \
+  auto tmp = (expr);                              \
+  if (!tmp.ok()) return tmp.status();             \
+  decl = std::move(tmp).value()
