@@ -171,27 +171,30 @@ util::Result<HeavySlot> EnterHeavy(const httplib::Request& req, service::Instanc
       .WithRetryAfter(10);
 }
 
-void SendError(Ctx& c, const Status& st) {
+Reply ErrorReply(const Ctx& c, const Status& st) {
   int status = HttpStatus(st.code());
   std::string message = st.message();
   if (status >= 500 && st.code() != Code::kSealed && st.code() != Code::kUnavailable) {
     // Internal faults never describe themselves to the caller; the request id finds the log line.
     message = "internal error (request " + c.request_id.str() + ")";
   }
+  Reply reply = Reply::Json(
+      status, ErrorBody(st.machine_code().empty() ? "error" : st.machine_code(), message));
   if (status == 401) {
     // RFC 6750: a bearer-token API names its scheme; a token that was sent and refused says so.
-    c.res.set_header("WWW-Authenticate",
-                     c.bearer.empty() ? "Bearer realm=\"bomvault\""
-                                      : "Bearer realm=\"bomvault\", error=\"invalid_token\"");
+    reply.With("WWW-Authenticate", c.bearer.empty()
+                                       ? "Bearer realm=\"bomvault\""
+                                       : "Bearer realm=\"bomvault\", error=\"invalid_token\"");
   }
   if ((st.code() == Code::kTooManyRequests || st.code() == Code::kUnavailable ||
        st.code() == Code::kFailedDependency) &&
       st.retry_after() > 0) {
-    c.res.set_header("Retry-After", std::to_string(st.retry_after()));
+    reply.With("Retry-After", std::to_string(st.retry_after()));
   }
-  Reply::Json(status, ErrorBody(st.machine_code().empty() ? "error" : st.machine_code(), message))
-      .WriteTo(c.req, c.res);
+  return reply;
 }
+
+void SendError(Ctx& c, const Status& st) { ErrorReply(c, st).WriteTo(c.req, c.res); }
 
 bool IsFresh(const httplib::Request& req, const std::string& etag) {
   const std::string& inm = req.get_header_value("If-None-Match");

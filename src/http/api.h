@@ -186,8 +186,12 @@ class HeavySlot {
 // A slot, or 503 ("busy", or "sealed" when a seal begins while waiting).
 util::Result<HeavySlot> EnterHeavy(const httplib::Request& req, service::Instance& instance);
 
-// Sends a refusal: its HTTP status (from the Status code, in one table), the JSON error body,
-// and WWW-Authenticate or Retry-After where they apply. The dispatcher's one error path.
+// A refusal as a Reply: its HTTP status (from the Status code, in one table), the JSON error
+// body, and WWW-Authenticate or Retry-After where they apply. SendError sends it; a handler
+// returns it only for a refusal that must carry another header too (the single sign-on callback
+// clears its binding cookie however the flow ends), adding that with With().
+Reply ErrorReply(const Ctx& c, const util::Status& status);
+// Sends ErrorReply(c, status). The dispatcher's one error path.
 void SendError(Ctx& c, const util::Status& status);
 
 // Conditional requests (util/etag.h, docs/api.md). A read of an object with an entity tag asks
