@@ -23,6 +23,11 @@ fourth on web/):
    a route on one BOM or on a user who may be oneself, RouteSpec::target). No route file
    (src/http/routes_*.cc) calls access::MayUse, access::MayOnBom or Boms::Check itself.
 
+6. A handler answers with a value: every route handler returns util::Result<Reply> (http/reply.h),
+   and the dispatcher writes it, or sends the refusal through SendError, the one place an error
+   is written. So no route file (src/http/routes_*.cc) calls SendError or another Send* helper,
+   or touches the response (`c.res`).
+
 Usage: layers.py [SOURCE_ROOT]   (default: the repository this file is in)
 """
 import pathlib
@@ -64,6 +69,7 @@ SODIUM = re.compile(r"<sodium\.h>|\bsodium_[a-z0-9_]+\s*\(|\brandombytes_[a-z0-9
 SQL = re.compile(r'"\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|WITH|PRAGMA|REPLACE|ALTER|DROP)\s')
 NLOHMANN = re.compile(r"\bnlohmann\b")
 MAY_USE = re.compile(r"\b(MayUse|MayOnBom)\s*\(|\bboms->Check\s*\(")
+WRITES_RESPONSE = re.compile(r"\bSend[A-Za-z]*\s*\(|\bc\.res\b")
 LINE_COMMENT = re.compile(r"//[^\n]*")
 
 
@@ -125,6 +131,12 @@ def main():
         if path.name.startswith("routes_") and MAY_USE.search(code):
             problems.append(f"{rel}: a handler asks {MAY_USE.search(code).group(0).rstrip('( ')}; "
                             "name the route's permission (and target) in its RouteSpec instead")
+            problems.append(f"{rel}: a handler asks access::MayUse; name the route's permission "
+                            "in its RouteSpec instead")
+        if path.name.startswith("routes_") and WRITES_RESPONSE.search(code):
+            problems.append(f"{rel}: a handler writes the response "
+                            f"({WRITES_RESPONSE.search(code).group(0).strip()}); return a Reply or "
+                            "a Status instead")
     for rel in sorted(sql_files - SQL_NOT_YET_MOVED):
         problems.append(f"{rel}: SQL outside src/store/")
     for rel in sorted(SQL_NOT_YET_MOVED - sql_files):

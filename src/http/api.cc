@@ -173,27 +173,30 @@ util::Result<HeavySlot> EnterHeavy(const httplib::Request& req, service::Instanc
       .WithRetryAfter(10);
 }
 
-void SendError(Ctx& c, const Status& st) {
+Reply ErrorReply(const Ctx& c, const Status& st) {
   int status = HttpStatus(st.code());
   std::string message = st.message();
   if (status >= 500 && st.code() != Code::kSealed && st.code() != Code::kUnavailable) {
     // Internal faults never describe themselves to the caller; the request id finds the log line.
     message = "internal error (request " + c.request_id.str() + ")";
   }
+  Reply reply = Reply::Json(
+      status, ErrorBody(st.machine_code().empty() ? "error" : st.machine_code(), message));
   if (status == 401) {
     // RFC 6750: a bearer-token API names its scheme; a token that was sent and refused says so.
-    c.res.set_header("WWW-Authenticate",
-                     c.bearer.empty() ? "Bearer realm=\"bomvault\""
-                                      : "Bearer realm=\"bomvault\", error=\"invalid_token\"");
+    reply.With("WWW-Authenticate", c.bearer.empty()
+                                       ? "Bearer realm=\"bomvault\""
+                                       : "Bearer realm=\"bomvault\", error=\"invalid_token\"");
   }
   if ((st.code() == Code::kTooManyRequests || st.code() == Code::kUnavailable ||
        st.code() == Code::kFailedDependency) &&
       st.retry_after() > 0) {
-    c.res.set_header("Retry-After", std::to_string(st.retry_after()));
+    reply.With("Retry-After", std::to_string(st.retry_after()));
   }
-  Reply::Json(status, ErrorBody(st.machine_code().empty() ? "error" : st.machine_code(), message))
-      .WriteTo(c.req, c.res);
+  return reply;
 }
+
+void SendError(Ctx& c, const Status& st) { ErrorReply(c, st).WriteTo(c.req, c.res); }
 
 bool IsFresh(const httplib::Request& req, const std::string& etag) {
   const std::string& inm = req.get_header_value("If-None-Match");
@@ -333,68 +336,6 @@ Reply AuditEntriesReply(const httplib::Request& req,
     next = std::to_string(entries.back().id);
   }
   return ListReply(req, std::move(body), next);
-}
-
-// --- Being moved: the forms that send at once, over the ones above. ---
-
-void SendRawJson(Ctx& c, int status, std::string body) {
-  Reply::RawJson(status, std::move(body)).WriteTo(c.req, c.res);
-}
-void SendCompressibleJson(Ctx& c, int status, std::string body) {
-  Reply::CompressibleJson(status, std::move(body)).WriteTo(c.req, c.res);
-}
-void SendCompressible(Ctx& c, int status, std::string body, const std::string& content_type) {
-  Reply::Compressible(status, std::move(body), content_type).WriteTo(c.req, c.res);
-}
-void SendBytes(Ctx& c, int status, std::string body, const std::string& content_type) {
-  Reply::Bytes(status, std::move(body), content_type).WriteTo(c.req, c.res);
-}
-void SendJson(Ctx& c, int status, const nlohmann::json& body) {
-  Reply::Json(status, body).WriteTo(c.req, c.res);
-}
-void SendCreated(Ctx& c, const std::string& location, const nlohmann::json& body) {
-  Reply::Created(location, body).WriteTo(c.req, c.res);
-}
-void SendNoContent(Ctx& c) { Reply::NoContent().WriteTo(c.req, c.res); }
-
-template <class T>
-static std::optional<T> SentOnError(Ctx& c, util::Result<T> r) {
-  if (r.ok()) return std::move(r).value();
-  SendError(c, r.status());
-  return std::nullopt;
-}
-
-std::optional<HeavySlot> EnterHeavy(Ctx& c) {
-  return SentOnError(c, EnterHeavy(c.req, c.instance));
-}
-bool Fresh(Ctx& c, const std::string& etag) {
-  if (IsFresh(c.req, etag)) {
-    Reply::NotModified(etag).WriteTo(c.req, c.res);
-    return true;
-  }
-  c.res.set_header("ETag", etag);
-  return false;
-}
-std::optional<nlohmann::json> JsonBody(Ctx& c, size_t max_bytes) {
-  return SentOnError(c, JsonBody(c.req, max_bytes));
-}
-bool AcceptJsonBody(Ctx& c, size_t max_bytes) {
-  Status st = AcceptJsonBody(c.req, max_bytes);
-  if (!st.ok()) SendError(c, st);
-  return st.ok();
-}
-std::optional<std::string> StringField(Ctx& c, const nlohmann::json& body, const char* key,
-                                       bool required) {
-  return SentOnError(c, StringField(body, key, required));
-}
-std::optional<int64_t> IntParam(Ctx& c, const char* name, int64_t lo, int64_t hi, int64_t dflt) {
-  return SentOnError(c, IntParam(c.req, name, lo, hi, dflt));
-}
-std::optional<service::AuditQuery> AuditQueryParams(Ctx& c) {
-  return SentOnError(c, AuditQueryParams(c.req));
-}
-void SendAuditEntries(Ctx& c, const std::vector<service::AuditEntry>& entries, int limit) {
-  AuditEntriesReply(c.req, entries, limit).WriteTo(c.req, c.res);
 }
 
 Api::Api(Engine& engine, service::Instance& instance, ApiOptions options)
@@ -597,7 +538,7 @@ std::optional<service::Idempotency::Claim> ClaimIdempotencyKey(Ctx& c) {
       const service::StoredAnswer& a = r->answer;
       if (!a.location.empty()) c.res.set_header("Location", a.location);
       c.res.set_header("Idempotent-Replayed", "true");
-      SendBytes(c, a.status, a.body, a.content_type);
+      Reply::Bytes(a.status, a.body, a.content_type).WriteTo(c.req, c.res);
       return std::nullopt;
     }
   }

@@ -21,8 +21,11 @@
 //   8. the handler; its service asks access:: again before touching data (services are also
 //      called by the scheduler and by sources, which have no dispatcher in front of them);
 //   9. any exception becomes the generic 500 JSON error with the request id, nothing else.
-// Status codes come from util::Status codes in one place (SendError). Thread-safe: handlers run
-// on engine workers; the Api object is immutable once routes are registered.
+// A handler returns util::Result<Reply> (http/reply.h) and never writes the response: the
+// dispatcher writes the Reply, or sends the refusal through SendError, where status codes come
+// from util::Status codes in one table (tests/layers.py rule 6 keeps route files to that).
+// Thread-safe: handlers run on engine workers; the Api object is immutable once routes are
+// registered.
 #pragma once
 
 #include <chrono>
@@ -32,7 +35,6 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -219,8 +221,12 @@ class HeavySlot {
 // A slot, or 503 ("busy", or "sealed" when a seal begins while waiting).
 util::Result<HeavySlot> EnterHeavy(const httplib::Request& req, service::Instance& instance);
 
-// Sends a refusal: its HTTP status (from the Status code, in one table), the JSON error body,
-// and WWW-Authenticate or Retry-After where they apply. The dispatcher's one error path.
+// A refusal as a Reply: its HTTP status (from the Status code, in one table), the JSON error
+// body, and WWW-Authenticate or Retry-After where they apply. SendError sends it; a handler
+// returns it only for a refusal that must carry another header too (the single sign-on callback
+// clears its binding cookie however the flow ends), adding that with With().
+Reply ErrorReply(const Ctx& c, const util::Status& status);
+// Sends ErrorReply(c, status). The dispatcher's one error path.
 void SendError(Ctx& c, const util::Status& status);
 
 // Conditional requests (util/etag.h, docs/api.md). A read of an object with an entity tag asks
@@ -250,31 +256,6 @@ util::Result<service::AuditQuery> AuditQueryParams(const httplib::Request& req);
 Reply AuditEntriesReply(const httplib::Request& req,
                         const std::vector<service::AuditEntry>& entries, int limit);
 
-// Being moved: the forms that write the response themselves, for handlers not yet returning a
-// Reply. Each is the Reply or Result form above, sent at once.
-void SendJson(Ctx& c, int status, const nlohmann::json& body);
-void SendRawJson(Ctx& c, int status, std::string body);
-void SendCreated(Ctx& c, const std::string& location, const nlohmann::json& body);
-void SendCompressible(Ctx& c, int status, std::string body, const std::string& content_type);
-void SendCompressibleJson(Ctx& c, int status, std::string body);
-void SendBytes(Ctx& c, int status, std::string body, const std::string& content_type);
-void SendNoContent(Ctx& c);
-std::optional<HeavySlot> EnterHeavy(Ctx& c);
-bool Fresh(Ctx& c, const std::string& etag);
-std::optional<nlohmann::json> JsonBody(Ctx& c, size_t max_bytes = 0);
-bool AcceptJsonBody(Ctx& c, size_t max_bytes);
-template <class Id>
-std::optional<Id> PathId(Ctx& c, size_t index) {
-  auto id = Id::Parse(c.Param(index));
-  if (!id) SendError(c, util::Status::NotFound());
-  return id;
-}
-std::optional<std::string> StringField(Ctx& c, const nlohmann::json& body, const char* key,
-                                       bool required);
-std::optional<int64_t> IntParam(Ctx& c, const char* name, int64_t lo, int64_t hi, int64_t dflt);
-std::optional<service::AuditQuery> AuditQueryParams(Ctx& c);
-void SendAuditEntries(Ctx& c, const std::vector<service::AuditEntry>& entries, int limit);
-
 class Api {
  public:
   Api(Engine& engine, service::Instance& instance, ApiOptions options);
@@ -284,15 +265,6 @@ class Api {
   service::Instance& instance() { return instance_; }
 
   void Route(const RouteSpec& spec, Handler handler);
-  // Being moved: a handler that writes the response itself.
-  template <class F>
-  requires std::is_void_v<std::invoke_result_t<F&, Ctx&>>
-  void Route(const RouteSpec& spec, F write) {
-    Route(spec, Handler([write = std::move(write)](Ctx& c) -> util::Result<Reply> {
-            write(c);
-            return Reply::Written();
-          }));
-  }
 
  private:
   struct Bound {

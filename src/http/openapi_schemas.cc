@@ -130,7 +130,7 @@ json BuildSchemas() {
   s["Share"] = Closed({{"user_id", Str()}, {"access", access}}, {"user_id", "access"});
   s["TransferRequest"] = Obj({{"user_id", Str()}}, {"user_id"});
   s["Transferred"] = Closed({{"id", Str()}, {"owner_id", Str()}}, {"id", "owner_id"});
-  // api.cc SendAuditEntries; "change" is whatever the action recorded.
+  // api.cc AuditEntriesReply; "change" is whatever the action recorded.
   s["AuditEntries"] =
       Obj({{"entries", ArrayOf(Closed({{"id", Int()},
                                        {"at", Time()},

@@ -80,20 +80,4 @@ Reply ListReply(const httplib::Request& req, nlohmann::json body,
   return Reply::Json(200, body).With("Link", NextPageLink(req, cursor));
 }
 
-// --- Being moved ---
-
-std::optional<PageRequest> PageParams(Ctx& c, int64_t dflt, int64_t max) {
-  auto r = PageParams(c.req, dflt, max);
-  if (r.ok()) return std::move(r).value();
-  SendError(c, r.status());
-  return std::nullopt;
-}
-
-void AddNextPage(Ctx& c, nlohmann::json& body, const std::optional<std::string>& next_key) {
-  if (!next_key) return;
-  const std::string cursor = EncodeCursor(*next_key);
-  body["next_cursor"] = cursor;
-  c.res.set_header("Link", NextPageLink(c.req, cursor));
-}
-
 }  // namespace bomvault::http

@@ -84,16 +84,4 @@ Reply ListPage(const httplib::Request& req, const char* field, std::vector<T> it
   return ListReply(req, std::move(extra), next);
 }
 
-// Being moved: the forms that send at once.
-std::optional<PageRequest> PageParams(Ctx& c, int64_t dflt, int64_t max);
-void AddNextPage(Ctx& c, nlohmann::json& body, const std::optional<std::string>& next_key);
-template <class T>
-void SendPage(Ctx& c, const char* field, std::vector<T> items,
-              const std::function<std::string(const T&)>& key, bool newest_first,
-              const PageRequest& page, const std::function<nlohmann::json(const T&)>& to_json,
-              nlohmann::json extra = nlohmann::json::object()) {
-  ListPage<T>(c.req, field, std::move(items), key, newest_first, page, to_json, std::move(extra))
-      .WriteTo(c.req, c.res);
-}
-
 }  // namespace bomvault::http

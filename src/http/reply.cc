@@ -59,12 +59,6 @@ Reply Reply::CompressibleJson(int status, std::string body) {
   return Compressible(status, std::move(body), kJsonType);
 }
 
-Reply Reply::Written() {
-  Reply r(0, "", "");
-  r.written_ = true;
-  return r;
-}
-
 Reply& Reply::With(std::string name, std::string value) & {
   headers_.emplace_back(std::move(name), std::move(value));
   return *this;
@@ -76,7 +70,6 @@ Reply&& Reply::With(std::string name, std::string value) && {
 }
 
 void Reply::WriteTo(const httplib::Request& req, httplib::Response& res) && {
-  if (written_) return;
   res.status = status_;
   for (auto& [name, value] : headers_) res.set_header(name, value);
   if (content_type_.empty()) {

@@ -46,8 +46,6 @@ class Reply {
   // at least kCompressMinBytes, with Vary: Accept-Encoding.
   static Reply Compressible(int status, std::string body, std::string content_type);
   static Reply CompressibleJson(int status, std::string body);
-  // Being moved: a handler that wrote the response itself; WriteTo leaves it as it is.
-  static Reply Written();
 
   // Adds a response header (ETag, Set-Cookie, Content-Disposition, Link...).
   Reply& With(std::string name, std::string value) &;
@@ -67,7 +65,6 @@ class Reply {
   std::string body_;
   std::string content_type_;  // empty: no body (204, 302, 304)
   bool compressible_ = false;
-  bool written_ = false;
   std::vector<std::pair<std::string, std::string>> headers_;
 };
 

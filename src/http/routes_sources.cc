@@ -10,6 +10,7 @@
 
 namespace bomvault::http {
 
+using util::Result;
 using util::Status;
 
 namespace {
@@ -66,17 +67,6 @@ service::SourceCredentials CredentialsOf(const nlohmann::json& body) {
   return out;
 }
 
-// The body of a create or an update. Both routes need kSourceManage, which the dispatcher asks
-// before the body is read (so anyone else learns nothing from how a body is refused).
-std::optional<codec::SourceSettingsPatch> SettingsBody(Ctx& c, const nlohmann::json& body) {
-  auto settings = codec::DecodeSourceSettingsPatch(body);
-  if (!settings.ok()) {
-    SendError(c, settings.status());
-    return std::nullopt;
-  }
-  return std::move(settings.value());
-}
-
 nlohmann::json JobJson(const service::JobView& v) {
   nlohmann::json j = {{"id", v.id.str()},
                       {"kind", v.kind},
@@ -109,14 +99,13 @@ void RegisterSourceRoutes(Api& api) {
               .errors = {409},
               .idempotent = true},
              access::Function::kSourceManage},
-            [](Ctx& c) {
-              auto body = JsonBody(c);
-              if (!body) return;
-              auto settings = SettingsBody(c, *body);
-              if (!settings) return;
-              auto r = c.s().sources->Create(c.principal, *settings);
-              if (!r.ok()) return SendError(c, r.status());
-              SendCreated(c, "/api/v1/sources/" + r->str(), {{"id", r->str()}});
+            [](Ctx& c) -> Result<Reply> {
+              // kSourceManage is asked by the dispatcher before the body is read, so anyone
+              // else learns nothing from how a body is refused.
+              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req));
+              BV_ASSIGN_OR_RETURN(auto settings, codec::DecodeSourceSettingsPatch(body));
+              BV_ASSIGN_OR_RETURN(auto source, c.s().sources->Create(c.principal, settings));
+              return Reply::Created("/api/v1/sources/" + source.str(), {{"id", source.str()}});
             });
 
   api.Route({"GET",
@@ -127,15 +116,13 @@ void RegisterSourceRoutes(Api& api) {
              "The org's sources: Editors and Viewers get id, name, kind and their own "
              "`connected`; Administrators also the configuration",
              {.responses = {{200, "Sources"}}, .list_max = 1000}},
-            [](Ctx& c) {
-              auto page = PageParams(c, 1000, 1000);
-              if (!page) return;
-              auto r = c.s().sources->List(c.principal);
-              if (!r.ok()) return SendError(c, r.status());
-              SendPage<service::SourceView>(
-                  c, "sources", std::move(r.value()),
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto page, PageParams(c.req, 1000, 1000));
+              BV_ASSIGN_OR_RETURN(auto sources, c.s().sources->List(c.principal));
+              return ListPage<service::SourceView>(
+                  c.req, "sources", std::move(sources),
                   [](const service::SourceView& v) { return TimeIdKey(v.created_at, v.id.str()); },
-                  false, *page, SourceJson);
+                  false, page, SourceJson);
             });
 
   api.Route({"GET",
@@ -145,12 +132,10 @@ void RegisterSourceRoutes(Api& api) {
              false,
              "One source, as in the list",
              {.responses = {{200, "Source"}}}},
-            [](Ctx& c) {
-              auto id = PathId<util::SourceId>(c, 1);
-              if (!id) return;
-              auto r = c.s().sources->Get(c.principal, *id);
-              if (!r.ok()) return SendError(c, r.status());
-              SendJson(c, 200, SourceJson(r.value()));
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::SourceId>(1));
+              BV_ASSIGN_OR_RETURN(auto source, c.s().sources->Get(c.principal, id));
+              return Reply::Json(200, SourceJson(source));
             });
 
   api.Route({"PATCH",
@@ -162,16 +147,13 @@ void RegisterSourceRoutes(Api& api) {
              "change of base_url, database, ca_pem, proxy or internal deletes every connection",
              {.request = "SourceChange", .responses = {{200, "Source"}}, .errors = {409}},
              access::Function::kSourceManage},
-            [](Ctx& c) {
-              auto id = PathId<util::SourceId>(c, 1);
-              if (!id) return;
-              auto body = JsonBody(c);
-              if (!body) return;
-              auto patch = SettingsBody(c, *body);
-              if (!patch) return;
-              auto r = c.s().sources->Update(c.principal, *id, *patch);
-              if (!r.ok()) return SendError(c, r.status());
-              SendJson(c, 200, SourceJson(r.value()));
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::SourceId>(1));
+              // As the create: the dispatcher asked kSourceManage before the body is read.
+              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req));
+              BV_ASSIGN_OR_RETURN(auto patch, codec::DecodeSourceSettingsPatch(body));
+              BV_ASSIGN_OR_RETURN(auto source, c.s().sources->Update(c.principal, id, patch));
+              return Reply::Json(200, SourceJson(source));
             });
 
   api.Route({"DELETE",
@@ -181,12 +163,10 @@ void RegisterSourceRoutes(Api& api) {
              false,
              "Administrator: delete a source with every connection to it",
              {.responses = {{204, nullptr}}}},
-            [](Ctx& c) {
-              auto id = PathId<util::SourceId>(c, 1);
-              if (!id) return;
-              Status st = c.s().sources->Delete(c.principal, *id);
-              if (!st.ok()) return SendError(c, st);
-              SendNoContent(c);
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::SourceId>(1));
+              BV_RETURN_IF_ERROR(c.s().sources->Delete(c.principal, id));
+              return Reply::NoContent();
             });
 
   api.Route(
@@ -201,30 +181,26 @@ void RegisterSourceRoutes(Api& api) {
        "empty object asks what to give: 400 credentials_required with error.needs = "
        "password|api_key|client_credentials|oauth, and changes nothing",
        {.request = "SourceConnect", .responses = {{204, nullptr}}, .errors = {409, 422, 424}}},
-      [](Ctx& c) {
-        auto id = PathId<util::SourceId>(c, 1);
-        if (!id) return;
-        auto body = JsonBody(c);
-        if (!body) return;
-        if (body->is_object() && body->empty()) {
+      [](Ctx& c) -> Result<Reply> {
+        BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::SourceId>(1));
+        BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req));
+        if (body.is_object() && body.empty()) {
           // The probe (docs/sources.md, "Connect"): Editors and Viewers learn which of
           // their own credentials to enter, nothing about how the source is configured.
-          auto needs = c.s().sources->ConnectionNeeds(c.principal, *id);
-          if (!needs.ok()) return SendError(c, needs.status());
+          BV_ASSIGN_OR_RETURN(auto needs, c.s().sources->ConnectionNeeds(c.principal, id));
           static const std::map<std::string, std::string> kAsk = {
               {"password", "give your own user name and password for this source"},
               {"api_key", "give your own API key for this source"},
               {"client_credentials", "give your own OAuth client id and client secret"},
               {"oauth", "sign in at the source: POST .../connection/authorize first"}};
-          return SendJson(c, 400,
-                          {{"error",
-                            {{"code", "credentials_required"},
-                             {"message", kAsk.at(needs.value())},
-                             {"needs", needs.value()}}}});
+          // An error body with one member more than a refusal's (needs), so a Reply.
+          return Reply::Json(400, {{"error",
+                                    {{"code", "credentials_required"},
+                                     {"message", kAsk.at(needs)},
+                                     {"needs", needs}}}});
         }
-        Status st = c.s().sources->Connect(c.principal, *id, CredentialsOf(*body));
-        if (!st.ok()) return SendError(c, st);
-        SendNoContent(c);
+        BV_RETURN_IF_ERROR(c.s().sources->Connect(c.principal, id, CredentialsOf(body)));
+        return Reply::NoContent();
       });
 
   api.Route({"POST",
@@ -235,16 +211,14 @@ void RegisterSourceRoutes(Api& api) {
              "OAuth 2.0 code + PKCE sources: {redirect_uri} → {authorize_url, state}; sign in "
              "there, then PUT .../connection {code, state}",
              {.request = "AuthorizeRequest", .responses = {{200, "Authorization"}}}},
-            [](Ctx& c) {
-              auto id = PathId<util::SourceId>(c, 1);
-              if (!id) return;
-              auto body = JsonBody(c);
-              if (!body) return;
-              auto redirect = StringField(c, *body, "redirect_uri", true);
-              if (!redirect) return;
-              auto r = c.s().sources->StartAuthorization(c.principal, *id, *redirect);
-              if (!r.ok()) return SendError(c, r.status());
-              SendJson(c, 200, {{"authorize_url", r->authorize_url}, {"state", r->state}});
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::SourceId>(1));
+              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req));
+              BV_ASSIGN_OR_RETURN(auto redirect, StringField(body, "redirect_uri", true));
+              BV_ASSIGN_OR_RETURN(auto started,
+                                  c.s().sources->StartAuthorization(c.principal, id, redirect));
+              return Reply::Json(
+                  200, {{"authorize_url", started.authorize_url}, {"state", started.state}});
             });
 
   api.Route({"DELETE",
@@ -254,12 +228,10 @@ void RegisterSourceRoutes(Api& api) {
              false,
              "Disconnect: your credentials for this source are deleted",
              {.responses = {{204, nullptr}}}},
-            [](Ctx& c) {
-              auto id = PathId<util::SourceId>(c, 1);
-              if (!id) return;
-              Status st = c.s().sources->Disconnect(c.principal, *id);
-              if (!st.ok()) return SendError(c, st);
-              SendNoContent(c);
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::SourceId>(1));
+              BV_RETURN_IF_ERROR(c.s().sources->Disconnect(c.principal, id));
+              return Reply::NoContent();
             });
 
   api.Route(
@@ -273,26 +245,21 @@ void RegisterSourceRoutes(Api& api) {
        "revision when anything changed (the job's result: revision, changes, compare), "
        "none when nothing did",
        {.request = "PullRequest", .responses = {{202, "JobSubmitted"}}, .errors = {409}}},
-      [](Ctx& c) {
-        auto id = PathId<util::SourceId>(c, 1);
-        if (!id) return;
-        auto body = JsonBody(c);
-        if (!body) return;
-        auto remote = StringField(c, *body, "remote_id", false);
-        if (!remote) return;
-        auto bom_text = StringField(c, *body, "bom_id", false);
-        if (!bom_text) return;
+      [](Ctx& c) -> Result<Reply> {
+        BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::SourceId>(1));
+        BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req));
+        BV_ASSIGN_OR_RETURN(auto remote, StringField(body, "remote_id", false));
+        BV_ASSIGN_OR_RETURN(auto bom_text, StringField(body, "bom_id", false));
         std::optional<util::BomId> bom;
-        if (!bom_text->empty()) {
-          bom = util::BomId::Parse(*bom_text);
-          if (!bom) return SendError(c, Status::NotFound());
+        if (!bom_text.empty()) {
+          bom = util::BomId::Parse(bom_text);
+          if (!bom) return Status::NotFound();
         }
-        if (remote->size() > 256) {
-          return SendError(c, Status::Invalid("invalid_remote_id", "remote_id is too long"));
+        if (remote.size() > 256) {
+          return Status::Invalid("invalid_remote_id", "remote_id is too long");
         }
-        auto r = c.s().sources->SubmitPull(c.principal, *id, *remote, bom);
-        if (!r.ok()) return SendError(c, r.status());
-        SendJson(c, 202, {{"job_id", r->str()}});
+        BV_ASSIGN_OR_RETURN(auto job, c.s().sources->SubmitPull(c.principal, id, remote, bom));
+        return Reply::Json(202, {{"job_id", job.str()}});
       });
 
   api.Route({"GET",
@@ -303,17 +270,14 @@ void RegisterSourceRoutes(Api& api) {
              "Administrator, Editor: a folder source's files {files: [{name, size, modified_at, "
              "state: new|changed|pulled}]}, by name; pull one with POST .../pull {remote_id: name}",
              {.responses = {{200, "SourceFiles"}}, .errors = {422}, .list_max = 1000}},
-            [](Ctx& c) {
-              auto id = PathId<util::SourceId>(c, 1);
-              if (!id) return;
-              auto page = PageParams(c, 1000, 1000);
-              if (!page) return;
-              auto r = c.s().sources->ListFiles(c.principal, *id);
-              if (!r.ok()) return SendError(c, r.status());
-              using File = std::decay_t<decltype(r.value().front())>;
-              SendPage<File>(
-                  c, "files", std::move(r.value()), [](const File& f) { return f.name; }, false,
-                  *page,
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::SourceId>(1));
+              BV_ASSIGN_OR_RETURN(auto page, PageParams(c.req, 1000, 1000));
+              BV_ASSIGN_OR_RETURN(auto files, c.s().sources->ListFiles(c.principal, id));
+              using File = std::decay_t<decltype(files.front())>;
+              return ListPage<File>(
+                  c.req, "files", std::move(files), [](const File& f) { return f.name; }, false,
+                  page,
                   [](const File& f) -> nlohmann::json {
                     return {{"name", f.name},
                             {"size", f.size},
@@ -332,18 +296,14 @@ void RegisterSourceRoutes(Api& api) {
              {.request = "SendRequest", .responses = {{202, "JobSubmitted"}}, .errors = {409, 422}},
              access::Function::kBomSend,
              OnBom(1)},
-            [](Ctx& c) {
-              auto id = PathId<util::BomId>(c, 1);
-              if (!id) return;
-              auto body = JsonBody(c);
-              if (!body) return;
-              auto source_text = StringField(c, *body, "source_id", true);
-              if (!source_text) return;
-              auto source = util::SourceId::Parse(*source_text);
-              if (!source) return SendError(c, Status::NotFound());
-              auto r = c.s().sources->SubmitSend(c.principal, *id, *source);
-              if (!r.ok()) return SendError(c, r.status());
-              SendJson(c, 202, {{"job_id", r->str()}});
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::BomId>(1));
+              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req));
+              BV_ASSIGN_OR_RETURN(auto source_text, StringField(body, "source_id", true));
+              auto source = util::SourceId::Parse(source_text);
+              if (!source) return Status::NotFound();
+              BV_ASSIGN_OR_RETURN(auto job, c.s().sources->SubmitSend(c.principal, id, *source));
+              return Reply::Json(202, {{"job_id", job.str()}});
             });
 
   api.Route({"GET",
@@ -354,12 +314,10 @@ void RegisterSourceRoutes(Api& api) {
              "The job's owner: state, progress 0..1, result or error",
              {.responses = {{200, "Job"}}},
              access::Function::kJobRead},
-            [](Ctx& c) {
-              auto id = PathId<util::JobId>(c, 1);
-              if (!id) return;
-              auto r = c.s().jobs->Get(c.principal, *id);
-              if (!r.ok()) return SendError(c, r.status());
-              SendJson(c, 200, JobJson(r.value()));
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::JobId>(1));
+              BV_ASSIGN_OR_RETURN(auto job, c.s().jobs->Get(c.principal, id));
+              return Reply::Json(200, JobJson(job));
             });
 
   api.Route({"DELETE",
@@ -370,12 +328,10 @@ void RegisterSourceRoutes(Api& api) {
              "The job's owner: cancel a queued or running job (it ends failed, code cancelled)",
              {.responses = {{204, nullptr}}, .errors = {409}},
              access::Function::kJobRead},
-            [](Ctx& c) {
-              auto id = PathId<util::JobId>(c, 1);
-              if (!id) return;
-              Status st = c.s().jobs->Cancel(c.principal, *id);
-              if (!st.ok()) return SendError(c, st);
-              SendNoContent(c);
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::JobId>(1));
+              BV_RETURN_IF_ERROR(c.s().jobs->Cancel(c.principal, id));
+              return Reply::NoContent();
             });
 }
 

@@ -13,6 +13,7 @@
 
 namespace bomvault::http {
 
+using util::Result;
 using util::Status;
 
 namespace {
@@ -21,10 +22,15 @@ std::string BindingCookieName(bool tls) { return tls ? "__Host-bv_sso" : "bv_sso
 
 std::string SecureAttr(bool tls) { return tls ? "; Secure" : ""; }
 
-void SetBindingCookie(Ctx& c, bool tls, const std::string& value) {
-  c.res.set_header("Set-Cookie", BindingCookieName(tls) + "=" + value +
-                                     "; Path=/; HttpOnly; SameSite=Lax; Max-Age=600" +
-                                     SecureAttr(tls));
+// The Set-Cookie value that gives the browser the flow's binding cookie.
+std::string BindingCookie(bool tls, const std::string& value) {
+  return BindingCookieName(tls) + "=" + value + "; Path=/; HttpOnly; SameSite=Lax; Max-Age=600" +
+         SecureAttr(tls);
+}
+
+// The Set-Cookie value that clears it: the callback sends it however the flow ends.
+std::string ClearedBindingCookie(bool tls) {
+  return BindingCookieName(tls) + "=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0" + SecureAttr(tls);
 }
 
 nlohmann::json ProviderJson(const service::OidcProviderView& v) {
@@ -46,12 +52,11 @@ nlohmann::json ProviderJson(const service::OidcProviderView& v) {
           {"local_passwords", v.local_passwords}};
 }
 
-// Reads the provider body; sends 400 and returns nullopt on a wrong type.
-std::optional<service::OidcProviderInput> ProviderInput(Ctx& c, const nlohmann::json& body) {
+// Reads the provider body; 400 on an unknown field or a wrong type.
+Result<service::OidcProviderInput> ProviderInput(const nlohmann::json& body) {
   service::OidcProviderInput in;
-  auto bad = [&](const char* field) {
-    SendError(c, Status::Invalid("invalid_field", std::string(field) + " has the wrong type"));
-    return std::nullopt;
+  auto bad = [](const char* field) {
+    return Status::Invalid("invalid_field", std::string(field) + " has the wrong type");
   };
   for (const auto& [key, value] : body.items()) {
     static const std::set<std::string> kKnown = {
@@ -59,23 +64,22 @@ std::optional<service::OidcProviderInput> ProviderInput(Ctx& c, const nlohmann::
         "default_role", "provisioning", "groups_claim",       "group_roles", "mfa_acr_values",
         "internal",     "ca_pem",       "max_session_seconds"};
     if (kKnown.count(key) == 0) {
-      SendError(c, Status::Invalid("unknown_field", "unknown field: " + key.substr(0, 40)));
-      return std::nullopt;
+      return Status::Invalid("unknown_field", "unknown field: " + key.substr(0, 40));
     }
   }
-  auto text = [&](const char* key, std::string* out, bool required) {
-    auto v = StringField(c, body, key, required);
-    if (!v) return false;
-    if (body.contains(key)) *out = *v;
-    return true;
+  // A string member into *out; an optional one that is absent leaves *out as it is.
+  auto text = [&](const char* key, std::string* out, bool required) -> Status {
+    BV_ASSIGN_OR_RETURN(auto v, StringField(body, key, required));
+    if (body.contains(key)) *out = std::move(v);
+    return Status::Ok();
   };
-  if (!text("issuer", &in.issuer, true) || !text("client_id", &in.client_id, true) ||
-      !text("display_name", &in.display_name, true) ||
-      !text("default_role", &in.default_role, false) ||
-      !text("provisioning", &in.provisioning, false) ||
-      !text("groups_claim", &in.groups_claim, false) || !text("ca_pem", &in.ca_pem, false)) {
-    return std::nullopt;
-  }
+  BV_RETURN_IF_ERROR(text("issuer", &in.issuer, true));
+  BV_RETURN_IF_ERROR(text("client_id", &in.client_id, true));
+  BV_RETURN_IF_ERROR(text("display_name", &in.display_name, true));
+  BV_RETURN_IF_ERROR(text("default_role", &in.default_role, false));
+  BV_RETURN_IF_ERROR(text("provisioning", &in.provisioning, false));
+  BV_RETURN_IF_ERROR(text("groups_claim", &in.groups_claim, false));
+  BV_RETURN_IF_ERROR(text("ca_pem", &in.ca_pem, false));
   if (body.contains("client_secret")) {
     if (!body["client_secret"].is_string()) return bad("client_secret");
     in.client_secret = body["client_secret"].get<std::string>();
@@ -123,10 +127,9 @@ void RegisterSsoRoutes(Api& api) {
              "Administrator: the org's OpenID Connect provider (the client secret is never "
              "returned, only has_client_secret), its redirect_uri and the local-password switch",
              {.responses = {{200, "SsoProvider"}}, .errors = {404}}},
-            [](Ctx& c) {
-              auto r = c.s().oidc->GetProvider(c.principal);
-              if (!r.ok()) return SendError(c, r.status());
-              SendJson(c, 200, ProviderJson(r.value()));
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto provider, c.s().oidc->GetProvider(c.principal));
+              return Reply::Json(200, ProviderJson(provider));
             });
 
   api.Route({"PUT",
@@ -140,14 +143,11 @@ void RegisterSsoRoutes(Api& api) {
              "group_roles? {group: role}, mfa_acr_values?, max_session_seconds?, internal? "
              "(loopback and private addresses allowed), ca_pem?} → 204",
              {.request = "SsoProviderIn", .responses = {{204, nullptr}}}},
-            [](Ctx& c) {
-              auto body = JsonBody(c, 128 * 1024);
-              if (!body) return;
-              auto in = ProviderInput(c, *body);
-              if (!in) return;
-              Status st = c.s().oidc->PutProvider(c.principal, std::move(*in));
-              if (!st.ok()) return SendError(c, st);
-              SendNoContent(c);
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 128 * 1024));
+              BV_ASSIGN_OR_RETURN(auto in, ProviderInput(body));
+              BV_RETURN_IF_ERROR(c.s().oidc->PutProvider(c.principal, std::move(in)));
+              return Reply::NoContent();
             });
 
   api.Route({"DELETE",
@@ -158,10 +158,9 @@ void RegisterSsoRoutes(Api& api) {
              "Administrator: remove single sign-on and every linked identity (refused while "
              "local passwords are off) → 204",
              {.responses = {{204, nullptr}}, .errors = {404, 409}}},
-            [](Ctx& c) {
-              Status st = c.s().oidc->DeleteProvider(c.principal);
-              if (!st.ok()) return SendError(c, st);
-              SendNoContent(c);
+            [](Ctx& c) -> Result<Reply> {
+              BV_RETURN_IF_ERROR(c.s().oidc->DeleteProvider(c.principal));
+              return Reply::NoContent();
             });
 
   api.Route({"POST",
@@ -172,16 +171,14 @@ void RegisterSsoRoutes(Api& api) {
              "Administrator: {enabled: bool}. Off wipes every password hash of the org at once "
              "and refuses local sign-in; needs a provider and the caller's own linked identity",
              {.request = "LocalPasswords", .responses = {{204, nullptr}}, .errors = {404, 409}}},
-            [](Ctx& c) {
-              auto body = JsonBody(c, 1024);
-              if (!body) return;
-              auto it = body->find("enabled");
-              if (it == body->end() || !it->is_boolean()) {
-                return SendError(c, Status::Invalid("invalid_field", "enabled must be a boolean"));
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 1024));
+              auto it = body.find("enabled");
+              if (it == body.end() || !it->is_boolean()) {
+                return Status::Invalid("invalid_field", "enabled must be a boolean");
               }
-              Status st = c.s().oidc->SetLocalPasswords(c.principal, it->get<bool>());
-              if (!st.ok()) return SendError(c, st);
-              SendNoContent(c);
+              BV_RETURN_IF_ERROR(c.s().oidc->SetLocalPasswords(c.principal, it->get<bool>()));
+              return Reply::NoContent();
             });
 
   // Before /api/v1/sso/{org}: the router takes the first route that matches.
@@ -197,31 +194,30 @@ void RegisterSsoRoutes(Api& api) {
               .query = {{"code", "string", "the authorization code"},
                         {"state", "string", "the state this server gave the provider"},
                         {"error", "string", "the provider's refusal"}}}},
-            [&api](Ctx& c) {
+            [&api](Ctx& c) -> Result<Reply> {
               bool tls = api.options().tls;
               std::string binding = CookieValue(c.req, BindingCookieName(tls));
               std::string state = c.req.get_param_value("state");
               std::string code = c.req.get_param_value("code");
+              // Every answer clears the binding cookie, refusals too, so those are built with
+              // ErrorReply: a returned Status could not carry the cookie.
               if (c.req.has_param("error")) {
                 // The provider refused (or the user cancelled): the state is spent all the same.
                 Status st = c.s().oidc->Abandon(state);
-                c.res.set_header("Set-Cookie", BindingCookieName(tls) +
-                                                   "=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0" +
-                                                   SecureAttr(tls));
-                if (!st.ok()) return SendError(c, st);
-                return SendError(c, Status(util::Code::kUnauthenticated, "sso_denied",
-                                           "the identity provider did not sign you in"));
+                if (st.ok()) {
+                  st = Status(util::Code::kUnauthenticated, "sso_denied",
+                              "the identity provider did not sign you in");
+                }
+                return ErrorReply(c, st).With("Set-Cookie", ClearedBindingCookie(tls));
               }
               auto r = c.s().oidc->Finish(code, state, binding, c.req.remote_addr);
-              c.res.set_header("Set-Cookie", BindingCookieName(tls) +
-                                                 "=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0" +
-                                                 SecureAttr(tls));
-              if (!r.ok()) return SendError(c, r.status());
-              c.res.set_header("Set-Cookie", SessionCookieName(tls) + "=" + r->session.token +
-                                                 "; Path=/; HttpOnly; SameSite=Strict" +
-                                                 SecureAttr(tls));
-              c.res.status = 302;
-              c.res.set_header("Location", r->linked ? "/#/account" : "/");
+              if (!r.ok()) {
+                return ErrorReply(c, r.status()).With("Set-Cookie", ClearedBindingCookie(tls));
+              }
+              return Reply::Redirect(r->linked ? "/#/account" : "/")
+                  .With("Set-Cookie", ClearedBindingCookie(tls))
+                  .With("Set-Cookie", SessionCookieName(tls) + "=" + r->session.token +
+                                          "; Path=/; HttpOnly; SameSite=Strict" + SecureAttr(tls));
             });
 
   api.Route({"GET",
@@ -232,14 +228,11 @@ void RegisterSsoRoutes(Api& api) {
              "Anyone: the display name of an org's provider and the URL that starts its sign-in "
              "(for the \"Sign in with …\" button); 404 when the org has none",
              {.responses = {{200, "SsoPublic"}}}},
-            [](Ctx& c) {
-              auto org = PathId<util::OrgId>(c, 1);
-              if (!org) return;
-              auto r = c.s().oidc->PublicName(*org);
-              if (!r.ok()) return SendError(c, r.status());
-              SendJson(c, 200,
-                       {{"display_name", r.value()},
-                        {"start_url", "/api/v1/sso/" + org->str() + "/start"}});
+            [](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto org, c.PathId<util::OrgId>(1));
+              BV_ASSIGN_OR_RETURN(auto name, c.s().oidc->PublicName(org));
+              return Reply::Json(200, {{"display_name", name},
+                                       {"start_url", "/api/v1/sso/" + org.str() + "/start"}});
             });
 
   api.Route({"GET",
@@ -250,14 +243,11 @@ void RegisterSsoRoutes(Api& api) {
              "Anyone: begins the authorization code flow with PKCE: 302 to the provider, with a "
              "binding cookie for the callback",
              {.responses = {{302, nullptr}}, .errors = {422, 424}}},
-            [&api](Ctx& c) {
-              auto org = PathId<util::OrgId>(c, 1);
-              if (!org) return;
-              auto r = c.s().oidc->Start(*org, nullptr);
-              if (!r.ok()) return SendError(c, r.status());
-              SetBindingCookie(c, api.options().tls, r->binding);
-              c.res.status = 302;
-              c.res.set_header("Location", r->authorization_url);
+            [&api](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto org, c.PathId<util::OrgId>(1));
+              BV_ASSIGN_OR_RETURN(auto flow, c.s().oidc->Start(org, nullptr));
+              return Reply::Redirect(flow.authorization_url)
+                  .With("Set-Cookie", BindingCookie(api.options().tls, flow.binding));
             });
 
   api.Route({"POST",
@@ -268,13 +258,11 @@ void RegisterSsoRoutes(Api& api) {
              "Signed in: begins the flow that links the caller's account to the org's provider "
              "→ 200 {authorization_url} and the binding cookie; the browser goes there next",
              {.responses = {{200, "SsoLink"}}, .errors = {422, 424}}},
-            [&api](Ctx& c) {
-              auto org = PathId<util::OrgId>(c, 1);
-              if (!org) return;
-              auto r = c.s().oidc->Start(*org, &c.principal);
-              if (!r.ok()) return SendError(c, r.status());
-              SetBindingCookie(c, api.options().tls, r->binding);
-              SendJson(c, 200, {{"authorization_url", r->authorization_url}});
+            [&api](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto org, c.PathId<util::OrgId>(1));
+              BV_ASSIGN_OR_RETURN(auto flow, c.s().oidc->Start(org, &c.principal));
+              return Reply::Json(200, {{"authorization_url", flow.authorization_url}})
+                  .With("Set-Cookie", BindingCookie(api.options().tls, flow.binding));
             });
 
   api.Route({"POST",
@@ -285,17 +273,17 @@ void RegisterSsoRoutes(Api& api) {
              "Signed in: ends this session; for a session from the provider, 200 {logout_url} "
              "ends the provider's session too (RP-initiated logout), else logout_url is \"\"",
              {.responses = {{200, "SsoLogout"}}, .errors = {422, 424}}},
-            [&api](Ctx& c) {
-              auto r = c.s().oidc->Logout(c.principal, c.bearer);
-              if (!r.ok()) return SendError(c, r.status());
+            [&api](Ctx& c) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto logout, c.s().oidc->Logout(c.principal, c.bearer));
+              Reply reply = Reply::Json(200, {{"logout_url", logout.logout_url}});
               if (c.cookie_session) {
                 bool tls = api.options().tls;
-                c.res.set_header("Set-Cookie", SessionCookieName(tls) +
-                                                   "=; Path=/; HttpOnly; SameSite=Strict; "
-                                                   "Max-Age=0" +
-                                                   SecureAttr(tls));
+                reply.With("Set-Cookie", SessionCookieName(tls) +
+                                             "=; Path=/; HttpOnly; SameSite=Strict; "
+                                             "Max-Age=0" +
+                                             SecureAttr(tls));
               }
-              SendJson(c, 200, {{"logout_url", r->logout_url}});
+              return reply;
             });
 
   api.Route(
@@ -308,23 +296,19 @@ void RegisterSsoRoutes(Api& api) {
        "of the org's Administrators when its provider is unusable; audited in the org",
        {.request = "BreakGlassRequest", .responses = {{201, "BreakGlassSession"}}, .errors = {409}},
        access::Function::kOrgDelete},
-      [](Ctx& c) {
-        auto org = PathId<util::OrgId>(c, 1);
-        if (!org) return;
-        auto body = JsonBody(c, 4096);
-        if (!body) return;
-        auto user = StringField(c, *body, "user_id", true);
-        if (!user) return;
-        auto reason = StringField(c, *body, "reason", true);
-        if (!reason) return;
-        auto uid = util::UserId::Parse(*user);
-        if (!uid) return SendError(c, Status::NotFound());
-        auto r = c.s().oidc->BreakGlass(c.principal, *org, *uid, *reason);
-        if (!r.ok()) return SendError(c, r.status());
-        SendCreated(c, "/api/v1/sessions/current",
-                    {{"token", r->token},
-                     {"user", {{"id", r->user.str()}, {"org_id", r->org.str()}}},
-                     {"expires_at", util::FormatUtc(r->expires_at)}});
+      [](Ctx& c) -> Result<Reply> {
+        BV_ASSIGN_OR_RETURN(auto org, c.PathId<util::OrgId>(1));
+        BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 4096));
+        BV_ASSIGN_OR_RETURN(auto user, StringField(body, "user_id", true));
+        BV_ASSIGN_OR_RETURN(auto reason, StringField(body, "reason", true));
+        auto uid = util::UserId::Parse(user);
+        if (!uid) return Status::NotFound();
+        BV_ASSIGN_OR_RETURN(auto session, c.s().oidc->BreakGlass(c.principal, org, *uid, reason));
+        return Reply::Created(
+            "/api/v1/sessions/current",
+            {{"token", session.token},
+             {"user", {{"id", session.user.str()}, {"org_id", session.org.str()}}},
+             {"expires_at", util::FormatUtc(session.expires_at)}});
       });
 }
 

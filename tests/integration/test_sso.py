@@ -390,10 +390,13 @@ def forged(mode, expect, setup=None):
         assert s == 302
         assert "code_challenge_method=S256" in h["Location"]
         callback = br.run_flow(h["Location"], f"{w.b}/api/v1/sso/callback")
+        assert br.cookie(w.b, "bv_sso") is not None
         s, _, body = br.request("GET", callback)
         assert w.idp.pkce_ok is True
         assert s == 401 and expect.encode() in body, (s, body)
         assert br.cookie(w.b, "bv_session") is None
+        # The refusal clears the browser's binding cookie: the spent flow leaves nothing behind.
+        assert br.cookie(w.b, "bv_sso") is None
         s, users, _ = call(w.b, "GET", "/api/v1/users", token=w.org.admin)
         assert all(u["email"] != "forged@forge.example" for u in users["users"])
         assert "sso.refused" in audit_actions(w, f"org:{w.org.id}")
