@@ -556,6 +556,11 @@ Status Permit(Ctx& c, const RouteSpec& spec) {
       // Not a BOM id: the same 404 as a BOM that is missing or unseen.
       auto bom = util::BomId::Parse(c.Param(spec.target.segment));
       if (!bom) return Status::NotFound();
+      // A read (GET, HEAD) has no body to parse and no key to claim before the handler, whose
+      // service decides question 2 as the first step of the one read transaction that also reads
+      // the BOM: the same decision, so it is not asked twice. Asking here too measured +12 µs of
+      // server CPU, about 20% of GET /boms/{id}. Question 1 is still asked below.
+      if (c.req.method == "GET" || c.req.method == "HEAD") break;
       return c.s().boms->Check(p, *bom, f);
     }
     case Target::Kind::kUser: {
