@@ -50,6 +50,14 @@ function totpAt(secret, step) {
   return String(n % 1000000).padStart(6, '0');
 }
 const stepNow = () => Math.floor(Date.now() / 1000 / 30);
+// The step for a code newer than the one used at step `used`: the current step, or the next one when
+// `used` is the current step. The server accepts one step on either side of its clock (a phone
+// running a little fast) and refuses a step not newer than the last used, so the clock need not
+// reach the next 30 s window first; it waits only when `used` was itself the next step.
+async function stepAfter(used) {
+  while (used > stepNow()) await sleep(500);
+  return Math.max(stepNow(), used + 1);
+}
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---- Mail: the server writes every message as a .eml file into DATA/outbox/ ---------------
@@ -213,12 +221,12 @@ async function saveRecoveryCodes(page, shotName) {
   return codes;
 }
 
-async function enrolTotp(page) {
+async function enrolTotp(page, { after = 0 } = {}) {
   await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
   await page.locator('#totp-secret').waitFor();
   const secret = (await page.locator('#totp-secret').textContent()).replace(/\s/g, '');
   if (Date.now() / 1000 % 30 > 25) await sleep(6000);
-  const at = stepNow();
+  const at = await stepAfter(after);
   await page.getByLabel('Code from the app').fill(totpAt(secret, at));
   await page.getByRole('button', { name: 'Confirm and turn on' }).click();
   return { secret, at };
@@ -619,10 +627,9 @@ async function main() {
     allow(admin, 401, 'POST', /^\/api\/v1\/sessions$/);  // the server asks for the code: totp_required
     await signIn(admin, ADMIN, { totpSecret });
     await page.getByText('enter the current code').waitFor({ state: 'visible' });  // the UI explains the code step
-    // The server accepts each step once: wait for a step after the one used to confirm.
-    while (stepNow() <= confirmStep) await sleep(500);
+    // The server accepts each step once: a code of a step after the one used to confirm.
     if (Date.now() / 1000 % 30 > 25) await sleep(6000);
-    await page.getByLabel('One-time code').fill(totpAt(totpSecret, stepNow()));
+    await page.getByLabel('One-time code').fill(totpAt(totpSecret, await stepAfter(confirmStep)));
     await shot(page, '08-sign-in-totp');
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await heading(page, 'BOMs').waitFor();
@@ -1322,8 +1329,7 @@ async function main() {
         document.querySelector('#enrol-first');
     });
     check(!(await page.getByText('Something went wrong').count()), 'no error page');
-    while (stepNow() <= first.at) await sleep(500);
-    const second = await enrolTotp(page);
+    const second = await enrolTotp(page, { after: first.at });
     await saveRecoveryCodes(page, null);
     await heading(page, 'Account').waitFor();
     await page.getByRole('link', { name: 'BOMs', exact: true }).waitFor();
@@ -1351,9 +1357,8 @@ async function main() {
     await page.locator('#totp-secret').waitFor();
     const secret3 = (await page.locator('#totp-secret').textContent()).replace(/\s/g, '');
     check(secret3 !== second.secret, 'a new secret for the new phone');
-    while (stepNow() <= second.at) await sleep(500);
     if (Date.now() / 1000 % 30 > 25) await sleep(6000);
-    await page.getByLabel('Code from the app').fill(totpAt(secret3, stepNow()));
+    await page.getByLabel('Code from the app').fill(totpAt(secret3, await stepAfter(second.at)));
     await page.getByRole('button', { name: 'Confirm and turn on' }).click();
     await saveRecoveryCodes(page, null);
     await page.getByText('An authenticator app is enrolled').waitFor();
