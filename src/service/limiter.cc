@@ -15,8 +15,10 @@ int64_t Backoff::RetryAfter(const std::string& key) {
   std::lock_guard lock(mu_);
   auto it = entries_.find(key);
   if (it == entries_.end()) return 0;
-  int64_t now = util::NowUnix();
-  return it->second.next_allowed > now ? it->second.next_allowed - now : 0;
+  const int64_t now_ms = util::NowUnixMillis();
+  // Whole seconds for Retry-After, rounded up, so a caller who waits that long is let in.
+  return it->second.next_allowed_ms > now_ms ? (it->second.next_allowed_ms - now_ms + 999) / 1000
+                                             : 0;
 }
 
 void Backoff::Failure(const std::string& key) {
@@ -32,7 +34,10 @@ void Backoff::Failure(const std::string& key) {
   e.last = now;
   if (e.failures > free_failures_) {
     int shift = std::min(e.failures - free_failures_ - 1, 20);
-    e.next_allowed = now + std::min<int64_t>(int64_t{1} << shift, max_delay_);
+    // In milliseconds from this failure: counted from the second it falls in, a 1 s delay
+    // could end a few milliseconds later.
+    e.next_allowed_ms =
+        util::NowUnixMillis() + std::min<int64_t>(int64_t{1} << shift, max_delay_) * 1000;
   }
 }
 
@@ -51,10 +56,10 @@ void Backoff::Evict() {
   for (auto& [k, e] : entries_) lasts.push_back(e.last);
   std::nth_element(lasts.begin(), lasts.begin() + lasts.size() / 2, lasts.end());
   int64_t median = lasts[lasts.size() / 2];
-  int64_t now = util::NowUnix();
+  const int64_t now_ms = util::NowUnixMillis();
   for (auto it = entries_.begin(); it != entries_.end();) {
     // Keep keys that are still locked out: evicting them would reset an attacker's back-off.
-    if (it->second.last <= median && it->second.next_allowed <= now) {
+    if (it->second.last <= median && it->second.next_allowed_ms <= now_ms) {
       it = entries_.erase(it);
     } else {
       ++it;

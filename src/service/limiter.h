@@ -8,7 +8,8 @@
 // allows `burst` requests at once and refills at `rate` per second per key. Both keep at most
 // `max_keys` keys, dropping the stalest half when full, so a flood of distinct keys cannot grow
 // memory without bound. Keys are opaque bytes and never logged. Thread-safe: one mutex per limiter.
-// Times come from the system clock (seconds).
+// Times come from the system clock: delays in whole seconds, each counted from the failure's
+// millisecond.
 #pragma once
 
 #include <cstdint>
@@ -35,7 +36,7 @@ class Backoff {
  private:
   struct Entry {
     int failures = 0;
-    int64_t next_allowed = 0;
+    int64_t next_allowed_ms = 0;  // unix milliseconds
     int64_t last = 0;
   };
   void Evict();
