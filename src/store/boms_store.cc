@@ -6,34 +6,54 @@
 
 namespace bomvault::store {
 
+namespace {
+
+// The BomAccessRow columns (?1 the BOM, ?2 the member, ?3 the org), first in every lookup of one
+// BOM for a member, and the tables they read.
+#define BV_BOM_ACCESS_COLUMNS                                                    \
+  "b.org_id, b.owner_id, "                                                       \
+  "(SELECT access FROM bom_shares s WHERE s.bom_id = b.id AND s.user_id = ?2), " \
+  "coalesce(json_extract(o.settings, '$.sharing_enabled'), 1)"
+#define BV_BOM_OF_MEMBER \
+  " FROM boms b JOIN orgs o ON o.id = b.org_id WHERE b.id = ?1 AND b.org_id = ?3"
+
+void BindBomOfMember(SQLite::Statement& q, const util::BomId& id, const util::OrgId& org,
+                     const util::UserId& member) {
+  q.bind(1, id.str());
+  q.bind(2, member.str());
+  q.bind(3, org.str());
+}
+
+// Columns 0-3: BV_BOM_ACCESS_COLUMNS.
+void ReadAccessColumns(SQLite::Statement& q, BomAccessRow& r) {
+  r.org = util::OrgId::FromTrusted(q.getColumn(0).getString());
+  r.owner = util::UserId::FromTrusted(q.getColumn(1).getString());
+  r.share = TextOrNull(q.getColumn(2));
+  r.org_sharing_enabled = q.getColumn(3).getInt() != 0;
+}
+
+}  // namespace
+
 std::optional<BomRow> FindBomForMember(Database& statements, Db& db, const util::BomId& id,
                                        const util::OrgId& org, const util::UserId& member) {
   SQLite::Statement& q = statements.Prepared(
       db,
-      "SELECT b.org_id, b.owner_id, b.name_sealed, b.meta_sealed, b.item_count, "
-      "b.chunk_count, b.created_at, b.updated_at, b.last_interacted_at, "
-      "(SELECT access FROM bom_shares s WHERE s.bom_id = b.id AND s.user_id = ?2), "
-      "coalesce(json_extract(o.settings, '$.sharing_enabled'), 1), "
-      "(SELECT count(*) FROM bom_attachments a WHERE a.bom_id = b.id), "
-      "(SELECT a.id FROM bom_attachments a WHERE a.bom_id = b.id AND "
-      "a.kind = 'thumbnail'), b.revision, b.version "
-      "FROM boms b JOIN orgs o ON o.id = b.org_id WHERE b.id = ?1 AND b.org_id = ?3");
-  q.bind(1, id.str());
-  q.bind(2, member.str());
-  q.bind(3, org.str());
+      "SELECT " BV_BOM_ACCESS_COLUMNS
+      ", b.name_sealed, b.meta_sealed, b.item_count, b.chunk_count, b.created_at, b.updated_at, "
+      "b.last_interacted_at, (SELECT count(*) FROM bom_attachments a WHERE a.bom_id = b.id), "
+      "(SELECT a.id FROM bom_attachments a WHERE a.bom_id = b.id AND a.kind = 'thumbnail'), "
+      "b.revision, b.version" BV_BOM_OF_MEMBER);
+  BindBomOfMember(q, id, org, member);
   if (!q.executeStep()) return std::nullopt;
   BomRow r;
-  r.org = util::OrgId::FromTrusted(q.getColumn(0).getString());
-  r.owner = util::UserId::FromTrusted(q.getColumn(1).getString());
-  r.name_sealed = Copy(q.getColumn(2));
-  r.meta_sealed = Copy(q.getColumn(3));
-  r.item_count = q.getColumn(4).getInt64();
-  r.chunk_count = q.getColumn(5).getInt64();
-  r.created_at = q.getColumn(6).getInt64();
-  r.updated_at = q.getColumn(7).getInt64();
-  r.last_interacted_at = q.getColumn(8).getInt64();
-  r.share = TextOrNull(q.getColumn(9));
-  r.org_sharing_enabled = q.getColumn(10).getInt() != 0;
+  ReadAccessColumns(q, r);
+  r.name_sealed = Copy(q.getColumn(4));
+  r.meta_sealed = Copy(q.getColumn(5));
+  r.item_count = q.getColumn(6).getInt64();
+  r.chunk_count = q.getColumn(7).getInt64();
+  r.created_at = q.getColumn(8).getInt64();
+  r.updated_at = q.getColumn(9).getInt64();
+  r.last_interacted_at = q.getColumn(10).getInt64();
   r.attachments = q.getColumn(11).getInt64();
   r.thumbnail_id = TextOrNull(q.getColumn(12));
   r.revision = q.getColumn(13).getInt64();
@@ -43,21 +63,11 @@ std::optional<BomRow> FindBomForMember(Database& statements, Db& db, const util:
 
 std::optional<BomAccessRow> FindBomAccess(Database& statements, Db& db, const util::BomId& id,
                                           const util::OrgId& org, const util::UserId& member) {
-  SQLite::Statement& q = statements.Prepared(
-      db,
-      "SELECT b.org_id, b.owner_id, "
-      "(SELECT access FROM bom_shares s WHERE s.bom_id = b.id AND s.user_id = ?2), "
-      "coalesce(json_extract(o.settings, '$.sharing_enabled'), 1) "
-      "FROM boms b JOIN orgs o ON o.id = b.org_id WHERE b.id = ?1 AND b.org_id = ?3");
-  q.bind(1, id.str());
-  q.bind(2, member.str());
-  q.bind(3, org.str());
+  SQLite::Statement& q = statements.Prepared(db, "SELECT " BV_BOM_ACCESS_COLUMNS BV_BOM_OF_MEMBER);
+  BindBomOfMember(q, id, org, member);
   if (!q.executeStep()) return std::nullopt;
   BomAccessRow r;
-  r.org = util::OrgId::FromTrusted(q.getColumn(0).getString());
-  r.owner = util::UserId::FromTrusted(q.getColumn(1).getString());
-  r.share = TextOrNull(q.getColumn(2));
-  r.org_sharing_enabled = q.getColumn(3).getInt() != 0;
+  ReadAccessColumns(q, r);
   return r;
 }
 

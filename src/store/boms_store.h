@@ -31,14 +31,18 @@ inline constexpr size_t kPartIndexBytes = 16;
 using PartIndexEntry = std::array<uint8_t, kPartIndexBytes>;
 
 // A BOM as a member sees it: the row, the member's share of it and the counts shown with it.
-struct BomRow {
+// What deciding a member's access to a BOM needs and nothing more (access::BomFacts): the first
+// columns of every lookup of one BOM for a member.
+struct BomAccessRow {
   util::OrgId org;
   util::UserId owner;
+  std::optional<std::string> share;  // the member's share access, if shared with them
+  bool org_sharing_enabled = true;
+};
+struct BomRow : BomAccessRow {
   crypto::Bytes name_sealed, meta_sealed;
   int64_t item_count = 0, chunk_count = 0;
   int64_t created_at = 0, updated_at = 0, last_interacted_at = 0;
-  std::optional<std::string> share;  // the member's share access, if shared with them
-  bool org_sharing_enabled = true;
   int64_t attachments = 0;
   std::optional<std::string> thumbnail_id;
   int64_t revision = 1, version = 0;
@@ -48,15 +52,8 @@ struct BomRow {
 std::optional<BomRow> FindBomForMember(Database& statements, Db& db, const util::BomId& id,
                                        const util::OrgId& org, const util::UserId& member);
 
-// What deciding a member's access to a BOM needs and nothing more: FindBomForMember's columns
-// without the sealed fields and the counts, for the check that runs before every route on one
-// BOM (service::Boms::Check), on top of the read the route itself then makes.
-struct BomAccessRow {
-  util::OrgId org;
-  util::UserId owner;
-  std::optional<std::string> share;  // the member's share access, if shared with them
-  bool org_sharing_enabled = true;
-};
+// FindBomForMember without the sealed fields and the counts, for the check the dispatcher makes
+// before a write on one BOM (service::Boms::Check).
 std::optional<BomAccessRow> FindBomAccess(Database& statements, Db& db, const util::BomId& id,
                                           const util::OrgId& org, const util::UserId& member);
 
