@@ -81,8 +81,8 @@ struct Boms::Loaded {
 namespace {
 
 // Question 2 for `f` on one BOM, whichever row `lookup` reads (store::BomAccessRow, or the BomRow
-// that extends it): the refusals that need no lookup (the
-// operator, anonymous), the lookup (NotFound when it finds nothing), the facts, access::MayOnBom.
+// that extends it): the refusals that need no lookup (the operator, anonymous), the lookup
+// (NotFound when it finds nothing), the facts, access::MayOnBom.
 template <class Row, class Lookup>
 util::Result<std::pair<Row, access::BomFacts>> Decide(const Principal& actor, Function f,
                                                       Lookup lookup) {
