@@ -28,6 +28,11 @@ fourth on web/):
    is written. So no route file (src/http/routes_*.cc) calls SendError or another Send* helper,
    or touches the response (`c.res`).
 
+7. A request body is declared once: its BodySpec (http/body.h) gives the parser and the JSON Schema
+   together, and Api::Route reads and parses it before the handler. So no route file reads a JSON
+   body itself (JsonBody) or names a request schema by hand (`.request = "..."`), except the
+   streamed BOM bodies in STREAMED_BODIES, which bom/json_body.cc parses as they arrive.
+
 Usage: layers.py [SOURCE_ROOT]   (default: the repository this file is in)
 """
 import pathlib
@@ -70,6 +75,10 @@ SQL = re.compile(r'"\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|WITH|PRAGMA|REPLACE|A
 NLOHMANN = re.compile(r"\bnlohmann\b")
 MAY_USE = re.compile(r"\b(MayUse|MayOnBom)\s*\(|\bboms->Check\s*\(")
 WRITES_RESPONSE = re.compile(r"\bSend[A-Za-z]*\s*\(|\bc\.res\b")
+READS_BODY = re.compile(r"\bJsonBody\s*\(")
+REQUEST_SCHEMA = re.compile(r'\.request\s*=\s*"([A-Za-z]+)"')
+# Too large to hold as a JSON document: bom/json_body.cc parses them as a stream (routes_boms.cc).
+STREAMED_BODIES = {"BomCreate", "BomChange"}
 LINE_COMMENT = re.compile(r"//[^\n]*")
 
 
@@ -131,12 +140,18 @@ def main():
         if path.name.startswith("routes_") and MAY_USE.search(code):
             problems.append(f"{rel}: a handler asks {MAY_USE.search(code).group(0).rstrip('( ')}; "
                             "name the route's permission (and target) in its RouteSpec instead")
-            problems.append(f"{rel}: a handler asks access::MayUse; name the route's permission "
-                            "in its RouteSpec instead")
         if path.name.startswith("routes_") and WRITES_RESPONSE.search(code):
             problems.append(f"{rel}: a handler writes the response "
                             f"({WRITES_RESPONSE.search(code).group(0).strip()}); return a Reply or "
                             "a Status instead")
+        if path.name.startswith("routes_"):
+            if READS_BODY.search(code):
+                problems.append(f"{rel}: a handler reads its JSON body; declare a BodySpec and "
+                                "route with Api::Route(spec, body, handler)")
+            for name in REQUEST_SCHEMA.findall(code):
+                if name not in STREAMED_BODIES:
+                    problems.append(f"{rel}: request schema {name} named by hand; declare its "
+                                    "BodySpec instead")
     for rel in sorted(sql_files - SQL_NOT_YET_MOVED):
         problems.append(f"{rel}: SQL outside src/store/")
     for rel in sorted(SQL_NOT_YET_MOVED - sql_files):

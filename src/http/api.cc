@@ -230,17 +230,27 @@ util::Result<nlohmann::json> JsonBody(const httplib::Request& req, size_t max_by
   return j;
 }
 
-util::Result<std::string> StringField(const nlohmann::json& body, const char* key, bool required) {
-  auto it = body.find(key);
-  if (it == body.end() || it->is_null()) {
-    if (required)
-      return Status::Invalid("missing_field", std::string("\"") + key + "\" is required");
-    return std::string();
+const BodySpec<NoFields>& EmptyBody() {
+  static const BodySpec<NoFields> body{"Empty", 1024};
+  return body;
+}
+
+const BodySpec<PasswordProof>& PasswordProofBody() {
+  static const BodySpec<PasswordProof> body{
+      "PasswordProof", 8192, {Text("password", &PasswordProof::password, Need::kRequired)}};
+  return body;
+}
+
+void Api::DeclareBody(RouteSpec& spec, const char* name, nlohmann::json schema) {
+  if (OpenApiSchemas().contains(name)) {
+    throw std::logic_error(std::string("body ") + name + " is also in OpenApiSchemas()");
   }
-  if (!it->is_string()) {
-    return Status::Invalid("invalid_field", std::string("\"") + key + "\" must be a string");
+  auto it = body_schemas_.find(name);
+  if (it != body_schemas_.end() && *it != schema) {
+    throw std::logic_error(std::string("body ") + name + " is declared twice, differently");
   }
-  return it->get<std::string>();
+  body_schemas_[name] = std::move(schema);
+  spec.doc.request = name;
 }
 
 util::Result<int64_t> IntParam(const httplib::Request& req, const char* name, int64_t lo,

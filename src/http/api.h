@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "access/permissions.h"
+#include "http/body.h"
 #include "http/engine.h"
 #include "http/reply.h"
 #include "http/router.h"
@@ -198,6 +199,11 @@ std::vector<DocQuery> AuditQueryDoc();
 // components/schemas of the published document: JSON Schema for every body type
 // (http/openapi_schemas.cc).
 const nlohmann::json& OpenApiSchemas();
+// The JSON Schema of a source's create (create: name and kind required) or change body, which
+// codec::DecodeSourceSettingsPatch parses whole.
+nlohmann::json SourceSettingsSchema(bool create);
+// The JSON Schema of an importer profile's body, which codec::ParseImportProfile parses whole.
+nlohmann::json ImportProfileSchema();
 
 // "bv_session", or "__Host-bv_session" over TLS (Secure, host-only).
 std::string SessionCookieName(bool tls);
@@ -245,9 +251,17 @@ util::IfMatch IfMatchOf(const Ctx& c);
 util::Status AcceptJsonBody(const httplib::Request& req, size_t max_bytes);
 // The body as a JSON object (400 when it is not one); an empty body is {}. max_bytes 0: 1 MiB.
 util::Result<nlohmann::json> JsonBody(const httplib::Request& req, size_t max_bytes = 0);
-// A string member: "" when absent or null and not required; 400 when required and absent, or
-// not a string.
-util::Result<std::string> StringField(const nlohmann::json& body, const char* key, bool required);
+// A body-less confirmation, a password proof and a role: bodies several routes share.
+const BodySpec<NoFields>& EmptyBody();
+struct PasswordProof {
+  std::string password;
+};
+const BodySpec<PasswordProof>& PasswordProofBody();
+// A role by its name (administrator, editor, viewer); any other is 400 invalid_role.
+template <class T, class M>
+BodyField<T> RoleName(const char* name, M T::*member, Need need) {
+  return Choice(name, member, need, {"administrator", "editor", "viewer"}, "invalid_role");
+}
 // A whole-number query parameter in [lo, hi] (dflt when absent); 400 when it is not one.
 util::Result<int64_t> IntParam(const httplib::Request& req, const char* name, int64_t lo,
                                int64_t hi, int64_t dflt);
@@ -268,6 +282,18 @@ class Api {
   service::Instance& instance() { return instance_; }
 
   void Route(const RouteSpec& spec, Handler handler);
+  // A route with a JSON body of `body`'s type: its schema is the operation's request, and the
+  // dispatcher's handler reads the body (413, 415, 400 as JsonBody) and parses it (ParseBody)
+  // before `handler(Ctx&, T&)` runs.
+  template <class T, class F>
+  void Route(RouteSpec spec, const BodySpec<T>& body, F handler) {
+    DeclareBody(spec, body.name, BodySchema(body));
+    Route(spec, [body, handler = std::move(handler)](Ctx& c) -> util::Result<Reply> {
+      BV_ASSIGN_OR_RETURN(auto json, JsonBody(c.req, body.max_bytes));
+      BV_ASSIGN_OR_RETURN(T parsed, ParseBody(body, json));
+      return handler(c, parsed);
+    });
+  }
 
  private:
   struct Bound {
@@ -281,12 +307,16 @@ class Api {
   void RegisterAll();
   void ServeUi(const httplib::Request& req, httplib::Response& res);
   nlohmann::json OpenApi() const;
+  // Sets spec.doc.request to `name` and publishes `schema` under it; the same name declared again
+  // must have the same schema, and must not be one of OpenApiSchemas()'s (std::logic_error).
+  void DeclareBody(RouteSpec& spec, const char* name, nlohmann::json schema);
 
   Engine& engine_;
   service::Instance& instance_;
   ApiOptions options_;
   std::vector<RouteSpec> routes_;
-  std::vector<Bound> bound_;  // in the order of table_'s indices
+  nlohmann::json body_schemas_ = nlohmann::json::object();  // DeclareBody's, by name
+  std::vector<Bound> bound_;                                // in the order of table_'s indices
   RouteTable table_;
   service::TokenBucket per_address_;
   service::TokenBucket per_token_;

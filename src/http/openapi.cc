@@ -1,8 +1,8 @@
 // /api/v1/openapi.json, generated from the route table (RouteSpec and its Doc): paths, their
 // parameters, request bodies and responses, the statuses every route of its kind can send, tags,
-// security schemes; the body schemas come from http/openapi_schemas.cc. The conformance test
-// (tests/integration/test_openapi.py) drives the real binary and checks every answer's status,
-// headers and body against this document.
+// security schemes; the answers' schemas come from http/openapi_schemas.cc, the request bodies'
+// from their BodySpec (http/body.h). The conformance test (tests/integration/test_openapi.py)
+// drives the real binary and checks every answer's status, headers and body against this document.
 #include <algorithm>
 #include <cctype>
 #include <map>
@@ -270,6 +270,9 @@ nlohmann::json Api::OpenApi() const {
     if (auto it = kTagWhat.find(t); it != kTagWhat.end()) tag["description"] = it->second;
     tag_list.push_back(tag);
   }
+  // The shared schemas, and each request body's, declared with its parser (http/body.h).
+  json schemas = OpenApiSchemas();
+  schemas.update(body_schemas_);
   return {
       {"openapi", "3.0.3"},
       {"info",
@@ -292,7 +295,7 @@ nlohmann::json Api::OpenApi() const {
             {"name", SessionCookieName(options_.tls)},
             {"description",
              "The session cookie; writes also need the header X-Bomvault-Csrf: 1"}}}}},
-        {"schemas", OpenApiSchemas()}}},
+        {"schemas", schemas}}},
       {"paths", paths}};
 }
 

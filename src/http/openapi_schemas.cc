@@ -46,6 +46,41 @@ json TimeOrEmpty(const char* what) {
   return {{"type", "string"}, {"description", std::string("a date-time, or empty ") + what}};
 }
 
+// A source's configuration as an Administrator reads it (codec/source_config.cc
+// SourceSettingsJson); its create and change bodies add the client secret.
+json SourceSettingsProperties() {
+  json rules = Obj({{"skip_part_numbers", ArrayOf(Str())},
+                    {"units", {{"type", "object"}, {"additionalProperties", Str()}}}},
+                   json::array());
+  return {{"name", Str()},
+          {"kind", Enum({"tryton", "rest", "folder"})},
+          {"base_url", Str()},
+          {"database", Str()},
+          {"auth_method", Str()},
+          {"authorize_url", Str()},
+          {"token_url", Str()},
+          {"revocation_url", Str()},
+          {"client_id", Str()},
+          {"scopes", Str()},
+          {"api_key_header", Str()},
+          {"items_path", Str()},
+          {"send_path", Str()},
+          {"ca_pem", Str()},
+          {"internal", Bool()},
+          {"proxy", Str()},
+          {"max_response_bytes", Int()},
+          {"timeout_seconds", Int()},
+          {"path", Str()},
+          {"profile", Str()},
+          {"rules", rules}};
+}
+
+// An importer profile's options (codec/import_profile.cc), as sent and as stored.
+json ProfileOptions() {
+  return Obj({{"charset", Str()}, {"sheet", Str()}, {"on_error", Enum({"skip", "strict"})}},
+             json::array());
+}
+
 json BuildSchemas() {
   json s = json::object();
   s["Error"] = Obj({{"error", Obj({{"code", Str()},
@@ -126,9 +161,7 @@ json BuildSchemas() {
       {{"shares", ArrayOf(Closed({{"user_id", Str()}, {"access", access}, {"created_at", Time()}},
                                  {"user_id", "access", "created_at"}))}},
       {"shares"});
-  s["ShareRequest"] = Obj({{"user_id", Str()}, {"access", access}}, {"user_id", "access"});
   s["Share"] = Closed({{"user_id", Str()}, {"access", access}}, {"user_id", "access"});
-  s["TransferRequest"] = Obj({{"user_id", Str()}}, {"user_id"});
   s["Transferred"] = Closed({{"id", Str()}, {"owner_id", Str()}}, {"id", "owner_id"});
   // api.cc AuditEntriesReply; "change" is whatever the action recorded.
   s["AuditEntries"] =
@@ -143,12 +176,6 @@ json BuildSchemas() {
           {"entries"});
   // routes_accounts.cc sessions.create: email and password required text, totp and
   // recovery_code optional text, cookie a boolean (or null).
-  s["SignIn"] = Obj({{"email", Str()},
-                     {"password", Str()},
-                     {"totp", Str()},
-                     {"recovery_code", Str()},
-                     {"cookie", {{"type", "boolean"}, {"nullable", true}}}},
-                    {"email", "password"});
   s["Session"] = Closed(
       {{"token", {{"type", "string"}, {"description", "empty with cookie: true"}}},
        {"cookie", Bool()},
@@ -156,14 +183,12 @@ json BuildSchemas() {
        {"expires_at", Time()},
        {"mfa_enrolment_required", Bool()}},
       {"token", "user", "expires_at", "mfa_enrolment_required"});
-  s["Reauth"] = Obj({{"password", Str()}, {"totp", Str()}, {"recovery_code", Str()}}, {"password"});
   s["Reauthenticated"] = Closed({{"authenticated_at", Time()},
                                  {"reauth_until",
                                   {{"type", "string"},
                                    {"format", "date-time"},
                                    {"description", "sensitive operations are open until then"}}}},
                                 {"authenticated_at", "reauth_until"});
-  s["UnsealRequest"] = Obj({{"share", Str()}, {"reset", Bool()}}, {"share"});
   s["UnsealStatus"] = Closed({{"sealed", Bool()},
                               {"progress", Int()},
                               {"threshold", Int()},
@@ -172,8 +197,6 @@ json BuildSchemas() {
                              {"sealed", "progress", "threshold", "shares", "shares_in"});
   s["Sealed"] = Closed({{"sealed", {{"type", "boolean"}, {"enum", {true}}}}}, {"sealed"});
   // routes_accounts.cc: orgs, users (UserJson), tokens (TokenJson).
-  s["OrgCreate"] = Obj({{"name", Str()}, {"admin_email", Str()}, {"admin_password", Str()}},
-                       {"name", "admin_email", "admin_password"});
   s["OrgCreated"] = Closed({{"id", Str()}, {"admin_user_id", Str()}}, {"id", "admin_user_id"});
   s["Orgs"] = Obj(
       {{"orgs", ArrayOf(Closed(
@@ -202,10 +225,7 @@ json BuildSchemas() {
              {"id", "org_id", "email", "display_name", "role", "email_verified", "disabled",
               "mfa_enabled", "recovery_codes_left", "passkeys", "created_at", "last_active_at"});
   s["Users"] = Obj({{"users", ArrayOf(Ref("User"))}}, {"users"});
-  s["UserCreate"] =
-      Obj({{"email", Str()}, {"password", Str()}, {"role", role}}, {"email", "password", "role"});
   s["UserCreated"] = Closed({{"id", Str()}}, {"id"});
-  s["UserChange"] = Obj({{"role", role}, {"disabled", Bool()}}, json::array());
   json token = {
       {"id", Str()},          {"kind", {{"type", "string"}, {"enum", {"session", "api"}}}},
       {"name", Str()},        {"scope", Str()},
@@ -218,10 +238,6 @@ json BuildSchemas() {
   token["token"] = {{"type", "string"}, {"description", "the secret, shown this once"}};
   token_required.push_back("token");
   s["TokenCreated"] = Closed(token, token_required);
-  s["TokenCreate"] = Obj({{"name", Str()},
-                          {"scope", {{"type", "string"}, {"enum", {"read", "write"}}}},
-                          {"days", Int()}},
-                         {"name", "scope"});
   s["People"] =
       Obj({{"people", ArrayOf(Closed({{"id", Str()}, {"display_name", Str()}, {"email", Str()}},
                                      {"id", "display_name", "email"}))}},
@@ -250,26 +266,15 @@ json BuildSchemas() {
   s["Me"] = {
       {"oneOf",
        {Closed({{"operator", {{"type", "boolean"}, {"enum", {true}}}}}, {"operator"}), member}}};
-  s["MeChange"] =
-      Obj({{"display_name", {{"type", "string"}, {"maxLength", 100}}}}, {"display_name"});
-  // Bodies that carry nothing the route reads: {} (or no body at all).
-  s["Empty"] = {{"type", "object"}};
   s["TotpStarted"] = Closed({{"secret", Str()}, {"otpauth_uri", Str()}}, {"secret", "otpauth_uri"});
-  s["TotpCode"] = Obj({{"code", Str()}}, {"code"});
   s["TotpConfirmed"] = Closed({{"mfa_enabled", {{"type", "boolean"}, {"enum", {true}}}},
                                {"recovery_codes", ArrayOf(Str())}},
                               {"mfa_enabled", "recovery_codes"});
   s["RecoveryCodes"] = Closed({{"recovery_codes", ArrayOf(Str())}}, {"recovery_codes"});
-  s["PasswordProof"] = Obj({{"password", Str()}}, {"password"});
-  s["PasswordChange"] =
-      Obj({{"current_password", Str()}, {"new_password", Str()}, {"sign_out_others", Bool()}},
-          {"current_password", "new_password"});
   s["VerificationSent"] = Closed({{"sent", {{"type", "boolean"}, {"enum", {true}}}}}, {"sent"});
-  s["VerifyEmail"] = Obj({{"token", Str()}}, {"token"});
   s["EmailVerified"] =
       Closed({{"email_verified", {{"type", "boolean"}, {"enum", {true}}}}}, {"email_verified"});
   // Invitations (InvitationJson).
-  s["InvitationCreate"] = Obj({{"email", Str()}, {"role", role}}, {"email", "role"});
   s["Invitation"] =
       Closed({{"id", Str()},
               {"email", Str()},
@@ -283,11 +288,9 @@ json BuildSchemas() {
       Obj({{"invitations", ArrayOf(Ref("Invitation"))},
            {"next_after", {{"type", "string"}, {"description", "absent at the end"}}}},
           {"invitations"});
-  s["InvitationAccept"] = Obj({{"token", Str()}, {"password", Str()}}, {"token", "password"});
   s["InvitationAccepted"] = Closed({{"user_id", Str()}, {"org_id", Str()}, {"role", role}},
                                    {"user_id", "org_id", "role"});
   // The block list (BlockedJson).
-  s["BlockEntry"] = Obj({{"entry", Str()}}, {"entry"});
   s["BlockedEntry"] = Closed({{"entry", Str()},
                               {"kind", Enum({"address", "domain"})},
                               {"created_by", Str()},
@@ -302,7 +305,6 @@ json BuildSchemas() {
                    {"purge_days", IntIn(service::kMinPurgeDays, service::kMaxPurgeDays)}};
   s["OrgSettings"] = Closed(
       settings, {"sharing_enabled", "audit_depth", "mfa_policy", "purge_notice", "purge_days"});
-  s["OrgSettingsChange"] = Closed(settings, json::array());
   // Column mappings (bom/mapping.cc): each maps a column to a field, a property, or nothing.
   json column = {{"type", "string"}};
   s["ColumnMapping"] = {
@@ -315,7 +317,6 @@ json BuildSchemas() {
         Closed({{"column", column}, {"ignore", {{"type", "boolean"}, {"enum", {true}}}}},
                {"column", "ignore"})}}};
   s["ColumnMappings"] = Obj({{"mappings", ArrayOf(Ref("ColumnMapping"))}}, {"mappings"});
-  s["SupportAccess"] = Obj({{"hours", IntIn(0, 72)}}, {"hours"});
   s["SupportAccessSet"] = Closed({{"hours", Int()}}, {"hours"});
   // Attachments (routes_attachments.cc AttachmentJson): width and height for images only.
   s["Attachment"] = Closed(
@@ -388,14 +389,7 @@ json BuildSchemas() {
                        {"key", "field", "before", "after"}))}},
       {"added", "removed", "changed"});
   // Importer profiles (routes_imports.cc ProfileJson, codec/import_profile.cc).
-  json profile_options =
-      Obj({{"charset", Str()}, {"sheet", Str()}, {"on_error", Enum({"skip", "strict"})}},
-          json::array());
-  s["ImportProfileIn"] = Obj({{"name", Str()},
-                              {"base", Str()},
-                              {"mappings", ArrayOf(Ref("ColumnMapping"))},
-                              {"options", profile_options}},
-                             {"name"});
+  json profile_options = ProfileOptions();
   json closed_options = profile_options;
   closed_options["additionalProperties"] = false;
   closed_options["required"] = {"on_error"};
@@ -412,7 +406,6 @@ json BuildSchemas() {
       Obj({{"profiles", ArrayOf(Ref("ImportProfile"))}, {"builtin", ArrayOf(Str())}},
           {"profiles", "builtin"});
   // The operator's lifecycle routes (routes_lifecycle.cc).
-  s["BackupRequest"] = Obj({{"to", Str()}, {"store_id", Str()}}, {"to"});
   s["Backup"] = Closed({{"snapshot", Str()},
                         {"at", Time()},
                         {"bytes", Int()},
@@ -435,7 +428,6 @@ json BuildSchemas() {
              {"keys_pending", Bool()}},
             {"path", "last_success_at", "last_snapshot", "keys_pending"}))}},
       {"targets"});
-  s["KeyRotate"] = Obj({{"org_id", Str()}}, json::array());
   s["KeysRotated"] = Closed({{"rotated", ArrayOf(Str())}}, {"rotated"});
   s["KeyRotation"] =
       Closed({{"in_progress", Bool()},
@@ -498,9 +490,6 @@ json BuildSchemas() {
                                           {"clientDataJSON"})}},
                         {"id", "response"});
   s["PasskeyCredential"] = credential;
-  s["PasskeyRegister"] = Obj({{"name", {{"type", "string"}, {"minLength", 1}, {"maxLength", 100}}},
-                              {"credential", Ref("PasskeyCredential")}},
-                             {"name", "credential"});
   s["Passkey"] = Closed({{"id", Str()},
                          {"name", Str()},
                          {"algorithm", Enum({"EdDSA", "ES256"})},
@@ -508,40 +497,9 @@ json BuildSchemas() {
                          {"last_used_at", TimeOrEmpty("when never used")}},
                         {"id", "name", "algorithm", "created_at", "last_used_at"});
   s["Passkeys"] = Obj({{"passkeys", ArrayOf(Ref("Passkey"))}}, {"passkeys"});
-  s["PasskeyRename"] = Obj({{"name", Str()}}, {"name"});
-  s["PasskeySignInStart"] = Obj({{"email", Str()}, {"password", Str()}}, json::array());
-  s["PasskeySignIn"] =
-      Obj({{"credential", Ref("PasskeyCredential")}, {"cookie", Nullable(Bool())}}, {"credential"});
   // Data sources (routes_sources.cc SourceJson, codec/source_config.cc SourceSettingsJson):
   // Editors and Viewers get id, name, kind and connected; Administrators the configuration too.
-  json rules = Obj({{"skip_part_numbers", ArrayOf(Str())},
-                    {"units", {{"type", "object"}, {"additionalProperties", Str()}}}},
-                   json::array());
-  json source_config = {{"name", Str()},
-                        {"kind", Enum({"tryton", "rest", "folder"})},
-                        {"base_url", Str()},
-                        {"database", Str()},
-                        {"auth_method", Str()},
-                        {"authorize_url", Str()},
-                        {"token_url", Str()},
-                        {"revocation_url", Str()},
-                        {"client_id", Str()},
-                        {"scopes", Str()},
-                        {"api_key_header", Str()},
-                        {"items_path", Str()},
-                        {"send_path", Str()},
-                        {"ca_pem", Str()},
-                        {"internal", Bool()},
-                        {"proxy", Str()},
-                        {"max_response_bytes", Int()},
-                        {"timeout_seconds", Int()},
-                        {"path", Str()},
-                        {"profile", Str()},
-                        {"rules", rules}};
-  json source_in = source_config;
-  source_in["client_secret"] = Str();
-  s["SourceCreate"] = Obj(source_in, {"name", "kind"});
-  s["SourceChange"] = Obj(source_in, json::array());
+  json source_config = SourceSettingsProperties();
   s["SourceCreated"] = Closed({{"id", Str()}}, {"id"});
   json source_out = source_config;
   source_out["id"] = Str();
@@ -551,20 +509,8 @@ json BuildSchemas() {
   source_out["updated_at"] = Time();
   s["Source"] = Closed(source_out, {"id", "name", "kind", "connected"});
   s["Sources"] = Obj({{"sources", ArrayOf(Ref("Source"))}}, {"sources"});
-  s["SourceConnect"] = Obj({{"username", Str()},
-                            {"password", Str()},
-                            {"api_key", Str()},
-                            {"client_id", Str()},
-                            {"client_secret", Str()},
-                            {"code", Str()},
-                            {"state", Str()}},
-                           json::array());
-  s["AuthorizeRequest"] = Obj({{"redirect_uri", Str()}}, {"redirect_uri"});
   s["Authorization"] =
       Closed({{"authorize_url", Str()}, {"state", Str()}}, {"authorize_url", "state"});
-  s["PullRequest"] = Obj(
-      {{"remote_id", {{"type", "string"}, {"maxLength", 256}}}, {"bom_id", Str()}}, json::array());
-  s["SendRequest"] = Obj({{"source_id", Str()}}, {"source_id"});
   s["JobSubmitted"] = Closed({{"job_id", Str()}}, {"job_id"});
   s["SourceFiles"] = Obj({{"files", ArrayOf(Closed({{"name", Str()},
                                                     {"size", Int()},
@@ -593,9 +539,6 @@ json BuildSchemas() {
                    {"max_session_seconds", Int()},
                    {"internal", Bool()},
                    {"ca_pem", Str()}};
-  json provider_in = provider;
-  provider_in["client_secret"] = Str();
-  s["SsoProviderIn"] = Closed(provider_in, {"issuer", "client_id", "display_name"});
   json provider_out = provider;
   provider_out["has_client_secret"] = Bool();
   provider_out["redirect_uri"] = Str();
@@ -605,13 +548,11 @@ json BuildSchemas() {
     provider_required.push_back(it.key());
   }
   s["SsoProvider"] = Closed(provider_out, provider_required);
-  s["LocalPasswords"] = Obj({{"enabled", Bool()}}, {"enabled"});
   s["SsoPublic"] =
       Closed({{"display_name", Str()}, {"start_url", Str()}}, {"display_name", "start_url"});
   s["SsoLink"] = Closed({{"authorization_url", Str()}}, {"authorization_url"});
   s["SsoLogout"] = Closed({{"logout_url", {{"type", "string"}, {"description", "\"\" when none"}}}},
                           {"logout_url"});
-  s["BreakGlassRequest"] = Obj({{"user_id", Str()}, {"reason", Str()}}, {"user_id", "reason"});
   s["BreakGlassSession"] =
       Closed({{"token", Str()},
               {"user", Closed({{"id", Str()}, {"org_id", Str()}}, {"id", "org_id"})},
@@ -621,6 +562,20 @@ json BuildSchemas() {
 }
 
 }  // namespace
+
+nlohmann::json SourceSettingsSchema(bool create) {
+  json properties = SourceSettingsProperties();
+  properties["client_secret"] = Str();
+  return Obj(properties, create ? json{"name", "kind"} : json::array());
+}
+
+nlohmann::json ImportProfileSchema() {
+  return Obj({{"name", Str()},
+              {"base", Str()},
+              {"mappings", ArrayOf(Ref("ColumnMapping"))},
+              {"options", ProfileOptions()}},
+             {"name"});
+}
 
 const nlohmann::json& OpenApiSchemas() {
   static const nlohmann::json kSchemas = BuildSchemas();

@@ -17,6 +17,46 @@ using util::Status;
 
 namespace {
 
+struct OrgCreateIn {
+  std::string name, admin_email, admin_password;
+};
+const BodySpec<OrgCreateIn> kOrgCreate{
+    "OrgCreate",
+    1 << 20,
+    {Text("name", &OrgCreateIn::name, Need::kRequired),
+     Text("admin_email", &OrgCreateIn::admin_email, Need::kRequired),
+     Text("admin_password", &OrgCreateIn::admin_password, Need::kRequired)}};
+
+struct TokenIn {
+  std::string token;
+};
+const BodySpec<TokenIn> kVerifyEmail{
+    "VerifyEmail", 1024, {Text("token", &TokenIn::token, Need::kRequired)}};
+
+struct InvitationIn {
+  std::string email, role;
+};
+const BodySpec<InvitationIn> kInvitationCreate{
+    "InvitationCreate",
+    4096,
+    {Text("email", &InvitationIn::email, Need::kRequired),
+     RoleName("role", &InvitationIn::role, Need::kRequired)}};
+
+struct AcceptIn {
+  std::string token, password;
+};
+const BodySpec<AcceptIn> kInvitationAccept{
+    "InvitationAccept",
+    8192,
+    {Text("token", &AcceptIn::token, Need::kRequired),
+     Text("password", &AcceptIn::password, Need::kRequired)}};
+
+struct BlockEntryIn {
+  std::string entry;
+};
+const BodySpec<BlockEntryIn> kBlockEntry{
+    "BlockEntry", 1024, {Text("entry", &BlockEntryIn::entry, Need::kRequired)}};
+
 nlohmann::json InvitationJson(const service::InvitationView& v) {
   return {{"id", v.id.str()},
           {"email", v.email},
@@ -44,15 +84,12 @@ void RegisterAccountRoutes(Api& api) {
              Auth::kSignedIn,
              false,
              "Operator: create an organisation and its first Administrator",
-             {.request = "OrgCreate", .responses = {{201, "OrgCreated"}}, .errors = {409}},
+             {.responses = {{201, "OrgCreated"}}, .errors = {409}},
              Function::kOrgCreate},
-            [](Ctx& c) -> Result<Reply> {
-              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req));
-              BV_ASSIGN_OR_RETURN(auto name, StringField(body, "name", true));
-              BV_ASSIGN_OR_RETURN(auto email, StringField(body, "admin_email", true));
-              BV_ASSIGN_OR_RETURN(auto password, StringField(body, "admin_password", true));
-              BV_ASSIGN_OR_RETURN(auto created,
-                                  c.s().orgs->Create(c.principal, name, email, password));
+            kOrgCreate, [](Ctx& c, OrgCreateIn& in) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(
+                  auto created,
+                  c.s().orgs->Create(c.principal, in.name, in.admin_email, in.admin_password));
               const auto& [org, admin] = created;
               return Reply::Created("/api/v1/orgs/" + org.str(),
                                     {{"id", org.str()}, {"admin_user_id", admin.str()}});
@@ -140,10 +177,9 @@ void RegisterAccountRoutes(Api& api) {
              Auth::kSignedIn,
              false,
              "Send a verification link to this user's unverified address (valid 24 h, once)",
-             {.request = "Empty", .responses = {{202, "VerificationSent"}}, .errors = {409}},
+             {.responses = {{202, "VerificationSent"}}, .errors = {409}},
              Function::kSelfManage},
-            [](Ctx& c) -> Result<Reply> {
-              BV_RETURN_IF_ERROR(JsonBody(c.req, 1024).status());
+            EmptyBody(), [](Ctx& c, NoFields&) -> Result<Reply> {
               BV_RETURN_IF_ERROR(c.s().invitations->RequestVerification(c.principal));
               return Reply::Json(202, {{"sent", true}});
             });
@@ -155,11 +191,9 @@ void RegisterAccountRoutes(Api& api) {
              false,
              "Verify an address with the token from its link {token}; the link is "
              "PUBLIC_URL/verify-email#token=...",
-             {.request = "VerifyEmail", .responses = {{200, "EmailVerified"}}}},
-            [](Ctx& c) -> Result<Reply> {
-              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 1024));
-              BV_ASSIGN_OR_RETURN(auto token, StringField(body, "token", true));
-              BV_RETURN_IF_ERROR(c.s().invitations->Verify(token));
+             {.responses = {{200, "EmailVerified"}}}},
+            kVerifyEmail, [](Ctx& c, TokenIn& in) -> Result<Reply> {
+              BV_RETURN_IF_ERROR(c.s().invitations->Verify(in.token));
               return Reply::Json(200, {{"email_verified", true}});
             });
 
@@ -171,17 +205,11 @@ void RegisterAccountRoutes(Api& api) {
              false,
              "Administrator: invite {email, role} by mail; the link works once and expires "
              "(72 h by default)",
-             {.request = "InvitationCreate",
-              .responses = {{201, "Invitation"}},
-              .errors = {409},
-              .idempotent = true},
+             {.responses = {{201, "Invitation"}}, .errors = {409}, .idempotent = true},
              Function::kInvitationWrite},
-            [](Ctx& c) -> Result<Reply> {
-              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 4096));
-              BV_ASSIGN_OR_RETURN(auto email, StringField(body, "email", true));
-              BV_ASSIGN_OR_RETURN(auto role, StringField(body, "role", true));
+            kInvitationCreate, [](Ctx& c, InvitationIn& in) -> Result<Reply> {
               BV_ASSIGN_OR_RETURN(auto invitation,
-                                  c.s().invitations->Invite(c.principal, email, role));
+                                  c.s().invitations->Invite(c.principal, in.email, in.role));
               return Reply::Created("/api/v1/invitations/" + invitation.id.str(),
                                     InvitationJson(invitation));
             });
@@ -247,14 +275,9 @@ void RegisterAccountRoutes(Api& api) {
              false,
              "Accept an invitation {token, password}: creates the account, address verified; "
              "the link is PUBLIC_URL/invitation#token=...",
-             {.request = "InvitationAccept",
-              .responses = {{201, "InvitationAccepted"}},
-              .errors = {409}}},
-            [](Ctx& c) -> Result<Reply> {
-              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 8192));
-              BV_ASSIGN_OR_RETURN(auto token, StringField(body, "token", true));
-              BV_ASSIGN_OR_RETURN(auto password, StringField(body, "password", true));
-              BV_ASSIGN_OR_RETURN(auto accepted, c.s().invitations->Accept(token, password));
+             {.responses = {{201, "InvitationAccepted"}}, .errors = {409}}},
+            kInvitationAccept, [](Ctx& c, AcceptIn& in) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto accepted, c.s().invitations->Accept(in.token, in.password));
               return Reply::Created("/api/v1/users/" + accepted.user.str(),
                                     {{"user_id", accepted.user.str()},
                                      {"org_id", accepted.org.str()},
@@ -284,15 +307,10 @@ void RegisterAccountRoutes(Api& api) {
              Auth::kSignedIn,
              false,
              "Administrator: block {entry: an address, or a domain (blocks its subdomains too)}",
-             {.request = "BlockEntry",
-              .responses = {{201, "BlockedEntry"}},
-              .errors = {409},
-              .idempotent = true},
+             {.responses = {{201, "BlockedEntry"}}, .errors = {409}, .idempotent = true},
              Function::kBlockListWrite},
-            [](Ctx& c) -> Result<Reply> {
-              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 1024));
-              BV_ASSIGN_OR_RETURN(auto entry, StringField(body, "entry", true));
-              BV_ASSIGN_OR_RETURN(auto blocked, c.s().invitations->Block(c.principal, entry));
+            kBlockEntry, [](Ctx& c, BlockEntryIn& in) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto blocked, c.s().invitations->Block(c.principal, in.entry));
               return Reply::Created("/api/v1/org/blocked", BlockedJson(blocked));
             });
 
@@ -302,12 +320,10 @@ void RegisterAccountRoutes(Api& api) {
              Auth::kSignedIn,
              false,
              "Administrator: unblock {entry} (in the body, so no address travels in a URL)",
-             {.request = "BlockEntry", .responses = {{204, nullptr}}, .errors = {404}},
+             {.responses = {{204, nullptr}}, .errors = {404}},
              Function::kBlockListWrite},
-            [](Ctx& c) -> Result<Reply> {
-              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 1024));
-              BV_ASSIGN_OR_RETURN(auto entry, StringField(body, "entry", true));
-              BV_RETURN_IF_ERROR(c.s().invitations->Unblock(c.principal, entry));
+            kBlockEntry, [](Ctx& c, BlockEntryIn& in) -> Result<Reply> {
+              BV_RETURN_IF_ERROR(c.s().invitations->Unblock(c.principal, in.entry));
               return Reply::NoContent();
             });
 

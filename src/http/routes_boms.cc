@@ -251,6 +251,21 @@ std::string PreviewJson(const bom::ImportReport& r) {
   return out;
 }
 
+struct ShareIn {
+  std::string user_id, access;
+};
+const BodySpec<ShareIn> kShare{
+    "ShareRequest",
+    4096,
+    {Text("user_id", &ShareIn::user_id, Need::kRequired),
+     Choice("access", &ShareIn::access, Need::kRequired, {"view", "edit"}, "invalid_access")}};
+
+struct TransferIn {
+  std::string user_id;
+};
+const BodySpec<TransferIn> kTransfer{
+    "TransferRequest", 4096, {Text("user_id", &TransferIn::user_id, Need::kRequired)}};
+
 }  // namespace
 
 void RegisterBomRoutes(Api& api) {
@@ -729,18 +744,13 @@ void RegisterBomRoutes(Api& api) {
              Auth::kSignedIn,
              false,
              "Owner, Administrator: share with a verified colleague {user_id, access: view|edit}",
-             {.request = "ShareRequest",
-              .responses = {{201, "Share"}},
-              .errors = {409},
-              .idempotent = true},
+             {.responses = {{201, "Share"}}, .errors = {409}, .idempotent = true},
              access::Function::kBomShare,
              OnBom(1)},
-            [](Ctx& c) -> Result<Reply> {
+            kShare, [](Ctx& c, ShareIn& in) -> Result<Reply> {
               BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::BomId>(1));
-              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 4096));
-              BV_ASSIGN_OR_RETURN(auto user, StringField(body, "user_id", true));
-              BV_ASSIGN_OR_RETURN(auto access, StringField(body, "access", true));
-              auto uid = util::UserId::Parse(user);
+              const std::string& access = in.access;
+              auto uid = util::UserId::Parse(in.user_id);
               if (!uid)
                 return Status(util::Code::kNotFound, "user_not_found",
                               "no such user in your organisation");
@@ -773,17 +783,12 @@ void RegisterBomRoutes(Api& api) {
              Auth::kRecent,
              false,
              "Owner, Administrator: give the BOM to another verified user {user_id}",
-             {.request = "TransferRequest",
-              .responses = {{200, "Transferred"}},
-              .errors = {409},
-              .etag = true},
+             {.responses = {{200, "Transferred"}}, .errors = {409}, .etag = true},
              access::Function::kBomTransfer,
              OnBom(1)},
-            [](Ctx& c) -> Result<Reply> {
+            kTransfer, [](Ctx& c, TransferIn& in) -> Result<Reply> {
               BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::BomId>(1));
-              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 4096));
-              BV_ASSIGN_OR_RETURN(auto user, StringField(body, "user_id", true));
-              auto uid = util::UserId::Parse(user);
+              auto uid = util::UserId::Parse(in.user_id);
               if (!uid)
                 return Status(util::Code::kNotFound, "user_not_found",
                               "no such user in your organisation");

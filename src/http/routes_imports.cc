@@ -26,11 +26,12 @@ nlohmann::json ProfileJson(const service::ImportProfile& p) {
   return j;
 }
 
-// The body of a create or replace (the route's permission was asked before it is read).
-Result<codec::ImportProfileSettings> ProfileBody(const httplib::Request& req) {
-  BV_ASSIGN_OR_RETURN(auto body, JsonBody(req, kMaxProfileBody));
-  return codec::ParseImportProfile(body);
-}
+// The body of a create or replace (the route's permission was asked before it is read), parsed
+// whole by codec (the settings are codec's type, shared with the stored profile).
+const BodySpec<codec::ImportProfileSettings> kProfile{.name = "ImportProfileIn",
+                                                      .max_bytes = kMaxProfileBody,
+                                                      .whole_parser = codec::ParseImportProfile,
+                                                      .whole_schema = ImportProfileSchema};
 
 }  // namespace
 
@@ -61,13 +62,9 @@ void RegisterImportProfileRoutes(Api& api) {
              false,
              "Administrator: save a named importer profile {name, base?: built-in profile, "
              "mappings?: [as column mappings], options?: {charset?, sheet?, on_error?}} → 201",
-             {.request = "ImportProfileIn",
-              .responses = {{201, "ImportProfile"}},
-              .errors = {409},
-              .idempotent = true},
+             {.responses = {{201, "ImportProfile"}}, .errors = {409}, .idempotent = true},
              access::Function::kOrgSettingsWrite},
-            [](Ctx& c) -> Result<Reply> {
-              BV_ASSIGN_OR_RETURN(auto settings, ProfileBody(c.req));
+            kProfile, [](Ctx& c, codec::ImportProfileSettings& settings) -> Result<Reply> {
               BV_ASSIGN_OR_RETURN(auto profile,
                                   c.s().import_profiles->Create(c.principal, std::move(settings)));
               return Reply::Created("/api/v1/org/import-profiles/" + profile.id.str(),
@@ -80,11 +77,10 @@ void RegisterImportProfileRoutes(Api& api) {
              Auth::kSignedIn,
              false,
              "Administrator: replace a named importer profile",
-             {.request = "ImportProfileIn", .responses = {{200, "ImportProfile"}}, .errors = {409}},
+             {.responses = {{200, "ImportProfile"}}, .errors = {409}},
              access::Function::kOrgSettingsWrite},
-            [](Ctx& c) -> Result<Reply> {
+            kProfile, [](Ctx& c, codec::ImportProfileSettings& settings) -> Result<Reply> {
               BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::ImportProfileId>(1));
-              BV_ASSIGN_OR_RETURN(auto settings, ProfileBody(c.req));
               BV_ASSIGN_OR_RETURN(auto profile, c.s().import_profiles->Replace(
                                                     c.principal, id, std::move(settings)));
               return Reply::Json(200, ProfileJson(profile));

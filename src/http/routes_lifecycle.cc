@@ -9,6 +9,24 @@ namespace bomvault::http {
 using util::Result;
 using util::Status;
 
+namespace {
+
+struct BackupIn {
+  std::string to, store_id;
+};
+const BodySpec<BackupIn> kBackup{"BackupRequest",
+                                 4096,
+                                 {Text("to", &BackupIn::to, Need::kRequired),
+                                  Text("store_id", &BackupIn::store_id, Need::kOptional)}};
+
+struct KeyRotateIn {
+  std::string org_id;  // "": every organisation
+};
+const BodySpec<KeyRotateIn> kKeyRotate{
+    "KeyRotate", 4096, {Text("org_id", &KeyRotateIn::org_id, Need::kOptional)}};
+
+}  // namespace
+
 void RegisterLifecycleRoutes(Api& api) {
   api.Route({"GET",
              "/api/v1/instance/audit",
@@ -48,17 +66,14 @@ void RegisterLifecycleRoutes(Api& api) {
              "Operator: write one verified, encrypted backup now to {\"to\": absolute directory} "
              "(created 0700 if missing; empty or holding this store's backups); optional "
              "\"store_id\" must match this store. 201 with the snapshot's name and counts",
-             {.request = "BackupRequest", .responses = {{201, "Backup"}}, .errors = {409, 422}},
+             {.responses = {{201, "Backup"}}, .errors = {409, 422}},
              access::Function::kBackup},
-            [](Ctx& c) -> Result<Reply> {
-              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 4096));
-              BV_ASSIGN_OR_RETURN(auto to, StringField(body, "to", true));
-              BV_ASSIGN_OR_RETURN(auto store_id, StringField(body, "store_id", false));
-              if (!store_id.empty() && store_id != c.s().backups->StoreId()) {
+            kBackup, [](Ctx& c, BackupIn& in) -> Result<Reply> {
+              if (!in.store_id.empty() && in.store_id != c.s().backups->StoreId()) {
                 return Status::Conflict("wrong_store", "this server does not serve that store");
               }
               BV_ASSIGN_OR_RETURN(service::BackupReport b,
-                                  c.s().backups->Run(&c.principal, to, "operator"));
+                                  c.s().backups->Run(&c.principal, in.to, "operator"));
               return Reply::Created("/api/v1/backups", {{"snapshot", b.snapshot},
                                                         {"at", util::FormatUtc(b.at)},
                                                         {"bytes", b.bytes},
@@ -104,11 +119,10 @@ void RegisterLifecycleRoutes(Api& api) {
              "old one is re-sealed in the background (resumed after a restart), then the old key "
              "is destroyed once no backup snapshot or audit-chain entry needs it. 202 "
              "{\"rotated\": [org ids]}; follow GET /api/v1/keys/rotation",
-             {.request = "KeyRotate", .responses = {{202, "KeysRotated"}}, .errors = {404, 409}},
+             {.responses = {{202, "KeysRotated"}}, .errors = {404, 409}},
              access::Function::kKeyRotate},
-            [](Ctx& c) -> Result<Reply> {
-              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 4096));
-              BV_ASSIGN_OR_RETURN(auto org, StringField(body, "org_id", false));
+            kKeyRotate, [](Ctx& c, KeyRotateIn& in) -> Result<Reply> {
+              const std::string& org = in.org_id;
               if (!org.empty() && !util::OrgId::Parse(org)) {
                 return Status::NotFound("no such organisation");
               }

@@ -17,6 +17,12 @@ nlohmann::json CodesJson(const std::vector<std::string>& codes) {
   return out;
 }
 
+struct TotpCodeIn {
+  std::string code;
+};
+const BodySpec<TotpCodeIn> kTotpCode{
+    "TotpCode", 1024, {Text("code", &TotpCodeIn::code, Need::kRequired)}};
+
 }  // namespace
 
 void RegisterMfaRoutes(Api& api) {
@@ -26,10 +32,9 @@ void RegisterMfaRoutes(Api& api) {
              Auth::kRecent,
              false,
              "Start TOTP enrolment (RFC 6238, SHA-1, 6 digits, 30 s)",
-             {.request = "Empty", .responses = {{200, "TotpStarted"}}, .errors = {409}},
+             {.responses = {{200, "TotpStarted"}}, .errors = {409}},
              Function::kMfaEnrol},
-            [](Ctx& c) -> Result<Reply> {
-              BV_RETURN_IF_ERROR(JsonBody(c.req, 1024).status());
+            EmptyBody(), [](Ctx& c, NoFields&) -> Result<Reply> {
               BV_ASSIGN_OR_RETURN(auto started, c.s().accounts->StartTotp(c.principal));
               return Reply::Json(
                   200, {{"secret", started.secret_base32}, {"otpauth_uri", started.otpauth_uri}});
@@ -42,12 +47,10 @@ void RegisterMfaRoutes(Api& api) {
        Auth::kRecent,
        false,
        "Confirm TOTP enrolment with a current code",
-       {.request = "TotpCode", .responses = {{200, "TotpConfirmed"}}, .errors = {409}},
+       {.responses = {{200, "TotpConfirmed"}}, .errors = {409}},
        Function::kMfaEnrol},
-      [](Ctx& c) -> Result<Reply> {
-        BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 1024));
-        BV_ASSIGN_OR_RETURN(auto code, StringField(body, "code", true));
-        BV_ASSIGN_OR_RETURN(auto codes, c.s().accounts->ConfirmTotp(c.principal, code));
+      kTotpCode, [](Ctx& c, TotpCodeIn& in) -> Result<Reply> {
+        BV_ASSIGN_OR_RETURN(auto codes, c.s().accounts->ConfirmTotp(c.principal, in.code));
         return Reply::Json(200, {{"mfa_enabled", true}, {"recovery_codes", CodesJson(codes)}});
       });
 
@@ -58,13 +61,11 @@ void RegisterMfaRoutes(Api& api) {
              false,
              "Replace every recovery code {code: a current TOTP code}; the new codes are shown "
              "once",
-             {.request = "TotpCode", .responses = {{200, "RecoveryCodes"}}, .errors = {409}},
+             {.responses = {{200, "RecoveryCodes"}}, .errors = {409}},
              Function::kSelfManage},
-            [](Ctx& c) -> Result<Reply> {
-              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 1024));
-              BV_ASSIGN_OR_RETURN(auto code, StringField(body, "code", true));
+            kTotpCode, [](Ctx& c, TotpCodeIn& in) -> Result<Reply> {
               BV_ASSIGN_OR_RETURN(auto codes,
-                                  c.s().accounts->RegenerateRecoveryCodes(c.principal, code));
+                                  c.s().accounts->RegenerateRecoveryCodes(c.principal, in.code));
               return Reply::Json(200, {{"recovery_codes", CodesJson(codes)}});
             });
 
@@ -75,12 +76,10 @@ void RegisterMfaRoutes(Api& api) {
              false,
              "Turn off this user's authenticator and delete the recovery codes {password: the "
              "current password}; enrolling again starts with POST /api/v1/me/mfa/totp",
-             {.request = "PasswordProof", .responses = {{204, nullptr}}, .errors = {409}},
+             {.responses = {{204, nullptr}}, .errors = {409}},
              Function::kSelfManage},
-            [](Ctx& c) -> Result<Reply> {
-              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 8192));
-              BV_ASSIGN_OR_RETURN(auto password, StringField(body, "password", true));
-              BV_RETURN_IF_ERROR(c.s().accounts->RemoveTotp(c.principal, password));
+            PasswordProofBody(), [](Ctx& c, PasswordProof& in) -> Result<Reply> {
+              BV_RETURN_IF_ERROR(c.s().accounts->RemoveTotp(c.principal, in.password));
               return Reply::NoContent();
             });
 
@@ -91,11 +90,10 @@ void RegisterMfaRoutes(Api& api) {
              false,
              "Administrator: turn off a user's second factor after a lost device; deletes their "
              "recovery codes and ends every session and API token of that user (audited)",
-             {.request = "Empty", .responses = {{204, nullptr}}, .errors = {409}},
+             {.responses = {{204, nullptr}}, .errors = {409}},
              Function::kUserMfaReset},
-            [](Ctx& c) -> Result<Reply> {
+            EmptyBody(), [](Ctx& c, NoFields&) -> Result<Reply> {
               BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::UserId>(1));
-              BV_RETURN_IF_ERROR(JsonBody(c.req, 1024).status());
               BV_RETURN_IF_ERROR(c.s().accounts->ResetMfa(c.principal, id));
               return Reply::NoContent();
             });

@@ -63,14 +63,13 @@ Result<crypto::Bytes> BinaryField(const nlohmann::json& obj, const char* key, bo
   return crypto::Bytes(d->begin(), d->end());
 }
 
-// The "credential" object of a body: {id, rawId?, type: "public-key", response: {...}}: its
-// response object (which lives as long as `body`), and its id in `credential_id`; 400 when it is
-// not one.
-Result<const nlohmann::json*> CredentialObject(const nlohmann::json& body,
+// A body's "credential" object, {id, rawId?, type: "public-key", response: {...}}: its response
+// object (which lives as long as `credential`), and its id in `credential_id`; 400 when it is not
+// one.
+Result<const nlohmann::json*> CredentialObject(const nlohmann::json& credential,
                                                crypto::Bytes* credential_id) {
-  auto it = body.find("credential");
-  if (it == body.end() || !it->is_object() || !it->contains("response") ||
-      !(*it)["response"].is_object()) {
+  const nlohmann::json* it = &credential;
+  if (!it->is_object() || !it->contains("response") || !(*it)["response"].is_object()) {
     return Status::Invalid("invalid_field",
                            "\"credential\" must be the browser's PublicKeyCredential");
   }
@@ -85,15 +84,72 @@ Result<const nlohmann::json*> CredentialObject(const nlohmann::json& body,
     return Status::Invalid("invalid_field", "\"credential.rawId\" differs from its id");
   }
   *credential_id = std::move(id);
-  return &(*it)["response"];
+  return &it->at("response");
 }
 
-Result<bool> CookieFlag(const nlohmann::json& body) {
-  auto f = body.find("cookie");
-  if (f == body.end() || f->is_null()) return false;
-  if (!f->is_boolean()) return Status::Invalid("invalid_field", "\"cookie\" must be a boolean");
-  return f->get<bool>();
+// The "credential" member of a registration: the browser's RegistrationResponseJSON.
+Result<service::PasskeyRegistration> RegistrationOf(const nlohmann::json& credential) {
+  service::PasskeyRegistration reg;
+  BV_ASSIGN_OR_RETURN(const nlohmann::json* resp, CredentialObject(credential, &reg.credential_id));
+  BV_ASSIGN_OR_RETURN(reg.client_data_json, BinaryField(*resp, "clientDataJSON", true, 4096));
+  BV_ASSIGN_OR_RETURN(reg.attestation_object,
+                      BinaryField(*resp, "attestationObject", true, 32 * 1024));
+  return reg;
 }
+
+// The "credential" member of a sign-in: the browser's AuthenticationResponseJSON.
+Result<service::PasskeyAssertion> AssertionOf(const nlohmann::json& credential) {
+  service::PasskeyAssertion a;
+  BV_ASSIGN_OR_RETURN(const nlohmann::json* resp, CredentialObject(credential, &a.credential_id));
+  BV_ASSIGN_OR_RETURN(a.client_data_json, BinaryField(*resp, "clientDataJSON", true, 4096));
+  BV_ASSIGN_OR_RETURN(a.authenticator_data,
+                      BinaryField(*resp, "authenticatorData", true, 16 * 1024));
+  BV_ASSIGN_OR_RETURN(a.signature, BinaryField(*resp, "signature", true, 512));
+  BV_ASSIGN_OR_RETURN(auto handle, BinaryField(*resp, "userHandle", false, 64));
+  if (!handle.empty()) a.user_handle = std::move(handle);
+  return a;
+}
+
+nlohmann::json CredentialRef() { return {{"$ref", "#/components/schemas/PasskeyCredential"}}; }
+
+struct RegisterIn {
+  std::string name;
+  service::PasskeyRegistration credential;
+};
+const BodySpec<RegisterIn> kRegister{
+    "PasskeyRegister",
+    64 * 1024,
+    {Text("name", &RegisterIn::name, Need::kRequired, 1, 100, "invalid_name"),
+     Nested("credential", &RegisterIn::credential, Need::kRequired, CredentialRef(),
+            RegistrationOf)}};
+
+struct RenameIn {
+  std::string name;
+};
+const BodySpec<RenameIn> kRename{
+    "PasskeyRename",
+    4096,
+    {Text("name", &RenameIn::name, Need::kRequired, 1, 100, "invalid_name")}};
+
+struct SignInStartIn {
+  std::string email;
+  std::optional<std::string> password;
+};
+const BodySpec<SignInStartIn> kSignInStart{
+    "PasskeySignInStart",
+    8192,
+    {Text("email", &SignInStartIn::email, Need::kOptional),
+     Text("password", &SignInStartIn::password, Need::kOptional)}};
+
+struct SignInIn {
+  service::PasskeyAssertion credential;
+  bool cookie = false;
+};
+const BodySpec<SignInIn> kSignIn{
+    "PasskeySignIn",
+    64 * 1024,
+    {Nested("credential", &SignInIn::credential, Need::kRequired, CredentialRef(), AssertionOf),
+     Flag("cookie", &SignInIn::cookie, Need::kOptional)}};
 
 }  // namespace
 
@@ -108,10 +164,8 @@ void RegisterPasskeyRoutes(Api& api) {
              "form)} for navigator.credentials.create; the challenge is single use, bound to this "
              "session, valid 5 minutes. Also open to a session that may only enrol a second "
              "factor",
-             {.request = "Empty", .responses = {{200, "PasskeyCreationOptions"}}, .errors = {409}}},
-            [](Ctx& c) -> Result<Reply> {
-              // The body is {} (Empty): checked, nothing in it is used.
-              BV_RETURN_IF_ERROR(JsonBody(c.req, 1024).status());
+             {.responses = {{200, "PasskeyCreationOptions"}}, .errors = {409}}},
+            EmptyBody(), [](Ctx& c, NoFields&) -> Result<Reply> {
               BV_ASSIGN_OR_RETURN(auto o, c.s().passkeys->StartRegistration(c.principal, c.bearer));
               return Reply::Json(200, {{"publicKey",
                                         {{"challenge", B64u(o.challenge)},
@@ -132,29 +186,22 @@ void RegisterPasskeyRoutes(Api& api) {
                                          {"attestation", "none"}}}});
             });
 
-  api.Route(
-      {"POST",
-       "/api/v1/me/passkeys",
-       "me.passkeys.create",
-       Auth::kRecent,
-       false,
-       "Register a passkey {name (1-100 characters), credential: the browser's "
-       "PublicKeyCredential (JSON form: id, rawId, type, response {clientDataJSON, "
-       "attestationObject})} → 201 {id, name, algorithm, created_at, last_used_at}; ES256 "
-       "and EdDSA keys only",
-       {.request = "PasskeyRegister", .responses = {{201, "Passkey"}}, .errors = {409}}},
-      [](Ctx& c) -> Result<Reply> {
-        BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 64 * 1024));
-        BV_ASSIGN_OR_RETURN(auto name, StringField(body, "name", true));
-        service::PasskeyRegistration reg;
-        BV_ASSIGN_OR_RETURN(const nlohmann::json* resp, CredentialObject(body, &reg.credential_id));
-        BV_ASSIGN_OR_RETURN(reg.client_data_json, BinaryField(*resp, "clientDataJSON", true, 4096));
-        BV_ASSIGN_OR_RETURN(reg.attestation_object,
-                            BinaryField(*resp, "attestationObject", true, 32 * 1024));
-        BV_ASSIGN_OR_RETURN(auto passkey,
-                            c.s().passkeys->FinishRegistration(c.principal, c.bearer, name, reg));
-        return Reply::Created("/api/v1/me/passkeys/" + passkey.id.str(), PasskeyJson(passkey));
-      });
+  api.Route({"POST",
+             "/api/v1/me/passkeys",
+             "me.passkeys.create",
+             Auth::kRecent,
+             false,
+             "Register a passkey {name (1-100 characters), credential: the browser's "
+             "PublicKeyCredential (JSON form: id, rawId, type, response {clientDataJSON, "
+             "attestationObject})} → 201 {id, name, algorithm, created_at, last_used_at}; ES256 "
+             "and EdDSA keys only",
+             {.responses = {{201, "Passkey"}}, .errors = {409}}},
+            kRegister, [](Ctx& c, RegisterIn& in) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto passkey, c.s().passkeys->FinishRegistration(
+                                                    c.principal, c.bearer, in.name, in.credential));
+              return Reply::Created("/api/v1/me/passkeys/" + passkey.id.str(),
+                                    PasskeyJson(passkey));
+            });
 
   api.Route({"GET",
              "/api/v1/me/passkeys",
@@ -179,12 +226,10 @@ void RegisterPasskeyRoutes(Api& api) {
              Auth::kSignedIn,
              false,
              "Rename one of this user's passkeys {name}",
-             {.request = "PasskeyRename", .responses = {{204, nullptr}}}},
-            [](Ctx& c) -> Result<Reply> {
+             {.responses = {{204, nullptr}}}},
+            kRename, [](Ctx& c, RenameIn& in) -> Result<Reply> {
               BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::PasskeyId>(1));
-              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 4096));
-              BV_ASSIGN_OR_RETURN(auto name, StringField(body, "name", true));
-              BV_RETURN_IF_ERROR(c.s().passkeys->Rename(c.principal, id, name));
+              BV_RETURN_IF_ERROR(c.s().passkeys->Rename(c.principal, id, in.name));
               return Reply::NoContent();
             });
 
@@ -195,12 +240,10 @@ void RegisterPasskeyRoutes(Api& api) {
              false,
              "Remove one of this user's passkeys {password: the current password}; refused (409 "
              "last_second_factor) when it is the last second factor the org's policy requires",
-             {.request = "PasswordProof", .responses = {{204, nullptr}}, .errors = {409}}},
-            [](Ctx& c) -> Result<Reply> {
+             {.responses = {{204, nullptr}}, .errors = {409}}},
+            PasswordProofBody(), [](Ctx& c, PasswordProof& in) -> Result<Reply> {
               BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::PasskeyId>(1));
-              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 8192));
-              BV_ASSIGN_OR_RETURN(auto password, StringField(body, "password", true));
-              BV_RETURN_IF_ERROR(c.s().passkeys->Remove(c.principal, id, password));
+              BV_RETURN_IF_ERROR(c.s().passkeys->Remove(c.principal, id, in.password));
               return Reply::NoContent();
             });
 
@@ -216,17 +259,16 @@ void RegisterPasskeyRoutes(Api& api) {
        "passkey_required or totp_required (the passkey is then the second factor) → 200 "
        "{publicKey: PublicKeyCredentialRequestOptions (JSON form)}; challenges are single use and "
        "valid 5 minutes",
-       {.request = "PasskeySignInStart",
-        .responses = {{200, "PasskeyRequestOptions"}},
-        .errors = {401, 409}}},
-      [](Ctx& c) -> Result<Reply> {
-        BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 8192));
-        BV_ASSIGN_OR_RETURN(auto email, StringField(body, "email", false));
-        if (email.empty()) {
+       {.responses = {{200, "PasskeyRequestOptions"}}, .errors = {401, 409}}},
+      kSignInStart, [](Ctx& c, SignInStartIn& in) -> Result<Reply> {
+        if (in.email.empty()) {
           BV_ASSIGN_OR_RETURN(auto request, c.s().passkeys->StartPasswordless(c.req.remote_addr));
           return Reply::Json(200, RequestJson(request));
         }
-        BV_ASSIGN_OR_RETURN(auto password, StringField(body, "password", true));
+        // With an address, the password is required.
+        if (!in.password) return Status::Invalid("missing_field", "\"password\" is required");
+        const std::string& email = in.email;
+        const std::string& password = *in.password;
         if (!c.s().passkeys->available()) {
           return Status::Conflict("passkeys_unavailable",
                                   "passkeys are not available on this server");
@@ -245,48 +287,38 @@ void RegisterPasskeyRoutes(Api& api) {
         return Reply::Json(200, RequestJson(request));
       });
 
-  api.Route(
-      {"POST",
-       "/api/v1/sessions/passkey",
-       "sessions.passkey",
-       Auth::kNone,
-       false,
-       "Finish a passkey sign-in {credential: the browser's PublicKeyCredential (JSON form: "
-       "id, rawId, type, response {clientDataJSON, authenticatorData, signature, "
-       "userHandle?}), cookie?: bool} → 201 as POST /sessions. Refusals: 401 with "
-       "passkey_challenge_invalid, passkey_unknown, passkey_wrong_origin, "
-       "passkey_wrong_rp_id, passkey_user_not_present, passkey_user_not_verified, "
-       "passkey_bad_signature, passkey_cloned (the signature counter went back; audited), "
-       "429 too_many_attempts",
-       {.request = "PasskeySignIn", .responses = {{201, "Session"}}, .errors = {401, 409}}},
-      [&api](Ctx& c) -> Result<Reply> {
-        BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 64 * 1024));
-        service::PasskeyAssertion a;
-        BV_ASSIGN_OR_RETURN(const nlohmann::json* resp, CredentialObject(body, &a.credential_id));
-        BV_ASSIGN_OR_RETURN(a.client_data_json, BinaryField(*resp, "clientDataJSON", true, 4096));
-        BV_ASSIGN_OR_RETURN(a.authenticator_data,
-                            BinaryField(*resp, "authenticatorData", true, 16 * 1024));
-        BV_ASSIGN_OR_RETURN(a.signature, BinaryField(*resp, "signature", true, 512));
-        BV_ASSIGN_OR_RETURN(auto handle, BinaryField(*resp, "userHandle", false, 64));
-        BV_ASSIGN_OR_RETURN(bool cookie, CookieFlag(body));
-        if (!handle.empty()) a.user_handle = std::move(handle);
-        BV_ASSIGN_OR_RETURN(auto session, c.s().passkeys->SignIn(a, c.req.remote_addr));
-        nlohmann::json user = {{"id", session.user.str()},
-                               {"org_id", session.org.str()},
-                               {"role", access::RoleName(session.role)}};
-        nlohmann::json out = {{"token", session.token},
-                              {"user", user},
-                              {"expires_at", util::FormatUtc(session.expires_at)},
-                              {"mfa_enrolment_required", false}};
-        if (!cookie) return Reply::Created("/api/v1/sessions/current", out);
-        bool tls = api.options().tls;
-        out["token"] = "";
-        out["cookie"] = true;
-        return Reply::Created("/api/v1/sessions/current", out)
-            .With("Set-Cookie", SessionCookieName(tls) + "=" + session.token +
-                                    "; Path=/; HttpOnly; SameSite=Strict" +
-                                    (tls ? "; Secure" : ""));
-      });
+  api.Route({"POST",
+             "/api/v1/sessions/passkey",
+             "sessions.passkey",
+             Auth::kNone,
+             false,
+             "Finish a passkey sign-in {credential: the browser's PublicKeyCredential (JSON form: "
+             "id, rawId, type, response {clientDataJSON, authenticatorData, signature, "
+             "userHandle?}), cookie?: bool} → 201 as POST /sessions. Refusals: 401 with "
+             "passkey_challenge_invalid, passkey_unknown, passkey_wrong_origin, "
+             "passkey_wrong_rp_id, passkey_user_not_present, passkey_user_not_verified, "
+             "passkey_bad_signature, passkey_cloned (the signature counter went back; audited), "
+             "429 too_many_attempts",
+             {.responses = {{201, "Session"}}, .errors = {401, 409}}},
+            kSignIn, [&api](Ctx& c, SignInIn& in) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto session,
+                                  c.s().passkeys->SignIn(in.credential, c.req.remote_addr));
+              nlohmann::json user = {{"id", session.user.str()},
+                                     {"org_id", session.org.str()},
+                                     {"role", access::RoleName(session.role)}};
+              nlohmann::json out = {{"token", session.token},
+                                    {"user", user},
+                                    {"expires_at", util::FormatUtc(session.expires_at)},
+                                    {"mfa_enrolment_required", false}};
+              if (!in.cookie) return Reply::Created("/api/v1/sessions/current", out);
+              bool tls = api.options().tls;
+              out["token"] = "";
+              out["cookie"] = true;
+              return Reply::Created("/api/v1/sessions/current", out)
+                  .With("Set-Cookie", SessionCookieName(tls) + "=" + session.token +
+                                          "; Path=/; HttpOnly; SameSite=Strict" +
+                                          (tls ? "; Secure" : ""));
+            });
 }
 
 }  // namespace bomvault::http

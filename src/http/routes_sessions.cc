@@ -24,16 +24,46 @@ nlohmann::json TokenJson(const service::TokenView& t) {
 }
 
 // The factors a user proves who they are with, {password, totp?, recovery_code?}: sign-in and
-// re-authentication read them alike. 400 when a field is missing or not a string.
+// re-authentication read them alike.
 struct Proof {
+  std::string email;  // sign-in only
   std::string password, totp, recovery_code;
+  bool cookie = false;  // sign-in only
 };
-Result<Proof> ProofFields(const nlohmann::json& body) {
-  BV_ASSIGN_OR_RETURN(auto password, StringField(body, "password", true));
-  BV_ASSIGN_OR_RETURN(auto totp, StringField(body, "totp", false));
-  BV_ASSIGN_OR_RETURN(auto recovery, StringField(body, "recovery_code", false));
-  return Proof{std::move(password), std::move(totp), std::move(recovery)};
-}
+const BodySpec<Proof> kReauth{"Reauth",
+                              8192,
+                              {Text("password", &Proof::password, Need::kRequired),
+                               Text("totp", &Proof::totp, Need::kOptional),
+                               Text("recovery_code", &Proof::recovery_code, Need::kOptional)}};
+const BodySpec<Proof> kSignIn{"SignIn",
+                              8192,
+                              {Text("email", &Proof::email, Need::kRequired),
+                               Text("password", &Proof::password, Need::kRequired),
+                               Text("totp", &Proof::totp, Need::kOptional),
+                               Text("recovery_code", &Proof::recovery_code, Need::kOptional),
+                               Flag("cookie", &Proof::cookie, Need::kOptional)}};
+
+struct TokenCreateIn {
+  std::string name, scope;
+  int64_t days = 30;
+};
+const BodySpec<TokenCreateIn> kTokenCreate{
+    "TokenCreate",
+    4096,
+    {Text("name", &TokenCreateIn::name, Need::kRequired),
+     Choice("scope", &TokenCreateIn::scope, Need::kRequired, {"read", "write"}, "invalid_scope"),
+     Whole("days", &TokenCreateIn::days, Need::kOptional, 1, 365, "invalid_expiry")}};
+
+struct PasswordChangeIn {
+  std::string current_password, new_password;
+  bool sign_out_others = true;
+};
+const BodySpec<PasswordChangeIn> kPasswordChange{
+    "PasswordChange",
+    8192,
+    {Text("current_password", &PasswordChangeIn::current_password, Need::kRequired),
+     Text("new_password", &PasswordChangeIn::new_password, Need::kRequired),
+     Flag("sign_out_others", &PasswordChangeIn::sign_out_others, Need::kOptional)}};
 
 }  // namespace
 
@@ -49,17 +79,10 @@ void RegisterSessionRoutes(Api& api) {
        "current code or an unused recovery code is needed; {\"cookie\":true} sets an "
        "HttpOnly session cookie instead of returning the token. \"mfa_enrolment_required\": "
        "true means the org requires MFA and this session may only enrol it",
-       {.request = "SignIn", .responses = {{201, "Session"}}, .errors = {401, 409}}},
-      [&api](Ctx& c) -> Result<Reply> {
-        BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 8192));
-        BV_ASSIGN_OR_RETURN(auto email, StringField(body, "email", true));
-        BV_ASSIGN_OR_RETURN(auto proof, ProofFields(body));
-        auto cookie_field = body.find("cookie");
-        if (cookie_field != body.end() && !cookie_field->is_null() && !cookie_field->is_boolean()) {
-          return Status::Invalid("invalid_field", "\"cookie\" must be a boolean");
-        }
-        bool cookie = cookie_field != body.end() && *cookie_field == true;
-        BV_ASSIGN_OR_RETURN(auto attempt, c.s().accounts->BeginSignIn(email, c.req.remote_addr));
+       {.responses = {{201, "Session"}}, .errors = {401, 409}}},
+      kSignIn, [&api](Ctx& c, Proof& proof) -> Result<Reply> {
+        BV_ASSIGN_OR_RETURN(auto attempt,
+                            c.s().accounts->BeginSignIn(proof.email, c.req.remote_addr));
         // The hold is let go while the password hash queues and runs, so a flood of sign-ins
         // never keeps a seal waiting (service/instance.h); it is taken again to finish.
         c.services.reset();
@@ -75,7 +98,7 @@ void RegisterSessionRoutes(Api& api) {
         nlohmann::json user = {{"id", signed_in.user.str()},
                                {"org_id", signed_in.org.str()},
                                {"role", access::RoleName(signed_in.role)}};
-        if (cookie) {
+        if (proof.cookie) {
           bool tls = api.options().tls;
           return Reply::Created("/api/v1/sessions/current",
                                 {{"token", ""},
@@ -127,10 +150,8 @@ void RegisterSessionRoutes(Api& api) {
        "and passkey_required when the second factor is a passkey (both re-prove by signing in "
        "again: a fresh sign-in counts); API tokens get 403 "
        "interactive_session_required. Audited as session.reauth",
-       {.request = "Reauth", .responses = {{200, "Reauthenticated"}}, .errors = {409}}},
-      [&api](Ctx& c) -> Result<Reply> {
-        BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 8192));
-        BV_ASSIGN_OR_RETURN(auto proof, ProofFields(body));
+       {.responses = {{200, "Reauthenticated"}}, .errors = {409}}},
+      kReauth, [&api](Ctx& c, Proof& proof) -> Result<Reply> {
         BV_RETURN_IF_ERROR(c.s().accounts->Reauthenticate(c.principal, c.bearer, proof.password,
                                                           proof.totp, proof.recovery_code));
         const int64_t now = util::NowUnix();
@@ -174,20 +195,10 @@ void RegisterSessionRoutes(Api& api) {
              Auth::kRecent,
              false,
              "Create a personal API token {name, scope: read|write, days}; shown once",
-             {.request = "TokenCreate", .responses = {{201, "TokenCreated"}}}},
-            [](Ctx& c) -> Result<Reply> {
-              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 4096));
-              BV_ASSIGN_OR_RETURN(auto name, StringField(body, "name", true));
-              BV_ASSIGN_OR_RETURN(auto scope, StringField(body, "scope", true));
-              int64_t days = 30;
-              if (body.contains("days")) {
-                if (!body["days"].is_number_integer()) {
-                  return Status::Invalid("invalid_field", "\"days\" must be a whole number");
-                }
-                days = body["days"].get<int64_t>();
-              }
-              BV_ASSIGN_OR_RETURN(auto created,
-                                  c.s().accounts->CreateApiToken(c.principal, name, scope, days));
+             {.responses = {{201, "TokenCreated"}}}},
+            kTokenCreate, [](Ctx& c, TokenCreateIn& in) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto created, c.s().accounts->CreateApiToken(c.principal, in.name,
+                                                                               in.scope, in.days));
               const auto& [secret, token] = created;
               nlohmann::json j = TokenJson(token);
               j["token"] = secret;
@@ -214,20 +225,10 @@ void RegisterSessionRoutes(Api& api) {
              false,
              "Change the password {current_password, new_password, sign_out_others?: bool "
              "(default true: ends this user's other browser sessions)}",
-             {.request = "PasswordChange", .responses = {{204, nullptr}}, .errors = {409}}},
-            [](Ctx& c) -> Result<Reply> {
-              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 8192));
-              BV_ASSIGN_OR_RETURN(auto current, StringField(body, "current_password", true));
-              BV_ASSIGN_OR_RETURN(auto next, StringField(body, "new_password", true));
-              bool others = true;
-              if (body.contains("sign_out_others")) {
-                if (!body["sign_out_others"].is_boolean()) {
-                  return Status::Invalid("invalid_field", "\"sign_out_others\" must be a boolean");
-                }
-                others = body["sign_out_others"].get<bool>();
-              }
-              BV_RETURN_IF_ERROR(
-                  c.s().accounts->ChangePassword(c.principal, current, next, others, c.bearer));
+             {.responses = {{204, nullptr}}, .errors = {409}}},
+            kPasswordChange, [](Ctx& c, PasswordChangeIn& in) -> Result<Reply> {
+              BV_RETURN_IF_ERROR(c.s().accounts->ChangePassword(
+                  c.principal, in.current_password, in.new_password, in.sign_out_others, c.bearer));
               return Reply::NoContent();
             });
 }

@@ -9,7 +9,6 @@ namespace bomvault::http {
 
 using access::Function;
 using util::Result;
-using util::Status;
 
 namespace {
 
@@ -21,36 +20,40 @@ nlohmann::json SettingsJson(const service::OrgSettings& s) {
           {"purge_days", s.purge_days}};
 }
 
-// PATCH /org/settings: each key with its type and range, in key order (the first bad key is
-// named).
-util::Result<service::OrgSettingsPatch> SettingsPatch(const nlohmann::json& j) {
-  if (!j.is_object()) return Status::Invalid("invalid_settings", "settings must be an object");
-  service::OrgSettingsPatch p;
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string& k = it.key();
-    const auto& v = it.value();
-    if (k == "sharing_enabled" && v.is_boolean()) {
-      p.sharing_enabled = v.get<bool>();
-    } else if (k == "purge_notice" && v.is_boolean()) {
-      p.purge_notice = v.get<bool>();
-    } else if (k == "audit_depth" && v.is_number_integer() &&
-               v.get<int64_t>() >= service::kMinAuditDepth &&
-               v.get<int64_t>() <= service::kMaxAuditDepth) {
-      p.audit_depth = v.get<int>();
-    } else if (k == "purge_days" && v.is_number_integer() &&
-               v.get<int64_t>() >= service::kMinPurgeDays &&
-               v.get<int64_t>() <= service::kMaxPurgeDays) {
-      p.purge_days = v.get<int>();
-    } else if (k == "mfa_policy" && v.is_string() &&
-               service::IsMfaPolicy(v.get_ref<const std::string&>())) {
-      p.mfa_policy = v.get<std::string>();
-    } else {
-      return Status::Invalid("invalid_settings",
-                             "unknown setting or value out of range: " + k.substr(0, 40));
-    }
-  }
-  return p;
-}
+// PATCH /org/settings: any subset of the settings, each with its type and range (a value out of
+// range is 400 invalid_settings); a member that is not a setting is 400 unknown_field.
+using SettingsIn = service::OrgSettingsPatch;
+const BodySpec<SettingsIn> kSettings{
+    .name = "OrgSettingsChange",
+    .max_bytes = 4096,
+    .fields = {Flag("sharing_enabled", &SettingsIn::sharing_enabled, Need::kOptional),
+               Whole("audit_depth", &SettingsIn::audit_depth, Need::kOptional,
+                     service::kMinAuditDepth, service::kMaxAuditDepth, "invalid_settings"),
+               Choice("mfa_policy", &SettingsIn::mfa_policy, Need::kOptional,
+                      {"optional", "administrators", "everyone"}, "invalid_settings"),
+               Flag("purge_notice", &SettingsIn::purge_notice, Need::kOptional),
+               Whole("purge_days", &SettingsIn::purge_days, Need::kOptional, service::kMinPurgeDays,
+                     service::kMaxPurgeDays, "invalid_settings")},
+    .closed = true};
+
+// PUT /org/column-mappings: {mappings: [...]}, parsed by codec against bom::Limits.
+struct MappingsIn {
+  bom::ColumnMappings mappings;
+};
+const BodySpec<MappingsIn> kMappings{
+    "ColumnMappingsIn",
+    256 * 1024,
+    {Nested("mappings", &MappingsIn::mappings, Need::kRequired,
+            {{"type", "array"}, {"items", {{"$ref", "#/components/schemas/ColumnMapping"}}}},
+            [](const nlohmann::json& v) { return codec::ParseColumnMappings(v, bom::Limits{}); })}};
+
+struct SupportAccessIn {
+  int hours = 0;
+};
+const BodySpec<SupportAccessIn> kSupportAccess{
+    "SupportAccess",
+    1024,
+    {Whole("hours", &SupportAccessIn::hours, Need::kRequired, 0, 72, "invalid_hours")}};
 
 }  // namespace
 
@@ -80,11 +83,9 @@ void RegisterSettingsRoutes(Api& api) {
        false,
        "Administrator: change settings {sharing_enabled, audit_depth, mfa_policy, "
        "purge_notice, purge_days}",
-       {.request = "OrgSettingsChange", .responses = {{200, "OrgSettings"}}, .etag = true},
+       {.responses = {{200, "OrgSettings"}}, .etag = true},
        Function::kOrgSettingsWrite},
-      [](Ctx& c) -> Result<Reply> {
-        BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 4096));
-        BV_ASSIGN_OR_RETURN(auto patch, SettingsPatch(body));
+      kSettings, [](Ctx& c, SettingsIn& patch) -> Result<Reply> {
         int64_t version = 0;
         BV_ASSIGN_OR_RETURN(auto settings,
                             c.s().orgs->UpdateSettings(c.principal, patch, IfMatchOf(c), &version));
@@ -112,16 +113,11 @@ void RegisterSettingsRoutes(Api& api) {
              "Administrator: replace the column mappings {mappings: [{column, field: "
              "ref|parent|level|find_number|part_number|description|quantity|unit|refdes} | "
              "{column, property: key} | {column, ignore: true}]} (at most 256)",
-             {.request = "ColumnMappings", .responses = {{200, "ColumnMappings"}}},
+             {.responses = {{200, "ColumnMappings"}}},
              Function::kOrgSettingsWrite},
-            [](Ctx& c) -> Result<Reply> {
-              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 256 * 1024));
-              auto list = body.find("mappings");
+            kMappings, [](Ctx& c, MappingsIn& in) -> Result<Reply> {
               BV_ASSIGN_OR_RETURN(
-                  auto mappings, codec::ParseColumnMappings(
-                                     list == body.end() ? nlohmann::json() : *list, bom::Limits{}));
-              BV_ASSIGN_OR_RETURN(auto saved,
-                                  c.s().orgs->SetColumnMappings(c.principal, std::move(mappings)));
+                  auto saved, c.s().orgs->SetColumnMappings(c.principal, std::move(in.mappings)));
               return Reply::Json(200, {{"mappings", codec::ColumnMappingsJson(saved)}});
             });
 
@@ -131,17 +127,11 @@ void RegisterSettingsRoutes(Api& api) {
              Auth::kRecent,
              false,
              "Administrator: grant the operator support access for {hours} (1-72), 0 revokes",
-             {.request = "SupportAccess", .responses = {{200, "SupportAccessSet"}}},
+             {.responses = {{200, "SupportAccessSet"}}},
              Function::kOrgSettingsWrite},
-            [](Ctx& c) -> Result<Reply> {
-              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 1024));
-              if (!body.contains("hours") || !body["hours"].is_number_integer()) {
-                return Status::Invalid("invalid_field", "\"hours\" must be a whole number");
-              }
-              int64_t hours = body["hours"].get<int64_t>();
-              BV_RETURN_IF_ERROR(c.s().orgs->SetSupportAccess(
-                  c.principal, static_cast<int>(std::clamp<int64_t>(hours, -1, 1000))));
-              return Reply::Json(200, {{"hours", hours}});
+            kSupportAccess, [](Ctx& c, SupportAccessIn& in) -> Result<Reply> {
+              BV_RETURN_IF_ERROR(c.s().orgs->SetSupportAccess(c.principal, in.hours));
+              return Reply::Json(200, {{"hours", in.hours}});
             });
 }
 

@@ -55,7 +55,7 @@ nlohmann::json JobResultJson(const service::JobResult& r) {
 }
 
 // A connection body's members as given (service::Sources::Connect decides which it takes).
-service::SourceCredentials CredentialsOf(const nlohmann::json& body) {
+Result<service::SourceCredentials> CredentialsOf(const nlohmann::json& body) {
   service::SourceCredentials out;
   out.is_object = body.is_object();
   if (!out.is_object) return out;
@@ -80,6 +80,56 @@ nlohmann::json JobJson(const service::JobView& v) {
   return j;
 }
 
+// A source's create and change bodies: codec::DecodeSourceSettingsPatch takes them whole (the
+// settings are codec's type, shared with the stored configuration).
+const BodySpec<codec::SourceSettingsPatch> kSourceCreate{
+    .name = "SourceCreate",
+    .max_bytes = 1 << 20,
+    .whole_parser = codec::DecodeSourceSettingsPatch,
+    .whole_schema = [] { return SourceSettingsSchema(true); }};
+const BodySpec<codec::SourceSettingsPatch> kSourceChange{
+    .name = "SourceChange",
+    .max_bytes = 1 << 20,
+    .whole_parser = codec::DecodeSourceSettingsPatch,
+    .whole_schema = [] { return SourceSettingsSchema(false); }};
+
+// The credentials of a connection, whichever the source's method takes; {} is the probe.
+const BodySpec<service::SourceCredentials> kConnect{
+    .name = "SourceConnect",
+    .max_bytes = 1 << 20,
+    .whole_parser = CredentialsOf,
+    .whole_schema = [] {
+      nlohmann::json properties = nlohmann::json::object();
+      for (const char* m :
+           {"username", "password", "api_key", "client_id", "client_secret", "code", "state"}) {
+        properties[m] = {{"type", "string"}};
+      }
+      return nlohmann::json{{"type", "object"}, {"properties", properties}};
+    }};
+
+struct AuthorizeIn {
+  std::string redirect_uri;
+};
+const BodySpec<AuthorizeIn> kAuthorize{
+    "AuthorizeRequest",
+    1 << 20,
+    {Text("redirect_uri", &AuthorizeIn::redirect_uri, Need::kRequired)}};
+
+struct PullIn {
+  std::string remote_id, bom_id;
+};
+const BodySpec<PullIn> kPull{
+    "PullRequest",
+    1 << 20,
+    {Text("remote_id", &PullIn::remote_id, Need::kOptional, 0, 256, "invalid_remote_id"),
+     Text("bom_id", &PullIn::bom_id, Need::kOptional)}};
+
+struct SendIn {
+  std::string source_id;
+};
+const BodySpec<SendIn> kSend{
+    "SendRequest", 1 << 20, {Text("source_id", &SendIn::source_id, Need::kRequired)}};
+
 }  // namespace
 
 void RegisterSourceRoutes(Api& api) {
@@ -94,16 +144,11 @@ void RegisterSourceRoutes(Api& api) {
              "ca_pem?, internal?, proxy?, max_response_bytes?, timeout_seconds?, "
              "rules?{skip_part_numbers[], units{}}}; a folder source {name, kind: folder, path "
              "(below the drop root's org directory), profile?, rules?}",
-             {.request = "SourceCreate",
-              .responses = {{201, "SourceCreated"}},
-              .errors = {409},
-              .idempotent = true},
+             {.responses = {{201, "SourceCreated"}}, .errors = {409}, .idempotent = true},
              access::Function::kSourceManage},
-            [](Ctx& c) -> Result<Reply> {
-              // kSourceManage is asked by the dispatcher before the body is read, so anyone
-              // else learns nothing from how a body is refused.
-              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req));
-              BV_ASSIGN_OR_RETURN(auto settings, codec::DecodeSourceSettingsPatch(body));
+            // kSourceManage is asked by the dispatcher before the body is read, so anyone else
+            // learns nothing from how a body is refused.
+            kSourceCreate, [](Ctx& c, codec::SourceSettingsPatch& settings) -> Result<Reply> {
               BV_ASSIGN_OR_RETURN(auto source, c.s().sources->Create(c.principal, settings));
               return Reply::Created("/api/v1/sources/" + source.str(), {{"id", source.str()}});
             });
@@ -145,13 +190,11 @@ void RegisterSourceRoutes(Api& api) {
              false,
              "Administrator: change a source's configuration (any subset; kind is fixed). A "
              "change of base_url, database, ca_pem, proxy or internal deletes every connection",
-             {.request = "SourceChange", .responses = {{200, "Source"}}, .errors = {409}},
+             {.responses = {{200, "Source"}}, .errors = {409}},
              access::Function::kSourceManage},
-            [](Ctx& c) -> Result<Reply> {
+            // As the create: the dispatcher asked kSourceManage before the body is read.
+            kSourceChange, [](Ctx& c, codec::SourceSettingsPatch& patch) -> Result<Reply> {
               BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::SourceId>(1));
-              // As the create: the dispatcher asked kSourceManage before the body is read.
-              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req));
-              BV_ASSIGN_OR_RETURN(auto patch, codec::DecodeSourceSettingsPatch(body));
               BV_ASSIGN_OR_RETURN(auto source, c.s().sources->Update(c.principal, id, patch));
               return Reply::Json(200, SourceJson(source));
             });
@@ -169,39 +212,37 @@ void RegisterSourceRoutes(Api& api) {
               return Reply::NoContent();
             });
 
-  api.Route(
-      {"PUT",
-       "/api/v1/sources/{id}/connection",
-       "sources.connect",
-       Auth::kSignedIn,
-       false,
-       "Connect with your own credentials: {username, password} (Tryton, REST basic), "
-       "{api_key}, {client_id, client_secret} (client credentials) or {code, state} (OAuth "
-       "code + PKCE); checked at the source where it can be, sealed, never returned. An "
-       "empty object asks what to give: 400 credentials_required with error.needs = "
-       "password|api_key|client_credentials|oauth, and changes nothing",
-       {.request = "SourceConnect", .responses = {{204, nullptr}}, .errors = {409, 422, 424}}},
-      [](Ctx& c) -> Result<Reply> {
-        BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::SourceId>(1));
-        BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req));
-        if (body.is_object() && body.empty()) {
-          // The probe (docs/sources.md, "Connect"): Editors and Viewers learn which of
-          // their own credentials to enter, nothing about how the source is configured.
-          BV_ASSIGN_OR_RETURN(auto needs, c.s().sources->ConnectionNeeds(c.principal, id));
-          static const std::map<std::string, std::string> kAsk = {
-              {"password", "give your own user name and password for this source"},
-              {"api_key", "give your own API key for this source"},
-              {"client_credentials", "give your own OAuth client id and client secret"},
-              {"oauth", "sign in at the source: POST .../connection/authorize first"}};
-          // An error body with one member more than a refusal's (needs), so a Reply.
-          return Reply::Json(400, {{"error",
-                                    {{"code", "credentials_required"},
-                                     {"message", kAsk.at(needs)},
-                                     {"needs", needs}}}});
-        }
-        BV_RETURN_IF_ERROR(c.s().sources->Connect(c.principal, id, CredentialsOf(body)));
-        return Reply::NoContent();
-      });
+  api.Route({"PUT",
+             "/api/v1/sources/{id}/connection",
+             "sources.connect",
+             Auth::kSignedIn,
+             false,
+             "Connect with your own credentials: {username, password} (Tryton, REST basic), "
+             "{api_key}, {client_id, client_secret} (client credentials) or {code, state} (OAuth "
+             "code + PKCE); checked at the source where it can be, sealed, never returned. An "
+             "empty object asks what to give: 400 credentials_required with error.needs = "
+             "password|api_key|client_credentials|oauth, and changes nothing",
+             {.responses = {{204, nullptr}}, .errors = {409, 422, 424}}},
+            kConnect, [](Ctx& c, service::SourceCredentials& credentials) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::SourceId>(1));
+              if (credentials.members.empty()) {
+                // The probe (docs/sources.md, "Connect"): Editors and Viewers learn which of
+                // their own credentials to enter, nothing about how the source is configured.
+                BV_ASSIGN_OR_RETURN(auto needs, c.s().sources->ConnectionNeeds(c.principal, id));
+                static const std::map<std::string, std::string> kAsk = {
+                    {"password", "give your own user name and password for this source"},
+                    {"api_key", "give your own API key for this source"},
+                    {"client_credentials", "give your own OAuth client id and client secret"},
+                    {"oauth", "sign in at the source: POST .../connection/authorize first"}};
+                // An error body with one member more than a refusal's (needs), so a Reply.
+                return Reply::Json(400, {{"error",
+                                          {{"code", "credentials_required"},
+                                           {"message", kAsk.at(needs)},
+                                           {"needs", needs}}}});
+              }
+              BV_RETURN_IF_ERROR(c.s().sources->Connect(c.principal, id, std::move(credentials)));
+              return Reply::NoContent();
+            });
 
   api.Route({"POST",
              "/api/v1/sources/{id}/connection/authorize",
@@ -210,13 +251,11 @@ void RegisterSourceRoutes(Api& api) {
              false,
              "OAuth 2.0 code + PKCE sources: {redirect_uri} → {authorize_url, state}; sign in "
              "there, then PUT .../connection {code, state}",
-             {.request = "AuthorizeRequest", .responses = {{200, "Authorization"}}}},
-            [](Ctx& c) -> Result<Reply> {
+             {.responses = {{200, "Authorization"}}}},
+            kAuthorize, [](Ctx& c, AuthorizeIn& in) -> Result<Reply> {
               BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::SourceId>(1));
-              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req));
-              BV_ASSIGN_OR_RETURN(auto redirect, StringField(body, "redirect_uri", true));
-              BV_ASSIGN_OR_RETURN(auto started,
-                                  c.s().sources->StartAuthorization(c.principal, id, redirect));
+              BV_ASSIGN_OR_RETURN(auto started, c.s().sources->StartAuthorization(c.principal, id,
+                                                                                  in.redirect_uri));
               return Reply::Json(
                   200, {{"authorize_url", started.authorize_url}, {"state", started.state}});
             });
@@ -244,21 +283,16 @@ void RegisterSourceRoutes(Api& api) {
        "job; with bom_id a refresh of that BOM (remote_id defaults to where it came from): a new "
        "revision when anything changed (the job's result: revision, changes, compare), "
        "none when nothing did",
-       {.request = "PullRequest", .responses = {{202, "JobSubmitted"}}, .errors = {409}}},
-      [](Ctx& c) -> Result<Reply> {
+       {.responses = {{202, "JobSubmitted"}}, .errors = {409}}},
+      kPull, [](Ctx& c, PullIn& in) -> Result<Reply> {
         BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::SourceId>(1));
-        BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req));
-        BV_ASSIGN_OR_RETURN(auto remote, StringField(body, "remote_id", false));
-        BV_ASSIGN_OR_RETURN(auto bom_text, StringField(body, "bom_id", false));
         std::optional<util::BomId> bom;
-        if (!bom_text.empty()) {
-          bom = util::BomId::Parse(bom_text);
+        if (!in.bom_id.empty()) {
+          bom = util::BomId::Parse(in.bom_id);
           if (!bom) return Status::NotFound();
         }
-        if (remote.size() > 256) {
-          return Status::Invalid("invalid_remote_id", "remote_id is too long");
-        }
-        BV_ASSIGN_OR_RETURN(auto job, c.s().sources->SubmitPull(c.principal, id, remote, bom));
+        BV_ASSIGN_OR_RETURN(auto job,
+                            c.s().sources->SubmitPull(c.principal, id, in.remote_id, bom));
         return Reply::Json(202, {{"job_id", job.str()}});
       });
 
@@ -293,14 +327,12 @@ void RegisterSourceRoutes(Api& api) {
              false,
              "Whoever may read the BOM, with their own connection: send it to {source_id} as a "
              "job",
-             {.request = "SendRequest", .responses = {{202, "JobSubmitted"}}, .errors = {409, 422}},
+             {.responses = {{202, "JobSubmitted"}}, .errors = {409, 422}},
              access::Function::kBomSend,
              OnBom(1)},
-            [](Ctx& c) -> Result<Reply> {
+            kSend, [](Ctx& c, SendIn& in) -> Result<Reply> {
               BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::BomId>(1));
-              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req));
-              BV_ASSIGN_OR_RETURN(auto source_text, StringField(body, "source_id", true));
-              auto source = util::SourceId::Parse(source_text);
+              auto source = util::SourceId::Parse(in.source_id);
               if (!source) return Status::NotFound();
               BV_ASSIGN_OR_RETURN(auto job, c.s().sources->SubmitSend(c.principal, id, *source));
               return Reply::Json(202, {{"job_id", job.str()}});

@@ -6,8 +6,6 @@
 // the provider's redirect back is a cross-site top-level navigation that must carry it; it holds
 // a random value whose hash the pending sign-in stores, and is cleared by the callback. The session
 // cookie set by the callback is the same HttpOnly, SameSite=Strict cookie POST /sessions sets.
-#include <set>
-
 #include "http/api.h"
 #include "util/clock.h"
 
@@ -52,69 +50,47 @@ nlohmann::json ProviderJson(const service::OidcProviderView& v) {
           {"local_passwords", v.local_passwords}};
 }
 
-// Reads the provider body; 400 on an unknown field or a wrong type.
-Result<service::OidcProviderInput> ProviderInput(const nlohmann::json& body) {
-  service::OidcProviderInput in;
-  auto bad = [](const char* field) {
-    return Status::Invalid("invalid_field", std::string(field) + " has the wrong type");
-  };
-  for (const auto& [key, value] : body.items()) {
-    static const std::set<std::string> kKnown = {
-        "issuer",       "client_id",    "client_secret",      "algorithms",  "display_name",
-        "default_role", "provisioning", "groups_claim",       "group_roles", "mfa_acr_values",
-        "internal",     "ca_pem",       "max_session_seconds"};
-    if (kKnown.count(key) == 0) {
-      return Status::Invalid("unknown_field", "unknown field: " + key.substr(0, 40));
-    }
-  }
-  // A string member into *out; an optional one that is absent leaves *out as it is.
-  auto text = [&](const char* key, std::string* out, bool required) -> Status {
-    BV_ASSIGN_OR_RETURN(auto v, StringField(body, key, required));
-    if (body.contains(key)) *out = std::move(v);
-    return Status::Ok();
-  };
-  BV_RETURN_IF_ERROR(text("issuer", &in.issuer, true));
-  BV_RETURN_IF_ERROR(text("client_id", &in.client_id, true));
-  BV_RETURN_IF_ERROR(text("display_name", &in.display_name, true));
-  BV_RETURN_IF_ERROR(text("default_role", &in.default_role, false));
-  BV_RETURN_IF_ERROR(text("provisioning", &in.provisioning, false));
-  BV_RETURN_IF_ERROR(text("groups_claim", &in.groups_claim, false));
-  BV_RETURN_IF_ERROR(text("ca_pem", &in.ca_pem, false));
-  if (body.contains("client_secret")) {
-    if (!body["client_secret"].is_string()) return bad("client_secret");
-    in.client_secret = body["client_secret"].get<std::string>();
-  }
-  auto strings = [&](const char* key, std::vector<std::string>* out) {
-    if (!body.contains(key)) return true;
-    const auto& v = body[key];
-    if (!v.is_array() || v.size() > 100) return false;
-    for (const auto& s : v) {
-      if (!s.is_string()) return false;
-      out->push_back(s.get<std::string>());
-    }
-    return true;
-  };
-  if (!body.contains("algorithms")) in.algorithms = {"RS256", "ES256", "EdDSA"};
-  if (!strings("algorithms", &in.algorithms)) return bad("algorithms");
-  if (!strings("mfa_acr_values", &in.mfa_acr_values)) return bad("mfa_acr_values");
-  if (body.contains("group_roles")) {
-    const auto& m = body["group_roles"];
-    if (!m.is_object() || m.size() > 100) return bad("group_roles");
-    for (const auto& [group, role] : m.items()) {
-      if (!role.is_string()) return bad("group_roles");
-      in.group_roles[group] = role.get<std::string>();
-    }
-  }
-  if (body.contains("internal")) {
-    if (!body["internal"].is_boolean()) return bad("internal");
-    in.internal = body["internal"].get<bool>();
-  }
-  if (body.contains("max_session_seconds")) {
-    if (!body["max_session_seconds"].is_number_integer()) return bad("max_session_seconds");
-    in.max_session_seconds = body["max_session_seconds"].get<int64_t>();
-  }
-  return in;
-}
+// The provider's configuration: a closed body (an unknown member is 400 unknown_field); an
+// absent client_secret keeps the stored one, absent algorithms are all three.
+using ProviderIn = service::OidcProviderInput;
+const BodySpec<ProviderIn> kProvider{
+    .name = "SsoProviderIn",
+    .max_bytes = 128 * 1024,
+    .fields = {Text("issuer", &ProviderIn::issuer, Need::kRequired),
+               Text("client_id", &ProviderIn::client_id, Need::kRequired),
+               Text("client_secret", &ProviderIn::client_secret, Need::kOptional),
+               TextList("algorithms", &ProviderIn::algorithms, Need::kOptional, 100),
+               Text("display_name", &ProviderIn::display_name, Need::kRequired),
+               RoleName("default_role", &ProviderIn::default_role, Need::kOptional),
+               Choice("provisioning", &ProviderIn::provisioning, Need::kOptional,
+                      {"jit", "invitation"}, "invalid_provisioning"),
+               Text("groups_claim", &ProviderIn::groups_claim, Need::kOptional),
+               TextMap("group_roles", &ProviderIn::group_roles, Need::kOptional, 100),
+               TextList("mfa_acr_values", &ProviderIn::mfa_acr_values, Need::kOptional, 100),
+               Whole("max_session_seconds", &ProviderIn::max_session_seconds, Need::kOptional, 300,
+                     12 * 3600, "invalid_max_session"),
+               Flag("internal", &ProviderIn::internal, Need::kOptional),
+               Text("ca_pem", &ProviderIn::ca_pem, Need::kOptional)},
+    .closed = true,
+    .initial = [] {
+      ProviderIn in;
+      in.algorithms = {"RS256", "ES256", "EdDSA"};
+      return in;
+    }};
+
+struct LocalPasswordsIn {
+  bool enabled = false;
+};
+const BodySpec<LocalPasswordsIn> kLocalPasswords{
+    "LocalPasswords", 1024, {Flag("enabled", &LocalPasswordsIn::enabled, Need::kRequired)}};
+
+struct BreakGlassIn {
+  std::string user_id, reason;
+};
+const BodySpec<BreakGlassIn> kBreakGlass{"BreakGlassRequest",
+                                         4096,
+                                         {Text("user_id", &BreakGlassIn::user_id, Need::kRequired),
+                                          Text("reason", &BreakGlassIn::reason, Need::kRequired)}};
 
 }  // namespace
 
@@ -142,10 +118,8 @@ void RegisterSsoRoutes(Api& api) {
              "ES256, EdDSA), default_role?, provisioning? (jit | invitation), groups_claim?, "
              "group_roles? {group: role}, mfa_acr_values?, max_session_seconds?, internal? "
              "(loopback and private addresses allowed), ca_pem?} → 204",
-             {.request = "SsoProviderIn", .responses = {{204, nullptr}}}},
-            [](Ctx& c) -> Result<Reply> {
-              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 128 * 1024));
-              BV_ASSIGN_OR_RETURN(auto in, ProviderInput(body));
+             {.responses = {{204, nullptr}}}},
+            kProvider, [](Ctx& c, ProviderIn& in) -> Result<Reply> {
               BV_RETURN_IF_ERROR(c.s().oidc->PutProvider(c.principal, std::move(in)));
               return Reply::NoContent();
             });
@@ -170,14 +144,9 @@ void RegisterSsoRoutes(Api& api) {
              false,
              "Administrator: {enabled: bool}. Off wipes every password hash of the org at once "
              "and refuses local sign-in; needs a provider and the caller's own linked identity",
-             {.request = "LocalPasswords", .responses = {{204, nullptr}}, .errors = {404, 409}}},
-            [](Ctx& c) -> Result<Reply> {
-              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 1024));
-              auto it = body.find("enabled");
-              if (it == body.end() || !it->is_boolean()) {
-                return Status::Invalid("invalid_field", "enabled must be a boolean");
-              }
-              BV_RETURN_IF_ERROR(c.s().oidc->SetLocalPasswords(c.principal, it->get<bool>()));
+             {.responses = {{204, nullptr}}, .errors = {404, 409}}},
+            kLocalPasswords, [](Ctx& c, LocalPasswordsIn& in) -> Result<Reply> {
+              BV_RETURN_IF_ERROR(c.s().oidc->SetLocalPasswords(c.principal, in.enabled));
               return Reply::NoContent();
             });
 
@@ -286,30 +255,27 @@ void RegisterSsoRoutes(Api& api) {
               return reply;
             });
 
-  api.Route(
-      {"POST",
-       "/api/v1/orgs/{id}/break-glass",
-       "orgs.break_glass",
-       Auth::kSignedIn,
-       false,
-       "Operator: {user_id, reason} → 201 {token, expires_at}: a one-hour session for one "
-       "of the org's Administrators when its provider is unusable; audited in the org",
-       {.request = "BreakGlassRequest", .responses = {{201, "BreakGlassSession"}}, .errors = {409}},
-       access::Function::kOrgDelete},
-      [](Ctx& c) -> Result<Reply> {
-        BV_ASSIGN_OR_RETURN(auto org, c.PathId<util::OrgId>(1));
-        BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 4096));
-        BV_ASSIGN_OR_RETURN(auto user, StringField(body, "user_id", true));
-        BV_ASSIGN_OR_RETURN(auto reason, StringField(body, "reason", true));
-        auto uid = util::UserId::Parse(user);
-        if (!uid) return Status::NotFound();
-        BV_ASSIGN_OR_RETURN(auto session, c.s().oidc->BreakGlass(c.principal, org, *uid, reason));
-        return Reply::Created(
-            "/api/v1/sessions/current",
-            {{"token", session.token},
-             {"user", {{"id", session.user.str()}, {"org_id", session.org.str()}}},
-             {"expires_at", util::FormatUtc(session.expires_at)}});
-      });
+  api.Route({"POST",
+             "/api/v1/orgs/{id}/break-glass",
+             "orgs.break_glass",
+             Auth::kSignedIn,
+             false,
+             "Operator: {user_id, reason} → 201 {token, expires_at}: a one-hour session for one "
+             "of the org's Administrators when its provider is unusable; audited in the org",
+             {.responses = {{201, "BreakGlassSession"}}, .errors = {409}},
+             access::Function::kOrgDelete},
+            kBreakGlass, [](Ctx& c, BreakGlassIn& in) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(auto org, c.PathId<util::OrgId>(1));
+              auto uid = util::UserId::Parse(in.user_id);
+              if (!uid) return Status::NotFound();
+              BV_ASSIGN_OR_RETURN(auto session,
+                                  c.s().oidc->BreakGlass(c.principal, org, *uid, in.reason));
+              return Reply::Created(
+                  "/api/v1/sessions/current",
+                  {{"token", session.token},
+                   {"user", {{"id", session.user.str()}, {"org_id", session.org.str()}}},
+                   {"expires_at", util::FormatUtc(session.expires_at)}});
+            });
 }
 
 }  // namespace bomvault::http

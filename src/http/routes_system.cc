@@ -16,6 +16,16 @@ nlohmann::json UnsealJson(const service::UnsealStatus& s) {
           {"shares_in", s.shares_in}};
 }
 
+// A key share, or {reset: true, share} from a holder whose share was given, to start over.
+struct UnsealIn {
+  std::string share;
+  bool reset = false;
+};
+const BodySpec<UnsealIn> kUnseal{"UnsealRequest",
+                                 4096,
+                                 {Text("share", &UnsealIn::share, Need::kRequired),
+                                  Flag("reset", &UnsealIn::reset, Need::kOptional)}};
+
 }  // namespace
 
 void RegisterSystemRoutes(Api& api) {
@@ -51,24 +61,16 @@ void RegisterSystemRoutes(Api& api) {
              true,
              "Submit one key share ({\"share\"}), or {\"reset\":true,\"share\"} with a share "
              "already given to discard the shares given",
-             {.request = "UnsealRequest", .responses = {{200, "UnsealStatus"}}, .errors = {403}}},
-            [](Ctx& c) -> Result<Reply> {
-              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 4096));
-              if (body.contains("reset")) {
-                if (!body["reset"].is_boolean()) {
-                  return Status::Invalid("invalid_field", "\"reset\" must be a boolean");
-                }
-                if (body["reset"].get<bool>()) {
-                  // Only a key holder whose share was given may discard the ceremony.
-                  BV_ASSIGN_OR_RETURN(auto share, StringField(body, "share", true));
-                  BV_ASSIGN_OR_RETURN(auto state, c.instance.ResetUnseal(share));
-                  return Reply::Json(200, UnsealJson(state));
-                }
+             {.responses = {{200, "UnsealStatus"}}, .errors = {403}}},
+            kUnseal, [](Ctx& c, UnsealIn& in) -> Result<Reply> {
+              if (in.reset) {
+                // Only a key holder whose share was given may discard the ceremony.
+                BV_ASSIGN_OR_RETURN(auto state, c.instance.ResetUnseal(in.share));
+                return Reply::Json(200, UnsealJson(state));
               }
-              BV_ASSIGN_OR_RETURN(auto share, StringField(body, "share", true));
               // The hold taken by Dispatch would block the unseal's exclusive lock.
               c.services.reset();
-              BV_ASSIGN_OR_RETURN(auto state, c.instance.SubmitShare(share));
+              BV_ASSIGN_OR_RETURN(auto state, c.instance.SubmitShare(in.share));
               return Reply::Json(200, UnsealJson(state));
             });
 

@@ -27,6 +27,38 @@ nlohmann::json UserJson(const service::UserView& u) {
           {"last_active_at", util::FormatUtc(u.last_active_at)}};
 }
 
+namespace {
+
+struct MeChangeIn {
+  std::string display_name;
+};
+const BodySpec<MeChangeIn> kMeChange{"MeChange",
+                                     4096,
+                                     {Text("display_name", &MeChangeIn::display_name,
+                                           Need::kRequired, 0, 100, "invalid_display_name")}};
+
+struct UserCreateIn {
+  std::string email, password, role;
+};
+const BodySpec<UserCreateIn> kUserCreate{
+    "UserCreate",
+    8192,
+    {Text("email", &UserCreateIn::email, Need::kRequired),
+     Text("password", &UserCreateIn::password, Need::kRequired),
+     RoleName("role", &UserCreateIn::role, Need::kRequired)}};
+
+struct UserChangeIn {
+  std::optional<std::string> role;
+  std::optional<bool> disabled;
+};
+const BodySpec<UserChangeIn> kUserChange{
+    "UserChange",
+    4096,
+    {RoleName("role", &UserChangeIn::role, Need::kOptional),
+     Flag("disabled", &UserChangeIn::disabled, Need::kOptional)}};
+
+}  // namespace
+
 void RegisterUserRoutes(Api& api) {
   // --- The signed-in user ---
   api.Route({"GET",
@@ -60,12 +92,11 @@ void RegisterUserRoutes(Api& api) {
              false,
              "Change this user's own profile {display_name: str (0-100 characters; empty "
              "clears it)}",
-             {.request = "MeChange", .responses = {{200, "User"}}, .etag = true},
+             {.responses = {{200, "User"}}, .etag = true},
              Function::kSelfManage},
-            [](Ctx& c) -> Result<Reply> {
-              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 4096));
-              BV_ASSIGN_OR_RETURN(auto name, StringField(body, "display_name", true));
-              BV_RETURN_IF_ERROR(c.s().accounts->SetDisplayName(c.principal, name, IfMatchOf(c)));
+            kMeChange, [](Ctx& c, MeChangeIn& in) -> Result<Reply> {
+              BV_RETURN_IF_ERROR(
+                  c.s().accounts->SetDisplayName(c.principal, in.display_name, IfMatchOf(c)));
               BV_ASSIGN_OR_RETURN(auto me, c.s().accounts->GetUser(c.principal, c.principal.user));
               return Reply::Json(200, UserJson(me))
                   .With("ETag", service::MeEtag(me.version, c.principal));
@@ -106,18 +137,11 @@ void RegisterUserRoutes(Api& api) {
              Auth::kRecent,
              false,
              "Administrator: add a local account {email, password, role}",
-             {.request = "UserCreate",
-              .responses = {{201, "UserCreated"}},
-              .errors = {409},
-              .idempotent = true},
+             {.responses = {{201, "UserCreated"}}, .errors = {409}, .idempotent = true},
              Function::kUserCreate},
-            [](Ctx& c) -> Result<Reply> {
-              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 8192));
-              BV_ASSIGN_OR_RETURN(auto email, StringField(body, "email", true));
-              BV_ASSIGN_OR_RETURN(auto password, StringField(body, "password", true));
-              BV_ASSIGN_OR_RETURN(auto role, StringField(body, "role", true));
-              BV_ASSIGN_OR_RETURN(auto id,
-                                  c.s().accounts->CreateUser(c.principal, email, password, role));
+            kUserCreate, [](Ctx& c, UserCreateIn& in) -> Result<Reply> {
+              BV_ASSIGN_OR_RETURN(
+                  auto id, c.s().accounts->CreateUser(c.principal, in.email, in.password, in.role));
               return Reply::Created("/api/v1/users/" + id.str(), {{"id", id.str()}});
             });
 
@@ -144,24 +168,12 @@ void RegisterUserRoutes(Api& api) {
              Auth::kRecent,
              false,
              "Administrator: change a user's role or disable them {role?, disabled?}",
-             {.request = "UserChange", .responses = {{200, "User"}}, .errors = {409}, .etag = true},
+             {.responses = {{200, "User"}}, .errors = {409}, .etag = true},
              Function::kUserUpdate},
-            [](Ctx& c) -> Result<Reply> {
+            kUserChange, [](Ctx& c, UserChangeIn& in) -> Result<Reply> {
               BV_ASSIGN_OR_RETURN(auto id, c.PathId<util::UserId>(1));
-              BV_ASSIGN_OR_RETURN(auto body, JsonBody(c.req, 4096));
-              std::optional<std::string> role;
-              std::optional<bool> disabled;
-              if (body.contains("role")) {
-                BV_ASSIGN_OR_RETURN(role, StringField(body, "role", true));
-              }
-              if (body.contains("disabled")) {
-                if (!body["disabled"].is_boolean()) {
-                  return Status::Invalid("invalid_field", "\"disabled\" must be a boolean");
-                }
-                disabled = body["disabled"].get<bool>();
-              }
               BV_RETURN_IF_ERROR(
-                  c.s().accounts->UpdateUser(c.principal, id, role, disabled, IfMatchOf(c)));
+                  c.s().accounts->UpdateUser(c.principal, id, in.role, in.disabled, IfMatchOf(c)));
               BV_ASSIGN_OR_RETURN(auto user, c.s().accounts->GetUser(c.principal, id));
               return Reply::Json(200, UserJson(user)).With("ETag", service::UserEtag(user));
             });

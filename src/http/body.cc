@@ -1,0 +1,36 @@
+// The non-template parts of http/body.h: refusals and the schema pieces every field shares.
+#include "http/body.h"
+
+namespace bomvault::http::body_detail {
+
+util::Status Refuse(const std::string& code, const std::string& name, const char* what) {
+  std::string message = "\"" + name + "\" ";
+  if (code == "missing_field") {
+    message += "is required";
+  } else if (code == "unknown_field") {
+    message += "is not a member of this body";
+  } else {
+    message += std::string("must be ") + (what != nullptr ? what : "valid");
+  }
+  return util::Status::Invalid(code, message);
+}
+
+nlohmann::json Nullable(nlohmann::json schema, Need need) {
+  if (need == Need::kOptional) schema["nullable"] = true;
+  return schema;
+}
+
+nlohmann::json StringSchema(size_t min_len, size_t max_len) {
+  nlohmann::json schema = {{"type", "string"}};
+  if (min_len > 0) schema["minLength"] = min_len;
+  if (max_len > 0) schema["maxLength"] = max_len;
+  return schema;
+}
+
+size_t CodePoints(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+}  // namespace bomvault::http::body_detail
