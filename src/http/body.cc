@@ -16,7 +16,11 @@ util::Status Refuse(const std::string& code, const std::string& name, const char
 }
 
 nlohmann::json Nullable(nlohmann::json schema, Need need) {
-  if (need == Need::kOptional) schema["nullable"] = true;
+  if (need == Need::kOptional) {
+    schema["nullable"] = true;
+    // OpenAPI 3.0.3: an enum must list null itself for null to be allowed.
+    if (schema.contains("enum")) schema["enum"].push_back(nullptr);
+  }
   return schema;
 }
 

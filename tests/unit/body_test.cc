@@ -128,7 +128,7 @@ TEST_CASE("the schema lists the same members, their constraints and which are re
   CHECK(s["properties"].size() == kSample.fields.size());
   CHECK(s["properties"]["name"] == json{{"type", "string"}, {"minLength", 1}, {"maxLength", 5}});
   CHECK(s["properties"]["note"]["nullable"] == true);
-  CHECK(s["properties"]["role"]["enum"] == json{"viewer", "editor"});
+  CHECK(s["properties"]["role"]["enum"] == json{"viewer", "editor", nullptr});
   CHECK(s["properties"]["days"]["minimum"] == 1);
   CHECK(s["properties"]["days"]["maximum"] == 365);
   CHECK(s["properties"]["tags"]["maxItems"] == 2);
