@@ -1,9 +1,10 @@
 // The JSON API and the bundled UI, mounted on an Engine. The only layer that sees HTTP.
 //
-// Every route is declared once in a RouteSpec (method, path, auth, summary, and its Doc: body and
-// response schemas, statuses, query parameters) through Api::Route;
-// the same list produces /api/v1/openapi.json and is what the route × role test walks, so a route
-// cannot exist without a row. The middleware chain, in order, for every request:
+// Every route is declared once in a RouteSpec (method, path, auth, summary, and its Doc: response
+// schemas, statuses, query parameters) through Api::Route, with its JSON body's BodySpec
+// (http/body.h) when it takes one: the body's parser and schema in one declaration, parsed before
+// the handler runs. The same list produces /api/v1/openapi.json and is what the route × role test
+// walks, so a route cannot exist without a row. The middleware chain, in order, for every request:
 //   1. pre-routing refusals (Range on the API, request Transfer-Encoding or Content-Encoding):
 //      4xx JSON and the connection is closed, so an unread body can't be parsed as a request;
 //   2. security headers (CSP without inline script, nosniff, frame-ancestors, Referrer-Policy,
@@ -105,8 +106,9 @@ using Handler = std::function<util::Result<Reply>(Ctx&)>;
 
 // What an operation documents beyond its method, path and summary, published in
 // /api/v1/openapi.json. Every route lists its success responses (the conformance test fails on a
-// route without them). Schema names are keys of OpenApiSchemas(), each body type declared once
-// there and referenced by every route that takes or sends it. Statuses every route of its kind
+// route without them). Response schema names are keys of OpenApiSchemas(), each answer's type
+// declared once there and referenced by every route that sends it; request bodies are declared
+// by their BodySpec (Api::Route with a body). Statuses every route of its kind
 // can send are added by the generator and need not be listed: 400 (malformed query or body, a
 // list's limit or cursor), 413 and 415 (bodies; 415 for JSON bodies only), 401 and 403 (signed-in
 // routes, and 403 for a cookie write without the CSRF header), 404 (path ids), 409 and 422
@@ -129,7 +131,9 @@ struct DocQuery {
   bool required = false;  // a request without it is refused (400)
 };
 struct Doc {
-  const char* request = nullptr;  // the JSON body's schema; nullptr: no JSON body
+  // The JSON body's schema: set by Api::Route from the route's BodySpec; named by hand only for
+  // the BOM bodies bom/json_body.cc parses as a stream (tests/layers.py rule 7). nullptr: none.
+  const char* request = nullptr;
   // A raw body instead (a file to import or attach): its media type, the bytes taken as they are.
   const char* request_media = nullptr;
   std::vector<DocResponse> responses = {};
