@@ -56,7 +56,7 @@ def invite(srv, token, address, role="viewer"):
 def test_invitation_by_outbox_then_accept_and_sign_in(serve, store):
     st = store
     srv = serve(store=st, extra=["--public-url", PUBLIC + "/"])
-    org = Org(srv)
+    org = Org(srv).ensure("editor")  # its address is taken below
     b = srv.base
     s, r, _ = invite(srv, org.admin, " New.Person@Acme.example ", "editor")
     assert s == 201 and r["email"] == "new.person@acme.example" and r["status"] == "pending", r
@@ -353,7 +353,7 @@ def test_security_notices_are_mailed_after_factor_changes_and_a_sign_in_after_fa
                   "--mail-from", "noreply@acme.example", "--public-url", PUBLIC]
     srv = serve(store=st, extra=mail_flags)
     b = srv.base
-    org = Org(srv)
+    org = Org(srv).ensure_all()  # every member, some signed in by address below
 
     def next_mail(subject_part):
         for _ in range(200):
@@ -464,7 +464,7 @@ def test_sign_in_from_a_new_address_is_mailed_and_a_known_one_is_not(serve, smtp
 
     srv = serve(extra=["--smtp-url", smtp_relay.url(relay), "--smtp-ca-file", smtp_relay.cert,
                    "--mail-from", "noreply@acme.example", "--public-url", PUBLIC])
-    org = Org(srv)  # every account's first sign-in, from 127.0.0.1: nothing to compare with
+    org = Org(srv).ensure_all()  # every account's first sign-in, from 127.0.0.1: nothing to compare with
     sign_in(srv.base, "editor@acme.example")  # the same address again
     assert wait_mails("editor@acme.example", 1) == []
     assert wait_mails("admin@acme.example", 1) == []
