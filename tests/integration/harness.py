@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -135,10 +136,26 @@ def is_error(body, code=None):
 
 
 class Org:
-    """An organisation with an Administrator, an Editor and a Viewer, each signed in."""
+    """An organisation with an Administrator, two Editors and a Viewer, each signed in.
+
+    The Administrator is made and signed in at once. The members (`editor`, `editor2`, `viewer`,
+    with their `*_id`s) are made on first use of either attribute: added by the Administrator
+    (`self.admin` as it is then) on this org's server, then signed in, as a test that made them
+    by hand would. A member costs two Argon2id hashes, and most tests use one or two of them.
+
+    A test whose meaning needs members to exist before something happens calls `ensure(...)` or
+    `ensure_all()` first: one that lists, counts or searches the org's people, signs a member in
+    by address, checks that an earlier session survives (or dies by) a seal, a restart, a policy,
+    a backup or a revocation, or changes what a later `add_user` would need (MFA policy, local
+    passwords off, a re-authentication window)."""
+
+    MEMBERS = (("editor", "editor"), ("editor2", "editor"), ("viewer", "viewer"))  # creation order
 
     def __init__(self, server, name="Acme Engineering", domain="acme.example"):
         self.server = server
+        self.domain = domain
+        self._lock = threading.Lock()
+        self._members = {}  # name -> (user id, session token)
         b = server.base
         s, body, _ = call(b, "POST", "/api/v1/orgs", {"name": name, "admin_email": f"admin@{domain}",
                                                        "admin_password": PASSWORD},
@@ -147,12 +164,32 @@ class Org:
         self.id = body["id"]
         self.admin_id = body["admin_user_id"]
         self.admin = sign_in(b, f"admin@{domain}")
-        self.editor_id = add_user(b, self.admin, f"editor@{domain}", "editor")
-        self.editor = sign_in(b, f"editor@{domain}")
-        self.editor2_id = add_user(b, self.admin, f"editor2@{domain}", "editor")
-        self.editor2 = sign_in(b, f"editor2@{domain}")
-        self.viewer_id = add_user(b, self.admin, f"viewer@{domain}", "viewer")
-        self.viewer = sign_in(b, f"viewer@{domain}")
+
+    def _member(self, name):
+        with self._lock:
+            if name not in self._members:
+                role = dict(self.MEMBERS)[name]
+                email = f"{name}@{self.domain}"
+                uid = add_user(self.server.base, self.admin, email, role)
+                self._members[name] = (uid, sign_in(self.server.base, email))
+            return self._members[name]
+
+    def ensure(self, *names):
+        """Makes and signs in these members now (in the order given); returns self."""
+        for name in names:
+            self._member(name)
+        return self
+
+    def ensure_all(self):
+        """Every member, in the order the harness always made them: editor, editor2, viewer."""
+        return self.ensure(*(name for name, _ in self.MEMBERS))
+
+    editor = property(lambda self: self._member("editor")[1])
+    editor_id = property(lambda self: self._member("editor")[0])
+    editor2 = property(lambda self: self._member("editor2")[1])
+    editor2_id = property(lambda self: self._member("editor2")[0])
+    viewer = property(lambda self: self._member("viewer")[1])
+    viewer_id = property(lambda self: self._member("viewer")[0])
 
 
 def sign_in(base, email, password=PASSWORD, totp=None):

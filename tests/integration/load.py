@@ -64,6 +64,7 @@ def csv_body(rows=500):
 def run_load(srv, org, seconds, report=print):
     """Returns a dict of figures; raises AssertionError on any unexpected answer."""
     b = srv.base
+    org.ensure_all()  # every member before the warm-up and the baseline
     boms = [make_bom(b, org.editor, f"Read {i}") for i in range(5)]
     s, big, _ = call(b, "POST", "/api/v1/boms/import?name=Big", csv_body(2000), token=org.editor,
                      ctype="text/csv")

@@ -323,7 +323,7 @@ def test_totp_code_single_use_in_parallel(serve):
 
 def test_failed_signins_do_not_evict_audit(serve):
     srv = serve()
-    org = Org(srv)
+    org = Org(srv).ensure("editor")  # created (and audited) before the short history is set
     b = srv.base
     # A short history makes the eviction quick to show (the default 10 needs 11 failures,
     # which the account back-off spreads over a minute).
@@ -398,8 +398,9 @@ def test_forwarded_for_only_from_trusted_proxy():
 
 def test_no_cross_org_email_oracle(serve):
     srv = serve()
-    a = Org(srv)
-    bee = Org(srv, name="Bee Ltd", domain="bee.example")
+    # The addresses below must be taken: org A's Editor and Viewer, org B's Editor.
+    a = Org(srv).ensure("editor", "viewer")
+    bee = Org(srv, name="Bee Ltd", domain="bee.example").ensure("editor")
     b = srv.base
     # An address with an account in org A is answered as a fresh one, for users and invitations.
     fresh = call(b, "POST", "/api/v1/users", {"email": "fresh@else.example", "password": PASSWORD,

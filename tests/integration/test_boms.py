@@ -247,7 +247,7 @@ def test_concurrent_large_imports_queue_for_the_heavy_slots_and_all_land(serve):
     """Bodies over 4 MiB take one of two process-wide slots; the rest wait their turn."""
     import threading
     srv = serve(extra=["--rate-limit", "0"])
-    org = Org(srv)
+    org = Org(srv).ensure("editor")  # signed in before the threads start
     b = srv.base
     body = gen_csv(140_000)  # ~4.8 MB: a heavy body
     assert len(body) > 4 * 1024 * 1024

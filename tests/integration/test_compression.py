@@ -47,7 +47,7 @@ def test_items_exports_and_lists_are_gzipped_when_asked_and_identical_when_unpac
 def test_answers_carrying_secrets_are_never_compressed(serve, store):
     st = store
     srv = serve(store=st)
-    org = Org(srv)
+    org = Org(srv).ensure("editor")  # signs in by address
     b = srv.base
     s, r, h = call(b, "POST", "/api/v1/sessions", {"email": "editor@acme.example", "password": PASSWORD},
                    headers=ACCEPT)

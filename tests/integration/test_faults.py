@@ -156,7 +156,8 @@ def test_faults_import_and_share_fail_cleanly_and_recover():
     tried = []
     try:
         b = srv.base
-        org = Org(srv)
+        # Every member now: none may be made while the injector counts or faults calls.
+        org = Org(srv).ensure_all()
         trace = os.path.join(st.tmp, "trace.txt")
 
         # How many writes each operation makes in its request thread.
@@ -233,7 +234,7 @@ def test_faults_unseal_and_purge_fail_closed_and_recover():
     try:
         srv = Server(st, env=day(0))
         try:
-            org = Org(srv)
+            org = Org(srv).ensure_all()  # the purge runs over the whole org as the harness made it
             boms = [make_bom(srv.base, org.editor, f"Stale {i}") for i in range(3)]
         finally:
             srv.stop()

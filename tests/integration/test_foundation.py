@@ -136,7 +136,7 @@ def test_cli_unseal_reads_share_from_stdin():
 def test_seal_requires_operator_and_drops_keys(serve, store):
     st = store
     srv = serve(store=st)
-    org = Org(srv)
+    org = Org(srv).ensure("editor")  # its session is issued before the seal
     s, r, _ = call(srv.base, "POST", "/api/v1/seal", {}, token=org.admin)
     assert s == 403 and is_error(r, "forbidden")
     s, r, _ = call(srv.base, "POST", "/api/v1/seal", {})
@@ -216,7 +216,8 @@ def test_logs_are_json_lines_with_ids_only():
     st = Store()
     srv = Server(st)
     try:
-        org = Org(srv, name="Secretive Widgets Ltd", domain="secretive-widgets.example")
+        # Every member: their addresses must stay out of the logs too.
+        org = Org(srv, name="Secretive Widgets Ltd", domain="secretive-widgets.example").ensure_all()
         make_bom(srv.base, org.editor, name="Top Secret Turbine")
         call(srv.base, "POST", "/api/v1/sessions", {"email": "admin@secretive-widgets.example", "password": "wrong-password-1"})
     finally:

@@ -92,7 +92,7 @@ def test_a_retried_create_is_answered_once(serve):
 
 def test_concurrent_retries_make_one_object(serve):
     srv = serve()
-    org = Org(srv)
+    org = Org(srv).ensure("editor")  # signed in before the threads race
     b = srv.base
     items = [{"ref": str(i), "part_number": f"P-{i}", "quantity": 1} for i in range(1, 3000)]
     body = {"name": "Raced", "items": items}

@@ -64,8 +64,9 @@ def test_rotation_survives_kill_9_midway_and_leaves_the_old_keys_opening_nothing
     tr = Tryton(db="rotdb")
     srv = Server(st, extra=["--rate-limit", "0"])
     try:
-        a = Org(srv, "Rotating Org A", "rota.example")
-        b = Org(srv, "Rotating Org B", "rotb.example")
+        # Every member of both orgs: their sealed fields are part of what the rotation re-seals.
+        a = Org(srv, "Rotating Org A", "rota.example").ensure_all()
+        b = Org(srv, "Rotating Org B", "rotb.example").ensure_all()
         src = connect_tryton(srv, a, tr)
         boms = [make_bom(srv.base, a.editor, name="Big A", items=big_items(20000, "A")),
                 make_bom(srv.base, b.editor, name="Big B", items=big_items(5000, "B"))]
@@ -168,7 +169,7 @@ def test_a_backup_taken_before_a_rotation_restores_and_is_resealed_and_keeps_the
     st = Store(shares=3, threshold=2)
     srv = Server(st, extra=["--rate-limit", "0"])
     try:
-        a = Org(srv, "Backed Org", "backed.example")
+        a = Org(srv, "Backed Org", "backed.example").ensure_all()  # in the backup and org_state
         bom = make_bom(srv.base, a.editor, name="Kept", items=big_items(600, "K"))
         s, r, _ = attach(srv.base, a.editor, bom, pdf_bytes("kept"), name="kept.pdf")
         assert s == 201, r

@@ -88,7 +88,7 @@ def test_lifecycle_purge_follows_interaction_and_owner_activity(serve, store):
     srv = serve(store=st, env=day(0))
     try:
         assert wait_for(srv, "job.purge")["boms_deleted"] == 0
-        org = Org(srv)
+        org = Org(srv).ensure_all()  # day 12 checks that every one of them is kept
         untouched = make_bom(srv.base, org.editor, "Untouched")
         touched = make_bom(srv.base, org.editor, "Touched on day 4")
         quiet_owner = make_bom(srv.base, org.editor2, "Owner goes quiet")
@@ -381,7 +381,7 @@ def test_lifecycle_audit_chain_is_off_by_default(serve, store):
 def test_lifecycle_exfiltration_revoke_ends_the_readers_sessions(serve):
     srv = serve(extra=["--exfil-max-boms", "2", "--exfil-action", "revoke"])
     b = srv.base
-    org = Org(srv)
+    org = Org(srv).ensure("editor", "viewer")  # the Viewer's session must outlive the revocation
     ids = [make_bom(b, org.editor, f"B{i}") for i in range(3)]
     s, r, _ = call(b, "POST", "/api/v1/me/tokens", {"name": "script", "scope": "read", "days": 1},
                    token=org.editor)

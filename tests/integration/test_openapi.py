@@ -226,7 +226,7 @@ def test_typed_operations_conform():
     fake = FakeSource(slow_marker="999")
     try:
         b = srv.base
-        org = Org(srv)
+        org = Org(srv).ensure_all()  # every member takes part, some by address
         s, doc, _ = call(b, "GET", "/api/v1/openapi.json")
         c = Conformance(b, doc)
         ed, ad, vw = org.editor, org.admin, org.viewer
@@ -564,7 +564,7 @@ def test_generated_client_typechecks_and_drives_the_api():
     srv = Server(st)
     work = tempfile.mkdtemp(prefix="build-", dir=os.path.join(HERE, "..", "openapi"))
     try:
-        org = Org(srv)
+        org = Org(srv).ensure_all()
         s, raw, _ = call(srv.base, "GET", "/api/v1/openapi.json", raw=True)
         assert s == 200
         bin_dir = os.path.join(HERE, "..", "openapi", "node_modules", ".bin")

@@ -110,8 +110,9 @@ def unseal_with(base, shares):
 
 
 def populated(srv, marker_a, marker_b):
-    a = Org(srv, f"Org {marker_a}", "a.example")
-    b = Org(srv, f"Org {marker_b}", "b.example")
+    # Every member of both orgs: backups and restores must bring back every user.
+    a = Org(srv, f"Org {marker_a}", "a.example").ensure_all()
+    b = Org(srv, f"Org {marker_b}", "b.example").ensure_all()
     boms = {}
     for org, marker in ((a, marker_a), (b, marker_b)):
         items = [{"ref": "1", "part_number": f"{marker}-TOP", "description": f"{marker} assembly", "quantity": 1},

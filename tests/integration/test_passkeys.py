@@ -121,6 +121,7 @@ def test_passkey_as_second_factor_after_the_password():
     w = World()
     try:
         email = "editor@acme.example"
+        w.org.ensure("editor", "editor2")  # editor2 must exist: "no passkeys", not "bad credentials"
         a, view = register(w.b, w.org.editor, w.origin)
         s, r, _ = call(w.b, "POST", "/api/v1/sessions", {"email": email, "password": PASSWORD})
         assert s == 401 and is_error(r, "passkey_required"), r
@@ -224,6 +225,8 @@ def test_a_cloned_authenticator_whose_counter_goes_back_is_refused_and_audited()
 def test_registration_refusals():
     w = World()
     try:
+        w.org.ensure("editor")  # its session is older than `other_session`
+
         def attempt(**kw):
             a = Authenticator()
             s, opts, _ = call(w.b, "POST", "/api/v1/me/passkeys/options", {}, token=w.org.editor)
@@ -252,6 +255,7 @@ def test_registration_refusals():
 def test_mfa_policy_counts_passkeys_and_the_last_factor_cannot_be_removed():
     w = World()
     try:
+        w.org.ensure("viewer")  # exists before the policy; signs in by address
         s, r, _ = call(w.b, "PATCH", "/api/v1/org/settings", {"mfa_policy": "everyone"}, token=w.org.admin)
         assert s == 200, r
         # Without a second factor the session may only enrol one; a passkey is one.
@@ -295,6 +299,7 @@ def test_passkeys_in_chromium():
     lower counter on a fresh authenticator) is refused."""
     w = World()
     try:
+        w.org.ensure("editor")  # the browser signs in by address
         env = {**os.environ, "BV_BASE": w.origin, "BV_EMAIL": "editor@acme.example", "BV_PASSWORD": PASSWORD,
                "BV_SCREENSHOTS": os.path.join(ROOT, "build", "screenshots")}
         r = subprocess.run(["node", os.path.join(ROOT, "tests", "e2e", "passkeys.mjs")], env=env,

@@ -97,7 +97,7 @@ def test_turning_totp_off_needs_the_current_password_and_removes_the_recovery_co
 
 def test_directory_shows_own_org_members_by_name_or_address_and_nothing_else(serve):
     srv = serve()
-    org = Org(srv)
+    org = Org(srv).ensure_all()  # the directory lists every member
     other = Org(srv, "Rival", "rival.example")
     b = srv.base
     s, r, _ = call(b, "PATCH", "/api/v1/me", {"display_name": "  Vera Viewer  "}, token=org.viewer)

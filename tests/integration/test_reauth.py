@@ -43,7 +43,7 @@ def refused(r, code="reauth_required"):
 def test_reauth_sensitive_operations_outside_the_window_are_refused_and_change_nothing(serve):
     clock = Clock(0)
     srv = serve(env=clock.env)
-    org = Org(srv)
+    org = Org(srv).ensure_all()  # made inside the window, on this first server
     b = srv.base
     s, r, _ = call(b, "POST", "/api/v1/me/mfa/totp", {}, token=org.admin)
     admin_secret = r["secret"]
@@ -146,7 +146,7 @@ def test_reauth_sensitive_operations_outside_the_window_are_refused_and_change_n
 
 def test_reauth_wrong_passwords_are_counted_by_the_back_off(serve):
     srv = serve()
-    org = Org(srv)
+    org = Org(srv).ensure("editor", "viewer")  # the colleague is signed in before the guesses
     b = srv.base
     statuses = [call(b, "POST", "/api/v1/sessions/current/reauth", {"password": f"guess-{i}-wrong"},
                      token=org.viewer)[0] for i in range(8)]
@@ -166,7 +166,7 @@ def test_reauth_a_proof_belongs_to_one_session_and_a_fresh_sign_in_counts(serve,
     st = store
     clock = Clock(0)
     srv = serve(store=st, env=clock.env)
-    org = Org(srv)
+    org = Org(srv).ensure("editor")  # org.editor's session is older than `other`
     other = sign_in(srv.base, "editor@acme.example")
     boms = [make_bom(srv.base, org.editor, name=f"B{i}") for i in range(3)]
     srv.stop()
@@ -190,7 +190,7 @@ def test_reauth_in_chromium():
     st = Store()
     srv = Server(st, extra=["--reauth-window", "3"])
     try:
-        org = Org(srv)
+        org = Org(srv).ensure("editor")  # added inside the 3-second window; signs in by address
         bom = make_bom(srv.base, org.editor, name="Prompted")
         env = {**os.environ, "BV_BASE": srv.base, "BV_EMAIL": "editor@acme.example", "BV_PASSWORD": PASSWORD,
                "BV_BOM": bom, "BV_WINDOW": "3", "BV_SCREENSHOTS": os.path.join(root, "build", "screenshots")}

@@ -172,8 +172,9 @@ def test_connect_probe_names_the_credential_and_nothing_else(serve):
     # or "oauth" and nothing about the source's configuration; and it changes nothing.
     srv = serve()
     b = srv.base
-    org = Org(srv)
-    other = Org(srv, name="Other Works", domain="other.example")
+    # Every member used below exists before the audit is read for "nothing changed".
+    org = Org(srv).ensure("editor", "viewer")
+    other = Org(srv, name="Other Works", domain="other.example").ensure("editor")
     pem = ("-----BEGIN CERTIFICATE-----\nPLANTEDCAQWERTYUIOPASDFGHJKL\n"
            "-----END CERTIFICATE-----\n")
     planted = ["planted-host-4417", "plantdb5q", "planted-client-8812", "PlantedSecret-0c9f3d",

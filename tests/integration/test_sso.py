@@ -211,6 +211,7 @@ def test_sso_state_is_single_use_and_bound_to_the_browser():
 def test_sso_mfa_policy_met_through_the_provider_amr():
     w = World()
     try:
+        w.org.ensure("viewer")  # exists before the policy; signs in by address
         w.configure(max_session_seconds=600)
         s, r, _ = call(w.b, "PATCH", "/api/v1/org/settings", {"mfa_policy": "everyone"}, token=w.org.admin)
         assert s == 200, r
@@ -294,6 +295,7 @@ def test_settings_update_after_local_passwords_off_keeps_them_off_and_keeps_the_
     # rewrote the object without local_passwords, turning local passwords back on.
     w = World()
     try:
+        w.org.ensure("editor")  # its password must be refused below, not be missing
         w.configure()
         s, r, _ = call(w.b, "PATCH", "/api/v1/org/settings",
                        {"purge_days": 9, "sharing_enabled": False}, token=w.org.admin)
@@ -323,12 +325,13 @@ def test_settings_update_after_local_passwords_off_keeps_them_off_and_keeps_the_
 def test_local_passwords_off_wipes_hashes_and_check_finds_none():
     w = World()
     try:
+        w.org.ensure_all()  # every member's password hash is wiped (and counted) below
         w.configure()
         s, r, _ = call(w.b, "POST", "/api/v1/org/sso/local-passwords", {"enabled": False}, token=w.org.admin)
         assert s == 409 and is_error(r, "link_your_account_first"), r
         link_admin(w)
         # Another org keeps its passwords.
-        other = Org(w.srv, "Org B", "b.example")
+        other = Org(w.srv, "Org B", "b.example").ensure_all()  # its four password hashes are counted
         s, r, _ = call(w.b, "POST", "/api/v1/org/sso/local-passwords", {"enabled": False}, token=w.org.admin)
         assert s == 204, r
         for email in ("admin@a.example", "editor@a.example", "viewer@a.example"):
