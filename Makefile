@@ -121,7 +121,11 @@ format-check: test-deps
 	@files=$$(git ls-files 'src/*.h' 'src/*.cc' 'tests/*.h' 'tests/*.cc' 'fuzz/*.h' 'fuzz/*.cc'); \
 	clang-format --dry-run --Werror $$files && echo "clang-format: clean"
 
-test: build test-deps format-check unit fuzz-replay sanitize integration e2e
+# The compiler and the test tools' installs (apt, npm: mostly waiting on the network and the disk)
+# run side by side, each target's output kept together (-O); the checks then run one at a time.
+test:
+	$(MAKE) --no-print-directory -j2 -Otarget build test-deps
+	$(MAKE) --no-print-directory format-check unit fuzz-replay sanitize integration e2e
 
 # `make install` (as root): the binary, the hardened systemd unit and /etc/default/bomvault (kept
 # if present); with an empty DESTDIR also the `bomvault` system user and /var/lib/bomvault (0700).
