@@ -77,7 +77,9 @@ class Server:
                     return
             except OSError:
                 pass
-            time.sleep(0.05)
+            # Until it listens, a probe is refused at once and never reaches the server: a fine
+            # step costs nothing and saves up to 40 ms on every server start.
+            time.sleep(0.01)
         raise AssertionError("serve did not answer /api/v1/health")
 
     def log(self):
