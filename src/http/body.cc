@@ -1,10 +1,18 @@
 // The non-template parts of http/body.h: refusals and the schema pieces every field shares.
 #include "http/body.h"
 
+#include <algorithm>
+
 namespace bomvault::http::body_detail {
 
 util::Status Refuse(const std::string& code, const std::string& name, const char* what) {
-  std::string message = "\"" + name + "\" ";
+  // An unknown member's name is the client's text: at most 40 bytes of it are echoed, cut at a
+  // character's start so the answer stays valid UTF-8.
+  size_t cut = std::min<size_t>(name.size(), 40);
+  while (cut > 0 && cut < name.size() && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) {
+    --cut;
+  }
+  std::string message = "\"" + name.substr(0, cut) + (cut < name.size() ? "…" : "") + "\" ";
   if (code == "missing_field") {
     message += "is required";
   } else if (code == "unknown_field") {

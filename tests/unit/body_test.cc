@@ -120,6 +120,15 @@ TEST_CASE("a closed body refuses a member it does not have; an open one ignores 
   CHECK(CodeOf(json{{"name", "a"}, {"inner", {{"mode", "c"}}}}) == "invalid_field");
 }
 
+TEST_CASE("an unknown member's name is echoed at most 40 bytes long, cut between characters") {
+  const std::string name = std::string(39, 'a') + "é" + std::string(100, 'b');
+  auto r = ParseBody(kInner, json{{"mode", "a"}, {name, 1}});
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().machine_code() == "unknown_field");
+  CHECK(r.status().message() == "\"" + std::string(39, 'a') + "…\" is not a member of this body");
+  CHECK(json(r.status().message()).dump().size() > 0);  // valid UTF-8: dump() would throw
+}
+
 TEST_CASE("the schema lists the same members, their constraints and which are required") {
   json s = BodySchema(kSample);
   CHECK(s["type"] == "object");
