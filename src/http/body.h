@@ -137,18 +137,22 @@ BodyField<T> Whole(const char* name, M T::*member, Need need, int64_t lo, int64_
       name, need,
       body_detail::Nullable({{"type", "integer"}, {"minimum", lo}, {"maximum", hi}}, need),
       [=](const nlohmann::json& v, T& out) -> util::Status {
-        if (v.is_number_integer()) {
-          const bool fits =
-              v.is_number_unsigned() ? v.get<uint64_t>() <= uint64_t(hi) : v.get<int64_t>() <= hi;
-          const bool above = v.is_number_unsigned() || v.get<int64_t>() >= lo;
-          if (fits && above) {
-            if constexpr (body_detail::IsOptional<M>::value) {
-              out.*member = static_cast<typename M::value_type>(v.get<int64_t>());
-            } else {
-              out.*member = static_cast<M>(v.get<int64_t>());
-            }
-            return util::Status::Ok();
+        // A JSON number without a sign parses as unsigned: compared as such, never wrapped.
+        bool in_range = false;
+        if (v.is_number_unsigned()) {
+          const uint64_t u = v.get<uint64_t>();
+          in_range = hi >= 0 && u <= uint64_t(hi) && (lo <= 0 || u >= uint64_t(lo));
+        } else if (v.is_number_integer()) {
+          const int64_t n = v.get<int64_t>();
+          in_range = n >= lo && n <= hi;
+        }
+        if (in_range) {
+          if constexpr (body_detail::IsOptional<M>::value) {
+            out.*member = static_cast<typename M::value_type>(v.get<int64_t>());
+          } else {
+            out.*member = static_cast<M>(v.get<int64_t>());
           }
+          return util::Status::Ok();
         }
         return body_detail::Refuse(
             code, name,

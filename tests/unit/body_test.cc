@@ -103,6 +103,11 @@ TEST_CASE("each member refuses a wrong type or range with its code") {
   CHECK(CodeOf(json{{"name", "a"}, {"days", 0}}) == "invalid_expiry");
   CHECK(CodeOf(json{{"name", "a"}, {"days", 366}}) == "invalid_expiry");
   CHECK(CodeOf(json{{"name", "a"}, {"days", 1.5}}) == "invalid_expiry");
+  // Parsed from text, 0 and 366 are unsigned numbers: compared as such.
+  CHECK(CodeOf(json::parse(R"({"name":"a","days":0})")) == "invalid_expiry");
+  CHECK(CodeOf(json::parse(R"({"name":"a","days":366})")) == "invalid_expiry");
+  CHECK(CodeOf(json::parse(R"({"name":"a","days":-1})")) == "invalid_expiry");
+  CHECK(CodeOf(json::parse(R"({"name":"a","days":365})")).empty());
   CHECK(CodeOf(json{{"name", "a"}, {"days", "30"}}) == "invalid_expiry");
   CHECK(CodeOf(json{{"name", "a"}, {"days", 18446744073709551615ull}}) == "invalid_expiry");
   CHECK(CodeOf(json{{"name", "a"}, {"tags", {"x", "y", "z"}}}) == "invalid_field");
