@@ -68,7 +68,7 @@ const BodySpec<ProviderIn> kProvider{
                TextMap("group_roles", &ProviderIn::group_roles, Need::kOptional, 100),
                TextList("mfa_acr_values", &ProviderIn::mfa_acr_values, Need::kOptional, 100),
                Whole("max_session_seconds", &ProviderIn::max_session_seconds, Need::kOptional, 300,
-                     12 * 3600, "invalid_max_session"),
+                     service::Accounts::kSessionAbsoluteSeconds, "invalid_max_session"),
                Flag("internal", &ProviderIn::internal, Need::kOptional),
                Text("ca_pem", &ProviderIn::ca_pem, Need::kOptional)},
     .closed = true,
