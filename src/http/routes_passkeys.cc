@@ -68,23 +68,23 @@ Result<crypto::Bytes> BinaryField(const nlohmann::json& obj, const char* key, bo
 // one.
 Result<const nlohmann::json*> CredentialObject(const nlohmann::json& credential,
                                                crypto::Bytes* credential_id) {
-  const nlohmann::json* it = &credential;
-  if (!it->is_object() || !it->contains("response") || !(*it)["response"].is_object()) {
+  if (!credential.is_object() || !credential.contains("response") ||
+      !credential["response"].is_object()) {
     return Status::Invalid("invalid_field",
                            "\"credential\" must be the browser's PublicKeyCredential");
   }
-  if (it->contains("type") && (*it)["type"] != "public-key") {
+  if (credential.contains("type") && credential["type"] != "public-key") {
     return Status::Invalid("invalid_field", "\"credential.type\" must be public-key");
   }
   BV_ASSIGN_OR_RETURN(auto id,
-                      BinaryField(*it, "id", true, crypto::webauthn::kMaxCredentialIdBytes));
-  BV_ASSIGN_OR_RETURN(auto raw,
-                      BinaryField(*it, "rawId", false, crypto::webauthn::kMaxCredentialIdBytes));
+                      BinaryField(credential, "id", true, crypto::webauthn::kMaxCredentialIdBytes));
+  BV_ASSIGN_OR_RETURN(
+      auto raw, BinaryField(credential, "rawId", false, crypto::webauthn::kMaxCredentialIdBytes));
   if (!raw.empty() && raw != id) {
     return Status::Invalid("invalid_field", "\"credential.rawId\" differs from its id");
   }
   *credential_id = std::move(id);
-  return &it->at("response");
+  return &credential["response"];
 }
 
 // The "credential" member of a registration: the browser's RegistrationResponseJSON.

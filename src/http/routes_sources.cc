@@ -54,11 +54,10 @@ nlohmann::json JobResultJson(const service::JobResult& r) {
   return j;
 }
 
-// A connection body's members as given (service::Sources::Connect decides which it takes).
+// A connection body's members as given (service::Sources::Connect decides which it takes); the
+// body is an object, ParseBody checked that first.
 Result<service::SourceCredentials> CredentialsOf(const nlohmann::json& body) {
   service::SourceCredentials out;
-  out.is_object = body.is_object();
-  if (!out.is_object) return out;
   for (const auto& item : body.items()) {
     std::optional<std::string> text;
     if (item.value().is_string()) text = item.value().get<std::string>();

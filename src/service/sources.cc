@@ -403,7 +403,6 @@ util::Result<std::string> Sources::ConnectionNeeds(const Principal& actor,
 Status Sources::Connect(const Principal& actor, const util::SourceId& id,
                         const SourceCredentials& credentials) {
   if (Status st = Allowed(actor, Function::kSourceConnect); !st.ok()) return st;
-  if (!credentials.is_object) return Status::Invalid("invalid_body", "expected a JSON object");
   SourceConfig config;
   Status st = db_.Read([&](store::Db& db) -> Status {
     auto l = Load(db, actor, id);

@@ -54,7 +54,6 @@ struct SourceView {
 // nullopt for a member that is not text. Which members a source takes depends on its kind and
 // auth method (Sources::Connect checks them).
 struct SourceCredentials {
-  bool is_object = true;  // false: the body was not a JSON object
   std::vector<std::pair<std::string, std::optional<std::string>>> members;
 };
 
